@@ -1,0 +1,151 @@
+# sipdlg - SIP dialog awareness with an XDP fast path.
+#
+# The four-step build: clang -target bpf -> bpftool gen skeleton -> user
+# objects that include the skeleton -> link.  Everything generated lives
+# under build/.  `make help` lists the targets.
+
+CC      ?= gcc
+CLANG   ?= clang
+BPFTOOL ?= bpftool
+BUILD   := build
+PREFIX  ?= /usr/local
+DESTDIR ?=
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+FUZZ_SECONDS ?= 60
+VERSION := 0.1.0
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Iuser -I$(BUILD) \
+           -DSIPDLG_VERSION='"$(VERSION)"' \
+           $(shell mysql_config --include 2>/dev/null)
+LDLIBS_D := -lbpf -lelf -lz -lyaml -ljansson -lpthread \
+           $(shell mysql_config --libs 2>/dev/null)
+
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
+              -Wall -Werror -I. -Iinclude -Ibpf
+
+BPF_SRC  := bpf/sipdlg.bpf.c
+BPF_OBJ  := $(BUILD)/sipdlg.bpf.o
+BPF_SKEL := $(BUILD)/sipdlg.skel.h
+BPF_HDRS := $(wildcard bpf/*.h) include/sipdlg_shared.h vmlinux.h
+
+# Daemon objects: every .c under user/ except main.c goes into a static
+# library, so unit tests link the very same objects.
+LIB_SRCS := $(filter-out user/main.c,$(shell find user -name '*.c' | sort))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB      := $(BUILD)/libsipdlg.a
+USER_HDRS := $(shell find user include -name '*.h')
+
+CTL_SRCS := $(shell find tools/sipdlgctl -name '*.c' | sort)
+CTL_OBJS := $(CTL_SRCS:%.c=$(BUILD)/%.o)
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
+BPFT_SRCS := $(wildcard tests/bpf/test_*.c)
+BPFT_BINS := $(BPFT_SRCS:tests/bpf/%.c=$(BUILD)/tests/bpf/%)
+TEST_HELPER_SRCS := $(wildcard tests/lib/*.c)
+
+.PHONY: all deps run test test-unit test-bpf test-e2e clean install vmlinux \
+        fmt help bench fuzz
+
+all: $(BPF_OBJ) $(BPF_SKEL) $(BUILD)/sipdlgd $(BUILD)/sipdlgctl
+
+help:
+	@echo "make            build build/sipdlgd, build/sipdlgctl, build/sipdlg.bpf.o"
+	@echo "make deps       install the Debian packages (apt-get, idempotent)"
+	@echo "make run        deps + build + start sipdlgd on config/sipdlg.yaml"
+	@echo "make test       deps + build + every test tier; ends 'N passed, N failed'"
+	@echo "make test-unit | test-bpf | test-e2e   one tier"
+	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
+	@echo "make vmlinux    regenerate vmlinux.h from this kernel's BTF"
+
+deps:
+	@sh tools/deps.sh
+
+# --- BPF ------------------------------------------------------------------
+$(BPF_OBJ): $(BPF_SRC) $(BPF_HDRS) | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BPF_SKEL): $(BPF_OBJ)
+	$(BPFTOOL) gen skeleton $< name sipdlg_bpf > $@.tmp && mv $@.tmp $@
+
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h.tmp
+	mv vmlinux.h.tmp vmlinux.h
+
+# --- user space -------------------------------------------------------------
+$(BUILD)/%.o: %.c $(USER_HDRS) $(BPF_SKEL)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/sipdlgd: $(BUILD)/user/main.o $(LIB)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_D)
+
+$(BUILD)/sipdlgctl: $(CTL_OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ -ljansson
+
+$(BUILD):
+	mkdir -p $@
+
+# --- tests ------------------------------------------------------------------
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB) $(TEST_HELPER_SRCS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(TEST_HELPER_SRCS) $(LIB) $(LDLIBS_D) -lcmocka
+
+$(BUILD)/tests/bpf/%: tests/bpf/%.c $(LIB) $(BPF_SKEL) $(TEST_HELPER_SRCS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(TEST_HELPER_SRCS) $(LIB) $(LDLIBS_D) -lcmocka
+
+test-build: all $(UNIT_BINS) $(BPFT_BINS)
+
+test: deps
+	@$(MAKE) --no-print-directory test-build
+	@sh tests/run.sh unit bpf e2e
+
+test-unit: deps
+	@$(MAKE) --no-print-directory test-build
+	@sh tests/run.sh unit
+
+test-bpf: deps
+	@$(MAKE) --no-print-directory test-build
+	@sh tests/run.sh bpf
+
+test-e2e: deps
+	@$(MAKE) --no-print-directory test-build
+	@sh tests/run.sh e2e
+
+# --- running ------------------------------------------------------------------
+run: deps
+	@$(MAKE) --no-print-directory all
+	@sh tools/mount-bpffs.sh
+	@mkdir -p /run/sipdlg
+	exec $(BUILD)/sipdlgd -c config/sipdlg.yaml
+
+# --- install ------------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
+	        $(DESTDIR)$(PREFIX)/lib/sipdlg $(DESTDIR)$(SYSCONFDIR)/sipdlg \
+	        $(DESTDIR)$(PREFIX)/share/sipdlg/schema $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(BUILD)/sipdlgd $(DESTDIR)$(PREFIX)/sbin/sipdlgd
+	install -m 0755 $(BUILD)/sipdlgctl $(DESTDIR)$(PREFIX)/bin/sipdlgctl
+	install -m 0644 $(BPF_OBJ) $(DESTDIR)$(PREFIX)/lib/sipdlg/sipdlg.bpf.o
+	install -m 0644 config/sipdlg.yaml $(DESTDIR)$(SYSCONFDIR)/sipdlg/sipdlg.yaml
+	install -m 0644 config/schema/mysql.sql $(DESTDIR)$(PREFIX)/share/sipdlg/schema/mysql.sql
+	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    config/sipdlgd.service.in > $(DESTDIR)$(UNITDIR)/sipdlgd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/sipdlgd.service
+
+clean:
+	rm -rf $(BUILD)
+
+fmt:
+	clang-format -i $$(find bpf user include tools tests -name '*.[ch]')

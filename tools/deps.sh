@@ -1,0 +1,43 @@
+#!/bin/sh
+# Install every Debian package sipdlg needs to build, run and test.
+# Idempotent: when everything is present it only runs dpkg-query and exits.
+set -eu
+
+PKGS="clang llvm lld libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev
+default-libmysqlclient-dev libjansson-dev libcmocka-dev mariadb-server
+mariadb-client sip-tester iproute2 libclang-rt-14-dev jq tcpdump
+pkg-config make gcc"
+
+missing=""
+for p in $PKGS; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$st" in
+	*"install ok installed"*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+
+if [ -z "$missing" ]; then
+	echo "deps: all packages present"
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing:$missing; run 'make deps' as root" >&2
+	exit 1
+fi
+
+echo "deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# --no-install-recommends keeps the install small; policy-rc.d stops the
+# package scripts from starting a system-wide MariaDB we do not use (tests
+# run their own server on a private socket).
+printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d.sipdlg
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	cp /usr/sbin/policy-rc.d.sipdlg /usr/sbin/policy-rc.d
+	chmod +x /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+rm -f /usr/sbin/policy-rc.d.sipdlg
+apt-get install -y -qq --no-install-recommends $missing

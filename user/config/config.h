@@ -1,0 +1,184 @@
+/*
+ * config.h - the one configuration struct of sipdlgd.
+ *
+ * The YAML file is parsed once into a struct sipdlg_config, which is then
+ * passed to whoever needs it; nothing reads configuration through globals.
+ * Dialog-module parameters keep Kamailio's names and defaults so that a
+ * modparam line can be moved over by hand.
+ */
+#ifndef SIPDLG_CONFIG_H
+#define SIPDLG_CONFIG_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "config/routes.h"
+
+#define CFG_MAX_LISTEN 16
+#define CFG_MAX_IFACES 16
+#define CFG_MAX_PROFILES 64
+#define CFG_RR_PARAM_MAX 32
+
+enum cfg_proto {
+	CFG_PROTO_UDP = 1,
+	CFG_PROTO_TCP = 2,
+};
+
+/* One "udp:ADDR:PORT" / "tcp:[V6]:PORT" entry of listen:. */
+struct cfg_listen {
+	enum cfg_proto proto;
+	char host[64];		/* as written, without brackets */
+	uint16_t port;
+	struct sockaddr_storage addr;	/* resolved numeric address */
+	socklen_t addr_len;
+};
+
+enum cfg_xdp_mode {
+	CFG_XDP_AUTO = 0,
+	CFG_XDP_NATIVE = 1,
+	CFG_XDP_GENERIC = 2,
+};
+
+enum cfg_policy {
+	CFG_POLICY_PASS = 0,
+	CFG_POLICY_DROP = 1,
+};
+
+enum cfg_log_target {
+	CFG_LOG_STDERR = 0,
+	CFG_LOG_SYSLOG = 1,
+};
+
+/* Every parameter of Kamailio's dialog module, same names and defaults. */
+struct cfg_dialog {
+	int enable_stats;		/* 1 */
+	uint32_t hash_size;		/* 4096, power of two, 1..2^20 */
+	char *rr_param;			/* "did", 1..32 chars */
+	int dlg_flag;			/* -1 = none, else 0..31 */
+	char *timeout_avp;		/* NULL = none */
+	uint32_t default_timeout;	/* 43200 s, > 0 */
+	char *dlg_extra_hdrs;		/* NULL */
+	int dlg_match_mode;		/* 0 DID_ONLY, 1 DID_FALLBACK, 2 DID_NONE */
+	int detect_spirals;		/* 1 */
+	char *db_url;			/* default Kamailio's; required if db_mode>0 */
+	int db_url_set;			/* db_url given in the file */
+	int db_mode;			/* 0..3 */
+	uint32_t db_update_period;	/* 60 s */
+	uint32_t db_fetch_rows;		/* 200 */
+	char *table_name;		/* "dialog" */
+	char *callid_column;		/* "callid" (5.x alias call_id_column) */
+	char *from_uri_column;
+	char *from_tag_column;
+	char *to_uri_column;
+	char *to_tag_column;
+	char *caller_cseq_column;	/* alias from_cseq_column */
+	char *callee_cseq_column;	/* alias to_cseq_column */
+	char *caller_route_column;	/* alias from_route_column */
+	char *callee_route_column;	/* alias to_route_column */
+	char *caller_contact_column;	/* alias from_contact_column */
+	char *callee_contact_column;	/* alias to_contact_column */
+	char *caller_sock_column;	/* alias from_sock_column */
+	char *callee_sock_column;	/* alias to_sock_column */
+	char *h_id_column;
+	char *h_entry_column;
+	char *state_column;
+	char *start_time_column;
+	char *timeout_column;
+	char *sflags_column;
+	char *toroute_column;		/* alias toroute_name_column */
+	char *vars_table_name;
+	char *vars_h_id_column;
+	char *vars_h_entry_column;
+	char *vars_key_column;
+	char *vars_value_column;
+	char *profiles_with_value[CFG_MAX_PROFILES];
+	size_t n_profiles_with_value;
+	char *profiles_no_value[CFG_MAX_PROFILES];
+	size_t n_profiles_no_value;
+	char *bridge_controller;	/* "sip:controller@kamailio.org" */
+	int initial_cbs_inscript;	/* 1 */
+	/* Kamailio 5.6 parameters beyond the classic list. */
+	char *bridge_contact;		/* "sip:controller@kamailio.org:5060" */
+	char *ruri_pvar;		/* "$ru" */
+	int send_bye;			/* 0 */
+	int wait_ack;			/* 1 */
+	int timeout_noreset;		/* 0 */
+	uint32_t early_timeout;		/* 300 s */
+	uint32_t noack_timeout;		/* 60 s */
+	uint32_t end_timeout;		/* 300 s */
+	int32_t h_id_start;		/* 0 */
+	uint32_t h_id_step;		/* 1 */
+	int keep_proxy_rr;		/* 0..3 */
+	uint32_t ka_timer;		/* 0 */
+	uint32_t ka_interval;		/* 0, else >= 30 */
+	uint32_t ka_failed_limit;	/* 1 */
+	int track_cseq_updates;		/* 0 */
+	char *lreq_callee_headers;	/* NULL */
+	int db_skip_load;		/* 0 */
+	int dlg_filter_mode;		/* 0 */
+};
+
+struct cfg_xdp {
+	char *interfaces[CFG_MAX_IFACES];	/* default ["lo"] */
+	size_t n_interfaces;
+	enum cfg_xdp_mode mode;			/* auto */
+	char *pin_path;				/* "/sys/fs/bpf/sipdlg" */
+	enum cfg_policy unknown_dialog;		/* pass */
+	uint32_t max_dialog_pps;		/* 0 = off */
+	int enabled;				/* 1; "enabled: false" skips XDP */
+};
+
+struct cfg_database {
+	int required;			/* false: start without the DB */
+	uint32_t queue_size;		/* 65536 writes */
+	uint32_t retry_interval;	/* 5 s */
+	char *socket;			/* unix socket for db_url without host */
+};
+
+struct cfg_control {
+	char *socket;			/* "/run/sipdlg/sipdlg.sock" */
+	uint32_t mode;			/* 0660 */
+	char *group;			/* NULL = keep the daemon's group */
+};
+
+struct cfg_log {
+	int level;			/* enum log_level from core/log.h */
+	enum cfg_log_target target;	/* stderr */
+};
+
+struct sipdlg_config {
+	char *path;			/* file it was loaded from */
+	struct cfg_listen listen[CFG_MAX_LISTEN];
+	size_t n_listen;
+	char *advertise;		/* "" = listen address */
+	uint32_t workers;		/* 0 = one per CPU */
+	uint32_t t1_ms, t2_ms;		/* RFC 3261 timers, 500 / 4000 */
+	struct cfg_dialog dialog;
+	struct cfg_xdp xdp;
+	struct cfg_database database;
+	struct cfg_control control;
+	struct cfg_log log;
+	struct route_list routes;
+};
+
+/*
+ * Load and validate @path.  On success returns 0 and stores a new config
+ * in *out (free with cfg_free).  On failure returns -EINVAL (or -errno for
+ * I/O), writes one "FILE:LINE:COL: message" line per problem to @errs (if
+ * not NULL) and leaves *out untouched.
+ */
+int cfg_load(const char *path, FILE *errs, struct sipdlg_config **out);
+
+/* Same, from a string; @name is used in messages in place of a path. */
+int cfg_load_string(const char *name, const char *yaml, size_t len,
+		    FILE *errs, struct sipdlg_config **out);
+
+/* A config holding every default, as if loaded from an empty file. */
+struct sipdlg_config *cfg_alloc_defaults(void);
+
+/* NULL-safe. */
+void cfg_free(struct sipdlg_config *cfg);
+
+#endif /* SIPDLG_CONFIG_H */

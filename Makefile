@@ -105,7 +105,13 @@ $(BUILD)/tests/bpf/%: tests/bpf/%.c $(LIB) $(BPF_SKEL) $(TEST_HELPER_SRCS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests -o $@ $< $(TEST_HELPER_SRCS) $(LIB) $(LDLIBS_D) -lcmocka
 
-test-build: all $(UNIT_BINS) $(BPFT_BINS)
+# BPF objects the tests load on purpose (e.g. one the verifier rejects).
+BPF_FIXTURES := $(patsubst tests/bpf/fixtures/%.bpf.c,$(BUILD)/tests/fixtures/%.bpf.o,$(wildcard tests/bpf/fixtures/*.bpf.c))
+$(BUILD)/tests/fixtures/%.bpf.o: tests/bpf/fixtures/%.bpf.c include/sipdlg_shared.h vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+test-build: all $(UNIT_BINS) $(BPFT_BINS) $(BPF_FIXTURES)
 
 test: deps
 	@$(MAKE) --no-print-directory test-build

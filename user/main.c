@@ -1,6 +1,222 @@
-/* main.c - placeholder, wired up by the foundation work. */
+/*
+ * main.c - sipdlgd: wire configuration, event loop, control socket, SIP
+ * sockets and the XDP fast path together, run, and unwind in reverse.
+ * Decisions live in the modules; this file only orders them.
+ */
+#define LOG_TAG "main"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "control/ctl_server.h"
+#include "control/ctl_methods_core.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/stats.h"
+#include "dialog/dlg_stats.h"
+#include "fastpath/fastpath.h"
+#include "fastpath/fp_rpc.h"
+#include "transport/sip_listen.h"
+
+#ifndef SIPDLG_VERSION
+#define SIPDLG_VERSION "0.0.0"
+#endif
+
+struct daemon {
+	struct sipdlg_config *cfg;
+	struct ev_loop *loop;
+	struct stats *stats;
+	struct dlg_stats dlg_stats;
+	struct ctl_server *ctl;
+	struct sip_listen *sip;
+	struct fastpath *fp;
+	int sig_fd;
+};
+
+static void usage(FILE *out)
 {
-	return 0;
+	fprintf(out,
+		"usage: sipdlgd -c FILE [--check] [--bpf-object PATH]\n"
+		"  -c, --config FILE     configuration (YAML)\n"
+		"      --check           validate FILE and exit (0 valid, 1 not)\n"
+		"      --bpf-object PATH load this BPF object instead of the "
+		"built-in one\n"
+		"  -l, --log-level LVL   override log.level "
+		"(error|warn|notice|info|debug)\n"
+		"  -V, --version         print the version\n"
+		"  -h, --help            this text\n");
+}
+
+static void on_signal(struct ev_loop *loop, int fd, unsigned events, void *ud)
+{
+	struct signalfd_siginfo si;
+
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			log_notice("SIGHUP: configuration reload is not "
+				   "supported; restart sipdlgd to apply changes");
+			continue;
+		}
+		log_notice("%s: shutting down", strsignal((int)si.ssi_signo));
+		ev_loop_stop(loop);
+	}
+}
+
+static int setup_signals(struct daemon *d)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+		return -errno;
+	d->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->sig_fd < 0)
+		return -errno;
+	return ev_file_add(d->loop, d->sig_fd, EV_READ, on_signal, d);
+}
+
+static int start(struct daemon *d, const char *bpf_object)
+{
+	char err[2048];
+	int r;
+
+	d->loop = ev_loop_alloc();
+	d->stats = stats_alloc();
+	if (!d->loop || !d->stats)
+		return -ENOMEM;
+	r = setup_signals(d);
+	if (r) {
+		log_err("signals: %s", strerror(-r));
+		return r;
+	}
+	dlg_stats_register(d->stats, d->cfg->dialog.enable_stats,
+			   &d->dlg_stats);
+
+	d->ctl = ctl_server_alloc(d->loop);
+	if (!d->ctl)
+		return -ENOMEM;
+	r = ctl_server_listen(d->ctl, d->cfg->control.socket,
+			      d->cfg->control.mode, d->cfg->control.group);
+	if (r) {
+		log_err("control socket %s: %s", d->cfg->control.socket,
+			r == -EADDRINUSE ?
+				"another sipdlgd is answering on it" :
+				strerror(-r));
+		return r;
+	}
+	r = ctl_methods_core_register(d->ctl, d->stats, SIPDLG_VERSION,
+				      (uint64_t)time(NULL));
+	if (r)
+		return r;
+
+	r = sip_listen_start(d->cfg, d->loop, d->stats, &d->sip, err,
+			     sizeof(err));
+	if (r) {
+		log_err("%s", err);
+		return r;
+	}
+
+	if (d->cfg->xdp.enabled) {
+		r = fp_start(d->cfg, bpf_object, d->loop, d->stats, &d->fp,
+			     err, sizeof(err));
+		if (r) {
+			log_err("%s", err);
+			return r;
+		}
+	} else {
+		log_notice("xdp.enabled is false: no fast path");
+	}
+	return fp_rpc_register(d->ctl, d->fp, d->cfg);
+}
+
+static void stop(struct daemon *d)
+{
+	fp_free(d->fp);
+	sip_listen_free(d->sip);
+	ctl_server_free(d->ctl);
+	if (d->loop && d->sig_fd >= 0)
+		ev_file_del(d->loop, d->sig_fd);
+	if (d->sig_fd >= 0)
+		close(d->sig_fd);
+	stats_free(d->stats);
+	ev_loop_free(d->loop);
+	cfg_free(d->cfg);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'k' },
+		{ "bpf-object", required_argument, NULL, 'b' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daemon d = { .sig_fd = -1 };
+	const char *path = NULL, *bpf_object = NULL, *level = NULL;
+	int check = 0, c, r;
+
+	while ((c = getopt_long(argc, argv, "c:l:Vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': path = optarg; break;
+		case 'k': check = 1; break;
+		case 'b': bpf_object = optarg; break;
+		case 'l': level = optarg; break;
+		case 'V': printf("sipdlgd %s\n", SIPDLG_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 64;
+		}
+	}
+	if (!path || optind != argc) {
+		usage(stderr);
+		return 64;
+	}
+
+	r = cfg_load(path, stderr, &d.cfg);
+	if (r)
+		return 1;
+	if (check) {
+		printf("%s: configuration is valid\n", path);
+		cfg_free(d.cfg);
+		return 0;
+	}
+	if (level) {
+		int l = log_level_parse(level);
+		if (l < 0) {
+			fprintf(stderr, "sipdlgd: unknown log level '%s'\n",
+				level);
+			cfg_free(d.cfg);
+			return 64;
+		}
+		d.cfg->log.level = l;
+	}
+	log_setup((enum log_level)d.cfg->log.level,
+		  d.cfg->log.target == CFG_LOG_SYSLOG);
+
+	r = start(&d, bpf_object);
+	if (r == 0) {
+		log_notice("sipdlgd %s running (config %s)", SIPDLG_VERSION,
+			   path);
+		r = ev_loop_run(d.loop);
+		if (r)
+			log_err("event loop: %s", strerror(-r));
+	}
+	stop(&d);
+	if (r == 0)
+		log_notice("stopped");
+	return r == 0 ? 0 : 1;
 }

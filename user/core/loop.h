@@ -41,7 +41,20 @@ int ev_before_sleep_add(struct ev_loop *loop, ev_hook_fn fn, void *ud);
 
 /* Run until ev_loop_stop(); returns 0 or -errno. */
 int ev_loop_run(struct ev_loop *loop);
+/*
+ * Make the running (or the next) ev_loop_run() return after the current
+ * iteration.  Safe from any thread and from a signal handler: it sets an
+ * atomic flag and writes an eventfd that wakes epoll_wait.
+ */
 void ev_loop_stop(struct ev_loop *loop);
+
+/*
+ * One iteration: before-sleep hooks, wait up to @max_wait_ms (-1 = until the
+ * next timer or file event), file events, due timers.  For tests and for
+ * callers that drive the loop themselves.  Returns the number of file events
+ * handled, or -errno.
+ */
+int ev_loop_once(struct ev_loop *loop, int max_wait_ms);
 
 /* CLOCK_MONOTONIC in milliseconds. */
 uint64_t ev_now_ms(void);

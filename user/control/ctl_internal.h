@@ -1,0 +1,54 @@
+/*
+ * ctl_internal.h - what ctl_server.c (socket, methods, dispatch) and
+ * ctl_conn.c (one client: framing, buffers) share.  Not for other layers.
+ */
+#ifndef SIPDLG_CTL_INTERNAL_H
+#define SIPDLG_CTL_INTERNAL_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "control/ctl_server.h"
+
+struct ctl_conn;
+
+struct ctl_method {
+	char *name;
+	ctl_method_fn fn;
+	void *ud;
+};
+
+struct ctl_server {
+	struct ev_loop *loop;
+	int lfd;			/* listening socket, -1 before listen */
+	char *path;
+	dev_t dev;			/* the socket file we created, so that */
+	ino_t ino;			/* free() unlinks only our own */
+
+	struct ctl_method *methods;	/* registration order */
+	size_t nmethods, cap;
+
+	struct ctl_conn *conns;		/* doubly linked, newest first */
+	unsigned nconns;
+	unsigned idle_ms;
+	int64_t sweep_timer;		/* 0 = none */
+	int64_t accept_timer;		/* accept paused on EMFILE */
+	void *core_ctx;			/* ctl_methods_core.c's; free()d here */
+	uint64_t busy_logged_ms;	/* last "too many clients" warning */
+	unsigned busy_refused;		/* refused since that warning */
+};
+
+/* Serve a freshly accepted, non-blocking @fd (owned from now on). */
+void ctl_conn_open(struct ctl_server *s, int fd);
+void ctl_conn_close(struct ctl_conn *c);
+/* Close connections idle for the server's idle timeout. */
+void ctl_conn_sweep(struct ctl_server *s, uint64_t now_ms);
+/* Close every connection. */
+void ctl_conn_close_all(struct ctl_server *s);
+
+/* Run a parsed request (object or batch); the response, or NULL for none. */
+json_t *ctl_dispatch(struct ctl_server *s, json_t *req);
+/* {"jsonrpc":"2.0","error":{...},"id":@id}; @id borrowed, NULL = null. */
+json_t *ctl_error_response(int code, const char *message, json_t *id);
+
+#endif /* SIPDLG_CTL_INTERNAL_H */

@@ -39,7 +39,7 @@ BPF_HDRS := $(wildcard bpf/*.h) include/sipdlg_shared.h vmlinux.h
 LIB_SRCS := $(filter-out user/main.c,$(shell find user -name '*.c' | sort))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libsipdlg.a
-USER_HDRS := $(shell find user include -name '*.h')
+USER_HDRS := $(shell find user include tools -name '*.h')
 
 CTL_SRCS := $(shell find tools/sipdlgctl -name '*.c' | sort)
 CTL_OBJS := $(CTL_SRCS:%.c=$(BUILD)/%.o)

@@ -94,11 +94,12 @@ wait_for() {
 	return 1
 }
 
-# new_pin_path: a pin directory of this test, removed at exit.
+# new_pin_path VAR NAME: set VAR to a pin directory of this test, removed
+# at exit.  (Not "$(...)": a subshell would lose the registration.)
 new_pin_path() {
-	local p="/sys/fs/bpf/sipdlg-e2e-$E2E_ID-$1"
+	local p="/sys/fs/bpf/sipdlg-e2e-$E2E_ID-$2"
 	E2E_PINS+=("$p")
-	echo "$p"
+	printf -v "$1" '%s' "$p"
 }
 
 # netns_add NAME: a network namespace of this test, removed at exit.
@@ -121,10 +122,11 @@ start_daemon() {
 	local name=$1 cfg=$2 ns=${3:-}
 	local sock
 	sock=$(sed -n 's/^ *socket: *"\{0,1\}\([^"]*\)"\{0,1\} *$/\1/p' "$cfg" | head -n1)
+	# exec, so that $! is sipdlgd itself and signals reach it.
 	if [ -n "$ns" ]; then
-		in_ns "$ns" "$SIPDLGD" -c "$cfg" >"$E2E_TMP/$name.log" 2>&1 &
+		( exec nsenter --net="/run/netns/$ns" "$SIPDLGD" -c "$cfg" ) >"$E2E_TMP/$name.log" 2>&1 &
 	else
-		"$SIPDLGD" -c "$cfg" >"$E2E_TMP/$name.log" 2>&1 &
+		( exec "$SIPDLGD" -c "$cfg" ) >"$E2E_TMP/$name.log" 2>&1 &
 	fi
 	DAEMON_PID=$!
 	E2E_PIDS+=("$DAEMON_PID")
@@ -166,6 +168,22 @@ write_config() {
 		echo "log:"
 		echo "  level: debug"
 	} >"$file"
+}
+
+# send_udp NS HOST PORT COUNT : COUNT datagrams, one SIP OPTIONS each.
+# cat writes the file in one write(), so each redirection is exactly one
+# datagram (bash's own printf may flush at every line end).
+send_udp() {
+	local f="$E2E_TMP/udp-probe.txt"
+	printf 'OPTIONS sip:probe@%s SIP/2.0\r\nCall-ID: e2e-probe\r\n\r\n' "$2" >"$f"
+	if [ -n "$1" ]; then
+		in_ns "$1" bash -c 'for i in $(seq "$4"); do cat "$1" >"/dev/udp/$2/$3"; done' \
+			_ "$f" "$2" "$3" "$4" 2>/dev/null
+	else
+		bash -c 'for i in $(seq "$4"); do cat "$1" >"/dev/udp/$2/$3"; done' \
+			_ "$f" "$2" "$3" "$4" 2>/dev/null
+	fi
+	return 0
 }
 
 # json_get JSON JQ-FILTER

@@ -34,7 +34,7 @@ st=$("$SIPDLGCTL" --json xdp)
 check_eq "XDP on lo runs in generic mode (lo has no driver XDP)" generic "$(json_get "$st" '.interfaces[0].mode')"
 check_eq "the fast path watches UDP 5060" 5060 "$(json_get "$st" '.sip_ports[0]')"
 before=$(json_get "$st" '.counters.sip_udp4.packets')
-for i in 1 2 3; do printf 'OPTIONS sip:a@127.0.0.1 SIP/2.0\r\n\r\n' >/dev/udp/127.0.0.1/5060; done
+send_udp "" 127.0.0.1 5060 3
 wait_for 5 test "$(json_get "$("$SIPDLGCTL" --json xdp)" '.counters.sip_udp4.packets')" -ge $((before + 3))
 check_eq "datagrams to 127.0.0.1:5060 are counted on lo" $((before + 3)) \
 	"$(json_get "$("$SIPDLGCTL" --json xdp)" '.counters.sip_udp4.packets')"
@@ -42,8 +42,10 @@ for m in dialogs counters; do
 	check "bpftool dumps /sys/fs/bpf/sipdlg/$m with field names" \
 		sh -c "bpftool map dump pinned /sys/fs/bpf/sipdlg/$m | grep -q '\"key\"\\|\"h_entry\"\\|\"packets\"' || bpftool map dump pinned /sys/fs/bpf/sipdlg/$m | grep -q '^\\[\\]\$'"
 done
-pkill -TERM -f "build/sipdlgd -c config/sipdlg.yaml"
-wait_for 10 sh -c "! pgrep -f 'build/sipdlgd -c config/sipdlg.yaml'"
-check "sipdlgd stops on SIGTERM" sh -c "! pgrep -f 'build/sipdlgd -c config/sipdlg.yaml'"
+# Anchored, so that the pattern does not match the shells that search for it.
+PAT='^build/sipdlgd -c config/sipdlg.yaml'
+pkill -TERM -f "$PAT"
+wait_for 10 sh -c "! pgrep -f '$PAT'"
+check "sipdlgd stops on SIGTERM" sh -c "! pgrep -f '$PAT'"
 check "the control socket is gone" test ! -e "$SOCK"
 e2e_finish

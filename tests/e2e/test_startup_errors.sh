@@ -9,7 +9,7 @@ e2e_init
 
 ctl_port=$((20000 + $$ % 20000))
 SOCK="$E2E_TMP/ctl.sock"
-PIN=$(new_pin_path errors)
+new_pin_path PIN errors
 
 # run_daemon_fail NAME CFG [ARGS...] : sipdlgd must exit non-zero in time;
 # its stderr is left in $OUT.
@@ -84,7 +84,8 @@ if start_daemon first "$CFG"; then
 	"$SIPDLGCTL" --socket "$SOCK" --json stats >/dev/null
 	check_eq "sipdlgctl stats exits 0" 0 "$?"
 	CFG2="$E2E_TMP/port.yaml"
-	write_config "$CFG2" "$E2E_TMP/ctl2.sock" "$(new_pin_path port)" lo "udp:127.0.0.1:$ctl_port"
+	new_pin_path PIN2 port
+	write_config "$CFG2" "$E2E_TMP/ctl2.sock" "$PIN2" lo "udp:127.0.0.1:$ctl_port"
 	run_daemon_fail "a SIP port in use stops the start" "$CFG2"
 	check_contains "and the message names the address" "127.0.0.1:$ctl_port" "$OUT"
 	stop_daemon "$DAEMON_PID"

@@ -23,7 +23,7 @@ ip -n "$NSB" link set "$VB" up
 ok "namespaces and veth pair created"
 
 SOCK="$E2E_TMP/ctl.sock"
-PIN=$(new_pin_path netns)
+new_pin_path PIN netns
 CFG="$E2E_TMP/sipdlg.yaml"
 write_config "$CFG" "$SOCK" "$PIN" "$VA" "udp:$A4:5060" "udp:[$A6]:5060" "tcp:$A4:5060"
 
@@ -44,11 +44,6 @@ check_eq "UDP SIP port is configured" "5060" "$(json_get "$status" '.sip_ports[0
 counter() { json_get "$(ctl --json xdp)" ".counters.$1.packets"; }
 base4=$(counter sip_udp4) base6=$(counter sip_udp6) baseo=$(counter other_port)
 
-send_udp() { # NS HOST PORT COUNT
-	in_ns "$1" bash -c 'for i in $(seq '"$4"'); do
-		printf "OPTIONS sip:probe@%s SIP/2.0\r\n\r\n" "'"$2"'" >/dev/udp/'"$2"'/'"$3"'
-	done' 2>/dev/null
-}
 send_udp "$NSB" "$A4" 5060 25
 send_udp "$NSB" "$A6" 5060 7
 send_udp "$NSB" "$A4" 5099 3

@@ -66,21 +66,27 @@ static int has_cap(int cap)
 
 #define CAP_NET_ADMIN_BIT 12
 #define CAP_SYS_ADMIN_BIT 21
+#define CAP_PERFMON_BIT 38
 #define CAP_BPF_BIT 39
 
 static int check_privileges(char *err, size_t err_len)
 {
-	int bpf = has_cap(CAP_BPF_BIT) || has_cap(CAP_SYS_ADMIN_BIT);
+	/* CAP_PERFMON: the program does pointer arithmetic on packet
+	 * pointers (frame length), which the verifier allows only with it. */
+	int sys = has_cap(CAP_SYS_ADMIN_BIT);
+	int bpf = has_cap(CAP_BPF_BIT) || sys;
+	int perf = has_cap(CAP_PERFMON_BIT) || sys;
 	int net = has_cap(CAP_NET_ADMIN_BIT);
 
-	if (bpf && net)
+	if (bpf && perf && net)
 		return 0;
 	snprintf(err, err_len,
 		 "xdp: loading and attaching the XDP program needs root or "
-		 "CAP_BPF and CAP_NET_ADMIN (running as uid %u without %s%s%s); "
-		 "run sipdlgd as root or set 'xdp: {enabled: false}'",
-		 (unsigned)geteuid(), bpf ? "" : "CAP_BPF",
-		 (!bpf && !net) ? " and " : "", net ? "" : "CAP_NET_ADMIN");
+		 "CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN (running as uid %u "
+		 "without%s%s%s); run sipdlgd as root or set "
+		 "'xdp: {enabled: false}'",
+		 (unsigned)geteuid(), bpf ? "" : " CAP_BPF",
+		 perf ? "" : " CAP_PERFMON", net ? "" : " CAP_NET_ADMIN");
 	return -EPERM;
 }
 

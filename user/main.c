@@ -24,7 +24,9 @@
 #include "dialog/dlg_stats.h"
 #include "fastpath/fastpath.h"
 #include "fastpath/fp_rpc.h"
-#include "transport/sip_listen.h"
+#include "core/timer.h"
+#include "proxy/proxy.h"
+#include "transport/transport.h"
 
 #ifndef SIPDLG_VERSION
 #define SIPDLG_VERSION "0.0.0"
@@ -36,7 +38,9 @@ struct daemon {
 	struct stats *stats;
 	struct dlg_stats dlg_stats;
 	struct ctl_server *ctl;
-	struct sip_listen *sip;
+	struct tmr_service *tmr;
+	struct proxy *px;
+	struct transport *tp;
 	struct fastpath *fp;
 	int sig_fd;
 };
@@ -121,12 +125,22 @@ static int start(struct daemon *d, const char *bpf_object)
 	if (r)
 		return r;
 
-	r = sip_listen_start(d->cfg, d->loop, d->stats, &d->sip, err,
-			     sizeof(err));
+	/* SIP: the proxy, its timers, then the transport that feeds it. */
+	d->tmr = tmr_service_alloc();
+	if (!d->tmr || tmr_service_start(d->tmr) != 0)
+		return -ENOMEM;
+	r = proxy_alloc(d->cfg, d->stats, &d->px, err, sizeof(err));
 	if (r) {
 		log_err("%s", err);
 		return r;
 	}
+	r = tp_alloc(d->cfg, d->stats, proxy_on_message, d->px, &d->tp, err,
+		     sizeof(err));
+	if (r) {
+		log_err("%s", err);
+		return r;
+	}
+	proxy_attach(d->px, d->tp, d->tmr);
 
 	if (d->cfg->xdp.enabled) {
 		r = fp_start(d->cfg, bpf_object, d->loop, d->stats, &d->fp,
@@ -138,13 +152,23 @@ static int start(struct daemon *d, const char *bpf_object)
 	} else {
 		log_notice("xdp.enabled is false: no fast path");
 	}
-	return fp_rpc_register(d->ctl, d->fp, d->cfg);
+	r = fp_rpc_register(d->ctl, d->fp, d->cfg);
+	if (r)
+		return r;
+	/* Last: from here on SIP traffic is served. */
+	r = tp_start(d->tp);
+	if (r)
+		log_err("cannot start the SIP workers: %s", strerror(-r));
+	return r;
 }
 
 static void stop(struct daemon *d)
 {
+	/* Workers first (no new messages), then timers, then state. */
+	tp_free(d->tp);
+	tmr_service_free(d->tmr);
+	proxy_free(d->px);
 	fp_free(d->fp);
-	sip_listen_free(d->sip);
 	ctl_server_free(d->ctl);
 	if (d->loop && d->sig_fd >= 0)
 		ev_file_del(d->loop, d->sig_fd);

@@ -1,0 +1,58 @@
+/*
+ * timer.h - a thread-safe timer service for transaction and dialog timers.
+ *
+ * One thread sleeps until the earliest deadline and runs the due timers.
+ * Timers live in a binary min-heap under one mutex, so arming and
+ * cancelling cost O(log n) and a tick costs O(k log n) for k due timers:
+ * the cost of a tick does not grow with the number of armed timers.
+ * Callbacks run on the timer thread without the heap lock held.
+ *
+ * A struct tmr is embedded in its owner.  tmr_cancel() returns 1 if the
+ * timer was pending and is now removed (its callback will not run), 0 if
+ * it was not pending (never armed, already fired, or firing right now):
+ * an owner that holds a reference for an armed timer drops it on 1 and
+ * lets the callback drop it otherwise.
+ */
+#ifndef SIPDLG_TIMER_H
+#define SIPDLG_TIMER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct tmr;
+struct tmr_service;
+
+typedef void (*tmr_fn)(struct tmr *t);
+
+struct tmr {
+	uint64_t expires_ms;	/* CLOCK_MONOTONIC ms */
+	size_t heap_idx;	/* 0 = not pending, else index + 1 */
+	tmr_fn fn;
+	void *data;		/* for the owner */
+};
+
+struct tmr_service *tmr_service_alloc(void);
+int tmr_service_start(struct tmr_service *ts);	/* starts the thread */
+/* Stop the thread; pending timers are left unfired.  NULL-safe. */
+void tmr_service_free(struct tmr_service *ts);
+
+static inline void tmr_init(struct tmr *t, tmr_fn fn, void *data)
+{
+	t->expires_ms = 0;
+	t->heap_idx = 0;
+	t->fn = fn;
+	t->data = data;
+}
+
+/* Arm (or re-arm) @t to fire @delay_ms from now.  Returns 1 if it was
+ * already pending (and is now moved), 0 if newly armed, -ENOMEM. */
+int tmr_arm(struct tmr_service *ts, struct tmr *t, uint64_t delay_ms);
+/* See the header comment. */
+int tmr_cancel(struct tmr_service *ts, struct tmr *t);
+size_t tmr_pending(struct tmr_service *ts);
+/* 1 if @t is armed and has not fired yet.  A callback uses it to see that
+ * its timer was re-armed meanwhile (a stale firing: ignore it). */
+int tmr_is_pending(struct tmr_service *ts, struct tmr *t);
+uint64_t tmr_now_ms(void);
+
+#endif /* SIPDLG_TIMER_H */

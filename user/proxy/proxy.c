@@ -1,0 +1,146 @@
+/*
+ * proxy.c - create the proxy, register its statistics, and dispatch each
+ * received message: bad input is answered (400 with a reason naming the
+ * problem) or dropped and counted; requests and responses go their ways.
+ */
+#define LOG_TAG "proxy"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/stats.h"
+#include "core/timer.h"
+#include "proxy/px_internal.h"
+
+static void register_stats(struct proxy *px)
+{
+	struct stats *st = px->st;
+	struct proxy_stats *s = &px->s;
+
+	s->rcv_requests = stats_register(st, "sip", "rcv_requests", 0);
+	s->rcv_replies = stats_register(st, "sip", "rcv_replies", 0);
+	s->fwd_requests = stats_register(st, "sip", "fwd_requests", 0);
+	s->fwd_replies = stats_register(st, "sip", "fwd_replies", 0);
+	s->local_replies = stats_register(st, "sip", "local_replies", 0);
+	s->drop_requests = stats_register(st, "sip", "drop_requests", 0);
+	s->drop_replies = stats_register(st, "sip", "drop_replies", 0);
+	s->retransmissions = stats_register(st, "sip", "retransmissions", 0);
+	s->tx_created = stats_register(st, "sip", "transactions", 0);
+	s->tx_active = stats_register(st, "sip", "active_transactions",
+				      STAT_NO_RESET);
+	s->timeouts = stats_register(st, "sip", "timeouts", 0);
+	s->too_many_hops = stats_register(st, "sip", "too_many_hops", 0);
+	s->loops = stats_register(st, "sip", "loops", 0);
+	s->not_found = stats_register(st, "sip", "not_found", 0);
+	s->bad_message = stats_register(st, "sip", "bad_requests", 0);
+	s->bad_reply = stats_register(st, "sip", "bad_replies", 0);
+	s->send_errors = stats_register(st, "sip", "send_errors", 0);
+	for (int e = 1; e < SIP_ERR_MAX_; e++) {
+		char name[64];
+		const char *why = sip_error_str((enum sip_error)e);
+		size_t n = 0;
+
+		/* "Bad Request - Missing Call-ID" -> "err_missing_call_id" */
+		const char *p = strstr(why, " - ");
+		p = p ? p + 3 : why;
+		n = (size_t)snprintf(name, sizeof(name), "err_");
+		for (; *p && n + 1 < sizeof(name); p++) {
+			char c = *p;
+			if (c >= 'A' && c <= 'Z')
+				c = (char)(c + 32);
+			if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+				c = '_';
+			if (c == '_' && name[n - 1] == '_')
+				continue;
+			name[n++] = c;
+		}
+		while (n > 4 && name[n - 1] == '_')
+			n--;
+		name[n] = '\0';
+		s->parse_err[e] = stats_register(st, "sip", name, 0);
+	}
+}
+
+int proxy_alloc(const struct sipdlg_config *cfg, struct stats *st,
+		struct proxy **out, char *err, size_t err_len)
+{
+	struct proxy *px = calloc(1, sizeof(*px));
+	struct timespec ts;
+	int r;
+
+	if (!px)
+		return -ENOMEM;
+	px->cfg = cfg;
+	px->st = st;
+	px->t1 = cfg->t1_ms ? cfg->t1_ms : 500;
+	px->t2 = cfg->t2_ms ? cfg->t2_ms : 4000;
+	px->t4 = 5000;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	px->salt = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^
+		   ((uint64_t)getpid() << 40);
+	px->tm = tm_table_alloc(16);
+	if (!px->tm) {
+		free(px);
+		return -ENOMEM;
+	}
+	r = px_local_init(px, err, err_len);
+	if (r) {
+		proxy_free(px);
+		return r;
+	}
+	register_stats(px);
+	*out = px;
+	return 0;
+}
+
+void proxy_attach(struct proxy *px, struct transport *tp,
+		  struct tmr_service *tmr)
+{
+	px->tp = tp;
+	px->tmr = tmr;
+}
+
+void proxy_free(struct proxy *px)
+{
+	if (!px)
+		return;
+	tm_table_free(px->tm);
+	free(px);
+}
+
+size_t proxy_tx_count(struct proxy *px)
+{
+	return tm_count(px->tm);
+}
+
+void proxy_on_message(void *ud, struct tp_rcv *rcv)
+{
+	struct proxy *px = ud;
+	const struct sip_msg *m = rcv->msg;
+
+	if (rcv->parse_rc != 0) {
+		if (m->error == SIP_ERR_EMPTY)
+			return;		/* CRLF keep-alive */
+		stat_inc(px->s.parse_err[m->error < SIP_ERR_MAX_ ? m->error : 0]);
+		if (m->is_request && m->answerable) {
+			stat_inc(px->s.bad_message);
+			px_reply_stateless(px, m, &rcv->src,
+					   sip_error_status(m->error),
+					   m->error_reason);
+		} else if (m->is_request) {
+			stat_inc(px->s.bad_message);
+		} else {
+			stat_inc(px->s.bad_reply);
+		}
+		return;
+	}
+	if (m->is_request)
+		px_on_request(px, rcv);
+	else
+		px_on_response(px, rcv);
+}

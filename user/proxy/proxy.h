@@ -1,0 +1,63 @@
+/*
+ * proxy.h - the record-routing, transaction-stateful SIP proxy (RFC 3261
+ * section 16) that sipdlgd is.
+ *
+ * The transport hands every received message to proxy_on_message() on a
+ * worker thread.  Requests are checked (parse errors answered with 400,
+ * Max-Forwards, loops), matched to transactions (retransmissions absorbed,
+ * CANCEL and hop-by-hop ACK handled), run through the routes: rules, and
+ * forwarded, answered or dropped.  Responses are matched to the client
+ * transaction by our Via branch and sent back upstream.
+ *
+ * Hooks let the dialog layer (next issue) act on each request before the
+ * rules run and add its cookie to our Record-Route.
+ */
+#ifndef SIPDLG_PROXY_H
+#define SIPDLG_PROXY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "transport/transport.h"
+
+struct sipdlg_config;
+struct stats;
+struct stat_var;
+struct tmr_service;
+struct tm_table;
+struct proxy;
+
+/* Our own addresses, to recognise our Route/R-URI and build Via/RR. */
+struct px_local {
+	enum tp_proto proto;
+	int family;
+	char host[72];		/* as written in Via/RR: IPv6 in brackets */
+	uint16_t port;
+	char adv_host[72];	/* advertise: host, or host above */
+	uint16_t adv_port;
+};
+
+struct proxy_stats {
+	struct stat_var *rcv_requests, *rcv_replies;
+	struct stat_var *fwd_requests, *fwd_replies;
+	struct stat_var *local_replies, *drop_requests, *drop_replies;
+	struct stat_var *retransmissions, *tx_created, *tx_active;
+	struct stat_var *timeouts, *too_many_hops, *loops, *not_found;
+	struct stat_var *bad_message, *bad_reply, *send_errors;
+	struct stat_var *parse_err[SIP_ERR_MAX_];
+};
+
+int proxy_alloc(const struct sipdlg_config *cfg, struct stats *st,
+		struct proxy **out, char *err, size_t err_len);
+/* Transport and timers are created by the caller and given here. */
+void proxy_attach(struct proxy *px, struct transport *tp,
+		  struct tmr_service *tmr);
+void proxy_free(struct proxy *px);	/* NULL-safe */
+
+/* The transport callback (tp_recv_fn). */
+void proxy_on_message(void *ud, struct tp_rcv *rcv);
+
+size_t proxy_tx_count(struct proxy *px);
+
+#endif /* SIPDLG_PROXY_H */

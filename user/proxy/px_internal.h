@@ -1,0 +1,104 @@
+/* px_internal.h - state and helpers shared by the proxy/ files only. */
+#ifndef SIPDLG_PX_INTERNAL_H
+#define SIPDLG_PX_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "proxy/obuf.h"
+#include "proxy/proxy.h"
+#include "sip/sip_msg.h"
+#include "tm/tm.h"
+
+#define PX_MAX_ROUTES 32
+#define PX_BRANCH_PREFIX "z9hG4bKsd"
+#define PX_SERVER_HDR "Server: sipdlg\r\n"
+#define PX_TIMER_C_MS (181u * 1000u)	/* RFC 3261: > 3 minutes */
+
+struct proxy {
+	const struct sipdlg_config *cfg;
+	struct stats *st;
+	struct proxy_stats s;
+	struct transport *tp;
+	struct tmr_service *tmr;
+	struct tm_table *tm;
+	struct px_local local[CFG_MAX_LISTEN];
+	size_t n_local;
+	uint32_t t1, t2, t4;
+	uint64_t salt;
+};
+
+/* A resolved next hop. */
+struct px_target {
+	enum tp_proto proto;
+	struct tp_addr addr;
+};
+
+/* What the forwarding of one request changes in it. */
+struct px_fwd {
+	struct sip_str ruri;			/* the outgoing R-URI */
+	struct sip_str routes[PX_MAX_ROUTES];	/* Route values to emit */
+	size_t n_routes;
+	const char *via;			/* our Via line, with CRLF */
+	const char *rr;				/* our Record-Route lines or "" */
+	int max_forwards;			/* value to write */
+};
+
+/* px_build.c: message builders.  Each returns 0, or -E2BIG on overflow. */
+void pxb_vias(struct obuf *o, const struct sip_msg *m,
+	      const struct tp_peer *src);
+int pxb_reply(struct obuf *o, const struct sip_msg *req,
+	      const struct tp_peer *src, int code, const char *reason,
+	      const char *to_tag);
+int pxb_request(struct obuf *o, const struct sip_msg *m,
+		const struct tp_peer *src, const struct px_fwd *f);
+int pxb_response_fwd(struct obuf *o, const struct sip_msg *rsp);
+int pxb_cancel(struct obuf *o, const struct sip_msg *fwd_invite);
+int pxb_ack(struct obuf *o, const struct sip_msg *fwd_invite,
+	    const struct sip_msg *rsp);
+const char *pxb_reason(int code);
+
+/* px_addr.c: addresses, our own identity, next hops. */
+int px_local_init(struct proxy *px, char *err, size_t err_len);
+bool px_uri_is_ours(const struct proxy *px, struct sip_str uri);
+bool px_via_is_ours(const struct proxy *px, const struct sip_via *via);
+int px_uri_target(struct sip_str uri, struct px_target *t);
+int px_dest_target(const struct route_dest *d, struct px_target *t);
+/* The local socket to send to @t from (prefer @in_idx). */
+int px_pick_local(const struct proxy *px, const struct px_target *t,
+		  int in_idx);
+void px_ip_str(const struct tp_addr *a, char *buf, size_t len);
+uint16_t px_addr_port(const struct tp_addr *a);
+
+/* px_tx.c: transaction state machines. */
+void px_tx_send_upstream(struct proxy *px, struct tm_tx *tx, int code,
+			 const char *buf, size_t len);
+void px_tx_local_reply(struct proxy *px, struct tm_tx *tx, int code,
+		       const char *reason);
+int px_tx_forward(struct proxy *px, struct tm_tx *tx,
+		  const struct px_target *t, int local_idx, const char *buf,
+		  size_t len);
+void px_tx_cancel(struct proxy *px, struct tm_tx *tx);
+void px_tx_on_response(struct proxy *px, struct tm_tx *tx,
+		       const struct sip_msg *rsp, const char *buf,
+		       size_t len);
+void px_tx_on_ack(struct proxy *px, struct tm_tx *tx);
+void px_tx_finish(struct proxy *px, struct tm_tx *tx);
+
+/* px_send.c */
+int px_send(struct proxy *px, const struct tp_peer *dst, const char *buf,
+	    size_t len);
+/* Where a response to a request from @src with top Via @via goes. */
+void px_reply_peer(const struct sip_via *via, const struct tp_peer *src,
+		   struct tp_peer *out);
+/* Answer @m statelessly (400s, 481, 483, 482, 200 to CANCEL...). */
+void px_reply_stateless(struct proxy *px, const struct sip_msg *m,
+			const struct tp_peer *src, int code,
+			const char *reason);
+
+/* px_request.c / px_response.c */
+void px_on_request(struct proxy *px, struct tp_rcv *rcv);
+void px_on_response(struct proxy *px, struct tp_rcv *rcv);
+
+#endif /* SIPDLG_PX_INTERNAL_H */

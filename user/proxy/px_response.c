@@ -1,0 +1,90 @@
+/*
+ * px_response.c - the response path (RFC 3261 16.7): match the client
+ * transaction by our Via branch and let its state machine pass the
+ * response upstream.  A 2xx to an INVITE whose transaction is gone is
+ * still forwarded, statelessly, by the next Via (RFC 6026).
+ */
+#define LOG_TAG "proxy"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/stats.h"
+#include "proxy/px_internal.h"
+
+static _Thread_local struct obuf rs_scratch;
+
+/* The address the second Via names (received, rport, sent-by). */
+static int via2_peer(const struct sip_msg *m, struct tp_peer *out)
+{
+	struct sip_value_iter it;
+	struct sip_via v;
+	char host[64];
+	struct sip_str h;
+	uint16_t port;
+
+	sip_value_iter_init(&it, m, SIP_HDR_VIA);
+	if (sip_value_next_via(&it, &v) != 1 ||
+	    sip_value_next_via(&it, &v) != 1)
+		return -1;
+	h = sip_str_present(v.received) && v.received.len ? v.received : v.host;
+	if (h.len >= sizeof(host))
+		return -1;
+	memcpy(host, h.p, h.len);
+	host[h.len] = '\0';
+	port = v.has_rport_value ? v.rport_value :
+				   (v.has_port ? v.port : 5060);
+	memset(out, 0, sizeof(*out));
+	out->listen_idx = -1;
+	out->proto = v.transport == SIP_TP_TCP ? TP_TCP : TP_UDP;
+	if (strchr(host, ':')) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&out->remote.ss;
+		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
+			return -1;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		out->remote.len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&out->remote.ss;
+		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+			return -1;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		out->remote.len = sizeof(*s4);
+	}
+	return 0;
+}
+
+void px_on_response(struct proxy *px, struct tp_rcv *rcv)
+{
+	const struct sip_msg *m = rcv->msg;
+	struct sip_str br = m->via.branch;
+	struct tm_tx *tx = NULL;
+
+	stat_inc(px->s.rcv_replies);
+	if (br.len > strlen(PX_BRANCH_PREFIX) &&
+	    memcmp(br.p, PX_BRANCH_PREFIX, strlen(PX_BRANCH_PREFIX)) == 0 &&
+	    px_via_is_ours(px, &m->via))
+		tx = tm_lookup_client(px->tm, br.p, br.len);
+	if (!tx) {
+		struct tp_peer dst;
+
+		if (m->cseq.method == SIP_METHOD_INVITE && m->status >= 200 &&
+		    m->status < 300 && px_via_is_ours(px, &m->via) &&
+		    via2_peer(m, &dst) == 0 &&
+		    pxb_response_fwd(&rs_scratch, m) == 0 &&
+		    px_send(px, &dst, rs_scratch.buf, rs_scratch.len) == 0) {
+			stat_inc(px->s.fwd_replies);
+			return;
+		}
+		stat_inc(px->s.drop_replies);
+		return;
+	}
+	pthread_mutex_lock(&tx->lock);
+	px_tx_on_response(px, tx, m, rcv->buf, rcv->len);
+	pthread_mutex_unlock(&tx->lock);
+	tm_tx_unref(tx);
+}

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <regex.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -301,10 +302,12 @@ static void test_default_file(void **state)
 	/* The sample routes of DESIGN.md. */
 	assert_int_equal(c->routes.n_rules, 2);
 	rule = &c->routes.rules[0];
-	assert_int_equal(rule->match.n, 1);
+	assert_int_equal(rule->match.n, 2);
 	assert_int_equal(rule->match.v[0].type, ROUTE_COND_METHOD);
 	assert_int_equal(rule->match.v[0].u.methods.n, 1);
 	assert_string_equal(rule->match.v[0].u.methods.v[0], "INVITE");
+	assert_int_equal(rule->match.v[1].type, ROUTE_COND_IN_DIALOG);
+	assert_int_equal(rule->match.v[1].u.want, 0);
 	assert_int_equal(rule->actions.n, 5);
 	a = rule->actions.v;
 	assert_int_equal(a[0].type, ROUTE_ACT_DLG_MANAGE);
@@ -1172,6 +1175,38 @@ static void test_names(void **state)
 
 /* --- small pieces -------------------------------------------------------- */
 
+/* "~REGEX" values: compiled at load, '$' is an anchor, bad ones reported. */
+static void test_regex_values(void **state)
+{
+	struct result r;
+	const struct route_cond *c;
+
+	(void)state;
+	r = load_yaml("re.yaml",
+		      "routes:\n"
+		      "  - match: { ruri_domain: [\"~^example\\\\.(com|org)$\", x.net],\n"
+		      "             ruri_user: \"~^\\\\+?49\" }\n"
+		      "    actions: [drop]\n");
+	assert_ok(&r);
+	c = &r.cfg->routes.rules[0].match.v[0];
+	assert_int_equal(c->type, ROUTE_COND_RURI_DOMAIN);
+	assert_int_equal(c->u.strs.n, 2);
+	assert_non_null(c->u.strs.re[0]);
+	assert_null(c->u.strs.re[1]);
+	assert_int_equal(regexec(c->u.strs.re[0], "EXAMPLE.org", 0, NULL, 0), 0);
+	assert_int_not_equal(regexec(c->u.strs.re[0], "example.net", 0, NULL, 0), 0);
+	c = &r.cfg->routes.rules[0].match.v[1];
+	assert_int_equal(regexec(c->u.strs.re[0], "+4930123", 0, NULL, 0), 0);
+	result_free(&r);
+
+	r = load_yaml("re.yaml", "routes:\n"
+				 "  - match: { ruri_user: \"~^(12+\" }\n"
+				 "    actions: [drop]\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "re.yaml:2:25: ruri_user: bad regular expression");
+	result_free(&r);
+}
+
 static void test_suggest(void **state)
 {
 	static const char *const cands[] = { "hash_size", "rr_param",
@@ -1239,6 +1274,7 @@ int main(void)
 		cmocka_unit_test(test_section_errors),
 		cmocka_unit_test(test_routes_tree),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_regex_values),
 		cmocka_unit_test(test_suggest),
 		cmocka_unit_test(test_free_null_and_missing_file),
 	};

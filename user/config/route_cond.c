@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <regex.h>
 #include <string.h>
 
 #include "config/config_int.h"
@@ -92,9 +93,15 @@ static void cond_free(struct route_cond *c)
 	case ROUTE_COND_FROM_DOMAIN:
 	case ROUTE_COND_TO_USER:
 	case ROUTE_COND_TO_DOMAIN:
-		for (size_t i = 0; i < c->u.strs.n; i++)
+		for (size_t i = 0; i < c->u.strs.n; i++) {
 			cfg_tpl_free(&c->u.strs.v[i]);
+			if (c->u.strs.re && c->u.strs.re[i]) {
+				regfree(c->u.strs.re[i]);
+				free(c->u.strs.re[i]);
+			}
+		}
 		free(c->u.strs.v);
+		free(c->u.strs.re);
 		break;
 	case ROUTE_COND_SOURCE:
 		free(c->u.sources.v);
@@ -271,12 +278,65 @@ static void load_strs(struct cfg_ctx *ctx, const struct cfg_node *n,
 	if (one_or_list(ctx, n, key, &self, &items, &count))
 		return;
 	c->u.strs.v = cfg_calloc(ctx, count, sizeof(struct route_tpl));
-	if (!c->u.strs.v)
+	c->u.strs.re = cfg_calloc(ctx, count, sizeof(regex_t *));
+	if (!c->u.strs.v || !c->u.strs.re)
 		return;
-	for (size_t i = 0; i < count; i++)
-		if (!cfg_tpl_parse(ctx, items[i], key,
-				   &c->u.strs.v[c->u.strs.n]))
-			c->u.strs.n++;
+	for (size_t i = 0; i < count; i++) {
+		struct route_tpl *t = &c->u.strs.v[c->u.strs.n];
+		const struct cfg_node *it = items[i];
+
+		if (it->type == CFG_NODE_SCALAR && it->str && it->str[0] == '~') {
+			/* A regex is taken as written: '$' is an anchor
+			 * there, not a pseudo-variable. */
+			t->raw = cfg_strdup(ctx, it->str);
+			if (!t->raw)
+				continue;
+			t->parts = cfg_calloc(ctx, 1, sizeof(*t->parts));
+			if (!t->parts) {
+				free(t->raw);
+				t->raw = NULL;
+				continue;
+			}
+			t->parts[0].pv = ROUTE_PV_NONE;
+			t->parts[0].text = cfg_strdup(ctx, it->str);
+			t->n_parts = 1;
+		} else if (cfg_tpl_parse(ctx, it, key, t)) {
+			continue;
+		}
+		c->u.strs.n++;
+		if (!t->raw || t->raw[0] != '~')
+			continue;
+		/* "~REGEX": compiled now, so a bad one is a config error. */
+		regex_t *re = calloc(1, sizeof(*re));
+		int fl = REG_EXTENDED | REG_NOSUB;
+		int r;
+
+		if (!re)
+			continue;
+		if (strstr(key, "domain"))
+			fl |= REG_ICASE;
+		for (size_t k = 0; k < t->n_parts; k++)
+			if (t->parts[k].pv != ROUTE_PV_NONE) {
+				cfg_error(ctx, items[i], "%s: a regular "
+					  "expression (~...) cannot hold "
+					  "pseudo-variables", key);
+				free(re);
+				re = NULL;
+				break;
+			}
+		if (!re)
+			continue;
+		r = regcomp(re, t->raw + 1, fl);
+		if (r) {
+			char why[128];
+			regerror(r, re, why, sizeof(why));
+			cfg_error(ctx, items[i], "%s: bad regular expression "
+				  "'%s': %s", key, t->raw + 1, why);
+			free(re);
+			continue;
+		}
+		c->u.strs.re[c->u.strs.n - 1] = re;
+	}
 }
 
 static void load_sources(struct cfg_ctx *ctx, const struct cfg_node *n,

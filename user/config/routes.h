@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <regex.h>
 #include <sys/socket.h>
 
 /* Where an item was written in the YAML file, 1-based. */
@@ -127,6 +128,10 @@ struct route_cond {
 		} methods;
 		struct {		/* *_USER, *_DOMAIN: any of */
 			struct route_tpl *v;
+			/* re[i] != NULL: v[i] was "~REGEX", a POSIX
+			 * extended expression (case-insensitive for
+			 * domains) matched instead of the text. */
+			regex_t **re;
 			size_t n;
 		} strs;
 		struct {		/* SOURCE: any of */

@@ -50,8 +50,8 @@ BPFT_SRCS := $(wildcard tests/bpf/test_*.c)
 BPFT_BINS := $(BPFT_SRCS:tests/bpf/%.c=$(BUILD)/tests/bpf/%)
 TEST_HELPER_SRCS := $(wildcard tests/lib/*.c)
 
-.PHONY: all deps run test test-unit test-bpf test-e2e clean install vmlinux \
-        fmt help bench fuzz
+.PHONY: all deps run test test-unit test-bpf test-e2e test-fuzz clean install \
+        vmlinux fmt help fuzz
 
 all: $(BPF_OBJ) $(BPF_SKEL) $(BUILD)/sipdlgd $(BUILD)/sipdlgctl
 
@@ -114,8 +114,8 @@ $(BUILD)/tests/fixtures/%.bpf.o: tests/bpf/fixtures/%.bpf.c include/sipdlg_share
 test-build: all $(UNIT_BINS) $(BPFT_BINS) $(BPF_FIXTURES)
 
 test: deps
-	@$(MAKE) --no-print-directory test-build
-	@sh tests/run.sh unit bpf e2e
+	@$(MAKE) --no-print-directory test-build fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/run.sh unit bpf fuzz e2e
 
 test-unit: deps
 	@$(MAKE) --no-print-directory test-build
@@ -128,6 +128,28 @@ test-bpf: deps
 test-e2e: deps
 	@$(MAKE) --no-print-directory test-build
 	@sh tests/run.sh e2e
+
+# --- fuzzing (libFuzzer, clang) ---------------------------------------------
+# One binary per tests/fuzz/fuzz_*.c, over the same sources as the daemon.
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_LIB_SRCS := $(wildcard user/sip/*.c)
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
+               -fno-sanitize-recover=undefined -std=c11 -D_GNU_SOURCE \
+               -Wall -Werror -Iinclude -Iuser
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(USER_HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS)
+
+fuzz-build: $(FUZZ_BINS)
+
+# make fuzz FUZZ_SECONDS=N: run every fuzz target N seconds on its corpus.
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/run.sh fuzz
+
+test-fuzz: fuzz
 
 # --- running ------------------------------------------------------------------
 run: deps
@@ -155,3 +177,6 @@ clean:
 
 fmt:
 	clang-format -i $$(find bpf user include tools tests -name '*.[ch]')
+
+# Benchmarks (make bench, bench-cps, bench-xdp, ...) live with their scripts.
+-include $(wildcard tools/bench/*.mk)

@@ -65,13 +65,21 @@ for tier in "$@"; do
 			[ -x "$t" ] || continue
 			CMOCKA_MESSAGE_OUTPUT=TAP run_one "bpf/${t##*/}" 600 "$t"
 		done ;;
+	fuzz)
+		# libFuzzer over a copy of the seed corpus (the seeds stay as
+		# committed); TAP from tests/fuzz/run-fuzz.sh.
+		for t in build/fuzz/fuzz_*; do
+			[ -x "$t" ] || continue
+			run_one "fuzz/${t##*/}" $(( ${FUZZ_SECONDS:-60} + 120 )) \
+				sh tests/fuzz/run-fuzz.sh "$t" "${FUZZ_SECONDS:-60}"
+		done ;;
 	e2e)
 		for t in tests/e2e/test_*.sh; do
 			[ -f "$t" ] || continue
 			run_one "e2e/${t##*/}" 900 bash "$t"
 		done ;;
 	*)
-		echo "run.sh: unknown tier '$tier' (unit, bpf, e2e)" >&2
+		echo "run.sh: unknown tier '$tier' (unit, bpf, fuzz, e2e)" >&2
 		exit 2 ;;
 	esac
 done

@@ -125,16 +125,16 @@ enum sip_hdr_id {
 enum sip_error {
 	SIP_ERR_NONE = 0,
 	SIP_ERR_EMPTY,			/* only CR/LF: a keep-alive */
-	SIP_ERR_START_LINE,		/* neither Request-Line nor Status-Line */
+	SIP_ERR_START_LINE,		/* no Request-Line or Status-Line */
 	SIP_ERR_RURI,			/* Request-URI does not parse */
 	SIP_ERR_VERSION,		/* "SIP/x.y" malformed */
 	SIP_ERR_VERSION_UNSUPPORTED,	/* well-formed, but not SIP/2.0 */
 	SIP_ERR_STATUS,			/* status code not 100..699 */
 	SIP_ERR_HEADER_LINE,		/* header line without "name:" */
-	SIP_ERR_NUL,			/* NUL byte in start line or headers */
-	SIP_ERR_BARE_CR,		/* CR not followed by LF in the headers */
+	SIP_ERR_NUL,			/* NUL in start line or headers */
+	SIP_ERR_BARE_CR,		/* CR without LF in the headers */
 	SIP_ERR_TOO_MANY_HEADERS,	/* more than SIP_MAX_HEADERS */
-	SIP_ERR_UNTERMINATED,		/* datagram ends inside the headers */
+	SIP_ERR_UNTERMINATED,		/* datagram ends in the headers */
 	SIP_ERR_TOO_BIG,		/* message over SIP_MSG_MAX bytes */
 	SIP_ERR_NO_VIA,
 	SIP_ERR_NO_FROM,
@@ -146,7 +146,7 @@ enum sip_error {
 	SIP_ERR_FROM,
 	SIP_ERR_TO,
 	SIP_ERR_CALL_ID,
-	SIP_ERR_CSEQ,			/* bad number (>= 2^31) or syntax */
+	SIP_ERR_CSEQ,			/* number >= 2^31, or syntax */
 	SIP_ERR_CSEQ_METHOD,		/* CSeq method != request method */
 	SIP_ERR_CONTACT,
 	SIP_ERR_ROUTE,
@@ -161,7 +161,7 @@ enum sip_error {
 };
 
 enum sip_uri_scheme {
-	SIP_SCHEME_OTHER = 0,	/* absoluteURI: only scheme and rest are set */
+	SIP_SCHEME_OTHER = 0,	/* absoluteURI: only scheme, rest set */
 	SIP_SCHEME_SIP,
 	SIP_SCHEME_SIPS,
 	SIP_SCHEME_TEL,
@@ -198,7 +198,7 @@ struct sip_uri {
 	struct sip_str user;		/* absent when there is no '@' */
 	struct sip_str password;	/* absent without "user:" */
 	struct sip_str host;
-	struct sip_str params;		/* after the first ';', before '?' */
+	struct sip_str params;		/* after the first ';', to '?' */
 	struct sip_str headers;		/* after '?' */
 	/* Frequently used parameters, found while parsing. */
 	struct sip_str transport;	/* ;transport= */
@@ -218,11 +218,11 @@ struct sip_via {
 	struct sip_str proto_version;	/* "2.0" */
 	struct sip_str transport_str;	/* "UDP", as written */
 	struct sip_str host;		/* sent-by host, IPv6 without [] */
-	struct sip_str params;		/* from the first ';' on, or absent */
+	struct sip_str params;		/* ";a=1;b", or absent */
 	struct sip_str branch;
 	struct sip_str received;
 	struct sip_str maddr;
-	struct sip_str rport;		/* present-empty for a bare ";rport" */
+	struct sip_str rport;		/* present-empty for ";rport" */
 	enum sip_transport transport;
 	enum sip_host_type host_type;
 	uint16_t port;			/* valid when has_port */
@@ -239,9 +239,9 @@ struct sip_via {
  */
 struct sip_nameaddr {
 	struct sip_str raw;		/* the whole value, trimmed */
-	struct sip_str display;		/* without quotes, escapes kept */
-	struct sip_str uri;		/* inside <>, or the bare addr-spec */
-	struct sip_str params;		/* from the first ';' on, or absent */
+	struct sip_str display;		/* no quotes, escapes kept */
+	struct sip_str uri;		/* inside <>, or bare addr-spec */
+	struct sip_str params;		/* ";a=1;b", or absent */
 	struct sip_str tag;		/* ;tag= value, or absent */
 	bool star;			/* Contact: * */
 	bool bracketed;			/* the URI was inside <> */
@@ -256,9 +256,9 @@ struct sip_cseq {
 /* One header line. */
 struct sip_hdr {
 	struct sip_str name;		/* as written: "v", "VIA", ... */
-	struct sip_str value;		/* LWS-trimmed; folds stay inside */
+	struct sip_str value;		/* LWS-trimmed; folds kept */
 	uint8_t id;			/* enum sip_hdr_id */
-	uint8_t next;			/* next index with this id, or NONE */
+	uint8_t next;			/* next index, same id, or NONE */
 };
 
 struct sip_msg {
@@ -285,8 +285,8 @@ struct sip_msg {
 	struct sip_nameaddr contact, route, record_route;
 	uint16_t n_via, n_contact, n_route, n_record_route; /* values */
 
-	struct sip_str raw;		/* the message, leading CRLFs skipped */
-	struct sip_str body;		/* present (maybe empty) on success */
+	struct sip_str raw;		/* message after leading CRLFs */
+	struct sip_str body;		/* set (maybe empty) on success */
 
 	/* Error report (valid after -EBADMSG). */
 	enum sip_error error;
@@ -315,6 +315,12 @@ struct sip_msg {
  * undefined; call again with the longer buffer), or -EBADMSG with
  * msg->error, msg->error_reason and msg->answerable set.  After -EBADMSG
  * on a stream the framing is lost: answer if possible, then close.
+ *
+ * Each call is linear in the bytes it looks at (at most SIP_MSG_MAX) and
+ * keeps no state, so a stream caller re-parses from the message start:
+ * call again when a read brings new bytes, not per byte.  NUL bytes are
+ * refused anywhere before the body (even inside a quoted string, which
+ * RFC 3261 would allow), so that no header slice hides one.
  */
 int sip_msg_parse(struct sip_msg *msg, const char *buf, size_t len,
 		  enum sip_parse_mode mode, size_t *consumed);
@@ -341,7 +347,12 @@ struct sip_value_iter {
 
 void sip_value_iter_init(struct sip_value_iter *it, const struct sip_msg *msg,
 			 enum sip_hdr_id id);
-/* 1 and *val set, 0 at the end, -EBADMSG on an unbalanced '<' or '"'. */
+/*
+ * 1 and *val set, 0 at the end, -EBADMSG on an unbalanced '<' or '"' (stop
+ * there: the iterator does not move past it).  Via, Contact, Route and
+ * Record-Route values were all checked by sip_msg_parse(), so on those
+ * the walk cannot fail.
+ */
 int sip_value_next(struct sip_value_iter *it, struct sip_str *val);
 /* Same, then parsed as an address (Contact, Route, Record-Route, ...). */
 int sip_value_next_addr(struct sip_value_iter *it, struct sip_nameaddr *na);

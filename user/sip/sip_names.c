@@ -50,7 +50,8 @@
 
 #define CT(c)                                                             \
 	(uint32_t)((C_D(c) ? SIP_CT_DIGIT : 0) | (C_A(c) ? SIP_CT_ALPHA : 0) | \
-		   (C_X(c) ? SIP_CT_HEX : 0) | (C_TOKEN(c) ? SIP_CT_TOKEN : 0) | \
+		   (C_X(c) ? SIP_CT_HEX : 0) |                              \
+		   (C_TOKEN(c) ? SIP_CT_TOKEN : 0) |                        \
 		   (C_UNRES(c) ? SIP_CT_UNRES : 0) |                        \
 		   (C_USER(c) ? SIP_CT_USER : 0) |                          \
 		   ((C_UNRES(c) || C_PASSX(c)) ? SIP_CT_PASS : 0) |         \
@@ -62,7 +63,8 @@
 		   (C_URIC(c) ? SIP_CT_URIC : 0) |                          \
 		   (C_PVAL(c) ? SIP_CT_PVAL : 0) |                          \
 		   (C_WORD(c) ? SIP_CT_WORD : 0) |                          \
-		   (C_UCHR(c) ? SIP_CT_UCHR : 0) | (C_LSEP(c) ? SIP_CT_LSEP : 0))
+		   (C_UCHR(c) ? SIP_CT_UCHR : 0) |                          \
+		   (C_LSEP(c) ? SIP_CT_LSEP : 0))
 #define CT4(c) CT(c), CT((c) + 1), CT((c) + 2), CT((c) + 3)
 #define CT16(c) CT4(c), CT4((c) + 4), CT4((c) + 8), CT4((c) + 12)
 #define CT64(c) CT16(c), CT16((c) + 16), CT16((c) + 32), CT16((c) + 48)
@@ -402,7 +404,8 @@ const char *sip_dup_reason(enum sip_hdr_id id)
 	case SIP_HDR_TO: return "Bad Request - Duplicate To";
 	case SIP_HDR_CALL_ID: return "Bad Request - Duplicate Call-ID";
 	case SIP_HDR_CSEQ: return "Bad Request - Duplicate CSeq";
-	case SIP_HDR_MAX_FORWARDS: return "Bad Request - Duplicate Max-Forwards";
+	case SIP_HDR_MAX_FORWARDS:
+		return "Bad Request - Duplicate Max-Forwards";
 	case SIP_HDR_CONTENT_LENGTH:
 		return "Bad Request - Duplicate Content-Length";
 	default: return error_str[SIP_ERR_DUP_HEADER];

@@ -18,13 +18,13 @@
 struct parse_st {
 	struct sip_msg *msg;
 	const char *start;	/* message start, leading CRLFs skipped */
-	size_t avail;		/* bytes from start to the end of the buffer */
-	size_t limit;		/* min(avail, SIP_MSG_MAX): how far we look */
+	size_t avail;		/* bytes from start to the buffer's end */
+	size_t limit;		/* min(avail, SIP_MSG_MAX): our horizon */
 	enum sip_parse_mode mode;
 	const char *nul;	/* first NUL found, or NULL */
 	const char *nul_ok;	/* no NUL in [start, nul_ok) */
 	bool request_line;	/* the start line is a Request-Line */
-	bool framed;		/* the header section was scanned to its end */
+	bool framed;		/* the header section was scanned whole */
 	bool via_overflow;	/* a Via header fell past SIP_MAX_HEADERS */
 };
 
@@ -322,7 +322,8 @@ static void check_vias(struct parse_st *st)
 	struct sip_msg *msg = st->msg;
 	const struct sip_hdr *h;
 
-	for (h = sip_msg_hdr(msg, SIP_HDR_VIA); h; h = sip_msg_hdr_next(msg, h)) {
+	for (h = sip_msg_hdr(msg, SIP_HDR_VIA); h;
+	     h = sip_msg_hdr_next(msg, h)) {
 		struct sip_str rest = h->value, val;
 		enum sip_error why;
 		unsigned int got = 0;
@@ -597,6 +598,7 @@ int sip_msg_parse(struct sip_msg *msg, const char *buf, size_t len,
 	msg->body = sip_str_mk(body, body_len);
 	msg->raw = sip_str_mk(st.start, hdr_len + body_len);
 	if (consumed)
-		*consumed = mode == SIP_DATAGRAM ? len : off + hdr_len + body_len;
+		*consumed = mode == SIP_DATAGRAM ? len
+						 : off + hdr_len + body_len;
 	return 0;
 }

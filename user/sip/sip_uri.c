@@ -87,7 +87,7 @@ const char *sip_host_scan(const char *p, const char *end,
 	if (q == p || *p == '.' || *p == '-')
 		return NULL;
 	if (numeric && !ipv4_ok(p, (size_t)(q - p)))
-		return NULL;	/* "1.2.3" is neither an address nor a name */
+		return NULL;	/* "1.2.3" is no address and no name */
 	*host = sip_str_mk(p, (size_t)(q - p));
 	*type = numeric ? SIP_HOST_IPV4 : SIP_HOST_DOMAIN;
 	return q;

@@ -188,3 +188,199 @@ send_udp() {
 
 # json_get JSON JQ-FILTER
 json_get() { printf '%s' "$1" | jq -r "$2"; }
+
+# --- sipp and the proxy under test (test_proxy_*.sh) ------------------------
+SIPP_SCENARIOS="$E2E_ROOT/tests/e2e/sipp"
+
+# forget_pid PID : drop PID from the cleanup list once it has been reaped
+# (so that cleanup never signals a number the system gave to someone else).
+forget_pid() {
+	local p keep=()
+	for p in "${E2E_PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+	E2E_PIDS=("${keep[@]}")
+}
+
+# port_bound udp|tcp PORT : a socket of this host listens on PORT.
+port_bound() {
+	ss -Hln "--$1" "sport = :$2" 2>/dev/null | grep -q .
+}
+
+# need_sipp : skip the whole test (exit 0) when sipp is not installed.
+need_sipp() {
+	command -v sipp >/dev/null 2>&1 && return 0
+	skip "sipp calls" "sipp (package sip-tester) is not installed"
+	exit 0
+}
+
+# proxy_config FILE PORT ROUTE... : a sipdlgd config for the proxy tests.
+# It listens on UDP and TCP at 127.0.0.1:PORT and [::1]:PORT (the IPv6
+# ones only if ::1 exists), without XDP, with its control socket in the
+# test's temp dir.  Each ROUTE is USER=DEST: an initial request (no To-tag)
+# for sip:USER@... is forwarded to DEST ("udp:H:P" or "tcp:H:P").  Any
+# other initial request is left to the 404 rule; sequential requests
+# follow their Route set.
+proxy_config() {
+	local file=$1 port=$2 r
+	shift 2
+	{
+		echo "listen:"
+		echo "  - \"udp:127.0.0.1:$port\""
+		echo "  - \"tcp:127.0.0.1:$port\""
+		if have_ipv6; then
+			echo "  - \"udp:[::1]:$port\""
+			echo "  - \"tcp:[::1]:$port\""
+		fi
+		echo "xdp: {enabled: false}"
+		echo "control:"                      # block style: start_daemon reads it
+		echo "  socket: $E2E_TMP/proxy-ctl.sock"
+		echo "log: {level: debug}"
+		echo "routes:"
+		for r in "$@"; do
+			echo "  - name: \"to ${r%%=*}\""
+			echo "    match: { in_dialog: false, ruri_user: \"${r%%=*}\" }"
+			echo "    actions: [ { forward: \"${r#*=}\" } ]"
+		done
+	} >"$file"
+}
+
+# have_ipv6 : ::1 is configured on this host.
+have_ipv6() {
+	[ -r /proc/net/if_inet6 ] && grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6
+}
+
+# start_proxy NAME CFG PORT ROUTE... : start the proxy under test and wait
+# until it listens on UDP and TCP PORT.  Normally that is sipdlgd with CFG
+# (made by proxy_config with the same PORT and ROUTEs).  A development aid:
+# when SIPDLG_E2E_PROXY_CMD is set, that command runs instead, with
+# PROXY_PORT and PROXY_ROUTES ("USER=DEST ...") in its environment, so the
+# scenarios can be checked against another proxy.  Log: $E2E_TMP/NAME.log.
+# Sets PROXY_PID and PROXY_LOG.
+start_proxy() {
+	local name=$1 cfg=$2 port=$3
+	shift 3
+	PROXY_LOG="$E2E_TMP/$name.log"
+	if [ -n "${SIPDLG_E2E_PROXY_CMD:-}" ]; then
+		# shellcheck disable=SC2086 # a command line: split on purpose
+		( export PROXY_PORT="$port" PROXY_ROUTES="$*"
+		  exec $SIPDLG_E2E_PROXY_CMD ) >"$PROXY_LOG" 2>&1 &
+		PROXY_PID=$!
+		E2E_PIDS+=("$PROXY_PID")
+	else
+		start_daemon "$name" "$cfg" || return 1
+		PROXY_PID=$DAEMON_PID
+	fi
+	wait_for 15 port_bound udp "$port" && wait_for 5 port_bound tcp "$port" && return 0
+	echo "# the proxy does not listen on port $port; its log:"
+	tail -n 30 "$PROXY_LOG" | sed 's/^/#   /'
+	return 1
+}
+
+# sipp_start NAME SCENARIO SIPP-ARGS... : run sipp in the background with
+# scenario tests/e2e/sipp/SCENARIO.  Its files, all in $E2E_TMP: NAME.out
+# (stdout/stderr), NAME.err (-trace_err), NAME.msg (-trace_msg),
+# NAME.screen (final screen), NAME.csv (-trace_stat).  sipp's global
+# -timeout (SIPP_TIMEOUT seconds, default 30; an error when reached)
+# bounds it, and cleanup kills it on any exit.  Sets SIPP_PID.
+sipp_start() {
+	local name=$1 sf=$2
+	shift 2
+	rm -f "$E2E_TMP/$name".*
+	( cd "$E2E_TMP" && exec sipp -sf "$SIPP_SCENARIOS/$sf" -nostdin \
+		-trace_err -error_file "$E2E_TMP/$name.err" \
+		-trace_msg -message_file "$E2E_TMP/$name.msg" \
+		-trace_screen -screen_file "$E2E_TMP/$name.screen" \
+		-trace_stat -stf "$E2E_TMP/$name.csv" \
+		-timeout "${SIPP_TIMEOUT:-30}s" -timeout_error "$@" ) >"$E2E_TMP/$name.out" 2>&1 </dev/null &
+	SIPP_PID=$!
+	E2E_PIDS+=("$SIPP_PID")
+}
+
+# sipp_wait PID SECONDS : wait for a sipp started by sipp_start; kill it
+# after SECONDS.  Returns sipp's exit status (0: every call succeeded;
+# 1: some failed; 97/99/255/254: aborted, no call, fatal), 124 if killed.
+sipp_wait() {
+	local pid=$1 tries=$(($2 * 10)) rc
+	while [ "$tries" -gt 0 ] && kill -0 "$pid" 2>/dev/null; do
+		sleep 0.1
+		tries=$((tries - 1))
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null
+		for _ in $(seq 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		forget_pid "$pid"
+		return 124
+	fi
+	wait "$pid"; rc=$?
+	forget_pid "$pid"
+	return "$rc"
+}
+
+# sipp_stat NAME COLUMN : the last value of a -trace_stat column, e.g.
+# SuccessfulCall(C) or FailedCall(C); empty if there is none.
+sipp_stat() {
+	[ -f "$E2E_TMP/$1.csv" ] || return 0
+	awk -F';' -v col="$2" '
+		NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) c = i; next }
+		c { v = $c }
+		END { if (c) print v }' "$E2E_TMP/$1.csv"
+}
+
+# sipp_diag NAME... : what to print when a sipp run failed: the last
+# entries of its error log, the last message it logged, and its screen
+# when it logged no error.  One line per output line (for not_ok).
+sipp_diag() {
+	local n f
+	for n in "$@"; do
+		echo "--- sipp '$n':"
+		f="$E2E_TMP/$n.err"
+		if [ -s "$f" ]; then
+			# sipp does not end its entries with a newline: split them
+			# at their time stamps, keep the last ones, cut long lines.
+			echo "error log (last entries):"
+			tr -d '\r' <"$f" |
+				sed -E 's/(.)([0-9]{4}-[0-9]{2}-[0-9]{2}\t[0-9:.]+\t)/\1\n\2/g' |
+				grep -v '^ *$' | tail -n 6 | cut -c1-400
+		else
+			echo "no errors logged"
+		fi
+		f="$E2E_TMP/$n.msg"
+		if [ -s "$f" ]; then
+			echo "last message logged:"
+			awk '/^----------------------------------------------- /{buf=""} {buf = buf $0 "\n"} END{printf "%s", buf}' "$f" |
+				tr -d '\r' | head -n 25
+		fi
+		f="$E2E_TMP/$n.out"
+		if [ -s "$f" ] && ! [ -s "$E2E_TMP/$n.err" ]; then
+			echo "output (tail):"
+			tr -d '\r' <"$f" | grep -v '^ *$' | tail -n 8
+		fi
+	done
+}
+
+# proxy_diag : the tail of the proxy's log, one line per output line.
+proxy_diag() {
+	echo "--- proxy log (tail):"
+	tail -n 20 "$PROXY_LOG" 2>/dev/null
+}
+
+# sipp_call_check NAME UAC-NAME UAC-RC UAS-NAME UAS-RC CALLS : report one
+# TAP line: both sipp instances exited with 0 and the caller counted CALLS
+# successful calls and no failed one.  On failure the diagnostics of both
+# and the proxy's log tail.
+sipp_call_check() {
+	local name=$1 uac=$2 uac_rc=$3 uas=$4 uas_rc=$5 calls=$6
+	local succ fail why=()
+	succ=$(sipp_stat "$uac" 'SuccessfulCall(C)')
+	fail=$(sipp_stat "$uac" 'FailedCall(C)')
+	[ "$uac_rc" -eq 0 ] || why+=("caller (sipp $uac) exit status $uac_rc")
+	[ "$uas_rc" -eq 0 ] || why+=("callee (sipp $uas) exit status $uas_rc")
+	[ "$succ" = "$calls" ] || why+=("caller counted ${succ:-no} successful calls, expected $calls")
+	[ "${fail:-0}" = 0 ] || why+=("caller counted $fail failed calls")
+	if [ ${#why[@]} -eq 0 ]; then
+		ok "$name"
+	else
+		not_ok "$name" "${why[@]}" "$(sipp_diag "$uac" "$uas")" "$(proxy_diag)"
+	fi
+}

@@ -836,19 +836,19 @@ static const struct bad_case bad_cases[] = {
 	{ "missing From",
 	  "INVITE sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKm\r\n"
 	  "To: <sip:b@x>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n",
-	  NULL, NULL, SIP_ERR_NO_FROM, false },
+	  NULL, NULL, SIP_ERR_NO_FROM, true },
 	{ "missing To",
 	  "INVITE sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKm\r\n"
 	  "From: <sip:a@x>;tag=1\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n",
-	  NULL, NULL, SIP_ERR_NO_TO, false },
+	  NULL, NULL, SIP_ERR_NO_TO, true },
 	{ "missing Call-ID",
 	  "INVITE sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKm\r\n"
 	  "From: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCSeq: 1 INVITE\r\n\r\n",
-	  NULL, NULL, SIP_ERR_NO_CALL_ID, false },
+	  NULL, NULL, SIP_ERR_NO_CALL_ID, true },
 	{ "missing CSeq",
 	  "INVITE sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKm\r\n"
 	  "From: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: c\r\n\r\n",
-	  NULL, NULL, SIP_ERR_NO_CSEQ, false },
+	  NULL, NULL, SIP_ERR_NO_CSEQ, true },
 	{ "cseq method mismatch", "OPTIONS sip:b@example.com SIP/2.0\r\n" HDRS
 	  "CSeq: 1 INVITE\r\n\r\n", NULL, NULL, SIP_ERR_CSEQ_METHOD, true },
 	{ "cseq method case", "INVITE sip:b@example.com SIP/2.0\r\n" HDRS

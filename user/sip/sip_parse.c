@@ -524,12 +524,11 @@ static bool answerable(const struct parse_st *st)
 {
 	const struct sip_msg *msg = st->msg;
 
+	/* A usable top Via is all a 400 needs to find its way back; the
+	 * answer then copies whichever of From/To/Call-ID/CSeq exist, and
+	 * its reason phrase names the one that is missing. */
 	return st->request_line && st->framed && !st->via_overflow &&
-	       msg->via.host.p &&
-	       msg->hdr_first[SIP_HDR_FROM] != SIP_HDR_NONE &&
-	       msg->hdr_first[SIP_HDR_TO] != SIP_HDR_NONE &&
-	       msg->hdr_first[SIP_HDR_CALL_ID] != SIP_HDR_NONE &&
-	       msg->hdr_first[SIP_HDR_CSEQ] != SIP_HDR_NONE;
+	       msg->via.host.p;
 }
 
 static int parse_fail(struct parse_st *st)

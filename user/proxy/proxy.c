@@ -105,6 +105,11 @@ void proxy_attach(struct proxy *px, struct transport *tp,
 	px->tmr = tmr;
 }
 
+void proxy_set_hooks(struct proxy *px, const struct px_hooks *h)
+{
+	px->hooks = *h;
+}
+
 void proxy_free(struct proxy *px)
 {
 	if (!px)

@@ -48,12 +48,46 @@ struct proxy_stats {
 	struct stat_var *parse_err[SIP_ERR_MAX_];
 };
 
+/* What a transaction's dialog attachment is for. */
+#define PX_DLG_NONE 0
+#define PX_DLG_INVITE 1		/* the INVITE that created the dialog */
+#define PX_DLG_BYE 2		/* a BYE that ends it */
+#define PX_DLG_WITHIN 3		/* another in-dialog request */
+
+struct px_req;
+struct px_dlg_ops;
+struct tm_tx;
+
+/*
+ * The dialog layer's hooks into the proxy (all optional).  They run on
+ * the thread handling the message, with the transaction locked where a tx
+ * is given.
+ */
+struct px_hooks {
+	const struct px_dlg_ops *ops;	/* rule conditions and actions */
+	/* A request arrived, before the rules: match it to a dialog. */
+	void (*on_request)(struct px_req *rq);
+	/* The request is being forwarded in @tx: attach what it needs. */
+	void (*on_forward)(struct px_req *rq, struct tm_tx *tx);
+	/* The rules answered it (@code) or dropped it (@code 0). */
+	void (*on_local)(struct px_req *rq, int code);
+	/* A response for @tx goes upstream: @rsp parsed (relayed) or NULL
+	 * (our own, e.g. 408/487), @code its status. */
+	void (*on_reply)(struct tm_tx *tx, const struct sip_msg *rsp,
+			 int code);
+	/* Done with the request (release per-request state). */
+	void (*on_done)(struct px_req *rq);
+	void *ud;
+};
+
 int proxy_alloc(const struct sipdlg_config *cfg, struct stats *st,
 		struct proxy **out, char *err, size_t err_len);
 /* Transport and timers are created by the caller and given here. */
 void proxy_attach(struct proxy *px, struct transport *tp,
 		  struct tmr_service *tmr);
 void proxy_free(struct proxy *px);	/* NULL-safe */
+/* Before the transport starts. */
+void proxy_set_hooks(struct proxy *px, const struct px_hooks *h);
 
 /* The transport callback (tp_recv_fn). */
 void proxy_on_message(void *ud, struct tp_rcv *rcv);

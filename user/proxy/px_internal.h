@@ -27,6 +27,7 @@ struct proxy {
 	size_t n_local;
 	uint32_t t1, t2, t4;
 	uint64_t salt;
+	struct px_hooks hooks;
 };
 
 /* A resolved next hop. */

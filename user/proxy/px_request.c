@@ -210,6 +210,7 @@ static int build_forward(struct proxy *px, struct px_req *rq,
 		if (dbl)
 			rr_line(rr, &rrn, sizeof(rr), &px->local[in_idx],
 				rq->rr_params, true);
+		rq->own_rr = dbl ? 2 : 1;
 	}
 	memset(&f, 0, sizeof(f));
 	f.ruri = r->ruri;
@@ -230,6 +231,8 @@ static void reply_tx(struct proxy *px, struct tm_tx *tx,
 	if (pxb_reply(o, m, &tx->src, code, reason, tx->to_tag) == 0) {
 		stat_inc(px->s.local_replies);
 		px_tx_send_upstream(px, tx, code, o->buf, o->len);
+		if (tx->dlg && px->hooks.on_reply && code > 100)
+			px->hooks.on_reply(tx, NULL, code);
 	}
 }
 
@@ -280,6 +283,7 @@ static void forward_stateless(struct proxy *px, struct px_req *rq,
 
 static void on_ack(struct proxy *px, struct px_req *rq)
 {
+	rq->dlg = px->hooks.ops;
 	const struct sip_msg *m = rq->msg;
 	char key[TM_KEY_MAX];
 	size_t kl = tm_server_key(m, SIP_METHOD_ACK, key);
@@ -299,12 +303,15 @@ static void on_ack(struct proxy *px, struct px_req *rq)
 				return;	/* hop-by-hop ACK of our non-2xx */
 		}
 	}
+	if (px->hooks.on_request)
+		px->hooks.on_request(rq);
 	px_rules_run(rq, &px->cfg->routes, &d);
-	if (d.verdict == PXV_DROP || d.verdict == PXV_REPLY) {
+	if (d.verdict == PXV_DROP || d.verdict == PXV_REPLY)
 		stat_inc(px->s.drop_requests);	/* an ACK is never answered */
-		return;
-	}
-	forward_stateless(px, rq, &d);
+	else
+		forward_stateless(px, rq, &d);
+	if (px->hooks.on_done)
+		px->hooks.on_done(rq);
 }
 
 static void on_cancel(struct proxy *px, struct px_req *rq)
@@ -427,6 +434,8 @@ static void forward_tx(struct proxy *px, struct px_req *rq, struct tm_tx *tx,
 		reply_tx(px, tx, m, 513, NULL);
 		return;
 	}
+	if (px->hooks.on_forward)
+		px->hooks.on_forward(rq, tx);
 	if (px_tx_forward(px, tx, &t, idx, rq_scratch.buf, rq_scratch.len) != 0)
 		reply_tx(px, tx, m, 503,
 			 "Service Unavailable - Cannot Reach Next Hop");
@@ -482,12 +491,19 @@ void px_on_request(struct proxy *px, struct tp_rcv *rcv)
 	pthread_mutex_lock(&tx->lock);
 	if (tx->invite)
 		reply_tx(px, tx, m, 100, NULL);
+	rq.dlg = px->hooks.ops;
+	if (px->hooks.on_request)
+		px->hooks.on_request(&rq);
 	px_rules_run(&rq, &px->cfg->routes, &d);
 	switch (d.verdict) {
 	case PXV_REPLY:
+		if (px->hooks.on_local)
+			px->hooks.on_local(&rq, d.code);
 		reply_tx(px, tx, m, d.code, d.reason);
 		break;
 	case PXV_DROP:
+		if (px->hooks.on_local)
+			px->hooks.on_local(&rq, 0);
 		stat_inc(px->s.drop_requests);
 		break;
 	case PXV_FORWARD:
@@ -497,6 +513,8 @@ void px_on_request(struct proxy *px, struct tp_rcv *rcv)
 	}
 	if (tx->cstate == TM_C_NONE)
 		end_without_client(px, tx);
+	if (px->hooks.on_done)
+		px->hooks.on_done(&rq);
 	pthread_mutex_unlock(&tx->lock);
 	tm_tx_unref(tx);
 }

@@ -46,6 +46,7 @@ struct px_req {
 	const struct px_dlg_ops *dlg;
 	void *dlg_ctx;			/* the dialog layer's per-request state */
 	char rr_params[128];		/* appended to our Record-Route URI */
+	unsigned own_rr;		/* Record-Route entries we added */
 };
 
 void px_rules_run(struct px_req *rq, const struct route_list *rules,

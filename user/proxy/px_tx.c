@@ -149,6 +149,8 @@ void px_tx_local_reply(struct proxy *px, struct tm_tx *tx, int code,
 	    pxb_reply(o, m, &tx->src, code, reason, tx->to_tag) == 0) {
 		stat_inc(px->s.local_replies);
 		px_tx_send_upstream(px, tx, code, o->buf, o->len);
+		if (tx->dlg && px->hooks.on_reply && code > 100)
+			px->hooks.on_reply(tx, NULL, code);
 	}
 	free(m);
 }
@@ -269,6 +271,8 @@ static void forward_up(struct proxy *px, struct tm_tx *tx,
 	}
 	stat_inc(px->s.fwd_replies);
 	px_tx_send_upstream(px, tx, rsp->status, o->buf, o->len);
+	if (tx->dlg && px->hooks.on_reply)
+		px->hooks.on_reply(tx, rsp, rsp->status);
 }
 
 void px_tx_on_response(struct proxy *px, struct tm_tx *tx,

@@ -93,6 +93,14 @@ struct tm_tx {
 	struct tmr t_cli;		/* B, F, D, K */
 	struct tmr t_c;			/* C (INVITE proxy timer) */
 	struct tmr t_cancel;		/* retransmission of our CANCEL */
+
+	/* The dialog layer's attachment (opaque here): the dialog an INVITE
+	 * creates or a BYE ends, released with dlg_release at destroy. */
+	void *dlg;
+	void (*dlg_release)(void *dlg);
+	uint8_t dlg_kind;		/* PX_DLG_* in proxy.h */
+	uint8_t dlg_own_rr;		/* our Record-Route entries: 1 or 2 */
+	int8_t dlg_dir;			/* direction of a sequential request */
 };
 
 struct tm_table *tm_table_alloc(unsigned bits);

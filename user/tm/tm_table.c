@@ -62,6 +62,8 @@ struct tm_table *tm_table_alloc(unsigned bits)
 
 static void tx_destroy(struct tm_tx *tx)
 {
+	if (tx->dlg && tx->dlg_release)
+		tx->dlg_release(tx->dlg);
 	pthread_mutex_destroy(&tx->lock);
 	free(tx->req);
 	free(tx->last_rsp);

@@ -1,0 +1,499 @@
+/*
+ * dlg_hash.c - the dialog table: slots with their locks and h_id series,
+ * reference counting and the life of a cell (link, reap, destroy),
+ * lookups by id and Call-ID, and the iteration the RPC layer uses.
+ */
+#define LOG_TAG "dialog"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "core/log.h"
+#include "core/stats.h"
+#include "dialog/dlg_int.h"
+
+void dlg_config_from_cfg(struct dlg_config *out, const struct cfg_dialog *cd)
+{
+	memset(out, 0, sizeof(*out));
+	out->hash_size = cd->hash_size;
+	out->rr_param = cd->rr_param;
+	out->default_timeout_ms = (uint64_t)cd->default_timeout * 1000u;
+	out->match_mode = cd->dlg_match_mode;
+	out->detect_spirals = cd->detect_spirals;
+	out->h_id_start = cd->h_id_start;
+	out->h_id_step = cd->h_id_step;
+	out->early_timeout_ms = (uint64_t)cd->early_timeout * 1000u;
+	out->noack_timeout_ms = (uint64_t)cd->noack_timeout * 1000u;
+	out->end_timeout_ms = (uint64_t)cd->end_timeout * 1000u;
+	out->send_bye = cd->send_bye;
+	out->timeout_noreset = cd->timeout_noreset;
+	out->profiles_with_value = (const char *const *)cd->profiles_with_value;
+	out->n_profiles_with_value = cd->n_profiles_with_value;
+	out->profiles_no_value = (const char *const *)cd->profiles_no_value;
+	out->n_profiles_no_value = cd->n_profiles_no_value;
+}
+
+/* xorshift64*: only the start of each slot's series is random. */
+static uint32_t next_rand(struct dlg_table *t)
+{
+	uint64_t x = t->rand_state;
+
+	if (t->cfg.h_id_rand)
+		return t->cfg.h_id_rand(t->cfg.ud);
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	t->rand_state = x;
+	return (uint32_t)((x * 0x2545f4914f6cdd1dULL) >> 32);
+}
+
+/*
+ * Kamailio's series (reference §1.3).  Step 1: next_id starts at
+ * rand % (3*size) and each dialog gets 1 + next_id++.  Step > 1: next_id
+ * starts at start + step*(rand % (3*size) + 1); each dialog gets next_id,
+ * then next_id += step, so nodes with disjoint starts never collide.
+ */
+static void slot_init_ids(struct dlg_table *t, struct dlg_slot *s)
+{
+	uint32_t r = next_rand(t) % (3u * t->size);
+	uint32_t step = t->cfg.h_id_step;
+	int32_t start = t->cfg.h_id_start;
+
+	if (step <= 1) {
+		s->next_id = r;
+		return;
+	}
+	if (start < 0)
+		start = (int32_t)t->cfg.server_id;
+	s->next_id = (uint32_t)start + step * (r + 1);
+}
+
+static uint32_t slot_take_id(const struct dlg_table *t, struct dlg_slot *s)
+{
+	uint32_t step = t->cfg.h_id_step, id;
+
+	if (step <= 1)
+		id = 1 + s->next_id++;
+	else {
+		id = s->next_id;
+		s->next_id += step;
+	}
+	return id;
+}
+
+static bool slot_has_id(const struct dlg_slot *s, uint32_t id)
+{
+	for (const struct dlg_cell *c = s->last; c; c = c->prev)
+		if (c->h_id == id)
+			return true;
+	return false;
+}
+
+int dlg_table_alloc(const struct dlg_config *cfg, struct tmr_service *tmr,
+		    const struct dlg_stats *stats, struct dlg_table **out)
+{
+	struct dlg_table *t;
+	int err;
+
+	if (!cfg || !tmr || cfg->hash_size == 0 ||
+	    (cfg->hash_size & (cfg->hash_size - 1)) || !cfg->rr_param ||
+	    !cfg->rr_param[0] || strlen(cfg->rr_param) > 32 ||
+	    cfg->match_mode < 0 || cfg->match_mode > 2)
+		return -EINVAL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->cfg = *cfg;
+	if (!t->cfg.default_timeout_ms)
+		t->cfg.default_timeout_ms = 43200u * 1000u;
+	t->rr_param = strdup(cfg->rr_param);
+	t->rr_param_len = strlen(cfg->rr_param);
+	t->cfg.rr_param = t->rr_param;
+	t->tmr = tmr;
+	if (stats)
+		t->st = *stats;
+	t->size = cfg->hash_size;
+	t->rand_state = tmr_now_ms() ^ ((uint64_t)getpid() << 32) ^
+			(uint64_t)(uintptr_t)t;
+	if (!t->rand_state)
+		t->rand_state = 0x9e3779b97f4a7c15ULL;
+	pthread_mutex_init(&t->cb_lock, NULL);
+	t->slots = calloc(t->size, sizeof(*t->slots));
+	if (!t->rr_param || !t->slots) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	for (uint32_t i = 0; i < t->size; i++) {
+		pthread_mutex_init(&t->slots[i].lock, NULL);
+		slot_init_ids(t, &t->slots[i]);
+	}
+	err = dlg_profiles_init(t);
+	if (err)
+		goto fail;
+	*out = t;
+	return 0;
+fail:
+	dlg_table_free(t);
+	return err;
+}
+
+void dlg_table_free(struct dlg_table *t)
+{
+	if (!t)
+		return;
+	for (uint32_t i = 0; t->slots && i < t->size; i++) {
+		struct dlg_slot *s = &t->slots[i];
+		struct dlg_cell *c, *n;
+
+		for (c = s->first; c; c = n) {
+			int st = atomic_load(&c->state);
+
+			n = c->next;
+			/* Gauges count what is in the table. */
+			if (st == DLG_STATE_EARLY)
+				stat_dec(t->st.early_dialogs);
+			else if (st == DLG_STATE_CONFIRMED_NA ||
+				 st == DLG_STATE_CONFIRMED)
+				stat_dec(t->st.active_dialogs);
+			c->linked = false;
+			c->prev = c->next = NULL;
+			dlg_cell_destroy(c);
+		}
+		pthread_mutex_destroy(&s->lock);
+	}
+	dlg_profiles_free(t);
+	dlg_cb_list_free(&t->gcbs);
+	pthread_mutex_destroy(&t->cb_lock);
+	free(t->slots);
+	free(t->rr_param);
+	free(t);
+}
+
+void *dlg_table_ud(const struct dlg_table *t)
+{
+	return t->cfg.ud;
+}
+
+const struct dlg_config *dlg_table_config(const struct dlg_table *t)
+{
+	return &t->cfg;
+}
+
+/*
+ * Give @c the next free h_id of @s and link it, keeping the list sorted
+ * by h_id (new ids normally go last, so the scan stops at once).  Takes
+ * the table's reference.  -EAGAIN if the series is exhausted (4 billion
+ * live dialogs in one slot: never).
+ */
+int dlg_slot_link_locked(struct dlg_table *t, struct dlg_slot *s,
+			 struct dlg_cell *c)
+{
+	struct dlg_cell *p;
+	uint32_t id = 0;
+	int tries;
+
+	for (tries = 0; tries < 64; tries++) {
+		id = slot_take_id(t, s);
+		if (id != 0 && !slot_has_id(s, id))
+			break;
+	}
+	if (tries == 64)
+		return -EAGAIN;
+	c->h_id = id;
+	for (p = s->last; p && p->h_id > id; p = p->prev)
+		;
+	c->prev = p;
+	c->next = p ? p->next : s->first;
+	if (c->next)
+		c->next->prev = c;
+	else
+		s->last = c;
+	if (p)
+		p->next = c;
+	else
+		s->first = c;
+	s->count++;
+	c->linked = true;
+	atomic_fetch_add(&c->ref, 1);
+	return 0;
+}
+
+/* The caller drops the table's reference after unlocking. */
+void dlg_slot_unlink_locked(struct dlg_slot *s, struct dlg_cell *c)
+{
+	if (!c->linked)
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->first = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		s->last = c->prev;
+	c->prev = c->next = NULL;
+	c->linked = false;
+	s->count--;
+}
+
+void dlg_ref(struct dlg_cell *c)
+{
+	atomic_fetch_add(&c->ref, 1);
+}
+
+void dlg_ref_put_locked(struct dlg_cell *c)
+{
+	int old = atomic_fetch_sub(&c->ref, 1);
+
+	if (old <= 1)
+		log_err("BUG: dialog %u:%u lost its last reference under lock",
+			c->h_entry, c->h_id);
+}
+
+/*
+ * Drop one reference.  The decrement is done under the slot lock so that
+ * the holder that drops the last reference outside the table sees it:
+ * when a state-5 dialog is held by nobody but the table (and its timer),
+ * it is unlinked here and freed.
+ */
+void dlg_unref(struct dlg_cell *c)
+{
+	struct dlg_slot *s;
+	bool reap = false;
+	int old;
+
+	if (!c)
+		return;
+	s = dlg_slot_of(c);
+	pthread_mutex_lock(&s->lock);
+	old = atomic_fetch_sub(&c->ref, 1);
+	if (old == 1) {
+		pthread_mutex_unlock(&s->lock);
+		dlg_cell_destroy(c);
+		return;
+	}
+	if (c->linked && atomic_load(&c->state) == DLG_STATE_DELETED &&
+	    old - 1 == 1 + (int)c->tmr_refs) {
+		dlg_timer_stop_locked(c);
+		dlg_slot_unlink_locked(s, c);
+		reap = true;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (reap && atomic_fetch_sub(&c->ref, 1) == 1)
+		dlg_cell_destroy(c);
+}
+
+/* The last reference is gone: nobody else can reach @c. */
+void dlg_cell_destroy(struct dlg_cell *c)
+{
+	struct dlg_cb_params p = { 0 };
+
+	if (c->linked)
+		log_err("BUG: destroying linked dialog %u:%u", c->h_entry,
+			c->h_id);
+	p.old_state = p.new_state = atomic_load(&c->state);
+	dlg_run_cbs(c, DLGCB_DESTROY, &p);
+	/* Memberships are normally gone at state 5; this catches the rest
+	 * (table free) so the counters stay right. */
+	if (c->members) {
+		dlg_lock(c);
+		dlg_profiles_leave_locked(c);
+		dlg_unlock(c);
+	}
+	dlg_vars_free(c);
+	dlg_cb_list_free(&c->cbs);
+	for (int i = 0; i < 2; i++)
+		if (c->leg[i].contact_own)
+			free(c->leg[i].contact);
+	free(c->callee_blk);
+	free(c);
+}
+
+struct dlg_cell *dlg_lookup_id(struct dlg_table *t, uint32_t h_entry,
+			       uint32_t h_id)
+{
+	struct dlg_slot *s;
+	struct dlg_cell *c;
+
+	if (h_entry >= t->size || h_id == 0)
+		return NULL;
+	s = &t->slots[h_entry];
+	pthread_mutex_lock(&s->lock);
+	for (c = s->first; c && c->h_id < h_id; c = c->next)
+		;
+	if (c && c->h_id == h_id)
+		dlg_ref(c);
+	else
+		c = NULL;
+	pthread_mutex_unlock(&s->lock);
+	return c;
+}
+
+size_t dlg_lookup_callid(struct dlg_table *t, struct sip_str callid,
+			 struct sip_str from_tag, struct dlg_cell **cells,
+			 size_t max)
+{
+	struct sip_str cid = dlg_trim(callid);
+	struct dlg_slot *s;
+	size_t n = 0;
+
+	if (!cid.p || !cid.len)
+		return 0;
+	s = &t->slots[dlg_hash_entry(cid, t->size)];
+	pthread_mutex_lock(&s->lock);
+	for (struct dlg_cell *c = s->first; c && n < max; c = c->next) {
+		if (!sip_str_eq(c->callid, cid))
+			continue;
+		if (from_tag.p && !sip_str_eq(c->leg[0].tag, from_tag))
+			continue;
+		dlg_ref(c);
+		cells[n++] = c;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+/* Reference every cell of @s with h_id > @after, up to @max. */
+static size_t slot_collect(struct dlg_slot *s, uint32_t after,
+			   struct dlg_cell **cells, size_t max, bool *more)
+{
+	size_t n = 0;
+	struct dlg_cell *c;
+
+	pthread_mutex_lock(&s->lock);
+	for (c = s->first; c && c->h_id <= after; c = c->next)
+		;
+	for (; c && n < max; c = c->next) {
+		dlg_ref(c);
+		cells[n++] = c;
+	}
+	*more = c != NULL;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+int dlg_foreach_slot(struct dlg_table *t, uint32_t slot, dlg_iter_fn fn,
+		     void *ud)
+{
+	struct dlg_cell *batch[64];
+	uint32_t after = 0;
+	int visited = 0;
+	bool more = true, stop = false;
+
+	if (slot >= t->size)
+		return -ERANGE;
+	while (more && !stop) {
+		size_t n = slot_collect(&t->slots[slot], after, batch, 64, &more);
+
+		for (size_t i = 0; i < n; i++) {
+			if (!stop) {
+				visited++;
+				stop = fn(batch[i], ud) != 0;
+			}
+			after = batch[i]->h_id;
+			dlg_unref(batch[i]);
+		}
+		if (!n)
+			break;
+	}
+	return visited;
+}
+
+size_t dlg_cursor_next(struct dlg_table *t, struct dlg_cursor *cur,
+		       struct dlg_cell **cells, size_t max)
+{
+	size_t n = 0;
+
+	while (!cur->done && n < max) {
+		bool more;
+		size_t k;
+
+		if (cur->slot >= t->size) {
+			cur->done = true;
+			break;
+		}
+		k = slot_collect(&t->slots[cur->slot], cur->h_id, cells + n,
+				 max - n, &more);
+		if (k)
+			cur->h_id = cells[n + k - 1]->h_id;
+		n += k;
+		if (!more) {
+			cur->slot++;
+			cur->h_id = 0;
+		}
+	}
+	if (cur->slot >= t->size)
+		cur->done = true;
+	return n;
+}
+
+void dlg_count_states(struct dlg_table *t, uint64_t counts[6])
+{
+	memset(counts, 0, 6 * sizeof(counts[0]));
+	for (uint32_t i = 0; i < t->size; i++) {
+		struct dlg_slot *s = &t->slots[i];
+
+		pthread_mutex_lock(&s->lock);
+		for (struct dlg_cell *c = s->first; c; c = c->next) {
+			int st = atomic_load(&c->state);
+
+			if (st >= 1 && st <= 5)
+				counts[st]++;
+		}
+		pthread_mutex_unlock(&s->lock);
+	}
+}
+
+void dlg_match_counters_get(struct dlg_table *t,
+			    struct dlg_match_counters *out)
+{
+	out->matched = atomic_load(&t->ctr.matched);
+	out->no_cookie = atomic_load(&t->ctr.no_cookie);
+	out->bad_cookie = atomic_load(&t->ctr.bad_cookie);
+	out->not_found = atomic_load(&t->ctr.not_found);
+	out->mismatch = atomic_load(&t->ctr.mismatch);
+	out->bogus = atomic_load(&t->ctr.bogus);
+}
+
+/* Accessors. */
+uint32_t dlg_h_entry(const struct dlg_cell *c) { return c->h_entry; }
+uint32_t dlg_h_id(const struct dlg_cell *c) { return c->h_id; }
+struct sip_str dlg_callid(const struct dlg_cell *c) { return c->callid; }
+struct sip_str dlg_from_uri(const struct dlg_cell *c) { return c->from_uri; }
+struct sip_str dlg_to_uri(const struct dlg_cell *c) { return c->to_uri; }
+struct sip_str dlg_req_uri(const struct dlg_cell *c) { return c->req_uri; }
+unsigned dlg_caller_rr_count(const struct dlg_cell *c) { return c->from_rr_nb; }
+struct dlg_table *dlg_table_of(const struct dlg_cell *c) { return c->tbl; }
+
+struct sip_str dlg_caller_tag(const struct dlg_cell *c)
+{
+	return c->leg[DLG_CALLER_LEG].tag;
+}
+
+struct sip_str dlg_callee_tag(struct dlg_cell *c)
+{
+	struct sip_str s;
+
+	dlg_lock(c);
+	s = c->leg[DLG_CALLEE_LEG].tag;
+	dlg_unlock(c);
+	return s;
+}
+
+enum dlg_state dlg_state(const struct dlg_cell *c)
+{
+	return (enum dlg_state)atomic_load(&c->state);
+}
+
+int dlg_ref_count(const struct dlg_cell *c)
+{
+	return atomic_load(&c->ref);
+}
+
+uint32_t dlg_dflags(const struct dlg_cell *c)
+{
+	return atomic_load(&c->dflags);
+}

@@ -1,0 +1,130 @@
+/*
+ * dlg_info.c - a consistent copy of one dialog, for the RPC layer (the
+ * dialog object of reference §10.2), for building BYE/REFER/OPTIONS
+ * (contacts, route sets, CSeqs, sockets, tags) and for the DB layer
+ * (variables with their marks).
+ *
+ * The copy is taken under the slot lock in one allocation (the struct,
+ * the profile and variable arrays, then every string NUL-terminated), so
+ * the caller reads it at leisure without any lock or reference.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dialog/dlg_int.h"
+
+static size_t slen(struct sip_str s)
+{
+	return s.len + 1;
+}
+
+static const char *copy_str(char **p, const char *s, size_t len)
+{
+	char *d = *p;
+
+	if (len)
+		memcpy(d, s, len);
+	d[len] = '\0';
+	*p += len + 1;
+	return d;
+}
+
+static const char *copy_sip(char **p, struct sip_str s)
+{
+	return copy_str(p, s.p ? s.p : "", s.len);
+}
+
+static void copy_leg(char **p, const struct dlg_leg_data *l,
+		     struct dlg_info_leg *o)
+{
+	o->tag = copy_sip(p, l->tag);
+	o->contact = copy_str(p, l->contact ? l->contact : "",
+			      l->contact ? l->contact_len : 0);
+	o->route_set = copy_sip(p, l->route_set);
+	o->socket = copy_sip(p, l->socket);
+	o->cseq = l->cseq;
+}
+
+static size_t leg_bytes(const struct dlg_leg_data *l)
+{
+	return slen(l->tag) + (l->contact ? l->contact_len : 0) + 1 +
+	       slen(l->route_set) + slen(l->socket);
+}
+
+/* Absolute UNIX expiry of the lifetime timer, 0 if none is armed. */
+static int64_t unix_timeout(const struct dlg_cell *c, int64_t now)
+{
+	uint64_t mono = tmr_now_ms();
+
+	if (c->tkind != DLG_T_LIFETIME || !c->due_ms)
+		return 0;
+	if (c->due_ms <= mono)
+		return now;
+	return now + (int64_t)((c->due_ms - mono + 999) / 1000);
+}
+
+struct dlg_info *dlg_info_get(struct dlg_cell *c, unsigned flags)
+{
+	size_t np, nv, bytes = 0, head;
+	struct dlg_info *in;
+	int64_t now = (int64_t)time(NULL);
+	bool ended;
+	char *p;
+
+	dlg_lock(c);
+	ended = atomic_load(&c->state) == DLG_STATE_DELETED;
+	np = dlg_profiles_count_locked(c, &bytes);
+	nv = 0;
+	if (!ended || (flags & DLG_INFO_VARS_ALL))
+		nv = dlg_vars_count_locked(c, flags, &bytes);
+	bytes += slen(c->callid) + slen(c->from_uri) + slen(c->to_uri) +
+		 slen(c->req_uri) + leg_bytes(&c->leg[0]) +
+		 leg_bytes(&c->leg[1]);
+	head = sizeof(*in) + np * sizeof(in->profiles[0]) +
+	       nv * sizeof(in->vars[0]);
+	in = calloc(1, head + bytes);
+	if (!in) {
+		dlg_unlock(c);
+		return NULL;
+	}
+	in->profiles = (struct dlg_info_profile *)(in + 1);
+	in->vars = (struct dlg_info_var *)(in->profiles + np);
+	p = (char *)in + head;
+
+	in->h_entry = c->h_entry;
+	in->h_id = c->h_id;
+	in->ref = atomic_load(&c->ref);
+	in->state = atomic_load(&c->state);
+	in->callid = copy_sip(&p, c->callid);
+	in->from_uri = copy_sip(&p, c->from_uri);
+	in->to_uri = copy_sip(&p, c->to_uri);
+	in->req_uri = copy_sip(&p, c->req_uri);
+	in->init_ts = c->init_ts;
+	in->start_ts = c->start_ts;
+	in->end_ts = c->end_ts;
+	if (c->start_ts && c->end_ts)
+		in->duration = c->end_ts - c->start_ts;
+	else if (c->start_ts)
+		in->duration = now - c->start_ts;
+	in->timeout = unix_timeout(c, now);
+	in->lifetime_ms = c->lifetime_ms;
+	in->lifetime = (uint32_t)((c->lifetime_ms + 999) / 1000);
+	in->dflags = atomic_load(&c->dflags);
+	in->sflags = atomic_load(&c->sflags);
+	in->iflags = atomic_load(&c->iflags);
+	copy_leg(&p, &c->leg[DLG_CALLER_LEG], &in->caller);
+	copy_leg(&p, &c->leg[DLG_CALLEE_LEG], &in->callee);
+	in->n_profiles = dlg_profiles_copy_locked(c, in->profiles, &p);
+	if (nv)
+		in->n_vars = dlg_vars_copy_locked(c, flags, in->vars, &p);
+	if (flags & DLG_INFO_CLEAR_MARKS)
+		dlg_vars_clear_marks_locked(c);
+	dlg_unlock(c);
+	return in;
+}
+
+void dlg_info_free(struct dlg_info *info)
+{
+	free(info);
+}

@@ -1,0 +1,220 @@
+/*
+ * dlg_int.h - structures and helpers shared by the user/dialog/ files only.
+ *
+ * Locking summary (see dlg.h for the public rules):
+ *   slot->lock   the slot's list and next_id, and every mutable field of
+ *                the dialogs in it (state, legs, timer bookkeeping, vars,
+ *                profile membership list, callback list tail);
+ *   prof->lock   one profile's value map and member lists;
+ *   t->cb_lock   appending to the global callback list.
+ * Order: slot -> profile -> timer heap (inside tmr_arm/tmr_cancel).
+ * state, ref and the flag words are atomics so they can be read without
+ * the lock; they are still written under it (except sflags/iflags, which
+ * are independent bits).
+ */
+#ifndef SIPDLG_DLG_INT_H
+#define SIPDLG_DLG_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/timer.h"
+#include "dialog/dlg.h"
+#include "dialog/dlg_stats.h"
+
+/* What the armed dialog timer is for. */
+enum dlg_tkind {
+	DLG_T_NONE = 0,
+	DLG_T_EARLY,		/* early_timeout: states 1/2 */
+	DLG_T_LIFETIME,		/* lifetime (or noack) in states 3/4 */
+	DLG_T_END,		/* end_timeout: state 5 */
+};
+
+/* Events (Kamailio's numbers). */
+enum dlg_event {
+	DLG_EV_RPL1XX = 2,
+	DLG_EV_RPL2XX = 3,
+	DLG_EV_RPL3XX = 4,
+	DLG_EV_REQPRACK = 5,
+	DLG_EV_REQACK = 6,
+	DLG_EV_REQBYE = 7,
+	DLG_EV_REQ = 8,
+};
+
+struct dlg_cb_node {
+	struct dlg_cb_node *_Atomic next;
+	int types;
+	dlg_cb_fn fn;
+	void *param;
+	void (*param_free)(void *);
+};
+
+/* An append-only callback list: nodes are immutable once linked, so
+ * readers walk it without a lock; writers append under a lock. */
+struct dlg_cb_list {
+	struct dlg_cb_node *_Atomic first;
+	struct dlg_cb_node *last;
+	atomic_int types;	/* union of the registered types */
+};
+
+struct dlg_leg_data {
+	struct sip_str tag, route_set, socket;	/* in a block of the cell */
+	char *contact;		/* NUL-terminated */
+	size_t contact_len, contact_cap;
+	bool contact_own;	/* contact is its own allocation */
+	uint32_t cseq;
+};
+
+struct dlg_var {
+	struct dlg_var *next;
+	unsigned flags;		/* DLG_VAR_* */
+	char *val;		/* NUL-terminated, own allocation */
+	size_t vlen;
+	size_t klen;
+	char key[];		/* NUL-terminated */
+};
+
+struct dlg_pmember;
+
+struct dlg_cell {
+	struct dlg_table *tbl;
+	struct dlg_cell *prev, *next;	/* slot list, sorted by h_id */
+	atomic_int ref;
+	atomic_int state;
+	atomic_uint dflags, iflags, sflags;
+	bool linked;
+	bool term_confirmed;		/* TERMINATED_CONFIRMED ran */
+	bool confirmed_once;		/* reached state 3 at some point */
+	uint32_t h_entry, h_id;
+	uint64_t lifetime_ms;
+	int64_t init_ts, start_ts, end_ts;
+
+	/* The one dialog timer. */
+	struct tmr tmr;
+	enum dlg_tkind tkind;
+	uint64_t due_ms;		/* monotonic deadline, 0 = not armed */
+	unsigned tmr_refs;		/* references owned by the timer */
+
+	unsigned from_rr_nb;
+	struct sip_str callid, from_uri, to_uri, req_uri;
+	struct dlg_leg_data leg[2];
+	char *callee_blk;		/* second block: callee strings */
+
+	struct dlg_pmember *members;	/* profile memberships */
+	struct dlg_var *vars;
+	struct dlg_cb_list cbs;
+	char data[];			/* strings of the first block */
+};
+
+struct dlg_slot {
+	pthread_mutex_t lock;
+	struct dlg_cell *first, *last;
+	uint32_t next_id;
+	uint32_t count;
+};
+
+struct dlg_profile;
+
+struct dlg_table {
+	struct dlg_config cfg;
+	char *rr_param;
+	size_t rr_param_len;
+	struct tmr_service *tmr;
+	struct dlg_stats st;
+	uint32_t size;			/* slots, power of two */
+	struct dlg_slot *slots;
+
+	struct dlg_profile *profiles;
+	size_t n_profiles;
+
+	pthread_mutex_t cb_lock;
+	struct dlg_cb_list gcbs;
+
+	uint64_t rand_state;
+	struct {
+		atomic_ullong matched, no_cookie, bad_cookie, not_found;
+		atomic_ullong mismatch, bogus;
+	} ctr;
+};
+
+static inline struct dlg_slot *dlg_slot_of(const struct dlg_cell *c)
+{
+	return &c->tbl->slots[c->h_entry];
+}
+
+static inline void dlg_lock(const struct dlg_cell *c)
+{
+	pthread_mutex_lock(&dlg_slot_of(c)->lock);
+}
+
+static inline void dlg_unlock(const struct dlg_cell *c)
+{
+	pthread_mutex_unlock(&dlg_slot_of(c)->lock);
+}
+
+/* Set a state and keep the statistics in step with it (under the lock). */
+void dlg_set_state_locked(struct dlg_cell *c, int new_state);
+
+/*
+ * Drop a reference known not to be the last one (the caller or the table
+ * still holds one), under the slot lock where dlg_unref() cannot be used.
+ */
+void dlg_ref_put_locked(struct dlg_cell *c);
+
+/* dlg_hash.c */
+int dlg_slot_link_locked(struct dlg_table *t, struct dlg_slot *s,
+			 struct dlg_cell *c);
+void dlg_slot_unlink_locked(struct dlg_slot *s, struct dlg_cell *c);
+void dlg_cell_destroy(struct dlg_cell *c);
+
+/* dlg_match.c: the tight match; DLG_DIR_NONE when it fails. */
+enum dlg_dir dlg_tight_match_locked(const struct dlg_cell *c,
+				    struct sip_str callid,
+				    struct sip_str ftag, struct sip_str ttag);
+
+/* dlg_timer.c, all under the slot lock. */
+void dlg_timer_arm_locked(struct dlg_cell *c, enum dlg_tkind kind,
+			  uint64_t ms);
+void dlg_timer_stop_locked(struct dlg_cell *c);
+/* Arm what the current state needs after a transition into it. */
+void dlg_timer_for_state_locked(struct dlg_cell *c);
+void dlg_timer_fn(struct tmr *tm);
+
+/* dlg_cb.c */
+struct dlg_cb_run {
+	int types[4];		/* run in order; 0 = unused */
+	struct dlg_cb_params p;
+};
+void dlg_cb_list_append(struct dlg_cb_list *l, struct dlg_cb_node *n);
+void dlg_cb_list_free(struct dlg_cb_list *l);
+void dlg_run_cbs(struct dlg_cell *c, int type, const struct dlg_cb_params *p);
+void dlg_run_cb_set(struct dlg_cell *c, const struct dlg_cb_run *run);
+
+/* dlg_profile.c */
+int dlg_profiles_init(struct dlg_table *t);
+void dlg_profiles_free(struct dlg_table *t);
+/* Leave every profile (on entering state 5 and on destroy). */
+void dlg_profiles_leave_locked(struct dlg_cell *c);
+/* Count / copy the memberships of @c (under its slot lock). */
+size_t dlg_profiles_count_locked(const struct dlg_cell *c, size_t *bytes);
+size_t dlg_profiles_copy_locked(const struct dlg_cell *c,
+				struct dlg_info_profile *out, char **strp);
+
+/* dlg_vars.c */
+void dlg_vars_free(struct dlg_cell *c);
+size_t dlg_vars_count_locked(const struct dlg_cell *c, unsigned flags,
+			     size_t *bytes);
+size_t dlg_vars_copy_locked(struct dlg_cell *c, unsigned flags,
+			    struct dlg_info_var *out, char **strp);
+void dlg_vars_clear_marks_locked(struct dlg_cell *c);
+
+/* dlg_state.c: the timer's entries into the state machine. */
+void dlg_fail_early_locked(struct dlg_cell *c, struct dlg_cb_run *run);
+void dlg_expire_locked(struct dlg_cell *c, struct dlg_cb_run *run);
+
+/* Trim SP/HTAB/CR/LF around @s. */
+struct sip_str dlg_trim(struct sip_str s);
+
+#endif /* SIPDLG_DLG_INT_H */

@@ -1,0 +1,460 @@
+/*
+ * dlg_profile.c - dialog profiles (reference §6), with and without value.
+ *
+ * Each profile has one mutex, a total member count and a hash map from
+ * value to a struct dlg_pval that holds the count and the member list of
+ * that value, so get_profile_size is O(1) with or without a value.  A
+ * profile without value keeps all members under the empty value.  A pval
+ * is freed when its last member leaves, so the map only holds values in
+ * use.
+ *
+ * A membership (struct dlg_pmember) is on two lists: its pval's (under the
+ * profile lock) and its dialog's (under the slot lock).  Lock order: slot,
+ * then profile.  Memberships end when the dialog enters state 5 (done in
+ * dlg_set_state_locked, under the same lock as the state change, so the
+ * counters can never disagree with the states) and on destroy.
+ *
+ * Decision vs Kamailio: setting the same (dialog, profile, value) twice
+ * is a no-op, so a spiraled INVITE or a rule run twice cannot count a call
+ * twice; a dialog may still be in one with-value profile under several
+ * values.  unset without a value removes every value of the profile.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dialog/dlg_int.h"
+
+struct dlg_pmember;
+
+struct dlg_pval {
+	struct dlg_pval *hnext;		/* hash chain */
+	struct dlg_pmember *first;	/* members with this value */
+	uint64_t count;
+	uint32_t hash;
+	size_t len;
+	char value[];			/* NUL-terminated */
+};
+
+struct dlg_pmember {
+	struct dlg_pmember *cnext;		/* the dialog's list */
+	struct dlg_pmember *pprev, *pnext;	/* the pval's list */
+	struct dlg_profile *prof;
+	struct dlg_pval *pv;
+	struct dlg_cell *cell;
+};
+
+struct dlg_profile {
+	pthread_mutex_t lock;
+	char *name;
+	bool has_value;
+	uint64_t total;
+	struct dlg_pval **buckets;
+	size_t nbuckets;		/* power of two */
+	size_t nvals;
+};
+
+#define PROF_MIN_BUCKETS 16
+
+static bool name_ok(const char *s)
+{
+	if (!s || !*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_'))
+			return false;
+	return true;
+}
+
+int dlg_profiles_init(struct dlg_table *t)
+{
+	const struct dlg_config *cfg = &t->cfg;
+	size_t n = cfg->n_profiles_with_value + cfg->n_profiles_no_value;
+
+	if (!n)
+		return 0;
+	t->profiles = calloc(n, sizeof(*t->profiles));
+	if (!t->profiles)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		bool wv = i < cfg->n_profiles_with_value;
+		const char *name = wv ? cfg->profiles_with_value[i] :
+			cfg->profiles_no_value[i - cfg->n_profiles_with_value];
+		struct dlg_profile *p = &t->profiles[i];
+
+		if (!name_ok(name))
+			return -EINVAL;
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(t->profiles[j].name, name))
+				return -EINVAL;
+		p->name = strdup(name);
+		p->buckets = calloc(PROF_MIN_BUCKETS, sizeof(*p->buckets));
+		if (!p->name || !p->buckets) {
+			free(p->name);
+			free(p->buckets);
+			p->name = NULL;
+			return -ENOMEM;
+		}
+		p->nbuckets = PROF_MIN_BUCKETS;
+		p->has_value = wv;
+		pthread_mutex_init(&p->lock, NULL);
+		t->n_profiles = i + 1;
+	}
+	return 0;
+}
+
+/* After every dialog is gone, so every map is empty. */
+void dlg_profiles_free(struct dlg_table *t)
+{
+	for (size_t i = 0; i < t->n_profiles; i++) {
+		struct dlg_profile *p = &t->profiles[i];
+
+		for (size_t b = 0; b < p->nbuckets; b++) {
+			struct dlg_pval *v, *n;
+
+			for (v = p->buckets[b]; v; v = n) {
+				n = v->hnext;
+				free(v);
+			}
+		}
+		free(p->buckets);
+		free(p->name);
+		pthread_mutex_destroy(&p->lock);
+	}
+	free(t->profiles);
+	t->profiles = NULL;
+	t->n_profiles = 0;
+}
+
+struct dlg_profile *dlg_profile_lookup(struct dlg_table *t,
+				       struct sip_str name)
+{
+	for (size_t i = 0; i < t->n_profiles; i++)
+		if (sip_str_eq_c(name, t->profiles[i].name))
+			return &t->profiles[i];
+	return NULL;
+}
+
+const char *dlg_profile_name(const struct dlg_profile *p)
+{
+	return p->name;
+}
+
+bool dlg_profile_has_value(const struct dlg_profile *p)
+{
+	return p->has_value;
+}
+
+/* The value a membership is filed under: "" for profiles without. */
+static struct sip_str key_of(const struct dlg_profile *p, struct sip_str v)
+{
+	return p->has_value ? v : sip_str_mk("", 0);
+}
+
+static struct dlg_pval *pval_find(struct dlg_profile *p, struct sip_str v,
+				  uint32_t h)
+{
+	struct dlg_pval *pv = p->buckets[h & (p->nbuckets - 1)];
+
+	for (; pv; pv = pv->hnext)
+		if (pv->hash == h && pv->len == v.len &&
+		    (!v.len || !memcmp(pv->value, v.p, v.len)))
+			return pv;
+	return NULL;
+}
+
+/* Double the buckets when the map gets dense; a failed grow is harmless. */
+static void pval_grow(struct dlg_profile *p)
+{
+	size_t n = p->nbuckets * 2;
+	struct dlg_pval **b = calloc(n, sizeof(*b));
+
+	if (!b)
+		return;
+	for (size_t i = 0; i < p->nbuckets; i++) {
+		struct dlg_pval *v, *next;
+
+		for (v = p->buckets[i]; v; v = next) {
+			next = v->hnext;
+			v->hnext = b[v->hash & (n - 1)];
+			b[v->hash & (n - 1)] = v;
+		}
+	}
+	free(p->buckets);
+	p->buckets = b;
+	p->nbuckets = n;
+}
+
+static void pval_remove(struct dlg_profile *p, struct dlg_pval *pv)
+{
+	struct dlg_pval **pp = &p->buckets[pv->hash & (p->nbuckets - 1)];
+
+	while (*pp != pv)
+		pp = &(*pp)->hnext;
+	*pp = pv->hnext;
+	p->nvals--;
+	free(pv);
+}
+
+/* Take @m off its pval (profile lock held) and count it out. */
+static void member_unlink(struct dlg_profile *p, struct dlg_pmember *m)
+{
+	struct dlg_pval *pv = m->pv;
+
+	if (m->pprev)
+		m->pprev->pnext = m->pnext;
+	else
+		pv->first = m->pnext;
+	if (m->pnext)
+		m->pnext->pprev = m->pprev;
+	pv->count--;
+	p->total--;
+	if (!pv->count)
+		pval_remove(p, pv);
+}
+
+static bool member_matches(const struct dlg_pmember *m,
+			   const struct dlg_profile *p, struct sip_str v)
+{
+	if (m->prof != p)
+		return false;
+	if (!p->has_value || !v.p)
+		return true;
+	return m->pv->len == v.len && (!v.len || !memcmp(m->pv->value, v.p,
+							 v.len));
+}
+
+int dlg_profile_set(struct dlg_cell *c, struct dlg_profile *p,
+		    struct sip_str value)
+{
+	struct sip_str v = key_of(p, value);
+	uint32_t h = dlg_core_hash(v.p, v.len);
+	struct dlg_pmember *m;
+	struct dlg_pval *pv;
+	int err = 0;
+
+	if (p->has_value && (!value.p || !value.len))
+		return -EINVAL;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	dlg_lock(c);
+	if (atomic_load(&c->state) == DLG_STATE_DELETED) {
+		err = -ESTALE;
+		goto out;
+	}
+	for (struct dlg_pmember *x = c->members; x; x = x->cnext)
+		if (member_matches(x, p, v)) {
+			err = 1;
+			goto out;
+		}
+	pthread_mutex_lock(&p->lock);
+	pv = pval_find(p, v, h);
+	if (!pv) {
+		pv = calloc(1, sizeof(*pv) + v.len + 1);
+		if (!pv) {
+			pthread_mutex_unlock(&p->lock);
+			err = -ENOMEM;
+			goto out;
+		}
+		pv->hash = h;
+		pv->len = v.len;
+		if (v.len)
+			memcpy(pv->value, v.p, v.len);
+		pv->hnext = p->buckets[h & (p->nbuckets - 1)];
+		p->buckets[h & (p->nbuckets - 1)] = pv;
+		if (++p->nvals > p->nbuckets * 2)
+			pval_grow(p);
+	}
+	m->prof = p;
+	m->pv = pv;
+	m->cell = c;
+	m->pnext = pv->first;
+	if (pv->first)
+		pv->first->pprev = m;
+	pv->first = m;
+	pv->count++;
+	p->total++;
+	pthread_mutex_unlock(&p->lock);
+	m->cnext = c->members;
+	c->members = m;
+	m = NULL;
+	atomic_fetch_or(&c->dflags, DLG_DFLAG_CHANGED_PROF);
+out:
+	dlg_unlock(c);
+	free(m);
+	return err;
+}
+
+int dlg_profile_unset(struct dlg_cell *c, struct dlg_profile *p,
+		      struct sip_str value)
+{
+	struct sip_str v = p->has_value ? value : SIP_STR_NULL;
+	struct dlg_pmember **pp, *m, *gone = NULL;
+	int err = -ENOENT;
+
+	dlg_lock(c);
+	for (pp = &c->members; (m = *pp);) {
+		if (!member_matches(m, p, v)) {
+			pp = &m->cnext;
+			continue;
+		}
+		*pp = m->cnext;
+		pthread_mutex_lock(&p->lock);
+		member_unlink(p, m);
+		pthread_mutex_unlock(&p->lock);
+		m->cnext = gone;
+		gone = m;
+		err = 0;
+	}
+	if (!err)
+		atomic_fetch_or(&c->dflags, DLG_DFLAG_CHANGED_PROF);
+	dlg_unlock(c);
+	while (gone) {
+		m = gone->cnext;
+		free(gone);
+		gone = m;
+	}
+	return err;
+}
+
+int dlg_profile_is_in(struct dlg_cell *c, struct dlg_profile *p,
+		      struct sip_str value)
+{
+	struct sip_str v = p->has_value ? value : SIP_STR_NULL;
+	int r = 0;
+
+	dlg_lock(c);
+	for (struct dlg_pmember *m = c->members; m && !r; m = m->cnext)
+		r = member_matches(m, p, v);
+	dlg_unlock(c);
+	return r;
+}
+
+uint64_t dlg_profile_size(struct dlg_profile *p, struct sip_str value)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&p->lock);
+	if (!p->has_value || !value.p) {
+		n = p->total;
+	} else {
+		struct dlg_pval *pv =
+			pval_find(p, value, dlg_core_hash(value.p, value.len));
+
+		n = pv ? pv->count : 0;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}
+
+/* Reference the members of @pv into the growing array *cells. */
+static int collect(struct dlg_pval *pv, struct dlg_cell ***cells, size_t *n,
+		   size_t *cap)
+{
+	for (struct dlg_pmember *m = pv->first; m; m = m->pnext) {
+		if (*n == *cap) {
+			size_t nc = *cap ? *cap * 2 : 64;
+			struct dlg_cell **a = realloc(*cells, nc * sizeof(*a));
+
+			if (!a)
+				return -ENOMEM;
+			*cells = a;
+			*cap = nc;
+		}
+		dlg_ref(m->cell);
+		(*cells)[(*n)++] = m->cell;
+	}
+	return 0;
+}
+
+int dlg_profile_list(struct dlg_profile *p, struct sip_str value,
+		     dlg_iter_fn fn, void *ud)
+{
+	struct dlg_cell **cells = NULL;
+	size_t n = 0, cap = 0;
+	int err = 0, visited = 0;
+	bool stop = false;
+
+	pthread_mutex_lock(&p->lock);
+	if (p->has_value && value.p) {
+		struct dlg_pval *pv =
+			pval_find(p, value, dlg_core_hash(value.p, value.len));
+
+		if (pv)
+			err = collect(pv, &cells, &n, &cap);
+	} else {
+		for (size_t b = 0; b < p->nbuckets && !err; b++)
+			for (struct dlg_pval *pv = p->buckets[b]; pv && !err;
+			     pv = pv->hnext)
+				err = collect(pv, &cells, &n, &cap);
+	}
+	pthread_mutex_unlock(&p->lock);
+	for (size_t i = 0; i < n; i++) {
+		if (!stop && !err) {
+			visited++;
+			stop = fn(cells[i], ud) != 0;
+		}
+		dlg_unref(cells[i]);
+	}
+	free(cells);
+	return err ? err : visited;
+}
+
+void dlg_profiles_leave_locked(struct dlg_cell *c)
+{
+	struct dlg_pmember *m, *next;
+
+	for (m = c->members; m; m = next) {
+		next = m->cnext;
+		pthread_mutex_lock(&m->prof->lock);
+		member_unlink(m->prof, m);
+		pthread_mutex_unlock(&m->prof->lock);
+		free(m);
+	}
+	if (c->members)
+		atomic_fetch_or(&c->dflags, DLG_DFLAG_CHANGED_PROF);
+	c->members = NULL;
+}
+
+size_t dlg_profiles_count_locked(const struct dlg_cell *c, size_t *bytes)
+{
+	size_t n = 0;
+
+	for (const struct dlg_pmember *m = c->members; m; m = m->cnext) {
+		n++;
+		*bytes += strlen(m->prof->name) + 1;
+		if (m->prof->has_value)
+			*bytes += m->pv->len + 1;
+	}
+	return n;
+}
+
+size_t dlg_profiles_copy_locked(const struct dlg_cell *c,
+				struct dlg_info_profile *out, char **strp)
+{
+	size_t n = 0, i;
+	char *s = *strp;
+
+	/* The list is newest first; report in the order they were set. */
+	for (const struct dlg_pmember *m = c->members; m; m = m->cnext)
+		n++;
+	i = n;
+	for (const struct dlg_pmember *m = c->members; m; m = m->cnext) {
+		struct dlg_info_profile *o = &out[--i];
+		size_t l = strlen(m->prof->name);
+
+		memcpy(s, m->prof->name, l + 1);
+		o->name = s;
+		s += l + 1;
+		o->value = NULL;
+		if (m->prof->has_value) {
+			memcpy(s, m->pv->value, m->pv->len + 1);
+			o->value = s;
+			s += m->pv->len + 1;
+		}
+	}
+	*strp = s;
+	return n;
+}

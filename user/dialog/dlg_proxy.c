@@ -1,0 +1,408 @@
+/*
+ * dlg_proxy.c - the dialog layer inside the proxy: the rule conditions and
+ * actions of the dialog module (dlg_manage, profiles, flags, variables,
+ * timeouts, is_known_dlg), matching sequential requests to dialogs, and
+ * feeding each dialog the replies of its INVITE and BYE transactions.
+ *
+ * Per-request state lives in a thread-local struct: a request is handled
+ * from start to end on one thread, and on_done releases what it holds.
+ */
+#define LOG_TAG "dialog"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "dialog/dlg.h"
+#include "dialog/dlg_proxy.h"
+#include "proxy/px_rules.h"
+
+#define RS_MAX 2048
+
+struct dlgp_req {
+	struct dlg_cell *cell;		/* referenced */
+	enum dlg_dir dir;
+	int created;			/* DLG_RC_CREATED / DLG_RC_SPIRAL / 0 */
+	bool known;			/* a sequential request matched */
+	/* Set before dlg_manage (Kamailio's context flags). */
+	uint32_t sflags, iflags, iflags_off;
+	uint64_t lifetime_ms;
+};
+
+static _Thread_local struct dlgp_req tl_req;
+
+static struct dlg_table *table_of(const struct px_req *rq)
+{
+	return rq->px->hooks.ud;
+}
+
+static void sock_str(const struct proxy *px, int idx, char *buf, size_t cap)
+{
+	if (idx < 0 || (size_t)idx >= px->n_local) {
+		buf[0] = '\0';
+		return;
+	}
+	snprintf(buf, cap, "%s:%s:%u",
+		 px->local[idx].proto == TP_TCP ? "tcp" : "udp",
+		 px->local[idx].host, px->local[idx].port);
+}
+
+/* The cookie value in one of our own Route entries, if any. */
+static struct sip_str find_did(const struct px_req *rq)
+{
+	const char *rr_param = rq->px->cfg->dialog.rr_param;
+	struct sip_value_iter it;
+	struct sip_nameaddr na;
+
+	sip_value_iter_init(&it, rq->msg, SIP_HDR_ROUTE);
+	while (sip_value_next_addr(&it, &na) == 1) {
+		struct sip_uri u;
+		struct sip_str v;
+
+		if (!px_uri_is_ours(rq->px, na.uri))
+			continue;
+		if (sip_uri_parse(&u, na.uri.p, na.uri.len) == 0 &&
+		    sip_uri_param(&u, rr_param, &v) == 0)
+			return v;
+	}
+	return SIP_STR_NULL;
+}
+
+static void on_request(struct px_req *rq)
+{
+	const struct sip_msg *m = rq->msg;
+	struct dlg_req req;
+	struct dlg_cell *c;
+	enum dlg_dir dir;
+
+	memset(&tl_req, 0, sizeof(tl_req));
+	rq->dlg_ctx = &tl_req;
+	if (!sip_str_present(m->to.tag) || m->method == SIP_METHOD_CANCEL)
+		return;
+	dlg_req_from_msg(&req, m, find_did(rq));
+	if (dlg_match(table_of(rq), &req, DLG_MATCH_CFG, &c, &dir) != 0)
+		return;		/* counted by the core */
+	tl_req.cell = c;
+	tl_req.dir = dir;
+	tl_req.known = true;
+	dlg_on_request(c, dir, &req);
+}
+
+static void release(void *cell)
+{
+	dlg_unref(cell);
+}
+
+static void on_forward(struct px_req *rq, struct tm_tx *tx)
+{
+	struct dlgp_req *d = rq->dlg_ctx;
+
+	if (!d || !d->cell || tx->dlg)
+		return;
+	if (d->created == DLG_RC_CREATED) {
+		tx->dlg_kind = PX_DLG_INVITE;
+		tx->dlg_own_rr = (uint8_t)(rq->own_rr ? rq->own_rr : 1);
+	} else if (d->known && rq->msg->method == SIP_METHOD_BYE) {
+		tx->dlg_kind = PX_DLG_BYE;
+	} else {
+		return;		/* spirals and other requests: nothing to feed */
+	}
+	dlg_ref(d->cell);
+	tx->dlg = d->cell;
+	tx->dlg_release = release;
+	tx->dlg_dir = (int8_t)d->dir;
+}
+
+static void on_local(struct px_req *rq, int code)
+{
+	struct dlgp_req *d = rq->dlg_ctx;
+	struct dlg_reply r;
+
+	if (!d || !d->cell || d->created != DLG_RC_CREATED)
+		return;
+	if (code == 0) {
+		dlg_discard(d->cell);
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	r.code = code;
+	r.local = true;
+	dlg_on_reply(d->cell, &r);
+}
+
+static void on_reply(struct tm_tx *tx, const struct sip_msg *rsp, int code)
+{
+	struct dlg_cell *c = tx->dlg;
+	struct proxy *px = tx->owner;
+	struct dlg_reply r;
+	char rs[RS_MAX], sock[96];
+	int rc;
+
+	if (tx->dlg_kind == PX_DLG_BYE) {
+		if (code >= 200)
+			dlg_on_bye_reply(c, code, rsp);
+		return;
+	}
+	if (tx->dlg_kind != PX_DLG_INVITE || code <= 100)
+		return;
+	if (rsp) {
+		if (dlg_reply_from_msg(&r, rsp, c, tx->dlg_own_rr, rs,
+				       sizeof(rs)) != 0) {
+			memset(&r, 0, sizeof(r));
+			r.code = code;
+			r.to_tag = rsp->to.tag;
+			r.msg = rsp;
+		}
+		sock_str(px, tx->dst.listen_idx, sock, sizeof(sock));
+		r.socket = sip_str_c(sock);
+	} else {
+		memset(&r, 0, sizeof(r));
+		r.code = code;
+		r.local = true;
+	}
+	rc = dlg_on_reply(c, &r);
+	if (rc == DLG_RC_FORK_2XX)
+		log_notice("dialog %u:%u: a 2xx from a second branch was "
+			   "relayed; ending that leg is left to the caller",
+			   dlg_h_entry(c), dlg_h_id(c));
+}
+
+static void on_done(struct px_req *rq)
+{
+	struct dlgp_req *d = rq->dlg_ctx;
+
+	if (!d)
+		return;
+	dlg_unref(d->cell);
+	memset(d, 0, sizeof(*d));
+	rq->dlg_ctx = NULL;
+}
+
+/* --- rule conditions -------------------------------------------------- */
+
+static struct sip_str expand(const struct px_req *rq,
+			     const struct route_profile_ref *ref, char *buf,
+			     size_t cap)
+{
+	size_t n;
+
+	if (!ref->has_value)
+		return SIP_STR_NULL;
+	n = px_tpl_expand(rq, &ref->value, buf, cap);
+	return sip_str_mk(buf, n);
+}
+
+static bool cmp(uint64_t have, enum route_cmp op, uint64_t n)
+{
+	switch (op) {
+	case ROUTE_CMP_GT: return have > n;
+	case ROUTE_CMP_GE: return have >= n;
+	case ROUTE_CMP_LT: return have < n;
+	case ROUTE_CMP_LE: return have <= n;
+	case ROUTE_CMP_EQ: return have == n;
+	}
+	return false;
+}
+
+static bool cond(struct px_req *rq, const struct route_cond *c)
+{
+	struct dlgp_req *d = rq->dlg_ctx;
+	struct dlg_profile *p;
+	char val[256];
+
+	switch (c->type) {
+	case ROUTE_COND_IS_KNOWN_DLG:
+		return (d && d->cell) == (c->u.want != 0);
+	case ROUTE_COND_IS_IN_PROFILE:
+		p = dlg_profile_lookup(table_of(rq),
+				       sip_str_c(c->u.profile.name));
+		if (!p || !d || !d->cell)
+			return false;
+		return dlg_profile_is_in(d->cell, p,
+					 expand(rq, &c->u.profile, val,
+						sizeof(val))) == 1;
+	case ROUTE_COND_PROFILE_SIZE:
+		p = dlg_profile_lookup(table_of(rq),
+				       sip_str_c(c->u.size.profile.name));
+		if (!p)
+			return false;
+		return cmp(dlg_profile_size(p, expand(rq, &c->u.size.profile,
+						       val, sizeof(val))),
+			   c->u.size.cmp, c->u.size.n);
+	case ROUTE_COND_DLG_ISFLAGSET:
+		if (d && d->cell)
+			return dlg_isflagset(d->cell, c->u.flag) == 1;
+		return d && (d->sflags >> c->u.flag) & 1u;
+	default:
+		return false;
+	}
+}
+
+/* --- rule actions ------------------------------------------------------ */
+
+static void manage(struct px_req *rq, struct dlgp_req *d)
+{
+	const struct sip_msg *m = rq->msg;
+	struct dlg_table *t = table_of(rq);
+	struct dlg_invite inv;
+	struct dlg_create_opts opts;
+	char rs[RS_MAX], sock[96];
+	int rc;
+
+	if (d->cell)
+		return;		/* already managed or matched */
+	if (sip_str_present(m->to.tag)) {
+		/* Kamailio: dlg_manage on a sequential request matches by
+		 * SIP elements only. */
+		struct dlg_req req;
+		struct dlg_cell *c;
+		enum dlg_dir dir;
+
+		dlg_req_from_msg(&req, m, SIP_STR_NULL);
+		if (dlg_match(t, &req, DLG_MATCH_DID_NONE, &c, &dir) == 0) {
+			d->cell = c;
+			d->dir = dir;
+			d->known = true;
+		}
+		return;
+	}
+	if (m->method != SIP_METHOD_INVITE)
+		return;
+	if (dlg_invite_from_msg(&inv, m, rs, sizeof(rs)) != 0)
+		return;		/* no From-tag / Contact: no dialog (as Kamailio) */
+	sock_str(rq->px, rq->src->listen_idx, sock, sizeof(sock));
+	inv.socket = sip_str_c(sock);
+	memset(&opts, 0, sizeof(opts));
+	opts.sflags = d->sflags;
+	opts.iflags = d->iflags;
+	opts.lifetime_ms = d->lifetime_ms;
+	rc = dlg_manage(t, &inv, &opts, &d->cell);
+	if (rc < 0) {
+		d->cell = NULL;
+		return;
+	}
+	d->created = rc;
+	if (d->iflags_off)
+		dlg_reset_iflags(d->cell, d->iflags_off);
+	if (rc == DLG_RC_CREATED && rq->px->cfg->dialog.dlg_match_mode != 2)
+		dlg_cookie_param(d->cell, rq->rr_params, sizeof(rq->rr_params));
+}
+
+static bool action(struct px_req *rq, const struct route_action *a,
+		   struct px_decision *dec)
+{
+	struct dlgp_req *d = rq->dlg_ctx;
+	struct dlg_table *t = table_of(rq);
+	struct dlg_profile *p;
+	char val[256];
+
+	if (!d)
+		return false;
+	switch (a->type) {
+	case ROUTE_ACT_DLG_MANAGE:
+	case ROUTE_ACT_DLG_FLAG:
+		manage(rq, d);
+		break;
+	case ROUTE_ACT_SET_DLG_PROFILE:
+	case ROUTE_ACT_UNSET_DLG_PROFILE:
+		p = dlg_profile_lookup(t, sip_str_c(a->u.profile.name));
+		if (!p || !d->cell)
+			break;
+		if (a->type == ROUTE_ACT_SET_DLG_PROFILE)
+			dlg_profile_set(d->cell, p,
+					expand(rq, &a->u.profile, val, sizeof(val)));
+		else
+			dlg_profile_unset(d->cell, p,
+					  expand(rq, &a->u.profile, val, sizeof(val)));
+		break;
+	case ROUTE_ACT_DLG_SETFLAG:
+		if (d->cell)
+			dlg_setflag(d->cell, a->u.flag);
+		else
+			d->sflags |= 1u << a->u.flag;
+		break;
+	case ROUTE_ACT_DLG_RESETFLAG:
+		if (d->cell)
+			dlg_resetflag(d->cell, a->u.flag);
+		else
+			d->sflags &= ~(1u << a->u.flag);
+		break;
+	case ROUTE_ACT_TIMEOUT:
+		if (d->cell)
+			dlg_set_timeout(d->cell, (uint64_t)a->u.timeout * 1000u);
+		else
+			d->lifetime_ms = (uint64_t)a->u.timeout * 1000u;
+		break;
+	case ROUTE_ACT_TIMEOUT_BYE:
+	case ROUTE_ACT_TIMEOUT_NORESET: {
+		uint32_t bit = a->type == ROUTE_ACT_TIMEOUT_BYE ?
+				       DLG_IFLAG_TIMEOUTBYE :
+				       DLG_IFLAG_TIMER_NORESET;
+		if (d->cell) {
+			if (a->u.on)
+				dlg_set_iflags(d->cell, bit);
+			else
+				dlg_reset_iflags(d->cell, bit);
+		} else if (a->u.on) {
+			d->iflags |= bit;
+			d->iflags_off &= ~bit;
+		} else {
+			d->iflags &= ~bit;
+			d->iflags_off |= bit;
+		}
+		break;
+	}
+	case ROUTE_ACT_SET_DLG_VAR:
+		if (d->cell) {
+			size_t n = px_tpl_expand(rq, &a->u.var.value, val,
+						 sizeof(val));
+			dlg_var_set(d->cell, sip_str_c(a->u.var.key),
+				    sip_str_mk(val, n));
+		}
+		break;
+	case ROUTE_ACT_DLG_BYE:
+	case ROUTE_ACT_DLG_REFER:
+		/* Generated requests come with the next step of the dialog
+		 * work; say so rather than pretend. */
+		log_warn("%s (line %u) is not supported yet: ignored",
+			 route_action_name(a->type), a->pos.line);
+		break;
+	default:
+		break;
+	}
+	(void)dec;
+	return false;
+}
+
+static void var_get(const struct px_req *rq, const char *key, char *out,
+		    size_t *n, size_t cap)
+{
+	const struct dlgp_req *d = rq->dlg_ctx;
+	int len;
+
+	if (!d || !d->cell || *n + 1 >= cap)
+		return;
+	len = dlg_var_get(d->cell, sip_str_c(key), out + *n, cap - *n);
+	if (len > 0)
+		*n += (size_t)len < cap - *n ? (size_t)len : cap - *n - 1;
+}
+
+static const struct px_dlg_ops dlgp_ops = {
+	.cond = cond,
+	.action = action,
+	.var_get = var_get,
+};
+
+void dlgp_hooks(struct dlg_table *t, struct px_hooks *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->ops = &dlgp_ops;
+	h->on_request = on_request;
+	h->on_forward = on_forward;
+	h->on_local = on_local;
+	h->on_reply = on_reply;
+	h->on_done = on_done;
+	h->ud = t;
+}

@@ -1,0 +1,297 @@
+/*
+ * dlg_rpc.c - the dialog module's JSON-RPC methods, with Kamailio's names,
+ * field names and field order (reference section 10): dlg.list,
+ * dlg.list_ctx, dlg.dlg_list, dlg.dlg_list_ctx, dlg.profile_get_size,
+ * dlg.profile_list, dlg.stats_active, dlg.briefing, and dlg.get.
+ */
+#define LOG_TAG "dialog"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "control/ctl_server.h"
+#include "dialog/dlg.h"
+#include "dialog/dlg_rpc.h"
+
+#define LIST_BATCH 256
+
+static json_t *leg_json(const struct dlg_info_leg *l)
+{
+	char cseq[12];
+
+	snprintf(cseq, sizeof(cseq), "%u", l->cseq);
+	return json_pack("{s:s,s:s,s:s,s:s,s:s}", "tag", l->tag, "contact",
+			 l->contact, "cseq", cseq, "route_set", l->route_set,
+			 "socket", l->socket);
+}
+
+/* Kamailio's dialog object, fields in its order (reference 10.2). */
+static json_t *dlg_json(struct dlg_cell *c)
+{
+	struct dlg_info *i = dlg_info_get(c, 0);
+	json_t *o, *profiles, *vars;
+
+	if (!i)
+		return NULL;
+	o = json_object();
+	json_object_set_new(o, "h_entry", json_integer(i->h_entry));
+	json_object_set_new(o, "h_id", json_integer(i->h_id));
+	json_object_set_new(o, "ref", json_integer(i->ref));
+	json_object_set_new(o, "call-id", json_string(i->callid));
+	json_object_set_new(o, "from_uri", json_string(i->from_uri));
+	json_object_set_new(o, "to_uri", json_string(i->to_uri));
+	json_object_set_new(o, "state", json_integer(i->state));
+	json_object_set_new(o, "start_ts", json_integer(i->start_ts));
+	json_object_set_new(o, "init_ts", json_integer(i->init_ts));
+	json_object_set_new(o, "end_ts", json_integer(i->end_ts));
+	json_object_set_new(o, "duration", json_integer(i->duration));
+	json_object_set_new(o, "timeout", json_integer(i->timeout));
+	json_object_set_new(o, "lifetime", json_integer(i->lifetime));
+	json_object_set_new(o, "dflags", json_integer(i->dflags));
+	json_object_set_new(o, "sflags", json_integer(i->sflags));
+	json_object_set_new(o, "iflags", json_integer(i->iflags));
+	json_object_set_new(o, "caller", leg_json(&i->caller));
+	json_object_set_new(o, "callee", leg_json(&i->callee));
+	profiles = json_array();
+	for (size_t k = 0; k < i->n_profiles; k++) {
+		const struct dlg_info_profile *p = &i->profiles[k];
+		if (p->value)
+			json_array_append_new(profiles,
+					      json_pack("{s:s}", p->name, p->value));
+		else
+			json_array_append_new(profiles, json_string(p->name));
+	}
+	json_object_set_new(o, "profiles", profiles);
+	vars = json_array();
+	for (size_t k = 0; k < i->n_vars; k++)
+		json_array_append_new(vars, json_pack("{s:s}", i->vars[k].key,
+						      i->vars[k].value));
+	json_object_set_new(o, "variables", vars);
+	dlg_info_free(i);
+	return o;
+}
+
+static int param_str(json_t *params, size_t idx, const char *name,
+		     const char **out)
+{
+	json_t *v = ctl_param(params, idx, name);
+
+	if (!v) {
+		*out = NULL;
+		return 0;
+	}
+	if (!json_is_string(v))
+		return -EINVAL;
+	*out = json_string_value(v);
+	return 0;
+}
+
+static int rpc_list(void *ud, json_t *params, json_t **result,
+		    struct ctl_error *err)
+{
+	struct dlg_table *t = ud;
+	struct dlg_cursor cur = { 0, 0, false };
+	struct dlg_cell *cells[LIST_BATCH];
+	json_t *arr = json_array();
+
+	while (!cur.done) {
+		size_t n = dlg_cursor_next(t, &cur, cells, LIST_BATCH);
+
+		for (size_t i = 0; i < n; i++) {
+			json_t *o = dlg_json(cells[i]);
+			if (o)
+				json_array_append_new(arr, o);
+			dlg_unref(cells[i]);
+		}
+	}
+	*result = arr;
+	return 0;
+}
+
+static int rpc_dlg_list(void *ud, json_t *params, json_t **result,
+			struct ctl_error *err)
+{
+	struct dlg_table *t = ud;
+	const char *callid, *ftag;
+	struct dlg_cell *cells[64];
+	size_t n;
+	json_t *arr;
+
+	if (param_str(params, 0, "callid", &callid) || !callid ||
+	    param_str(params, 1, "from_tag", &ftag))
+		return ctl_error_set(err, 500, "Invalid parameters");
+	n = dlg_lookup_callid(t, sip_str_c(callid),
+			      ftag ? sip_str_c(ftag) : SIP_STR_NULL, cells, 64);
+	arr = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = dlg_json(cells[i]);
+		if (o)
+			json_array_append_new(arr, o);
+		dlg_unref(cells[i]);
+	}
+	*result = arr;
+	return 0;
+}
+
+static int rpc_get(void *ud, json_t *params, json_t **result,
+		   struct ctl_error *err)
+{
+	struct dlg_table *t = ud;
+	const char *callid, *ftag, *ttag;
+	struct dlg_cell *c;
+
+	if (param_str(params, 0, "callid", &callid) || !callid ||
+	    param_str(params, 1, "from_tag", &ftag) || !ftag ||
+	    param_str(params, 2, "to_tag", &ttag))
+		return ctl_error_set(err, 400, "Need a Callid, from tag "
+					       "[and to tag]");
+	c = dlg_lookup_sip(t, sip_str_c(callid), sip_str_c(ftag),
+			   ttag ? sip_str_c(ttag) : SIP_STR_NULL, NULL);
+	if (!c)
+		return ctl_error_set(err, 404, "Dialog not found");
+	*result = dlg_json(c);
+	dlg_unref(c);
+	return *result ? 0 : ctl_error_set(err, 500, "Out of memory");
+}
+
+static int rpc_profile_size(void *ud, json_t *params, json_t **result,
+			    struct ctl_error *err)
+{
+	struct dlg_table *t = ud;
+	const char *name, *value;
+	struct dlg_profile *p;
+
+	if (param_str(params, 0, "profile", &name) || !name ||
+	    param_str(params, 1, "value", &value))
+		return ctl_error_set(err, 500, "Invalid parameters");
+	p = dlg_profile_lookup(t, sip_str_c(name));
+	if (!p)
+		return ctl_error_set(err, 404, "Profile not found: %s", name);
+	*result = json_integer((json_int_t)dlg_profile_size(
+		p, value && dlg_profile_has_value(p) ? sip_str_c(value) :
+						       SIP_STR_NULL));
+	return 0;
+}
+
+static int add_to_array(struct dlg_cell *c, void *ud)
+{
+	json_t *o = dlg_json(c);
+
+	if (o)
+		json_array_append_new(ud, o);
+	return 0;
+}
+
+static int rpc_profile_list(void *ud, json_t *params, json_t **result,
+			    struct ctl_error *err)
+{
+	struct dlg_table *t = ud;
+	const char *name, *value;
+	struct dlg_profile *p;
+	json_t *arr;
+
+	if (param_str(params, 0, "profile", &name) || !name ||
+	    param_str(params, 1, "value", &value))
+		return ctl_error_set(err, 500, "Invalid parameters");
+	p = dlg_profile_lookup(t, sip_str_c(name));
+	if (!p)
+		return ctl_error_set(err, 404, "Profile not found: %s", name);
+	arr = json_array();
+	dlg_profile_list(p, value ? sip_str_c(value) : SIP_STR_NULL,
+			 add_to_array, arr);
+	*result = arr;
+	return 0;
+}
+
+static int rpc_stats_active(void *ud, json_t *params, json_t **result,
+			    struct ctl_error *err)
+{
+	uint64_t n[6];
+
+	dlg_count_states(ud, n);
+	*result = json_pack("{s:I,s:I,s:I,s:I,s:I}", "starting",
+			    (json_int_t)n[1], "connecting", (json_int_t)n[2],
+			    "answering", (json_int_t)n[3], "ongoing",
+			    (json_int_t)n[4], "all",
+			    (json_int_t)(n[1] + n[2] + n[3] + n[4]));
+	return 0;
+}
+
+static int rpc_briefing(void *ud, json_t *params, json_t **result,
+			struct ctl_error *err)
+{
+	struct dlg_table *t = ud;
+	struct dlg_cursor cur = { 0, 0, false };
+	struct dlg_cell *cells[LIST_BATCH];
+	const char *attrs;
+	json_t *arr = json_array();
+
+	if (param_str(params, 0, "attrs", &attrs)) {
+		json_decref(arr);
+		return ctl_error_set(err, 500, "Invalid parameters");
+	}
+	if (!attrs)
+		attrs = "ftcFT";
+	while (!cur.done) {
+		size_t n = dlg_cursor_next(t, &cur, cells, LIST_BATCH);
+
+		for (size_t i = 0; i < n; i++) {
+			struct dlg_info *in = dlg_info_get(cells[i], 0);
+			json_t *o;
+
+			dlg_unref(cells[i]);
+			if (!in)
+				continue;
+			o = json_pack("{s:i,s:i}", "h_entry", (int)in->h_entry,
+				      "h_id", (int)in->h_id);
+			for (const char *a = attrs; *a; a++) {
+				switch (*a) {
+				case 'f': json_object_set_new(o, "from_uri", json_string(in->from_uri)); break;
+				case 't': json_object_set_new(o, "to_uri", json_string(in->to_uri)); break;
+				case 'c': json_object_set_new(o, "call-id", json_string(in->callid)); break;
+				case 'F': json_object_set_new(o, "from_tag", json_string(in->caller.tag)); break;
+				/* Kamailio prints the caller tag here (a bug);
+				 * we print the callee's. */
+				case 'T': json_object_set_new(o, "to_tag", json_string(in->callee.tag)); break;
+				case 'I': json_object_set_new(o, "init_ts", json_integer(in->init_ts)); break;
+				case 'S': json_object_set_new(o, "start_ts", json_integer(in->start_ts)); break;
+				case 'E': json_object_set_new(o, "end_ts", json_integer(in->end_ts)); break;
+				case 's': json_object_set_new(o, "state", json_integer(in->state)); break;
+				default: break;
+				}
+			}
+			json_array_append_new(arr, o);
+			dlg_info_free(in);
+		}
+	}
+	*result = arr;
+	return 0;
+}
+
+int dlg_rpc_register(struct ctl_server *s, struct dlg_table *t)
+{
+	static const struct {
+		const char *name;
+		ctl_method_fn fn;
+	} m[] = {
+		{ "dlg.list", rpc_list },
+		{ "dlg.list_ctx", rpc_list },
+		{ "dlg.dlg_list", rpc_dlg_list },
+		{ "dlg.dlg_list_ctx", rpc_dlg_list },
+		{ "dlg.get", rpc_get },
+		{ "dlg.profile_get_size", rpc_profile_size },
+		{ "dlg.profile_list", rpc_profile_list },
+		{ "dlg.stats_active", rpc_stats_active },
+		{ "dlg.briefing", rpc_briefing },
+	};
+
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		int r = ctl_register(s, m[i].name, m[i].fn, t);
+		if (r)
+			return r;
+	}
+	return 0;
+}

@@ -1,0 +1,544 @@
+/*
+ * dlg_state.c - creating dialogs (dlg_manage, spirals) and the state
+ * machine of reference §2, driven by the replies of the INVITE
+ * transaction and by matched sequential requests.
+ *
+ * Transition table (event x state; "-" = no change, "bogus" = ignored and
+ * counted; every other cell is implemented below, one case each):
+ *
+ *   event     1 UNCONF   2 EARLY   3 CONF_NA   4 CONF    5 DELETED
+ *   RPL1xx    ->2        -         bogus       bogus     bogus
+ *   RPL2xx    ->3        ->3       - / FORK    - / FORK  ->3 if never
+ *                                                        confirmed, else
+ *                                                        bogus
+ *   RPL3xx    ->5 fail   ->5 fail  bogus       bogus     bogus
+ *   REQACK    bogus      bogus     ->4         -         -
+ *   REQBYE    bogus      -         ->5 HASBYE  ->5 HASBYE -
+ *   REQPRACK  bogus      PRACK     PRACK       bogus     -
+ *   REQ       bogus      -         -           -         -
+ *
+ * Statistics follow the state: dlg_set_state_locked() is the only place
+ * that changes it, and it moves the gauges (early = state 2, active =
+ * states 3 and 4) on every transition, so they cannot drift whatever path
+ * (reply, request, timer, RPC, clean-up) ends a dialog.
+ */
+#define LOG_TAG "dialog"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/stats.h"
+#include "dialog/dlg_int.h"
+
+static bool is_active(int st)
+{
+	return st == DLG_STATE_CONFIRMED_NA || st == DLG_STATE_CONFIRMED;
+}
+
+void dlg_set_state_locked(struct dlg_cell *c, int new_state)
+{
+	const struct dlg_stats *st = &c->tbl->st;
+	int old = atomic_load(&c->state);
+
+	if (old == new_state)
+		return;
+	if (old == DLG_STATE_EARLY)
+		stat_dec(st->early_dialogs);
+	if (new_state == DLG_STATE_EARLY)
+		stat_inc(st->early_dialogs);
+	if (is_active(old) && !is_active(new_state))
+		stat_dec(st->active_dialogs);
+	if (!is_active(old) && is_active(new_state))
+		stat_inc(st->active_dialogs);
+	atomic_store(&c->state, new_state);
+	if (new_state == DLG_STATE_DELETED) {
+		c->end_ts = (int64_t)time(NULL);
+		dlg_profiles_leave_locked(c);
+	}
+}
+
+static int bogus(struct dlg_cell *c, int event, int st)
+{
+	atomic_fetch_add(&c->tbl->ctr.bogus, 1);
+	log_debug("dialog %u:%u: event %d in state %d ignored", c->h_entry,
+		  c->h_id, event, st);
+	return DLG_RC_BOGUS;
+}
+
+/* Copy @s into the block at *p, NUL-terminated; *out points at it. */
+static void put_str(char **p, struct sip_str s, struct sip_str *out)
+{
+	if (s.len)
+		memcpy(*p, s.p, s.len);
+	(*p)[s.len] = '\0';
+	*out = sip_str_mk(*p, s.len);
+	*p += s.len + 1;
+}
+
+static struct dlg_cell *cell_alloc(struct dlg_table *t,
+				   const struct dlg_invite *inv,
+				   struct sip_str cid,
+				   const struct dlg_create_opts *opts)
+{
+	size_t n = cid.len + inv->from_uri.len + inv->to_uri.len +
+		   inv->req_uri.len + inv->from_tag.len +
+		   inv->route_set.len + inv->socket.len + inv->contact.len + 8;
+	struct dlg_cell *c = calloc(1, sizeof(*c) + n);
+	struct dlg_leg_data *l;
+	struct sip_str ct;
+	char *p;
+
+	if (!c)
+		return NULL;
+	c->tbl = t;
+	atomic_init(&c->ref, 1);	/* the caller's */
+	atomic_init(&c->state, DLG_STATE_UNCONFIRMED);
+	atomic_init(&c->sflags, opts ? opts->sflags : 0);
+	atomic_init(&c->iflags, (opts ? opts->iflags : 0) |
+				(t->cfg.send_bye ? DLG_IFLAG_TIMEOUTBYE : 0));
+	atomic_init(&c->dflags, 0);
+	c->h_entry = dlg_hash_entry(cid, t->size);
+	c->lifetime_ms = opts && opts->lifetime_ms ? opts->lifetime_ms :
+						     t->cfg.default_timeout_ms;
+	c->init_ts = (int64_t)time(NULL);
+	c->from_rr_nb = inv->rr_count;
+	tmr_init(&c->tmr, dlg_timer_fn, c);
+
+	p = c->data;
+	l = &c->leg[DLG_CALLER_LEG];
+	put_str(&p, cid, &c->callid);
+	put_str(&p, inv->from_uri, &c->from_uri);
+	put_str(&p, inv->to_uri, &c->to_uri);
+	put_str(&p, inv->req_uri, &c->req_uri);
+	put_str(&p, inv->from_tag, &l->tag);
+	put_str(&p, inv->route_set, &l->route_set);
+	put_str(&p, inv->socket, &l->socket);
+	put_str(&p, inv->contact, &ct);
+	l->contact = (char *)ct.p;
+	l->contact_len = l->contact_cap = ct.len;
+	l->cseq = inv->cseq;
+	return c;
+}
+
+int dlg_manage(struct dlg_table *t, const struct dlg_invite *inv,
+	       const struct dlg_create_opts *opts, struct dlg_cell **out)
+{
+	struct sip_str cid = dlg_trim(inv->callid);
+	struct dlg_cb_params p = { 0 };
+	struct dlg_cell *c, *x;
+	struct dlg_slot *s;
+	int err;
+
+	if (!cid.len || !inv->from_tag.len || !inv->contact.len)
+		return -EINVAL;
+	c = cell_alloc(t, inv, cid, opts);
+	if (!c)
+		return -ENOMEM;
+	s = &t->slots[c->h_entry];
+	p.msg = inv->msg;
+	p.dir = DLG_DIR_DOWNSTREAM;
+
+	pthread_mutex_lock(&s->lock);
+	if (t->cfg.detect_spirals) {
+		/* Same Call-ID and caller tag, in state 1-3 (a confirmed
+		 * dialog does not absorb a new INVITE: §3). */
+		for (x = s->first; x; x = x->next) {
+			int st = atomic_load(&x->state);
+
+			if (st <= DLG_STATE_CONFIRMED_NA &&
+			    sip_str_eq(x->callid, cid) &&
+			    sip_str_eq(x->leg[DLG_CALLER_LEG].tag,
+				       inv->from_tag))
+				break;
+		}
+		if (x) {
+			dlg_ref(x);
+			p.old_state = p.new_state = atomic_load(&x->state);
+			pthread_mutex_unlock(&s->lock);
+			free(c);	/* never linked nor seen */
+			dlg_run_cbs(x, DLGCB_SPIRALED, &p);
+			*out = x;
+			return DLG_RC_SPIRAL;
+		}
+	}
+	err = dlg_slot_link_locked(t, s, c);
+	if (err) {
+		pthread_mutex_unlock(&s->lock);
+		free(c);
+		return err;
+	}
+	dlg_timer_for_state_locked(c);
+	stat_inc(t->st.processed_dialogs);
+	pthread_mutex_unlock(&s->lock);
+
+	p.old_state = p.new_state = DLG_STATE_UNCONFIRMED;
+	dlg_run_cbs(c, DLGCB_CREATED, &p);
+	*out = c;
+	return DLG_RC_CREATED;
+}
+
+/* The callee leg, from the first relayed 2xx; later 2xx never replace it. */
+static void store_callee_locked(struct dlg_cell *c, const struct dlg_reply *r)
+{
+	struct dlg_leg_data *l = &c->leg[DLG_CALLEE_LEG];
+	size_t n;
+	struct sip_str ct;
+	char *p;
+
+	if (c->callee_blk || r->local)
+		return;
+	n = r->to_tag.len + r->route_set.len + r->socket.len +
+	    r->contact.len + 4;
+	p = malloc(n);
+	if (!p) {
+		log_err("dialog %u:%u: no memory for the callee leg",
+			c->h_entry, c->h_id);
+		return;
+	}
+	c->callee_blk = p;
+	put_str(&p, r->to_tag, &l->tag);
+	put_str(&p, r->route_set, &l->route_set);
+	put_str(&p, r->socket, &l->socket);
+	put_str(&p, r->contact, &ct);
+	if (l->contact_own)	/* refreshed before the 2xx: keep that one */
+		return;
+	l->contact = (char *)ct.p;
+	l->contact_len = l->contact_cap = ct.len;
+}
+
+static void confirm_locked(struct dlg_cell *c, const struct dlg_reply *r)
+{
+	store_callee_locked(c, r);
+	c->start_ts = (int64_t)time(NULL);
+	c->end_ts = 0;
+	c->confirmed_once = true;
+	atomic_fetch_or(&c->dflags, DLG_DFLAG_NEW);
+	dlg_set_state_locked(c, DLG_STATE_CONFIRMED_NA);
+	dlg_timer_for_state_locked(c);
+}
+
+/*
+ * A 2xx in state 5 revives a dialog that failed (CANCEL/final reply raced
+ * a 2xx) as Kamailio does, but only one that was never confirmed: a 2xx
+ * after a BYE, or the retransmitted 2xx of a dialog that expired, is not a
+ * late answer.  An unlinked cell is not revived either.
+ */
+static bool can_revive(const struct dlg_cell *c)
+{
+	return c->linked && !c->confirmed_once &&
+	       !(atomic_load(&c->dflags) & DLG_DFLAG_HASBYE);
+}
+
+int dlg_on_reply(struct dlg_cell *c, const struct dlg_reply *r)
+{
+	struct dlg_cb_run run = { { 0 }, { 0 } };
+	int code = r->code, st, rc = DLG_RC_NONE;
+
+	if (code == 100)
+		return DLG_RC_NONE;	/* a local 100 Trying is no event */
+	if (code < 101 || code > 699)
+		return -EINVAL;
+	run.p.msg = r->msg;
+	run.p.code = code;
+	run.types[0] = DLGCB_RESPONSE_FWDED;
+
+	dlg_lock(c);
+	st = atomic_load(&c->state);
+	run.p.old_state = st;
+	if (code < 200) {
+		if (st == DLG_STATE_UNCONFIRMED) {
+			dlg_set_state_locked(c, DLG_STATE_EARLY);
+			rc = DLG_RC_CHANGED;
+		}
+		if (st <= DLG_STATE_EARLY)
+			run.types[1] = DLGCB_EARLY;
+		else
+			rc = bogus(c, DLG_EV_RPL1XX, st);
+	} else if (code < 300) {
+		if (st <= DLG_STATE_EARLY ||
+		    (st == DLG_STATE_DELETED && can_revive(c))) {
+			confirm_locked(c, r);
+			run.types[1] = DLGCB_CONFIRMED_NA;
+			rc = DLG_RC_CHANGED;
+		} else if (st == DLG_STATE_DELETED) {
+			rc = bogus(c, DLG_EV_RPL2XX, st);
+		} else {
+			struct sip_str tag = c->leg[DLG_CALLEE_LEG].tag;
+
+			/* Same tag: a retransmission.  Another: a forked
+			 * branch answered too (first 2xx wins). */
+			if (!r->local && tag.p && r->to_tag.p &&
+			    !sip_str_eq(tag, r->to_tag))
+				rc = DLG_RC_FORK_2XX;
+		}
+	} else {
+		if (st <= DLG_STATE_EARLY) {
+			dlg_set_state_locked(c, DLG_STATE_DELETED);
+			stat_inc(c->tbl->st.failed_dialogs);
+			dlg_timer_for_state_locked(c);
+			run.types[1] = DLGCB_FAILED;
+			rc = DLG_RC_CHANGED;
+		} else {
+			rc = bogus(c, DLG_EV_RPL3XX, st);
+		}
+	}
+	run.p.new_state = atomic_load(&c->state);
+	dlg_unlock(c);
+	dlg_run_cb_set(c, &run);
+	return rc;
+}
+
+static int event_of(enum sip_method m)
+{
+	switch (m) {
+	case SIP_METHOD_ACK:
+		return DLG_EV_REQACK;
+	case SIP_METHOD_BYE:
+		return DLG_EV_REQBYE;
+	case SIP_METHOD_PRACK:
+		return DLG_EV_REQPRACK;
+	default:
+		return DLG_EV_REQ;
+	}
+}
+
+/* Highest CSeq per direction, from every non-ACK request. */
+static void track_cseq_locked(struct dlg_cell *c, enum dlg_dir dir,
+			      uint32_t cseq)
+{
+	struct dlg_leg_data *l;
+
+	if (dir == DLG_DIR_NONE)
+		return;
+	l = &c->leg[dir == DLG_DIR_DOWNSTREAM ? DLG_CALLER_LEG :
+						DLG_CALLEE_LEG];
+	if (cseq > l->cseq)
+		l->cseq = cseq;
+}
+
+/* A re-INVITE moves the remote target of its sender. */
+static void refresh_contact_locked(struct dlg_cell *c, enum dlg_dir dir,
+				   struct sip_str ct)
+{
+	struct dlg_leg_data *l;
+	char *n;
+
+	if (dir == DLG_DIR_NONE || !ct.len)
+		return;
+	l = &c->leg[dir == DLG_DIR_DOWNSTREAM ? DLG_CALLER_LEG :
+						DLG_CALLEE_LEG];
+	if (l->contact && l->contact_len == ct.len &&
+	    !memcmp(l->contact, ct.p, ct.len))
+		return;
+	if (l->contact && ct.len <= l->contact_cap) {
+		memcpy(l->contact, ct.p, ct.len);
+		l->contact[ct.len] = '\0';
+		l->contact_len = ct.len;
+	} else {
+		n = malloc(ct.len + 1);
+		if (!n)
+			return;
+		memcpy(n, ct.p, ct.len);
+		n[ct.len] = '\0';
+		if (l->contact_own)
+			free(l->contact);
+		l->contact = n;
+		l->contact_len = l->contact_cap = ct.len;
+		l->contact_own = true;
+	}
+	atomic_fetch_or(&c->dflags, DLG_DFLAG_CHANGED);
+}
+
+static void reset_timer_locked(struct dlg_cell *c, bool force)
+{
+	if (!force && (c->tbl->cfg.timeout_noreset ||
+		       (atomic_load(&c->iflags) & DLG_IFLAG_TIMER_NORESET)))
+		return;
+	dlg_timer_arm_locked(c, DLG_T_LIFETIME, c->lifetime_ms);
+}
+
+/* 3/4 -> 5 by a BYE (received or generated). */
+static void bye_locked(struct dlg_cell *c, struct dlg_cb_run *run)
+{
+	atomic_fetch_or(&c->dflags, DLG_DFLAG_HASBYE);
+	dlg_set_state_locked(c, DLG_STATE_DELETED);
+	dlg_timer_for_state_locked(c);
+	run->types[0] = DLGCB_TERMINATED;
+}
+
+int dlg_on_request(struct dlg_cell *c, enum dlg_dir dir,
+		   const struct dlg_req *rq)
+{
+	struct dlg_cb_run run = { { 0 }, { 0 } };
+	int ev, st, rc = DLG_RC_NONE;
+
+	if (rq->method == SIP_METHOD_CANCEL)
+		return DLG_RC_NONE;	/* the 487 will end it */
+	ev = event_of(rq->method);
+	run.p.msg = rq->msg;
+	run.p.dir = dir;
+
+	dlg_lock(c);
+	st = atomic_load(&c->state);
+	run.p.old_state = st;
+	if (st == DLG_STATE_DELETED)
+		goto out;	/* late or crossing: nothing to do */
+	if (st == DLG_STATE_UNCONFIRMED) {
+		rc = bogus(c, ev, st);
+		goto out;
+	}
+	if (ev != DLG_EV_REQACK)
+		track_cseq_locked(c, dir, rq->cseq);
+	switch (ev) {
+	case DLG_EV_REQBYE:
+		if (st == DLG_STATE_EARLY)
+			break;	/* Kamailio ignores a BYE in early state */
+		bye_locked(c, &run);
+		rc = DLG_RC_CHANGED;
+		break;
+	case DLG_EV_REQACK:
+		if (st == DLG_STATE_EARLY) {
+			rc = bogus(c, ev, st);
+			break;
+		}
+		if (st == DLG_STATE_CONFIRMED_NA) {
+			dlg_set_state_locked(c, DLG_STATE_CONFIRMED);
+			reset_timer_locked(c, true);
+			run.types[0] = DLGCB_CONFIRMED;
+			rc = DLG_RC_CHANGED;
+		} else {
+			reset_timer_locked(c, false);
+		}
+		run.types[1] = DLGCB_REQ_WITHIN;
+		break;
+	case DLG_EV_REQPRACK:
+		if (st == DLG_STATE_CONFIRMED) {
+			rc = bogus(c, ev, st);
+			break;
+		}
+		atomic_fetch_or(&c->iflags, DLG_IFLAG_PRACK);
+		break;
+	default:
+		if (st == DLG_STATE_CONFIRMED_NA)
+			break;	/* Kamailio runs nothing in state 3 */
+		if (rq->method == SIP_METHOD_INVITE)
+			refresh_contact_locked(c, dir, rq->contact);
+		if (st == DLG_STATE_CONFIRMED)
+			reset_timer_locked(c, false);
+		run.types[0] = DLGCB_REQ_WITHIN;
+		break;
+	}
+out:
+	run.p.new_state = atomic_load(&c->state);
+	dlg_unlock(c);
+	dlg_run_cb_set(c, &run);
+	return rc;
+}
+
+void dlg_on_response_within(struct dlg_cell *c, enum dlg_dir dir, int code,
+			    const void *msg)
+{
+	struct dlg_cb_params p = { 0 };
+
+	p.msg = msg;
+	p.code = code;
+	p.dir = dir;
+	p.old_state = p.new_state = atomic_load(&c->state);
+	dlg_run_cbs(c, DLGCB_RESPONSE_WITHIN, &p);
+}
+
+void dlg_on_bye_reply(struct dlg_cell *c, int code, const void *msg)
+{
+	struct dlg_cb_params p = { 0 };
+	bool run = false;
+
+	if (code < 200)
+		return;
+	dlg_lock(c);
+	if (atomic_load(&c->state) == DLG_STATE_DELETED &&
+	    !c->term_confirmed) {
+		c->term_confirmed = true;
+		run = true;
+	}
+	dlg_unlock(c);
+	if (!run)
+		return;
+	p.msg = msg;
+	p.code = code;
+	p.old_state = p.new_state = DLG_STATE_DELETED;
+	dlg_run_cbs(c, DLGCB_TERMINATED_CONFIRMED, &p);
+}
+
+int dlg_end(struct dlg_cell *c, const void *msg)
+{
+	struct dlg_cb_run run = { { 0 }, { 0 } };
+	int st, rc;
+
+	run.p.msg = msg;
+	dlg_lock(c);
+	st = atomic_load(&c->state);
+	run.p.old_state = st;
+	if (st <= DLG_STATE_EARLY) {
+		rc = -EINVAL;
+	} else if (st == DLG_STATE_DELETED) {
+		rc = DLG_RC_NONE;
+	} else {
+		bye_locked(c, &run);
+		rc = DLG_RC_CHANGED;
+	}
+	run.p.new_state = atomic_load(&c->state);
+	dlg_unlock(c);
+	dlg_run_cb_set(c, &run);
+	return rc;
+}
+
+void dlg_discard(struct dlg_cell *c)
+{
+	bool drop = false;
+
+	dlg_lock(c);
+	if (atomic_load(&c->state) != DLG_STATE_DELETED) {
+		dlg_set_state_locked(c, DLG_STATE_DELETED);
+		dlg_timer_stop_locked(c);
+		if (c->linked) {
+			dlg_slot_unlink_locked(dlg_slot_of(c), c);
+			drop = true;
+		}
+	}
+	dlg_unlock(c);
+	if (drop)
+		dlg_unref(c);	/* the table's; the caller still holds one */
+}
+
+int dlg_mark_bye(struct dlg_cell *c, enum dlg_leg leg)
+{
+	unsigned bit = leg == DLG_CALLER_LEG ? DLG_DFLAG_CALLERBYE :
+					       DLG_DFLAG_CALLEEBYE;
+
+	return (atomic_fetch_or(&c->dflags, bit) & bit) ? -EALREADY : 0;
+}
+
+/* Timer entries (dlg_timer.c), under the lock. */
+void dlg_fail_early_locked(struct dlg_cell *c, struct dlg_cb_run *run)
+{
+	run->p.old_state = atomic_load(&c->state);
+	dlg_set_state_locked(c, DLG_STATE_DELETED);
+	stat_inc(c->tbl->st.failed_dialogs);
+	dlg_timer_for_state_locked(c);
+	run->types[0] = DLGCB_FAILED;
+	run->p.new_state = DLG_STATE_DELETED;
+}
+
+void dlg_expire_locked(struct dlg_cell *c, struct dlg_cb_run *run)
+{
+	run->p.old_state = atomic_load(&c->state);
+	atomic_fetch_or(&c->dflags, DLG_DFLAG_EXPIRED);
+	dlg_set_state_locked(c, DLG_STATE_DELETED);
+	stat_inc(c->tbl->st.expired_dialogs);
+	dlg_timer_for_state_locked(c);
+	run->types[0] = DLGCB_EXPIRED;
+	run->p.new_state = DLG_STATE_DELETED;
+}

@@ -21,6 +21,9 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/stats.h"
+#include "dialog/dlg.h"
+#include "dialog/dlg_proxy.h"
+#include "dialog/dlg_rpc.h"
 #include "dialog/dlg_stats.h"
 #include "fastpath/fastpath.h"
 #include "fastpath/fp_rpc.h"
@@ -40,6 +43,7 @@ struct daemon {
 	struct ctl_server *ctl;
 	struct tmr_service *tmr;
 	struct proxy *px;
+	struct dlg_table *dlg;
 	struct transport *tp;
 	struct fastpath *fp;
 	int sig_fd;
@@ -134,6 +138,22 @@ static int start(struct daemon *d, const char *bpf_object)
 		log_err("%s", err);
 		return r;
 	}
+	{
+		struct dlg_config dc;
+		struct px_hooks hooks;
+
+		dlg_config_from_cfg(&dc, &d->cfg->dialog);
+		r = dlg_table_alloc(&dc, d->tmr, &d->dlg_stats, &d->dlg);
+		if (r) {
+			log_err("dialog table: %s", strerror(-r));
+			return r;
+		}
+		dlgp_hooks(d->dlg, &hooks);
+		proxy_set_hooks(d->px, &hooks);
+		r = dlg_rpc_register(d->ctl, d->dlg);
+		if (r)
+			return r;
+	}
 	r = tp_alloc(d->cfg, d->stats, proxy_on_message, d->px, &d->tp, err,
 		     sizeof(err));
 	if (r) {
@@ -167,7 +187,8 @@ static void stop(struct daemon *d)
 	/* Workers first (no new messages), then timers, then state. */
 	tp_free(d->tp);
 	tmr_service_free(d->tmr);
-	proxy_free(d->px);
+	proxy_free(d->px);		/* drops the transactions' dialog refs */
+	dlg_table_free(d->dlg);
 	fp_free(d->fp);
 	ctl_server_free(d->ctl);
 	if (d->loop && d->sig_fd >= 0)

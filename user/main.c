@@ -22,6 +22,7 @@
 #include "core/loop.h"
 #include "core/stats.h"
 #include "dialog/dlg.h"
+#include "dialog/dlg_bye.h"
 #include "dialog/dlg_proxy.h"
 #include "dialog/dlg_rpc.h"
 #include "dialog/dlg_stats.h"
@@ -151,6 +152,8 @@ static int start(struct daemon *d, const char *bpf_object)
 		dlgp_hooks(d->dlg, &hooks);
 		proxy_set_hooks(d->px, &hooks);
 		r = dlg_rpc_register(d->ctl, d->dlg);
+		if (!r)
+			r = dlgp_bye_install(d->dlg, d->px, d->ctl);
 		if (r)
 			return r;
 	}

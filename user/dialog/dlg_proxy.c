@@ -16,6 +16,7 @@
 
 #include "core/log.h"
 #include "dialog/dlg.h"
+#include "dialog/dlg_bye.h"
 #include "dialog/dlg_proxy.h"
 #include "proxy/px_rules.h"
 
@@ -140,7 +141,7 @@ static void on_reply(struct tm_tx *tx, const struct sip_msg *rsp, int code)
 	char rs[RS_MAX], sock[96];
 	int rc;
 
-	if (tx->dlg_kind == PX_DLG_BYE) {
+	if (tx->dlg_kind == PX_DLG_BYE || tx->dlg_kind == PX_DLG_UAC_BYE) {
 		if (code >= 200)
 			dlg_on_bye_reply(c, code, rsp);
 		return;
@@ -363,6 +364,18 @@ static bool action(struct px_req *rq, const struct route_action *a,
 		}
 		break;
 	case ROUTE_ACT_DLG_BYE:
+		if (d->cell && (dlg_state(d->cell) == DLG_STATE_CONFIRMED ||
+				dlg_state(d->cell) == DLG_STATE_CONFIRMED_NA)) {
+			int sides = a->u.side == ROUTE_SIDE_CALLER ?
+					    DLGP_BYE_CALLER :
+				    a->u.side == ROUTE_SIDE_CALLEE ?
+					    DLGP_BYE_CALLEE :
+					    DLGP_BYE_ALL;
+			dlgp_bye(rq->px, d->cell, sides, NULL);
+			if (sides == DLGP_BYE_ALL)
+				dlg_end(d->cell, rq->msg);
+		}
+		break;
 	case ROUTE_ACT_DLG_REFER:
 		/* Generated requests come with the next step of the dialog
 		 * work; say so rather than pretend. */

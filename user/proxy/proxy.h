@@ -53,6 +53,7 @@ struct proxy_stats {
 #define PX_DLG_INVITE 1		/* the INVITE that created the dialog */
 #define PX_DLG_BYE 2		/* a BYE that ends it */
 #define PX_DLG_WITHIN 3		/* another in-dialog request */
+#define PX_DLG_UAC_BYE 4	/* a BYE we generated for the dialog */
 
 struct px_req;
 struct px_dlg_ops;
@@ -93,5 +94,19 @@ void proxy_set_hooks(struct proxy *px, const struct px_hooks *h);
 void proxy_on_message(void *ud, struct tp_rcv *rcv);
 
 size_t proxy_tx_count(struct proxy *px);
+
+/*
+ * Send a request we generate (a BYE of dlg_bye, ...) in a client
+ * transaction of its own: retransmissions, timeout, the final response
+ * reported through hooks.on_reply (code 408 on timeout) with tx->dlg =
+ * @dlg, which the transaction holds and releases with @release.
+ * @msg is the request line and headers without any Via (and the body);
+ * the Via with a fresh branch is inserted after the request line.
+ * @next_hop: the URI to send to (first Route, else the R-URI).
+ * 0 or -errno (the @dlg reference is released on failure too).
+ */
+int proxy_uac_send(struct proxy *px, const char *msg, size_t len,
+		   struct sip_str next_hop, uint8_t kind, void *dlg,
+		   void (*release)(void *));
 
 #endif /* SIPDLG_PROXY_H */

@@ -265,6 +265,12 @@ static void forward_up(struct proxy *px, struct tm_tx *tx,
 {
 	struct obuf *o = &tx_scratch;
 
+	if (tx->uac) {
+		/* Ours: the response ends here. */
+		if (tx->dlg && px->hooks.on_reply && rsp->status >= 200)
+			px->hooks.on_reply(tx, rsp, rsp->status);
+		return;
+	}
 	if (pxb_response_fwd(o, rsp) != 0) {
 		stat_inc(px->s.drop_replies);
 		return;
@@ -392,6 +398,8 @@ static void on_cli(struct tmr *t)
 		/* B or F: no final answer downstream. */
 		stat_inc(px->s.timeouts);
 		tx->cstate = TM_C_TERMINATED;
+		if (tx->uac && tx->dlg && px->hooks.on_reply)
+			px->hooks.on_reply(tx, NULL, 408);
 		if (tx->sstate == TM_S_PROCEEDING)
 			px_tx_local_reply(px, tx, tx->cancelled ? 487 : 408,
 					  NULL);

@@ -1,0 +1,279 @@
+/*
+ * dlg_bye.c - BYEs the box generates (reference section 5.1/5.2):
+ * dlg.end_dlg, dlg.terminate_dlg, dlg.bye, and the BYE on timeout.
+ *
+ * Towards one leg: R-URI = that leg's contact, Route = its route set,
+ * From/To = the other party and this leg with their tags, Call-ID, CSeq =
+ * the highest this leg has seen from the other side + 1 (tracked per
+ * direction, PRACK and UPDATE included, so the BYE is never "too low"),
+ * Max-Forwards: 70, dlg_extra_hdrs, the call's extra headers.  Each BYE
+ * has its own client transaction; when one side's fails the other still
+ * goes out; the first final reply (or the timeout) confirms the end.
+ */
+#define LOG_TAG "dialog"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "config/config.h"
+#include "control/ctl_server.h"
+#include "core/log.h"
+#include "dialog/dlg.h"
+#include "dialog/dlg_bye.h"
+#include "proxy/obuf.h"
+#include "proxy/px_internal.h"
+
+static _Thread_local struct obuf bye_buf;
+
+struct dlg_bye_ctx {
+	struct proxy *px;
+	struct dlg_table *t;
+};
+
+static struct dlg_bye_ctx bye_ctx;	/* one daemon, one dialog table */
+
+static void release(void *cell)
+{
+	dlg_unref(cell);
+}
+
+/* "<uri>" unless the stored URI is already a name-addr. */
+static void addr(struct obuf *o, const char *uri)
+{
+	size_t n = strlen(uri);
+
+	if (n && uri[n - 1] == '>') {
+		ob_str(o, uri);
+		return;
+	}
+	ob_mem(o, "<", 1);
+	ob_str(o, uri);
+	ob_mem(o, ">", 1);
+}
+
+/* The first URI of a route set "<a>,<b>" (inside the brackets). */
+static struct sip_str first_route(const char *rs)
+{
+	const char *lt = strchr(rs, '<'), *gt;
+
+	if (!lt || !(gt = strchr(lt, '>')))
+		return SIP_STR_NULL;
+	return sip_str_mk(lt + 1, (size_t)(gt - lt - 1));
+}
+
+static int send_one(struct proxy *px, struct dlg_cell *c,
+		    const struct dlg_info *in, enum dlg_leg to,
+		    const char *extra)
+{
+	const struct dlg_info_leg *leg = to == DLG_CALLER_LEG ? &in->caller :
+								 &in->callee;
+	const struct dlg_info_leg *oth = to == DLG_CALLER_LEG ? &in->callee :
+								 &in->caller;
+	const char *hdrs = px->cfg->dialog.dlg_extra_hdrs;
+	struct obuf *o = &bye_buf;
+	struct sip_str hop;
+
+	if (!leg->contact[0])
+		return -ENOENT;
+	ob_reset(o);
+	ob_printf(o, "BYE %s SIP/2.0\r\n", leg->contact);
+	if (leg->route_set[0])
+		ob_printf(o, "Route: %s\r\n", leg->route_set);
+	ob_str(o, "To: ");
+	addr(o, to == DLG_CALLER_LEG ? in->from_uri : in->to_uri);
+	ob_printf(o, ";tag=%s\r\nFrom: ", leg->tag);
+	addr(o, to == DLG_CALLER_LEG ? in->to_uri : in->from_uri);
+	ob_printf(o, ";tag=%s\r\nCall-ID: %s\r\nCSeq: %u BYE\r\n"
+		     "Max-Forwards: 70\r\n",
+		  oth->tag, in->callid, oth->cseq + 1);
+	if (hdrs && *hdrs)
+		ob_str(o, hdrs);
+	if (extra && *extra) {
+		ob_str(o, extra);
+		if (extra[strlen(extra) - 1] != '\n')
+			ob_mem(o, "\r\n", 2);
+	}
+	ob_str(o, "Content-Length: 0\r\n\r\n");
+	if (o->overflow)
+		return -E2BIG;
+	hop = first_route(leg->route_set);
+	if (!hop.p)
+		hop = sip_str_c(leg->contact);
+	dlg_ref(c);
+	return proxy_uac_send(px, o->buf, o->len, hop, PX_DLG_UAC_BYE, c,
+			      release);
+}
+
+int dlgp_bye(struct proxy *px, struct dlg_cell *c, int sides,
+	     const char *extra)
+{
+	struct dlg_info *in = dlg_info_get(c, 0);
+	int sent = 0, r;
+
+	if (!in)
+		return -ENOMEM;
+	if ((sides & DLGP_BYE_CALLER) && dlg_mark_bye(c, DLG_CALLER_LEG) == 0) {
+		r = send_one(px, c, in, DLG_CALLER_LEG, extra);
+		if (r)
+			log_warn("dialog %u:%u: BYE to the caller failed: %s",
+				 in->h_entry, in->h_id, strerror(-r));
+		else
+			sent++;
+	}
+	if ((sides & DLGP_BYE_CALLEE) && dlg_mark_bye(c, DLG_CALLEE_LEG) == 0) {
+		r = send_one(px, c, in, DLG_CALLEE_LEG, extra);
+		if (r)
+			log_warn("dialog %u:%u: BYE to the callee failed: %s",
+				 in->h_entry, in->h_id, strerror(-r));
+		else
+			sent++;
+	}
+	dlg_info_free(in);
+	return sent;
+}
+
+/* Lifetime over: BYE both ways when timeout_bye / send_bye asked for it. */
+static void on_expired(struct dlg_cell *c, int type,
+		       const struct dlg_cb_params *p)
+{
+	struct dlg_bye_ctx *ctx = p->param;
+
+	if (dlg_iflags(c) & DLG_IFLAG_TIMEOUTBYE)
+		dlgp_bye(ctx->px, c, DLGP_BYE_ALL, NULL);
+}
+
+/* End a dialog from the control socket: BYE both ways, then state 5. */
+static int end_dialog(struct dlg_cell *c, const char *extra,
+		      struct ctl_error *err)
+{
+	enum dlg_state st = dlg_state(c);
+
+	if (st != DLG_STATE_CONFIRMED && st != DLG_STATE_CONFIRMED_NA)
+		return ctl_error_set(err, 500, "Dialog not confirmed (state %d)",
+				     (int)st);
+	dlgp_bye(bye_ctx.px, c, DLGP_BYE_ALL, extra);
+	dlg_end(c, NULL);
+	return 0;
+}
+
+static int rpc_end_dlg(void *ud, json_t *params, json_t **result,
+		       struct ctl_error *err)
+{
+	json_t *he = ctl_param(params, 0, "h_entry");
+	json_t *hi = ctl_param(params, 1, "h_id");
+	json_t *ex = ctl_param(params, 2, "extra_hdrs");
+	struct dlg_cell *c;
+	int r;
+
+	if (!json_is_integer(he) || !json_is_integer(hi) ||
+	    (ex && !json_is_string(ex)))
+		return ctl_error_set(err, 500, "Invalid parameters");
+	c = dlg_lookup_id(bye_ctx.t, (uint32_t)json_integer_value(he),
+			  (uint32_t)json_integer_value(hi));
+	if (!c)
+		return ctl_error_set(err, 404, "Dialog not found");
+	r = end_dialog(c, ex ? json_string_value(ex) : NULL, err);
+	dlg_unref(c);
+	if (r)
+		return r;
+	*result = json_object();
+	return 0;
+}
+
+static int rpc_terminate_dlg(void *ud, json_t *params, json_t **result,
+			     struct ctl_error *err)
+{
+	json_t *ci = ctl_param(params, 0, "callid");
+	json_t *ft = ctl_param(params, 1, "from_tag");
+	json_t *tt = ctl_param(params, 2, "to_tag");
+	struct dlg_cell *c;
+	int r;
+
+	if (!json_is_string(ci) || (ft && !json_is_string(ft)) ||
+	    (tt && !json_is_string(tt)))
+		return ctl_error_set(err, 400, "Need a Callid ,from tag ,to tag");
+	if (ft)
+		c = dlg_lookup_sip(bye_ctx.t, sip_str_c(json_string_value(ci)),
+				   sip_str_c(json_string_value(ft)),
+				   tt ? sip_str_c(json_string_value(tt)) :
+					SIP_STR_NULL,
+				   NULL);
+	else {
+		struct dlg_cell *cells[1];
+		c = dlg_lookup_callid(bye_ctx.t,
+				      sip_str_c(json_string_value(ci)),
+				      SIP_STR_NULL, cells, 1) ?
+			    cells[0] :
+			    NULL;
+	}
+	if (!c)
+		return ctl_error_set(err, 500, "Couldnt find callid in dialog");
+	r = end_dialog(c, NULL, err);
+	dlg_unref(c);
+	if (r)
+		return r;
+	*result = json_object();
+	return 0;
+}
+
+/* dlg.bye H_ENTRY H_ID [caller|callee|all]: dlg_bye from the socket. */
+static int rpc_bye(void *ud, json_t *params, json_t **result,
+		   struct ctl_error *err)
+{
+	json_t *he = ctl_param(params, 0, "h_entry");
+	json_t *hi = ctl_param(params, 1, "h_id");
+	json_t *sd = ctl_param(params, 2, "side");
+	const char *side = sd && json_is_string(sd) ? json_string_value(sd) :
+						      "all";
+	int sides;
+	struct dlg_cell *c;
+
+	if (!json_is_integer(he) || !json_is_integer(hi))
+		return ctl_error_set(err, 500, "Invalid parameters");
+	if (strcasecmp(side, "caller") == 0)
+		sides = DLGP_BYE_CALLER;
+	else if (strcasecmp(side, "callee") == 0)
+		sides = DLGP_BYE_CALLEE;
+	else if (strcasecmp(side, "all") == 0 || strcasecmp(side, "both") == 0)
+		sides = DLGP_BYE_ALL;
+	else
+		return ctl_error_set(err, -32602,
+				     "side must be caller, callee or all");
+	c = dlg_lookup_id(bye_ctx.t, (uint32_t)json_integer_value(he),
+			  (uint32_t)json_integer_value(hi));
+	if (!c)
+		return ctl_error_set(err, 404, "Dialog not found");
+	if (dlg_state(c) != DLG_STATE_CONFIRMED &&
+	    dlg_state(c) != DLG_STATE_CONFIRMED_NA) {
+		dlg_unref(c);
+		return ctl_error_set(err, 500, "Dialog not confirmed");
+	}
+	*result = json_pack("{s:i}", "sent", dlgp_bye(bye_ctx.px, c, sides, NULL));
+	if (sides == DLGP_BYE_ALL)
+		dlg_end(c, NULL);
+	dlg_unref(c);
+	return 0;
+}
+
+int dlgp_bye_install(struct dlg_table *t, struct proxy *px,
+		     struct ctl_server *srv)
+{
+	int r;
+
+	bye_ctx.px = px;
+	bye_ctx.t = t;
+	r = dlg_register_global_cb(t, DLGCB_EXPIRED, on_expired, &bye_ctx,
+				   NULL);
+	if (!r)
+		r = ctl_register(srv, "dlg.end_dlg", rpc_end_dlg, NULL);
+	if (!r)
+		r = ctl_register(srv, "dlg.terminate_dlg", rpc_terminate_dlg,
+				 NULL);
+	if (!r)
+		r = ctl_register(srv, "dlg.bye", rpc_bye, NULL);
+	return r;
+}

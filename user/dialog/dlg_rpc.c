@@ -7,6 +7,7 @@
 #define LOG_TAG "dialog"
 
 #include <errno.h>
+#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -271,6 +272,133 @@ static int rpc_briefing(void *ud, json_t *params, json_t **result,
 	return 0;
 }
 
+static int rpc_is_alive(void *ud, json_t *params, json_t **result,
+			struct ctl_error *err)
+{
+	const char *callid, *ftag, *ttag;
+	struct dlg_cell *c;
+	enum dlg_state st;
+
+	if (param_str(params, 0, "callid", &callid) || !callid ||
+	    param_str(params, 1, "from_tag", &ftag) || !ftag ||
+	    param_str(params, 2, "to_tag", &ttag) || !ttag)
+		return ctl_error_set(err, 400, "Need a Callid ,from tag ,to tag");
+	c = dlg_lookup_sip(ud, sip_str_c(callid), sip_str_c(ftag),
+			   sip_str_c(ttag), NULL);
+	if (!c)
+		return ctl_error_set(err, 404, "Dialog not found");
+	st = dlg_state(c);
+	dlg_unref(c);
+	if (st != DLG_STATE_CONFIRMED)
+		return ctl_error_set(err, 500, "Dialog not in confirmed state");
+	*result = json_string("Alive");
+	return 0;
+}
+
+/* dlg.list_match KEY OP VALUE [LIMIT]: Kamailio's filter (reference 10.3). */
+struct match_spec {
+	const char *key, *op, *val;
+	regex_t re;
+	bool use_re;
+	long long num;
+};
+
+static bool match_one(const struct match_spec *m, const struct dlg_info *i)
+{
+	const char *s = NULL;
+
+	if (strcmp(m->key, "start_ts") == 0) {
+		if (strcmp(m->op, "gt") == 0)
+			return i->start_ts > m->num;
+		if (strcmp(m->op, "lt") == 0)
+			return i->start_ts < m->num;
+		return i->start_ts == m->num;
+	}
+	if (strcmp(m->key, "ruri") == 0)
+		s = i->req_uri;
+	else if (strcmp(m->key, "furi") == 0)
+		s = i->from_uri;
+	else if (strcmp(m->key, "turi") == 0)
+		s = i->to_uri;
+	else if (strcmp(m->key, "callid") == 0)
+		s = i->callid;
+	if (!s)
+		return false;
+	if (m->use_re)
+		return regexec(&m->re, s, 0, NULL, 0) == 0;
+	if (strcmp(m->op, "sw") == 0)
+		return strncmp(s, m->val, strlen(m->val)) == 0;
+	return strcmp(s, m->val) == 0;
+}
+
+static int rpc_list_match(void *ud, json_t *params, json_t **result,
+			  struct ctl_error *err)
+{
+	struct dlg_table *t = ud;
+	struct match_spec m;
+	struct dlg_cursor cur = { 0, 0, false };
+	struct dlg_cell *cells[LIST_BATCH];
+	json_t *lim = ctl_param(params, 3, "limit");
+	long long limit = lim && json_is_integer(lim) ? json_integer_value(lim) : 0;
+	bool str_key, ok;
+	json_t *arr;
+
+	memset(&m, 0, sizeof(m));
+	if (param_str(params, 0, "mkey", &m.key) || !m.key ||
+	    param_str(params, 1, "mop", &m.op) || !m.op)
+		return ctl_error_set(err, 500, "Invalid parameters");
+	{
+		json_t *v = ctl_param(params, 2, "mval");
+		if (json_is_string(v))
+			m.val = json_string_value(v);
+		else if (json_is_integer(v))
+			m.num = json_integer_value(v);
+		else
+			return ctl_error_set(err, 500, "Invalid parameters");
+	}
+	str_key = strcmp(m.key, "ruri") == 0 || strcmp(m.key, "furi") == 0 ||
+		  strcmp(m.key, "turi") == 0 || strcmp(m.key, "callid") == 0;
+	ok = str_key ? (strcmp(m.op, "eq") == 0 || strcmp(m.op, "re") == 0 ||
+			strcmp(m.op, "sw") == 0) && m.val :
+		       strcmp(m.key, "start_ts") == 0 &&
+			       (strcmp(m.op, "gt") == 0 || strcmp(m.op, "lt") == 0 ||
+				strcmp(m.op, "eq") == 0);
+	if (!ok)
+		return ctl_error_set(err, 500, "Invalid matching key or operator");
+	if (!str_key && m.val)
+		m.num = atoll(m.val);
+	if (str_key && strcmp(m.op, "re") == 0) {
+		if (regcomp(&m.re, m.val, REG_EXTENDED | REG_ICASE | REG_NOSUB))
+			return ctl_error_set(err, 500, "Invalid regular expression");
+		m.use_re = true;
+	}
+	arr = json_array();
+	while (!cur.done && (limit <= 0 || (long long)json_array_size(arr) < limit)) {
+		size_t n = dlg_cursor_next(t, &cur, cells, LIST_BATCH);
+
+		for (size_t k = 0; k < n; k++) {
+			struct dlg_info *in = dlg_info_get(cells[k], 0);
+
+			if (in && match_one(&m, in) &&
+			    (limit <= 0 || (long long)json_array_size(arr) < limit)) {
+				json_t *o = dlg_json(cells[k]);
+				if (o)
+					json_array_append_new(arr, o);
+			}
+			dlg_info_free(in);
+			dlg_unref(cells[k]);
+		}
+	}
+	if (m.use_re)
+		regfree(&m.re);
+	if (json_array_size(arr) == 0) {
+		json_decref(arr);
+		return ctl_error_set(err, 404, "Not found");
+	}
+	*result = arr;
+	return 0;
+}
+
 int dlg_rpc_register(struct ctl_server *s, struct dlg_table *t)
 {
 	static const struct {
@@ -286,6 +414,9 @@ int dlg_rpc_register(struct ctl_server *s, struct dlg_table *t)
 		{ "dlg.profile_list", rpc_profile_list },
 		{ "dlg.stats_active", rpc_stats_active },
 		{ "dlg.briefing", rpc_briefing },
+		{ "dlg.is_alive", rpc_is_alive },
+		{ "dlg.list_match", rpc_list_match },
+		{ "dlg.list_match_ctx", rpc_list_match },
 	};
 
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {

@@ -599,3 +599,78 @@ void print_uptime(FILE *out, json_t *r)
 	}
 	fputc('\n', out);
 }
+
+/* --- dialogs ----------------------------------------------------------------- */
+
+static const char *const state_names[] = { "?", "unconfirmed", "early",
+					   "answered", "confirmed", "deleted" };
+
+/*
+ * dlg.list / dlg.dlg_list / dlg.profile_list: one line per dialog with
+ * what an operator looks for first; --json has every field.
+ */
+void print_dialogs(FILE *out, json_t *arr)
+{
+	static const char *const hdr[] = { "H_ENTRY:H_ID", "STATE", "DURATION",
+					   "CALL-ID", "FROM", "TO", "PROFILES" };
+	struct table *t;
+	size_t i;
+	json_t *d;
+
+	if (!json_is_array(arr)) {
+		print_generic(out, arr);
+		return;
+	}
+	if (json_array_size(arr) == 0) {
+		fprintf(out, "no dialogs\n");
+		return;
+	}
+	t = table_alloc(7);
+	if (!t)
+		return;
+	t->right[2] = true;
+	char **row = table_row(t);
+	for (size_t c = 0; c < 7; c++)
+		row[c] = strdup(hdr[c]);
+	json_array_foreach(arr, i, d) {
+		json_int_t st = json_integer_value(json_object_get(d, "state"));
+		json_t *profs = json_object_get(d, "profiles"), *p;
+		char buf[64], *pl = NULL;
+		size_t k, len = 0;
+		FILE *ps = open_memstream(&pl, &len);
+
+		json_array_foreach(profs, k, p) {
+			if (k)
+				fputc(',', ps);
+			if (json_is_string(p)) {
+				fputs(json_string_value(p), ps);
+			} else {
+				const char *name;
+				json_t *val;
+				json_object_foreach(p, name, val)
+					fprintf(ps, "%s=%s", name,
+						json_string_value(val));
+			}
+		}
+		fclose(ps);
+		row = table_row(t);
+		if (!row) {
+			free(pl);
+			break;
+		}
+		snprintf(buf, sizeof(buf), "%lld:%lld",
+			 (long long)json_integer_value(json_object_get(d, "h_entry")),
+			 (long long)json_integer_value(json_object_get(d, "h_id")));
+		row[0] = strdup(buf);
+		row[1] = strdup(st >= 1 && st <= 5 ? state_names[st] : "?");
+		snprintf(buf, sizeof(buf), "%llds",
+			 (long long)json_integer_value(json_object_get(d, "duration")));
+		row[2] = strdup(buf);
+		row[3] = member_text(d, "call-id");
+		row[4] = member_text(d, "from_uri");
+		row[5] = member_text(d, "to_uri");
+		row[6] = pl && *pl ? pl : (free(pl), strdup("-"));
+	}
+	table_print(out, t);
+	table_free(t);
+}

@@ -40,5 +40,6 @@ void print_version(FILE *out, json_t *result);
 void print_uptime(FILE *out, json_t *result);
 /* Any result: tables for arrays of flat objects, "key: value" for objects. */
 void print_generic(FILE *out, json_t *result);
+void print_dialogs(FILE *out, json_t *result);
 
 #endif /* SIPDLGCTL_H */

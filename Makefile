@@ -32,7 +32,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 BPF_SRC  := bpf/sipdlg.bpf.c
 BPF_OBJ  := $(BUILD)/sipdlg.bpf.o
 BPF_SKEL := $(BUILD)/sipdlg.skel.h
-BPF_HDRS := $(wildcard bpf/*.h) include/sipdlg_shared.h vmlinux.h
+BPF_HDRS := $(wildcard bpf/*.h) $(wildcard include/*.h) vmlinux.h
 
 # Daemon objects: every .c under user/ except main.c goes into a static
 # library, so unit tests link the very same objects.

@@ -16,8 +16,34 @@
 const volatile __u16 sip_ports[SIPDLG_MAX_SIP_PORTS] = {};
 /* How many entries of sip_ports are in use (the rest are ignored). */
 const volatile __u32 n_sip_ports = 0;
-/* 1: drop packets whose cookie names no dialog.  Not used yet. */
+/*
+ * 1: drop in-dialog requests whose cookie names no dialog, names one whose
+ * Call-ID/tags differ, is malformed or fails its MAC (xdp.unknown_dialog:
+ * drop); 0: count and pass them.
+ */
 const volatile __u32 unknown_dialog_drop = 0;
+/* Kamailio's dlg_match_mode: 0 cookie only, 1 cookie then Call-ID index
+ * ("callids" map), 2 Call-ID index only (enum sipdlg_match_mode). */
+const volatile __u32 dlg_match_mode = SIPDLG_MATCH_DID_ONLY;
+/*
+ * Kamailio's rr_param: the Record-Route parameter that carries the cookie,
+ * rr_param_len bytes (1..SIPDLG_RR_PARAM_MAX), NUL-padded, any case
+ * (matched without case).  Read as 8-byte words, hence the alignment.
+ */
+const volatile char rr_param[SIPDLG_RR_PARAM_MAX]
+	__attribute__((aligned(8))) = "did";
+const volatile __u32 rr_param_len = 3;
+/* Matched in-dialog requests allowed per dialog and second; 0: no limit. */
+const volatile __u32 max_dialog_pps = 0;
+/*
+ * 1: the cookie must come with its MAC (SIPDLG_MAC_PARAM in the same Route
+ * line, sipdlg_dlg_mac() under mac_key); the Call-ID is then not read.
+ */
+const volatile __u32 mac_enabled = 0;
+/* SipHash key: k0, k1 = key bytes 0..7 and 8..15, little-endian. */
+const volatile __u64 mac_key[2] = {};
+/* SDE_MATCH_FAILED events per second and CPU (token bucket); 0: none. */
+const volatile __u32 fail_events_per_sec = 10;
 
 /* Is host-order UDP port @port one of the configured SIP ports? */
 static __always_inline int sd_is_sip_port(__u16 port)

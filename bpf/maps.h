@@ -4,9 +4,10 @@
  *
  * Keys and values are the structs of include/sipdlg_shared.h and nothing
  * else, declared with BTF types so that `bpftool map dump` prints field
- * names.  "dialogs" and "counters" are pinned by name (the controller sets
- * the pin root, /sys/fs/bpf/sipdlg by default) so they survive a controller
- * restart; "events" is transient and recreated with the program.
+ * names.  "dialogs", "callids" and "counters" are pinned by name (the
+ * controller sets the pin root, /sys/fs/bpf/sipdlg by default) so they
+ * survive a controller restart; "events" and "ev_budget" are transient
+ * and recreated with the program.
  *
  * Include once, from the program's entry file.
  */
@@ -23,6 +24,16 @@ struct {
 	__type(value, struct sipdlg_dlg_value);
 } dialogs SEC(".maps");
 
+/* Call-ID hash -> dialog key, for dlg_match_mode 1 and 2. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SIPDLG_MAX_CALLIDS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__type(key, __u64);
+	__type(value, struct sipdlg_dlg_key);
+} callids SEC(".maps");
+
 /* One packets/bytes pair per enum sipdlg_reason, per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -31,6 +42,22 @@ struct {
 	__type(key, __u32);
 	__type(value, struct sipdlg_counter);
 } counters SEC(".maps");
+
+/*
+ * Token bucket of SDE_MATCH_FAILED events, per CPU (fail_events_per_sec).
+ * Private to the program: not pinned, not part of the contract.
+ */
+struct sd_budget {
+	__u64 last_ns;
+	__u64 tokens;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sd_budget);
+} ev_budget SEC(".maps");
 
 /* struct sipdlg_event records for the controller. */
 struct {

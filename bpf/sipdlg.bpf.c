@@ -2,13 +2,21 @@
 /*
  * sipdlg.bpf.c - the XDP fast path, attach point "xdp".
  *
- * For now it classifies every frame: Ethernet, up to two VLAN tags, IPv4
- * (with options) or IPv6 (with the usual extension headers), UDP, and
- * whether the UDP destination port is a configured SIP port.  Each frame
- * is counted under exactly one enum sipdlg_reason in the "counters" map
- * and passed.  The SIP stages (Route cookie, dialog lookup, tight match)
- * come after sd_parse_l2l4() as global functions taking ctx and the
- * offsets in struct sd_pkt.
+ * Every frame: Ethernet, up to two VLAN tags, IPv4 (with options) or IPv6
+ * (with the usual extension headers), UDP (parse_l2l4.h).  A datagram to a
+ * configured SIP port then goes through the SIP stages: the scan of the
+ * start line and headers (sip_scan.h, one global function) and the dialog
+ * lookup, tight match, counters, events and policy (sip_match.h).  Each
+ * frame is counted under exactly one enum sipdlg_reason in the "counters"
+ * map; the reasons sipdlg_reason_drops() names are dropped, everything
+ * else passes to the stack and the controller.
+ *
+ * Kernel features used, all in Linux 6.1 (Debian 12): global functions
+ * with pointer arguments (5.12), bounded loops (5.3), ring buffer (5.8),
+ * bpf_ktime_get_coarse_ns (5.11), bpf_xdp_get_buff_len (5.18), atomic
+ * fetch-or / compare-and-swap on map values (5.12, -mcpu=v3), frozen
+ * .rodata read as constants by the verifier (5.2).  No kfuncs, no
+ * iterators, no bpf_loop.
  *
  * Loading needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON (root has them):
  * the frame length is data_end - data, a pointer subtraction the verifier
@@ -19,11 +27,14 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "sipdlg_shared.h"
+#include "sipdlg_hash.h"
 
 #include "maps.h"
 #include "knobs.h"
 #include "counters.h"
 #include "parse_l2l4.h"
+#include "sip_scan.h"
+#include "sip_match.h"
 
 /* UDP with a complete header: is it SIP, and over which IP version? */
 static __always_inline int sd_classify_udp(const struct sd_pkt *p)
@@ -47,13 +58,11 @@ int sipdlg_xdp(struct xdp_md *ctx)
 	reason = sd_parse_l2l4(ctx, &cur, &pkt);
 	if (reason == SD_FURTHER)
 		reason = sd_classify_udp(&pkt);
-	/*
-	 * SIP stages go here: they run only for SDR_SIP_UDP4/6, return
-	 * SD_FURTHER to hand over to the next stage, or a reason.
-	 */
+	if (reason == SDR_SIP_UDP4 || reason == SDR_SIP_UDP6)
+		reason = sd_sip(ctx, &pkt, reason);
 
 	sd_count(reason, pkt.len);
-	return XDP_PASS;
+	return sipdlg_reason_drops(reason) ? XDP_DROP : XDP_PASS;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -19,26 +19,83 @@
 #define SIPDLG_MAX_DIALOGS (1u << 20)	/* dialogs map capacity */
 #define SIPDLG_RINGBUF_BYTES (256 * 1024)
 #define SIPDLG_MAX_VLAN_TAGS 2
+#define SIPDLG_MAX_CALLIDS SIPDLG_MAX_DIALOGS /* callids map capacity */
 
 /*
- * Why the fast path let a packet go (or, later, dropped it).  Exactly one
- * reason is counted per packet the program sees.  The values are indexes
- * into the per-CPU "counters" map and are part of the pinned-map contract:
- * append new reasons before SDR_MAX_, never renumber.
+ * What the SIP scan of the fast path reads.  A message that needs more
+ * than this is passed and counted as SDR_SIP_SCAN_LIMIT.
+ */
+#define SIPDLG_RR_PARAM_MAX 32		/* rr_param knob, bytes (Kamailio's limit) */
+#define SIPDLG_SCAN_MAX_LINES 40	/* header lines after the start line */
+#define SIPDLG_SCAN_MAX_BYTES 2048	/* bytes of the UDP payload scanned */
+#define SIPDLG_SCAN_MAX_LINE 1024	/* bytes of one line, line end included */
+#define SIPDLG_SCAN_MAX_VALUE 512	/* bytes of a Route/Via/From/To value */
+#define SIPDLG_CALLID_MAX 256		/* longest Call-ID the kernel hashes */
+#define SIPDLG_TAG_MAX 128		/* longest tag the kernel hashes */
+#define SIPDLG_SWS_MAX 7		/* SP/HTAB run skipped around ':', ';', '=' */
+
+/*
+ * Why the fast path let a packet go, or dropped it.  Exactly one reason
+ * is counted per packet the program sees.  The values are indexes into
+ * the per-CPU "counters" map and are part of the pinned-map contract:
+ * append new reasons before SDR_MAX_, never renumber.  Only the reasons
+ * marked DROP end in XDP_DROP (sipdlg_reason_drops()); all others pass.
  */
 enum sipdlg_reason {
 	SDR_NON_IP = 0,		/* not IPv4/IPv6 (ARP, LLDP, ...) */
 	SDR_NON_UDP = 1,	/* IP, but not UDP */
 	SDR_OTHER_PORT = 2,	/* UDP to a port that is not a SIP port */
-	SDR_TRUNCATED = 3,	/* frame ends inside an L2-L4 header */
+	SDR_TRUNCATED = 3,	/* frame ends inside an L2-L4 header, or is
+				 * shorter than its UDP length says */
 	SDR_IP_FRAGMENT = 4,	/* IPv4/IPv6 fragment: not reassembled */
 	SDR_IPV6_EXT = 5,	/* IPv6 extension chain too long or unknown */
 	SDR_VLAN_DEPTH = 6,	/* more VLAN tags than we parse */
-	SDR_SIP_UDP4 = 7,	/* UDP/IPv4 to a SIP port: passed */
-	SDR_SIP_UDP6 = 8,	/* UDP/IPv6 to a SIP port: passed */
+	/*
+	 * A SIP request over IPv4 / IPv6 that is no business of the fast
+	 * path: no To-tag (an initial request, CANCEL, an OPTIONS ping),
+	 * or no cookie (dlg_match_mode 0), or no cookie and no Call-ID
+	 * index hit (modes 1, 2).  Passed.  This is the "sip_no_cookie" of
+	 * the fast-path issue, kept under its old names and numbers.
+	 */
+	SDR_SIP_UDP4 = 7,
+	SDR_SIP_UDP6 = 8,
 	SDR_BAD_IP_HEADER = 9,	/* IPv4 IHL < 5 or similar nonsense */
+	SDR_SIP_NOT_SIP = 10,	/* UDP to a SIP port without a SIP start line */
+	SDR_SIP_SCAN_LIMIT = 11, /* needs more than the SIPDLG_SCAN_* limits,
+				  * or a Call-ID/tag too long to hash */
+	SDR_SIP_FOLDED = 12,	/* header line folding seen before the scan
+				 * had what it needed */
+	SDR_SIP_REPLY_OTHER = 13, /* reply whose top Via is not our branch */
+	SDR_DLG_MATCH = 14,	/* in-dialog request matched and counted */
+	SDR_DLG_REPLY_MATCH = 15, /* reply to our in-dialog request, counted */
+	SDR_DLG_UNKNOWN = 16,	/* cookie names no dialog: passed */
+	SDR_DLG_UNKNOWN_DROP = 17, /* ... dropped (unknown_dialog_drop) DROP */
+	SDR_DLG_MISMATCH = 18,	/* dialog found, Call-ID/tags differ: passed */
+	SDR_DLG_MISMATCH_DROP = 19, /* ... dropped DROP */
+	SDR_DLG_BAD_COOKIE = 20, /* cookie value malformed: passed */
+	SDR_DLG_BAD_COOKIE_DROP = 21, /* ... dropped DROP */
+	SDR_DLG_MAC_FAIL = 22,	/* cookie MAC missing or wrong: passed */
+	SDR_DLG_MAC_FAIL_DROP = 23, /* ... dropped DROP */
+	SDR_DLG_RATE_LIMITED = 24, /* over max_dialog_pps: dropped DROP */
+	SDR_DLG_REPLY_UNKNOWN = 25, /* our branch, but no such dialog or the
+				     * Call-ID differs: passed */
+	SDR_SIP_MALFORMED = 26,	/* in-dialog request (To-tag) without a
+				 * usable Call-ID or CSeq: passed, the
+				 * controller answers it */
+	SDR_MULTI_BUFFER = 27,	/* multi-buffer frame: only the first
+				 * buffer is visible to XDP */
 	SDR_MAX_		/* first unused slot; keep last */
 };
+
+/* Does @reason end in XDP_DROP? */
+static inline int sipdlg_reason_drops(__u32 reason)
+{
+	return reason == SDR_DLG_UNKNOWN_DROP ||
+	       reason == SDR_DLG_MISMATCH_DROP ||
+	       reason == SDR_DLG_BAD_COOKIE_DROP ||
+	       reason == SDR_DLG_MAC_FAIL_DROP ||
+	       reason == SDR_DLG_RATE_LIMITED;
+}
 
 _Static_assert(SDR_MAX_ <= SIPDLG_REASON_SLOTS, "reason slots exhausted");
 
@@ -56,12 +113,25 @@ struct sipdlg_dlg_key {
 };
 _Static_assert(sizeof(struct sipdlg_dlg_key) == 8, "dialog key layout");
 
-/* Traffic counters of one direction of one dialog. */
+/*
+ * Directions, the index of sipdlg_dlg_value.dir[].  A request's direction
+ * comes from the tight match (reference section 1.2): caller->callee
+ * ("downstream") when its From-tag is the caller's tag and its To-tag the
+ * callee's, callee->caller ("upstream") the other way round.  A reply
+ * travels opposite to the request it answers.
+ */
+enum sipdlg_dir {
+	SDD_CALLER_TO_CALLEE = 0,
+	SDD_CALLEE_TO_CALLER = 1,
+};
+
+/* Traffic counters of one direction of one dialog (kernel-written). */
 struct sipdlg_dir_stats {
-	__u64 packets;
-	__u64 bytes;
-	__u32 cseq_max;		/* highest CSeq number seen this way */
-	__u32 pad;
+	__u64 packets;		/* requests and replies travelling this way */
+	__u64 bytes;		/* their frame bytes */
+	__u32 cseq_max;		/* highest CSeq number of a request sent
+				 * this way (0: none yet) */
+	__u32 replies;		/* how many of `packets` were replies */
 };
 _Static_assert(sizeof(struct sipdlg_dir_stats) == 24, "dir stats layout");
 
@@ -83,41 +153,111 @@ enum sipdlg_method {
 };
 
 /*
- * Value of the "dialogs" map.  The controller writes the identity part
- * (hashes, state, flags) and the kernel the traffic part.  The hash
- * function of Call-ID and tags is defined once, by the issue that adds
- * matching, in this header.
+ * Value of the "dialogs" map.
+ *
+ * Identity part, written by the controller when it inserts the dialog
+ * and whenever it changes (callee tag learnt on the 2xx): the hashes are
+ * sipdlg_hash_bytes() of include/sipdlg_hash.h, never 0 for a value that
+ * exists.  Traffic part, written by the kernel with atomic operations; the
+ * controller zeroes it on insert and afterwards changes the value only by
+ * read-modify-write of the whole element (a hash-map update replaces the
+ * element, so increments made between the read and the write are lost:
+ * keep such updates rare).
+ *
+ * Clock: last_seen_ns is bpf_ktime_get_coarse_ns(), i.e. CLOCK_MONOTONIC
+ * read at jiffy resolution: it can lag clock_gettime(CLOCK_MONOTONIC) by
+ * up to one tick (1-10 ms, by CONFIG_HZ) and never runs ahead of it.
+ * The controller compares it with clock_gettime(CLOCK_MONOTONIC) (or
+ * CLOCK_MONOTONIC_COARSE), never with CLOCK_REALTIME or CLOCK_BOOTTIME,
+ * and allows that lag.  rl_window is the same clock in whole seconds.
  */
 struct sipdlg_dlg_value {
-	__u64 callid_hash;
-	__u64 caller_tag_hash;
-	__u64 callee_tag_hash;	/* 0 while the dialog is early */
+	/* identity, controller-written */
+	__u64 callid_hash;	/* Call-ID */
+	__u64 caller_tag_hash;	/* From-tag of the initial INVITE */
+	__u64 callee_tag_hash;	/* To-tag of the 2xx; 0 while early */
 	__u64 created_ns;	/* CLOCK_MONOTONIC, set by the controller */
-	__u64 last_seen_ns;	/* CLOCK_MONOTONIC, set by the kernel */
-	__u32 state;		/* 1..5 as in Kamailio */
-	__u32 flags;		/* SDF_* bits */
-	struct sipdlg_dir_stats dir[2]; /* 0 caller->callee, 1 callee->caller */
-	__u32 methods[SDM_MAX_];
-	__u32 bye_seen;
+	/* traffic, kernel-written */
+	__u64 last_seen_ns;	/* last matched request or reply, see above */
+	__u32 state;		/* controller: 1..5 as in Kamailio */
+	__u32 flags;		/* controller: reserved, the kernel ignores it */
+	struct sipdlg_dir_stats dir[2]; /* index enum sipdlg_dir */
+	__u32 methods[SDM_MAX_]; /* matched requests by method, both ways */
+	__u32 bye_seen;		/* bit (1 << dir): a BYE went that way */
+	__u32 mismatches;	/* requests whose cookie named this dialog
+				 * but whose Call-ID/tags did not match */
+	__u32 rl_window;	/* max_dialog_pps: second of the window */
+	__u32 rl_count;		/* requests seen in that window */
+	__u32 rate_limited;	/* requests dropped by max_dialog_pps */
 	__u32 pad;
 };
-_Static_assert(sizeof(struct sipdlg_dlg_value) == 152, "dialog value layout");
+_Static_assert(sizeof(struct sipdlg_dlg_value) == 168, "dialog value layout");
+
+/*
+ * The "callids" map (pinned beside "dialogs"): Call-ID hash -> dialog
+ * key, for dlg_match_mode 1 (DID_FALLBACK) and 2 (DID_NONE).  The
+ * controller inserts one entry per dialog whose Call-ID it knows and
+ * deletes it with the dialog; when two dialogs share a Call-ID hash it
+ * keeps the one it prefers (Kamailio prefers a dialog whose callee tag is
+ * known), the kernel then tight-matches against that one only.
+ * Key: __u64, the sipdlg_hash_bytes() of the Call-ID; value: struct
+ * sipdlg_dlg_key.
+ */
+
+/* dlg_match_mode values, as in Kamailio. */
+enum sipdlg_match_mode {
+	SIPDLG_MATCH_DID_ONLY = 0,
+	SIPDLG_MATCH_DID_FALLBACK = 1,
+	SIPDLG_MATCH_DID_NONE = 2,
+};
+
+/*
+ * Via branch contract.  For every request the controller forwards
+ * statefully within a dialog that is in the "dialogs" map, its own
+ * (top) Via carries
+ *
+ *     branch=z9hG4bKsd<RH(h_entry)>.<RH(h_id)>.<D><TXN>
+ *
+ * SIPDLG_BRANCH_PREFIX  "z9hG4bK" (RFC 3261) then "sd", case-sensitive;
+ * RH(x)       reverse hex exactly as in the did cookie: lower-case hex
+ *             digits, least-significant nibble first, no padding, 1 to 8
+ *             digits ("0" for 0); the kernel also accepts upper case;
+ * D           one character, '0' if the request goes caller->callee,
+ *             '1' if callee->caller (enum sipdlg_dir);
+ * TXN         one or more token characters (RFC 3261 "token") that make
+ *             the branch unique per transaction, e.g. a counter in hex;
+ *             the kernel ignores them.
+ * Example: h_entry 1685, h_id 9485, callee->caller, transaction 0x2f3c:
+ *     Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKsd596.d052.12f3c
+ * A reply arriving with that Via on top is matched on the key and on its
+ * Call-ID hash alone (no tags), counted in the direction opposite to D.
+ */
+#define SIPDLG_BRANCH_PREFIX "z9hG4bKsd"
+#define SIPDLG_BRANCH_PREFIX_LEN 9
 
 /* Ring-buffer event from the kernel to the controller. */
 enum sipdlg_event_type {
-	SDE_BYE = 1,		/* a BYE matched a dialog */
-	SDE_TARGET_REFRESH = 2,	/* re-INVITE/UPDATE carrying a Contact */
-	SDE_MATCH_FAILED = 3,	/* cookie present, dialog absent or mismatch */
+	SDE_BYE = 1,		/* the first BYE of a dialog in one direction */
+	SDE_TARGET_REFRESH = 2,	/* re-INVITE/UPDATE with a Contact and a
+				 * CSeq higher than any seen that way */
+	SDE_MATCH_FAILED = 3,	/* cookie present, dialog absent, mismatch,
+				 * malformed or MAC wrong (rate-limited) */
 };
 
 struct sipdlg_event {
 	__u32 type;		/* enum sipdlg_event_type */
-	__u32 reason;		/* enum sipdlg_reason, for SDE_MATCH_FAILED */
-	struct sipdlg_dlg_key key;
-	__u64 ts_ns;		/* CLOCK_MONOTONIC */
-	__u32 cseq;
-	__u32 direction;	/* 0 caller->callee, 1 callee->caller */
+	__u32 reason;		/* enum sipdlg_reason the packet was counted as */
+	struct sipdlg_dlg_key key; /* the cookie's (zero if unparsable) */
+	__u64 ts_ns;		/* bpf_ktime_get_coarse_ns(), see the value */
+	__u32 cseq;		/* CSeq number, 0 if not read */
+	__u32 direction;	/* enum sipdlg_dir (BYE, target refresh) */
+	__u32 method;		/* enum sipdlg_method of the request */
+	__u16 sport;		/* UDP source port, host order */
+	__u8 family;		/* 4 or 6 */
+	__u8 pad;
+	__u64 callid_hash;	/* of the packet, 0 if not read */
+	__u8 saddr[16];		/* IP source; IPv4 in the first 4 bytes */
 };
-_Static_assert(sizeof(struct sipdlg_event) == 32, "event layout");
+_Static_assert(sizeof(struct sipdlg_event) == 64, "event layout");
 
 #endif /* SIPDLG_SHARED_H */

@@ -69,7 +69,7 @@ check_contains "sipdlgctl stats prints the dialog statistics" "active_dialogs" "
 dump=$(bpftool map dump pinned "$PIN/counters" 2>&1)
 check_contains "bpftool dump of counters shows field names" '"packets"' "$dump"
 KEYHEX="01 00 00 00 02 00 00 00"
-VAL=$(printf '00 %.0s' $(seq 152))
+VAL=$(printf '00 %.0s' $(seq 168))
 bpftool map update pinned "$PIN/dialogs" key hex $KEYHEX value hex $VAL
 dump=$(bpftool map dump pinned "$PIN/dialogs" 2>&1)
 check_contains "bpftool dump of dialogs shows field names" '"h_entry": 1' "$dump"

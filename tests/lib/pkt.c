@@ -283,3 +283,34 @@ int pkt_finish(struct pkt *p)
 		pkt_udp_csum(p);
 	return 0;
 }
+
+int pkt_sip(struct pkt *p, const struct pkt_sip_opts *o, const void *sip,
+	    size_t n)
+{
+	static const struct pkt_sip_opts defaults;
+	struct pkt_ipv4 ip4 = {
+		.saddr = PKT_IP4(192, 0, 2, 1),
+		.daddr = PKT_IP4(192, 0, 2, 2),
+	};
+	struct pkt_ipv6 ip6 = {
+		.saddr = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 },
+		.daddr = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 },
+	};
+	int i;
+
+	if (!o)
+		o = &defaults;
+	pkt_init(p);
+	pkt_eth(p);
+	for (i = 0; i < o->vlans; i++)
+		pkt_vlan(p, i == 0 && o->vlans > 1 ? PKT_ETH_P_8021AD :
+						      PKT_ETH_P_8021Q,
+			 (uint16_t)(100 + i));
+	if (o->ipv6)
+		pkt_ipv6(p, &ip6);
+	else
+		pkt_ipv4(p, &ip4);
+	pkt_udp(p, o->sport ? o->sport : 5070, o->dport ? o->dport : 5060);
+	pkt_payload(p, sip, n);
+	return pkt_finish(p);
+}

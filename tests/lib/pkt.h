@@ -117,4 +117,20 @@ void pkt_payload(struct pkt *p, const void *data, size_t n);
  */
 int pkt_finish(struct pkt *p);
 
+/* What pkt_sip() wraps a SIP message in. */
+struct pkt_sip_opts {
+	int ipv6;		/* 0: IPv4 192.0.2.1 -> .2; 1: IPv6 2001:db8::1 -> ::2 */
+	int vlans;		/* 0..3 VLAN tags (802.1ad outer, then 802.1Q) */
+	uint16_t sport;		/* 0: 5070 */
+	uint16_t dport;		/* 0: 5060 */
+};
+
+/*
+ * A whole frame around the UDP payload @sip (@n bytes): Ethernet, VLAN
+ * tags, IPv4 or IPv6, UDP, finished.  @o NULL means the defaults.
+ * Returns p->error.
+ */
+int pkt_sip(struct pkt *p, const struct pkt_sip_opts *o, const void *sip,
+	    size_t n);
+
 #endif /* SIPDLG_TESTS_PKT_H */

@@ -30,7 +30,26 @@ static const char *const reason_names[SDR_MAX_] = {
 	[SDR_SIP_UDP4] = "sip_udp4",
 	[SDR_SIP_UDP6] = "sip_udp6",
 	[SDR_BAD_IP_HEADER] = "bad_ip_header",
+	[SDR_SIP_NOT_SIP] = "sip_not_sip",
+	[SDR_SIP_SCAN_LIMIT] = "sip_scan_limit",
+	[SDR_SIP_FOLDED] = "sip_folded",
+	[SDR_SIP_REPLY_OTHER] = "sip_reply_other",
+	[SDR_DLG_MATCH] = "dlg_match",
+	[SDR_DLG_REPLY_MATCH] = "dlg_reply_match",
+	[SDR_DLG_UNKNOWN] = "dlg_unknown",
+	[SDR_DLG_UNKNOWN_DROP] = "dlg_unknown_dropped",
+	[SDR_DLG_MISMATCH] = "dlg_mismatch",
+	[SDR_DLG_MISMATCH_DROP] = "dlg_mismatch_dropped",
+	[SDR_DLG_BAD_COOKIE] = "dlg_bad_cookie",
+	[SDR_DLG_BAD_COOKIE_DROP] = "dlg_bad_cookie_dropped",
+	[SDR_DLG_MAC_FAIL] = "dlg_mac_fail",
+	[SDR_DLG_MAC_FAIL_DROP] = "dlg_mac_fail_dropped",
+	[SDR_DLG_RATE_LIMITED] = "dlg_rate_limited",
+	[SDR_DLG_REPLY_UNKNOWN] = "dlg_reply_unknown",
+	[SDR_SIP_MALFORMED] = "sip_malformed",
+	[SDR_MULTI_BUFFER] = "multi_buffer",
 };
+_Static_assert(SDR_MAX_ == 28, "name every reason in reason_names[]");
 
 const char *fp_reason_name(unsigned reason)
 {

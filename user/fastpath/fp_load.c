@@ -230,6 +230,22 @@ static int set_knobs(struct fastpath *fp, const struct sipdlg_config *cfg,
 	if (!r)
 		r = rodata_set(fp->obj, ro, sz, "unknown_dialog_drop", &drop,
 			       sizeof(drop));
+	if (!r) {
+		/* The cookie's parameter name, NUL-padded, and its length. */
+		char name[32] = { 0 };
+		__u32 len = (__u32)strlen(cfg->dialog.rr_param);
+		__u32 mode = (__u32)cfg->dialog.dlg_match_mode;
+		__u32 pps = cfg->xdp.max_dialog_pps;
+
+		memcpy(name, cfg->dialog.rr_param,
+		       len < sizeof(name) ? len : sizeof(name) - 1);
+		/* Older objects lack these knobs: keep going without them. */
+		if (rodata_set(fp->obj, ro, sz, "rr_param", name, sizeof(name)) == 0)
+			rodata_set(fp->obj, ro, sz, "rr_param_len", &len,
+				   sizeof(len));
+		rodata_set(fp->obj, ro, sz, "dlg_match_mode", &mode, sizeof(mode));
+		rodata_set(fp->obj, ro, sz, "max_dialog_pps", &pps, sizeof(pps));
+	}
 	if (!r)
 		r = bpf_map__set_initial_value(rodata, ro, sz);
 	free(ro);

@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * sip_match.h - what the fast path does with a scanned SIP message:
+ * dialog lookup, tight match, per-dialog counters, events, policy.
+ *
+ * Runs after sd_sip_scan() (sip_scan.h) on its struct sd_sip; reads the
+ * packet only for the source address of an event.  Returns the reason to
+ * count; sipdlg_reason_drops() of it decides the verdict.
+ *
+ * Request, in this order (reference section 1.2):
+ *   no To-tag                    -> SDR_SIP_UDP4/6 (not an in-dialog request)
+ *   malformed cookie             -> SDR_DLG_BAD_COOKIE[_DROP]
+ *   MAC missing/wrong (MAC on)   -> SDR_DLG_MAC_FAIL[_DROP]
+ *   no CSeq number, no Call-ID   -> SDR_SIP_MALFORMED
+ *   cookie: dialog absent        -> SDR_DLG_UNKNOWN[_DROP]  (mode 1: Call-ID
+ *           tight match fails    -> SDR_DLG_MISMATCH[_DROP]  index first)
+ *   no cookie: mode 0, or no index hit/match -> SDR_SIP_UDP4/6
+ *   matched, over max_dialog_pps -> SDR_DLG_RATE_LIMITED
+ *   matched                      -> SDR_DLG_MATCH
+ * Reply: our branch, dialog present, same Call-ID -> SDR_DLG_REPLY_MATCH,
+ * else SDR_DLG_REPLY_UNKNOWN; another branch -> SDR_SIP_REPLY_OTHER.
+ */
+#ifndef SIPDLG_BPF_SIP_MATCH_H
+#define SIPDLG_BPF_SIP_MATCH_H
+
+#define SD_NSEC_PER_SEC 1000000000ULL
+
+/* sd_fail() turns a reason into its _DROP twin by adding one. */
+_Static_assert(SDR_DLG_UNKNOWN_DROP == SDR_DLG_UNKNOWN + 1 &&
+		       SDR_DLG_MISMATCH_DROP == SDR_DLG_MISMATCH + 1 &&
+		       SDR_DLG_BAD_COOKIE_DROP == SDR_DLG_BAD_COOKIE + 1 &&
+		       SDR_DLG_MAC_FAIL_DROP == SDR_DLG_MAC_FAIL + 1,
+	       "drop twins");
+
+/*
+ * Tight match of the scanned request against dialog @v: the direction
+ * (enum sipdlg_dir) or -1.  Upstream is tried first, as Kamailio does;
+ * while the callee tag is unknown (0) only the caller tag is compared.
+ * @callid: also compare the Call-ID hash (not with a verified MAC).
+ */
+static __always_inline int sd_tight(const struct sipdlg_dlg_value *v,
+				    const struct sd_sip *s, int callid)
+{
+	__u64 caller = v->caller_tag_hash, callee = v->callee_tag_hash;
+
+	if (!caller || (callid && v->callid_hash != s->callid_hash))
+		return -1;
+	if (callee) {
+		if (s->ftag_hash == callee && s->ttag_hash == caller)
+			return SDD_CALLEE_TO_CALLER;
+		if (s->ftag_hash == caller && s->ttag_hash == callee)
+			return SDD_CALLER_TO_CALLEE;
+		return -1;
+	}
+	if (s->ttag_hash == caller)
+		return SDD_CALLEE_TO_CALLER;
+	if (s->ftag_hash == caller)
+		return SDD_CALLER_TO_CALLEE;
+	return -1;
+}
+
+/* One SDE_MATCH_FAILED event allowed now?  Per-CPU token bucket. */
+static __always_inline int sd_fail_budget(__u64 now)
+{
+	__u64 rate = fail_events_per_sec, add, t;
+	struct sd_budget *b;
+	__u32 zero = 0;
+
+	if (!rate)
+		return 0;
+	b = bpf_map_lookup_elem(&ev_budget, &zero);
+	if (!b)
+		return 0;
+	if (now > b->last_ns) {
+		t = now - b->last_ns;
+		add = t >= SD_NSEC_PER_SEC ? rate : t * rate / SD_NSEC_PER_SEC;
+		if (add) {
+			t = b->tokens + add;
+			b->tokens = t < rate ? t : rate;
+			b->last_ns = now;
+		}
+	}
+	if (!b->tokens)
+		return 0;
+	b->tokens--;
+	return 1;
+}
+
+/*
+ * Queue one event for the controller (never blocks; lost if the ring is
+ * full).  Reserved in place: no copy on the stack, which the SIP scan
+ * needs.
+ */
+static __always_inline void sd_event(struct xdp_md *ctx,
+				     const struct sd_pkt *p,
+				     const struct sd_sip *s, __u32 type,
+				     __u32 reason, __u32 dir, __u64 now)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct sipdlg_event *ev;
+	__u32 l3 = p->l3_off & 0xff;
+	void *a;
+
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev)
+		return;
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	ev->reason = reason;
+	ev->key = s->key;
+	ev->ts_ns = now;
+	ev->cseq = s->cseq;
+	ev->direction = dir;
+	ev->method = s->method;
+	ev->sport = p->sport;
+	ev->family = p->family;
+	ev->callid_hash = s->callid_hash;
+	if (p->family == 4) {
+		a = data + l3 + 12;
+		if (a + 4 <= end)
+			__builtin_memcpy(ev->saddr, a, 4);
+	} else {
+		a = data + l3 + 8;
+		if (a + 16 <= end)
+			__builtin_memcpy(ev->saddr, a, 16);
+	}
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/* A failed match: count it on the dialog, maybe tell the controller. */
+static __always_inline int sd_fail(struct xdp_md *ctx, const struct sd_pkt *p,
+				   const struct sd_sip *s, __u32 reason)
+{
+	__u64 now = bpf_ktime_get_coarse_ns();
+
+	if (unknown_dialog_drop)
+		reason += 1;	/* the _DROP twin follows each reason */
+	if (sd_fail_budget(now))
+		sd_event(ctx, p, s, SDE_MATCH_FAILED, reason, 0, now);
+	return reason;
+}
+
+/* max_dialog_pps: may one more request of dialog @v pass now? */
+static __always_inline int sd_rate_ok(struct sipdlg_dlg_value *v, __u64 now)
+{
+	__u32 sec = (__u32)(now / SD_NSEC_PER_SEC);
+
+	if (v->rl_window != sec) {
+		/* racy reset, at worst a few more pass at the boundary */
+		v->rl_window = sec;
+		v->rl_count = 0;
+	}
+	if (__sync_fetch_and_add(&v->rl_count, 1) < max_dialog_pps)
+		return 1;
+	__sync_fetch_and_add(&v->rate_limited, 1);
+	return 0;
+}
+
+/* Count a matched request in direction @d of dialog @v. */
+static __always_inline int sd_matched(struct xdp_md *ctx,
+				      const struct sd_pkt *p,
+				      const struct sd_sip *s,
+				      struct sipdlg_dlg_value *v, int d)
+{
+	__u64 now = bpf_ktime_get_coarse_ns();
+	__u32 m = s->method, cseq = s->cseq, old, prev, bit;
+	int newer = 0, i;
+
+	d &= 1;
+	if (max_dialog_pps && !sd_rate_ok(v, now))
+		return SDR_DLG_RATE_LIMITED;
+	__sync_fetch_and_add(&v->dir[d].packets, 1);
+	__sync_fetch_and_add(&v->dir[d].bytes, p->len);
+	if (m >= SDM_MAX_)
+		m = SDM_OTHER;
+	__sync_fetch_and_add(&v->methods[m], 1);
+	v->last_seen_ns = now;
+
+	/* highest CSeq this way: compare-and-swap, a few tries */
+	old = v->dir[d].cseq_max;
+	for (i = 0; i < 4 && cseq > old; i++) {
+		prev = __sync_val_compare_and_swap(&v->dir[d].cseq_max, old,
+						   cseq);
+		if (prev == old) {
+			newer = 1;
+			break;
+		}
+		old = prev;
+	}
+
+	if (m == SDM_BYE) {
+		bit = 1u << d;
+		if (!(__sync_fetch_and_or(&v->bye_seen, bit) & bit))
+			sd_event(ctx, p, s, SDE_BYE, SDR_DLG_MATCH, d, now);
+	} else if ((m == SDM_INVITE || m == SDM_UPDATE) && newer &&
+		   (s->have & SD_F_CONTACT)) {
+		sd_event(ctx, p, s, SDE_TARGET_REFRESH, SDR_DLG_MATCH, d, now);
+	}
+	return SDR_DLG_MATCH;
+}
+
+/* Modes 1 and 2: the dialog named by the Call-ID index, if it matches. */
+static __always_inline struct sipdlg_dlg_value *
+sd_by_callid(const struct sd_sip *s, int *dir)
+{
+	struct sipdlg_dlg_value *v;
+	struct sipdlg_dlg_key *k;
+
+	if (!(s->have & SD_F_CALLID))
+		return NULL;
+	k = bpf_map_lookup_elem(&callids, &s->callid_hash);
+	if (!k)
+		return NULL;
+	v = bpf_map_lookup_elem(&dialogs, k);
+	if (!v)
+		return NULL;
+	*dir = sd_tight(v, s, 1);
+	return *dir < 0 ? NULL : v;
+}
+
+static __always_inline int sd_request(struct xdp_md *ctx,
+				      const struct sd_pkt *p,
+				      struct sd_sip *s, int no_dialog)
+{
+	__u32 have = s->have, reason;
+	struct sipdlg_dlg_value *v;
+	int d = -1, callid = !(have & SD_F_MACOK);
+
+	if (!(have & SD_F_TTAG))
+		return no_dialog;
+	if (have & SD_F_BADCOOKIE)
+		return sd_fail(ctx, p, s, SDR_DLG_BAD_COOKIE);
+	if (have & SD_F_MACFAIL)
+		return sd_fail(ctx, p, s, SDR_DLG_MAC_FAIL);
+	if (!(have & SD_F_CSEQ) || (have & SD_F_CSEQBAD) ||
+	    (callid && !(have & SD_F_CALLID)))
+		return SDR_SIP_MALFORMED;
+
+	if (!(have & SD_F_COOKIE)) {
+		if (dlg_match_mode == SIPDLG_MATCH_DID_ONLY)
+			return no_dialog;
+		v = sd_by_callid(s, &d);
+		if (!v)
+			return no_dialog;
+		return sd_matched(ctx, p, s, v, d);
+	}
+
+	v = bpf_map_lookup_elem(&dialogs, &s->key);
+	if (v) {
+		d = sd_tight(v, s, callid);
+		if (d >= 0)
+			return sd_matched(ctx, p, s, v, d);
+		__sync_fetch_and_add(&v->mismatches, 1);
+		reason = SDR_DLG_MISMATCH;
+	} else {
+		reason = SDR_DLG_UNKNOWN;
+	}
+	if (dlg_match_mode == SIPDLG_MATCH_DID_FALLBACK) {
+		v = sd_by_callid(s, &d);
+		if (v)
+			return sd_matched(ctx, p, s, v, d);
+	}
+	return sd_fail(ctx, p, s, reason);
+}
+
+static __always_inline int sd_reply(const struct sd_pkt *p,
+				    const struct sd_sip *s)
+{
+	struct sipdlg_dlg_value *v;
+	__u32 d;
+
+	if (!(s->have & SD_F_BRANCH))
+		return SDR_SIP_REPLY_OTHER;
+	if (!(s->have & SD_F_CALLID))
+		return SDR_DLG_REPLY_UNKNOWN;
+	v = bpf_map_lookup_elem(&dialogs, &s->key);
+	if (!v || v->callid_hash != s->callid_hash)
+		return SDR_DLG_REPLY_UNKNOWN;
+	d = (s->branch_dir & 1) ^ 1;	/* a reply goes the other way */
+	__sync_fetch_and_add(&v->dir[d].packets, 1);
+	__sync_fetch_and_add(&v->dir[d].bytes, p->len);
+	__sync_fetch_and_add(&v->dir[d].replies, 1);
+	v->last_seen_ns = bpf_ktime_get_coarse_ns();
+	return SDR_DLG_REPLY_MATCH;
+}
+
+/*
+ * The SIP stages for a UDP datagram to a SIP port; @no_dialog is
+ * SDR_SIP_UDP4 or SDR_SIP_UDP6.  Returns the reason to count.
+ */
+static __always_inline int sd_sip(struct xdp_md *ctx, const struct sd_pkt *p,
+				  int no_dialog)
+{
+	struct sd_sip s = {};
+	__u32 avail = p->len - p->payload_off;
+	int r;
+
+	if (p->udp_len < 8)
+		return SDR_SIP_NOT_SIP;
+	if (p->udp_len - 8u > avail) {
+		if (bpf_xdp_get_buff_len(ctx) > p->len)
+			return SDR_MULTI_BUFFER;
+		return SDR_TRUNCATED;
+	}
+	s.msg_off = p->payload_off;
+	s.msg_end = p->payload_off + p->udp_len - 8u;
+
+	r = sd_sip_scan(ctx, &s);
+	if (r == SD_NOT_DIALOG)
+		return no_dialog;
+	if (r != SD_FURTHER)
+		return r;
+	if (s.status)
+		return sd_reply(p, &s);
+	return sd_request(ctx, p, &s, no_dialog);
+}
+
+#endif /* SIPDLG_BPF_SIP_MATCH_H */

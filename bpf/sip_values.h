@@ -1,0 +1,620 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * sip_values.h - the header values the fast path reads: parameters of
+ * Route, Via, From and To (the cookie, its MAC, our branch, the tags),
+ * and the state of one SIP scan (struct sd_sip).
+ *
+ * sd_sip_route(), sd_sip_via() and sd_sip_tag() are global functions:
+ * sd_sip_scan() (sip_scan.h) calls one per Route/Via/From/To line it
+ * wants, so the verifier checks each parameter walk once instead of once
+ * per header line.
+ *
+ * Rules (the reference in tests/bpf/test_xdp_mutate.c follows them byte by
+ * byte):
+ * - A parameter is ';', up to SIPDLG_SWS_MAX SP/HTAB, its name without
+ *   case, SP/HTAB, '=', SP/HTAB, the value.  A name followed (after
+ *   SP/HTAB) by one of ; , > ? CR LF or the value's end has no value.
+ * - Route: the first rr_param of the line is the cookie: reverse hex,
+ *   '.', reverse hex (0-8 digits each, empty = 0), then ; , > ? SP HTAB
+ *   or the line end; anything else (no value, no '.', a ninth digit, a
+ *   non-hex character) is malformed.  With the MAC on, the first
+ *   SIPDLG_MAC_PARAM of the same line must hold exactly 16 hex digits
+ *   equal to sipdlg_dlg_mac() of the cookie.
+ * - Via (replies, the first Via line only): the branch of its first
+ *   value (up to a ','), SIPDLG_BRANCH_PREFIX RH '.' RH '.' D.
+ * - From/To: only the parameters after the last '>' of the value count,
+ *   none if a '<' follows that '>'; the first "tag" among them is the
+ *   tag; its value ends at ; , > SP HTAB or the line end.  An empty value
+ *   is no tag.
+ */
+#ifndef SIPDLG_BPF_SIP_VALUES_H
+#define SIPDLG_BPF_SIP_VALUES_H
+
+#include "sip_swar.h"
+
+/* Internal outcomes besides SD_FURTHER and the reasons. */
+#define SD_CONTINUE (-2)	/* line done, scan the next one */
+#define SD_NOT_DIALOG (-3)	/* a request without To-tag: not ours */
+
+/* What the scan found (sd_sip.have) and still wants (sd_sip.need). */
+enum sd_flag {
+	SD_F_COOKIE = 1 << 0,	/* a Route with the rr_param was read */
+	SD_F_BADCOOKIE = 1 << 1, /* ... its value is malformed */
+	SD_F_MACFAIL = 1 << 2,	/* ... its MAC is missing or wrong */
+	SD_F_MACOK = 1 << 3,	/* ... its MAC is right */
+	SD_F_CALLID = 1 << 4,	/* Call-ID line seen; after the scan:
+				 * callid_hash is set */
+	SD_F_FROM = 1 << 5,	/* a From header was read */
+	SD_F_FTAG = 1 << 6,	/* ... with a tag: ftag_hash */
+	SD_F_TO = 1 << 7,	/* a To header was read */
+	SD_F_TTAG = 1 << 8,	/* ... with a tag: ttag_hash */
+	SD_F_CSEQ = 1 << 9,	/* a CSeq header was read */
+	SD_F_CSEQBAD = 1 << 10,	/* ... without a usable number */
+	SD_F_CONTACT = 1 << 11,	/* a Contact header is present */
+	SD_F_VIA = 1 << 12,	/* the top Via was read */
+	SD_F_BRANCH = 1 << 13,	/* ... and carries our branch: key, dir */
+	SD_F_END = 1 << 14,	/* the header block (or message) ended */
+};
+
+/* Header names the scan knows. */
+enum sd_hdr {
+	SD_H_OTHER = 0,
+	SD_H_ROUTE,
+	SD_H_CALLID,
+	SD_H_FROM,
+	SD_H_TO,
+	SD_H_CSEQ,
+	SD_H_CONTACT,
+	SD_H_VIA,
+};
+
+/* Most ';' a Route/Via/From/To value may have (Route: in all, From/To:
+ * after the last '>'); more is SDR_SIP_SCAN_LIMIT.  A power of two. */
+#define SD_MAX_CAND 16
+
+/*
+ * State and results of one scan, on the program's stack, zeroed, with
+ * msg_off/msg_end set.  Positions that loops carry are kept here and
+ * read with SD_RD at the top of every iteration: memory behind a global
+ * function's pointer argument is not tracked by the verifier, so each
+ * iteration starts from "some offset" and all paths into it prune alike.
+ */
+struct sd_sip {
+	__u32 msg_off;		/* in: first byte of the SIP message */
+	__u32 msg_end;		/* in: one past its last byte */
+	__u32 pos;		/* start of the next line */
+	__u32 have;		/* enum sd_flag */
+	__u32 need;		/* enum sd_flag: stop once have covers it */
+	__u32 method;		/* enum sipdlg_method (requests) */
+	__u32 status;		/* status code (replies), 0 for a request */
+	__u32 cseq;		/* CSeq number */
+	__u32 branch_dir;	/* D of our branch (replies) */
+	__u32 vkind;		/* sd_sip_tag() etc.: enum sd_hdr of the line */
+	__u32 vs, ve;		/* ... and its value [vs, ve) */
+	__u32 q;		/* loop positions, see above */
+	__u32 pa, pb, open;	/* sd_params() state and results */
+	__u32 ncand;		/* sd_params(): candidate ';' found */
+	__u32 cand[SD_MAX_CAND]; /* ... and their offsets */
+	__u32 lf;		/* sd_find_lf() result */
+	__u32 hoff, hlen;	/* sd_hash_value() input */
+	__u32 cid_vs, cid_ve;	/* Call-ID value, read after the line loop */
+	__u32 cseq_vs, cseq_ve;	/* CSeq value, likewise */
+	__u32 rr_len;		/* rr_param as name words (sd_rr_pname) */
+	struct sipdlg_dlg_key key; /* from the cookie or the branch */
+	__u64 rr_w[SIPDLG_RR_PARAM_MAX / 8];
+	__u64 rr_f[SIPDLG_RR_PARAM_MAX / 8];
+	__u64 callid_hash;
+	__u64 ftag_hash;
+	__u64 ttag_hash;
+};
+
+/* sd_param_at() result for "name present but without a value". */
+#define SD_NOVAL 1
+
+#define SD_F20(n) (sd_low_bytes(n) & SD_REP(0x20))
+
+/* Byte at @off, or 256 at or past @lim. */
+static __always_inline __u32 sd_byte_at(void *data, void *end, __u32 off,
+					__u32 lim)
+{
+	if (off >= lim)
+		return 256;
+	return (__u32)sd_load8(data, end, off) & 0xff;
+}
+
+/* Does byte @c end a parameter name or value in a URI or header? */
+static __always_inline int sd_is_pterm(__u32 c)
+{
+	return c == ';' || c == ',' || c == '>' || c == '?' || c == '\r' ||
+	       c == '\n' || c == ' ' || c == '\t' || c == 256;
+}
+
+/* --- hashing ------------------------------------------------------------ */
+
+/*
+ * sipdlg_hash of the s->hlen bytes at frame offset s->hoff (1..
+ * SIPDLG_CALLID_MAX), read as words; the last group is the word that
+ * ends at the value's end, shifted down, so nothing past the value is
+ * mixed in.  Offset and length come from memory so that every way into
+ * the loop is the same state.  0 if the frame is too short (cannot
+ * happen for a value inside it).
+ */
+static __always_inline __u64 sd_hash_value(void *data, void *end,
+					   struct sd_sip *s)
+{
+	__u32 off = SD_RD(s->hoff), len = SD_RD(s->hlen);
+	__u32 k, rem = len & 7, full = len >> 3;
+	__u64 h;
+	void *p;
+
+	if (!len || len > SIPDLG_CALLID_MAX || off > SD_PKT_LIMIT)
+		return 0;
+	h = sipdlg_hash_init(len);
+	for (k = 0; k < SIPDLG_CALLID_MAX / 8; k++) {
+		if (k >= full)
+			break;
+		p = sd_pkt_at(data, off + 8 * k);
+		if (p + 8 > end)
+			return 0;
+		h = sipdlg_hash_step(h, SIPDLG_LE64(*(__u64 *)p));
+	}
+	if (rem) {
+		if (off + len < 8)
+			return 0;
+		p = sd_pkt_at(data, off + len - 8);
+		if (p + 8 > end)
+			return 0;
+		h = sipdlg_hash_step(h, SIPDLG_LE64(*(__u64 *)p) >>
+						((64 - 8 * rem) & 63));
+	}
+	return sipdlg_hash_final(h);
+}
+
+/* --- numbers ------------------------------------------------------------ */
+
+/*
+ * Reverse hex at @off, before @lim: up to 8 hex digits.  Returns the
+ * number of digits (0..8) with the value in *val, or -1 if a ninth
+ * digit follows.
+ */
+static __always_inline int sd_rhex(void *data, void *end, __u32 off,
+				   __u32 lim, __u32 *val)
+{
+	__u64 nib, bad, n2;
+	__u32 n;
+
+	*val = 0;
+	if (off >= lim)
+		return 0;
+	bad = sd_hex_bytes(sd_load8(data, end, off), &nib) &
+	      sd_low_bytes(lim - off);
+	bad = ~bad & SD_HIGH;
+	n = sd_first8(bad);
+	if (n == 8) {
+		/* eight digits: a ninth must not follow */
+		if (off + 8 < lim &&
+		    (sd_hex_bytes(sd_load8(data, end, off + 8), &n2) & 0x80))
+			return -1;
+	}
+	*val = sd_pack_rhex(nib, n);
+	return (int)n;
+}
+
+/*
+ * The cookie value at @v (the Route value ends at @ve): RH '.' RH, then
+ * a terminator.  0 with s->key set, or -1 if malformed.
+ */
+static __always_inline int sd_cookie(void *data, void *end, struct sd_sip *s,
+				     __u32 v, __u32 ve)
+{
+	__u32 he, hi;
+	int n;
+
+	n = sd_rhex(data, end, v, ve, &he);
+	if (n < 0 || sd_byte_at(data, end, v + n, ve) != '.')
+		return -1;
+	v += n + 1;
+	n = sd_rhex(data, end, v, ve, &hi);
+	if (n < 0 || !sd_is_pterm(sd_byte_at(data, end, v + n, ve)))
+		return -1;
+	s->key.h_entry = he;
+	s->key.h_id = hi;
+	return 0;
+}
+
+/*
+ * The MAC value at @v: exactly SIPDLG_MAC_HEX_LEN hex digits, most
+ * significant first, then a terminator.  0 with *mac set, or -1.
+ */
+static __always_inline int sd_mac_value(void *data, void *end, __u32 v,
+					__u32 ve, __u64 *mac)
+{
+	__u64 n0, n1;
+	__u32 hi, lo;
+
+	if (v + SIPDLG_MAC_HEX_LEN > ve)
+		return -1;
+	if ((sd_hex_bytes(sd_load8(data, end, v), &n0) & SD_HIGH) != SD_HIGH ||
+	    (sd_hex_bytes(sd_load8(data, end, v + 8), &n1) & SD_HIGH) !=
+		    SD_HIGH)
+		return -1;
+	if (!sd_is_pterm(sd_byte_at(data, end, v + SIPDLG_MAC_HEX_LEN, ve)))
+		return -1;
+	/* most significant first: reverse the bytes, then pack as rhex */
+	hi = sd_pack_rhex(__builtin_bswap64(n0), 8);
+	lo = sd_pack_rhex(__builtin_bswap64(n1), 8);
+	*mac = (__u64)hi << 32 | lo;
+	return 0;
+}
+
+/*
+ * Our branch at @v (the top Via's value ends at @ve):
+ * SIPDLG_BRANCH_PREFIX RH '.' RH '.' D.  0 with s->key and branch_dir
+ * set, or -1.
+ */
+static __always_inline int sd_branch(void *data, void *end, struct sd_sip *s,
+				     __u32 v, __u32 ve)
+{
+	const __u64 pfx = SD_W8('z', '9', 'h', 'G', '4', 'b', 'K', 's');
+	__u32 he, hi, d;
+	int n;
+
+	if (v + SIPDLG_BRANCH_PREFIX_LEN > ve ||
+	    sd_load8(data, end, v) != pfx ||
+	    sd_byte_at(data, end, v + 8, ve) != 'd')
+		return -1;
+	v += SIPDLG_BRANCH_PREFIX_LEN;
+	n = sd_rhex(data, end, v, ve, &he);
+	if (n <= 0 || sd_byte_at(data, end, v + n, ve) != '.')
+		return -1;
+	v += n + 1;
+	n = sd_rhex(data, end, v, ve, &hi);
+	if (n <= 0 || sd_byte_at(data, end, v + n, ve) != '.')
+		return -1;
+	d = sd_byte_at(data, end, v + n + 1, ve);
+	if (d != '0' && d != '1')
+		return -1;
+	s->key.h_entry = he;
+	s->key.h_id = hi;
+	s->branch_dir = d - '0';
+	return 0;
+}
+
+/* --- parameters --------------------------------------------------------- */
+
+/* Parameter names sd_param_at() knows. */
+enum sd_pname {
+	SD_PN_RR = 0,		/* the rr_param knob, from sd_sip.rr_* */
+	SD_PN_MAC = 1,		/* SIPDLG_MAC_PARAM */
+	SD_PN_TAG = 2,
+	SD_PN_BRANCH = 3,
+};
+
+/*
+ * Just after a ';' at @off, inside a value that ends at @ve: is the
+ * parameter named @name (enum sd_pname) there?  Returns the offset of its
+ * value (after '=' and SP/HTAB), SD_NOVAL if the name is there without a
+ * value, 0 if another parameter is there.
+ */
+static __always_inline __u32 sd_param_at(void *data, void *end, __u32 off,
+					 __u32 ve, const struct sd_sip *s,
+					 int name)
+{
+	__u64 w, x, nw, nf;
+	__u32 n, c, i, nl;
+
+	if (name == SD_PN_RR) {
+		nl = s->rr_len;
+		nw = s->rr_w[0];
+		nf = s->rr_f[0];
+	} else if (name == SD_PN_MAC) {
+		nl = SIPDLG_MAC_PARAM_LEN;
+		nw = SD_W8('d', 'm', 0, 0, 0, 0, 0, 0);
+		nf = SD_F20(SIPDLG_MAC_PARAM_LEN);
+	} else if (name == SD_PN_TAG) {
+		nl = 3;
+		nw = SD_W8('t', 'a', 'g', 0, 0, 0, 0, 0);
+		nf = SD_F20(3);
+	} else {
+		nl = 6;
+		nw = SD_W8('b', 'r', 'a', 'n', 'c', 'h', 0, 0);
+		nf = SD_F20(6);
+	}
+	if (off >= ve || !nl || nl > SIPDLG_RR_PARAM_MAX)
+		return 0;
+	w = sd_load8(data, end, off);
+	n = sd_skip_ws(w & sd_low_bytes(ve - off));
+	if (n > SIPDLG_SWS_MAX)
+		return 0;
+	off += n;
+	if (n)
+		w = sd_load8(data, end, off);
+	if (off + nl > ve || ((w | nf) & sd_low_bytes(nl)) != nw)
+		return 0;
+	if (name == SD_PN_RR) {
+		for (i = 1; i < SIPDLG_RR_PARAM_MAX / 8; i++) {
+			if (8 * i >= nl)
+				break;
+			w = sd_load8(data, end, off + 8 * i);
+			if (((w | s->rr_f[i]) & sd_low_bytes(nl - 8 * i)) !=
+			    s->rr_w[i])
+				return 0;
+		}
+	}
+	off += nl;
+	if (off >= ve)
+		return SD_NOVAL;
+	x = sd_load8(data, end, off) & sd_low_bytes(ve - off);
+	n = sd_skip_ws(x);
+	if (n > SIPDLG_SWS_MAX)
+		return 0;
+	c = off + n >= ve ? 256 : sd_byte(x, n);
+	if (c != '=')
+		return sd_is_pterm(c) ? SD_NOVAL : 0;	/* or "didx=" */
+	off += n + 1;
+	if (off >= ve)
+		return off;
+	x = sd_load8(data, end, off) & sd_low_bytes(ve - off);
+	n = sd_skip_ws(x);
+	if (n > SIPDLG_SWS_MAX)
+		return 0;
+	return off + n;
+}
+
+/* What sd_params() looks for. */
+enum sd_pmode {
+	SD_PM_ROUTE = 0,	/* rr_param, and the MAC parameter if on */
+	SD_PM_VIA = 1,		/* branch, in the first via-parm only */
+	SD_PM_TAG = 2,		/* tag, after the last '>' */
+};
+
+/*
+ * Walk the parameters of the value [@vs, @ve) in mode @mode (a constant
+ * at each call site).  Returns SD_CONTINUE with s->pa the value offset of
+ * its parameter (rr_param, branch or tag; 0 none, SD_NOVAL without value)
+ * and s->pb that of the MAC parameter (route mode, MAC on); or
+ * SDR_SIP_SCAN_LIMIT if the value has more than SD_MAX_CAND candidate
+ * ';' or too many special bytes.
+ *
+ * Two passes, so that the verifier walks the name checks once per
+ * candidate instead of once per byte step: a flat loop records where the
+ * candidate ';' are (each step loads the next word or handles one ';' ','
+ * '<' '>' of the current one), then each candidate is checked in order.
+ * Loop state lives in s (see struct sd_sip).
+ */
+static __always_inline int sd_params(void *data, void *end, struct sd_sip *s,
+				     int mode, __u32 vs, __u32 ve)
+{
+	int name = mode == SD_PM_TAG ? SD_PN_TAG :
+		   mode == SD_PM_VIA ? SD_PN_BRANCH : SD_PN_RR;
+	int mac = mode == SD_PM_ROUTE && mac_enabled;
+	__u64 w = 0, m = 0, other;
+	__u32 q, i, c, n, v;
+	int step, k;
+
+	other = mode == SD_PM_TAG ? SD_REP('>') :
+		mode == SD_PM_VIA ? SD_REP(',') : SD_REP(';');
+	SD_WR(s->q, vs - 8);
+	SD_WR(s->ncand, 0);
+	SD_WR(s->open, 0);
+	SD_WR(s->pa, 0);
+	SD_WR(s->pb, 0);
+	for (step = 0; step < SIPDLG_SCAN_MAX_VALUE / 8 + SD_MAX_CAND + 8;
+	     step++) {
+		q = SD_RD(s->q);
+		if (!m) {
+			q += 8;
+			if (q >= ve)
+				goto check;
+			SD_WR(s->q, q);
+			w = sd_load8(data, end, q);
+			m = sd_eq_bytes(w, SD_REP(';')) | sd_eq_bytes(w, other);
+			if (mode == SD_PM_TAG)
+				m |= sd_eq_bytes(w, SD_REP('<'));
+			m &= sd_low_bytes_nb(ve - q);
+			continue;
+		}
+		i = sd_first(m);
+		m &= m - 1;
+		c = sd_byte(w, i);
+		if (mode == SD_PM_TAG && (c == '>' || c == '<')) {
+			/* only what follows the last '>' counts */
+			SD_WR(s->ncand, 0);
+			SD_WR(s->open, c == '<');
+			continue;
+		}
+		if (mode == SD_PM_VIA && c == ',')
+			goto check;		/* the first via-parm only */
+		n = SD_RD(s->ncand);
+		if (n >= SD_MAX_CAND)
+			return SDR_SIP_SCAN_LIMIT;
+		SD_WR(s->cand[n & (SD_MAX_CAND - 1)], q + i);
+		SD_WR(s->ncand, n + 1);
+	}
+	return SDR_SIP_SCAN_LIMIT;
+
+check:
+	if (mode == SD_PM_TAG && SD_RD(s->open))
+		return SD_CONTINUE;		/* a '<' never closed: no tag */
+	for (k = 0; k < SD_MAX_CAND; k++) {
+		if (k >= SD_RD(s->ncand))
+			break;
+		q = SD_RD(s->cand[k]);
+		if (!SD_RD(s->pa)) {
+			v = sd_param_at(data, end, q + 1, ve, s, name);
+			if (v && (mode != SD_PM_TAG || v > SD_NOVAL)) {
+				SD_WR(s->pa, v);
+				if (!mac || SD_RD(s->pb))
+					break;
+				continue;
+			}
+		}
+		if (mac && !SD_RD(s->pb)) {
+			v = sd_param_at(data, end, q + 1, ve, s, SD_PN_MAC);
+			if (v) {
+				SD_WR(s->pb, v);
+				if (SD_RD(s->pa))
+					break;
+			}
+		}
+	}
+	return SD_CONTINUE;
+}
+
+/*
+ * End of the tag value that starts at @v: the first ; , > SP HTAB, or
+ * @ve.  Returns it, or 0 if the tag is longer than SIPDLG_TAG_MAX.
+ */
+static __always_inline __u32 sd_tag_end(void *data, void *end,
+					struct sd_sip *s, __u32 v, __u32 ve)
+{
+	__u64 w, m;
+	__u32 q;
+	int k;
+
+	SD_WR(s->q, v);
+	for (k = 0; k <= SIPDLG_TAG_MAX / 8; k++) {
+		q = SD_RD(s->q);
+		if (q >= ve)
+			return ve - v <= SIPDLG_TAG_MAX ? ve : 0;
+		w = sd_load8(data, end, q);
+		m = sd_eq_bytes(w, SD_REP(';')) | sd_eq_bytes(w, SD_REP(',')) |
+		    sd_eq_bytes(w, SD_REP('>')) | sd_ws_bytes(w);
+		m &= sd_low_bytes(ve - q);
+		if (m) {
+			q += sd_first(m);
+			return q - v <= SIPDLG_TAG_MAX ? q : 0;
+		}
+		SD_WR(s->q, q + 8);
+	}
+	return 0;
+}
+
+/* The cookie's MAC (knobs mac_enabled, mac_key) at @v: right? */
+static __always_inline int sd_mac_ok(void *data, void *end,
+				     const struct sd_sip *s, __u32 v, __u32 ve)
+{
+	__u64 got;
+
+	if (v <= SD_NOVAL || sd_mac_value(data, end, v, ve, &got) != 0)
+		return 0;
+	return got == sipdlg_dlg_mac(mac_key[0], mac_key[1], s->key.h_entry,
+				     s->key.h_id);
+}
+
+/* The value [s->vs, s->ve) of the current line, checked. */
+#define SD_VALUE_ARGS(ctx, s, data, end, vs, ve)                          \
+	do {                                                              \
+		if (!(ctx) || !(s))                                       \
+			return SDR_SIP_SCAN_LIMIT;                        \
+		data = (void *)(long)(ctx)->data;                         \
+		end = (void *)(long)(ctx)->data_end;                      \
+		vs = (s)->vs;                                             \
+		ve = (s)->ve;                                             \
+		if (vs > ve || ve - vs > SIPDLG_SCAN_MAX_VALUE ||         \
+		    ve > SD_PKT_LIMIT)                                    \
+			return SDR_SIP_SCAN_LIMIT;                        \
+	} while (0)
+
+/*
+ * A Route line, value [s->vs, s->ve): is the cookie there, well formed,
+ * with a right MAC?  Updates s->have/need/key.  SD_CONTINUE or
+ * SDR_SIP_SCAN_LIMIT.  Global: verified once, called per Route line.
+ */
+__noinline int sd_sip_route(struct xdp_md *ctx, struct sd_sip *s)
+{
+	void *data, *end;
+	__u32 vs, ve, pa;
+	int r;
+
+	SD_VALUE_ARGS(ctx, s, data, end, vs, ve);
+	r = sd_params(data, end, s, SD_PM_ROUTE, vs, ve);
+	if (r != SD_CONTINUE)
+		return r;
+	pa = SD_RD(s->pa);
+	if (!pa)
+		return SD_CONTINUE;	/* not our Route: look on */
+	s->have |= SD_F_COOKIE;
+	if (pa == SD_NOVAL || sd_cookie(data, end, s, pa, ve) != 0) {
+		s->have |= SD_F_BADCOOKIE;
+		s->need = SD_F_TO;	/* only "in-dialog?" is left */
+	} else if (mac_enabled) {
+		if (sd_mac_ok(data, end, s, SD_RD(s->pb), ve)) {
+			s->have |= SD_F_MACOK;
+			s->need &= ~SD_F_CALLID;
+		} else {
+			s->have |= SD_F_MACFAIL;
+			s->need = SD_F_TO;
+		}
+	}
+	return SD_CONTINUE;
+}
+
+/*
+ * The top Via of a reply, value [s->vs, s->ve): our branch?  SD_CONTINUE
+ * with s->key/branch_dir, SDR_SIP_REPLY_OTHER, or SDR_SIP_SCAN_LIMIT.
+ */
+__noinline int sd_sip_via(struct xdp_md *ctx, struct sd_sip *s)
+{
+	void *data, *end;
+	__u32 vs, ve, pa;
+	int r;
+
+	SD_VALUE_ARGS(ctx, s, data, end, vs, ve);
+	s->have |= SD_F_VIA;
+	r = sd_params(data, end, s, SD_PM_VIA, vs, ve);
+	if (r != SD_CONTINUE)
+		return r;
+	pa = SD_RD(s->pa);
+	if (pa <= SD_NOVAL || sd_branch(data, end, s, pa, ve) != 0)
+		return SDR_SIP_REPLY_OTHER;
+	s->have |= SD_F_BRANCH;
+	return SD_CONTINUE;
+}
+
+/*
+ * A From (s->vkind SD_H_FROM) or To line, value [s->vs, s->ve): its tag
+ * hash into s->ftag_hash/ttag_hash.  SD_CONTINUE, SD_NOT_DIALOG (To
+ * without tag) or SDR_SIP_SCAN_LIMIT.
+ */
+__noinline int sd_sip_tag(struct xdp_md *ctx, struct sd_sip *s)
+{
+	void *data, *end;
+	__u32 vs, ve, pa, te;
+	__u64 h = 0;
+	int r;
+
+	SD_VALUE_ARGS(ctx, s, data, end, vs, ve);
+	r = sd_params(data, end, s, SD_PM_TAG, vs, ve);
+	if (r != SD_CONTINUE)
+		return r;
+	pa = SD_RD(s->pa);
+	if (pa > SD_NOVAL) {
+		te = sd_tag_end(data, end, s, pa, ve);
+		if (!te)
+			return SDR_SIP_SCAN_LIMIT;
+		if (te > pa) {
+			SD_WR(s->hoff, pa);
+			SD_WR(s->hlen, te - pa);
+			h = sd_hash_value(data, end, s);
+			if (!h)
+				return SDR_SIP_SCAN_LIMIT;
+		}
+	}
+	if (s->vkind == SD_H_FROM) {
+		s->have |= SD_F_FROM;
+		if (h) {
+			s->have |= SD_F_FTAG;
+			s->ftag_hash = h;
+		}
+		return SD_CONTINUE;
+	}
+	s->have |= SD_F_TO;
+	if (!h)
+		return SD_NOT_DIALOG;
+	s->have |= SD_F_TTAG;
+	s->ttag_hash = h;
+	return SD_CONTINUE;
+}
+
+#endif /* SIPDLG_BPF_SIP_VALUES_H */

@@ -384,3 +384,142 @@ sipp_call_check() {
 		not_ok "$name" "${why[@]}" "$(sipp_diag "$uac" "$uas")" "$(proxy_diag)"
 	fi
 }
+
+# --- dialogs through the proxy (test_dialog_*.sh) ---------------------------
+# These read the daemon under test through sipdlgctl --json on $DLG_SOCK
+# (the script sets it).  Every wait is bounded; every query prints an
+# empty string, not an error, when the daemon does not answer.
+DLG_SOCK=""
+
+# e2e_port_block VAR FIRST SLOTS WIDTH : set VAR to the first port of a
+# block of WIDTH ports, FIRST + k*WIDTH (0 <= k < SLOTS), k derived from
+# $$; a block where some port is already bound (another test, another
+# daemon on this host) is passed over.  1 if no free block in 50 tries.
+e2e_port_block() {
+	local var=$1 first=$2 slots=$3 width=$4 k try b bound
+	bound=" $(ss -Hlntu 2>/dev/null | awk '{ n = split($5, a, ":"); print a[n] }' | tr '\n' ' ') "
+	k=$(($$ % slots))
+	for ((try = 0; try < 50 && try < slots; try++)); do
+		b=$((first + k * width))
+		local p clash=0
+		for ((p = b; p < b + width; p++)); do
+			case "$bound" in *" $p "*) clash=1; break ;; esac
+		done
+		if [ "$clash" -eq 0 ]; then
+			printf -v "$var" '%s' "$b"
+			return 0
+		fi
+		k=$(((k + 1) % slots))
+	done
+	return 1
+}
+
+# dlg_ctl ARGS... : sipdlgctl --json ARGS against $DLG_SOCK (stdout: the
+# JSON-RPC result; the exit status is sipdlgctl's).
+dlg_ctl() { "$SIPDLGCTL" --socket "$DLG_SOCK" --json "$@"; }
+
+# dlg_stat NAME : the statistic dialog.NAME (stats.fetch), e.g.
+# active_dialogs; empty if the daemon does not answer.
+dlg_stat() {
+	dlg_ctl stats dialog 2>/dev/null | jq -r --arg k "dialog.$1" '.[$k] // empty' 2>/dev/null
+}
+
+# dlg_stat_is NAME VALUE : dialog.NAME equals VALUE (for wait_for).
+dlg_stat_is() { [ "$(dlg_stat "$1")" = "$2" ]; }
+
+# dlg_active FIELD : a field of dlg.stats_active (starting, connecting,
+# answering, ongoing, all).
+dlg_active() {
+	dlg_ctl rpc dlg.stats_active 2>/dev/null | jq -r --arg k "$1" '.[$k] // empty' 2>/dev/null
+}
+
+# dlg_active_is FIELD VALUE : for wait_for.
+dlg_active_is() { [ "$(dlg_active "$1")" = "$2" ]; }
+
+# dlg_by_callid CALLID : the dialog object of CALLID (dlg.dlg_list, the
+# first one if the result is an array), compact; empty if none.
+dlg_by_callid() {
+	dlg_ctl list "$1" 2>/dev/null |
+		jq -c 'if type == "array" then (.[0] // empty) else . end' 2>/dev/null
+}
+
+# dlg_state_of CALLID : the state of CALLID's dialog, empty if none.
+dlg_state_of() { dlg_by_callid "$1" | jq -r '.state // empty' 2>/dev/null; }
+
+# dlg_state_is CALLID STATE : for wait_for.
+dlg_state_is() { [ "$(dlg_state_of "$1")" = "$2" ]; }
+
+# dlg_ended CALLID : CALLID has no dialog, or only one in state 5.
+dlg_ended() {
+	local s
+	s=$(dlg_state_of "$1")
+	[ -z "$s" ] || [ "$s" = 5 ]
+}
+
+# dlg_profile_size PROFILE [VALUE] : dlg.profile_get_size.
+dlg_profile_size() { dlg_ctl profile-size "$@" 2>/dev/null; }
+
+# dlg_profile_size_is SIZE PROFILE [VALUE] : for wait_for.
+dlg_profile_size_is() {
+	local want=$1; shift
+	[ "$(dlg_profile_size "$@")" = "$want" ]
+}
+
+# dlg_diag : the daemon's dialog statistics, its dialogs (one line each)
+# and its log tail, one line per output line (for not_ok).
+dlg_diag() {
+	echo "--- dialog statistics: $(dlg_ctl stats dialog 2>&1 | jq -c . 2>/dev/null)"
+	echo "--- dlg.stats_active: $(dlg_ctl rpc dlg.stats_active 2>&1 | jq -c . 2>/dev/null)"
+	echo "--- dlg.list (h_entry h_id state call-id profiles):"
+	dlg_ctl list 2>&1 | jq -r '.[] | "\(.h_entry) \(.h_id) state=\(.state) \(."call-id") \(.profiles | tostring)"' 2>/dev/null | tail -n 10
+	proxy_diag
+}
+
+# sipp_received NAME METHOD : how many METHOD requests sipp NAME received
+# (the start lines after "message received" in its -trace_msg log).
+sipp_received() {
+	awk -v m="$2" '/message received/ { want = 1; next }
+		want && NF { if ($1 == m) n++; want = 0 }
+		END { print n + 0 }' "$E2E_TMP/$1.msg" 2>/dev/null || echo 0
+}
+
+# sipp_received_hdr NAME METHOD HEADER : the value of HEADER in the first
+# METHOD request sipp NAME received (CR removed); empty if none.
+sipp_received_hdr() {
+	tr -d '\r' <"$E2E_TMP/$1.msg" 2>/dev/null | awk -v m="$2" -v h="$3" '
+		/message received/ { want = 1; inmsg = 0; next }
+		want && NF { inmsg = ($1 == m); want = 0; next }
+		/^-----------------------------------------------/ { inmsg = 0 }
+		inmsg && tolower($0) ~ "^" tolower(h) ":" {
+			sub(/^[^:]*: */, ""); print; exit }'
+}
+
+# uri_tag HEADER-VALUE : the tag parameter of a From/To value.
+uri_tag() { printf '%s\n' "$1" | sed -n 's/.*;[ ]*tag=\([^;>, ]*\).*/\1/p'; }
+
+# udp_send_sip FILE HOST PORT : send FILE as one UDP datagram, its lines
+# ended with CRLF (FILE is written with plain LF).
+udp_send_sip() {
+	local f="$1.crlf"
+	sed 's/$/\r/' "$1" >"$f"
+	cat "$f" >"/dev/udp/$2/$3" 2>/dev/null
+}
+
+# udp_sink NAME PORT : socat on 127.0.0.1:PORT/udp writing every datagram
+# it receives to $E2E_TMP/NAME.log (a black hole with a memory); stopped
+# at exit.  Sets SINK_PID.
+udp_sink() {
+	( exec socat -u "UDP-RECV:$2,bind=127.0.0.1,reuseaddr" \
+		"OPEN:$E2E_TMP/$1.log,creat,append" ) >/dev/null 2>&1 </dev/null &
+	SINK_PID=$!
+	E2E_PIDS+=("$SINK_PID")
+	wait_for 5 port_bound udp "$2"
+}
+
+# rev_hex N : N in Kamailio's reverse hex (the did cookie's halves:
+# least significant nibble first, lower case).
+rev_hex() {
+	local h
+	h=$(printf '%x' "$1")
+	printf '%s' "$h" | rev
+}

@@ -288,15 +288,15 @@ static void test_profile_list(void **state)
 	l.stop_at = 0;
 	assert_int_equal(dlg_profile_list(e.caller, V("zz"), list_fn, &l), 0);
 	assert_int_equal(dlg_profile_list(e.inbound, NOV, list_fn, &l), 0);
-	/* The snapshot lists memberships in the order they were set. */
+	/* The snapshot lists memberships newest first, as Kamailio does. */
 	dlg_profile_set(c[0], e.inbound, NOV);
 	in = dlg_info_get(c[0], 0);
 	assert_int_equal(in->n_profiles, 3);
-	assert_string_equal(in->profiles[0].name, "caller");
-	assert_string_equal(in->profiles[0].value, "a");
+	assert_string_equal(in->profiles[0].name, "inbound");
+	assert_null(in->profiles[0].value);
 	assert_string_equal(in->profiles[1].value, "b");
-	assert_string_equal(in->profiles[2].name, "inbound");
-	assert_null(in->profiles[2].value);
+	assert_string_equal(in->profiles[2].name, "caller");
+	assert_string_equal(in->profiles[2].value, "a");
 	dlg_info_free(in);
 	dlg_discard(c[0]);
 	in = dlg_info_get(c[0], 0);

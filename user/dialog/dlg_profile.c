@@ -437,12 +437,14 @@ size_t dlg_profiles_copy_locked(const struct dlg_cell *c,
 	size_t n = 0, i;
 	char *s = *strp;
 
-	/* The list is newest first; report in the order they were set. */
+	/* Newest first, as Kamailio lists them (it links each new
+	 * membership at the head): ["inbound", {"caller": "alice"}] after
+	 * setting caller then inbound. */
 	for (const struct dlg_pmember *m = c->members; m; m = m->cnext)
 		n++;
-	i = n;
+	i = 0;
 	for (const struct dlg_pmember *m = c->members; m; m = m->cnext) {
-		struct dlg_info_profile *o = &out[--i];
+		struct dlg_info_profile *o = &out[i++];
 		size_t l = strlen(m->prof->name);
 
 		memcpy(s, m->prof->name, l + 1);

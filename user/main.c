@@ -27,6 +27,7 @@
 #include "dialog/dlg_rpc.h"
 #include "dialog/dlg_stats.h"
 #include "fastpath/fastpath.h"
+#include "fastpath/fp_dialogs.h"
 #include "fastpath/fp_rpc.h"
 #include "core/timer.h"
 #include "proxy/proxy.h"
@@ -130,7 +131,9 @@ static int start(struct daemon *d, const char *bpf_object)
 	if (r)
 		return r;
 
-	/* SIP: the proxy, its timers, then the transport that feeds it. */
+	/* SIP: the proxy, its timers, the transport that feeds it (bound
+	 * now, served last), the fast path, then the dialog table that
+	 * mirrors itself into the fast path's maps. */
 	d->tmr = tmr_service_alloc();
 	if (!d->tmr || tmr_service_start(d->tmr) != 0)
 		return -ENOMEM;
@@ -138,24 +141,6 @@ static int start(struct daemon *d, const char *bpf_object)
 	if (r) {
 		log_err("%s", err);
 		return r;
-	}
-	{
-		struct dlg_config dc;
-		struct px_hooks hooks;
-
-		dlg_config_from_cfg(&dc, &d->cfg->dialog);
-		r = dlg_table_alloc(&dc, d->tmr, &d->dlg_stats, &d->dlg);
-		if (r) {
-			log_err("dialog table: %s", strerror(-r));
-			return r;
-		}
-		dlgp_hooks(d->dlg, &hooks);
-		proxy_set_hooks(d->px, &hooks);
-		r = dlg_rpc_register(d->ctl, d->dlg);
-		if (!r)
-			r = dlgp_bye_install(d->dlg, d->px, d->ctl);
-		if (r)
-			return r;
 	}
 	r = tp_alloc(d->cfg, d->stats, proxy_on_message, d->px, &d->tp, err,
 		     sizeof(err));
@@ -178,6 +163,33 @@ static int start(struct daemon *d, const char *bpf_object)
 	r = fp_rpc_register(d->ctl, d->fp, d->cfg);
 	if (r)
 		return r;
+
+	{
+		struct dlg_config dc;
+		struct px_hooks hooks;
+
+		dlg_config_from_cfg(&dc, &d->cfg->dialog);
+		if (d->fp) {
+			dc.still_active = fp_dialog_still_active;
+			dc.ud = d->fp;
+		}
+		r = dlg_table_alloc(&dc, d->tmr, &d->dlg_stats, &d->dlg);
+		if (r) {
+			log_err("dialog table: %s", strerror(-r));
+			return r;
+		}
+		dlgp_hooks(d->dlg, &hooks);
+		proxy_set_hooks(d->px, &hooks);
+		r = dlg_rpc_register(d->ctl, d->dlg);
+		if (!r)
+			r = dlgp_bye_install(d->dlg, d->px, d->ctl);
+		if (!r)
+			r = fp_dialogs_install(d->fp, d->dlg);
+		if (r)
+			return r;
+		if (d->fp)
+			dlg_rpc_set_extra("xdp", fp_rpc_dialog_json, d->fp);
+	}
 	/* Last: from here on SIP traffic is served. */
 	r = tp_start(d->tp);
 	if (r)
@@ -191,7 +203,7 @@ static void stop(struct daemon *d)
 	tp_free(d->tp);
 	tmr_service_free(d->tmr);
 	proxy_free(d->px);		/* drops the transactions' dialog refs */
-	dlg_table_free(d->dlg);
+	dlg_table_free(d->dlg);		/* DESTROY callbacks use the maps */
 	fp_free(d->fp);
 	ctl_server_free(d->ctl);
 	if (d->loop && d->sig_fd >= 0)

@@ -19,6 +19,19 @@
 
 #define LIST_BATCH 256
 
+/* Fields another layer adds to each dialog object under a key of its own
+ * (the fast path's kernel counters under "xdp"). */
+static const char *extra_key;
+static dlg_rpc_extra_fn extra_fn;
+static void *extra_ud;
+
+void dlg_rpc_set_extra(const char *key, dlg_rpc_extra_fn fn, void *ud)
+{
+	extra_key = key;
+	extra_fn = fn;
+	extra_ud = ud;
+}
+
 static json_t *leg_json(const struct dlg_info_leg *l)
 {
 	char cseq[12];
@@ -71,6 +84,11 @@ static json_t *dlg_json(struct dlg_cell *c)
 		json_array_append_new(vars, json_pack("{s:s}", i->vars[k].key,
 						      i->vars[k].value));
 	json_object_set_new(o, "variables", vars);
+	if (extra_fn) {
+		json_t *x = extra_fn(i->h_entry, i->h_id, extra_ud);
+		if (x)
+			json_object_set_new(o, extra_key, x);
+	}
 	dlg_info_free(i);
 	return o;
 }

@@ -126,7 +126,7 @@ int fp_start(const struct sipdlg_config *cfg, const char *obj_path,
 	err[0] = '\0';
 	if (!fp)
 		return -ENOMEM;
-	fp->dialogs_fd = fp->counters_fd = fp->events_fd = -1;
+	fp->dialogs_fd = fp->counters_fd = fp->events_fd = fp->callids_fd = -1;
 	fp->prog_fd = -1;
 	fp->loop = loop;
 	snprintf(fp->pin_path, sizeof(fp->pin_path), "%s", cfg->xdp.pin_path);
@@ -144,6 +144,8 @@ int fp_start(const struct sipdlg_config *cfg, const char *obj_path,
 			stats_register(st, "xdp", "events_target_refresh", 0);
 		fp->st_ev_mismatch =
 			stats_register(st, "xdp", "events_match_failed", 0);
+		fp->st_map_full =
+			stats_register(st, "xdp", "dialogs_map_full", 0);
 	}
 
 	r = fp_load_object(fp, cfg, obj_path, err, err_len);

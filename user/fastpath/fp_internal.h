@@ -26,7 +26,7 @@ struct fastpath {
 	struct bpf_program *prog;
 	int prog_fd;
 	uint32_t prog_id;
-	int dialogs_fd, counters_fd, events_fd;
+	int dialogs_fd, counters_fd, events_fd, callids_fd;
 	struct ring_buffer *rb;
 	struct ev_loop *loop;
 	int ncpus;
@@ -36,7 +36,7 @@ struct fastpath {
 	struct fp_iface ifaces[CFG_MAX_IFACES];
 	size_t n_ifaces;
 	struct stat_var *st_events, *st_ev_bye, *st_ev_refresh,
-		*st_ev_mismatch;
+		*st_ev_mismatch, *st_map_full;
 };
 
 /* fp_load.c: open, set knobs, load, pin. */

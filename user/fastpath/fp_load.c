@@ -366,6 +366,7 @@ int fp_load_object(struct fastpath *fp, const struct sipdlg_config *cfg,
 	fp->dialogs_fd = bpf_object__find_map_fd_by_name(fp->obj, "dialogs");
 	fp->counters_fd = bpf_object__find_map_fd_by_name(fp->obj, "counters");
 	fp->events_fd = bpf_object__find_map_fd_by_name(fp->obj, "events");
+	fp->callids_fd = bpf_object__find_map_fd_by_name(fp->obj, "callids");
 	if (fp->dialogs_fd < 0 || fp->counters_fd < 0 || fp->events_fd < 0) {
 		snprintf(err, err_len,
 			 "xdp: BPF object lacks one of the maps dialogs, "

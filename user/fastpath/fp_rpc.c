@@ -12,7 +12,9 @@
 #include "config/config.h"
 #include "control/ctl_server.h"
 #include "fastpath/fastpath.h"
+#include "fastpath/fp_dialogs.h"
 #include "fastpath/fp_rpc.h"
+#include <time.h>
 
 struct fp_rpc {
 	struct fastpath *fp;		/* NULL when xdp.enabled is false */
@@ -94,6 +96,47 @@ static int xdp_status(void *ud, json_t *params, json_t **result,
 	json_object_set_new(res, "counters", counters_json(ctx->fp));
 	*result = res;
 	return 0;
+}
+
+static const char *const method_names[SDM_MAX_] = {
+	"other", "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO",
+	"UPDATE", "PRACK", "REFER", "NOTIFY", "MESSAGE",
+};
+
+json_t *fp_rpc_dialog_json(uint32_t h_entry, uint32_t h_id, void *ud)
+{
+	struct sipdlg_dlg_value v;
+	json_t *o, *dirs, *methods;
+	struct timespec ts;
+	uint64_t now;
+
+	if (!ud || fp_dialog_read(ud, h_entry, h_id, &v) != 0)
+		return NULL;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	dirs = json_array();
+	for (int d = 0; d < 2; d++)
+		json_array_append_new(
+			dirs, json_pack("{s:s,s:I,s:I,s:I,s:I}", "direction",
+					d == 0 ? "caller_to_callee" :
+						 "callee_to_caller",
+					"packets", (json_int_t)v.dir[d].packets,
+					"bytes", (json_int_t)v.dir[d].bytes,
+					"cseq_max", (json_int_t)v.dir[d].cseq_max,
+					"replies", (json_int_t)v.dir[d].replies));
+	methods = json_object();
+	for (int m = 0; m < SDM_MAX_; m++)
+		if (v.methods[m])
+			json_object_set_new(methods, method_names[m],
+					    json_integer(v.methods[m]));
+	o = json_pack("{s:o,s:o,s:I,s:i,s:i,s:i}", "traffic", dirs, "methods",
+		      methods, "idle_ms",
+		      v.last_seen_ns && now > v.last_seen_ns ?
+			      (json_int_t)((now - v.last_seen_ns) / 1000000u) :
+			      (json_int_t)-1,
+		      "bye_seen", (int)v.bye_seen, "mismatches",
+		      (int)v.mismatches, "rate_limited", (int)v.rate_limited);
+	return o;
 }
 
 int fp_rpc_register(struct ctl_server *srv, struct fastpath *fp,

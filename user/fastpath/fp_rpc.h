@@ -10,4 +10,10 @@ struct sipdlg_config;
 int fp_rpc_register(struct ctl_server *srv, struct fastpath *fp,
 		    const struct sipdlg_config *cfg);
 
+#include <jansson.h>
+#include <stdint.h>
+
+/* A dialog's kernel counters as JSON (@ud: the fastpath), or NULL. */
+json_t *fp_rpc_dialog_json(uint32_t h_entry, uint32_t h_id, void *ud);
+
 #endif

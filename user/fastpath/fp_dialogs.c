@@ -1,0 +1,160 @@
+/*
+ * fp_dialogs.c - keep the kernel's "dialogs" and "callids" maps in step
+ * with the dialog table, read a dialog's kernel counters back, and let
+ * the dialog timer see traffic the kernel saw (timeout refresh).
+ *
+ * A dialog enters the map when it is created (its cookie is assigned),
+ * its identity is updated when the callee tag is learnt and when its state
+ * changes, and it leaves the map when the dialog is destroyed (a dialog
+ * in state 5 stays matchable while it lingers, so crossing BYEs are not
+ * taken for forgeries).  Updates are read-modify-write of the whole value
+ * so the kernel's traffic counters are kept.
+ */
+#define LOG_TAG "fastpath"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+
+#include "core/log.h"
+#include "core/stats.h"
+#include "dialog/dlg.h"
+#include "fastpath/fp_dialogs.h"
+#include "fastpath/fp_internal.h"
+#include "sipdlg_hash.h"
+
+static atomic_int full_logged;
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static __u64 hash_of(struct sip_str s)
+{
+	/* Call-IDs are compared trimmed, as the kernel reads them. */
+	while (s.len && (s.p[0] == ' ' || s.p[0] == '\t')) {
+		s.p++;
+		s.len--;
+	}
+	while (s.len && (s.p[s.len - 1] == ' ' || s.p[s.len - 1] == '\t'))
+		s.len--;
+	return s.p && s.len ? sipdlg_hash_bytes(s.p, (__u32)s.len) : 0;
+}
+
+static void sync_cell(struct fastpath *fp, struct dlg_cell *c, bool create)
+{
+	struct sipdlg_dlg_key key = { .h_entry = dlg_h_entry(c),
+				      .h_id = dlg_h_id(c) };
+	struct sipdlg_dlg_value v;
+	bool have = bpf_map_lookup_elem(fp->dialogs_fd, &key, &v) == 0;
+
+	if (!have) {
+		if (!create)
+			return;		/* the map was full at creation */
+		memset(&v, 0, sizeof(v));
+		v.created_ns = mono_ns();
+	}
+	v.callid_hash = hash_of(dlg_callid(c));
+	v.caller_tag_hash = hash_of(dlg_caller_tag(c));
+	v.callee_tag_hash = hash_of(dlg_callee_tag(c));
+	v.state = (__u32)dlg_state(c);
+	if (bpf_map_update_elem(fp->dialogs_fd, &key, &v, BPF_ANY) != 0) {
+		stat_inc(fp->st_map_full);
+		if (!atomic_exchange(&full_logged, 1))
+			log_warn("dialogs map is full (%s): new calls still "
+				 "work through the controller, the kernel does "
+				 "not see them",
+				 strerror(errno));
+		return;
+	}
+	if (create && fp->callids_fd >= 0)
+		bpf_map_update_elem(fp->callids_fd, &v.callid_hash, &key,
+				    BPF_ANY);
+}
+
+static void forget_cell(struct fastpath *fp, struct dlg_cell *c)
+{
+	struct sipdlg_dlg_key key = { .h_entry = dlg_h_entry(c),
+				      .h_id = dlg_h_id(c) };
+	struct sipdlg_dlg_key other;
+	__u64 ch = hash_of(dlg_callid(c));
+
+	bpf_map_delete_elem(fp->dialogs_fd, &key);
+	/* The Call-ID index may meanwhile name a newer dialog: keep it. */
+	if (fp->callids_fd >= 0 &&
+	    bpf_map_lookup_elem(fp->callids_fd, &ch, &other) == 0 &&
+	    other.h_entry == key.h_entry && other.h_id == key.h_id)
+		bpf_map_delete_elem(fp->callids_fd, &ch);
+}
+
+static void on_dlg_event(struct dlg_cell *c, int type,
+			 const struct dlg_cb_params *p)
+{
+	struct fastpath *fp = p->param;
+
+	if (type == DLGCB_DESTROY)
+		forget_cell(fp, c);
+	else
+		sync_cell(fp, c, type == DLGCB_CREATED || type == DLGCB_LOADED);
+}
+
+int fp_dialogs_install(struct fastpath *fp, struct dlg_table *t)
+{
+	if (!fp)
+		return 0;
+	return dlg_register_global_cb(
+		t,
+		DLGCB_CREATED | DLGCB_LOADED | DLGCB_EARLY |
+			DLGCB_CONFIRMED_NA | DLGCB_CONFIRMED | DLGCB_FAILED |
+			DLGCB_TERMINATED | DLGCB_EXPIRED | DLGCB_DESTROY,
+		on_dlg_event, fp, NULL);
+}
+
+int fp_dialog_read(const struct fastpath *fp, uint32_t h_entry, uint32_t h_id,
+		   struct sipdlg_dlg_value *out)
+{
+	struct sipdlg_dlg_key key = { .h_entry = h_entry, .h_id = h_id };
+
+	if (!fp)
+		return -ENODEV;
+	return bpf_map_lookup_elem(fp->dialogs_fd, &key, out) == 0 ? 0 : -errno;
+}
+
+/*
+ * The dialog timer is about to expire @c: if the kernel saw its traffic
+ * within the lifetime, keep it for the rest of a lifetime counted from
+ * that traffic.  (The controller resets the timer for every request it
+ * sees; this covers traffic only the kernel saw.)
+ */
+int fp_dialog_still_active(struct dlg_cell *c, uint64_t *extend_ms)
+{
+	struct fastpath *fp = dlg_table_ud(dlg_table_of(c));
+	struct dlg_info *in;
+	struct sipdlg_dlg_value v;
+	uint64_t now, life_ns, idle_ns;
+
+	if (!fp || fp_dialog_read(fp, dlg_h_entry(c), dlg_h_id(c), &v) != 0 ||
+	    v.last_seen_ns == 0)
+		return 0;
+	in = dlg_info_get(c, 0);
+	if (!in)
+		return 0;
+	life_ns = in->lifetime_ms * 1000000ull;
+	dlg_info_free(in);
+	now = mono_ns();
+	idle_ns = now > v.last_seen_ns ? now - v.last_seen_ns : 0;
+	/* 10 ms slack: the kernel's clock is the coarse one. */
+	if (idle_ns + 10000000ull >= life_ns)
+		return 0;
+	*extend_ms = (life_ns - idle_ns) / 1000000ull;
+	if (*extend_ms == 0)
+		*extend_ms = 1;
+	return 1;
+}

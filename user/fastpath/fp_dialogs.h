@@ -1,0 +1,22 @@
+/* fp_dialogs.h - the dialog table mirrored into the kernel's maps. */
+#ifndef SIPDLG_FP_DIALOGS_H
+#define SIPDLG_FP_DIALOGS_H
+
+#include <stdint.h>
+
+#include <linux/types.h>
+#include "sipdlg_shared.h"
+
+struct fastpath;
+struct dlg_table;
+struct dlg_cell;
+
+/* Mirror every dialog of @t into the maps from now on (NULL fp: no-op). */
+int fp_dialogs_install(struct fastpath *fp, struct dlg_table *t);
+/* A dialog's kernel-side value: 0, -ENOENT, -ENODEV without fast path. */
+int fp_dialog_read(const struct fastpath *fp, uint32_t h_entry, uint32_t h_id,
+		   struct sipdlg_dlg_value *out);
+/* dlg_config.still_active: the table's ud must be the fastpath. */
+int fp_dialog_still_active(struct dlg_cell *c, uint64_t *extend_ms);
+
+#endif

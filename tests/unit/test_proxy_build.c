@@ -224,6 +224,29 @@ static void test_server_keys(void **state)
 	free(inv);
 }
 
+/* Our branches: the fast path's dialog format and the loop hash inside. */
+static void test_branches(void **state)
+{
+	char b[TM_BRANCH_MAX];
+	struct px_branch_dlg bd = { .h_entry = 1685, .h_id = 9485, .dir = 1 };
+	uint32_t lh;
+	size_t n;
+
+	(void)state;
+	n = px_branch(b, sizeof(b), &bd, 0xdeadbeef, 0x2f3c);
+	assert_true(n > 0);
+	/* The kernel reads z9hG4bKsd<RH(he)>.<RH(hi)>.<D>... */
+	assert_memory_equal(b, "z9hG4bKsd596.d052.1deadbeef", 27);
+	assert_true(px_branch_loop(sip_str_mk(b, n), &lh));
+	assert_int_equal(lh, 0xdeadbeef);
+	n = px_branch(b, sizeof(b), NULL, 0x1234abcd, 7);
+	assert_memory_equal(b, "z9hG4bKsx1234abcd.", 18);
+	assert_true(px_branch_loop(sip_str_mk(b, n), &lh));
+	assert_int_equal(lh, 0x1234abcd);
+	assert_false(px_branch_loop(sip_str_c("z9hG4bK-other"), &lh));
+	assert_false(px_branch_loop(sip_str_c("z9hG4bKsd1.2"), &lh));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,6 +255,7 @@ int main(void)
 		cmocka_unit_test(test_response_forward_strips_our_via),
 		cmocka_unit_test(test_cancel_and_ack_mirror_the_invite),
 		cmocka_unit_test(test_server_keys),
+		cmocka_unit_test(test_branches),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

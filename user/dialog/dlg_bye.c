@@ -103,8 +103,11 @@ static int send_one(struct proxy *px, struct dlg_cell *c,
 	hop = first_route(leg->route_set);
 	if (!hop.p)
 		hop = sip_str_c(leg->contact);
+	/* Towards the callee we speak as the caller: direction 0. */
+	struct px_branch_dlg bd = { .h_entry = in->h_entry, .h_id = in->h_id,
+				    .dir = to == DLG_CALLER_LEG };
 	dlg_ref(c);
-	return proxy_uac_send(px, o->buf, o->len, hop, PX_DLG_UAC_BYE, c,
+	return proxy_uac_send(px, o->buf, o->len, hop, &bd, PX_DLG_UAC_BYE, c,
 			      release);
 }
 

@@ -88,6 +88,10 @@ static void on_request(struct px_req *rq)
 	tl_req.cell = c;
 	tl_req.dir = dir;
 	tl_req.known = true;
+	rq->has_dlg = true;
+	rq->bdlg.h_entry = dlg_h_entry(c);
+	rq->bdlg.h_id = dlg_h_id(c);
+	rq->bdlg.dir = dir == DLG_DIR_UPSTREAM;
 	dlg_on_request(c, dir, &req);
 }
 
@@ -285,6 +289,10 @@ static void manage(struct px_req *rq, struct dlgp_req *d)
 		return;
 	}
 	d->created = rc;
+	rq->has_dlg = true;
+	rq->bdlg.h_entry = dlg_h_entry(d->cell);
+	rq->bdlg.h_id = dlg_h_id(d->cell);
+	rq->bdlg.dir = 0;
 	if (d->iflags_off)
 		dlg_reset_iflags(d->cell, d->iflags_off);
 	if (rc == DLG_RC_CREATED && rq->px->cfg->dialog.dlg_match_mode != 2)

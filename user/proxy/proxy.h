@@ -101,12 +101,14 @@ size_t proxy_tx_count(struct proxy *px);
  * reported through hooks.on_reply (code 408 on timeout) with tx->dlg =
  * @dlg, which the transaction holds and releases with @release.
  * @msg is the request line and headers without any Via (and the body);
- * the Via with a fresh branch is inserted after the request line.
+ * the Via with a fresh branch is inserted after the request line; @bd
+ * (may be NULL) names the dialog for the fast path's branch contract.
  * @next_hop: the URI to send to (first Route, else the R-URI).
  * 0 or -errno (the @dlg reference is released on failure too).
  */
+struct px_branch_dlg;
 int proxy_uac_send(struct proxy *px, const char *msg, size_t len,
-		   struct sip_str next_hop, uint8_t kind, void *dlg,
-		   void (*release)(void *));
+		   struct sip_str next_hop, const struct px_branch_dlg *bd,
+		   uint8_t kind, void *dlg, void (*release)(void *));
 
 #endif /* SIPDLG_PROXY_H */

@@ -222,3 +222,70 @@ int px_pick_local(const struct proxy *px, const struct px_target *t,
 			return (int)i;
 	return -1;
 }
+
+static size_t rhex(uint32_t x, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	do {
+		out[n++] = hex[x & 0xf];
+		x >>= 4;
+	} while (x);
+	return n;
+}
+
+size_t px_branch(char *buf, size_t cap, const struct px_branch_dlg *bd,
+		 uint32_t loop_hash, uint64_t tail)
+{
+	char he[9], hi[9];
+	int n;
+
+	if (!bd) {
+		n = snprintf(buf, cap, PX_BRANCH_PLAIN "%08x.%016llx", loop_hash,
+			     (unsigned long long)tail);
+	} else {
+		he[rhex(bd->h_entry, he)] = '\0';
+		hi[rhex(bd->h_id, hi)] = '\0';
+		n = snprintf(buf, cap, PX_BRANCH_DLG "%s.%s.%c%08x%016llx", he,
+			     hi, bd->dir ? '1' : '0', loop_hash,
+			     (unsigned long long)tail);
+	}
+	return n > 0 ? (size_t)n : 0;
+}
+
+static bool hex8(const char *p, uint32_t *out)
+{
+	uint32_t v = 0;
+
+	for (int i = 0; i < 8; i++) {
+		char c = p[i];
+		int d = c >= '0' && c <= '9' ? c - '0' :
+			c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (d < 0)
+			return false;
+		v = v << 4 | (uint32_t)d;
+	}
+	*out = v;
+	return true;
+}
+
+bool px_branch_loop(struct sip_str b, uint32_t *loop_hash)
+{
+	size_t pl = strlen(PX_BRANCH_PLAIN), i;
+	int dots = 0;
+
+	if (b.len < pl + 8 || memcmp(b.p, PX_BRANCH_OURS, pl - 1) != 0)
+		return false;
+	if (b.p[pl - 1] == 'x')
+		return hex8(b.p + pl, loop_hash);
+	if (b.p[pl - 1] != 'd')
+		return false;
+	for (i = pl; i < b.len && dots < 2; i++)
+		if (b.p[i] == '.')
+			dots++;
+	/* i is at D; LOOP follows it. */
+	if (dots < 2 || i + 1 + 8 > b.len)
+		return false;
+	return hex8(b.p + i + 1, loop_hash);
+}

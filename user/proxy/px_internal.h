@@ -12,7 +12,29 @@
 #include "tm/tm.h"
 
 #define PX_MAX_ROUTES 32
-#define PX_BRANCH_PREFIX "z9hG4bKsd"
+/*
+ * Our Via branches.  Every one starts with PX_BRANCH_OURS.  Within a
+ * dialog the fast path's contract applies (include/sipdlg_shared.h):
+ *   z9hG4bKsd<RH(h_entry)>.<RH(h_id)>.<D><LOOP:8 hex><TXN:16 hex>
+ * otherwise:
+ *   z9hG4bKsx<LOOP:8 hex>.<TXN:16 hex>
+ * LOOP is the loop-detection hash of RFC 3261 16.6 item 8.
+ */
+#define PX_BRANCH_OURS "z9hG4bKs"
+#define PX_BRANCH_PLAIN "z9hG4bKsx"
+#define PX_BRANCH_DLG "z9hG4bKsd"
+
+/* The dialog a request belongs to, for its branch. */
+struct px_branch_dlg {
+	uint32_t h_entry, h_id;
+	int dir;			/* 0 caller->callee, 1 callee->caller */
+};
+
+/* Write our branch; returns its length. */
+size_t px_branch(char *buf, size_t cap, const struct px_branch_dlg *bd,
+		 uint32_t loop_hash, uint64_t tail);
+/* The LOOP part of one of our branches, or false if it is not ours. */
+bool px_branch_loop(struct sip_str branch, uint32_t *loop_hash);
 #define PX_SERVER_HDR "Server: sipdlg\r\n"
 #define PX_TIMER_C_MS (181u * 1000u)	/* RFC 3261: > 3 minutes */
 

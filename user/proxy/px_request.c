@@ -56,13 +56,11 @@ static bool is_loop(struct proxy *px, const struct sip_msg *m, uint32_t lh)
 {
 	struct sip_value_iter it;
 	struct sip_via v;
-	char want[32];
-	int n = snprintf(want, sizeof(want), PX_BRANCH_PREFIX "%08x", lh);
+	uint32_t got;
 
 	sip_value_iter_init(&it, m, SIP_HDR_VIA);
 	while (sip_value_next_via(&it, &v) == 1) {
-		if (v.branch.len >= (size_t)n &&
-		    memcmp(v.branch.p, want, (size_t)n) == 0 &&
+		if (px_branch_loop(v.branch, &got) && got == lh &&
 		    px_via_is_ours(px, &v))
 			return true;
 	}
@@ -194,8 +192,8 @@ static int build_forward(struct proxy *px, struct px_req *rq,
 	struct px_fwd f;
 	int bl;
 
-	bl = snprintf(branch, branch_cap, PX_BRANCH_PREFIX "%08x.%016llx", lh,
-		      (unsigned long long)branch_tail);
+	bl = (int)px_branch(branch, branch_cap, rq->has_dlg ? &rq->bdlg : NULL,
+			    lh, branch_tail);
 	*branch_len = (size_t)bl;
 	snprintf(via, sizeof(via), "Via: SIP/2.0/%s %s:%u;branch=%s\r\n",
 		 tp_name(lo->proto), lo->adv_host, lo->adv_port, branch);

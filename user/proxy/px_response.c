@@ -65,8 +65,8 @@ void px_on_response(struct proxy *px, struct tp_rcv *rcv)
 	struct tm_tx *tx = NULL;
 
 	stat_inc(px->s.rcv_replies);
-	if (br.len > strlen(PX_BRANCH_PREFIX) &&
-	    memcmp(br.p, PX_BRANCH_PREFIX, strlen(PX_BRANCH_PREFIX)) == 0 &&
+	if (br.len > strlen(PX_BRANCH_OURS) &&
+	    memcmp(br.p, PX_BRANCH_OURS, strlen(PX_BRANCH_OURS)) == 0 &&
 	    px_via_is_ours(px, &m->via))
 		tx = tm_lookup_client(px->tm, br.p, br.len);
 	if (!tx) {

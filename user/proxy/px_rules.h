@@ -47,6 +47,8 @@ struct px_req {
 	void *dlg_ctx;			/* the dialog layer's per-request state */
 	char rr_params[128];		/* appended to our Record-Route URI */
 	unsigned own_rr;		/* Record-Route entries we added */
+	bool has_dlg;			/* set by the dialog layer: */
+	struct px_branch_dlg bdlg;	/* the dialog, for our branch */
 };
 
 void px_rules_run(struct px_req *rq, const struct route_list *rules,

@@ -15,8 +15,8 @@
 static _Thread_local struct obuf uac_scratch;
 
 int proxy_uac_send(struct proxy *px, const char *msg, size_t len,
-		   struct sip_str next_hop, uint8_t kind, void *dlg,
-		   void (*release)(void *))
+		   struct sip_str next_hop, const struct px_branch_dlg *bd,
+		   uint8_t kind, void *dlg, void (*release)(void *))
 {
 	struct obuf *o = &uac_scratch;
 	const char *eol = memmem(msg, len, "\r\n", 2);
@@ -47,9 +47,8 @@ int proxy_uac_send(struct proxy *px, const char *msg, size_t len,
 			(const char *)memchr(msg, ' ', len) - msg : 0));
 	tx->invite = tx->method == SIP_METHOD_INVITE;
 	lo = &px->local[idx];
-	tx->branch_len = (size_t)snprintf(tx->branch, sizeof(tx->branch),
-					  PX_BRANCH_PREFIX "00000000.%016llx",
-					  (unsigned long long)(tx->id ^ px->salt));
+	tx->branch_len = px_branch(tx->branch, sizeof(tx->branch), bd, 0,
+				   tx->id ^ px->salt);
 	ob_reset(o);
 	ob_mem(o, msg, (size_t)(eol - msg) + 2);
 	ob_printf(o, "Via: SIP/2.0/%s %s:%u;branch=%s\r\n",

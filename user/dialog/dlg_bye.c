@@ -1,6 +1,7 @@
 /*
- * dlg_bye.c - BYEs the box generates (reference section 5.1/5.2):
- * dlg.end_dlg, dlg.terminate_dlg, dlg.bye, and the BYE on timeout.
+ * dlg_bye.c - requests the box generates within a dialog (reference
+ * sections 5.1-5.3): the BYEs of dlg.end_dlg, dlg.terminate_dlg, dlg.bye,
+ * dlg_bye and timeouts, and dlg_refer's REFER followed by a BYE.
  *
  * Towards one leg: R-URI = that leg's contact, Route = its route set,
  * From/To = the other party and this leg with their tags, Call-ID, CSeq =
@@ -65,9 +66,14 @@ static struct sip_str first_route(const char *rs)
 	return sip_str_mk(lt + 1, (size_t)(gt - lt - 1));
 }
 
-static int send_one(struct proxy *px, struct dlg_cell *c,
+/*
+ * Build and send one in-dialog request towards leg @to: a BYE (@refer_to
+ * NULL) or a REFER to @refer_to.  @bump is added to the CSeq the other
+ * side last used (1 for a lone request; the BYE after a REFER uses 2).
+ */
+static int send_req(struct proxy *px, struct dlg_cell *c,
 		    const struct dlg_info *in, enum dlg_leg to,
-		    const char *extra)
+		    const char *extra, const char *refer_to, uint32_t bump)
 {
 	const struct dlg_info_leg *leg = to == DLG_CALLER_LEG ? &in->caller :
 								 &in->callee;
@@ -80,18 +86,27 @@ static int send_one(struct proxy *px, struct dlg_cell *c,
 	if (!leg->contact[0])
 		return -ENOENT;
 	ob_reset(o);
-	ob_printf(o, "BYE %s SIP/2.0\r\n", leg->contact);
+	ob_printf(o, "%s %s SIP/2.0\r\n", refer_to ? "REFER" : "BYE",
+		  leg->contact);
 	if (leg->route_set[0])
 		ob_printf(o, "Route: %s\r\n", leg->route_set);
 	ob_str(o, "To: ");
 	addr(o, to == DLG_CALLER_LEG ? in->from_uri : in->to_uri);
 	ob_printf(o, ";tag=%s\r\nFrom: ", leg->tag);
 	addr(o, to == DLG_CALLER_LEG ? in->to_uri : in->from_uri);
-	ob_printf(o, ";tag=%s\r\nCall-ID: %s\r\nCSeq: %u BYE\r\n"
+	ob_printf(o, ";tag=%s\r\nCall-ID: %s\r\nCSeq: %u %s\r\n"
 		     "Max-Forwards: 70\r\n",
-		  oth->tag, in->callid, oth->cseq + 1);
-	if (hdrs && *hdrs)
+		  oth->tag, in->callid, oth->cseq + bump,
+		  refer_to ? "REFER" : "BYE");
+	if (refer_to) {
+		/* Reference 5.3: the three headers, as Kamailio writes them. */
+		const struct cfg_dialog *cd = &px->cfg->dialog;
+		ob_printf(o, "Referred-By: %s\r\nRefer-To: %s\r\n"
+			     "Contact: <%s>\r\n",
+			  cd->bridge_controller, refer_to, cd->bridge_contact);
+	} else if (hdrs && *hdrs) {
 		ob_str(o, hdrs);
+	}
 	if (extra && *extra) {
 		ob_str(o, extra);
 		if (extra[strlen(extra) - 1] != '\n')
@@ -107,8 +122,51 @@ static int send_one(struct proxy *px, struct dlg_cell *c,
 	struct px_branch_dlg bd = { .h_entry = in->h_entry, .h_id = in->h_id,
 				    .dir = to == DLG_CALLER_LEG };
 	dlg_ref(c);
-	return proxy_uac_send(px, o->buf, o->len, hop, &bd, PX_DLG_UAC_BYE, c,
-			      release);
+	return proxy_uac_send(px, o->buf, o->len, hop, &bd,
+			      refer_to ? (to == DLG_CALLER_LEG ?
+						  PX_DLG_UAC_REFER_CALLER :
+						  PX_DLG_UAC_REFER_CALLEE) :
+					 PX_DLG_UAC_BYE,
+			      c, release);
+}
+
+static int send_one(struct proxy *px, struct dlg_cell *c,
+		    const struct dlg_info *in, enum dlg_leg to,
+		    const char *extra)
+{
+	return send_req(px, c, in, to, extra, NULL, 1);
+}
+
+int dlgp_refer(struct proxy *px, struct dlg_cell *c, int to, const char *uri)
+{
+	struct dlg_info *in;
+	int r;
+
+	if (dlg_state(c) != DLG_STATE_CONFIRMED &&
+	    dlg_state(c) != DLG_STATE_CONFIRMED_NA)
+		return -EINVAL;
+	in = dlg_info_get(c, 0);
+	if (!in)
+		return -ENOMEM;
+	r = send_req(px, c, in, to, NULL, uri, 1);
+	dlg_info_free(in);
+	return r;
+}
+
+void dlgp_refer_done(struct proxy *px, struct dlg_cell *c, int to)
+{
+	struct dlg_info *in;
+
+	/* Whatever the REFER's answer, the referred party gets a BYE. */
+	if (dlg_mark_bye(c, to) != 0)
+		return;
+	in = dlg_info_get(c, 0);
+	if (!in)
+		return;
+	if (send_req(px, c, in, to, NULL, NULL, 2) != 0)
+		log_warn("dialog %u:%u: BYE after REFER failed", in->h_entry,
+			 in->h_id);
+	dlg_info_free(in);
 }
 
 int dlgp_bye(struct proxy *px, struct dlg_cell *c, int sides,
@@ -262,6 +320,41 @@ static int rpc_bye(void *ud, json_t *params, json_t **result,
 	return 0;
 }
 
+/* dlg.refer H_ENTRY H_ID caller|callee URI */
+static int rpc_refer(void *ud, json_t *params, json_t **result,
+		     struct ctl_error *err)
+{
+	json_t *he = ctl_param(params, 0, "h_entry");
+	json_t *hi = ctl_param(params, 1, "h_id");
+	json_t *sd = ctl_param(params, 2, "side");
+	json_t *to = ctl_param(params, 3, "uri");
+	enum dlg_leg leg;
+	struct dlg_cell *c;
+	int r;
+
+	if (!json_is_integer(he) || !json_is_integer(hi) ||
+	    !json_is_string(sd) || !json_is_string(to))
+		return ctl_error_set(err, 500, "Invalid parameters");
+	if (strcasecmp(json_string_value(sd), "caller") == 0)
+		leg = DLG_CALLER_LEG;
+	else if (strcasecmp(json_string_value(sd), "callee") == 0)
+		leg = DLG_CALLEE_LEG;
+	else
+		return ctl_error_set(err, -32602, "side must be caller or callee");
+	c = dlg_lookup_id(bye_ctx.t, (uint32_t)json_integer_value(he),
+			  (uint32_t)json_integer_value(hi));
+	if (!c)
+		return ctl_error_set(err, 404, "Dialog not found");
+	r = dlgp_refer(bye_ctx.px, c, leg, json_string_value(to));
+	dlg_unref(c);
+	if (r == -EINVAL)
+		return ctl_error_set(err, 500, "Dialog not confirmed");
+	if (r)
+		return ctl_error_set(err, 500, "REFER failed: %s", strerror(-r));
+	*result = json_object();
+	return 0;
+}
+
 int dlgp_bye_install(struct dlg_table *t, struct proxy *px,
 		     struct ctl_server *srv)
 {
@@ -278,5 +371,7 @@ int dlgp_bye_install(struct dlg_table *t, struct proxy *px,
 				 NULL);
 	if (!r)
 		r = ctl_register(srv, "dlg.bye", rpc_bye, NULL);
+	if (!r)
+		r = ctl_register(srv, "dlg.refer", rpc_refer, NULL);
 	return r;
 }

@@ -14,6 +14,12 @@ struct ctl_server;
 /* BYE towards @sides (not twice to one side); returns how many went out. */
 int dlgp_bye(struct proxy *px, struct dlg_cell *c, int sides,
 	     const char *extra);
+/* REFER the party on leg @to (0 caller, 1 callee) to @uri; a BYE follows
+ * when the REFER completes (dlgp_refer_done).  0 or -errno (-EINVAL: the
+ * dialog is not confirmed). */
+int dlgp_refer(struct proxy *px, struct dlg_cell *c, int to, const char *uri);
+void dlgp_refer_done(struct proxy *px, struct dlg_cell *c, int to);
+
 /* The BYE-on-timeout callback and dlg.end_dlg / dlg.terminate_dlg /
  * dlg.bye. */
 int dlgp_bye_install(struct dlg_table *t, struct proxy *px,

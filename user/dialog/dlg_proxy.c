@@ -145,6 +145,15 @@ static void on_reply(struct tm_tx *tx, const struct sip_msg *rsp, int code)
 	char rs[RS_MAX], sock[96];
 	int rc;
 
+	if (tx->dlg_kind == PX_DLG_UAC_REFER_CALLER ||
+	    tx->dlg_kind == PX_DLG_UAC_REFER_CALLEE) {
+		if (code >= 200)
+			dlgp_refer_done(px, c,
+					tx->dlg_kind == PX_DLG_UAC_REFER_CALLER ?
+						DLG_CALLER_LEG :
+						DLG_CALLEE_LEG);
+		return;
+	}
 	if (tx->dlg_kind == PX_DLG_BYE || tx->dlg_kind == PX_DLG_UAC_BYE) {
 		if (code >= 200)
 			dlg_on_bye_reply(c, code, rsp);
@@ -385,10 +394,19 @@ static bool action(struct px_req *rq, const struct route_action *a,
 		}
 		break;
 	case ROUTE_ACT_DLG_REFER:
-		/* Generated requests come with the next step of the dialog
-		 * work; say so rather than pretend. */
-		log_warn("%s (line %u) is not supported yet: ignored",
-			 route_action_name(a->type), a->pos.line);
+		if (d->cell) {
+			size_t n = px_tpl_expand(rq, &a->u.refer.uri, val,
+						 sizeof(val));
+			val[n < sizeof(val) ? n : sizeof(val) - 1] = '\0';
+			if (dlgp_refer(rq->px, d->cell,
+				       a->u.refer.side == ROUTE_SIDE_CALLER ?
+					       DLG_CALLER_LEG :
+					       DLG_CALLEE_LEG,
+				       val) != 0)
+				log_warn("dlg_refer (line %u): the dialog is "
+					 "not confirmed",
+					 a->pos.line);
+		}
 		break;
 	default:
 		break;

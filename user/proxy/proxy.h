@@ -54,6 +54,8 @@ struct proxy_stats {
 #define PX_DLG_BYE 2		/* a BYE that ends it */
 #define PX_DLG_WITHIN 3		/* another in-dialog request */
 #define PX_DLG_UAC_BYE 4	/* a BYE we generated for the dialog */
+#define PX_DLG_UAC_REFER_CALLER 5 /* dlg_refer towards the caller */
+#define PX_DLG_UAC_REFER_CALLEE 6 /* dlg_refer towards the callee */
 
 struct px_req;
 struct px_dlg_ops;

@@ -1,0 +1,76 @@
+#!/bin/bash
+# dlg.refer (dlg_refer): the proxy sends REFER to the side named, with
+# Kamailio's Referred-By / Refer-To / Contact headers and a CSeq above the
+# caller's, and once the REFER is answered a BYE to the same party with
+# the next CSeq.  The caller's leg is then ended with sipdlgctl end, which
+# BYEs only the side not yet ended.  No XDP.
+. "$(dirname "$0")/lib.sh"
+e2e_init
+need_sipp
+command -v jq >/dev/null 2>&1 || { skip "dialog refer" "jq is not installed"; exit 0; }
+SIPP_TIMEOUT=25
+
+if ! e2e_port_block BASE 10000 500 20; then
+	not_ok "a free block of 20 ports" "no free block found between 10000 and 20000"
+	e2e_finish
+fi
+P=$BASE U=$((BASE + 1)) C=$((BASE + 2))
+DLG_SOCK="$E2E_TMP/dlg-ctl.sock"
+CFG="$E2E_TMP/dlg.yaml"
+cat >"$CFG" <<EOC
+listen: ["udp:127.0.0.1:$P"]
+xdp: {enabled: false}
+dialog: { bridge_controller: "sip:ctl@example.org", bridge_contact: "sip:ctl@127.0.0.1:$P" }
+control:
+  socket: $DLG_SOCK
+log: {level: debug}
+routes:
+  - match: { method: INVITE, in_dialog: false }
+    actions: [ dlg_manage, { forward: "udp:127.0.0.1:$U" } ]
+EOC
+check "the config passes sipdlgd --check" "$SIPDLGD" -c "$CFG" --check
+PROXY_LOG="$E2E_TMP/proxy.log"
+if ! start_daemon proxy "$CFG" || ! wait_for 10 port_bound udp "$P"; then
+	not_ok "sipdlgd starts" "$(proxy_diag)"
+	e2e_finish
+fi
+
+sipp_start refer-uas dlg_uas_refer.xml -i 127.0.0.1 -t u1 -p "$U" -m 1 \
+	-default_behaviors "all,-bye"
+UAS_PID=$SIPP_PID
+wait_for 5 port_bound udp "$U"
+sipp_start refer-uac dlg_uac_wait_bye.xml "127.0.0.1:$P" -i 127.0.0.1 -t u1 \
+	-p "$C" -m 1 -s referme -key from_user rita -recv_timeout 12000 \
+	-default_behaviors "all,-bye" -cid_str "dlgrefer-%u-%p@%s"
+UAC_PID=$SIPP_PID
+CID="dlgrefer-1-$UAC_PID@127.0.0.1"
+if ! wait_for 5 dlg_state_is "$CID" 4; then
+	not_ok "the call is up" "$(dlg_diag)" "$(sipp_diag refer-uac refer-uas)"
+	e2e_finish
+fi
+ok "the call is up (state 4)"
+DLG=$(dlg_by_callid "$CID")
+he=$(json_get "$DLG" '.h_entry') hi=$(json_get "$DLG" '.h_id')
+ccseq=$(json_get "$DLG" '.caller.cseq')
+
+out=$("$SIPDLGCTL" --socket "$DLG_SOCK" --json rpc dlg.refer "$he" "$hi" callee \
+	"sip:announce@127.0.0.1" 2>&1)
+check_eq "rpc dlg.refer H_ENTRY H_ID callee URI answers {}" "{}" "$(echo "$out" | tr -d ' \n')"
+sipp_wait "$UAS_PID" 16; uas_rc=$?
+check_eq "the callee got the REFER, answered 202, then got a BYE and answered 200" 0 "$uas_rc"
+check_eq "the REFER carries Refer-To as given" "sip:announce@127.0.0.1" \
+	"$(sipp_received_hdr refer-uas REFER Refer-To)"
+check_eq "the REFER carries Referred-By: bridge_controller" "sip:ctl@example.org" \
+	"$(sipp_received_hdr refer-uas REFER Referred-By)"
+check_contains "the REFER carries Contact: <bridge_contact>" "sip:ctl@127.0.0.1:$P" \
+	"$(sipp_received_hdr refer-uas REFER Contact)"
+rcseq=$(sipp_received_hdr refer-uas REFER CSeq) bcseq=$(sipp_received_hdr refer-uas BYE CSeq)
+check_eq "REFER CSeq = caller's + 1, the BYE's the next one" \
+	"$((ccseq + 1)) REFER / $((ccseq + 2)) BYE" "$rcseq / $bcseq"
+check_eq "the dialog is still up on the caller's side" 4 "$(dlg_state_of "$CID")"
+"$SIPDLGCTL" --socket "$DLG_SOCK" end "$he" "$hi" >/dev/null 2>&1
+sipp_wait "$UAC_PID" 16; uac_rc=$?
+check_eq "sipdlgctl end then BYEs the caller only, who answers 200" 0 "$uac_rc"
+wait_for 5 dlg_stat_is active_dialogs 0
+check_eq "no active dialog remains" 0 "$(dlg_stat active_dialogs)"
+e2e_finish

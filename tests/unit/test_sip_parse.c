@@ -5,7 +5,7 @@
  * Torture-style messages (written for this project in the spirit of
  * RFC 4475, not copied from it) live in tests/unit/sip_msgs/ as exact
  * bytes; short cases are inline.  The real Kamailio captures are read from
- * ../shared/reference/pcap (relative to the repository root, the cwd of
+ * tests/data/pcap (relative to the repository root, the cwd of
  * the test runner); those cases are skipped when the directory is absent.
  */
 #include <errno.h>
@@ -24,7 +24,7 @@
 #include "sip/sip_msg.h"
 
 #define MSG_DIR "tests/unit/sip_msgs/"
-#define PCAP_DIR "../shared/reference/pcap/"
+#define PCAP_DIR "tests/data/pcap/"
 
 /* --- helpers ---------------------------------------------------------------- */
 

@@ -22,6 +22,7 @@
 #include "core/loop.h"
 #include "core/stats.h"
 #include "dialog/dlg.h"
+#include "dialog/dlg_bridge.h"
 #include "dialog/dlg_bye.h"
 #include "dialog/dlg_proxy.h"
 #include "dialog/dlg_rpc.h"
@@ -183,6 +184,8 @@ static int start(struct daemon *d, const char *bpf_object)
 		r = dlg_rpc_register(d->ctl, d->dlg);
 		if (!r)
 			r = dlgp_bye_install(d->dlg, d->px, d->ctl);
+		if (!r)
+			r = dlgb_install(d->px, d->ctl);
 		if (!r)
 			r = fp_dialogs_install(d->fp, d->dlg);
 		if (r)

@@ -73,4 +73,26 @@ sipp_wait "$UAC_PID" 16; uac_rc=$?
 check_eq "sipdlgctl end then BYEs the caller only, who answers 200" 0 "$uac_rc"
 wait_for 5 dlg_stat_is active_dialogs 0
 check_eq "no active dialog remains" 0 "$(dlg_stat active_dialogs)"
+
+# --- dlg.bridge_dlg: INVITE (hold SDP) to FROM, then REFER to TO, then BYE ---
+B=$((BASE + 3))
+sipp_start bridge-uas dlg_uas_refer.xml -i 127.0.0.1 -t u1 -p "$B" -m 1 \
+	-default_behaviors "all,-bye"
+BR_PID=$SIPP_PID
+wait_for 5 port_bound udp "$B"
+out=$("$SIPDLGCTL" --socket "$DLG_SOCK" --json rpc dlg.bridge_dlg \
+	"sip:alice@127.0.0.1:$B" "sip:bob@example.org" 2>&1)
+check_eq "rpc dlg.bridge_dlg FROM TO answers {}" "{}" "$(echo "$out" | tr -d ' \n')"
+sipp_wait "$BR_PID" 16; br_rc=$?
+check_eq "the called party got INVITE, ACK, REFER (202) and BYE (200)" 0 "$br_rc"
+check_eq "the INVITE comes From the bridge_controller" "<sip:ctl@example.org>" \
+	"$(sipp_received_hdr bridge-uas INVITE From | sed 's/;tag=.*//')"
+check_eq "with the hold SDP" "application/sdp" \
+	"$(sipp_received_hdr bridge-uas INVITE Content-Type)"
+check_eq "CSeq 10 INVITE / 11 REFER / 12 BYE" "10 INVITE / 11 REFER / 12 BYE" \
+	"$(sipp_received_hdr bridge-uas INVITE CSeq) / $(sipp_received_hdr bridge-uas REFER CSeq) / $(sipp_received_hdr bridge-uas BYE CSeq)"
+check_eq "the REFER sends the party to TO" "sip:bob@example.org" \
+	"$(sipp_received_hdr bridge-uas REFER Refer-To)"
+check_eq "a bridge is not a dialog of the table (as in Kamailio)" 0 \
+	"$(dlg_stat processed_dialogs | awk '{print $1 - 1}')"
 e2e_finish

@@ -16,6 +16,7 @@
 
 #include "core/log.h"
 #include "dialog/dlg.h"
+#include "dialog/dlg_bridge.h"
 #include "dialog/dlg_bye.h"
 #include "dialog/dlg_proxy.h"
 #include "proxy/px_rules.h"
@@ -145,6 +146,11 @@ static void on_reply(struct tm_tx *tx, const struct sip_msg *rsp, int code)
 	char rs[RS_MAX], sock[96];
 	int rc;
 
+	if (tx->dlg_kind == PX_DLG_UAC_BRIDGE) {
+		if (code >= 200)
+			dlgb_on_reply(tx->dlg, rsp, code);
+		return;
+	}
 	if (tx->dlg_kind == PX_DLG_UAC_REFER_CALLER ||
 	    tx->dlg_kind == PX_DLG_UAC_REFER_CALLEE) {
 		if (code >= 200)

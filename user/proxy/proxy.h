@@ -56,6 +56,7 @@ struct proxy_stats {
 #define PX_DLG_UAC_BYE 4	/* a BYE we generated for the dialog */
 #define PX_DLG_UAC_REFER_CALLER 5 /* dlg_refer towards the caller */
 #define PX_DLG_UAC_REFER_CALLEE 6 /* dlg_refer towards the callee */
+#define PX_DLG_UAC_BRIDGE 7	/* dlg_bridge: INVITE, REFER, BYE */
 
 struct px_req;
 struct px_dlg_ops;
@@ -112,5 +113,9 @@ struct px_branch_dlg;
 int proxy_uac_send(struct proxy *px, const char *msg, size_t len,
 		   struct sip_str next_hop, const struct px_branch_dlg *bd,
 		   uint8_t kind, void *dlg, void (*release)(void *));
+/* Send a request of our own without a transaction (the ACK of a 2xx):
+ * a Via is inserted as above.  0 or -errno. */
+int proxy_send_stateless(struct proxy *px, const char *msg, size_t len,
+			 struct sip_str next_hop);
 
 #endif /* SIPDLG_PROXY_H */

@@ -65,3 +65,35 @@ int proxy_uac_send(struct proxy *px, const char *msg, size_t len,
 	tm_tx_unref(tx);
 	return r;
 }
+
+int proxy_send_stateless(struct proxy *px, const char *msg, size_t len,
+			 struct sip_str next_hop)
+{
+	struct obuf *o = &uac_scratch;
+	const char *eol = memmem(msg, len, "\r\n", 2);
+	struct px_target t;
+	struct tp_peer dst;
+	const struct px_local *lo;
+	char branch[TM_BRANCH_MAX];
+	int idx;
+
+	if (!eol || px_uri_target(next_hop, &t) != 0 ||
+	    (idx = px_pick_local(px, &t, -1)) < 0)
+		return -EHOSTUNREACH;
+	lo = &px->local[idx];
+	px_branch(branch, sizeof(branch), NULL, 0,
+		  (uint64_t)(uintptr_t)msg ^ px->salt ^ tmr_now_ms());
+	ob_reset(o);
+	ob_mem(o, msg, (size_t)(eol - msg) + 2);
+	ob_printf(o, "Via: SIP/2.0/%s %s:%u;branch=%s\r\n",
+		  lo->proto == TP_TCP ? "TCP" : "UDP", lo->adv_host,
+		  lo->adv_port, branch);
+	ob_mem(o, eol + 2, len - (size_t)(eol + 2 - msg));
+	if (o->overflow)
+		return -E2BIG;
+	memset(&dst, 0, sizeof(dst));
+	dst.proto = t.proto;
+	dst.remote = t.addr;
+	dst.listen_idx = idx;
+	return px_send(px, &dst, o->buf, o->len);
+}

@@ -978,6 +978,38 @@ static void test_end_and_discard(void **state)
 	env_down(&e);
 }
 
+/* dlg.set_state: forced states move the gauges, run no callbacks. */
+static int n_cb;
+static void count_cb(struct dlg_cell *c, int type, const struct dlg_cb_params *p)
+{
+	n_cb++;
+}
+
+static void test_force_state(void **state)
+{
+	struct env e;
+	struct dlg_cell *c;
+
+	env_up(&e);
+	c = mk(&e, "force@x", "ft");
+	rpl(c, 200, "tt");
+	req(c, SIP_METHOD_ACK, DLG_DIR_DOWNSTREAM, 10);
+	assert_int_equal(sv(e.ds.active_dialogs), 1);
+	assert_int_equal(dlg_register_global_cb(e.t, DLGCB_ALL, count_cb, NULL,
+						NULL), 0);
+	n_cb = 0;
+	assert_int_equal(dlg_force_state(c, 9), -EINVAL);
+	assert_int_equal(dlg_force_state(c, DLG_STATE_EARLY), DLG_STATE_CONFIRMED);
+	assert_int_equal(sv(e.ds.active_dialogs), 0);
+	assert_int_equal(sv(e.ds.early_dialogs), 1);
+	assert_int_equal(dlg_force_state(c, DLG_STATE_DELETED), DLG_STATE_EARLY);
+	assert_int_equal(dlg_state(c), DLG_STATE_DELETED);
+	assert_int_equal(sv(e.ds.early_dialogs), 0);
+	assert_int_equal(n_cb, 0);
+	dlg_unref(c);
+	env_down(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -996,6 +1028,7 @@ int main(void)
 		cmocka_unit_test(test_callbacks),
 		cmocka_unit_test(test_info_and_cseq),
 		cmocka_unit_test(test_end_and_discard),
+		cmocka_unit_test(test_force_state),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

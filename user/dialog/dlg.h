@@ -346,6 +346,12 @@ int dlg_end(struct dlg_cell *c, const void *msg);
  * a spiral: that is the original call).  It leaves the table at once.
  */
 void dlg_discard(struct dlg_cell *c);
+/*
+ * dlg.set_state: force the state with no callback, event or BYE; statistics
+ * and profiles follow (entering 5 leaves the profiles and starts the
+ * end_timeout clean-up).  Returns the old state, or -EINVAL.
+ */
+int dlg_force_state(struct dlg_cell *c, int new_state);
 /* Test-and-set CALLERBYE / CALLEEBYE: 0 the first time for @leg,
  * -EALREADY if a BYE was already generated towards that side. */
 int dlg_mark_bye(struct dlg_cell *c, enum dlg_leg leg);

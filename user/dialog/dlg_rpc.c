@@ -417,6 +417,42 @@ static int rpc_list_match(void *ud, json_t *params, json_t **result,
 	return 0;
 }
 
+/* dlg.set_state CALLID FROM_TAG TO_TAG [STATE=5] */
+static int rpc_set_state(void *ud, json_t *params, json_t **result,
+			 struct ctl_error *err)
+{
+	const char *callid, *ftag, *ttag;
+	json_t *sv = ctl_param(params, 3, "state");
+	long long state = 5;
+	struct dlg_cell *c;
+	int r;
+
+	if (param_str(params, 0, "callid", &callid) || !callid ||
+	    param_str(params, 1, "from_tag", &ftag) || !ftag ||
+	    param_str(params, 2, "to_tag", &ttag) || !ttag)
+		return ctl_error_set(err, 500, "Invalid parameters");
+	if (sv) {
+		if (json_is_integer(sv))
+			state = json_integer_value(sv);
+		else if (json_is_string(sv))
+			state = atoll(json_string_value(sv));
+		else
+			state = 0;
+	}
+	if (state < 1 || state > 5)
+		return ctl_error_set(err, 500, "Invalid state value");
+	c = dlg_lookup_sip(ud, sip_str_c(callid), sip_str_c(ftag),
+			   sip_str_c(ttag), NULL);
+	if (!c)
+		return ctl_error_set(err, 500, "Dialog not found");
+	r = dlg_force_state(c, (int)state);
+	dlg_unref(c);
+	if (r < 0)
+		return ctl_error_set(err, 500, "Invalid state value");
+	*result = json_string("Done");
+	return 0;
+}
+
 int dlg_rpc_register(struct ctl_server *s, struct dlg_table *t)
 {
 	static const struct {
@@ -433,6 +469,7 @@ int dlg_rpc_register(struct ctl_server *s, struct dlg_table *t)
 		{ "dlg.stats_active", rpc_stats_active },
 		{ "dlg.briefing", rpc_briefing },
 		{ "dlg.is_alive", rpc_is_alive },
+		{ "dlg.set_state", rpc_set_state },
 		{ "dlg.list_match", rpc_list_match },
 		{ "dlg.list_match_ctx", rpc_list_match },
 	};

@@ -542,3 +542,24 @@ void dlg_expire_locked(struct dlg_cell *c, struct dlg_cb_run *run)
 	run->types[0] = DLGCB_EXPIRED;
 	run->p.new_state = DLG_STATE_DELETED;
 }
+
+int dlg_force_state(struct dlg_cell *c, int new_state)
+{
+	struct dlg_cb_run run = { { 0 }, { 0 } };
+	int old;
+
+	if (new_state < DLG_STATE_UNCONFIRMED || new_state > DLG_STATE_DELETED)
+		return -EINVAL;
+	dlg_lock(c);
+	old = atomic_load(&c->state);
+	if (old != new_state) {
+		if (new_state == DLG_STATE_DELETED)
+			bye_locked(c, &run);	/* timer, profiles, end_ts */
+		else
+			dlg_set_state_locked(c, new_state);
+	}
+	dlg_unlock(c);
+	/* dlg.set_state runs no callbacks (Kamailio's semantics); the
+	 * collected ones are dropped on purpose. */
+	return old;
+}

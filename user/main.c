@@ -24,6 +24,7 @@
 #include "dialog/dlg.h"
 #include "dialog/dlg_bridge.h"
 #include "dialog/dlg_bye.h"
+#include "dialog/dlg_events.h"
 #include "dialog/dlg_proxy.h"
 #include "dialog/dlg_rpc.h"
 #include "dialog/dlg_stats.h"
@@ -186,6 +187,8 @@ static int start(struct daemon *d, const char *bpf_object)
 			r = dlgp_bye_install(d->dlg, d->px, d->ctl);
 		if (!r)
 			r = dlgb_install(d->px, d->ctl);
+		if (!r)
+			r = dlg_events_install(d->dlg, d->ctl);
 		if (!r)
 			r = fp_dialogs_install(d->fp, d->dlg);
 		if (r)

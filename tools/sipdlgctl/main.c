@@ -129,6 +129,8 @@ static const struct verb verbs[] = {
 	  print_dialogs, "the dialogs of a profile (dlg.profile_list)" },
 	{ "bridge", "FROM TO [OP]", 2, 3, "dlg.bridge_dlg", NULL,
 	  print_generic, "bridge two parties (dlg.bridge_dlg)" },
+	{ "events", "[MAX]", 0, 1, "dlg.subscribe", NULL, print_generic,
+	  "print dialog events as they happen (dlg.subscribe)" },
 	{ "rpc", "METHOD [PARAMS...]", 1, -1, NULL, verb_rpc, print_generic,
 	  "any method; JSON-looking PARAMS are sent as JSON" },
 };
@@ -257,6 +259,9 @@ int main(int argc, char **argv)
 		return usage_error("%s", what);
 	}
 
+	if (strcmp(v->name, "events") == 0)
+		return rpc_events(&ro, "dlg.subscribe",
+				  nargs ? atol(argv[optind + 1]) : 0, json_out);
 	method = v->method;
 	if (v->fn) {
 		rc = v->fn(v, nargs, argv + optind + 1, &params, &method);

@@ -245,3 +245,92 @@ out:
 	free(text);
 	return rc;
 }
+
+/*
+ * `sipdlgctl events [MAX]`: subscribe with @method, then print each
+ * notification's params as one JSON line (--json) or a short human line,
+ * until @max events (0: no limit), the daemon closes, or a signal.
+ */
+int rpc_events(const struct rpc_opts *o, const char *method, long max,
+	       int json_out)
+{
+	long long deadline = rpc_now_ms() + o->timeout_ms;
+	char req[160];
+	int fd = rpc_connect(o, deadline), n;
+	char *line, *buf = NULL;
+	size_t len = 0, cap = 0;
+	long seen = 0;
+	json_t *result = NULL;
+
+	if (fd < 0)
+		return CTL_EXIT_CONN;
+	n = snprintf(req, sizeof(req),
+		     "{\"jsonrpc\":\"2.0\",\"method\":\"%s\",\"id\":1}\n", method);
+	if (rpc_send(o, fd, req, (size_t)n, deadline) != 0) {
+		close(fd);
+		return CTL_EXIT_CONN;
+	}
+	line = rpc_recv(o, fd, deadline);
+	if (!line) {
+		close(fd);
+		return CTL_EXIT_CONN;
+	}
+	n = rpc_reply(o, line, &result);
+	free(line);
+	json_decref(result);
+	if (n != CTL_EXIT_OK) {
+		close(fd);
+		return n;
+	}
+	fflush(stdout);
+	/* From here on we wait as long as it takes: block. */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	while (max <= 0 || seen < max) {
+		char chunk[65536], *nl;
+		ssize_t r = recv(fd, chunk, sizeof(chunk), 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (len + (size_t)r + 1 > cap) {
+			char *p = realloc(buf, cap = (len + (size_t)r) * 2 + 1);
+			if (!p)
+				break;
+			buf = p;
+		}
+		memcpy(buf + len, chunk, (size_t)r);
+		len += (size_t)r;
+		while ((max <= 0 || seen < max) &&
+		       (nl = memchr(buf, '\n', len))) {
+			json_t *note, *p;
+
+			*nl = '\0';
+			note = json_loads(buf, 0, NULL);
+			p = note ? json_object_get(note, "params") : NULL;
+			if (p && json_out) {
+				char *t = json_dumps(p, JSON_COMPACT);
+				if (t)
+					puts(t);
+				free(t);
+			} else if (p) {
+				printf("%-20s %u:%u state %lld  %s  %s -> %s\n",
+				       json_string_value(json_object_get(p, "event")),
+				       (unsigned)json_integer_value(json_object_get(p, "h_entry")),
+				       (unsigned)json_integer_value(json_object_get(p, "h_id")),
+				       (long long)json_integer_value(json_object_get(p, "state")),
+				       json_string_value(json_object_get(p, "call-id")),
+				       json_string_value(json_object_get(p, "from_uri")),
+				       json_string_value(json_object_get(p, "to_uri")));
+			}
+			fflush(stdout);
+			json_decref(note);
+			seen++;
+			len -= (size_t)(nl + 1 - buf);
+			memmove(buf, nl + 1, len);
+		}
+	}
+	free(buf);
+	close(fd);
+	return CTL_EXIT_OK;
+}

@@ -33,6 +33,10 @@ struct rpc_opts {
 int rpc_call(const struct rpc_opts *o, const char *method, json_t *params,
 	     json_t **result);
 
+/* Subscribe with @method and print the notifications (see rpc.c). */
+int rpc_events(const struct rpc_opts *o, const char *method, long max,
+	       int json_out);
+
 /* Human output of a result (print.c). */
 void print_stats(FILE *out, json_t *result);
 void print_xdp(FILE *out, json_t *result);

@@ -67,6 +67,7 @@ struct ctl_conn {
 
 	bool eof;		/* the client shut its sending side */
 	bool closing;		/* read nothing more; close once flushed */
+	bool subscriber;	/* dlg.subscribe: gets events, never idles */
 };
 
 static bool ctl_ws(char ch)
@@ -246,7 +247,9 @@ static void ctl_process(struct ctl_conn *c)
 			ctl_fail(c, CTL_ERR_PARSE, msg);
 			break;
 		}
+		c->srv->cur = c;
 		resp = ctl_dispatch(c->srv, req);
+		c->srv->cur = NULL;
 		json_decref(req);
 		if (resp)
 			ctl_queue(c, resp);
@@ -453,7 +456,7 @@ void ctl_conn_sweep(struct ctl_server *s, uint64_t now_ms)
 		return;
 	for (c = s->conns; c; c = next) {
 		next = c->next;
-		if (now_ms - c->last_active >= s->idle_ms) {
+		if (!c->subscriber && now_ms - c->last_active >= s->idle_ms) {
 			log_debug("control client idle for %u ms, closing",
 				  s->idle_ms);
 			ctl_conn_close(c);
@@ -465,4 +468,39 @@ void ctl_conn_close_all(struct ctl_server *s)
 {
 	while (s->conns)
 		ctl_conn_close(s->conns);
+}
+
+void ctl_conn_subscribe(struct ctl_conn *c)
+{
+	c->subscriber = true;
+}
+
+bool ctl_conn_is_subscriber(const struct ctl_conn *c)
+{
+	return c->subscriber && !c->closing;
+}
+
+/* A slow subscriber loses events rather than holding memory: past the
+ * output high-water mark the line is dropped. */
+void ctl_conn_push(struct ctl_conn *c, const char *line, size_t len)
+{
+	if (c->closing || ctl_out_pending(c) >= CTL_OUT_HIGH)
+		return;
+	if (ctl_out_append(c, line, len) < 0)
+		return;
+	ctl_update(c);
+}
+
+int ctl_conn_broadcast(struct ctl_server *s, char **lines, size_t n)
+{
+	int subs = 0;
+
+	for (struct ctl_conn *c = s->conns; c; c = c->next) {
+		if (!ctl_conn_is_subscriber(c))
+			continue;
+		subs++;
+		for (size_t i = 0; i < n; i++)
+			ctl_conn_push(c, lines[i], strlen(lines[i]));
+	}
+	return subs;
 }

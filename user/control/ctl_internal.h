@@ -5,6 +5,7 @@
 #ifndef SIPDLG_CTL_INTERNAL_H
 #define SIPDLG_CTL_INTERNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -36,6 +37,9 @@ struct ctl_server {
 	void *core_ctx;			/* ctl_methods_core.c's; free()d here */
 	uint64_t busy_logged_ms;	/* last "too many clients" warning */
 	unsigned busy_refused;		/* refused since that warning */
+
+	struct ctl_conn *cur;		/* the client whose request runs now */
+	struct ctl_events *ev;		/* ctl_events.c: published events */
 };
 
 /* Serve a freshly accepted, non-blocking @fd (owned from now on). */
@@ -45,6 +49,15 @@ void ctl_conn_close(struct ctl_conn *c);
 void ctl_conn_sweep(struct ctl_server *s, uint64_t now_ms);
 /* Close every connection. */
 void ctl_conn_close_all(struct ctl_server *s);
+
+/* ctl_conn.c, for ctl_events.c: mark @c a subscriber (exempt from the
+ * idle timeout), and queue one text line to it. */
+void ctl_conn_subscribe(struct ctl_conn *c);
+bool ctl_conn_is_subscriber(const struct ctl_conn *c);
+void ctl_conn_push(struct ctl_conn *c, const char *line, size_t len);
+/* Push @n lines to every subscriber; returns how many subscribers. */
+int ctl_conn_broadcast(struct ctl_server *s, char **lines, size_t n);
+void ctl_events_free(struct ctl_server *s);
 
 /* Run a parsed request (object or batch); the response, or NULL for none. */
 json_t *ctl_dispatch(struct ctl_server *s, json_t *req);

@@ -512,6 +512,7 @@ void ctl_server_free(struct ctl_server *s)
 	if (!s)
 		return;
 	ctl_conn_close_all(s);
+	ctl_events_free(s);
 	if (s->sweep_timer)
 		ev_timer_del(s->loop, (uint64_t)s->sweep_timer);
 	if (s->accept_timer)

@@ -26,6 +26,7 @@
 #define SIPDLG_CTL_SERVER_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/loop.h"
@@ -100,5 +101,15 @@ json_t *ctl_param(json_t *params, size_t idx, const char *name);
 
 /* Number of positional parameters (0 for NULL, members for an object). */
 size_t ctl_param_count(json_t *params);
+
+/*
+ * Events (dlg.subscribe).  From a method handler: make the calling client
+ * a subscriber.  From any thread: publish a notification {"jsonrpc":"2.0",
+ * "method":@method,"params":@params} to every subscriber (takes @params;
+ * does nothing, cheaply, while nobody listens).
+ */
+int ctl_subscribe_current(struct ctl_server *s);
+bool ctl_has_subscribers(const struct ctl_server *s);
+int ctl_publish(struct ctl_server *s, const char *method, json_t *params);
 
 #endif /* SIPDLG_CTL_SERVER_H */

@@ -1,0 +1,484 @@
+/*
+ * db.c - the database thread: the bounded queue the dialog callbacks feed,
+ * batches written in transactions, reconnection, the db_mode timers, and
+ * the life cycle of db.h.
+ */
+#define LOG_TAG "db"
+#include "db/db_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config/config.h"
+#include "core/log.h"
+#include "core/stats.h"
+#include "dialog/dlg.h"
+
+#define DB_BATCH_MAX 256
+
+static void ms_deadline(struct timespec *ts, uint64_t ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += (time_t)(ms / 1000);
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int db_alloc(const struct cfg_dialog *cd, const struct cfg_database *cdb,
+	     struct stats *st, struct db_ctx **out, char *err, size_t errlen)
+{
+	struct db_ctx *db = calloc(1, sizeof(*db));
+	int rc;
+
+	if (!db)
+		return -ENOMEM;
+	db->cd = cd;
+	db->cdb = cdb;
+	db->mode = (enum db_mode)cd->db_mode;
+	pthread_mutex_init(&db->mu, NULL);
+	pthread_cond_init(&db->cv, NULL);
+	pthread_cond_init(&db->idle_cv, NULL);
+	if (db->mode != DB_MODE_NONE) {
+		rc = db_url_parse(cd->db_url, cdb->socket, &db->url, err,
+				  errlen);
+		if (!rc)
+			rc = db_sql_build(db, err, errlen);
+		if (rc) {
+			db_free(db);
+			return rc;
+		}
+		db->qcap = cdb->queue_size ? cdb->queue_size : 1;
+		db->q = calloc(db->qcap, sizeof(*db->q));
+		if (!db->q) {
+			db_free(db);
+			return -ENOMEM;
+		}
+	}
+	if (st) {
+		db->st_depth = stats_register(st, "db", "queue_depth",
+					      STAT_NO_RESET);
+		db->st_batches = stats_register(st, "db", "batches_written", 0);
+		db->st_dropped = stats_register(st, "db", "writes_dropped", 0);
+		db->st_errors = stats_register(st, "db", "errors", 0);
+		db->st_reconnects = stats_register(st, "db", "reconnects", 0);
+	}
+	*out = db;
+	return 0;
+}
+
+enum db_mode db_get_mode(const struct db_ctx *db)
+{
+	return db->mode;
+}
+
+bool db_required(const struct db_ctx *db)
+{
+	return db->cdb->required != 0;
+}
+
+int db_check(struct db_ctx *db, char *err, size_t errlen)
+{
+	int rc;
+
+	if (db->mode == DB_MODE_NONE)
+		return 0;
+	rc = db_conn_open(db, &db->conn, err, errlen);
+	if (!rc)
+		rc = db_conn_check_versions(db, &db->conn, err, errlen);
+	if (rc)
+		db_conn_close(&db->conn);
+	return rc;
+}
+
+/* ---- the queue --------------------------------------------------------- */
+
+/* Push without waiting on anything but the queue mutex.  Takes over the
+ * cell reference of a SYNC op (dropped if the queue is full). */
+static void q_push(struct db_ctx *db, const struct db_op *op)
+{
+	bool full;
+
+	pthread_mutex_lock(&db->mu);
+	full = db->qlen == db->qcap || !db->running;
+	if (!full) {
+		db->q[(db->qhead + db->qlen) % db->qcap] = *op;
+		db->qlen++;
+		stat_set(db->st_depth, (int64_t)db->qlen);
+		pthread_cond_signal(&db->cv);
+	}
+	pthread_mutex_unlock(&db->mu);
+	if (full) {
+		stat_inc(db->st_dropped);
+		if (op->cell)
+			dlg_unref(op->cell);
+	}
+}
+
+static void q_sync(struct db_ctx *db, struct dlg_cell *c)
+{
+	struct db_op op = { .kind = DB_OP_SYNC, .cell = c };
+
+	dlg_ref(c);
+	q_push(db, &op);
+}
+
+size_t db_queue_depth(struct db_ctx *db)
+{
+	size_t n;
+
+	pthread_mutex_lock(&db->mu);
+	n = db->qlen;
+	pthread_mutex_unlock(&db->mu);
+	return n;
+}
+
+int db_flush_wait(struct db_ctx *db, unsigned timeout_ms)
+{
+	struct timespec dl;
+	int rc = 0;
+
+	ms_deadline(&dl, timeout_ms);
+	pthread_mutex_lock(&db->mu);
+	while ((db->qlen || db->busy) && db->running && rc == 0)
+		rc = pthread_cond_timedwait(&db->idle_cv, &db->mu, &dl);
+	rc = (db->qlen || db->busy) ? -ETIMEDOUT : 0;
+	pthread_mutex_unlock(&db->mu);
+	return rc;
+}
+
+/* ---- dialog callbacks ------------------------------------------------ */
+
+static void on_dlg_event(struct dlg_cell *c, int type,
+			 const struct dlg_cb_params *p)
+{
+	struct db_ctx *db = p->param;
+
+	if (atomic_load(&db->stopping))
+		return;
+	if (type == DLGCB_DESTROY) {
+		struct db_op op = { .kind = DB_OP_DELETE,
+				    .h_entry = dlg_h_entry(c),
+				    .h_id = dlg_h_id(c) };
+
+		/* Never stored unless it was confirmed once. */
+		if (!(dlg_dflags(c) & DLG_DFLAG_NEW))
+			return;
+		q_push(db, &op);
+		return;
+	}
+	if (db->mode != DB_MODE_REALTIME) {
+		/* delayed: deletions at once, the rest by the timer */
+		if (db->mode == DB_MODE_DELAYED &&
+		    (type & (DLGCB_TERMINATED | DLGCB_EXPIRED)))
+			q_sync(db, c);
+		return;
+	}
+	q_sync(db, c);
+}
+
+void db_dialog_touch(struct db_ctx *db, struct dlg_cell *c)
+{
+	enum dlg_state s;
+
+	if (!db || db->mode != DB_MODE_REALTIME || atomic_load(&db->stopping))
+		return;
+	s = dlg_state(c);
+	if (s == DLG_STATE_CONFIRMED_NA || s == DLG_STATE_CONFIRMED)
+		q_sync(db, c);
+}
+
+/* ---- the thread ------------------------------------------------------ */
+
+/* Snapshot the SYNC ops of a batch (once: a replay after a reconnect
+ * writes the same snapshot) and drop their cell references. */
+static void batch_snapshot(struct db_op *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (b[i].kind != DB_OP_SYNC || !b[i].cell)
+			continue;
+		b[i].info = dlg_info_get(b[i].cell, DLG_INFO_VARS_ALL |
+					 DLG_INFO_CLEAR_MARKS);
+		dlg_unref(b[i].cell);
+		b[i].cell = NULL;
+	}
+}
+
+static void batch_free(struct db_op *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		dlg_info_free(b[i].info);
+		b[i].info = NULL;
+		if (b[i].cell)
+			dlg_unref(b[i].cell);
+		b[i].cell = NULL;
+	}
+}
+
+/* Sleep up to @ms unless stopping; true if stop was asked. */
+static bool nap(struct db_ctx *db, uint64_t ms)
+{
+	struct timespec dl;
+	bool stop;
+
+	ms_deadline(&dl, ms);
+	pthread_mutex_lock(&db->mu);
+	while (!db->stop &&
+	       pthread_cond_timedwait(&db->cv, &db->mu, &dl) == 0)
+		;
+	stop = db->stop;
+	pthread_mutex_unlock(&db->mu);
+	return stop;
+}
+
+/* Connected, or try once.  0 or -ENOTCONN. */
+static int ensure_conn(struct db_ctx *db)
+{
+	char err[512];
+
+	if (db->conn.my)
+		return 0;
+	if (db_conn_open(db, &db->conn, err, sizeof(err)) == 0) {
+		stat_inc(db->st_reconnects);
+		log_notice("database connection established");
+		return 0;
+	}
+	log_warn("%s; retrying every %u s", err, db->cdb->retry_interval);
+	return -ENOTCONN;
+}
+
+/*
+ * Write a batch in one transaction until it is written or the thread is
+ * told to stop with @give_up_on_stop.  A failed op (not the connection)
+ * is counted and skipped; a lost connection rolls the transaction back
+ * (the server does) and the batch is replayed once reconnected.
+ */
+static void batch_write(struct db_ctx *db, struct db_op *b, size_t n,
+			bool give_up_on_stop)
+{
+	size_t i;
+	int rc;
+
+	for (;;) {
+		rc = ensure_conn(db);
+		if (!rc)
+			rc = db_conn_begin(&db->conn);
+		for (i = 0; !rc && i < n; i++) {
+			rc = db_conn_exec_op(db, &db->conn, &b[i]);
+			if (rc == -EIO) {
+				stat_inc(db->st_errors);
+				rc = 0;
+			}
+		}
+		if (!rc)
+			rc = db_conn_commit(&db->conn);
+		if (!rc) {
+			stat_inc(db->st_batches);
+			return;
+		}
+		stat_inc(db->st_errors);
+		if (rc == -EIO) /* COMMIT refused: nothing to replay */
+			return;
+		db_conn_close(&db->conn);
+		log_warn("database connection lost; %zu writes wait", n);
+		if (nap(db, (uint64_t)db->cdb->retry_interval * 1000) &&
+		    give_up_on_stop) {
+			stat_add(db->st_dropped, (int64_t)n);
+			return;
+		}
+	}
+}
+
+/* db_mode 2/3: every confirmed dialog (2: only changed ones) into
+ * batches. */
+static void write_all(struct db_ctx *db, bool only_changed, bool final)
+{
+	struct dlg_cursor cur = { 0, 0, false };
+	struct dlg_cell *cells[DB_BATCH_MAX];
+	struct db_op b[DB_BATCH_MAX];
+	size_t n, i, k;
+	const uint32_t changed = DLG_DFLAG_NEW | DLG_DFLAG_CHANGED |
+				 DLG_DFLAG_CHANGED_VARS |
+				 DLG_DFLAG_CHANGED_PROF;
+
+	while (!cur.done) {
+		n = dlg_cursor_next(db->t, &cur, cells, DB_BATCH_MAX);
+		for (i = 0, k = 0; i < n; i++) {
+			enum dlg_state s = dlg_state(cells[i]);
+
+			if ((s != DLG_STATE_CONFIRMED_NA &&
+			     s != DLG_STATE_CONFIRMED) ||
+			    (only_changed && !(dlg_dflags(cells[i]) & changed))) {
+				dlg_unref(cells[i]);
+				continue;
+			}
+			memset(&b[k], 0, sizeof(b[k]));
+			b[k].kind = DB_OP_SYNC;
+			b[k].cell = cells[i];
+			k++;
+		}
+		if (!k)
+			continue;
+		batch_snapshot(b, k);
+		batch_write(db, b, k, !final);
+		batch_free(b, k);
+	}
+}
+
+static void *db_thread(void *arg)
+{
+	struct db_ctx *db = arg;
+	struct db_op b[DB_BATCH_MAX];
+	uint64_t period = (uint64_t)db->cd->db_update_period * 1000;
+	uint64_t next_flush = mono_ms() + period;
+	size_t n;
+
+	if (db->mode != DB_MODE_NONE && !db->conn.my)
+		ensure_conn(db);
+	for (;;) {
+		struct timespec dl;
+
+		pthread_mutex_lock(&db->mu);
+		ms_deadline(&dl, db->mode == DB_MODE_DELAYED && period ?
+			    period : 1000);
+		while (!db->qlen && !db->stop &&
+		       (db->mode != DB_MODE_DELAYED ||
+			mono_ms() < next_flush) &&
+		       pthread_cond_timedwait(&db->cv, &db->mu, &dl) == 0)
+			;
+		if (!db->qlen && db->stop) {
+			pthread_mutex_unlock(&db->mu);
+			break;
+		}
+		for (n = 0; n < DB_BATCH_MAX && db->qlen; n++) {
+			b[n] = db->q[db->qhead];
+			db->qhead = (db->qhead + 1) % db->qcap;
+			db->qlen--;
+		}
+		db->busy = n > 0;
+		stat_set(db->st_depth, (int64_t)db->qlen);
+		pthread_mutex_unlock(&db->mu);
+
+		if (n) {
+			batch_snapshot(b, n);
+			batch_write(db, b, n, true);
+			batch_free(b, n);
+		}
+		if (db->mode == DB_MODE_DELAYED && period &&
+		    mono_ms() >= next_flush) {
+			write_all(db, true, false);
+			next_flush = mono_ms() + period;
+		}
+		pthread_mutex_lock(&db->mu);
+		db->busy = false;
+		if (!db->qlen)
+			pthread_cond_broadcast(&db->idle_cv);
+		pthread_mutex_unlock(&db->mu);
+	}
+	pthread_mutex_lock(&db->mu);
+	pthread_cond_broadcast(&db->idle_cv);
+	pthread_mutex_unlock(&db->mu);
+	return NULL;
+}
+
+int db_start(struct db_ctx *db, struct dlg_table *t)
+{
+	int rc;
+
+	if (db->mode == DB_MODE_NONE)
+		return 0;
+	db->t = t;
+	if (!db->cbs_registered) {
+		rc = dlg_register_global_cb(t, DLGCB_CONFIRMED_NA |
+					    DLGCB_CONFIRMED | DLGCB_REQ_WITHIN |
+					    DLGCB_RESPONSE_WITHIN |
+					    DLGCB_TERMINATED | DLGCB_EXPIRED |
+					    DLGCB_DESTROY, on_dlg_event, db,
+					    NULL);
+		if (rc)
+			return rc;
+		db->cbs_registered = true;
+	}
+	pthread_mutex_lock(&db->mu);
+	db->stop = false;
+	db->running = true;
+	pthread_mutex_unlock(&db->mu);
+	rc = pthread_create(&db->th, NULL, db_thread, db);
+	if (rc) {
+		db->running = false;
+		return -rc;
+	}
+	return 0;
+}
+
+void db_stop(struct db_ctx *db, unsigned drain_ms)
+{
+	size_t i;
+
+	if (!db || !db->running)
+		return;
+	if (db->mode == DB_MODE_SHUTDOWN || db->mode == DB_MODE_DELAYED) {
+		/* Wait for the thread's queue, then write on this thread's
+		 * behalf through the same connection: stop the thread
+		 * first. */
+		db_flush_wait(db, drain_ms);
+	} else {
+		db_flush_wait(db, drain_ms);
+	}
+	atomic_store(&db->stopping, true);
+	pthread_mutex_lock(&db->mu);
+	db->stop = true;
+	pthread_cond_broadcast(&db->cv);
+	pthread_mutex_unlock(&db->mu);
+	pthread_join(db->th, NULL);
+	/* Ops left (drain timed out): drop their references. */
+	pthread_mutex_lock(&db->mu);
+	db->running = false;
+	if (db->qlen)
+		stat_add(db->st_dropped, (int64_t)db->qlen);
+	for (i = 0; i < db->qlen; i++) {
+		struct db_op *op = &db->q[(db->qhead + i) % db->qcap];
+
+		if (op->cell)
+			dlg_unref(op->cell);
+	}
+	db->qlen = 0;
+	pthread_mutex_unlock(&db->mu);
+	if (db->mode == DB_MODE_SHUTDOWN || db->mode == DB_MODE_DELAYED) {
+		log_info("writing every dialog to the database at stop");
+		write_all(db, db->mode == DB_MODE_DELAYED, true);
+	}
+	db_conn_close(&db->conn);
+}
+
+void db_free(struct db_ctx *db)
+{
+	if (!db)
+		return;
+	db_stop(db, 5000);
+	db_conn_close(&db->conn);
+	db_url_clear(&db->url);
+	db_sql_free(db);
+	free(db->q);
+	pthread_mutex_destroy(&db->mu);
+	pthread_cond_destroy(&db->cv);
+	pthread_cond_destroy(&db->idle_cv);
+	free(db);
+}

@@ -1,0 +1,222 @@
+/*
+ * db_load.c - restore at start (reference §8.3): the dialog rows, read
+ * streaming (mysql_use_result; db_fetch_rows bounds the rows handled per
+ * round), each decoded (db_row.c), checked against the Call-ID's hash and
+ * given to the dialog core's load function with its variables.
+ */
+#define LOG_TAG "db"
+#include "db/db_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "core/log.h"
+#include "db/db_load.h"
+#include "dialog/dlg.h"
+
+struct var_row {
+	uint32_t he, hid;
+	char *key, *value;
+};
+
+static int var_cmp(const void *a, const void *b)
+{
+	const struct var_row *x = a, *y = b;
+
+	if (x->he != y->he)
+		return x->he < y->he ? -1 : 1;
+	if (x->hid != y->hid)
+		return x->hid < y->hid ? -1 : 1;
+	return 0;
+}
+
+/* All dialog_vars rows, sorted by (he, hid). */
+static int load_vars(struct db_ctx *db, struct var_row **out, size_t *n_out,
+		     char *err, size_t errlen)
+{
+	const struct cfg_dialog *d = db->cd;
+	char q[512];
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	struct var_row *v = NULL;
+	size_t n = 0, cap = 0;
+
+	snprintf(q, sizeof(q), "SELECT `%s`,`%s`,`%s`,`%s` FROM `%s`",
+		 d->vars_h_entry_column, d->vars_h_id_column,
+		 d->vars_key_column, d->vars_value_column, d->vars_table_name);
+	if (mysql_query(db->conn.my, q) ||
+	    !(res = mysql_use_result(db->conn.my))) {
+		snprintf(err, errlen, "%s: %s", q, mysql_error(db->conn.my));
+		return -EIO;
+	}
+	while ((row = mysql_fetch_row(res))) {
+		if (!row[0] || !row[1] || !row[2] || !row[3])
+			continue;
+		if (n == cap) {
+			struct var_row *nv;
+
+			cap = cap ? cap * 2 : 256;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv)
+				break;
+			v = nv;
+		}
+		v[n].he = (uint32_t)strtoul(row[0], NULL, 10);
+		v[n].hid = (uint32_t)strtoul(row[1], NULL, 10);
+		v[n].key = strdup(row[2]);
+		v[n].value = strdup(row[3]);
+		n++;
+	}
+	mysql_free_result(res);
+	if (n)
+		qsort(v, n, sizeof(*v), var_cmp);
+	*out = v;
+	*n_out = n;
+	return 0;
+}
+
+int db_load(struct db_ctx *db, struct dlg_table *t, db_dlg_load_fn fn,
+	    void *ud, bool rehash, struct db_load_result *res, char *err,
+	    size_t errlen)
+{
+	const struct cfg_dialog *d = db->cd;
+	struct db_load_result r = { 0 };
+	struct var_row *vars = NULL;
+	size_t n_vars = 0, i, vi = 0;
+	uint32_t hash_size = dlg_table_config(t)->hash_size;
+	char *q = NULL;
+	MYSQL_RES *mr;
+	MYSQL_ROW row;
+	int rc = 0;
+
+	if (db->mode == DB_MODE_NONE || d->db_skip_load) {
+		if (res)
+			*res = r;
+		return 0;
+	}
+	if (!db->conn.my)
+		return -ENOTCONN;
+	rc = load_vars(db, &vars, &n_vars, err, errlen);
+	if (rc)
+		return rc;
+	if (asprintf(&q, "SELECT `id`,`%s`,`%s`,`%s`,`%s`,`%s`,`%s`,`%s`,`%s`,"
+		     "`%s`,`%s`,`%s`,`%s`,`%s`,`%s`,`%s`,`%s`,`%s`,`%s`,`%s`,"
+		     "`iflags`,`%s`,`req_uri`,`xdata` FROM `%s` ORDER BY `%s`,"
+		     "`%s`", d->h_entry_column, d->h_id_column,
+		     d->callid_column, d->from_uri_column, d->from_tag_column,
+		     d->to_uri_column, d->to_tag_column, d->caller_cseq_column,
+		     d->callee_cseq_column, d->caller_route_column,
+		     d->callee_route_column, d->caller_contact_column,
+		     d->callee_contact_column, d->caller_sock_column,
+		     d->callee_sock_column, d->state_column,
+		     d->start_time_column, d->timeout_column, d->sflags_column,
+		     d->toroute_column, d->table_name, d->h_entry_column,
+		     d->h_id_column) < 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (mysql_query(db->conn.my, q) ||
+	    !(mr = mysql_use_result(db->conn.my))) {
+		snprintf(err, errlen, "cannot read table '%s': %s",
+			 d->table_name, mysql_error(db->conn.my));
+		rc = -EIO;
+		goto out;
+	}
+	while ((row = mysql_fetch_row(mr))) {
+		unsigned long *lens = mysql_fetch_lengths(mr);
+		struct db_load_row lr;
+		struct db_load_var *lv = NULL;
+		char why[256];
+		uint32_t he;
+		size_t k, nv;
+
+		r.rows++;
+		if (db_row_decode(row, lens, &lr, why, sizeof(why))) {
+			log_warn("table '%s' row id %s skipped: %s",
+				 d->table_name, row[0] ? row[0] : "?", why);
+			r.skipped++;
+			continue;
+		}
+		he = dlg_hash_entry((struct sip_str){ lr.callid,
+						      strlen(lr.callid) },
+				    hash_size);
+		if (he != lr.h_entry) {
+			if (!rehash) {
+				snprintf(err, errlen, "table '%s' row id %llu "
+					 "(Call-ID '%s'): hash_entry %u, but "
+					 "the Call-ID hashes to %u with "
+					 "hash_size %u: hash_size changed "
+					 "since it was written (set it back, "
+					 "or restore with rehashing)",
+					 d->table_name,
+					 (unsigned long long)lr.id, lr.callid,
+					 lr.h_entry, he, hash_size);
+				db_load_row_clear(&lr);
+				rc = -ERANGE;
+				break;
+			}
+		}
+		/* Vars of (stored he, hid): merge-join on the sorted list. */
+		while (vi < n_vars &&
+		       (vars[vi].he < lr.h_entry ||
+			(vars[vi].he == lr.h_entry && vars[vi].hid < lr.h_id)))
+			vi++;
+		for (nv = 0; vi + nv < n_vars && vars[vi + nv].he == lr.h_entry &&
+			     vars[vi + nv].hid == lr.h_id; nv++)
+			;
+		if (nv) {
+			lv = calloc(nv, sizeof(*lv));
+			for (k = 0; lv && k < nv; k++) {
+				lv[k].key = vars[vi + k].key;
+				lv[k].value = vars[vi + k].value;
+			}
+			lr.vars = lv;
+			lr.n_vars = lv ? nv : 0;
+		}
+		lr.h_entry = he;
+		rc = fn(t, &lr, ud);
+		if (rc == 0) {
+			r.loaded++;
+			r.vars += lr.n_vars;
+		} else {
+			log_warn("table '%s' row id %llu not restored: %s",
+				 d->table_name, (unsigned long long)lr.id,
+				 strerror(-rc));
+			r.skipped++;
+		}
+		rc = 0;
+		free(lv);
+		db_load_row_clear(&lr);
+	}
+	if (!rc && mysql_errno(db->conn.my)) {
+		snprintf(err, errlen, "reading table '%s': %s", d->table_name,
+			 mysql_error(db->conn.my));
+		rc = -EIO;
+	}
+	mysql_free_result(mr);
+	/* db_mode 3: the rows are written again at stop (kamailio#3669). */
+	if (!rc && db->mode == DB_MODE_SHUTDOWN) {
+		char dq[256];
+
+		snprintf(dq, sizeof(dq), "DELETE FROM `%s`", d->table_name);
+		if (mysql_query(db->conn.my, dq))
+			log_err("%s: %s", dq, mysql_error(db->conn.my));
+		snprintf(dq, sizeof(dq), "DELETE FROM `%s`",
+			 d->vars_table_name);
+		if (mysql_query(db->conn.my, dq))
+			log_err("%s: %s", dq, mysql_error(db->conn.my));
+	}
+out:
+	free(q);
+	for (i = 0; i < n_vars; i++) {
+		free(vars[i].key);
+		free(vars[i].value);
+	}
+	free(vars);
+	if (res)
+		*res = r;
+	return rc;
+}

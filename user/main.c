@@ -21,6 +21,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/stats.h"
+#include "db/db.h"
 #include "dialog/dlg.h"
 #include "dialog/dlg_bridge.h"
 #include "dialog/dlg_bye.h"
@@ -48,6 +49,7 @@ struct daemon {
 	struct tmr_service *tmr;
 	struct proxy *px;
 	struct dlg_table *dlg;
+	struct db_ctx *db;
 	struct transport *tp;
 	struct fastpath *fp;
 	int sig_fd;
@@ -196,6 +198,28 @@ static int start(struct daemon *d, const char *bpf_object)
 		if (d->fp)
 			dlg_rpc_set_extra("xdp", fp_rpc_dialog_json, d->fp);
 	}
+	if (d->cfg->dialog.db_mode > 0) {
+		r = db_alloc(&d->cfg->dialog, &d->cfg->database, d->stats,
+			     &d->db, err, sizeof(err));
+		if (r) {
+			log_err("database: %s", err);
+			return r;
+		}
+		r = db_check(d->db, err, sizeof(err));
+		if (r && db_required(d->db)) {
+			log_err("database: %s (database.required is true)", err);
+			return r;
+		}
+		if (r)
+			log_warn("starting without the database: %s", err);
+		/* Restoring needs the dialog core's load function (next
+		 * step of the persistence work); writes start now. */
+		r = db_start(d->db, d->dlg);
+		if (r) {
+			log_err("database: cannot start: %s", strerror(-r));
+			return r;
+		}
+	}
 	/* Last: from here on SIP traffic is served. */
 	r = tp_start(d->tp);
 	if (r)
@@ -205,11 +229,15 @@ static int start(struct daemon *d, const char *bpf_object)
 
 static void stop(struct daemon *d)
 {
-	/* Workers first (no new messages), then timers, then state. */
+	/* Workers first (no new messages), then the database (drained),
+	 * then timers, then state. */
 	tp_free(d->tp);
+	if (d->db)
+		db_stop(d->db, 5000);
 	tmr_service_free(d->tmr);
 	proxy_free(d->px);		/* drops the transactions' dialog refs */
 	dlg_table_free(d->dlg);		/* DESTROY callbacks use the maps */
+	db_free(d->db);
 	fp_free(d->fp);
 	ctl_server_free(d->ctl);
 	if (d->loop && d->sig_fd >= 0)

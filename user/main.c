@@ -22,6 +22,7 @@
 #include "core/loop.h"
 #include "core/stats.h"
 #include "db/db.h"
+#include "db/db_load.h"
 #include "dialog/dlg.h"
 #include "dialog/dlg_bridge.h"
 #include "dialog/dlg_bye.h"
@@ -99,6 +100,54 @@ static int setup_signals(struct daemon *d)
 	if (d->sig_fd < 0)
 		return -errno;
 	return ev_file_add(d->loop, d->sig_fd, EV_READ, on_signal, d);
+}
+
+/* One database row into the dialog table (db_load's callback). */
+static struct sip_str cs(const char *s)
+{
+	return s ? sip_str_c(s) : SIP_STR_NULL;
+}
+
+static int load_row(struct dlg_table *t, const struct db_load_row *row,
+		    void *ud)
+{
+	struct dlg_load ld = {
+		.h_entry = row->h_entry, .h_id = row->h_id,
+		.callid = cs(row->callid), .from_uri = cs(row->from_uri),
+		.from_tag = cs(row->from_tag), .to_uri = cs(row->to_uri),
+		.to_tag = cs(row->to_tag), .req_uri = cs(row->req_uri),
+		.caller_contact = cs(row->caller_contact),
+		.caller_route_set = cs(row->caller_route_set),
+		.caller_sock = cs(row->caller_sock),
+		.callee_contact = cs(row->callee_contact),
+		.callee_route_set = cs(row->callee_route_set),
+		.callee_sock = cs(row->callee_sock),
+		.caller_cseq = row->caller_cseq, .callee_cseq = row->callee_cseq,
+		.state = row->state, .start_time = row->start_time,
+		.timeout = row->timeout, .sflags = row->sflags,
+		.iflags = row->iflags,
+	};
+	struct dlg_cell *c;
+	int r = dlg_load(t, &ld, &c);
+
+	if (r)
+		return r;
+	for (size_t i = 0; i < row->n_profiles; i++) {
+		struct dlg_profile *p =
+			dlg_profile_lookup(t, cs(row->profiles[i].name));
+		if (!p) {
+			log_warn("restore: dialog %u:%u names an unknown "
+				 "profile '%s': ignored",
+				 row->h_entry, row->h_id, row->profiles[i].name);
+			continue;
+		}
+		dlg_profile_set(c, p, cs(row->profiles[i].value));
+	}
+	for (size_t i = 0; i < row->n_vars; i++)
+		dlg_var_set(c, cs(row->vars[i].key), cs(row->vars[i].value));
+	dlg_load_done(c);
+	dlg_unref(c);
+	return 0;
 }
 
 static int start(struct daemon *d, const char *bpf_object)
@@ -210,10 +259,24 @@ static int start(struct daemon *d, const char *bpf_object)
 			log_err("database: %s (database.required is true)", err);
 			return r;
 		}
-		if (r)
+		if (r) {
 			log_warn("starting without the database: %s", err);
-		/* Restoring needs the dialog core's load function (next
-		 * step of the persistence work); writes start now. */
+		} else if (!d->cfg->dialog.db_skip_load) {
+			struct db_load_result res;
+
+			r = db_load(d->db, d->dlg, load_row, NULL, false, &res,
+				    err, sizeof(err));
+			if (r) {
+				log_err("database: restore failed: %s", err);
+				return r;
+			}
+			log_notice("restored %llu dialogs from the database "
+				   "(%llu rows, %llu skipped, %llu variables)",
+				   (unsigned long long)res.loaded,
+				   (unsigned long long)res.rows,
+				   (unsigned long long)res.skipped,
+				   (unsigned long long)res.vars);
+		}
 		r = db_start(d->db, d->dlg);
 		if (r) {
 			log_err("database: cannot start: %s", strerror(-r));

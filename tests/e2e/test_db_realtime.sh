@@ -3,7 +3,9 @@
 # is written to the Kamailio 5.6 `dialog` table when it is answered, with
 # the same h_entry/h_id as dlg.list, the right Call-ID, tags and state,
 # and an absolute UNIX timeout from the first write (Kamailio's first
-# insert holds a time in the past); ending it updates or removes the row.
+# insert holds a time in the past); the call survives a restart (restored
+# from the table) and the box can still end it; ending it updates or
+# removes the row.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../lib/mariadb.sh"
 e2e_init
@@ -68,8 +70,25 @@ check_eq "from_tag and to_tag are the dialog's" \
 to=$(echo "$r" | awk '{print $6}') now=$(date +%s)
 check_eq "timeout is the absolute UNIX expiry (about now + 600)" true \
 	"$([ "$to" -ge $((now + 590)) ] && [ "$to" -le $((now + 610)) ] && echo true || echo false)"
+# Restart: the call survives in the database and comes back.
+stop_daemon "$DAEMON_PID"
+check_eq "a clean stop leaves the row in the table" 4 "$(row | awk '{print $3}')"
+if start_daemon proxy2 "$CFG" && wait_for 10 port_bound udp "$P"; then
+	ok "sipdlgd restarts"
+else
+	not_ok "sipdlgd restarts" "$(tail -n 20 "$E2E_TMP/proxy2.log")"
+	e2e_finish
+fi
+DLG2=$(json_get "$("$SIPDLGCTL" --socket "$DLG_SOCK" --json list)" "[.[] | select(.\"call-id\" == \"$CID\")][0]")
+check_eq "the restored dialog has the same ids, tags and state" \
+	"$(json_get "$DLG" '[.h_entry, .h_id, .caller.tag, .callee.tag] | @tsv') 4" \
+	"$(json_get "$DLG2" '[.h_entry, .h_id, .caller.tag, .callee.tag] | @tsv') $(json_get "$DLG2" .state)"
+check_eq "and counts as active" 1 \
+	"$(json_get "$("$SIPDLGCTL" --socket "$DLG_SOCK" --json stats dialog)" '.["dialog.active_dialogs"]')"
 "$SIPDLGCTL" --socket "$DLG_SOCK" end "$(json_get "$DLG" .h_entry)" "$(json_get "$DLG" .h_id)" >/dev/null 2>&1
-sipp_wait "$UAC_PID" 16; sipp_wait "$UAS_PID" 5
+sipp_wait "$UAC_PID" 16; uac_rc=$?
+sipp_wait "$UAS_PID" 5; uas_rc=$?
+check_eq "the restored call is ended by the box: both sides get the BYE" "0 0" "$uac_rc $uas_rc"
 gone_or_5() { s=$(row | awk '{print $3}'); [ -z "$s" ] || [ "$s" = 5 ]; }
 if wait_for 10 gone_or_5; then ok "after the end the row is gone or in state 5"
 else not_ok "after the end the row is gone or in state 5" "row: '$(row)'"; fi

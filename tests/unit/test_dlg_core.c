@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -1010,6 +1011,78 @@ static void test_force_state(void **state)
 	env_down(&e);
 }
 
+/* Restoring a dialog from the database keeps its ids and its state. */
+static void test_load(void **state)
+{
+	struct env e;
+	struct dlg_cell *c, *x;
+	struct dlg_load ld = { 0 };
+	uint32_t he;
+	struct dlg_info *in;
+
+	env_up(&e);
+	ld.callid = sip_str_c("load-1@x");
+	he = dlg_hash_entry(ld.callid, dlg_table_config(e.t)->hash_size);
+	ld.h_entry = he;
+	ld.h_id = 777;
+	ld.from_uri = sip_str_c("sip:a@x");
+	ld.from_tag = sip_str_c("ft");
+	ld.to_uri = sip_str_c("sip:b@y");
+	ld.to_tag = sip_str_c("tt");
+	ld.req_uri = sip_str_c("sip:b@y");
+	ld.caller_contact = sip_str_c("sip:a@1.2.3.4");
+	ld.callee_contact = sip_str_c("sip:b@5.6.7.8");
+	ld.caller_cseq = 12;
+	ld.callee_cseq = 3;
+	ld.state = DLG_STATE_CONFIRMED;
+	ld.start_time = (int64_t)time(NULL) - 10;
+	ld.timeout = (int64_t)time(NULL) + 100;
+	ld.sflags = 5;
+	ld.iflags = DLG_IFLAG_TIMEOUTBYE;
+	assert_int_equal(dlg_load(e.t, &ld, &c), 0);
+	assert_int_equal(dlg_state(c), DLG_STATE_CONFIRMED);
+	assert_int_equal(sv(e.ds.active_dialogs), 1);
+	assert_int_equal(sv(e.ds.processed_dialogs), 0);
+	x = dlg_lookup_id(e.t, he, 777);
+	assert_ptr_equal(x, c);
+	dlg_unref(x);
+	in = dlg_info_get(c, 0);
+	assert_string_equal(in->callee.tag, "tt");
+	assert_int_equal(in->caller.cseq, 12);
+	assert_int_equal(in->callee.cseq, 3);
+	assert_int_equal(in->sflags, 5);
+	assert_int_equal(in->iflags, DLG_IFLAG_TIMEOUTBYE);
+	assert_int_equal(in->lifetime, 110);
+	assert_true(in->timeout >= ld.timeout - 1 && in->timeout <= ld.timeout + 1);
+	dlg_info_free(in);
+	/* The same id again, or an h_entry that is not the Call-ID's. */
+	assert_int_equal(dlg_load(e.t, &ld, &x), -EEXIST);
+	ld.h_id = 778;
+	ld.h_entry = (he + 1) % dlg_table_config(e.t)->hash_size;
+	assert_int_equal(dlg_load(e.t, &ld, &x), -EINVAL);
+	ld.h_entry = he;
+	ld.state = 1;
+	assert_int_equal(dlg_load(e.t, &ld, &x), -EINVAL);
+	/* A tight match on the restored tags works. */
+	{
+		struct dlg_req rq = { .method = SIP_METHOD_BYE,
+				      .callid = sip_str_c("load-1@x"),
+				      .from_tag = sip_str_c("tt"),
+				      .to_tag = sip_str_c("ft"), .cseq = 4 };
+		char did[20];
+		enum dlg_dir dir;
+
+		dlg_cookie_value(he, 777, did, sizeof(did));
+		rq.did = sip_str_c(did);
+		assert_int_equal(dlg_match(e.t, &rq, DLG_MATCH_CFG, &x, &dir), 0);
+		assert_ptr_equal(x, c);
+		assert_int_equal(dir, DLG_DIR_UPSTREAM);
+		dlg_unref(x);
+	}
+	dlg_unref(c);
+	env_down(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1029,6 +1102,7 @@ int main(void)
 		cmocka_unit_test(test_info_and_cseq),
 		cmocka_unit_test(test_end_and_discard),
 		cmocka_unit_test(test_force_state),
+		cmocka_unit_test(test_load),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

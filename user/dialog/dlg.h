@@ -271,6 +271,33 @@ struct dlg_create_opts {
 int dlg_manage(struct dlg_table *t, const struct dlg_invite *inv,
 	       const struct dlg_create_opts *opts, struct dlg_cell **out);
 
+/* A dialog as the database holds it (Kamailio's `dialog` row, decoded). */
+struct dlg_load {
+	uint32_t h_entry, h_id;
+	struct sip_str callid, from_uri, from_tag, to_uri, to_tag, req_uri;
+	struct sip_str caller_contact, caller_route_set, caller_sock;
+	struct sip_str callee_contact, callee_route_set, callee_sock;
+	uint32_t caller_cseq, callee_cseq;
+	int state;			/* 2..5 */
+	int64_t start_time;		/* UNIX s */
+	int64_t timeout;		/* absolute UNIX expiry, 0 = none */
+	uint32_t sflags, iflags;
+};
+
+/*
+ * Restore a dialog with exactly (h_entry, h_id) (database rows, Kamailio's
+ * or ours): linked, the slot's id series moved past it, statistics as for
+ * a dialog in that state (not processed_dialogs), timer to the stored
+ * absolute expiry (at once if it is past: expiry, BYE if TIMEOUTBYE),
+ * LOADED callbacks.  Profiles and variables are added by the caller with
+ * dlg_profile_set / dlg_var_set afterwards, then dlg_load_done() clears
+ * their database marks.  *out referenced.  0, -EINVAL (bad state, h_entry
+ * not the Call-ID's in this table), -EEXIST (id in use), -ENOMEM.
+ */
+int dlg_load(struct dlg_table *t, const struct dlg_load *ld,
+	     struct dlg_cell **out);
+void dlg_load_done(struct dlg_cell *c);
+
 /* A reply of the INVITE transaction, as relayed upstream (or local). */
 struct dlg_reply {
 	int code;			/* 101..699; 100 is ignored */

@@ -221,6 +221,44 @@ int dlg_slot_link_locked(struct dlg_table *t, struct dlg_slot *s,
 	return 0;
 }
 
+/*
+ * Link @c under the id it already has (a dialog restored from the
+ * database), and move the slot's id series past it so that new dialogs
+ * never take it: -EEXIST if the id is in use.
+ */
+int dlg_slot_link_id_locked(struct dlg_table *t, struct dlg_slot *s,
+			    struct dlg_cell *c)
+{
+	struct dlg_cell *p;
+	uint32_t id = c->h_id, step = t->cfg.h_id_step;
+
+	if (id == 0 || slot_has_id(s, id))
+		return -EEXIST;
+	if (step <= 1) {
+		if (s->next_id < id)
+			s->next_id = id;	/* next: 1 + next_id > id */
+	} else if (id % step == (uint32_t)t->cfg.h_id_start % step &&
+		   s->next_id <= id) {
+		s->next_id = id + step;	/* our series only */
+	}
+	for (p = s->last; p && p->h_id > id; p = p->prev)
+		;
+	c->prev = p;
+	c->next = p ? p->next : s->first;
+	if (c->next)
+		c->next->prev = c;
+	else
+		s->last = c;
+	if (p)
+		p->next = c;
+	else
+		s->first = c;
+	s->count++;
+	c->linked = true;
+	atomic_fetch_add(&c->ref, 1);
+	return 0;
+}
+
 /* The caller drops the table's reference after unlocking. */
 void dlg_slot_unlink_locked(struct dlg_slot *s, struct dlg_cell *c)
 {

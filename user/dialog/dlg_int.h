@@ -167,6 +167,8 @@ void dlg_ref_put_locked(struct dlg_cell *c);
 int dlg_slot_link_locked(struct dlg_table *t, struct dlg_slot *s,
 			 struct dlg_cell *c);
 void dlg_slot_unlink_locked(struct dlg_slot *s, struct dlg_cell *c);
+int dlg_slot_link_id_locked(struct dlg_table *t, struct dlg_slot *s,
+			    struct dlg_cell *c);
 void dlg_cell_destroy(struct dlg_cell *c);
 
 /* dlg_match.c: the tight match; DLG_DIR_NONE when it fails. */

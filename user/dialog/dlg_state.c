@@ -563,3 +563,90 @@ int dlg_force_state(struct dlg_cell *c, int new_state)
 	 * collected ones are dropped on purpose. */
 	return old;
 }
+
+int dlg_load(struct dlg_table *t, const struct dlg_load *ld,
+	     struct dlg_cell **out)
+{
+	struct sip_str cid = dlg_trim(ld->callid);
+	struct dlg_invite inv = { 0 };
+	struct dlg_create_opts opts = { 0 };
+	struct dlg_cb_params p = { 0 };
+	struct dlg_slot *s;
+	struct dlg_cell *c;
+	int64_t now = (int64_t)time(NULL);
+	uint64_t arm_ms = 0;
+	int err;
+
+	if (ld->state < DLG_STATE_EARLY || ld->state > DLG_STATE_DELETED ||
+	    !cid.len || ld->h_entry >= t->size ||
+	    dlg_hash_entry(cid, t->size) != ld->h_entry || ld->h_id == 0)
+		return -EINVAL;
+	inv.callid = cid;
+	inv.from_uri = ld->from_uri;
+	inv.from_tag = ld->from_tag;
+	inv.to_uri = ld->to_uri;
+	inv.req_uri = ld->req_uri;
+	inv.contact = ld->caller_contact;
+	inv.route_set = ld->caller_route_set;
+	inv.socket = ld->caller_sock;
+	inv.cseq = ld->caller_cseq;
+	opts.sflags = ld->sflags;
+	opts.iflags = ld->iflags;
+	/* Lifetime as Kamailio derives it: timeout - start_time. */
+	if (ld->timeout > 0 && ld->start_time > 0 && ld->timeout > ld->start_time)
+		opts.lifetime_ms = (uint64_t)(ld->timeout - ld->start_time) * 1000u;
+	else if (ld->timeout > now)
+		opts.lifetime_ms = (uint64_t)(ld->timeout - now) * 1000u;
+	c = cell_alloc(t, &inv, cid, &opts);
+	if (!c)
+		return -ENOMEM;
+	/* send_bye was applied by cell_alloc; the stored iflags win. */
+	atomic_store(&c->iflags, ld->iflags);
+	c->h_id = ld->h_id;
+	c->init_ts = 0;
+	c->start_ts = ld->start_time;
+	if (ld->to_tag.len) {
+		struct dlg_reply r = { 0 };
+
+		r.to_tag = ld->to_tag;
+		r.contact = ld->callee_contact;
+		r.route_set = ld->callee_route_set;
+		r.socket = ld->callee_sock;
+		store_callee_locked(c, &r);	/* not linked yet: no lock */
+		c->leg[DLG_CALLEE_LEG].cseq = ld->callee_cseq;
+	}
+	c->confirmed_once = ld->state >= DLG_STATE_CONFIRMED_NA;
+	s = &t->slots[c->h_entry];
+	pthread_mutex_lock(&s->lock);
+	err = dlg_slot_link_id_locked(t, s, c);
+	if (err) {
+		pthread_mutex_unlock(&s->lock);
+		free(c->callee_blk);
+		free(c);
+		return err;
+	}
+	dlg_set_state_locked(c, ld->state);
+	if (ld->state == DLG_STATE_CONFIRMED_NA ||
+	    ld->state == DLG_STATE_CONFIRMED) {
+		if (ld->timeout > now)
+			arm_ms = (uint64_t)(ld->timeout - now) * 1000u;
+		dlg_timer_arm_locked(c, DLG_T_LIFETIME, arm_ms);
+	} else {
+		dlg_timer_for_state_locked(c);
+	}
+	pthread_mutex_unlock(&s->lock);
+	p.old_state = p.new_state = ld->state;
+	dlg_run_cbs(c, DLGCB_LOADED, &p);
+	*out = c;
+	return 0;
+}
+
+void dlg_load_done(struct dlg_cell *c)
+{
+	dlg_lock(c);
+	dlg_vars_clear_marks_locked(c);
+	atomic_fetch_and(&c->dflags, ~(DLG_DFLAG_NEW | DLG_DFLAG_CHANGED |
+				       DLG_DFLAG_CHANGED_VARS |
+				       DLG_DFLAG_CHANGED_PROF));
+	dlg_unlock(c);
+}

@@ -283,6 +283,8 @@ static int start(struct daemon *d, const char *bpf_object)
 			return r;
 		}
 	}
+	/* The kernel's pinned maps follow the (restored) dialog table. */
+	fp_dialogs_reconcile(d->fp, d->dlg);
 	/* Last: from here on SIP traffic is served. */
 	r = tp_start(d->tp);
 	if (r)

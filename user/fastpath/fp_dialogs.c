@@ -158,3 +158,54 @@ int fp_dialog_still_active(struct dlg_cell *c, uint64_t *extend_ms)
 		*extend_ms = 1;
 	return 1;
 }
+
+/*
+ * After the restore: an entry of the pinned maps whose dialog the
+ * controller does not know (a call lost with a restart without database)
+ * is removed, and every dialog that has no entry gets one (LOADED wrote
+ * them already; this catches a map that was full or recreated).
+ */
+int fp_dialogs_reconcile(struct fastpath *fp, struct dlg_table *t)
+{
+	struct sipdlg_dlg_key key, next, *prev = NULL;
+	struct dlg_cursor cur = { 0, 0, false };
+	struct dlg_cell *cells[256];
+	int removed = 0, added = 0;
+
+	if (!fp)
+		return 0;
+	while (bpf_map_get_next_key(fp->dialogs_fd, prev, &next) == 0) {
+		struct dlg_cell *c = dlg_lookup_id(t, next.h_entry, next.h_id);
+
+		key = next;
+		if (c) {
+			dlg_unref(c);
+			prev = &key;
+			continue;
+		}
+		/* Deleting the current key restarts the walk from the top;
+		 * keep the previous key, which is still valid. */
+		bpf_map_delete_elem(fp->dialogs_fd, &key);
+		removed++;
+	}
+	while (!cur.done) {
+		size_t n = dlg_cursor_next(t, &cur, cells, 256);
+
+		for (size_t i = 0; i < n; i++) {
+			struct sipdlg_dlg_key k = { dlg_h_entry(cells[i]),
+						    dlg_h_id(cells[i]) };
+			struct sipdlg_dlg_value v;
+
+			if (bpf_map_lookup_elem(fp->dialogs_fd, &k, &v) != 0) {
+				sync_cell(fp, cells[i], true);
+				added++;
+			}
+			dlg_unref(cells[i]);
+		}
+	}
+	if (removed || added)
+		log_notice("kernel dialogs map reconciled: %d stale entries "
+			   "removed, %d dialogs added",
+			   removed, added);
+	return 0;
+}

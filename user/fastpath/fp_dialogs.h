@@ -13,6 +13,8 @@ struct dlg_cell;
 
 /* Mirror every dialog of @t into the maps from now on (NULL fp: no-op). */
 int fp_dialogs_install(struct fastpath *fp, struct dlg_table *t);
+/* Make the pinned maps match the dialog table (after the restore). */
+int fp_dialogs_reconcile(struct fastpath *fp, struct dlg_table *t);
 /* A dialog's kernel-side value: 0, -ENOENT, -ENODEV without fast path. */
 int fp_dialog_read(const struct fastpath *fp, uint32_t h_entry, uint32_t h_id,
 		   struct sipdlg_dlg_value *out);

@@ -144,6 +144,7 @@ struct sipdlg_config *cfg_alloc_defaults(void)
 	ok &= dup_to(&cfg->xdp.pin_path, "/sys/fs/bpf/sipdlg");
 	cfg->xdp.unknown_dialog = CFG_POLICY_PASS;
 	cfg->xdp.max_dialog_pps = 0;
+	cfg->xdp.max_dialogs = 1u << 20;
 	cfg->xdp.enabled = 1;
 
 	cfg->database.required = 0;

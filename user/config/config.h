@@ -127,6 +127,7 @@ struct cfg_xdp {
 	char *pin_path;				/* "/sys/fs/bpf/sipdlg" */
 	enum cfg_policy unknown_dialog;		/* pass */
 	uint32_t max_dialog_pps;		/* 0 = off */
+	uint32_t max_dialogs;			/* dialogs map size, 1 << 20 */
 	int enabled;				/* 1; "enabled: false" skips XDP */
 };
 

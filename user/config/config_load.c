@@ -311,6 +311,8 @@ static const struct cfg_key xdp_keys[] = {
 	  policies, NULL, NULL },
 	{ "max_dialog_pps", CFG_K_U32, F(cfg_xdp, max_dialog_pps), 0,
 	  UINT32_MAX, NULL, NULL, NULL },
+	{ "max_dialogs", CFG_K_U32, F(cfg_xdp, max_dialogs), 1, 1u << 24,
+	  NULL, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL },
 };
 

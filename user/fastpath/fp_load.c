@@ -315,6 +315,17 @@ int fp_load_object(struct fastpath *fp, const struct sipdlg_config *cfg,
 	r = set_knobs(fp, cfg, err, err_len);
 	if (r)
 		return r;
+	/* Map sizes from the config (a pin of another size is refused below
+	 * with a message saying so). */
+	{
+		struct bpf_map *m = bpf_object__find_map_by_name(fp->obj,
+								 "dialogs");
+		if (m)
+			bpf_map__set_max_entries(m, cfg->xdp.max_dialogs);
+		m = bpf_object__find_map_by_name(fp->obj, "callids");
+		if (m)
+			bpf_map__set_max_entries(m, cfg->xdp.max_dialogs);
+	}
 	r = check_old_pins(fp, err, err_len);
 	if (r)
 		return r;

@@ -37,6 +37,7 @@ size_t px_branch(char *buf, size_t cap, const struct px_branch_dlg *bd,
 bool px_branch_loop(struct sip_str branch, uint32_t *loop_hash);
 #define PX_SERVER_HDR "Server: sipdlg\r\n"
 #define PX_TIMER_C_MS (181u * 1000u)	/* RFC 3261: > 3 minutes */
+#define PX_LINGER_MS 5000u		/* J, L, M, D: see px_tx.c */
 
 struct proxy {
 	const struct sipdlg_config *cfg;

@@ -12,6 +12,11 @@
  *   server INVITE:      G (retransmit final, UDP) H (wait ACK) I (absorb
  *                       ACKs) L (Accepted, RFC 6026)
  *   server non-INVITE:  J (absorb request retransmissions)
+ *
+ * J, L, M and D, which only absorb retransmissions, last PX_LINGER_MS (5 s,
+ * Kamailio's wait timer) rather than RFC 3261's 64*T1 (32 s): a request
+ * retransmitted after 5 s has long been given up by its sender, and a
+ * 32 s linger multiplies the live transactions of a busy box by six.
  */
 #define LOG_TAG "tm"
 
@@ -122,10 +127,10 @@ void px_tx_send_upstream(struct proxy *px, struct tm_tx *tx, int code,
 	if (!tx->invite) {
 		tx->sstate = TM_S_COMPLETED;
 		arm(px, tx, &tx->t_srv_end, on_srv_end,
-		    reliable(&tx->src) ? 0 : 64u * px->t1);	/* J */
+		    reliable(&tx->src) ? 0 : PX_LINGER_MS);	/* J */
 	} else if (code < 300) {
 		tx->sstate = TM_S_ACCEPTED;
-		arm(px, tx, &tx->t_srv_end, on_srv_end, 64u * px->t1); /* L */
+		arm(px, tx, &tx->t_srv_end, on_srv_end, PX_LINGER_MS); /* L */
 	} else {
 		tx->sstate = TM_S_COMPLETED;
 		if (!reliable(&tx->src)) {
@@ -332,7 +337,7 @@ void px_tx_on_response(struct proxy *px, struct tm_tx *tx,
 			disarm(px, tx, &tx->t_cli);
 			disarm(px, tx, &tx->t_c);
 			tx->cstate = TM_C_ACCEPTED;
-			arm(px, tx, &tx->t_cli, on_cli, 64u * px->t1); /* M */
+			arm(px, tx, &tx->t_cli, on_cli, PX_LINGER_MS); /* M */
 		}
 		forward_up(px, tx, rsp);
 		return;
@@ -351,7 +356,7 @@ void px_tx_on_response(struct proxy *px, struct tm_tx *tx,
 	send_ack(px, tx, rsp);
 	forward_up(px, tx, rsp);
 	arm(px, tx, &tx->t_cli, on_cli,
-	    reliable(&tx->dst) ? 0 : 32000u);			/* D */
+	    reliable(&tx->dst) ? 0 : PX_LINGER_MS);		/* D */
 	(void)buf;
 	(void)len;
 }

@@ -264,14 +264,27 @@ static int ensure_conn(struct db_ctx *db)
 	return -ENOTCONN;
 }
 
+/* Sleep @ms whatever the stop flag says (the final writes at stop). */
+static void sleep_ms(uint64_t ms)
+{
+	struct timespec ts = { .tv_sec = (time_t)(ms / 1000),
+			       .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
 /*
- * Write a batch in one transaction until it is written or the thread is
- * told to stop with @give_up_on_stop.  A failed op (not the connection)
- * is counted and skipped; a lost connection rolls the transaction back
- * (the server does) and the batch is replayed once reconnected.
+ * Write a batch in one transaction until it is written, or the thread is
+ * told to stop with @give_up_on_stop, or (when non-zero) the monotonic
+ * @deadline_ms passed: the writes at stop, after the thread has been
+ * told to stop, so a server that stays away must not hang the shutdown.
+ * A failed op (not the connection) is counted and skipped; a lost
+ * connection rolls the transaction back (the server does) and the batch
+ * is replayed once reconnected.
  */
 static void batch_write(struct db_ctx *db, struct db_op *b, size_t n,
-			bool give_up_on_stop)
+			bool give_up_on_stop, uint64_t deadline_ms)
 {
 	size_t i;
 	int rc;
@@ -297,6 +310,22 @@ static void batch_write(struct db_ctx *db, struct db_op *b, size_t n,
 		if (rc == -EIO) /* COMMIT refused: nothing to replay */
 			return;
 		db_conn_close(&db->conn);
+		if (deadline_ms) {
+			uint64_t now = mono_ms(),
+				 wait = (uint64_t)db->cdb->retry_interval * 1000;
+
+			if (now >= deadline_ms) {
+				log_err("database unreachable at stop: %zu "
+					"writes lost", n);
+				stat_add(db->st_dropped, (int64_t)n);
+				return;
+			}
+			log_warn("database connection lost; %zu writes wait",
+				 n);
+			sleep_ms(wait < deadline_ms - now ? wait :
+				 deadline_ms - now);
+			continue;
+		}
 		log_warn("database connection lost; %zu writes wait", n);
 		if (nap(db, (uint64_t)db->cdb->retry_interval * 1000) &&
 		    give_up_on_stop) {
@@ -307,13 +336,15 @@ static void batch_write(struct db_ctx *db, struct db_op *b, size_t n,
 }
 
 /* db_mode 2/3: every confirmed dialog (2: only changed ones) into
- * batches. */
-static void write_all(struct db_ctx *db, bool only_changed, bool final)
+ * batches.  @deadline_ms (monotonic) non-zero: the final writes at stop,
+ * given up when it passes while the server is away. */
+static void write_all(struct db_ctx *db, bool only_changed,
+		      uint64_t deadline_ms)
 {
 	struct dlg_cursor cur = { 0, 0, false };
 	struct dlg_cell *cells[DB_BATCH_MAX];
 	struct db_op b[DB_BATCH_MAX];
-	size_t n, i, k;
+	size_t n, i, k, lost = 0;
 	const uint32_t changed = DLG_DFLAG_NEW | DLG_DFLAG_CHANGED |
 				 DLG_DFLAG_CHANGED_VARS |
 				 DLG_DFLAG_CHANGED_PROF;
@@ -332,14 +363,28 @@ static void write_all(struct db_ctx *db, bool only_changed, bool final)
 			memset(&b[k], 0, sizeof(b[k]));
 			b[k].kind = DB_OP_SYNC;
 			b[k].cell = cells[i];
+			/* db_mode 3's stop: the tables were emptied at start,
+			 * so a restored dialog's vars (unmarked, as they were
+			 * in the DB then) must be written too. */
+			b[k].all_vars = !only_changed;
 			k++;
 		}
 		if (!k)
 			continue;
+		if (deadline_ms && !db->conn.my && mono_ms() >= deadline_ms) {
+			/* Given up at stop: no connection attempt per batch. */
+			stat_add(db->st_dropped, (int64_t)k);
+			lost += k;
+			batch_free(b, k);
+			continue;
+		}
 		batch_snapshot(b, k);
-		batch_write(db, b, k, !final);
+		batch_write(db, b, k, !deadline_ms, deadline_ms);
 		batch_free(b, k);
 	}
+	if (lost)
+		log_err("database unreachable at stop: %zu more dialogs not "
+			"written", lost);
 }
 
 static void *db_thread(void *arg)
@@ -378,12 +423,12 @@ static void *db_thread(void *arg)
 
 		if (n) {
 			batch_snapshot(b, n);
-			batch_write(db, b, n, true);
+			batch_write(db, b, n, true, 0);
 			batch_free(b, n);
 		}
 		if (db->mode == DB_MODE_DELAYED && period &&
 		    mono_ms() >= next_flush) {
-			write_all(db, true, false);
+			write_all(db, true, 0);
 			next_flush = mono_ms() + period;
 		}
 		pthread_mutex_lock(&db->mu);
@@ -463,7 +508,8 @@ void db_stop(struct db_ctx *db, unsigned drain_ms)
 	pthread_mutex_unlock(&db->mu);
 	if (db->mode == DB_MODE_SHUTDOWN || db->mode == DB_MODE_DELAYED) {
 		log_info("writing every dialog to the database at stop");
-		write_all(db, db->mode == DB_MODE_DELAYED, true);
+		write_all(db, db->mode == DB_MODE_DELAYED,
+			  mono_ms() + (drain_ms ? drain_ms : 1));
 	}
 	db_conn_close(&db->conn);
 }

@@ -27,6 +27,7 @@ struct db_op {
 	struct dlg_cell *cell;
 	uint32_t h_entry, h_id;
 	struct dlg_info *info;	/* SYNC: taken by the DB thread */
+	bool all_vars;		/* SYNC: write every var, marked or not */
 };
 
 enum db_stmt_id {

@@ -207,7 +207,12 @@ int db_conn_open(struct db_ctx *db, struct db_conn *c, char *err,
 	timeout = 10;
 	mysql_options(c->my, MYSQL_OPT_READ_TIMEOUT, &timeout);
 	mysql_options(c->my, MYSQL_OPT_WRITE_TIMEOUT, &timeout);
-	mysql_options(c->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	/* "binary": values are bytes, sent and read back unconverted, so a
+	 * Call-ID, URI or variable is stored byte for byte whatever the
+	 * columns' charset (Kamailio's schema sets none: with the server's
+	 * default latin1, a utf8mb4 connection could not store 4-byte UTF-8
+	 * at all, and would convert everything else). */
+	mysql_options(c->my, MYSQL_SET_CHARSET_NAME, "binary");
 	if (!mysql_real_connect(c->my, db->url.socket ? NULL : db->url.host,
 				db->url.user, db->url.pass, db->url.db,
 				db->url.port, db->url.socket,
@@ -217,7 +222,6 @@ int db_conn_open(struct db_ctx *db, struct db_conn *c, char *err,
 		db_conn_close(c);
 		return -ECONNREFUSED;
 	}
-	/* Values are bytes: no charset conversion surprises for Call-IDs. */
 	for (i = 0; i < ST_COUNT; i++) {
 		c->st[i] = mysql_stmt_init(c->my);
 		if (!c->st[i]) {
@@ -419,7 +423,8 @@ static int write_var(struct db_conn *c, uint32_t he, uint32_t hid,
 	return stmt_run(c, ST_VAR_INS, b, NULL);
 }
 
-static int write_dialog(struct db_conn *c, const struct dlg_info *in)
+static int write_dialog(struct db_conn *c, const struct dlg_info *in,
+			bool all_vars)
 {
 	struct bind_buf bb;
 	MYSQL_BIND upd[N_DLG_COLS];
@@ -471,7 +476,7 @@ static int write_dialog(struct db_conn *c, const struct dlg_info *in)
 
 		/* Unmarked vars are in the DB already, except for a dialog
 		 * written for the first time (NEW) or a rewrite of all. */
-		if (!v->flags && !(in->dflags & DLG_DFLAG_NEW))
+		if (!v->flags && !(in->dflags & DLG_DFLAG_NEW) && !all_vars)
 			continue;
 		rc = write_var(c, in->h_entry, in->h_id, v);
 	}
@@ -488,7 +493,7 @@ int db_conn_exec_op(struct db_ctx *db, struct db_conn *c,
 	switch (op->info->state) {
 	case DLG_STATE_CONFIRMED_NA:
 	case DLG_STATE_CONFIRMED:
-		return write_dialog(c, op->info);
+		return write_dialog(c, op->info, op->all_vars);
 	case DLG_STATE_DELETED:
 		if (db->mode == DB_MODE_SHUTDOWN)
 			return 0;

@@ -22,6 +22,8 @@ control:
 routes:
   - match: { method: INVITE, in_dialog: false }
     actions: [ dlg_manage, { forward: "udp:127.0.0.1:$U" } ]
+  - match: { method: BYE }
+    actions: [ { log: "bye-seen status=\$DLG_status count=\$DLG_count" } ]
 EOC
 PROXY_LOG="$E2E_TMP/proxy.log"
 if ! start_daemon proxy "$CFG" || ! wait_for 10 port_bound udp "$P"; then
@@ -53,5 +55,7 @@ check_eq "the confirmed event names both tags" true \
 out=$(timeout 5 "$SIPDLGCTL" --socket "$DLG_SOCK" --json rpc core.version)
 check_eq "a client that did not subscribe still gets a plain answer" "sipdlg" \
 	"$(json_get "$out" .name)"
+check_contains "rules see \$DLG_status (5 after the BYE) and \$DLG_count" \
+	"bye-seen status=5 count=0" "$(cat "$E2E_TMP/proxy.log")"
 stop_daemon "$DAEMON_PID"
 e2e_finish

@@ -1207,6 +1207,29 @@ static void test_regex_values(void **state)
 	result_free(&r);
 }
 
+/* Kamailio's $DLG_status / $DLG_lifetime / $DLG_count in values. */
+static void test_dlg_pvs(void **state)
+{
+	struct result r;
+	const struct route_tpl *t;
+
+	(void)state;
+	r = load_yaml("pv.yaml", "routes:\n"
+				 "  - actions: [ { log: \"s=$DLG_status l=$DLG_lifetime c=$DLG_count\" }, drop ]\n");
+	assert_ok(&r);
+	t = &r.cfg->routes.rules[0].actions.v[0].u.log;
+	assert_int_equal(t->n_parts, 6);
+	assert_int_equal(t->parts[1].pv, ROUTE_PV_DLG_STATUS);
+	assert_int_equal(t->parts[3].pv, ROUTE_PV_DLG_LIFETIME);
+	assert_int_equal(t->parts[5].pv, ROUTE_PV_DLG_COUNT);
+	result_free(&r);
+	r = load_yaml("pv.yaml", "routes:\n"
+				 "  - actions: [ { log: \"$DLG_state\" }, drop ]\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "did you mean '$DLG_status'");
+	result_free(&r);
+}
+
 static void test_suggest(void **state)
 {
 	static const char *const cands[] = { "hash_size", "rr_param",
@@ -1275,6 +1298,7 @@ int main(void)
 		cmocka_unit_test(test_routes_tree),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_regex_values),
+		cmocka_unit_test(test_dlg_pvs),
 		cmocka_unit_test(test_suggest),
 		cmocka_unit_test(test_free_null_and_missing_file),
 	};

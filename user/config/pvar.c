@@ -34,13 +34,17 @@ static const struct pv_def pv_defs[] = {
 	{ "ci", ROUTE_PV_CALLID, false },
 	{ "hdr", ROUTE_PV_HDR, true },
 	{ "dlg_var", ROUTE_PV_DLG_VAR, true },
+	{ "DLG_status", ROUTE_PV_DLG_STATUS, false },
+	{ "DLG_lifetime", ROUTE_PV_DLG_LIFETIME, false },
+	{ "DLG_count", ROUTE_PV_DLG_COUNT, false },
 };
 #define N_PV_DEFS (sizeof(pv_defs) / sizeof(pv_defs[0]))
 
 /* "$fu" etc. for messages and suggestions. */
 static const char *const pv_dollar_names[] = {
 	"$fu", "$fU", "$fd", "$tu", "$tU", "$td", "$ru", "$rU", "$rd",
-	"$si", "$sp", "$ci", "$hdr", "$dlg_var", NULL,
+	"$si", "$sp", "$ci", "$hdr", "$dlg_var", "$DLG_status",
+	"$DLG_lifetime", "$DLG_count", NULL,
 };
 
 const char *route_pv_name(enum route_pv pv)

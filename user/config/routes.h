@@ -50,6 +50,9 @@ enum route_pv {
 	ROUTE_PV_CALLID,	/* $ci */
 	ROUTE_PV_HDR,		/* $hdr(Name) */
 	ROUTE_PV_DLG_VAR,	/* $dlg_var(key) */
+	ROUTE_PV_DLG_STATUS,	/* $DLG_status: state of the matched dialog */
+	ROUTE_PV_DLG_LIFETIME,	/* $DLG_lifetime: seconds since its 2xx */
+	ROUTE_PV_DLG_COUNT,	/* $DLG_count: active_dialogs */
 };
 
 /*

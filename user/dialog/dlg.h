@@ -426,6 +426,8 @@ struct dlg_cursor {
 size_t dlg_cursor_next(struct dlg_table *t, struct dlg_cursor *cur,
 		       struct dlg_cell **cells, size_t max);
 
+/* active_dialogs as counted (0 with enable_stats off). */
+int64_t dlg_active_count(const struct dlg_table *t);
 /* dlg.stats_active: counts[s] = dialogs in state s (1..5), by scanning
  * (counts has 6 entries, [0] unused). */
 void dlg_count_states(struct dlg_table *t, uint64_t counts[6]);

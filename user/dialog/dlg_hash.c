@@ -535,3 +535,8 @@ uint32_t dlg_dflags(const struct dlg_cell *c)
 {
 	return atomic_load(&c->dflags);
 }
+
+int64_t dlg_active_count(const struct dlg_table *t)
+{
+	return t->st.active_dialogs ? stat_get(t->st.active_dialogs) : 0;
+}

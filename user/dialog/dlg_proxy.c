@@ -434,10 +434,38 @@ static void var_get(const struct px_req *rq, const char *key, char *out,
 		*n += (size_t)len < cap - *n ? (size_t)len : cap - *n - 1;
 }
 
+/* $DLG_status / $DLG_lifetime of the dialog this request matched (empty
+ * for others, Kamailio's NULL), and $DLG_count = active_dialogs. */
+static void pv_get(const struct px_req *rq, enum route_pv pv, char *out,
+		   size_t *n, size_t cap)
+{
+	const struct dlgp_req *d = rq->dlg_ctx;
+	long long v;
+	int w;
+
+	if (pv == ROUTE_PV_DLG_COUNT) {
+		v = (long long)dlg_active_count(table_of(rq));
+	} else {
+		struct dlg_info *in;
+
+		if (!d || !d->cell || !d->known)
+			return;
+		in = dlg_info_get(d->cell, 0);
+		if (!in)
+			return;
+		v = pv == ROUTE_PV_DLG_STATUS ? in->state : in->duration;
+		dlg_info_free(in);
+	}
+	w = snprintf(out + *n, cap - *n, "%lld", v);
+	if (w > 0)
+		*n += (size_t)w < cap - *n ? (size_t)w : cap - *n - 1;
+}
+
 static const struct px_dlg_ops dlgp_ops = {
 	.cond = cond,
 	.action = action,
 	.var_get = var_get,
+	.pv_get = pv_get,
 };
 
 void dlgp_hooks(struct dlg_table *t, struct px_hooks *h)

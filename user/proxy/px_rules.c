@@ -99,6 +99,12 @@ static void pv_value(const struct px_req *rq, const struct route_tpl_part *pt,
 		if (rq->dlg && rq->dlg->var_get)
 			rq->dlg->var_get(rq, pt->text, out, n, cap);
 		break;
+	case ROUTE_PV_DLG_STATUS:
+	case ROUTE_PV_DLG_LIFETIME:
+	case ROUTE_PV_DLG_COUNT:
+		if (rq->dlg && rq->dlg->pv_get)
+			rq->dlg->pv_get(rq, pt->pv, out, n, cap);
+		break;
 	}
 }
 

@@ -36,6 +36,9 @@ struct px_dlg_ops {
 		       struct px_decision *d);
 	void (*var_get)(const struct px_req *rq, const char *key, char *out,
 			size_t *n, size_t cap);
+	/* $DLG_status, $DLG_lifetime, $DLG_count. */
+	void (*pv_get)(const struct px_req *rq, enum route_pv pv, char *out,
+		       size_t *n, size_t cap);
 };
 
 /* One request on its way through the proxy. */

@@ -183,10 +183,67 @@ static void on_reply(struct tm_tx *tx, const struct sip_msg *rsp, int code)
 		r.local = true;
 	}
 	rc = dlg_on_reply(c, &r);
-	if (rc == DLG_RC_FORK_2XX)
-		log_notice("dialog %u:%u: a 2xx from a second branch was "
-			   "relayed; ending that leg is left to the caller",
-			   dlg_h_entry(c), dlg_h_id(c));
+	(void)rc;	/* a second branch's 2xx never gets here: absorb_2xx */
+}
+
+/*
+ * A 2xx from a second branch after the dialog was confirmed by the first:
+ * the box ACKs it and sends it a BYE, and the caller never sees it (the
+ * dialog module's forking rule).  Retransmissions of the winning 2xx go
+ * up as usual.
+ */
+static bool absorb_2xx(struct tm_tx *tx, const struct sip_msg *rsp)
+{
+	struct dlg_cell *c = tx->dlg;
+	struct proxy *px = tx->owner;
+	struct sip_str ctag, hop;
+	struct dlg_info *in;
+	char rs[RS_MAX], buf[4096];
+	size_t rl = 0;
+	int n;
+
+	if (tx->dlg_kind != PX_DLG_INVITE || !sip_str_present(rsp->to.tag))
+		return false;
+	ctag = dlg_callee_tag(c);
+	if (!sip_str_present(ctag) || sip_str_eq(ctag, rsp->to.tag))
+		return false;	/* not confirmed yet, or the winner's */
+	if (rsp->n_contact < 1 || rsp->contact.star)
+		return true;	/* cannot reach that leg: absorb anyway */
+	if (dlg_callee_route_set(rsp, dlg_caller_rr_count(c), tx->dlg_own_rr,
+				 rs, sizeof(rs), &rl) != 0)
+		rl = 0;
+	rs[rl] = '\0';
+	in = dlg_info_get(c, 0);
+	if (!in)
+		return true;
+	for (int m = 0; m < 2; m++) {
+		n = snprintf(buf, sizeof(buf),
+			     "%s %.*s SIP/2.0\r\n%s%s%s"
+			     "From: <%s>;tag=%s\r\nTo: <%s>;tag=%.*s\r\n"
+			     "Call-ID: %s\r\nCSeq: %u %s\r\n"
+			     "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+			     m ? "BYE" : "ACK", (int)rsp->contact.uri.len,
+			     rsp->contact.uri.p, rl ? "Route: " : "", rs,
+			     rl ? "\r\n" : "", in->from_uri, in->caller.tag,
+			     in->to_uri, (int)rsp->to.tag.len, rsp->to.tag.p,
+			     in->callid, rsp->cseq.num + (unsigned)m,
+			     m ? "BYE" : "ACK");
+		if (n <= 0 || (size_t)n >= sizeof(buf))
+			break;
+		hop = rl ? sip_str_mk(strchr(rs, '<') + 1,
+				      (size_t)(strchr(rs, '>') - strchr(rs, '<') - 1)) :
+			   rsp->contact.uri;
+		if (m == 0)
+			proxy_send_stateless(px, buf, (size_t)n, hop);
+		else
+			proxy_uac_send(px, buf, (size_t)n, hop, NULL,
+				       PX_DLG_NONE, NULL, NULL);
+	}
+	log_info("dialog %u:%u: a 2xx from a second branch (To-tag %.*s) "
+		 "was answered with ACK and BYE",
+		 in->h_entry, in->h_id, (int)rsp->to.tag.len, rsp->to.tag.p);
+	dlg_info_free(in);
+	return true;
 }
 
 static void on_done(struct px_req *rq)
@@ -477,5 +534,6 @@ void dlgp_hooks(struct dlg_table *t, struct px_hooks *h)
 	h->on_local = on_local;
 	h->on_reply = on_reply;
 	h->on_done = on_done;
+	h->absorb_2xx = absorb_2xx;
 	h->ud = t;
 }

@@ -79,6 +79,9 @@ struct px_hooks {
 	 * (our own, e.g. 408/487), @code its status. */
 	void (*on_reply)(struct tm_tx *tx, const struct sip_msg *rsp,
 			 int code);
+	/* A 2xx for @tx is about to go upstream: return true to absorb it
+	 * (the dialog layer ends a second branch's answer itself). */
+	bool (*absorb_2xx)(struct tm_tx *tx, const struct sip_msg *rsp);
 	/* Done with the request (release per-request state). */
 	void (*on_done)(struct px_req *rq);
 	void *ud;

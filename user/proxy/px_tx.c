@@ -331,6 +331,9 @@ void px_tx_on_response(struct proxy *px, struct tm_tx *tx,
 		return;
 	}
 	if (code < 300) {
+		if (tx->dlg && px->hooks.absorb_2xx &&
+		    px->hooks.absorb_2xx(tx, rsp))
+			return;
 		/* Every 2xx goes up, retransmissions too (RFC 6026). */
 		if (tx->cstate != TM_C_ACCEPTED) {
 			disarm(px, tx, &tx->t_retx);

@@ -138,6 +138,13 @@ static void load_log(struct cfg_ctx *ctx, const struct cfg_node *n,
 	cfg_tpl_parse(ctx, n, key, &a->u.log);
 }
 
+static void load_ruri_user(struct cfg_ctx *ctx, const struct cfg_node *n,
+			   const char *key, const struct cfg_dialog *d,
+			   struct route_action *a)
+{
+	cfg_tpl_parse(ctx, n, key, &a->u.ruri_user);
+}
+
 /* The two items of "[x, y]", or NULL after reporting. */
 static bool pair(struct cfg_ctx *ctx, const struct cfg_node *n,
 		 const char *key, const char *example)
@@ -226,6 +233,8 @@ static const struct act_def act_defs[] = {
 	  "timeout_noreset: true" },
 	{ "log", ROUTE_ACT_LOG, load_log, "log: \"call from $fU\"" },
 	{ "if", ROUTE_ACT_IF, NULL, "if: {...}, then: [...]" },
+	{ "ruri_user", ROUTE_ACT_RURI_USER, load_ruri_user,
+	  "ruri_user: \"$rU-2\"" },
 };
 #define N_ACT_DEFS (sizeof(act_defs) / sizeof(act_defs[0]))
 
@@ -233,7 +242,7 @@ static const char *const act_names[] = {
 	"dlg_manage", "drop", "dlg_flag", "forward", "reply",
 	"set_dlg_profile", "unset_dlg_profile", "dlg_setflag",
 	"dlg_resetflag", "timeout", "set_dlg_var", "dlg_bye", "dlg_refer",
-	"timeout_bye", "timeout_noreset", "log", "if", NULL,
+	"timeout_bye", "timeout_noreset", "log", "if", "ruri_user", NULL,
 };
 
 const char *route_action_name(enum route_action_type type)
@@ -275,6 +284,9 @@ static void action_free(struct route_action *a)
 		break;
 	case ROUTE_ACT_LOG:
 		cfg_tpl_free(&a->u.log);
+		break;
+	case ROUTE_ACT_RURI_USER:
+		cfg_tpl_free(&a->u.ruri_user);
 		break;
 	case ROUTE_ACT_IF:
 		cfg_cond_set_free(&a->u.branch.cond);

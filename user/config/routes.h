@@ -183,8 +183,9 @@ enum route_action_type {
 	ROUTE_ACT_TIMEOUT_NORESET,	/* bool */
 	ROUTE_ACT_LOG,			/* text with PVs */
 	ROUTE_ACT_IF,			/* if: {conds} then: [...] else: [...] */
+	ROUTE_ACT_RURI_USER,		/* ruri_user: "new user" (spirals, ...) */
 };
-#define ROUTE_ACT_MAX ROUTE_ACT_IF
+#define ROUTE_ACT_MAX ROUTE_ACT_RURI_USER
 
 enum route_side {
 	ROUTE_SIDE_CALLER = 1,
@@ -231,6 +232,7 @@ struct route_action {
 			struct route_tpl uri;
 		} refer;
 		struct route_tpl log;
+		struct route_tpl ruri_user;		/* RURI_USER */
 		struct {
 			struct route_cond_set cond;
 			struct route_action_list then_acts;

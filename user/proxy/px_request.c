@@ -35,15 +35,19 @@ static uint64_t fnv(uint64_t h, struct sip_str s)
 	return h;
 }
 
-/* The loop-detection part of our branch (RFC 3261 16.6 item 8). */
+/*
+ * The loop-detection part of our branch (RFC 3261 16.6 item 8), over the
+ * request as received: a request that comes back unchanged is a loop
+ * (482), one whose R-URI a rule rewrote is a spiral.
+ */
 static uint32_t loop_hash(const struct sip_msg *m, const struct px_route *r)
 {
 	uint64_t h = 1469598103934665603ull;
 	char num[12];
 
-	h = fnv(h, r->ruri);
-	if (r->n_routes)
-		h = fnv(h, r->routes[0]);
+	(void)r;
+	h = fnv(h, m->ruri_str);
+	h = fnv(h, m->route.raw);
 	h = fnv(h, m->call_id);
 	snprintf(num, sizeof(num), "%u", m->cseq.num);
 	h = fnv(h, sip_str_c(num));
@@ -390,6 +394,8 @@ static void forward_tx(struct proxy *px, struct px_req *rq, struct tm_tx *tx,
 		reply_tx(px, tx, m, 400, "Bad Request - Malformed Route");
 		return;
 	}
+	if (rq->ruri_len)
+		r.ruri = sip_str_mk(rq->ruri, rq->ruri_len);
 	if (d->verdict == PXV_FORWARD) {
 		rc = px_dest_target(d->fwd, &t);
 	} else if (sip_str_present(m->to.tag)) {

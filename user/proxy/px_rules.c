@@ -279,6 +279,31 @@ static bool run_actions(struct px_req *rq, const struct route_action_list *acts,
 						depth + 1))
 				return true;
 			break;
+		case ROUTE_ACT_RURI_USER: {
+			/* sip:NEWUSER@host...: the user part replaced. */
+			const struct sip_uri *u = &rq->msg->ruri;
+			char user[256];
+			size_t un = px_tpl_expand(rq, &a->u.ruri_user, user,
+						  sizeof(user));
+			const char *start = rq->msg->ruri_str.p;
+			const char *end = start + rq->msg->ruri_str.len;
+			const char *host = u->host.p;
+			int w;
+
+			if (u->type != SIP_SCHEME_SIP && u->type != SIP_SCHEME_SIPS)
+				break;
+			if (!host)
+				break;
+			/* host may be written in brackets: keep them. */
+			if (host > start && host[-1] == '[')
+				host--;
+			w = snprintf(rq->ruri, sizeof(rq->ruri), "%.*s:%.*s@%.*s",
+				     (int)u->scheme.len, u->scheme.p, (int)un, user,
+				     (int)(end - host), host);
+			if (w > 0 && (size_t)w < sizeof(rq->ruri))
+				rq->ruri_len = (size_t)w;
+			break;
+		}
 		case ROUTE_ACT_LOG: {
 			char line[TPL_MAX];
 			px_tpl_expand(rq, &a->u.log, line, sizeof(line));

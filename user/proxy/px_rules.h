@@ -50,6 +50,8 @@ struct px_req {
 	void *dlg_ctx;			/* the dialog layer's per-request state */
 	char rr_params[128];		/* appended to our Record-Route URI */
 	unsigned own_rr;		/* Record-Route entries we added */
+	char ruri[512];			/* ruri_user: the rewritten R-URI */
+	size_t ruri_len;		/* 0 = unchanged */
 	bool has_dlg;			/* set by the dialog layer: */
 	struct px_branch_dlg bdlg;	/* the dialog, for our branch */
 };

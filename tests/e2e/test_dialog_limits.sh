@@ -6,7 +6,7 @@
 #     calls from bob are held up, a third from bob gets 486 from the proxy
 #     (the callee never sees it), a call from another user still passes,
 #     and the sizes go back to 0 when the calls end;
-#   - 200 calls held up at once (sipp -l 200) are all listed and counted,
+#   - 1,000 calls held up at once (sipp -l 1000) are all listed and counted,
 #     and all gone after their BYEs.
 # One daemon, one callee port, cases one after the other.  No XDP.
 . "$(dirname "$0")/lib.sh"
@@ -175,16 +175,16 @@ if start_uas limit-uas uas_call.xml -m 3; then
 fi
 
 # ===========================================================================
-# 7. 200 calls up at once
+# 7. 1,000 calls up at once
 # ===========================================================================
-N=200
+N=1000
 proc0=$(dlg_stat processed_dialogs)
 if start_uas bulk-uas uas_call.xml -m "$N"; then
 	t0=$(date +%s)
 	sipp_start bulk-uac dlg_uac_call.xml "${UAC[@]}" -p $((C + 3)) -m "$N" -l "$N" \
-		-r 100 -s bulk -key from_user bulk -cid_str "dlgbulk-%u-%p@%s" -d 8000
+		-r 400 -s bulk -key from_user bulk -cid_str "dlgbulk-%u-%p@%s" -d 8000
 	bulk_pid=$SIPP_PID
-	if wait_for 10 dlg_active_is ongoing "$N"; then
+	if wait_for 20 dlg_active_is ongoing "$N"; then
 		ok "$N calls up at once: dlg.stats_active ongoing = $N (after $(( $(date +%s) - t0 )) s)"
 	else
 		not_ok "$N calls up at once: dlg.stats_active ongoing = $N" \

@@ -27,6 +27,9 @@ log: {level: debug}
 routes:
   - match: { method: INVITE, in_dialog: false }
     actions: [ dlg_manage, { forward: "udp:127.0.0.1:$U" } ]
+  - match: { method: OPTIONS, ruri_user: bridgeme }
+    actions: [ { dlg_bridge: ["sip:alice@127.0.0.1:$((BASE + 4))", "sip:carol@example.org"] },
+               { reply: "200 OK" } ]
 EOC
 check "the config passes sipdlgd --check" "$SIPDLGD" -c "$CFG" --check
 PROXY_LOG="$E2E_TMP/proxy.log"
@@ -95,4 +98,26 @@ check_eq "the REFER sends the party to TO" "sip:bob@example.org" \
 	"$(sipp_received_hdr bridge-uas REFER Refer-To)"
 check_eq "a bridge is not a dialog of the table (as in Kamailio)" 0 \
 	"$(dlg_stat processed_dialogs | awk '{print $1 - 1}')"
+
+# --- the dlg_bridge rule action ------------------------------------------
+B2=$((BASE + 4))
+sipp_start bridge2-uas dlg_uas_refer.xml -i 127.0.0.1 -t u1 -p "$B2" -m 1 \
+	-default_behaviors "all,-bye"
+BR2_PID=$SIPP_PID
+wait_for 5 port_bound udp "$B2"
+cat >"$E2E_TMP/opt.sip" <<EOM
+OPTIONS sip:bridgeme@127.0.0.1:$P SIP/2.0
+Via: SIP/2.0/UDP 127.0.0.1:$((BASE + 5));branch=z9hG4bK-br2
+From: <sip:ops@127.0.0.1>;tag=o1
+To: <sip:bridgeme@127.0.0.1>
+Call-ID: bridge-rule@127.0.0.1
+CSeq: 1 OPTIONS
+Max-Forwards: 70
+Content-Length: 0
+
+EOM
+udp_send_sip "$E2E_TMP/opt.sip" 127.0.0.1 "$P"
+sipp_wait "$BR2_PID" 16; br2_rc=$?
+check_eq "a rule's dlg_bridge calls FROM and REFERs it to TO" "0 sip:carol@example.org" \
+	"$br2_rc $(sipp_received_hdr bridge2-uas REFER Refer-To)"
 e2e_finish

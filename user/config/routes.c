@@ -208,6 +208,23 @@ static void load_refer(struct cfg_ctx *ctx, const struct cfg_node *n,
 			  key);
 }
 
+static void load_bridge(struct cfg_ctx *ctx, const struct cfg_node *n,
+			const char *key, const struct cfg_dialog *d,
+			struct route_action *a)
+{
+	if (n->type != CFG_NODE_SEQ || n->n_kids < 2 || n->n_kids > 3) {
+		cfg_error(ctx, n, "%s: expected [from, to] or [from, to, "
+			  "outbound proxy], e.g. [\"sip:alice@pbx\", "
+			  "\"sip:bob@pbx\"]", key);
+		return;
+	}
+	if (cfg_tpl_parse(ctx, n->kids[0], key, &a->u.bridge.from) ||
+	    cfg_tpl_parse(ctx, n->kids[1], key, &a->u.bridge.to))
+		return;
+	if (n->n_kids == 3)
+		cfg_tpl_parse(ctx, n->kids[2], key, &a->u.bridge.op);
+}
+
 static const struct act_def act_defs[] = {
 	{ "dlg_manage", ROUTE_ACT_DLG_MANAGE, NULL, "dlg_manage" },
 	{ "drop", ROUTE_ACT_DROP, NULL, "drop" },
@@ -235,6 +252,8 @@ static const struct act_def act_defs[] = {
 	{ "if", ROUTE_ACT_IF, NULL, "if: {...}, then: [...]" },
 	{ "ruri_user", ROUTE_ACT_RURI_USER, load_ruri_user,
 	  "ruri_user: \"$rU-2\"" },
+	{ "dlg_bridge", ROUTE_ACT_DLG_BRIDGE, load_bridge,
+	  "dlg_bridge: [\"sip:alice@pbx\", \"sip:bob@pbx\"]" },
 };
 #define N_ACT_DEFS (sizeof(act_defs) / sizeof(act_defs[0]))
 
@@ -242,7 +261,8 @@ static const char *const act_names[] = {
 	"dlg_manage", "drop", "dlg_flag", "forward", "reply",
 	"set_dlg_profile", "unset_dlg_profile", "dlg_setflag",
 	"dlg_resetflag", "timeout", "set_dlg_var", "dlg_bye", "dlg_refer",
-	"timeout_bye", "timeout_noreset", "log", "if", "ruri_user", NULL,
+	"timeout_bye", "timeout_noreset", "log", "if", "ruri_user",
+	"dlg_bridge", NULL,
 };
 
 const char *route_action_name(enum route_action_type type)
@@ -287,6 +307,11 @@ static void action_free(struct route_action *a)
 		break;
 	case ROUTE_ACT_RURI_USER:
 		cfg_tpl_free(&a->u.ruri_user);
+		break;
+	case ROUTE_ACT_DLG_BRIDGE:
+		cfg_tpl_free(&a->u.bridge.from);
+		cfg_tpl_free(&a->u.bridge.to);
+		cfg_tpl_free(&a->u.bridge.op);
 		break;
 	case ROUTE_ACT_IF:
 		cfg_cond_set_free(&a->u.branch.cond);

@@ -184,8 +184,9 @@ enum route_action_type {
 	ROUTE_ACT_LOG,			/* text with PVs */
 	ROUTE_ACT_IF,			/* if: {conds} then: [...] else: [...] */
 	ROUTE_ACT_RURI_USER,		/* ruri_user: "new user" (spirals, ...) */
+	ROUTE_ACT_DLG_BRIDGE,		/* dlg_bridge: [from, to] or [from, to, op] */
 };
-#define ROUTE_ACT_MAX ROUTE_ACT_RURI_USER
+#define ROUTE_ACT_MAX ROUTE_ACT_DLG_BRIDGE
 
 enum route_side {
 	ROUTE_SIDE_CALLER = 1,
@@ -233,6 +234,9 @@ struct route_action {
 		} refer;
 		struct route_tpl log;
 		struct route_tpl ruri_user;		/* RURI_USER */
+		struct {
+			struct route_tpl from, to, op;	/* op may be empty */
+		} bridge;				/* DLG_BRIDGE */
 		struct {
 			struct route_cond_set cond;
 			struct route_action_list then_acts;

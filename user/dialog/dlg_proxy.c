@@ -456,6 +456,17 @@ static bool action(struct px_req *rq, const struct route_action *a,
 				dlg_end(d->cell, rq->msg);
 		}
 		break;
+	case ROUTE_ACT_DLG_BRIDGE: {
+		char from[256], to[256], op[256];
+
+		px_tpl_expand(rq, &a->u.bridge.from, from, sizeof(from));
+		px_tpl_expand(rq, &a->u.bridge.to, to, sizeof(to));
+		px_tpl_expand(rq, &a->u.bridge.op, op, sizeof(op));
+		if (dlgb_bridge(rq->px, from, to, op[0] ? op : NULL, NULL) != 0)
+			log_warn("dlg_bridge (line %u): cannot call %s",
+				 a->pos.line, from);
+		break;
+	}
 	case ROUTE_ACT_DLG_REFER:
 		if (d->cell) {
 			size_t n = px_tpl_expand(rq, &a->u.refer.uri, val,

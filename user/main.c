@@ -125,7 +125,7 @@ static int load_row(struct dlg_table *t, const struct db_load_row *row,
 		.caller_cseq = row->caller_cseq, .callee_cseq = row->callee_cseq,
 		.state = row->state, .start_time = row->start_time,
 		.timeout = row->timeout, .sflags = row->sflags,
-		.iflags = row->iflags,
+		.iflags = row->iflags, .toroute_name = cs(row->toroute_name),
 	};
 	struct dlg_cell *c;
 	int r = dlg_load(t, &ld, &c);
@@ -234,6 +234,8 @@ static int start(struct daemon *d, const char *bpf_object)
 		dlgp_hooks(d->dlg, &hooks);
 		proxy_set_hooks(d->px, &hooks);
 		r = dlg_rpc_register(d->ctl, d->dlg);
+		if (!r)	/* timeout routes before the timeout BYEs */
+			r = dlgp_install(d->dlg, d->px);
 		if (!r)
 			r = dlgp_bye_install(d->dlg, d->px, d->ctl);
 		if (!r)

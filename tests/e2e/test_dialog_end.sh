@@ -46,7 +46,12 @@ routes:
       - set_dlg_profile: [inbound]
       - timeout: 3
       - timeout_bye: true
+      - set_dlg_var: [who, "\$fU"]
+      - timeout_route: "call timed out"
       - forward: "udp:127.0.0.1:$U"
+  - name: "call timed out"
+    actions:
+      - log: "timeout-route-ran who=\$dlg_var(who) active=\$DLG_count"
   - name: "new calls"
     match: { method: INVITE, in_dialog: false }
     actions:
@@ -232,6 +237,8 @@ if fresh_daemon timeout && call_up timeout short gina; then
 	bye_tags timeout
 	wait_for 3 dlg_stat_is expired_dialogs 1
 	check_eq "timeout: expired_dialogs +1" "1" "$(dlg_stat expired_dialogs)"
+	check_contains "timeout: its timeout_route rule ran, with the dialog's variables" \
+		"timeout-route-ran who=gina" "$(cat "$E2E_TMP/proxy-timeout.log")"
 	gone timeout
 	check_eq "timeout: profile-size inbound back to 0" "0" "$(dlg_profile_size inbound)"
 fi

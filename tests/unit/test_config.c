@@ -1230,6 +1230,31 @@ static void test_dlg_pvs(void **state)
 	result_free(&r);
 }
 
+/* timeout_route: names a rule, which is then kept for expiries only. */
+static void test_timeout_route(void **state)
+{
+	struct result r;
+
+	(void)state;
+	r = load_yaml("tr.yaml", "routes:\n"
+				 "  - name: expired\n"
+				 "    actions: [ { log: x } ]\n"
+				 "  - actions: [ dlg_manage, { timeout_route: expired }, drop ]\n");
+	assert_ok(&r);
+	assert_true(r.cfg->routes.rules[0].timeout_only);
+	assert_false(r.cfg->routes.rules[1].timeout_only);
+	assert_string_equal(r.cfg->routes.rules[1].actions.v[1].u.route_name,
+			    "expired");
+	assert_ptr_equal(route_find(&r.cfg->routes, "expired"),
+			 &r.cfg->routes.rules[0]);
+	result_free(&r);
+	r = load_yaml("tr.yaml", "routes:\n"
+				 "  - actions: [ { timeout_route: nope }, drop ]\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "tr.yaml:2:18: timeout_route: no rule is named 'nope'");
+	result_free(&r);
+}
+
 static void test_suggest(void **state)
 {
 	static const char *const cands[] = { "hash_size", "rr_param",
@@ -1299,6 +1324,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_regex_values),
 		cmocka_unit_test(test_dlg_pvs),
+		cmocka_unit_test(test_timeout_route),
 		cmocka_unit_test(test_suggest),
 		cmocka_unit_test(test_free_null_and_missing_file),
 	};

@@ -225,6 +225,22 @@ static void load_bridge(struct cfg_ctx *ctx, const struct cfg_node *n,
 		cfg_tpl_parse(ctx, n->kids[2], key, &a->u.bridge.op);
 }
 
+static void load_timeout_route(struct cfg_ctx *ctx, const struct cfg_node *n,
+			       const char *key, const struct cfg_dialog *d,
+			       struct route_action *a)
+{
+	const char *name;
+
+	if (cfg_get_text(ctx, n, key, &name))
+		return;
+	if (!*name || strlen(name) >= 32) {
+		cfg_error(ctx, n, "%s: a rule name of 1 to 31 characters "
+			  "(Kamailio keeps 32 bytes for it)", key);
+		return;
+	}
+	a->u.route_name = cfg_strdup(ctx, name);
+}
+
 static const struct act_def act_defs[] = {
 	{ "dlg_manage", ROUTE_ACT_DLG_MANAGE, NULL, "dlg_manage" },
 	{ "drop", ROUTE_ACT_DROP, NULL, "drop" },
@@ -252,6 +268,8 @@ static const struct act_def act_defs[] = {
 	{ "if", ROUTE_ACT_IF, NULL, "if: {...}, then: [...]" },
 	{ "ruri_user", ROUTE_ACT_RURI_USER, load_ruri_user,
 	  "ruri_user: \"$rU-2\"" },
+	{ "timeout_route", ROUTE_ACT_TIMEOUT_ROUTE, load_timeout_route,
+	  "timeout_route: \"on timeout\"" },
 	{ "dlg_bridge", ROUTE_ACT_DLG_BRIDGE, load_bridge,
 	  "dlg_bridge: [\"sip:alice@pbx\", \"sip:bob@pbx\"]" },
 };
@@ -262,7 +280,7 @@ static const char *const act_names[] = {
 	"set_dlg_profile", "unset_dlg_profile", "dlg_setflag",
 	"dlg_resetflag", "timeout", "set_dlg_var", "dlg_bye", "dlg_refer",
 	"timeout_bye", "timeout_noreset", "log", "if", "ruri_user",
-	"dlg_bridge", NULL,
+	"dlg_bridge", "timeout_route", NULL,
 };
 
 const char *route_action_name(enum route_action_type type)
@@ -307,6 +325,9 @@ static void action_free(struct route_action *a)
 		break;
 	case ROUTE_ACT_RURI_USER:
 		cfg_tpl_free(&a->u.ruri_user);
+		break;
+	case ROUTE_ACT_TIMEOUT_ROUTE:
+		free(a->u.route_name);
 		break;
 	case ROUTE_ACT_DLG_BRIDGE:
 		cfg_tpl_free(&a->u.bridge.from);
@@ -530,6 +551,40 @@ static void load_rule(struct cfg_ctx *ctx, const struct cfg_node *n,
 		cfg_error(ctx, n, "a rule needs actions: [...]");
 }
 
+/* Every timeout_route: must name a rule of the list. */
+static void check_names_in(struct cfg_ctx *ctx, const struct cfg_node *n,
+			   const struct route_list *list,
+			   const struct route_action_list *acts)
+{
+	for (size_t i = 0; i < acts->n; i++) {
+		const struct route_action *a = &acts->v[i];
+
+		if (a->type == ROUTE_ACT_IF) {
+			check_names_in(ctx, n, list, &a->u.branch.then_acts);
+			check_names_in(ctx, n, list, &a->u.branch.else_acts);
+		} else if (a->type == ROUTE_ACT_TIMEOUT_ROUTE &&
+			   a->u.route_name) {
+			struct route_rule *r =
+				(struct route_rule *)route_find(list,
+								a->u.route_name);
+			if (r)
+				r->timeout_only = true;
+			else
+				cfg_error_at(ctx, a->pos.line, a->pos.col,
+					     "timeout_route: no rule is named "
+					     "'%s' (give one `name: %s`)",
+					     a->u.route_name, a->u.route_name);
+		}
+	}
+}
+
+static void check_route_names(struct cfg_ctx *ctx, const struct cfg_node *n,
+			      const struct route_list *list)
+{
+	for (size_t i = 0; i < list->n_rules; i++)
+		check_names_in(ctx, n, list, &list->rules[i].actions);
+}
+
 void cfg_load_routes(struct cfg_ctx *ctx, const struct cfg_node *n,
 		     const struct cfg_dialog *d, struct route_list *out)
 {
@@ -542,4 +597,14 @@ void cfg_load_routes(struct cfg_ctx *ctx, const struct cfg_node *n,
 		return;
 	for (size_t i = 0; i < n->n_kids; i++)
 		load_rule(ctx, n->kids[i], d, &out->rules[out->n_rules++]);
+	check_route_names(ctx, n, out);
+}
+
+const struct route_rule *route_find(const struct route_list *list,
+				    const char *name)
+{
+	for (size_t i = 0; i < list->n_rules; i++)
+		if (list->rules[i].name && strcmp(list->rules[i].name, name) == 0)
+			return &list->rules[i];
+	return NULL;
 }

@@ -21,6 +21,7 @@
 #ifndef SIPDLG_ROUTES_H
 #define SIPDLG_ROUTES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <regex.h>
@@ -185,8 +186,9 @@ enum route_action_type {
 	ROUTE_ACT_IF,			/* if: {conds} then: [...] else: [...] */
 	ROUTE_ACT_RURI_USER,		/* ruri_user: "new user" (spirals, ...) */
 	ROUTE_ACT_DLG_BRIDGE,		/* dlg_bridge: [from, to] or [from, to, op] */
+	ROUTE_ACT_TIMEOUT_ROUTE,	/* timeout_route: NAME of a rule */
 };
-#define ROUTE_ACT_MAX ROUTE_ACT_DLG_BRIDGE
+#define ROUTE_ACT_MAX ROUTE_ACT_TIMEOUT_ROUTE
 
 enum route_side {
 	ROUTE_SIDE_CALLER = 1,
@@ -237,6 +239,7 @@ struct route_action {
 		struct {
 			struct route_tpl from, to, op;	/* op may be empty */
 		} bridge;				/* DLG_BRIDGE */
+		char *route_name;			/* TIMEOUT_ROUTE */
 		struct {
 			struct route_cond_set cond;
 			struct route_action_list then_acts;
@@ -247,6 +250,9 @@ struct route_action {
 
 struct route_rule {
 	char *name;			/* optional name:, NULL if none */
+	bool timeout_only;		/* named by a timeout_route: action: run
+					 * at a dialog's expiry, never for a
+					 * request */
 	struct route_pos pos;
 	struct route_cond_set match;	/* empty = always holds */
 	struct route_action_list actions;
@@ -256,6 +262,10 @@ struct route_list {
 	struct route_rule *rules;
 	size_t n_rules;
 };
+
+/* The rule named @name, or NULL. */
+const struct route_rule *route_find(const struct route_list *list,
+				    const char *name);
 
 /* Free everything the list holds and zero it.  NULL-safe. */
 void route_list_free(struct route_list *list);

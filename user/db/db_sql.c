@@ -460,7 +460,7 @@ static int write_dialog(struct db_conn *c, const struct dlg_info *in,
 	bind_u32(&bb, 17, timeout > 0 ? (uint32_t)timeout : 0);
 	bind_u32(&bb, 18, in->sflags);
 	bind_u32(&bb, 19, in->iflags);
-	bind_str(&bb, 20, NULL, true);	/* toroute_name: not in dlg_info */
+	bind_str(&bb, 20, in->toroute_name, true);	/* NULL when "" */
 	bind_str(&bb, 21, in->req_uri, false);
 	bind_str(&bb, 22, xdata, true);
 

@@ -282,6 +282,7 @@ struct dlg_load {
 	int64_t start_time;		/* UNIX s */
 	int64_t timeout;		/* absolute UNIX expiry, 0 = none */
 	uint32_t sflags, iflags;
+	struct sip_str toroute_name;	/* timeout_route; may be absent */
 };
 
 /*
@@ -485,6 +486,7 @@ struct dlg_info {
 	int64_t duration;	/* end-start if ended, now-start if started */
 	int64_t timeout;	/* absolute UNIX expiry; 0 = not armed */
 	uint32_t lifetime;	/* seconds */
+	const char *toroute_name; /* timeout_route, "" if none */
 	uint64_t lifetime_ms;
 	uint32_t dflags, sflags, iflags;
 	struct dlg_info_leg caller, callee;
@@ -512,6 +514,13 @@ int dlg_set_timeout(struct dlg_cell *c, uint64_t ms);
  * changes; it applies at the next reset (so timeout_noreset holds).
  * Call it before dlg_on_request().  Same errors. */
 int dlg_set_lifetime(struct dlg_cell *c, uint64_t ms);
+
+/* timeout_route: the rule run when the lifetime ends (Kamailio's
+ * $dlg_ctx(timeout_route), kept in the DB's toroute_name).  A name of at
+ * most 31 characters; "" clears it.  0 or -EINVAL. */
+int dlg_set_toroute(struct dlg_cell *c, const char *name);
+/* Copy it into @buf (32 bytes); returns its length (0 = none). */
+size_t dlg_toroute(struct dlg_cell *c, char *buf);
 
 /* ---- flags ---------------------------------------------------------- */
 

@@ -8,6 +8,7 @@
  * the profile and variable arrays, then every string NUL-terminated), so
  * the caller reads it at leisure without any lock or reference.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -79,7 +80,8 @@ struct dlg_info *dlg_info_get(struct dlg_cell *c, unsigned flags)
 	if (!ended || (flags & DLG_INFO_VARS_ALL))
 		nv = dlg_vars_count_locked(c, flags, &bytes);
 	bytes += slen(c->callid) + slen(c->from_uri) + slen(c->to_uri) +
-		 slen(c->req_uri) + leg_bytes(&c->leg[0]) +
+		 slen(c->req_uri) + sizeof(c->toroute) +
+		 leg_bytes(&c->leg[0]) +
 		 leg_bytes(&c->leg[1]);
 	head = sizeof(*in) + np * sizeof(in->profiles[0]) +
 	       nv * sizeof(in->vars[0]);
@@ -100,6 +102,9 @@ struct dlg_info *dlg_info_get(struct dlg_cell *c, unsigned flags)
 	in->from_uri = copy_sip(&p, c->from_uri);
 	in->to_uri = copy_sip(&p, c->to_uri);
 	in->req_uri = copy_sip(&p, c->req_uri);
+	memcpy(p, c->toroute, sizeof(c->toroute));
+	in->toroute_name = p;
+	p += sizeof(c->toroute);
 	in->init_ts = c->init_ts;
 	in->start_ts = c->start_ts;
 	in->end_ts = c->end_ts;
@@ -127,4 +132,31 @@ struct dlg_info *dlg_info_get(struct dlg_cell *c, unsigned flags)
 void dlg_info_free(struct dlg_info *info)
 {
 	free(info);
+}
+
+int dlg_set_toroute(struct dlg_cell *c, const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (n >= sizeof(c->toroute))
+		return -EINVAL;
+	dlg_lock(c);
+	memset(c->toroute, 0, sizeof(c->toroute));
+	if (n)
+		memcpy(c->toroute, name, n);
+	atomic_fetch_or(&c->dflags, DLG_DFLAG_CHANGED);
+	dlg_unlock(c);
+	return 0;
+}
+
+size_t dlg_toroute(struct dlg_cell *c, char *buf)
+{
+	size_t n;
+
+	dlg_lock(c);
+	memcpy(buf, c->toroute, sizeof(c->toroute));
+	dlg_unlock(c);
+	buf[31] = '\0';
+	n = strlen(buf);
+	return n;
 }

@@ -98,6 +98,7 @@ struct dlg_cell {
 	unsigned tmr_refs;		/* references owned by the timer */
 
 	unsigned from_rr_nb;
+	char toroute[32];		/* timeout_route: rule name, "" = none */
 	struct sip_str callid, from_uri, to_uri, req_uri;
 	struct dlg_leg_data leg[2];
 	char *callee_blk;		/* second block: callee strings */

@@ -31,6 +31,7 @@ struct dlgp_req {
 	/* Set before dlg_manage (Kamailio's context flags). */
 	uint32_t sflags, iflags, iflags_off;
 	uint64_t lifetime_ms;
+	const char *toroute;		/* timeout_route before dlg_manage */
 };
 
 static _Thread_local struct dlgp_req tl_req;
@@ -361,6 +362,8 @@ static void manage(struct px_req *rq, struct dlgp_req *d)
 		return;
 	}
 	d->created = rc;
+	if (d->toroute && rc == DLG_RC_CREATED)
+		dlg_set_toroute(d->cell, d->toroute);
 	rq->has_dlg = true;
 	rq->bdlg.h_entry = dlg_h_entry(d->cell);
 	rq->bdlg.h_id = dlg_h_id(d->cell);
@@ -456,6 +459,12 @@ static bool action(struct px_req *rq, const struct route_action *a,
 				dlg_end(d->cell, rq->msg);
 		}
 		break;
+	case ROUTE_ACT_TIMEOUT_ROUTE:
+		if (d->cell)
+			dlg_set_toroute(d->cell, a->u.route_name);
+		else
+			d->toroute = a->u.route_name;
+		break;
 	case ROUTE_ACT_DLG_BRIDGE: {
 		char from[256], to[256], op[256];
 
@@ -535,6 +544,41 @@ static const struct px_dlg_ops dlgp_ops = {
 	.var_get = var_get,
 	.pv_get = pv_get,
 };
+
+/*
+ * The lifetime of a dialog ended: run its timeout_route rule, Kamailio's
+ * timeout route, with the dialog as context and no message (conditions
+ * on the message see nothing; forward/reply/drop do nothing).  It cannot
+ * keep the dialog alive: the expiry is already done, as in Kamailio.
+ */
+static void on_expired(struct dlg_cell *c, int type,
+		       const struct dlg_cb_params *p)
+{
+	static const struct sip_msg none;
+	static const struct tp_peer nobody;
+	struct proxy *px = p->param;
+	const struct route_rule *r;
+	struct dlgp_req d = { .cell = c, .known = true };
+	struct px_req rq = { .px = px, .msg = &none, .src = &nobody,
+			     .dlg = &dlgp_ops, .dlg_ctx = &d };
+	struct px_decision dec;
+	char name[32];
+
+	if (!dlg_toroute(c, name))
+		return;
+	r = route_find(&px->cfg->routes, name);
+	if (!r) {
+		log_warn("dialog %u:%u: timeout_route '%s' names no rule",
+			 dlg_h_entry(c), dlg_h_id(c), name);
+		return;
+	}
+	px_rules_run_rule(&rq, r, &dec);
+}
+
+int dlgp_install(struct dlg_table *t, struct proxy *px)
+{
+	return dlg_register_global_cb(t, DLGCB_EXPIRED, on_expired, px, NULL);
+}
 
 void dlgp_hooks(struct dlg_table *t, struct px_hooks *h)
 {

@@ -10,6 +10,9 @@
 
 struct dlg_table;
 
+/* Run timeout_route rules at expiry (before the timeout BYEs). */
+int dlgp_install(struct dlg_table *t, struct proxy *px);
+
 /* Fill @h with the dialog layer's hooks over @t. */
 void dlgp_hooks(struct dlg_table *t, struct px_hooks *h);
 

@@ -616,6 +616,8 @@ int dlg_load(struct dlg_table *t, const struct dlg_load *ld,
 		c->leg[DLG_CALLEE_LEG].cseq = ld->callee_cseq;
 	}
 	c->confirmed_once = ld->state >= DLG_STATE_CONFIRMED_NA;
+	if (ld->toroute_name.p && ld->toroute_name.len < sizeof(c->toroute))
+		memcpy(c->toroute, ld->toroute_name.p, ld->toroute_name.len);
 	s = &t->slots[c->h_entry];
 	pthread_mutex_lock(&s->lock);
 	err = dlg_slot_link_id_locked(t, s, c);

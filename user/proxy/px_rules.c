@@ -321,6 +321,15 @@ static bool run_actions(struct px_req *rq, const struct route_action_list *acts,
 	return false;
 }
 
+void px_rules_run_rule(struct px_req *rq, const struct route_rule *r,
+		       struct px_decision *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->verdict = PXV_NONE;
+	d->rule = r;
+	run_actions(rq, &r->actions, d, 0);
+}
+
 void px_rules_run(struct px_req *rq, const struct route_list *rules,
 		  struct px_decision *d)
 {
@@ -329,7 +338,7 @@ void px_rules_run(struct px_req *rq, const struct route_list *rules,
 	for (size_t i = 0; i < rules->n_rules; i++) {
 		const struct route_rule *r = &rules->rules[i];
 
-		if (!px_conds_hold(rq, &r->match))
+		if (r->timeout_only || !px_conds_hold(rq, &r->match))
 			continue;
 		d->rule = r;
 		run_actions(rq, &r->actions, d, 0);

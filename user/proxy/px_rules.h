@@ -59,6 +59,9 @@ struct px_req {
 void px_rules_run(struct px_req *rq, const struct route_list *rules,
 		  struct px_decision *d);
 bool px_conds_hold(struct px_req *rq, const struct route_cond_set *set);
+/* Run one rule's actions, its match: not consulted (timeout routes). */
+void px_rules_run_rule(struct px_req *rq, const struct route_rule *r,
+		       struct px_decision *d);
 /* Expand a value with pseudo-variables into @out; returns its length. */
 size_t px_tpl_expand(const struct px_req *rq, const struct route_tpl *t,
 		     char *out, size_t cap);

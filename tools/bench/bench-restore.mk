@@ -1,0 +1,21 @@
+# tools/bench/bench-restore.mk - `make bench-restore`: how long sipdlgd
+# takes to start with 100,000 dialogs to restore from MySQL (db_mode 1).
+# Included by the top-level Makefile (uses its BUILD, CC, CFLAGS, LIB).
+#
+#   make bench-restore                        100,000 rows
+#   make bench-restore BENCH_RESTORE_ROWS=20000
+#
+# Needs a MariaDB server (make deps); a private one is started on a unix
+# socket in a temporary directory and removed afterwards.
+
+BENCH_GEN_ROWS := $(BUILD)/tools/bench/gen_rows
+
+.PHONY: bench-restore
+bench-restore: $(BUILD)/sipdlgd $(BUILD)/sipdlgctl $(BENCH_GEN_ROWS)
+	@timeout -k 20 600 bash tools/bench/bench-restore.sh
+
+# dlg_core_hash comes from the library: the hash_entry of every generated
+# row is the one sipdlgd checks at restore.
+$(BENCH_GEN_ROWS): tools/bench/gen_rows.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS_D)

@@ -22,6 +22,7 @@
 #include "core/timer.h"
 #include "dialog/dlg.h"
 #include "dialog/dlg_bridge.h"
+#include "dialog/dlg_bye.h"
 #include "proxy/obuf.h"
 #include "proxy/px_internal.h"
 
@@ -64,15 +65,6 @@ static void bridge_unref(void *p)
 		free(b);
 }
 
-static struct sip_str first_route(const char *rs)
-{
-	const char *lt = strchr(rs, '<'), *gt;
-
-	if (!lt || !(gt = strchr(lt, '>')))
-		return SIP_STR_NULL;
-	return sip_str_mk(lt + 1, (size_t)(gt - lt - 1));
-}
-
 /* Headers every in-dialog request of the bridge carries. */
 static void dialog_hdrs(struct obuf *o, const struct bridge *b,
 			const char *method, unsigned cseq)
@@ -90,7 +82,7 @@ static void dialog_hdrs(struct obuf *o, const struct bridge *b,
 
 static struct sip_str next_hop(const struct bridge *b)
 {
-	struct sip_str h = first_route(b->route_set);
+	struct sip_str h = dlgp_first_route(b->route_set);
 
 	return h.p ? h : sip_str_c(b->contact);
 }

@@ -56,8 +56,7 @@ static void addr(struct obuf *o, const char *uri)
 	ob_mem(o, ">", 1);
 }
 
-/* The first URI of a route set "<a>,<b>" (inside the brackets). */
-static struct sip_str first_route(const char *rs)
+struct sip_str dlgp_first_route(const char *rs)
 {
 	const char *lt = strchr(rs, '<'), *gt;
 
@@ -115,7 +114,7 @@ static int send_req(struct proxy *px, struct dlg_cell *c,
 	ob_str(o, "Content-Length: 0\r\n\r\n");
 	if (o->overflow)
 		return -E2BIG;
-	hop = first_route(leg->route_set);
+	hop = dlgp_first_route(leg->route_set);
 	if (!hop.p)
 		hop = sip_str_c(leg->contact);
 	/* Towards the callee we speak as the caller: direction 0. */

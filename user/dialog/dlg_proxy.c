@@ -119,7 +119,6 @@ static void on_forward(struct px_req *rq, struct tm_tx *tx)
 	dlg_ref(d->cell);
 	tx->dlg = d->cell;
 	tx->dlg_release = release;
-	tx->dlg_dir = (int8_t)d->dir;
 }
 
 static void on_local(struct px_req *rq, int code)
@@ -231,9 +230,7 @@ static bool absorb_2xx(struct tm_tx *tx, const struct sip_msg *rsp)
 			     m ? "BYE" : "ACK");
 		if (n <= 0 || (size_t)n >= sizeof(buf))
 			break;
-		hop = rl ? sip_str_mk(strchr(rs, '<') + 1,
-				      (size_t)(strchr(rs, '>') - strchr(rs, '<') - 1)) :
-			   rsp->contact.uri;
+		hop = rl ? dlgp_first_route(rs) : rsp->contact.uri;
 		if (m == 0)
 			proxy_send_stateless(px, buf, (size_t)n, hop);
 		else

@@ -287,15 +287,12 @@ static void copy_hdrs(struct obuf *o, const struct sip_msg *m,
 /* RFC 3261 9.1: CANCEL mirrors our INVITE (same Via, Route, R-URI...). */
 int pxb_cancel(struct obuf *o, const struct sip_msg *inv)
 {
-	const struct sip_hdr *via = sip_msg_hdr(inv, SIP_HDR_VIA);
-
 	ob_reset(o);
 	ob_str(o, "CANCEL ");
 	ob_sl(o, inv->ruri_str);
 	ob_str(o, " SIP/2.0\r\nVia: ");
 	ob_sl(o, inv->via.raw);
 	ob_mem(o, "\r\n", 2);
-	(void)via;
 	copy_hdrs(o, inv, SIP_HDR_ROUTE);
 	copy_hdrs(o, inv, SIP_HDR_FROM);
 	copy_hdrs(o, inv, SIP_HDR_TO);

@@ -40,12 +40,11 @@ static uint64_t fnv(uint64_t h, struct sip_str s)
  * request as received: a request that comes back unchanged is a loop
  * (482), one whose R-URI a rule rewrote is a spiral.
  */
-static uint32_t loop_hash(const struct sip_msg *m, const struct px_route *r)
+static uint32_t loop_hash(const struct sip_msg *m)
 {
 	uint64_t h = 1469598103934665603ull;
 	char num[12];
 
-	(void)r;
 	h = fnv(h, m->ruri_str);
 	h = fnv(h, m->route.raw);
 	h = fnv(h, m->call_id);
@@ -272,7 +271,7 @@ static void forward_stateless(struct proxy *px, struct px_req *rq,
 	/* Same branch for the same incoming branch: retransmitted ACKs of
 	 * retransmitted 2xx stay one "transaction" downstream. */
 	uint64_t h = fnv(1469598103934665603ull, m->via.branch) ^ px->salt;
-	if (build_forward(px, rq, &r, &t, idx, loop_hash(m, &r), h,
+	if (build_forward(px, rq, &r, &t, idx, loop_hash(m), h,
 			  &rq_scratch, branch, sizeof(branch), &bl) != 0) {
 		stat_inc(px->s.drop_requests);
 		return;
@@ -426,7 +425,7 @@ static void forward_tx(struct proxy *px, struct px_req *rq, struct tm_tx *tx,
 			 "Service Unavailable - No Socket For Next Hop");
 		return;
 	}
-	lh = loop_hash(m, &r);
+	lh = loop_hash(m);
 	if (is_loop(px, m, lh)) {
 		stat_inc(px->s.loops);
 		reply_tx(px, tx, m, 482, NULL);

@@ -172,12 +172,13 @@ static bool header_cond(const struct px_req *rq, const struct route_cond *c)
 	char want[TPL_MAX];
 	size_t wn = 0;
 
+	enum sip_hdr_id id = sip_hdr_id_from_name(c->u.header.name,
+						  strlen(c->u.header.name));
+
 	if (c->u.header.op != ROUTE_HDR_EXISTS)
 		wn = px_tpl_expand(rq, &c->u.header.value, want, sizeof(want));
 	for (uint16_t i = 0; i < m->hdr_count; i++) {
 		const struct sip_hdr *h = &m->hdrs[i];
-		enum sip_hdr_id id = sip_hdr_id_from_name(c->u.header.name,
-							  strlen(c->u.header.name));
 
 		if (id != SIP_HDR_OTHER ? h->id != id :
 					  !sip_str_eqi_c(h->name, c->u.header.name))

@@ -248,7 +248,7 @@ void px_tx_on_ack(struct proxy *px, struct tm_tx *tx)
 	tx->sstate = TM_S_CONFIRMED;
 	disarm(px, tx, &tx->t_srv);				/* G */
 	arm(px, tx, &tx->t_srv_end, on_srv_end,
-	    reliable(&tx->src) ? 0 : 5000u);			/* I = T4 */
+	    reliable(&tx->src) ? 0 : px->t4);			/* I */
 }
 
 static void send_ack(struct proxy *px, struct tm_tx *tx,
@@ -313,7 +313,7 @@ void px_tx_on_response(struct proxy *px, struct tm_tx *tx,
 		tx->cstate = TM_C_COMPLETED;
 		forward_up(px, tx, rsp);
 		arm(px, tx, &tx->t_cli, on_cli,
-		    reliable(&tx->dst) ? 0 : 5000u);		/* K = T4 */
+		    reliable(&tx->dst) ? 0 : px->t4);		/* K */
 		return;
 	}
 	if (code < 200) {

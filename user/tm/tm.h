@@ -101,7 +101,6 @@ struct tm_tx {
 	uint8_t dlg_kind;		/* PX_DLG_* in proxy.h */
 	bool uac;			/* generated here: no server side */
 	uint8_t dlg_own_rr;		/* our Record-Route entries: 1 or 2 */
-	int8_t dlg_dir;			/* direction of a sequential request */
 };
 
 struct tm_table *tm_table_alloc(unsigned bits);

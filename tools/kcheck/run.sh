@@ -19,7 +19,9 @@
 #   KERNEL_PKG   e.g. linux-image-6.1.0-56-amd64; default: what Debian 12's
 #                linux-image-amd64 depends on now (also $KCHECK_KERNELS)
 # Environment: KCHECK_TIMEOUT (seconds per VM, default 300 with KVM, 1500
-# without), KCHECK_MEM (MiB, default 1024), KCHECK_NO_KVM=1 (force TCG).
+# without), KCHECK_MEM (MiB, default 1024), KCHECK_NO_KVM=1 (TCG only),
+# KCHECK_KVM_PROBE (seconds a KVM guest gets to reach init before the run
+# falls back to TCG, default 60; nested KVM can hang in early boot).
 # Needs root (apt-get).  Builds nothing: run `make kcheck-build` first
 # (`make check-kernels` does both).  Exit 0 when every kernel passed.
 # Logs: build/kcheck/<kernel>.console.log.
@@ -32,7 +34,7 @@ for a in "$@"; do
 	case "$a" in
 	--quick) QUICK=1 TESTS=0 ;;
 	--no-tests) TESTS=0 ;;
-	-h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,/^set -eu/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "run.sh: unknown option $a" >&2; exit 2 ;;
 	*) PKGS="$PKGS $a" ;;
 	esac
@@ -126,6 +128,7 @@ mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t tmpfs tmp /tmp
 ulimit -l unlimited
 cd /k
+echo
 K=\$(uname -r)
 echo "KCHECK-KERNEL: \$K"
 [ -e /sys/kernel/btf/vmlinux ] && echo "kcheck: BTF present" || echo "kcheck: no /sys/kernel/btf/vmlinux"
@@ -164,14 +167,48 @@ INITRD="$WORK/initrd.gz"
 say "initramfs $(du -h "$INITRD" | cut -f1): $(echo $BINS | wc -w) programs"
 
 # --- one VM per kernel ----------------------------------------------------------
-ACCEL="-accel tcg -cpu max"
-TMO=${KCHECK_TIMEOUT:-1500}
+TCG="-accel tcg -cpu max"
+TCG_TMO=${KCHECK_TIMEOUT:-1500}
+# arch-capabilities off: qemu 7.2 under a nested KVM aborts on "failed to
+# set MSR 0x10a" with a plain -cpu host.
+KVM="-enable-kvm -cpu host,-arch-capabilities"
+KVM_TMO=${KCHECK_TIMEOUT:-300}
+USE_KVM=0
 if [ "${KCHECK_NO_KVM:-0}" != 1 ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-	# arch-capabilities off: qemu 7.2 under a nested KVM (this project's
-	# machines) aborts on "failed to set MSR 0x10a" with a plain -cpu host.
-	ACCEL="-enable-kvm -cpu host,-arch-capabilities"
-	TMO=${KCHECK_TIMEOUT:-300}
+	USE_KVM=1
 fi
+PROBE=${KCHECK_KVM_PROBE:-60}
+
+# boot_vm ACCEL TIMEOUT PROBE VMLINUZ LOG: run one VM, console to LOG.
+# With PROBE > 0, give up (status 3) when the init's first line has not
+# appeared after PROBE seconds.  Status: qemu's (124 on the timeout).
+boot_vm() {
+	nice timeout --kill-after=10 "$2" qemu-system-x86_64 $1 \
+		-m "${KCHECK_MEM:-1024}" -smp 1 -nographic -no-reboot \
+		-nodefaults -serial stdio -kernel "$4" -initrd "$INITRD" \
+		-append 'console=ttyS0 panic=-1 quiet' </dev/null >"$5" 2>&1 &
+	QPID=$!
+	if [ "$3" -gt 0 ]; then
+		n=0
+		while kill -0 "$QPID" 2>/dev/null && ! grep -q 'KCHECK-KERNEL' "$5"; do
+			n=$((n + 1))
+			if [ "$n" -gt "$3" ]; then
+				kill "$QPID" 2>/dev/null || true
+				wait "$QPID" 2>/dev/null || true
+				QPID=""
+				return 3
+			fi
+			sleep 1
+		done
+	fi
+	r=0
+	wait "$QPID" || r=$?
+	QPID=""
+	# CRs and the terminal escapes SeaBIOS and the kernel print
+	sed -e 's/\r$//' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' "$5" > "$5.tmp" &&
+		mv "$5.tmp" "$5"
+	return $r
+}
 
 fails=0
 for pkg in $PKGS; do
@@ -189,24 +226,29 @@ for pkg in $PKGS; do
 	fi
 	vmlinuz=$(ls "$kdir"/boot/vmlinuz-* | head -n 1)
 	log="$WORK/$pkg.console.log"
-	say "booting $(basename "$deb") ($(echo "$ACCEL" | cut -d' ' -f1), timeout ${TMO}s), console: $log"
 	start=$(date +%s)
-	nice timeout --kill-after=10 "$TMO" qemu-system-x86_64 $ACCEL -m "${KCHECK_MEM:-1024}" \
-		-smp 1 -nographic -no-reboot -nodefaults -serial stdio \
-		-kernel "$vmlinuz" -initrd "$INITRD" \
-		-append 'console=ttyS0 panic=-1 quiet' </dev/null >"$log" 2>&1 &
-	QPID=$!
-	rc=0
-	wait "$QPID" || rc=$?
-	QPID=""
+	rc=3
+	if [ "$USE_KVM" = 1 ]; then
+		say "booting $(basename "$deb") under KVM (timeout ${KVM_TMO}s), console: $log"
+		rc=0
+		boot_vm "$KVM" "$KVM_TMO" "$PROBE" "$vmlinuz" "$log" || rc=$?
+		if [ "$rc" = 3 ] || grep -q 'failed to set MSR' "$log"; then
+			say "the KVM guest did not reach init in ${PROBE}s (nested KVM?): KVM off from now on"
+			USE_KVM=0 rc=3
+		fi
+	fi
+	if [ "$rc" = 3 ]; then
+		say "booting $(basename "$deb") under TCG (timeout ${TCG_TMO}s), console: $log"
+		rc=0
+		boot_vm "$TCG" "$TCG_TMO" 0 "$vmlinuz" "$log" || rc=$?
+	fi
 	secs=$(( $(date +%s) - start ))
-	tr -d '\r' < "$log" > "$log.tmp" && mv "$log.tmp" "$log"
 	grep -E '^(KCHECK-|kcheck: |verifier processed insns)' "$log" |
 		grep -v '^KCHECK-STEP' | sed 's/^/  /' || true
 	if grep -q '^KCHECK-RESULT: PASS' "$log"; then
 		say "$pkg: PASS in ${secs}s"
 	else
-		[ "$rc" = 124 ] && say "$pkg: timed out after ${TMO}s"
+		[ "$rc" = 124 ] && say "$pkg: timed out"
 		if ! grep -q '^KCHECK-RESULT' "$log"; then
 			say "no result line; last lines of the console:"
 			tail -n 30 "$log" | sed 's/^/  | /'

@@ -17,8 +17,7 @@ KCHECK_ARGS    ?=
 check-kernels: kcheck-build
 	KCHECK_KERNELS="$(KCHECK_KERNELS)" sh tools/kcheck/run.sh $(KCHECK_ARGS)
 
-kcheck-build: $(KCHECK_LOAD) $(BUILD)/tools/bench/bench_xdp $(BPFT_BINS) \
-	      $(BPF_FIXTURES)
+kcheck-build: $(KCHECK_LOAD) $(BUILD)/tools/bench/bench_xdp $(BPFT_BINS)
 
 $(KCHECK_LOAD): tools/kcheck/kcheck_load.c $(BPF_SKEL) include/sipdlg_shared.h \
 		tests/lib/pkt.c tests/lib/pkt.h

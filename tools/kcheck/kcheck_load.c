@@ -47,16 +47,19 @@ struct knobs {
 
 static char *g_log;
 
-/* libbpf's own messages: warnings only (the log itself is in g_log). */
+/*
+ * libbpf's own messages: warnings only, on stdout so they stay in order
+ * with ours on the console (the verifier log is printed from g_log).
+ */
 static int print_fn(enum libbpf_print_level level, const char *fmt,
 		    va_list ap)
 {
 	if (level != LIBBPF_WARN)
 		return 0;
-	/* The PROG LOAD LOG copy is printed from g_log, tail only. */
 	if (strstr(fmt, "BEGIN PROG LOAD LOG"))
 		return 0;
-	return vfprintf(stderr, fmt, ap);
+	fputs("kcheck: ", stdout);
+	return vfprintf(stdout, fmt, ap);
 }
 
 static void print_tail(const char *log, int lines)
@@ -124,14 +127,15 @@ static int load_one(const struct knobs *k, int tail_lines, __u32 *insns)
 	struct bpf_map *map;
 	struct timespec t0, t1;
 	__u32 retval = 0;
+	char what[160];
 	int r;
 
-	printf("kcheck: load mode=%u mac=%u drop=%u pps=%u fail_ev=%u rr=%s: ",
-	       k->mode, k->mac, k->drop, k->pps, k->fail_ev, rr);
-	fflush(stdout);
+	snprintf(what, sizeof(what),
+		 "kcheck: load mode=%u mac=%u drop=%u pps=%u fail_ev=%u rr=%s",
+		 k->mode, k->mac, k->drop, k->pps, k->fail_ev, rr);
 	skel = sipdlg_bpf__open();
 	if (!skel) {
-		printf("FAIL open: %s\n", strerror(errno));
+		printf("%s: FAIL open: %s\n", what, strerror(errno));
 		return -1;
 	}
 	skel->rodata->sip_ports[0] = 5060;
@@ -156,7 +160,7 @@ static int load_one(const struct knobs *k, int tail_lines, __u32 *insns)
 	r = sipdlg_bpf__load(skel);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (r) {
-		printf("FAIL (%s)\n", strerror(-r));
+		printf("%s: FAIL (%s)\n", what, strerror(-r));
 		if (g_log[0])
 			print_tail(g_log, tail_lines);
 		else
@@ -166,7 +170,7 @@ static int load_one(const struct knobs *k, int tail_lines, __u32 *insns)
 		return -1;
 	}
 	*insns = verified(bpf_program__fd(skel->progs.sipdlg_xdp));
-	printf("OK insns %u, %.2f s", *insns,
+	printf("%s: OK insns %u, %.2f s", what, *insns,
 	       (double)(t1.tv_sec - t0.tv_sec) +
 		       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	r = run_once(bpf_program__fd(skel->progs.sipdlg_xdp), &retval);

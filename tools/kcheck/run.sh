@@ -252,6 +252,10 @@ for pkg in $PKGS; do
 		if ! grep -q '^KCHECK-RESULT' "$log"; then
 			say "no result line; last lines of the console:"
 			tail -n 30 "$log" | sed 's/^/  | /'
+		else
+			say "from the first failure on (at most 100 lines):"
+			sed -n '/FAIL\|--- verifier log/,$p' "$log" |
+				grep -v '^KCHECK-STEP' | head -n 100 | sed 's/^/  | /'
 		fi
 		say "$pkg: FAIL in ${secs}s (log: $log)"
 		fails=$((fails + 1))

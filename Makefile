@@ -180,3 +180,5 @@ fmt:
 
 # Benchmarks (make bench, bench-cps, bench-xdp, ...) live with their scripts.
 -include $(wildcard tools/bench/*.mk)
+# make check-kernels: the XDP program on Debian 12's 6.1 kernel, in qemu.
+-include $(wildcard tools/kcheck/*.mk)

@@ -2,13 +2,15 @@
  * db_thru.c - raw throughput of the database thread (db_mode 1), without
  * SIP: N calls driven through the dialog core as fast as possible
  * (INVITE, 200, ACK, BYE, 200 to the BYE, last reference dropped), each
- * with two profiles and one variable, while at most WINDOW calls are up
- * at a time (the rest of a call's life is its hold time).  Prints the
- * calls/s the thread wrote, its batches and row operations, and what it
- * dropped.  Used by `make bench-db-thru` against the private MariaDB of
+ * with two profiles and one variable.  Used by `make bench-db-thru` against the private MariaDB of
  * tests/lib/mariadb.sh.
  *
- *   db_thru DB_URL [CALLS [WINDOW [QUEUE]]]
+ *   db_thru DB_URL [CALLS/S [SECONDS [HOLD_S [QUEUE]]]]
+ *
+ * Calls are offered at CALLS/S for SECONDS, each ended HOLD_S after it
+ * was answered.  The line printed: the deepest queue seen, how long the
+ * queue took to empty after the last call ended, rows written per second
+ * (db:rows_written), batches, writes dropped (queue full), errors.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -87,10 +89,23 @@ static void call_down(struct dlg_cell *c)
 	dlg_unref(c);
 }
 
+static void sleep_until(double t)
+{
+	double d = t - now_s();
+	struct timespec ts;
+
+	if (d <= 0)
+		return;
+	ts.tv_sec = (time_t)d;
+	ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
+	nanosleep(&ts, NULL);
+}
+
 int main(int argc, char **argv)
 {
-	unsigned calls = argc > 2 ? (unsigned)atoi(argv[2]) : 20000;
-	unsigned window = argc > 3 ? (unsigned)atoi(argv[3]) : 2000;
+	double rate = argc > 2 ? atof(argv[2]) : 3000;
+	double secs = argc > 3 ? atof(argv[3]) : 10;
+	double hold = argc > 4 ? atof(argv[4]) : 2;
 	struct sipdlg_config *cfg = cfg_alloc_defaults();
 	struct tmr_service *ts = tmr_service_alloc();
 	struct stats *st = stats_alloc();
@@ -99,13 +114,17 @@ int main(int argc, char **argv)
 	struct dlg_table *t = NULL;
 	struct db_ctx *db = NULL;
 	struct dlg_cell **live;
+	double *born;
+	size_t window, head = 0, tail = 0, depth, max_depth = 0;
+	unsigned calls = (unsigned)(rate * secs), made = 0;
 	char err[512];
 	double t0, t1, t2;
-	unsigned i;
+	struct stat_var *rows;
 	int rc;
 
 	if (argc < 2 || !cfg || !ts || !st) {
-		fprintf(stderr, "usage: db_thru DB_URL [CALLS [WINDOW [QUEUE]]]\n");
+		fprintf(stderr, "usage: db_thru DB_URL [CALLS/S [SECONDS "
+			"[HOLD_S [QUEUE]]]]\n");
 		return 2;
 	}
 	free(cfg->dialog.db_url);
@@ -115,12 +134,14 @@ int main(int argc, char **argv)
 	cfg->dialog.n_profiles_with_value = 1;
 	cfg->dialog.profiles_no_value[0] = strdup("inbound");
 	cfg->dialog.n_profiles_no_value = 1;
-	cfg->database.queue_size = argc > 4 ? (uint32_t)atoi(argv[4]) : 1u << 24;
-	live = calloc(window ? window : 1, sizeof(*live));
+	cfg->database.queue_size = argc > 5 ? (uint32_t)atoi(argv[5]) : 65536;
+	window = (size_t)(rate * hold) + 2;
+	live = calloc(window, sizeof(*live));
+	born = calloc(window, sizeof(*born));
 	tmr_service_start(ts);
 	dlg_stats_register(st, 1, &ds);
 	dlg_config_from_cfg(&dc, &cfg->dialog);
-	if (dlg_table_alloc(&dc, ts, &ds, &t) ||
+	if (!live || !born || dlg_table_alloc(&dc, ts, &ds, &t) ||
 	    db_alloc(&cfg->dialog, &cfg->database, st, &db, err, sizeof(err))) {
 		fprintf(stderr, "setup failed: %s\n", err);
 		return 1;
@@ -134,30 +155,46 @@ int main(int argc, char **argv)
 	{
 		struct dlg_profile *pc = dlg_profile_lookup(t, sip_str_c("caller"));
 		struct dlg_profile *pi = dlg_profile_lookup(t, sip_str_c("inbound"));
+		double now;
 
 		t0 = now_s();
-		for (i = 0; i < calls; i++) {
-			unsigned k = window ? i % window : 0;
-
-			if (window && live[k])
-				call_down(live[k]);
-			live[k] = call_up(t, i, pc, pi);
-			if (!window) {
-				call_down(live[k]);
-				live[k] = NULL;
+		while (made < calls) {
+			now = now_s();
+			/* calls due by now, then ends due by now */
+			while (made < calls && made < (now - t0) * rate &&
+			       (tail + 1) % window != head) {
+				live[tail] = call_up(t, made++, pc, pi);
+				born[tail] = now;
+				tail = (tail + 1) % window;
 			}
+			while (head != tail && born[head] + hold <= now) {
+				if (live[head])
+					call_down(live[head]);
+				head = (head + 1) % window;
+			}
+			depth = db_queue_depth(db);
+			if (depth > max_depth)
+				max_depth = depth;
+			sleep_until(now + 0.001);
 		}
-		for (i = 0; window && i < window; i++)
-			if (live[i])
-				call_down(live[i]);
+		t1 = now_s();
+		while (head != tail) {
+			sleep_until(born[head] + hold);
+			if (live[head])
+				call_down(live[head]);
+			head = (head + 1) % window;
+		}
 	}
-	t1 = now_s();
 	rc = db_flush_wait(db, 600000);
 	t2 = now_s();
-	printf("calls=%u window=%u queued_in=%.2fs written_in=%.2fs "
-	       "calls/s=%.0f batches=%" PRId64 " dropped=%" PRId64
-	       " errors=%" PRId64 "%s\n",
-	       calls, window, t1 - t0, t2 - t0, calls / (t2 - t0),
+	rows = stats_find(st, "db:rows_written");	/* absent before it */
+	printf("offered %.0f calls/s for %.1f s (hold %.1f s): %u calls, "
+	       "queue max %zu, flushed %.2f s after the last end; "
+	       "rows written %" PRId64 " (%.0f/s), batches %" PRId64
+	       ", dropped %" PRId64 ", errors %" PRId64 "%s\n",
+	       rate, t1 - t0, hold, made, max_depth, t2 - t1 - hold,
+	       rows ? stat_get(rows) : -1,
+	       rows ? (double)stat_get(rows) / (t2 - t0) : -1.0,
 	       stat_get(stats_find(st, "db:batches_written")),
 	       stat_get(stats_find(st, "db:writes_dropped")),
 	       stat_get(stats_find(st, "db:errors")),
@@ -169,5 +206,6 @@ int main(int argc, char **argv)
 	stats_free(st);
 	cfg_free(cfg);
 	free(live);
+	free(born);
 	return 0;
 }

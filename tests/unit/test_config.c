@@ -236,6 +236,8 @@ static void check_own_defaults(const struct sipdlg_config *c)
 	assert_int_equal(c->database.required, 0);
 	assert_int_equal(c->database.queue_size, 65536);
 	assert_int_equal(c->database.retry_interval, 5);
+	assert_int_equal(c->database.retry_max, 60);
+	assert_int_equal(c->database.rehash_on_load, 0);
 	assert_string_equal(c->database.socket, "");
 	assert_string_equal(c->control.socket, "/run/sipdlg/sipdlg.sock");
 	assert_int_equal(c->control.mode, 0660);
@@ -884,6 +886,7 @@ static void test_sections(void **state)
 		"  max_dialog_pps: 500\n"
 		"  enabled: no\n"
 		"database: { required: true, queue_size: 10, retry_interval: 2,"
+		" retry_max: 30, rehash_on_load: true,"
 		" socket: /run/mysqld/mysqld.sock }\n"
 		"control: { socket: /tmp/s.sock, mode: 0640, group: sipdlg }\n"
 		"log: { level: debug, target: syslog }\n");
@@ -912,6 +915,8 @@ static void test_sections(void **state)
 	assert_int_equal(c->database.required, 1);
 	assert_int_equal(c->database.queue_size, 10);
 	assert_int_equal(c->database.retry_interval, 2);
+	assert_int_equal(c->database.retry_max, 30);
+	assert_int_equal(c->database.rehash_on_load, 1);
 	assert_string_equal(c->database.socket, "/run/mysqld/mysqld.sock");
 	assert_string_equal(c->control.socket, "/tmp/s.sock");
 	assert_int_equal(c->control.mode, 0640);

@@ -262,6 +262,8 @@ static int ensure_conn(struct db_ctx *db)
 
 	if (db->conn.my)
 		return 0;
+	if (db->next_try_ms && mono_ms() < db->next_try_ms)
+		return -ENOTCONN;	/* still backing off */
 	if (db_conn_open(db, &db->conn, err, sizeof(err)) == 0) {
 		stat_inc(db->st_reconnects);
 		if (db->attempts)
@@ -271,12 +273,14 @@ static int ensure_conn(struct db_ctx *db)
 			log_notice("database connection established");
 		db->attempts = 0;
 		db->wait_ms = 0;
+		db->next_try_ms = 0;
 		return 0;
 	}
 	db->attempts++;
 	db->wait_ms = db_backoff_next(db->wait_ms,
 				      (uint64_t)db->cdb->retry_interval * 1000,
 				      (uint64_t)db->cdb->retry_max * 1000);
+	db->next_try_ms = mono_ms() + db->wait_ms;
 	log_warn("%s (attempt %u); next attempt in %llu s", err, db->attempts,
 		 (unsigned long long)(db->wait_ms / 1000));
 	return -ENOTCONN;
@@ -330,8 +334,15 @@ static void batch_write(struct db_ctx *db, struct db_op *b, size_t n,
 		stat_inc(db->st_errors);
 		if (rc != -ENOTCONN) /* COMMIT refused: nothing to replay */
 			break;
-		/* Lost while connected: try again at once, then back off. */
-		wait = db->conn.my ? 0 : db->wait_ms;
+		/* Lost while connected: try again at once, then back off
+		 * (ensure_conn set next_try_ms). */
+		wait = 0;
+		if (!db->conn.my) {
+			uint64_t now = mono_ms();
+
+			wait = db->next_try_ms > now ? db->next_try_ms - now :
+						       1;
+		}
 		db_conn_close(&db->conn);
 		if (deadline_ms) {
 			uint64_t now = mono_ms();
@@ -422,10 +433,22 @@ static void *db_thread(void *arg)
 		ensure_conn(db);
 	for (;;) {
 		struct timespec dl;
+		uint64_t to = db->mode == DB_MODE_DELAYED && period ? period :
+								   1000;
 
+		/* Away: reconnect on the backoff's schedule even while idle,
+		 * so the connection is there when writes come. */
+		if (!db->conn.my) {
+			uint64_t now = mono_ms();
+
+			if (now >= db->next_try_ms)
+				ensure_conn(db);
+			if (!db->conn.my && db->next_try_ms > now &&
+			    db->next_try_ms - now < to)
+				to = db->next_try_ms - now;
+		}
 		pthread_mutex_lock(&db->mu);
-		ms_deadline(&dl, db->mode == DB_MODE_DELAYED && period ?
-			    period : 1000);
+		ms_deadline(&dl, to);
 		while (!db->qlen && !db->stop &&
 		       (db->mode != DB_MODE_DELAYED ||
 			mono_ms() < next_flush) &&

@@ -94,6 +94,7 @@ struct db_ctx {
 	pthread_t th;
 	unsigned attempts;		/* failed connection attempts in a row */
 	uint64_t wait_ms;		/* backoff before the next attempt */
+	uint64_t next_try_ms;		/* monotonic; 0 = at once */
 
 	struct stat_var *st_depth, *st_batches, *st_dropped, *st_errors,
 		*st_reconnects, *st_rows;

@@ -1,14 +1,16 @@
 /*
  * db_sql.c - the MySQL side: connection, prepared statements built from
- * the configured table and column names, the version check, and the
- * writes of one queued operation.  Only the database thread (and, before
- * it starts, the thread calling db_check/db_load) uses a connection.
+ * the configured table and column names (and the heads of db_batch.c's
+ * multi-row statements), the version check, and the writes of one dialog
+ * at a time.  Only the database thread (and, before it starts, the thread
+ * calling db_check/db_load) uses a connection.
  *
- * Every write is an upsert (UPDATE, then INSERT when it matched no row;
- * the connection uses CLIENT_FOUND_ROWS so an UPDATE that changes nothing
- * still counts as a match): a batch replayed after a lost connection, or
- * a dialog written again in db_mode 2, never makes a duplicate row (the
- * schema has no unique key on (hash_entry, hash_id)).
+ * The one-dialog writes are the slow path of a batch the server refused
+ * (db_batch.c), and the statements prepared at db_check name a missing
+ * table or column.  Each is an upsert (UPDATE, then INSERT when it
+ * matched no row; the connection uses CLIENT_FOUND_ROWS so an UPDATE that
+ * changes nothing still counts as a match): a replay never makes a
+ * duplicate row (the schema has no unique key on (hash_entry, hash_id)).
  */
 #define LOG_TAG "db"
 #include "db/db_int.h"

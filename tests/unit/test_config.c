@@ -1299,6 +1299,28 @@ static void test_free_null_and_missing_file(void **state)
 	cfg_free(c);
 }
 
+/*
+ * A NUL byte cannot reach the database through the rules: a value with
+ * one (YAML's "\0") is refused (SIP messages with one are refused by the
+ * parser, test_sip_parse.c; rows with one at restore, test_db_row.c).
+ */
+static void test_nul_in_value_refused(void **state)
+{
+	static const char yaml[] =
+		"routes:\n"
+		"  - match: { method: INVITE }\n"
+		"    actions:\n"
+		"      - dlg_manage\n"
+		"      - set_dlg_var: [k, \"a\\0b\"]\n"
+		"      - forward: \"udp:127.0.0.1:5080\"\n";
+	struct result r = load_yaml("nul.yaml", yaml);
+
+	(void)state;
+	assert_int_equal(r.rc, -EINVAL);
+	assert_err(&r, "contains a NUL character");
+	result_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1332,6 +1354,7 @@ int main(void)
 		cmocka_unit_test(test_timeout_route),
 		cmocka_unit_test(test_suggest),
 		cmocka_unit_test(test_free_null_and_missing_file),
+		cmocka_unit_test(test_nul_in_value_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

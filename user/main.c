@@ -266,7 +266,8 @@ static int start(struct daemon *d, const char *bpf_object)
 		} else if (!d->cfg->dialog.db_skip_load) {
 			struct db_load_result res;
 
-			r = db_load(d->db, d->dlg, load_row, NULL, false, &res,
+			r = db_load(d->db, d->dlg, load_row, NULL,
+				    d->cfg->database.rehash_on_load != 0, &res,
 				    err, sizeof(err));
 			if (r) {
 				log_err("database: restore failed: %s", err);

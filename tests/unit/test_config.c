@@ -236,6 +236,8 @@ static void check_own_defaults(const struct sipdlg_config *c)
 	assert_int_equal(c->database.required, 0);
 	assert_int_equal(c->database.queue_size, 65536);
 	assert_int_equal(c->database.retry_interval, 5);
+	assert_int_equal(c->database.retry_max, 60);
+	assert_int_equal(c->database.rehash_on_load, 0);
 	assert_string_equal(c->database.socket, "");
 	assert_string_equal(c->control.socket, "/run/sipdlg/sipdlg.sock");
 	assert_int_equal(c->control.mode, 0660);
@@ -884,6 +886,7 @@ static void test_sections(void **state)
 		"  max_dialog_pps: 500\n"
 		"  enabled: no\n"
 		"database: { required: true, queue_size: 10, retry_interval: 2,"
+		" retry_max: 30, rehash_on_load: true,"
 		" socket: /run/mysqld/mysqld.sock }\n"
 		"control: { socket: /tmp/s.sock, mode: 0640, group: sipdlg }\n"
 		"log: { level: debug, target: syslog }\n");
@@ -912,6 +915,8 @@ static void test_sections(void **state)
 	assert_int_equal(c->database.required, 1);
 	assert_int_equal(c->database.queue_size, 10);
 	assert_int_equal(c->database.retry_interval, 2);
+	assert_int_equal(c->database.retry_max, 30);
+	assert_int_equal(c->database.rehash_on_load, 1);
 	assert_string_equal(c->database.socket, "/run/mysqld/mysqld.sock");
 	assert_string_equal(c->control.socket, "/tmp/s.sock");
 	assert_int_equal(c->control.mode, 0640);
@@ -1294,6 +1299,28 @@ static void test_free_null_and_missing_file(void **state)
 	cfg_free(c);
 }
 
+/*
+ * A NUL byte cannot reach the database through the rules: a value with
+ * one (YAML's "\0") is refused (SIP messages with one are refused by the
+ * parser, test_sip_parse.c; rows with one at restore, test_db_row.c).
+ */
+static void test_nul_in_value_refused(void **state)
+{
+	static const char yaml[] =
+		"routes:\n"
+		"  - match: { method: INVITE }\n"
+		"    actions:\n"
+		"      - dlg_manage\n"
+		"      - set_dlg_var: [k, \"a\\0b\"]\n"
+		"      - forward: \"udp:127.0.0.1:5080\"\n";
+	struct result r = load_yaml("nul.yaml", yaml);
+
+	(void)state;
+	assert_int_equal(r.rc, -EINVAL);
+	assert_err(&r, "contains a NUL character");
+	result_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1327,6 +1354,7 @@ int main(void)
 		cmocka_unit_test(test_timeout_route),
 		cmocka_unit_test(test_suggest),
 		cmocka_unit_test(test_free_null_and_missing_file),
+		cmocka_unit_test(test_nul_in_value_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

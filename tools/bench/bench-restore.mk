@@ -19,3 +19,20 @@ bench-restore: $(BUILD)/sipdlgd $(BUILD)/sipdlgctl $(BENCH_GEN_ROWS)
 $(BENCH_GEN_ROWS): tools/bench/gen_rows.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS_D)
+
+# `make bench-db-thru`: the database thread alone (db_thru.c), calls
+# written per second in db_mode 1 on a private MariaDB (no SIP, no lock
+# needed on the SIP ports, but take /tmp/sipdlg-heavy.lock: it is CPU).
+BENCH_DB_THRU := $(BUILD)/tools/bench/db_thru
+BENCH_DB_THRU_RATES ?= 1000 3000 6000 10000
+BENCH_DB_THRU_SECS ?= 10
+BENCH_DB_THRU_HOLD ?= 2
+
+.PHONY: bench-db-thru
+bench-db-thru: $(BENCH_DB_THRU)
+	@timeout -k 20 600 bash tools/bench/bench-db-thru.sh $(BENCH_DB_THRU) \
+		"$(BENCH_DB_THRU_RATES)" $(BENCH_DB_THRU_SECS) $(BENCH_DB_THRU_HOLD)
+
+$(BENCH_DB_THRU): tools/bench/db_thru.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS_D)

@@ -150,6 +150,7 @@ struct sipdlg_config *cfg_alloc_defaults(void)
 	cfg->database.required = 0;
 	cfg->database.queue_size = 65536;
 	cfg->database.retry_interval = 5;
+	cfg->database.retry_max = 60;
 	ok &= dup_to(&cfg->database.socket, "");
 
 	ok &= dup_to(&cfg->control.socket, "/run/sipdlg/sipdlg.sock");

@@ -134,7 +134,10 @@ struct cfg_xdp {
 struct cfg_database {
 	int required;			/* false: start without the DB */
 	uint32_t queue_size;		/* 65536 writes */
-	uint32_t retry_interval;	/* 5 s */
+	uint32_t retry_interval;	/* 5 s: first wait between reconnects */
+	uint32_t retry_max;		/* 60 s: cap of the doubling waits */
+	int rehash_on_load;		/* false: refuse rows of another
+					 * hash_size; true: rehash them */
 	char *socket;			/* unix socket for db_url without host */
 };
 

@@ -17,7 +17,9 @@
 #include "core/stats.h"
 #include "dialog/dlg.h"
 
-#define DB_BATCH_MAX 256
+/* Ops taken per batch: coalesced per dialog and written as a few
+ * multi-row statements in one transaction (db_batch.c). */
+#define DB_BATCH_MAX 1024
 
 static void ms_deadline(struct timespec *ts, uint64_t ms)
 {
@@ -75,6 +77,8 @@ int db_alloc(const struct cfg_dialog *cd, const struct cfg_database *cdb,
 		db->st_dropped = stats_register(st, "db", "writes_dropped", 0);
 		db->st_errors = stats_register(st, "db", "errors", 0);
 		db->st_reconnects = stats_register(st, "db", "reconnects", 0);
+		/* dialogs written or deleted, after coalescing */
+		db->st_rows = stats_register(st, "db", "rows_written", 0);
 	}
 	*out = db;
 	return 0;
@@ -174,8 +178,11 @@ static void on_dlg_event(struct dlg_cell *c, int type,
 				    .h_entry = dlg_h_entry(c),
 				    .h_id = dlg_h_id(c) };
 
-		/* Never stored unless it was confirmed once. */
-		if (!(dlg_dflags(c) & DLG_DFLAG_NEW))
+		/* Only a dialog with a row (the database thread marks it when
+		 * it writes it, and clears the mark when an end deleted it);
+		 * db_mode 3 deletes nothing at run time. */
+		if (!(dlg_dflags(c) & DLG_DFLAG_DB_ROW) ||
+		    db->mode == DB_MODE_SHUTDOWN)
 			return;
 		q_push(db, &op);
 		return;
@@ -203,29 +210,12 @@ void db_dialog_touch(struct db_ctx *db, struct dlg_cell *c)
 
 /* ---- the thread ------------------------------------------------------ */
 
-/* Snapshot the SYNC ops of a batch (once: a replay after a reconnect
- * writes the same snapshot) and drop their cell references. */
-static void batch_snapshot(struct db_op *b, size_t n)
+/* Drop the cell references of ops that were never planned. */
+static void ops_free(struct db_op *b, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (b[i].kind != DB_OP_SYNC || !b[i].cell)
-			continue;
-		b[i].info = dlg_info_get(b[i].cell, DLG_INFO_VARS_ALL |
-					 DLG_INFO_CLEAR_MARKS);
-		dlg_unref(b[i].cell);
-		b[i].cell = NULL;
-	}
-}
-
-static void batch_free(struct db_op *b, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		dlg_info_free(b[i].info);
-		b[i].info = NULL;
 		if (b[i].cell)
 			dlg_unref(b[i].cell);
 		b[i].cell = NULL;
@@ -248,19 +238,51 @@ static bool nap(struct db_ctx *db, uint64_t ms)
 	return stop;
 }
 
-/* Connected, or try once.  0 or -ENOTCONN. */
+uint64_t db_backoff_next(uint64_t prev_ms, uint64_t first_ms,
+			 uint64_t max_ms)
+{
+	if (max_ms < first_ms)
+		max_ms = first_ms;
+	if (!prev_ms)
+		return first_ms;
+	return prev_ms >= max_ms / 2 ? max_ms : prev_ms * 2;
+}
+
+/*
+ * Connected, or try once.  0, or -ENOTCONN with db->wait_ms set to the
+ * wait before the next attempt: retry_interval after the first failure,
+ * doubled after each one up to retry_max (a server that stays away is
+ * not hammered, one that comes back soon is found soon).  Each failure
+ * is logged with its attempt number and the wait; the success after
+ * failures says how many there were.
+ */
 static int ensure_conn(struct db_ctx *db)
 {
 	char err[512];
 
 	if (db->conn.my)
 		return 0;
+	if (db->next_try_ms && mono_ms() < db->next_try_ms)
+		return -ENOTCONN;	/* still backing off */
 	if (db_conn_open(db, &db->conn, err, sizeof(err)) == 0) {
 		stat_inc(db->st_reconnects);
-		log_notice("database connection established");
+		if (db->attempts)
+			log_notice("database connection established after %u "
+				   "failed attempts", db->attempts);
+		else
+			log_notice("database connection established");
+		db->attempts = 0;
+		db->wait_ms = 0;
+		db->next_try_ms = 0;
 		return 0;
 	}
-	log_warn("%s; retrying every %u s", err, db->cdb->retry_interval);
+	db->attempts++;
+	db->wait_ms = db_backoff_next(db->wait_ms,
+				      (uint64_t)db->cdb->retry_interval * 1000,
+				      (uint64_t)db->cdb->retry_max * 1000);
+	db->next_try_ms = mono_ms() + db->wait_ms;
+	log_warn("%s (attempt %u); next attempt in %llu s", err, db->attempts,
+		 (unsigned long long)(db->wait_ms / 1000));
 	return -ENOTCONN;
 }
 
@@ -275,64 +297,78 @@ static void sleep_ms(uint64_t ms)
 }
 
 /*
- * Write a batch in one transaction until it is written, or the thread is
- * told to stop with @give_up_on_stop, or (when non-zero) the monotonic
+ * Coalesce @n ops into one plan (db_batch.c; takes their references) and
+ * write it in one transaction until it is written, or the thread is told
+ * to stop with @give_up_on_stop, or (when non-zero) the monotonic
  * @deadline_ms passed: the writes at stop, after the thread has been
  * told to stop, so a server that stays away must not hang the shutdown.
- * A failed op (not the connection) is counted and skipped; a lost
- * connection rolls the transaction back (the server does) and the batch
- * is replayed once reconnected.
+ * A dialog the server refuses is counted and skipped; a lost connection
+ * rolls the transaction back (the server does) and the plan is replayed
+ * once reconnected.
  */
 static void batch_write(struct db_ctx *db, struct db_op *b, size_t n,
 			bool give_up_on_stop, uint64_t deadline_ms)
 {
-	size_t i;
+	struct db_plan plan;
+	uint64_t wait;
+	size_t w;
 	int rc;
 
+	if (db_plan_build(db, b, n, &plan)) {
+		log_err("out of memory: %zu writes lost", n);
+		stat_add(db->st_dropped, (int64_t)n);
+		ops_free(b, n);
+		return;
+	}
+	w = db_plan_writes(&plan);
 	for (;;) {
 		rc = ensure_conn(db);
 		if (!rc)
-			rc = db_conn_begin(&db->conn);
-		for (i = 0; !rc && i < n; i++) {
-			rc = db_conn_exec_op(db, &db->conn, &b[i]);
-			if (rc == -EIO) {
-				stat_inc(db->st_errors);
-				rc = 0;
-			}
-		}
-		if (!rc)
-			rc = db_conn_commit(&db->conn);
+			rc = db_plan_exec(db, &db->conn, &plan);
 		if (!rc) {
-			stat_inc(db->st_batches);
-			return;
+			if (w)
+				stat_inc(db->st_batches);
+			stat_add(db->st_rows, (int64_t)w);
+			break;
 		}
 		stat_inc(db->st_errors);
-		if (rc == -EIO) /* COMMIT refused: nothing to replay */
-			return;
+		if (rc != -ENOTCONN) /* COMMIT refused: nothing to replay */
+			break;
+		/* Lost while connected: try again at once, then back off
+		 * (ensure_conn set next_try_ms). */
+		wait = 0;
+		if (!db->conn.my) {
+			uint64_t now = mono_ms();
+
+			wait = db->next_try_ms > now ? db->next_try_ms - now :
+						       1;
+		}
 		db_conn_close(&db->conn);
 		if (deadline_ms) {
-			uint64_t now = mono_ms(),
-				 wait = (uint64_t)db->cdb->retry_interval * 1000;
+			uint64_t now = mono_ms();
 
 			if (now >= deadline_ms) {
 				log_err("database unreachable at stop: %zu "
-					"writes lost", n);
-				stat_add(db->st_dropped, (int64_t)n);
-				return;
+					"writes lost", w);
+				stat_add(db->st_dropped, (int64_t)w);
+				break;
 			}
-			log_warn("database connection lost; %zu writes wait",
-				 n);
+			if (!wait)
+				log_warn("database connection lost; %zu "
+					 "writes wait", w);
 			sleep_ms(wait < deadline_ms - now ? wait :
 				 deadline_ms - now);
 			continue;
 		}
-		log_warn("database connection lost; %zu writes wait", n);
-		if (nap(db, (uint64_t)db->cdb->retry_interval * 1000) &&
-		    give_up_on_stop) {
-			stat_add(db->st_dropped, (int64_t)n);
-			return;
+		if (!wait)
+			log_warn("database connection lost; %zu writes wait",
+				 w);
+		if (wait && nap(db, wait) && give_up_on_stop) {
+			stat_add(db->st_dropped, (int64_t)w);
+			break;
 		}
 	}
+	db_plan_free(&plan);
 }
 
 /* db_mode 2/3: every confirmed dialog (2: only changed ones) into
@@ -375,12 +411,10 @@ static void write_all(struct db_ctx *db, bool only_changed,
 			/* Given up at stop: no connection attempt per batch. */
 			stat_add(db->st_dropped, (int64_t)k);
 			lost += k;
-			batch_free(b, k);
+			ops_free(b, k);
 			continue;
 		}
-		batch_snapshot(b, k);
 		batch_write(db, b, k, !deadline_ms, deadline_ms);
-		batch_free(b, k);
 	}
 	if (lost)
 		log_err("database unreachable at stop: %zu more dialogs not "
@@ -399,10 +433,22 @@ static void *db_thread(void *arg)
 		ensure_conn(db);
 	for (;;) {
 		struct timespec dl;
+		uint64_t to = db->mode == DB_MODE_DELAYED && period ? period :
+								   1000;
 
+		/* Away: reconnect on the backoff's schedule even while idle,
+		 * so the connection is there when writes come. */
+		if (!db->conn.my) {
+			uint64_t now = mono_ms();
+
+			if (now >= db->next_try_ms)
+				ensure_conn(db);
+			if (!db->conn.my && db->next_try_ms > now &&
+			    db->next_try_ms - now < to)
+				to = db->next_try_ms - now;
+		}
 		pthread_mutex_lock(&db->mu);
-		ms_deadline(&dl, db->mode == DB_MODE_DELAYED && period ?
-			    period : 1000);
+		ms_deadline(&dl, to);
 		while (!db->qlen && !db->stop &&
 		       (db->mode != DB_MODE_DELAYED ||
 			mono_ms() < next_flush) &&
@@ -421,11 +467,8 @@ static void *db_thread(void *arg)
 		stat_set(db->st_depth, (int64_t)db->qlen);
 		pthread_mutex_unlock(&db->mu);
 
-		if (n) {
-			batch_snapshot(b, n);
+		if (n)
 			batch_write(db, b, n, true, 0);
-			batch_free(b, n);
-		}
 		if (db->mode == DB_MODE_DELAYED && period &&
 		    mono_ms() >= next_flush) {
 			write_all(db, true, 0);

@@ -15,8 +15,10 @@
  *                empties both tables afterwards (their dialogs are written
  *                again at stop).
  *   db_start()   registers the dialog callbacks of the db_mode and starts
- *                the thread (which reconnects every retry_interval while
- *                the server is away).  Before the transport starts.
+ *                the thread (which reconnects while the server is away:
+ *                at once after a loss, then after retry_interval, doubled
+ *                after each failure up to retry_max, each attempt
+ *                logged).  Before the transport starts.
  *   db_stop()    after the SIP workers and the transport have stopped, and
  *                before dlg_table_free(): db_mode 3 writes every dialog,
  *                the queue is drained (bounded wait), the thread joined and
@@ -27,10 +29,12 @@
  * Threads: the dialog callbacks (any thread) only push {cell reference or
  * ids} into a bounded queue (database.queue_size) under a mutex held for
  * a few instructions; a full queue drops the write and counts it in
- * db:writes_dropped.  The database thread takes the dialog's snapshot
- * (dlg_info_get with VARS_ALL|CLEAR_MARKS) when it writes it, so the row
- * always holds the dialog's latest state and writes of one dialog can
- * never be reordered.  No SIP worker ever calls MySQL.
+ * db:writes_dropped.  The database thread takes up to 1024 ops at a time,
+ * coalesces them per dialog and takes one snapshot of each (dlg_info_get
+ * with VARS_ALL|CLEAR_MARKS) when it writes it, so the row always holds
+ * the dialog's latest state and writes of one dialog can never be
+ * reordered; the batch goes out as a few multi-row statements in one
+ * transaction (db_batch.c).  No SIP worker ever calls MySQL.
  */
 #ifndef SIPDLG_DB_H
 #define SIPDLG_DB_H

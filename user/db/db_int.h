@@ -26,9 +26,34 @@ struct db_op {
 	enum db_op_kind kind;
 	struct dlg_cell *cell;
 	uint32_t h_entry, h_id;
-	struct dlg_info *info;	/* SYNC: taken by the DB thread */
 	bool all_vars;		/* SYNC: write every var, marked or not */
 };
+
+/* One dialog of a batch after coalescing (db_batch.c). */
+enum db_act {
+	DB_ACT_NONE = 0,
+	DB_ACT_INSERT = 1,	/* no row yet */
+	DB_ACT_UPDATE = 2,	/* has a row */
+	DB_ACT_DELETE = 3,
+	DB_ACT_INSERT_LATE = 4,	/* its UPDATE matched no row */
+};
+
+struct db_item {
+	uint32_t he, hid;
+	struct dlg_cell *cell;	/* ref, until the snapshot */
+	struct dlg_info *info;	/* the snapshot; NULL for a DESTROY */
+	enum db_act act;
+	bool destroyed;		/* a DESTROY op was in the batch */
+	bool all_vars;		/* rewrite every var (db_mode 2/3 at stop) */
+	bool vars;		/* rewrite its dialog_vars rows */
+};
+
+struct db_plan {
+	struct db_item *it;
+	size_t n;
+};
+
+#define DB_DLG_COLS 23
 
 enum db_stmt_id {
 	ST_DLG_UPD, ST_DLG_INS, ST_DLG_DEL, ST_VARS_DEL_ALL,
@@ -37,6 +62,7 @@ enum db_stmt_id {
 
 struct db_conn {
 	MYSQL *my;
+	bool txn;			/* autocommit is off */
 	MYSQL_STMT *st[ST_COUNT];
 };
 
@@ -46,6 +72,12 @@ struct db_ctx {
 	enum db_mode mode;
 	struct db_url url;
 	char *sql[ST_COUNT];		/* statement texts */
+	const char *col[DB_DLG_COLS];	/* dialog columns, bind order */
+	char *sql_upd_head;		/* "UPDATE `t` SET " */
+	char *sql_ins_head;		/* "INSERT INTO `t` (...) VALUES " */
+	char *sql_dlg_del_head;		/* "DELETE ... WHERE (he,hid) IN (" */
+	char *sql_var_del_head;
+	char *sql_var_ins_head;
 	struct db_conn conn;		/* owned by the thread once started */
 	struct dlg_table *t;
 
@@ -60,9 +92,12 @@ struct db_ctx {
 	atomic_bool stopping;		/* callbacks: write nothing more */
 	bool cbs_registered;
 	pthread_t th;
+	unsigned attempts;		/* failed connection attempts in a row */
+	uint64_t wait_ms;		/* backoff before the next attempt */
+	uint64_t next_try_ms;		/* monotonic; 0 = at once */
 
 	struct stat_var *st_depth, *st_batches, *st_dropped, *st_errors,
-		*st_reconnects;
+		*st_reconnects, *st_rows;
 };
 
 /* db_sql.c */
@@ -73,12 +108,28 @@ int db_conn_open(struct db_ctx *db, struct db_conn *c, char *err,
 void db_conn_close(struct db_conn *c);
 int db_conn_check_versions(struct db_ctx *db, struct db_conn *c, char *err,
 			   size_t errlen);
-/* Write one op; 0, -ENOTCONN (the connection is gone: retry the batch
- * after reconnecting), -EIO (this op failed; logged). */
-int db_conn_exec_op(struct db_ctx *db, struct db_conn *c,
-		    const struct db_op *op);
+/* The prepared-statement writes of one dialog: an upsert of its row and
+ * its vars (all of them with @all_vars), or the delete of both. */
+int db_sql_write(struct db_conn *c, const struct dlg_info *in,
+		 bool all_vars);
+int db_sql_delete(struct db_conn *c, uint32_t he, uint32_t hid);
+/* Autocommit off (once per connection): the next statements are one
+ * transaction until db_conn_commit. */
 int db_conn_begin(struct db_conn *c);
 int db_conn_commit(struct db_conn *c);
+/* db_batch.c: coalesce @n ops (their cell references are taken over)
+ * into @p; then write it in one transaction: 0, -ENOTCONN (replay @p
+ * after reconnecting), -EIO (COMMIT refused), -ENOMEM.  A plan can be
+ * executed again after -ENOTCONN. */
+int db_plan_build(struct db_ctx *db, struct db_op *ops, size_t n,
+		  struct db_plan *p);
+int db_plan_exec(struct db_ctx *db, struct db_conn *c, struct db_plan *p);
+size_t db_plan_writes(const struct db_plan *p);	/* items with an action */
+void db_plan_free(struct db_plan *p);
+/* db.c: the wait after @prev_ms (0: none yet): @first_ms, then doubled
+ * up to @max_ms (at least @first_ms). */
+uint64_t db_backoff_next(uint64_t prev_ms, uint64_t first_ms,
+			 uint64_t max_ms);
 /* Is @err (a mysql_errno) a lost connection? */
 bool db_errno_is_conn(unsigned err);
 /* Backquote-quoted identifier check: 0 or -EINVAL. */

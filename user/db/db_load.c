@@ -8,6 +8,8 @@
 #include "db/db_int.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +80,105 @@ static int load_vars(struct db_ctx *db, struct var_row **out, size_t *n_out,
 	return 0;
 }
 
+/* A row restored under another h_entry (rehash_on_load). */
+struct rehashed {
+	uint64_t id;
+	uint32_t old_he, hid, new_he;
+};
+
+static int rh_add(struct rehashed **v, size_t *n, size_t *cap, uint64_t id,
+		  uint32_t old_he, uint32_t hid, uint32_t new_he)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 256;
+		struct rehashed *nv = realloc(*v, nc * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = nc;
+	}
+	(*v)[(*n)++] = (struct rehashed){ id, old_he, hid, new_he };
+	return 0;
+}
+
+/* Append to a growing string; -ENOMEM. */
+static int appendf(char **s, size_t *len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int appendf(char **s, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	char *ns;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	ns = realloc(*s, *len + (size_t)n + 1);
+	if (!ns)
+		return -ENOMEM;
+	*s = ns;
+	va_start(ap, fmt);
+	vsnprintf(*s + *len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	*len += (size_t)n;
+	return 0;
+}
+
+/*
+ * Store the new h_entry of the rehashed rows, so that the rows are the
+ * dialogs' again (their updates and deletes name the new key).  One
+ * transaction: the dialog rows by id; their variables in two steps, first
+ * to new_he with the top bit set (never a real h_entry: hash_size is at
+ * most 2^20), then the bit cleared, so that a row moving onto another's
+ * old key can never take the other's variables along.  0 or -EIO.
+ */
+static int rh_store(struct db_ctx *db, const struct rehashed *v, size_t n,
+		    char *err, size_t errlen)
+{
+	const struct cfg_dialog *d = db->cd;
+	char *q = NULL;
+	size_t len = 0, i;
+	int rc = 0, st;
+
+	rc |= appendf(&q, &len, "START TRANSACTION;");
+	for (i = 0; i < n; i++) {
+		rc |= appendf(&q, &len, "UPDATE `%s` SET `%s`=%u WHERE `id`=%"
+			      PRIu64 ";", d->table_name, d->h_entry_column,
+			      v[i].new_he, v[i].id);
+		rc |= appendf(&q, &len, "UPDATE `%s` SET `%s`=%u WHERE `%s`=%u "
+			      "AND `%s`=%u;", d->vars_table_name,
+			      d->vars_h_entry_column,
+			      v[i].new_he | 0x80000000u,
+			      d->vars_h_entry_column, v[i].old_he,
+			      d->vars_h_id_column, v[i].hid);
+	}
+	rc |= appendf(&q, &len, "UPDATE `%s` SET `%s`=`%s` & 0x7fffffff WHERE "
+		      "`%s` >= 0x80000000;COMMIT", d->vars_table_name,
+		      d->vars_h_entry_column, d->vars_h_entry_column,
+		      d->vars_h_entry_column);
+	if (rc) {
+		free(q);
+		return -ENOMEM;
+	}
+	st = mysql_real_query(db->conn.my, q, (unsigned long)len);
+	while (!st) {
+		MYSQL_RES *res = mysql_store_result(db->conn.my);
+
+		mysql_free_result(res);
+		st = mysql_next_result(db->conn.my);
+	}
+	free(q);
+	if (st > 0) {
+		snprintf(err, errlen, "storing the rehashed h_entry of %zu rows "
+			 "in '%s': %s", n, d->table_name,
+			 mysql_error(db->conn.my));
+		mysql_query(db->conn.my, "ROLLBACK");
+		return -EIO;
+	}
+	return 0;
+}
+
 int db_load(struct db_ctx *db, struct dlg_table *t, db_dlg_load_fn fn,
 	    void *ud, bool rehash, struct db_load_result *res, char *err,
 	    size_t errlen)
@@ -90,6 +191,8 @@ int db_load(struct db_ctx *db, struct dlg_table *t, db_dlg_load_fn fn,
 	char *q = NULL;
 	MYSQL_RES *mr;
 	MYSQL_ROW row;
+	struct rehashed *rh = NULL;
+	size_t n_rh = 0, cap_rh = 0;
 	int rc = 0;
 
 	if (db->mode == DB_MODE_NONE || d->db_skip_load) {
@@ -130,7 +233,7 @@ int db_load(struct db_ctx *db, struct dlg_table *t, db_dlg_load_fn fn,
 		struct db_load_row lr;
 		struct db_load_var *lv = NULL;
 		char why[256];
-		uint32_t he;
+		uint32_t he, old_he;
 		size_t k, nv;
 
 		r.rows++;
@@ -150,7 +253,8 @@ int db_load(struct db_ctx *db, struct dlg_table *t, db_dlg_load_fn fn,
 					 "the Call-ID hashes to %u with "
 					 "hash_size %u: hash_size changed "
 					 "since it was written (set it back, "
-					 "or restore with rehashing)",
+					 "or set database.rehash_on_load: "
+					 "true)",
 					 d->table_name,
 					 (unsigned long long)lr.id, lr.callid,
 					 lr.h_entry, he, hash_size);
@@ -176,8 +280,17 @@ int db_load(struct db_ctx *db, struct dlg_table *t, db_dlg_load_fn fn,
 			lr.vars = lv;
 			lr.n_vars = lv ? nv : 0;
 		}
+		old_he = lr.h_entry;
 		lr.h_entry = he;
 		rc = fn(t, &lr, ud);
+		if (rc == 0 && he != old_he &&
+		    rh_add(&rh, &n_rh, &cap_rh, lr.id, old_he, lr.h_id, he)) {
+			rc = -ENOMEM;
+			snprintf(err, errlen, "out of memory");
+			free(lv);
+			db_load_row_clear(&lr);
+			break;
+		}
 		if (rc == 0) {
 			r.loaded++;
 			r.vars += lr.n_vars;
@@ -197,6 +310,12 @@ int db_load(struct db_ctx *db, struct dlg_table *t, db_dlg_load_fn fn,
 		rc = -EIO;
 	}
 	mysql_free_result(mr);
+	if (!rc && n_rh) {
+		rc = rh_store(db, rh, n_rh, err, errlen);
+		if (!rc)
+			log_notice("table '%s': %zu rows rehashed to hash_size "
+				   "%u", d->table_name, n_rh, hash_size);
+	}
 	/* db_mode 3: the rows are written again at stop (kamailio#3669). */
 	if (!rc && db->mode == DB_MODE_SHUTDOWN) {
 		char dq[256];
@@ -211,6 +330,7 @@ int db_load(struct db_ctx *db, struct dlg_table *t, db_dlg_load_fn fn,
 	}
 out:
 	free(q);
+	free(rh);
 	for (i = 0; i < n_vars; i++) {
 		free(vars[i].key);
 		free(vars[i].value);

@@ -1,14 +1,16 @@
 /*
  * db_sql.c - the MySQL side: connection, prepared statements built from
- * the configured table and column names, the version check, and the
- * writes of one queued operation.  Only the database thread (and, before
- * it starts, the thread calling db_check/db_load) uses a connection.
+ * the configured table and column names (and the heads of db_batch.c's
+ * multi-row statements), the version check, and the writes of one dialog
+ * at a time.  Only the database thread (and, before it starts, the thread
+ * calling db_check/db_load) uses a connection.
  *
- * Every write is an upsert (UPDATE, then INSERT when it matched no row;
- * the connection uses CLIENT_FOUND_ROWS so an UPDATE that changes nothing
- * still counts as a match): a batch replayed after a lost connection, or
- * a dialog written again in db_mode 2, never makes a duplicate row (the
- * schema has no unique key on (hash_entry, hash_id)).
+ * The one-dialog writes are the slow path of a batch the server refused
+ * (db_batch.c), and the statements prepared at db_check name a missing
+ * table or column.  Each is an upsert (UPDATE, then INSERT when it
+ * matched no row; the connection uses CLIENT_FOUND_ROWS so an UPDATE that
+ * changes nothing still counts as a match): a replay never makes a
+ * duplicate row (the schema has no unique key on (hash_entry, hash_id)).
  */
 #define LOG_TAG "db"
 #include "db/db_int.h"
@@ -27,7 +29,7 @@
 #include "db/db_load.h"
 #include "dialog/dlg.h"
 
-#define N_DLG_COLS 23
+#define N_DLG_COLS DB_DLG_COLS
 
 static int errf(char *err, size_t errlen, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -161,9 +163,35 @@ int db_sql_build(struct db_ctx *db, char *err, size_t errlen)
 	rc |= cat(&s, &len, "DELETE FROM `%s` WHERE `%s`=? AND `%s`=? AND "
 		  "`%s`=?", vt, vhe, vhi, vk);
 	db->sql[ST_VAR_DEL] = s;
+	/* The heads of db_batch.c's multi-row statements. */
+	memcpy(db->col, c, sizeof(db->col));
+	s = NULL, len = 0;
+	rc |= cat(&s, &len, "UPDATE `%s` SET ", t);
+	db->sql_upd_head = s;
+	s = NULL, len = 0;
+	rc |= cat(&s, &len, "INSERT INTO `%s` (", t);
+	for (i = 0; i < N_DLG_COLS; i++)
+		rc |= cat(&s, &len, "%s`%s`", i ? "," : "", c[i]);
+	rc |= cat(&s, &len, ") VALUES ");
+	db->sql_ins_head = s;
+	s = NULL, len = 0;
+	rc |= cat(&s, &len, "DELETE FROM `%s` WHERE (`%s`,`%s`) IN (", t,
+		  c[0], c[1]);
+	db->sql_dlg_del_head = s;
+	s = NULL, len = 0;
+	rc |= cat(&s, &len, "DELETE FROM `%s` WHERE (`%s`,`%s`) IN (", vt,
+		  vhe, vhi);
+	db->sql_var_del_head = s;
+	s = NULL, len = 0;
+	rc |= cat(&s, &len, "INSERT INTO `%s` (`%s`,`%s`,`%s`,`%s`) VALUES ",
+		  vt, vhe, vhi, vk, vv);
+	db->sql_var_ins_head = s;
 	for (i = 0; i < ST_COUNT; i++)
 		if (!db->sql[i])
 			rc = -ENOMEM;
+	if (!db->sql_upd_head || !db->sql_ins_head || !db->sql_dlg_del_head ||
+	    !db->sql_var_del_head || !db->sql_var_ins_head)
+		rc = -ENOMEM;
 	return rc ? -ENOMEM : 0;
 }
 
@@ -175,6 +203,13 @@ void db_sql_free(struct db_ctx *db)
 		free(db->sql[i]);
 		db->sql[i] = NULL;
 	}
+	free(db->sql_upd_head);
+	free(db->sql_ins_head);
+	free(db->sql_dlg_del_head);
+	free(db->sql_var_del_head);
+	free(db->sql_var_ins_head);
+	db->sql_upd_head = db->sql_ins_head = db->sql_dlg_del_head = NULL;
+	db->sql_var_del_head = db->sql_var_ins_head = NULL;
 }
 
 void db_conn_close(struct db_conn *c)
@@ -189,6 +224,7 @@ void db_conn_close(struct db_conn *c)
 	if (c->my)
 		mysql_close(c->my);
 	c->my = NULL;
+	c->txn = false;
 }
 
 int db_conn_open(struct db_ctx *db, struct db_conn *c, char *err,
@@ -216,7 +252,7 @@ int db_conn_open(struct db_ctx *db, struct db_conn *c, char *err,
 	if (!mysql_real_connect(c->my, db->url.socket ? NULL : db->url.host,
 				db->url.user, db->url.pass, db->url.db,
 				db->url.port, db->url.socket,
-				CLIENT_FOUND_ROWS)) {
+				CLIENT_FOUND_ROWS | CLIENT_MULTI_STATEMENTS)) {
 		errf(err, errlen, -ECONNREFUSED, "cannot connect to %s: %s",
 		     where, mysql_error(c->my));
 		db_conn_close(c);
@@ -351,7 +387,7 @@ static int stmt_run(struct db_conn *c, enum db_stmt_id id, MYSQL_BIND *b,
 	return 0;
 }
 
-static int del_rows(struct db_conn *c, uint32_t he, uint32_t hid)
+int db_sql_delete(struct db_conn *c, uint32_t he, uint32_t hid)
 {
 	MYSQL_BIND b[2];
 	uint32_t v[2] = { he, hid };
@@ -423,8 +459,8 @@ static int write_var(struct db_conn *c, uint32_t he, uint32_t hid,
 	return stmt_run(c, ST_VAR_INS, b, NULL);
 }
 
-static int write_dialog(struct db_conn *c, const struct dlg_info *in,
-			bool all_vars)
+int db_sql_write(struct db_conn *c, const struct dlg_info *in,
+		 bool all_vars)
 {
 	struct bind_buf bb;
 	MYSQL_BIND upd[N_DLG_COLS];
@@ -483,30 +519,13 @@ static int write_dialog(struct db_conn *c, const struct dlg_info *in,
 	return rc;
 }
 
-int db_conn_exec_op(struct db_ctx *db, struct db_conn *c,
-		    const struct db_op *op)
-{
-	if (op->kind == DB_OP_DELETE)
-		return del_rows(c, op->h_entry, op->h_id);
-	if (!op->info)
-		return 0;
-	switch (op->info->state) {
-	case DLG_STATE_CONFIRMED_NA:
-	case DLG_STATE_CONFIRMED:
-		return write_dialog(c, op->info, op->all_vars);
-	case DLG_STATE_DELETED:
-		if (db->mode == DB_MODE_SHUTDOWN)
-			return 0;
-		return del_rows(c, op->info->h_entry, op->info->h_id);
-	default:
-		return 0;	/* states 1/2 are never stored */
-	}
-}
-
 int db_conn_begin(struct db_conn *c)
 {
+	if (c->txn)
+		return 0;	/* one round trip less per batch */
 	if (mysql_autocommit(c->my, 0))
 		return db_errno_is_conn(mysql_errno(c->my)) ? -ENOTCONN : -EIO;
+	c->txn = true;
 	return 0;
 }
 

@@ -114,6 +114,8 @@ enum dlg_match_mode {
 #define DLG_DFLAG_EXPIRED	0x0400u	/* ended by its lifetime timer */
 #define DLG_DFLAG_CHANGED_PROF	0x0800u	/* 5.6 used 0x400 (bug, §0) */
 #define DLG_DFLAG_DB_LOAD_EXTRA	0x1000u
+#define DLG_DFLAG_DB_ROW	0x2000u	/* sipdlg: the DB holds its row (set by
+					 * the DB thread and at restore) */
 
 /* iflags (persisted). */
 #define DLG_IFLAG_TIMEOUTBYE	0x01u	/* send BYE on timeout */
@@ -463,6 +465,10 @@ struct dlg_table *dlg_table_of(const struct dlg_cell *c);
 enum dlg_state dlg_state(const struct dlg_cell *c);
 int dlg_ref_count(const struct dlg_cell *c);
 uint32_t dlg_dflags(const struct dlg_cell *c);
+/* Set or clear DLG_DFLAG_DB_ROW; returns whether it was set before.  The
+ * database thread's own mark: which dialogs have a row to update or
+ * delete (user/db/db_batch.c).  Any thread. */
+bool dlg_db_row_mark(struct dlg_cell *c, bool has_row);
 
 /* A consistent copy of everything RPC and generated requests need. */
 struct dlg_info_leg {

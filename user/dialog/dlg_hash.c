@@ -536,6 +536,17 @@ uint32_t dlg_dflags(const struct dlg_cell *c)
 	return atomic_load(&c->dflags);
 }
 
+bool dlg_db_row_mark(struct dlg_cell *c, bool has_row)
+{
+	uint32_t old;
+
+	if (has_row)
+		old = atomic_fetch_or(&c->dflags, DLG_DFLAG_DB_ROW);
+	else
+		old = atomic_fetch_and(&c->dflags, ~DLG_DFLAG_DB_ROW);
+	return (old & DLG_DFLAG_DB_ROW) != 0;
+}
+
 int64_t dlg_active_count(const struct dlg_table *t)
 {
 	return t->st.active_dialogs ? stat_get(t->st.active_dialogs) : 0;

@@ -650,5 +650,7 @@ void dlg_load_done(struct dlg_cell *c)
 	atomic_fetch_and(&c->dflags, ~(DLG_DFLAG_NEW | DLG_DFLAG_CHANGED |
 				       DLG_DFLAG_CHANGED_VARS |
 				       DLG_DFLAG_CHANGED_PROF));
+	/* It came from a row: a later write updates it, its end deletes it. */
+	atomic_fetch_or(&c->dflags, DLG_DFLAG_DB_ROW);
 	dlg_unlock(c);
 }

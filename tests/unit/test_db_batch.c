@@ -1,0 +1,267 @@
+/*
+ * test_db_batch.c - what the database thread makes of a batch (no server
+ * needed): queued ops coalesced per dialog, one snapshot each, INSERT for
+ * a dialog without a row, UPDATE with one, DELETE at its end only if it
+ * has a row (a dialog created and ended within one batch never touches
+ * the database), the row mark that decides it, db_mode 3's nothing at run
+ * time; and the reconnect backoff.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "core/timer.h"
+#include "db/db_int.h"
+#include "dialog/dlg.h"
+
+struct env {
+	struct sipdlg_config *cfg;
+	struct tmr_service *ts;
+	struct dlg_table *t;
+	struct db_ctx *db;
+	unsigned n;
+};
+
+static void env_up(struct env *e, int mode)
+{
+	struct dlg_config dc;
+	char err[256];
+
+	memset(e, 0, sizeof(*e));
+	e->cfg = cfg_alloc_defaults();
+	assert_non_null(e->cfg);
+	e->cfg->dialog.db_mode = mode;
+	free(e->cfg->dialog.db_url);
+	e->cfg->dialog.db_url = strdup("mysql://u:p@127.0.0.1/sipdlg");
+	e->cfg->dialog.hash_size = 16;
+	e->ts = tmr_service_alloc();
+	assert_int_equal(tmr_service_start(e->ts), 0);
+	dlg_config_from_cfg(&dc, &e->cfg->dialog);
+	assert_int_equal(dlg_table_alloc(&dc, e->ts, NULL, &e->t), 0);
+	assert_int_equal(db_alloc(&e->cfg->dialog, &e->cfg->database, NULL,
+				  &e->db, err, sizeof(err)), 0);
+}
+
+static void env_down(struct env *e)
+{
+	tmr_service_free(e->ts);
+	dlg_table_free(e->t);
+	db_free(e->db);
+	cfg_free(e->cfg);
+}
+
+/* A dialog in state 4 (INVITE, 200, ACK); referenced. */
+static struct dlg_cell *confirmed(struct env *e)
+{
+	char cid[32], ftag[16];
+	struct dlg_invite inv;
+	struct dlg_reply r;
+	struct dlg_req rq;
+	struct dlg_cell *c = NULL;
+
+	snprintf(cid, sizeof(cid), "batch-%u@h", e->n);
+	snprintf(ftag, sizeof(ftag), "f%u", e->n++);
+	memset(&inv, 0, sizeof(inv));
+	inv.callid = sip_str_c(cid);
+	inv.from_uri = sip_str_c("sip:a@h");
+	inv.from_tag = sip_str_c(ftag);
+	inv.to_uri = sip_str_c("sip:b@h");
+	inv.req_uri = sip_str_c("sip:b@h");
+	inv.contact = sip_str_c("sip:a@10.0.0.1");
+	inv.cseq = 1;
+	assert_int_equal(dlg_manage(e->t, &inv, NULL, &c), DLG_RC_CREATED);
+	memset(&r, 0, sizeof(r));
+	r.code = 200;
+	r.to_tag = sip_str_c("tt");
+	r.contact = sip_str_c("sip:b@10.0.0.2");
+	dlg_on_reply(c, &r);
+	memset(&rq, 0, sizeof(rq));
+	rq.method = SIP_METHOD_ACK;
+	rq.cseq = 1;
+	dlg_on_request(c, DLG_DIR_DOWNSTREAM, &rq);
+	assert_int_equal(dlg_state(c), DLG_STATE_CONFIRMED);
+	return c;
+}
+
+static void bye(struct dlg_cell *c)
+{
+	struct dlg_req rq;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.method = SIP_METHOD_BYE;
+	rq.cseq = 2;
+	dlg_on_request(c, DLG_DIR_DOWNSTREAM, &rq);
+	assert_int_equal(dlg_state(c), DLG_STATE_DELETED);
+}
+
+/* A SYNC op as the callbacks queue it (takes a reference). */
+static struct db_op sync_op(struct dlg_cell *c)
+{
+	struct db_op op = { .kind = DB_OP_SYNC, .cell = c };
+
+	dlg_ref(c);
+	return op;
+}
+
+static void test_coalesce_insert_then_update(void **state)
+{
+	struct env e;
+	struct dlg_cell *a, *b;
+	struct db_op ops[5];
+	struct db_plan p;
+	int refs;
+
+	(void)state;
+	env_up(&e, DB_MODE_REALTIME);
+	a = confirmed(&e);
+	b = confirmed(&e);
+	refs = dlg_ref_count(a);
+	dlg_var_set(a, sip_str_c("k"), sip_str_c("v1"));
+	/* three writes of a, two of b: two items, one snapshot each */
+	ops[0] = sync_op(a);
+	ops[1] = sync_op(b);
+	ops[2] = sync_op(a);
+	ops[3] = sync_op(a);
+	ops[4] = sync_op(b);
+	assert_int_equal(db_plan_build(e.db, ops, 5, &p), 0);
+	assert_int_equal(p.n, 2);
+	assert_int_equal(p.it[0].hid, dlg_h_id(a));
+	assert_int_equal(p.it[0].act, DB_ACT_INSERT);
+	assert_true(p.it[0].vars);
+	assert_int_equal(p.it[0].info->n_vars, 1);
+	assert_int_equal(p.it[1].act, DB_ACT_INSERT);
+	assert_int_equal(db_plan_writes(&p), 2);
+	assert_int_equal(dlg_ref_count(a), refs); /* op refs dropped */
+	assert_true(dlg_dflags(a) & DLG_DFLAG_DB_ROW);
+	db_plan_free(&p);
+
+	/* next batch: a has a row now; vars unchanged, then changed */
+	ops[0] = sync_op(a);
+	assert_int_equal(db_plan_build(e.db, ops, 1, &p), 0);
+	assert_int_equal(p.it[0].act, DB_ACT_UPDATE);
+	assert_false(p.it[0].vars);
+	db_plan_free(&p);
+	dlg_var_set(a, sip_str_c("k"), sip_str_c("v2"));
+	ops[0] = sync_op(a);
+	assert_int_equal(db_plan_build(e.db, ops, 1, &p), 0);
+	assert_int_equal(p.it[0].act, DB_ACT_UPDATE);
+	assert_true(p.it[0].vars);
+	db_plan_free(&p);
+
+	/* the end of a dialog with a row deletes it and clears the mark */
+	bye(a);
+	ops[0] = sync_op(a);
+	assert_int_equal(db_plan_build(e.db, ops, 1, &p), 0);
+	assert_int_equal(p.it[0].act, DB_ACT_DELETE);
+	assert_false(dlg_dflags(a) & DLG_DFLAG_DB_ROW);
+	db_plan_free(&p);
+	/* written again after that (the BYE's reply): nothing to do */
+	ops[0] = sync_op(a);
+	assert_int_equal(db_plan_build(e.db, ops, 1, &p), 0);
+	assert_int_equal(p.it[0].act, DB_ACT_NONE);
+	assert_int_equal(db_plan_writes(&p), 0);
+	db_plan_free(&p);
+	dlg_unref(a);
+	dlg_unref(b);
+	env_down(&e);
+}
+
+static void test_created_and_ended_in_one_batch(void **state)
+{
+	struct env e;
+	struct dlg_cell *a;
+	struct db_op ops[3];
+	struct db_plan p;
+
+	(void)state;
+	env_up(&e, DB_MODE_REALTIME);
+	a = confirmed(&e);
+	ops[0] = sync_op(a);	/* CONFIRMED_NA */
+	ops[1] = sync_op(a);	/* CONFIRMED */
+	bye(a);
+	ops[2] = sync_op(a);	/* TERMINATED */
+	assert_int_equal(db_plan_build(e.db, ops, 3, &p), 0);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(p.it[0].act, DB_ACT_NONE);
+	assert_false(dlg_dflags(a) & DLG_DFLAG_DB_ROW);
+	db_plan_free(&p);
+	dlg_unref(a);
+	env_down(&e);
+}
+
+static void test_destroy_op_deletes(void **state)
+{
+	struct env e;
+	struct db_op op = { .kind = DB_OP_DELETE, .h_entry = 3, .h_id = 77 };
+	struct db_plan p;
+
+	(void)state;
+	env_up(&e, DB_MODE_REALTIME);
+	assert_int_equal(db_plan_build(e.db, &op, 1, &p), 0);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(p.it[0].he, 3);
+	assert_int_equal(p.it[0].hid, 77);
+	assert_int_equal(p.it[0].act, DB_ACT_DELETE);
+	db_plan_free(&p);
+	env_down(&e);
+}
+
+static void test_mode3_deletes_nothing(void **state)
+{
+	struct env e;
+	struct dlg_cell *a;
+	struct db_op ops[2];
+	struct db_plan p;
+
+	(void)state;
+	env_up(&e, DB_MODE_SHUTDOWN);
+	a = confirmed(&e);
+	dlg_db_row_mark(a, true);	/* as after a restore */
+	bye(a);
+	ops[0] = sync_op(a);
+	ops[1] = (struct db_op){ .kind = DB_OP_DELETE, .h_entry = 1,
+				 .h_id = 2 };
+	assert_int_equal(db_plan_build(e.db, ops, 2, &p), 0);
+	assert_int_equal(db_plan_writes(&p), 0);
+	db_plan_free(&p);
+	dlg_unref(a);
+	env_down(&e);
+}
+
+static void test_backoff(void **state)
+{
+	uint64_t w = 0;
+	const uint64_t want[] = { 1000, 2000, 4000, 8000, 16000, 32000,
+				  60000, 60000 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		w = db_backoff_next(w, 1000, 60000);
+		assert_int_equal(w, want[i]);
+	}
+	/* a cap below the first wait: the first wait, always */
+	assert_int_equal(db_backoff_next(0, 5000, 1000), 5000);
+	assert_int_equal(db_backoff_next(5000, 5000, 1000), 5000);
+	assert_int_equal(db_backoff_next(3000, 1000, 5000), 5000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_coalesce_insert_then_update),
+		cmocka_unit_test(test_created_and_ended_in_one_batch),
+		cmocka_unit_test(test_destroy_op_deletes),
+		cmocka_unit_test(test_mode3_deletes_nothing),
+		cmocka_unit_test(test_backoff),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

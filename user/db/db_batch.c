@@ -1,0 +1,593 @@
+/*
+ * db_batch.c - one batch of queued operations, coalesced per dialog and
+ * written with a few multi-row statements in one round trip.
+ *
+ * Why: one UPDATE-then-INSERT round trip per queued write held the
+ * database thread near 2,000 calls/s, below what the SIP side does.  A
+ * batch is first reduced to one action per dialog (db_plan_build):
+ *
+ *   - every op of a dialog gets one snapshot, the latest state (its
+ *     variable marks accumulate until then), so several updates of one
+ *     dialog are one write;
+ *   - a confirmed snapshot of a dialog that has no row yet is an INSERT,
+ *     of one that has (DLG_DFLAG_DB_ROW) an UPDATE; an ended one (state
+ *     5) a DELETE if it has a row, and nothing at all otherwise: a dialog
+ *     created and ended within one batch never touches the database;
+ *   - a DESTROY op (queued only for dialogs with a row) is a DELETE.
+ *
+ * and then sent as one multi-statement query (db_plan_exec):
+ *
+ *   UPDATE dialog SET ... WHERE hash_entry=.. AND hash_id=..;   (each)
+ *   DELETE FROM dialog WHERE (hash_entry,hash_id) IN (...);     (new+gone)
+ *   DELETE FROM dialog_vars WHERE (hash_entry,hash_id) IN (...);
+ *   INSERT INTO dialog (...) VALUES (...),(...),...;
+ *   INSERT INTO dialog_vars (...) VALUES (...),...;
+ *
+ * and a COMMIT.  The DELETE before the INSERT keeps a replay (after a
+ * lost connection) from making a duplicate row: the schema has no unique
+ * key on (hash_entry, hash_id).  An UPDATE that matched no row (the row
+ * was never written, or db_mode 3 emptied the tables) is followed by an
+ * INSERT of that dialog before the COMMIT.  A dialog's variables are
+ * rewritten (its rows deleted, the live ones inserted) when it is new or
+ * one of them changed.  Values are escaped with mysql_real_escape_string
+ * on the "binary" connection: stored byte for byte.
+ *
+ * If the server refuses a statement (not the connection: a value too
+ * long, say), the transaction is rolled back and the batch written again
+ * one dialog at a time with the prepared statements of db_sql.c, so only
+ * the dialog at fault is lost (counted in db:errors), as before.
+ */
+#define LOG_TAG "db"
+#include "db/db_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config/config.h"
+#include "core/log.h"
+#include "core/stats.h"
+#include "db/db_load.h"
+#include "dialog/dlg.h"
+
+/* Keys per IN list (MariaDB turns lists of in_predicate_conversion_
+ * threshold = 1000 values into a subquery) and bytes per INSERT. */
+#define DB_IN_MAX 500
+#define DB_INSERT_BYTES (1u << 20)
+
+/* ---- the plan ---------------------------------------------------------- */
+
+static uint32_t key_hash(uint32_t he, uint32_t hid)
+{
+	uint64_t k = ((uint64_t)he << 32) | hid;
+
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	return (uint32_t)k;
+}
+
+/* Does any of @in's variables carry a mark (new, changed, deleted)? */
+static bool vars_marked(const struct dlg_info *in)
+{
+	size_t i;
+
+	for (i = 0; i < in->n_vars; i++)
+		if (in->vars[i].flags)
+			return true;
+	return false;
+}
+
+int db_plan_build(struct db_ctx *db, struct db_op *ops, size_t n,
+		  struct db_plan *p)
+{
+	size_t cap = 16, i, j;
+	uint32_t *slot;
+
+	memset(p, 0, sizeof(*p));
+	while (cap < 2 * n)
+		cap <<= 1;
+	slot = malloc(cap * sizeof(*slot));
+	p->it = calloc(n ? n : 1, sizeof(*p->it));
+	if (!slot || !p->it) {
+		free(slot);
+		free(p->it);
+		p->it = NULL;
+		return -ENOMEM;
+	}
+	memset(slot, 0xff, cap * sizeof(*slot));
+	/* Coalesce: one item per (h_entry, h_id), in first-seen order. */
+	for (i = 0; i < n; i++) {
+		struct db_op *op = &ops[i];
+		uint32_t he = op->cell ? dlg_h_entry(op->cell) : op->h_entry;
+		uint32_t hid = op->cell ? dlg_h_id(op->cell) : op->h_id;
+		struct db_item *it;
+
+		if (op->kind == DB_OP_SYNC && !op->cell)
+			continue;
+		j = key_hash(he, hid) & (cap - 1);
+		while (slot[j] != UINT32_MAX &&
+		       (p->it[slot[j]].he != he || p->it[slot[j]].hid != hid))
+			j = (j + 1) & (cap - 1);
+		if (slot[j] == UINT32_MAX) {
+			slot[j] = (uint32_t)p->n;
+			it = &p->it[p->n++];
+			it->he = he;
+			it->hid = hid;
+		} else {
+			it = &p->it[slot[j]];
+		}
+		if (op->kind == DB_OP_DELETE) {
+			/* DESTROY: final; a SYNC ref of it cannot be queued
+			 * (that ref would have kept it alive), but be safe. */
+			it->destroyed = true;
+			continue;
+		}
+		it->all_vars |= op->all_vars;
+		if (it->cell)
+			dlg_unref(op->cell);	/* one snapshot will do */
+		else
+			it->cell = op->cell;
+		op->cell = NULL;
+	}
+	free(slot);
+	/* One snapshot per dialog, its action, the row mark. */
+	for (i = 0; i < p->n; i++) {
+		struct db_item *it = &p->it[i];
+		bool had_row;
+
+		it->act = DB_ACT_NONE;
+		if (it->cell) {
+			it->info = dlg_info_get(it->cell, DLG_INFO_VARS_ALL |
+						DLG_INFO_CLEAR_MARKS);
+			if (!it->info) {
+				log_err("out of memory: dialog %u:%u not "
+					"written", it->he, it->hid);
+			} else if (it->info->state == DLG_STATE_CONFIRMED_NA ||
+				   it->info->state == DLG_STATE_CONFIRMED) {
+				had_row = dlg_db_row_mark(it->cell, true);
+				it->act = had_row ? DB_ACT_UPDATE :
+						    DB_ACT_INSERT;
+				it->vars = !had_row || it->all_vars ||
+					   vars_marked(it->info);
+			} else if (it->info->state == DLG_STATE_DELETED &&
+				   db->mode != DB_MODE_SHUTDOWN) {
+				if (dlg_db_row_mark(it->cell, false))
+					it->act = DB_ACT_DELETE;
+			}
+			dlg_unref(it->cell);
+			it->cell = NULL;
+		}
+		if (it->destroyed && db->mode != DB_MODE_SHUTDOWN)
+			it->act = DB_ACT_DELETE;
+	}
+	return 0;
+}
+
+void db_plan_free(struct db_plan *p)
+{
+	size_t i;
+
+	for (i = 0; p->it && i < p->n; i++) {
+		if (p->it[i].cell)
+			dlg_unref(p->it[i].cell);
+		dlg_info_free(p->it[i].info);
+	}
+	free(p->it);
+	memset(p, 0, sizeof(*p));
+}
+
+size_t db_plan_writes(const struct db_plan *p)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < p->n; i++)
+		k += p->it[i].act != DB_ACT_NONE;
+	return k;
+}
+
+/* ---- SQL text ---------------------------------------------------------- */
+
+struct sbuf {
+	char *s;
+	size_t len, cap;
+	bool oom;
+};
+
+static bool sb_room(struct sbuf *b, size_t more)
+{
+	char *ns;
+	size_t cap;
+
+	if (b->oom)
+		return false;
+	if (b->len + more + 1 <= b->cap)
+		return true;
+	cap = b->cap ? b->cap : 4096;
+	while (cap < b->len + more + 1)
+		cap *= 2;
+	ns = realloc(b->s, cap);
+	if (!ns) {
+		b->oom = true;
+		return false;
+	}
+	b->s = ns;
+	b->cap = cap;
+	return true;
+}
+
+static void sb_put(struct sbuf *b, const char *s, size_t n)
+{
+	if (!sb_room(b, n))
+		return;
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static void sb_cat(struct sbuf *b, const char *s)
+{
+	sb_put(b, s, strlen(s));
+}
+
+static void sb_u32(struct sbuf *b, uint32_t v)
+{
+	char t[16];
+
+	sb_put(b, t, (size_t)snprintf(t, sizeof(t), "%" PRIu32, v));
+}
+
+/* 'escaped' or NULL (for NULL, or "" when @null_if_empty). */
+static void sb_str(struct sbuf *b, MYSQL *my, const char *s,
+		   bool null_if_empty)
+{
+	size_t n;
+
+	if (!s || (null_if_empty && !*s)) {
+		sb_put(b, "NULL", 4);
+		return;
+	}
+	n = strlen(s);
+	if (!sb_room(b, 2 * n + 3))
+		return;
+	b->s[b->len++] = '\'';
+	b->len += mysql_real_escape_string(my, b->s + b->len, s,
+					   (unsigned long)n);
+	b->s[b->len++] = '\'';
+	b->s[b->len] = '\0';
+}
+
+/*
+ * The 23 values of @in in column order (db_sql.c's binds, as text):
+ * "(v0,v1,...,v22)" when @names is NULL, else "`c2`=v2,...,`c22`=v22"
+ * (an UPDATE's SET list, from @names = the column names).
+ */
+static void sb_fields(struct sbuf *b, MYSQL *my, const struct dlg_info *in,
+		      const char *const *names)
+{
+	char *xdata = db_xdata_build(in->profiles, in->n_profiles);
+	int64_t timeout = in->timeout;
+	char cs[2][16];
+	int k;
+
+	if (!timeout)	/* not armed yet: it will be, for the lifetime */
+		timeout = (int64_t)time(NULL) + in->lifetime;
+	snprintf(cs[0], sizeof(cs[0]), "%u", in->caller.cseq);
+	snprintf(cs[1], sizeof(cs[1]), "%u", in->callee.cseq);
+	if (!names)
+		sb_put(b, "(", 1);
+	for (k = names ? 2 : 0; k < DB_DLG_COLS; k++) {
+		if (k > (names ? 2 : 0))
+			sb_put(b, ",", 1);
+		if (names) {
+			sb_put(b, "`", 1);
+			sb_cat(b, names[k]);
+			sb_put(b, "`=", 2);
+		}
+		switch (k) {
+		case 0: sb_u32(b, in->h_entry); break;
+		case 1: sb_u32(b, in->h_id); break;
+		case 2: sb_str(b, my, in->callid, false); break;
+		case 3: sb_str(b, my, in->from_uri, false); break;
+		case 4: sb_str(b, my, in->caller.tag, false); break;
+		case 5: sb_str(b, my, in->to_uri, false); break;
+		case 6: sb_str(b, my, in->callee.tag, false); break;
+		case 7: sb_str(b, my, cs[0], false); break;
+		case 8: sb_str(b, my, cs[1], false); break;
+		case 9: sb_str(b, my, in->caller.route_set, true); break;
+		case 10: sb_str(b, my, in->callee.route_set, true); break;
+		case 11: sb_str(b, my, in->caller.contact, false); break;
+		case 12: sb_str(b, my, in->callee.contact, false); break;
+		case 13: sb_str(b, my, in->caller.socket, false); break;
+		case 14: sb_str(b, my, in->callee.socket, false); break;
+		case 15: sb_u32(b, (uint32_t)in->state); break;
+		case 16: sb_u32(b, (uint32_t)in->start_ts); break;
+		case 17: sb_u32(b, timeout > 0 ? (uint32_t)timeout : 0); break;
+		case 18: sb_u32(b, in->sflags); break;
+		case 19: sb_u32(b, in->iflags); break;
+		case 20: sb_str(b, my, in->toroute_name, true); break;
+		case 21: sb_str(b, my, in->req_uri, false); break;
+		default: sb_str(b, my, xdata, true); break;
+		}
+	}
+	if (!names)
+		sb_put(b, ")", 1);
+	free(xdata);
+}
+
+/* UPDATE `t` SET ... WHERE `hash_entry`=he AND `hash_id`=hid; */
+static void sb_update(struct sbuf *b, struct db_ctx *db, MYSQL *my,
+		      const struct dlg_info *in)
+{
+	sb_cat(b, db->sql_upd_head);
+	sb_fields(b, my, in, db->col);
+	sb_cat(b, " WHERE `");
+	sb_cat(b, db->col[0]);
+	sb_put(b, "`=", 2);
+	sb_u32(b, in->h_entry);
+	sb_cat(b, " AND `");
+	sb_cat(b, db->col[1]);
+	sb_put(b, "`=", 2);
+	sb_u32(b, in->h_id);
+	sb_put(b, ";", 1);
+}
+
+/* "<head>(he,hid),(he,hid)...);" for the items @want selects, in lists
+ * of at most DB_IN_MAX. */
+static void sb_in_lists(struct sbuf *b, const char *head,
+			const struct db_plan *p,
+			bool (*want)(const struct db_item *))
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < p->n; i++) {
+		if (!want(&p->it[i]))
+			continue;
+		sb_cat(b, k ? ",(" : head);
+		if (!k)
+			sb_put(b, "(", 1);
+		sb_u32(b, p->it[i].he);
+		sb_put(b, ",", 1);
+		sb_u32(b, p->it[i].hid);
+		sb_put(b, ")", 1);
+		if (++k == DB_IN_MAX) {
+			sb_put(b, ");", 2);
+			k = 0;
+		}
+	}
+	if (k)
+		sb_put(b, ");", 2);
+}
+
+static bool want_dlg_del(const struct db_item *it)
+{
+	return it->act == DB_ACT_DELETE || it->act == DB_ACT_INSERT;
+}
+
+static bool want_late(const struct db_item *it)
+{
+	return it->act == DB_ACT_INSERT_LATE;
+}
+
+static bool want_vars_del(const struct db_item *it)
+{
+	return it->act == DB_ACT_DELETE ||
+	       (it->vars && (it->act == DB_ACT_INSERT ||
+			     it->act == DB_ACT_UPDATE));
+}
+
+/* INSERTs of the dialog rows of the items with @act, by DB_INSERT_BYTES. */
+static void sb_inserts(struct sbuf *b, struct db_ctx *db, MYSQL *my,
+		       const struct db_plan *p, enum db_act act)
+{
+	size_t i, k = 0, start = 0;
+
+	for (i = 0; i < p->n; i++) {
+		if (p->it[i].act != act || !p->it[i].info)
+			continue;
+		if (!k) {
+			start = b->len;
+			sb_cat(b, db->sql_ins_head);
+		} else {
+			sb_put(b, ",", 1);
+		}
+		sb_fields(b, my, p->it[i].info, NULL);
+		k++;
+		if (b->len - start >= DB_INSERT_BYTES) {
+			sb_put(b, ";", 1);
+			k = 0;
+		}
+	}
+	if (k)
+		sb_put(b, ";", 1);
+}
+
+/* INSERT of the live variables of the items whose vars are rewritten
+ * (@act_mask: bit per enum db_act). */
+static void sb_var_inserts(struct sbuf *b, struct db_ctx *db, MYSQL *my,
+			   const struct db_plan *p, unsigned act_mask)
+{
+	size_t i, j, k = 0, start = 0;
+
+	for (i = 0; i < p->n; i++) {
+		const struct db_item *it = &p->it[i];
+
+		if (!it->vars || !it->info || !(act_mask & (1u << it->act)))
+			continue;
+		for (j = 0; j < it->info->n_vars; j++) {
+			const struct dlg_info_var *v = &it->info->vars[j];
+
+			if (v->flags & DLG_VAR_DELETED)
+				continue;
+			if (!k) {
+				start = b->len;
+				sb_cat(b, db->sql_var_ins_head);
+			} else {
+				sb_put(b, ",", 1);
+			}
+			sb_put(b, "(", 1);
+			sb_u32(b, it->he);
+			sb_put(b, ",", 1);
+			sb_u32(b, it->hid);
+			sb_put(b, ",", 1);
+			sb_str(b, my, v->key, false);
+			sb_put(b, ",", 1);
+			sb_str(b, my, v->value, false);
+			sb_put(b, ")", 1);
+			k++;
+			if (b->len - start >= DB_INSERT_BYTES) {
+				sb_put(b, ";", 1);
+				k = 0;
+			}
+		}
+	}
+	if (k)
+		sb_put(b, ";", 1);
+}
+
+/* ---- execution --------------------------------------------------------- */
+
+/*
+ * Run the multi-statement @sql and walk its results; the affected-rows
+ * count of the first @n_upd results (the UPDATEs, in plan order of the
+ * UPDATE items) is checked, and the items whose UPDATE matched no row
+ * become DB_ACT_INSERT_LATE.  0, -ENOTCONN, -EIO (logged).
+ */
+static int run_multi(struct db_conn *c, struct db_plan *p, const char *sql,
+		     size_t len, size_t n_upd)
+{
+	size_t r = 0, next_upd = 0;
+	int st;
+
+	if (mysql_real_query(c->my, sql, (unsigned long)len))
+		goto fail;
+	do {
+		MYSQL_RES *res = mysql_store_result(c->my);
+
+		if (res)
+			mysql_free_result(res);
+		else if (mysql_field_count(c->my))
+			goto fail;
+		if (r < n_upd) {
+			while (p->it[next_upd].act != DB_ACT_UPDATE)
+				next_upd++;
+			if (mysql_affected_rows(c->my) == 0) {
+				p->it[next_upd].act = DB_ACT_INSERT_LATE;
+				p->it[next_upd].vars = true;
+			}
+			next_upd++;
+		}
+		r++;
+		st = mysql_next_result(c->my);
+	} while (st == 0);
+	if (st > 0)
+		goto fail;
+	return 0;
+fail:
+	{
+		unsigned e = mysql_errno(c->my);
+
+		if (db_errno_is_conn(e))
+			return -ENOTCONN;
+		log_err("batch statement failed: %s", mysql_error(c->my));
+		return -EIO;
+	}
+}
+
+static int rollback(struct db_conn *c)
+{
+	if (mysql_rollback(c->my))
+		return db_errno_is_conn(mysql_errno(c->my)) ? -ENOTCONN : -EIO;
+	return 0;
+}
+
+/* The slow path: one dialog at a time through the prepared statements;
+ * a refused one is counted and skipped.  0 or -ENOTCONN. */
+static int exec_one_by_one(struct db_ctx *db, struct db_conn *c,
+			   struct db_plan *p)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < p->n; i++) {
+		const struct db_item *it = &p->it[i];
+
+		switch (it->act) {
+		case DB_ACT_NONE:
+			continue;
+		case DB_ACT_DELETE:
+			rc = db_sql_delete(c, it->he, it->hid);
+			break;
+		default:
+			rc = db_sql_write(c, it->info, true);
+			break;
+		}
+		if (rc == -ENOTCONN)
+			return rc;
+		if (rc)
+			stat_inc(db->st_errors);
+	}
+	return 0;
+}
+
+int db_plan_exec(struct db_ctx *db, struct db_conn *c, struct db_plan *p)
+{
+	struct sbuf b = { 0 };
+	size_t i, n_upd = 0, n_late = 0;
+	int rc;
+
+	/* A replay after a reconnect: the UPDATEs that matched nothing
+	 * the first time are UPDATEs again (the INSERT was rolled back). */
+	for (i = 0; i < p->n; i++) {
+		if (p->it[i].act == DB_ACT_INSERT_LATE)
+			p->it[i].act = DB_ACT_UPDATE;
+		n_upd += p->it[i].act == DB_ACT_UPDATE;
+	}
+	if (!db_plan_writes(p))
+		return 0;
+	rc = db_conn_begin(c);
+	if (rc)
+		return rc;
+	for (i = 0; i < p->n; i++)
+		if (p->it[i].act == DB_ACT_UPDATE)
+			sb_update(&b, db, c->my, p->it[i].info);
+	sb_in_lists(&b, db->sql_dlg_del_head, p, want_dlg_del);
+	sb_in_lists(&b, db->sql_var_del_head, p, want_vars_del);
+	sb_inserts(&b, db, c->my, p, DB_ACT_INSERT);
+	sb_var_inserts(&b, db, c->my, p, 1u << DB_ACT_INSERT |
+		       1u << DB_ACT_UPDATE);
+	if (b.oom) {
+		free(b.s);
+		return -ENOMEM;
+	}
+	rc = run_multi(c, p, b.s, b.len, n_upd);
+	if (!rc) {
+		for (i = 0; i < p->n; i++)
+			n_late += p->it[i].act == DB_ACT_INSERT_LATE;
+	}
+	if (!rc && n_late) {
+		/* Rows to insert after all: their vars were rewritten only if
+		 * marked; delete and insert every one (vars = true now). */
+		b.len = 0;
+		sb_in_lists(&b, db->sql_var_del_head, p, want_late);
+		sb_inserts(&b, db, c->my, p, DB_ACT_INSERT_LATE);
+		sb_var_inserts(&b, db, c->my, p, 1u << DB_ACT_INSERT_LATE);
+		rc = b.oom ? -ENOMEM : run_multi(c, p, b.s, b.len, 0);
+	}
+	free(b.s);
+	if (!rc)
+		return db_conn_commit(c);
+	if (rc == -ENOTCONN)
+		return rc;
+	/* Refused by the server: find the dialog at fault. */
+	rc = rollback(c);
+	if (!rc)
+		rc = exec_one_by_one(db, c, p);
+	if (!rc)
+		rc = db_conn_commit(c);
+	return rc;
+}

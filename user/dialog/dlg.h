@@ -47,11 +47,11 @@
  *     is stopped (tmr_service_free) and no worker uses the table.
  *
  * Memory: one allocation per dialog holds the dialog and the strings known
- * at creation (Call-ID, From/To/R-URI, caller tag, route set, socket and
- * contact, all NUL-terminated).  The callee leg (tag, contact, route set,
- * socket), known at the first 2xx, gets a second block then.  A contact
- * refreshed by a re-INVITE is copied in place when it fits, else into its
- * own buffer.
+ * at creation (Call-ID, From/To/R-URI, caller tag, route set and contact,
+ * all NUL-terminated, equal strings stored once, at most 64 KiB in all).
+ * The callee leg (tag, contact, route set), known at the first 2xx, gets
+ * a second block then.  Socket strings are interned in the table.  A
+ * contact refreshed by a re-INVITE gets its own buffer.
  *
  * Timestamps: init_ts/start_ts/end_ts are UNIX seconds (Kamailio's);
  * timeouts are milliseconds on CLOCK_MONOTONIC (timer.h).
@@ -266,7 +266,8 @@ struct dlg_create_opts {
  * (DLG_RC_SPIRAL, SPIRALED callbacks); otherwise a new dialog in state 1
  * (DLG_RC_CREATED, processed_dialogs+1, CREATED callbacks).  *out gets a
  * reference.  -EINVAL without Call-ID, From-tag or Contact (Kamailio
- * creates none), -ENOMEM.  @opts may be NULL.
+ * creates none), -E2BIG (its strings pass 64 KiB), -ENOMEM.  @opts may
+ * be NULL.
  */
 int dlg_manage(struct dlg_table *t, const struct dlg_invite *inv,
 	       const struct dlg_create_opts *opts, struct dlg_cell **out);

@@ -121,6 +121,7 @@ int dlg_table_alloc(const struct dlg_config *cfg, struct tmr_service *tmr,
 	if (!t->rand_state)
 		t->rand_state = 0x9e3779b97f4a7c15ULL;
 	pthread_mutex_init(&t->cb_lock, NULL);
+	pthread_mutex_init(&t->sock_lock, NULL);
 	t->slots = calloc(t->size, sizeof(*t->slots));
 	if (!t->rr_param || !t->slots) {
 		err = -ENOMEM;
@@ -167,9 +168,46 @@ void dlg_table_free(struct dlg_table *t)
 	dlg_profiles_free(t);
 	dlg_cb_list_free(&t->gcbs);
 	pthread_mutex_destroy(&t->cb_lock);
+	while (t->socks) {
+		struct dlg_sock *k = t->socks;
+
+		t->socks = k->next;
+		free(k);
+	}
+	pthread_mutex_destroy(&t->sock_lock);
 	free(t->slots);
 	free(t->rr_param);
 	free(t);
+}
+
+struct dlg_ext *dlg_ext_locked(struct dlg_cell *c)
+{
+	if (!c->ext)
+		c->ext = calloc(1, sizeof(*c->ext));
+	return c->ext;
+}
+
+const char *dlg_sock_intern(struct dlg_table *t, struct sip_str s)
+{
+	struct dlg_sock *k;
+
+	if (!s.p || !s.len)
+		return NULL;
+	pthread_mutex_lock(&t->sock_lock);
+	for (k = t->socks; k; k = k->next)
+		if (sip_str_eq_c(s, k->s))
+			break;
+	if (!k) {
+		k = malloc(sizeof(*k) + s.len + 1);
+		if (k) {
+			memcpy(k->s, s.p, s.len);
+			k->s[s.len] = '\0';
+			k->next = t->socks;
+			t->socks = k;
+		}
+	}
+	pthread_mutex_unlock(&t->sock_lock);
+	return k ? k->s : NULL;
 }
 
 void *dlg_table_ud(const struct dlg_table *t)
@@ -343,9 +381,11 @@ void dlg_cell_destroy(struct dlg_cell *c)
 	}
 	dlg_vars_free(c);
 	dlg_cb_list_free(&c->cbs);
-	for (int i = 0; i < 2; i++)
-		if (c->leg[i].contact_own)
-			free(c->leg[i].contact);
+	if (c->ext) {
+		free(c->ext->contact[0]);
+		free(c->ext->contact[1]);
+		free(c->ext);
+	}
 	free(c->callee_blk);
 	free(c);
 }
@@ -383,9 +423,10 @@ size_t dlg_lookup_callid(struct dlg_table *t, struct sip_str callid,
 	s = &t->slots[dlg_hash_entry(cid, t->size)];
 	pthread_mutex_lock(&s->lock);
 	for (struct dlg_cell *c = s->first; c && n < max; c = c->next) {
-		if (!sip_str_eq(c->callid, cid))
+		if (!sip_str_eq(DLG_S(c, callid), cid))
 			continue;
-		if (from_tag.p && !sip_str_eq(c->leg[0].tag, from_tag))
+		if (from_tag.p &&
+		    !sip_str_eq(dlg_leg_tag(c, DLG_CALLER_LEG), from_tag))
 			continue;
 		dlg_ref(c);
 		cells[n++] = c;
@@ -499,16 +540,16 @@ void dlg_match_counters_get(struct dlg_table *t,
 /* Accessors. */
 uint32_t dlg_h_entry(const struct dlg_cell *c) { return c->h_entry; }
 uint32_t dlg_h_id(const struct dlg_cell *c) { return c->h_id; }
-struct sip_str dlg_callid(const struct dlg_cell *c) { return c->callid; }
-struct sip_str dlg_from_uri(const struct dlg_cell *c) { return c->from_uri; }
-struct sip_str dlg_to_uri(const struct dlg_cell *c) { return c->to_uri; }
-struct sip_str dlg_req_uri(const struct dlg_cell *c) { return c->req_uri; }
+struct sip_str dlg_callid(const struct dlg_cell *c) { return DLG_S(c, callid); }
+struct sip_str dlg_from_uri(const struct dlg_cell *c) { return DLG_S(c, from_uri); }
+struct sip_str dlg_to_uri(const struct dlg_cell *c) { return DLG_S(c, to_uri); }
+struct sip_str dlg_req_uri(const struct dlg_cell *c) { return DLG_S(c, req_uri); }
 unsigned dlg_caller_rr_count(const struct dlg_cell *c) { return c->from_rr_nb; }
 struct dlg_table *dlg_table_of(const struct dlg_cell *c) { return c->tbl; }
 
 struct sip_str dlg_caller_tag(const struct dlg_cell *c)
 {
-	return c->leg[DLG_CALLER_LEG].tag;
+	return dlg_leg_tag(c, DLG_CALLER_LEG);
 }
 
 struct sip_str dlg_callee_tag(struct dlg_cell *c)
@@ -516,7 +557,7 @@ struct sip_str dlg_callee_tag(struct dlg_cell *c)
 	struct sip_str s;
 
 	dlg_lock(c);
-	s = c->leg[DLG_CALLEE_LEG].tag;
+	s = dlg_leg_tag(c, DLG_CALLEE_LEG);
 	dlg_unlock(c);
 	return s;
 }

@@ -30,16 +30,17 @@ struct dlg_pmember;
 struct dlg_pval {
 	struct dlg_pval *hnext;		/* hash chain */
 	struct dlg_pmember *first;	/* members with this value */
-	uint64_t count;
+	struct dlg_profile *prof;	/* the profile it belongs to */
+	uint32_t count;
 	uint32_t hash;
-	size_t len;
+	uint32_t len;
 	char value[];			/* NUL-terminated */
 };
 
+/* One per (dialog, profile, value): 40 bytes, the profile is its pval's. */
 struct dlg_pmember {
 	struct dlg_pmember *cnext;		/* the dialog's list */
 	struct dlg_pmember *pprev, *pnext;	/* the pval's list */
-	struct dlg_profile *prof;
 	struct dlg_pval *pv;
 	struct dlg_cell *cell;
 };
@@ -217,7 +218,7 @@ static void member_unlink(struct dlg_profile *p, struct dlg_pmember *m)
 static bool member_matches(const struct dlg_pmember *m,
 			   const struct dlg_profile *p, struct sip_str v)
 {
-	if (m->prof != p)
+	if (m->pv->prof != p)
 		return false;
 	if (!p->has_value || !v.p)
 		return true;
@@ -258,8 +259,9 @@ int dlg_profile_set(struct dlg_cell *c, struct dlg_profile *p,
 			err = -ENOMEM;
 			goto out;
 		}
+		pv->prof = p;
 		pv->hash = h;
-		pv->len = v.len;
+		pv->len = (uint32_t)v.len;
 		if (v.len)
 			memcpy(pv->value, v.p, v.len);
 		pv->hnext = p->buckets[h & (p->nbuckets - 1)];
@@ -267,7 +269,6 @@ int dlg_profile_set(struct dlg_cell *c, struct dlg_profile *p,
 		if (++p->nvals > p->nbuckets * 2)
 			pval_grow(p);
 	}
-	m->prof = p;
 	m->pv = pv;
 	m->cell = c;
 	m->pnext = pv->first;
@@ -407,10 +408,12 @@ void dlg_profiles_leave_locked(struct dlg_cell *c)
 	struct dlg_pmember *m, *next;
 
 	for (m = c->members; m; m = next) {
+		struct dlg_profile *p = m->pv->prof;
+
 		next = m->cnext;
-		pthread_mutex_lock(&m->prof->lock);
-		member_unlink(m->prof, m);
-		pthread_mutex_unlock(&m->prof->lock);
+		pthread_mutex_lock(&p->lock);
+		member_unlink(p, m);
+		pthread_mutex_unlock(&p->lock);
 		free(m);
 	}
 	if (c->members)
@@ -424,8 +427,8 @@ size_t dlg_profiles_count_locked(const struct dlg_cell *c, size_t *bytes)
 
 	for (const struct dlg_pmember *m = c->members; m; m = m->cnext) {
 		n++;
-		*bytes += strlen(m->prof->name) + 1;
-		if (m->prof->has_value)
+		*bytes += strlen(m->pv->prof->name) + 1;
+		if (m->pv->prof->has_value)
 			*bytes += m->pv->len + 1;
 	}
 	return n;
@@ -445,13 +448,13 @@ size_t dlg_profiles_copy_locked(const struct dlg_cell *c,
 	i = 0;
 	for (const struct dlg_pmember *m = c->members; m; m = m->cnext) {
 		struct dlg_info_profile *o = &out[i++];
-		size_t l = strlen(m->prof->name);
+		size_t l = strlen(m->pv->prof->name);
 
-		memcpy(s, m->prof->name, l + 1);
+		memcpy(s, m->pv->prof->name, l + 1);
 		o->name = s;
 		s += l + 1;
 		o->value = NULL;
-		if (m->prof->has_value) {
+		if (m->pv->prof->has_value) {
 			memcpy(s, m->pv->value, m->pv->len + 1);
 			o->value = s;
 			s += m->pv->len + 1;

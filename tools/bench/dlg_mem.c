@@ -19,6 +19,21 @@
 #include "dialog/dlg.h"
 #include "dialog/dlg_int.h"
 #include "sip/sip_msg.h"
+#include "tm/tm.h"
+
+/*
+ * With "tx" as second argument each call also allocates what its set-up
+ * transactions hold (the tx, copies of the request, the forwarded request
+ * and the last reply, two table entries), kept in a FIFO of @TX_LIVE calls
+ * as a proxy holds them for a few seconds, then freed: the heap layout a
+ * daemon gets, to see the fragmentation they leave.
+ */
+#define TX_LIVE 8000
+static const size_t tx_sizes[] = { sizeof(struct tm_tx), 620, 700, 560,
+				   24, 24, sizeof(struct tm_tx), 380, 420,
+				   400, 24, 24 };
+#define TX_N (sizeof(tx_sizes) / sizeof(tx_sizes[0]))
+static void *tx_fifo[TX_LIVE][TX_N];
 
 static long rss_kb(void)
 {
@@ -157,10 +172,31 @@ int main(int argc, char **argv)
 
 	a = mallinfo2();
 	r0 = rss_kb();
-	for (unsigned i = 1; i <= n; i++)
+	for (unsigned i = 1; i <= n; i++) {
+		if (argc > 2) {
+			void **slot = tx_fifo[i % TX_LIVE];
+
+			for (size_t k = 0; k < TX_N; k++) {
+				free(slot[k]);
+				slot[k] = malloc(tx_sizes[k]);
+				memset(slot[k], 1, tx_sizes[k]);
+			}
+		}
 		c = one_call(t, i);
+	}
+	for (unsigned i = 0; argc > 2 && i < TX_LIVE; i++)
+		for (size_t k = 0; k < TX_N; k++) {
+			free(tx_fifo[i][k]);
+			tx_fifo[i][k] = NULL;
+		}
 	b = mallinfo2();
 	r1 = rss_kb();
+	if (argc > 2) {
+		printf("RSS per dialog before malloc_trim: %.1f B\n",
+		       (double)(r1 - r0) * 1024 / n);
+		malloc_trim(0);
+		r1 = rss_kb();
+	}
 
 	printf("dialogs: %u\n", n);
 	printf("heap in use per dialog (uordblks): %.1f B\n",

@@ -386,8 +386,7 @@ void dlg_cell_destroy(struct dlg_cell *c)
 		free(c->ext->contact[1]);
 		free(c->ext);
 	}
-	free(c->callee_blk);
-	free(c);
+	dlg_cell_free_mem(c);
 }
 
 struct dlg_cell *dlg_lookup_id(struct dlg_table *t, uint32_t h_entry,

@@ -119,6 +119,7 @@ struct dlg_cell {
 
 	struct dlg_sref callid, from_uri, to_uri, req_uri;
 	struct dlg_sref tag[2], route_set[2], contact[2];
+	uint16_t data_len, callee_len;	/* sizes of the two blocks */
 	uint8_t tkind;			/* enum dlg_tkind */
 	uint8_t tmr_refs;		/* references owned by the timer */
 	uint8_t from_rr_nb;		/* <= DLG_MAX_RR */
@@ -235,6 +236,18 @@ void dlg_set_state_locked(struct dlg_cell *c, int new_state);
  * still holds one), under the slot lock where dlg_unref() cannot be used.
  */
 void dlg_ref_put_locked(struct dlg_cell *c);
+
+/* dlg_mem.c: the allocator of what lives as long as a dialog (cells,
+ * callee blocks, profile memberships and values).  Zeroed memory; free
+ * with the size it was allocated with.  NULL-safe free. */
+void *dlg_mem_alloc(size_t n);
+void dlg_mem_free(void *p, size_t n);
+
+static inline void dlg_cell_free_mem(struct dlg_cell *c)
+{
+	dlg_mem_free(c->callee_blk, c->callee_len);
+	dlg_mem_free(c, sizeof(*c) + c->data_len);
+}
 
 /* dlg_hash.c */
 /* The cell's ext, allocated on first use (under the slot lock, or before

@@ -57,6 +57,11 @@ struct dlg_profile {
 
 #define PROF_MIN_BUCKETS 16
 
+static void pval_free(struct dlg_pval *pv)
+{
+	dlg_mem_free(pv, sizeof(*pv) + pv->len + 1);
+}
+
 static bool name_ok(const char *s)
 {
 	if (!s || !*s)
@@ -116,7 +121,7 @@ void dlg_profiles_free(struct dlg_table *t)
 
 			for (v = p->buckets[b]; v; v = n) {
 				n = v->hnext;
-				free(v);
+				pval_free(v);
 			}
 		}
 		free(p->buckets);
@@ -195,7 +200,7 @@ static void pval_remove(struct dlg_profile *p, struct dlg_pval *pv)
 		pp = &(*pp)->hnext;
 	*pp = pv->hnext;
 	p->nvals--;
-	free(pv);
+	pval_free(pv);
 }
 
 /* Take @m off its pval (profile lock held) and count it out. */
@@ -237,7 +242,7 @@ int dlg_profile_set(struct dlg_cell *c, struct dlg_profile *p,
 
 	if (p->has_value && (!value.p || !value.len))
 		return -EINVAL;
-	m = calloc(1, sizeof(*m));
+	m = dlg_mem_alloc(sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	dlg_lock(c);
@@ -253,7 +258,7 @@ int dlg_profile_set(struct dlg_cell *c, struct dlg_profile *p,
 	pthread_mutex_lock(&p->lock);
 	pv = pval_find(p, v, h);
 	if (!pv) {
-		pv = calloc(1, sizeof(*pv) + v.len + 1);
+		pv = dlg_mem_alloc(sizeof(*pv) + v.len + 1);
 		if (!pv) {
 			pthread_mutex_unlock(&p->lock);
 			err = -ENOMEM;
@@ -284,7 +289,7 @@ int dlg_profile_set(struct dlg_cell *c, struct dlg_profile *p,
 	atomic_fetch_or(&c->dflags, DLG_DFLAG_CHANGED_PROF);
 out:
 	dlg_unlock(c);
-	free(m);
+	dlg_mem_free(m, sizeof(*m));
 	return err;
 }
 
@@ -314,7 +319,7 @@ int dlg_profile_unset(struct dlg_cell *c, struct dlg_profile *p,
 	dlg_unlock(c);
 	while (gone) {
 		m = gone->cnext;
-		free(gone);
+		dlg_mem_free(gone, sizeof(*gone));
 		gone = m;
 	}
 	return err;
@@ -414,7 +419,7 @@ void dlg_profiles_leave_locked(struct dlg_cell *c)
 		pthread_mutex_lock(&p->lock);
 		member_unlink(p, m);
 		pthread_mutex_unlock(&p->lock);
-		free(m);
+		dlg_mem_free(m, sizeof(*m));
 	}
 	if (c->members)
 		atomic_fetch_or(&c->dflags, DLG_DFLAG_CHANGED_PROF);

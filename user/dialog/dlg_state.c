@@ -137,9 +137,10 @@ static int cell_alloc(struct dlg_table *t, const struct dlg_invite *inv,
 		if (!sock)
 			return -ENOMEM;
 	}
-	c = calloc(1, sizeof(*c) + n);
+	c = dlg_mem_alloc(sizeof(*c) + n);
 	if (!c)
 		return -ENOMEM;
+	c->data_len = (uint16_t)n;
 	c->tbl = t;
 	atomic_init(&c->ref, 1);	/* the caller's */
 	atomic_init(&c->state, DLG_STATE_UNCONFIRMED);
@@ -203,7 +204,7 @@ int dlg_manage(struct dlg_table *t, const struct dlg_invite *inv,
 			dlg_ref(x);
 			p.old_state = p.new_state = atomic_load(&x->state);
 			pthread_mutex_unlock(&s->lock);
-			free(c);	/* never linked nor seen */
+			dlg_cell_free_mem(c);	/* never linked nor seen */
 			dlg_run_cbs(x, DLGCB_SPIRALED, &p);
 			*out = x;
 			return DLG_RC_SPIRAL;
@@ -212,7 +213,7 @@ int dlg_manage(struct dlg_table *t, const struct dlg_invite *inv,
 	err = dlg_slot_link_locked(t, s, c);
 	if (err) {
 		pthread_mutex_unlock(&s->lock);
-		free(c);
+		dlg_cell_free_mem(c);
 		return err;
 	}
 	dlg_timer_for_state_locked(c);
@@ -239,7 +240,7 @@ static void store_callee_locked(struct dlg_cell *c, const struct dlg_reply *r)
 		return;
 	if (blk_plan(src, 3, refs, &n) != 0 ||
 	    (r->socket.len && !(sock = dlg_sock_intern(c->tbl, r->socket))) ||
-	    !(p = malloc(n))) {
+	    !(p = dlg_mem_alloc(n))) {
 		log_err("dialog %u:%u: cannot store the callee leg",
 			c->h_entry, c->h_id);
 		return;
@@ -249,6 +250,7 @@ static void store_callee_locked(struct dlg_cell *c, const struct dlg_reply *r)
 	c->route_set[DLG_CALLEE_LEG] = refs[1];
 	c->contact[DLG_CALLEE_LEG] = refs[2];
 	c->sock[DLG_CALLEE_LEG] = sock;
+	c->callee_len = (uint16_t)n;
 	c->callee_blk = p;
 }
 
@@ -663,8 +665,7 @@ int dlg_load(struct dlg_table *t, const struct dlg_load *ld,
 	if (err) {
 		pthread_mutex_unlock(&s->lock);
 		free(c->ext);
-		free(c->callee_blk);
-		free(c);
+		dlg_cell_free_mem(c);
 		return err;
 	}
 	dlg_set_state_locked(c, ld->state);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -434,14 +435,26 @@ size_t dlg_lookup_callid(struct dlg_table *t, struct sip_str callid,
 	return n;
 }
 
-/* Reference every cell of @s with h_id > @after, up to @max. */
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Reference every cell of @s with h_id > @after, up to @max; *hold_ns
+ * (if not NULL) gets the time the slot lock was held. */
 static size_t slot_collect(struct dlg_slot *s, uint32_t after,
-			   struct dlg_cell **cells, size_t max, bool *more)
+			   struct dlg_cell **cells, size_t max, bool *more,
+			   uint64_t *hold_ns)
 {
 	size_t n = 0;
 	struct dlg_cell *c;
+	uint64_t t0;
 
 	pthread_mutex_lock(&s->lock);
+	t0 = hold_ns ? mono_ns() : 0;
 	for (c = s->first; c && c->h_id <= after; c = c->next)
 		;
 	for (; c && n < max; c = c->next) {
@@ -449,6 +462,8 @@ static size_t slot_collect(struct dlg_slot *s, uint32_t after,
 		cells[n++] = c;
 	}
 	*more = c != NULL;
+	if (hold_ns)
+		*hold_ns = mono_ns() - t0;
 	pthread_mutex_unlock(&s->lock);
 	return n;
 }
@@ -464,7 +479,8 @@ int dlg_foreach_slot(struct dlg_table *t, uint32_t slot, dlg_iter_fn fn,
 	if (slot >= t->size)
 		return -ERANGE;
 	while (more && !stop) {
-		size_t n = slot_collect(&t->slots[slot], after, batch, 64, &more);
+		size_t n = slot_collect(&t->slots[slot], after, batch, 64,
+					&more, NULL);
 
 		for (size_t i = 0; i < n; i++) {
 			if (!stop) {
@@ -488,13 +504,16 @@ size_t dlg_cursor_next(struct dlg_table *t, struct dlg_cursor *cur,
 	while (!cur->done && n < max) {
 		bool more;
 		size_t k;
+		uint64_t hold;
 
 		if (cur->slot >= t->size) {
 			cur->done = true;
 			break;
 		}
 		k = slot_collect(&t->slots[cur->slot], cur->h_id, cells + n,
-				 max - n, &more);
+				 max - n, &more, &hold);
+		if (hold > atomic_load(&t->cursor_max_hold_ns))
+			atomic_store(&t->cursor_max_hold_ns, hold);
 		if (k)
 			cur->h_id = cells[n + k - 1]->h_id;
 		n += k;
@@ -506,6 +525,11 @@ size_t dlg_cursor_next(struct dlg_table *t, struct dlg_cursor *cur,
 	if (cur->slot >= t->size)
 		cur->done = true;
 	return n;
+}
+
+uint64_t dlg_cursor_max_hold_ns(const struct dlg_table *t)
+{
+	return atomic_load(&t->cursor_max_hold_ns);
 }
 
 void dlg_count_states(struct dlg_table *t, uint64_t counts[6])

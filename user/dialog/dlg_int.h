@@ -211,6 +211,7 @@ struct dlg_table {
 		atomic_ullong matched, no_cookie, bad_cookie, not_found;
 		atomic_ullong mismatch, bogus;
 	} ctr;
+	atomic_ullong cursor_max_hold_ns;
 };
 
 static inline struct dlg_slot *dlg_slot_of(const struct dlg_cell *c)

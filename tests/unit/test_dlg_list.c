@@ -1,6 +1,7 @@
 /*
  * test_dlg_list.c - dlg.list and its kin are streamed: many dialogs
- * (SIPDLG_LIST_DIALOGS, default 20,000; 100,000 and more by hand) listed
+ * (SIPDLG_LIST_DIALOGS, default 20,000, 5,000 under valgrind; 100,000
+ * and more by hand) listed
  * over a real control socket give one ordinary JSON-RPC response, the same
  * items as the collected (batch) form; while the listing runs a "SIP
  * worker" thread keeps creating and looking up dialogs and the longest of
@@ -101,7 +102,7 @@ static int setup(void **state)
 	const char *env = getenv("SIPDLG_LIST_DIALOGS");
 	struct dlg_config cfg;
 
-	f->n = env ? (unsigned)atoi(env) : 20000;
+	f->n = env ? (unsigned)atoi(env) : RUNNING_ON_VALGRIND ? 5000 : 20000;
 	snprintf(f->dir, sizeof(f->dir), "/tmp/sipdlg-list-XXXXXX");
 	if (!mkdtemp(f->dir))
 		return -1;
@@ -126,9 +127,9 @@ static int setup(void **state)
 	    ctl_server_listen(f->srv, f->sock, 0600, NULL) ||
 	    dlg_rpc_register(f->srv, f->t))
 		return -1;
-	/* Long enough for valgrind, short enough to see a stalled client
-	 * closed in test_stalled_client. */
-	ctl_server_set_idle_timeout(f->srv, 4000);
+	/* A stalled reader is closed after the idle timeout; the tests'
+	 * stalls are shorter. */
+	ctl_server_set_idle_timeout(f->srv, 60000);
 	if (pthread_create(&f->th, NULL, serve, f))
 		return -1;
 	*state = f;
@@ -294,9 +295,9 @@ static uint64_t worker_bound_us(void)
 	return RUNNING_ON_VALGRIND ? 5000000u : 1000000u;
 }
 
-/* Longest a listing may hold one slot lock (the real bound: a SIP worker
- * waits at most that long for a listing; the worker's wall time above
- * also counts being descheduled on a busy machine). */
+/* Most work a listing may do holding one slot lock (CPU time: on a busy
+ * machine the lister may also be descheduled with it, as any thread may;
+ * the worker's wall time above shows what that costs). */
 static uint64_t hold_bound_ns(void)
 {
 	return RUNNING_ON_VALGRIND ? 20000000u : 2000000u;
@@ -307,7 +308,7 @@ static uint64_t hold_bound_ns(void)
 static void test_list_streamed(void **state)
 {
 	struct fx *f = *state;
-	int fd = cli_open(f), fd2 = cli_open(f);
+	int fd = cli_open(f), fd2;
 	struct worker w = { .f = f };
 	pthread_t th;
 	char *raw;
@@ -321,8 +322,8 @@ static void test_list_streamed(void **state)
 		 &raw);
 	atomic_store(&w.stop, true);
 	pthread_join(th, NULL);
-	print_message("# listed %u dialogs in %llu ms; longest slot lock "
-		      "hold %llu us; worker: %llu calls, longest %llu us\n",
+	print_message("# listed %u dialogs in %llu ms; most CPU under one slot "
+		      "lock %llu us; worker: %llu calls, longest %llu us\n",
 		      f->n, (unsigned long long)(now_us() - t0) / 1000,
 		      (unsigned long long)dlg_cursor_max_hold_ns(f->t) / 1000,
 		      (unsigned long long)w.calls,
@@ -341,6 +342,7 @@ static void test_list_streamed(void **state)
 	assert_true(w.max_us < worker_bound_us());
 
 	/* Inside a batch the same items come collected. */
+	fd2 = cli_open(f);
 	b = call(fd2, "[{\"jsonrpc\":\"2.0\",\"method\":\"dlg.list\",\"id\":8}]\n",
 		 NULL);
 	assert_true(json_is_array(b));
@@ -367,8 +369,11 @@ static void test_list_streamed(void **state)
 					break;
 			}
 			assert_true(j < json_array_size(bitems));
+			/* Time-dependent: computed at each listing. */
 			json_object_del(o, "duration");
 			json_object_del(q, "duration");
+			json_object_del(o, "timeout");
+			json_object_del(q, "timeout");
 			assert_true(json_equal(o, q));
 			if (++k == 200)
 				break;	/* a sample: O(n^2) otherwise */
@@ -492,6 +497,8 @@ static void test_stalled_client(void **state)
 	cli_send(slow, "{\"jsonrpc\":\"2.0\",\"method\":\"dlg.list\",\"id\":3}\n");
 	usleep(100 * 1000);
 	cli_close(slow);
+	cli_close(other);
+	other = cli_open(f);
 	r = call(other, "{\"jsonrpc\":\"2.0\",\"method\":\"dlg.stats_active\","
 			"\"id\":4}\n", NULL);
 	assert_non_null(json_object_get(r, "result"));

@@ -427,8 +427,9 @@ struct dlg_cursor {
 };
 size_t dlg_cursor_next(struct dlg_table *t, struct dlg_cursor *cur,
 		       struct dlg_cell **cells, size_t max);
-/* The longest time (ns) dlg_cursor_next held one slot lock, since the
- * table was made: what a listing can cost a SIP worker at most. */
+/* The most work (thread CPU time, ns) dlg_cursor_next did holding one
+ * slot lock, since the table was made: what a listing can make a SIP
+ * worker wait, short of the lister being descheduled meanwhile. */
 uint64_t dlg_cursor_max_hold_ns(const struct dlg_table *t);
 
 /* active_dialogs as counted (0 with enable_stats off). */

@@ -57,11 +57,14 @@ static int64_t unix_timeout(const struct dlg_cell *c, int64_t now)
 {
 	uint64_t mono = tmr_now_ms();
 
-	if (c->tkind != DLG_T_LIFETIME || !c->due_ms)
+	uint64_t due = c->tmr.expires_ms;	/* tmr_arm writes it under
+						 * our slot lock */
+
+	if (c->tkind != DLG_T_LIFETIME || !c->due)
 		return 0;
-	if (c->due_ms <= mono)
+	if (due <= mono)
 		return now;
-	return now + (int64_t)((c->due_ms - mono + 999) / 1000);
+	return now + (int64_t)((due - mono + 999) / 1000);
 }
 
 struct dlg_info *dlg_info_get(struct dlg_cell *c, unsigned flags)

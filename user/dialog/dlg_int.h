@@ -106,8 +106,7 @@ struct dlg_cell {
 	struct dlg_cb_list cbs;
 
 	/* The one dialog timer. */
-	struct tmr tmr;
-	uint64_t due_ms;		/* monotonic deadline, 0 = not armed */
+	struct tmr tmr;			/* tmr.expires_ms: its deadline */
 	uint64_t lifetime_ms;
 
 	atomic_int ref;
@@ -126,6 +125,7 @@ struct dlg_cell {
 	bool linked : 1;
 	bool term_confirmed : 1;	/* TERMINATED_CONFIRMED ran */
 	bool confirmed_once : 1;	/* reached state 3 at some point */
+	bool due : 1;			/* armed for tkind, tmr.expires_ms */
 	char data[];			/* strings of the first block */
 };
 

@@ -153,8 +153,6 @@ void proxy_free(struct proxy *px)
 {
 	if (!px)
 		return;
-	if (px->tmr)
-		tmr_cancel(px->tmr, &px->trim_tmr);
 	tm_table_free(px->tm);
 	free(px);
 }

@@ -1,6 +1,6 @@
 /*
  * test_dlg_list.c - dlg.list and its kin are streamed: many dialogs
- * (SIPDLG_LIST_DIALOGS, default 20,000, 5,000 under valgrind; 100,000
+ * (SIPDLG_LIST_DIALOGS, default 20,000, 2,000 under valgrind; 100,000
  * and more by hand) listed
  * over a real control socket give one ordinary JSON-RPC response, the same
  * items as the collected (batch) form; while the listing runs a "SIP
@@ -102,7 +102,7 @@ static int setup(void **state)
 	const char *env = getenv("SIPDLG_LIST_DIALOGS");
 	struct dlg_config cfg;
 
-	f->n = env ? (unsigned)atoi(env) : RUNNING_ON_VALGRIND ? 5000 : 20000;
+	f->n = env ? (unsigned)atoi(env) : RUNNING_ON_VALGRIND ? 2000 : 20000;
 	snprintf(f->dir, sizeof(f->dir), "/tmp/sipdlg-list-XXXXXX");
 	if (!mkdtemp(f->dir))
 		return -1;
@@ -236,7 +236,7 @@ static json_t *call(int fd, const char *req, char **raw)
 	json_error_t jerr;
 
 	cli_send(fd, req);
-	line = cli_line(fd, 20000);
+	line = cli_line(fd, RUNNING_ON_VALGRIND ? 120000 : 20000);
 	if (!line)
 		fail_msg("no reply to %s", req);
 	v = json_loads(line, 0, &jerr);
@@ -422,11 +422,11 @@ static void test_list_match_and_callid(void **state)
 		     "{\"jsonrpc\":\"2.0\",\"method\":\"dlg.stats_active\","
 		     "\"id\":9}\n");
 	{
-		char *l1 = cli_line(fd, 20000), *l2;
+		char *l1 = cli_line(fd, RUNNING_ON_VALGRIND ? 120000 : 20000), *l2;
 		json_t *a, *b;
 
 		assert_non_null(l1);
-		l2 = cli_line(fd, 20000);
+		l2 = cli_line(fd, RUNNING_ON_VALGRIND ? 120000 : 20000);
 		assert_non_null(l2);
 		a = json_loads(l1, 0, NULL);
 		b = json_loads(l2, 0, NULL);
@@ -480,7 +480,7 @@ static void test_stalled_client(void **state)
 	assert_true(w.max_us < worker_bound_us());
 	/* Reading again, the slow client gets the whole listing. */
 	{
-		char *line = cli_line(slow, 20000);
+		char *line = cli_line(slow, RUNNING_ON_VALGRIND ? 120000 : 20000);
 		json_t *v;
 
 		assert_non_null(line);

@@ -122,6 +122,20 @@ static uint64_t wait_ended(struct dlg_cell *c)
 	return tmr_now_ms() - t0;
 }
 
+/* The callbacks of an ending run after the state changed, with no lock
+ * held, on the timer thread: wait until @n of them have run. */
+static void wait_count(atomic_int *v, int n)
+{
+	uint64_t t0 = tmr_now_ms();
+
+	while (atomic_load(v) < n) {
+		if (tmr_now_ms() - t0 > WAIT_MAX_MS)
+			fail_msg("callback count %d < %d after %d ms",
+				 atomic_load(v), n, WAIT_MAX_MS);
+		usleep(2000);
+	}
+}
+
 struct evrec {
 	atomic_int expired, failed, terminated;
 	atomic_int old_state;
@@ -179,6 +193,7 @@ static void test_expiry(void **state)
 	assert_int_equal(dlg_profile_set(c, p, SIP_STR_NULL), 0);
 	assert_int_equal(stat_get(e.ds.active_dialogs), 1);
 	wait_ended(c);
+	wait_count(&r.expired, 1);
 	assert_int_equal(atomic_load(&r.expired), 1);
 	assert_int_equal(atomic_load(&r.terminated), 0);
 	assert_int_equal(atomic_load(&r.old_state), DLG_STATE_CONFIRMED);
@@ -403,6 +418,7 @@ static void test_noack(void **state)
 	rpl(c, 200);
 	assert_int_equal(stat_get(e.ds.active_dialogs), 1);
 	wait_ended(c);
+	wait_count(&r.expired, 1);
 	assert_int_equal(atomic_load(&r.expired), 1);
 	assert_int_equal(atomic_load(&r.old_state), DLG_STATE_CONFIRMED_NA);
 	assert_int_equal(stat_get(e.ds.active_dialogs), 0);
@@ -447,6 +463,7 @@ static void test_early_timeout(void **state)
 	assert_int_equal(stat_get(e.ds.early_dialogs), 1);
 	wait_ended(c);
 	wait_ended(d);
+	wait_count(&r.failed, 2);
 	assert_int_equal(atomic_load(&r.failed), 2);
 	assert_int_equal(stat_get(e.ds.early_dialogs), 0);
 	assert_int_equal(stat_get(e.ds.failed_dialogs), 2);

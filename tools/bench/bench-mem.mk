@@ -10,3 +10,13 @@
 # stop every process it started).
 bench-mem:
 	@timeout -k 20 780 bash tools/bench/bench-mem.sh
+
+# build/tools/dlg_mem [N]: bytes per confirmed dialog in the dialog core
+# alone (no network), with a breakdown of one cell (tools/bench/dlg_mem.c).
+.PHONY: bench-mem-core
+$(BUILD)/tools/dlg_mem: tools/bench/dlg_mem.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS_D)
+
+bench-mem-core: $(BUILD)/tools/dlg_mem
+	@$(BUILD)/tools/dlg_mem 100000

@@ -4,7 +4,8 @@
  * The request goes out as one line; the reply is read up to its newline
  * (the server writes each response as one compact line).  Every step
  * (connect, send, receive) shares one deadline, so --timeout bounds the
- * whole call.
+ * whole call, except that a reply still arriving (a long listing, which the
+ * daemon streams) extends it: --timeout then bounds each silence.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +20,7 @@
 
 #include "sipdlgctl.h"
 
-#define RPC_MAX_REPLY (512u << 20)	/* a sanity bound, not a protocol one */
+#define RPC_MAX_REPLY (2048u << 20)	/* a sanity bound, not a protocol one */
 
 static long long rpc_now_ms(void)
 {
@@ -165,6 +166,7 @@ static char *rpc_recv(const struct rpc_opts *o, int fd, long long deadline)
 			break;
 		}
 		len += (size_t)n;
+		deadline = rpc_now_ms() + o->timeout_ms;
 		nl = memchr(buf + scanned, '\n', len - scanned);
 		if (nl) {
 			*nl = '\0';

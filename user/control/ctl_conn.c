@@ -16,6 +16,14 @@
  * Output is queued and written without blocking; when more than
  * CTL_OUT_HIGH bytes wait, the connection is no longer read (and buffered
  * requests no longer run) until the client catches up.
+ *
+ * Streamed results.  While a stream runs the connection asks the loop for
+ * EV_WRITE only: each time the socket is writable and less than
+ * CTL_STREAM_LOW bytes wait, one batch is produced, serialised item by
+ * item after the envelope's head, and queued; the tail closes it.  So one
+ * loop turn does one batch's work for this client, whatever the size of
+ * the whole result, and a client that stops reading stops the production
+ * (it is closed by the idle sweep if it makes no progress).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -65,9 +73,18 @@ struct ctl_conn {
 	char *out;
 	size_t out_len, out_off, out_cap;	/* out[out_off..out_len) to send */
 
+	struct ctl_stream_run *stream;	/* a streamed result being sent */
+
 	bool eof;		/* the client shut its sending side */
 	bool closing;		/* read nothing more; close once flushed */
 	bool subscriber;	/* dlg.subscribe: gets events, never idles */
+};
+
+struct ctl_stream_run {
+	const struct ctl_stream_ops *ops;
+	void *st;
+	json_t *id;
+	bool started;		/* the head and an item were queued */
 };
 
 static bool ctl_ws(char ch)
@@ -215,10 +232,100 @@ static void ctl_fail(struct ctl_conn *c, int code, const char *message)
 	c->kind = SCAN_IDLE;
 }
 
-/* Run the complete requests in the input buffer. */
+void ctl_conn_stream(struct ctl_conn *c, const struct ctl_stream_ops *ops,
+		     void *st, json_t *id)
+{
+	struct ctl_stream_run *r = calloc(1, sizeof(*r));
+
+	if (!r) {
+		ops->free(st);
+		ctl_queue(c, ctl_error_response(CTL_ERR_INTERNAL,
+						"out of memory", id));
+		return;
+	}
+	r->ops = ops;
+	r->st = st;
+	r->id = json_incref(id);
+	c->stream = r;
+}
+
+static void ctl_stream_end(struct ctl_conn *c)
+{
+	struct ctl_stream_run *r = c->stream;
+
+	r->ops->free(r->st);
+	json_decref(r->id);
+	free(r);
+	c->stream = NULL;
+}
+
+static void ctl_append_or_close(struct ctl_conn *c, const char *s, size_t n)
+{
+	if (!c->closing && ctl_out_append(c, s, n) < 0)
+		c->closing = true;
+}
+
+/* One batch of the stream, if the client has read what came before. */
+static void ctl_stream_pump(struct ctl_conn *c)
+{
+	static const char head[] = "{\"jsonrpc\":\"2.0\",\"result\":[";
+	struct ctl_stream_run *r = c->stream;
+	struct ctl_error err = { 0 };
+	json_t *items, *item;
+	size_t i;
+	char *text;
+	int rc;
+
+	if (!r || c->closing || ctl_out_pending(c) >= CTL_STREAM_LOW)
+		return;
+	items = json_array();
+	rc = items ? r->ops->next(r->st, items, &err) : -1;
+	json_array_foreach(items, i, item) {
+		text = json_dumps(item, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (!text)
+			continue;	/* out of memory: the item is lost */
+		if (!r->started)
+			ctl_append_or_close(c, head, sizeof(head) - 1);
+		else
+			ctl_append_or_close(c, ",", 1);
+		r->started = true;
+		ctl_append_or_close(c, text, strlen(text));
+		free(text);
+	}
+	json_decref(items);
+	if (rc > 0)
+		return;
+	if (rc < 0 && !r->started) {
+		if (!err.code)
+			err.code = CTL_ERR_INTERNAL;
+		if (!err.message[0])
+			snprintf(err.message, sizeof(err.message), "%s",
+				 "Internal error");
+		ctl_queue(c, ctl_error_response(err.code, err.message, r->id));
+	} else {
+		if (rc < 0)
+			log_warn("streamed result cut short: %s", err.message);
+		if (!r->started)
+			ctl_append_or_close(c, head, sizeof(head) - 1);
+		ctl_append_or_close(c, "],\"id\":", 7);
+		text = json_dumps(r->id, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (text) {
+			ctl_append_or_close(c, text, strlen(text));
+			free(text);
+		} else {
+			ctl_append_or_close(c, "null", 4);
+		}
+		ctl_append_or_close(c, "}\n", 2);
+	}
+	ctl_stream_end(c);
+}
+
+/* Run the complete requests in the input buffer (none while a streamed
+ * result is being sent: responses keep the order of the requests). */
 static void ctl_process(struct ctl_conn *c)
 {
-	while (!c->closing && ctl_out_pending(c) < CTL_OUT_HIGH) {
+	while (!c->closing && !c->stream &&
+	       ctl_out_pending(c) < CTL_OUT_HIGH) {
 		enum ctl_scan_result r;
 		size_t start = 0, end = 0;
 		json_error_t jerr;
@@ -321,7 +428,8 @@ static int ctl_read(struct ctl_conn *c)
 		c->in_len += (size_t)n;
 		c->last_active = ev_now_ms();
 		ctl_process(c);
-		if (c->closing || ctl_out_pending(c) >= CTL_OUT_HIGH)
+		if (c->closing || c->stream ||
+		    ctl_out_pending(c) >= CTL_OUT_HIGH)
 			return 0;
 	}
 	return 0;
@@ -337,13 +445,13 @@ static void ctl_update(struct ctl_conn *c)
 	unsigned want = 0;
 	int err;
 
-	if ((c->closing || c->eof) && pending == 0) {
+	if ((c->closing || (c->eof && !c->stream)) && pending == 0) {
 		ctl_conn_close(c);
 		return;
 	}
-	if (!c->closing && !c->eof && pending < CTL_OUT_HIGH)
+	if (!c->closing && !c->eof && !c->stream && pending < CTL_OUT_HIGH)
 		want |= EV_READ;
-	if (pending > 0)
+	if (pending > 0 || (c->stream && !c->closing))
 		want |= EV_WRITE;
 	if (want == c->mask)
 		return;
@@ -367,7 +475,9 @@ static void ctl_conn_event(struct ev_loop *loop, int fd, unsigned events,
 	if (!err && (events & EV_READ) && !c->closing && !c->eof)
 		err = ctl_read(c);
 	if (!err) {
-		/* Requests held back by a full output buffer, or left after EOF. */
+		/* The next batch of a streamed result, then requests held
+		 * back by it or by a full output buffer, or left after EOF. */
+		ctl_stream_pump(c);
 		ctl_process(c);
 		err = ctl_flush(c);
 	}
@@ -443,6 +553,8 @@ void ctl_conn_close(struct ctl_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	s->nconns--;
+	if (c->stream)
+		ctl_stream_end(c);
 	free(c->in);
 	free(c->out);
 	free(c);
@@ -484,7 +596,8 @@ bool ctl_conn_is_subscriber(const struct ctl_conn *c)
  * output high-water mark the line is dropped. */
 void ctl_conn_push(struct ctl_conn *c, const char *line, size_t len)
 {
-	if (c->closing || ctl_out_pending(c) >= CTL_OUT_HIGH)
+	/* Nothing may come between the pieces of a streamed result. */
+	if (c->closing || c->stream || ctl_out_pending(c) >= CTL_OUT_HIGH)
 		return;
 	if (ctl_out_append(c, line, len) < 0)
 		return;

@@ -15,7 +15,8 @@ struct ctl_conn;
 
 struct ctl_method {
 	char *name;
-	ctl_method_fn fn;
+	ctl_method_fn fn;		/* NULL for a streamed method */
+	ctl_stream_open_fn open;
 	void *ud;
 };
 
@@ -59,8 +60,13 @@ void ctl_conn_push(struct ctl_conn *c, const char *line, size_t len);
 int ctl_conn_broadcast(struct ctl_server *s, char **lines, size_t n);
 void ctl_events_free(struct ctl_server *s);
 
-/* Run a parsed request (object or batch); the response, or NULL for none. */
+/* Run a parsed request (object or batch); the response, or NULL for none.
+ * A streamed method called alone, with an id, by a client (s->cur) is
+ * handed to that client with ctl_conn_stream() and NULL is returned. */
 json_t *ctl_dispatch(struct ctl_server *s, json_t *req);
+/* ctl_conn.c: serve a stream's result on @c (takes @st; @id borrowed). */
+void ctl_conn_stream(struct ctl_conn *c, const struct ctl_stream_ops *ops,
+		     void *st, json_t *id);
 /* {"jsonrpc":"2.0","error":{...},"id":@id}; @id borrowed, NULL = null. */
 json_t *ctl_error_response(int code, const char *message, json_t *id);
 

@@ -70,12 +70,12 @@ static const struct ctl_method *ctl_find(const struct ctl_server *s,
 	return NULL;
 }
 
-int ctl_register(struct ctl_server *s, const char *method, ctl_method_fn fn,
-		 void *ud)
+static int ctl_add(struct ctl_server *s, const char *method, ctl_method_fn fn,
+		   ctl_stream_open_fn open, void *ud)
 {
 	char *name;
 
-	if (!s || !method || !*method || !fn)
+	if (!s || !method || !*method || (!fn && !open))
 		return -EINVAL;
 	if (ctl_find(s, method))
 		return -EEXIST;
@@ -92,7 +92,42 @@ int ctl_register(struct ctl_server *s, const char *method, ctl_method_fn fn,
 	if (!name)
 		return -ENOMEM;
 	s->methods[s->nmethods++] = (struct ctl_method){
-		.name = name, .fn = fn, .ud = ud };
+		.name = name, .fn = fn, .open = open, .ud = ud };
+	return 0;
+}
+
+int ctl_register(struct ctl_server *s, const char *method, ctl_method_fn fn,
+		 void *ud)
+{
+	return fn ? ctl_add(s, method, fn, NULL, ud) : -EINVAL;
+}
+
+int ctl_register_stream(struct ctl_server *s, const char *method,
+			ctl_stream_open_fn open, void *ud)
+{
+	return open ? ctl_add(s, method, NULL, open, ud) : -EINVAL;
+}
+
+/* A streamed method inside a batch (or without a client): every item
+ * into one array. */
+static int ctl_stream_collect(const struct ctl_stream_ops *ops, void *st,
+			      json_t **result, struct ctl_error *err)
+{
+	json_t *arr = json_array();
+	int r;
+
+	if (!arr) {
+		ops->free(st);
+		return ctl_error_set(err, CTL_ERR_INTERNAL, "out of memory");
+	}
+	while ((r = ops->next(st, arr, err)) > 0)
+		;
+	ops->free(st);
+	if (r < 0 && json_array_size(arr) == 0) {
+		json_decref(arr);
+		return -1;
+	}
+	*result = arr;
 	return 0;
 }
 
@@ -136,13 +171,15 @@ static bool ctl_id_ok(const json_t *id)
 	return json_is_string(id) || json_is_number(id) || json_is_null(id);
 }
 
-/* One request object; the response, or NULL for a notification. */
-static json_t *ctl_call(struct ctl_server *s, json_t *req)
+/* One request object; the response, or NULL for a notification (or a
+ * result now streamed to s->cur, when @alone). */
+static json_t *ctl_call(struct ctl_server *s, json_t *req, bool alone)
 {
 	const struct ctl_method *m;
 	struct ctl_error err = { 0 };
 	json_t *id, *ver, *method, *params, *result = NULL;
 	const char *name;
+	int r;
 
 	if (!json_is_object(req))
 		return ctl_error_response(CTL_ERR_INVALID_REQUEST,
@@ -176,7 +213,25 @@ static json_t *ctl_call(struct ctl_server *s, json_t *req)
 		snprintf(msg, sizeof(msg), "Method not found: %.160s", name);
 		return ctl_error_response(CTL_ERR_METHOD_NOT_FOUND, msg, id);
 	}
-	if (m->fn(m->ud, params, &result, &err) != 0) {
+	if (m->open) {
+		const struct ctl_stream_ops *ops = NULL;
+		void *st = NULL;
+
+		r = m->open(m->ud, params, &ops, &st, &err);
+		if (r == 0 && !id) {
+			ops->free(st);
+			return NULL;
+		}
+		if (r == 0 && alone && s->cur) {
+			ctl_conn_stream(s->cur, ops, st, id);
+			return NULL;
+		}
+		if (r == 0)
+			r = ctl_stream_collect(ops, st, &result, &err);
+	} else {
+		r = m->fn(m->ud, params, &result, &err);
+	}
+	if (r != 0) {
 		json_decref(result);
 		if (!id)
 			return NULL;
@@ -202,13 +257,13 @@ json_t *ctl_dispatch(struct ctl_server *s, json_t *req)
 	size_t i;
 
 	if (!json_is_array(req))
-		return ctl_call(s, req);
+		return ctl_call(s, req, true);
 	if (json_array_size(req) == 0)
 		return ctl_error_response(CTL_ERR_INVALID_REQUEST,
 			"Invalid Request: empty batch", NULL);
 	out = json_array();
 	json_array_foreach(req, i, item) {
-		json_t *resp = ctl_call(s, item);
+		json_t *resp = ctl_call(s, item, false);
 
 		if (resp)
 			json_array_append_new(out, resp);

@@ -20,7 +20,10 @@
  * idle timeout is closed; at most CTL_MAX_CLIENTS connections are served
  * (the next one gets a -32000 "too many clients" line and is closed); replies
  * go through a per-connection output buffer, and a client that does not read
- * them stops being read from once CTL_OUT_HIGH bytes are queued.
+ * them stops being read from once CTL_OUT_HIGH bytes are queued.  A streamed
+ * result (ctl_register_stream) is produced one batch at a time whenever
+ * less than CTL_STREAM_LOW bytes wait; meanwhile that connection reads and
+ * runs nothing else, and events for it (dlg.subscribe) are dropped.
  */
 #ifndef SIPDLG_CTL_SERVER_H
 #define SIPDLG_CTL_SERVER_H
@@ -35,6 +38,7 @@
 #define CTL_MAX_CLIENTS 128
 #define CTL_IDLE_TIMEOUT_MS 10000u
 #define CTL_OUT_HIGH (1024 * 1024)
+#define CTL_STREAM_LOW (64 * 1024)
 
 /* JSON-RPC 2.0 error codes; handlers may also use Kamailio-style 400/404/500. */
 #define CTL_ERR_PARSE (-32700)
@@ -60,6 +64,34 @@ struct ctl_error {
 typedef int (*ctl_method_fn)(void *ud, json_t *params, json_t **result,
 			     struct ctl_error *err);
 
+/*
+ * A streamed method: its result is a JSON array that the server writes in
+ * batches as the client reads it, so that listing a million dialogs never
+ * builds one huge document, never keeps the control thread busy for more
+ * than one batch at a time, and a client that stops reading costs nothing
+ * but its connection (closed after the idle timeout without progress).
+ * The bytes on the wire are those of an ordinary response:
+ *   {"jsonrpc":"2.0","result":[ITEM,ITEM,...],"id":ID}\n
+ *
+ * @open validates @params and returns the stream's state in *st (0), or
+ * fills @err (non-zero) as a handler does.  Then, on the loop thread:
+ *   next(st, items, err)  appends the next items (a bounded batch, with no
+ *                         lock held across calls) to the array @items and
+ *                         returns 1 if more may follow, 0 at the end, or
+ *                         -1 with @err filled: the error is the response if
+ *                         no item was sent yet, else the array ends there;
+ *   free(st)              always, once (also when the client goes away).
+ * In a batch request the items are collected into one response as usual.
+ */
+struct ctl_stream_ops {
+	int (*next)(void *st, json_t *items, struct ctl_error *err);
+	void (*free)(void *st);
+};
+
+typedef int (*ctl_stream_open_fn)(void *ud, json_t *params,
+				  const struct ctl_stream_ops **ops,
+				  void **st, struct ctl_error *err);
+
 /* A server with no socket yet; registers system.listMethods.  NULL on ENOMEM. */
 struct ctl_server *ctl_server_alloc(struct ev_loop *loop);
 
@@ -76,6 +108,10 @@ int ctl_server_listen(struct ctl_server *s, const char *path, unsigned mode,
 /* Add a method; the name is copied.  0, -EEXIST or -EINVAL/-ENOMEM. */
 int ctl_register(struct ctl_server *s, const char *method, ctl_method_fn fn,
 		 void *ud);
+
+/* Add a streamed method (see struct ctl_stream_ops); same errors. */
+int ctl_register_stream(struct ctl_server *s, const char *method,
+			ctl_stream_open_fn open, void *ud);
 
 /* Close idle connections after @ms without traffic (0 = never). */
 void ctl_server_set_idle_timeout(struct ctl_server *s, unsigned ms);

@@ -47,11 +47,11 @@
  *     is stopped (tmr_service_free) and no worker uses the table.
  *
  * Memory: one allocation per dialog holds the dialog and the strings known
- * at creation (Call-ID, From/To/R-URI, caller tag, route set, socket and
- * contact, all NUL-terminated).  The callee leg (tag, contact, route set,
- * socket), known at the first 2xx, gets a second block then.  A contact
- * refreshed by a re-INVITE is copied in place when it fits, else into its
- * own buffer.
+ * at creation (Call-ID, From/To/R-URI, caller tag, route set and contact,
+ * all NUL-terminated, equal strings stored once, at most 64 KiB in all).
+ * The callee leg (tag, contact, route set), known at the first 2xx, gets
+ * a second block then.  Socket strings are interned in the table.  A
+ * contact refreshed by a re-INVITE gets its own buffer.
  *
  * Timestamps: init_ts/start_ts/end_ts are UNIX seconds (Kamailio's);
  * timeouts are milliseconds on CLOCK_MONOTONIC (timer.h).
@@ -268,7 +268,8 @@ struct dlg_create_opts {
  * (DLG_RC_SPIRAL, SPIRALED callbacks); otherwise a new dialog in state 1
  * (DLG_RC_CREATED, processed_dialogs+1, CREATED callbacks).  *out gets a
  * reference.  -EINVAL without Call-ID, From-tag or Contact (Kamailio
- * creates none), -ENOMEM.  @opts may be NULL.
+ * creates none), -E2BIG (its strings pass 64 KiB), -ENOMEM.  @opts may
+ * be NULL.
  */
 int dlg_manage(struct dlg_table *t, const struct dlg_invite *inv,
 	       const struct dlg_create_opts *opts, struct dlg_cell **out);
@@ -428,6 +429,10 @@ struct dlg_cursor {
 };
 size_t dlg_cursor_next(struct dlg_table *t, struct dlg_cursor *cur,
 		       struct dlg_cell **cells, size_t max);
+/* The most work (thread CPU time, ns) dlg_cursor_next did holding one
+ * slot lock, since the table was made: what a listing can make a SIP
+ * worker wait, short of the lister being descheduled meanwhile. */
+uint64_t dlg_cursor_max_hold_ns(const struct dlg_table *t);
 
 /* active_dialogs as counted (0 with enable_stats off). */
 int64_t dlg_active_count(const struct dlg_table *t);

@@ -15,12 +15,15 @@
 
 void dlg_cb_list_append(struct dlg_cb_list *l, struct dlg_cb_node *n)
 {
+	struct dlg_cb_node *last = atomic_load(&l->first), *x;
+
 	atomic_store_explicit(&n->next, NULL, memory_order_relaxed);
-	if (l->last)
-		atomic_store_explicit(&l->last->next, n, memory_order_release);
+	while (last && (x = atomic_load(&last->next)))
+		last = x;
+	if (last)
+		atomic_store_explicit(&last->next, n, memory_order_release);
 	else
 		atomic_store_explicit(&l->first, n, memory_order_release);
-	l->last = n;
 	atomic_fetch_or(&l->types, n->types);
 }
 
@@ -35,7 +38,6 @@ void dlg_cb_list_free(struct dlg_cb_list *l)
 		free(n);
 	}
 	atomic_store(&l->first, NULL);
-	l->last = NULL;
 	atomic_store(&l->types, 0);
 }
 

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -121,6 +122,7 @@ int dlg_table_alloc(const struct dlg_config *cfg, struct tmr_service *tmr,
 	if (!t->rand_state)
 		t->rand_state = 0x9e3779b97f4a7c15ULL;
 	pthread_mutex_init(&t->cb_lock, NULL);
+	pthread_mutex_init(&t->sock_lock, NULL);
 	t->slots = calloc(t->size, sizeof(*t->slots));
 	if (!t->rr_param || !t->slots) {
 		err = -ENOMEM;
@@ -167,9 +169,46 @@ void dlg_table_free(struct dlg_table *t)
 	dlg_profiles_free(t);
 	dlg_cb_list_free(&t->gcbs);
 	pthread_mutex_destroy(&t->cb_lock);
+	while (t->socks) {
+		struct dlg_sock *k = t->socks;
+
+		t->socks = k->next;
+		free(k);
+	}
+	pthread_mutex_destroy(&t->sock_lock);
 	free(t->slots);
 	free(t->rr_param);
 	free(t);
+}
+
+struct dlg_ext *dlg_ext_locked(struct dlg_cell *c)
+{
+	if (!c->ext)
+		c->ext = calloc(1, sizeof(*c->ext));
+	return c->ext;
+}
+
+const char *dlg_sock_intern(struct dlg_table *t, struct sip_str s)
+{
+	struct dlg_sock *k;
+
+	if (!s.p || !s.len)
+		return NULL;
+	pthread_mutex_lock(&t->sock_lock);
+	for (k = t->socks; k; k = k->next)
+		if (sip_str_eq_c(s, k->s))
+			break;
+	if (!k) {
+		k = malloc(sizeof(*k) + s.len + 1);
+		if (k) {
+			memcpy(k->s, s.p, s.len);
+			k->s[s.len] = '\0';
+			k->next = t->socks;
+			t->socks = k;
+		}
+	}
+	pthread_mutex_unlock(&t->sock_lock);
+	return k ? k->s : NULL;
 }
 
 void *dlg_table_ud(const struct dlg_table *t)
@@ -343,11 +382,12 @@ void dlg_cell_destroy(struct dlg_cell *c)
 	}
 	dlg_vars_free(c);
 	dlg_cb_list_free(&c->cbs);
-	for (int i = 0; i < 2; i++)
-		if (c->leg[i].contact_own)
-			free(c->leg[i].contact);
-	free(c->callee_blk);
-	free(c);
+	if (c->ext) {
+		free(c->ext->contact[0]);
+		free(c->ext->contact[1]);
+		free(c->ext);
+	}
+	dlg_cell_free_mem(c);
 }
 
 struct dlg_cell *dlg_lookup_id(struct dlg_table *t, uint32_t h_entry,
@@ -383,9 +423,10 @@ size_t dlg_lookup_callid(struct dlg_table *t, struct sip_str callid,
 	s = &t->slots[dlg_hash_entry(cid, t->size)];
 	pthread_mutex_lock(&s->lock);
 	for (struct dlg_cell *c = s->first; c && n < max; c = c->next) {
-		if (!sip_str_eq(c->callid, cid))
+		if (!sip_str_eq(DLG_S(c, callid), cid))
 			continue;
-		if (from_tag.p && !sip_str_eq(c->leg[0].tag, from_tag))
+		if (from_tag.p &&
+		    !sip_str_eq(dlg_leg_tag(c, DLG_CALLER_LEG), from_tag))
 			continue;
 		dlg_ref(c);
 		cells[n++] = c;
@@ -394,14 +435,28 @@ size_t dlg_lookup_callid(struct dlg_table *t, struct sip_str callid,
 	return n;
 }
 
-/* Reference every cell of @s with h_id > @after, up to @max. */
+/* The calling thread's CPU time: the work done with a lock held, not the
+ * time a busy machine kept the thread off a CPU. */
+static uint64_t cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Reference every cell of @s with h_id > @after, up to @max; *hold_ns
+ * (if not NULL) gets the CPU time spent with the slot lock held. */
 static size_t slot_collect(struct dlg_slot *s, uint32_t after,
-			   struct dlg_cell **cells, size_t max, bool *more)
+			   struct dlg_cell **cells, size_t max, bool *more,
+			   uint64_t *hold_ns)
 {
 	size_t n = 0;
 	struct dlg_cell *c;
+	uint64_t t0;
 
 	pthread_mutex_lock(&s->lock);
+	t0 = hold_ns ? cpu_ns() : 0;
 	for (c = s->first; c && c->h_id <= after; c = c->next)
 		;
 	for (; c && n < max; c = c->next) {
@@ -409,6 +464,8 @@ static size_t slot_collect(struct dlg_slot *s, uint32_t after,
 		cells[n++] = c;
 	}
 	*more = c != NULL;
+	if (hold_ns)
+		*hold_ns = cpu_ns() - t0;
 	pthread_mutex_unlock(&s->lock);
 	return n;
 }
@@ -424,7 +481,8 @@ int dlg_foreach_slot(struct dlg_table *t, uint32_t slot, dlg_iter_fn fn,
 	if (slot >= t->size)
 		return -ERANGE;
 	while (more && !stop) {
-		size_t n = slot_collect(&t->slots[slot], after, batch, 64, &more);
+		size_t n = slot_collect(&t->slots[slot], after, batch, 64,
+					&more, NULL);
 
 		for (size_t i = 0; i < n; i++) {
 			if (!stop) {
@@ -448,13 +506,16 @@ size_t dlg_cursor_next(struct dlg_table *t, struct dlg_cursor *cur,
 	while (!cur->done && n < max) {
 		bool more;
 		size_t k;
+		uint64_t hold;
 
 		if (cur->slot >= t->size) {
 			cur->done = true;
 			break;
 		}
 		k = slot_collect(&t->slots[cur->slot], cur->h_id, cells + n,
-				 max - n, &more);
+				 max - n, &more, &hold);
+		if (hold > atomic_load(&t->cursor_max_hold_ns))
+			atomic_store(&t->cursor_max_hold_ns, hold);
 		if (k)
 			cur->h_id = cells[n + k - 1]->h_id;
 		n += k;
@@ -466,6 +527,11 @@ size_t dlg_cursor_next(struct dlg_table *t, struct dlg_cursor *cur,
 	if (cur->slot >= t->size)
 		cur->done = true;
 	return n;
+}
+
+uint64_t dlg_cursor_max_hold_ns(const struct dlg_table *t)
+{
+	return atomic_load(&t->cursor_max_hold_ns);
 }
 
 void dlg_count_states(struct dlg_table *t, uint64_t counts[6])
@@ -499,16 +565,16 @@ void dlg_match_counters_get(struct dlg_table *t,
 /* Accessors. */
 uint32_t dlg_h_entry(const struct dlg_cell *c) { return c->h_entry; }
 uint32_t dlg_h_id(const struct dlg_cell *c) { return c->h_id; }
-struct sip_str dlg_callid(const struct dlg_cell *c) { return c->callid; }
-struct sip_str dlg_from_uri(const struct dlg_cell *c) { return c->from_uri; }
-struct sip_str dlg_to_uri(const struct dlg_cell *c) { return c->to_uri; }
-struct sip_str dlg_req_uri(const struct dlg_cell *c) { return c->req_uri; }
+struct sip_str dlg_callid(const struct dlg_cell *c) { return DLG_S(c, callid); }
+struct sip_str dlg_from_uri(const struct dlg_cell *c) { return DLG_S(c, from_uri); }
+struct sip_str dlg_to_uri(const struct dlg_cell *c) { return DLG_S(c, to_uri); }
+struct sip_str dlg_req_uri(const struct dlg_cell *c) { return DLG_S(c, req_uri); }
 unsigned dlg_caller_rr_count(const struct dlg_cell *c) { return c->from_rr_nb; }
 struct dlg_table *dlg_table_of(const struct dlg_cell *c) { return c->tbl; }
 
 struct sip_str dlg_caller_tag(const struct dlg_cell *c)
 {
-	return c->leg[DLG_CALLER_LEG].tag;
+	return dlg_leg_tag(c, DLG_CALLER_LEG);
 }
 
 struct sip_str dlg_callee_tag(struct dlg_cell *c)
@@ -516,7 +582,7 @@ struct sip_str dlg_callee_tag(struct dlg_cell *c)
 	struct sip_str s;
 
 	dlg_lock(c);
-	s = c->leg[DLG_CALLEE_LEG].tag;
+	s = dlg_leg_tag(c, DLG_CALLEE_LEG);
 	dlg_unlock(c);
 	return s;
 }

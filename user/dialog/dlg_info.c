@@ -36,21 +36,20 @@ static const char *copy_sip(char **p, struct sip_str s)
 	return copy_str(p, s.p ? s.p : "", s.len);
 }
 
-static void copy_leg(char **p, const struct dlg_leg_data *l,
+static void copy_leg(char **p, const struct dlg_cell *c, int leg,
 		     struct dlg_info_leg *o)
 {
-	o->tag = copy_sip(p, l->tag);
-	o->contact = copy_str(p, l->contact ? l->contact : "",
-			      l->contact ? l->contact_len : 0);
-	o->route_set = copy_sip(p, l->route_set);
-	o->socket = copy_sip(p, l->socket);
-	o->cseq = l->cseq;
+	o->tag = copy_sip(p, dlg_leg_tag(c, leg));
+	o->contact = copy_sip(p, dlg_leg_contact(c, leg));
+	o->route_set = copy_sip(p, dlg_leg_route_set(c, leg));
+	o->socket = copy_sip(p, dlg_leg_socket(c, leg));
+	o->cseq = c->cseq[leg];
 }
 
-static size_t leg_bytes(const struct dlg_leg_data *l)
+static size_t leg_bytes(const struct dlg_cell *c, int leg)
 {
-	return slen(l->tag) + (l->contact ? l->contact_len : 0) + 1 +
-	       slen(l->route_set) + slen(l->socket);
+	return slen(dlg_leg_tag(c, leg)) + slen(dlg_leg_contact(c, leg)) +
+	       slen(dlg_leg_route_set(c, leg)) + slen(dlg_leg_socket(c, leg));
 }
 
 /* Absolute UNIX expiry of the lifetime timer, 0 if none is armed. */
@@ -58,11 +57,14 @@ static int64_t unix_timeout(const struct dlg_cell *c, int64_t now)
 {
 	uint64_t mono = tmr_now_ms();
 
-	if (c->tkind != DLG_T_LIFETIME || !c->due_ms)
+	uint64_t due = c->tmr.expires_ms;	/* tmr_arm writes it under
+						 * our slot lock */
+
+	if (c->tkind != DLG_T_LIFETIME || !c->due)
 		return 0;
-	if (c->due_ms <= mono)
+	if (due <= mono)
 		return now;
-	return now + (int64_t)((c->due_ms - mono + 999) / 1000);
+	return now + (int64_t)((due - mono + 999) / 1000);
 }
 
 struct dlg_info *dlg_info_get(struct dlg_cell *c, unsigned flags)
@@ -79,10 +81,10 @@ struct dlg_info *dlg_info_get(struct dlg_cell *c, unsigned flags)
 	nv = 0;
 	if (!ended || (flags & DLG_INFO_VARS_ALL))
 		nv = dlg_vars_count_locked(c, flags, &bytes);
-	bytes += slen(c->callid) + slen(c->from_uri) + slen(c->to_uri) +
-		 slen(c->req_uri) + sizeof(c->toroute) +
-		 leg_bytes(&c->leg[0]) +
-		 leg_bytes(&c->leg[1]);
+	bytes += slen(DLG_S(c, callid)) + slen(DLG_S(c, from_uri)) +
+		 slen(DLG_S(c, to_uri)) + slen(DLG_S(c, req_uri)) +
+		 sizeof(c->ext->toroute) + leg_bytes(c, DLG_CALLER_LEG) +
+		 leg_bytes(c, DLG_CALLEE_LEG);
 	head = sizeof(*in) + np * sizeof(in->profiles[0]) +
 	       nv * sizeof(in->vars[0]);
 	in = calloc(1, head + bytes);
@@ -98,28 +100,29 @@ struct dlg_info *dlg_info_get(struct dlg_cell *c, unsigned flags)
 	in->h_id = c->h_id;
 	in->ref = atomic_load(&c->ref);
 	in->state = atomic_load(&c->state);
-	in->callid = copy_sip(&p, c->callid);
-	in->from_uri = copy_sip(&p, c->from_uri);
-	in->to_uri = copy_sip(&p, c->to_uri);
-	in->req_uri = copy_sip(&p, c->req_uri);
-	memcpy(p, c->toroute, sizeof(c->toroute));
+	in->callid = copy_sip(&p, DLG_S(c, callid));
+	in->from_uri = copy_sip(&p, DLG_S(c, from_uri));
+	in->to_uri = copy_sip(&p, DLG_S(c, to_uri));
+	in->req_uri = copy_sip(&p, DLG_S(c, req_uri));
+	if (c->ext)
+		memcpy(p, c->ext->toroute, sizeof(c->ext->toroute));
 	in->toroute_name = p;
-	p += sizeof(c->toroute);
+	p += sizeof(c->ext->toroute);
 	in->init_ts = c->init_ts;
 	in->start_ts = c->start_ts;
 	in->end_ts = c->end_ts;
 	if (c->start_ts && c->end_ts)
-		in->duration = c->end_ts - c->start_ts;
+		in->duration = (int64_t)c->end_ts - (int64_t)c->start_ts;
 	else if (c->start_ts)
-		in->duration = now - c->start_ts;
+		in->duration = now - (int64_t)c->start_ts;
 	in->timeout = unix_timeout(c, now);
 	in->lifetime_ms = c->lifetime_ms;
 	in->lifetime = (uint32_t)((c->lifetime_ms + 999) / 1000);
 	in->dflags = atomic_load(&c->dflags);
 	in->sflags = atomic_load(&c->sflags);
 	in->iflags = atomic_load(&c->iflags);
-	copy_leg(&p, &c->leg[DLG_CALLER_LEG], &in->caller);
-	copy_leg(&p, &c->leg[DLG_CALLEE_LEG], &in->callee);
+	copy_leg(&p, c, DLG_CALLER_LEG, &in->caller);
+	copy_leg(&p, c, DLG_CALLEE_LEG, &in->callee);
 	in->n_profiles = dlg_profiles_copy_locked(c, in->profiles, &p);
 	if (nv)
 		in->n_vars = dlg_vars_copy_locked(c, flags, in->vars, &p);
@@ -137,26 +140,33 @@ void dlg_info_free(struct dlg_info *info)
 int dlg_set_toroute(struct dlg_cell *c, const char *name)
 {
 	size_t n = name ? strlen(name) : 0;
+	struct dlg_ext *x;
+	int err = 0;
 
-	if (n >= sizeof(c->toroute))
+	if (n >= sizeof(x->toroute))
 		return -EINVAL;
 	dlg_lock(c);
-	memset(c->toroute, 0, sizeof(c->toroute));
-	if (n)
-		memcpy(c->toroute, name, n);
-	atomic_fetch_or(&c->dflags, DLG_DFLAG_CHANGED);
+	x = n || c->ext ? dlg_ext_locked(c) : NULL;
+	if (x) {
+		memset(x->toroute, 0, sizeof(x->toroute));
+		memcpy(x->toroute, name, n);
+	} else if (n) {
+		err = -ENOMEM;
+	}
+	if (!err)
+		atomic_fetch_or(&c->dflags, DLG_DFLAG_CHANGED);
 	dlg_unlock(c);
-	return 0;
+	return err;
 }
 
 size_t dlg_toroute(struct dlg_cell *c, char *buf)
 {
-	size_t n;
-
 	dlg_lock(c);
-	memcpy(buf, c->toroute, sizeof(c->toroute));
+	if (c->ext)
+		memcpy(buf, c->ext->toroute, sizeof(c->ext->toroute));
+	else
+		buf[0] = '\0';
 	dlg_unlock(c);
 	buf[31] = '\0';
-	n = strlen(buf);
-	return n;
+	return strlen(buf);
 }

@@ -52,19 +52,31 @@ struct dlg_cb_node {
 };
 
 /* An append-only callback list: nodes are immutable once linked, so
- * readers walk it without a lock; writers append under a lock. */
+ * readers walk it without a lock; writers append (walking to its end:
+ * registrations are rare) under a lock. */
 struct dlg_cb_list {
 	struct dlg_cb_node *_Atomic first;
-	struct dlg_cb_node *last;
 	atomic_int types;	/* union of the registered types */
 };
 
-struct dlg_leg_data {
-	struct sip_str tag, route_set, socket;	/* in a block of the cell */
-	char *contact;		/* NUL-terminated */
-	size_t contact_len, contact_cap;
-	bool contact_own;	/* contact is its own allocation */
-	uint32_t cseq;
+/*
+ * A string of a dialog: @len bytes at @off in a string block of the cell
+ * (data[] for the caller side, callee_blk for the callee leg), always
+ * followed by a NUL.  A block is at most DLG_BLK_MAX bytes, so 16 bits
+ * each are enough; strings equal to one already in the block share it
+ * (R-URI = To URI, Contact = From URI are the common cases).
+ */
+struct dlg_sref {
+	uint16_t off, len;
+};
+
+#define DLG_BLK_MAX 65535u
+
+/* Rare parts of a dialog, allocated on first use (under the slot lock). */
+struct dlg_ext {
+	char *contact[2];	/* refreshed by a re-INVITE: own copy, NUL-t. */
+	uint16_t contact_len[2];
+	char toroute[32];	/* timeout_route: rule name, "" = none */
 };
 
 struct dlg_var {
@@ -78,36 +90,87 @@ struct dlg_var {
 
 struct dlg_pmember;
 
+/*
+ * One dialog: ~220 bytes of fixed fields, then its caller-side strings
+ * (Call-ID, From/To/R-URI, caller tag, route set, contact), all in one
+ * allocation.  The sockets are interned in the table (a box has a few).
+ */
 struct dlg_cell {
 	struct dlg_table *tbl;
 	struct dlg_cell *prev, *next;	/* slot list, sorted by h_id */
+	struct dlg_pmember *members;	/* profile memberships */
+	struct dlg_var *vars;
+	struct dlg_ext *ext;		/* NULL until needed */
+	char *callee_blk;		/* second block: callee strings */
+	const char *sock[2];		/* interned; NULL = unknown */
+	struct dlg_cb_list cbs;
+
+	/* The one dialog timer. */
+	struct tmr tmr;			/* tmr.expires_ms: its deadline */
+	uint64_t lifetime_ms;
+
 	atomic_int ref;
 	atomic_int state;
 	atomic_uint dflags, iflags, sflags;
-	bool linked;
-	bool term_confirmed;		/* TERMINATED_CONFIRMED ran */
-	bool confirmed_once;		/* reached state 3 at some point */
 	uint32_t h_entry, h_id;
-	uint64_t lifetime_ms;
-	int64_t init_ts, start_ts, end_ts;
+	uint32_t init_ts, start_ts, end_ts;	/* UNIX s (to 2106) */
+	uint32_t cseq[2];		/* highest seen, per leg */
 
-	/* The one dialog timer. */
-	struct tmr tmr;
-	enum dlg_tkind tkind;
-	uint64_t due_ms;		/* monotonic deadline, 0 = not armed */
-	unsigned tmr_refs;		/* references owned by the timer */
-
-	unsigned from_rr_nb;
-	char toroute[32];		/* timeout_route: rule name, "" = none */
-	struct sip_str callid, from_uri, to_uri, req_uri;
-	struct dlg_leg_data leg[2];
-	char *callee_blk;		/* second block: callee strings */
-
-	struct dlg_pmember *members;	/* profile memberships */
-	struct dlg_var *vars;
-	struct dlg_cb_list cbs;
+	struct dlg_sref callid, from_uri, to_uri, req_uri;
+	struct dlg_sref tag[2], route_set[2], contact[2];
+	uint16_t data_len, callee_len;	/* sizes of the two blocks */
+	uint8_t tkind;			/* enum dlg_tkind */
+	uint8_t tmr_refs;		/* references owned by the timer */
+	uint8_t from_rr_nb;		/* <= DLG_MAX_RR */
+	bool linked : 1;
+	bool term_confirmed : 1;	/* TERMINATED_CONFIRMED ran */
+	bool confirmed_once : 1;	/* reached state 3 at some point */
+	bool due : 1;			/* armed for tkind, tmr.expires_ms */
 	char data[];			/* strings of the first block */
 };
+
+/* A string of the cell as a slice (valid while the cell is referenced;
+ * callee strings once callee_blk is set). */
+static inline struct sip_str dlg_sref_str(const char *blk, struct dlg_sref r)
+{
+	return blk ? sip_str_mk(blk + r.off, r.len) : SIP_STR_NULL;
+}
+
+#define DLG_S(c, field) dlg_sref_str((c)->data, (c)->field)
+
+/* The leg's block: the cell's for the caller, callee_blk (NULL before the
+ * first 2xx) for the callee. */
+static inline const char *dlg_leg_blk(const struct dlg_cell *c, int leg)
+{
+	return leg == DLG_CALLER_LEG ? c->data : c->callee_blk;
+}
+
+static inline struct sip_str dlg_leg_tag(const struct dlg_cell *c, int leg)
+{
+	return dlg_sref_str(dlg_leg_blk(c, leg), c->tag[leg]);
+}
+
+static inline struct sip_str dlg_leg_route_set(const struct dlg_cell *c,
+					       int leg)
+{
+	return dlg_sref_str(dlg_leg_blk(c, leg), c->route_set[leg]);
+}
+
+/* The current remote target: the refreshed one if any. */
+static inline struct sip_str dlg_leg_contact(const struct dlg_cell *c,
+					     int leg)
+{
+	if (c->ext && c->ext->contact[leg])
+		return sip_str_mk(c->ext->contact[leg],
+				  c->ext->contact_len[leg]);
+	return dlg_sref_str(dlg_leg_blk(c, leg), c->contact[leg]);
+}
+
+static inline struct sip_str dlg_leg_socket(const struct dlg_cell *c,
+					    int leg)
+{
+	return c->sock[leg] ? sip_str_c(c->sock[leg]) : SIP_STR_NULL;
+}
 
 struct dlg_slot {
 	pthread_mutex_t lock;
@@ -117,6 +180,11 @@ struct dlg_slot {
 };
 
 struct dlg_profile;
+
+struct dlg_sock {
+	struct dlg_sock *next;
+	char s[];		/* NUL-terminated */
+};
 
 struct dlg_table {
 	struct dlg_config cfg;
@@ -133,11 +201,17 @@ struct dlg_table {
 	pthread_mutex_t cb_lock;
 	struct dlg_cb_list gcbs;
 
+	/* Interned socket strings ("udp:10.0.0.1:5060"), kept until the
+	 * table is freed: a box has a handful, every dialog names two. */
+	pthread_mutex_t sock_lock;
+	struct dlg_sock *socks;
+
 	uint64_t rand_state;
 	struct {
 		atomic_ullong matched, no_cookie, bad_cookie, not_found;
 		atomic_ullong mismatch, bogus;
 	} ctr;
+	atomic_ullong cursor_max_hold_ns;
 };
 
 static inline struct dlg_slot *dlg_slot_of(const struct dlg_cell *c)
@@ -164,7 +238,24 @@ void dlg_set_state_locked(struct dlg_cell *c, int new_state);
  */
 void dlg_ref_put_locked(struct dlg_cell *c);
 
+/* dlg_mem.c: the allocator of what lives as long as a dialog (cells,
+ * callee blocks, profile memberships and values).  Zeroed memory; free
+ * with the size it was allocated with.  NULL-safe free. */
+void *dlg_mem_alloc(size_t n);
+void dlg_mem_free(void *p, size_t n);
+
+static inline void dlg_cell_free_mem(struct dlg_cell *c)
+{
+	dlg_mem_free(c->callee_blk, c->callee_len);
+	dlg_mem_free(c, sizeof(*c) + c->data_len);
+}
+
 /* dlg_hash.c */
+/* The cell's ext, allocated on first use (under the slot lock, or before
+ * the cell is linked); NULL on ENOMEM. */
+struct dlg_ext *dlg_ext_locked(struct dlg_cell *c);
+/* The interned copy of @s (NULL for an empty one or on ENOMEM). */
+const char *dlg_sock_intern(struct dlg_table *t, struct sip_str s);
 int dlg_slot_link_locked(struct dlg_table *t, struct dlg_slot *s,
 			 struct dlg_cell *c);
 void dlg_slot_unlink_locked(struct dlg_slot *s, struct dlg_cell *c);

@@ -28,10 +28,10 @@ enum dlg_dir dlg_tight_match_locked(const struct dlg_cell *c,
 				    struct sip_str callid,
 				    struct sip_str ftag, struct sip_str ttag)
 {
-	struct sip_str caller = c->leg[DLG_CALLER_LEG].tag;
-	struct sip_str callee = c->leg[DLG_CALLEE_LEG].tag;
+	struct sip_str caller = dlg_leg_tag(c, DLG_CALLER_LEG);
+	struct sip_str callee = dlg_leg_tag(c, DLG_CALLEE_LEG);
 
-	if (!sip_str_eq(c->callid, callid))
+	if (!sip_str_eq(DLG_S(c, callid), callid))
 		return DLG_DIR_NONE;
 	if (tag_known(callee)) {
 		if (sip_str_eq(ftag, callee) && sip_str_eq(ttag, caller))
@@ -68,7 +68,7 @@ struct dlg_cell *dlg_lookup_sip(struct dlg_table *t, struct sip_str callid,
 			continue;
 		/* A dialog whose callee tag is known beats an untagged one
 		 * (serial forking, kamailio#2484). */
-		if (tag_known(c->leg[DLG_CALLEE_LEG].tag)) {
+		if (tag_known(dlg_leg_tag(c, DLG_CALLEE_LEG))) {
 			best = c;
 			best_dir = d;
 			break;

@@ -30,16 +30,17 @@ struct dlg_pmember;
 struct dlg_pval {
 	struct dlg_pval *hnext;		/* hash chain */
 	struct dlg_pmember *first;	/* members with this value */
-	uint64_t count;
+	struct dlg_profile *prof;	/* the profile it belongs to */
+	uint32_t count;
 	uint32_t hash;
-	size_t len;
+	uint32_t len;
 	char value[];			/* NUL-terminated */
 };
 
+/* One per (dialog, profile, value): 40 bytes, the profile is its pval's. */
 struct dlg_pmember {
 	struct dlg_pmember *cnext;		/* the dialog's list */
 	struct dlg_pmember *pprev, *pnext;	/* the pval's list */
-	struct dlg_profile *prof;
 	struct dlg_pval *pv;
 	struct dlg_cell *cell;
 };
@@ -55,6 +56,11 @@ struct dlg_profile {
 };
 
 #define PROF_MIN_BUCKETS 16
+
+static void pval_free(struct dlg_pval *pv)
+{
+	dlg_mem_free(pv, sizeof(*pv) + pv->len + 1);
+}
 
 static bool name_ok(const char *s)
 {
@@ -115,7 +121,7 @@ void dlg_profiles_free(struct dlg_table *t)
 
 			for (v = p->buckets[b]; v; v = n) {
 				n = v->hnext;
-				free(v);
+				pval_free(v);
 			}
 		}
 		free(p->buckets);
@@ -194,7 +200,7 @@ static void pval_remove(struct dlg_profile *p, struct dlg_pval *pv)
 		pp = &(*pp)->hnext;
 	*pp = pv->hnext;
 	p->nvals--;
-	free(pv);
+	pval_free(pv);
 }
 
 /* Take @m off its pval (profile lock held) and count it out. */
@@ -217,7 +223,7 @@ static void member_unlink(struct dlg_profile *p, struct dlg_pmember *m)
 static bool member_matches(const struct dlg_pmember *m,
 			   const struct dlg_profile *p, struct sip_str v)
 {
-	if (m->prof != p)
+	if (m->pv->prof != p)
 		return false;
 	if (!p->has_value || !v.p)
 		return true;
@@ -236,7 +242,7 @@ int dlg_profile_set(struct dlg_cell *c, struct dlg_profile *p,
 
 	if (p->has_value && (!value.p || !value.len))
 		return -EINVAL;
-	m = calloc(1, sizeof(*m));
+	m = dlg_mem_alloc(sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	dlg_lock(c);
@@ -252,14 +258,15 @@ int dlg_profile_set(struct dlg_cell *c, struct dlg_profile *p,
 	pthread_mutex_lock(&p->lock);
 	pv = pval_find(p, v, h);
 	if (!pv) {
-		pv = calloc(1, sizeof(*pv) + v.len + 1);
+		pv = dlg_mem_alloc(sizeof(*pv) + v.len + 1);
 		if (!pv) {
 			pthread_mutex_unlock(&p->lock);
 			err = -ENOMEM;
 			goto out;
 		}
+		pv->prof = p;
 		pv->hash = h;
-		pv->len = v.len;
+		pv->len = (uint32_t)v.len;
 		if (v.len)
 			memcpy(pv->value, v.p, v.len);
 		pv->hnext = p->buckets[h & (p->nbuckets - 1)];
@@ -267,7 +274,6 @@ int dlg_profile_set(struct dlg_cell *c, struct dlg_profile *p,
 		if (++p->nvals > p->nbuckets * 2)
 			pval_grow(p);
 	}
-	m->prof = p;
 	m->pv = pv;
 	m->cell = c;
 	m->pnext = pv->first;
@@ -283,7 +289,7 @@ int dlg_profile_set(struct dlg_cell *c, struct dlg_profile *p,
 	atomic_fetch_or(&c->dflags, DLG_DFLAG_CHANGED_PROF);
 out:
 	dlg_unlock(c);
-	free(m);
+	dlg_mem_free(m, sizeof(*m));
 	return err;
 }
 
@@ -313,7 +319,7 @@ int dlg_profile_unset(struct dlg_cell *c, struct dlg_profile *p,
 	dlg_unlock(c);
 	while (gone) {
 		m = gone->cnext;
-		free(gone);
+		dlg_mem_free(gone, sizeof(*gone));
 		gone = m;
 	}
 	return err;
@@ -407,11 +413,13 @@ void dlg_profiles_leave_locked(struct dlg_cell *c)
 	struct dlg_pmember *m, *next;
 
 	for (m = c->members; m; m = next) {
+		struct dlg_profile *p = m->pv->prof;
+
 		next = m->cnext;
-		pthread_mutex_lock(&m->prof->lock);
-		member_unlink(m->prof, m);
-		pthread_mutex_unlock(&m->prof->lock);
-		free(m);
+		pthread_mutex_lock(&p->lock);
+		member_unlink(p, m);
+		pthread_mutex_unlock(&p->lock);
+		dlg_mem_free(m, sizeof(*m));
 	}
 	if (c->members)
 		atomic_fetch_or(&c->dflags, DLG_DFLAG_CHANGED_PROF);
@@ -424,8 +432,8 @@ size_t dlg_profiles_count_locked(const struct dlg_cell *c, size_t *bytes)
 
 	for (const struct dlg_pmember *m = c->members; m; m = m->cnext) {
 		n++;
-		*bytes += strlen(m->prof->name) + 1;
-		if (m->prof->has_value)
+		*bytes += strlen(m->pv->prof->name) + 1;
+		if (m->pv->prof->has_value)
 			*bytes += m->pv->len + 1;
 	}
 	return n;
@@ -445,13 +453,13 @@ size_t dlg_profiles_copy_locked(const struct dlg_cell *c,
 	i = 0;
 	for (const struct dlg_pmember *m = c->members; m; m = m->cnext) {
 		struct dlg_info_profile *o = &out[i++];
-		size_t l = strlen(m->prof->name);
+		size_t l = strlen(m->pv->prof->name);
 
-		memcpy(s, m->prof->name, l + 1);
+		memcpy(s, m->pv->prof->name, l + 1);
 		o->name = s;
 		s += l + 1;
 		o->value = NULL;
-		if (m->prof->has_value) {
+		if (m->pv->prof->has_value) {
 			memcpy(s, m->pv->value, m->pv->len + 1);
 			o->value = s;
 			s += m->pv->len + 1;

@@ -108,50 +108,149 @@ static int param_str(json_t *params, size_t idx, const char *name,
 	return 0;
 }
 
-static int rpc_list(void *ud, json_t *params, json_t **result,
-		    struct ctl_error *err)
+/*
+ * dlg.list, dlg.list_match and dlg.dlg_list stream their answer (see
+ * ctl_register_stream): each call of list_next takes up to LIST_BATCH
+ * references through the cursor (a slot lock is held only while its
+ * references are taken), builds those dialogs' objects (each snapshot
+ * under its slot lock, briefly) and returns; the control server writes
+ * them out before it asks for more.  Dialogs created or ended meanwhile
+ * may or may not be listed, as with any cursor walk.
+ */
+enum list_kind {
+	LIST_ALL = 1,		/* dlg.list, dlg.list_ctx */
+	LIST_MATCH = 2,		/* dlg.list_match, dlg.list_match_ctx */
+	LIST_CALLID = 3,	/* dlg.dlg_list, dlg.dlg_list_ctx */
+};
+
+/* dlg.list_match KEY OP VALUE [LIMIT]: Kamailio's filter (reference 10.3). */
+struct match_spec {
+	const char *key, *op, *val;
+	regex_t re;
+	bool use_re;
+	long long num;
+};
+
+struct list_stream {
+	struct dlg_table *t;
+	enum list_kind kind;
+	struct dlg_cursor cur;
+	/* LIST_MATCH */
+	struct match_spec m;
+	char *key, *op, *val;		/* copies: params die with the request */
+	long long limit, sent;
+	/* LIST_CALLID: found at open, sent by the first next */
+	struct dlg_cell *cells[64];
+	size_t n_cells;
+};
+
+static bool match_one(const struct match_spec *m, const struct dlg_info *i);
+
+static void list_free(void *p)
 {
-	struct dlg_table *t = ud;
-	struct dlg_cursor cur = { 0, 0, false };
+	struct list_stream *ls = p;
+
+	for (size_t i = 0; i < ls->n_cells; i++)
+		dlg_unref(ls->cells[i]);
+	if (ls->m.use_re)
+		regfree(&ls->m.re);
+	free(ls->key);
+	free(ls->op);
+	free(ls->val);
+	free(ls);
+}
+
+static int list_next(void *p, json_t *items, struct ctl_error *err)
+{
+	struct list_stream *ls = p;
 	struct dlg_cell *cells[LIST_BATCH];
-	json_t *arr = json_array();
+	size_t n;
 
-	while (!cur.done) {
-		size_t n = dlg_cursor_next(t, &cur, cells, LIST_BATCH);
+	if (ls->kind == LIST_CALLID) {
+		for (size_t i = 0; i < ls->n_cells; i++) {
+			json_t *o = dlg_json(ls->cells[i]);
 
-		for (size_t i = 0; i < n; i++) {
-			json_t *o = dlg_json(cells[i]);
 			if (o)
-				json_array_append_new(arr, o);
-			dlg_unref(cells[i]);
+				json_array_append_new(items, o);
+			dlg_unref(ls->cells[i]);
 		}
+		ls->n_cells = 0;
+		return 0;
 	}
-	*result = arr;
+	n = dlg_cursor_next(ls->t, &ls->cur, cells, LIST_BATCH);
+	for (size_t k = 0; k < n; k++) {
+		json_t *o = NULL;
+
+		if (ls->kind == LIST_ALL) {
+			o = dlg_json(cells[k]);
+		} else if (ls->limit <= 0 || ls->sent < ls->limit) {
+			struct dlg_info *in = dlg_info_get(cells[k], 0);
+
+			if (in && match_one(&ls->m, in))
+				o = dlg_json(cells[k]);
+			dlg_info_free(in);
+		}
+		if (o) {
+			json_array_append_new(items, o);
+			ls->sent++;
+		}
+		dlg_unref(cells[k]);
+	}
+	if (ls->kind == LIST_MATCH && ls->limit > 0 && ls->sent >= ls->limit)
+		ls->cur.done = true;
+	if (!ls->cur.done)
+		return 1;
+	if (ls->kind == LIST_MATCH && ls->sent == 0)
+		return ctl_error_set(err, 404, "Not found");
 	return 0;
 }
 
-static int rpc_dlg_list(void *ud, json_t *params, json_t **result,
+static const struct ctl_stream_ops list_ops = {
+	.next = list_next,
+	.free = list_free,
+};
+
+static struct list_stream *list_new(struct dlg_table *t, enum list_kind k)
+{
+	struct list_stream *ls = calloc(1, sizeof(*ls));
+
+	if (ls) {
+		ls->t = t;
+		ls->kind = k;
+	}
+	return ls;
+}
+
+static int rpc_list(void *ud, json_t *params, const struct ctl_stream_ops **ops,
+		    void **st, struct ctl_error *err)
+{
+	struct list_stream *ls = list_new(ud, LIST_ALL);
+
+	if (!ls)
+		return ctl_error_set(err, 500, "Out of memory");
+	*ops = &list_ops;
+	*st = ls;
+	return 0;
+}
+
+static int rpc_dlg_list(void *ud, json_t *params,
+			const struct ctl_stream_ops **ops, void **st,
 			struct ctl_error *err)
 {
-	struct dlg_table *t = ud;
 	const char *callid, *ftag;
-	struct dlg_cell *cells[64];
-	size_t n;
-	json_t *arr;
+	struct list_stream *ls;
 
 	if (param_str(params, 0, "callid", &callid) || !callid ||
 	    param_str(params, 1, "from_tag", &ftag))
 		return ctl_error_set(err, 500, "Invalid parameters");
-	n = dlg_lookup_callid(t, sip_str_c(callid),
-			      ftag ? sip_str_c(ftag) : SIP_STR_NULL, cells, 64);
-	arr = json_array();
-	for (size_t i = 0; i < n; i++) {
-		json_t *o = dlg_json(cells[i]);
-		if (o)
-			json_array_append_new(arr, o);
-		dlg_unref(cells[i]);
-	}
-	*result = arr;
+	ls = list_new(ud, LIST_CALLID);
+	if (!ls)
+		return ctl_error_set(err, 500, "Out of memory");
+	ls->n_cells = dlg_lookup_callid(ud, sip_str_c(callid),
+					ftag ? sip_str_c(ftag) : SIP_STR_NULL,
+					ls->cells, 64);
+	*ops = &list_ops;
+	*st = ls;
 	return 0;
 }
 
@@ -313,14 +412,6 @@ static int rpc_is_alive(void *ud, json_t *params, json_t **result,
 	return 0;
 }
 
-/* dlg.list_match KEY OP VALUE [LIMIT]: Kamailio's filter (reference 10.3). */
-struct match_spec {
-	const char *key, *op, *val;
-	regex_t re;
-	bool use_re;
-	long long num;
-};
-
 static bool match_one(const struct match_spec *m, const struct dlg_info *i)
 {
 	const char *s = NULL;
@@ -349,17 +440,24 @@ static bool match_one(const struct match_spec *m, const struct dlg_info *i)
 	return strcmp(s, m->val) == 0;
 }
 
-static int rpc_list_match(void *ud, json_t *params, json_t **result,
+static char *dup_or_null(const char *v, bool *oom)
+{
+	char *d = v ? strdup(v) : NULL;
+
+	if (v && !d)
+		*oom = true;
+	return d;
+}
+
+static int rpc_list_match(void *ud, json_t *params,
+			  const struct ctl_stream_ops **ops, void **st,
 			  struct ctl_error *err)
 {
-	struct dlg_table *t = ud;
 	struct match_spec m;
-	struct dlg_cursor cur = { 0, 0, false };
-	struct dlg_cell *cells[LIST_BATCH];
 	json_t *lim = ctl_param(params, 3, "limit");
 	long long limit = lim && json_is_integer(lim) ? json_integer_value(lim) : 0;
-	bool str_key, ok;
-	json_t *arr;
+	struct list_stream *ls;
+	bool str_key, ok, oom = false;
 
 	memset(&m, 0, sizeof(m));
 	if (param_str(params, 0, "mkey", &m.key) || !m.key ||
@@ -385,35 +483,29 @@ static int rpc_list_match(void *ud, json_t *params, json_t **result,
 		return ctl_error_set(err, 500, "Invalid matching key or operator");
 	if (!str_key && m.val)
 		m.num = atoll(m.val);
+	ls = list_new(ud, LIST_MATCH);
+	if (!ls)
+		return ctl_error_set(err, 500, "Out of memory");
+	ls->limit = limit;
+	ls->m.num = m.num;
+	ls->m.key = ls->key = dup_or_null(m.key, &oom);
+	ls->m.op = ls->op = dup_or_null(m.op, &oom);
+	ls->m.val = ls->val = dup_or_null(m.val, &oom);
+	if (oom) {
+		list_free(ls);
+		return ctl_error_set(err, 500, "Out of memory");
+	}
 	if (str_key && strcmp(m.op, "re") == 0) {
-		if (regcomp(&m.re, m.val, REG_EXTENDED | REG_ICASE | REG_NOSUB))
-			return ctl_error_set(err, 500, "Invalid regular expression");
-		m.use_re = true;
-	}
-	arr = json_array();
-	while (!cur.done && (limit <= 0 || (long long)json_array_size(arr) < limit)) {
-		size_t n = dlg_cursor_next(t, &cur, cells, LIST_BATCH);
-
-		for (size_t k = 0; k < n; k++) {
-			struct dlg_info *in = dlg_info_get(cells[k], 0);
-
-			if (in && match_one(&m, in) &&
-			    (limit <= 0 || (long long)json_array_size(arr) < limit)) {
-				json_t *o = dlg_json(cells[k]);
-				if (o)
-					json_array_append_new(arr, o);
-			}
-			dlg_info_free(in);
-			dlg_unref(cells[k]);
+		if (regcomp(&ls->m.re, m.val,
+			    REG_EXTENDED | REG_ICASE | REG_NOSUB)) {
+			list_free(ls);
+			return ctl_error_set(err, 500,
+					     "Invalid regular expression");
 		}
+		ls->m.use_re = true;
 	}
-	if (m.use_re)
-		regfree(&m.re);
-	if (json_array_size(arr) == 0) {
-		json_decref(arr);
-		return ctl_error_set(err, 404, "Not found");
-	}
-	*result = arr;
+	*ops = &list_ops;
+	*st = ls;
 	return 0;
 }
 
@@ -455,27 +547,31 @@ static int rpc_set_state(void *ud, json_t *params, json_t **result,
 
 int dlg_rpc_register(struct ctl_server *s, struct dlg_table *t)
 {
+	/* Kamailio's order; the listings are streamed. */
 	static const struct {
 		const char *name;
 		ctl_method_fn fn;
+		ctl_stream_open_fn open;
 	} m[] = {
-		{ "dlg.list", rpc_list },
-		{ "dlg.list_ctx", rpc_list },
-		{ "dlg.dlg_list", rpc_dlg_list },
-		{ "dlg.dlg_list_ctx", rpc_dlg_list },
-		{ "dlg.get", rpc_get },
-		{ "dlg.profile_get_size", rpc_profile_size },
-		{ "dlg.profile_list", rpc_profile_list },
-		{ "dlg.stats_active", rpc_stats_active },
-		{ "dlg.briefing", rpc_briefing },
-		{ "dlg.is_alive", rpc_is_alive },
-		{ "dlg.set_state", rpc_set_state },
-		{ "dlg.list_match", rpc_list_match },
-		{ "dlg.list_match_ctx", rpc_list_match },
+		{ "dlg.list", NULL, rpc_list },
+		{ "dlg.list_ctx", NULL, rpc_list },
+		{ "dlg.dlg_list", NULL, rpc_dlg_list },
+		{ "dlg.dlg_list_ctx", NULL, rpc_dlg_list },
+		{ "dlg.get", rpc_get, NULL },
+		{ "dlg.profile_get_size", rpc_profile_size, NULL },
+		{ "dlg.profile_list", rpc_profile_list, NULL },
+		{ "dlg.stats_active", rpc_stats_active, NULL },
+		{ "dlg.briefing", rpc_briefing, NULL },
+		{ "dlg.is_alive", rpc_is_alive, NULL },
+		{ "dlg.set_state", rpc_set_state, NULL },
+		{ "dlg.list_match", NULL, rpc_list_match },
+		{ "dlg.list_match_ctx", NULL, rpc_list_match },
 	};
 
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
-		int r = ctl_register(s, m[i].name, m[i].fn, t);
+		int r = m[i].fn ? ctl_register(s, m[i].name, m[i].fn, t) :
+				  ctl_register_stream(s, m[i].name,
+						      m[i].open, t);
 		if (r)
 			return r;
 	}

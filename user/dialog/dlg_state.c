@@ -55,7 +55,7 @@ void dlg_set_state_locked(struct dlg_cell *c, int new_state)
 		stat_inc(st->active_dialogs);
 	atomic_store(&c->state, new_state);
 	if (new_state == DLG_STATE_DELETED) {
-		c->end_ts = (int64_t)time(NULL);
+		c->end_ts = (uint32_t)time(NULL);
 		dlg_profiles_leave_locked(c);
 	}
 }
@@ -68,31 +68,79 @@ static int bogus(struct dlg_cell *c, int event, int st)
 	return DLG_RC_BOGUS;
 }
 
-/* Copy @s into the block at *p, NUL-terminated; *out points at it. */
-static void put_str(char **p, struct sip_str s, struct sip_str *out)
+/*
+ * Lay out @n strings in a string block: *size gets the block's size and
+ * refs[i] each string's place.  The block starts with a NUL where every
+ * empty string points; a string equal to an earlier one shares it.
+ * -E2BIG if the block would pass DLG_BLK_MAX.
+ */
+static int blk_plan(const struct sip_str *src, size_t n,
+		    struct dlg_sref *refs, size_t *size)
 {
-	if (s.len)
-		memcpy(*p, s.p, s.len);
-	(*p)[s.len] = '\0';
-	*out = sip_str_mk(*p, s.len);
-	*p += s.len + 1;
+	size_t off = 1;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t j;
+
+		refs[i].off = refs[i].len = 0;
+		if (!src[i].len)
+			continue;
+		for (j = 0; j < i; j++)
+			if (src[j].len == src[i].len &&
+			    !memcmp(src[j].p, src[i].p, src[i].len))
+				break;
+		if (j < i) {
+			refs[i] = refs[j];
+			continue;
+		}
+		if (off + src[i].len + 1 > DLG_BLK_MAX)
+			return -E2BIG;
+		refs[i].off = (uint16_t)off;
+		refs[i].len = (uint16_t)src[i].len;
+		off += src[i].len + 1;
+	}
+	*size = off;
+	return 0;
 }
 
-static struct dlg_cell *cell_alloc(struct dlg_table *t,
-				   const struct dlg_invite *inv,
-				   struct sip_str cid,
-				   const struct dlg_create_opts *opts)
+static void blk_fill(char *blk, const struct sip_str *src, size_t n,
+		     const struct dlg_sref *refs)
 {
-	size_t n = cid.len + inv->from_uri.len + inv->to_uri.len +
-		   inv->req_uri.len + inv->from_tag.len +
-		   inv->route_set.len + inv->socket.len + inv->contact.len + 8;
-	struct dlg_cell *c = calloc(1, sizeof(*c) + n);
-	struct dlg_leg_data *l;
-	struct sip_str ct;
-	char *p;
+	blk[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (!refs[i].len)
+			continue;
+		memcpy(blk + refs[i].off, src[i].p, refs[i].len);
+		blk[refs[i].off + refs[i].len] = '\0';
+	}
+}
 
+/* A new cell with the INVITE's strings; -ENOMEM or -E2BIG. */
+static int cell_alloc(struct dlg_table *t, const struct dlg_invite *inv,
+		      struct sip_str cid, const struct dlg_create_opts *opts,
+		      struct dlg_cell **out)
+{
+	struct sip_str src[7] = { cid, inv->from_uri, inv->to_uri,
+				  inv->req_uri, inv->from_tag,
+				  inv->route_set, inv->contact };
+	struct dlg_sref refs[7];
+	struct dlg_cell *c;
+	const char *sock = NULL;
+	size_t n;
+	int err;
+
+	err = blk_plan(src, 7, refs, &n);
+	if (err)
+		return err;
+	if (inv->socket.len) {
+		sock = dlg_sock_intern(t, inv->socket);
+		if (!sock)
+			return -ENOMEM;
+	}
+	c = dlg_mem_alloc(sizeof(*c) + n);
 	if (!c)
-		return NULL;
+		return -ENOMEM;
+	c->data_len = (uint16_t)n;
 	c->tbl = t;
 	atomic_init(&c->ref, 1);	/* the caller's */
 	atomic_init(&c->state, DLG_STATE_UNCONFIRMED);
@@ -103,24 +151,22 @@ static struct dlg_cell *cell_alloc(struct dlg_table *t,
 	c->h_entry = dlg_hash_entry(cid, t->size);
 	c->lifetime_ms = opts && opts->lifetime_ms ? opts->lifetime_ms :
 						     t->cfg.default_timeout_ms;
-	c->init_ts = (int64_t)time(NULL);
-	c->from_rr_nb = inv->rr_count;
+	c->init_ts = (uint32_t)time(NULL);
+	c->from_rr_nb = (uint8_t)inv->rr_count;
 	tmr_init(&c->tmr, dlg_timer_fn, c);
 
-	p = c->data;
-	l = &c->leg[DLG_CALLER_LEG];
-	put_str(&p, cid, &c->callid);
-	put_str(&p, inv->from_uri, &c->from_uri);
-	put_str(&p, inv->to_uri, &c->to_uri);
-	put_str(&p, inv->req_uri, &c->req_uri);
-	put_str(&p, inv->from_tag, &l->tag);
-	put_str(&p, inv->route_set, &l->route_set);
-	put_str(&p, inv->socket, &l->socket);
-	put_str(&p, inv->contact, &ct);
-	l->contact = (char *)ct.p;
-	l->contact_len = l->contact_cap = ct.len;
-	l->cseq = inv->cseq;
-	return c;
+	blk_fill(c->data, src, 7, refs);
+	c->callid = refs[0];
+	c->from_uri = refs[1];
+	c->to_uri = refs[2];
+	c->req_uri = refs[3];
+	c->tag[DLG_CALLER_LEG] = refs[4];
+	c->route_set[DLG_CALLER_LEG] = refs[5];
+	c->contact[DLG_CALLER_LEG] = refs[6];
+	c->sock[DLG_CALLER_LEG] = sock;
+	c->cseq[DLG_CALLER_LEG] = inv->cseq;
+	*out = c;
+	return 0;
 }
 
 int dlg_manage(struct dlg_table *t, const struct dlg_invite *inv,
@@ -134,9 +180,9 @@ int dlg_manage(struct dlg_table *t, const struct dlg_invite *inv,
 
 	if (!cid.len || !inv->from_tag.len || !inv->contact.len)
 		return -EINVAL;
-	c = cell_alloc(t, inv, cid, opts);
-	if (!c)
-		return -ENOMEM;
+	err = cell_alloc(t, inv, cid, opts, &c);
+	if (err)
+		return err;
 	s = &t->slots[c->h_entry];
 	p.msg = inv->msg;
 	p.dir = DLG_DIR_DOWNSTREAM;
@@ -149,8 +195,8 @@ int dlg_manage(struct dlg_table *t, const struct dlg_invite *inv,
 			int st = atomic_load(&x->state);
 
 			if (st <= DLG_STATE_CONFIRMED_NA &&
-			    sip_str_eq(x->callid, cid) &&
-			    sip_str_eq(x->leg[DLG_CALLER_LEG].tag,
+			    sip_str_eq(DLG_S(x, callid), cid) &&
+			    sip_str_eq(dlg_leg_tag(x, DLG_CALLER_LEG),
 				       inv->from_tag))
 				break;
 		}
@@ -158,7 +204,7 @@ int dlg_manage(struct dlg_table *t, const struct dlg_invite *inv,
 			dlg_ref(x);
 			p.old_state = p.new_state = atomic_load(&x->state);
 			pthread_mutex_unlock(&s->lock);
-			free(c);	/* never linked nor seen */
+			dlg_cell_free_mem(c);	/* never linked nor seen */
 			dlg_run_cbs(x, DLGCB_SPIRALED, &p);
 			*out = x;
 			return DLG_RC_SPIRAL;
@@ -167,7 +213,7 @@ int dlg_manage(struct dlg_table *t, const struct dlg_invite *inv,
 	err = dlg_slot_link_locked(t, s, c);
 	if (err) {
 		pthread_mutex_unlock(&s->lock);
-		free(c);
+		dlg_cell_free_mem(c);
 		return err;
 	}
 	dlg_timer_for_state_locked(c);
@@ -180,39 +226,38 @@ int dlg_manage(struct dlg_table *t, const struct dlg_invite *inv,
 	return DLG_RC_CREATED;
 }
 
-/* The callee leg, from the first relayed 2xx; later 2xx never replace it. */
+/* The callee leg, from the first relayed 2xx; later 2xx never replace it
+ * (a contact refreshed before it stays in ext and wins). */
 static void store_callee_locked(struct dlg_cell *c, const struct dlg_reply *r)
 {
-	struct dlg_leg_data *l = &c->leg[DLG_CALLEE_LEG];
+	struct sip_str src[3] = { r->to_tag, r->route_set, r->contact };
+	struct dlg_sref refs[3];
+	const char *sock = NULL;
 	size_t n;
-	struct sip_str ct;
 	char *p;
 
 	if (c->callee_blk || r->local)
 		return;
-	n = r->to_tag.len + r->route_set.len + r->socket.len +
-	    r->contact.len + 4;
-	p = malloc(n);
-	if (!p) {
-		log_err("dialog %u:%u: no memory for the callee leg",
+	if (blk_plan(src, 3, refs, &n) != 0 ||
+	    (r->socket.len && !(sock = dlg_sock_intern(c->tbl, r->socket))) ||
+	    !(p = dlg_mem_alloc(n))) {
+		log_err("dialog %u:%u: cannot store the callee leg",
 			c->h_entry, c->h_id);
 		return;
 	}
+	blk_fill(p, src, 3, refs);
+	c->tag[DLG_CALLEE_LEG] = refs[0];
+	c->route_set[DLG_CALLEE_LEG] = refs[1];
+	c->contact[DLG_CALLEE_LEG] = refs[2];
+	c->sock[DLG_CALLEE_LEG] = sock;
+	c->callee_len = (uint16_t)n;
 	c->callee_blk = p;
-	put_str(&p, r->to_tag, &l->tag);
-	put_str(&p, r->route_set, &l->route_set);
-	put_str(&p, r->socket, &l->socket);
-	put_str(&p, r->contact, &ct);
-	if (l->contact_own)	/* refreshed before the 2xx: keep that one */
-		return;
-	l->contact = (char *)ct.p;
-	l->contact_len = l->contact_cap = ct.len;
 }
 
 static void confirm_locked(struct dlg_cell *c, const struct dlg_reply *r)
 {
 	store_callee_locked(c, r);
-	c->start_ts = (int64_t)time(NULL);
+	c->start_ts = (uint32_t)time(NULL);
 	c->end_ts = 0;
 	c->confirmed_once = true;
 	atomic_fetch_or(&c->dflags, DLG_DFLAG_NEW);
@@ -266,7 +311,7 @@ int dlg_on_reply(struct dlg_cell *c, const struct dlg_reply *r)
 		} else if (st == DLG_STATE_DELETED) {
 			rc = bogus(c, DLG_EV_RPL2XX, st);
 		} else {
-			struct sip_str tag = c->leg[DLG_CALLEE_LEG].tag;
+			struct sip_str tag = dlg_leg_tag(c, DLG_CALLEE_LEG);
 
 			/* Same tag: a retransmission.  Another: a forked
 			 * branch answered too (first 2xx wins). */
@@ -309,46 +354,38 @@ static int event_of(enum sip_method m)
 static void track_cseq_locked(struct dlg_cell *c, enum dlg_dir dir,
 			      uint32_t cseq)
 {
-	struct dlg_leg_data *l;
+	int leg;
 
 	if (dir == DLG_DIR_NONE)
 		return;
-	l = &c->leg[dir == DLG_DIR_DOWNSTREAM ? DLG_CALLER_LEG :
-						DLG_CALLEE_LEG];
-	if (cseq > l->cseq)
-		l->cseq = cseq;
+	leg = dir == DLG_DIR_DOWNSTREAM ? DLG_CALLER_LEG : DLG_CALLEE_LEG;
+	if (cseq > c->cseq[leg])
+		c->cseq[leg] = cseq;
 }
 
-/* A re-INVITE moves the remote target of its sender. */
+/* A re-INVITE moves the remote target of its sender: the new one gets its
+ * own copy (the block's may be shared with another string). */
 static void refresh_contact_locked(struct dlg_cell *c, enum dlg_dir dir,
 				   struct sip_str ct)
 {
-	struct dlg_leg_data *l;
+	struct dlg_ext *x;
+	int leg;
 	char *n;
 
-	if (dir == DLG_DIR_NONE || !ct.len)
+	if (dir == DLG_DIR_NONE || !ct.len || ct.len > DLG_BLK_MAX)
 		return;
-	l = &c->leg[dir == DLG_DIR_DOWNSTREAM ? DLG_CALLER_LEG :
-						DLG_CALLEE_LEG];
-	if (l->contact && l->contact_len == ct.len &&
-	    !memcmp(l->contact, ct.p, ct.len))
+	leg = dir == DLG_DIR_DOWNSTREAM ? DLG_CALLER_LEG : DLG_CALLEE_LEG;
+	if (sip_str_eq(dlg_leg_contact(c, leg), ct))
 		return;
-	if (l->contact && ct.len <= l->contact_cap) {
-		memcpy(l->contact, ct.p, ct.len);
-		l->contact[ct.len] = '\0';
-		l->contact_len = ct.len;
-	} else {
-		n = malloc(ct.len + 1);
-		if (!n)
-			return;
-		memcpy(n, ct.p, ct.len);
-		n[ct.len] = '\0';
-		if (l->contact_own)
-			free(l->contact);
-		l->contact = n;
-		l->contact_len = l->contact_cap = ct.len;
-		l->contact_own = true;
-	}
+	x = dlg_ext_locked(c);
+	n = x ? malloc(ct.len + 1) : NULL;
+	if (!n)
+		return;
+	memcpy(n, ct.p, ct.len);
+	n[ct.len] = '\0';
+	free(x->contact[leg]);
+	x->contact[leg] = n;
+	x->contact_len[leg] = (uint16_t)ct.len;
 	atomic_fetch_or(&c->dflags, DLG_DFLAG_CHANGED);
 }
 
@@ -597,14 +634,15 @@ int dlg_load(struct dlg_table *t, const struct dlg_load *ld,
 		opts.lifetime_ms = (uint64_t)(ld->timeout - ld->start_time) * 1000u;
 	else if (ld->timeout > now)
 		opts.lifetime_ms = (uint64_t)(ld->timeout - now) * 1000u;
-	c = cell_alloc(t, &inv, cid, &opts);
-	if (!c)
-		return -ENOMEM;
+	err = cell_alloc(t, &inv, cid, &opts, &c);
+	if (err)
+		return err;
 	/* send_bye was applied by cell_alloc; the stored iflags win. */
 	atomic_store(&c->iflags, ld->iflags);
 	c->h_id = ld->h_id;
 	c->init_ts = 0;
-	c->start_ts = ld->start_time;
+	c->start_ts = ld->start_time > 0 && ld->start_time <= UINT32_MAX ?
+			      (uint32_t)ld->start_time : 0;
 	if (ld->to_tag.len) {
 		struct dlg_reply r = { 0 };
 
@@ -613,18 +651,21 @@ int dlg_load(struct dlg_table *t, const struct dlg_load *ld,
 		r.route_set = ld->callee_route_set;
 		r.socket = ld->callee_sock;
 		store_callee_locked(c, &r);	/* not linked yet: no lock */
-		c->leg[DLG_CALLEE_LEG].cseq = ld->callee_cseq;
+		c->cseq[DLG_CALLEE_LEG] = ld->callee_cseq;
 	}
 	c->confirmed_once = ld->state >= DLG_STATE_CONFIRMED_NA;
-	if (ld->toroute_name.p && ld->toroute_name.len < sizeof(c->toroute))
-		memcpy(c->toroute, ld->toroute_name.p, ld->toroute_name.len);
+	if (ld->toroute_name.p && ld->toroute_name.len &&
+	    ld->toroute_name.len < sizeof(c->ext->toroute) &&
+	    dlg_ext_locked(c))	/* not linked yet: no lock */
+		memcpy(c->ext->toroute, ld->toroute_name.p,
+		       ld->toroute_name.len);
 	s = &t->slots[c->h_entry];
 	pthread_mutex_lock(&s->lock);
 	err = dlg_slot_link_id_locked(t, s, c);
 	if (err) {
 		pthread_mutex_unlock(&s->lock);
-		free(c->callee_blk);
-		free(c);
+		free(c->ext);
+		dlg_cell_free_mem(c);
 		return err;
 	}
 	dlg_set_state_locked(c, ld->state);

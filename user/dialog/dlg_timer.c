@@ -47,12 +47,12 @@ void dlg_timer_arm_locked(struct dlg_cell *c, enum dlg_tkind kind,
 			log_err("dialog %u:%u: cannot arm timer: %d",
 				c->h_entry, c->h_id, r);
 			c->tkind = DLG_T_NONE;
-			c->due_ms = 0;
+			c->due = false;
 			return;
 		}
 	}
 	c->tkind = kind;
-	c->due_ms = c->tmr.expires_ms;
+	c->due = true;
 }
 
 void dlg_timer_stop_locked(struct dlg_cell *c)
@@ -62,7 +62,7 @@ void dlg_timer_stop_locked(struct dlg_cell *c)
 		dlg_ref_put_locked(c);
 	}
 	c->tkind = DLG_T_NONE;
-	c->due_ms = 0;
+	c->due = false;
 }
 
 void dlg_timer_for_state_locked(struct dlg_cell *c)
@@ -171,7 +171,7 @@ void dlg_timer_fn(struct tmr *tm)
 	dlg_lock(c);
 	if (tmr_is_pending(t->tmr, &c->tmr))
 		goto done;	/* stale: re-armed while we waited */
-	c->due_ms = 0;
+	c->due = false;
 	switch (atomic_load(&c->state)) {
 	case DLG_STATE_UNCONFIRMED:
 	case DLG_STATE_EARLY:

@@ -6,6 +6,7 @@
 #define LOG_TAG "proxy"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,11 +99,49 @@ int proxy_alloc(const struct sipdlg_config *cfg, struct stats *st,
 	return 0;
 }
 
+/*
+ * A burst of calls leaves the allocator with the pages of its set-up
+ * transactions (requests, replies, the tx itself: some KB each, tens of
+ * thousands at the peak), freed but kept by glibc among the dialogs that
+ * were allocated meanwhile: at 100,000 held calls ~250 bytes of RSS per
+ * dialog.  Every PX_TRIM_PERIOD_MS the timer thread looks at the number of
+ * transactions; once it has fallen to half of its peak (and the peak was
+ * worth it) malloc_trim(0) hands the free pages back (madvise), so RSS
+ * follows what is live.  It costs a walk of the free lists, under each
+ * arena's lock, a few ms at most, and runs at most once per period.
+ */
+#define PX_TRIM_PERIOD_MS 2000u
+#define PX_TRIM_MIN_PEAK 1024u
+
+static void trim_fn(struct tmr *t)
+{
+	struct proxy *px = t->data;
+	size_t n = tm_count(px->tm);
+
+	if (n > px->trim_peak) {
+		px->trim_peak = n;
+	} else if (px->trim_peak >= PX_TRIM_MIN_PEAK &&
+		   n <= px->trim_peak / 2) {
+		uint64_t t0 = tmr_now_ms();
+
+		malloc_trim(0);
+		log_debug("freed memory of %zu transactions returned in "
+			  "%llu ms", px->trim_peak - n,
+			  (unsigned long long)(tmr_now_ms() - t0));
+		px->trim_peak = n;
+	}
+	tmr_arm(px->tmr, &px->trim_tmr, PX_TRIM_PERIOD_MS);
+}
+
 void proxy_attach(struct proxy *px, struct transport *tp,
 		  struct tmr_service *tmr)
 {
 	px->tp = tp;
 	px->tmr = tmr;
+	if (tmr) {
+		tmr_init(&px->trim_tmr, trim_fn, px);
+		tmr_arm(tmr, &px->trim_tmr, PX_TRIM_PERIOD_MS);
+	}
 }
 
 void proxy_set_hooks(struct proxy *px, const struct px_hooks *h)

@@ -89,10 +89,13 @@ struct px_hooks {
 
 int proxy_alloc(const struct sipdlg_config *cfg, struct stats *st,
 		struct proxy **out, char *err, size_t err_len);
-/* Transport and timers are created by the caller and given here. */
+/* Transport and timers are created by the caller and given here; from
+ * then on the proxy keeps a periodic timer (memory trim) armed. */
 void proxy_attach(struct proxy *px, struct transport *tp,
 		  struct tmr_service *tmr);
-void proxy_free(struct proxy *px);	/* NULL-safe */
+/* NULL-safe.  The timer service given to proxy_attach must be freed
+ * (stopped) first: its pending timers point into the proxy. */
+void proxy_free(struct proxy *px);
 /* Before the transport starts. */
 void proxy_set_hooks(struct proxy *px, const struct px_hooks *h);
 

@@ -51,6 +51,9 @@ struct proxy {
 	uint32_t t1, t2, t4;
 	uint64_t salt;
 	struct px_hooks hooks;
+	/* Giving freed transaction memory back (proxy.c, timer thread). */
+	struct tmr trim_tmr;
+	size_t trim_peak;		/* most transactions since last trim */
 };
 
 /* A resolved next hop. */

@@ -1,0 +1,32 @@
+#!/bin/bash
+# bench-info.sh - in-dialog requests per second, side by side (`make
+# bench-info`): the scenario info-call (INVITE, 200, ACK, 20 INFO each
+# answered 200, BYE) through Kamailio with the dialog module and sipdlgd
+# tracking dialogs (XDP off: every INFO goes through the proxy's SIP
+# stack), with bench-cps.sh's ramp, search, hold and CPU run.  A rate holds
+# when < 0.1 % of the calls failed: a call fails when any of its 22
+# transactions does, so the criterion is stricter than 0.1 % of the INFO.
+# The report (results/LATEST-info.md / .tsv) is in calls/s; INFO/s =
+# calls/s x 20, and CPU per 1,000 INFO = CPU per 1,000 calls / 20 (the
+# call's own set-up and BYE included).
+#
+# Environment: those of bench-cps.sh; the defaults here are
+#   BENCH_INFO_PROFILES   "kamailio-dialog sipdlgd-dialog"
+#   BENCH_INFO_BUDGET     seconds for the whole run (default 240)
+#   BENCH_INFO_LADDER     calls/s (default "50 100 200 300 400 600 800 1200 1600 2400")
+#   BENCH_INFO_STEP_SECS / _HOLD_SECS / _CPU_SECS   6 / 15 / 10
+set -u
+dir=$(cd "$(dirname "$0")" && pwd)
+export BENCH_PROFILES=${BENCH_INFO_PROFILES:-kamailio-dialog sipdlgd-dialog}
+export BENCH_SCENARIO=info-call
+export BENCH_TAG=${BENCH_INFO_TAG:-info}
+export BENCH_CPS_BUDGET=${BENCH_INFO_BUDGET:-240}
+export BENCH_LADDER=${BENCH_INFO_LADDER:-50 100 200 300 400 600 800 1200 1600 2400}
+export BENCH_SMOKE_RATE=${BENCH_INFO_SMOKE_RATE:-10}
+export BENCH_STEP_SECS=${BENCH_INFO_STEP_SECS:-6}
+export BENCH_HOLD_SECS=${BENCH_INFO_HOLD_SECS:-15}
+export BENCH_CPU_SECS=${BENCH_INFO_CPU_SECS:-10}
+export BENCH_SEARCH_STEPS=${BENCH_INFO_SEARCH_STEPS:-2}
+export BENCH_SEARCH_GAP=${BENCH_INFO_SEARCH_GAP:-20}
+export BENCH_SEARCH_ROUND=${BENCH_INFO_SEARCH_ROUND:-10}
+exec bash "$dir/bench-cps.sh"

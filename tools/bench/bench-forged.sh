@@ -25,12 +25,12 @@
 #
 # Environment (all optional):
 #   BENCH_FORGED_PROFILES   default "kamailio-forged sipdlgd-xdp" (first: reference)
-#   BENCH_FORGED_BUDGET     seconds for the whole run (default 240)
+#   BENCH_FORGED_BUDGET     seconds for the whole run (default 170)
 #   BENCH_DEADLINE          absolute end (epoch seconds), set by `make bench`
 #   BENCH_FORGED_CALL_RATE  real calls/s (default 200)
 #   BENCH_FORGED_STEP_SECS  length of a step (default 6)
-#   BENCH_FORGED_LADDER     forged requests/s (default "5000 10000 20000 40000
-#                           80000 160000 320000 640000 1280000")
+#   BENCH_FORGED_LADDER     forged requests/s (default "10000 20000 40000 80000
+#                           160000 320000 640000 1280000")
 #   BENCH_FORGED_SEARCH_STEPS  bisection steps after the first failure (default 2)
 #   BENCH_FORGED_METHOD     BYE (default) or INFO
 #   BENCH_FORGED_FLOODERS   flooder processes sharing the rate (default 1; on
@@ -48,7 +48,7 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 . "$BENCH_DIR/lib.sh"
 
 START=$(now)
-BUDGET=${BENCH_FORGED_BUDGET:-240}
+BUDGET=${BENCH_FORGED_BUDGET:-170}
 DEADLINE=$((START + BUDGET))
 if [ -n "${BENCH_DEADLINE:-}" ] && [ "$((BENCH_DEADLINE - 10))" -lt "$DEADLINE" ]; then
 	DEADLINE=$((BENCH_DEADLINE - 10))
@@ -56,7 +56,7 @@ fi
 PROFILES=${BENCH_FORGED_PROFILES:-kamailio-forged sipdlgd-xdp}
 CALL_RATE=${BENCH_FORGED_CALL_RATE:-200}
 STEP_SECS=${BENCH_FORGED_STEP_SECS:-6}
-LADDER=${BENCH_FORGED_LADDER:-5000 10000 20000 40000 80000 160000 320000 640000 1280000}
+LADDER=${BENCH_FORGED_LADDER:-10000 20000 40000 80000 160000 320000 640000 1280000}
 SEARCH_STEPS=${BENCH_FORGED_SEARCH_STEPS:-2}
 METHOD=${BENCH_FORGED_METHOD:-BYE}
 FLOOD=${BENCH_FLOOD:-$REPO_DIR/build/tools/bench/flood}

@@ -2,7 +2,7 @@
 # bench-forged.sh - forged in-dialog requests per second that a proxy
 # absorbs while real calls keep going (`make bench-forged`).
 #
-# For each profile (default: kamailio-forged, then sipdlgd-xdp): start it,
+# For each profile (default: kamailio-forged, then sipdlgd-forged): start it,
 # check that 200 calls/s of the basic-call scenario pass (no flood), then
 # for each rate of a ladder run the flooder (build/tools/bench/flood:
 # BYEs with a Route carrying the proxy's cookie ";did=<hex>.<hex>" for
@@ -17,14 +17,14 @@
 # the figure is then a lower bound, marked ">=").  The figure is the rate
 # the flooder really sent.  The proxy is restarted after a failed step.
 #
-# sipdlgd-xdp drops the forged requests in the XDP program (generic mode
+# sipdlgd-forged drops the forged requests in the XDP program (generic mode
 # on lo; its kernel counter dlg_unknown_dropped is read at every step);
 # kamailio-forged drops them in its script after loose_route() when
 # !is_known_dlg().  Output: results/forged-<time>.md, LATEST-forged.md and
 # LATEST-forged.tsv; raw data of the last 5 runs in results/forged-<time>/.
 #
 # Environment (all optional):
-#   BENCH_FORGED_PROFILES   default "kamailio-forged sipdlgd-xdp" (first: reference)
+#   BENCH_FORGED_PROFILES   default "kamailio-forged sipdlgd-forged" (first: reference)
 #   BENCH_FORGED_BUDGET     seconds for the whole run (default 170)
 #   BENCH_DEADLINE          absolute end (epoch seconds), set by `make bench`
 #   BENCH_FORGED_CALL_RATE  real calls/s (default 200)
@@ -53,7 +53,7 @@ DEADLINE=$((START + BUDGET))
 if [ -n "${BENCH_DEADLINE:-}" ] && [ "$((BENCH_DEADLINE - 10))" -lt "$DEADLINE" ]; then
 	DEADLINE=$((BENCH_DEADLINE - 10))
 fi
-PROFILES=${BENCH_FORGED_PROFILES:-kamailio-forged sipdlgd-xdp}
+PROFILES=${BENCH_FORGED_PROFILES:-kamailio-forged sipdlgd-forged}
 CALL_RATE=${BENCH_FORGED_CALL_RATE:-200}
 STEP_SECS=${BENCH_FORGED_STEP_SECS:-6}
 LADDER=${BENCH_FORGED_LADDER:-10000 20000 40000 80000 160000 320000 640000 1280000}
@@ -295,7 +295,7 @@ write_report() {
 		echo "A forged rate is absorbed when the real calls held (< $(calc "$MAX_FAIL_RATIO * 100")% failed, sipp at ≥ $(calc "$MIN_RATE_RATIO * 100")% of $CALL_RATE/s)"
 		echo "and sipp retransmitted for fewer than ${MAX_RETRANS_PCT}% of the calls (\"lossy\": the calls held only through retransmissions of real messages the proxy lost);"
 		echo "the figure is the highest rate the flooder really sent in such a step (≥: the flooder could not send faster)."
-		echo "sipdlgd-xdp: XDP generic on lo, \`xdp.unknown_dialog: drop\` (the kernel drops them; \"in kernel\" = dlg_unknown_dropped + dlg_mismatch_dropped);"
+		echo "sipdlgd-forged: XDP generic on lo, \`xdp.unknown_dialog: drop\` (the kernel drops them; \"in kernel\" = dlg_unknown_dropped + dlg_mismatch_dropped);"
 		echo "kamailio-forged: kamailio-dialog.cfg with \`-A DROP_UNKNOWN\` (loose_route, then \`if (!is_known_dlg()) drop;\`, debug=-1)."
 		echo
 		echo "Machine: $NCPU CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), $(uname -sr); other load before the run: ${BG_LOAD}% of all CPUs."

@@ -123,7 +123,7 @@ for p in kamailio-dialog sipdlgd-dialog; do
 done
 FORGED_TSV=$RES/LATEST-forged.tsv
 [ -s "$FORGED_TSV" ] || FORGED_TSV=""
-for p in kamailio-forged sipdlgd-xdp; do
+for p in kamailio-forged sipdlgd-forged; do
 	V[forged_$p]=$(summary "$FORGED_TSV" "$p" 3)
 	ST[forged_$p]=$(summary "$FORGED_TSV" "$p" 4)
 done
@@ -144,11 +144,11 @@ R_CPU1=$(ratio "${V[cpu_sipdlgd-db]}" "${V[cpu_kamailio-db]}")
 R_INFO=$(ratio "${V[info_sipdlgd-dialog]}" "${V[info_kamailio-dialog]}")
 R_INFOCPU=$(ratio "${V[infocpu_sipdlgd-dialog]}" "${V[infocpu_kamailio-dialog]}")
 R_MEM=$(ratio "${V[mem_s]:-}" "${V[mem_k]:-}")
-R_FORGED=$(ratio "${V[forged_sipdlgd-xdp]}" "${V[forged_kamailio-forged]}")
+R_FORGED=$(ratio "${V[forged_sipdlgd-forged]}" "${V[forged_kamailio-forged]}")
 R_FORGED_CELL=$R_FORGED
-[ "${ST[forged_sipdlgd-xdp]}" = lower-bound ] && num "$R_FORGED" && R_FORGED_CELL="≥ $R_FORGED"
+[ "${ST[forged_sipdlgd-forged]}" = lower-bound ] && num "$R_FORGED" && R_FORGED_CELL="≥ $R_FORGED"
 FORGED_VERDICT=$(verdict "$R_FORGED" '>=' 10)
-if [ "$FORGED_VERDICT" != met ] && [ "${ST[forged_sipdlgd-xdp]}" = lower-bound ]; then
+if [ "$FORGED_VERDICT" != met ] && [ "${ST[forged_sipdlgd-forged]}" = lower-bound ]; then
 	FORGED_VERDICT="not shown (sipdlgd's figure is the flooder's limit)"
 fi
 
@@ -235,7 +235,7 @@ if [ "${BENCH_REPORT_NO_CHARTS:-0}" != 1 ] && ensure_gnuplot; then
 	plot_lines "in-dialog INFO/s against failed calls ($PER_CALL INFO per call)" \
 		"INFO requests/s (target)" "failed calls, %" "$RES/LATEST-info.png" 0 1 "${specs[@]}" && CHARTS="$CHARTS LATEST-info.png"
 	specs=()
-	for p in kamailio-forged sipdlgd-xdp; do
+	for p in kamailio-forged sipdlgd-forged; do
 		# forged: sent/s $5, created $7, failed $9
 		steps_dat "$FORGED_TSV" "$p" 5 '(($7 > 0 ? 100 * $9 / $7 : 100) < 0.01 ? 0.01 : ($7 > 0 ? 100 * $9 / $7 : 100))' \
 			"$WORK/forged-$p.dat" && specs+=("$WORK/forged-$p.dat|$p")
@@ -265,7 +265,7 @@ cpu_k0=$(d "${V[cpurate_kamailio-dialog]}")
 	echo "| c | in-dialog INFO/s, < 0.1 % failed calls ($PER_CALL INFO per call) | $(cell "${V[info_kamailio-dialog]}" "${ST[info_kamailio-dialog]}") | $(cell "${V[info_sipdlgd-dialog]}" "${ST[info_sipdlgd-dialog]}") | $R_INFO | (none) | |"
 	echo "| c | CPU s per 1,000 INFO (call set-up included), at $(d "${V[inforate_kamailio-dialog]}") calls/s | $(d "${V[infocpu_kamailio-dialog]}") | $(d "${V[infocpu_sipdlgd-dialog]}") | $R_INFOCPU | (none) | |"
 	echo "| d | bytes per dialog, 100,000 held calls (Kamailio: shm; sipdlgd: RSS) | $(d "${V[mem_k]}")$([ -n "${V[memheld_k]}" ] && [ "${V[memheld_k]}" != 100000 ] && echo " (${V[memheld_k]} held)") | $(d "${V[mem_s]}")$([ -n "${V[memheld_s]}" ] && [ "${V[memheld_s]}" != 100000 ] && echo " (${V[memheld_s]} held)") | $R_MEM | ≤ 0.5 | $(verdict "$R_MEM" '<=' 0.5) |"
-	echo "| e | forged in-dialog requests/s absorbed while 200 calls/s hold | $(cell "${V[forged_kamailio-forged]}" "${ST[forged_kamailio-forged]}") | $(cell "${V[forged_sipdlgd-xdp]}" "${ST[forged_sipdlgd-xdp]}") | $R_FORGED_CELL | ≥ 10 | $FORGED_VERDICT |"
+	echo "| e | forged in-dialog requests/s absorbed while 200 calls/s hold | $(cell "${V[forged_kamailio-forged]}" "${ST[forged_kamailio-forged]}") | $(cell "${V[forged_sipdlgd-forged]}" "${ST[forged_sipdlgd-forged]}") | $R_FORGED_CELL | ≥ 10 | $FORGED_VERDICT |"
 	echo "| f | XDP ns/packet: in-dialog BYE matched / unknown cookie / 200 OK in a dialog (floor: ${V[xdp_floor]:--}) | - | $(d "${V[xdp_bye]}") / $(d "${V[xdp_unknown]}") / $(d "${V[xdp_reply]}") | | | |"
 	echo "| | restore 100,000 dialogs from MySQL at start, s | - | $(d "${V[restore]}") | | ≤ 3 s | $(verdict "${V[restore]:-}" '<=' 3) |"
 	echo

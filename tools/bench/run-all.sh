@@ -36,7 +36,11 @@ LOG=$RES/bench-$(date +%Y%m%d-%H%M%S).log
 say() { printf '%s bench: %s\n' "$(date +%H:%M:%S)" "$*" | tee -a "$LOG" >&2; }
 
 # scale SECONDS: a share of the default 1500 s plan scaled to this total.
-scale() { echo $(($1 * total / 1500)); }
+# The short pieces keep up to 45 s (they need about that whatever the total).
+scale() {
+	local s=$(($1 * total / 1500)) m=$(($1 < 45 ? $1 : 45))
+	echo $((s > m ? s : m))
+}
 
 PIECES="xdp restore mem info forged cps"
 declare -A SHARE=(

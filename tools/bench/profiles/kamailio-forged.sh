@@ -1,7 +1,7 @@
 # profiles/kamailio-forged.sh - kamailio-dialog.cfg with -A DROP_UNKNOWN:
 # an in-dialog request that loose_route() takes but whose dialog the
 # dialog module does not know (!is_known_dlg()) is dropped, the policy
-# sipdlgd-xdp applies in the kernel; and debug=-1, so that the module's
+# sipdlgd-forged applies in the kernel; and debug=-1, so that the module's
 # warning for each unknown dialog is not written to the log (sipdlgd only
 # counts them).  Same knobs as profiles/kamailio.sh.
 P_CFG=$BENCH_DIR/kamailio/kamailio-dialog.cfg

@@ -398,8 +398,8 @@ write_report() {
 	# The same figures for programs (results/LATEST.md, the charts):
 	# "summary" rows, then the "step" rows that record() wrote.
 	{
-		printf '# bench-cps %s %s\tscenario %s\tper_call %s\tcpu_rate %s\n' "$TAG" "$STAMP" "$SCENARIO" \
-			"${SCEN_PER_CALL:-1}" "${CPU_RATE:--}"
+		printf '# bench-cps %s %s\tscenario %s\tper_call %s\tcpu_rate %s\thold_secs %s\tstep_secs %s\n' "$TAG" "$STAMP" \
+			"$SCENARIO" "${SCEN_PER_CALL:-1}" "${CPU_RATE:--}" "$HOLD_SECS" "$STEP_SECS"
 		printf '# summary\tprofile\tmax_per_s\tstatus\tcpu_s_per_1000\tcpu_rate\n'
 		printf '# step\tprofile\tstep\trate\tsecs\tcreated\tok\tfailed\tachieved\tproxy_cpu_s\tcpu_s_per_1000\tverdict\n'
 		for prof in $PROFILES; do

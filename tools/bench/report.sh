@@ -22,7 +22,7 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 RES=$BENCH_DIR/results
 OUT=$RES/LATEST.md
 WORK=$(mktemp -d /tmp/sipdlg-bench-report.XXXXXX) || exit 2
-trap 'rm -rf "$WORK"' EXIT
+trap '[ -n "${BENCH_REPORT_KEEP:-}" ] || rm -rf "$WORK"' EXIT
 
 # --- readers ------------------------------------------------------------------
 
@@ -130,6 +130,10 @@ done
 V[mem_k]=$(mem_bpd kamailio-dialog); V[mem_s]=$(mem_bpd sipdlgd-dialog)
 V[memheld_k]=$(mem_held kamailio-dialog); V[memheld_s]=$(mem_held sipdlgd-dialog)
 V[restore]=$(sed -n 's/.*\*\*Best: \([0-9.]*\) s\*\*.*/\1/p' "$RES/LATEST-restore.md" 2>/dev/null | head -1)
+V[restore_n]=$(sed -n 's/.*\*\*Best: [0-9.]* s\*\* for \([0-9]*\) dialogs.*/\1/p' "$RES/LATEST-restore.md" 2>/dev/null | head -1)
+# The hold of the cps runs (30 s in make bench).
+HOLD=$(for f in $CPS_FILES; do head -1 "$f" | sed -n 's/.*hold_secs \([0-9]*\).*/\1/p'; done | sort -n | head -1)
+INFO_HOLD=$(head -1 "$INFO_TSV" 2>/dev/null | sed -n 's/.*hold_secs \([0-9]*\).*/\1/p')
 V[xdp_bye]=$(xdp_ns "in-dialog BYE, cookie in 1st Route")
 V[xdp_unknown]=$(xdp_ns "unknown cookie")
 V[xdp_floor]=$(xdp_ns "floor (trivial XDP_PASS)")
@@ -190,13 +194,13 @@ plot_lines() {	# TITLE XLABEL YLABEL PNG LOGX LOGY "file|title" ...
 	done
 	[ -n "$s" ] || return 1
 	{
-		echo "set terminal $TERM_PNG size 900,540"
+		echo "set terminal $TERM_PNG size 1000,540"
 		echo "set output '$png'"
 		echo "set title '$title'"
 		echo "set xlabel '$xl'"
 		echo "set ylabel '$yl'"
 		echo "set grid"
-		echo "set key top left"
+		echo "set key outside right top"
 		[ "$logx" = 1 ] && echo "set logscale x"
 		if [ "$logy" = 1 ]; then
 			echo "set logscale y"
@@ -226,7 +230,7 @@ if [ "${BENCH_REPORT_NO_CHARTS:-0}" != 1 ] && ensure_gnuplot; then
 	plot_lines "calls/s against failed calls (ramp, search, hold and CPU steps; basic-call)" \
 		"calls/s (target)" "failed calls, %" "$RES/LATEST-calls.png" 0 1 "${specs[@]}" && CHARTS="$CHARTS LATEST-calls.png"
 	plot_lines "proxy CPU seconds per 1,000 calls (steps that held)" \
-		"calls/s" "CPU s per 1000 calls (all the proxy's processes)" "$RES/LATEST-cpu.png" 0 0 "${cspecs[@]}" && CHARTS="$CHARTS LATEST-cpu.png"
+		"calls/s" "CPU s per 1000 calls (all processes of the proxy)" "$RES/LATEST-cpu.png" 0 0 "${cspecs[@]}" && CHARTS="$CHARTS LATEST-cpu.png"
 	specs=()
 	for p in kamailio-dialog sipdlgd-dialog; do
 		steps_dat "$INFO_TSV" "$p" 4 "$FPCT" "$WORK/info-$p.dat" &&
@@ -258,16 +262,16 @@ cpu_k0=$(d "${V[cpurate_kamailio-dialog]}")
 	echo
 	echo "| | figure | Kamailio | sipdlgd | sipdlgd / Kamailio | target of the issue | |"
 	echo "|---|---|---|---|---|---|---|"
-	echo "| a | calls/s sustained 30 s, < 0.1 % failed, dialog tracking, db_mode 0 | $(cell "${V[cps_kamailio-dialog]}" "${ST[cps_kamailio-dialog]}") | $(cell "${V[cps_sipdlgd-dialog]}" "${ST[cps_sipdlgd-dialog]}") | $R_CPS0 | ≥ 2 | $(verdict "$R_CPS0" '>=' 2) |"
-	echo "| a | calls/s sustained 30 s, < 0.1 % failed, db_mode 1 (MariaDB) | $(cell "${V[cps_kamailio-db]}" "${ST[cps_kamailio-db]}") | $(cell "${V[cps_sipdlgd-db]}" "${ST[cps_sipdlgd-db]}") | $R_CPS1 | ≥ 2 | $(verdict "$R_CPS1" '>=' 2) |"
+	echo "| a | calls/s sustained ${HOLD:-?} s, < 0.1 % failed, dialog tracking, db_mode 0 | $(cell "${V[cps_kamailio-dialog]}" "${ST[cps_kamailio-dialog]}") | $(cell "${V[cps_sipdlgd-dialog]}" "${ST[cps_sipdlgd-dialog]}") | $R_CPS0 | ≥ 2 | $(verdict "$R_CPS0" '>=' 2) |"
+	echo "| a | calls/s sustained ${HOLD:-?} s, < 0.1 % failed, db_mode 1 (MariaDB) | $(cell "${V[cps_kamailio-db]}" "${ST[cps_kamailio-db]}") | $(cell "${V[cps_sipdlgd-db]}" "${ST[cps_sipdlgd-db]}") | $R_CPS1 | ≥ 2 | $(verdict "$R_CPS1" '>=' 2) |"
 	echo "| b | CPU s per 1,000 calls, db_mode 0, at $cpu_k0 calls/s | $(d "${V[cpu_kamailio-dialog]}") | $(d "${V[cpu_sipdlgd-dialog]}") | $R_CPU0 | ≤ 0.5 | $(verdict "$R_CPU0" '<=' 0.5) |"
 	echo "| b | CPU s per 1,000 calls, db_mode 1, at $(d "${V[cpurate_kamailio-db]}") calls/s | $(d "${V[cpu_kamailio-db]}") | $(d "${V[cpu_sipdlgd-db]}") | $R_CPU1 | ≤ 0.5 | $(verdict "$R_CPU1" '<=' 0.5) |"
-	echo "| c | in-dialog INFO/s, < 0.1 % failed calls ($PER_CALL INFO per call) | $(cell "${V[info_kamailio-dialog]}" "${ST[info_kamailio-dialog]}") | $(cell "${V[info_sipdlgd-dialog]}" "${ST[info_sipdlgd-dialog]}") | $R_INFO | (none) | |"
+	echo "| c | in-dialog INFO/s sustained ${INFO_HOLD:-?} s, < 0.1 % failed calls ($PER_CALL INFO per call) | $(cell "${V[info_kamailio-dialog]}" "${ST[info_kamailio-dialog]}") | $(cell "${V[info_sipdlgd-dialog]}" "${ST[info_sipdlgd-dialog]}") | $R_INFO | (none) | |"
 	echo "| c | CPU s per 1,000 INFO (call set-up included), at $(d "${V[inforate_kamailio-dialog]}") calls/s | $(d "${V[infocpu_kamailio-dialog]}") | $(d "${V[infocpu_sipdlgd-dialog]}") | $R_INFOCPU | (none) | |"
 	echo "| d | bytes per dialog, 100,000 held calls (Kamailio: shm; sipdlgd: RSS) | $(d "${V[mem_k]}")$([ -n "${V[memheld_k]}" ] && [ "${V[memheld_k]}" != 100000 ] && echo " (${V[memheld_k]} held)") | $(d "${V[mem_s]}")$([ -n "${V[memheld_s]}" ] && [ "${V[memheld_s]}" != 100000 ] && echo " (${V[memheld_s]} held)") | $R_MEM | ≤ 0.5 | $(verdict "$R_MEM" '<=' 0.5) |"
 	echo "| e | forged in-dialog requests/s absorbed while 200 calls/s hold | $(cell "${V[forged_kamailio-forged]}" "${ST[forged_kamailio-forged]}") | $(cell "${V[forged_sipdlgd-forged]}" "${ST[forged_sipdlgd-forged]}") | $R_FORGED_CELL | ≥ 10 | $FORGED_VERDICT |"
 	echo "| f | XDP ns/packet: in-dialog BYE matched / unknown cookie / 200 OK in a dialog (floor: ${V[xdp_floor]:--}) | - | $(d "${V[xdp_bye]}") / $(d "${V[xdp_unknown]}") / $(d "${V[xdp_reply]}") | | | |"
-	echo "| | restore 100,000 dialogs from MySQL at start, s | - | $(d "${V[restore]}") | | ≤ 3 s | $(verdict "${V[restore]:-}" '<=' 3) |"
+	echo "| | restore $(d "${V[restore_n]:-}") dialogs from MySQL at start, s | - | $(d "${V[restore]}") | | ≤ 3 s | $(verdict "${V[restore]:-}" '<=' 3) |"
 	echo
 	echo "\`*\`: held only in short ramp steps, not for the full hold; \`≥\`: the load generator (flooder) could not send faster, the proxy absorbed all it got."
 	echo "Ratios use the figures as shown; a \`-\` is a benchmark that did not run or did not finish (see its own report)."

@@ -228,7 +228,8 @@ ramp() {
 		fi
 		if fstep ramp "$r"; then
 			frecord ramp "$r"
-			lo=$r lo_ach=$F_ACH
+			lo=$r
+			[ "$F_ACH" -le "$lo_ach" ] || lo_ach=$F_ACH
 			if flood_short "$r"; then
 				limited=1
 				R_NOTE[$P_NAME]+="the flooder reached only $F_ACH of $r/s (load-generator limit; the proxy absorbed all it got). "
@@ -249,7 +250,8 @@ ramp() {
 		afford $((STEP_SECS + STEP_OVERHEAD + 5)) || break
 		if fstep search "$mid"; then
 			frecord search "$mid"
-			lo=$mid lo_ach=$F_ACH
+			lo=$mid
+			[ "$F_ACH" -le "$lo_ach" ] || lo_ach=$F_ACH
 		else
 			frecord search "$mid"
 			[ "$S_VERDICT" = ERROR ] && break

@@ -14,8 +14,9 @@
 #   cps       bench-cps.sh with kamailio-dialog sipdlgd-dialog
 #             kamailio-db sipdlgd-db (calls/s, CPU per call)     the rest (~11 min)
 #   report    report.sh (LATEST.md and the PNG charts)           30 s reserved
-# Each piece gets its share plus what the pieces before it left unused, and
-# never more than the time left minus the shares of the pieces after it;
+# Each piece gets its share (bench-info and bench-forged plan to use all of
+# it), never more than the time left minus the shares of the pieces after
+# it; what the short pieces leave unused goes to cps, the last one;
 # timeout(1) stops it at that point (its traps stop every process it
 # started).  A piece that does not get 30 s is skipped and said so.  The
 # plan and times go to stderr and results/LATEST-bench.log.
@@ -95,7 +96,6 @@ export BENCH_NO_BUILD=1
 export BENCH_DEADLINE=$((deadline - REPORT_RESERVE))
 
 # --- the pieces -----------------------------------------------------------------
-carry=0
 set -- $PIECES
 while [ $# -gt 0 ]; do
 	p=$1
@@ -107,7 +107,7 @@ while [ $# -gt 0 ]; do
 	if [ "${SHARE[$p]}" = 0 ]; then
 		give=$((left - later))		# the last big piece takes the rest
 	else
-		give=$((SHARE[$p] + carry))
+		give=${SHARE[$p]}
 		[ "$give" -le $((left - later)) ] || give=$((left - later))
 	fi
 	if [ "$give" -lt 30 ]; then
@@ -123,10 +123,6 @@ while [ $# -gt 0 ]; do
 	ran=$((ran + 1))
 	say "$p: done in $used s (exit $rc)"
 	[ "$rc" = 0 ] || failed="$failed $p($rc)"
-	if [ "${SHARE[$p]}" != 0 ]; then
-		carry=$((give - used))
-		[ "$carry" -ge 0 ] || carry=0
-	fi
 done
 
 # --- the summary ----------------------------------------------------------------

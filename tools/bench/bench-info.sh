@@ -30,4 +30,7 @@ export BENCH_CPU_SECS=${BENCH_INFO_CPU_SECS:-10}
 export BENCH_SEARCH_STEPS=${BENCH_INFO_SEARCH_STEPS:-2}
 export BENCH_SEARCH_GAP=${BENCH_INFO_SEARCH_GAP:-20}
 export BENCH_SEARCH_ROUND=${BENCH_INFO_SEARCH_ROUND:-10}
+# No second try of a failed step that other processes disturbed: in 240 s
+# it would take the time of the hold.
+export BENCH_RETRY_DISTURBED=${BENCH_INFO_RETRY_DISTURBED:-0}
 exec bash "$dir/bench-cps.sh"

@@ -13,8 +13,8 @@
 # losing messages on the way (sipp retransmitted for < 1 % of them: a
 # proxy whose socket overflows loses real requests too).  The ramp
 # stops at the first rate that does not hold (then up to 2 bisection
-# steps) or when the flooder cannot send faster (a load-generator limit:
-# the figure is then a lower bound, marked ">=").  The figure is the rate
+# steps) or when the flooder sends no faster than in the step before (a
+# load-generator limit: the figure is then a lower bound, marked ">=").  The figure is the rate
 # the flooder really sent.  The proxy is restarted after a failed step.
 #
 # sipdlgd-forged drops the forged requests in the XDP program (generic mode
@@ -212,7 +212,7 @@ flood_short() { awk "BEGIN { exit !($F_ACH < $FLOOD_MIN_RATIO * $1) }"; }
 
 # ramp: the current profile runs; find the highest forged rate it absorbs.
 ramp() {
-	local r lo=0 lo_ach=0 hi=0 mid i limited=""
+	local r lo=0 lo_ach=0 hi=0 mid i limited="" prev
 	DIRTY=0
 	fstep base 0
 	frecord base 0
@@ -229,10 +229,14 @@ ramp() {
 		if fstep ramp "$r"; then
 			frecord ramp "$r"
 			lo=$r
+			prev=$lo_ach
 			[ "$F_ACH" -le "$lo_ach" ] || lo_ach=$F_ACH
-			if flood_short "$r"; then
+			# Short of the target: go on while the flooder still gets
+			# faster (it shares the CPUs with the proxy), stop when it
+			# does not (its limit on this machine).
+			if flood_short "$r" && awk "BEGIN { exit !($F_ACH < 1.1 * $prev) }"; then
 				limited=1
-				R_NOTE[$P_NAME]+="the flooder reached only $F_ACH of $r/s (load-generator limit; the proxy absorbed all it got). "
+				R_NOTE[$P_NAME]+="the flooder reached only $F_ACH of $r/s, no faster than the step before (load-generator limit; the proxy absorbed all it got). "
 				break
 			fi
 		else

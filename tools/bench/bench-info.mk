@@ -6,4 +6,4 @@
 
 .PHONY: bench-info
 bench-info:
-	@timeout -k 20 300 bash tools/bench/bench-info.sh
+	@timeout -k 20 360 bash tools/bench/bench-info.sh

@@ -9,10 +9,10 @@
 #   xdp       make bench-xdp (BPF_PROG_TEST_RUN ns/packet)       40 s
 #   restore   bench-restore.sh (100,000 dialogs from MySQL)      50 s
 #   mem       bench-mem.sh (100,000 held dialogs, both)          270 s
-#   info      bench-info.sh (INFO/s in held calls, both)         240 s
+#   info      bench-info.sh (INFO/s in held calls, both)         300 s
 #   forged    bench-forged.sh (forged requests/s, both)          170 s
 #   cps       bench-cps.sh with kamailio-dialog sipdlgd-dialog
-#             kamailio-db sipdlgd-db (calls/s, CPU per call)     the rest (~11 min)
+#             kamailio-db sipdlgd-db (calls/s, CPU per call)     the rest (~12 min)
 #   report    report.sh (LATEST.md and the PNG charts)           30 s reserved
 # Each piece gets its share (bench-info and bench-forged plan to use all of
 # it), never more than the time left minus the shares of the pieces after
@@ -46,7 +46,7 @@ scale() {
 PIECES="xdp restore mem info forged cps"
 declare -A SHARE=(
 	[xdp]=$(scale 40) [restore]=$(scale 50) [mem]=$(scale 270)
-	[info]=$(scale 240) [forged]=$(scale 170) [cps]=0
+	[info]=$(scale 300) [forged]=$(scale 170) [cps]=0
 )
 REPORT_RESERVE=30
 failed="" ran=0 skipped=""

@@ -102,13 +102,45 @@ CPS_SRC=""
 for f in $CPS_FILES; do CPS_SRC="${CPS_SRC:+$CPS_SRC, }$(source_of "${f%.tsv}.md")"; done
 [ -n "$CPS_SRC" ] || CPS_SRC="not run"
 
+# md_cps PROFILE: "max status cpu1k cpu_rate source" from a bench-cps
+# markdown report that has the profile (runs older than the TSV output):
+# LATEST-cps-all.md, else LATEST-cps-dialog.md / LATEST-cps-db.md.
+md_cps() {
+	local f
+	for f in "$RES/LATEST-cps-all.md" "$RES/LATEST-cps-dialog.md" "$RES/LATEST-cps-db.md"; do
+		[ -e "$f" ] || continue
+		awk -F'|' -v p="$1" -v f="$(basename "$f")" '
+		/CPU s per 1000 calls @/ && !rate { r = $0; sub(/.*@ /, "", r); sub(/\/s.*/, "", r); rate = r }
+		{ n = $2; gsub(/ /, "", n) }
+		n == p && $3 ~ /[0-9]/ {
+			m = $3; gsub(/ /, "", m); st = "ok"
+			if (m ~ /\*$/) { st = "unconfirmed"; sub(/\*$/, "", m) }
+			c = $4; gsub(/ /, "", c); if (c == "") c = "-"
+			print m, st, c, (rate == "" ? "-" : rate), f; found = 1; exit
+		}
+		END { exit !found }' "$f" && return 0
+	done
+	return 1
+}
+
 declare -A V ST
+CPS_MD=""
 for p in kamailio-dialog sipdlgd-dialog kamailio-db sipdlgd-db; do
 	V[cps_$p]=$(summary "$CPS_FILES" "$p" 3)
 	ST[cps_$p]=$(summary "$CPS_FILES" "$p" 4)
 	V[cpu_$p]=$(summary "$CPS_FILES" "$p" 5)
 	V[cpurate_$p]=$(summary "$CPS_FILES" "$p" 6)
+	if [ "${V[cps_$p]}" = "-" ] && row=$(md_cps "$p"); then
+		# shellcheck disable=SC2086
+		set -- $row
+		V[cps_$p]=$1 ST[cps_$p]=$2 V[cpu_$p]=$3 V[cpurate_$p]=$4
+		case " $CPS_MD " in *" $5 "*) ;; *) CPS_MD="$CPS_MD $5" ;; esac
+	fi
 done
+if [ -n "$CPS_MD" ]; then
+	for f in $CPS_MD; do CPS_SRC="${CPS_SRC#not run}${CPS_SRC:+, }$(source_of "$RES/$f")"; done
+	CPS_SRC="${CPS_SRC#, } (older runs without step data: no chart)"
+fi
 INFO_TSV=$RES/LATEST-info.tsv
 [ -s "$INFO_TSV" ] || INFO_TSV=""
 PER_CALL=$(head -1 "$INFO_TSV" 2>/dev/null | sed -n 's/.*per_call \([0-9]*\).*/\1/p')
@@ -133,6 +165,9 @@ V[restore]=$(sed -n 's/.*\*\*Best: \([0-9.]*\) s\*\*.*/\1/p' "$RES/LATEST-restor
 V[restore_n]=$(sed -n 's/.*\*\*Best: [0-9.]* s\*\* for \([0-9]*\) dialogs.*/\1/p' "$RES/LATEST-restore.md" 2>/dev/null | head -1)
 # The hold of the cps runs (30 s in make bench).
 HOLD=$(for f in $CPS_FILES; do head -1 "$f" | sed -n 's/.*hold_secs \([0-9]*\).*/\1/p'; done | sort -n | head -1)
+if [ -z "$HOLD" ] && [ -n "$CPS_MD" ]; then
+	HOLD=$(for f in $CPS_MD; do sed -n 's/.*highest rate that held for \([0-9]*\) s.*/\1/p' "$RES/$f"; done | sort -n | head -1)
+fi
 INFO_HOLD=$(head -1 "$INFO_TSV" 2>/dev/null | sed -n 's/.*hold_secs \([0-9]*\).*/\1/p')
 V[xdp_bye]=$(xdp_ns "in-dialog BYE, cookie in 1st Route")
 V[xdp_unknown]=$(xdp_ns "unknown cookie")

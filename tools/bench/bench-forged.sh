@@ -33,8 +33,9 @@
 #                           160000 320000 640000 1280000")
 #   BENCH_FORGED_SEARCH_STEPS  bisection steps after the first failure (default 2)
 #   BENCH_FORGED_METHOD     BYE (default) or INFO
-#   BENCH_FORGED_FLOODERS   flooder processes sharing the rate (default 1; on
-#                           2 CPUs a second one takes the proxy's and sipp's CPU)
+#   BENCH_FORGED_FLOODERS   flooder processes sharing the rate (default 2: one
+#                           sends ~150,000/s; each paces itself, so at a given
+#                           rate two cost the machine what one does)
 #   BENCH_FORGED_MAX_RETRANS_PCT  sipp retransmissions per 100 real calls above
 #                           which a step is "lossy", not held (default 1)
 #   BENCH_NO_BUILD=1        do not run make first
@@ -64,7 +65,7 @@ SIPDLGCTL=${BENCH_SIPDLGCTL:-$REPO_DIR/build/sipdlgctl}
 STEP_OVERHEAD=6		# UAS start, flooder tail, settling
 FLOOD_MIN_RATIO=0.95	# the flooder sent >= 95 % of the target, or it is the limit
 MAX_RETRANS_PCT=${BENCH_FORGED_MAX_RETRANS_PCT:-1}
-FLOODERS=${BENCH_FORGED_FLOODERS:-1}	# flooder processes sharing the rate	# sipp retransmissions per 100 calls, at most
+FLOODERS=${BENCH_FORGED_FLOODERS:-2}	# flooder processes sharing the rate	# sipp retransmissions per 100 calls, at most
 
 STAMP=$(date +%Y%m%d-%H%M%S)
 RESULTS=$BENCH_DIR/results

@@ -64,8 +64,8 @@ FLOOD=${BENCH_FLOOD:-$REPO_DIR/build/tools/bench/flood}
 SIPDLGCTL=${BENCH_SIPDLGCTL:-$REPO_DIR/build/sipdlgctl}
 STEP_OVERHEAD=6		# UAS start, flooder tail, settling
 FLOOD_MIN_RATIO=0.95	# the flooder sent >= 95 % of the target, or it is the limit
-MAX_RETRANS_PCT=${BENCH_FORGED_MAX_RETRANS_PCT:-1}
-FLOODERS=${BENCH_FORGED_FLOODERS:-2}	# flooder processes sharing the rate	# sipp retransmissions per 100 calls, at most
+MAX_RETRANS_PCT=${BENCH_FORGED_MAX_RETRANS_PCT:-1}	# sipp retransmissions per 100 calls, at most
+FLOODERS=${BENCH_FORGED_FLOODERS:-2}	# flooder processes sharing the rate
 
 STAMP=$(date +%Y%m%d-%H%M%S)
 RESULTS=$BENCH_DIR/results

@@ -179,6 +179,7 @@ fstep() {
 	done
 	if [ "${#fpids[@]}" -gt 0 ]; then
 		# "flood: sent N in T s = R/s (target X/s), E send errors"
+		# shellcheck disable=SC2046
 		set -- $(cat "$d"/flood-*.out | awk '/^flood: sent/ { n += $3; r += substr($8, 1, length($8) - 2) }
 			END { printf "%d %d\n", n, r }')
 		F_SENT=${1:-0} F_ACH=${2:-0}

@@ -13,7 +13,7 @@
 # Environment: those of bench-cps.sh; the defaults here are
 #   BENCH_INFO_PROFILES   "kamailio-dialog sipdlgd-dialog"
 #   BENCH_INFO_BUDGET     seconds for the whole run (default 300)
-#   BENCH_INFO_LADDER     calls/s (default "100 200 400 600 800 1200 1600 2400 3200")
+#   BENCH_INFO_LADDER     calls/s (default "200 400 800 1200 1600 2400 3200")
 #   BENCH_INFO_STEP_SECS / _HOLD_SECS / _CPU_SECS   5 / 10 / 10 (the hold is
 #                         10 s, not 30, to fit make bench's 25 minutes)
 set -u
@@ -22,7 +22,7 @@ export BENCH_PROFILES=${BENCH_INFO_PROFILES:-kamailio-dialog sipdlgd-dialog}
 export BENCH_SCENARIO=info-call
 export BENCH_TAG=${BENCH_INFO_TAG:-info}
 export BENCH_CPS_BUDGET=${BENCH_INFO_BUDGET:-300}
-export BENCH_LADDER=${BENCH_INFO_LADDER:-100 200 400 600 800 1200 1600 2400 3200}
+export BENCH_LADDER=${BENCH_INFO_LADDER:-200 400 800 1200 1600 2400 3200}
 export BENCH_SMOKE_RATE=${BENCH_INFO_SMOKE_RATE:-20}
 export BENCH_STEP_SECS=${BENCH_INFO_STEP_SECS:-5}
 export BENCH_HOLD_SECS=${BENCH_INFO_HOLD_SECS:-10}

@@ -63,6 +63,8 @@ help:
 	@echo "make test-unit | test-bpf | test-e2e   one tier"
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
 	@echo "make vmlinux    regenerate vmlinux.h from this kernel's BTF"
+	@echo "make bench      every benchmark vs Kamailio (<= 25 min) -> tools/bench/results/LATEST.md"
+	@echo "make bench-cps | bench-info | bench-mem | bench-forged | bench-restore | bench-xdp | bench-perf   one"
 
 deps:
 	@sh tools/deps.sh
@@ -178,7 +180,8 @@ clean:
 fmt:
 	clang-format -i $$(find bpf user include tools tests -name '*.[ch]')
 
-# Benchmarks (make bench, bench-cps, bench-xdp, ...) live with their scripts.
+# Benchmarks (make bench, bench-cps, bench-info, bench-forged, bench-perf,
+# ...) live with their scripts (tools/bench/README.md).
 -include $(wildcard tools/bench/*.mk)
 # make check-kernels: the XDP program on Debian 12's 6.1 kernel, in qemu.
 -include $(wildcard tools/kcheck/*.mk)

@@ -32,6 +32,8 @@
 #                       sustained rate, rounded down to 50)
 #   BENCH_LADDER        ramp rates (default "500 1000 2000 3000 4000 6000 8000 12000 ...")
 #   BENCH_SMOKE_RATE    rate of the first, functional check (default 100, 3 s)
+#   BENCH_SEARCH_STEPS / _GAP / _ROUND  bisection: at most 3 steps, not below a
+#                       gap of 100 calls/s (or 10 %), rates rounded to 50
 #   BENCH_NO_BUILD=1    do not run `make all` first
 #   BENCH_RETRY_DISTURBED  1 (default): a step that failed while other processes
 #                       used >= BENCH_DISTURB_PCT (30) % of a CPU runs once more
@@ -63,6 +65,8 @@ LADDER=${BENCH_LADDER:-500 1000 2000 3000 4000 6000 8000 12000 16000 24000 32000
 SMOKE_RATE=${BENCH_SMOKE_RATE:-100}
 SMOKE_SECS=${BENCH_SMOKE_SECS:-3}
 SEARCH_STEPS=${BENCH_SEARCH_STEPS:-3}
+SEARCH_GAP=${BENCH_SEARCH_GAP:-100}	# no bisection between rates closer than this (or 10 %)
+SEARCH_ROUND=${BENCH_SEARCH_ROUND:-50}	# bisection rates are multiples of this
 STEP_OVERHEAD=8		# start/stop of the UAS, settling, the tail of the last calls
 DISTURB_PCT=${BENCH_DISTURB_PCT:-30}	# other processes above this % of a CPU: a failed step is retried
 
@@ -148,6 +152,8 @@ afford() { [ $(($(now) + $1 + ${2:-0})) -le "$PDEADLINE" ]; }
 # record TAG: keep the last step in the profile's table, say it.
 record() {
 	R_STEPS[$P_NAME]+="$(step_row "$1")"$'\n'
+	printf 'step\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$P_NAME" "$1" "$S_RATE" "$S_SECS" \
+		"$S_CREATED" "$S_OK" "$S_FAIL" "$S_ACH" "$(calc "$S_PTICKS / $HZ")" "${S_CPU1K:--}" "${S_VERDICT%%,*}" >>"$RUN_DIR/steps.tsv"
 	R_NSTEPS[$P_NAME]=$((${R_NSTEPS[$P_NAME]:-0} + 1))
 	if [ "${S_OTHERPCT:-0}" -ge "$DISTURB_PCT" ]; then
 		R_NOISY[$P_NAME]=$((${R_NOISY[$P_NAME]:-0} + 1))
@@ -240,9 +246,9 @@ ramp() {
 	local i=0 gap
 	while [ "$hi" -gt 0 ] && [ "$i" -lt "$SEARCH_STEPS" ]; do
 		gap=$((lo / 10))
-		[ "$gap" -ge 100 ] || gap=100
+		[ "$gap" -ge "$SEARCH_GAP" ] || gap=$SEARCH_GAP
 		[ $((hi - lo)) -gt "$gap" ] || break
-		mid=$(((lo + hi) / 2 / 50 * 50))
+		mid=$(((lo + hi) / 2 / SEARCH_ROUND * SEARCH_ROUND))
 		[ "$mid" -gt "$lo" ] && [ "$mid" -lt "$hi" ] || break
 		afford $((STEP_SECS + STEP_OVERHEAD)) "$hold_reserve" || break
 		if step search "$mid" "$STEP_SECS"; then
@@ -342,6 +348,14 @@ write_report() {
 			echo "| $prof | $(max_cell "$prof") | ${R_CPU1K[$prof]:--} | ${R_NOTE[$prof]:-}${R_CPUNOTE[$prof]:-} |"
 		done
 		echo
+		if [ "${SCEN_PER_CALL:-1}" -gt 1 ]; then
+			for prof in $PROFILES; do
+				case "${R_STATUS[$prof]:-}" in ok | unconfirmed) ;; *) continue ;; esac
+				echo "- $prof: ${R_MAX[$prof]} calls/s = $((R_MAX[$prof] * SCEN_PER_CALL)) $SCEN_PER_CALL_WHAT/s;" \
+					"CPU per 1,000 $SCEN_PER_CALL_WHAT (call set-up included): $(calc "sprintf(\"%.4f\", ${R_CPU1K[$prof]:-0} / $SCEN_PER_CALL)") s"
+			done
+			echo
+		fi
 		for prof in $PROFILES; do
 			[ "$prof" = "$REF" ] && continue
 			echo "Ratios $prof/$REF: max sustained rate $(ratio "${R_MAX[$prof]:-}" "${R_MAX[$REF]:-}"), CPU per call $(ratio "${R_CPU1K[$prof]:-}" "${R_CPU1K[$REF]:-}")."
@@ -381,8 +395,24 @@ write_report() {
 			printf '%s' "${R_STEPS[$prof]}"
 		done
 	} >"$REPORT"
+	# The same figures for programs (results/LATEST.md, the charts):
+	# "summary" rows, then the "step" rows that record() wrote.
+	{
+		printf '# bench-cps %s %s\tscenario %s\tper_call %s\tcpu_rate %s\thold_secs %s\tstep_secs %s\n' "$TAG" "$STAMP" \
+			"$SCENARIO" "${SCEN_PER_CALL:-1}" "${CPU_RATE:--}" "$HOLD_SECS" "$STEP_SECS"
+		printf '# summary\tprofile\tmax_per_s\tstatus\tcpu_s_per_1000\tcpu_rate\n'
+		printf '# step\tprofile\tstep\trate\tsecs\tcreated\tok\tfailed\tachieved\tproxy_cpu_s\tcpu_s_per_1000\tverdict\n'
+		for prof in $PROFILES; do
+			printf 'summary\t%s\t%s\t%s\t%s\t%s\n' "$prof" "${R_MAX[$prof]:--}" "${R_STATUS[$prof]:--}" \
+				"${R_CPU1K[$prof]:--}" "${CPU_RATE:--}"
+		done
+		cat "$RUN_DIR/steps.tsv" 2>/dev/null
+	} >"$RESULTS/$TAG-$STAMP.tsv"
 	# LATEST-*.md (kept in git) only ever holds a complete run.
-	[ -n "$why" ] || cp "$REPORT" "$LATEST"
+	if [ -z "$why" ]; then
+		cp "$REPORT" "$LATEST"
+		cp "$RESULTS/$TAG-$STAMP.tsv" "${LATEST%.md}.tsv"
+	fi
 
 	# Keep the raw data of the last 5 runs only.
 	ls -1dt "$RESULTS"/cps*-[0-9]*/ 2>/dev/null | tail -n +6 | while read -r old; do rm -rf "$old"; done

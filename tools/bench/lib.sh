@@ -307,6 +307,8 @@ load_scenario() {
 	SCEN_UAS=""
 	SCEN_UAC_OPTS=""
 	SCEN_UAS_OPTS=""
+	SCEN_PER_CALL=1		# requests of interest per call (info-call: 20 INFO)
+	SCEN_PER_CALL_WHAT=calls
 	# shellcheck disable=SC1090
 	. "$f"
 	[ -r "$SCEN_UAC" ] && [ -r "$SCEN_UAS" ] || die "scenario $1: missing $SCEN_UAC or $SCEN_UAS"

@@ -1,34 +1,134 @@
 #!/bin/bash
-# run-all.sh [SECONDS] - `make bench`: every tools/bench/bench-*.sh in
-# name order, all of them within SECONDS (default 1500 = 25 min).  Each
-# script gets BENCH_DEADLINE (epoch seconds) to plan with, and is stopped
-# by timeout(1) at that point at the latest.  Absent or non-executable
-# pieces are skipped; the exit status is 1 if any script failed.
+# run-all.sh [SECONDS] - `make bench`: every benchmark of tools/bench in one
+# run bounded to SECONDS (default 1500 = 25 min), then the summary
+# results/LATEST.md with its charts (report.sh).
+#
+# The plan (planned seconds at the default total; with another total each
+# share scales with it):
+#   build     make all, the flooder, bench_xdp, gen_rows        (untimed)
+#   xdp       make bench-xdp (BPF_PROG_TEST_RUN ns/packet)       40 s
+#   restore   bench-restore.sh (100,000 dialogs from MySQL)      50 s
+#   mem       bench-mem.sh (100,000 held dialogs, both)          270 s
+#   info      bench-info.sh (INFO/s in held calls, both)         300 s
+#   forged    bench-forged.sh (forged requests/s, both)          170 s
+#   cps       bench-cps.sh with kamailio-dialog sipdlgd-dialog
+#             kamailio-db sipdlgd-db (calls/s, CPU per call)     the rest (~12 min)
+#   report    report.sh (LATEST.md and the PNG charts)           30 s reserved
+# Each piece gets its share (bench-info and bench-forged plan to use all of
+# it), never more than the time left minus the shares of the pieces after
+# it; what the short pieces leave unused goes to cps, the last one;
+# timeout(1) stops it at that point (its traps stop every process it
+# started).  A piece that does not get 30 s is skipped and said so.  The
+# plan and times go to stderr and results/LATEST-bench.log.
+#
+# Environment: BENCH_ONLY="xdp info ..." runs only those pieces (the report
+# always runs); the knobs of each script work as usual.
 set -u
 dir=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$dir/../.." && pwd)
 total=${1:-1500}
 start=$(date +%s)
 deadline=$((start + total))
-found=0 ran=0 failed=""
-shopt -s nullglob
-for s in "$dir"/bench-*.sh; do
-	name=$(basename "$s" .sh)
-	found=$((found + 1))
-	left=$((deadline - $(date +%s)))
-	if [ "$left" -lt 120 ]; then
-		echo "bench: skipping $name: $left s left of $total" >&2
+RES=$dir/results
+mkdir -p "$RES"
+LOG=$RES/bench-$(date +%Y%m%d-%H%M%S).log
+: >"$LOG"
+
+say() { printf '%s bench: %s\n' "$(date +%H:%M:%S)" "$*" | tee -a "$LOG" >&2; }
+
+# scale SECONDS: a share of the default 1500 s plan scaled to this total.
+# The short pieces keep up to 45 s (they need about that whatever the total).
+scale() {
+	local s=$(($1 * total / 1500)) m=$(($1 < 45 ? $1 : 45))
+	echo $((s > m ? s : m))
+}
+
+PIECES="xdp restore mem info forged cps"
+declare -A SHARE=(
+	[xdp]=$(scale 40) [restore]=$(scale 50) [mem]=$(scale 270)
+	[info]=$(scale 300) [forged]=$(scale 170) [cps]=0
+)
+REPORT_RESERVE=30
+failed="" ran=0 skipped=""
+
+wanted() { [ -z "${BENCH_ONLY:-}" ] || case " $BENCH_ONLY " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
+# piece_xdp SECONDS: bench_xdp's table into results/LATEST-xdp.txt.
+piece_xdp() {
+	local out
+	out=$RES/xdp-$(date +%Y%m%d-%H%M%S).txt
+	{
+		echo "# make bench-xdp $(date '+%Y-%m-%d %H:%M:%S'), $(uname -sr)"
+		timeout -k 5 "$1" make -C "$repo" --no-print-directory -s bench-xdp \
+			BENCH_XDP_ARGS="${BENCH_XDP_ARGS:--r 200000 -n 5}"
+	} >"$out" 2>&1
+	local rc=$?
+	cat "$out" >&2
+	[ "$rc" = 0 ] && cp "$out" "$RES/LATEST-xdp.txt"
+	return "$rc"
+}
+
+piece_restore() { timeout -k 20 "$1" bash "$dir/bench-restore.sh"; }
+piece_mem() { BENCH_MEM_BUDGET=$1 timeout -k 20 "$1" bash "$dir/bench-mem.sh"; }
+piece_info() { BENCH_INFO_BUDGET=$1 timeout -k 20 "$1" bash "$dir/bench-info.sh"; }
+piece_forged() { BENCH_FORGED_BUDGET=$1 timeout -k 20 "$1" bash "$dir/bench-forged.sh"; }
+# The four dialog profiles, Kamailio first in each pair; 6 s ramp steps,
+# the 30 s hold, 15 s CPU runs.  MariaDB's CPU counts as other load:
+# failed steps are not retried for it (BENCH_DISTURB_PCT=150).
+piece_cps() {
+	BENCH_PROFILES=${BENCH_CPS_PROFILES:-kamailio-dialog sipdlgd-dialog kamailio-db sipdlgd-db} \
+	BENCH_TAG=cps-all BENCH_CPS_BUDGET=$1 \
+	BENCH_STEP_SECS=${BENCH_STEP_SECS:-6} BENCH_HOLD_SECS=${BENCH_HOLD_SECS:-30} \
+	BENCH_CPU_SECS=${BENCH_CPU_SECS:-15} BENCH_SEARCH_STEPS=${BENCH_SEARCH_STEPS:-2} \
+	BENCH_DISTURB_PCT=${BENCH_DISTURB_PCT:-150} \
+		timeout -k 20 "$1" bash "$dir/bench-cps.sh"
+}
+
+say "plan: $PIECES, then the report; $total s in all (until $(date -d "@$deadline" +%H:%M:%S))"
+
+# --- build once ---------------------------------------------------------------
+say "build: make all and the benchmark tools"
+if ! make -C "$repo" --no-print-directory all build/tools/bench/flood build/tools/bench/bench_xdp \
+	build/tools/bench/gen_rows >>"$LOG" 2>&1; then
+	say "build failed (see $LOG); the pieces run with what is there"
+fi
+export BENCH_NO_BUILD=1
+export BENCH_DEADLINE=$((deadline - REPORT_RESERVE))
+
+# --- the pieces -----------------------------------------------------------------
+set -- $PIECES
+while [ $# -gt 0 ]; do
+	p=$1
+	shift
+	later=0
+	for q in "$@"; do wanted "$q" && later=$((later + ${SHARE[$q]})); done
+	left=$((deadline - REPORT_RESERVE - $(date +%s)))
+	if ! wanted "$p"; then continue; fi
+	if [ "${SHARE[$p]}" = 0 ]; then
+		give=$((left - later))		# the last big piece takes the rest
+	else
+		give=${SHARE[$p]}
+		[ "$give" -le $((left - later)) ] || give=$((left - later))
+	fi
+	if [ "$give" -lt 30 ]; then
+		say "skipping $p: $give s left for it"
+		skipped="$skipped $p"
 		continue
 	fi
-	echo "bench: $name (at most $left s)" >&2
-	BENCH_DEADLINE=$deadline timeout -k 20 "$left" bash "$s"
-	rc=$?
+	say "$p: at most $give s"
+	t0=$(date +%s)
+	"piece_$p" "$give" 2>&1 | tee -a "$LOG"
+	rc=${PIPESTATUS[0]}
+	used=$(($(date +%s) - t0))
 	ran=$((ran + 1))
-	if [ "$rc" -ne 0 ]; then
-		failed="$failed $name($rc)"
-	fi
+	say "$p: done in $used s (exit $rc)"
+	[ "$rc" = 0 ] || failed="$failed $p($rc)"
 done
-if [ "$found" -eq 0 ]; then
-	echo "bench: no benchmark scripts in $dir" >&2
-fi
-echo "bench: $ran run in $(($(date +%s) - start)) s${failed:+; failed:$failed}" >&2
+
+# --- the summary ----------------------------------------------------------------
+say "report: results/LATEST.md and the charts"
+cp "$LOG" "$RES/LATEST-bench.log"
+timeout -k 5 $((REPORT_RESERVE + 60)) bash "$dir/report.sh" >/dev/null
+say "$ran pieces in $(($(date +%s) - start)) s${skipped:+; skipped:$skipped}${failed:+; failed:$failed}; summary tools/bench/results/LATEST.md"
+cp "$LOG" "$RES/LATEST-bench.log"
 [ -z "$failed" ]

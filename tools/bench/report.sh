@@ -125,7 +125,7 @@ md_cps() {
 
 declare -A V ST
 CPS_MD=""
-for p in kamailio-dialog sipdlgd-dialog kamailio-db sipdlgd-db; do
+for p in kamailio-dialog sipdlgd-dialog kamailio-db sipdlgd-db sipdlgd-xdp; do
 	V[cps_$p]=$(summary "$CPS_FILES" "$p" 3)
 	ST[cps_$p]=$(summary "$CPS_FILES" "$p" 4)
 	V[cpu_$p]=$(summary "$CPS_FILES" "$p" 5)
@@ -180,6 +180,8 @@ R_CPS0=$(ratio "${V[cps_sipdlgd-dialog]}" "${V[cps_kamailio-dialog]}")
 R_CPS1=$(ratio "${V[cps_sipdlgd-db]}" "${V[cps_kamailio-db]}")
 R_CPU0=$(ratio "${V[cpu_sipdlgd-dialog]}" "${V[cpu_kamailio-dialog]}")
 R_CPU1=$(ratio "${V[cpu_sipdlgd-db]}" "${V[cpu_kamailio-db]}")
+R_XDPCPS=$(ratio "${V[cps_sipdlgd-xdp]}" "${V[cps_sipdlgd-dialog]}")
+R_XDPCPU=$(ratio "${V[cpu_sipdlgd-xdp]}" "${V[cpu_sipdlgd-dialog]}")
 R_INFO=$(ratio "${V[info_sipdlgd-dialog]}" "${V[info_kamailio-dialog]}")
 R_INFOCPU=$(ratio "${V[infocpu_sipdlgd-dialog]}" "${V[infocpu_kamailio-dialog]}")
 R_MEM=$(ratio "${V[mem_s]:-}" "${V[mem_k]:-}")
@@ -301,6 +303,7 @@ cpu_k0=$(d "${V[cpurate_kamailio-dialog]}")
 	echo "| a | calls/s sustained ${HOLD:-?} s, < 0.1 % failed, db_mode 1 (MariaDB) | $(cell "${V[cps_kamailio-db]}" "${ST[cps_kamailio-db]}") | $(cell "${V[cps_sipdlgd-db]}" "${ST[cps_sipdlgd-db]}") | $R_CPS1 | ≥ 2 | $(verdict "$R_CPS1" '>=' 2) |"
 	echo "| b | CPU s per 1,000 calls, db_mode 0, at $cpu_k0 calls/s | $(d "${V[cpu_kamailio-dialog]}") | $(d "${V[cpu_sipdlgd-dialog]}") | $R_CPU0 | ≤ 0.5 | $(verdict "$R_CPU0" '<=' 0.5) |"
 	echo "| b | CPU s per 1,000 calls, db_mode 1, at $(d "${V[cpurate_kamailio-db]}") calls/s | $(d "${V[cpu_kamailio-db]}") | $(d "${V[cpu_sipdlgd-db]}") | $R_CPU1 | ≤ 0.5 | $(verdict "$R_CPU1" '<=' 0.5) |"
+	echo "| b | sipdlgd with XDP attached (generic on lo, unknown_dialog: drop) against without: calls/s; CPU s per 1,000 calls | - | $(cell "${V[cps_sipdlgd-xdp]}" "${ST[cps_sipdlgd-xdp]}") vs $(cell "${V[cps_sipdlgd-dialog]}" "${ST[cps_sipdlgd-dialog]}"); $(d "${V[cpu_sipdlgd-xdp]}") vs $(d "${V[cpu_sipdlgd-dialog]}") | $R_XDPCPS; $R_XDPCPU (XDP / no XDP) | (none) | |"
 	echo "| c | in-dialog INFO/s sustained ${INFO_HOLD:-?} s, < 0.1 % failed calls ($PER_CALL INFO per call) | $(cell "${V[info_kamailio-dialog]}" "${ST[info_kamailio-dialog]}") | $(cell "${V[info_sipdlgd-dialog]}" "${ST[info_sipdlgd-dialog]}") | $R_INFO | (none) | |"
 	echo "| c | CPU s per 1,000 INFO (call set-up included), at $(d "${V[inforate_kamailio-dialog]}") calls/s | $(d "${V[infocpu_kamailio-dialog]}") | $(d "${V[infocpu_sipdlgd-dialog]}") | $R_INFOCPU | (none) | |"
 	echo "| d | bytes per dialog, 100,000 held calls (Kamailio: shm; sipdlgd: RSS) | $(d "${V[mem_k]}")$([ -n "${V[memheld_k]}" ] && [ "${V[memheld_k]}" != 100000 ] && echo " (${V[memheld_k]} held)") | $(d "${V[mem_s]}")$([ -n "${V[memheld_s]}" ] && [ "${V[memheld_s]}" != 100000 ] && echo " (${V[memheld_s]} held)") | $R_MEM | ≤ 0.5 | $(verdict "$R_MEM" '<=' 0.5) |"

@@ -12,7 +12,8 @@
 #   info      bench-info.sh (INFO/s in held calls, both)         300 s
 #   forged    bench-forged.sh (forged requests/s, both)          170 s
 #   cps       bench-cps.sh with kamailio-dialog sipdlgd-dialog
-#             kamailio-db sipdlgd-db (calls/s, CPU per call)     the rest (~12 min)
+#             kamailio-db sipdlgd-db sipdlgd-xdp (calls/s, CPU
+#             per call; the last: XDP attached, generic on lo)   the rest (~12 min)
 #   report    report.sh (LATEST.md and the PNG charts)           30 s reserved
 # Each piece gets its share (bench-info and bench-forged plan to use all of
 # it), never more than the time left minus the shares of the pieces after
@@ -76,7 +77,7 @@ piece_forged() { BENCH_FORGED_BUDGET=$1 timeout -k 20 "$1" bash "$dir/bench-forg
 # the 30 s hold, 15 s CPU runs.  MariaDB's CPU counts as other load:
 # failed steps are not retried for it (BENCH_DISTURB_PCT=150).
 piece_cps() {
-	BENCH_PROFILES=${BENCH_CPS_PROFILES:-kamailio-dialog sipdlgd-dialog kamailio-db sipdlgd-db} \
+	BENCH_PROFILES=${BENCH_CPS_PROFILES:-kamailio-dialog sipdlgd-dialog kamailio-db sipdlgd-db sipdlgd-xdp} \
 	BENCH_TAG=cps-all BENCH_CPS_BUDGET=$1 \
 	BENCH_STEP_SECS=${BENCH_STEP_SECS:-6} BENCH_HOLD_SECS=${BENCH_HOLD_SECS:-30} \
 	BENCH_CPU_SECS=${BENCH_CPU_SECS:-15} BENCH_SEARCH_STEPS=${BENCH_SEARCH_STEPS:-2} \

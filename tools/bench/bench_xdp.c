@@ -16,7 +16,8 @@
  *
  * Usage: bench_xdp [-r REPEAT] [-n RUNS] [-f FILE [-m]]: with -f, time
  * the UDP payload in FILE (to port 5060, the benchmark's dialog in the
- * map, -m: on the MAC-on program) instead of the table.  Needs root.
+ * map, -m: on the MAC-on program) instead of the table; -d DIR writes the
+ * table's SIP payloads to DIR/rowN.sip for such runs.  Needs root.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -300,16 +301,47 @@ static int breakdown(struct sipdlg_bpf *skel, __u32 repeat, __u32 runs)
 	return 0;
 }
 
+/* -d DIR: write each SIP row's payload to DIR/rowN.sip (for -f A/B runs). */
+static int dump_rows(const char *dir, const char *dm)
+{
+	char path[512], sip[PKT_MAX], *at;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		FILE *f;
+
+		if (!rows[i].sip)
+			continue;
+		snprintf(sip, sizeof(sip), "%s", rows[i].sip);
+		at = strstr(sip, "{DM}");
+		if (at) {
+			memmove(at + 16, at + 4, strlen(at + 4) + 1);
+			memcpy(at, dm, 16);
+		}
+		snprintf(path, sizeof(path), "%s/row%zu%s.sip", dir, i,
+			 rows[i].mac ? "-mac" : "");
+		f = fopen(path, "wb");
+		if (!f || fwrite(sip, 1, strlen(sip), f) != strlen(sip)) {
+			perror(path);
+			if (f)
+				fclose(f);
+			return 1;
+		}
+		fclose(f);
+		printf("%s: %s\n", path, rows[i].name);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sipdlg_bpf *plain = NULL, *withmac = NULL;
 	struct floor_bpf *fl = NULL;
 	__u32 repeat = 1000000, runs = 5, t[MAX_RUNS];
 	char dm[SIPDLG_MAC_HEX_LEN + 1] = { 0 }, sip[PKT_MAX], *at;
-	const char *file = NULL;
+	const char *file = NULL, *dump = NULL;
 	int opt, rc = 1, fmac = 0;
 
-	while ((opt = getopt(argc, argv, "r:n:f:m")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:f:md:")) != -1) {
 		if (opt == 'r')
 			repeat = (__u32)strtoul(optarg, NULL, 0);
 		else if (opt == 'n')
@@ -318,9 +350,11 @@ int main(int argc, char **argv)
 			file = optarg;
 		else if (opt == 'm')
 			fmac = 1;
+		else if (opt == 'd')
+			dump = optarg;
 		else {
 			fprintf(stderr, "usage: %s [-r REPEAT] [-n RUNS] "
-				"[-f FILE [-m]]\n", argv[0]);
+				"[-f FILE [-m]] [-d DIR]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -342,6 +376,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	sipdlg_mac_hex(sipdlg_dlg_mac(MAC_K0, MAC_K1, 1685, 9485), dm);
+	if (dump) {
+		rc = dump_rows(dump, dm);
+		goto out;
+	}
 	if (file) {
 		struct sipdlg_bpf *skel = fmac ? withmac : plain;
 		FILE *f = fopen(file, "rb");

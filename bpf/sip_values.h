@@ -413,11 +413,12 @@ static __always_inline int sd_params(void *data, void *end, struct sd_sip *s,
 			    (mode == SD_PM_TAG ?
 				     sd_eq_bytes(w | SD_REP(0x02), SD_REP('>')) :
 				     sd_eq_bytes(w, other));
-			m &= sd_low_bytes_nb(ve - q);
 			continue;
 		}
 		i = sd_first(m);
 		m &= m - 1;
+		if (q + i >= ve)
+			goto check;	/* past the value: the word's tail */
 		c = sd_byte(w, i);
 		if (mode == SD_PM_TAG && (c == '>' || c == '<')) {
 			/* only what follows the last '>' counts */

@@ -408,14 +408,17 @@ static __always_inline int sd_params(void *data, void *end, struct sd_sip *s,
 				goto check;
 			SD_WR(s->q, q);
 			w = sd_load8(data, end, q);
-			m = sd_eq_bytes(w, SD_REP(';')) | sd_eq_bytes(w, other);
-			if (mode == SD_PM_TAG)
-				m |= sd_eq_bytes(w, SD_REP('<'));
-			m &= sd_low_bytes_nb(ve - q);
+			/* tag mode: '<' (0x3c) and '>' (0x3e) in one compare */
+			m = sd_eq_bytes(w, SD_REP(';')) |
+			    (mode == SD_PM_TAG ?
+				     sd_eq_bytes(w | SD_REP(0x02), SD_REP('>')) :
+				     sd_eq_bytes(w, other));
 			continue;
 		}
 		i = sd_first(m);
 		m &= m - 1;
+		if (q + i >= ve)
+			goto check;	/* past the value: the word's tail */
 		c = sd_byte(w, i);
 		if (mode == SD_PM_TAG && (c == '>' || c == '<')) {
 			/* only what follows the last '>' counts */
@@ -487,6 +490,53 @@ static __always_inline __u32 sd_tag_end(void *data, void *end,
 		}
 		SD_WR(s->q, q + 8);
 	}
+	return 0;
+}
+
+/* The bytes that end a tag value: ; , > SP HTAB. */
+static __always_inline __u64 sd_tag_term(__u64 w)
+{
+	return sd_eq_bytes(w, SD_REP(';')) | sd_eq_bytes(w, SD_REP(',')) |
+	       sd_eq_bytes(w, SD_REP('>')) | sd_ws_bytes(w);
+}
+
+/*
+ * The hash of a tag value at @v (< @ve) that ends within 16 bytes into
+ * *h, as sd_tag_end() and sd_hash_value() would give it but without
+ * their loops (0 for an empty value).  0, or -1 if the value goes on.
+ */
+static __always_inline int sd_short_tag(void *data, void *end, __u32 v,
+					__u32 ve, __u64 *h)
+{
+	__u32 rem = ve - v, n, r;
+	__u64 w0, w1, m0, m1, x;
+
+	w0 = sd_load8(data, end, v);
+	w1 = sd_load8(data, end, v + 8);
+	m0 = sd_tag_term(w0) & sd_low_bytes(rem);
+	m1 = rem > 8 ? sd_tag_term(w1) & sd_low_bytes(rem - 8) : 0;
+	if (m0)
+		n = sd_first(m0);
+	else if (m1)
+		n = 8 + sd_first(m1);
+	else if (rem <= 16)
+		n = rem;
+	else
+		return -1;
+	*h = 0;
+	if (!n)
+		return 0;
+	/* as sd_hash_value(): whole words, then the rest shifted down */
+	x = sipdlg_hash_init(n);
+	r = n;
+	if (n >= 8) {
+		x = sipdlg_hash_step(x, SIPDLG_LE64(w0));
+		w0 = w1;
+		r = n - 8;
+	}
+	if (r)
+		x = sipdlg_hash_step(x, SIPDLG_LE64(w0) & sd_low_bytes(r));
+	*h = sipdlg_hash_final(x);
 	return 0;
 }
 
@@ -589,7 +639,9 @@ __noinline int sd_sip_tag(struct xdp_md *ctx, struct sd_sip *s)
 	if (r != SD_CONTINUE)
 		return r;
 	pa = SD_RD(s->pa);
-	if (pa > SD_NOVAL) {
+	if (pa > SD_NOVAL && pa < ve) {
+		if (sd_short_tag(data, end, pa, ve, &h) == 0)
+			goto found;
 		te = sd_tag_end(data, end, s, pa, ve);
 		if (!te)
 			return SDR_SIP_SCAN_LIMIT;
@@ -601,6 +653,7 @@ __noinline int sd_sip_tag(struct xdp_md *ctx, struct sd_sip *s)
 				return SDR_SIP_SCAN_LIMIT;
 		}
 	}
+found:
 	if (s->vkind == SD_H_FROM) {
 		s->have |= SD_F_FROM;
 		if (h) {

@@ -16,7 +16,10 @@
  *
  * Usage: bench_xdp [-r REPEAT] [-n RUNS] [-f FILE [-m]]: with -f, time
  * the UDP payload in FILE (to port 5060, the benchmark's dialog in the
- * map, -m: on the MAC-on program) instead of the table.  Needs root.
+ * map, -m: on the MAC-on program) instead of the table; -d DIR writes the
+ * table's SIP payloads to DIR/rowN.sip for such runs; -p LINES (with -f)
+ * writes the program's JIT line table for tools/bench/xdp_lines.py.
+ * Needs root.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -28,6 +31,7 @@
 #include <linux/types.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <bpf/btf.h>
 
 #include "sipdlg_shared.h"
 #include "sipdlg_hash.h"
@@ -300,16 +304,111 @@ static int breakdown(struct sipdlg_bpf *skel, __u32 repeat, __u32 runs)
 	return 0;
 }
 
+/*
+ * -p FILE: the JIT line table of @skel's program: "K addr" per function,
+ * "L addr file:line source" per line-info record.  With `perf record` of
+ * the same run, tools/bench/xdp_lines.py turns samples into source lines
+ * (bpftool here has no libbfd, so no JIT disassembly).
+ */
+static int dump_lines(struct sipdlg_bpf *skel, const char *path)
+{
+	int fd = bpf_program__fd(skel->progs.sipdlg_xdp), rc = -1;
+	struct bpf_prog_info info = {};
+	__u32 il = sizeof(info), nl, nk, nli;
+	struct bpf_line_info *li = NULL;
+	__u64 *jl = NULL, *ks = NULL;
+	struct btf *btf = NULL;
+	FILE *o = NULL;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &il))
+		return -1;
+	nl = info.nr_jited_line_info;
+	nk = info.nr_jited_ksyms;
+	nli = info.nr_line_info;
+	jl = calloc(nl + 1, sizeof(*jl));
+	ks = calloc(nk + 1, sizeof(*ks));
+	li = calloc(nli + 1, sizeof(*li));
+	if (!jl || !ks || !li)
+		goto out;
+	memset(&info, 0, sizeof(info));
+	info.nr_jited_line_info = nl;
+	info.jited_line_info = (__u64)(unsigned long)jl;
+	info.jited_line_info_rec_size = sizeof(*jl);
+	info.nr_jited_ksyms = nk;
+	info.jited_ksyms = (__u64)(unsigned long)ks;
+	info.nr_line_info = nli;
+	info.line_info = (__u64)(unsigned long)li;
+	info.line_info_rec_size = sizeof(*li);
+	il = sizeof(info);
+	if (bpf_obj_get_info_by_fd(fd, &info, &il))
+		goto out;
+	btf = btf__load_from_kernel_by_id(info.btf_id);
+	o = fopen(path, "w");
+	if (!btf || !o)
+		goto out;
+	for (__u32 k = 0; k < nk; k++)
+		fprintf(o, "K %llx\n", (unsigned long long)ks[k]);
+	for (__u32 k = 0; k < nl && k < nli; k++) {
+		const char *fn = btf__name_by_offset(btf, li[k].file_name_off);
+		const char *ln = btf__name_by_offset(btf, li[k].line_off);
+		const char *sl = fn ? strrchr(fn, '/') : NULL;
+
+		fprintf(o, "L %llx %s:%u %s\n", (unsigned long long)jl[k],
+			sl ? sl + 1 : fn ? fn : "?",
+			BPF_LINE_INFO_LINE_NUM(li[k].line_col), ln ? ln : "");
+	}
+	rc = 0;
+out:
+	if (o)
+		fclose(o);
+	btf__free(btf);
+	free(jl);
+	free(ks);
+	free(li);
+	return rc;
+}
+
+/* -d DIR: write each SIP row's payload to DIR/rowN.sip (for -f A/B runs). */
+static int dump_rows(const char *dir, const char *dm)
+{
+	char path[512], sip[PKT_MAX], *at;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		FILE *f;
+
+		if (!rows[i].sip)
+			continue;
+		snprintf(sip, sizeof(sip), "%s", rows[i].sip);
+		at = strstr(sip, "{DM}");
+		if (at) {
+			memmove(at + 16, at + 4, strlen(at + 4) + 1);
+			memcpy(at, dm, 16);
+		}
+		snprintf(path, sizeof(path), "%s/row%zu%s.sip", dir, i,
+			 rows[i].mac ? "-mac" : "");
+		f = fopen(path, "wb");
+		if (!f || fwrite(sip, 1, strlen(sip), f) != strlen(sip)) {
+			perror(path);
+			if (f)
+				fclose(f);
+			return 1;
+		}
+		fclose(f);
+		printf("%s: %s\n", path, rows[i].name);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sipdlg_bpf *plain = NULL, *withmac = NULL;
 	struct floor_bpf *fl = NULL;
 	__u32 repeat = 1000000, runs = 5, t[MAX_RUNS];
 	char dm[SIPDLG_MAC_HEX_LEN + 1] = { 0 }, sip[PKT_MAX], *at;
-	const char *file = NULL;
+	const char *file = NULL, *dump = NULL, *lines = NULL;
 	int opt, rc = 1, fmac = 0;
 
-	while ((opt = getopt(argc, argv, "r:n:f:m")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:f:md:p:")) != -1) {
 		if (opt == 'r')
 			repeat = (__u32)strtoul(optarg, NULL, 0);
 		else if (opt == 'n')
@@ -318,9 +417,13 @@ int main(int argc, char **argv)
 			file = optarg;
 		else if (opt == 'm')
 			fmac = 1;
+		else if (opt == 'd')
+			dump = optarg;
+		else if (opt == 'p')
+			lines = optarg;
 		else {
 			fprintf(stderr, "usage: %s [-r REPEAT] [-n RUNS] "
-				"[-f FILE [-m]]\n", argv[0]);
+				"[-f FILE [-m] [-p LINES]] [-d DIR]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -342,6 +445,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	sipdlg_mac_hex(sipdlg_dlg_mac(MAC_K0, MAC_K1, 1685, 9485), dm);
+	if (dump) {
+		rc = dump_rows(dump, dm);
+		goto out;
+	}
 	if (file) {
 		struct sipdlg_bpf *skel = fmac ? withmac : plain;
 		FILE *f = fopen(file, "rb");
@@ -368,6 +475,10 @@ int main(int argc, char **argv)
 		}
 		qsort(t, runs, sizeof(t[0]), cmp_u32);
 		printf(" median %u ns, min %u\n", t[runs / 2], t[0]);
+		if (lines && dump_lines(skel, lines)) {
+			fprintf(stderr, "bench_xdp: cannot write %s\n", lines);
+			goto out;
+		}
 		rc = 0;
 		goto out;
 	}

@@ -30,6 +30,12 @@ trap '[ -n "${BENCH_REPORT_KEEP:-}" ] || rm -rf "$WORK"' EXIT
 CPS_FILES=""
 if [ -s "$RES/LATEST-cps-all.tsv" ]; then
 	CPS_FILES="$RES/LATEST-cps-all.tsv"
+	# a later dedicated run (make bench-cps with the dialog or db profiles,
+	# full-length holds) wins for the profiles it has: summary() takes the
+	# last file that has a profile
+	for f in "$RES/LATEST-cps-dialog.tsv" "$RES/LATEST-cps-db.tsv"; do
+		[ -s "$f" ] && [ "$f" -nt "$RES/LATEST-cps-all.tsv" ] && CPS_FILES="$CPS_FILES $f"
+	done
 else
 	for f in "$RES/LATEST-cps-dialog.tsv" "$RES/LATEST-cps-db.tsv"; do
 		[ -s "$f" ] && CPS_FILES="$CPS_FILES $f"

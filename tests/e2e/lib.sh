@@ -523,3 +523,26 @@ rev_hex() {
 	h=$(printf '%x' "$1")
 	printf '%s' "$h" | rev
 }
+
+# e2e_db_begin NAME : the start of a database test (tests/lib/mariadb.sh
+# sourced): sipp and jq present, a private MariaDB up, a free block of 20
+# ports in BASE.  Skips (mariadb-server, jq missing) or fails the test
+# and ends it otherwise.
+e2e_db_begin() {
+	local rc
+	need_sipp
+	if ! command -v jq >/dev/null 2>&1; then
+		skip "$1" "jq is not installed"
+		e2e_finish
+	fi
+	mariadb_start; rc=$?
+	if [ "$rc" -eq 2 ]; then
+		skip "$1" "mariadb-server not installed (make deps)"
+		e2e_finish
+	fi
+	[ "$rc" -eq 0 ] || { not_ok "private MariaDB starts"; e2e_finish; }
+	if ! e2e_port_block BASE 10000 500 20; then
+		not_ok "a free block of 20 ports"
+		e2e_finish
+	fi
+}

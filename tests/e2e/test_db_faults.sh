@@ -9,18 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../lib/mariadb.sh"
 e2e_init
-need_sipp
-command -v jq >/dev/null 2>&1 || { skip "db faults" "jq is not installed"; exit 0; }
-mariadb_start; rc=$?
-if [ "$rc" -eq 2 ]; then
-	skip "db faults" "mariadb-server not installed (make deps)"
-	e2e_finish
-fi
-[ "$rc" -eq 0 ] || { not_ok "private MariaDB starts"; e2e_finish; }
-if ! e2e_port_block BASE 10000 500 20; then
-	not_ok "a free block of 20 ports"
-	e2e_finish
-fi
+e2e_db_begin "db faults"
 P=$BASE U=$((BASE + 1)) C=$((BASE + 2)) U2=$((BASE + 3)) C2=$((BASE + 4))
 DLG_SOCK="$E2E_TMP/ctl.sock"
 CFG="$E2E_TMP/db.yaml"

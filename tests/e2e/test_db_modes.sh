@@ -12,18 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../lib/mariadb.sh"
 e2e_init
-need_sipp
-command -v jq >/dev/null 2>&1 || { skip "db modes" "jq is not installed"; exit 0; }
-mariadb_start; rc=$?
-if [ "$rc" -eq 2 ]; then
-	skip "db modes" "mariadb-server not installed (make deps)"
-	e2e_finish
-fi
-[ "$rc" -eq 0 ] || { not_ok "private MariaDB starts"; e2e_finish; }
-if ! e2e_port_block BASE 10000 500 20; then
-	not_ok "a free block of 20 ports"
-	e2e_finish
-fi
+e2e_db_begin "db modes"
 P=$BASE U=$((BASE + 1)) C=$((BASE + 2)) C2=$((BASE + 3)) U3=$((BASE + 4)) C3=$((BASE + 5))
 DLG_SOCK="$E2E_TMP/ctl.sock"
 # The variable's value: v'q\\x 😀 (a quote, two backslashes, U+1F600).

@@ -19,18 +19,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../lib/mariadb.sh"
 e2e_init
-need_sipp
-command -v jq >/dev/null 2>&1 || { skip "db rehash" "jq is not installed"; exit 0; }
-mariadb_start; rc=$?
-if [ "$rc" -eq 2 ]; then
-	skip "db rehash" "mariadb-server not installed (make deps)"
-	e2e_finish
-fi
-[ "$rc" -eq 0 ] || { not_ok "private MariaDB starts"; e2e_finish; }
-if ! e2e_port_block BASE 10000 500 20; then
-	not_ok "a free block of 20 ports"
-	e2e_finish
-fi
+e2e_db_begin "db rehash"
 P=$BASE U=$((BASE + 1)) C=$((BASE + 2))
 DLG_SOCK="$E2E_TMP/ctl.sock"
 VAL="v'q\"\\x 😀"

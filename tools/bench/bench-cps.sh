@@ -51,10 +51,7 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 
 START=$(now)
 BUDGET=${BENCH_CPS_BUDGET:-870}
-DEADLINE=$((START + BUDGET))
-if [ -n "${BENCH_DEADLINE:-}" ] && [ "$((BENCH_DEADLINE - 10))" -lt "$DEADLINE" ]; then
-	DEADLINE=$((BENCH_DEADLINE - 10))
-fi
+bench_deadline
 PROFILES=${BENCH_PROFILES:-kamailio sipdlgd}
 SCENARIO=${BENCH_SCENARIO:-basic-call}
 STEP_SECS=${BENCH_STEP_SECS:-10}

@@ -50,10 +50,7 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 
 START=$(now)
 BUDGET=${BENCH_FORGED_BUDGET:-170}
-DEADLINE=$((START + BUDGET))
-if [ -n "${BENCH_DEADLINE:-}" ] && [ "$((BENCH_DEADLINE - 10))" -lt "$DEADLINE" ]; then
-	DEADLINE=$((BENCH_DEADLINE - 10))
-fi
+bench_deadline
 PROFILES=${BENCH_FORGED_PROFILES:-kamailio-forged sipdlgd-forged}
 CALL_RATE=${BENCH_FORGED_CALL_RATE:-200}
 STEP_SECS=${BENCH_FORGED_STEP_SECS:-6}

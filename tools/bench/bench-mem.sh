@@ -49,10 +49,7 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 
 START=$(now)
 BUDGET=${BENCH_MEM_BUDGET:-720}
-DEADLINE=$((START + BUDGET))
-if [ -n "${BENCH_DEADLINE:-}" ] && [ "$((BENCH_DEADLINE - 10))" -lt "$DEADLINE" ]; then
-	DEADLINE=$((BENCH_DEADLINE - 10))
-fi
+bench_deadline
 PROFILES=${BENCH_MEM_PROFILES:-kamailio-dialog sipdlgd-dialog}
 TARGET=${BENCH_MEM_DIALOGS:-100000}
 RATE=${BENCH_MEM_RATE:-1500}

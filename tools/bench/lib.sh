@@ -51,6 +51,15 @@ die() {
 
 now() { date +%s; }
 
+# bench_deadline: DEADLINE = START + BUDGET, but 10 s before make bench's
+# BENCH_DEADLINE when that comes first.
+bench_deadline() {
+	DEADLINE=$((START + BUDGET))
+	if [ -n "${BENCH_DEADLINE:-}" ] && [ "$((BENCH_DEADLINE - 10))" -lt "$DEADLINE" ]; then
+		DEADLINE=$((BENCH_DEADLINE - 10))
+	fi
+}
+
 # fmt EXPR: evaluate an awk expression, print with 3 significant decimals.
 calc() { awk "BEGIN { printf \"%s\", $1 }"; }
 

@@ -146,7 +146,7 @@ static void usage(FILE *out)
 		"  -s, --socket PATH   control socket (default $SIPDLG_SOCKET, "
 		"else " CTL_DEFAULT_SOCKET ")\n"
 		"  -j, --json          print the JSON-RPC result alone\n"
-		"  -t, --timeout SEC   give up after SEC seconds (default %d)\n"
+		"  -t, --timeout SEC   give up after SEC seconds of silence (default %d)\n"
 		"  -h, --help          this text\n"
 		"  -V, --version       sipdlgctl's version\n"
 		"\n"

@@ -1,11 +1,14 @@
 /*
  * timer.h - a thread-safe timer service for transaction and dialog timers.
  *
- * One thread sleeps until the earliest deadline and runs the due timers.
- * Timers live in a binary min-heap under one mutex, so arming and
- * cancelling cost O(log n) and a tick costs O(k log n) for k due timers:
- * the cost of a tick does not grow with the number of armed timers.
- * Callbacks run on the timer thread without the heap lock held.
+ * One thread sleeps until the next deadline and runs the due timers.
+ * Timers live in a hierarchical timing wheel (timer.c) under one mutex:
+ * arming and cancelling cost O(1) whatever the number of armed timers (a
+ * busy proxy has hundreds of thousands: every transaction lingers some
+ * seconds), and a timer is moved between the wheel's levels at most a
+ * few times before it fires.  Resolution is 1 ms; timers due in the same
+ * millisecond fire in no particular order.  Callbacks run on the timer
+ * thread without the lock held.
  *
  * A struct tmr is embedded in its owner.  tmr_cancel() returns 1 if the
  * timer was pending and is now removed (its callback will not run), 0 if
@@ -26,26 +29,34 @@ typedef void (*tmr_fn)(struct tmr *t);
 
 struct tmr {
 	uint64_t expires_ms;	/* CLOCK_MONOTONIC ms */
-	size_t heap_idx;	/* 0 = not pending, else index + 1 */
+	struct tmr *next;	/* wheel slot list */
+	struct tmr **pprev;	/* NULL = not pending */
 	tmr_fn fn;
 	void *data;		/* for the owner */
 };
 
 struct tmr_service *tmr_service_alloc(void);
 int tmr_service_start(struct tmr_service *ts);	/* starts the thread */
+/* For tests: a service without a thread, whose clock stands at @now_ms
+ * until tmr_service_run_until() moves it and fires what is then due. */
+struct tmr_service *tmr_service_alloc_manual(uint64_t now_ms);
+void tmr_service_run_until(struct tmr_service *ts, uint64_t now_ms);
 /* Stop the thread; pending timers are left unfired.  NULL-safe. */
 void tmr_service_free(struct tmr_service *ts);
 
 static inline void tmr_init(struct tmr *t, tmr_fn fn, void *data)
 {
 	t->expires_ms = 0;
-	t->heap_idx = 0;
+	t->next = NULL;
+	t->pprev = NULL;
 	t->fn = fn;
 	t->data = data;
 }
 
 /* Arm (or re-arm) @t to fire @delay_ms from now.  Returns 1 if it was
- * already pending (and is now moved), 0 if newly armed, -ENOMEM. */
+ * already pending (and is now moved), 0 if newly armed.  Never fails
+ * (the wheel allocates nothing per timer); the int return stays for
+ * callers written against the earlier heap, which could run out. */
 int tmr_arm(struct tmr_service *ts, struct tmr *t, uint64_t delay_ms);
 /* See the header comment. */
 int tmr_cancel(struct tmr_service *ts, struct tmr *t);

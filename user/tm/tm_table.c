@@ -14,6 +14,8 @@
 struct tm_entry {
 	struct tm_entry *next;
 	struct tm_tx *tx;
+	uint32_t hash;		/* of the key: a lookup skips other keys
+				 * without touching their tx */
 	int client;		/* 1: keyed by tx->branch, 0: by tx->skey */
 };
 
@@ -125,13 +127,13 @@ static const char *entry_key(const struct tm_entry *e, size_t *len)
 }
 
 static struct tm_tx *bucket_find(struct tm_bucket *b, int client,
-				 const char *key, size_t len)
+				 const char *key, size_t len, uint32_t hash)
 {
 	for (struct tm_entry *e = b->head; e; e = e->next) {
 		size_t kl;
 		const char *k;
 
-		if (e->client != client)
+		if (e->hash != hash || e->client != client)
 			continue;
 		k = entry_key(e, &kl);
 		if (kl == len && memcmp(k, key, len) == 0)
@@ -148,15 +150,18 @@ static int insert(struct tm_table *t, struct tm_tx *tx, int client,
 	struct tm_bucket *b;
 	struct tm_tx *old;
 	const char *key;
+	size_t h;
 
 	if (!e)
 		return -ENOMEM;
 	e->tx = tx;
 	e->client = client;
 	key = entry_key(e, &len);
-	b = &t->b[key_hash(key, len) & t->mask];
+	h = key_hash(key, len);
+	e->hash = (uint32_t)h;
+	b = &t->b[h & t->mask];
 	pthread_mutex_lock(&b->lock);
-	old = bucket_find(b, client, key, len);
+	old = bucket_find(b, client, key, len, e->hash);
 	if (old) {
 		if (existing) {
 			tm_tx_ref(old);
@@ -231,11 +236,12 @@ void tm_remove(struct tm_table *t, struct tm_tx *tx)
 static struct tm_tx *lookup(struct tm_table *t, int client, const char *key,
 			    size_t len)
 {
-	struct tm_bucket *b = &t->b[key_hash(key, len) & t->mask];
+	size_t h = key_hash(key, len);
+	struct tm_bucket *b = &t->b[h & t->mask];
 	struct tm_tx *tx;
 
 	pthread_mutex_lock(&b->lock);
-	tx = bucket_find(b, client, key, len);
+	tx = bucket_find(b, client, key, len, (uint32_t)h);
 	if (tx)
 		tm_tx_ref(tx);
 	pthread_mutex_unlock(&b->lock);

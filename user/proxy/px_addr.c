@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proxy/px_fmt.h"
 #include "proxy/px_internal.h"
 
 uint16_t px_addr_port(const struct tp_addr *a)
@@ -238,20 +239,24 @@ static size_t rhex(uint32_t x, char *out)
 size_t px_branch(char *buf, size_t cap, const struct px_branch_dlg *bd,
 		 uint32_t loop_hash, uint64_t tail)
 {
+	struct px_sb b = px_sb_at(buf, cap, 0);
 	char he[9], hi[9];
-	int n;
 
 	if (!bd) {
-		n = snprintf(buf, cap, PX_BRANCH_PLAIN "%08x.%016llx", loop_hash,
-			     (unsigned long long)tail);
+		px_sb_str(&b, PX_BRANCH_PLAIN);
+		px_sb_hex(&b, loop_hash, 8);
+		px_sb_chr(&b, '.');
 	} else {
-		he[rhex(bd->h_entry, he)] = '\0';
-		hi[rhex(bd->h_id, hi)] = '\0';
-		n = snprintf(buf, cap, PX_BRANCH_DLG "%s.%s.%c%08x%016llx", he,
-			     hi, bd->dir ? '1' : '0', loop_hash,
-			     (unsigned long long)tail);
+		px_sb_str(&b, PX_BRANCH_DLG);
+		px_sb_mem(&b, he, rhex(bd->h_entry, he));
+		px_sb_chr(&b, '.');
+		px_sb_mem(&b, hi, rhex(bd->h_id, hi));
+		px_sb_chr(&b, '.');
+		px_sb_chr(&b, bd->dir ? '1' : '0');
+		px_sb_hex(&b, loop_hash, 8);
 	}
-	return n > 0 ? (size_t)n : 0;
+	px_sb_hex(&b, tail, 16);
+	return b.over ? 0 : b.n;
 }
 
 static bool hex8(const char *p, uint32_t *out)

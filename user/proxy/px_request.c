@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "core/stats.h"
+#include "proxy/px_fmt.h"
 #include "proxy/px_rules.h"
 
 static _Thread_local struct obuf rq_scratch;
@@ -44,11 +45,12 @@ static uint32_t loop_hash(const struct sip_msg *m)
 {
 	uint64_t h = 1469598103934665603ull;
 	char num[12];
+	struct px_sb b = px_sb_at(num, sizeof(num), 0);
 
 	h = fnv(h, m->ruri_str);
 	h = fnv(h, m->route.raw);
 	h = fnv(h, m->call_id);
-	snprintf(num, sizeof(num), "%u", m->cseq.num);
+	px_sb_u32(&b, m->cseq.num);
 	h = fnv(h, sip_str_c(num));
 	h = fnv(h, m->from.tag);
 	h = fnv(h, m->to.tag);
@@ -170,12 +172,21 @@ static const char *tp_name(enum tp_proto p)
 static void rr_line(char *buf, size_t *n, size_t cap,
 		    const struct px_local *lo, const char *params, bool r2)
 {
-	int w = snprintf(buf + *n, cap - *n,
-			 "Record-Route: <sip:%s:%u%s;lr%s%s>\r\n", lo->adv_host,
-			 lo->adv_port, lo->proto == TP_TCP ? ";transport=tcp" : "",
-			 r2 ? ";r2=on" : "", params);
-	if (w > 0 && (size_t)w < cap - *n)
-		*n += (size_t)w;
+	struct px_sb b = px_sb_at(buf, cap, *n);
+
+	px_sb_str(&b, "Record-Route: <sip:");
+	px_sb_str(&b, lo->adv_host);
+	px_sb_chr(&b, ':');
+	px_sb_u32(&b, lo->adv_port);
+	if (lo->proto == TP_TCP)
+		px_sb_str(&b, ";transport=tcp");
+	px_sb_str(&b, r2 ? ";lr;r2=on" : ";lr");
+	px_sb_str(&b, params);
+	px_sb_str(&b, ">\r\n");
+	if (!b.over)
+		*n = b.n;
+	else if (*n < cap)
+		buf[*n] = '\0';	/* all or nothing, as before */
 }
 
 /*
@@ -191,6 +202,7 @@ static int build_forward(struct proxy *px, struct px_req *rq,
 	const struct sip_msg *m = rq->msg;
 	const struct px_local *lo = &px->local[local_idx];
 	char via[200], rr[600];
+	struct px_sb vb;
 	size_t rrn = 0;
 	struct px_fwd f;
 	int bl;
@@ -198,8 +210,16 @@ static int build_forward(struct proxy *px, struct px_req *rq,
 	bl = (int)px_branch(branch, branch_cap, rq->has_dlg ? &rq->bdlg : NULL,
 			    lh, branch_tail);
 	*branch_len = (size_t)bl;
-	snprintf(via, sizeof(via), "Via: SIP/2.0/%s %s:%u;branch=%s\r\n",
-		 tp_name(lo->proto), lo->adv_host, lo->adv_port, branch);
+	vb = px_sb_at(via, sizeof(via), 0);
+	px_sb_str(&vb, "Via: SIP/2.0/");
+	px_sb_str(&vb, tp_name(lo->proto));
+	px_sb_chr(&vb, ' ');
+	px_sb_str(&vb, lo->adv_host);
+	px_sb_chr(&vb, ':');
+	px_sb_u32(&vb, lo->adv_port);
+	px_sb_str(&vb, ";branch=");
+	px_sb_str(&vb, branch);
+	px_sb_str(&vb, "\r\n");
 	rr[0] = '\0';
 	if (creates_dialog(m)) {
 		int in_idx = rq->src->listen_idx;

@@ -116,7 +116,11 @@ if [ "$NETNS" = 1 ] && [ "${BENCH_FORGED_IN_NETNS:-0}" != 1 ]; then
 	export BENCH_FORGED_IN_NETNS=1 BENCH_NO_BUILD=1 BENCH_DEADLINE=$((DEADLINE + 10))
 	export BENCH_XDP_PIN=/sys/fs/bpf/sipdlg-bench-$$
 	own_ns=$(readlink /proc/self/ns/net)
-	unshare --net -- bash "$0" "$@" &
+	# A session of its own (setsid): a signal to our process group (timeout,
+	# make, Ctrl-C) reaches the inner run once, through the trap below, and
+	# not a second time in the middle of its cleanup.
+	command -v setsid >/dev/null 2>&1 || die "setsid is missing (util-linux)"
+	unshare --net -- setsid bash "$0" "$@" &
 	child=$!
 	trap 'kill -TERM "$child" 2>/dev/null' INT TERM HUP
 	child_ns=""

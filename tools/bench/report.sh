@@ -161,6 +161,11 @@ for p in kamailio-dialog sipdlgd-dialog; do
 done
 FORGED_TSV=$RES/LATEST-forged.tsv
 [ -s "$FORGED_TSV" ] || FORGED_TSV=""
+# How the flooders sent (the header's "send" field; older files: UDP sockets).
+FORGED_SEND="UDP sockets to 127.0.0.1"
+if [ -n "$FORGED_TSV" ] && head -1 "$FORGED_TSV" | grep -q "$(printf '\tsend packet')"; then
+	FORGED_SEND="AF_PACKET frames on lo (qdisc bypassed) in a network namespace of the run's own"
+fi
 for p in kamailio-forged sipdlgd-forged; do
 	V[forged_$p]=$(summary "$FORGED_TSV" "$p" 3)
 	ST[forged_$p]=$(summary "$FORGED_TSV" "$p" 4)
@@ -333,7 +338,7 @@ cpu_k0=$(d "${V[cpurate_kamailio-dialog]}")
 	echo "- a, b: bench-cps with the profiles kamailio-dialog, sipdlgd-dialog, kamailio-db, sipdlgd-db (basic-call: INVITE, 180, 200, ACK, BYE; ramp, bisection, 30 s hold, then CPU at one rate all of them held): $CPS_SRC"
 	echo "- c: bench-info (info-call: $PER_CALL INFO per held call, same ramp; INFO/s = calls/s × $PER_CALL): $(source_of "$RES/LATEST-info.md")"
 	echo "- d: bench-mem (100,000 confirmed dialogs held): $(source_of "$RES/LATEST-mem.md")"
-	echo "- e: bench-forged (flood.c BYEs with unknown \`;did=\` cookies; sipdlgd with XDP generic on lo, unknown_dialog: drop; Kamailio drops !is_known_dlg() after loose_route): $(source_of "$RES/LATEST-forged.md")"
+	echo "- e: bench-forged (flood.c BYEs with unknown \`;did=\` cookies, $FORGED_SEND; absorbed = sent less lost before the proxy; sipdlgd with XDP generic on lo, unknown_dialog: drop; Kamailio drops !is_known_dlg() after loose_route): $(source_of "$RES/LATEST-forged.md")"
 	echo "- f: make bench-xdp (BPF_PROG_TEST_RUN, median ns): $(source_of "$RES/LATEST-xdp.txt")"
 	echo "- restore: bench-restore: $(source_of "$RES/LATEST-restore.md")"
 	[ -e "$RES/LATEST-perf.txt" ] && echo "- where sipdlgd's CPU goes: make bench-perf: $(source_of "$RES/LATEST-perf.txt")"

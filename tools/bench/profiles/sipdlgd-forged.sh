@@ -2,7 +2,7 @@
 # path on lo (sipdlg-forged.yaml: generic mode, xdp.unknown_dialog: drop,
 # and a last rule dropping in-dialog requests of unknown dialogs that the
 # kernel passed), the sipdlgd side of bench-forged.  The maps are pinned
-# under /sys/fs/bpf/sipdlg-bench-<pid>, removed at stop; bpffs is mounted
+# under /sys/fs/bpf/sipdlg-bench-<pid> (or BENCH_XDP_PIN), removed at stop; bpffs is mounted
 # by tools/mount-bpffs.sh when needed.  Needs root (BPF).  Same knobs as
 # profiles/sipdlgd.sh.
 P_YAML=$BENCH_DIR/sipdlg-forged.yaml
@@ -10,7 +10,7 @@ P_YAML=$BENCH_DIR/sipdlg-forged.yaml
 . "$BENCH_DIR/profiles/sipdlgd.sh"
 P_LABEL=sipdlgd-forged
 P_DESC="$P_DESC, XDP generic on lo, unknown_dialog: drop"
-XDP_PIN=/sys/fs/bpf/sipdlg-bench-$$
+XDP_PIN=${BENCH_XDP_PIN:-/sys/fs/bpf/sipdlg-bench-$$}
 
 eval "_sipdlgd_prepare() $(declare -f p_prepare | tail -n +2)"
 eval "_sipdlgd_start() $(declare -f p_start | tail -n +2)"

@@ -147,6 +147,15 @@ if [ -n "$CPS_MD" ]; then
 	for f in $CPS_MD; do CPS_SRC="${CPS_SRC#not run}${CPS_SRC:+, }$(source_of "$RES/$f")"; done
 	CPS_SRC="${CPS_SRC#, } (older runs without step data: no chart)"
 fi
+# The XDP row compares sipdlgd with and without XDP from one invocation:
+# make bench's cpsxdp piece (LATEST-cps-xdp.tsv), else the cps files.
+XDP_FILES=$CPS_FILES
+[ -s "$RES/LATEST-cps-xdp.tsv" ] && XDP_FILES="$RES/LATEST-cps-xdp.tsv"
+for p in sipdlgd-dialog sipdlgd-xdp; do
+	V[xcps_$p]=$(summary "$XDP_FILES" "$p" 3)
+	ST[xcps_$p]=$(summary "$XDP_FILES" "$p" 4)
+	V[xcpu_$p]=$(summary "$XDP_FILES" "$p" 5)
+done
 INFO_TSV=$RES/LATEST-info.tsv
 [ -s "$INFO_TSV" ] || INFO_TSV=""
 PER_CALL=$(head -1 "$INFO_TSV" 2>/dev/null | sed -n 's/.*per_call \([0-9]*\).*/\1/p')
@@ -191,8 +200,8 @@ R_CPS0=$(ratio "${V[cps_sipdlgd-dialog]}" "${V[cps_kamailio-dialog]}")
 R_CPS1=$(ratio "${V[cps_sipdlgd-db]}" "${V[cps_kamailio-db]}")
 R_CPU0=$(ratio "${V[cpu_sipdlgd-dialog]}" "${V[cpu_kamailio-dialog]}")
 R_CPU1=$(ratio "${V[cpu_sipdlgd-db]}" "${V[cpu_kamailio-db]}")
-R_XDPCPS=$(ratio "${V[cps_sipdlgd-xdp]}" "${V[cps_sipdlgd-dialog]}")
-R_XDPCPU=$(ratio "${V[cpu_sipdlgd-xdp]}" "${V[cpu_sipdlgd-dialog]}")
+R_XDPCPS=$(ratio "${V[xcps_sipdlgd-xdp]}" "${V[xcps_sipdlgd-dialog]}")
+R_XDPCPU=$(ratio "${V[xcpu_sipdlgd-xdp]}" "${V[xcpu_sipdlgd-dialog]}")
 R_INFO=$(ratio "${V[info_sipdlgd-dialog]}" "${V[info_kamailio-dialog]}")
 R_INFOCPU=$(ratio "${V[infocpu_sipdlgd-dialog]}" "${V[infocpu_kamailio-dialog]}")
 R_MEM=$(ratio "${V[mem_s]:-}" "${V[mem_k]:-}")
@@ -314,7 +323,7 @@ cpu_k0=$(d "${V[cpurate_kamailio-dialog]}")
 	echo "| a | calls/s sustained ${HOLD:-?} s, < 0.1 % failed, db_mode 1 (MariaDB) | $(cell "${V[cps_kamailio-db]}" "${ST[cps_kamailio-db]}") | $(cell "${V[cps_sipdlgd-db]}" "${ST[cps_sipdlgd-db]}") | $R_CPS1 | ≥ 2 | $(verdict "$R_CPS1" '>=' 2) |"
 	echo "| b | CPU s per 1,000 calls, db_mode 0, at $cpu_k0 calls/s | $(d "${V[cpu_kamailio-dialog]}") | $(d "${V[cpu_sipdlgd-dialog]}") | $R_CPU0 | ≤ 0.5 | $(verdict "$R_CPU0" '<=' 0.5) |"
 	echo "| b | CPU s per 1,000 calls, db_mode 1, at $(d "${V[cpurate_kamailio-db]}") calls/s | $(d "${V[cpu_kamailio-db]}") | $(d "${V[cpu_sipdlgd-db]}") | $R_CPU1 | ≤ 0.5 | $(verdict "$R_CPU1" '<=' 0.5) |"
-	echo "| b | sipdlgd with XDP attached (generic on lo, unknown_dialog: drop) against without: calls/s; CPU s per 1,000 calls | - | $(cell "${V[cps_sipdlgd-xdp]}" "${ST[cps_sipdlgd-xdp]}") vs $(cell "${V[cps_sipdlgd-dialog]}" "${ST[cps_sipdlgd-dialog]}"); $(d "${V[cpu_sipdlgd-xdp]}") vs $(d "${V[cpu_sipdlgd-dialog]}") | $R_XDPCPS; $R_XDPCPU (XDP / no XDP) | (none) | |"
+	echo "| b | sipdlgd with XDP attached (generic on lo, unknown_dialog: drop) against without: calls/s; CPU s per 1,000 calls | - | $(cell "${V[xcps_sipdlgd-xdp]}" "${ST[xcps_sipdlgd-xdp]}") vs $(cell "${V[xcps_sipdlgd-dialog]}" "${ST[xcps_sipdlgd-dialog]}"); $(d "${V[xcpu_sipdlgd-xdp]}") vs $(d "${V[xcpu_sipdlgd-dialog]}") | $R_XDPCPS; $R_XDPCPU (XDP / no XDP) | (none) | |"
 	echo "| c | in-dialog INFO/s sustained ${INFO_HOLD:-?} s, < 0.1 % failed calls ($PER_CALL INFO per call) | $(cell "${V[info_kamailio-dialog]}" "${ST[info_kamailio-dialog]}") | $(cell "${V[info_sipdlgd-dialog]}" "${ST[info_sipdlgd-dialog]}") | $R_INFO | (none) | |"
 	echo "| c | CPU s per 1,000 INFO (call set-up included), at $(d "${V[inforate_kamailio-dialog]}") calls/s | $(d "${V[infocpu_kamailio-dialog]}") | $(d "${V[infocpu_sipdlgd-dialog]}") | $R_INFOCPU | (none) | |"
 	echo "| d | bytes per dialog, 100,000 held calls (Kamailio: shm; sipdlgd: RSS) | $(d "${V[mem_k]}")$([ -n "${V[memheld_k]}" ] && [ "${V[memheld_k]}" != 100000 ] && echo " (${V[memheld_k]} held)") | $(d "${V[mem_s]}")$([ -n "${V[memheld_s]}" ] && [ "${V[memheld_s]}" != 100000 ] && echo " (${V[memheld_s]} held)") | $R_MEM | ≤ 0.5 | $(verdict "$R_MEM" '<=' 0.5) |"
@@ -336,6 +345,7 @@ cpu_k0=$(d "${V[cpurate_kamailio-dialog]}")
 	echo "## Where the figures come from"
 	echo
 	echo "- a, b: bench-cps with the profiles kamailio-dialog, sipdlgd-dialog, kamailio-db, sipdlgd-db (basic-call: INVITE, 180, 200, ACK, BYE; ramp, bisection, 30 s hold, then CPU at one rate all of them held): $CPS_SRC"
+	[ -s "$RES/LATEST-cps-xdp.tsv" ] && echo "- b, XDP attached against not: bench-cps with sipdlgd-dialog and sipdlgd-xdp in one run: $(source_of "$RES/LATEST-cps-xdp.md")"
 	echo "- c: bench-info (info-call: $PER_CALL INFO per held call, same ramp; INFO/s = calls/s × $PER_CALL): $(source_of "$RES/LATEST-info.md")"
 	echo "- d: bench-mem (100,000 confirmed dialogs held): $(source_of "$RES/LATEST-mem.md")"
 	echo "- e: bench-forged (flood.c BYEs with unknown \`;did=\` cookies, $FORGED_SEND; absorbed = sent less lost before the proxy; sipdlgd with XDP generic on lo, unknown_dialog: drop; Kamailio drops !is_known_dlg() after loose_route): $(source_of "$RES/LATEST-forged.md")"

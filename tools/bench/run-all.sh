@@ -9,11 +9,14 @@
 #   xdp       make bench-xdp (BPF_PROG_TEST_RUN ns/packet)       40 s
 #   restore   bench-restore.sh (100,000 dialogs from MySQL)      50 s
 #   mem       bench-mem.sh (100,000 held dialogs, both)          270 s
-#   info      bench-info.sh (INFO/s in held calls, both)         300 s
+#   info      bench-info.sh (INFO/s in held calls, both)         240 s
 #   forged    bench-forged.sh (forged requests/s, both)          170 s
+#   cpsxdp    bench-cps.sh with sipdlgd-dialog and sipdlgd-xdp
+#             (XDP attached, generic on lo, against not; short
+#             ladder 2000 4000, 10 s hold)                       150 s
 #   cps       bench-cps.sh with kamailio-dialog sipdlgd-dialog
-#             kamailio-db sipdlgd-db sipdlgd-xdp (calls/s, CPU
-#             per call; the last: XDP attached, generic on lo)   the rest (~12 min)
+#             kamailio-db sipdlgd-db (calls/s, CPU per call;
+#             ladder 1000 2000 3000 4000 5000 6000 8000 ...)     the rest (~12 min)
 #   report    report.sh (LATEST.md and the PNG charts)           30 s reserved
 # Each piece gets its share (bench-info and bench-forged plan to use all of
 # it), never more than the time left minus the shares of the pieces after
@@ -44,10 +47,10 @@ scale() {
 	echo $((s > m ? s : m))
 }
 
-PIECES="xdp restore mem info forged cps"
+PIECES="xdp restore mem info forged cpsxdp cps"
 declare -A SHARE=(
 	[xdp]=$(scale 40) [restore]=$(scale 50) [mem]=$(scale 270)
-	[info]=$(scale 300) [forged]=$(scale 170) [cps]=0
+	[info]=$(scale 240) [forged]=$(scale 170) [cpsxdp]=$(scale 150) [cps]=0
 )
 REPORT_RESERVE=30
 failed="" ran=0 skipped=""
@@ -73,11 +76,21 @@ piece_restore() { timeout -k 20 "$1" bash "$dir/bench-restore.sh"; }
 piece_mem() { BENCH_MEM_BUDGET=$1 timeout -k 20 "$1" bash "$dir/bench-mem.sh"; }
 piece_info() { BENCH_INFO_BUDGET=$1 timeout -k 20 "$1" bash "$dir/bench-info.sh"; }
 piece_forged() { BENCH_FORGED_BUDGET=$1 timeout -k 20 "$1" bash "$dir/bench-forged.sh"; }
+# What XDP costs the whole system: sipdlgd without and with the fast path
+# in one run (LATEST-cps-xdp.*), short, so that the comparisons with
+# Kamailio keep their time.
+piece_cpsxdp() {
+	BENCH_PROFILES="sipdlgd-dialog sipdlgd-xdp" BENCH_TAG=cps-xdp \
+	BENCH_CPS_BUDGET=$1 BENCH_LADDER="2000 4000" BENCH_STEP_SECS=6 \
+	BENCH_SEARCH_STEPS=0 BENCH_HOLD_SECS=10 BENCH_CPU_SECS=10 \
+		timeout -k 20 "$1" bash "$dir/bench-cps.sh"
+}
 # The four dialog profiles, Kamailio first in each pair; 6 s ramp steps,
 # the 30 s hold, 15 s CPU runs.  MariaDB's CPU counts as other load:
 # failed steps are not retried for it (BENCH_DISTURB_PCT=150).
 piece_cps() {
-	BENCH_PROFILES=${BENCH_CPS_PROFILES:-kamailio-dialog sipdlgd-dialog kamailio-db sipdlgd-db sipdlgd-xdp} \
+	BENCH_PROFILES=${BENCH_CPS_PROFILES:-kamailio-dialog sipdlgd-dialog kamailio-db sipdlgd-db} \
+	BENCH_LADDER=${BENCH_LADDER:-1000 2000 3000 4000 5000 6000 8000 12000 16000} \
 	BENCH_TAG=cps-all BENCH_CPS_BUDGET=$1 \
 	BENCH_STEP_SECS=${BENCH_STEP_SECS:-6} BENCH_HOLD_SECS=${BENCH_HOLD_SECS:-30} \
 	BENCH_CPU_SECS=${BENCH_CPU_SECS:-15} BENCH_SEARCH_STEPS=${BENCH_SEARCH_STEPS:-2} \

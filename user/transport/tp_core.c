@@ -144,10 +144,13 @@ static void tp_udp_spread(int fd, unsigned n_workers)
 		{ BPF_ALU | BPF_MOD | BPF_K, 0, 0, n_workers },
 		{ BPF_RET | BPF_A, 0, 0, 0 },
 	};
-	struct sock_fprog prog = { .len = 3, .filter = code };
+	struct sock_fprog prog;
 
 	if (n_workers < 2)
 		return;
+	memset(&prog, 0, sizeof(prog));	/* the padding after len, too */
+	prog.len = 3;
+	prog.filter = code;
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog,
 		       sizeof(prog)) < 0)
 		log_warn("cannot spread UDP datagrams over the workers (%s): "

@@ -540,6 +540,9 @@ static __always_inline int sd_short_tag(void *data, void *end, __u32 v,
 	return 0;
 }
 
+/* Straight-line shortcuts for the common shapes (they use the above). */
+#include "sip_fast.h"
+
 /* The cookie's MAC (knobs mac_enabled, mac_key) at @v: right? */
 static __always_inline int sd_mac_ok(void *data, void *end,
 				     const struct sd_sip *s, __u32 v, __u32 ve)
@@ -635,6 +638,8 @@ __noinline int sd_sip_tag(struct xdp_md *ctx, struct sd_sip *s)
 	int r;
 
 	SD_VALUE_ARGS(ctx, s, data, end, vs, ve);
+	if (sd_fast_tag(data, end, vs, ve, &h))
+		goto found;
 	r = sd_params(data, end, s, SD_PM_TAG, vs, ve);
 	if (r != SD_CONTINUE)
 		return r;

@@ -137,4 +137,71 @@ static __always_inline int sd_fast_tag(void *data, void *end, __u32 vs,
 	return sd_short_tag(data, end, g + 6, ve, h) == 0;
 }
 
+/*
+ * Word @k of the value at @p: the mask of its ';' (bytes below @len)
+ * into @w, and in @s1 the byte that follows each byte.
+ */
+#define SD_FAST_SEMI_AT(p, k, len, w, s1)                                    \
+	do {                                                                 \
+		w = *(__u64 *)((p) + 8 * (k));                               \
+		s1 = (w >> 8) | (*(__u64 *)((p) + 8 * (k) + 8) << 56);       \
+		w = sd_eq_bytes(w, SD_REP(';')) &                            \
+		    sd_low_bytes_nb((len) - 8 * (k));                        \
+	} while (0)
+
+/*
+ * Route value [@vs, @ve) with the MAC off and an rr_param of 1-6 bytes:
+ * where does its first rr_param value start?  One pass over the words
+ * counts the ';' (sd_params() keeps at most SD_MAX_CAND), flags any ';'
+ * followed by SP/HTAB (a name after SWS: general walk), and notes the
+ * first ';' followed by the name's first letter.  1 with *pa (0: no
+ * rr_param, as sd_params() would say) if the shape holds: no such ';',
+ * or the first one starts "name=" and a value byte not SP/HTAB; 0 if the
+ * general walk must decide.
+ */
+static __always_inline int sd_fast_route(void *data, void *end,
+					 const struct sd_sip *s, __u32 vs,
+					 __u32 ve, __u32 *pa)
+{
+	__u32 len = ve - vs, nl = s->rr_len, k, fk = 0, j;
+	__u64 as = 0, ws = 0, ms, s1, m;
+	void *p = sd_pkt_at(data, vs);
+
+	if (mac_enabled || !nl || nl > 6 || len < 8 || len > SD_FAST_MAX ||
+	    p + SD_FAST_MAX + 8 > end)
+		return 0;
+	for (k = 0; k < SD_FAST_MAX / 8; k++) {
+		if (8 * k >= len)
+			break;
+		SD_FAST_SEMI_AT(p, k, len, ms, s1);
+		ws |= ms & sd_ws_bytes(s1);
+		m = ms & sd_eq_bytes(s1 | SD_REP(s->rr_f[0]), SD_REP(s->rr_w[0]));
+		/* the first word with a hit, + 1 */
+		fk |= -(__u32)(sd_is_zero(fk) & (sd_is_zero(m) ^ 1)) & (k + 1);
+		as += ms >> 7;
+	}
+	if (((as * SD_ONES) >> 56) > SD_MAX_CAND || ws)
+		return 0;
+	*pa = 0;
+	if (!fk)
+		return 1;
+	k = (fk - 1) & (SD_FAST_MAX / 8 - 1);
+	SD_FAST_SEMI_AT(p, k, len, ms, s1);
+	m = ms & sd_eq_bytes(s1 | SD_REP(s->rr_f[0]), SD_REP(s->rr_w[0]));
+	if (!m)
+		return 0;	/* cannot happen: the loop saw it */
+	j = vs + 8 * k + sd_first(m) + 1;	/* the name */
+	if (j + nl + 1 >= ve)
+		return 0;
+	ms = sd_load8(data, end, j);
+	if (((ms | s->rr_f[0]) & sd_low_bytes(nl)) != s->rr_w[0] ||
+	    sd_byte(ms, nl) != '=')
+		return 0;
+	k = sd_byte(ms, nl + 1);
+	if (k == ' ' || k == '\t')
+		return 0;
+	*pa = j + nl + 1;
+	return 1;
+}
+
 #endif /* SIPDLG_BPF_SIP_FAST_H */

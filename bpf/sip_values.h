@@ -581,10 +581,12 @@ __noinline int sd_sip_route(struct xdp_md *ctx, struct sd_sip *s)
 	int r;
 
 	SD_VALUE_ARGS(ctx, s, data, end, vs, ve);
-	r = sd_params(data, end, s, SD_PM_ROUTE, vs, ve);
-	if (r != SD_CONTINUE)
-		return r;
-	pa = SD_RD(s->pa);
+	if (!sd_fast_route(data, end, s, vs, ve, &pa)) {
+		r = sd_params(data, end, s, SD_PM_ROUTE, vs, ve);
+		if (r != SD_CONTINUE)
+			return r;
+		pa = SD_RD(s->pa);
+	}
 	if (!pa)
 		return SD_CONTINUE;	/* not our Route: look on */
 	s->have |= SD_F_COOKIE;

@@ -150,7 +150,8 @@ static __always_inline int sd_fast_tag(void *data, void *end, __u32 vs,
 	} while (0)
 
 /*
- * Route value [@vs, @ve) with the MAC off and an rr_param of 1-6 bytes:
+ * Route value [@vs, @ve) with an rr_param of 1-6 bytes (with the MAC on:
+ * one that starts with the MAC parameter's 'd', see sd_fast_mac()):
  * where does its first rr_param value start?  One pass over the words
  * counts the ';' (sd_params() keeps at most SD_MAX_CAND), flags any ';'
  * followed by SP/HTAB (a name after SWS: general walk), and notes the
@@ -167,8 +168,9 @@ static __always_inline int sd_fast_route(void *data, void *end,
 	__u64 as = 0, ws = 0, ms, s1, m;
 	void *p = sd_pkt_at(data, vs);
 
-	if (mac_enabled || !nl || nl > 6 || len < 8 || len > SD_FAST_MAX ||
-	    p + SD_FAST_MAX + 8 > end)
+	if (!nl || nl > 6 || len < 8 || len > SD_FAST_MAX ||
+	    p + SD_FAST_MAX + 8 > end ||
+	    (mac_enabled && (s->rr_w[0] & 0xff) != 'd'))
 		return 0;
 	for (k = 0; k < SD_FAST_MAX / 8; k++) {
 		if (8 * k >= len)
@@ -202,6 +204,33 @@ static __always_inline int sd_fast_route(void *data, void *end,
 		return 0;
 	*pa = j + nl + 1;
 	return 1;
+}
+
+_Static_assert(SIPDLG_MAC_PARAM_LEN == 2, "sd_fast_mac() reads \"dm\"");
+
+/*
+ * With the MAC on, after sd_fast_route() found the cookie: ";dm=" (any
+ * case) and a value byte not SP/HTAB right at the cookie's end @at (<
+ * @ve) give the MAC value's offset; 0: the general walk decides.  Exact
+ * because no ';' before the cookie is followed by a 'd' (the cookie's
+ * was the first, and the rr_param starts with 'd'), none by SP/HTAB,
+ * and the cookie value holds no ';': this is the first MAC candidate.
+ */
+static __always_inline __u32 sd_fast_mac(void *data, void *end, __u32 at,
+					 __u32 ve)
+{
+	__u64 w;
+	__u32 c;
+
+	if (at + 4 >= ve)
+		return 0;
+	w = sd_load8(data, end, at) | SD_W8(0, 0x20, 0x20, 0, 0, 0, 0, 0);
+	if ((w & sd_low_bytes(4)) != SD_W8(';', 'd', 'm', '=', 0, 0, 0, 0))
+		return 0;
+	c = sd_byte(w, 4);
+	if (c == ' ' || c == '\t')
+		return 0;
+	return at + 4;
 }
 
 #endif /* SIPDLG_BPF_SIP_FAST_H */

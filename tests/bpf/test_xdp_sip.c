@@ -1097,6 +1097,12 @@ int main(void)
 		/* the cookie MAC */
 		CASE(mac_ok_no_callid, KMAC, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did=596.d052;dm={DM}>" CRLF FROM_A TO_B
 		     "Call-ID: not-even-the-right-one" CRLF "CSeq: 1 BYE" CRLF CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		CASE(mac_sws_fast_edge, KMAC, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did=596.d052; dm={DM}>" CRLF FROM_A
+		     TO_B "CSeq: 1 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		CASE(mac_later_fast_edge, KMAC, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did=596.d052;x=1;Dm={DM}>" CRLF
+		     FROM_A TO_B "CSeq: 1 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		CASE(mac_novalue_fast_edge, KMAC, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did=596.d052;dm;x={DM}>" CRLF
+		     FROM_A TO_B "CSeq: 1 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_DLG_MAC_FAIL, NULL, 0),
 		CASE(mac_before_cookie, KMAC, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;DM={DM};did=596.d052>" CRLF FROM_B TO_A
 		     "CSeq: 1 BYE" CRLF CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 1),
 		CASE(mac_wrong, KMACDROP, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did=596.d053;dm={DM}>" CRLF FROM_A TO_B

@@ -202,7 +202,8 @@ static __always_inline int sd_rhex(void *data, void *end, __u32 off,
 
 /*
  * The cookie value at @v (the Route value ends at @ve): RH '.' RH, then
- * a terminator.  0 with s->key set, or -1 if malformed.
+ * a terminator.  Returns the terminator's offset with s->key set, or 0
+ * if malformed.
  */
 static __always_inline int sd_cookie(void *data, void *end, struct sd_sip *s,
 				     __u32 v, __u32 ve)
@@ -212,14 +213,14 @@ static __always_inline int sd_cookie(void *data, void *end, struct sd_sip *s,
 
 	n = sd_rhex(data, end, v, ve, &he);
 	if (n < 0 || sd_byte_at(data, end, v + n, ve) != '.')
-		return -1;
+		return 0;
 	v += n + 1;
 	n = sd_rhex(data, end, v, ve, &hi);
 	if (n < 0 || !sd_is_pterm(sd_byte_at(data, end, v + n, ve)))
-		return -1;
+		return 0;
 	s->key.h_entry = he;
 	s->key.h_id = hi;
-	return 0;
+	return v + n;
 }
 
 /*
@@ -540,6 +541,9 @@ static __always_inline int sd_short_tag(void *data, void *end, __u32 v,
 	return 0;
 }
 
+/* Straight-line shortcuts for the common shapes (they use the above). */
+#include "sip_fast.h"
+
 /* The cookie's MAC (knobs mac_enabled, mac_key) at @v: right? */
 static __always_inline int sd_mac_ok(void *data, void *end,
 				     const struct sd_sip *s, __u32 v, __u32 ve)
@@ -574,22 +578,37 @@ static __always_inline int sd_mac_ok(void *data, void *end,
 __noinline int sd_sip_route(struct xdp_md *ctx, struct sd_sip *s)
 {
 	void *data, *end;
-	__u32 vs, ve, pa;
-	int r;
+	__u32 vs, ve, pa, pb = 0, ce = 0;
+	int r, fast;
 
 	SD_VALUE_ARGS(ctx, s, data, end, vs, ve);
-	r = sd_params(data, end, s, SD_PM_ROUTE, vs, ve);
-	if (r != SD_CONTINUE)
-		return r;
-	pa = SD_RD(s->pa);
+	fast = sd_fast_route(data, end, s, vs, ve, &pa);
+	if (fast && pa && mac_enabled) {
+		/* the fast shape goes on with the MAC right after the cookie */
+		ce = sd_cookie(data, end, s, pa, ve);
+		if (ce) {
+			pb = sd_fast_mac(data, end, ce, ve);
+			fast = pb != 0;
+		}
+	}
+	if (!fast) {
+		ce = 0;
+		r = sd_params(data, end, s, SD_PM_ROUTE, vs, ve);
+		if (r != SD_CONTINUE)
+			return r;
+		pa = SD_RD(s->pa);
+		pb = SD_RD(s->pb);
+	}
 	if (!pa)
 		return SD_CONTINUE;	/* not our Route: look on */
 	s->have |= SD_F_COOKIE;
-	if (pa == SD_NOVAL || sd_cookie(data, end, s, pa, ve) != 0) {
+	if (pa != SD_NOVAL && !ce)
+		ce = sd_cookie(data, end, s, pa, ve);
+	if (!ce) {
 		s->have |= SD_F_BADCOOKIE;
 		s->need = SD_F_TO;	/* only "in-dialog?" is left */
 	} else if (mac_enabled) {
-		if (sd_mac_ok(data, end, s, SD_RD(s->pb), ve)) {
+		if (sd_mac_ok(data, end, s, pb, ve)) {
 			s->have |= SD_F_MACOK;
 			s->need &= ~SD_F_CALLID;
 		} else {
@@ -635,6 +654,8 @@ __noinline int sd_sip_tag(struct xdp_md *ctx, struct sd_sip *s)
 	int r;
 
 	SD_VALUE_ARGS(ctx, s, data, end, vs, ve);
+	if (sd_fast_tag(data, end, vs, ve, &h))
+		goto found;
 	r = sd_params(data, end, s, SD_PM_TAG, vs, ve);
 	if (r != SD_CONTINUE)
 		return r;

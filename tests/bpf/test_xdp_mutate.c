@@ -20,7 +20,11 @@
  * kernel does not (the kernel's scan limits), the round is only counted.
  *
  * SIPDLG_MUTATE_ROUNDS overrides the number of rounds (default 120000),
- * SIPDLG_MUTATE_SEED the random seed.  Needs root.
+ * SIPDLG_MUTATE_SEED the random seed.  SIPDLG_MUTATE_TRACE=FILE writes
+ * "round reason verdict" per round: two builds run with one seed must
+ * write the same file when a change to the program keeps its behaviour
+ * (e.g. a fast path), which the reference cannot tell at the scan limits.
+ * Needs root.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -728,8 +732,14 @@ static void test_mutations(void **state)
 	__u64 before[SDR_MAX_], after[SDR_MAX_];
 	struct sipdlg_dlg_value dv[NDLG], dv2;
 	long bad = 0, matched = 0, ref_only = 0, dropped = 0;
+	FILE *trace = NULL;
 	int nseed = 0, i;
 
+	env = getenv("SIPDLG_MUTATE_TRACE");
+	if (env && *env) {
+		trace = fopen(env, "w");
+		assert_non_null(trace);
+	}
 	env = getenv("SIPDLG_MUTATE_SEED");
 	g_rng = env ? strtoull(env, NULL, 0) : 0x9e3779b97f4a7c15ULL;
 	for (i = 0; i < NSEED; i++) {
@@ -792,6 +802,9 @@ static void test_mutations(void **state)
 				if (after[i] != before[i] + 1)
 					nreason++;
 			}
+			if (trace)
+				fprintf(trace, "%ld %d %u\n", round, reason,
+					opts.retval);
 			if (nreason != 1 ||
 			    opts.retval != (sipdlg_reason_drops((__u32)reason) ?
 					    XDP_DROP : XDP_PASS) ||
@@ -848,6 +861,8 @@ static void test_mutations(void **state)
 		"%ld wrong\n", round, matched, dropped, ref_only, bad);
 	for (i = 0; i < 3; i++)
 		sipdlg_bpf__destroy(skels[i]);
+	if (trace)
+		fclose(trace);
 	assert_int_equal(bad, 0);
 	assert_true(round >= 100000 || custom);
 }

@@ -922,6 +922,11 @@ static int tap_skip_all(const char *why)
 	"X-A: 1" CRLF "X-B: 2" CRLF "X-C: 3" CRLF "X-D: 4" CRLF "X-E: 5" CRLF \
 	"X-F: 6" CRLF "X-G: 7" CRLF "X-H: 8" CRLF "X-I: 9" CRLF "X-J: 10" CRLF
 
+/* 160 bytes of headers after CSeq (see the fast-path cases) */
+#define PAD                                                               \
+	"X-Pad: 0123456789012345678901234567890123456789012345678901234567890123456789" CRLF \
+	"X-Pad: 0123456789012345678901234567890123456789012345678901234567890123456789" CRLF
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1011,6 +1016,36 @@ int main(void)
 		CASE(empty_halves_are_zero, K0, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did=.>" CRLF FROM_A TO_B CALLID
 		     "CSeq: 1 BYE" CRLF CLEN, V4, { &D1 }, 0, SDR_DLG_UNKNOWN, NULL, 0),
 
+		/*
+		 * Near the edges of the fast paths (bpf/sip_fast.h): each must
+		 * give what the general walk gives.  PAD keeps 128 bytes of frame
+		 * after every value, so that the fast paths are tried.
+		 */
+		CASE(fast_from_17_semis, K0, BYE_LINE VIA ROUTE
+		     "From: \";;;;;;;;;;;;;;;;;\" <sip:alice@atlanta.example.com>;tag=1928301774" CRLF
+		     TO_B CALLID "CSeq: 1 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_SIP_SCAN_LIMIT, NULL, 0),
+		CASE(fast_from_16_semis, K0, BYE_LINE VIA ROUTE
+		     "From: \";;;;;;;;;;;;;;;\" <sip:alice@atlanta.example.com>;tag=1928301774" CRLF
+		     TO_B CALLID "CSeq: 1 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		CASE(fast_to_tag_sws, K0, BYE_LINE VIA ROUTE FROM_A "To: Bob <sip:bob@biloxi.example.com>; tag=a6c85cf" CRLF
+		     CALLID "CSeq: 1 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		CASE(fast_to_tag_upper_more, K0, BYE_LINE VIA ROUTE FROM_A
+		     "To: Bob <sip:bob@biloxi.example.com>;TAG=a6c85cf;x=y" CRLF
+		     CALLID "CSeq: 1 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		CASE(fast_from_open_angle, K0, BYE_LINE VIA ROUTE
+		     "From: Alice <sip:alice@atlanta.example.com>;x=<y;tag=1928301774" CRLF
+		     TO_B CALLID "CSeq: 1 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_DLG_MISMATCH, NULL, 0),
+		CASE(fast_route_did_sws, K0, BYE_LINE VIA "Route: <sip:192.0.2.2;lr; did=596.d052>" CRLF FROM_A TO_B
+		     CALLID "CSeq: 1 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		CASE(fast_route_didx_first, K0, BYE_LINE VIA "Route: <sip:192.0.2.2;didx=1;DID=596.d052>" CRLF FROM_A
+		     TO_B CALLID "CSeq: 1 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		CASE(fast_route_17_semis, K0, BYE_LINE VIA "Route: <sip:192.0.2.2;;;;;;;;;;;;;;;;;did=596.d052>" CRLF
+		     FROM_A TO_B CALLID "CSeq: 1 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_SIP_SCAN_LIMIT, NULL, 0),
+		CASE(fast_route_did_novalue, K0, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did;x=596.d052>" CRLF FROM_A
+		     TO_B CALLID "CSeq: 1 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_DLG_BAD_COOKIE, NULL, 0),
+		CASE(fast_route_lr_only, K0, BYE_LINE VIA "Route: <sip:192.0.2.2;lr>" CRLF FROM_A
+		     TO_B CALLID "CSeq: 1 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_SIP_UDP4, NULL, 0),
+
 		/* not in-dialog, or not for the matcher */
 		CASE(no_to_tag_with_cookie, KDROP, "INVITE sip:bob@b SIP/2.0" CRLF VIA ROUTE FROM_A "To: <sip:bob@b>" CRLF
 		     CALLID "CSeq: 1 INVITE" CRLF CLEN, V4, { &D2 }, 0, SDR_SIP_UDP4, NULL, 0),
@@ -1062,6 +1097,12 @@ int main(void)
 		/* the cookie MAC */
 		CASE(mac_ok_no_callid, KMAC, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did=596.d052;dm={DM}>" CRLF FROM_A TO_B
 		     "Call-ID: not-even-the-right-one" CRLF "CSeq: 1 BYE" CRLF CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		CASE(mac_sws_fast_edge, KMAC, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did=596.d052; dm={DM}>" CRLF FROM_A
+		     TO_B "CSeq: 1 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		CASE(mac_later_fast_edge, KMAC, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did=596.d052;x=1;Dm={DM}>" CRLF
+		     FROM_A TO_B "CSeq: 1 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		CASE(mac_novalue_fast_edge, KMAC, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did=596.d052;dm;x={DM}>" CRLF
+		     FROM_A TO_B "CSeq: 1 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_DLG_MAC_FAIL, NULL, 0),
 		CASE(mac_before_cookie, KMAC, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;DM={DM};did=596.d052>" CRLF FROM_B TO_A
 		     "CSeq: 1 BYE" CRLF CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 1),
 		CASE(mac_wrong, KMACDROP, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did=596.d053;dm={DM}>" CRLF FROM_A TO_B

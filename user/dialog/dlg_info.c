@@ -52,19 +52,29 @@ static size_t leg_bytes(const struct dlg_cell *c, int leg)
 	       slen(dlg_leg_route_set(c, leg)) + slen(dlg_leg_socket(c, leg));
 }
 
-/* Absolute UNIX expiry of the lifetime timer, 0 if none is armed. */
+/*
+ * Absolute UNIX expiry of the lifetime timer, 0 if none is armed: the
+ * real-time clock in ms plus what is left on the monotonic one, in whole
+ * seconds down, as Kamailio's start time + lifetime; the same whenever
+ * it is listed.  The 10 ms allow for the two clocks' ms truncation: a
+ * restored dialog is armed to the ms of its stored timeout and must list
+ * exactly that.
+ */
 static int64_t unix_timeout(const struct dlg_cell *c, int64_t now)
 {
 	uint64_t mono = tmr_now_ms();
-
 	uint64_t due = c->tmr.expires_ms;	/* tmr_arm writes it under
 						 * our slot lock */
+	struct timespec rt;
+	int64_t rt_ms;
 
 	if (c->tkind != DLG_T_LIFETIME || !c->due)
 		return 0;
 	if (due <= mono)
 		return now;
-	return now + (int64_t)((due - mono + 999) / 1000);
+	clock_gettime(CLOCK_REALTIME, &rt);
+	rt_ms = (int64_t)rt.tv_sec * 1000 + rt.tv_nsec / 1000000;
+	return (rt_ms + (int64_t)(due - mono) + 10) / 1000;
 }
 
 struct dlg_info *dlg_info_get(struct dlg_cell *c, unsigned flags)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -1053,8 +1054,19 @@ static void test_load(void **state)
 	assert_int_equal(in->sflags, 5);
 	assert_int_equal(in->iflags, DLG_IFLAG_TIMEOUTBYE);
 	assert_int_equal(in->lifetime, 110);
-	assert_true(in->timeout >= ld.timeout - 1 && in->timeout <= ld.timeout + 1);
+	/* the stored timeout exactly, also listed in a later second */
+	assert_int_equal(in->timeout, ld.timeout);
 	dlg_info_free(in);
+	{
+		time_t t0 = time(NULL);
+
+		for (int i = 0; i < 150 && time(NULL) == t0; i++)
+			usleep(10000);
+		assert_true(time(NULL) != t0);
+		in = dlg_info_get(c, 0);
+		assert_int_equal(in->timeout, ld.timeout);
+		dlg_info_free(in);
+	}
 	/* The same id again, or an h_entry that is not the Call-ID's. */
 	assert_int_equal(dlg_load(e.t, &ld, &x), -EEXIST);
 	ld.h_id = 778;

@@ -60,6 +60,14 @@ uint64_t tmr_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+uint64_t tmr_unix_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 /* Shift of a level's slot width: 1 ms, 2^10 ms, 2^20 ms. */
 static unsigned lvl_shift(int lvl)
 {

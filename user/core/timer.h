@@ -65,5 +65,7 @@ size_t tmr_pending(struct tmr_service *ts);
  * its timer was re-armed meanwhile (a stale firing: ignore it). */
 int tmr_is_pending(struct tmr_service *ts, struct tmr *t);
 uint64_t tmr_now_ms(void);
+/* CLOCK_REALTIME in ms (UNIX time), to relate deadlines to UNIX times. */
+uint64_t tmr_unix_ms(void);
 
 #endif /* SIPDLG_TIMER_H */

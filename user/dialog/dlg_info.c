@@ -65,16 +65,12 @@ static int64_t unix_timeout(const struct dlg_cell *c, int64_t now)
 	uint64_t mono = tmr_now_ms();
 	uint64_t due = c->tmr.expires_ms;	/* tmr_arm writes it under
 						 * our slot lock */
-	struct timespec rt;
-	int64_t rt_ms;
 
 	if (c->tkind != DLG_T_LIFETIME || !c->due)
 		return 0;
 	if (due <= mono)
 		return now;
-	clock_gettime(CLOCK_REALTIME, &rt);
-	rt_ms = (int64_t)rt.tv_sec * 1000 + rt.tv_nsec / 1000000;
-	return (rt_ms + (int64_t)(due - mono) + 10) / 1000;
+	return (int64_t)(tmr_unix_ms() + (due - mono) + 10) / 1000;
 }
 
 struct dlg_info *dlg_info_get(struct dlg_cell *c, unsigned flags)

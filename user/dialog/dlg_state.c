@@ -671,18 +671,13 @@ int dlg_load(struct dlg_table *t, const struct dlg_load *ld,
 	dlg_set_state_locked(c, ld->state);
 	if (ld->state == DLG_STATE_CONFIRMED_NA ||
 	    ld->state == DLG_STATE_CONFIRMED) {
-		if (ld->timeout > now) {
-			/* to the millisecond: with whole seconds from a
-			 * truncated now the deadline was up to 1 s late, and
-			 * dlg.list showed timeout + 1 */
-			struct timespec rt;
-			int64_t now_ms;
+		/* to the millisecond: with whole seconds from a truncated
+		 * now the deadline was up to 1 s late, and dlg.list showed
+		 * timeout + 1 */
+		int64_t now_ms = (int64_t)tmr_unix_ms();
 
-			clock_gettime(CLOCK_REALTIME, &rt);
-			now_ms = (int64_t)rt.tv_sec * 1000 + rt.tv_nsec / 1000000;
-			if (ld->timeout * 1000 > now_ms)
-				arm_ms = (uint64_t)(ld->timeout * 1000 - now_ms);
-		}
+		if (ld->timeout * 1000 > now_ms)
+			arm_ms = (uint64_t)(ld->timeout * 1000 - now_ms);
 		dlg_timer_arm_locked(c, DLG_T_LIFETIME, arm_ms);
 	} else {
 		dlg_timer_for_state_locked(c);

@@ -2,22 +2,14 @@
 #include <stdio.h>
 
 #include "proxy/obuf.h"
+#include "proxy/px_fmt.h"
 
 void ob_u32(struct obuf *o, uint32_t v)
 {
-	char tmp[10];
-	size_t n = 0;
+	char d[10];
+	size_t i = px_fmt_u32(d, v);
 
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	if (o->overflow || n > sizeof(o->buf) - o->len) {
-		o->overflow = true;
-		return;
-	}
-	while (n)
-		o->buf[o->len++] = tmp[--n];
+	ob_mem(o, d + i, sizeof(d) - i);
 }
 
 void ob_printf(struct obuf *o, const char *fmt, ...)

@@ -53,15 +53,24 @@ static inline void px_sb_chr(struct px_sb *b, char c)
 	px_sb_mem(b, &c, 1);
 }
 
-static inline void px_sb_u32(struct px_sb *b, uint32_t v)
+/* The decimal digits of @v at the end of @d[10]: returns where they
+ * start (struct obuf's ob_u32 uses it too). */
+static inline size_t px_fmt_u32(char d[10], uint32_t v)
 {
-	char d[10];
-	size_t i = sizeof(d);
+	size_t i = 10;
 
 	do {
 		d[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
+	return i;
+}
+
+static inline void px_sb_u32(struct px_sb *b, uint32_t v)
+{
+	char d[10];
+	size_t i = px_fmt_u32(d, v);
+
 	px_sb_mem(b, d + i, sizeof(d) - i);
 }
 

@@ -405,6 +405,43 @@ static void f_ip4_offset(struct pkt *p)
 	f_ip4_frag(p, 185);		/* byte offset 1480, last fragment */
 }
 
+/*
+ * The same shapes to a port that is not a SIP port: the program decides
+ * plain IPv4 to other ports before its full parse (sd_quick_other), and
+ * must leave fragments and headers with options to the full parse.
+ */
+static void f_ip4_frag_53(struct pkt *p, uint16_t frag)
+{
+	struct pkt_ipv4 ip = ip4_plain;
+
+	ip.frag = frag;
+	pkt_eth(p);
+	pkt_ipv4(p, &ip);
+	sip_udp(p, 53);
+}
+
+static void f_ip4_mf_53(struct pkt *p)
+{
+	f_ip4_frag_53(p, PKT_IP_MF);
+}
+
+static void f_ip4_offset_53(struct pkt *p)
+{
+	f_ip4_frag_53(p, 185);
+}
+
+static void f_ip4_opts_53(struct pkt *p)
+{
+	static const uint8_t opts[4] = { 1, 1, 1, 0 };	/* NOP NOP NOP EOL */
+	struct pkt_ipv4 ip = ip4_plain;
+
+	ip.opts = opts;
+	ip.opt_len = sizeof(opts);
+	pkt_eth(p);
+	pkt_ipv4(p, &ip);
+	sip_udp(p, 53);
+}
+
 static void f_ip4_df(struct pkt *p)
 {
 	f_ip4_frag(p, PKT_IP_DF);	/* DF alone is not a fragment */
@@ -956,6 +993,12 @@ int main(void)
 		PARSE_CASE(ipv4_offset_is_fragment, f_ip4_offset,
 			   SDR_IP_FRAGMENT),
 		PARSE_CASE(ipv4_df_is_sip4, f_ip4_df, SDR_SIP_UDP4),
+		PARSE_CASE(ipv4_mf_port_53_is_fragment, f_ip4_mf_53,
+			   SDR_IP_FRAGMENT),
+		PARSE_CASE(ipv4_offset_port_53_is_fragment, f_ip4_offset_53,
+			   SDR_IP_FRAGMENT),
+		PARSE_CASE(ipv4_options_port_53_is_other_port, f_ip4_opts_53,
+			   SDR_OTHER_PORT),
 		PARSE_CASE(vlan_ipv4_is_sip4, f_vlan_ip4, SDR_SIP_UDP4),
 		PARSE_CASE(vlan_ipv6_is_sip6, f_vlan_ip6, SDR_SIP_UDP6),
 		PARSE_CASE(qinq_ipv4_is_sip4, f_qinq_ip4, SDR_SIP_UDP4),
@@ -983,6 +1026,8 @@ int main(void)
 			   SDR_SIP_UDP4, 64),
 		TRUNC_CASE(truncated_vlan_ipv6_udp_sip_0_to_80, f_vlan_ip6,
 			   SDR_SIP_UDP6, 80),
+		TRUNC_CASE(truncated_ipv4_udp_53_0_to_64, f_ip4_53,
+			   SDR_OTHER_PORT, 64),
 		TRUNC_CASE(truncated_ipv4_options_0_to_64, f_ip4_opts,
 			   SDR_SIP_UDP4, 64),
 		TRUNC_CASE(truncated_qinq_ipv4_0_to_64, f_qinq_ip4,

@@ -18,8 +18,12 @@
  * the UDP payload in FILE (to port 5060, the benchmark's dialog in the
  * map, -m: on the MAC-on program) instead of the table; -d DIR writes the
  * table's SIP payloads to DIR/rowN.sip for such runs; -p LINES (with -f)
- * writes the program's JIT line table for tools/bench/xdp_lines.py.
- * Needs root.
+ * writes the program's JIT line table for tools/bench/xdp_lines.py;
+ * -o ROWS runs only the table rows whose digits are in ROWS (-o 01: the
+ * floor and non-SIP UDP), without the per-line breakdown.  Every run of
+ * a row is paired with a floor run just before it; "over floor" is the
+ * median of the differences, steadier than the difference of medians
+ * while the machine's speed drifts.  Needs root.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -261,6 +265,20 @@ static int time_frame(int fd, const struct pkt *p, __u32 repeat, __u32 runs,
  * annotated by Debian's perf (no libopcodes), so this is the profile.
  * Minimum of the runs: the figure least disturbed by other load.
  */
+/* One BPF_PROG_TEST_RUN of @p on @fd: its ns per repeat in *ns. */
+static int run_once(int fd, const struct pkt *p, __u32 repeat, __u32 *ns)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p->buf,
+		    .data_size_in = (__u32)p->len, .repeat = repeat);
+
+	if (bpf_prog_test_run_opts(fd, &opts)) {
+		fprintf(stderr, "test run: %s\n", strerror(errno));
+		return -1;
+	}
+	*ns = opts.duration;
+	return 0;
+}
+
 static int breakdown(struct sipdlg_bpf *skel, __u32 repeat, __u32 runs)
 {
 	static const char *lines[] = {
@@ -405,10 +423,10 @@ int main(int argc, char **argv)
 	struct floor_bpf *fl = NULL;
 	__u32 repeat = 1000000, runs = 5, t[MAX_RUNS];
 	char dm[SIPDLG_MAC_HEX_LEN + 1] = { 0 }, sip[PKT_MAX], *at;
-	const char *file = NULL, *dump = NULL, *lines = NULL;
+	const char *file = NULL, *dump = NULL, *lines = NULL, *only = NULL;
 	int opt, rc = 1, fmac = 0;
 
-	while ((opt = getopt(argc, argv, "r:n:f:md:p:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:f:md:p:o:")) != -1) {
 		if (opt == 'r')
 			repeat = (__u32)strtoul(optarg, NULL, 0);
 		else if (opt == 'n')
@@ -421,9 +439,11 @@ int main(int argc, char **argv)
 			dump = optarg;
 		else if (opt == 'p')
 			lines = optarg;
+		else if (opt == 'o')
+			only = optarg;
 		else {
 			fprintf(stderr, "usage: %s [-r REPEAT] [-n RUNS] "
-				"[-f FILE [-m] [-p LINES]] [-d DIR]\n", argv[0]);
+				"[-f FILE [-m] [-p LINES]] [-d DIR] [-o ROWS]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -484,17 +504,22 @@ int main(int argc, char **argv)
 	}
 
 	printf("XDP fast path, BPF_PROG_TEST_RUN, repeat %u, %u runs per "
-	       "packet (ns/packet)\n\n", repeat, runs);
-	printf("%-38s %6s %-16s %8s %8s %8s\n", "packet", "bytes", "reason",
-	       "median", "min", "max");
+	       "packet (ns/packet)\n"
+	       "over floor: median over the runs of (run - the floor run "
+	       "just before it)\n\n", repeat, runs);
+	printf("%-38s %6s %-16s %8s %8s %8s %10s\n", "packet", "bytes",
+	       "reason", "median", "min", "max", "over floor");
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct row *r = &rows[i];
 		struct sipdlg_bpf *skel = r->mac ? withmac : plain;
 		struct pkt_sip_opts o = { .dport = r->dport };
 		const char *payload = r->sip;
+		__u32 fl_t, d[MAX_RUNS];
 		struct pkt p;
 		int fd, reason = -1;
 
+		if (only && !strchr(only, (int)('0' + i)))
+			continue;
 		if (!payload) {
 			static const char dns[64] = { 0x12, 0x34, 1, 0, 0, 1 };
 
@@ -514,20 +539,22 @@ int main(int argc, char **argv)
 		if (!r->floor)
 			reason = reason_of(skel, &p);
 		for (__u32 k = 0; k < runs; k++) {
-			LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p.buf,
-				    .data_size_in = (__u32)p.len,
-				    .repeat = repeat);
-			if (bpf_prog_test_run_opts(fd, &opts)) {
-				fprintf(stderr, "test run: %s\n",
-					strerror(errno));
+			/* the floor right before each run: the machine's
+			 * speed drifts between runs, less within a pair */
+			if (run_once(bpf_program__fd(fl->progs.floor_xdp), &p,
+				     repeat, &fl_t) ||
+			    run_once(fd, &p, repeat, &t[k]))
 				goto out;
-			}
-			t[k] = opts.duration;
+			d[k] = t[k] > fl_t ? t[k] - fl_t : 0;
 		}
 		qsort(t, runs, sizeof(t[0]), cmp_u32);
-		printf("%-38s %6zu %-16s %8u %8u %8u\n", r->name, p.len,
-		       reason_name(reason), t[runs / 2], t[0], t[runs - 1]);
+		qsort(d, runs, sizeof(d[0]), cmp_u32);
+		printf("%-38s %6zu %-16s %8u %8u %8u %10u\n", r->name, p.len,
+		       reason_name(reason), t[runs / 2], t[0], t[runs - 1],
+		       d[runs / 2]);
 	}
+	if (only)
+		goto done;
 	if (breakdown(plain, repeat, runs))
 		goto out;
 	printf("\nverifier processed insns: sipdlg_xdp %u (MAC on: %u), "
@@ -535,6 +562,7 @@ int main(int argc, char **argv)
 	       verified(bpf_program__fd(plain->progs.sipdlg_xdp)),
 	       verified(bpf_program__fd(withmac->progs.sipdlg_xdp)),
 	       verified(bpf_program__fd(fl->progs.floor_xdp)));
+done:
 	rc = 0;
 out:
 	sipdlg_bpf__destroy(plain);

@@ -97,9 +97,11 @@ mem_held() {
 		"$RES/LATEST-mem.md" 2>/dev/null
 }
 
-# xdp_ns LABEL: the median ns of a bench_xdp row.
+# xdp_ns LABEL: the median ns of a bench_xdp row (the third column from
+# the end, the fourth in tables with the "over floor" column).
 xdp_ns() {
-	awk -v l="$1" 'index($0, l) == 1 { print $(NF - 2); exit }' "$RES/LATEST-xdp.txt" 2>/dev/null
+	awk -v l="$1" '/^packet .* median / { back = / over floor$/ ? 3 : 2 }
+		index($0, l) == 1 { print $(NF - back); exit }' "$RES/LATEST-xdp.txt" 2>/dev/null
 }
 
 # --- figures ------------------------------------------------------------------

@@ -360,49 +360,51 @@ static void f_ip6_53(struct pkt *p)
 	f_ip6(p, 53);
 }
 
-static void f_ip4_opts(struct pkt *p)
+static void f_ip4_with_opts(struct pkt *p, const uint8_t *opts,
+			    size_t len, uint16_t dport)
 {
-	/* Router Alert, then NOP NOP NOP EOL */
-	static const uint8_t opts[8] = { 0x94, 0x04, 0, 0, 1, 1, 1, 0 };
 	struct pkt_ipv4 ip = ip4_plain;
 
 	ip.opts = opts;
-	ip.opt_len = sizeof(opts);
+	ip.opt_len = len;
 	pkt_eth(p);
 	pkt_ipv4(p, &ip);
-	sip_udp(p, 5060);
+	sip_udp(p, dport);
+}
+
+/* Router Alert, then NOP NOP NOP EOL */
+static const uint8_t ip4_ra_opts[8] = { 0x94, 0x04, 0, 0, 1, 1, 1, 0 };
+
+static void f_ip4_opts(struct pkt *p)
+{
+	f_ip4_with_opts(p, ip4_ra_opts, sizeof(ip4_ra_opts), 5060);
 }
 
 static void f_ip4_opts_max(struct pkt *p)
 {
 	static const uint8_t opts[40] = { 1, 1, 1, 1 };	/* NOPs then EOLs */
-	struct pkt_ipv4 ip = ip4_plain;
 
-	ip.opts = opts;
-	ip.opt_len = sizeof(opts);
-	pkt_eth(p);
-	pkt_ipv4(p, &ip);
-	sip_udp(p, 5060);
+	f_ip4_with_opts(p, opts, sizeof(opts), 5060);
 }
 
-static void f_ip4_frag(struct pkt *p, uint16_t frag)
+static void f_ip4_frag(struct pkt *p, uint16_t frag, uint16_t dport)
 {
 	struct pkt_ipv4 ip = ip4_plain;
 
 	ip.frag = frag;
 	pkt_eth(p);
 	pkt_ipv4(p, &ip);
-	sip_udp(p, 5060);
+	sip_udp(p, dport);
 }
 
 static void f_ip4_mf(struct pkt *p)
 {
-	f_ip4_frag(p, PKT_IP_MF);
+	f_ip4_frag(p, PKT_IP_MF, 5060);
 }
 
 static void f_ip4_offset(struct pkt *p)
 {
-	f_ip4_frag(p, 185);		/* byte offset 1480, last fragment */
+	f_ip4_frag(p, 185, 5060);	/* byte offset 1480, last fragment */
 }
 
 /*
@@ -410,41 +412,24 @@ static void f_ip4_offset(struct pkt *p)
  * plain IPv4 to other ports before its full parse (sd_quick_other), and
  * must leave fragments and headers with options to the full parse.
  */
-static void f_ip4_frag_53(struct pkt *p, uint16_t frag)
-{
-	struct pkt_ipv4 ip = ip4_plain;
-
-	ip.frag = frag;
-	pkt_eth(p);
-	pkt_ipv4(p, &ip);
-	sip_udp(p, 53);
-}
-
 static void f_ip4_mf_53(struct pkt *p)
 {
-	f_ip4_frag_53(p, PKT_IP_MF);
+	f_ip4_frag(p, PKT_IP_MF, 53);
 }
 
 static void f_ip4_offset_53(struct pkt *p)
 {
-	f_ip4_frag_53(p, 185);
+	f_ip4_frag(p, 185, 53);
 }
 
 static void f_ip4_opts_53(struct pkt *p)
 {
-	static const uint8_t opts[4] = { 1, 1, 1, 0 };	/* NOP NOP NOP EOL */
-	struct pkt_ipv4 ip = ip4_plain;
-
-	ip.opts = opts;
-	ip.opt_len = sizeof(opts);
-	pkt_eth(p);
-	pkt_ipv4(p, &ip);
-	sip_udp(p, 53);
+	f_ip4_with_opts(p, ip4_ra_opts, sizeof(ip4_ra_opts), 53);
 }
 
 static void f_ip4_df(struct pkt *p)
 {
-	f_ip4_frag(p, PKT_IP_DF);	/* DF alone is not a fragment */
+	f_ip4_frag(p, PKT_IP_DF, 5060);	/* DF alone is not a fragment */
 }
 
 static void f_ip4_ihl4(struct pkt *p)

@@ -10,6 +10,8 @@ BENCH_XDP_DIR   := $(BUILD)/tools/bench
 BENCH_XDP       := $(BENCH_XDP_DIR)/bench_xdp
 BENCH_FLOOR_OBJ := $(BENCH_XDP_DIR)/floor.bpf.o
 BENCH_FLOOR_SKEL := $(BENCH_XDP_DIR)/floor.skel.h
+BENCH_BOUNDS_OBJ := $(BENCH_XDP_DIR)/bounds.bpf.o
+BENCH_BOUNDS_SKEL := $(BENCH_XDP_DIR)/bounds.skel.h
 BENCH_XDP_ARGS  ?=
 
 .PHONY: bench-xdp
@@ -23,7 +25,15 @@ $(BENCH_FLOOR_OBJ): tools/bench/floor.bpf.c vmlinux.h
 $(BENCH_FLOOR_SKEL): $(BENCH_FLOOR_OBJ)
 	$(BPFTOOL) gen skeleton $< name floor_bpf > $@.tmp && mv $@.tmp $@
 
+$(BENCH_BOUNDS_OBJ): tools/bench/bounds.bpf.c vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BENCH_BOUNDS_SKEL): $(BENCH_BOUNDS_OBJ)
+	$(BPFTOOL) gen skeleton $< name bounds_bpf > $@.tmp && mv $@.tmp $@
+
 $(BENCH_XDP): tools/bench/bench_xdp.c $(BPF_SKEL) $(BENCH_FLOOR_SKEL) \
+	      $(BENCH_BOUNDS_SKEL) \
 	      include/sipdlg_shared.h include/sipdlg_hash.h \
 	      tests/lib/pkt.c tests/lib/pkt.h
 	@mkdir -p $(@D)

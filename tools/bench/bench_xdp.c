@@ -14,13 +14,18 @@
  * real UA's BYE (User-Agent, Allow, Supported, Reason, P-Asserted-Identity,
  * ...).  The scan stops at CSeq, about halfway.
  *
+ * After the table, two lower bounds for that BYE (tools/bench/bounds.bpf.c):
+ * the bare LF scan of its bytes up to the end of the CSeq line, and the
+ * lookup, clock and counters after a scan, each alone.  A target below
+ * floor + both cannot be met by any design that reads the CSeq.
+ *
  * Usage: bench_xdp [-r REPEAT] [-n RUNS] [-f FILE [-m]]: with -f, time
  * the UDP payload in FILE (to port 5060, the benchmark's dialog in the
  * map, -m: on the MAC-on program) instead of the table; -d DIR writes the
  * table's SIP payloads to DIR/rowN.sip for such runs; -p LINES (with -f)
  * writes the program's JIT line table for tools/bench/xdp_lines.py;
  * -o ROWS runs only the table rows whose digits are in ROWS (-o 01: the
- * floor and non-SIP UDP), without the per-line breakdown.  Every run of
+ * floor and non-SIP UDP), without the lower bounds and the breakdown.  Every run of
  * a row is paired with a floor run just before it; "over floor" is the
  * median of the differences, steadier than the difference of medians
  * while the machine's speed drifts.  Needs root.
@@ -41,6 +46,7 @@
 #include "sipdlg_hash.h"
 #include "sipdlg.skel.h"
 #include "floor.skel.h"
+#include "bounds.skel.h"
 #include "lib/pkt.h"
 
 #define MAC_K0 0x0123456789abcdefULL
@@ -256,15 +262,6 @@ static int time_frame(int fd, const struct pkt *p, __u32 repeat, __u32 runs,
 	return 0;
 }
 
-/*
- * Where the time of the in-dialog BYE goes: the message cut after its
- * first 1, 2, ... lines (an empty line, then 300 bytes of body, so that
- * no line is near the frame's end), each timed; the difference between
- * two rows is what the added line costs, the last row includes the
- * dialog lookup, tight match and counters.  BPF JIT code cannot be
- * annotated by Debian's perf (no libopcodes), so this is the profile.
- * Minimum of the runs: the figure least disturbed by other load.
- */
 /* One BPF_PROG_TEST_RUN of @p on @fd: its ns per repeat in *ns. */
 static int run_once(int fd, const struct pkt *p, __u32 repeat, __u32 *ns)
 {
@@ -279,6 +276,75 @@ static int run_once(int fd, const struct pkt *p, __u32 repeat, __u32 *ns)
 	return 0;
 }
 
+/*
+ * Lower bounds on the in-dialog BYE (tools/bench/bounds.bpf.c): the bare
+ * LF scan of its bytes up to the end of its CSeq line, which any design
+ * that reads the CSeq must at least scan, and the work after a scan
+ * (lookup, clock, counters).  Each run paired with a floor run, as in
+ * the table; medians of the differences.
+ */
+static int lower_bounds(struct floor_bpf *fl, __u32 repeat, __u32 runs)
+{
+	struct bounds_bpf *b = bounds_bpf__open();
+	struct bound_value_s {
+		__u64 w[2 * 4 + 16 + 2];
+	} v = { { 0 } };
+	__u64 key = 0x9485000006a5ULL;
+	__u32 fl_t, t, d[2][MAX_RUNS], from, to;
+	const char *cseq = strstr(bye_first, "\r\nCSeq:"), *eol;
+	struct pkt p;
+	int rc = -1;
+
+	if (!b || !cseq || !(eol = strstr(cseq + 2, "\r\n")))
+		goto out;
+	pkt_sip(&p, NULL, bye_first, strlen(bye_first));
+	from = (__u32)p.l4_off + 8;
+	to = from + (__u32)(eol + 2 - bye_first);
+	b->rodata->scan_from = from;
+	b->rodata->scan_to = to;
+	if (bounds_bpf__load(b) ||
+	    bpf_map__update_elem(b->maps.bound_dialogs, &key, sizeof(key), &v,
+				 sizeof(v), BPF_ANY))
+		goto out;
+	for (__u32 k = 0; k < runs; k++) {
+		int fds[2] = { bpf_program__fd(b->progs.bound_scan),
+			       bpf_program__fd(b->progs.bound_match) };
+
+		for (int i = 0; i < 2; i++) {
+			if (run_once(bpf_program__fd(fl->progs.floor_xdp), &p,
+				     repeat, &fl_t) ||
+			    run_once(fds[i], &p, repeat, &t))
+				goto out;
+			d[i][k] = t > fl_t ? t - fl_t : 0;
+		}
+	}
+	qsort(d[0], runs, sizeof(d[0][0]), cmp_u32);
+	qsort(d[1], runs, sizeof(d[1][0]), cmp_u32);
+	printf("\nlower bounds for the in-dialog BYE, ns over the floor "
+	       "(median of %u paired runs)\n\n", runs);
+	printf("LF scan alone, start line to the end of CSeq (%u bytes)  %6u\n",
+	       to - from, d[0][runs / 2]);
+	printf("lookup, clock and counters alone (no scan)             %6u\n",
+	       d[1][runs / 2]);
+	printf("sum: no design that reads the CSeq costs less           %6u\n",
+	       d[0][runs / 2] + d[1][runs / 2]);
+	rc = 0;
+out:
+	if (rc)
+		fprintf(stderr, "bench_xdp: lower bounds: %s\n", strerror(errno));
+	bounds_bpf__destroy(b);
+	return rc;
+}
+
+/*
+ * Where the time of the in-dialog BYE goes: the message cut after its
+ * first 1, 2, ... lines (an empty line, then 300 bytes of body, so that
+ * no line is near the frame's end), each timed; the difference between
+ * two rows is what the added line costs, the last row includes the
+ * dialog lookup, tight match and counters.  BPF JIT code cannot be
+ * annotated by Debian's perf (no libopcodes), so this is the profile.
+ * Minimum of the runs: the figure least disturbed by other load.
+ */
 static int breakdown(struct sipdlg_bpf *skel, __u32 repeat, __u32 runs)
 {
 	static const char *lines[] = {
@@ -555,7 +621,7 @@ int main(int argc, char **argv)
 	}
 	if (only)
 		goto done;
-	if (breakdown(plain, repeat, runs))
+	if (lower_bounds(fl, repeat, runs) || breakdown(plain, repeat, runs))
 		goto out;
 	printf("\nverifier processed insns: sipdlg_xdp %u (MAC on: %u), "
 	       "floor %u\n",

@@ -25,10 +25,10 @@
  * table's SIP payloads to DIR/rowN.sip for such runs; -p LINES (with -f)
  * writes the program's JIT line table for tools/bench/xdp_lines.py;
  * -o ROWS runs only the table rows whose digits are in ROWS (-o 01: the
- * floor and non-SIP UDP), without the lower bounds and the breakdown.  Every run of
- * a row is paired with a floor run just before it; "over floor" is the
- * median of the differences, steadier than the difference of medians
- * while the machine's speed drifts.  Needs root.
+ * floor and non-SIP UDP), without the lower bounds and the breakdown.
+ * Every run of a row is paired with a floor run just before it; "over
+ * floor" is the median of the differences, steadier than the difference
+ * of medians while the machine's speed drifts.  Needs root.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -243,25 +243,6 @@ static __u32 verified(int fd)
 	return info.verified_insns;
 }
 
-/* Median and min of @runs timed runs of @fd on @p (ns/packet). */
-static int time_frame(int fd, const struct pkt *p, __u32 repeat, __u32 runs,
-		      __u32 *median, __u32 *min)
-{
-	__u32 t[MAX_RUNS];
-
-	for (__u32 k = 0; k < runs; k++) {
-		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p->buf,
-			    .data_size_in = (__u32)p->len, .repeat = repeat);
-		if (bpf_prog_test_run_opts(fd, &opts))
-			return -1;
-		t[k] = opts.duration;
-	}
-	qsort(t, runs, sizeof(t[0]), cmp_u32);
-	*median = t[runs / 2];
-	*min = t[0];
-	return 0;
-}
-
 /* One BPF_PROG_TEST_RUN of @p on @fd: its ns per repeat in *ns. */
 static int run_once(int fd, const struct pkt *p, __u32 repeat, __u32 *ns)
 {
@@ -276,6 +257,43 @@ static int run_once(int fd, const struct pkt *p, __u32 repeat, __u32 *ns)
 	return 0;
 }
 
+/* Median and min of @runs timed runs of @fd on @p (ns/packet). */
+static int time_frame(int fd, const struct pkt *p, __u32 repeat, __u32 runs,
+		      __u32 *median, __u32 *min)
+{
+	__u32 t[MAX_RUNS];
+
+	for (__u32 k = 0; k < runs; k++)
+		if (run_once(fd, p, repeat, &t[k]))
+			return -1;
+	qsort(t, runs, sizeof(t[0]), cmp_u32);
+	*median = t[runs / 2];
+	*min = t[0];
+	return 0;
+}
+
+/*
+ * @runs runs of @fd on @p, each right after a run of the floor program
+ * @floor_fd (the machine's speed drifts between runs, less within a
+ * pair): the times sorted into @t, the differences to the floor sorted
+ * into @d (0 where the floor run was slower).
+ */
+static int time_paired(int floor_fd, int fd, const struct pkt *p,
+		       __u32 repeat, __u32 runs, __u32 *t, __u32 *d)
+{
+	__u32 fl_t;
+
+	for (__u32 k = 0; k < runs; k++) {
+		if (run_once(floor_fd, p, repeat, &fl_t) ||
+		    run_once(fd, p, repeat, &t[k]))
+			return -1;
+		d[k] = t[k] > fl_t ? t[k] - fl_t : 0;
+	}
+	qsort(t, runs, sizeof(t[0]), cmp_u32);
+	qsort(d, runs, sizeof(d[0]), cmp_u32);
+	return 0;
+}
+
 /*
  * Lower bounds on the in-dialog BYE (tools/bench/bounds.bpf.c): the bare
  * LF scan of its bytes up to the end of its CSeq line, which any design
@@ -286,52 +304,48 @@ static int run_once(int fd, const struct pkt *p, __u32 repeat, __u32 *ns)
 static int lower_bounds(struct floor_bpf *fl, __u32 repeat, __u32 runs)
 {
 	struct bounds_bpf *b = bounds_bpf__open();
-	struct bound_value_s {
-		__u64 w[2 * 4 + 16 + 2];
-	} v = { { 0 } };
-	__u64 key = 0x9485000006a5ULL;
-	__u32 fl_t, t, d[2][MAX_RUNS], from, to;
-	const char *cseq = strstr(bye_first, "\r\nCSeq:"), *eol;
+	const char *cseq = strstr(bye_first, "\r\nCSeq:"), *eol = NULL;
+	__u64 key = 0x9485000006a5ULL, v[64] = { 0 };
+	__u32 t[MAX_RUNS], scan[MAX_RUNS], match[MAX_RUNS], from, to;
+	int fl_fd = bpf_program__fd(fl->progs.floor_xdp), rc = -1;
 	struct pkt p;
-	int rc = -1;
 
-	if (!b || !cseq || !(eol = strstr(cseq + 2, "\r\n")))
+	if (cseq)
+		eol = strstr(cseq + 2, "\r\n");
+	if (!b || !eol) {
+		fprintf(stderr, "bench_xdp: lower bounds: cannot set up\n");
 		goto out;
+	}
 	pkt_sip(&p, NULL, bye_first, strlen(bye_first));
 	from = (__u32)p.l4_off + 8;
 	to = from + (__u32)(eol + 2 - bye_first);
 	b->rodata->scan_from = from;
 	b->rodata->scan_to = to;
+	b->rodata->match_key = key;
 	if (bounds_bpf__load(b) ||
-	    bpf_map__update_elem(b->maps.bound_dialogs, &key, sizeof(key), &v,
-				 sizeof(v), BPF_ANY))
+	    bpf_map__value_size(b->maps.bound_dialogs) > sizeof(v) ||
+	    bpf_map__update_elem(b->maps.bound_dialogs, &key, sizeof(key), v,
+				 bpf_map__value_size(b->maps.bound_dialogs),
+				 BPF_ANY)) {
+		fprintf(stderr, "bench_xdp: lower bounds: cannot load: %s\n",
+			strerror(errno));
 		goto out;
-	for (__u32 k = 0; k < runs; k++) {
-		int fds[2] = { bpf_program__fd(b->progs.bound_scan),
-			       bpf_program__fd(b->progs.bound_match) };
-
-		for (int i = 0; i < 2; i++) {
-			if (run_once(bpf_program__fd(fl->progs.floor_xdp), &p,
-				     repeat, &fl_t) ||
-			    run_once(fds[i], &p, repeat, &t))
-				goto out;
-			d[i][k] = t > fl_t ? t - fl_t : 0;
-		}
 	}
-	qsort(d[0], runs, sizeof(d[0][0]), cmp_u32);
-	qsort(d[1], runs, sizeof(d[1][0]), cmp_u32);
+	if (time_paired(fl_fd, bpf_program__fd(b->progs.bound_scan), &p,
+			repeat, runs, t, scan) ||
+	    time_paired(fl_fd, bpf_program__fd(b->progs.bound_match), &p,
+			repeat, runs, t, match))
+		goto out;
 	printf("\nlower bounds for the in-dialog BYE, ns over the floor "
 	       "(median of %u paired runs)\n\n", runs);
 	printf("LF scan alone, start line to the end of CSeq (%u bytes)  %6u\n",
-	       to - from, d[0][runs / 2]);
+	       to - from, scan[runs / 2]);
 	printf("lookup, clock and counters alone (no scan)             %6u\n",
-	       d[1][runs / 2]);
+	       match[runs / 2]);
 	printf("sum: no design that reads the CSeq costs less           %6u\n",
-	       d[0][runs / 2] + d[1][runs / 2]);
+	       scan[runs / 2] + match[runs / 2]);
 	rc = 0;
 out:
-	if (rc)
-		fprintf(stderr, "bench_xdp: lower bounds: %s\n", strerror(errno));
 	bounds_bpf__destroy(b);
 	return rc;
 }
@@ -487,7 +501,7 @@ int main(int argc, char **argv)
 {
 	struct sipdlg_bpf *plain = NULL, *withmac = NULL;
 	struct floor_bpf *fl = NULL;
-	__u32 repeat = 1000000, runs = 5, t[MAX_RUNS];
+	__u32 repeat = 1000000, runs = 5, t[MAX_RUNS], med, min;
 	char dm[SIPDLG_MAC_HEX_LEN + 1] = { 0 }, sip[PKT_MAX], *at;
 	const char *file = NULL, *dump = NULL, *lines = NULL, *only = NULL;
 	int opt, rc = 1, fmac = 0;
@@ -550,17 +564,10 @@ int main(int argc, char **argv)
 		pkt_sip(&p, NULL, sip, n);
 		printf("%s: %zu bytes, %s,", file, p.len,
 		       reason_name(reason_of(skel, &p)));
-		for (__u32 k = 0; k < runs; k++) {
-			LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p.buf,
-				    .data_size_in = (__u32)p.len,
-				    .repeat = repeat);
-			if (bpf_prog_test_run_opts(
-				    bpf_program__fd(skel->progs.sipdlg_xdp), &opts))
-				goto out;
-			t[k] = opts.duration;
-		}
-		qsort(t, runs, sizeof(t[0]), cmp_u32);
-		printf(" median %u ns, min %u\n", t[runs / 2], t[0]);
+		if (time_frame(bpf_program__fd(skel->progs.sipdlg_xdp), &p,
+			       repeat, runs, &med, &min))
+			goto out;
+		printf(" median %u ns, min %u\n", med, min);
 		if (lines && dump_lines(skel, lines)) {
 			fprintf(stderr, "bench_xdp: cannot write %s\n", lines);
 			goto out;
@@ -580,7 +587,7 @@ int main(int argc, char **argv)
 		struct sipdlg_bpf *skel = r->mac ? withmac : plain;
 		struct pkt_sip_opts o = { .dport = r->dport };
 		const char *payload = r->sip;
-		__u32 fl_t, d[MAX_RUNS];
+		__u32 d[MAX_RUNS];
 		struct pkt p;
 		int fd, reason = -1;
 
@@ -604,17 +611,9 @@ int main(int argc, char **argv)
 				bpf_program__fd(skel->progs.sipdlg_xdp);
 		if (!r->floor)
 			reason = reason_of(skel, &p);
-		for (__u32 k = 0; k < runs; k++) {
-			/* the floor right before each run: the machine's
-			 * speed drifts between runs, less within a pair */
-			if (run_once(bpf_program__fd(fl->progs.floor_xdp), &p,
-				     repeat, &fl_t) ||
-			    run_once(fd, &p, repeat, &t[k]))
-				goto out;
-			d[k] = t[k] > fl_t ? t[k] - fl_t : 0;
-		}
-		qsort(t, runs, sizeof(t[0]), cmp_u32);
-		qsort(d, runs, sizeof(d[0]), cmp_u32);
+		if (time_paired(bpf_program__fd(fl->progs.floor_xdp), fd, &p,
+				repeat, runs, t, d))
+			goto out;
 		printf("%-38s %6zu %-16s %8u %8u %8u %10u\n", r->name, p.len,
 		       reason_name(reason), t[runs / 2], t[0], t[runs - 1],
 		       d[runs / 2]);

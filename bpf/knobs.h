@@ -42,6 +42,12 @@ const volatile __u32 max_dialog_pps = 0;
 const volatile __u32 mac_enabled = 0;
 /* SipHash key: k0, k1 = key bytes 0..7 and 8..15, little-endian. */
 const volatile __u64 mac_key[2] = {};
+/*
+ * 1: during a key rotation a MAC under mac_key_prev (the key before
+ * mac_key, same layout) is accepted as well.
+ */
+const volatile __u32 mac_prev_enabled = 0;
+const volatile __u64 mac_key_prev[2] = {};
 /* SDE_MATCH_FAILED events per second and CPU (token bucket); 0: none. */
 const volatile __u32 fail_events_per_sec = 10;
 

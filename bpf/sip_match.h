@@ -261,6 +261,8 @@ static __always_inline int sd_request(struct xdp_md *ctx,
 		if (v)
 			return sd_matched(ctx, p, s, v, d);
 	}
+	if (reason == SDR_DLG_UNKNOWN && sd_not_in_kernel(&s->key))
+		return SDR_DLG_NOT_IN_KERNEL;
 	return sd_fail(ctx, p, s, reason);
 }
 

@@ -32,6 +32,7 @@
 #include "maps.h"
 #include "knobs.h"
 #include "counters.h"
+#include "sip_overflow.h"
 #include "parse_l2l4.h"
 #include "sip_scan.h"
 #include "sip_match.h"

@@ -84,6 +84,11 @@ enum sipdlg_reason {
 				 * controller answers it */
 	SDR_MULTI_BUFFER = 27,	/* multi-buffer frame: only the first
 				 * buffer is visible to XDP */
+	SDR_DLG_NOT_IN_KERNEL = 28, /* cookie (or Call-ID) names a dialog the
+				 * controller could not write into the
+				 * "dialogs" map (full, or an error): its
+				 * key is in "overflow", or the fast path
+				 * is degraded (sipdlg_fp_state): passed */
 	SDR_MAX_		/* first unused slot; keep last */
 };
 
@@ -180,7 +185,7 @@ struct sipdlg_dlg_value {
 	/* traffic, kernel-written */
 	__u64 last_seen_ns;	/* last matched request or reply, see above */
 	__u32 state;		/* controller: 1..5 as in Kamailio */
-	__u32 flags;		/* controller: reserved, the kernel ignores it */
+	__u32 flags;		/* controller: SIPDLG_DLGF_* bits */
 	struct sipdlg_dir_stats dir[2]; /* index enum sipdlg_dir */
 	__u32 methods[SDM_MAX_]; /* matched requests by method, both ways */
 	__u32 bye_seen;		/* bit (1 << dir): a BYE went that way */
@@ -192,6 +197,33 @@ struct sipdlg_dlg_value {
 	__u32 pad;
 };
 _Static_assert(sizeof(struct sipdlg_dlg_value) == 168, "dialog value layout");
+
+/*
+ * sipdlg_dlg_value.flags.
+ * SIPDLG_DLGF_NOMAC: the dialog's Record-Route may carry no MAC (it was
+ * restored from a database, created before the MAC was switched on, or
+ * its MAC key has been rotated out).  With the MAC on, a request whose
+ * cookie names such a dialog and whose MAC is missing or wrong gets the
+ * full tight match (Call-ID and tags) instead of SDR_DLG_MAC_FAIL.
+ */
+#define SIPDLG_DLGF_NOMAC 0x1u
+
+/*
+ * The "fpstate" array map (one element, pinned beside "dialogs"): what
+ * the controller tells the kernel about dialogs it could not write into
+ * "dialogs".  Their keys go into the "overflow" hash map (key struct
+ * sipdlg_dlg_key, value __u8 1), overflow_n counts them; when even that
+ * fails (or a "callids" insert fails) `degraded` is set and the kernel
+ * passes every request whose dialog it cannot find instead of dropping
+ * it, until the controller clears it.  Either way such requests are
+ * counted as SDR_DLG_NOT_IN_KERNEL.
+ */
+struct sipdlg_fp_state {
+	__u32 degraded;		/* 1: never drop for "dialog not found" */
+	__u32 overflow_n;	/* entries in "overflow" (0: skip the lookup) */
+	__u64 reserved;
+};
+_Static_assert(sizeof(struct sipdlg_fp_state) == 16, "fp state layout");
 
 /*
  * The "callids" map (pinned beside "dialogs"): Call-ID hash -> dialog

@@ -276,6 +276,7 @@ static const char *rname(int r)
 		[SDR_DLG_REPLY_UNKNOWN] = "DLG_REPLY_UNKNOWN",
 		[SDR_SIP_MALFORMED] = "SIP_MALFORMED",
 		[SDR_MULTI_BUFFER] = "MULTI_BUFFER",
+		[SDR_DLG_NOT_IN_KERNEL] = "DLG_NOT_IN_KERNEL",
 	};
 
 	if (r >= 0 && r < SDR_MAX_ && n[r])

@@ -48,8 +48,9 @@ static const char *const reason_names[SDR_MAX_] = {
 	[SDR_DLG_REPLY_UNKNOWN] = "dlg_reply_unknown",
 	[SDR_SIP_MALFORMED] = "sip_malformed",
 	[SDR_MULTI_BUFFER] = "multi_buffer",
+	[SDR_DLG_NOT_IN_KERNEL] = "dlg_not_in_kernel",
 };
-_Static_assert(SDR_MAX_ == 28, "name every reason in reason_names[]");
+_Static_assert(SDR_MAX_ == 29, "name every reason in reason_names[]");
 
 const char *fp_reason_name(unsigned reason)
 {

@@ -94,21 +94,14 @@ static void state_write(struct fastpath *fp)
 			     strerror(errno));
 }
 
-int fp_kmaps_open(struct fastpath *fp, const struct sipdlg_config *cfg,
-		  struct stats *st)
+int fp_kmaps_setup(struct fastpath *fp, int match_mode, struct stats *st)
 {
 	struct fp_kmaps *km = &fp->km;
 	int r;
 
-	km->fpstate_fd = bpf_object__find_map_fd_by_name(fp->obj, "fpstate");
-	km->overflow_fd = bpf_object__find_map_fd_by_name(fp->obj, "overflow");
-	km->match_mode = cfg->dialog.dlg_match_mode;
+	km->match_mode = match_mode;
 	km->capacity = map_max_entries(fp->dialogs_fd);
 	km->overflow_capacity = map_max_entries(km->overflow_fd);
-	if (km->fpstate_fd < 0 || km->overflow_fd < 0)
-		log_warn("the BPF object has no fpstate/overflow maps: a "
-			 "dialog that does not fit into the dialogs map is "
-			 "dropped by unknown_dialog: drop");
 	r = pthread_mutex_init(&km->lock, NULL);
 	if (r)
 		return -r;
@@ -135,6 +128,20 @@ int fp_kmaps_open(struct fastpath *fp, const struct sipdlg_config *cfg,
 	state_write(fp);
 	pthread_mutex_unlock(&km->lock);
 	return 0;
+}
+
+int fp_kmaps_open(struct fastpath *fp, const struct sipdlg_config *cfg,
+		  struct stats *st)
+{
+	struct fp_kmaps *km = &fp->km;
+
+	km->fpstate_fd = bpf_object__find_map_fd_by_name(fp->obj, "fpstate");
+	km->overflow_fd = bpf_object__find_map_fd_by_name(fp->obj, "overflow");
+	if (km->fpstate_fd < 0 || km->overflow_fd < 0)
+		log_warn("the BPF object has no fpstate/overflow maps: a "
+			 "dialog that does not fit into the dialogs map is "
+			 "dropped by unknown_dialog: drop");
+	return fp_kmaps_setup(fp, cfg->dialog.dlg_match_mode, st);
 }
 
 void fp_kmaps_close(struct fastpath *fp)

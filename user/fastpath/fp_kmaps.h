@@ -31,6 +31,9 @@ struct sipdlg_config;
 /* After load: map fds, capacities, a clean "fpstate".  0 or -errno. */
 int fp_kmaps_open(struct fastpath *fp, const struct sipdlg_config *cfg,
 		  struct stats *st);
+/* The same with fp->dialogs_fd, callids_fd, km.fpstate_fd and
+ * km.overflow_fd already set (tests build them by hand). */
+int fp_kmaps_setup(struct fastpath *fp, int match_mode, struct stats *st);
 void fp_kmaps_close(struct fastpath *fp);
 
 /* Write the dialog's identity into "dialogs" (keeping the kernel's

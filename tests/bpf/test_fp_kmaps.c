@@ -220,6 +220,35 @@ static void test_callids_failure(void **state)
 	}
 }
 
+/*
+ * Two events of one dialog on two workers: one listed it as out, the
+ * other wrote it into "dialogs".  The queue must not stall on it.
+ */
+static void test_written_meanwhile(void **state)
+{
+	struct rig *r = rig_new(0, 4);
+	struct sipdlg_dlg_key k1 = key(1), k3 = key(3);
+	struct sipdlg_dlg_value v;
+	struct fp_kmaps_info in;
+
+	sync_id(r, 1, 0);
+	sync_id(r, 2, 0);
+	sync_id(r, 3, 0);	/* waits in the overflow */
+	/* Behind fp_kmaps' back, as the other worker would: a slot frees
+	 * and 3 is written into it. */
+	memset(&v, 0, sizeof(v));
+	assert_int_equal(bpf_map_delete_elem(r->fp.dialogs_fd, &k1), 0);
+	assert_int_equal(bpf_map_update_elem(r->fp.dialogs_fd, &k3, &v,
+					     BPF_NOEXIST),
+			 0);
+	forget_id(r, 2);	/* the retry meets 3 already there */
+	fp_kmaps_info(&r->fp, &in);
+	assert_int_equal(in.not_in_kernel, 0);
+	assert_false(in_overflow(r, 3));
+	assert_int_equal(fpstate(r).overflow_n, 0);
+	rig_free(r);
+}
+
 /* Start: stale overflow keys go, fpstate says what is true. */
 static void test_reconcile(void **state)
 {
@@ -251,6 +280,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_overflow_and_retry),
 		cmocka_unit_test(test_callids_failure),
+		cmocka_unit_test(test_written_meanwhile),
 		cmocka_unit_test(test_reconcile),
 	};
 

@@ -264,6 +264,24 @@ static void out_add_locked(struct fastpath *fp,
 		     km->overflow_fd < 0 ? "no such map" : strerror(errno));
 }
 
+/* @p is no longer outside "dialogs" (moved in, or ended): out of
+ * "overflow" and the counts.  Under lock; the caller writes fpstate. */
+static void out_clear_locked(struct fastpath *fp, struct fp_pend *p)
+{
+	struct fp_kmaps *km = &fp->km;
+
+	if (!(p->flags & FPP_OUT))
+		return;
+	if (p->flags & FPP_OVERFLOW) {
+		bpf_map_delete_elem(km->overflow_fd, &p->key);
+		km->n_overflow--;
+	} else {
+		km->n_lost--;
+	}
+	km->n_out--;
+	p->flags &= ~(FPP_OUT | FPP_OVERFLOW);
+}
+
 void fp_kmaps_sync(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 		   const struct fp_ident *id)
 {
@@ -308,6 +326,14 @@ void fp_kmaps_sync(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 		out_add_locked(fp, key, id, r);
 	} else if (!have) {
 		km->n_kernel++;
+		/* Two events of one dialog on two workers: one may have
+		 * listed it as out while the other found a free slot. */
+		p = fp_pending_find(&km->pend, key);
+		if (p) {
+			out_clear_locked(fp, p);
+			if (!p->flags)
+				fp_pending_del(&km->pend, p);
+		}
 	}
 	state_write(fp);
 	pthread_mutex_unlock(&km->lock);
@@ -331,26 +357,25 @@ static void retry_locked(struct fastpath *fp, size_t max)
 		tries++;
 		if (p->flags & FPP_OUT) {
 			struct sipdlg_dlg_value v;
+			int w;
 
 			memset(&v, 0, sizeof(v));
 			v.created_ns = p->id.created_ns;
 			ident_to_value(&p->id, &v);
-			if (bpf_map_update_elem(fp->dialogs_fd, &p->key, &v,
-						BPF_NOEXIST) != 0)
+			w = bpf_map_update_elem(fp->dialogs_fd, &p->key, &v,
+						BPF_NOEXIST) == 0 ? 0 : errno;
+			/* EEXIST: a racing event of the dialog wrote (and
+			 * counted) it; it only needs clearing here. */
+			if (w && w != EEXIST)
 				break;
-			km->n_kernel++;
-			km->moved_in++;
-			stat_inc(km->st_moved_in);
+			if (!w) {
+				km->n_kernel++;
+				km->moved_in++;
+				stat_inc(km->st_moved_in);
+			}
 			/* In "dialogs" first, then out of "overflow": the
 			 * kernel finds it in one or the other throughout. */
-			if (p->flags & FPP_OVERFLOW) {
-				bpf_map_delete_elem(km->overflow_fd, &p->key);
-				km->n_overflow--;
-			} else {
-				km->n_lost--;
-			}
-			km->n_out--;
-			p->flags &= ~(FPP_OUT | FPP_OVERFLOW);
+			out_clear_locked(fp, p);
 			if (fp->callids_fd >= 0 && p->id.callid_hash &&
 			    bpf_map_update_elem(fp->callids_fd,
 						&p->id.callid_hash, &p->key,
@@ -380,21 +405,13 @@ void fp_kmaps_forget(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 {
 	struct fp_kmaps *km = &fp->km;
 	struct sipdlg_dlg_key other;
-	bool out = false, freed;
 	struct fp_pend *p;
+	bool freed;
 
 	pthread_mutex_lock(&km->lock);
 	p = fp_pending_find(&km->pend, key);
 	if (p) {
-		out = p->flags & FPP_OUT;
-		if (p->flags & FPP_OVERFLOW) {
-			bpf_map_delete_elem(km->overflow_fd, key);
-			km->n_overflow--;
-		} else if (out) {
-			km->n_lost--;
-		}
-		if (out)
-			km->n_out--;
+		out_clear_locked(fp, p);
 		if (p->flags & FPP_NO_CALLID)
 			km->n_no_callid--;
 		fp_pending_del(&km->pend, p);
@@ -407,8 +424,8 @@ void fp_kmaps_forget(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 	    bpf_map_lookup_elem(fp->callids_fd, &callid_hash, &other) == 0 &&
 	    other.h_entry == key->h_entry && other.h_id == key->h_id)
 		bpf_map_delete_elem(fp->callids_fd, &callid_hash);
-	if (out)
-		return;
+	/* Also when it was listed as out: a racing event may have written
+	 * it (ENOENT is the usual answer then). */
 	freed = bpf_map_delete_elem(fp->dialogs_fd, key) == 0;
 	pthread_mutex_lock(&km->lock);
 	if (freed) {

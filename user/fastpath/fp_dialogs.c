@@ -8,7 +8,8 @@
  * changes, and it leaves the map when the dialog is destroyed (a dialog
  * in state 5 stays matchable while it lingers, so crossing BYEs are not
  * taken for forgeries).  Updates are read-modify-write of the whole value
- * so the kernel's traffic counters are kept.
+ * so the kernel's traffic counters are kept.  The map writes themselves,
+ * and what happens when "dialogs" has no room, are fp_kmaps.c's.
  */
 #define LOG_TAG "fastpath"
 

@@ -37,6 +37,7 @@ struct fp_kmaps {
 	uint64_t dialogs_failed, overflow_failed, callids_failed, moved_in;
 	uint64_t log_next_ms;		/* rate limit of the warnings */
 	uint64_t log_suppressed;
+	bool degraded;			/* as last written to "fpstate" */
 	struct stat_var *st_dialogs_failed, *st_overflow_failed,
 		*st_callids_failed, *st_moved_in, *st_not_in_kernel;
 };

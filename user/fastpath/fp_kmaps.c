@@ -64,6 +64,12 @@ warn_limited(struct fp_kmaps *km, const char *fmt, ...)
 	km->log_next_ms = now + LOG_EVERY_MS;
 }
 
+/* strerror(), with the hash map's "full" said as such (E2BIG). */
+static const char *err_text(int e)
+{
+	return e == E2BIG ? "the map is full" : strerror(e);
+}
+
 static uint32_t map_max_entries(int fd)
 {
 	struct bpf_map_info info;
@@ -87,6 +93,17 @@ static void state_write(struct fastpath *fp)
 	st.degraded = km->n_lost || km->n_untracked || km->n_no_callid;
 	st.overflow_n = (__u32)km->n_overflow;
 	stat_set(km->st_not_in_kernel, (int64_t)km->n_out);
+	/* Every change of the flag is logged: it loosens unknown_dialog. */
+	if (st.degraded && !km->degraded)
+		log_warn("the fast path is degraded: %llu dialogs are in "
+			 "neither the dialogs nor the overflow map, %llu "
+			 "lack their callids entry; no request is dropped as "
+			 "an unknown dialog until they end or move in",
+			 (unsigned long long)(km->n_lost + km->n_untracked),
+			 (unsigned long long)km->n_no_callid);
+	else if (!st.degraded && km->degraded)
+		log_notice("the fast path is no longer degraded");
+	km->degraded = st.degraded;
 	if (km->fpstate_fd < 0)
 		return;
 	if (bpf_map_update_elem(km->fpstate_fd, &zero, &st, BPF_ANY) != 0)
@@ -208,7 +225,7 @@ int fp_kmaps_callid_put(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 	km->callids_failed++;
 	stat_inc(km->st_callids_failed);
 	warn_limited(km, "dialog %u:%u: cannot write the callids map: %s",
-		     key->h_entry, key->h_id, strerror(-r));
+		     key->h_entry, key->h_id, err_text(-r));
 	no_callid_locked(fp, key, id);
 	state_write(fp);
 	pthread_mutex_unlock(&km->lock);
@@ -224,19 +241,17 @@ static void out_add_locked(struct fastpath *fp,
 	struct fp_pend *p;
 	__u8 one = 1;
 
+	const char *where = "listed in the overflow map";
+	int oerr = 0;
+
 	km->dialogs_failed++;
 	stat_inc(km->st_dialogs_failed);
-	warn_limited(km,
-		     "dialog %u:%u is not in the kernel's dialogs map (%s, "
-		     "%llu of %u in use): it works through the controller, "
-		     "listed in the overflow map",
-		     key->h_entry, key->h_id, strerror(-err),
-		     (unsigned long long)km->n_kernel, km->capacity);
 	p = fp_pending_add(&km->pend, key);
 	if (!p) {
 		/* Nowhere to remember it: degraded until it ends. */
 		km->n_untracked++;
-		return;
+		where = "out of memory to track it";
+		goto log;
 	}
 	p->id = *id;
 	if (p->flags & FPP_NO_CALLID) {	/* its Call-ID entry is moot now */
@@ -251,17 +266,21 @@ static void out_add_locked(struct fastpath *fp,
 	    bpf_map_update_elem(km->overflow_fd, key, &one, BPF_ANY) == 0) {
 		p->flags |= FPP_OVERFLOW;
 		km->n_overflow++;
-		return;
+		goto log;
 	}
+	oerr = km->overflow_fd < 0 ? ENOENT : errno;
 	km->n_lost++;
 	km->overflow_failed++;
 	stat_inc(km->st_overflow_failed);
+	where = "the overflow map failed too";
+log:
 	warn_limited(km,
-		     "dialog %u:%u: cannot write the overflow map either "
-		     "(%s): the fast path is degraded, it drops no request "
-		     "for an unknown dialog",
-		     key->h_entry, key->h_id,
-		     km->overflow_fd < 0 ? "no such map" : strerror(errno));
+		     "dialog %u:%u is not in the kernel's dialogs map (%s, "
+		     "%llu of %u in use): it works through the controller, "
+		     "%s%s%s",
+		     key->h_entry, key->h_id, err_text(-err),
+		     (unsigned long long)km->n_kernel, km->capacity, where,
+		     oerr ? ": " : "", oerr ? err_text(oerr) : "");
 }
 
 /* @p is no longer outside "dialogs" (moved in, or ended): out of

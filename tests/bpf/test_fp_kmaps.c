@@ -249,6 +249,26 @@ static void test_written_meanwhile(void **state)
 	rig_free(r);
 }
 
+/* The reconcile's late callids write completes a dialog that failed. */
+static void test_callid_written_later(void **state)
+{
+	struct rig *r = rig_new(1, 1);
+	struct sipdlg_dlg_key stale = key(99), k1 = key(1);
+	struct fp_ident i1 = ident(1, 0);
+	__u64 h = 4242;
+
+	assert_int_equal(bpf_map_update_elem(r->fp.callids_fd, &h, &stale,
+					     BPF_ANY),
+			 0);
+	sync_id(r, 1, 0);	/* callids full of the stale entry */
+	assert_int_equal(fpstate(r).degraded, 1);
+	assert_int_equal(bpf_map_delete_elem(r->fp.callids_fd, &h), 0);
+	assert_int_equal(fp_kmaps_callid_put(&r->fp, &k1, &i1), 0);
+	assert_true(in_callids(r, 1));
+	assert_int_equal(fpstate(r).degraded, 0);
+	rig_free(r);
+}
+
 /* Start: stale overflow keys go, fpstate says what is true. */
 static void test_reconcile(void **state)
 {
@@ -281,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_overflow_and_retry),
 		cmocka_unit_test(test_callids_failure),
 		cmocka_unit_test(test_written_meanwhile),
+		cmocka_unit_test(test_callid_written_later),
 		cmocka_unit_test(test_reconcile),
 	};
 

@@ -169,6 +169,7 @@ static int reconcile_dialogs(struct fastpath *fp, struct dlg_table *t)
  * "callids": an entry goes when its dialog is unknown, is not in
  * "dialogs" (the kernel could not use it; it is written again when the
  * dialog moves in) or has another Call-ID (a hash reused by a later run).
+ * Run before the table pass adds the missing entries.
  */
 static int reconcile_callids(struct fastpath *fp, struct dlg_table *t)
 {
@@ -216,7 +217,9 @@ int fp_dialogs_reconcile(struct fastpath *fp, struct dlg_table *t)
 
 	if (!fp)
 		return 0;
+	/* Stale entries out first, so the additions below find room. */
 	removed = reconcile_dialogs(fp, t);
+	cremoved = reconcile_callids(fp, t);
 	while (!cur.done) {
 		size_t n = dlg_cursor_next(t, &cur, cells, 256);
 
@@ -241,7 +244,6 @@ int fp_dialogs_reconcile(struct fastpath *fp, struct dlg_table *t)
 			dlg_unref(cells[i]);
 		}
 	}
-	cremoved = reconcile_callids(fp, t);
 	if (removed || added || cremoved || cadded)
 		log_notice("kernel maps reconciled: dialogs %d stale entries "
 			   "removed, %d dialogs added; callids %d stale "

@@ -218,8 +218,23 @@ int fp_kmaps_callid_put(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 
 	if (fp->callids_fd < 0 || !hash)
 		return 0;
-	if (bpf_map_update_elem(fp->callids_fd, &hash, key, BPF_ANY) == 0)
+	if (bpf_map_update_elem(fp->callids_fd, &hash, key, BPF_ANY) == 0) {
+		struct fp_pend *p;
+
+		/* A dialog whose entry failed before (the reconcile adds it
+		 * again once stale entries made room) is complete now. */
+		pthread_mutex_lock(&km->lock);
+		p = km->n_no_callid ? fp_pending_find(&km->pend, key) : NULL;
+		if (p && (p->flags & FPP_NO_CALLID)) {
+			p->flags &= ~FPP_NO_CALLID;
+			km->n_no_callid--;
+			if (!p->flags)
+				fp_pending_del(&km->pend, p);
+			state_write(fp);
+		}
+		pthread_mutex_unlock(&km->lock);
 		return 0;
+	}
 	r = -errno;
 	pthread_mutex_lock(&km->lock);
 	km->callids_failed++;

@@ -55,9 +55,9 @@ warn_limited(struct fp_kmaps *km, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (km->log_suppressed)
-		log_warn("%s (%llu more such failures in the last %d s)", msg,
-			 (unsigned long long)km->log_suppressed,
-			 LOG_EVERY_MS / 1000);
+		log_warn("%s (and %llu more failures not logged since the "
+			 "last such line)",
+			 msg, (unsigned long long)km->log_suppressed);
 	else
 		log_warn("%s", msg);
 	km->log_suppressed = 0;

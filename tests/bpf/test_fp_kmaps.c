@@ -29,7 +29,9 @@ struct rig {
 	struct fastpath fp;
 };
 
-static struct rig *rig_new(int mode, unsigned callids_max)
+/* @boot: "fpstate" as a predecessor left it (NULL: zero). */
+static struct rig *rig_boot(int mode, unsigned callids_max,
+			    const struct sipdlg_fp_state *boot)
 {
 	struct rig *r = calloc(1, sizeof(*r));
 	struct fastpath *fp = &r->fp;
@@ -52,8 +54,20 @@ static struct rig *rig_new(int mode, unsigned callids_max)
 					   NULL);
 	assert_true(fp->dialogs_fd >= 0 && fp->callids_fd >= 0 &&
 		    fp->km.overflow_fd >= 0 && fp->km.fpstate_fd >= 0);
+	if (boot) {
+		__u32 zero = 0;
+
+		assert_int_equal(bpf_map_update_elem(fp->km.fpstate_fd, &zero,
+						     boot, BPF_ANY),
+				 0);
+	}
 	assert_int_equal(fp_kmaps_setup(fp, mode, NULL), 0);
 	return r;
+}
+
+static struct rig *rig_new(int mode, unsigned callids_max)
+{
+	return rig_boot(mode, callids_max, NULL);
 }
 
 static void rig_free(struct rig *r)
@@ -269,29 +283,32 @@ static void test_callid_written_later(void **state)
 	rig_free(r);
 }
 
-/* Start: stale overflow keys go, fpstate says what is true. */
+/*
+ * Start: until the reconcile, a killed predecessor's fpstate stays in
+ * force (its dialogs are being restored); then stale overflow keys go
+ * and fpstate says what is true.
+ */
 static void test_reconcile(void **state)
 {
-	struct rig *r = rig_new(0, 4);
-	struct sipdlg_dlg_key stale = key(99);
 	struct sipdlg_fp_state dirty = { .degraded = 1, .overflow_n = 5 };
+	struct rig *r = rig_boot(0, 4, &dirty);
+	struct sipdlg_dlg_key stale = key(99);
 	struct fp_kmaps_info in;
-	__u32 zero = 0;
 	__u8 one = 1;
 
 	assert_int_equal(bpf_map_update_elem(r->fp.km.overflow_fd, &stale,
 					     &one, BPF_ANY),
 			 0);
-	assert_int_equal(bpf_map_update_elem(r->fp.km.fpstate_fd, &zero,
-					     &dirty, BPF_ANY),
-			 0);
-	sync_id(r, 1, 0);
+	sync_id(r, 1, 0);	/* a restored dialog */
+	assert_int_equal(fpstate(r).degraded, 1);
+	assert_int_equal(fpstate(r).overflow_n, 5);
 	fp_kmaps_reconcile(&r->fp);
 	assert_false(in_overflow(r, 99));
 	assert_int_equal(fpstate(r).degraded, 0);
 	assert_int_equal(fpstate(r).overflow_n, 0);
 	fp_kmaps_info(&r->fp, &in);
 	assert_int_equal(in.in_kernel, 1);
+	assert_false(in.degraded);
 	rig_free(r);
 }
 

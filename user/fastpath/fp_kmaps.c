@@ -93,6 +93,14 @@ static void state_write(struct fastpath *fp)
 	st.degraded = km->n_lost || km->n_untracked || km->n_no_callid;
 	st.overflow_n = (__u32)km->n_overflow;
 	stat_set(km->st_not_in_kernel, (int64_t)km->n_out);
+	if (km->starting) {
+		/* Until the reconcile, the predecessor's dialogs may still
+		 * be live (being restored): keep what it told the kernel. A
+		 * stale key then passes a request, it never drops one. */
+		st.degraded |= km->boot.degraded;
+		if (km->boot.overflow_n > st.overflow_n)
+			st.overflow_n = km->boot.overflow_n;
+	}
 	/* Every change of the flag is logged: it loosens unknown_dialog. */
 	if (st.degraded && !km->degraded)
 		log_warn("the fast path is degraded: %llu dialogs are in "
@@ -138,12 +146,17 @@ int fp_kmaps_setup(struct fastpath *fp, int match_mode, struct stats *st)
 		km->st_not_in_kernel = stats_register(
 			st, "xdp", "dialogs_not_in_kernel", STAT_NO_RESET);
 	}
-	/* Whatever a killed predecessor left is stale until the reconcile
-	 * lists the dialogs again; a clean state drops no real call (its
-	 * dialogs are restored and written before traffic is served). */
-	pthread_mutex_lock(&km->lock);
-	state_write(fp);
-	pthread_mutex_unlock(&km->lock);
+	/* What a predecessor (maybe killed) left in the pinned map stays
+	 * in force until fp_kmaps_reconcile(). */
+	{
+		__u32 zero = 0;
+
+		if (km->fpstate_fd < 0 ||
+		    bpf_map_lookup_elem(km->fpstate_fd, &zero, &km->boot) != 0)
+			memset(&km->boot, 0, sizeof(km->boot));
+		km->degraded = km->boot.degraded != 0;
+		km->starting = true;
+	}
 	return 0;
 }
 
@@ -505,6 +518,7 @@ void fp_kmaps_reconcile(struct fastpath *fp)
 	km->n_kernel = counted;
 	before = km->n_out;
 	retry_locked(fp, km->pend.n);
+	km->starting = false;	/* from now on fpstate is ours alone */
 	state_write(fp);
 	if (stale || km->n_out || before)
 		log_notice("kernel overflow map reconciled: %llu stale "

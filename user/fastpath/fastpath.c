@@ -130,6 +130,7 @@ int fp_start(const struct sipdlg_config *cfg, const char *obj_path,
 		return -ENOMEM;
 	fp->dialogs_fd = fp->counters_fd = fp->events_fd = fp->callids_fd = -1;
 	fp->prog_fd = -1;
+	fp->km.fpstate_fd = fp->km.overflow_fd = -1;
 	fp->loop = loop;
 	snprintf(fp->pin_path, sizeof(fp->pin_path), "%s", cfg->xdp.pin_path);
 	fp->ncpus = libbpf_num_possible_cpus();

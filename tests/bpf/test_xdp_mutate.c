@@ -680,10 +680,10 @@ static const char *const g_seeds[] = {
 	"INFO sip:alice@192.0.2.1 SIP/2.0" CRLF VIA
 	"Route: <sip:p1;lr>, <sip:192.0.2.2;lr;did=596.d052>" CRLF
 	"f: \"Bob\" <sip:bob@b>;tag=a6c85cf" CRLF "t: <sip:alice@a>;tag=1928301774" CRLF
-	"i: a84b4c76e66710@pc33.atlanta.example.com" CRLF "CSeq: 8 INFO" CRLF CRLF,
+	"i: a84b4c76e66710@pc33.atlanta.example.com" CRLF "CSeq: 4096 INFO" CRLF CRLF,
 	"BYE sip:x SIP/2.0" CRLF VIA "Route: <sip:192.0.2.2;lr;did=596.e052>" CRLF
 	"From: <sip:b@b>;tag=a6c85cf" CRLF "To: <sip:a@a>;tag=1928301774" CRLF
-	"Call-ID: a84b4c76e66710@pc33.atlanta.example.co" CRLF "CSeq: 3 BYE" CRLF CRLF,
+	"Call-ID: a84b4c76e66710@pc33.atlanta.example.co" CRLF "CSeq: 1234567 BYE" CRLF CRLF,
 	"UPDATE sip:x SIP/2.0" CRLF VIA "Route: <sip:192.0.2.2;lr;did=696.d052>" CRLF
 	"From: <sip:b@b>;tag=zz" CRLF "To: <sip:a@a>;tag=1928301774" CRLF
 	"Call-ID: early-1@192.0.2.1" CRLF "CSeq: 3 UPDATE" CRLF CRLF,

@@ -78,7 +78,7 @@ for tier in "$@"; do
 		# printed, and every failure names its own message seed.
 		t=build/tests/bpf/test_xdp_diff
 		if [ -n "${SIPDLG_DIFF_FUZZ_N:-}" ] && [ -x "$t" ]; then
-			SIPDLG_DIFF_N=$SIPDLG_DIFF_FUZZ_N \
+			SIPDLG_DIFF_N=$SIPDLG_DIFF_FUZZ_N SIPDLG_DIFF_SPREAD=1 \
 			SIPDLG_DIFF_SEED=${SIPDLG_DIFF_SEED:-$(date +%s)} \
 			CMOCKA_MESSAGE_OUTPUT=TAP run_one "fuzz/test_xdp_diff" 3600 "$t"
 		fi ;;

@@ -474,7 +474,7 @@ static int uri_safe(const char *s)
 /* One of our entries: <sip:HOST[:PORT];lr[;r2=on];did=X[;dm=M]>, shuffled. */
 static void our_route(struct sipgen_rng *r, struct sb *b,
 		      const struct sipgen_dlg *d, const char *host, int r2,
-		      int cookie)
+		      int cookie, int port_given)
 {
 	char p[5][80], v[24];
 	int n = 0, perm[5], i, j, t;
@@ -505,7 +505,7 @@ static void our_route(struct sipgen_rng *r, struct sb *b,
 	if (sipgen_pct(r, 10))
 		sb_str(b, "sipdlg@");
 	sb_str(b, host);
-	if (sipgen_pct(r, 60))
+	if (!port_given && sipgen_pct(r, 60))
 		sb_fmt(b, ":%u", sipgen_pct(r, 70) ? 5060 : range(r, 1024, 65535));
 	if (sipgen_pct(r, 10))
 		sb_str(b, ";transport=udp");
@@ -528,13 +528,14 @@ static void route_set(struct sipgen_rng *r, struct lines *L,
 {
 	char ent[6][300];
 	int n = 0, dbl = sipgen_pct(r, 30), extra, i, one_line;
+	int pg = o && o->proxy_port_given;
 	struct sb b, *lb;
 
 	sb_init(&b, ent[n++], sizeof(ent[0]));
-	our_route(r, &b, d, d->proxy_host, dbl, 1);
+	our_route(r, &b, d, d->proxy_host, dbl, 1, pg);
 	if (dbl) {
 		sb_init(&b, ent[n++], sizeof(ent[0]));
-		our_route(r, &b, d, d->proxy_host2, 1, sipgen_pct(r, 80));
+		our_route(r, &b, d, d->proxy_host2, 1, sipgen_pct(r, 80), pg);
 	}
 	extra = o && o->no_extra_routes ? 0 : (int)sipgen_below(r, 4);
 	for (i = 0; i < extra; i++) {
@@ -561,20 +562,20 @@ static void route_set(struct sipgen_rng *r, struct lines *L,
 
 /* Record-Route with our two entries (double record-routing), both cookied. */
 static void record_route(struct sipgen_rng *r, struct lines *L,
-			 const struct sipgen_dlg *d)
+			 const struct sipgen_dlg *d, int pg)
 {
 	struct sb b;
 
 	line_new(L, &b, G_FREE);
 	hname(r, &b, "Record-Route", NULL);
-	our_route(r, &b, d, d->proxy_host, 1, 1);
+	our_route(r, &b, d, d->proxy_host, 1, 1, pg);
 	if (sipgen_pct(r, 50)) {
 		comma(r, &b);
 	} else {
 		line_new(L, &b, G_FREE);
 		hname(r, &b, "Record-Route", NULL);
 	}
-	our_route(r, &b, d, d->proxy_host2, 1, 1);
+	our_route(r, &b, d, d->proxy_host2, 1, 1, pg);
 }
 
 /* --- methods, statuses, bodies ---------------------------------------------------------- */
@@ -620,6 +621,17 @@ static void unknown_method(struct sipgen_rng *r, char *out, size_t cap)
 	out[i] = '\0';
 }
 
+/* Is @name (NULL: the unknown token) one of o->skip_methods? */
+static int skipped(const struct sipgen_opts *o, const char *name)
+{
+	char key[32];
+
+	if (!o || !o->skip_methods)
+		return 0;
+	snprintf(key, sizeof(key), " %s ", name ? name : "?");
+	return strstr(o->skip_methods, key) != NULL;
+}
+
 static const struct method *pick_method(struct sipgen_rng *r,
 					const struct sipgen_opts *o)
 {
@@ -634,13 +646,13 @@ static const struct method *pick_method(struct sipgen_rng *r,
 	}
 	for (i = 0; i < NMETHODS; i++)
 		total += METHODS[i].weight;
-	x = sipgen_below(r, total);
-	for (i = 0; i < NMETHODS; i++) {
-		if (x < METHODS[i].weight)
+	for (;;) {
+		x = sipgen_below(r, total);
+		for (i = 0; x >= METHODS[i].weight; i++)
+			x -= METHODS[i].weight;
+		if (!skipped(o, METHODS[i].name))
 			return &METHODS[i];
-		x -= METHODS[i].weight;
 	}
-	return &METHODS[0];
 }
 
 static int reply_status(struct sipgen_rng *r, const char *method)
@@ -718,7 +730,7 @@ static void body_for(struct sipgen_rng *r, const char *method, int status,
 /* --- headers every message has --------------------------------------------------------- */
 
 static void via_line(struct sipgen_rng *r, struct lines *L, const char *host,
-		     const char *branch, int extra_vias)
+		     const char *branch, int extra_vias, int port_given)
 {
 	struct sb b;
 	int i;
@@ -726,7 +738,7 @@ static void via_line(struct sipgen_rng *r, struct lines *L, const char *host,
 	line_new(L, &b, G_VIA);
 	hname(r, &b, "Via", "v");
 	sb_fmt(&b, "SIP/2.0/UDP %s", host);
-	if (sipgen_pct(r, 60))
+	if (!port_given && sipgen_pct(r, 60))
 		sb_fmt(&b, ":%u", sipgen_pct(r, 50) ? 5060 : range(r, 1024, 65535));
 	if (sipgen_pct(r, 30))
 		sb_str(&b, ";rport");
@@ -788,7 +800,9 @@ static void other_headers(struct sipgen_rng *r, struct lines *L,
 		"54.5 0.1", "talk, hold, refer", "Q.850;cause=16;text=\"x\"",
 		"Kamailio (5.6)", "90",
 	};
-	unsigned n = sipgen_pct(r, 1) ? range(r, 25, 40) : sipgen_below(r, 9);
+	int lim = o && o->within_limits;
+	unsigned n = !lim && sipgen_pct(r, 1) ? range(r, 25, 40)
+					      : sipgen_below(r, 9);
 	unsigned used = 0, i, k;
 	struct sb b;
 
@@ -805,7 +819,8 @@ static void other_headers(struct sipgen_rng *r, struct lines *L,
 		}
 		hname(r, &b, names[k][0], names[k][1]);
 		sb_str(&b, values[k]);
-		if (!(o && o->no_folding) && !*folded && sipgen_pct(r, 1)) {
+		if (!(o && o->no_folding) && !lim && !*folded &&
+		    sipgen_pct(r, 1)) {
 			sb_str(&b, "\r\n continued");	/* folding, RFC 3261 7.3.1 */
 			*folded = 1;
 		}
@@ -919,8 +934,9 @@ static int build(struct sipgen_rng *r, const struct sipgen_dlg *dlg,
 		m->status = status;
 		sb_fmt(&mb, "SIP/2.0 %d %s%s", status, reason_phrase(r, status), eol);
 	} else {
-		sb_fmt(&mb, "%s sip:%s@%s", mname, tu, th);
-		if (sipgen_pct(r, 50))
+		sb_fmt(&mb, "%s sip:%s@%s", mname, tu,
+		       o && o->target ? o->target : th);
+		if (!(o && o->target) && sipgen_pct(r, 50))
 			sb_fmt(&mb, ":%u", range(r, 1024, 65535));
 		if (sipgen_pct(r, 20))
 			sb_str(&mb, ";transport=udp");
@@ -930,11 +946,13 @@ static int build(struct sipgen_rng *r, const struct sipgen_dlg *dlg,
 	/* Via: a request carries its sender's; a reply ours on top */
 	if (reply) {
 		our_branch(r, &d, dir, branch, sizeof(branch));
-		via_line(r, &L, d.proxy_host, branch, (int)range(r, 1, 2));
+		via_line(r, &L, d.proxy_host, branch, (int)range(r, 1, 2),
+			 o && o->proxy_port_given);
 		strncat(m->shape, " ourvia", SIPGEN_SHAPE_MAX - strlen(m->shape) - 1);
 	} else {
 		ua_branch(r, branch, sizeof(branch));
-		via_line(r, &L, fh, branch, sipgen_pct(r, 20) ? 1 : 0);
+		via_line(r, &L, o && o->sent_by ? o->sent_by : fh, branch,
+			 sipgen_pct(r, 20) ? 1 : 0, o && o->sent_by);
 		if (!(o && sipgen_pct(r, (unsigned)o->no_route_pct))) {
 			route_set(r, &L, &d, o, m->shape);
 			m->has_route = 1;
@@ -947,7 +965,7 @@ static int build(struct sipgen_rng *r, const struct sipgen_dlg *dlg,
 		sb_fmt(&b, "%u", sipgen_pct(r, 80) ? 70 : range(r, 1, 69));
 	}
 	if (sipgen_pct(r, 10) && (reply ? status / 100 == 2 : 1))
-		record_route(r, &L, &d);
+		record_route(r, &L, &d, o && o->proxy_port_given);
 
 	line_new(&L, &b, G_FREE);
 	hname(r, &b, "From", "f");
@@ -970,10 +988,13 @@ static int build(struct sipgen_rng *r, const struct sipgen_dlg *dlg,
 	if (reply)
 		want_contact = want_contact && status / 100 == 2;
 	if (want_contact || sipgen_pct(r, 10)) {
+		/* the sender's; a reply's comes from the request's target */
+		const char *ch = o ? o->contact[dir ^ reply] : NULL;
+
 		line_new(&L, &b, G_FREE);
 		hname(r, &b, "Contact", "m");
-		sb_fmt(&b, "<sip:%s@%s", fu, fh);
-		if (sipgen_pct(r, 40))
+		sb_fmt(&b, "<sip:%s@%s", fu, ch ? ch : fh);
+		if (!ch && sipgen_pct(r, 40))
 			sb_fmt(&b, ":%u", range(r, 1024, 65535));
 		sb_str(&b, sipgen_pct(r, 30) ? ";transport=udp>" : ">");
 		if (sipgen_pct(r, 20))

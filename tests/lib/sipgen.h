@@ -3,7 +3,9 @@
  * sipgen.h - a generator of valid in-dialog SIP requests and replies, in
  * the shapes real user agents write, for differential tests of the XDP
  * program against the user-space parser (tests/bpf/test_xdp_diff.c) and
- * for the e2e sender (tests/e2e/sipgen_send.c).
+ * for the e2e sender (tests/e2e/sipgen_send.c), which puts a real call's
+ * Call-ID, tags and cookie into struct sipgen_dlg and real addresses into
+ * struct sipgen_opts.
  *
  * Deterministic: the same seed gives the same dialog and the same bytes.
  * Values are generated, not only shapes: CSeq numbers are drawn uniformly
@@ -77,7 +79,17 @@ struct sipgen_opts {
 	int force_dir;		/* 0: random; 1: caller->callee; 2: callee->caller */
 	const char *only_method; /* NULL, or one method name */
 	int no_folding;		/* never fold an unrelated header */
+	int within_limits;	/* nothing the kernel may pass as incomplete:
+				 * no folding, no 25-40 filler headers */
 	int max_len;		/* 0: SIPGEN_MSG_MAX */
+	/* e2e: where things really are (NULL: random hosts and ports) */
+	const char *skip_methods; /* " BYE CANCEL ": never these methods */
+	const char *sent_by;	/* request Via host:port, as is */
+	const char *target;	/* Request-URI host:port, both directions */
+	int proxy_port_given;	/* proxy_host(2) carry the port: add none */
+	const char *contact[2];	/* Contact host:port of the caller [0] and
+				 * the callee [1] (a target refresh must
+				 * keep the real parties' targets) */
 };
 
 /* A forged variant: the same shape with a value that is not the dialog's. */

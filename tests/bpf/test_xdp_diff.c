@@ -10,8 +10,10 @@
  * reason counted, the verdict and both dialogs' traffic counters (which
  * direction moved, replies, which methods[] slot, cseq_max, mismatches)
  * must be what the model says, or the kernel must have passed the
- * message untouched under an "incomplete" reason (folding, scan limit,
- * fragment, multi-buffer).  Never sip_malformed, never a drop of a
+ * message untouched under an "incomplete" reason that the message
+ * explains: a folded line (sip_folded), a documented scan limit exceeded
+ * (sip_scan_limit: lines, bytes, tag or Call-ID length, ...).  The frames
+ * are whole, so fragment and multi-buffer never apply.  Never sip_malformed, never a drop of a
  * legitimate message, never another dialog.  About one message in six
  * is forged (one character of its Call-ID or a tag changed): the model
  * then says mismatch, and with unknown_dialog_drop the kernel must drop
@@ -475,13 +477,32 @@ static int run_sample(struct sipdlg_bpf *skel, const struct knobs *k,
 		st->by_reason[reason]++;
 
 	if (reason >= 0 && incomplete(reason)) {
-		/* passed untouched: allowed, whatever the model says */
+		/*
+		 * Passed untouched: allowed whatever the model says, when
+		 * the message gives the reason (a documented scan limit
+		 * exceeded, a folded line); the frames are never fragments
+		 * or multi-buffer here.
+		 */
 		struct sipexp none = e;
+		char lim[120] = "";
 
 		none.dlg = -1;
 		none.mismatch_dlg = -1;
 		if (verdict != XDP_PASS)
 			snprintf(why, sizeof(why), "incomplete %s but not passed",
+				 rname(reason)), bad = 1;
+		else if (reason == SDR_SIP_FOLDED &&
+			 !sipexp_folded(s->m.buf, s->m.len))
+			snprintf(why, sizeof(why), "sip_folded, but no line "
+				 "is folded"), bad = 1;
+		else if (reason == SDR_SIP_SCAN_LIMIT &&
+			 !sipexp_over_limits(&s->parsed, s->m.buf, s->m.len,
+					     lim, sizeof(lim)))
+			snprintf(why, sizeof(why), "sip_scan_limit, but no "
+				 "documented limit is exceeded"), bad = 1;
+		else if (reason == SDR_IP_FRAGMENT ||
+			 reason == SDR_MULTI_BUFFER)
+			snprintf(why, sizeof(why), "%s on a whole frame",
 				 rname(reason)), bad = 1;
 		for (i = 0; i < 2 && !bad; i++)
 			bad = check_value(&v[i], i, &none, s->frame.len, why,

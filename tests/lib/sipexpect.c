@@ -281,3 +281,85 @@ int sipexp_decide(const struct sip_msg *m, int ipv6,
 		return request(m, ipv6, k, dl, n, out);
 	return reply(m, dl, n, out);
 }
+
+/* The header block: the lines after the start line, up to the empty one. */
+struct hdr_walk {
+	size_t lines, longest, end;	/* end: offset after the empty line */
+	int folded;
+};
+
+static void walk_headers(const char *buf, size_t len, struct hdr_walk *w)
+{
+	size_t at = 0, n = 0;
+	int first = 1;
+
+	memset(w, 0, sizeof(*w));
+	while (at < len) {
+		const char *lf = memchr(buf + at, '\n', len - at);
+		size_t ll = lf ? (size_t)(lf - (buf + at)) + 1 : len - at;
+		size_t body = ll - (lf ? 1 : 0);
+
+		if (body && buf[at + body - 1] == '\r')
+			body--;
+		if (ll > w->longest)
+			w->longest = ll;
+		if (!first && !body) {
+			w->end = at + ll;
+			break;
+		}
+		if (!first) {
+			n++;
+			if (buf[at] == ' ' || buf[at] == '\t')
+				w->folded = 1;
+		}
+		first = 0;
+		at += ll;
+	}
+	w->lines = n;
+	if (!w->end)
+		w->end = len;
+}
+
+int sipexp_folded(const char *buf, size_t len)
+{
+	struct hdr_walk w;
+
+	walk_headers(buf, len, &w);
+	return w.folded;
+}
+
+int sipexp_over_limits(const struct sip_msg *m, const char *buf, size_t len,
+		       char *why, size_t wl)
+{
+	static const enum sip_hdr_id valued[] = { SIP_HDR_ROUTE, SIP_HDR_VIA,
+						  SIP_HDR_FROM, SIP_HDR_TO };
+	const struct sip_hdr *h;
+	struct hdr_walk w;
+	size_t semis, i, k;
+
+	walk_headers(buf, len, &w);
+	if (w.lines > SIPDLG_SCAN_MAX_LINES)
+		return snprintf(why, wl, "%zu header lines", w.lines), 1;
+	if (w.end > SIPDLG_SCAN_MAX_BYTES)
+		return snprintf(why, wl, "headers end at byte %zu", w.end), 1;
+	if (w.longest > SIPDLG_SCAN_MAX_LINE)
+		return snprintf(why, wl, "a line of %zu bytes", w.longest), 1;
+	if (m->call_id.len > SIPDLG_CALLID_MAX)
+		return snprintf(why, wl, "Call-ID of %zu", m->call_id.len), 1;
+	if (m->from.tag.len > SIPDLG_TAG_MAX || m->to.tag.len > SIPDLG_TAG_MAX)
+		return snprintf(why, wl, "tag of %zu/%zu", m->from.tag.len,
+				m->to.tag.len), 1;
+	for (k = 0; k < sizeof(valued) / sizeof(valued[0]); k++) {
+		for (h = sip_msg_hdr(m, valued[k]); h; h = sip_msg_hdr_next(m, h)) {
+			for (semis = 0, i = 0; i < h->value.len; i++)
+				semis += h->value.p[i] == ';';
+			if (h->value.len > SIPDLG_SCAN_MAX_VALUE ||
+			    semis > 16)
+				return snprintf(why, wl, "a %.*s value of %zu "
+						"bytes, %zu ';'",
+						(int)h->name.len, h->name.p,
+						h->value.len, semis), 1;
+		}
+	}
+	return 0;
+}

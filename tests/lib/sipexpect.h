@@ -15,6 +15,7 @@
 #ifndef SIPDLG_TESTS_SIPEXPECT_H
 #define SIPDLG_TESTS_SIPEXPECT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct sip_msg;
@@ -54,5 +55,16 @@ struct sipexp {
 int sipexp_decide(const struct sip_msg *m, int ipv6,
 		  const struct sipexp_knobs *k, const struct sipexp_dlg *dl,
 		  int n, struct sipexp *out);
+
+/*
+ * May the kernel pass @m (the @len bytes at @buf) as SDR_SIP_SCAN_LIMIT?
+ * Only if it exceeds a documented limit (SIPDLG_SCAN_* and the tag and
+ * Call-ID lengths in sipdlg_shared.h, 16 ';' in a Route/Via/From/To
+ * value): 1 and @why says which, or 0.  As SDR_SIP_FOLDED?  Only if a
+ * header line is folded: sipexp_folded() 1.
+ */
+int sipexp_over_limits(const struct sip_msg *m, const char *buf, size_t len,
+		       char *why, size_t wl);
+int sipexp_folded(const char *buf, size_t len);
 
 #endif /* SIPDLG_TESTS_SIPEXPECT_H */

@@ -65,6 +65,8 @@ uint32_t sipgen_cseq(struct sipgen_rng *r)
 	uint32_t digits = range(r, 1, 10);
 	uint32_t hi = digits == 10 ? 0x7fffffffu : lo[digits] * 10 - 1;
 
+	if (sipgen_pct(r, 5))	/* the edges of the digit count */
+		return sipgen_pct(r, 50) ? lo[digits] : hi;
 	return range(r, lo[digits], hi);
 }
 
@@ -166,6 +168,8 @@ static size_t len_class(struct sipgen_rng *r, const uint32_t *bounds,
 {
 	if (sipgen_pct(r, 1))
 		return range(r, over_lo, over_hi);
+	if (sipgen_pct(r, 3))
+		return bounds[4];	/* exactly the longest the kernel takes */
 	switch (sipgen_below(r, 4)) {
 	case 0: return range(r, bounds[0], bounds[1]);
 	case 1: return range(r, bounds[1] + 1, bounds[2]);
@@ -174,10 +178,10 @@ static size_t len_class(struct sipgen_rng *r, const uint32_t *bounds,
 	}
 }
 
-/* A tag: token characters, 1..127 bytes (the kernel hashes up to 128). */
+/* A tag: token characters, 1..128 bytes (SIPDLG_TAG_MAX). */
 static void gen_tag(struct sipgen_rng *r, char *out)
 {
-	static const uint32_t b[5] = { 1, 8, 32, 64, 127 };
+	static const uint32_t b[5] = { 1, 8, 32, 64, 128 };
 	size_t n = len_class(r, b, 129, 150);
 
 	switch (sipgen_below(r, 4)) {
@@ -192,10 +196,10 @@ static void gen_tag(struct sipgen_rng *r, char *out)
 	}
 }
 
-/* A Call-ID: word ["@" word], 5..255 bytes. */
+/* A Call-ID: word ["@" word], 5..256 bytes (SIPDLG_CALLID_MAX). */
 static void gen_callid(struct sipgen_rng *r, char *out, const char *host)
 {
-	static const uint32_t b[5] = { 5, 16, 48, 128, 255 };
+	static const uint32_t b[5] = { 5, 16, 48, 128, 256 };
 	char set[128];
 	size_t n = len_class(r, b, 257, 290), at, hl;
 
@@ -419,9 +423,10 @@ static void other_param(struct sipgen_rng *r, struct sb *b)
 {
 	static const char *const p[] = { ";x-p=1", ";epid=5d3e1c", ";ob",
 					 ";x-info=\"a b\"", ";foo=bar.baz",
-					 ";X-Orig=+4930" };
+					 ";X-Orig=+4930", ";tagged=1", ";xtag=2",
+					 ";tag-id=3" };
 
-	sb_str(b, p[sipgen_below(r, 6)]);
+	sb_str(b, p[sipgen_below(r, 9)]);
 }
 
 /*
@@ -512,6 +517,13 @@ static void our_route(struct sipgen_rng *r, struct sb *b,
 	for (i = 0; i < n; i++)
 		sb_str(b, p[perm[i]]);
 	sb_chr(b, '>');
+}
+
+/* Now and then SP/HTAB at the end of a header line (before its CRLF). */
+static void trailing_ws(struct sipgen_rng *r, struct sb *b)
+{
+	if (sipgen_pct(r, 3))
+		sb_str(b, sipgen_pct(r, 50) ? " " : " \t");
 }
 
 static void comma(struct sipgen_rng *r, struct sb *b)
@@ -880,6 +892,7 @@ static int build(struct sipgen_rng *r, const struct sipgen_dlg *dlg,
 	const struct method *me;
 	char mname[24], branch[120], body[700];
 	const char *ctype, *fu, *fh, *ft, *tu, *th, *tt, *eol;
+	static const char *const sep[] = { "  ", "\t", " \t" };
 	int perm[MAX_LINES], i, reply, dir, status = 0, want_contact;
 	size_t max = o && o->max_len ? (size_t)o->max_len : SIPGEN_MSG_MAX;
 	struct sb b, mb;
@@ -970,9 +983,11 @@ static int build(struct sipgen_rng *r, const struct sipgen_dlg *dlg,
 	line_new(&L, &b, G_FREE);
 	hname(r, &b, "From", "f");
 	addr_value(r, &b, fu, fh, ft);
+	trailing_ws(r, &b);
 	line_new(&L, &b, G_FREE);
 	hname(r, &b, "To", "t");
 	addr_value(r, &b, tu, th, tt);
+	trailing_ws(r, &b);
 	line_new(&L, &b, G_FREE);
 	hname(r, &b, "Call-ID", "i");
 	sb_str(&b, d.callid);
@@ -980,7 +995,9 @@ static int build(struct sipgen_rng *r, const struct sipgen_dlg *dlg,
 		sb_str(&b, sipgen_pct(r, 50) ? " " : "\t");
 	line_new(&L, &b, G_FREE);
 	hname(r, &b, "CSeq", NULL);
-	sb_fmt(&b, "%u%s%s", m->cseq, sipgen_pct(r, 90) ? " " : "  ", mname);
+	sb_fmt(&b, "%u%s%s", m->cseq,
+	       sipgen_pct(r, 85) ? " " : sep[sipgen_below(r, 3)], mname);
+	trailing_ws(r, &b);
 
 	want_contact = !strcmp(mname, "INVITE") || !strcmp(mname, "UPDATE") ||
 		       !strcmp(mname, "SUBSCRIBE") || !strcmp(mname, "NOTIFY") ||

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * sipgen.c - valid in-dialog SIP messages with generated values; see
- * sipgen.h.
+ * sipgen.h (the draws and the text helpers are in sipgen_text.c).
  *
  * A message is a start line, header lines collected one by one into a
  * table, shuffled (Via lines and Route lines keep their order among
@@ -13,10 +13,9 @@
  * that no agent writes (no folding of the headers the fast path reads,
  * no comments, no escapes in URIs).
  */
-#include "lib/sipgen.h"
+#include "lib/sipgen_int.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,141 +24,15 @@
 #include "sipdlg_shared.h"
 #include "dialog/dlg.h"		/* dlg_cookie_value, dlg_rhex: the real writer */
 
-/* --- random numbers --------------------------------------------------------- */
-
-void sipgen_seed(struct sipgen_rng *r, uint64_t seed)
-{
-	r->s = seed;
-}
-
-uint64_t sipgen_next(struct sipgen_rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-uint32_t sipgen_below(struct sipgen_rng *r, uint32_t n)
-{
-	return (uint32_t)(sipgen_next(r) % n);
-}
-
-int sipgen_pct(struct sipgen_rng *r, unsigned pct)
-{
-	return sipgen_below(r, 100) < pct;
-}
-
-/* Uniform in [lo, hi]. */
-static uint32_t range(struct sipgen_rng *r, uint32_t lo, uint32_t hi)
-{
-	return lo + sipgen_below(r, hi - lo + 1);
-}
-
-uint32_t sipgen_cseq(struct sipgen_rng *r)
-{
-	static const uint32_t lo[11] = { 0, 1, 10, 100, 1000, 10000, 100000,
-					 1000000, 10000000, 100000000,
-					 1000000000 };
-	uint32_t digits = range(r, 1, 10);
-	uint32_t hi = digits == 10 ? 0x7fffffffu : lo[digits] * 10 - 1;
-
-	if (sipgen_pct(r, 5))	/* the edges of the digit count */
-		return sipgen_pct(r, 50) ? lo[digits] : hi;
-	return range(r, lo[digits], hi);
-}
-
 /* A 32-bit value whose reverse hex has 1..8 digits, uniform over them. */
 static uint32_t hex_digits_value(struct sipgen_rng *r)
 {
-	uint32_t digits = range(r, 1, 8);
+	uint32_t digits = sg_range(r, 1, 8);
 
 	if (digits == 1)
 		return sipgen_below(r, 16);
-	return range(r, 1u << (4 * (digits - 1)),
-		     digits == 8 ? 0xffffffffu : (1u << (4 * digits)) - 1);
-}
-
-/* --- a string builder ------------------------------------------------------- */
-
-struct sb {
-	char *p;
-	size_t n, cap;
-	int over;
-};
-
-static void sb_init(struct sb *b, char *p, size_t cap)
-{
-	b->p = p;
-	b->n = 0;
-	b->cap = cap;
-	b->over = 0;
-	p[0] = '\0';
-}
-
-static void sb_mem(struct sb *b, const char *s, size_t n)
-{
-	if (b->over || b->n + n + 1 > b->cap) {
-		b->over = 1;
-		return;
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-}
-
-static void sb_str(struct sb *b, const char *s)
-{
-	sb_mem(b, s, strlen(s));
-}
-
-static void sb_chr(struct sb *b, char c)
-{
-	sb_mem(b, &c, 1);
-}
-
-static void sb_fmt(struct sb *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void sb_fmt(struct sb *b, const char *fmt, ...)
-{
-	char tmp[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		b->over = 1;
-		return;
-	}
-	sb_mem(b, tmp, (size_t)n);
-}
-
-/* --- values --------------------------------------------------------------------- */
-
-static const char ALNUM[] =
-	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-/* RFC 3261 token: alphanum and -.!%*_+`'~ */
-static const char TOKEN[] =
-	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-	"-.!%*_+`'~";
-/* RFC 3261 word (Call-ID): token chars and ()<>:\"/[]?{} */
-static const char WORD_EXTRA[] = "()<>:\\\"/[]?{}";
-static const char HEX[] = "0123456789abcdef";
-
-static char pick(struct sipgen_rng *r, const char *set)
-{
-	return set[sipgen_below(r, (uint32_t)strlen(set))];
-}
-
-static void rand_from(struct sipgen_rng *r, char *out, size_t n,
-		      const char *set)
-{
-	for (size_t i = 0; i < n; i++)
-		out[i] = pick(r, set);
-	out[n] = '\0';
+	return sg_range(r, 1u << (4 * (digits - 1)),
+			digits == 8 ? 0xffffffffu : (1u << (4 * digits)) - 1);
 }
 
 /* Length classes: short, medium, long, and now and then past a limit. */
@@ -167,14 +40,14 @@ static size_t len_class(struct sipgen_rng *r, const uint32_t *bounds,
 			uint32_t over_lo, uint32_t over_hi)
 {
 	if (sipgen_pct(r, 1))
-		return range(r, over_lo, over_hi);
+		return sg_range(r, over_lo, over_hi);
 	if (sipgen_pct(r, 3))
 		return bounds[4];	/* exactly the longest the kernel takes */
 	switch (sipgen_below(r, 4)) {
-	case 0: return range(r, bounds[0], bounds[1]);
-	case 1: return range(r, bounds[1] + 1, bounds[2]);
-	case 2: return range(r, bounds[2] + 1, bounds[3]);
-	default: return range(r, bounds[3] + 1, bounds[4]);
+	case 0: return sg_range(r, bounds[0], bounds[1]);
+	case 1: return sg_range(r, bounds[1] + 1, bounds[2]);
+	case 2: return sg_range(r, bounds[2] + 1, bounds[3]);
+	default: return sg_range(r, bounds[3] + 1, bounds[4]);
 	}
 }
 
@@ -186,13 +59,13 @@ static void gen_tag(struct sipgen_rng *r, char *out)
 
 	switch (sipgen_below(r, 4)) {
 	case 0:		/* sipp, Kamailio: digits and letters */
-		rand_from(r, out, n, ALNUM);
+		sg_rand_from(r, out, n, sg_alnum);
 		break;
 	case 1:		/* hex, as many phones write */
-		rand_from(r, out, n, HEX);
+		sg_rand_from(r, out, n, sg_hex);
 		break;
 	default:
-		rand_from(r, out, n, TOKEN);
+		sg_rand_from(r, out, n, sg_token);
 	}
 }
 
@@ -203,11 +76,11 @@ static void gen_callid(struct sipgen_rng *r, char *out, const char *host)
 	char set[128];
 	size_t n = len_class(r, b, 257, 290), at, hl;
 
-	snprintf(set, sizeof(set), "%s%s", TOKEN,
-		 sipgen_pct(r, 10) ? WORD_EXTRA : "");
+	snprintf(set, sizeof(set), "%s%s", sg_token,
+		 sipgen_pct(r, 10) ? sg_word_extra : "");
 	switch (sipgen_below(r, 4)) {
 	case 0:		/* uuid-like */
-		rand_from(r, out, n, sipgen_pct(r, 50) ? HEX : ALNUM);
+		sg_rand_from(r, out, n, sipgen_pct(r, 50) ? sg_hex : sg_alnum);
 		for (size_t i = 8; i < n; i += 5)
 			out[i] = '-';
 		break;
@@ -216,14 +89,14 @@ static void gen_callid(struct sipgen_rng *r, char *out, const char *host)
 		if (n < hl + 2)
 			n = hl + 2;
 		at = n - hl - 1;
-		rand_from(r, out, at, set);
+		sg_rand_from(r, out, at, set);
 		out[at] = '@';
 		memcpy(out + at + 1, host, hl + 1);
 		break;
 	default:
-		rand_from(r, out, n, set);
+		sg_rand_from(r, out, n, set);
 		if (n > 3 && sipgen_pct(r, 30))
-			out[range(r, 1, (uint32_t)n - 2)] = '@';
+			out[sg_range(r, 1, (uint32_t)n - 2)] = '@';
 	}
 }
 
@@ -237,11 +110,11 @@ static void gen_host(struct sipgen_rng *r, char *out, int ipv6, int domain)
 		snprintf(out, SIPGEN_HOST_MAX, "%s", d[sipgen_below(r, 4)]);
 	} else if (ipv6) {
 		snprintf(out, SIPGEN_HOST_MAX, "[2001:db8:%x::%x]",
-			 sipgen_below(r, 0x10000), range(r, 1, 0xffff));
+			 sipgen_below(r, 0x10000), sg_range(r, 1, 0xffff));
 	} else {
-		snprintf(out, SIPGEN_HOST_MAX, "%u.%u.%u.%u", range(r, 1, 223),
+		snprintf(out, SIPGEN_HOST_MAX, "%u.%u.%u.%u", sg_range(r, 1, 223),
 			 sipgen_below(r, 256), sipgen_below(r, 256),
-			 range(r, 1, 254));
+			 sg_range(r, 1, 254));
 	}
 }
 
@@ -269,118 +142,10 @@ void sipgen_dialog(struct sipgen_rng *r, struct sipgen_dlg *d)
 	snprintf(d->rr_param, sizeof(d->rr_param), "did");
 }
 
-/* --- header names and separators ------------------------------------------------ */
-
-/* Some case of @s into @out: as written, upper, lower, or mixed. */
-static void recase(struct sipgen_rng *r, const char *s, char *out)
-{
-	unsigned how = sipgen_below(r, 20);
-	size_t i;
-
-	for (i = 0; s[i]; i++) {
-		char c = s[i];
-
-		if (how == 0 || (how == 2 && sipgen_pct(r, 50)))
-			c = (c >= 'a' && c <= 'z') ? (char)(c - 32) : c;
-		else if (how == 1 || how == 2)
-			c = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
-		out[i] = c;
-	}
-	out[i] = '\0';
-}
-
-/* SP/HTAB run: mostly none before a colon, mostly one space after it. */
-static void sws(struct sipgen_rng *r, struct sb *b, int after)
-{
-	unsigned n;
-
-	if (!after) {
-		n = sipgen_pct(r, 85) ? 0 : range(r, 1, 3);
-	} else {
-		unsigned x = sipgen_below(r, 100);
-		if (x < 75) {
-			sb_chr(b, ' ');
-			return;
-		}
-		n = x < 85 ? 0 : range(r, 1, 4);
-	}
-	while (n--)
-		sb_chr(b, sipgen_pct(r, 70) ? ' ' : '\t');
-}
-
-/* "Name:" with the long or compact (@compact, may be NULL) name. */
-static void hname(struct sipgen_rng *r, struct sb *b, const char *name,
-		  const char *compact)
-{
-	char buf[64];
-
-	if (compact && sipgen_pct(r, 30))
-		recase(r, compact, buf);
-	else
-		recase(r, name, buf);
-	sb_str(b, buf);
-	sws(r, b, 0);
-	sb_chr(b, ':');
-	sws(r, b, 1);
-}
-
-/* --- the message under construction ------------------------------------------------ */
-
-#define MAX_LINES 64
-#define LINE_MAX 700
-
-/* Header lines before shuffling; `order` groups keep their order. */
-struct lines {
-	char text[MAX_LINES][LINE_MAX];
-	int group[MAX_LINES];	/* 0: free; 1: Via; 2: Route */
-	int n;
-	int over;
-};
-
-enum { G_FREE = 0, G_VIA = 1, G_ROUTE = 2 };
-
-static struct sb *line_new(struct lines *L, struct sb *b, int group)
-{
-	if (L->n == MAX_LINES) {
-		L->over = 1;
-		sb_init(b, L->text[MAX_LINES - 1], LINE_MAX);
-		return b;
-	}
-	L->group[L->n] = group;
-	sb_init(b, L->text[L->n], LINE_MAX);
-	L->n++;
-	return b;
-}
-
-/* Shuffle free lines; Via and Route lines stay in their relative order. */
-static void shuffle(struct sipgen_rng *r, struct lines *L, int *perm)
-{
-	int slots[2][MAX_LINES], ns[2] = { 0, 0 }, i, j, t, k[2] = { 0, 0 };
-
-	for (i = 0; i < L->n; i++)
-		perm[i] = i;
-	for (i = L->n - 1; i > 0; i--) {
-		j = (int)sipgen_below(r, (uint32_t)i + 1);
-		t = perm[i];
-		perm[i] = perm[j];
-		perm[j] = t;
-	}
-	/* positions now held by Via/Route lines get them back in order */
-	for (i = 0; i < L->n; i++)
-		if (L->group[perm[i]])
-			slots[L->group[perm[i]] - 1][ns[L->group[perm[i]] - 1]++] = i;
-	for (i = 0; i < L->n; i++) {
-		int g = L->group[i];
-
-		if (g)
-			perm[slots[g - 1][k[g - 1]++]] = i;
-	}
-}
-
 /* --- addresses ---------------------------------------------------------------------- */
 
 /* A display name: none, quoted (with ,;<> and escaped quotes), or tokens. */
-static void display(struct sipgen_rng *r, struct sb *b, const char *user)
+static void display(struct sipgen_rng *r, struct sg_sb *b, const char *user)
 {
 	static const char *const quoted[] = {
 		"Alice", "Smith, John", "a;b=c", "<boss>", "Bob \\\"the\\\" Builder",
@@ -396,44 +161,44 @@ static void display(struct sipgen_rng *r, struct sb *b, const char *user)
 		return;
 	case 2:
 	case 3:
-		sb_fmt(b, "\"%s\" ", quoted[sipgen_below(r, 12)]);
+		sg_sb_fmt(b, "\"%s\" ", quoted[sipgen_below(r, 12)]);
 		return;
 	default:
-		sb_fmt(b, "%s ", sipgen_pct(r, 50) ? tokens[sipgen_below(r, 4)]
+		sg_sb_fmt(b, "%s ", sipgen_pct(r, 50) ? tokens[sipgen_below(r, 4)]
 						  : user);
 	}
 }
 
-static void uri(struct sipgen_rng *r, struct sb *b, const char *user,
+static void uri(struct sipgen_rng *r, struct sg_sb *b, const char *user,
 		const char *host, int params)
 {
-	sb_fmt(b, "sip:%s@%s", user, host);
+	sg_sb_fmt(b, "sip:%s@%s", user, host);
 	if (!params)
 		return;
 	if (sipgen_pct(r, 20))
-		sb_fmt(b, ":%u", range(r, 1024, 65535));
+		sg_sb_fmt(b, ":%u", sg_range(r, 1024, 65535));
 	if (sipgen_pct(r, 15))
-		sb_str(b, ";user=phone");
+		sg_sb_str(b, ";user=phone");
 	if (sipgen_pct(r, 15))
-		sb_str(b, ";transport=udp");
+		sg_sb_str(b, ";transport=udp");
 }
 
 /* A header parameter that is not the tag. */
-static void other_param(struct sipgen_rng *r, struct sb *b)
+static void other_param(struct sipgen_rng *r, struct sg_sb *b)
 {
 	static const char *const p[] = { ";x-p=1", ";epid=5d3e1c", ";ob",
 					 ";x-info=\"a b\"", ";foo=bar.baz",
 					 ";X-Orig=+4930", ";tagged=1", ";xtag=2",
 					 ";tag-id=3" };
 
-	sb_str(b, p[sipgen_below(r, 9)]);
+	sg_sb_str(b, p[sipgen_below(r, 9)]);
 }
 
 /*
  * From or To value for @user at @host with tag @tag (NULL: none): name-addr
  * or addr-spec, parameters before and after the tag.
  */
-static void addr_value(struct sipgen_rng *r, struct sb *b, const char *user,
+static void addr_value(struct sipgen_rng *r, struct sg_sb *b, const char *user,
 		       const char *host, const char *tag)
 {
 	int bare = sipgen_pct(r, 15), i, before = 0, after;
@@ -443,23 +208,23 @@ static void addr_value(struct sipgen_rng *r, struct sb *b, const char *user,
 		uri(r, b, user, host, 0);
 	} else {
 		display(r, b, user);
-		sb_chr(b, '<');
+		sg_sb_chr(b, '<');
 		uri(r, b, user, host, 1);
-		sb_chr(b, '>');
+		sg_sb_chr(b, '>');
 	}
 	if (sipgen_pct(r, 25))
-		before = (int)range(r, 1, 2);
-	after = sipgen_pct(r, 20) ? (int)range(r, 1, 2) : 0;
+		before = (int)sg_range(r, 1, 2);
+	after = sipgen_pct(r, 20) ? (int)sg_range(r, 1, 2) : 0;
 	for (i = 0; i < before; i++)
 		other_param(r, b);
 	if (tag) {
-		recase(r, "tag", tn);
+		sg_recase(r, "tag", tn);
 		if (sipgen_pct(r, 90))
 			snprintf(tn, sizeof(tn), "tag");
 		if (sipgen_pct(r, 3))	/* SEMI and EQUAL may carry SWS */
-			sb_fmt(b, " ; %s = %s", tn, tag);
+			sg_sb_fmt(b, " ; %s = %s", tn, tag);
 		else
-			sb_fmt(b, ";%s=%s", tn, tag);
+			sg_sb_fmt(b, ";%s=%s", tn, tag);
 	}
 	for (i = 0; i < after; i++)
 		other_param(r, b);
@@ -471,13 +236,13 @@ static void addr_value(struct sipgen_rng *r, struct sb *b, const char *user,
 static int uri_safe(const char *s)
 {
 	for (; *s; s++)
-		if (!strchr(ALNUM, *s) && !strchr("-_.!~*'()[]/:&+$", *s))
+		if (!strchr(sg_alnum, *s) && !strchr("-_.!~*'()[]/:&+$", *s))
 			return 0;
 	return 1;
 }
 
 /* One of our entries: <sip:HOST[:PORT];lr[;r2=on];did=X[;dm=M]>, shuffled. */
-static void our_route(struct sipgen_rng *r, struct sb *b,
+static void our_route(struct sipgen_rng *r, struct sg_sb *b,
 		      const struct sipgen_dlg *d, const char *host, int r2,
 		      int cookie, int port_given)
 {
@@ -506,65 +271,52 @@ static void our_route(struct sipgen_rng *r, struct sb *b,
 			perm[j] = t;
 		}
 	}
-	sb_str(b, "<sip:");
+	sg_sb_str(b, "<sip:");
 	if (sipgen_pct(r, 10))
-		sb_str(b, "sipdlg@");
-	sb_str(b, host);
+		sg_sb_str(b, "sipdlg@");
+	sg_sb_str(b, host);
 	if (!port_given && sipgen_pct(r, 60))
-		sb_fmt(b, ":%u", sipgen_pct(r, 70) ? 5060 : range(r, 1024, 65535));
+		sg_sb_fmt(b, ":%u",
+			  sipgen_pct(r, 70) ? 5060 : sg_range(r, 1024, 65535));
 	if (sipgen_pct(r, 10))
-		sb_str(b, ";transport=udp");
+		sg_sb_str(b, ";transport=udp");
 	for (i = 0; i < n; i++)
-		sb_str(b, p[perm[i]]);
-	sb_chr(b, '>');
-}
-
-/* Now and then SP/HTAB at the end of a header line (before its CRLF). */
-static void trailing_ws(struct sipgen_rng *r, struct sb *b)
-{
-	if (sipgen_pct(r, 3))
-		sb_str(b, sipgen_pct(r, 50) ? " " : " \t");
-}
-
-static void comma(struct sipgen_rng *r, struct sb *b)
-{
-	static const char *const c[] = { ",", ", ", " , ", ",\t" };
-
-	sb_str(b, c[sipgen_below(r, 4)]);
+		sg_sb_str(b, p[perm[i]]);
+	sg_sb_chr(b, '>');
 }
 
 /* The Route set: ours first (one or two entries), 0-3 others after it. */
-static void route_set(struct sipgen_rng *r, struct lines *L,
+static void route_set(struct sipgen_rng *r, struct sg_lines *L,
 		      const struct sipgen_dlg *d, const struct sipgen_opts *o,
 		      char *shape)
 {
 	char ent[6][300];
 	int n = 0, dbl = sipgen_pct(r, 30), extra, i, one_line;
 	int pg = o && o->proxy_port_given;
-	struct sb b, *lb;
+	struct sg_sb b, *lb;
 
-	sb_init(&b, ent[n++], sizeof(ent[0]));
+	sg_sb_init(&b, ent[n++], sizeof(ent[0]));
 	our_route(r, &b, d, d->proxy_host, dbl, 1, pg);
 	if (dbl) {
-		sb_init(&b, ent[n++], sizeof(ent[0]));
+		sg_sb_init(&b, ent[n++], sizeof(ent[0]));
 		our_route(r, &b, d, d->proxy_host2, 1, sipgen_pct(r, 80), pg);
 	}
 	extra = o && o->no_extra_routes ? 0 : (int)sipgen_below(r, 4);
 	for (i = 0; i < extra; i++) {
-		sb_init(&b, ent[n++], sizeof(ent[0]));
-		sb_fmt(&b, "<sip:p%d.example.net%s;lr>", i,
+		sg_sb_init(&b, ent[n++], sizeof(ent[0]));
+		sg_sb_fmt(&b, "<sip:p%d.example.net%s;lr>", i,
 		       sipgen_pct(r, 30) ? ":5080" : "");
 	}
 	one_line = sipgen_below(r, 3);	/* 0 lines, 1 one list, 2 mixed */
 	lb = NULL;
 	for (i = 0; i < n; i++) {
 		if (!lb || one_line == 0 || (one_line == 2 && sipgen_pct(r, 50))) {
-			lb = line_new(L, &b, G_ROUTE);
-			hname(r, lb, "Route", NULL);
+			lb = sg_line_new(L, &b, SG_ROUTE);
+			sg_hname(r, lb, "Route", NULL);
 		} else {
-			comma(r, lb);
+			sg_comma(r, lb);
 		}
-		sb_str(lb, ent[i]);
+		sg_sb_str(lb, ent[i]);
 	}
 	strncat(shape, dbl ? " route2" : " route", SIPGEN_SHAPE_MAX - strlen(shape) - 1);
 	if (extra)
@@ -573,19 +325,19 @@ static void route_set(struct sipgen_rng *r, struct lines *L,
 }
 
 /* Record-Route with our two entries (double record-routing), both cookied. */
-static void record_route(struct sipgen_rng *r, struct lines *L,
+static void record_route(struct sipgen_rng *r, struct sg_lines *L,
 			 const struct sipgen_dlg *d, int pg)
 {
-	struct sb b;
+	struct sg_sb b;
 
-	line_new(L, &b, G_FREE);
-	hname(r, &b, "Record-Route", NULL);
+	sg_line_new(L, &b, SG_FREE);
+	sg_hname(r, &b, "Record-Route", NULL);
 	our_route(r, &b, d, d->proxy_host, 1, 1, pg);
 	if (sipgen_pct(r, 50)) {
-		comma(r, &b);
+		sg_comma(r, &b);
 	} else {
-		line_new(L, &b, G_FREE);
-		hname(r, &b, "Record-Route", NULL);
+		sg_line_new(L, &b, SG_FREE);
+		sg_hname(r, &b, "Record-Route", NULL);
 	}
 	our_route(r, &b, d, d->proxy_host2, 1, 1, pg);
 }
@@ -623,10 +375,10 @@ static void unknown_method(struct sipgen_rng *r, char *out, size_t cap)
 		return;
 	}
 	/* an upper-case letter, then token characters */
-	n = range(r, 1, 14);
+	n = sg_range(r, 1, 14);
 	out[0] = (char)('A' + sipgen_below(r, 26));
 	for (i = 1; i < n && i + 1 < cap; i++) {
-		char c = pick(r, TOKEN);
+		char c = sg_pick(r, sg_token);
 
 		out[i] = (c >= 'a' && c <= 'z') ? (char)(c - 32) : c;
 	}
@@ -719,17 +471,17 @@ static void body_for(struct sipgen_rng *r, const char *method, int status,
 			 sipgen_cseq(r), sipgen_cseq(r), d->ipv6 ? '6' : '4',
 			 d->ipv6 ? "2001:db8::10" : "192.0.2.10",
 			 d->ipv6 ? '6' : '4', d->ipv6 ? "2001:db8::10" : "192.0.2.10",
-			 range(r, 1024, 65534) & ~1u,
+			 sg_range(r, 1024, 65534) & ~1u,
 			 sipgen_pct(r, 50) ? "sendrecv" : "sendonly");
 		*ctype = "application/sdp";
 	} else if (status) {
 		return;
 	} else if (!strcmp(method, "INFO") && sipgen_pct(r, 80)) {
 		snprintf(body, cap, "Signal=%c\r\nDuration=%u\r\n",
-			 "0123456789*#"[sipgen_below(r, 12)], range(r, 40, 400));
+			 "0123456789*#"[sipgen_below(r, 12)], sg_range(r, 40, 400));
 		*ctype = "application/dtmf-relay";
 	} else if (!strcmp(method, "MESSAGE")) {
-		rand_from(r, body, range(r, 1, 200), ALNUM);
+		sg_rand_from(r, body, sg_range(r, 1, 200), sg_alnum);
 		*ctype = "text/plain;charset=UTF-8";
 	} else if (!strcmp(method, "NOTIFY") && sipgen_pct(r, 70)) {
 		snprintf(body, cap, "SIP/2.0 %d %s\r\n",
@@ -741,30 +493,30 @@ static void body_for(struct sipgen_rng *r, const char *method, int status,
 
 /* --- headers every message has --------------------------------------------------------- */
 
-static void via_line(struct sipgen_rng *r, struct lines *L, const char *host,
+static void via_line(struct sipgen_rng *r, struct sg_lines *L, const char *host,
 		     const char *branch, int extra_vias, int port_given)
 {
-	struct sb b;
+	struct sg_sb b;
 	int i;
 
-	line_new(L, &b, G_VIA);
-	hname(r, &b, "Via", "v");
-	sb_fmt(&b, "SIP/2.0/UDP %s", host);
+	sg_line_new(L, &b, SG_VIA);
+	sg_hname(r, &b, "Via", "v");
+	sg_sb_fmt(&b, "SIP/2.0/UDP %s", host);
 	if (!port_given && sipgen_pct(r, 60))
-		sb_fmt(&b, ":%u", sipgen_pct(r, 50) ? 5060 : range(r, 1024, 65535));
+		sg_sb_fmt(&b, ":%u", sipgen_pct(r, 50) ? 5060 : sg_range(r, 1024, 65535));
 	if (sipgen_pct(r, 30))
-		sb_str(&b, ";rport");
-	sb_fmt(&b, ";branch=%s", branch);
+		sg_sb_str(&b, ";rport");
+	sg_sb_fmt(&b, ";branch=%s", branch);
 	if (sipgen_pct(r, 10))
-		sb_str(&b, ";received=192.0.2.77");
+		sg_sb_str(&b, ";received=192.0.2.77");
 	for (i = 0; i < extra_vias; i++) {
 		if (sipgen_pct(r, 50)) {
-			comma(r, &b);
+			sg_comma(r, &b);
 		} else {
-			line_new(L, &b, G_VIA);
-			hname(r, &b, "Via", "v");
+			sg_line_new(L, &b, SG_VIA);
+			sg_hname(r, &b, "Via", "v");
 		}
-		sb_fmt(&b, "SIP/2.0/UDP 198.51.100.%d:5060;branch=z9hG4bK%08x",
+		sg_sb_fmt(&b, "SIP/2.0/UDP 198.51.100.%d:5060;branch=z9hG4bK%08x",
 		       i + 1, (unsigned)sipgen_next(r));
 	}
 }
@@ -773,7 +525,7 @@ static void ua_branch(struct sipgen_rng *r, char *out, size_t cap)
 {
 	char rnd[40];
 
-	rand_from(r, rnd, range(r, 6, 32), ALNUM);
+	sg_rand_from(r, rnd, sg_range(r, 6, 32), sg_alnum);
 	snprintf(out, cap, "z9hG4bK%s", rnd);
 }
 
@@ -791,7 +543,7 @@ static void our_branch(struct sipgen_rng *r, const struct sipgen_dlg *d,
 }
 
 /* Headers that do not matter to the fast path, 0-8 of them. */
-static void other_headers(struct sipgen_rng *r, struct lines *L,
+static void other_headers(struct sipgen_rng *r, struct sg_lines *L,
 			  const char *method, int is_request, int *folded,
 			  const struct sipgen_opts *o)
 {
@@ -813,55 +565,55 @@ static void other_headers(struct sipgen_rng *r, struct lines *L,
 		"Kamailio (5.6)", "90",
 	};
 	int lim = o && o->within_limits;
-	unsigned n = !lim && sipgen_pct(r, 1) ? range(r, 25, 40)
+	unsigned n = !lim && sipgen_pct(r, 1) ? sg_range(r, 25, 40)
 					      : sipgen_below(r, 9);
 	unsigned used = 0, i, k;
-	struct sb b;
+	struct sg_sb b;
 
 	for (i = 0; i < n; i++) {
 		k = sipgen_below(r, 16);
 		if (n <= 8 && (used & (1u << k)))
 			continue;	/* most of them may appear once only */
 		used |= 1u << k;
-		line_new(L, &b, G_FREE);
+		sg_line_new(L, &b, SG_FREE);
 		if (n > 8) {
-			hname(r, &b, "X-Filler", NULL);
-			sb_fmt(&b, "%u", i);
+			sg_hname(r, &b, "X-Filler", NULL);
+			sg_sb_fmt(&b, "%u", i);
 			continue;
 		}
-		hname(r, &b, names[k][0], names[k][1]);
-		sb_str(&b, values[k]);
+		sg_hname(r, &b, names[k][0], names[k][1]);
+		sg_sb_str(&b, values[k]);
 		if (!(o && o->no_folding) && !lim && !*folded &&
 		    sipgen_pct(r, 1)) {
-			sb_str(&b, "\r\n continued");	/* folding, RFC 3261 7.3.1 */
+			sg_sb_str(&b, "\r\n continued");	/* folding, RFC 3261 7.3.1 */
 			*folded = 1;
 		}
 	}
 	if (!strcmp(method, "SUBSCRIBE") || !strcmp(method, "NOTIFY")) {
-		line_new(L, &b, G_FREE);
-		hname(r, &b, "Event", "o");
-		sb_str(&b, sipgen_pct(r, 50) ? "refer" : "dialog;id=1");
+		sg_line_new(L, &b, SG_FREE);
+		sg_hname(r, &b, "Event", "o");
+		sg_sb_str(&b, sipgen_pct(r, 50) ? "refer" : "dialog;id=1");
 		if (is_request && !strcmp(method, "NOTIFY")) {
-			line_new(L, &b, G_FREE);
-			hname(r, &b, "Subscription-State", NULL);
-			sb_str(&b, sipgen_pct(r, 50) ? "active;expires=60"
+			sg_line_new(L, &b, SG_FREE);
+			sg_hname(r, &b, "Subscription-State", NULL);
+			sg_sb_str(&b, sipgen_pct(r, 50) ? "active;expires=60"
 						     : "terminated;reason=noresource");
 		}
 	}
 	if (is_request && !strcmp(method, "REFER")) {
-		line_new(L, &b, G_FREE);
-		hname(r, &b, "Refer-To", "r");
-		sb_str(&b, "<sip:carol@192.0.2.50?Replaces=abc%40host%3Bto-tag%3D1>");
+		sg_line_new(L, &b, SG_FREE);
+		sg_hname(r, &b, "Refer-To", "r");
+		sg_sb_str(&b, "<sip:carol@192.0.2.50?Replaces=abc%40host%3Bto-tag%3D1>");
 		if (sipgen_pct(r, 50)) {
-			line_new(L, &b, G_FREE);
-			hname(r, &b, "Referred-By", "b");
-			sb_str(&b, "<sip:alice@atlanta.example.com>");
+			sg_line_new(L, &b, SG_FREE);
+			sg_hname(r, &b, "Referred-By", "b");
+			sg_sb_str(&b, "<sip:alice@atlanta.example.com>");
 		}
 	}
 	if (is_request && !strcmp(method, "PRACK")) {
-		line_new(L, &b, G_FREE);
-		hname(r, &b, "RAck", NULL);
-		sb_fmt(&b, "%u %u INVITE", range(r, 1, 100000), sipgen_cseq(r));
+		sg_line_new(L, &b, SG_FREE);
+		sg_hname(r, &b, "RAck", NULL);
+		sg_sb_fmt(&b, "%u %u INVITE", sg_range(r, 1, 100000), sipgen_cseq(r));
 	}
 }
 
@@ -877,7 +629,7 @@ static void forge_str(struct sipgen_rng *r, char *s)
 		return;
 	i = sipgen_below(r, (uint32_t)n);
 	do
-		c = pick(r, ALNUM);
+		c = sg_pick(r, sg_alnum);
 	while (c == s[i]);
 	s[i] = c;
 }
@@ -886,16 +638,16 @@ static int build(struct sipgen_rng *r, const struct sipgen_dlg *dlg,
 		 const struct sipgen_opts *o, enum sipgen_forge forge,
 		 struct sipgen_msg *m)
 {
-	static struct lines L;	/* ~45 KB: not on the stack; one caller at a time */
+	static struct sg_lines L;	/* ~45 KB: not on the stack; one caller at a time */
 	static char ftag[SIPGEN_TAG_MAX], ttag[SIPGEN_TAG_MAX];
 	struct sipgen_dlg d = *dlg;
 	const struct method *me;
 	char mname[24], branch[120], body[700];
 	const char *ctype, *fu, *fh, *ft, *tu, *th, *tt, *eol;
 	static const char *const sep[] = { "  ", "\t", " \t" };
-	int perm[MAX_LINES], i, reply, dir, status = 0, want_contact;
+	int perm[SG_MAX_LINES], i, reply, dir, status = 0, want_contact;
 	size_t max = o && o->max_len ? (size_t)o->max_len : SIPGEN_MSG_MAX;
-	struct sb b, mb;
+	struct sg_sb b, mb;
 
 	memset(m, 0, sizeof(*m));
 	L.n = 0;
@@ -940,26 +692,26 @@ static int build(struct sipgen_rng *r, const struct sipgen_dlg *dlg,
 	tt = ttag;
 
 	/* start line */
-	sb_init(&mb, m->buf, max + 1);
+	sg_sb_init(&mb, m->buf, max + 1);
 	eol = sipgen_pct(r, 3) ? "\n" : "\r\n";
 	if (reply) {
 		status = reply_status(r, mname);
 		m->status = status;
-		sb_fmt(&mb, "SIP/2.0 %d %s%s", status, reason_phrase(r, status), eol);
+		sg_sb_fmt(&mb, "SIP/2.0 %d %s%s", status, reason_phrase(r, status), eol);
 	} else {
-		sb_fmt(&mb, "%s sip:%s@%s", mname, tu,
+		sg_sb_fmt(&mb, "%s sip:%s@%s", mname, tu,
 		       o && o->target ? o->target : th);
 		if (!(o && o->target) && sipgen_pct(r, 50))
-			sb_fmt(&mb, ":%u", range(r, 1024, 65535));
+			sg_sb_fmt(&mb, ":%u", sg_range(r, 1024, 65535));
 		if (sipgen_pct(r, 20))
-			sb_str(&mb, ";transport=udp");
-		sb_fmt(&mb, " SIP/2.0%s", eol);
+			sg_sb_str(&mb, ";transport=udp");
+		sg_sb_fmt(&mb, " SIP/2.0%s", eol);
 	}
 
 	/* Via: a request carries its sender's; a reply ours on top */
 	if (reply) {
 		our_branch(r, &d, dir, branch, sizeof(branch));
-		via_line(r, &L, d.proxy_host, branch, (int)range(r, 1, 2),
+		via_line(r, &L, d.proxy_host, branch, (int)sg_range(r, 1, 2),
 			 o && o->proxy_port_given);
 		strncat(m->shape, " ourvia", SIPGEN_SHAPE_MAX - strlen(m->shape) - 1);
 	} else {
@@ -973,31 +725,31 @@ static int build(struct sipgen_rng *r, const struct sipgen_dlg *dlg,
 			strncat(m->shape, " noroute",
 				SIPGEN_SHAPE_MAX - strlen(m->shape) - 1);
 		}
-		line_new(&L, &b, G_FREE);
-		hname(r, &b, "Max-Forwards", NULL);
-		sb_fmt(&b, "%u", sipgen_pct(r, 80) ? 70 : range(r, 1, 69));
+		sg_line_new(&L, &b, SG_FREE);
+		sg_hname(r, &b, "Max-Forwards", NULL);
+		sg_sb_fmt(&b, "%u", sipgen_pct(r, 80) ? 70 : sg_range(r, 1, 69));
 	}
 	if (sipgen_pct(r, 10) && (reply ? status / 100 == 2 : 1))
 		record_route(r, &L, &d, o && o->proxy_port_given);
 
-	line_new(&L, &b, G_FREE);
-	hname(r, &b, "From", "f");
+	sg_line_new(&L, &b, SG_FREE);
+	sg_hname(r, &b, "From", "f");
 	addr_value(r, &b, fu, fh, ft);
-	trailing_ws(r, &b);
-	line_new(&L, &b, G_FREE);
-	hname(r, &b, "To", "t");
+	sg_trailing_ws(r, &b);
+	sg_line_new(&L, &b, SG_FREE);
+	sg_hname(r, &b, "To", "t");
 	addr_value(r, &b, tu, th, tt);
-	trailing_ws(r, &b);
-	line_new(&L, &b, G_FREE);
-	hname(r, &b, "Call-ID", "i");
-	sb_str(&b, d.callid);
+	sg_trailing_ws(r, &b);
+	sg_line_new(&L, &b, SG_FREE);
+	sg_hname(r, &b, "Call-ID", "i");
+	sg_sb_str(&b, d.callid);
 	if (sipgen_pct(r, 5))
-		sb_str(&b, sipgen_pct(r, 50) ? " " : "\t");
-	line_new(&L, &b, G_FREE);
-	hname(r, &b, "CSeq", NULL);
-	sb_fmt(&b, "%u%s%s", m->cseq,
-	       sipgen_pct(r, 85) ? " " : sep[sipgen_below(r, 3)], mname);
-	trailing_ws(r, &b);
+		sg_sb_str(&b, sipgen_pct(r, 50) ? " " : "\t");
+	sg_line_new(&L, &b, SG_FREE);
+	sg_hname(r, &b, "CSeq", NULL);
+	sg_sb_fmt(&b, "%u%s%s", m->cseq,
+		  sipgen_pct(r, 85) ? " " : sep[sipgen_below(r, 3)], mname);
+	sg_trailing_ws(r, &b);
 
 	want_contact = !strcmp(mname, "INVITE") || !strcmp(mname, "UPDATE") ||
 		       !strcmp(mname, "SUBSCRIBE") || !strcmp(mname, "NOTIFY") ||
@@ -1008,48 +760,48 @@ static int build(struct sipgen_rng *r, const struct sipgen_dlg *dlg,
 		/* the sender's; a reply's comes from the request's target */
 		const char *ch = o ? o->contact[dir ^ reply] : NULL;
 
-		line_new(&L, &b, G_FREE);
-		hname(r, &b, "Contact", "m");
-		sb_fmt(&b, "<sip:%s@%s", fu, ch ? ch : fh);
+		sg_line_new(&L, &b, SG_FREE);
+		sg_hname(r, &b, "Contact", "m");
+		sg_sb_fmt(&b, "<sip:%s@%s", fu, ch ? ch : fh);
 		if (!ch && sipgen_pct(r, 40))
-			sb_fmt(&b, ":%u", range(r, 1024, 65535));
-		sb_str(&b, sipgen_pct(r, 30) ? ";transport=udp>" : ">");
+			sg_sb_fmt(&b, ":%u", sg_range(r, 1024, 65535));
+		sg_sb_str(&b, sipgen_pct(r, 30) ? ";transport=udp>" : ">");
 		if (sipgen_pct(r, 20))
-			sb_str(&b, ";+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-0123456789ab>\"");
+			sg_sb_str(&b, ";+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-0123456789ab>\"");
 		if (sipgen_pct(r, 10))
-			sb_str(&b, ";expires=3600");
+			sg_sb_str(&b, ";expires=3600");
 	}
 	other_headers(r, &L, mname, !reply, &m->folded, o);
 
 	body_for(r, mname, status, &d, body, sizeof(body), &ctype);
 	if (ctype) {
-		line_new(&L, &b, G_FREE);
-		hname(r, &b, "Content-Type", "c");
-		sb_str(&b, ctype);
+		sg_line_new(&L, &b, SG_FREE);
+		sg_hname(r, &b, "Content-Type", "c");
+		sg_sb_str(&b, ctype);
 	}
 	if (body[0] || sipgen_pct(r, 95)) {
-		line_new(&L, &b, G_FREE);
-		hname(r, &b, "Content-Length", "l");
-		sb_fmt(&b, "%zu", strlen(body));
+		sg_line_new(&L, &b, SG_FREE);
+		sg_hname(r, &b, "Content-Length", "l");
+		sg_sb_fmt(&b, "%zu", strlen(body));
 	}
 	if (L.over)
 		return -ENOSPC;
 
-	shuffle(r, &L, perm);
+	sg_shuffle(r, &L, perm);
 	for (i = 0; i < L.n; i++) {
 		const char *t = L.text[perm[i]];
 
 		if (eol[0] == '\n') {	/* LF-only message: no CR anywhere */
 			for (; *t; t++)
 				if (*t != '\r')
-					sb_chr(&mb, *t);
+					sg_sb_chr(&mb, *t);
 		} else {
-			sb_str(&mb, t);
+			sg_sb_str(&mb, t);
 		}
-		sb_str(&mb, eol);
+		sg_sb_str(&mb, eol);
 	}
-	sb_str(&mb, eol);
-	sb_str(&mb, body);
+	sg_sb_str(&mb, eol);
+	sg_sb_str(&mb, body);
 	if (mb.over)
 		return -ENOSPC;
 	m->len = mb.n;

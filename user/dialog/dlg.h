@@ -72,6 +72,7 @@ struct tmr_service;
 struct dlg_table;
 struct dlg_cell;
 struct dlg_profile;
+struct mac_ring;
 
 /* States, as shown in RPC output and the DB `state` column. */
 enum dlg_state {
@@ -190,6 +191,8 @@ struct dlg_config {
 	 * internal generator (tests set a fixed one). */
 	uint32_t (*h_id_rand)(void *ud);
 	void *ud;			/* for the owner: dlg_table_ud() */
+	/* Cookie MAC keys (xdp.cookie_mac); NULL = no ";dm=". Not owned. */
+	struct mac_ring *mac;
 };
 
 /* Kamailio's parameters (seconds) to a dlg_config (ms).  The profile
@@ -228,8 +231,12 @@ size_t dlg_rhex(uint32_t x, char *buf);
 /* "<RH(h_entry)>.<RH(h_id)>".  Returns the length, or -ENOSPC (buffer of
  * 18 bytes always suffices). */
 int dlg_cookie_value(uint32_t h_entry, uint32_t h_id, char *buf, size_t cap);
-/* ";<rr_param>=<value>" for @c, for our Record-Route. -ENOSPC if short. */
+/* ";<rr_param>=<value>" for @c, for our Record-Route, followed by
+ * ";dm=<MAC>" when @c was made with the cookie MAC on.  -ENOSPC if short
+ * (64 bytes always suffice). */
 int dlg_cookie_param(const struct dlg_cell *c, char *buf, size_t cap);
+/* The key generation of @c's cookie MAC (struct mac_ring), 0 = none. */
+uint32_t dlg_mac_gen(const struct dlg_cell *c);
 /*
  * Parse a cookie value.  Upper-case hex is accepted.  As in Kamailio an
  * empty half reads as 0 (h_id 0 is never a dialog, so that finds none).

@@ -117,9 +117,32 @@ static void on_ringbuf(struct ev_loop *loop, int fd, unsigned events,
 		log_warn("ring buffer consume failed: %s", strerror(errno));
 }
 
+int fp_events_restart(struct fastpath *fp)
+{
+	struct ring_buffer *rb;
+	int r;
+
+	rb = ring_buffer__new(fp->events_fd, on_event, fp, NULL);
+	if (!rb)
+		return -errno;
+	if (fp->rb) {
+		/* What the old program queued is still counted. */
+		ring_buffer__consume(fp->rb);
+		if (fp->loop)
+			ev_file_del(fp->loop, ring_buffer__epoll_fd(fp->rb));
+		ring_buffer__free(fp->rb);
+	}
+	fp->rb = rb;
+	if (!fp->loop)
+		return 0;
+	r = ev_file_add(fp->loop, ring_buffer__epoll_fd(rb), EV_READ,
+			on_ringbuf, fp);
+	return r;
+}
+
 int fp_start(const struct sipdlg_config *cfg, const char *obj_path,
-	     struct ev_loop *loop, struct stats *st, struct fastpath **out,
-	     char *err, size_t err_len)
+	     struct mac_ring *mac, struct ev_loop *loop, struct stats *st,
+	     struct fastpath **out, char *err, size_t err_len)
 {
 	struct fastpath *fp = calloc(1, sizeof(*fp));
 	int r;
@@ -130,6 +153,12 @@ int fp_start(const struct sipdlg_config *cfg, const char *obj_path,
 	fp->dialogs_fd = fp->counters_fd = fp->events_fd = fp->callids_fd = -1;
 	fp->prog_fd = -1;
 	fp->loop = loop;
+	fp->cfg = cfg;
+	if (obj_path && !(fp->obj_path = strdup(obj_path))) {
+		free(fp);
+		return -ENOMEM;
+	}
+	fp_mac_init(fp, mac);
 	snprintf(fp->pin_path, sizeof(fp->pin_path), "%s", cfg->xdp.pin_path);
 	fp->ncpus = libbpf_num_possible_cpus();
 	if (fp->ncpus <= 0) {
@@ -153,22 +182,11 @@ int fp_start(const struct sipdlg_config *cfg, const char *obj_path,
 	if (r)
 		goto fail;
 
-	fp->rb = ring_buffer__new(fp->events_fd, on_event, fp, NULL);
-	if (!fp->rb) {
-		r = -errno;
+	r = fp_events_restart(fp);
+	if (r) {
 		snprintf(err, err_len, "xdp: ring buffer setup failed: %s",
 			 strerror(-r));
 		goto fail;
-	}
-	if (loop) {
-		r = ev_file_add(loop, ring_buffer__epoll_fd(fp->rb), EV_READ,
-				on_ringbuf, fp);
-		if (r) {
-			snprintf(err, err_len,
-				 "xdp: cannot watch the ring buffer: %s",
-				 strerror(-r));
-			goto fail;
-		}
 	}
 
 	r = fp_attach_all(fp, cfg, err, err_len);
@@ -193,6 +211,7 @@ void fp_free(struct fastpath *fp)
 	}
 	/* Closing the object unloads the program; pinned maps stay. */
 	bpf_object__close(fp->obj);
+	free(fp->obj_path);
 	free(fp);
 }
 

@@ -65,6 +65,7 @@ static void sync_cell(struct fastpath *fp, struct dlg_cell *c, bool create)
 	v.caller_tag_hash = hash_of(dlg_caller_tag(c));
 	v.callee_tag_hash = hash_of(dlg_callee_tag(c));
 	v.state = (__u32)dlg_state(c);
+	v.flags = fp_mac_flags(fp, c, v.flags);
 	if (bpf_map_update_elem(fp->dialogs_fd, &key, &v, BPF_ANY) != 0) {
 		stat_inc(fp->st_map_full);
 		if (!atomic_exchange(&full_logged, 1))

@@ -3,9 +3,11 @@
  * new dialog's cookie parameter is ";did=<cookie>;dm=<MAC>" where MAC is
  * sipdlg_dlg_mac() of (h_entry, h_id) under the current key, and the
  * dialog remembers the key generation; a restored dialog and a dialog of
- * a table without the MAC carry no ";dm=" and generation 0.
+ * a table without the MAC carry no ";dm=" and generation 0.  And which of
+ * them the fast-path glue flags SIPDLG_DLGF_NOMAC in the kernel's map.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +27,7 @@
 #include "core/timer.h"
 #include "dialog/dlg.h"
 #include "dialog/dlg_stats.h"
+#include "fastpath/fp_internal.h"
 #include "mac/mac_ring.h"
 #include "sipdlg_hash.h"
 
@@ -182,11 +185,61 @@ static void test_cookie_without_mac(void **state)
 	env_down(&e);
 }
 
+/*
+ * fp_mac_flags(): NOMAC for a dialog without a MAC (restored, or the MAC
+ * off) and for one whose key generation is below the floor (its key was
+ * rotated out); other flag bits are kept.
+ */
+static void test_nomac_flags(void **state)
+{
+	struct fastpath fp;
+	struct dlg_load ld;
+	struct dlg_cell *made, *restored;
+	struct env e;
+
+	env_up(&e, true);
+	made = mk(&e, "made@x");
+	memset(&ld, 0, sizeof(ld));
+	ld.callid = sip_str_c("restored2@x");
+	ld.h_entry = dlg_hash_entry(ld.callid, 16);
+	ld.h_id = 78;
+	ld.from_uri = sip_str_c("sip:alice@a.example");
+	ld.from_tag = sip_str_c("ft");
+	ld.to_uri = sip_str_c("sip:bob@b.example");
+	ld.to_tag = sip_str_c("tt");
+	ld.req_uri = sip_str_c("sip:bob@b.example");
+	ld.caller_contact = sip_str_c("sip:alice@10.0.0.1");
+	ld.callee_contact = sip_str_c("sip:bob@10.0.0.2");
+	ld.state = 4;
+	ld.start_time = (int64_t)time(NULL) - 10;
+	ld.timeout = (int64_t)time(NULL) + 100;
+	assert_int_equal(dlg_load(e.t, &ld, &restored), 0);
+	dlg_load_done(restored);
+
+	memset(&fp, 0, sizeof(fp));
+	fp_mac_init(&fp, e.mac);	/* floor: the current generation, 2 */
+	assert_int_equal(fp_mac_flags(&fp, made, 0), 0);
+	assert_int_equal(fp_mac_flags(&fp, made, SIPDLG_DLGF_NOMAC | 0x10),
+			 0x10);
+	assert_int_equal(fp_mac_flags(&fp, restored, 0x10),
+			 SIPDLG_DLGF_NOMAC | 0x10);
+	/* two rotations later the floor is 3: generation 2 is out */
+	atomic_store(&fp.mac_floor, 3);
+	assert_int_equal(fp_mac_flags(&fp, made, 0), SIPDLG_DLGF_NOMAC);
+	/* the MAC off: every dialog is tight-matched */
+	fp_mac_init(&fp, NULL);
+	assert_int_equal(fp_mac_flags(&fp, made, 0), SIPDLG_DLGF_NOMAC);
+	dlg_unref(made);
+	dlg_unref(restored);
+	env_down(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cookie_with_mac),
 		cmocka_unit_test(test_cookie_without_mac),
+		cmocka_unit_test(test_nomac_flags),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -147,10 +147,19 @@ int fp_rotate_key(struct fastpath *fp, struct fp_rotation *res, char *err,
 	}
 	mac_ring_apply(fp->mac, &next);					/* 5 */
 	oobj = fp->obj;							/* 6 */
-	if (fp_take_object(fp, nobj, err, err_len) != 0 ||
-	    fp_events_restart(fp) != 0)
+	if (fp_take_object(fp, nobj, err, err_len) != 0) {
+		/* Cannot happen (the same object passed at start); keep both
+		 * programs rather than close the one now attached. */
 		log_err("cookie MAC: after the swap: %s", err);
-	bpf_object__close(oobj);
+		err[0] = '\0';
+	} else {
+		int e = fp_events_restart(fp);
+
+		if (e)
+			log_err("cookie MAC: the new program's events are not "
+				"read: %s", strerror(-e));
+		bpf_object__close(oobj);
+	}
 	fp->rotations++;
 	res->generation = st.cur_gen;
 	res->prog_id = fp->prog_id;

@@ -1,6 +1,10 @@
 /*
- * fp_load.c - open the BPF object, set its run-time knobs, check the
- * environment (privileges, bpffs, old pins), load and pin.
+ * fp_load.c - open the BPF object, set its run-time knobs (fp_knobs.c),
+ * check the environment (privileges, bpffs, old pins), load and pin; and
+ * load a second program from the same object beside the first, sharing
+ * the pinned maps, for a cookie MAC key rotation (fp_mac.c).  Every map
+ * fd the fast path keeps is taken in fp_take_object(), so it follows the
+ * program when a rotation replaces it.
  *
  * Each failure that a user can meet on a real box gets a message that says
  * what to do: no privileges, bpffs not mounted, pins from an incompatible

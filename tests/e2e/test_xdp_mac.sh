@@ -29,7 +29,8 @@ P=5060 U=5080 C1=5070 C2=5072
 netns_add "$NS" || { not_ok "create a namespace"; e2e_finish; }
 
 DLG_SOCK="$E2E_TMP/ctl.sock"
-KEY="$E2E_TMP/mac.key"
+mkdir -p "$E2E_TMP/keys"
+KEY="$E2E_TMP/keys/mac.key"
 new_pin_path PIN mac
 CFG="$E2E_TMP/mac.yaml"
 cat >"$CFG" <<EOF
@@ -217,6 +218,19 @@ out=$("$SIPDLGCTL" --socket "$DLG_SOCK" --json xdp rotate-key 2>&1); rc=$?
 check_eq "a second rotation succeeds" "0 4" "$rc $(json_get "$out" .generation 2>/dev/null)"
 check_eq "call 1's dialog now carries SIPDLG_DLGF_NOMAC (1) in the map" 1 "$(map_flags "$hi")"
 check_eq "the key file holds the last two keys" 2 "$(wc -l <"$KEY")"
+
+# A rotation that cannot rewrite the key file changes nothing.
+st2=$(ctl xdp)
+mv "$E2E_TMP/keys" "$E2E_TMP/keys.away"
+out=$("$SIPDLGCTL" --socket "$DLG_SOCK" xdp rotate-key 2>&1); rc=$?
+mv "$E2E_TMP/keys.away" "$E2E_TMP/keys"
+check_eq "a rotation whose key file cannot be rewritten fails (exit 1)" 1 "$rc"
+check_contains "saying why" "cannot create a temporary file beside it" "$out"
+st3=$(ctl xdp)
+check_eq "and changes nothing: same program, same key generation" \
+	"$(json_get "$st2" '[.program.id, .cookie_mac.generation] | @tsv')" \
+	"$(json_get "$st3" '[.program.id, .cookie_mac.generation] | @tsv')"
+check_eq "call 1's dialog keeps its NOMAC flag" 1 "$(map_flags "$hi")"
 
 sipp_wait "$UAC1_PID" 30; rc1=$?
 sipp_wait "$UAS_PID" 5; rcs=$?

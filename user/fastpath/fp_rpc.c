@@ -11,6 +11,7 @@
 
 #include "config/config.h"
 #include "control/ctl_server.h"
+#include "core/log.h"
 #include "fastpath/fastpath.h"
 #include "fastpath/fp_dialogs.h"
 #include "fastpath/fp_rpc.h"
@@ -82,6 +83,8 @@ static int xdp_rotate_key(void *ud, json_t *params, json_t **result,
 	}
 	r = fp_rotate_key(ctx->fp, &rot, err->message, sizeof(err->message));
 	if (r) {
+		log_warn("xdp.rotate_key failed, nothing changed: %s",
+			 err->message);
 		err->code = -32000;
 		return r;
 	}

@@ -232,7 +232,10 @@ static int start(struct daemon *d, const char *bpf_object)
 		struct px_hooks hooks;
 
 		dlg_config_from_cfg(&dc, &d->cfg->dialog);
-		dc.mac = d->mac;
+		if (d->mac) {
+			dc.mac_sign = mac_ring_sign_ud;
+			dc.mac_ud = d->mac;
+		}
 		if (d->fp) {
 			dc.still_active = fp_dialog_still_active;
 			dc.ud = d->fp;

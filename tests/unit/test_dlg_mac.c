@@ -65,7 +65,8 @@ static void env_up(struct env *e, bool with_mac)
 		assert_int_equal(mac_ring_open(e->file, &e->mac, err,
 					       sizeof(err)),
 				 0);
-		c.mac = e->mac;
+		c.mac_sign = mac_ring_sign_ud;
+		c.mac_ud = e->mac;
 	}
 	e->ts = tmr_service_alloc();
 	assert_non_null(e->ts);

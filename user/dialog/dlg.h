@@ -72,7 +72,6 @@ struct tmr_service;
 struct dlg_table;
 struct dlg_cell;
 struct dlg_profile;
-struct mac_ring;
 
 /* States, as shown in RPC output and the DB `state` column. */
 enum dlg_state {
@@ -191,8 +190,15 @@ struct dlg_config {
 	 * internal generator (tests set a fixed one). */
 	uint32_t (*h_id_rand)(void *ud);
 	void *ud;			/* for the owner: dlg_table_ud() */
-	/* Cookie MAC keys (xdp.cookie_mac); NULL = no ";dm=". Not owned. */
-	struct mac_ring *mac;
+	/*
+	 * Cookie MAC (";dm=" after the cookie, xdp.cookie_mac): called once
+	 * per new dialog, when its h_id is known, under its slot lock; writes
+	 * the MAC of (h_entry, h_id) and returns the key generation it was
+	 * made under (never 0).  NULL = no MAC.  The core knows no keys.
+	 */
+	uint32_t (*mac_sign)(void *mac_ud, uint32_t h_entry, uint32_t h_id,
+			     uint64_t *mac);
+	void *mac_ud;
 };
 
 /* Kamailio's parameters (seconds) to a dlg_config (ms).  The profile
@@ -235,7 +241,7 @@ int dlg_cookie_value(uint32_t h_entry, uint32_t h_id, char *buf, size_t cap);
  * ";dm=<MAC>" when @c was made with the cookie MAC on.  -ENOSPC if short
  * (64 bytes always suffice). */
 int dlg_cookie_param(const struct dlg_cell *c, char *buf, size_t cap);
-/* The key generation of @c's cookie MAC (struct mac_ring), 0 = none. */
+/* The key generation of @c's cookie MAC (dlg_config.mac_sign), 0 = none. */
 uint32_t dlg_mac_gen(const struct dlg_cell *c);
 /*
  * Parse a cookie value.  Upper-case hex is accepted.  As in Kamailio an

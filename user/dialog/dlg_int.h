@@ -116,7 +116,7 @@ struct dlg_cell {
 	uint32_t init_ts, start_ts, end_ts;	/* UNIX s (to 2106) */
 	uint32_t cseq[2];		/* highest seen, per leg */
 	/* Cookie MAC (";dm="): its value and the key generation it was
-	 * made under (struct mac_ring); gen 0 = none.  Set at creation. */
+	 * made under (dlg_config.mac_sign); gen 0 = none.  Set at creation. */
 	uint64_t mac;
 	uint32_t mac_gen;
 

@@ -32,7 +32,6 @@
 #include "core/log.h"
 #include "core/stats.h"
 #include "dialog/dlg_int.h"
-#include "mac/mac_ring.h"
 
 static bool is_active(int st)
 {
@@ -218,9 +217,9 @@ int dlg_manage(struct dlg_table *t, const struct dlg_invite *inv,
 		return err;
 	}
 	/* h_id is known now: sign the cookie before anyone sees the cell. */
-	if (t->cfg.mac)
-		c->mac_gen = mac_ring_sign(t->cfg.mac, c->h_entry, c->h_id,
-					   &c->mac);
+	if (t->cfg.mac_sign)
+		c->mac_gen = t->cfg.mac_sign(t->cfg.mac_ud, c->h_entry, c->h_id,
+					     &c->mac);
 	dlg_timer_for_state_locked(c);
 	stat_inc(t->st.processed_dialogs);
 	pthread_mutex_unlock(&s->lock);

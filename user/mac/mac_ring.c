@@ -107,6 +107,12 @@ uint32_t mac_ring_sign(struct mac_ring *r, uint32_t h_entry, uint32_t h_id,
 	return gen;
 }
 
+uint32_t mac_ring_sign_ud(void *ring, uint32_t h_entry, uint32_t h_id,
+			  uint64_t *mac)
+{
+	return mac_ring_sign(ring, h_entry, h_id, mac);
+}
+
 bool mac_state_accepts(const struct mac_state *s, uint32_t gen)
 {
 	return gen != 0 &&

@@ -47,6 +47,9 @@ void mac_ring_keys(struct mac_ring *r, struct mac_keys *out);
  * generation (never 0). */
 uint32_t mac_ring_sign(struct mac_ring *r, uint32_t h_entry, uint32_t h_id,
 		       uint64_t *mac);
+/* The same with the ring as @ring: the dialog core's dlg_config.mac_sign. */
+uint32_t mac_ring_sign_ud(void *ring, uint32_t h_entry, uint32_t h_id,
+			  uint64_t *mac);
 
 /* Is a MAC of generation @gen accepted under @s? (0: never.) */
 bool mac_state_accepts(const struct mac_state *s, uint32_t gen);

@@ -183,6 +183,15 @@ check_eq "all $BURST forged requests sent across the swap were dropped" \
 	$((mf0 + BURST)) "$(reason dlg_mac_fail_dropped)"
 check_eq "none reached the proxy" "$rcv0" "$(rcv)"
 echo "# call 1 is $(json_get "$(dlg_of "$CID1")" .duration) s old (its second INFO comes at 20 s)"
+# The new program shares the old one's maps, the events ring buffer too:
+# its match-failed events still reach the controller.
+evs() { json_get "$(ctl stats xdp)" '.["xdp.events_match_failed"] // 0'; }
+ev0=$(evs)
+sleep 1.1	# a fresh token in the kernel's event budget
+send_ns "$E2E_TMP/f2.sip"
+ev_more() { [ "$(evs)" -gt "$ev0" ]; }
+if wait_for 3 ev_more; then ok "the new program's events reach the controller"
+else not_ok "the new program's events reach the controller" "events_match_failed: $ev0 -> $(evs)"; fi
 st1=$(ctl xdp)
 check_eq "the program was replaced on the same link" \
 	"true $link0" "$(json_get "$st1" ".program.id != $prog0") $(json_get "$st1" '.interfaces[0].link_id')"

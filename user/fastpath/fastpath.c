@@ -117,29 +117,6 @@ static void on_ringbuf(struct ev_loop *loop, int fd, unsigned events,
 		log_warn("ring buffer consume failed: %s", strerror(errno));
 }
 
-int fp_events_restart(struct fastpath *fp)
-{
-	struct ring_buffer *rb;
-	int r;
-
-	rb = ring_buffer__new(fp->events_fd, on_event, fp, NULL);
-	if (!rb)
-		return -errno;
-	if (fp->rb) {
-		/* What the old program queued is still counted. */
-		ring_buffer__consume(fp->rb);
-		if (fp->loop)
-			ev_file_del(fp->loop, ring_buffer__epoll_fd(fp->rb));
-		ring_buffer__free(fp->rb);
-	}
-	fp->rb = rb;
-	if (!fp->loop)
-		return 0;
-	r = ev_file_add(fp->loop, ring_buffer__epoll_fd(rb), EV_READ,
-			on_ringbuf, fp);
-	return r;
-}
-
 int fp_start(const struct sipdlg_config *cfg, const char *obj_path,
 	     struct mac_ring *mac, struct ev_loop *loop, struct stats *st,
 	     struct fastpath **out, char *err, size_t err_len)
@@ -182,11 +159,22 @@ int fp_start(const struct sipdlg_config *cfg, const char *obj_path,
 	if (r)
 		goto fail;
 
-	r = fp_events_restart(fp);
-	if (r) {
+	fp->rb = ring_buffer__new(fp->events_fd, on_event, fp, NULL);
+	if (!fp->rb) {
+		r = -errno;
 		snprintf(err, err_len, "xdp: ring buffer setup failed: %s",
 			 strerror(-r));
 		goto fail;
+	}
+	if (loop) {
+		r = ev_file_add(loop, ring_buffer__epoll_fd(fp->rb), EV_READ,
+				on_ringbuf, fp);
+		if (r) {
+			snprintf(err, err_len,
+				 "xdp: cannot watch the ring buffer: %s",
+				 strerror(-r));
+			goto fail;
+		}
 	}
 
 	r = fp_attach_all(fp, cfg, err, err_len);
@@ -210,6 +198,7 @@ void fp_free(struct fastpath *fp)
 		ring_buffer__free(fp->rb);
 	}
 	/* Closing the object unloads the program; pinned maps stay. */
+	bpf_object__close(fp->prog_obj);
 	bpf_object__close(fp->obj);
 	free(fp->obj_path);
 	free(fp);

@@ -49,6 +49,10 @@ struct fastpath {
 	struct mac_ring *mac;
 	_Atomic uint32_t mac_floor;
 	struct dlg_table *dlg;		/* for the rotation's walk */
+	/* After a rotation: the object of the attached program.  fp->obj
+	 * stays for the daemon's life and owns the maps (their fds, the
+	 * ring buffer's); its own program is unloaded.  NULL before. */
+	struct bpf_object *prog_obj;
 	uint32_t rotations;
 };
 
@@ -83,12 +87,11 @@ int fp_knobs_set(struct bpf_object *obj, const char *obj_name,
 int fp_load_object(struct fastpath *fp, const struct sipdlg_config *cfg,
 		   const char *obj_path, char *err, size_t err_len);
 /* A second program from the same object and config, knobs with @mac,
- * loaded (pinned maps shared) but not attached; *out owned by the caller. */
+ * loaded (every map shared with fp->obj's) but not attached; *out owned
+ * by the caller. */
 int fp_load_replacement(struct fastpath *fp, const struct mac_state *mac,
 			struct bpf_object **out, char *err, size_t err_len);
-/* Make loaded @obj fp's program: prog, its fd and id, the map fds. */
-int fp_take_object(struct fastpath *fp, struct bpf_object *obj, char *err,
-		   size_t err_len);
+
 /* fp_attach.c */
 int fp_attach_all(struct fastpath *fp, const struct sipdlg_config *cfg,
 		  char *err, size_t err_len);
@@ -107,8 +110,5 @@ __u32 fp_mac_flags(struct fastpath *fp, struct dlg_cell *c, __u32 flags);
 /* The MAC keys (NULL = off) and the floor they start with. */
 void fp_mac_init(struct fastpath *fp, struct mac_ring *mac);
 
-/* fastpath.c: consume the events ring buffer of fp->events_fd (again,
- * after the program changed), watched by the loop. */
-int fp_events_restart(struct fastpath *fp);
 
 #endif /* SIPDLG_FP_INTERNAL_H */

@@ -2,9 +2,8 @@
  * fp_load.c - open the BPF object, set its run-time knobs (fp_knobs.c),
  * check the environment (privileges, bpffs, old pins), load and pin; and
  * load a second program from the same object beside the first, sharing
- * the pinned maps, for a cookie MAC key rotation (fp_mac.c).  Every map
- * fd the fast path keeps is taken in fp_take_object(), so it follows the
- * program when a rotation replaces it.
+ * all maps of the first, for a cookie MAC key rotation (fp_mac.c).  The
+ * first object stays for the daemon's life: the map fds are its.
  *
  * Each failure that a user can meet on a real box gets a message that says
  * what to do: no privileges, bpffs not mounted, pins from an incompatible
@@ -195,13 +194,45 @@ static void verifier_tail(const char *log, char *out, size_t out_len)
 }
 
 /*
+ * Every map of @obj but its own globals (.rodata: the knobs) becomes the
+ * same kernel map as @share's of that name: the pinned ones are shared
+ * through their pins anyway, this also covers the unpinned ones (the
+ * events ring buffer, the event budget).
+ */
+static int share_maps(struct bpf_object *obj, struct bpf_object *share,
+		      char *err, size_t err_len)
+{
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, obj) {
+		struct bpf_map *o;
+		int r;
+
+		if (bpf_map__is_internal(m))
+			continue;
+		o = bpf_object__find_map_by_name(share, bpf_map__name(m));
+		if (!o || bpf_map__fd(o) < 0)
+			continue;
+		r = bpf_map__reuse_fd(m, bpf_map__fd(o));
+		if (r) {
+			snprintf(err, err_len, "xdp: cannot share map %s with "
+				 "the running program: %s",
+				 bpf_map__name(m), strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+/*
  * Open the object (@obj_path, NULL = built in), set its knobs to @k, size
- * its maps, check old pins and load it (reusing the pinned maps).  On
- * success *out is the loaded object, owned by the caller.
+ * its maps, check old pins and load it (reusing the pinned maps, and all
+ * of @share's maps if @share is not NULL).  On success *out is the loaded
+ * object, owned by the caller.
  */
 static int open_load(const struct sipdlg_config *cfg, const char *obj_path,
-		     const struct fp_knobs *k, struct bpf_object **out,
-		     char *err, size_t err_len)
+		     const struct fp_knobs *k, struct bpf_object *share,
+		     struct bpf_object **out, char *err, size_t err_len)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts,
 		    .pin_root_path = cfg->xdp.pin_path,
@@ -246,6 +277,8 @@ static int open_load(const struct sipdlg_config *cfg, const char *obj_path,
 			bpf_map__set_max_entries(m, cfg->xdp.max_dialogs);
 	}
 	r = check_old_pins(obj, cfg->xdp.pin_path, err, err_len);
+	if (!r && share)
+		r = share_maps(obj, share, err, err_len);
 	if (r)
 		goto out;
 
@@ -293,8 +326,9 @@ out:
 	return r;
 }
 
-int fp_take_object(struct fastpath *fp, struct bpf_object *obj, char *err,
-		   size_t err_len)
+/* Make loaded @obj fp's program: prog, its fd and id, the map fds. */
+static int take_object(struct fastpath *fp, struct bpf_object *obj,
+		       char *err, size_t err_len)
 {
 	struct bpf_program *prog =
 		bpf_object__find_program_by_name(obj, "sipdlg_xdp");
@@ -345,12 +379,12 @@ int fp_load_object(struct fastpath *fp, const struct sipdlg_config *cfg,
 	if (fp->mac)
 		mac_ring_state(fp->mac, &mac);
 	fp_knobs_fill(&k, fp, cfg, fp->mac ? &mac : NULL);
-	r = open_load(cfg, obj_path, &k, &obj, err, err_len);
+	r = open_load(cfg, obj_path, &k, NULL, &obj, err, err_len);
 	explicit_bzero(&k, sizeof(k));
 	explicit_bzero(&mac, sizeof(mac));
 	if (r)
 		return r;
-	r = fp_take_object(fp, obj, err, err_len);
+	r = take_object(fp, obj, err, err_len);
 	if (r) {
 		bpf_object__close(obj);
 		return r;
@@ -368,7 +402,7 @@ int fp_load_replacement(struct fastpath *fp, const struct mac_state *mac,
 	int r;
 
 	fp_knobs_fill(&k, fp, fp->cfg, mac);
-	r = open_load(fp->cfg, fp->obj_path, &k, out, err, err_len);
+	r = open_load(fp->cfg, fp->obj_path, &k, fp->obj, out, err, err_len);
 	explicit_bzero(&k, sizeof(k));
 	return r;
 }

@@ -15,8 +15,10 @@
  *   4. swap the program on every interface with bpf_link_update: atomic
  *      per interface, no packet meets no program;
  *   5. sign new dialogs with the new key (the kernel accepts it now);
- *   6. the events ring buffer of the new program replaces the old one,
- *      the old program is closed.
+ *   6. the old program is unloaded.
+ * The new program shares every map of the first object (fp->obj), the
+ * events ring buffer included: map fds held anywhere stay valid, and the
+ * ring buffer's reader goes on as it was.
  */
 #define LOG_TAG "fastpath"
 
@@ -31,6 +33,15 @@
 #include "core/log.h"
 #include "dialog/dlg.h"
 #include "fastpath/fp_internal.h"
+
+static uint32_t prog_id_of(int fd)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return bpf_obj_get_info_by_fd(fd, &info, &len) == 0 ? info.id : 0;
+}
 
 __u32 fp_mac_flags(struct fastpath *fp, struct dlg_cell *c, __u32 flags)
 {
@@ -146,20 +157,15 @@ int fp_rotate_key(struct fastpath *fp, struct fp_rotation *res, char *err,
 		goto out;
 	}
 	mac_ring_apply(fp->mac, &next);					/* 5 */
-	oobj = fp->obj;							/* 6 */
-	if (fp_take_object(fp, nobj, err, err_len) != 0) {
-		/* Cannot happen (the same object passed at start); keep both
-		 * programs rather than close the one now attached. */
-		log_err("cookie MAC: after the swap: %s", err);
-		err[0] = '\0';
-	} else {
-		int e = fp_events_restart(fp);
-
-		if (e)
-			log_err("cookie MAC: the new program's events are not "
-				"read: %s", strerror(-e));
+	oobj = fp->prog_obj;						/* 6 */
+	if (oobj)
 		bpf_object__close(oobj);
-	}
+	else
+		bpf_program__unload(fp->prog);	/* fp->obj keeps its maps */
+	fp->prog_obj = nobj;
+	fp->prog = bpf_object__find_program_by_name(nobj, "sipdlg_xdp");
+	fp->prog_fd = bpf_program__fd(fp->prog);
+	fp->prog_id = prog_id_of(fp->prog_fd);
 	fp->rotations++;
 	res->generation = st.cur_gen;
 	res->prog_id = fp->prog_id;

@@ -1,0 +1,362 @@
+#!/bin/bash
+# The documentation against the code.  Needs no root and starts nothing:
+# it reads the tree, the sources of the config loader, tests/run.sh and
+# the output of `sipdlgctl --help` / `sipdlgd --help`, and compares them
+# with README.md, config/sipdlg.yaml and the man pages in man/.  Every
+# failure names what is missing, and where.
+#
+#  - README tables: no table is broken by a line that is not a row.
+#  - Layout: every top-level folder and every direct subfolder of user/,
+#    bpf/, tools/, tests/ and config/ (folders holding tracked files) has
+#    a row of the README's Layout table, or is named as `NAME/` in the
+#    row of its parent; every path the table names exists.
+#  - CLI: the verbs of `sipdlgctl --help` and the README's CLI table are
+#    the same set, and so are those of sipdlgctl.8's VERBS section; every
+#    long option of each --help is in its man page.
+#  - Config: the keys the loader accepts are its struct cfg_key tables
+#    (user/**.c: top_keys is the top level, NAME_keys the section NAME,
+#    cfg_dialog_keys dialog:).  config/sipdlg.yaml is the reference: every
+#    key is in it under its section (commented out where it has no
+#    default worth writing), every alias is named in it, and every key it
+#    holds is one the loader knows.  The README's config table has one
+#    row per top-level key and its rows name each key of their section
+#    (dialog: excepted: its ~80 keys are in sipdlg.yaml and sipdlg.yaml.5);
+#    sipdlg.yaml.5 has a subsection per top-level key and names every key.
+#  - Tests: every tier of tests/run.sh has a `make test-TIER` target and
+#    the README's Tests section names it.
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+README="$ROOT/README.md"
+YAML="$ROOT/config/sipdlg.yaml"
+MAN="$ROOT/man"
+CTL="$ROOT/build/sipdlgctl"
+DAEMON="$ROOT/build/sipdlgd"
+N=0 FAILED=0
+TMP=$(mktemp -d /tmp/sipdlg-docs.XXXXXX) || exit 1
+trap 'rm -rf "$TMP"' EXIT
+
+ok() { N=$((N + 1)); echo "ok $N - $1"; }
+# not_ok NAME FILE: the lines of FILE become diagnostics.
+not_ok() {
+	N=$((N + 1)); FAILED=$((FAILED + 1))
+	echo "not ok $N - $1"
+	sed 's/^/# /' "$2"
+}
+# verdict NAME FILE: ok when FILE (the list of problems) is empty.
+verdict() { if [ -s "$2" ]; then not_ok "$1" "$2"; else ok "$1"; fi; }
+
+# section_table HEADING: the rows (not header, not separator) of the first
+# table in the README section "## HEADING", up to the first line that is
+# not a row.
+section_table() {
+	awk -v h="## $1" '
+		$0 == h { in_s = 1; next }
+		in_s && /^## / { exit }
+		in_s && /^\|/ { t++; if (t > 2) print; seen = 1; next }
+		in_s && seen { exit }' "$README"
+}
+
+# section_text HEADING: the whole README section "## HEADING".
+section_text() {
+	awk -v h="## $1" '$0 == h { s = 1; next } s && /^## / { exit } s' "$README"
+}
+
+# first_cell: the first cell of each table row on stdin.
+first_cell() { awk -F'|' '{ print $2 }'; }
+
+# ticked: every `...` span on stdin, one a line.
+ticked() { grep -o '`[^`]*`' | tr -d '`'; }
+
+# --- README tables are whole ------------------------------------------------
+# A row that follows a non-row line must start a table: a header row
+# followed by a |---| separator.  Code blocks are skipped.
+awk '
+	/^```/ { code = !code; prev = ""; next }
+	code { next }
+	/^\|/ {
+		if (prev !~ /^\|/ && (getline nxt) > 0) {
+			if (nxt !~ /^\|[ :|-]+\|?$/)
+				printf "README.md:%d: table row outside a table " \
+				       "(a line that is not a row came before it): %s\n", NR - 1, $0
+			prev = nxt; next
+		}
+	}
+	{ prev = $0 }' "$README" >"$TMP/tables"
+verdict "README.md: every table is unbroken" "$TMP/tables"
+
+# --- layout -------------------------------------------------------------------
+section_table Layout >"$TMP/layout"
+first_cell <"$TMP/layout" | ticked | sed 's|/*$|/|' | sort -u >"$TMP/layout.paths"
+
+if git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1; then
+	git -C "$ROOT" ls-files | sed -n 's|/[^/]*$||p' | grep -v '^\.' |
+		sort -u >"$TMP/alldirs"
+else
+	(cd "$ROOT" && find . -type d ! -path './.*' ! -path './build*' |
+		sed 's|^\./||') | sort -u >"$TMP/alldirs"
+fi
+{
+	awk -F/ '{ print $1 }' "$TMP/alldirs"
+	grep -E '^(user|bpf|tools|tests|config)/[^/]+' "$TMP/alldirs" |
+		awk -F/ '{ print $1 "/" $2 }'
+} | sort -u >"$TMP/dirs"
+
+: >"$TMP/missing"
+while read -r d; do
+	grep -qxF "$d/" "$TMP/layout.paths" && continue
+	case "$d" in
+	*/*)
+		parent=${d%/*} name=${d##*/}
+		# Named as `NAME/...` in the row of its parent.
+		if awk -F'|' -v p="\`$parent/\`" 'index($2, p)' "$TMP/layout" |
+			grep -qF "\`$name/"; then
+			continue
+		fi ;;
+	esac
+	echo "README.md, ## Layout: no row for $d/ (add a row \`$d/\`, or name \`${d##*/}/\` in the row of ${d%/*}/)"
+done <"$TMP/dirs" >"$TMP/missing"
+verdict "README layout: every folder of the tree has a row" "$TMP/missing"
+
+: >"$TMP/stale"
+while read -r p; do
+	[ "$p" = build/ ] && continue	# generated, not in git
+	[ -e "$ROOT/$p" ] ||
+		echo "README.md, ## Layout: row $p names no folder or file of the tree"
+done <"$TMP/layout.paths" >"$TMP/stale"
+# `NAME/` named inside a parent's row must exist under that parent.
+while IFS='|' read -r _ cell rest; do
+	parent=$(printf '%s' "$cell" | ticked | head -n 1)
+	case "$parent" in */) ;; *) continue ;; esac
+	printf '%s' "$rest" | grep -o '`[A-Za-z0-9_.-]*/`' | tr -d '`' |
+	while read -r sub; do
+		[ -d "$ROOT/$parent$sub" ] ||
+			echo "README.md, ## Layout: the row of $parent names $sub, which is not $parent$sub"
+	done
+done <"$TMP/layout" >>"$TMP/stale"
+verdict "README layout: every path the table names exists" "$TMP/stale"
+
+# --- CLI ------------------------------------------------------------------------
+# verbs from --help: the lines under "verbs:" up to the blank line.
+help_verbs() {
+	"$1" --help 2>&1 | awk '/^verbs:/ { v = 1; next } v && /^$/ { exit }
+		v && /^  [a-z]/ { print $1 }' | sort -u
+}
+# man_verbs FILE: the first word of each .TP tag in the VERBS section.
+man_verbs() {
+	awk '/^\.SH/ { v = ($2 == "VERBS" || $2 == "\"VERBS\""); next }
+		v && /^\.TP/ { getline; sub(/^\.[BIR]+ +/, ""); gsub(/"/, "");
+			       gsub(/\\f[BIRP]/, ""); print $1 }' "$1" | sort -u
+}
+# long_options CMD: every --name in CMD --help.
+long_options() { "$1" --help 2>&1 | grep -oE -- '--[a-z][a-z-]*' | sort -u; }
+# man_text FILE: the man source with font escapes and \- undone.
+man_text() { sed -e 's/\\f[BIRP]//g' -e 's/\\f(..//g' -e 's/\\-/-/g' -e 's/\\(em/--/g' "$1"; }
+
+# compare NAME A_LABEL A_FILE B_LABEL B_FILE: each side's lines missing
+# from the other.
+compare() {
+	local name=$1 al=$2 a=$3 bl=$4 b=$5
+	{
+		comm -23 "$a" "$b" | sed "s|^|in $al, not in $bl: |"
+		comm -13 "$a" "$b" | sed "s|^|in $bl, not in $al: |"
+	} >"$TMP/cmp"
+	verdict "$name" "$TMP/cmp"
+}
+
+if [ -x "$CTL" ]; then
+	help_verbs "$CTL" >"$TMP/verbs.help"
+	if [ -s "$TMP/verbs.help" ]; then
+		ok "sipdlgctl --help lists verbs"
+	else
+		echo "sipdlgctl --help printed no 'verbs:' list" >"$TMP/x"
+		not_ok "sipdlgctl --help lists verbs" "$TMP/x"
+	fi
+	section_table "CLI: sipdlgctl" | first_cell | ticked |
+		awk '{ print $1 }' | sort -u >"$TMP/verbs.readme"
+	compare "README CLI table: the verbs of sipdlgctl --help, no more" \
+		"sipdlgctl --help" "$TMP/verbs.help" \
+		"the README's CLI table" "$TMP/verbs.readme"
+	if [ -f "$MAN/sipdlgctl.8" ]; then
+		man_verbs "$MAN/sipdlgctl.8" >"$TMP/verbs.man"
+		compare "sipdlgctl.8 VERBS: the verbs of sipdlgctl --help, no more" \
+			"sipdlgctl --help" "$TMP/verbs.help" \
+			"man/sipdlgctl.8 VERBS" "$TMP/verbs.man"
+	else
+		echo "man/sipdlgctl.8 does not exist" >"$TMP/x"
+		not_ok "sipdlgctl.8 VERBS: the verbs of sipdlgctl --help, no more" "$TMP/x"
+	fi
+else
+	echo "ok $((N += 1)) - the CLI checks # SKIP build/sipdlgctl is not built (make all)"
+fi
+
+for prog in sipdlgd sipdlgctl; do
+	bin="$ROOT/build/$prog" page="$MAN/$prog.8"
+	if [ ! -x "$bin" ]; then
+		echo "ok $((N += 1)) - $prog.8 options # SKIP build/$prog is not built"
+		continue
+	fi
+	: >"$TMP/opts"
+	for o in $(long_options "$bin"); do
+		[ -f "$page" ] && man_text "$page" | grep -qe "$o" && continue
+		echo "$prog --help has $o; man/$prog.8 does not name it"
+	done >"$TMP/opts"
+	verdict "$prog.8 names every option of $prog --help" "$TMP/opts"
+done
+
+# --- configuration ---------------------------------------------------------------
+# The loader's tables: "SECTION KEY" lines, SECTION "top" for the top
+# level; "alias" lines for aliases.
+find "$ROOT/user" -name '*.c' -exec awk '
+	match($0, /struct cfg_key [a-z_0-9]+\[\] = \{/) {
+		t = $0; sub(/.*struct cfg_key /, "", t); sub(/\[.*/, "", t)
+		sub(/^cfg_/, "", t); sub(/_keys$/, "", t)
+		if (t == "top") t = "top"
+		next
+	}
+	t != "" && /^};/ { t = ""; next }
+	t != "" && /^\t[{A-Z]/ {
+		line = $0
+		alias = (line ~ /^\tALIAS_KEY\(/)
+		if (match(line, /^\t\{ *"[a-z_0-9]+"/) || match(line, /^\t[A-Z_]+\("?[a-z_0-9]+/)) {
+			k = substr(line, RSTART, RLENGTH)
+			sub(/"$/, "", k); sub(/^.*[("]/, "", k)
+			print (alias ? "alias" : "key"), t, k
+		}
+	}' {} + | sort -u >"$TMP/loader"
+
+awk '$1 == "key" { print $2, $3 }' "$TMP/loader" >"$TMP/keys"
+if [ -s "$TMP/keys" ] && grep -q '^top ' "$TMP/keys"; then
+	ok "the config loader's key tables are found ($(wc -l <"$TMP/keys") keys)"
+else
+	echo "no struct cfg_key table named top_keys under user/" >"$TMP/x"
+	not_ok "the config loader's key tables are found" "$TMP/x"
+fi
+
+# Every key path of sipdlg.yaml ("a.b.c"), commented-out keys ("# key:"
+# right after the indentation) included; "{ a: 1 }" flow maps opened.
+awk '
+	function emit(p) { print p }
+	/^ *(#|$)/ && !/^ *# [a-z_][a-z0-9_]*:( |$)/ { next }
+	{
+		line = $0
+		sub(/# /, "", line)		# a commented-out key
+		gsub(/- /, "  ", line)		# list items: keys one level in
+		match(line, /^ */); ind = RLENGTH
+		rest = substr(line, ind + 1)
+		if (!match(rest, /^[a-z_][a-z0-9_]*:( |$)/)) next
+		key = substr(rest, 1, RLENGTH); sub(/: ?$/, "", key)
+		while (depth > 0 && indent[depth] >= ind) depth--
+		depth++; indent[depth] = ind; name[depth] = key
+		path = name[1]
+		for (i = 2; i <= depth; i++) path = path "." name[i]
+		emit(path)
+		val = substr(rest, RLENGTH + 1)
+		if (val ~ /^\{/) {
+			sub(/\}.*/, "", val)
+			while (match(val, /[a-z_][a-z0-9_]*:/)) {
+				emit(path "." substr(val, RSTART, RLENGTH - 1))
+				val = substr(val, RSTART + RLENGTH)
+			}
+		}
+	}' "$YAML" | grep -v '^routes\.' | sort -u >"$TMP/yaml"
+
+# yaml_has SECTION KEY: sipdlg.yaml holds KEY under SECTION.
+yaml_has() {
+	if [ "$1" = top ]; then
+		grep -qxF "$2" "$TMP/yaml"
+		return
+	fi
+	awk -v s="$1" -v k="$2" '
+		{ n = split($0, p, "."); if (n < 2 || p[n] != k) next
+		  par = p[1]; for (i = 2; i < n; i++) par = par "_" p[i]
+		  if (par == s || substr(par, length(par) - length(s)) == "_" s) f = 1 }
+		END { exit !f }' "$TMP/yaml"
+}
+# dotted SECTION KEY: how messages name a key.
+dotted() { if [ "$1" = top ]; then echo "$2"; else echo "$1.$2"; fi; }
+
+while read -r s k; do
+	yaml_has "$s" "$k" ||
+		echo "config/sipdlg.yaml does not document $(dotted "$s" "$k") (write it with its default, or as '# $k: ...' under $s:)"
+done <"$TMP/keys" >"$TMP/missing"
+awk '$1 == "alias" { print $2, $3 }' "$TMP/loader" | while read -r s k; do
+	grep -qw -- "$k" "$YAML" ||
+		echo "config/sipdlg.yaml does not name the alias $(dotted "$s" "$k")"
+done >>"$TMP/missing"
+verdict "config/sipdlg.yaml documents every key the loader accepts" "$TMP/missing"
+
+# Reverse: every key written in sipdlg.yaml is one the loader knows.
+: >"$TMP/unknown"
+while read -r p; do
+	k=${p##*.}
+	case "$p" in
+	*.*)
+		par=$(echo "${p%.*}" | tr . _)
+		awk -v par="$par" -v k="$k" '$2 == k && (par == $1 || substr(par, length(par) - length($1)) == "_" $1) { f = 1 }
+			END { exit !f }' "$TMP/keys" ||
+			echo "config/sipdlg.yaml has $p, which the loader does not accept" ;;
+	*)
+		grep -qxF "top $k" "$TMP/keys" ||
+			echo "config/sipdlg.yaml has top-level key $k, which the loader does not accept" ;;
+	esac
+done <"$TMP/yaml" >"$TMP/unknown"
+verdict "config/sipdlg.yaml holds no key the loader refuses" "$TMP/unknown"
+
+# The README's configuration table: one row per top-level key.
+section_table Configuration >"$TMP/cfgtable"
+first_cell <"$TMP/cfgtable" | ticked | sort -u >"$TMP/cfg.rows"
+awk '$1 == "top" { print $2 }' "$TMP/keys" | sort -u >"$TMP/cfg.top"
+compare "README config table: one row per top-level key of the loader" \
+	"the loader's top_keys" "$TMP/cfg.top" \
+	"the README's config table" "$TMP/cfg.rows"
+
+: >"$TMP/missing"
+while read -r s k; do
+	case "$s" in top|dialog) continue ;; esac
+	row=$(awk -F'|' -v r="\`$s\`" 'index($2, r)' "$TMP/cfgtable")
+	if [ -n "$row" ]; then
+		printf '%s' "$row" | ticked | grep -qxF "$k" && continue
+		echo "README.md, ## Configuration: the row of $s does not name \`$k\` ($s.$k)"
+	else	# a nested section: its key anywhere in the table
+		ticked <"$TMP/cfgtable" | grep -qE "(^|\.)$s\.$k\$|^$k\$" && continue
+		echo "README.md, ## Configuration: no row names \`$s.$k\`"
+	fi
+done <"$TMP/keys" >"$TMP/missing"
+verdict "README config table: each section's row names its keys (dialog: in sipdlg.yaml)" "$TMP/missing"
+
+# sipdlg.yaml(5): a subsection per top-level key, every key named.
+page="$MAN/sipdlg.yaml.5"
+: >"$TMP/missing"
+if [ -f "$page" ]; then
+	man_text "$page" >"$TMP/page5"
+	while read -r k; do
+		grep -qE "^\.SS \"?$k:?\"?( |$)" "$TMP/page5" ||
+			echo "man/sipdlg.yaml.5 has no subsection '.SS $k'"
+	done <"$TMP/cfg.top"
+	awk '$1 == "key" || $1 == "alias" { print $2, $3 }' "$TMP/loader" |
+	while read -r s k; do
+		grep -qE "(^|[^a-z0-9_])$k([^a-z0-9_]|\$)" "$TMP/page5" ||
+			echo "man/sipdlg.yaml.5 does not name $(dotted "$s" "$k")"
+	done
+else
+	echo "man/sipdlg.yaml.5 does not exist"
+fi >"$TMP/missing"
+verdict "sipdlg.yaml.5 names every section and every key of the loader" "$TMP/missing"
+
+# --- test tiers --------------------------------------------------------------------
+awk '/case "\$tier" in/ { c = 1; next } c && /^\tesac/ { exit }
+	c && /^\t[a-z0-9]+\)/ { t = $1; sub(/\).*/, "", t); print t }' \
+	"$ROOT/tests/run.sh" | sort -u >"$TMP/tiers"
+section_text Tests >"$TMP/tests.md"
+: >"$TMP/missing"
+while read -r t; do
+	grep -qE "^test-$t:" "$ROOT/Makefile" ||
+		echo "Makefile has no target test-$t for the tier $t of tests/run.sh"
+	grep -qF "make test-$t" "$TMP/tests.md" ||
+		echo "README.md, ## Tests: does not name 'make test-$t' (tier $t of tests/run.sh)"
+done <"$TMP/tiers" >"$TMP/missing"
+[ -s "$TMP/tiers" ] || echo "tests/run.sh: no tier found in its case" >"$TMP/missing"
+verdict "README tests: every tier of tests/run.sh ($(tr '\n' ' ' <"$TMP/tiers"| sed 's/ $//'))" "$TMP/missing"
+
+echo "1..$N"
+[ "$FAILED" -eq 0 ]

@@ -127,7 +127,7 @@ done <"$TMP/layout.paths" >"$TMP/stale"
 while IFS='|' read -r _ cell rest; do
 	parent=$(printf '%s' "$cell" | ticked | head -n 1)
 	case "$parent" in */) ;; *) continue ;; esac
-	printf '%s' "$rest" | grep -o '`[A-Za-z0-9_.-]*/`' | tr -d '`' |
+	printf '%s' "$rest" | grep -o '`[A-Za-z0-9_./-]*/`' | tr -d '`' |
 	while read -r sub; do
 		[ -d "$ROOT/$parent$sub" ] ||
 			echo "README.md, ## Layout: the row of $parent names $sub, which is not $parent$sub"

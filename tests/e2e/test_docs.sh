@@ -145,7 +145,8 @@ help_verbs() {
 man_verbs() {
 	awk '/^\.SH/ { v = ($2 == "VERBS" || $2 == "\"VERBS\""); next }
 		v && /^\.TP/ { getline; sub(/^\.[BIR]+ +/, ""); gsub(/"/, "");
-			       gsub(/\\f[BIRP]/, ""); print $1 }' "$1" | sort -u
+			       gsub(/\\f[BIRP]/, ""); gsub(/\\-/, "-"); print $1 }' "$1" |
+		sort -u
 }
 # long_options CMD: every --name in CMD --help.
 long_options() { "$1" --help 2>&1 | grep -oE -- '--[a-z][a-z-]*' | sort -u; }

@@ -344,6 +344,22 @@ else
 fi >"$TMP/missing"
 verdict "sipdlg.yaml.5 names every section and every key of the loader" "$TMP/missing"
 
+# The EXAMPLE of sipdlg.yaml.5, as man prints it, is a valid config.
+if [ -f "$page" ] && [ -x "$DAEMON" ] && command -v man >/dev/null; then
+	MANWIDTH=80 man -l "$page" 2>/dev/null |
+		awk '/^EXAMPLE/ { e = 1; next } e && /^[A-Z]/ { exit } e' |
+		sed 's/^       //' >"$TMP/example.yaml"
+	if [ -s "$TMP/example.yaml" ] &&
+		"$DAEMON" -c "$TMP/example.yaml" --check >"$TMP/x" 2>&1; then
+		ok "the EXAMPLE of sipdlg.yaml.5 passes sipdlgd --check"
+	else
+		{ echo "man/sipdlg.yaml.5 EXAMPLE:"; cat "$TMP/example.yaml"; cat "$TMP/x"; } >"$TMP/y"
+		not_ok "the EXAMPLE of sipdlg.yaml.5 passes sipdlgd --check" "$TMP/y"
+	fi
+else
+	echo "ok $((N += 1)) - the EXAMPLE of sipdlg.yaml.5 # SKIP no man page, sipdlgd or man"
+fi
+
 # --- test tiers --------------------------------------------------------------------
 awk '/case "\$tier" in/ { c = 1; next } c && /^\tesac/ { exit }
 	c && /^\t[a-z0-9]+\)/ { t = $1; sub(/\).*/, "", t); print t }' \

@@ -92,7 +92,7 @@ if git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1; then
 	git -C "$ROOT" ls-files | sed -n 's|/[^/]*$||p' | grep -v '^\.' |
 		sort -u >"$TMP/alldirs"
 else
-	(cd "$ROOT" && find . -type d ! -path './.*' ! -path './build*' |
+	(cd "$ROOT" && find . -mindepth 1 -type d ! -path './.*' ! -path './build*' |
 		sed 's|^\./||') | sort -u >"$TMP/alldirs"
 fi
 {
@@ -316,7 +316,8 @@ while read -r s k; do
 	case "$s" in top|dialog) continue ;; esac
 	row=$(awk -F'|' -v r="\`$s\`" 'index($2, r)' "$TMP/cfgtable")
 	if [ -n "$row" ]; then
-		printf '%s' "$row" | ticked | grep -qxF "$k" && continue
+		# `KEY`, or `KEY.sub` for a nested section named by its path
+		printf '%s' "$row" | ticked | grep -qE "^$k(\.|\$)" && continue
 		echo "README.md, ## Configuration: the row of $s does not name \`$k\` ($s.$k)"
 	else	# a nested section: its key anywhere in the table
 		ticked <"$TMP/cfgtable" | grep -qE "(^|\.)$s\.$k\$|^$k\$" && continue

@@ -101,38 +101,47 @@ fi
 		awk -F/ '{ print $1 "/" $2 }'
 } | sort -u >"$TMP/dirs"
 
-: >"$TMP/missing"
-while read -r d; do
-	grep -qxF "$d/" "$TMP/layout.paths" && continue
-	case "$d" in
-	*/*)
-		parent=${d%/*} name=${d##*/}
-		# Named as `NAME/...` in the row of its parent.
-		if awk -F'|' -v p="\`$parent/\`" 'index($2, p)' "$TMP/layout" |
-			grep -qF "\`$name/"; then
-			continue
-		fi ;;
-	esac
-	echo "README.md, ## Layout: no row for $d/ (add a row \`$d/\`, or name \`${d##*/}/\` in the row of ${d%/*}/)"
-done <"$TMP/dirs" >"$TMP/missing"
+# One awk: the rows (first cell -> whole row), then each folder.
+awk -F'|' '
+	FNR == NR { c = $2; gsub(/[` ]/, "", c); sub(/\/*$/, "/", c)
+		    row[c] = $0; next }
+	{
+		d = $0
+		if ((d "/") in row) next
+		if (index(d, "/")) {
+			parent = d; sub(/\/[^\/]*$/, "", parent)
+			name = substr(d, length(parent) + 2)
+			# named as `NAME/...` in the row of its parent
+			if ((parent "/") in row && index(row[parent "/"], "`" name "/"))
+				next
+			printf "README.md, ## Layout: no row for %s/ (add a row `%s/`, or name `%s/` in the row of %s/)\n", d, d, name, parent
+		} else {
+			printf "README.md, ## Layout: no row for %s/ (add a row `%s/`)\n", d, d
+		}
+	}' "$TMP/layout" "$TMP/dirs" >"$TMP/missing"
 verdict "README layout: every folder of the tree has a row" "$TMP/missing"
 
-: >"$TMP/stale"
-while read -r p; do
+# Paths the table names: first cells, and `NAME/` inside a parent's row.
+awk -F'|' '
+	{
+		c = $2; gsub(/[` ]/, "", c)
+		print c
+		if (c !~ /\/$/) next
+		t = $3
+		while (match(t, /`[A-Za-z0-9_.\/-]*\/`/)) {
+			print c substr(t, RSTART + 1, RLENGTH - 2) "\t" c
+			t = substr(t, RSTART + RLENGTH)
+		}
+	}' "$TMP/layout" >"$TMP/named"
+while IFS=$'\t' read -r p parent; do
 	[ "$p" = build/ ] && continue	# generated, not in git
-	[ -e "$ROOT/$p" ] ||
+	[ -e "$ROOT/$p" ] && continue
+	if [ -n "$parent" ]; then
+		echo "README.md, ## Layout: the row of $parent names ${p#"$parent"}, which is not $p"
+	else
 		echo "README.md, ## Layout: row $p names no folder or file of the tree"
-done <"$TMP/layout.paths" >"$TMP/stale"
-# `NAME/` named inside a parent's row must exist under that parent.
-while IFS='|' read -r _ cell rest; do
-	parent=$(printf '%s' "$cell" | ticked | head -n 1)
-	case "$parent" in */) ;; *) continue ;; esac
-	printf '%s' "$rest" | grep -o '`[A-Za-z0-9_./-]*/`' | tr -d '`' |
-	while read -r sub; do
-		[ -d "$ROOT/$parent$sub" ] ||
-			echo "README.md, ## Layout: the row of $parent names $sub, which is not $parent$sub"
-	done
-done <"$TMP/layout" >>"$TMP/stale"
+	fi
+done <"$TMP/named" >"$TMP/stale"
 verdict "README layout: every path the table names exists" "$TMP/stale"
 
 # --- CLI ------------------------------------------------------------------------
@@ -261,46 +270,44 @@ awk '
 		}
 	}' "$YAML" | grep -v '^routes\.' | sort -u >"$TMP/yaml"
 
-# yaml_has SECTION KEY: sipdlg.yaml holds KEY under SECTION.
-yaml_has() {
-	if [ "$1" = top ]; then
-		grep -qxF "$2" "$TMP/yaml"
-		return
-	fi
-	awk -v s="$1" -v k="$2" '
-		{ n = split($0, p, "."); if (n < 2 || p[n] != k) next
-		  par = p[1]; for (i = 2; i < n; i++) par = par "_" p[i]
-		  if (par == s || substr(par, length(par) - length(s)) == "_" s) f = 1 }
-		END { exit !f }' "$TMP/yaml"
-}
-# dotted SECTION KEY: how messages name a key.
-dotted() { if [ "$1" = top ]; then echo "$2"; else echo "$1.$2"; fi; }
-
-while read -r s k; do
-	yaml_has "$s" "$k" ||
-		echo "config/sipdlg.yaml does not document $(dotted "$s" "$k") (write it with its default, or as '# $k: ...' under $s:)"
-done <"$TMP/keys" >"$TMP/missing"
-awk '$1 == "alias" { print $2, $3 }' "$TMP/loader" | while read -r s k; do
-	grep -qw -- "$k" "$YAML" ||
-		echo "config/sipdlg.yaml does not name the alias $(dotted "$s" "$k")"
-done >>"$TMP/missing"
+# match(S, PARENT): the section name S names the dotted PARENT path of
+# sipdlg.yaml, as S itself or as its last components joined by "_"
+# (xdp.cookie_mac is cookie_mac or xdp_cookie_mac).
+MATCH_FN='
+function under(s, par,    u) {
+	u = par; gsub(/\./, "_", u)
+	return u == s || substr(u, length(u) - length(s)) == "_" s
+}'
+awk "$MATCH_FN"'
+	FNR == NR { n = split($0, p, "."); last[$0] = p[n]
+		    par[$0] = n > 1 ? substr($0, 1, length($0) - length(p[n]) - 1) : ""
+		    next }
+	$1 == "alias" { next }
+	{
+		s = $2; k = $3; f = 0
+		for (q in last)
+			if (last[q] == k && (s == "top" ? par[q] == "" : under(s, par[q]))) { f = 1; break }
+		if (!f)
+			printf "config/sipdlg.yaml does not document %s (write it with its default, or as \"# %s: ...\" under %s:)\n", (s == "top" ? k : s "." k), k, s
+	}' "$TMP/yaml" "$TMP/loader" >"$TMP/missing"
+# Aliases: named anywhere in the file (as "# alias NAME" comments).
+awk 'FNR == NR { n = split($0, w, /[^a-z0-9_]+/); for (i = 1; i <= n; i++) word[w[i]] = 1; next }
+	$1 == "alias" && !($3 in word) { printf "config/sipdlg.yaml does not name the alias %s.%s\n", $2, $3 }' \
+	"$YAML" "$TMP/loader" >>"$TMP/missing"
 verdict "config/sipdlg.yaml documents every key the loader accepts" "$TMP/missing"
 
 # Reverse: every key written in sipdlg.yaml is one the loader knows.
-: >"$TMP/unknown"
-while read -r p; do
-	k=${p##*.}
-	case "$p" in
-	*.*)
-		par=$(echo "${p%.*}" | tr . _)
-		awk -v par="$par" -v k="$k" '$2 == k && (par == $1 || substr(par, length(par) - length($1)) == "_" $1) { f = 1 }
-			END { exit !f }' "$TMP/keys" ||
-			echo "config/sipdlg.yaml has $p, which the loader does not accept" ;;
-	*)
-		grep -qxF "top $k" "$TMP/keys" ||
-			echo "config/sipdlg.yaml has top-level key $k, which the loader does not accept" ;;
-	esac
-done <"$TMP/yaml" >"$TMP/unknown"
+awk "$MATCH_FN"'
+	FNR == NR { sec[NR] = $1; key[NR] = $2; nk = NR; next }
+	{
+		n = split($0, p, "."); k = p[n]
+		parent = n > 1 ? substr($0, 1, length($0) - length(k) - 1) : ""
+		f = 0
+		for (i = 1; i <= nk; i++)
+			if (key[i] == k && (parent == "" ? sec[i] == "top" : sec[i] != "top" && under(sec[i], parent))) { f = 1; break }
+		if (!f)
+			printf "config/sipdlg.yaml has %s, which the loader does not accept\n", $0
+	}' "$TMP/keys" "$TMP/yaml" >"$TMP/unknown"
 verdict "config/sipdlg.yaml holds no key the loader refuses" "$TMP/unknown"
 
 # The README's configuration table: one row per top-level key.
@@ -311,19 +318,31 @@ compare "README config table: one row per top-level key of the loader" \
 	"the loader's top_keys" "$TMP/cfg.top" \
 	"the README's config table" "$TMP/cfg.rows"
 
-: >"$TMP/missing"
-while read -r s k; do
-	case "$s" in top|dialog) continue ;; esac
-	row=$(awk -F'|' -v r="\`$s\`" 'index($2, r)' "$TMP/cfgtable")
-	if [ -n "$row" ]; then
-		# `KEY`, or `KEY.sub` for a nested section named by its path
-		printf '%s' "$row" | ticked | grep -qE "^$k(\.|\$)" && continue
-		echo "README.md, ## Configuration: the row of $s does not name \`$k\` ($s.$k)"
-	else	# a nested section: its key anywhere in the table
-		ticked <"$TMP/cfgtable" | grep -qE "(^|\.)$s\.$k\$|^$k\$" && continue
-		echo "README.md, ## Configuration: no row names \`$s.$k\`"
-	fi
-done <"$TMP/keys" >"$TMP/missing"
+awk -F'|' '
+	FNR == NR {
+		c = $2; gsub(/[` ]/, "", c)
+		# every `...` span of the row, by row, and of the whole table
+		t = $0; spans = " "
+		while (match(t, /`[^`]*`/)) {
+			w = substr(t, RSTART + 1, RLENGTH - 2); spans = spans w " "
+			all[w] = 1; t = substr(t, RSTART + RLENGTH)
+		}
+		row[c] = spans; next
+	}
+	{
+		split($0, sk, " "); s = sk[1]; k = sk[2]
+		if (s == "top" || s == "dialog") next
+		if (s in row) {
+			# `KEY`, or `KEY.sub` for a nested section named by its path
+			if (index(row[s], " " k " ") || index(row[s], " " k ".")) next
+			printf "README.md, ## Configuration: the row of %s does not name `%s` (%s.%s)\n", s, k, s, k
+		} else {	# a nested section: its key anywhere in the table
+			f = (k in all)
+			for (w in all)
+				if (w == s "." k || substr(w, length(w) - length(s "." k)) == "." s "." k) f = 1
+			if (!f) printf "README.md, ## Configuration: no row names `%s.%s`\n", s, k
+		}
+	}' "$TMP/cfgtable" "$TMP/keys" >"$TMP/missing"
 verdict "README config table: each section's row names its keys (dialog: in sipdlg.yaml)" "$TMP/missing"
 
 # sipdlg.yaml(5): a subsection per top-level key, every key named.
@@ -335,11 +354,9 @@ if [ -f "$page" ]; then
 		grep -qE "^\.SS \"?$k:?\"?( |$)" "$TMP/page5" ||
 			echo "man/sipdlg.yaml.5 has no subsection '.SS $k'"
 	done <"$TMP/cfg.top"
-	awk '$1 == "key" || $1 == "alias" { print $2, $3 }' "$TMP/loader" |
-	while read -r s k; do
-		grep -qE "(^|[^a-z0-9_])$k([^a-z0-9_]|\$)" "$TMP/page5" ||
-			echo "man/sipdlg.yaml.5 does not name $(dotted "$s" "$k")"
-	done
+	awk 'FNR == NR { n = split($0, w, /[^a-z0-9_]+/); for (i = 1; i <= n; i++) word[w[i]] = 1; next }
+		!($3 in word) { printf "man/sipdlg.yaml.5 does not name %s\n", ($2 == "top" ? $3 : $2 "." $3) }' \
+		"$TMP/page5" "$TMP/loader"
 else
 	echo "man/sipdlg.yaml.5 does not exist"
 fi >"$TMP/missing"

@@ -21,7 +21,8 @@
 #    holds is one the loader knows.  The README's config table has one
 #    row per top-level key and its rows name each key of their section
 #    (dialog: excepted: its ~80 keys are in sipdlg.yaml and sipdlg.yaml.5);
-#    sipdlg.yaml.5 has a subsection per top-level key and names every key.
+#    sipdlg.yaml.5 has a subsection per top-level key and names every key,
+#    and its EXAMPLE passes `sipdlgd --check`.
 #  - Tests: every tier of tests/run.sh has a `make test-TIER` target and
 #    the README's Tests section names it.
 set -u

@@ -70,17 +70,24 @@ ticked() { grep -o '`[^`]*`' | tr -d '`'; }
 
 # --- README tables are whole ------------------------------------------------
 # A row that follows a non-row line must start a table: a header row
-# followed by a |---| separator.  Code blocks are skipped.
+# followed by a |---| separator; every row has as many cells as its
+# header (a "|" inside a cell, even in `code`, splits it unless written
+# "\|").  Code blocks are skipped.
 awk '
+	function cells(l,    t) { t = l; gsub(/\\\|/, "", t); return gsub(/\|/, "", t) }
 	/^```/ { code = !code; prev = ""; next }
 	code { next }
 	/^\|/ {
-		if (prev !~ /^\|/ && (getline nxt) > 0) {
-			if (nxt !~ /^\|[ :|-]+\|?$/)
+		if (prev !~ /^\|/) {
+			want = cells($0)
+			if ((getline nxt) > 0 && nxt !~ /^\|[ :|-]+\|?$/)
 				printf "README.md:%d: table row outside a table " \
 				       "(a line that is not a row came before it): %s\n", NR - 1, $0
 			prev = nxt; next
 		}
+		if (cells($0) != want)
+			printf "README.md:%d: %d cells, its table has %d: %s\n",
+			       NR, cells($0) - 1, want - 1, $0
 	}
 	{ prev = $0 }' "$README" >"$TMP/tables"
 verdict "README.md: every table is unbroken" "$TMP/tables"

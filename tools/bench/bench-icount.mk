@@ -1,0 +1,36 @@
+# tools/bench/bench-icount.mk - build/tools/bench/bpf_icount: BPF
+# instructions the XDP program executes per packet (tools/bench/bpf_icount.c,
+# an interpreter in tools/bench/bpf_interp.c), and the rule of the test that
+# checks the interpreter against the kernel (tests/bpf/test_xdp_interp.c).
+#
+# Included by the top-level Makefile; uses its BUILD, CC, CFLAGS, LIB,
+# LDLIBS_D, TEST_HELPER_SRCS and BPF_OBJ.  Needs root to run.
+#   make bpf-icount                           build and count every bench row
+#   build/tools/bench/bpf_icount -v -o OBJ    another object, per function
+
+BPF_ICOUNT      := $(BUILD)/tools/bench/bpf_icount
+# the interpreter and what loads an object for it, shared with the test
+ICOUNT_SRCS     := tools/bench/bpf_interp.c tools/bench/xdp_obj.c \
+                   tools/bench/bench_pkts.c
+ICOUNT_HDRS     := tools/bench/bpf_interp.h tools/bench/xdp_obj.h \
+                   tools/bench/bench_pkts.h include/sipdlg_shared.h \
+                   include/sipdlg_hash.h tests/lib/pkt.h
+
+.PHONY: bpf-icount
+bpf-icount: $(BPF_ICOUNT) $(BPF_OBJ)
+	$(BPF_ICOUNT) -o $(BPF_OBJ)
+
+$(BPF_ICOUNT): tools/bench/bpf_icount.c $(ICOUNT_SRCS) $(ICOUNT_HDRS) \
+	       tests/lib/pkt.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests -Itools/bench -o $@ tools/bench/bpf_icount.c \
+		$(ICOUNT_SRCS) tests/lib/pkt.c $(LIB) $(LDLIBS_D)
+
+# The test links the interpreter; this rule replaces the generic one of
+# tests/bpf/test_%, the binary still comes with `make test-build`.
+$(BUILD)/tests/bpf/test_xdp_interp: tests/bpf/test_xdp_interp.c \
+		$(ICOUNT_SRCS) $(ICOUNT_HDRS) $(LIB) $(BPF_SKEL) \
+		$(TEST_HELPER_SRCS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests -Itools/bench -o $@ $< $(ICOUNT_SRCS) \
+		$(TEST_HELPER_SRCS) $(LIB) $(LDLIBS_D) -lcmocka

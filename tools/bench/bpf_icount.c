@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * bpf_icount.c - how many BPF instructions the XDP program executes for
+ * a packet: a count, not a time, so it is the same on every run.
+ *
+ * Usage (root: the object is loaded, with its maps unpinned, to get the
+ * instructions and maps exactly as the kernel has them):
+ *
+ *   build/tools/bench/bpf_icount                 every bench_xdp row
+ *   build/tools/bench/bpf_icount -v -r 5         row 5, per function
+ *   build/tools/bench/bpf_icount -f bye.sip      a UDP payload to port 5060
+ *   build/tools/bench/bpf_icount -o /work/wt-kparse/build/sipdlg.bpf.o
+ *
+ *   -o FILE   BPF object (default build/sipdlg.bpf.o)
+ *   -f FILE   the UDP payload in FILE instead of the table (bench_xdp -d
+ *             DIR writes the table's payloads); -6 IPv6, -t N VLAN tags
+ *   -m        MAC on (mac_enabled, the bench key; with -f only, the
+ *             table's MAC row always has it)
+ *   -r ROWS   only the table rows whose digits are in ROWS
+ *   -d        unknown_dialog_drop = 1;  -M MODE  dlg_match_mode
+ *   -n        no dialog in the "dialogs" map (default: the bench dialog)
+ *   -v        instructions per function (subprogram) too
+ *
+ * Counts: every executed instruction is 1 (ld_imm64 too, a helper call
+ * too, whatever the helper costs); the kernel later inlines some helper
+ * calls (array map lookups) into a few instructions of its own, which
+ * this count does not see.  Exit 0, or 1 when the interpreter failed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/types.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "sipdlg_shared.h"
+#include "fastpath/fastpath.h"
+#include "bench_pkts.h"
+#include "bpf_interp.h"
+#include "xdp_obj.h"
+
+struct opts {
+	const char *obj;
+	const char *file;
+	const char *rows;
+	int mac, ipv6, vlans, verbose, no_dialog;
+	struct xdp_knobs k;
+};
+
+/* A loaded object with its interpreter and the maps we read. */
+struct loaded {
+	struct bpf_object *obj;
+	struct bpf_interp *ip;
+	int counters_fd;
+};
+
+static const char *verdict(uint32_t r)
+{
+	static const char *const v[] = { "ABORTED", "DROP", "PASS", "TX",
+					 "REDIRECT" };
+
+	return r < sizeof(v) / sizeof(v[0]) ? v[r] : "?";
+}
+
+static int load(const struct opts *o, int mac, struct loaded *l)
+{
+	struct xdp_knobs k = o->k;
+	struct bpf_map *m;
+
+	k.mac = (uint32_t)mac;
+	memset(l, 0, sizeof(*l));
+	l->counters_fd = -1;
+	l->obj = xdp_obj_open_load(o->obj, &k);
+	if (!l->obj)
+		return -1;
+	m = bpf_object__find_map_by_name(l->obj, "dialogs");
+	if (!o->no_dialog && (!m || bench_put_dialog(bpf_map__fd(m)))) {
+		fprintf(stderr, "bpf_icount: cannot put the dialog: %s\n",
+			m ? strerror(errno) : "no \"dialogs\" map");
+		return -1;
+	}
+	m = bpf_object__find_map_by_name(l->obj, "counters");
+	if (m)
+		l->counters_fd = bpf_map__fd(m);
+	l->ip = xdp_obj_interp(xdp_obj_prog(l->obj));
+	if (!l->ip) {
+		fprintf(stderr, "bpf_icount: no interpreter: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void unload(struct loaded *l)
+{
+	bpf_interp_free(l->ip);
+	bpf_object__close(l->obj);
+}
+
+/* The reason the run counted: the one "counters" key it looked up. */
+static const char *reason(const struct loaded *l)
+{
+	for (__u32 k = 0; l->counters_fd >= 0 && k < SDR_MAX_; k++)
+		if (bpf_interp_map_peek(l->ip, l->counters_fd, &k))
+			return fp_reason_name(k);
+	return "-";
+}
+
+/* Run @p once (fresh map copies) and print one line, -v the functions. */
+static int count(struct loaded *l, const char *name, const struct pkt *p,
+		 int verbose)
+{
+	struct bpf_interp_run r;
+
+	bpf_interp_maps_reset(l->ip);
+	if (bpf_interp_run_xdp(l->ip, p->buf, p->len, &r)) {
+		fprintf(stderr, "bpf_icount: %s: %s (after %llu insns)\n", name,
+			r.err, (unsigned long long)r.insns);
+		return -1;
+	}
+	printf("%-38s %6zu %-8s %-20s %8llu\n", name, p->len, verdict(r.ret),
+	       reason(l), (unsigned long long)r.insns);
+	for (size_t i = 0; verbose && i < bpf_interp_nfuncs(l->ip); i++) {
+		const struct bpf_interp_func *f = bpf_interp_func(l->ip, i);
+
+		if (f->insns)
+			printf("    %-34s %8llu\n", f->name,
+			       (unsigned long long)f->insns);
+	}
+	return 0;
+}
+
+static void usage(const char *argv0)
+{
+	fprintf(stderr, "usage: %s [-o OBJ] [-f PAYLOAD [-m] [-6] [-t VLANS]] "
+		"[-r ROWS] [-d] [-M MODE] [-n] [-v]\n", argv0);
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .obj = "build/sipdlg.bpf.o" };
+	struct loaded plain = { 0 }, mac = { 0 };
+	int opt, rc = 1;
+
+	o.k.sip_port = BENCH_SIP_PORT;
+	o.k.mac_key[0] = BENCH_MAC_K0;
+	o.k.mac_key[1] = BENCH_MAC_K1;
+	while ((opt = getopt(argc, argv, "o:f:m6t:r:dM:nv")) != -1) {
+		switch (opt) {
+		case 'o': o.obj = optarg; break;
+		case 'f': o.file = optarg; break;
+		case 'm': o.mac = 1; break;
+		case '6': o.ipv6 = 1; break;
+		case 't': o.vlans = atoi(optarg); break;
+		case 'r': o.rows = optarg; break;
+		case 'd': o.k.drop = 1; break;
+		case 'M': o.k.match_mode = (uint32_t)atoi(optarg); break;
+		case 'n': o.no_dialog = 1; break;
+		case 'v': o.verbose = 1; break;
+		default: usage(argv[0]); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(argv[0]);
+		return 2;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "bpf_icount: needs root (loads the object)\n");
+		return 1;
+	}
+	libbpf_set_print(NULL);
+	printf("%-38s %6s %-8s %-20s %8s\n", "packet", "bytes", "verdict",
+	       "reason", "insns");
+	if (o.file) {
+		char sip[PKT_MAX];
+		struct pkt_sip_opts po = { .ipv6 = o.ipv6, .vlans = o.vlans };
+		FILE *f = fopen(o.file, "rb");
+		struct pkt p;
+		size_t n;
+
+		if (!f) {
+			perror(o.file);
+			return 1;
+		}
+		n = fread(sip, 1, sizeof(sip) - 64, f);
+		fclose(f);
+		if (pkt_sip(&p, &po, sip, n) || load(&o, o.mac, &plain))
+			goto out;
+		rc = count(&plain, o.file, &p, o.verbose) ? 1 : 0;
+		goto out;
+	}
+	if (load(&o, 0, &plain) || load(&o, 1, &mac))
+		goto out;
+	rc = 0;
+	for (size_t i = 0; i < bench_nrows; i++) {
+		const struct bench_row *r = &bench_rows[i];
+		struct pkt p;
+
+		if (r->floor || (o.rows && !strchr(o.rows, (int)('0' + i))))
+			continue;
+		if (bench_frame(r, &p) ||
+		    count(r->mac ? &mac : &plain, r->name, &p, o.verbose))
+			rc = 1;
+	}
+out:
+	unload(&plain);
+	unload(&mac);
+	return rc;
+}

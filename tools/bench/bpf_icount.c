@@ -145,7 +145,7 @@ int main(int argc, char **argv)
 	struct loaded plain = { 0 }, mac = { 0 };
 	int opt, rc = 1;
 
-	o.k.sip_port = BENCH_SIP_PORT;
+	o.k.sip_ports[0] = BENCH_SIP_PORT;
 	o.k.mac_key[0] = BENCH_MAC_K0;
 	o.k.mac_key[1] = BENCH_MAC_K1;
 	while ((opt = getopt(argc, argv, "o:f:m6t:r:dM:nv")) != -1) {

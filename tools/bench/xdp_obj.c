@@ -53,16 +53,17 @@ int xdp_obj_set_knob(struct bpf_object *obj, const char *name,
 
 int xdp_obj_load(struct bpf_object *obj, const struct xdp_knobs *k)
 {
-	uint32_t one = 1;
+	uint32_t n = k->n_sip_ports ? k->n_sip_ports : 1;
 	struct bpf_map *map;
 	const char *bad = NULL;
 	int r;
 
-	/* sip_ports[0] only: the rest stay 0 and n_sip_ports says 1 */
-	if (xdp_obj_set_knob(obj, "sip_ports", &k->sip_port,
-			     sizeof(k->sip_port)))
+	/* the first n entries only: the object's array may be longer */
+	if (n > sizeof(k->sip_ports) / sizeof(k->sip_ports[0]) ||
+	    xdp_obj_set_knob(obj, "sip_ports", k->sip_ports,
+			     n * sizeof(k->sip_ports[0])))
 		bad = "sip_ports";
-	if (!bad && xdp_obj_set_knob(obj, "n_sip_ports", &one, sizeof(one)))
+	if (!bad && xdp_obj_set_knob(obj, "n_sip_ports", &n, sizeof(n)))
 		bad = "n_sip_ports";
 	if (!bad && xdp_obj_set_knob(obj, "unknown_dialog_drop", &k->drop,
 				     sizeof(k->drop)))
@@ -70,6 +71,9 @@ int xdp_obj_load(struct bpf_object *obj, const struct xdp_knobs *k)
 	if (!bad && xdp_obj_set_knob(obj, "dlg_match_mode", &k->match_mode,
 				     sizeof(k->match_mode)))
 		bad = "dlg_match_mode";
+	if (!bad && xdp_obj_set_knob(obj, "max_dialog_pps", &k->pps,
+				     sizeof(k->pps)) && k->pps)
+		bad = "max_dialog_pps";
 	/* the MAC knobs are needed only when the MAC is asked for */
 	if (!bad && xdp_obj_set_knob(obj, "mac_enabled", &k->mac,
 				     sizeof(k->mac)) && k->mac)

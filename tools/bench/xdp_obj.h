@@ -25,9 +25,11 @@
 
 /* The knobs a measurement sets; the object's defaults for the rest. */
 struct xdp_knobs {
-	uint16_t sip_port;	/* the one SIP port (sip_ports[0]) */
+	uint16_t sip_ports[4];	/* host order */
+	uint32_t n_sip_ports;	/* 0: sip_ports[0] only */
 	uint32_t drop;		/* unknown_dialog_drop */
 	uint32_t match_mode;	/* dlg_match_mode */
+	uint32_t pps;		/* max_dialog_pps */
 	uint32_t mac;		/* mac_enabled */
 	uint64_t mac_key[2];
 };

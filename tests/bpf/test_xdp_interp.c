@@ -687,10 +687,48 @@ static int group_setup(void **state)
 	return 0;
 }
 
+/*
+ * Which opcodes of the program no frame executed (the ISA test,
+ * test_interp_isa, covers them one by one): a diagnostic, not a failure.
+ */
+static void opcode_coverage(void)
+{
+	const struct bpf_program *prog = g_p[P_PLAIN].skel->progs.sipdlg_xdp;
+	const struct bpf_insn *in = bpf_program__insns(prog);
+	size_t n = bpf_program__insn_cnt(prog), used = 0, missed = 0;
+	char list[512] = "";
+	int seen[256] = { 0 };
+
+	for (size_t i = 0; in && i < n; i++) {
+		seen[in[i].code] = 1;
+		if (in[i].code == (BPF_LD | BPF_IMM | BPF_DW))
+			i++;	/* its second half is no instruction */
+	}
+	for (int c = 0; c < 256; c++) {
+		uint64_t hits = 0;
+
+		if (!seen[c])
+			continue;
+		used++;
+		for (int i = 0; i < P_N; i++)
+			if (g_p[i].ip)
+				hits += bpf_interp_op_hits(g_p[i].ip, (uint8_t)c);
+		if (!hits && strlen(list) < sizeof(list) - 8) {
+			snprintf(list + strlen(list), sizeof(list) - strlen(list),
+				 " 0x%02x", c);
+			missed++;
+		}
+	}
+	tap_diag("%zu of the program's %zu opcodes executed%s%s", used - missed,
+		 used, missed ? "; never:" : "", list);
+}
+
 static int group_teardown(void **state)
 {
 	tap_diag("%u frames compared, %u of them on the verdict only (the "
 		 "clock ticked between the runs)", g_frames, g_ticked);
+	if (g_p[P_PLAIN].skel)
+		opcode_coverage();
 	for (int i = 0; i < P_N; i++) {
 		ring_buffer__free(g_p[i].rb);
 		bpf_interp_free(g_p[i].ip);

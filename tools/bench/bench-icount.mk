@@ -1,7 +1,8 @@
 # tools/bench/bench-icount.mk - build/tools/bench/bpf_icount: BPF
 # instructions the XDP program executes per packet (tools/bench/bpf_icount.c,
-# an interpreter in tools/bench/bpf_interp.c), and the rule of the test that
-# checks the interpreter against the kernel (tests/bpf/test_xdp_interp.c).
+# an interpreter in tools/bench/bpf_interp.c), and the rules of the tests
+# that check the interpreter against the kernel (tests/bpf/test_xdp_interp.c
+# and tests/bpf/test_interp_isa.c).
 #
 # Included by the top-level Makefile; uses its BUILD, CC, CFLAGS, LIB,
 # LDLIBS_D, TEST_HELPER_SRCS and BPF_OBJ.  Needs root to run.
@@ -26,8 +27,14 @@ $(BPF_ICOUNT): tools/bench/bpf_icount.c $(ICOUNT_SRCS) $(ICOUNT_HDRS) \
 	$(CC) $(CFLAGS) -Itests -Itools/bench -o $@ tools/bench/bpf_icount.c \
 		$(ICOUNT_SRCS) tests/lib/pkt.c $(LIB) $(LDLIBS_D)
 
-# The test links the interpreter; this rule replaces the generic one of
-# tests/bpf/test_%, the binary still comes with `make test-build`.
+# The tests that link the interpreter; these rules replace the generic one
+# of tests/bpf/test_%, the binaries still come with `make test-build`.
+$(BUILD)/tests/bpf/test_interp_isa: tests/bpf/test_interp_isa.c \
+		tools/bench/bpf_interp.c tools/bench/bpf_interp.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests -Itools/bench -o $@ $< \
+		tools/bench/bpf_interp.c -lbpf -lelf -lz -lcmocka
+
 $(BUILD)/tests/bpf/test_xdp_interp: tests/bpf/test_xdp_interp.c \
 		$(ICOUNT_SRCS) $(ICOUNT_HDRS) $(LIB) $(BPF_SKEL) \
 		$(TEST_HELPER_SRCS)

@@ -84,6 +84,7 @@ struct bpf_interp {
 	uint8_t ctx[24];	/* struct xdp_md, read through xdp_ctx_load() */
 	uint8_t *stacks;	/* IP_FRAMES * IP_STACK */
 	uint64_t clock_ns;
+	uint64_t op_hits[256];	/* executions per opcode, every run */
 	int ncpus;
 	struct bpf_interp_record *recs;
 	size_t nrecs, caprecs;
@@ -834,6 +835,7 @@ static int run(struct bpf_interp *ip, struct bpf_interp_run *out)
 		in = &ip->insns[pc];
 		out->insns++;
 		ip->funcs[ip->func_of[pc]].insns++;
+		ip->op_hits[in->code]++;
 		if (in->dst_reg > 10 || in->src_reg > 10)
 			return fail(ip, pc, "bad register");
 		switch (BPF_CLASS(in->code)) {
@@ -1130,6 +1132,17 @@ int bpf_interp_name_func(struct bpf_interp *ip, size_t i, const char *name)
 void bpf_interp_set_clock(struct bpf_interp *ip, uint64_t ns)
 {
 	ip->clock_ns = ns;
+}
+
+const uint8_t *bpf_interp_packet(const struct bpf_interp *ip, size_t *len)
+{
+	*len = ip->rg[RG_PKT].size;
+	return ip->rg[RG_PKT].base;
+}
+
+uint64_t bpf_interp_op_hits(const struct bpf_interp *ip, uint8_t code)
+{
+	return ip->op_hits[code];
 }
 
 size_t bpf_interp_nrecords(const struct bpf_interp *ip)

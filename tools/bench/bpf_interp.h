@@ -94,6 +94,12 @@ const void *bpf_interp_map_peek(const struct bpf_interp *ip, int map_fd,
 /* Forget every copy: the next lookup reads the kernel map again. */
 void bpf_interp_maps_reset(struct bpf_interp *ip);
 
+/* The frame as the last run left it (the program may write it). */
+const uint8_t *bpf_interp_packet(const struct bpf_interp *ip, size_t *len);
+
+/* How often opcode @code was executed, summed over every run. */
+uint64_t bpf_interp_op_hits(const struct bpf_interp *ip, uint8_t code);
+
 /* Ring buffer records submitted during the last run, in order. */
 size_t bpf_interp_nrecords(const struct bpf_interp *ip);
 const struct bpf_interp_record *bpf_interp_record(const struct bpf_interp *ip,

@@ -26,7 +26,10 @@
  * Kamailio captures; every truncation of the in-dialog BYE; a sequence
  * that builds up counters, CSeq and the rate limit; and seeded random
  * mutations of the SIP payloads (SIPDLG_INTERP_ROUNDS, default 3000;
- * SIPDLG_INTERP_SEED).  Needs root; without it one TAP skip.
+ * SIPDLG_INTERP_SEED).  And bpf_icount's path for objects the verifier
+ * refuses (xdp_unverified.h) must yield the same instructions and the
+ * same counts as the loaded program.  Needs root; without it one TAP
+ * skip.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -55,6 +58,7 @@
 #include "bench_pkts.h"
 #include "bpf_interp.h"
 #include "xdp_obj.h"
+#include "xdp_unverified.h"
 
 #define MAX_REPORTS 8		/* mismatches printed per test */
 #define MAX_EVENTS 16		/* ring buffer records per frame */
@@ -135,11 +139,9 @@ static __u64 h(const char *s)
 	return sipdlg_hash_bytes(s, (__u32)strlen(s));
 }
 
-static int put_dialogs(struct prog *p)
+static int put_dialogs_fd(int dfd, int cfd)
 {
 	static const char cid[] = "a84b4c76e66710@pc33.atlanta.example.com";
-	int dfd = bpf_map__fd(p->skel->maps.dialogs);
-	int cfd = bpf_map__fd(p->skel->maps.callids);
 	struct sipdlg_dlg_key k = { 1685, 9485 };
 	__u64 ch = h(cid);
 	int err = bench_put_dialog(dfd);
@@ -174,7 +176,8 @@ static int prog_load(struct prog *p)
 		return -errno;
 	err = xdp_obj_load(p->skel->obj, &p->k);
 	if (!err)
-		err = put_dialogs(p);
+		err = put_dialogs_fd(bpf_map__fd(p->skel->maps.dialogs),
+				     bpf_map__fd(p->skel->maps.callids));
 	if (err)
 		return err;
 	p->ip = xdp_obj_interp(p->skel->progs.sipdlg_xdp);
@@ -541,6 +544,81 @@ static void test_pcaps(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/*
+ * The object prepared without the verifier (libbpf's gen_loader, our
+ * own maps) gives the instructions the kernel loaded, but for the map
+ * fds, and counts every bench row the same.
+ */
+static void test_unverified(void **state)
+{
+	struct prog fresh = { .name = "fresh", .k = g_p[P_PLAIN].k };
+	const struct bpf_program *prog;
+	const struct bpf_insn *in, *x;
+	char path[] = "/tmp/test_xdp_interp.XXXXXX";
+	size_t n, sz = 0;
+	const void *elf = sipdlg_bpf__elf_bytes(&sz);
+	struct xdp_unverified u;
+	int fd = mkstemp(path), r;
+
+	/* a program the kernel never ran: both start from the same maps */
+	assert_int_equal(prog_load(&fresh), 0);
+	prog = fresh.skel->progs.sipdlg_xdp;
+	in = bpf_program__insns(prog);
+	n = bpf_program__insn_cnt(prog);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, elf, sz), (ssize_t)sz);
+	close(fd);
+	r = xdp_unverified_open(&u, path, &fresh.k);
+	unlink(path);
+	assert_int_equal(r, 0);
+	assert_int_equal(bpf_interp_nfuncs(u.ip), bpf_interp_nfuncs(fresh.ip));
+	for (size_t i = 0; i < bpf_interp_nfuncs(u.ip); i++)
+		assert_string_equal(bpf_interp_func(u.ip, i)->name,
+				    bpf_interp_func(fresh.ip, i)->name);
+	assert_int_equal(put_dialogs_fd(xdp_unverified_map_fd(&u, "dialogs"),
+					xdp_unverified_map_fd(&u, "callids")), 0);
+	for (size_t i = 0; i < bench_nrows; i++) {
+		struct bpf_interp_run a, b;
+		struct pkt pk;
+
+		if (bench_rows[i].mac)
+			continue;
+		assert_int_equal(bench_frame(&bench_rows[i], &pk), 0);
+		bpf_interp_maps_reset(u.ip);
+		bpf_interp_maps_reset(fresh.ip);
+		for (int k = 0; k < 2; k++) {
+			assert_int_equal(bpf_interp_run_xdp(u.ip, pk.buf, pk.len,
+							    &a), 0);
+			assert_int_equal(bpf_interp_run_xdp(fresh.ip, pk.buf,
+							    pk.len, &b), 0);
+			assert_int_equal(a.ret, b.ret);
+			assert_int_equal(a.insns, b.insns);
+		}
+	}
+	/* the same program: opcodes, registers, offsets, immediates but fds */
+	x = bpf_program__insns(xdp_obj_prog(u.obj));
+	assert_int_equal(bpf_program__insn_cnt(xdp_obj_prog(u.obj)), n);
+	for (size_t i = 0; i < n; i++) {
+		int ld = in[i].code == (BPF_LD | BPF_IMM | BPF_DW);
+
+		assert_int_equal(x[i].code, in[i].code);
+		assert_int_equal(x[i].dst_reg, in[i].dst_reg);
+		assert_int_equal(x[i].off, in[i].off);
+		if (!ld || !in[i].src_reg) {
+			assert_int_equal(x[i].src_reg, in[i].src_reg);
+			assert_int_equal(x[i].imm, in[i].imm);
+		}
+		if (ld) {
+			i++;	/* the offset into a map value */
+			assert_int_equal(x[i].imm, in[i].imm);
+		}
+	}
+	xdp_unverified_close(&u);
+	ring_buffer__free(fresh.rb);
+	bpf_interp_free(fresh.ip);
+	sipdlg_bpf__destroy(fresh.skel);
+}
+
 /* --- random mutations of the SIP payloads ----------------------------------- */
 
 static uint64_t g_rng;
@@ -746,6 +824,7 @@ int main(void)
 		cmocka_unit_test(test_truncations),
 		cmocka_unit_test(test_pcaps),
 		cmocka_unit_test(test_mutations),
+		cmocka_unit_test(test_unverified),
 	};
 
 	if (geteuid() != 0) {

@@ -19,6 +19,9 @@
  *   -r ROWS   only the table rows whose digits are in ROWS
  *   -d        unknown_dialog_drop = 1;  -M MODE  dlg_match_mode
  *   -n        no dialog in the "dialogs" map (default: the bench dialog)
+ *   -N        do not ask the kernel's verifier (xdp_unverified.h); also
+ *             the fallback, said on stderr, when the verifier refuses
+ *             the object
  *   -1        count the packet's first run on the maps as loaded; the
  *             default counts a second run after it, the state the
  *             repeated runs of bench_xdp time (a BYE's event, say, is
@@ -45,18 +48,20 @@
 #include "bench_pkts.h"
 #include "bpf_interp.h"
 #include "xdp_obj.h"
+#include "xdp_unverified.h"
 
 struct opts {
 	const char *obj;
 	const char *file;
 	const char *rows;
-	int mac, ipv6, vlans, verbose, no_dialog, first;
+	int mac, ipv6, vlans, verbose, no_dialog, first, no_verify;
 	struct xdp_knobs k;
 };
 
-/* A loaded object with its interpreter and the maps we read. */
+/* An object with its interpreter and the maps we read. */
 struct loaded {
-	struct bpf_object *obj;
+	struct bpf_object *obj;		/* loaded by the kernel, or NULL */
+	struct xdp_unverified u;	/* else prepared without the verifier */
 	struct bpf_interp *ip;
 	int counters_fd;
 };
@@ -69,39 +74,64 @@ static const char *verdict(uint32_t r)
 	return r < sizeof(v) / sizeof(v[0]) ? v[r] : "?";
 }
 
+/* The fd of map @name of @l, or -1. */
+static int map_fd(const struct loaded *l, const char *name)
+{
+	struct bpf_map *m;
+
+	if (!l->obj)
+		return xdp_unverified_map_fd(&l->u, name);
+	m = bpf_object__find_map_by_name(l->obj, name);
+	return m ? bpf_map__fd(m) : -1;
+}
+
+/*
+ * Load o->obj with the MAC knob @mac: through the kernel's verifier,
+ * else (-N, or when the verifier refuses it) without.
+ */
 static int load(const struct opts *o, int mac, struct loaded *l)
 {
 	struct xdp_knobs k = o->k;
-	struct bpf_map *m;
+	int fd;
 
 	k.mac = (uint32_t)mac;
 	memset(l, 0, sizeof(*l));
-	l->counters_fd = -1;
-	l->obj = xdp_obj_open_load(o->obj, &k);
-	if (!l->obj)
-		return -1;
-	m = bpf_object__find_map_by_name(l->obj, "dialogs");
-	if (!o->no_dialog && (!m || bench_put_dialog(bpf_map__fd(m)))) {
-		fprintf(stderr, "bpf_icount: cannot put the dialog: %s\n",
-			m ? strerror(errno) : "no \"dialogs\" map");
-		return -1;
+	if (!o->no_verify) {
+		l->obj = xdp_obj_open_load(o->obj, &k);
+		if (l->obj)
+			l->ip = xdp_obj_interp(xdp_obj_prog(l->obj));
+		else
+			fprintf(stderr, "bpf_icount: the kernel refused %s; "
+				"counting it without the verifier\n", o->obj);
 	}
-	m = bpf_object__find_map_by_name(l->obj, "counters");
-	if (m)
-		l->counters_fd = bpf_map__fd(m);
-	l->ip = xdp_obj_interp(xdp_obj_prog(l->obj));
+	if (!l->obj) {
+		if (xdp_unverified_open(&l->u, o->obj, &k))
+			return -1;
+		l->ip = l->u.ip;
+	}
 	if (!l->ip) {
 		fprintf(stderr, "bpf_icount: no interpreter: %s\n",
 			strerror(errno));
 		return -1;
 	}
+	fd = map_fd(l, "dialogs");
+	if (!o->no_dialog && (fd < 0 || bench_put_dialog(fd))) {
+		fprintf(stderr, "bpf_icount: cannot put the dialog: %s\n",
+			fd < 0 ? "no \"dialogs\" map" : strerror(errno));
+		return -1;
+	}
+	l->counters_fd = map_fd(l, "counters");
 	return 0;
 }
 
 static void unload(struct loaded *l)
 {
-	bpf_interp_free(l->ip);
-	bpf_object__close(l->obj);
+	if (l->obj) {
+		bpf_interp_free(l->ip);
+		bpf_object__close(l->obj);
+	} else {
+		xdp_unverified_close(&l->u);	/* frees l->ip */
+	}
 }
 
 /* The reason the run counted: the one "counters" key it looked up. */
@@ -147,7 +177,7 @@ static int count(struct loaded *l, const char *name, const struct pkt *p,
 static void usage(const char *argv0)
 {
 	fprintf(stderr, "usage: %s [-o OBJ] [-f PAYLOAD [-m] [-6] [-t VLANS]] "
-		"[-r ROWS] [-d] [-M MODE] [-n] [-1] [-v]\n", argv0);
+		"[-r ROWS] [-d] [-M MODE] [-n] [-N] [-1] [-v]\n", argv0);
 }
 
 int main(int argc, char **argv)
@@ -159,7 +189,7 @@ int main(int argc, char **argv)
 	o.k.sip_ports[0] = BENCH_SIP_PORT;
 	o.k.mac_key[0] = BENCH_MAC_K0;
 	o.k.mac_key[1] = BENCH_MAC_K1;
-	while ((opt = getopt(argc, argv, "o:f:m6t:r:dM:n1v")) != -1) {
+	while ((opt = getopt(argc, argv, "o:f:m6t:r:dM:nN1v")) != -1) {
 		switch (opt) {
 		case 'o': o.obj = optarg; break;
 		case 'f': o.file = optarg; break;
@@ -170,6 +200,7 @@ int main(int argc, char **argv)
 		case 'd': o.k.drop = 1; break;
 		case 'M': o.k.match_mode = (uint32_t)atoi(optarg); break;
 		case 'n': o.no_dialog = 1; break;
+		case 'N': o.no_verify = 1; break;
 		case '1': o.first = 1; break;
 		case 'v': o.verbose = 1; break;
 		default: usage(argv[0]); return 2;

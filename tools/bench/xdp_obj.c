@@ -51,12 +51,11 @@ int xdp_obj_set_knob(struct bpf_object *obj, const char *name,
 	return r;
 }
 
-int xdp_obj_load(struct bpf_object *obj, const struct xdp_knobs *k)
+int xdp_obj_prepare(struct bpf_object *obj, const struct xdp_knobs *k)
 {
 	uint32_t n = k->n_sip_ports ? k->n_sip_ports : 1;
 	struct bpf_map *map;
 	const char *bad = NULL;
-	int r;
 
 	/* the first n entries only: the object's array may be longer */
 	if (n > sizeof(k->sip_ports) / sizeof(k->sip_ports[0]) ||
@@ -88,6 +87,15 @@ int xdp_obj_load(struct bpf_object *obj, const struct xdp_knobs *k)
 	}
 	bpf_object__for_each_map(map, obj)
 		bpf_map__set_pin_path(map, NULL);
+	return 0;
+}
+
+int xdp_obj_load(struct bpf_object *obj, const struct xdp_knobs *k)
+{
+	int r = xdp_obj_prepare(obj, k);
+
+	if (r)
+		return r;
 	r = bpf_object__load(obj);
 	if (r)
 		fprintf(stderr, "xdp_obj: load: %s\n", strerror(-r));

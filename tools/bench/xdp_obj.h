@@ -42,8 +42,14 @@ int xdp_obj_set_knob(struct bpf_object *obj, const char *name,
 		     const void *val, size_t len);
 
 /*
- * Set @k on the opened @obj and load it with its maps unpinned.  0 or
- * -errno; a message on stderr says which knob or what failed.
+ * Set @k on the opened @obj and unpin its maps.  0 or -ENOENT with a
+ * message on stderr naming the knob the object lacks.
+ */
+int xdp_obj_prepare(struct bpf_object *obj, const struct xdp_knobs *k);
+
+/*
+ * xdp_obj_prepare() and load.  0 or -errno; a message on stderr says
+ * which knob or what failed.
  */
 int xdp_obj_load(struct bpf_object *obj, const struct xdp_knobs *k);
 

@@ -1,6 +1,6 @@
 # tools/bench/bench-icount.mk - build/tools/bench/bpf_icount: BPF
 # instructions the XDP program executes per packet (tools/bench/bpf_icount.c,
-# an interpreter in tools/bench/bpf_interp.c), and the rules of the tests
+# an interpreter in tools/bench/bpf_interp*.c), and the rules of the tests
 # that check the interpreter against the kernel (tests/bpf/test_xdp_interp.c
 # and tests/bpf/test_interp_isa.c).
 #
@@ -11,10 +11,11 @@
 
 BPF_ICOUNT      := $(BUILD)/tools/bench/bpf_icount
 # the interpreter and what loads an object for it, shared with the test
-ICOUNT_SRCS     := tools/bench/bpf_interp.c tools/bench/xdp_obj.c \
-                   tools/bench/xdp_unverified.c tools/bench/bench_pkts.c
-ICOUNT_HDRS     := tools/bench/bpf_interp.h tools/bench/xdp_obj.h \
-                   tools/bench/xdp_unverified.h \
+ICOUNT_SRCS     := tools/bench/bpf_interp.c tools/bench/bpf_interp_env.c \
+                   tools/bench/xdp_obj.c tools/bench/xdp_unverified.c \
+                   tools/bench/bench_pkts.c
+ICOUNT_HDRS     := tools/bench/bpf_interp.h tools/bench/bpf_interp_int.h \
+                   tools/bench/xdp_obj.h tools/bench/xdp_unverified.h \
                    tools/bench/bench_pkts.h include/sipdlg_shared.h \
                    include/sipdlg_hash.h tests/lib/pkt.h
 
@@ -31,10 +32,12 @@ $(BPF_ICOUNT): tools/bench/bpf_icount.c $(ICOUNT_SRCS) $(ICOUNT_HDRS) \
 # The tests that link the interpreter; these rules replace the generic one
 # of tests/bpf/test_%, the binaries still come with `make test-build`.
 $(BUILD)/tests/bpf/test_interp_isa: tests/bpf/test_interp_isa.c \
-		tools/bench/bpf_interp.c tools/bench/bpf_interp.h
+		tools/bench/bpf_interp.c tools/bench/bpf_interp_env.c \
+		tools/bench/bpf_interp.h tools/bench/bpf_interp_int.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests -Itools/bench -o $@ $< \
-		tools/bench/bpf_interp.c -lbpf -lelf -lz -lcmocka
+		tools/bench/bpf_interp.c tools/bench/bpf_interp_env.c \
+		-lbpf -lelf -lz -lcmocka
 
 $(BUILD)/tests/bpf/test_xdp_interp: tests/bpf/test_xdp_interp.c \
 		$(ICOUNT_SRCS) $(ICOUNT_HDRS) $(LIB) $(BPF_SKEL) \

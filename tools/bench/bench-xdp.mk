@@ -14,8 +14,8 @@ BENCH_FLOOR_OBJ := $(BENCH_XDP_DIR)/floor.bpf.o
 BENCH_FLOOR_SKEL := $(BENCH_XDP_DIR)/floor.skel.h
 BENCH_XDP_ARGS  ?=
 BENCH_XDP_SRCS  := tools/bench/bench_xdp.c tools/bench/bench_pkts.c \
-                   tools/bench/bpf_interp.c tools/bench/xdp_obj.c \
-                   tests/lib/pkt.c
+                   tools/bench/bpf_interp.c tools/bench/bpf_interp_env.c \
+                   tools/bench/xdp_obj.c tests/lib/pkt.c
 
 .PHONY: bench-xdp
 bench-xdp: $(BENCH_XDP)
@@ -30,6 +30,7 @@ $(BENCH_FLOOR_SKEL): $(BENCH_FLOOR_OBJ)
 
 $(BENCH_XDP): $(BENCH_XDP_SRCS) $(BPF_SKEL) $(BENCH_FLOOR_SKEL) \
 	      tools/bench/bench_pkts.h tools/bench/bpf_interp.h \
+	      tools/bench/bpf_interp_int.h \
 	      tools/bench/xdp_obj.h include/sipdlg_shared.h \
 	      include/sipdlg_hash.h tests/lib/pkt.h
 	@mkdir -p $(@D)

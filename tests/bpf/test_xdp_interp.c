@@ -59,6 +59,7 @@
 #include "bpf_interp.h"
 #include "xdp_obj.h"
 #include "xdp_unverified.h"
+#include "bpf_lines.h"
 
 #define MAX_REPORTS 8		/* mismatches printed per test */
 #define MAX_EVENTS 16		/* ring buffer records per frame */
@@ -558,6 +559,8 @@ static void test_unverified(void **state)
 	size_t n, sz = 0;
 	const void *elf = sipdlg_bpf__elf_bytes(&sz);
 	struct xdp_unverified u;
+	struct bpf_lines *lines;
+	uint64_t all = 0, lined = 0;
 	int fd = mkstemp(path), r;
 
 	/* a program the kernel never ran: both start from the same maps */
@@ -569,8 +572,10 @@ static void test_unverified(void **state)
 	assert_int_equal(write(fd, elf, sz), (ssize_t)sz);
 	close(fd);
 	r = xdp_unverified_open(&u, path, &fresh.k);
+	lines = bpf_lines_new(path, fresh.ip);
 	unlink(path);
 	assert_int_equal(r, 0);
+	assert_non_null(lines);
 	assert_int_equal(bpf_interp_nfuncs(u.ip), bpf_interp_nfuncs(fresh.ip));
 	for (size_t i = 0; i < bpf_interp_nfuncs(u.ip); i++)
 		assert_string_equal(bpf_interp_func(u.ip, i)->name,
@@ -594,7 +599,21 @@ static void test_unverified(void **state)
 			assert_int_equal(a.ret, b.ret);
 			assert_int_equal(a.insns, b.insns);
 		}
+		/* bpf_icount -l: executed instructions have source lines */
+		for (size_t pc = 0; pc < n; pc++) {
+			uint64_t hits = bpf_interp_pc_hits(fresh.ip, pc);
+			const char *file, *text;
+			unsigned line;
+
+			all += hits;
+			if (hits && !bpf_lines_at(lines, pc, &file, &line, &text))
+				lined += hits;
+		}
 	}
+	tap_diag("%llu of %llu executed instructions have a source line",
+		 (unsigned long long)lined, (unsigned long long)all);
+	assert_true(lined * 100 >= all * 95);
+	bpf_lines_free(lines);
 	/* the same program: opcodes, registers, offsets, immediates but fds */
 	x = bpf_program__insns(xdp_obj_prog(u.obj));
 	assert_int_equal(bpf_program__insn_cnt(xdp_obj_prog(u.obj)), n);

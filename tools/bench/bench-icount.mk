@@ -13,9 +13,11 @@ BPF_ICOUNT      := $(BUILD)/tools/bench/bpf_icount
 # the interpreter and what loads an object for it, shared with the test
 ICOUNT_SRCS     := tools/bench/bpf_interp.c tools/bench/bpf_interp_env.c \
                    tools/bench/xdp_obj.c tools/bench/xdp_unverified.c \
+                   tools/bench/bpf_elf.c tools/bench/bpf_lines.c \
                    tools/bench/bench_pkts.c
 ICOUNT_HDRS     := tools/bench/bpf_interp.h tools/bench/bpf_interp_int.h \
                    tools/bench/xdp_obj.h tools/bench/xdp_unverified.h \
+                   tools/bench/bpf_elf.h tools/bench/bpf_lines.h \
                    tools/bench/bench_pkts.h include/sipdlg_shared.h \
                    include/sipdlg_hash.h tests/lib/pkt.h
 

@@ -27,6 +27,7 @@
  *             repeated runs of bench_xdp time (a BYE's event, say, is
  *             sent by the first run only)
  *   -v        instructions per function (subprogram) too
+ *   -l N      and the N source lines that executed the most (.BTF.ext)
  *
  * Counts: every executed instruction is 1 (ld_imm64 too, a helper call
  * too, whatever the helper costs); the kernel later inlines some helper
@@ -47,6 +48,7 @@
 #include "fastpath/fastpath.h"
 #include "bench_pkts.h"
 #include "bpf_interp.h"
+#include "bpf_lines.h"
 #include "xdp_obj.h"
 #include "xdp_unverified.h"
 
@@ -54,7 +56,7 @@ struct opts {
 	const char *obj;
 	const char *file;
 	const char *rows;
-	int mac, ipv6, vlans, verbose, no_dialog, first, no_verify;
+	int mac, ipv6, vlans, verbose, no_dialog, first, no_verify, top;
 	struct xdp_knobs k;
 };
 
@@ -63,6 +65,7 @@ struct loaded {
 	struct bpf_object *obj;		/* loaded by the kernel, or NULL */
 	struct xdp_unverified u;	/* else prepared without the verifier */
 	struct bpf_interp *ip;
+	struct bpf_lines *lines;	/* -l only */
 	int counters_fd;
 };
 
@@ -121,11 +124,18 @@ static int load(const struct opts *o, int mac, struct loaded *l)
 		return -1;
 	}
 	l->counters_fd = map_fd(l, "counters");
+	if (o->top) {
+		l->lines = bpf_lines_new(o->obj, l->ip);
+		if (!l->lines)
+			fprintf(stderr, "bpf_icount: no line info in %s: %s\n",
+				o->obj, strerror(errno));
+	}
 	return 0;
 }
 
 static void unload(struct loaded *l)
 {
+	bpf_lines_free(l->lines);
 	if (l->obj) {
 		bpf_interp_free(l->ip);
 		bpf_object__close(l->obj);
@@ -143,12 +153,63 @@ static const char *reason(const struct loaded *l)
 	return "-";
 }
 
+struct line_sum {
+	const char *file, *text;
+	unsigned line;
+	uint64_t insns;
+};
+
+static int by_insns(const void *a, const void *b)
+{
+	const struct line_sum *x = a, *y = b;
+
+	return x->insns < y->insns ? 1 : x->insns > y->insns ? -1 : 0;
+}
+
+/* The @top source lines of the last run by executed instructions. */
+static void print_lines(const struct loaded *l, int top)
+{
+	size_t n = bpf_interp_ninsns(l->ip), ns = 0;
+	struct line_sum *s = calloc(n, sizeof(*s));
+
+	if (!s || !l->lines) {
+		free(s);
+		return;
+	}
+	for (size_t pc = 0; pc < n; pc++) {
+		uint64_t hits = bpf_interp_pc_hits(l->ip, pc);
+		struct line_sum cur = { "?", "", 0, hits };
+		size_t k;
+
+		if (!hits)
+			continue;
+		bpf_lines_at(l->lines, pc, &cur.file, &cur.line, &cur.text);
+		for (k = 0; k < ns; k++)
+			if (s[k].line == cur.line && !strcmp(s[k].file, cur.file))
+				break;
+		if (k == ns)
+			s[ns++] = cur;
+		else
+			s[k].insns += hits;
+	}
+	qsort(s, ns, sizeof(*s), by_insns);
+	for (size_t k = 0; k < ns && k < (size_t)top; k++) {
+		const char *t = s[k].text;
+
+		while (*t == ' ' || *t == '\t')
+			t++;
+		printf("    %8llu  %s:%u  %.60s\n",
+		       (unsigned long long)s[k].insns, s[k].file, s[k].line, t);
+	}
+	free(s);
+}
+
 /*
  * Run @p on fresh copies of the maps (twice unless @first: the second
  * run is counted) and print one line, with @verbose the functions.
  */
 static int count(struct loaded *l, const char *name, const struct pkt *p,
-		 int first, int verbose)
+		 int first, int verbose, int top)
 {
 	struct bpf_interp_run r;
 	int rc;
@@ -171,13 +232,15 @@ static int count(struct loaded *l, const char *name, const struct pkt *p,
 			printf("    %-34s %8llu\n", f->name,
 			       (unsigned long long)f->insns);
 	}
+	if (top)
+		print_lines(l, top);
 	return 0;
 }
 
 static void usage(const char *argv0)
 {
 	fprintf(stderr, "usage: %s [-o OBJ] [-f PAYLOAD [-m] [-6] [-t VLANS]] "
-		"[-r ROWS] [-d] [-M MODE] [-n] [-N] [-1] [-v]\n", argv0);
+		"[-r ROWS] [-d] [-M MODE] [-n] [-N] [-1] [-v] [-l N]\n", argv0);
 }
 
 int main(int argc, char **argv)
@@ -189,7 +252,7 @@ int main(int argc, char **argv)
 	o.k.sip_ports[0] = BENCH_SIP_PORT;
 	o.k.mac_key[0] = BENCH_MAC_K0;
 	o.k.mac_key[1] = BENCH_MAC_K1;
-	while ((opt = getopt(argc, argv, "o:f:m6t:r:dM:nN1v")) != -1) {
+	while ((opt = getopt(argc, argv, "o:f:m6t:r:dM:nN1vl:")) != -1) {
 		switch (opt) {
 		case 'o': o.obj = optarg; break;
 		case 'f': o.file = optarg; break;
@@ -203,6 +266,7 @@ int main(int argc, char **argv)
 		case 'N': o.no_verify = 1; break;
 		case '1': o.first = 1; break;
 		case 'v': o.verbose = 1; break;
+		case 'l': o.top = atoi(optarg); break;
 		default: usage(argv[0]); return 2;
 		}
 	}
@@ -232,7 +296,7 @@ int main(int argc, char **argv)
 		fclose(f);
 		if (pkt_sip(&p, &po, sip, n) || load(&o, o.mac, &plain))
 			goto out;
-		rc = count(&plain, o.file, &p, o.first, o.verbose) ? 1 : 0;
+		rc = count(&plain, o.file, &p, o.first, o.verbose, o.top) ? 1 : 0;
 		goto out;
 	}
 	if (load(&o, 0, &plain) || load(&o, 1, &mac))
@@ -246,7 +310,7 @@ int main(int argc, char **argv)
 			continue;
 		if (bench_frame(r, &p) ||
 		    count(r->mac ? &mac : &plain, r->name, &p, o.first,
-			  o.verbose))
+			  o.verbose, o.top))
 			rc = 1;
 	}
 out:

@@ -391,6 +391,7 @@ static int run(struct bpf_interp *ip, struct bpf_interp_run *out)
 
 	for (size_t i = 0; i < ip->nfuncs; i++)
 		ip->funcs[i].insns = 0;
+	memset(ip->pc_hits, 0, ip->n * sizeof(*ip->pc_hits));
 	out->insns = 0;
 	frame_enter(ip, 0);
 	for (;;) {
@@ -405,6 +406,7 @@ static int run(struct bpf_interp *ip, struct bpf_interp_run *out)
 		out->insns++;
 		ip->funcs[ip->func_of[pc]].insns++;
 		ip->op_hits[in->code]++;
+		ip->pc_hits[pc]++;
 		if (in->dst_reg > 10 || in->src_reg > 10)
 			return bpfi_fail(ip, pc, "bad register");
 		switch (BPF_CLASS(in->code)) {
@@ -608,9 +610,11 @@ struct bpf_interp *bpf_interp_new(const struct bpf_insn *insns, size_t n)
 	ip->n = n;
 	ip->insns = malloc(n * sizeof(*insns));
 	ip->func_of = calloc(n, sizeof(*ip->func_of));
+	ip->pc_hits = calloc(n, sizeof(*ip->pc_hits));
 	ip->stacks = calloc(IP_FRAMES, IP_STACK);
 	ip->rg = calloc(RG_DYN, sizeof(*ip->rg));
-	if (!ip->insns || !ip->func_of || !ip->stacks || !ip->rg)
+	if (!ip->insns || !ip->func_of || !ip->pc_hits || !ip->stacks ||
+	    !ip->rg)
 		goto fail;
 	memcpy(ip->insns, insns, n * sizeof(*insns));
 	ip->nrg = ip->caprg = RG_DYN;
@@ -669,6 +673,7 @@ void bpf_interp_free(struct bpf_interp *ip)
 	free(ip->pkt);
 	free(ip->stacks);
 	free(ip->func_of);
+	free(ip->pc_hits);
 	free(ip->insns);
 	free(ip);
 }
@@ -707,6 +712,21 @@ const uint8_t *bpf_interp_packet(const struct bpf_interp *ip, size_t *len)
 {
 	*len = ip->rg[RG_PKT].size;
 	return ip->rg[RG_PKT].base;
+}
+
+uint64_t bpf_interp_pc_hits(const struct bpf_interp *ip, size_t pc)
+{
+	return pc < ip->n ? ip->pc_hits[pc] : 0;
+}
+
+size_t bpf_interp_ninsns(const struct bpf_interp *ip)
+{
+	return ip->n;
+}
+
+const struct bpf_insn *bpf_interp_insns(const struct bpf_interp *ip)
+{
+	return ip->insns;
 }
 
 uint64_t bpf_interp_op_hits(const struct bpf_interp *ip, uint8_t code)

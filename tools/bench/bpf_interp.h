@@ -97,6 +97,13 @@ void bpf_interp_maps_reset(struct bpf_interp *ip);
 /* The frame as the last run left it (the program may write it). */
 const uint8_t *bpf_interp_packet(const struct bpf_interp *ip, size_t *len);
 
+/* The program (as given to bpf_interp_new()) and its length. */
+const struct bpf_insn *bpf_interp_insns(const struct bpf_interp *ip);
+size_t bpf_interp_ninsns(const struct bpf_interp *ip);
+
+/* How often instruction @pc was executed during the last run. */
+uint64_t bpf_interp_pc_hits(const struct bpf_interp *ip, size_t pc);
+
 /* How often opcode @code was executed, summed over every run. */
 uint64_t bpf_interp_op_hits(const struct bpf_interp *ip, uint8_t code);
 

@@ -76,6 +76,7 @@ struct bpf_interp {
 	uint8_t *stacks;	/* IP_FRAMES * IP_STACK */
 	uint64_t clock_ns;
 	uint64_t op_hits[256];	/* executions per opcode, every run */
+	uint64_t *pc_hits;	/* executions per instruction, last run */
 	int ncpus;
 	struct bpf_interp_record *recs;
 	size_t nrecs, caprecs;

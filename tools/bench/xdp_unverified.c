@@ -4,9 +4,6 @@
  * (xdp_unverified.h).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpf_elf.h"
 #include "xdp_unverified.h"
 
 /* Our copy of each of the object's maps; .rodata etc. get their data. */
@@ -75,99 +73,26 @@ static int map_fds(const struct xdp_unverified *u, struct bpf_insn *in,
 	return 0;
 }
 
-/* --- function names from the ELF symbols ------------------------------- */
-
-struct efunc {
-	const char *name;
-	const struct bpf_insn *code;	/* in the section's data */
-	size_t n;
-};
-
-/* Do @n instructions at @a and @b have the same opcodes and registers? */
-static int same_shape(const struct bpf_insn *a, const struct bpf_insn *b,
-		      size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (a[i].code != b[i].code || a[i].dst_reg != b[i].dst_reg)
-			return 0;
-	return 1;
-}
-
-/*
- * Name each interpreter function after the ELF function symbol of its
- * length whose code has the same shape (relocation changes only
- * immediates and, for ld_imm64, the source register).
- */
+/* Each function named after the ELF function of its length and shape. */
 static void elf_names(struct bpf_interp *ip, const char *path,
 		      const struct bpf_insn *insns, size_t n)
 {
-	struct efunc *f = NULL;
-	size_t nf = 0, cap = 0;
-	Elf_Scn *scn = NULL;
-	Elf *elf = NULL;
-	int fd;
+	struct bpf_elf_func *f;
+	size_t nf;
 
-	if (elf_version(EV_CURRENT) == EV_NONE)
+	if (bpf_elf_funcs(path, &f, &nf))
 		return;
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return;
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	while (elf && (scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d = elf_getdata(scn, NULL);
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !d)
-			continue;
-		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
-			GElf_Sym s;
-			GElf_Shdr ts;
-			Elf_Scn *t;
-			Elf_Data *td;
-
-			if (!gelf_getsym(d, (int)i, &s) ||
-			    GELF_ST_TYPE(s.st_info) != STT_FUNC || !s.st_size)
-				continue;
-			t = elf_getscn(elf, s.st_shndx);
-			td = t ? elf_getdata(t, NULL) : NULL;
-			if (!t || !td || !gelf_getshdr(t, &ts) ||
-			    !(ts.sh_flags & SHF_EXECINSTR) ||
-			    s.st_value + s.st_size > td->d_size)
-				continue;
-			if (nf == cap) {
-				struct efunc *g;
-
-				cap = cap ? cap * 2 : 16;
-				g = realloc(f, cap * sizeof(*f));
-				if (!g)
-					goto out;
-				f = g;
-			}
-			f[nf].name = elf_strptr(elf, sh.sh_link, s.st_name);
-			f[nf].code = (const struct bpf_insn *)
-				     ((const char *)td->d_buf + s.st_value);
-			f[nf].n = s.st_size / sizeof(struct bpf_insn);
-			if (f[nf].name)
-				nf++;
-		}
-	}
 	for (size_t i = 0; i < bpf_interp_nfuncs(ip); i++) {
 		size_t st = bpf_interp_func(ip, i)->start;
 		size_t end = i + 1 < bpf_interp_nfuncs(ip) ?
 			     bpf_interp_func(ip, i + 1)->start : n;
+		const struct bpf_elf_func *e =
+			bpf_elf_match(f, nf, insns + st, end - st);
 
-		for (size_t k = 0; k < nf; k++)
-			if (f[k].n == end - st &&
-			    same_shape(f[k].code, insns + st, f[k].n)) {
-				bpf_interp_name_func(ip, i, f[k].name);
-				break;
-			}
+		if (e)
+			bpf_interp_name_func(ip, i, e->name);
 	}
-out:
-	free(f);
-	if (elf)
-		elf_end(elf);
-	close(fd);
+	bpf_elf_funcs_free(f, nf);
 }
 
 int xdp_unverified_open(struct xdp_unverified *u, const char *path,

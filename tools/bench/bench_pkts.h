@@ -22,11 +22,11 @@
 
 struct bench_row {
 	const char *name;
-	const char *sip;	/* UDP payload; NULL: 64 bytes of DNS query */
-	int mac;		/* for the MAC-on program; {DM} is its MAC */
-	int floor;		/* timed on the trivial program */
-	int ipv6;		/* IPv6 instead of IPv4 */
-	int vlans;		/* VLAN tags (pkt_sip_opts.vlans) */
+	const char *sip; /* UDP payload; NULL: 64 bytes of DNS query */
+	int mac;	 /* for the MAC-on program; {DM} is its MAC */
+	int floor;	 /* timed on the trivial program */
+	int ipv6;	 /* IPv6 instead of IPv4 */
+	int vlans;	 /* VLAN tags (pkt_sip_opts.vlans) */
 	uint16_t dport;
 };
 

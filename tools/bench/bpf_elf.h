@@ -18,10 +18,10 @@
 
 struct bpf_elf_func {
 	char *name;
-	char *sec;		/* its section ("xdp", ".text") */
-	size_t off;		/* first instruction within the section */
-	size_t n;		/* instructions */
-	struct bpf_insn *code;	/* a copy */
+	char *sec;	       /* its section ("xdp", ".text") */
+	size_t off;	       /* first instruction within the section */
+	size_t n;	       /* instructions */
+	struct bpf_insn *code; /* a copy */
 };
 
 /* Every sized function symbol of @path.  0 or -errno; free with below. */

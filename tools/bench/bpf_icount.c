@@ -62,17 +62,17 @@ struct opts {
 
 /* An object with its interpreter and the maps we read. */
 struct loaded {
-	struct bpf_object *obj;		/* loaded by the kernel, or NULL */
-	struct xdp_unverified u;	/* else prepared without the verifier */
+	struct bpf_object *obj;	 /* loaded by the kernel, or NULL */
+	struct xdp_unverified u; /* else prepared without the verifier */
 	struct bpf_interp *ip;
-	struct bpf_lines *lines;	/* -l only */
+	struct bpf_lines *lines; /* -l only */
 	int counters_fd;
 };
 
 static const char *verdict(uint32_t r)
 {
-	static const char *const v[] = { "ABORTED", "DROP", "PASS", "TX",
-					 "REDIRECT" };
+	static const char *const v[] = {"ABORTED", "DROP", "PASS", "TX",
+					"REDIRECT"};
 
 	return r < sizeof(v) / sizeof(v[0]) ? v[r] : "?";
 }
@@ -104,8 +104,10 @@ static int load(const struct opts *o, int mac, struct loaded *l)
 		if (l->obj)
 			l->ip = xdp_obj_interp(xdp_obj_prog(l->obj));
 		else
-			fprintf(stderr, "bpf_icount: the kernel refused %s; "
-				"counting it without the verifier\n", o->obj);
+			fprintf(stderr,
+				"bpf_icount: the kernel refused %s; "
+				"counting it without the verifier\n",
+				o->obj);
 	}
 	if (!l->obj) {
 		if (xdp_unverified_open(&l->u, o->obj, &k))
@@ -140,7 +142,7 @@ static void unload(struct loaded *l)
 		bpf_interp_free(l->ip);
 		bpf_object__close(l->obj);
 	} else {
-		xdp_unverified_close(&l->u);	/* frees l->ip */
+		xdp_unverified_close(&l->u); /* frees l->ip */
 	}
 }
 
@@ -178,14 +180,15 @@ static void print_lines(const struct loaded *l, int top)
 	}
 	for (size_t pc = 0; pc < n; pc++) {
 		uint64_t hits = bpf_interp_pc_hits(l->ip, pc);
-		struct line_sum cur = { "?", "", 0, hits };
+		struct line_sum cur = {"?", "", 0, hits};
 		size_t k;
 
 		if (!hits)
 			continue;
 		bpf_lines_at(l->lines, pc, &cur.file, &cur.line, &cur.text);
 		for (k = 0; k < ns; k++)
-			if (s[k].line == cur.line && !strcmp(s[k].file, cur.file))
+			if (s[k].line == cur.line &&
+			    !strcmp(s[k].file, cur.file))
 				break;
 		if (k == ns)
 			s[ns++] = cur;
@@ -239,14 +242,16 @@ static int count(struct loaded *l, const char *name, const struct pkt *p,
 
 static void usage(const char *argv0)
 {
-	fprintf(stderr, "usage: %s [-o OBJ] [-f PAYLOAD [-m] [-6] [-t VLANS]] "
-		"[-r ROWS] [-d] [-M MODE] [-n] [-N] [-1] [-v] [-l N]\n", argv0);
+	fprintf(stderr,
+		"usage: %s [-o OBJ] [-f PAYLOAD [-m] [-6] [-t VLANS]] "
+		"[-r ROWS] [-d] [-M MODE] [-n] [-N] [-1] [-v] [-l N]\n",
+		argv0);
 }
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .obj = "build/sipdlg.bpf.o" };
-	struct loaded plain = { 0 }, mac = { 0 };
+	struct opts o = {.obj = "build/sipdlg.bpf.o"};
+	struct loaded plain = {0}, mac = {0};
 	int opt, rc = 1;
 
 	o.k.sip_ports[0] = BENCH_SIP_PORT;
@@ -254,20 +259,48 @@ int main(int argc, char **argv)
 	o.k.mac_key[1] = BENCH_MAC_K1;
 	while ((opt = getopt(argc, argv, "o:f:m6t:r:dM:nN1vl:")) != -1) {
 		switch (opt) {
-		case 'o': o.obj = optarg; break;
-		case 'f': o.file = optarg; break;
-		case 'm': o.mac = 1; break;
-		case '6': o.ipv6 = 1; break;
-		case 't': o.vlans = atoi(optarg); break;
-		case 'r': o.rows = optarg; break;
-		case 'd': o.k.drop = 1; break;
-		case 'M': o.k.match_mode = (uint32_t)atoi(optarg); break;
-		case 'n': o.no_dialog = 1; break;
-		case 'N': o.no_verify = 1; break;
-		case '1': o.first = 1; break;
-		case 'v': o.verbose = 1; break;
-		case 'l': o.top = atoi(optarg); break;
-		default: usage(argv[0]); return 2;
+		case 'o':
+			o.obj = optarg;
+			break;
+		case 'f':
+			o.file = optarg;
+			break;
+		case 'm':
+			o.mac = 1;
+			break;
+		case '6':
+			o.ipv6 = 1;
+			break;
+		case 't':
+			o.vlans = atoi(optarg);
+			break;
+		case 'r':
+			o.rows = optarg;
+			break;
+		case 'd':
+			o.k.drop = 1;
+			break;
+		case 'M':
+			o.k.match_mode = (uint32_t)atoi(optarg);
+			break;
+		case 'n':
+			o.no_dialog = 1;
+			break;
+		case 'N':
+			o.no_verify = 1;
+			break;
+		case '1':
+			o.first = 1;
+			break;
+		case 'v':
+			o.verbose = 1;
+			break;
+		case 'l':
+			o.top = atoi(optarg);
+			break;
+		default:
+			usage(argv[0]);
+			return 2;
 		}
 	}
 	if (optind != argc) {
@@ -283,7 +316,7 @@ int main(int argc, char **argv)
 	       "reason", "insns");
 	if (o.file) {
 		char sip[PKT_MAX];
-		struct pkt_sip_opts po = { .ipv6 = o.ipv6, .vlans = o.vlans };
+		struct pkt_sip_opts po = {.ipv6 = o.ipv6, .vlans = o.vlans};
 		FILE *f = fopen(o.file, "rb");
 		struct pkt p;
 		size_t n;
@@ -296,7 +329,8 @@ int main(int argc, char **argv)
 		fclose(f);
 		if (pkt_sip(&p, &po, sip, n) || load(&o, o.mac, &plain))
 			goto out;
-		rc = count(&plain, o.file, &p, o.first, o.verbose, o.top) ? 1 : 0;
+		rc = count(&plain, o.file, &p, o.first, o.verbose, o.top) ? 1
+									  : 0;
 		goto out;
 	}
 	if (load(&o, 0, &plain) || load(&o, 1, &mac))
@@ -308,9 +342,8 @@ int main(int argc, char **argv)
 
 		if (r->floor || (o.rows && !strchr(o.rows, (int)('0' + i))))
 			continue;
-		if (bench_frame(r, &p) ||
-		    count(r->mac ? &mac : &plain, r->name, &p, o.first,
-			  o.verbose, o.top))
+		if (bench_frame(r, &p) || count(r->mac ? &mac : &plain, r->name,
+						&p, o.first, o.verbose, o.top))
 			rc = 1;
 	}
 out:

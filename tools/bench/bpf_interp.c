@@ -39,10 +39,18 @@ static uint64_t load_n(const uint8_t *p, size_t size)
 	uint64_t b8;
 
 	switch (size) {
-	case 1: memcpy(&b1, p, 1); return b1;
-	case 2: memcpy(&b2, p, 2); return b2;
-	case 4: memcpy(&b4, p, 4); return b4;
-	default: memcpy(&b8, p, 8); return b8;
+	case 1:
+		memcpy(&b1, p, 1);
+		return b1;
+	case 2:
+		memcpy(&b2, p, 2);
+		return b2;
+	case 4:
+		memcpy(&b4, p, 4);
+		return b4;
+	default:
+		memcpy(&b8, p, 8);
+		return b8;
 	}
 }
 
@@ -53,20 +61,32 @@ static void store_n(uint8_t *p, size_t size, uint64_t v)
 	uint32_t b4 = (uint32_t)v;
 
 	switch (size) {
-	case 1: memcpy(p, &b1, 1); break;
-	case 2: memcpy(p, &b2, 2); break;
-	case 4: memcpy(p, &b4, 4); break;
-	default: memcpy(p, &v, 8); break;
+	case 1:
+		memcpy(p, &b1, 1);
+		break;
+	case 2:
+		memcpy(p, &b2, 2);
+		break;
+	case 4:
+		memcpy(p, &b4, 4);
+		break;
+	default:
+		memcpy(p, &v, 8);
+		break;
 	}
 }
 
 static size_t size_of(uint8_t code)
 {
 	switch (BPF_SIZE(code)) {
-	case BPF_B: return 1;
-	case BPF_H: return 2;
-	case BPF_W: return 4;
-	default: return 8;
+	case BPF_B:
+		return 1;
+	case BPF_H:
+		return 2;
+	case BPF_W:
+		return 4;
+	default:
+		return 8;
 	}
 }
 
@@ -99,15 +119,16 @@ static int xdp_ctx_load(struct bpf_interp *ip, size_t pc, int dst,
 	uint64_t data = (uint64_t)(uintptr_t)ip->rg[RG_PKT].base;
 
 	if (size != 4 || off % 4)
-		return bpfi_fail(ip, pc, "ctx load of %zu bytes at %zu", size, off);
+		return bpfi_fail(ip, pc, "ctx load of %zu bytes at %zu", size,
+				 off);
 	ip->tag[dst] = RG_NONE;
 	switch (off) {
-	case 0:	/* data */
-	case 8:	/* data_meta: no metadata */
+	case 0: /* data */
+	case 8: /* data_meta: no metadata */
 		ip->r[dst] = data;
 		ip->tag[dst] = RG_PKT;
 		break;
-	case 4:	/* data_end */
+	case 4: /* data_end */
 		ip->r[dst] = data + ip->rg[RG_PKT].size;
 		ip->tag[dst] = RG_PKT;
 		break;
@@ -129,7 +150,8 @@ static int do_ldx(struct bpf_interp *ip, size_t pc, const struct bpf_insn *in)
 	int g;
 
 	if (BPF_MODE(in->code) != BPF_MEM)
-		return bpfi_fail(ip, pc, "load mode 0x%02x not supported", in->code);
+		return bpfi_fail(ip, pc, "load mode 0x%02x not supported",
+				 in->code);
 	p = bpfi_mem_at(ip, pc, a, ip->tag[in->src_reg], size, 0, &g);
 	if (!p)
 		return -1;
@@ -139,7 +161,8 @@ static int do_ldx(struct bpf_interp *ip, size_t pc, const struct bpf_insn *in)
 	ip->tag[in->dst_reg] = RG_NONE;
 	if (g >= RG_STACK0 && g < RG_DYN && size == 8 &&
 	    (size_t)(p - ip->rg[g].base) % 8 == 0)
-		ip->tag[in->dst_reg] = ip->rg[g].slots[(p - ip->rg[g].base) / 8];
+		ip->tag[in->dst_reg] =
+		    ip->rg[g].slots[(p - ip->rg[g].base) / 8];
 	return 0;
 }
 
@@ -151,10 +174,18 @@ static int do_atomic(struct bpf_interp *ip, size_t pc,
 	int32_t op = in->imm;
 
 	switch (op & ~BPF_FETCH) {
-	case BPF_ADD: v = old + src; break;
-	case BPF_OR: v = old | src; break;
-	case BPF_AND: v = old & src; break;
-	case BPF_XOR: v = old ^ src; break;
+	case BPF_ADD:
+		v = old + src;
+		break;
+	case BPF_OR:
+		v = old | src;
+		break;
+	case BPF_AND:
+		v = old & src;
+		break;
+	case BPF_XOR:
+		v = old ^ src;
+		break;
 	case BPF_XCHG & ~BPF_FETCH:
 		if (op != BPF_XCHG)
 			return bpfi_fail(ip, pc, "atomic op 0x%x", op);
@@ -187,7 +218,8 @@ static int do_store(struct bpf_interp *ip, size_t pc, const struct bpf_insn *in)
 	uint8_t *p;
 
 	if (mode != BPF_MEM && !(cls == BPF_STX && mode == BPF_ATOMIC))
-		return bpfi_fail(ip, pc, "store mode 0x%02x not supported", in->code);
+		return bpfi_fail(ip, pc, "store mode 0x%02x not supported",
+				 in->code);
 	if (mode == BPF_ATOMIC && size != 4 && size != 8)
 		return bpfi_fail(ip, pc, "atomic of %zu bytes", size);
 	p = bpfi_mem_at(ip, pc, a, ip->tag[in->dst_reg], size, 1, &g);
@@ -209,14 +241,18 @@ static int do_store(struct bpf_interp *ip, size_t pc, const struct bpf_insn *in)
 	return 0;
 }
 
-/* --- ALU and jumps ------------------------------------------------------------ */
+/* --- ALU and jumps
+ * ------------------------------------------------------------ */
 
 static uint64_t bswap_n(uint64_t v, int bits)
 {
 	switch (bits) {
-	case 16: return __builtin_bswap16((uint16_t)v);
-	case 32: return __builtin_bswap32((uint32_t)v);
-	default: return __builtin_bswap64(v);
+	case 16:
+		return __builtin_bswap16((uint16_t)v);
+	case 32:
+		return __builtin_bswap32((uint32_t)v);
+	default:
+		return __builtin_bswap64(v);
 	}
 }
 
@@ -235,14 +271,15 @@ static int do_alu(struct bpf_interp *ip, size_t pc, const struct bpf_insn *in)
 		a = (uint32_t)a;
 		b = (uint32_t)b;
 	}
-	if (in->off != 0)	/* v4: sdiv, smod, movsx */
+	if (in->off != 0) /* v4: sdiv, smod, movsx */
 		return bpfi_fail(ip, pc, "ALU op 0x%02x with off %d (cpu v4)",
-			    in->code, in->off);
+				 in->code, in->off);
 	switch (op) {
 	case BPF_ADD:
 		v = a + b;
 		if (is64)
-			tag = x && !ip->tag[d] ? ip->tag[in->src_reg] : ip->tag[d];
+			tag = x && !ip->tag[d] ? ip->tag[in->src_reg]
+					       : ip->tag[d];
 		break;
 	case BPF_SUB:
 		v = a - b;
@@ -250,21 +287,39 @@ static int do_alu(struct bpf_interp *ip, size_t pc, const struct bpf_insn *in)
 		if (is64 && !(x && ip->tag[in->src_reg]))
 			tag = ip->tag[d];
 		break;
-	case BPF_MUL: v = a * b; break;
-	case BPF_DIV: v = b ? a / b : 0; break;
-	case BPF_MOD: v = b ? a % b : a; break;
-	case BPF_OR: v = a | b; break;
-	case BPF_AND: v = a & b; break;
-	case BPF_XOR: v = a ^ b; break;
-	case BPF_LSH: v = a << (b & (is64 ? 63 : 31)); break;
-	case BPF_RSH: v = a >> (b & (is64 ? 63 : 31)); break;
+	case BPF_MUL:
+		v = a * b;
+		break;
+	case BPF_DIV:
+		v = b ? a / b : 0;
+		break;
+	case BPF_MOD:
+		v = b ? a % b : a;
+		break;
+	case BPF_OR:
+		v = a | b;
+		break;
+	case BPF_AND:
+		v = a & b;
+		break;
+	case BPF_XOR:
+		v = a ^ b;
+		break;
+	case BPF_LSH:
+		v = a << (b & (is64 ? 63 : 31));
+		break;
+	case BPF_RSH:
+		v = a >> (b & (is64 ? 63 : 31));
+		break;
 	case BPF_ARSH:
 		if (is64)
 			v = (uint64_t)((int64_t)a >> (b & 63));
 		else
 			v = (uint32_t)((int32_t)(uint32_t)a >> (b & 31));
 		break;
-	case BPF_NEG: v = (uint64_t)0 - a; break;
+	case BPF_NEG:
+		v = (uint64_t)0 - a;
+		break;
 	case BPF_MOV:
 		v = b;
 		if (is64 && x)
@@ -274,10 +329,12 @@ static int do_alu(struct bpf_interp *ip, size_t pc, const struct bpf_insn *in)
 		if (is64)
 			return bpfi_fail(ip, pc, "ALU64 byte swap (cpu v4)");
 		if (in->imm != 16 && in->imm != 32 && in->imm != 64)
-			return bpfi_fail(ip, pc, "byte swap of %d bits", in->imm);
+			return bpfi_fail(ip, pc, "byte swap of %d bits",
+					 in->imm);
 		a = ip->r[d];
-		v = x ? bswap_n(a, in->imm) :	/* BPF_TO_BE on LE */
-			in->imm == 64 ? a : a & ((1ULL << in->imm) - 1);
+		v = x ? bswap_n(a, in->imm) : /* BPF_TO_BE on LE */
+			in->imm == 64 ? a
+				      : a & ((1ULL << in->imm) - 1);
 		ip->r[d] = v;
 		ip->tag[d] = RG_NONE;
 		return 0;
@@ -296,8 +353,8 @@ static int jump_taken(const struct bpf_interp *ip, const struct bpf_insn *in)
 	uint64_t a = ip->r[in->dst_reg], b;
 	int64_t sa, sb;
 
-	b = BPF_SRC(in->code) == BPF_X ? ip->r[in->src_reg] :
-					 (uint64_t)(int64_t)in->imm;
+	b = BPF_SRC(in->code) == BPF_X ? ip->r[in->src_reg]
+				       : (uint64_t)(int64_t)in->imm;
 	if (is32) {
 		a = (uint32_t)a;
 		b = (uint32_t)b;
@@ -308,18 +365,30 @@ static int jump_taken(const struct bpf_interp *ip, const struct bpf_insn *in)
 		sb = (int64_t)b;
 	}
 	switch (BPF_OP(in->code)) {
-	case BPF_JEQ: return a == b;
-	case BPF_JNE: return a != b;
-	case BPF_JGT: return a > b;
-	case BPF_JGE: return a >= b;
-	case BPF_JLT: return a < b;
-	case BPF_JLE: return a <= b;
-	case BPF_JSET: return (a & b) != 0;
-	case BPF_JSGT: return sa > sb;
-	case BPF_JSGE: return sa >= sb;
-	case BPF_JSLT: return sa < sb;
-	case BPF_JSLE: return sa <= sb;
-	default: return -1;
+	case BPF_JEQ:
+		return a == b;
+	case BPF_JNE:
+		return a != b;
+	case BPF_JGT:
+		return a > b;
+	case BPF_JGE:
+		return a >= b;
+	case BPF_JLT:
+		return a < b;
+	case BPF_JLE:
+		return a <= b;
+	case BPF_JSET:
+		return (a & b) != 0;
+	case BPF_JSGT:
+		return sa > sb;
+	case BPF_JSGE:
+		return sa >= sb;
+	case BPF_JSLT:
+		return sa < sb;
+	case BPF_JSLE:
+		return sa <= sb;
+	default:
+		return -1;
 	}
 }
 
@@ -340,34 +409,35 @@ static int do_ld_imm64(struct bpf_interp *ip, size_t pc,
 	case BPF_PSEUDO_MAP_FD:
 		m = bpfi_map_by_fd(ip, in->imm);
 		if (!m)
-			return bpfi_fail(ip, pc, "ld_imm64 of unknown map fd %d",
-				    in->imm);
+			return bpfi_fail(
+			    ip, pc, "ld_imm64 of unknown map fd %d", in->imm);
 		ip->r[d] = (uint64_t)(uintptr_t)m;
 		return 0;
 	case BPF_PSEUDO_MAP_VALUE:
 		m = bpfi_map_by_fd(ip, in->imm);
 		if (!m || m->info.type != BPF_MAP_TYPE_ARRAY)
 			return bpfi_fail(ip, pc, "ld_imm64 value of map fd %d",
-				    in->imm);
+					 in->imm);
 		g = bpfi_map_value(ip, m, &zero);
 		if (g < 0)
 			return bpfi_fail(ip, pc, "map %s has no value",
-				    m->info.name);
+					 m->info.name);
 		ip->r[d] = (uint64_t)(uintptr_t)ip->rg[g].base +
 			   (uint64_t)(uint32_t)in[1].imm;
 		ip->tag[d] = g;
 		return 0;
 	default:
 		return bpfi_fail(ip, pc, "ld_imm64 with src %d not supported",
-			    in->src_reg);
+				 in->src_reg);
 	}
 }
 
-/* --- the run ------------------------------------------------------------------ */
+/* --- the run
+ * ------------------------------------------------------------------ */
 
 struct ret_frame {
-	size_t pc;		/* the call instruction */
-	uint64_t r[4];		/* r6-r9 */
+	size_t pc;     /* the call instruction */
+	uint64_t r[4]; /* r6-r9 */
 	int tag[4];
 };
 
@@ -401,7 +471,7 @@ static int run(struct bpf_interp *ip, struct bpf_interp_run *out)
 			return bpfi_fail(ip, pc, "fell off the program");
 		if (out->insns >= IP_MAX_RUN)
 			return bpfi_fail(ip, pc, "more than %llu instructions",
-				    IP_MAX_RUN);
+					 IP_MAX_RUN);
 		in = &ip->insns[pc];
 		out->insns++;
 		ip->funcs[ip->func_of[pc]].insns++;
@@ -434,8 +504,9 @@ static int run(struct bpf_interp *ip, struct bpf_interp_run *out)
 		case BPF_LD:
 			if (in->code != (BPF_LD | BPF_IMM | BPF_DW) ||
 			    pc + 1 >= ip->n)
-				return bpfi_fail(ip, pc, "load 0x%02x not supported",
-					    in->code);
+				return bpfi_fail(ip, pc,
+						 "load 0x%02x not supported",
+						 in->code);
 			if (do_ld_imm64(ip, pc, in))
 				return -1;
 			pc += 2;
@@ -460,13 +531,16 @@ static int run(struct bpf_interp *ip, struct bpf_interp_run *out)
 				continue;
 			}
 			if (in->src_reg != BPF_PSEUDO_CALL)
-				return bpfi_fail(ip, pc, "call kind %d not supported",
-					    in->src_reg);
+				return bpfi_fail(ip, pc,
+						 "call kind %d not supported",
+						 in->src_reg);
 			if (depth + 1 >= IP_FRAMES)
-				return bpfi_fail(ip, pc, "calls nested too deep");
+				return bpfi_fail(ip, pc,
+						 "calls nested too deep");
 			fr[depth].pc = pc;
 			memcpy(fr[depth].r, &ip->r[6], sizeof(fr[depth].r));
-			memcpy(fr[depth].tag, &ip->tag[6], sizeof(fr[depth].tag));
+			memcpy(fr[depth].tag, &ip->tag[6],
+			       sizeof(fr[depth].tag));
 			frame_enter(ip, ++depth);
 			pc += (size_t)(int64_t)in->imm + 1;
 			continue;
@@ -480,9 +554,12 @@ static int run(struct bpf_interp *ip, struct bpf_interp_run *out)
 			}
 			depth--;
 			memcpy(&ip->r[6], fr[depth].r, sizeof(fr[depth].r));
-			memcpy(&ip->tag[6], fr[depth].tag, sizeof(fr[depth].tag));
-			ip->r[10] = (uint64_t)(uintptr_t)
-				    (ip->rg[RG_STACK0 + depth].base + IP_STACK);
+			memcpy(&ip->tag[6], fr[depth].tag,
+			       sizeof(fr[depth].tag));
+			ip->r[10] =
+			    (uint64_t)(uintptr_t)(ip->rg[RG_STACK0 + depth]
+						      .base +
+						  IP_STACK);
 			ip->tag[10] = RG_STACK0 + depth;
 			for (int k = 1; k <= 5; k++) {
 				ip->r[k] = IP_POISON;
@@ -497,7 +574,8 @@ static int run(struct bpf_interp *ip, struct bpf_interp_run *out)
 			pc += t ? (size_t)(int64_t)in->off + 1 : 1;
 			continue;
 		}
-		return bpfi_fail(ip, pc, "opcode 0x%02x not supported", in->code);
+		return bpfi_fail(ip, pc, "opcode 0x%02x not supported",
+				 in->code);
 	}
 }
 
@@ -511,7 +589,7 @@ int bpf_interp_run_xdp(struct bpf_interp *ip, const void *frame, size_t len,
 	bpfi_records_free(ip);
 	for (int g = RG_DYN; g < (int)ip->nrg; g++)
 		if (ip->rg[g].live && ip->rg[g].owned == OWN_RECORD)
-			bpfi_region_kill(ip, g);	/* reserved, never submitted */
+			bpfi_region_kill(ip, g); /* reserved, never submitted */
 	if (len + 2 * IP_REDZONE > ip->pkt_cap) {
 		uint8_t *p = realloc(ip->pkt, len + 2 * IP_REDZONE);
 
@@ -536,7 +614,8 @@ int bpf_interp_run_xdp(struct bpf_interp *ip, const void *frame, size_t len,
 	return rc;
 }
 
-/* --- set-up -------------------------------------------------------------------- */
+/* --- set-up
+ * -------------------------------------------------------------------- */
 
 static int cmp_size(const void *a, const void *b)
 {

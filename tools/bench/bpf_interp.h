@@ -39,15 +39,15 @@ struct bpf_interp;
 
 /* One function of the program: the entry (index 0) or a subprogram. */
 struct bpf_interp_func {
-	const char *name;	/* "main", "sub@N" until named */
-	size_t start;		/* first instruction */
-	uint64_t insns;		/* executed in it during the last run */
+	const char *name; /* "main", "sub@N" until named */
+	size_t start;	  /* first instruction */
+	uint64_t insns;	  /* executed in it during the last run */
 };
 
 struct bpf_interp_run {
-	uint32_t ret;		/* the program's return value (XDP_*) */
-	uint64_t insns;		/* instructions executed (ld_imm64 counts 1) */
-	char err[200];		/* why the run failed, "" if it did not */
+	uint32_t ret;	/* the program's return value (XDP_*) */
+	uint64_t insns; /* instructions executed (ld_imm64 counts 1) */
+	char err[200];	/* why the run failed, "" if it did not */
 };
 
 /* A ring buffer record the program submitted during the last run. */

@@ -20,7 +20,7 @@
 
 /* A new region slot (reusing a dead one): its index, or -1. */
 int bpfi_region_add(struct bpf_interp *ip, uint8_t *base, size_t size,
-		      int writable, int owned)
+		    int writable, int owned)
 {
 	size_t i;
 
@@ -88,8 +88,8 @@ int bpfi_fail(struct bpf_interp *ip, size_t pc, const char *fmt, ...)
  * tagged @tag: checked against that region (or any, if untagged).  The
  * region index in *rgi.  NULL after bpfi_fail().
  */
-uint8_t *bpfi_mem_at(struct bpf_interp *ip, size_t pc, uint64_t a,
-		       int tag, size_t size, int write, int *rgi)
+uint8_t *bpfi_mem_at(struct bpf_interp *ip, size_t pc, uint64_t a, int tag,
+		     size_t size, int write, int *rgi)
 {
 	int i = tag;
 
@@ -99,18 +99,21 @@ uint8_t *bpfi_mem_at(struct bpf_interp *ip, size_t pc, uint64_t a,
 
 		if (!g->live || a < b || a - b > g->size ||
 		    size > g->size - (a - b)) {
-			bpfi_fail(ip, pc, "%s of %zu bytes at %+lld outside its "
-			     "region (%zu bytes%s)", write ? "store" : "load",
-			     size, (long long)(a - b), g->size,
-			     g->live ? "" : ", gone");
+			bpfi_fail(ip, pc,
+				  "%s of %zu bytes at %+lld outside its "
+				  "region (%zu bytes%s)",
+				  write ? "store" : "load", size,
+				  (long long)(a - b), g->size,
+				  g->live ? "" : ", gone");
 			return NULL;
 		}
 	} else {
 		i = region_find(ip, a, size);
 		if (i < 0) {
-			bpfi_fail(ip, pc, "%s of %zu bytes at 0x%llx: no region",
-			     write ? "store" : "load", size,
-			     (unsigned long long)a);
+			bpfi_fail(ip, pc,
+				  "%s of %zu bytes at 0x%llx: no region",
+				  write ? "store" : "load", size,
+				  (unsigned long long)a);
 			return NULL;
 		}
 	}
@@ -211,8 +214,9 @@ int bpfi_map_value(struct bpf_interp *ip, struct imap *m, const void *key)
 		}
 		e->region = -1;
 	} else {
-		r = bpfi_region_add(ip, buf, vs, !(m->info.map_flags &
-					      BPF_F_RDONLY_PROG), OWN_HEAP);
+		r = bpfi_region_add(ip, buf, vs,
+				    !(m->info.map_flags & BPF_F_RDONLY_PROG),
+				    OWN_HEAP);
 		if (r < 0) {
 			free(buf);
 			free(e->key);
@@ -234,8 +238,9 @@ const void *bpf_interp_map_peek(const struct bpf_interp *ip, int map_fd,
 			continue;
 		for (size_t k = 0; k < m->nent; k++)
 			if (!memcmp(m->ent[k].key, key, m->info.key_size))
-				return m->ent[k].region < 0 ? NULL :
-				       ip->rg[m->ent[k].region].base;
+				return m->ent[k].region < 0
+					   ? NULL
+					   : ip->rg[m->ent[k].region].base;
 	}
 	return NULL;
 }
@@ -297,7 +302,7 @@ static int ringbuf_done(struct bpf_interp *ip, size_t pc, int keep)
 		rec->map_fd = ip->rg[g].ringbuf_fd;
 		rec->len = ip->rg[g].size;
 		rec->data = ip->rg[g].base;
-		ip->rg[g].owned = OWN_NONE;	/* the record list owns it now */
+		ip->rg[g].owned = OWN_NONE; /* the record list owns it now */
 	}
 	bpfi_region_kill(ip, g);
 	return 0;
@@ -315,17 +320,19 @@ int bpfi_helper(struct bpf_interp *ip, size_t pc, int32_t id)
 	case BPF_FUNC_map_lookup_elem:
 		m = map_by_handle(ip, ip->r[1]);
 		if (!m)
-			return bpfi_fail(ip, pc, "map_lookup_elem: r1 is no map");
-		p = bpfi_mem_at(ip, pc, ip->r[2], ip->tag[2], m->info.key_size, 0,
-			   &g);
+			return bpfi_fail(ip, pc,
+					 "map_lookup_elem: r1 is no map");
+		p = bpfi_mem_at(ip, pc, ip->r[2], ip->tag[2], m->info.key_size,
+				0, &g);
 		if (!p)
 			return -1;
 		if (m->info.type == BPF_MAP_TYPE_RINGBUF)
-			return bpfi_fail(ip, pc, "map_lookup_elem on a ring buffer");
+			return bpfi_fail(ip, pc,
+					 "map_lookup_elem on a ring buffer");
 		g = bpfi_map_value(ip, m, p);
 		if (g == -2)
 			return bpfi_fail(ip, pc, "map %s: cannot read it: %s",
-				    m->info.name, strerror(errno));
+					 m->info.name, strerror(errno));
 		ip->r[0] = g < 0 ? 0 : (uint64_t)(uintptr_t)ip->rg[g].base;
 		ip->tag[0] = g < 0 ? RG_NONE : g;
 		break;
@@ -340,22 +347,25 @@ int bpfi_helper(struct bpf_interp *ip, size_t pc, int32_t id)
 		break;
 	case BPF_FUNC_xdp_get_buff_len:
 		if (ip->tag[1] != RG_CTX)
-			return bpfi_fail(ip, pc, "xdp_get_buff_len: r1 is no ctx");
+			return bpfi_fail(ip, pc,
+					 "xdp_get_buff_len: r1 is no ctx");
 		ip->r[0] = ip->rg[RG_PKT].size;
 		break;
 	case BPF_FUNC_ringbuf_reserve:
 		m = map_by_handle(ip, ip->r[1]);
 		if (!m || m->info.type != BPF_MAP_TYPE_RINGBUF)
-			return bpfi_fail(ip, pc, "ringbuf_reserve: r1 is no ring buffer");
+			return bpfi_fail(
+			    ip, pc, "ringbuf_reserve: r1 is no ring buffer");
 		if (ip->r[3] != 0)
 			return bpfi_fail(ip, pc, "ringbuf_reserve: flags %llu",
-				    (unsigned long long)ip->r[3]);
+					 (unsigned long long)ip->r[3]);
 		if (ip->r[2] == 0 || ip->r[2] > m->info.max_entries) {
-			ip->r[0] = 0;	/* the kernel would refuse it too */
+			ip->r[0] = 0; /* the kernel would refuse it too */
 			break;
 		}
 		p = calloc(1, (size_t)ip->r[2]);
-		g = p ? bpfi_region_add(ip, p, (size_t)ip->r[2], 1, OWN_RECORD) : -1;
+		g = p ? bpfi_region_add(ip, p, (size_t)ip->r[2], 1, OWN_RECORD)
+		      : -1;
 		if (g < 0) {
 			free(p);
 			return bpfi_fail(ip, pc, "out of memory");

@@ -14,27 +14,27 @@
 
 #include "bpf_interp.h"
 
-#define IP_STACK 512		/* bytes per frame, as in the kernel */
-#define IP_FRAMES 8		/* MAX_CALL_FRAMES */
-#define IP_SLOTS (IP_STACK / 8)
-#define IP_REDZONE 64		/* bytes around the packet copy */
-#define IP_MAX_RUN 10000000ULL	/* executed instructions before giving up */
-#define IP_POISON 0x5a5a5a5a5a5a5a5aULL	/* r1-r5 after a helper call */
+#define IP_STACK   512 /* bytes per frame, as in the kernel */
+#define IP_FRAMES  8   /* MAX_CALL_FRAMES */
+#define IP_SLOTS   (IP_STACK / 8)
+#define IP_REDZONE 64	       /* bytes around the packet copy */
+#define IP_MAX_RUN 10000000ULL /* executed instructions before giving up */
+#define IP_POISON  0x5a5a5a5a5a5a5a5aULL /* r1-r5 after a helper call */
 
 /* Fixed region slots; map values and ring buffer records follow. */
 enum {
-	RG_NONE = 0,		/* tag 0: not a pointer we know */
+	RG_NONE = 0, /* tag 0: not a pointer we know */
 	RG_PKT = 1,
 	RG_CTX = 2,
-	RG_STACK0 = 3,		/* RG_STACK0 + frame */
+	RG_STACK0 = 3, /* RG_STACK0 + frame */
 	RG_DYN = RG_STACK0 + IP_FRAMES,
 };
 
 /* Who frees a region's memory. */
 enum {
-	OWN_NONE = 0,		/* someone else (packet, ctx, stacks) */
-	OWN_HEAP = 1,		/* region_kill() frees it (map values) */
-	OWN_RECORD = 2,		/* a reserved ring buffer record */
+	OWN_NONE = 0,	/* someone else (packet, ctx, stacks) */
+	OWN_HEAP = 1,	/* region_kill() frees it (map values) */
+	OWN_RECORD = 2, /* a reserved ring buffer record */
 };
 
 struct region {
@@ -42,9 +42,9 @@ struct region {
 	size_t size;
 	int live;
 	int writable;
-	int owned;		/* OWN_* */
-	int ringbuf_fd;		/* OWN_RECORD: the ring buffer's map fd */
-	int slots[IP_SLOTS];	/* stack only: tag of each 8-byte slot */
+	int owned;	     /* OWN_* */
+	int ringbuf_fd;	     /* OWN_RECORD: the ring buffer's map fd */
+	int slots[IP_SLOTS]; /* stack only: tag of each 8-byte slot */
 };
 
 /* A cached map value; region -1: the kernel had no value for the key. */
@@ -63,20 +63,20 @@ struct imap {
 struct bpf_interp {
 	struct bpf_insn *insns;
 	size_t n;
-	uint16_t *func_of;	/* function index of every instruction */
+	uint16_t *func_of; /* function index of every instruction */
 	struct bpf_interp_func *funcs;
 	size_t nfuncs;
 	struct imap *maps;
 	size_t nmaps;
 	struct region *rg;
 	size_t nrg, caprg;
-	uint8_t *pkt;		/* packet copy with red zones */
+	uint8_t *pkt; /* packet copy with red zones */
 	size_t pkt_cap;
-	uint8_t ctx[24];	/* struct xdp_md, read through xdp_ctx_load() */
-	uint8_t *stacks;	/* IP_FRAMES * IP_STACK */
+	uint8_t ctx[24]; /* struct xdp_md, read through xdp_ctx_load() */
+	uint8_t *stacks; /* IP_FRAMES * IP_STACK */
 	uint64_t clock_ns;
-	uint64_t op_hits[256];	/* executions per opcode, every run */
-	uint64_t *pc_hits;	/* executions per instruction, last run */
+	uint64_t op_hits[256]; /* executions per opcode, every run */
+	uint64_t *pc_hits;     /* executions per instruction, last run */
 	int ncpus;
 	struct bpf_interp_record *recs;
 	size_t nrecs, caprecs;
@@ -94,7 +94,7 @@ int bpfi_region_add(struct bpf_interp *ip, uint8_t *base, size_t size,
 void bpfi_region_kill(struct bpf_interp *ip, int i);
 /* Say why the run fails, at instruction @pc, into ip->err: -1. */
 int bpfi_fail(struct bpf_interp *ip, size_t pc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /*
  * The host address of @size bytes at @a, reached through a register
  * tagged @tag, checked against that region (or any, if untagged); the

@@ -32,10 +32,10 @@ struct ext_header {
 };
 
 struct bpf_lines {
-	struct btf *btf;	/* its strings: names, files, source lines */
-	void *ext;		/* the .BTF.ext section */
+	struct btf *btf; /* its strings: names, files, source lines */
+	void *ext;	 /* the .BTF.ext section */
 	size_t n;
-	const struct bpf_line_info **at;	/* per instruction, or NULL */
+	const struct bpf_line_info **at; /* per instruction, or NULL */
 };
 
 /*
@@ -67,7 +67,7 @@ static const struct bpf_line_info *find(const struct bpf_lines *l,
 		s = btf__name_by_offset(l->btf, name);
 		for (uint32_t i = 0; s && !strcmp(s, sec) && i < num; i++) {
 			const struct bpf_line_info *r =
-				(const void *)(li + p + (size_t)i * rec);
+			    (const void *)(li + p + (size_t)i * rec);
 
 			if (r->insn_off > off)
 				break;
@@ -97,8 +97,8 @@ struct bpf_lines *bpf_lines_new(const char *path, const struct bpf_interp *ip)
 	if (!l->at)
 		goto fail;
 	l->btf = btf__parse_elf(path, NULL);
-	err = l->btf ? bpf_elf_section(path, ".BTF.ext", &l->ext, &sz) :
-		       -ENOENT;
+	err =
+	    l->btf ? bpf_elf_section(path, ".BTF.ext", &l->ext, &sz) : -ENOENT;
 	if (err)
 		goto fail;
 	err = -ENOENT;
@@ -116,10 +116,10 @@ struct bpf_lines *bpf_lines_new(const char *path, const struct bpf_interp *ip)
 		goto fail;
 	for (size_t i = 0; i < nfun; i++) {
 		size_t st = bpf_interp_func(ip, i)->start;
-		size_t end = i + 1 < nfun ? bpf_interp_func(ip, i + 1)->start :
-					    l->n;
+		size_t end =
+		    i + 1 < nfun ? bpf_interp_func(ip, i + 1)->start : l->n;
 		const struct bpf_elf_func *e =
-			bpf_elf_match(f, nf, insns + st, end - st);
+		    bpf_elf_match(f, nf, insns + st, end - st);
 
 		for (size_t pc = st; e && pc < end; pc++)
 			l->at[pc] = find(l, li, h.line_info_len, e->sec,

@@ -13,8 +13,8 @@
 
 #include "xdp_obj.h"
 
-int xdp_obj_set_knob(struct bpf_object *obj, const char *name,
-		     const void *val, size_t len)
+int xdp_obj_set_knob(struct bpf_object *obj, const char *name, const void *val,
+		     size_t len)
 {
 	struct bpf_map *ro = bpf_object__find_map_by_name(obj, ".rodata");
 	const struct btf *btf = bpf_object__btf(obj);
@@ -70,23 +70,25 @@ int xdp_obj_prepare(struct bpf_object *obj, const struct xdp_knobs *k)
 	if (!bad && xdp_obj_set_knob(obj, "dlg_match_mode", &k->match_mode,
 				     sizeof(k->match_mode)))
 		bad = "dlg_match_mode";
-	if (!bad && xdp_obj_set_knob(obj, "max_dialog_pps", &k->pps,
-				     sizeof(k->pps)) && k->pps)
+	if (!bad &&
+	    xdp_obj_set_knob(obj, "max_dialog_pps", &k->pps, sizeof(k->pps)) &&
+	    k->pps)
 		bad = "max_dialog_pps";
 	/* the MAC knobs are needed only when the MAC is asked for */
-	if (!bad && xdp_obj_set_knob(obj, "mac_enabled", &k->mac,
-				     sizeof(k->mac)) && k->mac)
+	if (!bad &&
+	    xdp_obj_set_knob(obj, "mac_enabled", &k->mac, sizeof(k->mac)) &&
+	    k->mac)
 		bad = "mac_enabled";
-	if (!bad && xdp_obj_set_knob(obj, "mac_key", k->mac_key,
-				     sizeof(k->mac_key)) && k->mac)
+	if (!bad &&
+	    xdp_obj_set_knob(obj, "mac_key", k->mac_key, sizeof(k->mac_key)) &&
+	    k->mac)
 		bad = "mac_key";
 	if (bad) {
 		fprintf(stderr, "xdp_obj: the object has no usable knob %s\n",
 			bad);
 		return -ENOENT;
 	}
-	bpf_object__for_each_map(map, obj)
-		bpf_map__set_pin_path(map, NULL);
+	bpf_object__for_each_map(map, obj) bpf_map__set_pin_path(map, NULL);
 	return 0;
 }
 
@@ -127,9 +129,8 @@ struct bpf_program *xdp_obj_prog(struct bpf_object *obj)
 {
 	struct bpf_program *p;
 
-	bpf_object__for_each_program(p, obj)
-		if (bpf_program__type(p) == BPF_PROG_TYPE_XDP)
-			return p;
+	bpf_object__for_each_program(p, obj) if (bpf_program__type(p) ==
+						 BPF_PROG_TYPE_XDP) return p;
 	return NULL;
 }
 
@@ -165,8 +166,8 @@ static void name_funcs(struct bpf_interp *ip, int fd)
 		btf = btf__load_from_kernel_by_id(info.btf_id);
 	for (__u32 i = 0; btf && i < n; i++) {
 		const struct btf_type *t = btf__type_by_id(btf, fi[i].type_id);
-		const char *name = t ? btf__name_by_offset(btf, t->name_off) :
-				       NULL;
+		const char *name =
+		    t ? btf__name_by_offset(btf, t->name_off) : NULL;
 
 		if (name && *name)
 			bpf_interp_name_func(ip, i, name);
@@ -183,7 +184,7 @@ struct bpf_interp *xdp_obj_interp(const struct bpf_program *prog)
 	int fd = bpf_program__fd(prog);
 
 	if (!insns || !n || fd < 0) {
-		errno = EINVAL;	/* not loaded */
+		errno = EINVAL; /* not loaded */
 		return NULL;
 	}
 	ip = bpf_interp_new(insns, n);

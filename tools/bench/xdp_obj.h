@@ -25,12 +25,12 @@
 
 /* The knobs a measurement sets; the object's defaults for the rest. */
 struct xdp_knobs {
-	uint16_t sip_ports[4];	/* host order */
-	uint32_t n_sip_ports;	/* 0: sip_ports[0] only */
-	uint32_t drop;		/* unknown_dialog_drop */
-	uint32_t match_mode;	/* dlg_match_mode */
-	uint32_t pps;		/* max_dialog_pps */
-	uint32_t mac;		/* mac_enabled */
+	uint16_t sip_ports[4]; /* host order */
+	uint32_t n_sip_ports;  /* 0: sip_ports[0] only */
+	uint32_t drop;	       /* unknown_dialog_drop */
+	uint32_t match_mode;   /* dlg_match_mode */
+	uint32_t pps;	       /* max_dialog_pps */
+	uint32_t mac;	       /* mac_enabled */
 	uint64_t mac_key[2];
 };
 
@@ -38,8 +38,8 @@ struct xdp_knobs {
  * Write @len bytes at global @name of @obj's .rodata (between open and
  * load).  0, -ENOENT (no such knob) or -E2BIG.
  */
-int xdp_obj_set_knob(struct bpf_object *obj, const char *name,
-		     const void *val, size_t len);
+int xdp_obj_set_knob(struct bpf_object *obj, const char *name, const void *val,
+		     size_t len);
 
 /*
  * Set @k on the opened @obj and unpin its maps.  0 or -ENOENT with a

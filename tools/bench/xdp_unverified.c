@@ -21,12 +21,12 @@ static int create_maps(struct xdp_unverified *u)
 	struct bpf_map *m;
 	size_t n = 0;
 
-	bpf_object__for_each_map(m, u->obj)
-		n++;
+	bpf_object__for_each_map(m, u->obj) n++;
 	u->fds = calloc(n ? n : 1, sizeof(*u->fds));
 	if (!u->fds)
 		return -ENOMEM;
-	bpf_object__for_each_map(m, u->obj) {
+	bpf_object__for_each_map(m, u->obj)
+	{
 		LIBBPF_OPTS(bpf_map_create_opts, o,
 			    .map_flags = bpf_map__map_flags(m),
 			    .map_extra = bpf_map__map_extra(m));
@@ -35,17 +35,17 @@ static int create_maps(struct xdp_unverified *u)
 		__u32 zero = 0;
 		int fd;
 
-		fd = bpf_map_create(bpf_map__type(m), NULL,
-				    bpf_map__key_size(m), bpf_map__value_size(m),
-				    bpf_map__max_entries(m), &o);
+		fd = bpf_map_create(
+		    bpf_map__type(m), NULL, bpf_map__key_size(m),
+		    bpf_map__value_size(m), bpf_map__max_entries(m), &o);
 		if (fd < 0) {
 			fprintf(stderr, "xdp_unverified: map %s: %s\n",
 				bpf_map__name(m), strerror(errno));
 			return -errno;
 		}
 		u->fds[u->nfds++] = fd;
-		init = bpf_map__is_internal(m) ?
-		       bpf_map__initial_value(m, &sz) : NULL;
+		init = bpf_map__is_internal(m) ? bpf_map__initial_value(m, &sz)
+					       : NULL;
 		if (init && sz == bpf_map__value_size(m) &&
 		    bpf_map_update_elem(fd, &zero, init, BPF_ANY))
 			return -errno;
@@ -64,8 +64,9 @@ static int map_fds(const struct xdp_unverified *u, struct bpf_insn *in,
 		    in[i].src_reg == BPF_PSEUDO_MAP_IDX_VALUE) {
 			if (in[i].imm < 0 || (size_t)in[i].imm >= u->nfds)
 				return -EINVAL;
-			in[i].src_reg = in[i].src_reg == BPF_PSEUDO_MAP_IDX ?
-					BPF_PSEUDO_MAP_FD : BPF_PSEUDO_MAP_VALUE;
+			in[i].src_reg = in[i].src_reg == BPF_PSEUDO_MAP_IDX
+					    ? BPF_PSEUDO_MAP_FD
+					    : BPF_PSEUDO_MAP_VALUE;
 			in[i].imm = u->fds[in[i].imm];
 		}
 		i++;
@@ -84,10 +85,11 @@ static void elf_names(struct bpf_interp *ip, const char *path,
 		return;
 	for (size_t i = 0; i < bpf_interp_nfuncs(ip); i++) {
 		size_t st = bpf_interp_func(ip, i)->start;
-		size_t end = i + 1 < bpf_interp_nfuncs(ip) ?
-			     bpf_interp_func(ip, i + 1)->start : n;
+		size_t end = i + 1 < bpf_interp_nfuncs(ip)
+				 ? bpf_interp_func(ip, i + 1)->start
+				 : n;
 		const struct bpf_elf_func *e =
-			bpf_elf_match(f, nf, insns + st, end - st);
+		    bpf_elf_match(f, nf, insns + st, end - st);
 
 		if (e)
 			bpf_interp_name_func(ip, i, e->name);
@@ -152,7 +154,8 @@ int xdp_unverified_map_fd(const struct xdp_unverified *u, const char *name)
 
 	if (!u->obj)
 		return -1;
-	bpf_object__for_each_map(m, u->obj) {
+	bpf_object__for_each_map(m, u->obj)
+	{
 		if (i >= u->nfds)
 			break;
 		if (!strcmp(bpf_map__name(m), name))

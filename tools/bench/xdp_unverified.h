@@ -24,7 +24,7 @@
 #include "xdp_obj.h"
 
 struct xdp_unverified {
-	struct bpf_object *obj;	/* opened and prepared, never loaded */
+	struct bpf_object *obj; /* opened and prepared, never loaded */
 	int *fds;		/* our maps, in the object's map order */
 	size_t nfds;
 	struct bpf_interp *ip;

@@ -34,10 +34,11 @@
 
 #include "bpf_interp.h"
 
-#define FRAME 64		/* operands at 0, 8, 24; results at 16..47 */
-#define OPERANDS 48		/* operand sets per program */
+#define FRAME	 64 /* operands at 0, 8, 24; results at 16..47 */
+#define OPERANDS 48 /* operand sets per program */
 
-static void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void tap_diag(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 static void tap_diag(const char *fmt, ...)
 {
 	va_list ap;
@@ -51,10 +52,12 @@ static void tap_diag(const char *fmt, ...)
 }
 
 static struct bpf_insn I(uint8_t code, uint8_t dst, uint8_t src, int16_t off,
-			 int32_t imm)
-{
-	struct bpf_insn in = { .code = code, .dst_reg = dst, .src_reg = src,
-			       .off = off, .imm = imm };
+			 int32_t imm) {
+	struct bpf_insn in = {.code = code,
+			      .dst_reg = dst,
+			      .src_reg = src,
+			      .off = off,
+			      .imm = imm};
 	return in;
 }
 
@@ -101,7 +104,8 @@ static void epilogue(struct prog *p)
 	emit(p, I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
 }
 
-/* --- operands ---------------------------------------------------------------- */
+/* --- operands ----------------------------------------------------------------
+ */
 
 static uint64_t g_rng = 0x2545f4914f6cdd1dULL;
 
@@ -114,10 +118,34 @@ static uint64_t rnd64(void)
 }
 
 static const uint64_t g_edges[] = {
-	0, 1, 2, 7, 31, 32, 33, 63, 64, 65, 0x7f, 0x80, 0xff, 0x7fff, 0x8000,
-	0xffff, 0x7fffffff, 0x80000000, 0xffffffff, 0x100000000ULL,
-	0x7fffffffffffffffULL, 0x8000000000000000ULL, ~0ULL, ~0ULL - 1,
-	(uint64_t)-7, (uint64_t)-31, 0xffffffff00000000ULL, 0x00000001ffffffffULL,
+    0,
+    1,
+    2,
+    7,
+    31,
+    32,
+    33,
+    63,
+    64,
+    65,
+    0x7f,
+    0x80,
+    0xff,
+    0x7fff,
+    0x8000,
+    0xffff,
+    0x7fffffff,
+    0x80000000,
+    0xffffffff,
+    0x100000000ULL,
+    0x7fffffffffffffffULL,
+    0x8000000000000000ULL,
+    ~0ULL,
+    ~0ULL - 1,
+    (uint64_t)-7,
+    (uint64_t)-31,
+    0xffffffff00000000ULL,
+    0x00000001ffffffffULL,
 };
 
 static uint64_t operand(void)
@@ -125,14 +153,20 @@ static uint64_t operand(void)
 	uint64_t r = rnd64();
 
 	switch (r % 4) {
-	case 0: return g_edges[(r >> 8) % (sizeof(g_edges) / sizeof(g_edges[0]))];
-	case 1: return (r >> 8) & 0xff;		/* small, also a shift */
-	case 2: return (uint32_t)rnd64();
-	default: return rnd64();
+	case 0:
+		return g_edges[(r >> 8) %
+			       (sizeof(g_edges) / sizeof(g_edges[0]))];
+	case 1:
+		return (r >> 8) & 0xff; /* small, also a shift */
+	case 2:
+		return (uint32_t)rnd64();
+	default:
+		return rnd64();
 	}
 }
 
-/* --- one program through both ---------------------------------------------- */
+/* --- one program through both ----------------------------------------------
+ */
 
 static unsigned g_progs, g_runs, g_refused;
 
@@ -153,7 +187,7 @@ static int both(const struct prog *p, const char *what)
 	fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "isa", "GPL", p->in, p->n, &lo);
 	if (fd < 0) {
 		g_refused++;
-		return 0;	/* not a program the verifier passes */
+		return 0; /* not a program the verifier passes */
 	}
 	ip = bpf_interp_new(p->in, p->n);
 	if (!ip) {
@@ -172,7 +206,7 @@ static int both(const struct prog *p, const char *what)
 			    .data_size_out = FRAME, .repeat = 1);
 
 		if (k % 3 == 0)
-			c = a;	/* cmpxchg: the expected value, sometimes */
+			c = a; /* cmpxchg: the expected value, sometimes */
 		memset(in, 0xa5, sizeof(in));
 		memcpy(in, &a, 8);
 		memcpy(in + 8, &b, 8);
@@ -195,10 +229,10 @@ static int both(const struct prog *p, const char *what)
 			memcpy(ir, iout + 16, sizeof(ir));
 			tap_diag("%s: a=0x%llx b=0x%llx c=0x%llx: kernel %u "
 				 "r1=0x%llx r2=0x%llx r0=0x%llx, interpreter "
-				 "%u r1=0x%llx r2=0x%llx r0=0x%llx", what,
-				 (unsigned long long)a, (unsigned long long)b,
-				 (unsigned long long)c, t.retval,
-				 (unsigned long long)kr[0],
+				 "%u r1=0x%llx r2=0x%llx r0=0x%llx",
+				 what, (unsigned long long)a,
+				 (unsigned long long)b, (unsigned long long)c,
+				 t.retval, (unsigned long long)kr[0],
 				 (unsigned long long)kr[1],
 				 (unsigned long long)kr[2], r.ret,
 				 (unsigned long long)ir[0],
@@ -215,22 +249,22 @@ out:
 }
 
 /* Immediates for the K forms; the verifier refuses some per op. */
-static const int32_t g_imms[] = { 0, 1, -1, 5, 31, 32, 63, 0x7fffffff,
-				  (int32_t)0x80000000, -12345 };
+static const int32_t g_imms[] = {
+    0, 1, -1, 5, 31, 32, 63, 0x7fffffff, (int32_t)0x80000000, -12345};
 #define NIMM (sizeof(g_imms) / sizeof(g_imms[0]))
 
 static void test_alu(void **state)
 {
-	static const uint8_t ops[] = { BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV,
-				       BPF_OR, BPF_AND, BPF_LSH, BPF_RSH,
-				       BPF_NEG, BPF_MOD, BPF_XOR, BPF_MOV,
-				       BPF_ARSH };
+	static const uint8_t ops[] = {
+	    BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_OR,	 BPF_AND, BPF_LSH,
+	    BPF_RSH, BPF_NEG, BPF_MOD, BPF_XOR, BPF_MOV, BPF_ARSH};
 	unsigned bad = 0;
 
 	for (int cls = 0; cls < 2; cls++)
 		for (size_t o = 0; o < sizeof(ops); o++)
 			for (size_t v = 0; v <= NIMM; v++) {
-				uint8_t c = (cls ? BPF_ALU64 : BPF_ALU) | ops[o];
+				uint8_t c =
+				    (cls ? BPF_ALU64 : BPF_ALU) | ops[o];
 				struct prog p;
 				char what[64];
 
@@ -238,14 +272,17 @@ static void test_alu(void **state)
 					continue;
 				prologue(&p);
 				if (v == 0)
-					emit(&p, I(c | (ops[o] == BPF_NEG ?
-						   BPF_K : BPF_X), 1, 2, 0, 0));
+					emit(&p,
+					     I(c | (ops[o] == BPF_NEG ? BPF_K
+								      : BPF_X),
+					       1, 2, 0, 0));
 				else
 					emit(&p, I(c | BPF_K, 1, 0, 0,
 						   g_imms[v - 1]));
 				epilogue(&p);
-				snprintf(what, sizeof(what), "alu 0x%02x imm %d",
-					 c, v ? g_imms[v - 1] : 0);
+				snprintf(what, sizeof(what),
+					 "alu 0x%02x imm %d", c,
+					 v ? g_imms[v - 1] : 0);
 				if (both(&p, what))
 					bad++;
 			}
@@ -275,31 +312,36 @@ static void test_byte_swaps(void **state)
 
 static void test_jumps(void **state)
 {
-	static const uint8_t ops[] = { BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET,
-				       BPF_JNE, BPF_JSGT, BPF_JSGE, BPF_JLT,
-				       BPF_JLE, BPF_JSLT, BPF_JSLE };
+	static const uint8_t ops[] = {BPF_JEQ, BPF_JGT,	 BPF_JGE,  BPF_JSET,
+				      BPF_JNE, BPF_JSGT, BPF_JSGE, BPF_JLT,
+				      BPF_JLE, BPF_JSLT, BPF_JSLE};
 	unsigned bad = 0;
 
 	for (int cls = 0; cls < 2; cls++)
 		for (size_t o = 0; o < sizeof(ops); o++)
 			for (size_t v = 0; v <= NIMM; v++) {
-				uint8_t c = (cls ? BPF_JMP32 : BPF_JMP) | ops[o];
+				uint8_t c =
+				    (cls ? BPF_JMP32 : BPF_JMP) | ops[o];
 				struct prog p;
 				char what[64];
 
 				prologue(&p);
 				/* r3 = 1; if cond skip; r3 = 0; r1 = r3 */
-				emit(&p, I(BPF_ALU64 | BPF_MOV | BPF_K, 3, 0, 0, 1));
+				emit(&p, I(BPF_ALU64 | BPF_MOV | BPF_K, 3, 0, 0,
+					   1));
 				if (v == 0)
 					emit(&p, I(c | BPF_X, 1, 2, 1, 0));
 				else
 					emit(&p, I(c | BPF_K, 1, 0, 1,
 						   g_imms[v - 1]));
-				emit(&p, I(BPF_ALU64 | BPF_MOV | BPF_K, 3, 0, 0, 0));
-				emit(&p, I(BPF_ALU64 | BPF_MOV | BPF_X, 1, 3, 0, 0));
+				emit(&p, I(BPF_ALU64 | BPF_MOV | BPF_K, 3, 0, 0,
+					   0));
+				emit(&p, I(BPF_ALU64 | BPF_MOV | BPF_X, 1, 3, 0,
+					   0));
 				epilogue(&p);
-				snprintf(what, sizeof(what), "jmp 0x%02x imm %d",
-					 c, v ? g_imms[v - 1] : 0);
+				snprintf(what, sizeof(what),
+					 "jmp 0x%02x imm %d", c,
+					 v ? g_imms[v - 1] : 0);
 				if (both(&p, what))
 					bad++;
 			}
@@ -309,9 +351,16 @@ static void test_jumps(void **state)
 static void test_atomics(void **state)
 {
 	static const int32_t ops[] = {
-		BPF_ADD, BPF_OR, BPF_AND, BPF_XOR,
-		BPF_ADD | BPF_FETCH, BPF_OR | BPF_FETCH, BPF_AND | BPF_FETCH,
-		BPF_XOR | BPF_FETCH, BPF_XCHG, BPF_CMPXCHG,
+	    BPF_ADD,
+	    BPF_OR,
+	    BPF_AND,
+	    BPF_XOR,
+	    BPF_ADD | BPF_FETCH,
+	    BPF_OR | BPF_FETCH,
+	    BPF_AND | BPF_FETCH,
+	    BPF_XOR | BPF_FETCH,
+	    BPF_XCHG,
+	    BPF_CMPXCHG,
 	};
 	unsigned bad = 0;
 
@@ -324,7 +373,8 @@ static void test_atomics(void **state)
 			prologue(&p);
 			/* the value at fp-8, the operation, read it back */
 			emit(&p, I(BPF_STX | BPF_MEM | BPF_DW, 10, 1, -8, 0));
-			emit(&p, I(BPF_STX | BPF_ATOMIC | sz, 10, 2, -8, ops[o]));
+			emit(&p,
+			     I(BPF_STX | BPF_ATOMIC | sz, 10, 2, -8, ops[o]));
 			emit(&p, I(BPF_LDX | BPF_MEM | BPF_DW, 1, 10, -8, 0));
 			epilogue(&p);
 			snprintf(what, sizeof(what), "atomic %s 0x%x",
@@ -338,14 +388,16 @@ static void test_atomics(void **state)
 /* Loads and stores of every size, at odd offsets, register and imm. */
 static void test_memory(void **state)
 {
-	static const uint8_t sizes[] = { BPF_B, BPF_H, BPF_W, BPF_DW };
-	static const int16_t bytes[] = { 1, 2, 4, 8 };
+	static const uint8_t sizes[] = {BPF_B, BPF_H, BPF_W, BPF_DW};
+	static const int16_t bytes[] = {1, 2, 4, 8};
 	unsigned bad = 0;
 
 	for (size_t s = 0; s < sizeof(sizes); s++)
 		for (int16_t off = 0; off < 8; off += 3) {
-			/* stack accesses must be aligned; packet ones need not */
-			int16_t soff = (int16_t)(-16 + (bytes[s] < 8 ? bytes[s] : 0));
+			/* stack accesses must be aligned; packet ones need not
+			 */
+			int16_t soff =
+			    (int16_t)(-16 + (bytes[s] < 8 ? bytes[s] : 0));
 			struct prog p;
 			char what[64];
 
@@ -357,7 +409,8 @@ static void test_memory(void **state)
 				   (int16_t)(48 + off), -2));
 			/* through the stack: spill, fill, narrower */
 			emit(&p, I(BPF_STX | BPF_MEM | BPF_DW, 10, 2, -16, 0));
-			emit(&p, I(BPF_LDX | BPF_MEM | sizes[s], 2, 10, soff, 0));
+			emit(&p,
+			     I(BPF_LDX | BPF_MEM | sizes[s], 2, 10, soff, 0));
 			emit(&p, I(BPF_ALU64 | BPF_MOV | BPF_X, 1, 3, 0, 0));
 			epilogue(&p);
 			snprintf(what, sizeof(what), "mem size 0x%02x off %d",
@@ -379,12 +432,9 @@ static void test_summary(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_alu),
-		cmocka_unit_test(test_byte_swaps),
-		cmocka_unit_test(test_jumps),
-		cmocka_unit_test(test_atomics),
-		cmocka_unit_test(test_memory),
-		cmocka_unit_test(test_summary),
+	    cmocka_unit_test(test_alu),	   cmocka_unit_test(test_byte_swaps),
+	    cmocka_unit_test(test_jumps),  cmocka_unit_test(test_atomics),
+	    cmocka_unit_test(test_memory), cmocka_unit_test(test_summary),
 	};
 
 	if (geteuid() != 0) {

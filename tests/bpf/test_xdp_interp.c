@@ -61,14 +61,15 @@
 #include "xdp_unverified.h"
 #include "bpf_lines.h"
 
-#define MAX_REPORTS 8		/* mismatches printed per test */
-#define MAX_EVENTS 16		/* ring buffer records per frame */
+#define MAX_REPORTS 8  /* mismatches printed per test */
+#define MAX_EVENTS  16 /* ring buffer records per frame */
 
 static int g_ncpus;
-static unsigned g_ticked;	/* frames whose maps were not compared */
+static unsigned g_ticked; /* frames whose maps were not compared */
 static unsigned g_frames;
 
-static void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void tap_diag(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 static void tap_diag(const char *fmt, ...)
 {
 	va_list ap;
@@ -95,20 +96,20 @@ struct prog {
 	struct sipdlg_bpf *skel;
 	struct bpf_interp *ip;
 	struct ring_buffer *rb;
-	struct kevents ev;	/* the kernel's records of the last frame */
+	struct kevents ev; /* the kernel's records of the last frame */
 };
 
 enum { P_PLAIN, P_DROP, P_MODE1, P_MODE2, P_MAC, P_PPS, P_N };
 
-#define PORTS .sip_ports = { 5060, 5070, 5080 }, .n_sip_ports = 3
-#define KEY .mac_key = { BENCH_MAC_K0, BENCH_MAC_K1 }
+#define PORTS .sip_ports = {5060, 5070, 5080}, .n_sip_ports = 3
+#define KEY   .mac_key = {BENCH_MAC_K0, BENCH_MAC_K1}
 static struct prog g_p[P_N] = {
-	[P_PLAIN] = { "plain", { PORTS, KEY } },
-	[P_DROP] = { "drop", { PORTS, KEY, .drop = 1 } },
-	[P_MODE1] = { "mode1", { PORTS, KEY, .drop = 1, .match_mode = 1 } },
-	[P_MODE2] = { "mode2", { PORTS, KEY, .match_mode = 2 } },
-	[P_MAC] = { "mac", { PORTS, KEY, .mac = 1, .drop = 1 } },
-	[P_PPS] = { "pps", { PORTS, KEY, .pps = 3 } },
+    [P_PLAIN] = {"plain", {PORTS, KEY}},
+    [P_DROP] = {"drop", {PORTS, KEY, .drop = 1}},
+    [P_MODE1] = {"mode1", {PORTS, KEY, .drop = 1, .match_mode = 1}},
+    [P_MODE2] = {"mode2", {PORTS, KEY, .match_mode = 2}},
+    [P_MAC] = {"mac", {PORTS, KEY, .mac = 1, .drop = 1}},
+    [P_PPS] = {"pps", {PORTS, KEY, .pps = 3}},
 };
 
 static int ev_cb(void *ctx, void *data, size_t size)
@@ -130,9 +131,9 @@ struct dlg {
 };
 
 static const struct dlg g_dlgs[] = {
-	{ 1685, 9486, "other-call@192.0.2.9", "t-one", "t-two" },
-	{ 0x192a, 0xbb2e, "1-6718@127.0.0.1", "6718SIPpTag001", "6662SIPpTag011" },
-	{ 0x1234, 0x42, "1-6750@127.0.0.1", "6750SIPpTag001", "6662SIPpTag012" },
+    {1685, 9486, "other-call@192.0.2.9", "t-one", "t-two"},
+    {0x192a, 0xbb2e, "1-6718@127.0.0.1", "6718SIPpTag001", "6662SIPpTag011"},
+    {0x1234, 0x42, "1-6750@127.0.0.1", "6750SIPpTag001", "6662SIPpTag012"},
 };
 
 static __u64 h(const char *s)
@@ -143,13 +144,14 @@ static __u64 h(const char *s)
 static int put_dialogs_fd(int dfd, int cfd)
 {
 	static const char cid[] = "a84b4c76e66710@pc33.atlanta.example.com";
-	struct sipdlg_dlg_key k = { 1685, 9485 };
+	struct sipdlg_dlg_key k = {1685, 9485};
 	__u64 ch = h(cid);
 	int err = bench_put_dialog(dfd);
 
 	if (!err && bpf_map_update_elem(cfd, &ch, &k, BPF_ANY))
 		err = -errno;
-	for (size_t i = 0; !err && i < sizeof(g_dlgs) / sizeof(g_dlgs[0]); i++) {
+	for (size_t i = 0; !err && i < sizeof(g_dlgs) / sizeof(g_dlgs[0]);
+	     i++) {
 		const struct dlg *d = &g_dlgs[i];
 		struct sipdlg_dlg_value v;
 
@@ -189,12 +191,13 @@ static int prog_load(struct prog *p)
 	return 0;
 }
 
-/* --- map snapshots ----------------------------------------------------------- */
+/* --- map snapshots -----------------------------------------------------------
+ */
 
 struct snap_map {
 	int fd;
 	struct bpf_map_info info;
-	size_t vsz;		/* bytes per value as the syscall returns it */
+	size_t vsz; /* bytes per value as the syscall returns it */
 	size_t n;
 	uint8_t *keys, *vals;
 };
@@ -226,9 +229,9 @@ static int snap_map(struct snap_map *m)
 	size_t ks = m->info.key_size, cap = 16;
 	uint8_t *prev = NULL;
 
-	m->vsz = percpu(m->info.type) ?
-		 ((m->info.value_size + 7) & ~7u) * (size_t)g_ncpus :
-		 m->info.value_size;
+	m->vsz = percpu(m->info.type)
+		     ? ((m->info.value_size + 7) & ~7u) * (size_t)g_ncpus
+		     : m->info.value_size;
 	m->keys = malloc(cap * ks);
 	m->vals = malloc(cap * m->vsz);
 	m->n = 0;
@@ -265,7 +268,8 @@ static int snap_take(struct prog *p, struct snap *s)
 	int err = 0;
 
 	s->n = 0;
-	bpf_object__for_each_map(map, p->skel->obj) {
+	bpf_object__for_each_map(map, p->skel->obj)
+	{
 		struct snap_map *m = &s->m[s->n];
 		__u32 len = sizeof(m->info);
 
@@ -322,11 +326,12 @@ static int snap_agree(struct prog *p, const struct snap *before,
 
 				while (a->vals[k * a->vsz + off] == want[off])
 					off++;
-				snprintf(why, wlen, "map %s key #%zu: value "
+				snprintf(why, wlen,
+					 "map %s key #%zu: value "
 					 "differs at byte %zu (kernel 0x%02x, "
-					 "interpreter 0x%02x)", a->info.name, k,
-					 off, a->vals[k * a->vsz + off],
-					 want[off]);
+					 "interpreter 0x%02x)",
+					 a->info.name, k, off,
+					 a->vals[k * a->vsz + off], want[off]);
 				return 0;
 			}
 		}
@@ -334,7 +339,8 @@ static int snap_agree(struct prog *p, const struct snap *before,
 	return 1;
 }
 
-/* --- one frame through both -------------------------------------------------- */
+/* --- one frame through both --------------------------------------------------
+ */
 
 static uint64_t coarse_ns(void)
 {
@@ -374,7 +380,7 @@ static int events_agree(struct prog *p, char *why, size_t wlen)
 static int check(struct prog *p, const void *frame, size_t len,
 		 const char *what, unsigned *reports)
 {
-	struct snap before = { 0 }, after = { 0 };
+	struct snap before = {0}, after = {0};
 	struct bpf_interp_run r;
 	char why[256] = "";
 	uint64_t t0, t1;
@@ -410,7 +416,7 @@ static int check(struct prog *p, const void *frame, size_t len,
 		goto out;
 	}
 	if (t0 != t1) {
-		g_ticked++;	/* the clocks may differ: verdict only */
+		g_ticked++; /* the clocks may differ: verdict only */
 		ok = 1;
 		goto out;
 	}
@@ -428,7 +434,8 @@ out:
 	return ok ? 0 : -1;
 }
 
-/* --- the frames ------------------------------------------------------------- */
+/* --- the frames -------------------------------------------------------------
+ */
 
 static void test_loads(void **state)
 {
@@ -457,8 +464,9 @@ static void test_bench_rows(void **state)
 				row.ipv6 = v == 1;
 				row.vlans = v == 2 ? 2 : row.vlans;
 				snprintf(what, sizeof(what), "%s%s", row.name,
-					 v == 1 ? " (IPv6)" :
-					 v == 2 ? " (QinQ)" : "");
+					 v == 1	  ? " (IPv6)"
+					 : v == 2 ? " (QinQ)"
+						  : "");
 				assert_int_equal(bench_frame(&row, &pk), 0);
 				if (check(&g_p[pi], pk.buf, pk.len, what,
 					  &reports))
@@ -472,7 +480,7 @@ static void test_bench_rows(void **state)
 /* The same frames again and again: counters, CSeq, the rate limit. */
 static void test_sequence(void **state)
 {
-	static const int progs[] = { P_PPS, P_PLAIN, P_MAC };
+	static const int progs[] = {P_PPS, P_PLAIN, P_MAC};
 	unsigned bad = 0, reports = 0;
 
 	for (size_t pi = 0; pi < sizeof(progs) / sizeof(progs[0]); pi++)
@@ -480,7 +488,8 @@ static void test_sequence(void **state)
 			for (size_t i = 0; i < bench_nrows; i++) {
 				struct pkt pk;
 
-				assert_int_equal(bench_frame(&bench_rows[i], &pk), 0);
+				assert_int_equal(
+				    bench_frame(&bench_rows[i], &pk), 0);
 				if (check(&g_p[progs[pi]], pk.buf, pk.len,
 					  bench_rows[i].name, &reports))
 					bad++;
@@ -552,7 +561,7 @@ static void test_pcaps(void **state)
  */
 static void test_unverified(void **state)
 {
-	struct prog fresh = { .name = "fresh", .k = g_p[P_PLAIN].k };
+	struct prog fresh = {.name = "fresh", .k = g_p[P_PLAIN].k};
 	const struct bpf_program *prog;
 	const struct bpf_insn *in, *x;
 	char path[] = "/tmp/test_xdp_interp.XXXXXX";
@@ -581,7 +590,8 @@ static void test_unverified(void **state)
 		assert_string_equal(bpf_interp_func(u.ip, i)->name,
 				    bpf_interp_func(fresh.ip, i)->name);
 	assert_int_equal(put_dialogs_fd(xdp_unverified_map_fd(&u, "dialogs"),
-					xdp_unverified_map_fd(&u, "callids")), 0);
+					xdp_unverified_map_fd(&u, "callids")),
+			 0);
 	for (size_t i = 0; i < bench_nrows; i++) {
 		struct bpf_interp_run a, b;
 		struct pkt pk;
@@ -592,10 +602,11 @@ static void test_unverified(void **state)
 		bpf_interp_maps_reset(u.ip);
 		bpf_interp_maps_reset(fresh.ip);
 		for (int k = 0; k < 2; k++) {
-			assert_int_equal(bpf_interp_run_xdp(u.ip, pk.buf, pk.len,
-							    &a), 0);
-			assert_int_equal(bpf_interp_run_xdp(fresh.ip, pk.buf,
-							    pk.len, &b), 0);
+			assert_int_equal(
+			    bpf_interp_run_xdp(u.ip, pk.buf, pk.len, &a), 0);
+			assert_int_equal(
+			    bpf_interp_run_xdp(fresh.ip, pk.buf, pk.len, &b),
+			    0);
 			assert_int_equal(a.ret, b.ret);
 			assert_int_equal(a.insns, b.insns);
 		}
@@ -606,7 +617,8 @@ static void test_unverified(void **state)
 			unsigned line;
 
 			all += hits;
-			if (hits && !bpf_lines_at(lines, pc, &file, &line, &text))
+			if (hits &&
+			    !bpf_lines_at(lines, pc, &file, &line, &text))
 				lined += hits;
 		}
 	}
@@ -628,7 +640,7 @@ static void test_unverified(void **state)
 			assert_int_equal(x[i].imm, in[i].imm);
 		}
 		if (ld) {
-			i++;	/* the offset into a map value */
+			i++; /* the offset into a map value */
 			assert_int_equal(x[i].imm, in[i].imm);
 		}
 	}
@@ -638,7 +650,8 @@ static void test_unverified(void **state)
 	sipdlg_bpf__destroy(fresh.skel);
 }
 
-/* --- random mutations of the SIP payloads ----------------------------------- */
+/* --- random mutations of the SIP payloads -----------------------------------
+ */
 
 static uint64_t g_rng;
 
@@ -652,12 +665,48 @@ static unsigned rnd(unsigned n)
 
 /* Pieces a mutation inserts: what the scanner looks for. */
 static const char *const g_pieces[] = {
-	"\r\n", "\n", "\r\n\r\n", " ", "\t", ";", ",", ":", "=", "<", ">",
-	"\"", "did=", "did=596.d052", ";did=1.2", "dm=", ";tag=", "tag=",
-	"Route: ", "route:", "Call-ID: ", "i: ", "CSeq: ", "CSeq: 4294967296 ",
-	"From: ", "f:", "To: ", "t:", "Via: ", "v:", "z9hG4bKsd596.d052.1",
-	"SIP/2.0", "SIP/2.0 200 OK\r\n", "BYE ", "INVITE ", "ACK ", "0", "9",
-	"ffffffff", ".", "@", "Content-Length: 0",
+    "\r\n",
+    "\n",
+    "\r\n\r\n",
+    " ",
+    "\t",
+    ";",
+    ",",
+    ":",
+    "=",
+    "<",
+    ">",
+    "\"",
+    "did=",
+    "did=596.d052",
+    ";did=1.2",
+    "dm=",
+    ";tag=",
+    "tag=",
+    "Route: ",
+    "route:",
+    "Call-ID: ",
+    "i: ",
+    "CSeq: ",
+    "CSeq: 4294967296 ",
+    "From: ",
+    "f:",
+    "To: ",
+    "t:",
+    "Via: ",
+    "v:",
+    "z9hG4bKsd596.d052.1",
+    "SIP/2.0",
+    "SIP/2.0 200 OK\r\n",
+    "BYE ",
+    "INVITE ",
+    "ACK ",
+    "0",
+    "9",
+    "ffffffff",
+    ".",
+    "@",
+    "Content-Length: 0",
 };
 
 static size_t mutate(char *m, size_t n, size_t cap)
@@ -681,7 +730,8 @@ static size_t mutate(char *m, size_t n, size_t cap)
 			n -= len;
 			break;
 		case 2: /* a piece inserted */
-			pc = g_pieces[rnd(sizeof(g_pieces) / sizeof(g_pieces[0]))];
+			pc = g_pieces[rnd(sizeof(g_pieces) /
+					  sizeof(g_pieces[0]))];
 			len = strlen(pc);
 			if (n + len > cap)
 				break;
@@ -725,7 +775,7 @@ static void test_mutations(void **state)
 		 (unsigned long long)g_rng);
 	for (unsigned i = 0; i < rounds; i++) {
 		const struct bench_row *row;
-		struct pkt_sip_opts o = { 0 };
+		struct pkt_sip_opts o = {0};
 		char sip[PKT_MAX - 128], what[64];
 		struct pkt pk;
 		size_t n;
@@ -748,7 +798,8 @@ static void test_mutations(void **state)
 	assert_int_equal(bad, 0);
 }
 
-/* --- main --------------------------------------------------------------------- */
+/* --- main
+ * --------------------------------------------------------------------- */
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
@@ -794,12 +845,12 @@ static void opcode_coverage(void)
 	const struct bpf_insn *in = bpf_program__insns(prog);
 	size_t n = bpf_program__insn_cnt(prog), used = 0, missed = 0;
 	char list[512] = "";
-	int seen[256] = { 0 };
+	int seen[256] = {0};
 
 	for (size_t i = 0; in && i < n; i++) {
 		seen[in[i].code] = 1;
 		if (in[i].code == (BPF_LD | BPF_IMM | BPF_DW))
-			i++;	/* its second half is no instruction */
+			i++; /* its second half is no instruction */
 	}
 	for (int c = 0; c < 256; c++) {
 		uint64_t hits = 0;
@@ -809,10 +860,11 @@ static void opcode_coverage(void)
 		used++;
 		for (int i = 0; i < P_N; i++)
 			if (g_p[i].ip)
-				hits += bpf_interp_op_hits(g_p[i].ip, (uint8_t)c);
+				hits +=
+				    bpf_interp_op_hits(g_p[i].ip, (uint8_t)c);
 		if (!hits && strlen(list) < sizeof(list) - 8) {
-			snprintf(list + strlen(list), sizeof(list) - strlen(list),
-				 " 0x%02x", c);
+			snprintf(list + strlen(list),
+				 sizeof(list) - strlen(list), " 0x%02x", c);
 			missed++;
 		}
 	}
@@ -823,7 +875,8 @@ static void opcode_coverage(void)
 static int group_teardown(void **state)
 {
 	tap_diag("%u frames compared, %u of them on the verdict only (the "
-		 "clock ticked between the runs)", g_frames, g_ticked);
+		 "clock ticked between the runs)",
+		 g_frames, g_ticked);
 	if (g_p[P_PLAIN].skel)
 		opcode_coverage();
 	for (int i = 0; i < P_N; i++) {
@@ -837,13 +890,13 @@ static int group_teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_loads),
-		cmocka_unit_test(test_bench_rows),
-		cmocka_unit_test(test_sequence),
-		cmocka_unit_test(test_truncations),
-		cmocka_unit_test(test_pcaps),
-		cmocka_unit_test(test_mutations),
-		cmocka_unit_test(test_unverified),
+	    cmocka_unit_test(test_loads),
+	    cmocka_unit_test(test_bench_rows),
+	    cmocka_unit_test(test_sequence),
+	    cmocka_unit_test(test_truncations),
+	    cmocka_unit_test(test_pcaps),
+	    cmocka_unit_test(test_mutations),
+	    cmocka_unit_test(test_unverified),
 	};
 
 	if (geteuid() != 0) {

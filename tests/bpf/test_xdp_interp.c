@@ -24,7 +24,9 @@
  * Frames: every bench_xdp row (tools/bench/bench_pkts.c) over IPv4,
  * IPv6 and two VLAN tags under six knob sets; every frame of the
  * Kamailio captures; every truncation of the in-dialog BYE; a sequence
- * that builds up counters, CSeq and the rate limit; and seeded random
+ * that builds up counters, CSeq and the rate limit; random frames through
+ * tests/bpf/fixtures/interp_probe.bpf.c (what the interpreter must run
+ * that sipdlg's program does not use today); and seeded random
  * mutations of the SIP payloads (SIPDLG_INTERP_ROUNDS, default 3000;
  * SIPDLG_INTERP_SEED).  And bpf_icount's path for objects the verifier
  * refuses (xdp_unverified.h) must yield the same instructions and the
@@ -93,7 +95,9 @@ struct kevents {
 struct prog {
 	const char *name;
 	struct xdp_knobs k;
-	struct sipdlg_bpf *skel;
+	struct sipdlg_bpf *skel; /* sipdlg's programs */
+	struct bpf_object *obj;	 /* skel->obj, or the probe fixture */
+	int prog_fd;
 	struct bpf_interp *ip;
 	struct ring_buffer *rb;
 	struct kevents ev; /* the kernel's records of the last frame */
@@ -170,6 +174,23 @@ static int put_dialogs_fd(int dfd, int cfd)
 	return err;
 }
 
+/* @p's program fd, interpreter and ring buffer reader, from @prog. */
+static int prog_attach(struct prog *p, const struct bpf_program *prog)
+{
+	struct bpf_map *map;
+
+	p->prog_fd = bpf_program__fd(prog);
+	p->ip = xdp_obj_interp(prog);
+	if (!p->ip)
+		return -errno;
+	bpf_object__for_each_map(map, p->obj) if (bpf_map__type(map) ==
+						  BPF_MAP_TYPE_RINGBUF) break;
+	if (!map)
+		return -ENOENT;
+	p->rb = ring_buffer__new(bpf_map__fd(map), ev_cb, &p->ev, NULL);
+	return p->rb ? 0 : -errno;
+}
+
 static int prog_load(struct prog *p)
 {
 	int err;
@@ -183,12 +204,8 @@ static int prog_load(struct prog *p)
 				     bpf_map__fd(p->skel->maps.callids));
 	if (err)
 		return err;
-	p->ip = xdp_obj_interp(p->skel->progs.sipdlg_xdp);
-	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), ev_cb,
-				 &p->ev, NULL);
-	if (!p->ip || !p->rb)
-		return -errno;
-	return 0;
+	p->obj = p->skel->obj;
+	return prog_attach(p, p->skel->progs.sipdlg_xdp);
 }
 
 /* --- map snapshots -----------------------------------------------------------
@@ -268,7 +285,7 @@ static int snap_take(struct prog *p, struct snap *s)
 	int err = 0;
 
 	s->n = 0;
-	bpf_object__for_each_map(map, p->skel->obj)
+	bpf_object__for_each_map(map, p->obj)
 	{
 		struct snap_map *m = &s->m[s->n];
 		__u32 len = sizeof(m->info);
@@ -397,8 +414,7 @@ static int check(struct prog *p, const void *frame, size_t len,
 	bpf_interp_set_clock(p->ip, t0);
 	bpf_interp_maps_reset(p->ip);
 	irc = bpf_interp_run_xdp(p->ip, frame, len, &r);
-	if (bpf_prog_test_run_opts(bpf_program__fd(p->skel->progs.sipdlg_xdp),
-				   &opts)) {
+	if (bpf_prog_test_run_opts(p->prog_fd, &opts)) {
 		snprintf(why, sizeof(why), "test run: %s", strerror(errno));
 		goto out;
 	}
@@ -798,6 +814,59 @@ static void test_mutations(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/*
+ * The probe fixture (tests/bpf/fixtures/interp_probe.bpf.c): .bss,
+ * .data and .rodata values, pointer arguments to subprograms, writes and
+ * atomics through hash and per-CPU array lookups, discarded records, on
+ * random frames; its maps carry over from frame to frame.
+ */
+static void test_probe(void **state)
+{
+	const char *dir = getenv("SIPDLG_FIXTURE_DIR");
+	struct prog p = {.name = "probe"};
+	unsigned bad = 0, reports = 0;
+	char path[4096];
+	struct bpf_map *map;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/interp_probe.bpf.o",
+		 dir && *dir ? dir : "build/tests/fixtures");
+	p.obj = bpf_object__open_file(path, NULL);
+	if (!p.obj) {
+		tap_diag("%s: %s (make test-build builds it)", path,
+			 strerror(errno));
+		fail();
+	}
+	bpf_object__for_each_map(map, p.obj) bpf_map__set_pin_path(map, NULL);
+	assert_int_equal(bpf_object__load(p.obj), 0);
+	map = bpf_object__find_map_by_name(p.obj, "probe_hash");
+	assert_non_null(map);
+	for (__u32 k = 0; k < 16; k++) {
+		__u64 v = 0x9e3779b97f4a7c15ULL * (k + 1);
+
+		assert_int_equal(
+		    bpf_map_update_elem(bpf_map__fd(map), &k, &v, BPF_ANY), 0);
+	}
+	err = prog_attach(&p, bpf_object__next_program(p.obj, NULL));
+	assert_int_equal(err, 0);
+	g_rng = 0x5851f42d4c957f2dULL;
+	for (int i = 0; i < 1500; i++) {
+		uint8_t frame[256];
+		size_t len = 14 + rnd(200);
+		char what[32];
+
+		for (size_t b = 0; b < len; b++)
+			frame[b] = (uint8_t)rnd(256);
+		snprintf(what, sizeof(what), "probe frame %d", i);
+		if (check(&p, frame, len, what, &reports))
+			bad++;
+	}
+	ring_buffer__free(p.rb);
+	bpf_interp_free(p.ip);
+	bpf_object__close(p.obj);
+	assert_int_equal(bad, 0);
+}
+
 /* --- main
  * --------------------------------------------------------------------- */
 
@@ -897,6 +966,7 @@ int main(void)
 	    cmocka_unit_test(test_pcaps),
 	    cmocka_unit_test(test_mutations),
 	    cmocka_unit_test(test_unverified),
+	    cmocka_unit_test(test_probe),
 	};
 
 	if (geteuid() != 0) {

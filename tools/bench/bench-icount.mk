@@ -42,6 +42,7 @@ $(BUILD)/tests/bpf/test_interp_isa: tests/bpf/test_interp_isa.c \
 		-lbpf -lelf -lz -lcmocka
 
 $(BUILD)/tests/bpf/test_xdp_interp: tests/bpf/test_xdp_interp.c \
+		$(BUILD)/tests/fixtures/interp_probe.bpf.o \
 		$(ICOUNT_SRCS) $(ICOUNT_HDRS) $(LIB) $(BPF_SKEL) \
 		$(TEST_HELPER_SRCS)
 	@mkdir -p $(@D)

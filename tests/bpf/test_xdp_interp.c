@@ -4,22 +4,15 @@
  * (tools/bench/bpf_interp.c) against the kernel.
  *
  * bpf_icount's counts are only worth something if the interpreter runs
- * the program as the kernel does.  Every frame here goes through both:
- * first the interpreter (which copies map values from the kernel on
- * first lookup), then BPF_PROG_TEST_RUN on the same maps.  Then:
- *   - both return the same XDP verdict, and the interpreter meets no
- *     error (no out-of-region access, no unknown opcode or helper);
- *   - every writable map's every key (dialogs, callids, counters,
- *     fpstate, overflow, ev_budget, ...: whatever the object has) holds
- *     after the kernel's run what the interpreter's copy holds, or, for
- *     keys the interpreter never looked up, what it held before;
- *   - both submitted the same ring buffer records, byte for byte.
- * The process is pinned to CPU 0, so the kernel's run updates the
- * per-CPU slot the interpreter reads (CPU 0's).  The interpreter's clock
- * is CLOCK_MONOTONIC_COARSE read before its run, which is the kernel's
- * bpf_ktime_get_coarse_ns() unless a tick falls between the two runs; a
- * frame where it did (read again after the kernel's run) has only its
- * verdict compared, and the count of such frames is printed.
+ * the program as the kernel does.  Every frame here goes through both
+ * on the same maps (tests/bpf/xdp_diff.h): the verdict, the frame after
+ * the run, every writable map's every key (dialogs, callids, counters,
+ * fpstate, overflow, ev_budget, ...: whatever the object has) and the
+ * ring buffer records must agree, and the interpreter must meet no
+ * error (no out-of-region access, no unknown opcode or helper).  The
+ * process is pinned to CPU 0, whose per-CPU values the interpreter
+ * reads; frames where the coarse clock ticked between the two runs have
+ * only verdict and frame compared, and their count is printed.
  *
  * Frames: every bench_xdp row (tools/bench/bench_pkts.c) over IPv4,
  * IPv6 and two VLAN tags under six knob sets; every frame of the
@@ -62,13 +55,13 @@
 #include "xdp_obj.h"
 #include "xdp_unverified.h"
 #include "bpf_lines.h"
+#include "xdp_diff.h"
 
-#define MAX_REPORTS 8  /* mismatches printed per test */
-#define MAX_EVENTS  16 /* ring buffer records per frame */
+#define MAX_REPORTS 8 /* mismatches printed per test */
 
 static int g_ncpus;
 static unsigned g_ticked; /* frames whose maps were not compared */
-static unsigned g_frames;
+static unsigned g_frames; /* summed at the end over the programs */
 
 static void tap_diag(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
@@ -86,22 +79,11 @@ static void tap_diag(const char *fmt, ...)
 
 /* --- the programs: one load per knob set, each with its interpreter ----- */
 
-struct kevents {
-	size_t n;
-	size_t len[MAX_EVENTS];
-	uint8_t rec[MAX_EVENTS][128];
-};
-
 struct prog {
 	const char *name;
 	struct xdp_knobs k;
-	struct sipdlg_bpf *skel; /* sipdlg's programs */
-	struct bpf_object *obj;	 /* skel->obj, or the probe fixture */
-	int prog_fd;
-	struct bpf_interp *ip;
-	struct ring_buffer *rb;
-	struct kevents ev;  /* the kernel's records of the last frame */
-	struct snap *known; /* every map's keys once set up (see snap_take) */
+	struct sipdlg_bpf *skel;
+	struct xdp_diff d; /* its interpreter, maps, records */
 };
 
 enum { P_PLAIN, P_DROP, P_MODE1, P_MODE2, P_MAC, P_PPS, P_N };
@@ -116,18 +98,6 @@ static struct prog g_p[P_N] = {
     [P_MAC] = {"mac", {PORTS, KEY, .mac = 1, .drop = 1}},
     [P_PPS] = {"pps", {PORTS, KEY, .pps = 3}},
 };
-
-static int ev_cb(void *ctx, void *data, size_t size)
-{
-	struct kevents *ev = ctx;
-
-	if (ev->n < MAX_EVENTS && size <= sizeof(ev->rec[0])) {
-		memcpy(ev->rec[ev->n], data, size);
-		ev->len[ev->n] = size;
-	}
-	ev->n++;
-	return 0;
-}
 
 /* Dialogs: the bench one, another, the captures' two; Call-ID index. */
 struct dlg {
@@ -175,25 +145,6 @@ static int put_dialogs_fd(int dfd, int cfd)
 	return err;
 }
 
-static int know_keys(struct prog *p);
-
-/* @p's program fd, interpreter and ring buffer reader, from @prog. */
-static int prog_attach(struct prog *p, const struct bpf_program *prog)
-{
-	struct bpf_map *map;
-
-	p->prog_fd = bpf_program__fd(prog);
-	p->ip = xdp_obj_interp(prog);
-	if (!p->ip)
-		return -errno;
-	bpf_object__for_each_map(map, p->obj) if (bpf_map__type(map) ==
-						  BPF_MAP_TYPE_RINGBUF) break;
-	if (!map)
-		return -ENOENT;
-	p->rb = ring_buffer__new(bpf_map__fd(map), ev_cb, &p->ev, NULL);
-	return p->rb ? 0 : -errno;
-}
-
 static int prog_load(struct prog *p)
 {
 	int err;
@@ -207,316 +158,30 @@ static int prog_load(struct prog *p)
 				     bpf_map__fd(p->skel->maps.callids));
 	if (err)
 		return err;
-	p->obj = p->skel->obj;
-	err = prog_attach(p, p->skel->progs.sipdlg_xdp);
-	return err ? err : know_keys(p);
-}
-
-/* --- map snapshots -----------------------------------------------------------
- */
-
-struct snap_map {
-	int fd;
-	struct bpf_map_info info;
-	size_t vsz; /* bytes per value as the syscall returns it */
-	size_t n;
-	uint8_t *keys, *vals;
-};
-
-struct snap {
-	size_t n;
-	struct snap_map m[16];
-};
-
-static void snap_free(struct snap *s)
-{
-	for (size_t i = 0; i < s->n; i++) {
-		free(s->m[i].keys);
-		free(s->m[i].vals);
-	}
-	s->n = 0;
-}
-
-static int percpu(__u32 type)
-{
-	return type == BPF_MAP_TYPE_PERCPU_ARRAY ||
-	       type == BPF_MAP_TYPE_PERCPU_HASH ||
-	       type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
-}
-
-/* Every key and value of one map. */
-static int snap_map(struct snap_map *m)
-{
-	size_t ks = m->info.key_size, cap = 0;
-	uint64_t in_b = 0, out_b = 0; /* batch tokens: a bucket or a key */
-	__u32 chunk = 64;
-	void *in = NULL;
-
-	m->vsz = percpu(m->info.type)
-		     ? ((m->info.value_size + 7) & ~7u) * (size_t)g_ncpus
-		     : m->info.value_size;
-	m->n = 0;
-	/* batched: the per-frame snapshots are most of this test's syscalls */
-	for (;;) {
-		LIBBPF_OPTS(bpf_map_batch_opts, o);
-		__u32 count = chunk;
-		int r;
-
-		if (m->n + chunk > cap) {
-			uint8_t *k, *v;
-
-			cap = m->n + chunk;
-			k = realloc(m->keys, cap * ks);
-			if (k)
-				m->keys = k;
-			v = realloc(m->vals, cap * m->vsz);
-			if (v)
-				m->vals = v;
-			if (!k || !v)
-				return -ENOMEM;
-		}
-		r = bpf_map_lookup_batch(m->fd, in, &out_b, m->keys + m->n * ks,
-					 m->vals + m->n * m->vsz, &count, &o);
-		if (r && errno == ENOSPC && !count) {
-			chunk *= 2; /* a hash bucket larger than the chunk */
-			continue;
-		}
-		if (r && errno != ENOENT)
-			return -errno;
-		m->n += count;
-		if (r)
-			return 0; /* ENOENT: the whole map was read */
-		in_b = out_b;
-		in = &in_b;
-	}
-}
-
-/* The values of the keys @k holds, the same map's. */
-static int snap_known(struct snap_map *m, const struct snap_map *k)
-{
-	size_t ks = m->info.key_size;
-
-	m->vsz = k->vsz;
-	m->n = k->n;
-	m->keys = malloc(k->n * ks + 1);
-	m->vals = malloc(k->n * m->vsz + 1);
-	if (!m->keys || !m->vals)
-		return -ENOMEM;
-	memcpy(m->keys, k->keys, k->n * ks);
-	for (size_t i = 0; i < k->n; i++)
-		if (bpf_map_lookup_elem(m->fd, m->keys + i * ks,
-					m->vals + i * m->vsz))
-			return -errno; /* a key went away */
-	return 0;
-}
-
-static int is_array(__u32 type)
-{
-	return type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY;
+	return xdp_diff_attach(&p->d, p->skel->obj, p->skel->progs.sipdlg_xdp);
 }
 
 /*
- * Every map of @p's object the program may write.  Once p->known is
- * set, hash maps are read by its keys only: walking a hash map visits
- * every bucket, and "dialogs" has a million; the program adds no key
- * (the interpreter knows no helper that would).
+ * Run @frame through the interpreter and the kernel with @d's maps
+ * (xdp_diff.h); 0 if they agree, else -1 and a TAP diagnostic (the
+ * first few).
  */
-static int snap_take(struct prog *p, struct snap *s)
+static int check_d(struct xdp_diff *d, const char *name, const void *frame,
+		   size_t len, const char *what, unsigned *reports)
 {
-	struct bpf_map *map;
-	int err = 0;
+	char why[256] = "";
 
-	s->n = 0;
-	bpf_object__for_each_map(map, p->obj)
-	{
-		struct snap_map *m = &s->m[s->n];
-		__u32 len = sizeof(m->info);
-
-		if (s->n == sizeof(s->m) / sizeof(s->m[0]))
-			return -E2BIG;
-		memset(m, 0, sizeof(*m));
-		m->fd = bpf_map__fd(map);
-		if (bpf_obj_get_info_by_fd(m->fd, &m->info, &len))
-			return -errno;
-		if (m->info.type == BPF_MAP_TYPE_RINGBUF ||
-		    (m->info.map_flags & BPF_F_RDONLY_PROG))
-			continue;
-		if (p->known && !is_array(m->info.type) && s->n < p->known->n)
-			err = snap_known(m, &p->known->m[s->n]);
-		else
-			err = snap_map(m);
-		s->n++;
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-/* Remember every map's keys, once the maps are set up. */
-static int know_keys(struct prog *p)
-{
-	struct snap *s = calloc(1, sizeof(*s));
-	int err = s ? snap_take(p, s) : -ENOMEM;
-
-	if (err) {
-		if (s)
-			snap_free(s);
-		free(s);
-		return err;
-	}
-	p->known = s;
-	return 0;
-}
-
-static void forget_keys(struct prog *p)
-{
-	if (p->known)
-		snap_free(p->known);
-	free(p->known);
-	p->known = NULL;
-}
-
-/*
- * Does every map after the kernel's run hold what the interpreter says?
- * The first difference into @why.
- */
-static int snap_agree(struct prog *p, const struct snap *before,
-		      const struct snap *after, char *why, size_t wlen)
-{
-	for (size_t i = 0; i < after->n; i++) {
-		const struct snap_map *a = &after->m[i], *b = &before->m[i];
-		size_t ks = a->info.key_size, vs = a->info.value_size;
-
-		if (a->n != b->n) {
-			snprintf(why, wlen, "map %s: %zu keys, was %zu",
-				 a->info.name, a->n, b->n);
-			return 0;
-		}
-		for (size_t k = 0; k < a->n; k++) {
-			const uint8_t *key = a->keys + k * ks, *want = NULL;
-
-			/* the same key's value before, by position or search */
-			for (size_t j = 0; j < b->n && !want; j++)
-				if (!memcmp(b->keys + j * ks, key, ks))
-					want = b->vals + j * b->vsz;
-			if (!want) {
-				snprintf(why, wlen, "map %s: a new key",
-					 a->info.name);
-				return 0;
-			}
-			if (bpf_interp_map_peek(p->ip, a->fd, key))
-				want = bpf_interp_map_peek(p->ip, a->fd, key);
-			/* CPU 0's slot of a per-CPU value comes first */
-			if (memcmp(a->vals + k * a->vsz, want, vs)) {
-				size_t off = 0;
-
-				while (a->vals[k * a->vsz + off] == want[off])
-					off++;
-				snprintf(why, wlen,
-					 "map %s key #%zu: value "
-					 "differs at byte %zu (kernel 0x%02x, "
-					 "interpreter 0x%02x)",
-					 a->info.name, k, off,
-					 a->vals[k * a->vsz + off], want[off]);
-				return 0;
-			}
-		}
-	}
-	return 1;
-}
-
-/* --- one frame through both --------------------------------------------------
- */
-
-static uint64_t coarse_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-/* The records of both runs the same? */
-static int events_agree(struct prog *p, char *why, size_t wlen)
-{
-	size_t n = bpf_interp_nrecords(p->ip);
-
-	if (n != p->ev.n) {
-		snprintf(why, wlen, "%zu ring buffer records, kernel %zu", n,
-			 p->ev.n);
+	if (!xdp_diff_frame(d, frame, len, why, sizeof(why)))
 		return 0;
-	}
-	for (size_t i = 0; i < n && i < MAX_EVENTS; i++) {
-		const struct bpf_interp_record *r = bpf_interp_record(p->ip, i);
-
-		if (r->len != p->ev.len[i] ||
-		    memcmp(r->data, p->ev.rec[i], r->len)) {
-			snprintf(why, wlen, "ring buffer record %zu differs",
-				 i);
-			return 0;
-		}
-	}
-	return 1;
+	if ((*reports)++ < MAX_REPORTS)
+		tap_diag("%s (%s, %zu bytes): %s", what, name, len, why);
+	return -1;
 }
 
-/*
- * Run @frame through the interpreter and the kernel with @p's maps;
- * 0 if they agree, else -1 and a TAP diagnostic (the first few).
- */
 static int check(struct prog *p, const void *frame, size_t len,
 		 const char *what, unsigned *reports)
 {
-	struct snap before = {0}, after = {0};
-	struct bpf_interp_run r;
-	char why[256] = "";
-	uint64_t t0, t1;
-	int irc, ok = 0;
-
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame,
-		    .data_size_in = (__u32)len, .repeat = 1);
-
-	if (snap_take(p, &before)) {
-		snprintf(why, sizeof(why), "cannot read the maps");
-		goto out;
-	}
-	t0 = coarse_ns();
-	bpf_interp_set_clock(p->ip, t0);
-	bpf_interp_maps_reset(p->ip);
-	irc = bpf_interp_run_xdp(p->ip, frame, len, &r);
-	if (bpf_prog_test_run_opts(p->prog_fd, &opts)) {
-		snprintf(why, sizeof(why), "test run: %s", strerror(errno));
-		goto out;
-	}
-	t1 = coarse_ns();
-	p->ev.n = 0;
-	ring_buffer__consume(p->rb);
-	g_frames++;
-	if (irc) {
-		snprintf(why, sizeof(why), "interpreter: %s", r.err);
-		goto out;
-	}
-	if (r.ret != opts.retval) {
-		snprintf(why, sizeof(why), "verdict %u, kernel %u", r.ret,
-			 opts.retval);
-		goto out;
-	}
-	if (t0 != t1) {
-		g_ticked++; /* the clocks may differ: verdict only */
-		ok = 1;
-		goto out;
-	}
-	if (snap_take(p, &after)) {
-		snprintf(why, sizeof(why), "cannot read the maps");
-		goto out;
-	}
-	ok = snap_agree(p, &before, &after, why, sizeof(why)) &&
-	     events_agree(p, why, sizeof(why));
-out:
-	snap_free(&before);
-	snap_free(&after);
-	if (!ok && (*reports)++ < MAX_REPORTS)
-		tap_diag("%s (%s, %zu bytes): %s", what, p->name, len, why);
-	return ok ? 0 : -1;
+	return check_d(&p->d, p->name, frame, len, what, reports);
 }
 
 /* --- the frames -------------------------------------------------------------
@@ -525,13 +190,13 @@ out:
 static void test_loads(void **state)
 {
 	for (int i = 0; i < P_N; i++) {
-		assert_non_null(g_p[i].ip);
+		assert_non_null(g_p[i].d.ip);
 		/* subprograms found and named from the kernel's func_info */
-		assert_true(bpf_interp_nfuncs(g_p[i].ip) >= 1);
+		assert_true(bpf_interp_nfuncs(g_p[i].d.ip) >= 1);
 	}
 	tap_diag("%zu instructions, %zu functions",
 		 bpf_program__insn_cnt(g_p[P_PLAIN].skel->progs.sipdlg_xdp),
-		 bpf_interp_nfuncs(g_p[P_PLAIN].ip));
+		 bpf_interp_nfuncs(g_p[P_PLAIN].d.ip));
 }
 
 /* Every bench row, over IPv4, IPv6 and QinQ, under every knob set. */
@@ -666,14 +331,15 @@ static void test_unverified(void **state)
 	assert_int_equal(write(fd, elf, sz), (ssize_t)sz);
 	close(fd);
 	r = xdp_unverified_open(&u, path, &fresh.k);
-	lines = bpf_lines_new(path, fresh.ip);
+	lines = bpf_lines_new(path, fresh.d.ip);
 	unlink(path);
 	assert_int_equal(r, 0);
 	assert_non_null(lines);
-	assert_int_equal(bpf_interp_nfuncs(u.ip), bpf_interp_nfuncs(fresh.ip));
+	assert_int_equal(bpf_interp_nfuncs(u.ip),
+			 bpf_interp_nfuncs(fresh.d.ip));
 	for (size_t i = 0; i < bpf_interp_nfuncs(u.ip); i++)
 		assert_string_equal(bpf_interp_func(u.ip, i)->name,
-				    bpf_interp_func(fresh.ip, i)->name);
+				    bpf_interp_func(fresh.d.ip, i)->name);
 	assert_int_equal(put_dialogs_fd(xdp_unverified_map_fd(&u, "dialogs"),
 					xdp_unverified_map_fd(&u, "callids")),
 			 0);
@@ -685,19 +351,19 @@ static void test_unverified(void **state)
 			continue;
 		assert_int_equal(bench_frame(&bench_rows[i], &pk), 0);
 		bpf_interp_maps_reset(u.ip);
-		bpf_interp_maps_reset(fresh.ip);
+		bpf_interp_maps_reset(fresh.d.ip);
 		for (int k = 0; k < 2; k++) {
 			assert_int_equal(
 			    bpf_interp_run_xdp(u.ip, pk.buf, pk.len, &a), 0);
 			assert_int_equal(
-			    bpf_interp_run_xdp(fresh.ip, pk.buf, pk.len, &b),
+			    bpf_interp_run_xdp(fresh.d.ip, pk.buf, pk.len, &b),
 			    0);
 			assert_int_equal(a.ret, b.ret);
 			assert_int_equal(a.insns, b.insns);
 		}
 		/* bpf_icount -l: executed instructions have source lines */
 		for (size_t pc = 0; pc < n; pc++) {
-			uint64_t hits = bpf_interp_pc_hits(fresh.ip, pc);
+			uint64_t hits = bpf_interp_pc_hits(fresh.d.ip, pc);
 			const char *file, *text;
 			unsigned line;
 
@@ -730,8 +396,7 @@ static void test_unverified(void **state)
 		}
 	}
 	xdp_unverified_close(&u);
-	ring_buffer__free(fresh.rb);
-	bpf_interp_free(fresh.ip);
+	xdp_diff_detach(&fresh.d);
 	sipdlg_bpf__destroy(fresh.skel);
 }
 
@@ -892,23 +557,26 @@ static void test_mutations(void **state)
 static void test_probe(void **state)
 {
 	const char *dir = getenv("SIPDLG_FIXTURE_DIR");
-	struct prog p = {.name = "probe"};
+	struct bpf_object *obj;
+	struct xdp_diff d;
 	unsigned bad = 0, reports = 0;
 	char path[4096];
 	struct bpf_map *map;
-	int err;
 
 	snprintf(path, sizeof(path), "%s/interp_probe.bpf.o",
 		 dir && *dir ? dir : "build/tests/fixtures");
-	p.obj = bpf_object__open_file(path, NULL);
-	if (!p.obj) {
+	obj = bpf_object__open_file(path, NULL);
+	if (!obj) {
 		tap_diag("%s: %s (make test-build builds it)", path,
 			 strerror(errno));
 		fail();
 	}
-	bpf_object__for_each_map(map, p.obj) bpf_map__set_pin_path(map, NULL);
-	assert_int_equal(bpf_object__load(p.obj), 0);
-	map = bpf_object__find_map_by_name(p.obj, "probe_hash");
+	bpf_object__for_each_map(map, obj)
+	{
+		bpf_map__set_pin_path(map, NULL);
+	}
+	assert_int_equal(bpf_object__load(obj), 0);
+	map = bpf_object__find_map_by_name(obj, "probe_hash");
 	assert_non_null(map);
 	for (__u32 k = 0; k < 16; k++) {
 		__u64 v = 0x9e3779b97f4a7c15ULL * (k + 1);
@@ -916,9 +584,8 @@ static void test_probe(void **state)
 		assert_int_equal(
 		    bpf_map_update_elem(bpf_map__fd(map), &k, &v, BPF_ANY), 0);
 	}
-	err = prog_attach(&p, bpf_object__next_program(p.obj, NULL));
-	assert_int_equal(err, 0);
-	assert_int_equal(know_keys(&p), 0);
+	assert_int_equal(
+	    xdp_diff_attach(&d, obj, bpf_object__next_program(obj, NULL)), 0);
 	g_rng = 0x5851f42d4c957f2dULL;
 	for (int i = 0; i < 1500; i++) {
 		uint8_t frame[256];
@@ -928,13 +595,13 @@ static void test_probe(void **state)
 		for (size_t b = 0; b < len; b++)
 			frame[b] = (uint8_t)rnd(256);
 		snprintf(what, sizeof(what), "probe frame %d", i);
-		if (check(&p, frame, len, what, &reports))
+		if (check_d(&d, "probe", frame, len, what, &reports))
 			bad++;
 	}
-	forget_keys(&p);
-	ring_buffer__free(p.rb);
-	bpf_interp_free(p.ip);
-	bpf_object__close(p.obj);
+	g_frames += d.frames;
+	g_ticked += d.ticked;
+	xdp_diff_detach(&d);
+	bpf_object__close(obj);
 	assert_int_equal(bad, 0);
 }
 
@@ -999,9 +666,9 @@ static void opcode_coverage(void)
 			continue;
 		used++;
 		for (int i = 0; i < P_N; i++)
-			if (g_p[i].ip)
+			if (g_p[i].d.ip)
 				hits +=
-				    bpf_interp_op_hits(g_p[i].ip, (uint8_t)c);
+				    bpf_interp_op_hits(g_p[i].d.ip, (uint8_t)c);
 		if (!hits && strlen(list) < sizeof(list) - 8) {
 			snprintf(list + strlen(list),
 				 sizeof(list) - strlen(list), " 0x%02x", c);
@@ -1014,15 +681,17 @@ static void opcode_coverage(void)
 
 static int group_teardown(void **state)
 {
-	tap_diag("%u frames compared, %u of them on the verdict only (the "
-		 "clock ticked between the runs)",
+	for (int i = 0; i < P_N; i++) {
+		g_frames += g_p[i].d.frames;
+		g_ticked += g_p[i].d.ticked;
+	}
+	tap_diag("%u frames compared, %u of them on verdict and frame only "
+		 "(the clock ticked between the runs)",
 		 g_frames, g_ticked);
 	if (g_p[P_PLAIN].skel)
 		opcode_coverage();
 	for (int i = 0; i < P_N; i++) {
-		forget_keys(&g_p[i]);
-		ring_buffer__free(g_p[i].rb);
-		bpf_interp_free(g_p[i].ip);
+		xdp_diff_detach(&g_p[i].d);
 		sipdlg_bpf__destroy(g_p[i].skel);
 	}
 	return 0;

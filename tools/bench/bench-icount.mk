@@ -42,9 +42,10 @@ $(BUILD)/tests/bpf/test_interp_isa: tests/bpf/test_interp_isa.c \
 		-lbpf -lelf -lz -lcmocka
 
 $(BUILD)/tests/bpf/test_xdp_interp: tests/bpf/test_xdp_interp.c \
+		tests/bpf/xdp_diff.c tests/bpf/xdp_diff.h \
 		$(BUILD)/tests/fixtures/interp_probe.bpf.o \
 		$(ICOUNT_SRCS) $(ICOUNT_HDRS) $(LIB) $(BPF_SKEL) \
 		$(TEST_HELPER_SRCS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests -Itools/bench -o $@ $< $(ICOUNT_SRCS) \
-		$(TEST_HELPER_SRCS) $(LIB) $(LDLIBS_D) -lcmocka
+	$(CC) $(CFLAGS) -Itests -Itools/bench -o $@ $< tests/bpf/xdp_diff.c \
+		$(ICOUNT_SRCS) $(TEST_HELPER_SRCS) $(LIB) $(LDLIBS_D) -lcmocka

@@ -29,6 +29,9 @@
  *   -v        instructions per function (subprogram) too
  *   -l N      and the N source lines that executed the most (.BTF.ext)
  *
+ * The interpreter's clock stands still (at load), so that the count does
+ * not depend on when it is taken.
+ *
  * Counts: every executed instruction is 1 (ld_imm64 too, a helper call
  * too, whatever the helper costs); the kernel later inlines some helper
  * calls (array map lookups) into a few instructions of its own, which

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -188,7 +189,18 @@ struct bpf_interp *xdp_obj_interp(const struct bpf_program *prog)
 		return NULL;
 	}
 	ip = bpf_interp_new(insns, n);
-	if (ip)
+	if (ip) {
 		name_funcs(ip, fd);
+		xdp_obj_still_clock(ip);
+	}
 	return ip;
+}
+
+void xdp_obj_still_clock(struct bpf_interp *ip)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	bpf_interp_set_clock(ip, (uint64_t)ts.tv_sec * 1000000000ULL +
+				     (uint64_t)ts.tv_nsec);
 }

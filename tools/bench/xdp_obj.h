@@ -62,9 +62,17 @@ struct bpf_program *xdp_obj_prog(struct bpf_object *obj);
 
 /*
  * An interpreter for the loaded @prog, its functions named after the
- * kernel's BTF func_info (same order as the call targets).  NULL with
- * errno set.
+ * kernel's BTF func_info (same order as the call targets), its clock
+ * still (xdp_obj_still_clock()).  NULL with errno set.
  */
 struct bpf_interp *xdp_obj_interp(const struct bpf_program *prog);
+
+/*
+ * Stop @ip's clock at now (CLOCK_MONOTONIC_COARSE): a count must not
+ * depend on when it is taken.  With a running clock, a tick between two
+ * runs of a packet changes the path (the token bucket of the failure
+ * events refills, say) and so the count.
+ */
+void xdp_obj_still_clock(struct bpf_interp *ip);
 
 #endif /* SIPDLG_XDP_OBJ_H */

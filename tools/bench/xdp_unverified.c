@@ -139,9 +139,10 @@ int xdp_unverified_open(struct xdp_unverified *u, const char *path,
 		u->ip = bpf_interp_new(copy, n);
 		r = u->ip ? 0 : -errno;
 	}
-	if (!r)
+	if (!r) {
 		elf_names(u->ip, path, copy, n);
-	else
+		xdp_obj_still_clock(u->ip);
+	} else
 		fprintf(stderr, "xdp_unverified: %s: %s\n", path, strerror(-r));
 	free(copy);
 	return r;

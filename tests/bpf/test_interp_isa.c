@@ -14,7 +14,10 @@
  * Each program runs on edge-case and random operands through
  * BPF_PROG_TEST_RUN (the JIT, as in production) and the interpreter;
  * verdict and the frame afterwards must be identical.
- * Needs root; without it one TAP skip.
+ * And what the verifier would refuse (out-of-region accesses, a made-up
+ * pointer, an unknown helper, v4 instructions, an endless loop) the
+ * interpreter must refuse with a message.  Needs root; without it one
+ * TAP skip.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -421,6 +424,66 @@ static void test_memory(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/*
+ * What the verifier would refuse, the interpreter must refuse at run
+ * time with a message, not run on: each program here is wrong in one way.
+ */
+static void expect_error(const struct prog *p, const char *needle)
+{
+	struct bpf_interp *ip = bpf_interp_new(p->in, p->n);
+	uint8_t frame[FRAME] = {0};
+	struct bpf_interp_run r;
+
+	assert_non_null(ip);
+	assert_int_equal(bpf_interp_run_xdp(ip, frame, sizeof(frame), &r), -1);
+	if (!strstr(r.err, needle))
+		tap_diag("error \"%s\" does not say \"%s\"", r.err, needle);
+	assert_non_null(strstr(r.err, needle));
+	bpf_interp_free(ip);
+}
+
+static void test_errors(void **state)
+{
+	struct prog p;
+
+	/* a load one byte past the frame (the bounds check passed 64) */
+	prologue(&p);
+	emit(&p, I(BPF_LDX | BPF_MEM | BPF_B, 3, 6, FRAME, 0));
+	epilogue(&p);
+	expect_error(&p, "outside its region");
+	/* a store below the stack frame */
+	prologue(&p);
+	emit(&p, I(BPF_ST | BPF_MEM | BPF_DW, 10, 0, -520, 1));
+	epilogue(&p);
+	expect_error(&p, "outside its region");
+	/* a pointer made up from a number */
+	prologue(&p);
+	emit(&p, I(BPF_ALU64 | BPF_MOV | BPF_K, 3, 0, 0, 0x1000));
+	emit(&p, I(BPF_LDX | BPF_MEM | BPF_DW, 3, 3, 0, 0));
+	epilogue(&p);
+	expect_error(&p, "no region");
+	/* a store into the context */
+	p.n = 0;
+	emit(&p, I(BPF_ST | BPF_MEM | BPF_W, 1, 0, 0, 0));
+	emit(&p, I(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, XDP_PASS));
+	emit(&p, I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
+	expect_error(&p, "read-only");
+	/* a helper the interpreter does not know (bpf_get_prandom_u32) */
+	p.n = 0;
+	emit(&p, I(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_get_prandom_u32));
+	emit(&p, I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
+	expect_error(&p, "unknown helper 7");
+	/* v4 instructions: signed division, sign-extending move */
+	prologue(&p);
+	emit(&p, I(BPF_ALU64 | BPF_DIV | BPF_X, 1, 2, 1, 0));
+	epilogue(&p);
+	expect_error(&p, "cpu v4");
+	/* a loop without end */
+	p.n = 0;
+	emit(&p, I(BPF_JMP | BPF_JA, 0, 0, -1, 0));
+	expect_error(&p, "more than");
+}
+
 static void test_summary(void **state)
 {
 	tap_diag("%u programs, %u runs through both; %u programs the "
@@ -432,9 +495,10 @@ static void test_summary(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_alu),	   cmocka_unit_test(test_byte_swaps),
-	    cmocka_unit_test(test_jumps),  cmocka_unit_test(test_atomics),
-	    cmocka_unit_test(test_memory), cmocka_unit_test(test_summary),
+	    cmocka_unit_test(test_alu),	    cmocka_unit_test(test_byte_swaps),
+	    cmocka_unit_test(test_jumps),   cmocka_unit_test(test_atomics),
+	    cmocka_unit_test(test_memory),  cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_summary),
 	};
 
 	if (geteuid() != 0) {

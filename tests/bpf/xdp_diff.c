@@ -4,6 +4,7 @@
  * (xdp_diff.h).
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,14 +169,19 @@ static int maps_agree(const struct xdp_diff *d,
 				 a->info.name, a->n, b->n);
 			return 0;
 		}
+		/* our CPU's slot of a per-CPU value */
+		size_t slot = percpu(a->info.type)
+				  ? ((vs + 7) & ~(size_t)7) * (size_t)d->cpu
+				  : 0;
+
 		for (size_t k = 0; k < a->n; k++) {
 			const uint8_t *key = a->keys + k * ks, *want = NULL;
-			const uint8_t *got = a->vals + k * a->vsz;
+			const uint8_t *got = a->vals + k * a->vsz + slot;
 			size_t off = 0;
 
 			for (size_t j = 0; j < b->n && !want; j++)
 				if (!memcmp(b->keys + j * ks, key, ks))
-					want = b->vals + j * b->vsz;
+					want = b->vals + j * b->vsz + slot;
 			if (!want) {
 				snprintf(why, wlen, "map %s: a new key",
 					 a->info.name);
@@ -183,7 +189,6 @@ static int maps_agree(const struct xdp_diff *d,
 			}
 			if (bpf_interp_map_peek(d->ip, a->fd, key))
 				want = bpf_interp_map_peek(d->ip, a->fd, key);
-			/* CPU 0's slot of a per-CPU value comes first */
 			if (!memcmp(got, want, vs))
 				continue;
 			while (got[off] == want[off])
@@ -316,9 +321,12 @@ int xdp_diff_attach(struct xdp_diff *d, struct bpf_object *obj,
 	memset(d, 0, sizeof(*d));
 	d->obj = obj;
 	d->prog_fd = bpf_program__fd(prog);
+	d->cpu = sched_getcpu();
 	d->ip = xdp_obj_interp(prog);
 	if (!d->ip)
 		return -errno;
+	if (d->cpu < 0 || bpf_interp_set_cpu(d->ip, d->cpu))
+		return -EINVAL;
 	bpf_object__for_each_map(map, obj)
 	{
 		if (bpf_map__type(map) == BPF_MAP_TYPE_RINGBUF) {

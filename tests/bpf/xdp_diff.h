@@ -11,11 +11,12 @@
  * interpreter's copy holds (or, for keys it never looked up, what it
  * held before), and the ring buffer records are the same, byte for byte.
  *
- * The caller pins itself to CPU 0 (the interpreter shows a program CPU
- * 0's per-CPU values).  The interpreter's clock is CLOCK_MONOTONIC_COARSE
- * read before its run: the kernel's bpf_ktime_get_coarse_ns() unless a
- * tick falls between the runs; then only the verdict and the frame are
- * compared (counted in ->ticked).
+ * The caller pins itself to one CPU before xdp_diff_attach(): the
+ * kernel's runs then update that CPU's per-CPU values, which the
+ * interpreter is told to show the program.  The interpreter's clock is
+ * CLOCK_MONOTONIC_COARSE read before its run: the kernel's
+ * bpf_ktime_get_coarse_ns() unless a tick falls between the runs; then only the
+ * verdict and the frame are compared (counted in ->ticked).
  */
 #ifndef SIPDLG_TESTS_XDP_DIFF_H
 #define SIPDLG_TESTS_XDP_DIFF_H
@@ -34,6 +35,7 @@ struct xdp_diff_snap;
 struct xdp_diff {
 	struct bpf_object *obj; /* loaded, maps set up */
 	int prog_fd;
+	int cpu; /* the one the caller is pinned to */
 	struct bpf_interp *ip;
 	struct ring_buffer *rb;	     /* the object's first ring buffer */
 	struct xdp_diff_snap *known; /* every map's keys at attach */

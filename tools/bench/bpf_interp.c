@@ -782,6 +782,14 @@ int bpf_interp_name_func(struct bpf_interp *ip, size_t i, const char *name)
 	return 0;
 }
 
+int bpf_interp_set_cpu(struct bpf_interp *ip, int cpu)
+{
+	if (cpu < 0 || cpu >= ip->ncpus)
+		return -EINVAL;
+	ip->cpu = cpu;
+	return 0;
+}
+
 void bpf_interp_set_clock(struct bpf_interp *ip, uint64_t ns)
 {
 	ip->clock_ns = ns;

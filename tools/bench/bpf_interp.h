@@ -13,7 +13,8 @@
  * program's writes land in memory the interpreter owns and the kernel
  * maps are never written.  That way whoever sets up the kernel maps for
  * BPF_PROG_TEST_RUN (a test, bench_xdp) sets them up for the interpreter
- * too.  Per-CPU maps show the interpreter CPU 0's value.
+ * too.  Per-CPU maps show the interpreter one CPU's value (CPU 0's
+ * unless bpf_interp_set_cpu() says otherwise).
  *
  * Every load and store is checked against the memory region the pointer
  * came from (packet, context, a stack frame, a map value, a ring buffer
@@ -71,6 +72,13 @@ const struct bpf_interp_func *bpf_interp_func(const struct bpf_interp *ip,
 					      size_t i);
 /* Name function @i (copied).  0 or -EINVAL / -ENOMEM. */
 int bpf_interp_name_func(struct bpf_interp *ip, size_t i, const char *name);
+
+/*
+ * The CPU the program runs on (default 0): the value of a per-CPU map it
+ * sees, bpf_get_smp_processor_id().  Takes effect for values not copied
+ * yet (bpf_interp_maps_reset()).  0 or -EINVAL.
+ */
+int bpf_interp_set_cpu(struct bpf_interp *ip, int cpu);
 
 /* bpf_ktime_get_[coarse_]ns() returns @ns; 0: CLOCK_MONOTONIC[_COARSE]. */
 void bpf_interp_set_clock(struct bpf_interp *ip, uint64_t ns);

@@ -214,6 +214,11 @@ int bpfi_map_value(struct bpf_interp *ip, struct imap *m, const void *key)
 		}
 		e->region = -1;
 	} else {
+		/* per-CPU: our CPU's value (slots of 8-byte multiples) first */
+		if (all != vs)
+			memmove(buf,
+				buf + ((vs + 7) & ~(size_t)7) * (size_t)ip->cpu,
+				vs);
 		r = bpfi_region_add(ip, buf, vs,
 				    !(m->info.map_flags & BPF_F_RDONLY_PROG),
 				    OWN_HEAP);
@@ -343,7 +348,7 @@ int bpfi_helper(struct bpf_interp *ip, size_t pc, int32_t id)
 		ip->r[0] = now_ns(ip, CLOCK_MONOTONIC_COARSE);
 		break;
 	case BPF_FUNC_get_smp_processor_id:
-		ip->r[0] = 0;
+		ip->r[0] = (uint64_t)ip->cpu;
 		break;
 	case BPF_FUNC_xdp_get_buff_len:
 		if (ip->tag[1] != RG_CTX)

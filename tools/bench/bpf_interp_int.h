@@ -78,6 +78,7 @@ struct bpf_interp {
 	uint64_t op_hits[256]; /* executions per opcode, every run */
 	uint64_t *pc_hits;     /* executions per instruction, last run */
 	int ncpus;
+	int cpu; /* the CPU the program runs on */
 	struct bpf_interp_record *recs;
 	size_t nrecs, caprecs;
 	/* one run's state */

@@ -107,8 +107,7 @@ static void epilogue(struct prog *p)
 	emit(p, I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
 }
 
-/* --- operands ----------------------------------------------------------------
- */
+/* --- operands ------------------------------------------------------ */
 
 static uint64_t g_rng = 0x2545f4914f6cdd1dULL;
 
@@ -168,8 +167,7 @@ static uint64_t operand(void)
 	}
 }
 
-/* --- one program through both ----------------------------------------------
- */
+/* --- one program through both -------------------------------------- */
 
 static unsigned g_progs, g_runs, g_refused;
 

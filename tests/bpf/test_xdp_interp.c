@@ -184,8 +184,7 @@ static int check(struct prog *p, const void *frame, size_t len,
 	return check_d(&p->d, p->name, frame, len, what, reports);
 }
 
-/* --- the frames -------------------------------------------------------------
- */
+/* --- the frames ---------------------------------------------------- */
 
 static void test_loads(void **state)
 {
@@ -400,8 +399,7 @@ static void test_unverified(void **state)
 	sipdlg_bpf__destroy(fresh.skel);
 }
 
-/* --- random mutations of the SIP payloads -----------------------------------
- */
+/* --- random mutations of the SIP payloads -------------------------- */
 
 static uint64_t g_rng;
 
@@ -605,8 +603,7 @@ static void test_probe(void **state)
 	assert_int_equal(bad, 0);
 }
 
-/* --- main
- * --------------------------------------------------------------------- */
+/* --- main ---------------------------------------------------------- */
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
 			va_list ap)

@@ -241,8 +241,7 @@ static int do_store(struct bpf_interp *ip, size_t pc, const struct bpf_insn *in)
 	return 0;
 }
 
-/* --- ALU and jumps
- * ------------------------------------------------------------ */
+/* --- ALU and jumps ------------------------------------------------- */
 
 static uint64_t bswap_n(uint64_t v, int bits)
 {
@@ -432,8 +431,7 @@ static int do_ld_imm64(struct bpf_interp *ip, size_t pc,
 	}
 }
 
-/* --- the run
- * ------------------------------------------------------------------ */
+/* --- the run ------------------------------------------------------- */
 
 struct ret_frame {
 	size_t pc;     /* the call instruction */
@@ -614,8 +612,7 @@ int bpf_interp_run_xdp(struct bpf_interp *ip, const void *frame, size_t len,
 	return rc;
 }
 
-/* --- set-up
- * -------------------------------------------------------------------- */
+/* --- set-up -------------------------------------------------------- */
 
 static int cmp_size(const void *a, const void *b)
 {

@@ -1,31 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * bench_xdp.c - what the XDP fast path costs per packet.
+ * bench_xdp.c - what the XDP fast path costs per packet, in time and in
+ * executed instructions.
  *
  * Runs the program (build/sipdlg.skel.h, maps unpinned) and a trivial
  * XDP_PASS program (tools/bench/floor.bpf.c) through BPF_PROG_TEST_RUN,
  * `repeat` times per run (default 1,000,000), five runs per packet, and
  * prints the median, min and max of the kernel's ns-per-repeat figure,
- * the reason each packet is counted under, and the verifier's processed
- * instruction counts.  It prints figures and asserts nothing.
- *
- * The in-dialog BYE is ~800 bytes: two Vias, the Route, Max-Forwards,
- * From, To, Call-ID, CSeq in the usual order, then the usual tail of a
- * real UA's BYE (User-Agent, Allow, Supported, Reason, P-Asserted-Identity,
- * ...).  The scan stops at CSeq, about halfway.
- *
- * After the table, two lower bounds for that BYE (tools/bench/bounds.bpf.c):
- * the bare LF scan of its bytes up to the end of the CSeq line, and the
- * lookup, clock and counters after a scan, each alone.  A target below
- * floor + both cannot be met by any design that reads the CSeq.
+ * the reason each packet is counted under, the BPF instructions the
+ * program executes for it (counted by tools/bench/bpf_interp.c on the
+ * same maps: the same on every run, unlike the time), and the
+ * verifier's processed instruction counts.  It prints figures and
+ * asserts nothing.  The frames are those of tools/bench/bench_pkts.c:
+ * non-SIP UDP untagged, VLAN-tagged and over IPv6, then SIP.
  *
  * Usage: bench_xdp [-r REPEAT] [-n RUNS] [-f FILE [-m]]: with -f, time
  * the UDP payload in FILE (to port 5060, the benchmark's dialog in the
  * map, -m: on the MAC-on program) instead of the table; -d DIR writes the
  * table's SIP payloads to DIR/rowN.sip for such runs; -p LINES (with -f)
  * writes the program's JIT line table for tools/bench/xdp_lines.py;
- * -o ROWS runs only the table rows whose digits are in ROWS (-o 01: the
- * floor and non-SIP UDP), without the lower bounds and the breakdown.
+ * -o ROWS runs only the table rows whose digits are in ROWS (-o 0123:
+ * the floor and the non-SIP rows), without the breakdown.
  * Every run of a row is paired with a floor run just before it; "over
  * floor" is the median of the differences, steadier than the difference
  * of medians while the machine's speed drifts.  Needs root.
@@ -46,101 +41,12 @@
 #include "sipdlg_hash.h"
 #include "sipdlg.skel.h"
 #include "floor.skel.h"
-#include "bounds.skel.h"
 #include "lib/pkt.h"
+#include "bench_pkts.h"
+#include "bpf_interp.h"
+#include "xdp_obj.h"
 
-#define MAC_K0 0x0123456789abcdefULL
-#define MAC_K1 0xfedcba9876543210ULL
 #define MAX_RUNS 15
-
-#define CRLF "\r\n"
-#define VIAS                                                                  \
-	"Via: SIP/2.0/UDP 198.51.100.7:5060;rport;branch=z9hG4bK-524287-1---77b0e1fa16c1a4c4" CRLF \
-	"Via: SIP/2.0/UDP 192.0.2.1:5070;received=192.0.2.1;rport=5070;branch=z9hG4bK-d8754z-a4c1b2f3e4d5" CRLF
-#define DIALOG_HDRS                                                           \
-	"Max-Forwards: 69" CRLF                                               \
-	"From: \"Alice Liddell\" <sip:alice@atlanta.example.com>;tag=1928301774" CRLF \
-	"To: \"Bob Builder\" <sip:bob@biloxi.example.com>;tag=a6c85cf" CRLF  \
-	"Call-ID: a84b4c76e66710@pc33.atlanta.example.com" CRLF
-#define TAIL                                                                  \
-	"User-Agent: ExamplePhone/4.2.1 (build 20231005; linux-x86_64)" CRLF \
-	"Allow: INVITE, ACK, CANCEL, BYE, NOTIFY, REFER, MESSAGE, OPTIONS, INFO, SUBSCRIBE, UPDATE, PRACK" CRLF \
-	"Supported: replaces, timer, path, outbound, gruu" CRLF             \
-	"Reason: Q.850;cause=16;text=\"Normal call clearing\"" CRLF          \
-	"P-Asserted-Identity: \"Alice Liddell\" <sip:alice@atlanta.example.com>" CRLF \
-	"X-Billing-Ref: 7f3c2a91-0b44-4e7e-9d0f-5c1e2b3a4d5e" CRLF          \
-	"Content-Length: 0" CRLF CRLF
-
-static const char bye_first[] =
-	"BYE sip:bob@192.0.2.4:5060;transport=udp SIP/2.0" CRLF VIAS
-	"Route: <sip:192.0.2.2;lr;ftag=1928301774;did=596.d052>" CRLF
-	DIALOG_HDRS "CSeq: 231 BYE" CRLF TAIL;
-
-static const char bye_last[] =
-	"BYE sip:bob@192.0.2.4:5060;transport=udp SIP/2.0" CRLF VIAS
-	"Route: <sip:edge1.example.net;lr;r2=on>" CRLF
-	"Route: <sip:edge1.example.net:5061;transport=tls;lr;r2=on>" CRLF
-	"Route: <sip:core.example.net;lr>" CRLF
-	"Route: <sip:192.0.2.2;lr;ftag=1928301774;did=596.d052>" CRLF
-	DIALOG_HDRS "CSeq: 231 BYE" CRLF TAIL;
-
-static const char bye_unknown[] =
-	"BYE sip:bob@192.0.2.4:5060;transport=udp SIP/2.0" CRLF VIAS
-	"Route: <sip:192.0.2.2;lr;ftag=1928301774;did=e1f.77a3>" CRLF
-	DIALOG_HDRS "CSeq: 231 BYE" CRLF TAIL;
-
-/* {DM} is replaced by the MAC; the scan skips the Call-ID line */
-static const char bye_mac[] =
-	"BYE sip:bob@192.0.2.4:5060;transport=udp SIP/2.0" CRLF VIAS
-	"Route: <sip:192.0.2.2;lr;ftag=1928301774;did=596.d052;dm={DM}>" CRLF
-	DIALOG_HDRS "CSeq: 231 BYE" CRLF TAIL;
-
-static const char reply_200[] =
-	"SIP/2.0 200 OK" CRLF
-	"Via: SIP/2.0/UDP 192.0.2.2;branch=z9hG4bKsd596.d052.0a3f17" CRLF VIAS
-	"From: \"Alice Liddell\" <sip:alice@atlanta.example.com>;tag=1928301774" CRLF
-	"To: \"Bob Builder\" <sip:bob@biloxi.example.com>;tag=a6c85cf" CRLF
-	"Call-ID: a84b4c76e66710@pc33.atlanta.example.com" CRLF
-	"CSeq: 231 BYE" CRLF
-	"Server: ExamplePhone/4.2.1" CRLF "Content-Length: 0" CRLF CRLF;
-
-static const char invite[] =
-	"INVITE sip:bob@biloxi.example.com SIP/2.0" CRLF
-	"Via: SIP/2.0/UDP 192.0.2.1:5070;rport;branch=z9hG4bK-d8754z-77a1c2" CRLF
-	"Max-Forwards: 70" CRLF
-	"From: \"Alice Liddell\" <sip:alice@atlanta.example.com>;tag=1928301774" CRLF
-	"To: <sip:bob@biloxi.example.com>" CRLF
-	"Call-ID: a84b4c76e66710@pc33.atlanta.example.com" CRLF
-	"CSeq: 1 INVITE" CRLF
-	"Contact: <sip:alice@192.0.2.1:5070;transport=udp>;+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-000a95a0e128>\"" CRLF
-	"Allow: INVITE, ACK, CANCEL, BYE, NOTIFY, REFER, MESSAGE, OPTIONS, INFO, SUBSCRIBE, UPDATE, PRACK" CRLF
-	"Supported: replaces, timer, 100rel" CRLF
-	"User-Agent: ExamplePhone/4.2.1 (build 20231005; linux-x86_64)" CRLF
-	"Content-Type: application/sdp" CRLF
-	"Content-Length: 245" CRLF CRLF
-	"v=0" CRLF "o=alice 2890844526 2890844526 IN IP4 192.0.2.1" CRLF "s=-" CRLF
-	"c=IN IP4 192.0.2.1" CRLF "t=0 0" CRLF "m=audio 49170 RTP/AVP 0 8 101" CRLF
-	"a=rtpmap:0 PCMU/8000" CRLF "a=rtpmap:8 PCMA/8000" CRLF
-	"a=rtpmap:101 telephone-event/8000" CRLF "a=fmtp:101 0-16" CRLF "a=sendrecv" CRLF;
-
-struct row {
-	const char *name;
-	const char *sip;	/* NULL: non-SIP UDP */
-	int mac;		/* run on the MAC-on program */
-	int floor;		/* run on the floor program */
-	uint16_t dport;
-};
-
-static const struct row rows[] = {
-	{ "floor (trivial XDP_PASS)", NULL, 0, 1, 53 },
-	{ "non-SIP UDP (port 53)", NULL, 0, 0, 53 },
-	{ "initial INVITE, no cookie", invite, 0, 0, 5060 },
-	{ "in-dialog BYE, cookie in 1st Route", bye_first, 0, 0, 5060 },
-	{ "in-dialog BYE, cookie in 4th Route", bye_last, 0, 0, 5060 },
-	{ "unknown cookie", bye_unknown, 0, 0, 5060 },
-	{ "reply within a dialog (200 OK)", reply_200, 0, 0, 5060 },
-	{ "MAC on, Call-ID not read", bye_mac, 1, 0, 5060 },
-};
 
 static const char *reason_name(int r)
 {
@@ -162,40 +68,41 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The program with the bench knobs (MAC on if @mac), maps unpinned. */
 static struct sipdlg_bpf *load_prog(int mac)
 {
+	struct xdp_knobs k = { .sip_ports = { BENCH_SIP_PORT }, .mac = mac,
+			       .mac_key = { BENCH_MAC_K0, BENCH_MAC_K1 } };
 	struct sipdlg_bpf *skel = sipdlg_bpf__open();
-	struct bpf_map *map;
 
 	if (!skel)
 		return NULL;
-	skel->rodata->sip_ports[0] = 5060;
-	skel->rodata->n_sip_ports = 1;
-	skel->rodata->mac_enabled = mac;
-	skel->rodata->mac_key[0] = MAC_K0;
-	skel->rodata->mac_key[1] = MAC_K1;
-	bpf_object__for_each_map(map, skel->obj)
-		bpf_map__set_pin_path(map, NULL);
-	if (sipdlg_bpf__load(skel)) {
+	if (xdp_obj_load(skel->obj, &k) ||
+	    bench_put_dialog(bpf_map__fd(skel->maps.dialogs))) {
 		sipdlg_bpf__destroy(skel);
 		return NULL;
 	}
 	return skel;
 }
 
-static int put_dialog(struct sipdlg_bpf *skel)
+/*
+ * BPF instructions @ip executes for @p, as bpf_icount counts them: on
+ * fresh copies of the maps of a program the kernel never ran (so the
+ * timed runs, whose effects depend on time, cannot change the count),
+ * the second of two runs (the repeated packet the timed runs measure).
+ * 0 if the interpreter failed (said on stderr).
+ */
+static unsigned long long icount(struct bpf_interp *ip, const struct pkt *p)
 {
-	static const char cid[] = "a84b4c76e66710@pc33.atlanta.example.com";
-	struct sipdlg_dlg_key k = { 1685, 9485 };
-	struct sipdlg_dlg_value v;
+	struct bpf_interp_run r;
 
-	memset(&v, 0, sizeof(v));
-	v.callid_hash = sipdlg_hash_bytes(cid, sizeof(cid) - 1);
-	v.caller_tag_hash = sipdlg_hash_bytes("1928301774", 10);
-	v.callee_tag_hash = sipdlg_hash_bytes("a6c85cf", 7);
-	v.state = 4;
-	return bpf_map__update_elem(skel->maps.dialogs, &k, sizeof(k), &v,
-				    sizeof(v), BPF_ANY);
+	bpf_interp_maps_reset(ip);
+	if (bpf_interp_run_xdp(ip, p->buf, p->len, &r) ||
+	    bpf_interp_run_xdp(ip, p->buf, p->len, &r)) {
+		fprintf(stderr, "bench_xdp: interpreter: %s\n", r.err);
+		return 0;
+	}
+	return (unsigned long long)r.insns;
 }
 
 /* The reason one run of @fd on the frame counts (sipdlg only). */
@@ -295,62 +202,6 @@ static int time_paired(int floor_fd, int fd, const struct pkt *p,
 }
 
 /*
- * Lower bounds on the in-dialog BYE (tools/bench/bounds.bpf.c): the bare
- * LF scan of its bytes up to the end of its CSeq line, which any design
- * that reads the CSeq must at least scan, and the work after a scan
- * (lookup, clock, counters).  Each run paired with a floor run, as in
- * the table; medians of the differences.
- */
-static int lower_bounds(struct floor_bpf *fl, __u32 repeat, __u32 runs)
-{
-	struct bounds_bpf *b = bounds_bpf__open();
-	const char *cseq = strstr(bye_first, "\r\nCSeq:"), *eol = NULL;
-	__u64 key = 0x9485000006a5ULL, v[64] = { 0 };
-	__u32 t[MAX_RUNS], scan[MAX_RUNS], match[MAX_RUNS], from, to;
-	int fl_fd = bpf_program__fd(fl->progs.floor_xdp), rc = -1;
-	struct pkt p;
-
-	if (cseq)
-		eol = strstr(cseq + 2, "\r\n");
-	if (!b || !eol) {
-		fprintf(stderr, "bench_xdp: lower bounds: cannot set up\n");
-		goto out;
-	}
-	pkt_sip(&p, NULL, bye_first, strlen(bye_first));
-	from = (__u32)p.l4_off + 8;
-	to = from + (__u32)(eol + 2 - bye_first);
-	b->rodata->scan_from = from;
-	b->rodata->scan_to = to;
-	b->rodata->match_key = key;
-	if (bounds_bpf__load(b) ||
-	    bpf_map__value_size(b->maps.bound_dialogs) > sizeof(v) ||
-	    bpf_map__update_elem(b->maps.bound_dialogs, &key, sizeof(key), v,
-				 bpf_map__value_size(b->maps.bound_dialogs),
-				 BPF_ANY)) {
-		fprintf(stderr, "bench_xdp: lower bounds: cannot load: %s\n",
-			strerror(errno));
-		goto out;
-	}
-	if (time_paired(fl_fd, bpf_program__fd(b->progs.bound_scan), &p,
-			repeat, runs, t, scan) ||
-	    time_paired(fl_fd, bpf_program__fd(b->progs.bound_match), &p,
-			repeat, runs, t, match))
-		goto out;
-	printf("\nlower bounds for the in-dialog BYE, ns over the floor "
-	       "(median of %u paired runs)\n\n", runs);
-	printf("LF scan alone, start line to the end of CSeq (%u bytes)  %6u\n",
-	       to - from, scan[runs / 2]);
-	printf("lookup, clock and counters alone (no scan)             %6u\n",
-	       match[runs / 2]);
-	printf("sum: no design that reads the CSeq costs less           %6u\n",
-	       scan[runs / 2] + match[runs / 2]);
-	rc = 0;
-out:
-	bounds_bpf__destroy(b);
-	return rc;
-}
-
-/*
  * Where the time of the in-dialog BYE goes: the message cut after its
  * first 1, 2, ... lines (an empty line, then 300 bytes of body, so that
  * no line is near the frame's end), each timed; the difference between
@@ -359,7 +210,8 @@ out:
  * annotated by Debian's perf (no libopcodes), so this is the profile.
  * Minimum of the runs: the figure least disturbed by other load.
  */
-static int breakdown(struct sipdlg_bpf *skel, __u32 repeat, __u32 runs)
+static int breakdown(struct sipdlg_bpf *skel, struct bpf_interp *ip,
+		     __u32 repeat, __u32 runs)
 {
 	static const char *lines[] = {
 		"BYE sip:bob@192.0.2.4:5060;transport=udp SIP/2.0",
@@ -374,15 +226,17 @@ static int breakdown(struct sipdlg_bpf *skel, __u32 repeat, __u32 runs)
 	};
 	int fd = bpf_program__fd(skel->progs.sipdlg_xdp);
 	char sip[PKT_MAX];
+	unsigned long long prev_i = 0;
 	__u32 prev = 0;
 
 	printf("\nwhere the in-dialog BYE's time goes (message cut after "
-	       "line N, min of %u runs)\n\n", runs);
-	printf("%-2s %-24s %6s %-16s %6s %6s\n", "N", "line added", "bytes",
-	       "reason", "min", "+ns");
+	       "line N, min of %u runs; executed instructions)\n\n", runs);
+	printf("%-2s %-24s %6s %-16s %6s %6s %7s %7s\n", "N", "line added",
+	       "bytes", "reason", "min", "+ns", "insns", "+insns");
 	for (size_t n = 1; n <= sizeof(lines) / sizeof(lines[0]); n++) {
 		struct pkt p;
 		size_t len = 0;
+		unsigned long long ic;
 		__u32 med, min;
 
 		for (size_t i = 0; i < n; i++)
@@ -394,10 +248,13 @@ static int breakdown(struct sipdlg_bpf *skel, __u32 repeat, __u32 runs)
 		pkt_sip(&p, NULL, sip, len);
 		if (time_frame(fd, &p, repeat, runs, &med, &min))
 			return -1;
-		printf("%-2zu %-24.24s %6zu %-16s %6u %+6d\n", n, lines[n - 1],
-		       p.len, reason_name(reason_of(skel, &p)), min,
-		       (int)min - (int)prev);
+		ic = icount(ip, &p);
+		printf("%-2zu %-24.24s %6zu %-16s %6u %+6d %7llu %+7lld\n", n,
+		       lines[n - 1], p.len, reason_name(reason_of(skel, &p)),
+		       min, (int)min - (int)prev, ic,
+		       (long long)ic - (long long)prev_i);
 		prev = min;
+		prev_i = ic;
 	}
 	return 0;
 }
@@ -467,32 +324,29 @@ out:
 }
 
 /* -d DIR: write each SIP row's payload to DIR/rowN.sip (for -f A/B runs). */
-static int dump_rows(const char *dir, const char *dm)
+static int dump_rows(const char *dir)
 {
-	char path[512], sip[PKT_MAX], *at;
+	char path[512], sip[PKT_MAX];
 
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+	for (size_t i = 0; i < bench_nrows; i++) {
+		const struct bench_row *r = &bench_rows[i];
+		size_t n;
 		FILE *f;
 
-		if (!rows[i].sip)
+		if (!r->sip)
 			continue;
-		snprintf(sip, sizeof(sip), "%s", rows[i].sip);
-		at = strstr(sip, "{DM}");
-		if (at) {
-			memmove(at + 16, at + 4, strlen(at + 4) + 1);
-			memcpy(at, dm, 16);
-		}
+		n = bench_payload(r->sip, sip, sizeof(sip));
 		snprintf(path, sizeof(path), "%s/row%zu%s.sip", dir, i,
-			 rows[i].mac ? "-mac" : "");
+			 r->mac ? "-mac" : "");
 		f = fopen(path, "wb");
-		if (!f || fwrite(sip, 1, strlen(sip), f) != strlen(sip)) {
+		if (!f || fwrite(sip, 1, n, f) != n) {
 			perror(path);
 			if (f)
 				fclose(f);
 			return 1;
 		}
 		fclose(f);
-		printf("%s: %s\n", path, rows[i].name);
+		printf("%s: %s\n", path, r->name);
 	}
 	return 0;
 }
@@ -500,10 +354,12 @@ static int dump_rows(const char *dir, const char *dm)
 int main(int argc, char **argv)
 {
 	struct sipdlg_bpf *plain = NULL, *withmac = NULL;
+	struct sipdlg_bpf *cnt_plain = NULL, *cnt_mac = NULL;
+	struct bpf_interp *ip_plain = NULL, *ip_mac = NULL, *ip_floor = NULL;
 	struct floor_bpf *fl = NULL;
 	__u32 repeat = 1000000, runs = 5, t[MAX_RUNS], med, min;
-	char dm[SIPDLG_MAC_HEX_LEN + 1] = { 0 }, sip[PKT_MAX], *at;
 	const char *file = NULL, *dump = NULL, *lines = NULL, *only = NULL;
+	char sip[PKT_MAX];
 	int opt, rc = 1, fmac = 0;
 
 	while ((opt = getopt(argc, argv, "r:n:f:md:p:o:")) != -1) {
@@ -531,6 +387,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "runs 1..%d, repeat > 0\n", MAX_RUNS);
 		return 2;
 	}
+	if (dump)
+		return dump_rows(dump);
 	if (geteuid() != 0) {
 		fprintf(stderr, "bench_xdp: needs root (BPF_PROG_TEST_RUN)\n");
 		return 1;
@@ -538,15 +396,20 @@ int main(int argc, char **argv)
 	plain = load_prog(0);
 	withmac = load_prog(1);
 	fl = floor_bpf__open_and_load();
-	if (!plain || !withmac || !fl || put_dialog(plain) ||
-	    put_dialog(withmac)) {
+	/* the interpreter's copies, never run by the kernel */
+	cnt_plain = load_prog(0);
+	cnt_mac = load_prog(1);
+	if (!plain || !withmac || !fl || !cnt_plain || !cnt_mac) {
 		fprintf(stderr, "bench_xdp: cannot load the programs: %s\n",
 			strerror(errno));
 		goto out;
 	}
-	sipdlg_mac_hex(sipdlg_dlg_mac(MAC_K0, MAC_K1, 1685, 9485), dm);
-	if (dump) {
-		rc = dump_rows(dump, dm);
+	ip_plain = xdp_obj_interp(cnt_plain->progs.sipdlg_xdp);
+	ip_mac = xdp_obj_interp(cnt_mac->progs.sipdlg_xdp);
+	ip_floor = xdp_obj_interp(fl->progs.floor_xdp);
+	if (!ip_plain || !ip_mac || !ip_floor) {
+		fprintf(stderr, "bench_xdp: no interpreter: %s\n",
+			strerror(errno));
 		goto out;
 	}
 	if (file) {
@@ -562,8 +425,9 @@ int main(int argc, char **argv)
 		n = fread(sip, 1, sizeof(sip) - 64, f);
 		fclose(f);
 		pkt_sip(&p, NULL, sip, n);
-		printf("%s: %zu bytes, %s,", file, p.len,
-		       reason_name(reason_of(skel, &p)));
+		printf("%s: %zu bytes, %s, %llu insns,", file, p.len,
+		       reason_name(reason_of(skel, &p)),
+		       icount(fmac ? ip_mac : ip_plain, &p));
 		if (time_frame(bpf_program__fd(skel->progs.sipdlg_xdp), &p,
 			       repeat, runs, &med, &min))
 			goto out;
@@ -578,34 +442,23 @@ int main(int argc, char **argv)
 
 	printf("XDP fast path, BPF_PROG_TEST_RUN, repeat %u, %u runs per "
 	       "packet (ns/packet)\n"
+	       "insns: BPF instructions executed (tools/bench/bpf_interp.c)\n"
 	       "over floor: median over the runs of (run - the floor run "
 	       "just before it)\n\n", repeat, runs);
-	printf("%-38s %6s %-16s %8s %8s %8s %10s\n", "packet", "bytes",
-	       "reason", "median", "min", "max", "over floor");
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		const struct row *r = &rows[i];
+	printf("%-38s %6s %-16s %6s %8s %8s %8s %10s\n", "packet", "bytes",
+	       "reason", "insns", "median", "min", "max", "over floor");
+	for (size_t i = 0; i < bench_nrows; i++) {
+		const struct bench_row *r = &bench_rows[i];
 		struct sipdlg_bpf *skel = r->mac ? withmac : plain;
-		struct pkt_sip_opts o = { .dport = r->dport };
-		const char *payload = r->sip;
 		__u32 d[MAX_RUNS];
 		struct pkt p;
 		int fd, reason = -1;
 
 		if (only && !strchr(only, (int)('0' + i)))
 			continue;
-		if (!payload) {
-			static const char dns[64] = { 0x12, 0x34, 1, 0, 0, 1 };
-
-			payload = dns;
-			pkt_sip(&p, &o, dns, sizeof(dns));
-		} else {
-			snprintf(sip, sizeof(sip), "%s", payload);
-			at = strstr(sip, "{DM}");
-			if (at) {
-				memmove(at + 16, at + 4, strlen(at + 4) + 1);
-				memcpy(at, dm, 16);
-			}
-			pkt_sip(&p, &o, sip, strlen(sip));
+		if (bench_frame(r, &p)) {
+			fprintf(stderr, "bench_xdp: %s: cannot build\n", r->name);
+			goto out;
 		}
 		fd = r->floor ? bpf_program__fd(fl->progs.floor_xdp) :
 				bpf_program__fd(skel->progs.sipdlg_xdp);
@@ -614,13 +467,15 @@ int main(int argc, char **argv)
 		if (time_paired(bpf_program__fd(fl->progs.floor_xdp), fd, &p,
 				repeat, runs, t, d))
 			goto out;
-		printf("%-38s %6zu %-16s %8u %8u %8u %10u\n", r->name, p.len,
-		       reason_name(reason), t[runs / 2], t[0], t[runs - 1],
-		       d[runs / 2]);
+		printf("%-38s %6zu %-16s %6llu %8u %8u %8u %10u\n", r->name,
+		       p.len, reason_name(reason),
+		       icount(r->floor ? ip_floor : r->mac ? ip_mac : ip_plain,
+			      &p),
+		       t[runs / 2], t[0], t[runs - 1], d[runs / 2]);
 	}
 	if (only)
 		goto done;
-	if (lower_bounds(fl, repeat, runs) || breakdown(plain, repeat, runs))
+	if (breakdown(plain, ip_plain, repeat, runs))
 		goto out;
 	printf("\nverifier processed insns: sipdlg_xdp %u (MAC on: %u), "
 	       "floor %u\n",
@@ -630,8 +485,13 @@ int main(int argc, char **argv)
 done:
 	rc = 0;
 out:
+	bpf_interp_free(ip_plain);
+	bpf_interp_free(ip_mac);
+	bpf_interp_free(ip_floor);
 	sipdlg_bpf__destroy(plain);
 	sipdlg_bpf__destroy(withmac);
+	sipdlg_bpf__destroy(cnt_plain);
+	sipdlg_bpf__destroy(cnt_mac);
 	floor_bpf__destroy(fl);
 	return rc;
 }

@@ -66,7 +66,6 @@
 #include "sip/sip_msg.h"
 #include "sip/sip_str.h"
 
-struct cfg_dialog;
 struct dlg_stats;
 struct tmr_service;
 struct dlg_table;
@@ -191,10 +190,6 @@ struct dlg_config {
 	uint32_t (*h_id_rand)(void *ud);
 	void *ud;			/* for the owner: dlg_table_ud() */
 };
-
-/* Kamailio's parameters (seconds) to a dlg_config (ms).  The profile
- * name arrays point into @cd, which must outlive the table alloc call. */
-void dlg_config_from_cfg(struct dlg_config *out, const struct cfg_dialog *cd);
 
 /*
  * A new table.  @tmr must be started by the caller and stay alive until

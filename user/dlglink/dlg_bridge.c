@@ -21,8 +21,8 @@
 #include "core/log.h"
 #include "core/timer.h"
 #include "dialog/dlg.h"
-#include "dialog/dlg_bridge.h"
-#include "dialog/dlg_bye.h"
+#include "dlglink/dlg_bridge.h"
+#include "dlglink/dlg_bye.h"
 #include "proxy/obuf.h"
 #include "proxy/px_internal.h"
 

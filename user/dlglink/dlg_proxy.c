@@ -16,9 +16,9 @@
 
 #include "core/log.h"
 #include "dialog/dlg.h"
-#include "dialog/dlg_bridge.h"
-#include "dialog/dlg_bye.h"
-#include "dialog/dlg_proxy.h"
+#include "dlglink/dlg_bridge.h"
+#include "dlglink/dlg_bye.h"
+#include "dlglink/dlg_proxy.h"
 #include "proxy/px_rules.h"
 
 #define RS_MAX 2048

@@ -15,7 +15,7 @@
 
 #include "control/ctl_server.h"
 #include "dialog/dlg.h"
-#include "dialog/dlg_rpc.h"
+#include "dlglink/dlg_rpc.h"
 
 #define LIST_BATCH 256
 

@@ -24,7 +24,7 @@
 #include "control/ctl_server.h"
 #include "core/log.h"
 #include "dialog/dlg.h"
-#include "dialog/dlg_bye.h"
+#include "dlglink/dlg_bye.h"
 #include "proxy/obuf.h"
 #include "proxy/px_internal.h"
 

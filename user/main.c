@@ -220,7 +220,6 @@ static int start(struct daemon *d, const char *bpf_object)
 
 	{
 		struct dlg_config dc;
-		struct px_hooks hooks;
 
 		dlg_config_from_cfg(&dc, &d->cfg->dialog);
 		if (d->fp) {
@@ -232,11 +231,11 @@ static int start(struct daemon *d, const char *bpf_object)
 			log_err("dialog table: %s", strerror(-r));
 			return r;
 		}
-		dlgp_hooks(d->dlg, &hooks);
-		proxy_set_hooks(d->px, &hooks);
-		r = dlg_rpc_register(d->ctl, d->dlg);
-		if (!r)	/* timeout routes before the timeout BYEs */
-			r = dlgp_install(d->dlg, d->px);
+		/* The proxy's dialog layer; its timeout routes run before
+		 * the timeout BYEs (callbacks run in registration order). */
+		r = dlgp_install(d->dlg, d->px);
+		if (!r)
+			r = dlg_rpc_register(d->ctl, d->dlg);
 		if (!r)
 			r = dlgp_bye_install(d->dlg, d->px, d->ctl);
 		if (!r)

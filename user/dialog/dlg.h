@@ -1,6 +1,9 @@
 /*
  * dlg.h - the dialog core: what Kamailio's `dialog` module keeps per call,
- * as a library the proxy calls (no network, no SIP parsing in the core).
+ * as a library (no network, no SIP parsing in the core).  It knows nothing
+ * of the proxy, the control socket, the config or the database: the code
+ * that lets those drive it (user/dlglink/) and the database layer (user/db/)
+ * are its clients; tests/unit/test_dlg_core_alone links it without them.
  *
  * Objects
  *   struct dlg_table   one per daemon: the hash table of dialogs (hash_size

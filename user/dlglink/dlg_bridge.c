@@ -24,7 +24,7 @@
 #include "dlglink/dlg_bridge.h"
 #include "dlglink/dlg_bye.h"
 #include "proxy/obuf.h"
-#include "proxy/px_internal.h"
+#include "proxy/proxy.h"
 
 #define HOLD_SDP                                                            \
 	"v=0\r\n"                                                           \
@@ -65,11 +65,19 @@ static void bridge_unref(void *p)
 		free(b);
 }
 
+static void bridge_reply(void *p, const struct px_reply *r);
+
+/* Each transaction of a bridge holds a reference to it. */
+static const struct px_tx_ops bridge_ops = {
+	.on_reply = bridge_reply,
+	.release = bridge_unref,
+};
+
 /* Headers every in-dialog request of the bridge carries. */
 static void dialog_hdrs(struct obuf *o, const struct bridge *b,
 			const char *method, unsigned cseq)
 {
-	const struct cfg_dialog *cd = &b->px->cfg->dialog;
+	const struct cfg_dialog *cd = &proxy_config(b->px)->dialog;
 
 	ob_printf(o, "%s %s SIP/2.0\r\n", method, b->contact);
 	if (b->route_set[0])
@@ -103,13 +111,13 @@ static int send_in_dialog(struct bridge *b, const char *method,
 		return proxy_send_stateless(b->px, o->buf, o->len, next_hop(b));
 	atomic_fetch_add(&b->ref, 1);
 	return proxy_uac_send(b->px, o->buf, o->len, next_hop(b), NULL,
-			      PX_DLG_UAC_BRIDGE, b, bridge_unref);
+			      &bridge_ops, b);
 }
 
 int dlgb_bridge(struct proxy *px, const char *from, const char *to,
 		const char *op, const char *body)
 {
-	const struct cfg_dialog *cd = &px->cfg->dialog;
+	const struct cfg_dialog *cd = &proxy_config(px)->dialog;
 	struct bridge *b = calloc(1, sizeof(*b));
 	struct obuf *o = &br_buf;
 	uint64_t rnd = tmr_now_ms() ^ (uint64_t)(uintptr_t)b;
@@ -145,15 +153,21 @@ int dlgb_bridge(struct proxy *px, const char *from, const char *to,
 	/* The transaction holds the creator's reference. */
 	return proxy_uac_send(px, o->buf, o->len,
 			      sip_str_c(op && *op ? op : from), NULL,
-			      PX_DLG_UAC_BRIDGE, b, bridge_unref);
+			      &bridge_ops, b);
 }
 
 /* The final response of one of the bridge's transactions. */
-void dlgb_on_reply(void *p, const struct sip_msg *rsp, int code)
+static void bridge_reply(void *p, const struct px_reply *r)
 {
 	struct bridge *b = p;
+	const struct sip_msg *rsp = r->rsp;
+	const struct cfg_dialog *cd = &proxy_config(b->px)->dialog;
+	int code = r->code;
 	char extra[700];
 	size_t rl;
+
+	if (code < 200)
+		return;
 
 	/* A retransmitted 2xx of our INVITE: its ACK got lost, send it again. */
 	if (rsp && rsp->cseq.method == SIP_METHOD_INVITE && b->step != BR_INVITE) {
@@ -184,8 +198,7 @@ void dlgb_on_reply(void *p, const struct sip_msg *rsp, int code)
 		b->step = BR_REFER;
 		snprintf(extra, sizeof(extra),
 			 "Referred-By: %s\r\nRefer-To: %s\r\nContact: <%s>\r\n",
-			 b->px->cfg->dialog.bridge_controller, b->to,
-			 b->px->cfg->dialog.bridge_contact);
+			 cd->bridge_controller, b->to, cd->bridge_contact);
 		send_in_dialog(b, "REFER", 11, extra);
 		break;
 	case BR_REFER:

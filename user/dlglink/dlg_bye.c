@@ -26,7 +26,7 @@
 #include "dialog/dlg.h"
 #include "dlglink/dlg_bye.h"
 #include "proxy/obuf.h"
-#include "proxy/px_internal.h"
+#include "proxy/proxy.h"
 
 static _Thread_local struct obuf bye_buf;
 
@@ -41,6 +41,42 @@ static void release(void *cell)
 {
 	dlg_unref(cell);
 }
+
+/* The final reply of a BYE that ends the dialog (forwarded or ours). */
+static void bye_reply(void *cell, const struct px_reply *r)
+{
+	if (r->code >= 200)
+		dlg_on_bye_reply(cell, r->code, r->rsp);
+}
+
+const struct px_tx_ops dlgp_bye_tx_ops = {
+	.on_reply = bye_reply,
+	.release = release,
+};
+
+/* Whatever the REFER's answer, the referred party gets a BYE. */
+static void refer_reply(void *cell, const struct px_reply *r, int to)
+{
+	if (r->code >= 200)
+		dlgp_refer_done(r->px, cell, to);
+}
+
+static void refer_caller_reply(void *cell, const struct px_reply *r)
+{
+	refer_reply(cell, r, DLG_CALLER_LEG);
+}
+
+static void refer_callee_reply(void *cell, const struct px_reply *r)
+{
+	refer_reply(cell, r, DLG_CALLEE_LEG);
+}
+
+static const struct px_tx_ops refer_ops[2] = {
+	[DLG_CALLER_LEG] = { .on_reply = refer_caller_reply,
+			     .release = release },
+	[DLG_CALLEE_LEG] = { .on_reply = refer_callee_reply,
+			     .release = release },
+};
 
 /* "<uri>" unless the stored URI is already a name-addr. */
 static void addr(struct obuf *o, const char *uri)
@@ -78,7 +114,8 @@ static int send_req(struct proxy *px, struct dlg_cell *c,
 								 &in->callee;
 	const struct dlg_info_leg *oth = to == DLG_CALLER_LEG ? &in->callee :
 								 &in->caller;
-	const char *hdrs = px->cfg->dialog.dlg_extra_hdrs;
+	const struct cfg_dialog *cd = &proxy_config(px)->dialog;
+	const char *hdrs = cd->dlg_extra_hdrs;
 	struct obuf *o = &bye_buf;
 	struct sip_str hop;
 
@@ -99,7 +136,6 @@ static int send_req(struct proxy *px, struct dlg_cell *c,
 		  refer_to ? "REFER" : "BYE");
 	if (refer_to) {
 		/* Reference 5.3: the three headers, as Kamailio writes them. */
-		const struct cfg_dialog *cd = &px->cfg->dialog;
 		ob_printf(o, "Referred-By: %s\r\nRefer-To: %s\r\n"
 			     "Contact: <%s>\r\n",
 			  cd->bridge_controller, refer_to, cd->bridge_contact);
@@ -122,11 +158,7 @@ static int send_req(struct proxy *px, struct dlg_cell *c,
 				    .dir = to == DLG_CALLER_LEG };
 	dlg_ref(c);
 	return proxy_uac_send(px, o->buf, o->len, hop, &bd,
-			      refer_to ? (to == DLG_CALLER_LEG ?
-						  PX_DLG_UAC_REFER_CALLER :
-						  PX_DLG_UAC_REFER_CALLEE) :
-					 PX_DLG_UAC_BYE,
-			      c, release);
+			      refer_to ? &refer_ops[to] : &dlgp_bye_tx_ops, c);
 }
 
 static int send_one(struct proxy *px, struct dlg_cell *c,
@@ -156,7 +188,6 @@ void dlgp_refer_done(struct proxy *px, struct dlg_cell *c, int to)
 {
 	struct dlg_info *in;
 
-	/* Whatever the REFER's answer, the referred party gets a BYE. */
 	if (dlg_mark_bye(c, to) != 0)
 		return;
 	in = dlg_info_get(c, 0);

@@ -9,6 +9,12 @@ struct ctl_server;
 
 #include "sip/sip_str.h"
 
+struct px_tx_ops;
+
+/* What follows a BYE transaction of a dialog (forwarded or ours): its
+ * final reply ends the dialog; the transaction holds a cell reference. */
+extern const struct px_tx_ops dlgp_bye_tx_ops;
+
 #define DLGP_BYE_CALLER 1
 #define DLGP_BYE_CALLEE 2
 #define DLGP_BYE_ALL 3

@@ -24,12 +24,6 @@
 #define PX_BRANCH_PLAIN "z9hG4bKsx"
 #define PX_BRANCH_DLG "z9hG4bKsd"
 
-/* The dialog a request belongs to, for its branch. */
-struct px_branch_dlg {
-	uint32_t h_entry, h_id;
-	int dir;			/* 0 caller->callee, 1 callee->caller */
-};
-
 /* Write our branch; returns its length. */
 size_t px_branch(char *buf, size_t cap, const struct px_branch_dlg *bd,
 		 uint32_t loop_hash, uint64_t tail);
@@ -50,7 +44,8 @@ struct proxy {
 	size_t n_local;
 	uint32_t t1, t2, t4;
 	uint64_t salt;
-	struct px_hooks hooks;
+	struct px_dlg_iface dlg;	/* the dialog layer (zeroed: none) */
+	void *dlg_ud;
 	/* Giving freed transaction memory back (proxy.c, timer thread). */
 	struct tmr trim_tmr;
 	size_t trim_peak;		/* most transactions since last trim */
@@ -88,7 +83,6 @@ const char *pxb_reason(int code);
 
 /* px_addr.c: addresses, our own identity, next hops. */
 int px_local_init(struct proxy *px, char *err, size_t err_len);
-bool px_uri_is_ours(const struct proxy *px, struct sip_str uri);
 bool px_via_is_ours(const struct proxy *px, const struct sip_via *via);
 int px_uri_target(struct sip_str uri, struct px_target *t);
 int px_dest_target(const struct route_dest *d, struct px_target *t);
@@ -112,6 +106,12 @@ void px_tx_on_response(struct proxy *px, struct tm_tx *tx,
 		       size_t len);
 void px_tx_on_ack(struct proxy *px, struct tm_tx *tx);
 void px_tx_finish(struct proxy *px, struct tm_tx *tx);
+/* Tell @tx's follower (if any) of a response: @rsp parsed or NULL (ours). */
+void px_tx_tell(struct proxy *px, struct tm_tx *tx,
+		const struct sip_msg *rsp, int code);
+/* Let @tx's follower absorb a 2xx (true: it did). */
+bool px_tx_absorb_2xx(struct proxy *px, struct tm_tx *tx,
+		      const struct sip_msg *rsp);
 
 /* px_send.c */
 int px_send(struct proxy *px, const struct tp_peer *dst, const char *buf,

@@ -10,7 +10,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include <linux/types.h>
+
 #include "dialog/dlg_int.h"
+#include "sipdlg_rhex.h"
 
 struct sip_str dlg_trim(struct sip_str s)
 {
@@ -81,13 +84,8 @@ uint32_t dlg_hash_entry(struct sip_str callid, uint32_t hash_size)
 
 size_t dlg_rhex(uint32_t x, char *buf)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t n = 0;
+	size_t n = sipdlg_rhex(x, buf);
 
-	do {
-		buf[n++] = hex[x & 0xf];
-		x >>= 4;
-	} while (x);
 	buf[n] = '\0';
 	return n;
 }

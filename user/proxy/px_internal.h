@@ -5,16 +5,21 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <linux/types.h>
+
 #include "config/config.h"
 #include "proxy/obuf.h"
 #include "proxy/proxy.h"
 #include "sip/sip_msg.h"
 #include "tm/tm.h"
+#include "sipdlg_rhex.h"
+#include "sipdlg_shared.h"
 
 #define PX_MAX_ROUTES 32
 /*
  * Our Via branches.  Every one starts with PX_BRANCH_OURS.  Within a
- * dialog the fast path's contract applies (include/sipdlg_shared.h):
+ * dialog the fast path's contract applies (include/sipdlg_shared.h,
+ * SIPDLG_BRANCH_PREFIX; RH from include/sipdlg_rhex.h):
  *   z9hG4bKsd<RH(h_entry)>.<RH(h_id)>.<D><LOOP:8 hex><TXN:16 hex>
  * otherwise:
  *   z9hG4bKsx<LOOP:8 hex>.<TXN:16 hex>
@@ -22,7 +27,10 @@
  */
 #define PX_BRANCH_OURS "z9hG4bKs"
 #define PX_BRANCH_PLAIN "z9hG4bKsx"
-#define PX_BRANCH_DLG "z9hG4bKsd"
+/* The two differ in their last character only (px_branch_loop). */
+_Static_assert(sizeof(PX_BRANCH_PLAIN) == sizeof(SIPDLG_BRANCH_PREFIX) &&
+		       sizeof(PX_BRANCH_OURS) + 1 == sizeof(PX_BRANCH_PLAIN),
+	       "our branch prefixes must stay one character apart");
 
 /* Write our branch; returns its length. */
 size_t px_branch(char *buf, size_t cap, const struct px_branch_dlg *bd,

@@ -23,7 +23,7 @@
 #include "dialog/dlg.h"
 #include "dlglink/dlg_bridge.h"
 #include "dlglink/dlg_bye.h"
-#include "proxy/obuf.h"
+#include "core/obuf.h"
 #include "proxy/proxy.h"
 
 #define HOLD_SDP                                                            \

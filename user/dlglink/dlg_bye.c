@@ -25,7 +25,7 @@
 #include "core/log.h"
 #include "dialog/dlg.h"
 #include "dlglink/dlg_bye.h"
-#include "proxy/obuf.h"
+#include "core/obuf.h"
 #include "proxy/proxy.h"
 
 static _Thread_local struct obuf bye_buf;

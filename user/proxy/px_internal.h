@@ -8,7 +8,7 @@
 #include <linux/types.h>
 
 #include "config/config.h"
-#include "proxy/obuf.h"
+#include "core/obuf.h"
 #include "proxy/proxy.h"
 #include "sip/sip_msg.h"
 #include "tm/tm.h"

@@ -25,10 +25,8 @@
 #include "core/log.h"
 #include "dialog/dlg.h"
 #include "dlglink/dlg_bye.h"
-#include "core/obuf.h"
+#include "dlglink/dlg_uac.h"
 #include "proxy/proxy.h"
-
-static _Thread_local struct obuf bye_buf;
 
 struct dlg_bye_ctx {
 	struct proxy *px;
@@ -78,29 +76,6 @@ static const struct px_tx_ops refer_ops[2] = {
 			     .release = release },
 };
 
-/* "<uri>" unless the stored URI is already a name-addr. */
-static void addr(struct obuf *o, const char *uri)
-{
-	size_t n = strlen(uri);
-
-	if (n && uri[n - 1] == '>') {
-		ob_str(o, uri);
-		return;
-	}
-	ob_mem(o, "<", 1);
-	ob_str(o, uri);
-	ob_mem(o, ">", 1);
-}
-
-struct sip_str dlgp_first_route(const char *rs)
-{
-	const char *lt = strchr(rs, '<'), *gt;
-
-	if (!lt || !(gt = strchr(lt, '>')))
-		return SIP_STR_NULL;
-	return sip_str_mk(lt + 1, (size_t)(gt - lt - 1));
-}
-
 /*
  * Build and send one in-dialog request towards leg @to: a BYE (@refer_to
  * NULL) or a REFER to @refer_to.  @bump is added to the CSeq the other
@@ -115,50 +90,43 @@ static int send_req(struct proxy *px, struct dlg_cell *c,
 	const struct dlg_info_leg *oth = to == DLG_CALLER_LEG ? &in->callee :
 								 &in->caller;
 	const struct cfg_dialog *cd = &proxy_config(px)->dialog;
-	const char *hdrs = cd->dlg_extra_hdrs;
-	struct obuf *o = &bye_buf;
-	struct sip_str hop;
-
-	if (!leg->contact[0])
-		return -ENOENT;
-	ob_reset(o);
-	ob_printf(o, "%s %s SIP/2.0\r\n", refer_to ? "REFER" : "BYE",
-		  leg->contact);
-	if (leg->route_set[0])
-		ob_printf(o, "Route: %s\r\n", leg->route_set);
-	ob_str(o, "To: ");
-	addr(o, to == DLG_CALLER_LEG ? in->from_uri : in->to_uri);
-	ob_printf(o, ";tag=%s\r\nFrom: ", leg->tag);
-	addr(o, to == DLG_CALLER_LEG ? in->to_uri : in->from_uri);
-	ob_printf(o, ";tag=%s\r\nCall-ID: %s\r\nCSeq: %u %s\r\n"
-		     "Max-Forwards: 70\r\n",
-		  oth->tag, in->callid, oth->cseq + bump,
-		  refer_to ? "REFER" : "BYE");
-	if (refer_to) {
-		/* Reference 5.3: the three headers, as Kamailio writes them. */
-		ob_printf(o, "Referred-By: %s\r\nRefer-To: %s\r\n"
-			     "Contact: <%s>\r\n",
-			  cd->bridge_controller, refer_to, cd->bridge_contact);
-	} else if (hdrs && *hdrs) {
-		ob_str(o, hdrs);
-	}
-	if (extra && *extra) {
-		ob_str(o, extra);
-		if (extra[strlen(extra) - 1] != '\n')
-			ob_mem(o, "\r\n", 2);
-	}
-	ob_str(o, "Content-Length: 0\r\n\r\n");
-	if (o->overflow)
-		return -E2BIG;
-	hop = dlgp_first_route(leg->route_set);
-	if (!hop.p)
-		hop = sip_str_c(leg->contact);
+	char refer_hdrs[1024];
+	struct dlg_uac_req r = {
+		.method = refer_to ? "REFER" : "BYE",
+		.ruri = sip_str_c(leg->contact),
+		.route_set = leg->route_set,
+		/* We speak as the other party, to this leg. */
+		.from_uri = sip_str_c(to == DLG_CALLER_LEG ? in->to_uri :
+							     in->from_uri),
+		.from_tag = sip_str_c(oth->tag),
+		.to_uri = sip_str_c(to == DLG_CALLER_LEG ? in->from_uri :
+							   in->to_uri),
+		.to_tag = sip_str_c(leg->tag),
+		.callid = sip_str_c(in->callid),
+		.cseq = oth->cseq + bump,
+		.hdrs = { cd->dlg_extra_hdrs, extra },
+	};
 	/* Towards the callee we speak as the caller: direction 0. */
 	struct px_branch_dlg bd = { .h_entry = in->h_entry, .h_id = in->h_id,
 				    .dir = to == DLG_CALLER_LEG };
+
+	if (!leg->contact[0])
+		return -ENOENT;
+	if (refer_to) {
+		/* Reference 5.3: the three headers, as Kamailio writes them
+		 * (instead of dlg_extra_hdrs). */
+		int n = snprintf(refer_hdrs, sizeof(refer_hdrs),
+				 "Referred-By: %s\r\nRefer-To: %s\r\n"
+				 "Contact: <%s>\r\n",
+				 cd->bridge_controller, refer_to,
+				 cd->bridge_contact);
+		if (n < 0 || (size_t)n >= sizeof(refer_hdrs))
+			return -E2BIG;
+		r.hdrs[0] = refer_hdrs;
+	}
 	dlg_ref(c);
-	return proxy_uac_send(px, o->buf, o->len, hop, &bd,
-			      refer_to ? &refer_ops[to] : &dlgp_bye_tx_ops, c);
+	return dlg_uac_send(px, &r, &bd,
+			    refer_to ? &refer_ops[to] : &dlgp_bye_tx_ops, c);
 }
 
 static int send_one(struct proxy *px, struct dlg_cell *c,

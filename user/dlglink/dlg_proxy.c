@@ -26,6 +26,7 @@
 #include "dlglink/dlg_bridge.h"
 #include "dlglink/dlg_bye.h"
 #include "dlglink/dlg_proxy.h"
+#include "dlglink/dlg_uac.h"
 #include "proxy/proxy.h"
 
 #define RS_MAX 2048
@@ -161,13 +162,12 @@ static bool absorb_2xx(void *cell, const struct px_reply *x)
 {
 	struct dlg_cell *c = cell;
 	const struct sip_msg *rsp = x->rsp;
-	struct proxy *px = x->px;
 	unsigned own_rr = x->own_rr ? x->own_rr : 1;
-	struct sip_str ctag, hop;
+	struct sip_str ctag;
 	struct dlg_info *in;
-	char rs[RS_MAX], buf[4096];
+	struct dlg_uac_req r;
+	char rs[RS_MAX];
 	size_t rl = 0;
-	int n;
 
 	if (!sip_str_present(rsp->to.tag))
 		return false;
@@ -183,26 +183,20 @@ static bool absorb_2xx(void *cell, const struct px_reply *x)
 	in = dlg_info_get(c, 0);
 	if (!in)
 		return true;
-	for (int m = 0; m < 2; m++) {
-		n = snprintf(buf, sizeof(buf),
-			     "%s %.*s SIP/2.0\r\n%s%s%s"
-			     "From: <%s>;tag=%s\r\nTo: <%s>;tag=%.*s\r\n"
-			     "Call-ID: %s\r\nCSeq: %u %s\r\n"
-			     "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
-			     m ? "BYE" : "ACK", (int)rsp->contact.uri.len,
-			     rsp->contact.uri.p, rl ? "Route: " : "", rs,
-			     rl ? "\r\n" : "", in->from_uri, in->caller.tag,
-			     in->to_uri, (int)rsp->to.tag.len, rsp->to.tag.p,
-			     in->callid, rsp->cseq.num + (unsigned)m,
-			     m ? "BYE" : "ACK");
-		if (n <= 0 || (size_t)n >= sizeof(buf))
-			break;
-		hop = rl ? dlgp_first_route(rs) : rsp->contact.uri;
-		if (m == 0)
-			proxy_send_stateless(px, buf, (size_t)n, hop);
-		else
-			proxy_uac_send(px, buf, (size_t)n, hop, NULL, NULL,
-				       NULL);
+	memset(&r, 0, sizeof(r));
+	r.method = "ACK";
+	r.ruri = rsp->contact.uri;
+	r.route_set = rs;
+	r.from_uri = sip_str_c(in->from_uri);
+	r.from_tag = sip_str_c(in->caller.tag);
+	r.to_uri = sip_str_c(in->to_uri);
+	r.to_tag = rsp->to.tag;
+	r.callid = sip_str_c(in->callid);
+	r.cseq = rsp->cseq.num;
+	if (dlg_uac_send(x->px, &r, NULL, NULL, NULL) != -E2BIG) {
+		r.method = "BYE";
+		r.cseq = rsp->cseq.num + 1;
+		dlg_uac_send(x->px, &r, NULL, NULL, NULL);
 	}
 	log_info("dialog %u:%u: a 2xx from a second branch (To-tag %.*s) "
 		 "was answered with ACK and BYE",

@@ -234,8 +234,10 @@ static int start(struct daemon *d, const char *bpf_object)
 		/* The proxy's dialog layer; its timeout routes run before
 		 * the timeout BYEs (callbacks run in registration order). */
 		r = dlgp_install(d->dlg, d->px);
-		if (!r)
-			r = dlg_rpc_register(d->ctl, d->dlg);
+		if (!r)	/* with the fast path: its counters under "xdp" */
+			r = dlg_rpc_register_extra(
+				d->ctl, d->dlg, "xdp",
+				d->fp ? fp_rpc_dialog_json : NULL, d->fp);
 		if (!r)
 			r = dlgp_bye_install(d->dlg, d->px, d->ctl);
 		if (!r)
@@ -246,8 +248,6 @@ static int start(struct daemon *d, const char *bpf_object)
 			r = fp_dialogs_install(d->fp, d->dlg);
 		if (r)
 			return r;
-		if (d->fp)
-			dlg_rpc_set_extra("xdp", fp_rpc_dialog_json, d->fp);
 	}
 	if (d->cfg->dialog.db_mode > 0) {
 		r = db_alloc(&d->cfg->dialog, &d->cfg->database, d->stats,

@@ -54,8 +54,6 @@ struct bridge {
 	char route_set[1024];		/* its Record-Routes, reversed */
 };
 
-static struct proxy *bridge_px;
-
 static void bridge_unref(void *p)
 {
 	struct bridge *b = p;
@@ -216,8 +214,8 @@ static int rpc_bridge(void *ud, json_t *params, json_t **result,
 		else if (strcmp(body, "_") == 0)
 			body = "";		/* empty body */
 	}
-	r = dlgb_bridge(bridge_px, json_string_value(f), json_string_value(t),
-			ops, body);
+	r = dlgb_bridge(ud, json_string_value(f), json_string_value(t), ops,
+			body);
 	if (r)
 		return ctl_error_set(err, 500, "Bridge failed: %s", strerror(-r));
 	*result = json_object();
@@ -226,6 +224,5 @@ static int rpc_bridge(void *ud, json_t *params, json_t **result,
 
 int dlgb_install(struct proxy *px, struct ctl_server *srv)
 {
-	bridge_px = px;
-	return ctl_register(srv, "dlg.bridge_dlg", rpc_bridge, NULL);
+	return ctl_register(srv, "dlg.bridge_dlg", rpc_bridge, px);
 }

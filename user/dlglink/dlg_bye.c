@@ -28,12 +28,12 @@
 #include "dlglink/dlg_uac.h"
 #include "proxy/proxy.h"
 
+/* What the expiry callback and the dlg.* methods here share (owned by
+ * the control server, which outlives the dialog table). */
 struct dlg_bye_ctx {
 	struct proxy *px;
 	struct dlg_table *t;
 };
-
-static struct dlg_bye_ctx bye_ctx;	/* one daemon, one dialog table */
 
 static void release(void *cell)
 {
@@ -206,15 +206,15 @@ static void on_expired(struct dlg_cell *c, int type,
 }
 
 /* End a dialog from the control socket: BYE both ways, then state 5. */
-static int end_dialog(struct dlg_cell *c, const char *extra,
-		      struct ctl_error *err)
+static int end_dialog(struct dlg_bye_ctx *ctx, struct dlg_cell *c,
+		      const char *extra, struct ctl_error *err)
 {
 	enum dlg_state st = dlg_state(c);
 
 	if (st != DLG_STATE_CONFIRMED && st != DLG_STATE_CONFIRMED_NA)
 		return ctl_error_set(err, 500, "Dialog not confirmed (state %d)",
 				     (int)st);
-	dlgp_bye(bye_ctx.px, c, DLGP_BYE_ALL, extra);
+	dlgp_bye(ctx->px, c, DLGP_BYE_ALL, extra);
 	dlg_end(c, NULL);
 	return 0;
 }
@@ -222,6 +222,7 @@ static int end_dialog(struct dlg_cell *c, const char *extra,
 static int rpc_end_dlg(void *ud, json_t *params, json_t **result,
 		       struct ctl_error *err)
 {
+	struct dlg_bye_ctx *ctx = ud;
 	json_t *he = ctl_param(params, 0, "h_entry");
 	json_t *hi = ctl_param(params, 1, "h_id");
 	json_t *ex = ctl_param(params, 2, "extra_hdrs");
@@ -231,11 +232,11 @@ static int rpc_end_dlg(void *ud, json_t *params, json_t **result,
 	if (!json_is_integer(he) || !json_is_integer(hi) ||
 	    (ex && !json_is_string(ex)))
 		return ctl_error_set(err, 500, "Invalid parameters");
-	c = dlg_lookup_id(bye_ctx.t, (uint32_t)json_integer_value(he),
+	c = dlg_lookup_id(ctx->t, (uint32_t)json_integer_value(he),
 			  (uint32_t)json_integer_value(hi));
 	if (!c)
 		return ctl_error_set(err, 404, "Dialog not found");
-	r = end_dialog(c, ex ? json_string_value(ex) : NULL, err);
+	r = end_dialog(ctx, c, ex ? json_string_value(ex) : NULL, err);
 	dlg_unref(c);
 	if (r)
 		return r;
@@ -246,6 +247,7 @@ static int rpc_end_dlg(void *ud, json_t *params, json_t **result,
 static int rpc_terminate_dlg(void *ud, json_t *params, json_t **result,
 			     struct ctl_error *err)
 {
+	struct dlg_bye_ctx *ctx = ud;
 	json_t *ci = ctl_param(params, 0, "callid");
 	json_t *ft = ctl_param(params, 1, "from_tag");
 	json_t *tt = ctl_param(params, 2, "to_tag");
@@ -256,14 +258,14 @@ static int rpc_terminate_dlg(void *ud, json_t *params, json_t **result,
 	    (tt && !json_is_string(tt)))
 		return ctl_error_set(err, 400, "Need a Callid ,from tag ,to tag");
 	if (ft)
-		c = dlg_lookup_sip(bye_ctx.t, sip_str_c(json_string_value(ci)),
+		c = dlg_lookup_sip(ctx->t, sip_str_c(json_string_value(ci)),
 				   sip_str_c(json_string_value(ft)),
 				   tt ? sip_str_c(json_string_value(tt)) :
 					SIP_STR_NULL,
 				   NULL);
 	else {
 		struct dlg_cell *cells[1];
-		c = dlg_lookup_callid(bye_ctx.t,
+		c = dlg_lookup_callid(ctx->t,
 				      sip_str_c(json_string_value(ci)),
 				      SIP_STR_NULL, cells, 1) ?
 			    cells[0] :
@@ -271,7 +273,7 @@ static int rpc_terminate_dlg(void *ud, json_t *params, json_t **result,
 	}
 	if (!c)
 		return ctl_error_set(err, 500, "Couldnt find callid in dialog");
-	r = end_dialog(c, NULL, err);
+	r = end_dialog(ctx, c, NULL, err);
 	dlg_unref(c);
 	if (r)
 		return r;
@@ -283,6 +285,7 @@ static int rpc_terminate_dlg(void *ud, json_t *params, json_t **result,
 static int rpc_bye(void *ud, json_t *params, json_t **result,
 		   struct ctl_error *err)
 {
+	struct dlg_bye_ctx *ctx = ud;
 	json_t *he = ctl_param(params, 0, "h_entry");
 	json_t *hi = ctl_param(params, 1, "h_id");
 	json_t *sd = ctl_param(params, 2, "side");
@@ -302,7 +305,7 @@ static int rpc_bye(void *ud, json_t *params, json_t **result,
 	else
 		return ctl_error_set(err, -32602,
 				     "side must be caller, callee or all");
-	c = dlg_lookup_id(bye_ctx.t, (uint32_t)json_integer_value(he),
+	c = dlg_lookup_id(ctx->t, (uint32_t)json_integer_value(he),
 			  (uint32_t)json_integer_value(hi));
 	if (!c)
 		return ctl_error_set(err, 404, "Dialog not found");
@@ -311,7 +314,7 @@ static int rpc_bye(void *ud, json_t *params, json_t **result,
 		dlg_unref(c);
 		return ctl_error_set(err, 500, "Dialog not confirmed");
 	}
-	*result = json_pack("{s:i}", "sent", dlgp_bye(bye_ctx.px, c, sides, NULL));
+	*result = json_pack("{s:i}", "sent", dlgp_bye(ctx->px, c, sides, NULL));
 	if (sides == DLGP_BYE_ALL)
 		dlg_end(c, NULL);
 	dlg_unref(c);
@@ -322,6 +325,7 @@ static int rpc_bye(void *ud, json_t *params, json_t **result,
 static int rpc_refer(void *ud, json_t *params, json_t **result,
 		     struct ctl_error *err)
 {
+	struct dlg_bye_ctx *ctx = ud;
 	json_t *he = ctl_param(params, 0, "h_entry");
 	json_t *hi = ctl_param(params, 1, "h_id");
 	json_t *sd = ctl_param(params, 2, "side");
@@ -339,11 +343,11 @@ static int rpc_refer(void *ud, json_t *params, json_t **result,
 		leg = DLG_CALLEE_LEG;
 	else
 		return ctl_error_set(err, -32602, "side must be caller or callee");
-	c = dlg_lookup_id(bye_ctx.t, (uint32_t)json_integer_value(he),
+	c = dlg_lookup_id(ctx->t, (uint32_t)json_integer_value(he),
 			  (uint32_t)json_integer_value(hi));
 	if (!c)
 		return ctl_error_set(err, 404, "Dialog not found");
-	r = dlgp_refer(bye_ctx.px, c, leg, json_string_value(to));
+	r = dlgp_refer(ctx->px, c, leg, json_string_value(to));
 	dlg_unref(c);
 	if (r == -EINVAL)
 		return ctl_error_set(err, 500, "Dialog not confirmed");
@@ -356,20 +360,27 @@ static int rpc_refer(void *ud, json_t *params, json_t **result,
 int dlgp_bye_install(struct dlg_table *t, struct proxy *px,
 		     struct ctl_server *srv)
 {
+	struct dlg_bye_ctx *ctx = calloc(1, sizeof(*ctx));
 	int r;
 
-	bye_ctx.px = px;
-	bye_ctx.t = t;
-	r = dlg_register_global_cb(t, DLGCB_EXPIRED, on_expired, &bye_ctx,
-				   NULL);
+	if (!ctx)
+		return -ENOMEM;
+	ctx->px = px;
+	ctx->t = t;
+	r = ctl_server_keep(srv, ctx);
+	if (r) {
+		free(ctx);
+		return r;
+	}
+	r = dlg_register_global_cb(t, DLGCB_EXPIRED, on_expired, ctx, NULL);
 	if (!r)
-		r = ctl_register(srv, "dlg.end_dlg", rpc_end_dlg, NULL);
+		r = ctl_register(srv, "dlg.end_dlg", rpc_end_dlg, ctx);
 	if (!r)
 		r = ctl_register(srv, "dlg.terminate_dlg", rpc_terminate_dlg,
-				 NULL);
+				 ctx);
 	if (!r)
-		r = ctl_register(srv, "dlg.bye", rpc_bye, NULL);
+		r = ctl_register(srv, "dlg.bye", rpc_bye, ctx);
 	if (!r)
-		r = ctl_register(srv, "dlg.refer", rpc_refer, NULL);
+		r = ctl_register(srv, "dlg.refer", rpc_refer, ctx);
 	return r;
 }

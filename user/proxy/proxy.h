@@ -63,10 +63,10 @@ struct px_branch_dlg {
 /*
  * The dialog layer's part in the request path (every member optional).
  * The proxy calls, in this order, on the thread handling the request and
- * with its server transaction locked: on_request, then the rule members
- * (cond, action, var_get, pv_get) as the rules ask, then branch_dlg when
- * it builds the forwarded request, then on_forward or on_local, then
- * on_done.  @ud is the one given to proxy_set_dialog.
+ * with its server transaction (an ACK has none) locked: on_request, then
+ * the rule members (cond, action, var_get, pv_get) as the rules ask, then
+ * branch_dlg when it builds the forwarded request, then on_forward or
+ * on_local, then on_done.  @ud is the one given to proxy_set_dialog.
  */
 struct px_dlg_iface {
 	/* A request arrived, before the rules: match it to a dialog. */

@@ -49,6 +49,9 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 BPFT_SRCS := $(wildcard tests/bpf/test_*.c)
 BPFT_BINS := $(BPFT_SRCS:tests/bpf/%.c=$(BUILD)/tests/bpf/%)
 TEST_HELPER_SRCS := $(wildcard tests/lib/*.c)
+# C helpers of the end-to-end scripts (e.g. the generator's sender).
+E2E_SRCS := $(wildcard tests/e2e/*.c)
+E2E_BINS := $(E2E_SRCS:tests/e2e/%.c=$(BUILD)/tests/e2e/%)
 
 .PHONY: all deps run test test-unit test-bpf test-e2e test-fuzz clean install \
         vmlinux fmt help fuzz
@@ -118,13 +121,17 @@ $(BUILD)/tests/bpf/%: tests/bpf/%.c $(LIB) $(BPF_SKEL) $(TEST_HELPER_SRCS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests -o $@ $< $(TEST_HELPER_SRCS) $(LIB) $(LDLIBS_D) -lcmocka
 
+$(BUILD)/tests/e2e/%: tests/e2e/%.c $(LIB) $(TEST_HELPER_SRCS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(TEST_HELPER_SRCS) $(LIB) $(LDLIBS_D)
+
 # BPF objects the tests load on purpose (e.g. one the verifier rejects).
 BPF_FIXTURES := $(patsubst tests/bpf/fixtures/%.bpf.c,$(BUILD)/tests/fixtures/%.bpf.o,$(wildcard tests/bpf/fixtures/*.bpf.c))
 $(BUILD)/tests/fixtures/%.bpf.o: tests/bpf/fixtures/%.bpf.c include/sipdlg_shared.h vmlinux.h
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-test-build: all $(UNIT_BINS) $(BPFT_BINS) $(BPF_FIXTURES)
+test-build: all $(UNIT_BINS) $(BPFT_BINS) $(E2E_BINS) $(BPF_FIXTURES)
 
 test: deps
 	@$(MAKE) --no-print-directory test-build fuzz-build
@@ -157,10 +164,15 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(USER_HDRS)
 
 fuzz-build: $(FUZZ_BINS)
 
-# make fuzz FUZZ_SECONDS=N: run every fuzz target N seconds on its corpus.
+# make fuzz FUZZ_SECONDS=N: run every fuzz target N seconds on its corpus,
+# and the kernel-vs-parser differential test on DIFF_FUZZ_N generated
+# messages (tests/bpf/test_xdp_diff.c; `make test` runs it on 20000 in
+# the bpf tier, and its fuzz tier leaves it out: SIPDLG_DIFF_FUZZ_N unset).
+DIFF_FUZZ_N ?= 1000000
 fuzz: deps
-	@$(MAKE) --no-print-directory fuzz-build
-	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/run.sh fuzz
+	@$(MAKE) --no-print-directory fuzz-build $(BUILD)/tests/bpf/test_xdp_diff
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) SIPDLG_DIFF_FUZZ_N=$(DIFF_FUZZ_N) \
+		sh tests/run.sh fuzz
 
 test-fuzz: fuzz
 

@@ -376,7 +376,7 @@ static __always_inline __u64 sd_dec8(__u64 w, __u32 n)
 static __always_inline int sd_cseq(void *data, void *end, struct sd_sip *s,
 				   __u32 v, __u32 ve)
 {
-	__u64 w, val;
+	__u64 w, val, nd;	/* nd: the non-digit bytes, a full word mask */
 	__u32 n, n2, c;
 
 	if (v >= ve)
@@ -389,16 +389,16 @@ static __always_inline int sd_cseq(void *data, void *end, struct sd_sip *s,
 	if (v >= ve)
 		return -1;
 	w = sd_load8(data, end, v) & sd_low_bytes(ve - v);
-	n2 = sd_digit_bytes(w) ^ SD_HIGH;
-	n = sd_first8(n2);
+	nd = sd_digit_bytes(w) ^ SD_HIGH;
+	n = sd_first8(nd);
 	if (!n)
 		return -1;
 	val = sd_dec8(w, n);
 	if (n == 8) {
 		/* 9 or 10 digits */
 		w = v + 8 < ve ? sd_load8(data, end, v + 8) & sd_low_bytes(ve - v - 8) : 0;
-		n2 = sd_digit_bytes(w) ^ SD_HIGH;
-		n2 = sd_first8(n2);
+		nd = sd_digit_bytes(w) ^ SD_HIGH;
+		n2 = sd_first8(nd);
 		if (n2 > 2)
 			return -1;
 		val = val * (n2 == 2 ? 100 : n2 == 1 ? 10 : 1) + sd_dec8(w, n2);

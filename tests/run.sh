@@ -72,7 +72,16 @@ for tier in "$@"; do
 			[ -x "$t" ] || continue
 			run_one "fuzz/${t##*/}" $(( ${FUZZ_SECONDS:-60} + 120 )) \
 				sh tests/fuzz/run-fuzz.sh "$t" "${FUZZ_SECONDS:-60}"
-		done ;;
+		done
+		# The differential test on many generated messages, only when
+		# `make fuzz` asks (SIPDLG_DIFF_FUZZ_N); a new seed each run,
+		# printed, and every failure names its own message seed.
+		t=build/tests/bpf/test_xdp_diff
+		if [ -n "${SIPDLG_DIFF_FUZZ_N:-}" ] && [ -x "$t" ]; then
+			SIPDLG_DIFF_N=$SIPDLG_DIFF_FUZZ_N SIPDLG_DIFF_SPREAD=1 \
+			SIPDLG_DIFF_SEED=${SIPDLG_DIFF_SEED:-$(date +%s)} \
+			CMOCKA_MESSAGE_OUTPUT=TAP run_one "fuzz/test_xdp_diff" 3600 "$t"
+		fi ;;
 	e2e)
 		for t in tests/e2e/test_*.sh; do
 			[ -f "$t" ] || continue

@@ -4,7 +4,8 @@
  * never be counted against a dialog they do not belong to.
  *
  * Seeds are in-dialog requests and replies (the Kamailio capture's BYE
- * and ACK, and built ones in both directions).  Each round takes a seed,
+ * and ACK, built ones in both directions, and generated ones from
+ * tests/lib/sipgen.h with CSeqs of every digit count).  Each round takes a seed,
  * applies 1-4 random mutations (byte changes, insertions of bytes and of
  * SIP fragments, deletions, truncation, swapped or duplicated lines) and
  * runs the program on it.  A plain byte-by-byte reference of the matching
@@ -49,6 +50,7 @@
 #include "sipdlg.skel.h"
 #include "lib/pcap.h"
 #include "lib/pkt.h"
+#include "lib/sipgen.h"
 
 #define DEFAULT_ROUNDS 120000
 #define DEFAULT_PCAP_DIR "tests/data/pcap"
@@ -680,10 +682,10 @@ static const char *const g_seeds[] = {
 	"INFO sip:alice@192.0.2.1 SIP/2.0" CRLF VIA
 	"Route: <sip:p1;lr>, <sip:192.0.2.2;lr;did=596.d052>" CRLF
 	"f: \"Bob\" <sip:bob@b>;tag=a6c85cf" CRLF "t: <sip:alice@a>;tag=1928301774" CRLF
-	"i: a84b4c76e66710@pc33.atlanta.example.com" CRLF "CSeq: 8 INFO" CRLF CRLF,
+	"i: a84b4c76e66710@pc33.atlanta.example.com" CRLF "CSeq: 4096 INFO" CRLF CRLF,
 	"BYE sip:x SIP/2.0" CRLF VIA "Route: <sip:192.0.2.2;lr;did=596.e052>" CRLF
 	"From: <sip:b@b>;tag=a6c85cf" CRLF "To: <sip:a@a>;tag=1928301774" CRLF
-	"Call-ID: a84b4c76e66710@pc33.atlanta.example.co" CRLF "CSeq: 3 BYE" CRLF CRLF,
+	"Call-ID: a84b4c76e66710@pc33.atlanta.example.co" CRLF "CSeq: 1234567 BYE" CRLF CRLF,
 	"UPDATE sip:x SIP/2.0" CRLF VIA "Route: <sip:192.0.2.2;lr;did=696.d052>" CRLF
 	"From: <sip:b@b>;tag=zz" CRLF "To: <sip:a@a>;tag=1928301774" CRLF
 	"Call-ID: early-1@192.0.2.1" CRLF "CSeq: 3 UPDATE" CRLF CRLF,
@@ -720,12 +722,50 @@ static size_t seed_from_pcap(int frame, char *out)
 	return n;
 }
 
+/*
+ * Generated seeds (tests/lib/sipgen.h): in-dialog requests and replies of
+ * dialog g_dlgs[d] in the generator's shapes, with CSeqs of every digit
+ * count.  Seeds the reference gives to no dialog (a shape it does not
+ * read) are passed over.  The number made.
+ */
+#define NGEN 16
+
+static int gen_seeds(char (*out)[MAXMSG], size_t *len)
+{
+	struct sipgen_opts o = { .within_limits = 1, .no_extra_routes = 0,
+				 .max_len = MAXMSG - 200 };
+	static struct sipgen_msg msg;
+	struct sipgen_rng r;
+	struct sipgen_dlg d;
+	int n = 0, dir, tries;
+
+	for (tries = 0; n < NGEN && tries < 10 * NGEN; tries++) {
+		const struct dlg *g = &g_dlgs[tries % 2];
+
+		sipgen_seed(&r, 0x5eed0000u + (unsigned)tries);
+		sipgen_dialog(&r, &d);
+		d.h_entry = g->h_entry;
+		d.h_id = g->h_id;
+		snprintf(d.callid, sizeof(d.callid), "%s", g->callid);
+		snprintf(d.caller_tag, sizeof(d.caller_tag), "%s", g->caller);
+		snprintf(d.callee_tag, sizeof(d.callee_tag), "%s", g->callee);
+		d.early = 0;
+		if (sipgen_message(&r, &d, &o, &msg) ||
+		    ref_owner(msg.buf, msg.len, 0, &dir) < 0)
+			continue;
+		memcpy(out[n], msg.buf, msg.len);
+		len[n++] = msg.len;
+	}
+	return n;
+}
+
 static void test_mutations(void **state)
 {
 	static const unsigned modes[3][2] = { { 0, 0 }, { 0, 1 }, { 1, 1 } };
 	struct sipdlg_bpf *skels[3];
-	char seeds[NSEED + 2][MAXMSG], m[MAXMSG];
-	size_t seedlen[NSEED + 2], n;
+	static char seeds[NSEED + 2 + NGEN][MAXMSG];
+	char m[MAXMSG];
+	size_t seedlen[NSEED + 2 + NGEN], n;
 	const char *env = getenv("SIPDLG_MUTATE_ROUNDS");
 	long rounds = env ? atol(env) : DEFAULT_ROUNDS, round;
 	int custom = env != NULL;
@@ -752,6 +792,8 @@ static void test_mutations(void **state)
 	seedlen[nseed] = seed_from_pcap(8, seeds[nseed]);	/* ACK */
 	nseed += seedlen[nseed] > 0;
 	assert_int_equal(nseed, NSEED + 2);
+	nseed += gen_seeds(seeds + nseed, seedlen + nseed);
+	assert_true(nseed > NSEED + 2 + NGEN / 2);
 
 	for (i = 0; i < 3; i++) {
 		skels[i] = load(modes[i][0], modes[i][1]);

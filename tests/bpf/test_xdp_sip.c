@@ -553,6 +553,66 @@ static void test_dialog_counters(void **state)
 	assert_int_equal(v.methods[SDM_BYE], 1);
 }
 
+/*
+ * CSeq numbers of every length: an in-dialog INFO with CSeq 1..10 digits
+ * (and 2^31-1, 2^32-1) matches and sets cseq_max; 2^32 (and an 11-digit
+ * number) is malformed.  Every case both in a fresh dialog and under
+ * unknown_dialog: drop with a forged (unknown) cookie, which must drop.
+ */
+static void test_cseq_lengths(void **state)
+{
+	static const struct knobs k = K0, kd = KDROP;
+	static const char *const ok[] = {
+		"5", "15", "150", "1000", "1001", "99999", "123456",
+		"1234567", "12345678", "123456789", "2147483647",
+		"4294967295", "0000000042", "9",
+	};
+	static const __u32 okv[] = {
+		5, 15, 150, 1000, 1001, 99999, 123456, 1234567, 12345678,
+		123456789, 2147483647u, 4294967295u, 42, 9,
+	};
+	static const char *const bad[] = { "4294967296", "99999999999",
+					   "12345678901" };
+	struct sipdlg_bpf *skel = prog(&k), *skd = prog(&kd);
+	struct sipdlg_dlg_value v;
+	char sip[1024];
+	unsigned i;
+	int r;
+
+	assert_non_null(skel);
+	assert_non_null(skd);
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(sip, sizeof(sip), "INFO sip:bob@192.0.2.4 SIP/2.0" CRLF VIA ROUTE MAXF
+			 FROM_A TO_B CALLID "CSeq: %s INFO" CRLF CLEN, ok[i]);
+		assert_int_equal(maps_clear(skel), 0);
+		assert_int_equal(dlg_put(skel, &D1, 0), 0);
+		assert_int_equal(send_sip(skel, sip, NULL, &r), 0);
+		if (r != SDR_DLG_MATCH)
+			tap_diag("CSeq %s: %s", ok[i], rname(r));
+		assert_int_equal(r, SDR_DLG_MATCH);
+		assert_int_equal(dlg_get(skel, &D1, &v), 0);
+		assert_int_equal(v.dir[0].cseq_max, okv[i]);
+		assert_int_equal(v.methods[SDM_INFO], 1);
+		/* forged: the cookie names no dialog, and the policy drops */
+		assert_int_equal(maps_clear(skd), 0);
+		assert_int_equal(dlg_put(skd, &D2, 0), 0);
+		assert_int_equal(send_sip(skd, sip, NULL, &r), 0);
+		if (r != SDR_DLG_UNKNOWN_DROP)
+			tap_diag("forged CSeq %s: %s", ok[i], rname(r));
+		assert_int_equal(r, SDR_DLG_UNKNOWN_DROP);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(sip, sizeof(sip), "INFO sip:bob@192.0.2.4 SIP/2.0" CRLF VIA ROUTE MAXF
+			 FROM_A TO_B CALLID "CSeq: %s INFO" CRLF CLEN, bad[i]);
+		assert_int_equal(maps_clear(skel), 0);
+		assert_int_equal(dlg_put(skel, &D1, 0), 0);
+		assert_int_equal(send_sip(skel, sip, NULL, &r), 0);
+		if (r != SDR_SIP_MALFORMED)
+			tap_diag("CSeq %s: %s", bad[i], rname(r));
+		assert_int_equal(r, SDR_SIP_MALFORMED);
+	}
+}
+
 struct evlog {
 	struct sipdlg_event ev[64];
 	int n;
@@ -1117,6 +1177,7 @@ int main(void)
 		     FROM_A TO_B CALLID "CSeq: 1 BYE" CRLF CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
 
 		cmocka_unit_test(test_dialog_counters),
+		cmocka_unit_test(test_cseq_lengths),
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_pcap_in_dialog),

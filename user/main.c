@@ -34,6 +34,7 @@
 #include "fastpath/fastpath.h"
 #include "fastpath/fp_dialogs.h"
 #include "fastpath/fp_rpc.h"
+#include "mac/mac_ring.h"
 #include "core/timer.h"
 #include "proxy/proxy.h"
 #include "transport/transport.h"
@@ -54,6 +55,7 @@ struct daemon {
 	struct db_ctx *db;
 	struct transport *tp;
 	struct fastpath *fp;
+	struct mac_ring *mac;		/* cookie MAC keys; NULL = off */
 	int sig_fd;
 };
 
@@ -204,9 +206,17 @@ static int start(struct daemon *d, const char *bpf_object)
 	}
 	proxy_attach(d->px, d->tp, d->tmr);
 
+	if (d->cfg->xdp.mac_key_file[0]) {
+		r = mac_ring_open(d->cfg->xdp.mac_key_file, &d->mac, err,
+				  sizeof(err));
+		if (r) {
+			log_err("xdp.cookie_mac.key_file: %s", err);
+			return r;
+		}
+	}
 	if (d->cfg->xdp.enabled) {
-		r = fp_start(d->cfg, bpf_object, d->loop, d->stats, &d->fp,
-			     err, sizeof(err));
+		r = fp_start(d->cfg, bpf_object, d->mac, d->loop, d->stats,
+			     &d->fp, err, sizeof(err));
 		if (r) {
 			log_err("%s", err);
 			return r;
@@ -222,6 +232,10 @@ static int start(struct daemon *d, const char *bpf_object)
 		struct dlg_config dc;
 
 		dlg_config_from_cfg(&dc, &d->cfg->dialog);
+		if (d->mac) {
+			dc.mac_sign = mac_ring_sign_ud;
+			dc.mac_ud = d->mac;
+		}
 		if (d->fp) {
 			dc.still_active = fp_dialog_still_active;
 			dc.ud = d->fp;
@@ -246,6 +260,7 @@ static int start(struct daemon *d, const char *bpf_object)
 			r = dlg_events_install(d->dlg, d->ctl);
 		if (!r)
 			r = fp_dialogs_install(d->fp, d->dlg);
+		fp_mac_set_table(d->fp, d->dlg);
 		if (r)
 			return r;
 	}
@@ -307,6 +322,7 @@ static void stop(struct daemon *d)
 	dlg_table_free(d->dlg);		/* DESTROY callbacks use the maps */
 	db_free(d->db);
 	fp_free(d->fp);
+	mac_ring_free(d->mac);
 	ctl_server_free(d->ctl);
 	if (d->loop && d->sig_fd >= 0)
 		ev_file_del(d->loop, d->sig_fd);

@@ -2,7 +2,8 @@
 # sipdlgd refuses to start, with a message a person can act on, when:
 # the config is invalid (same messages as --check), an interface is
 # missing, it is not root, bpffs is not mounted, the verifier rejects the
-# program, the SIP port is taken, or another daemon owns the control
+# program, the object lacks a knob, the cookie MAC key file is readable by
+# others, the SIP port is taken, or another daemon owns the control
 # socket.  sipdlgctl's exit codes are checked on the way.
 . "$(dirname "$0")/lib.sh"
 e2e_init
@@ -48,6 +49,23 @@ run_daemon_fail "a program the verifier rejects stops the start" "$CFG" \
 	--bpf-object "$E2E_ROOT/build/tests/fixtures/reject.bpf.o"
 check_contains "the message says the verifier rejected it" "verifier rejected" "$OUT"
 check_contains "and quotes the verifier log" "invalid access to packet" "$OUT"
+
+run_daemon_fail "an object that lacks a knob this sipdlgd sets stops the start" "$CFG" \
+	--bpf-object "$E2E_ROOT/build/tests/fixtures/old_knobs.bpf.o"
+check_contains "the message names the knob" "has no knob 'mac_prev_enabled'" "$OUT"
+
+# A cookie MAC key file that others may read: refused by --check and at
+# start with the same message.
+KCFG="$E2E_TMP/mac.yaml"
+write_config "$KCFG" "$SOCK" "$PIN" lo "udp:127.0.0.1:$ctl_port"
+sed -i "s|^  pin_path: .*|&\n  cookie_mac: { key_file: $E2E_TMP/mac.key }|" "$KCFG"
+printf '000102030405060708090a0b0c0d0e0f\n' >"$E2E_TMP/mac.key"
+chmod 0644 "$E2E_TMP/mac.key"
+CHECK_OUT=$("$SIPDLGD" -c "$KCFG" --check 2>&1); rc=$?
+check_eq "--check refuses a key file readable by others" 1 "$rc"
+check_contains "saying what to do" "(mode 0644); whoever reads the key can forge cookies: run 'chmod 600" "$CHECK_OUT"
+run_daemon_fail "the daemon refuses it too" "$KCFG"
+check_eq "with the same message" "$CHECK_OUT" "$OUT"
 
 if command -v setpriv >/dev/null; then
 	mkdir -p "$E2E_TMP/nobody" && chmod 0777 "$E2E_TMP/nobody" && chmod 0755 "$E2E_TMP"

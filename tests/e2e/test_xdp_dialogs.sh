@@ -135,5 +135,11 @@ got=$(json_get "$DLG" '[.xdp.traffic[].packets] | add')
 check_eq "the dialog's kernel counters equal the messages sipp sent in it" "$want" "$got"
 check_eq "replies were matched by our Via branch" true \
 	"$(json_get "$DLG" '([.xdp.traffic[].replies] | add) >= 3')"
+# Without xdp.cookie_mac there is no key to rotate: refused, nothing changes.
+prog0=$(json_get "$(ctl xdp)" .program.id)
+out=$("$SIPDLGCTL" --socket "$DLG_SOCK" xdp rotate-key 2>&1); rc=$?
+check_eq "xdp rotate-key with the MAC off is refused (exit 1)" 1 "$rc"
+check_contains "saying how to switch it on" "set xdp.cookie_mac.key_file" "$out"
+check_eq "and the program stays" "$prog0" "$(json_get "$(ctl xdp)" .program.id)"
 stop_daemon "$DAEMON_PID"
 e2e_finish

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <regex.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -1321,6 +1323,105 @@ static void test_nul_in_value_refused(void **state)
 	result_free(&r);
 }
 
+/*
+ * xdp.cookie_mac.key_file: off by default and when empty; a missing file
+ * is fine if its directory exists (created at start); a bad file is
+ * refused at the key_file line with the key file's own position; settings
+ * the MAC cannot work with are refused.
+ */
+static void test_cookie_mac(void **state)
+{
+	char dir[] = "/tmp/sipdlg-cfgmac.XXXXXX", key[64], yaml[512];
+	struct result r;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(key, sizeof(key), "%s/mac.key", dir);
+
+	r = load_yaml("m.yaml", "xdp: {}\n");
+	assert_ok(&r);
+	assert_string_equal(r.cfg->xdp.mac_key_file, "");
+	result_free(&r);
+	r = load_yaml("m.yaml", "xdp:\n  cookie_mac: { key_file: \"\" }\n");
+	assert_ok(&r);
+	assert_string_equal(r.cfg->xdp.mac_key_file, "");
+	result_free(&r);
+	r = load_yaml("m.yaml", "xdp:\n  cookie_mac:\n");
+	assert_ok(&r);
+	result_free(&r);
+
+	/* not there yet: created at start */
+	snprintf(yaml, sizeof(yaml), "xdp:\n  cookie_mac: { key_file: %s }\n",
+		 key);
+	r = load_yaml("m.yaml", yaml);
+	assert_ok(&r);
+	assert_string_equal(r.cfg->xdp.mac_key_file, key);
+	result_free(&r);
+
+	/* a good file */
+	f = fopen(key, "w");
+	assert_non_null(f);
+	fputs("000102030405060708090a0b0c0d0e0f\n", f);
+	fclose(f);
+	assert_int_equal(chmod(key, 0600), 0);
+	r = load_yaml("m.yaml", yaml);
+	assert_ok(&r);
+	result_free(&r);
+
+	/* group-readable */
+	assert_int_equal(chmod(key, 0640), 0);
+	r = load_yaml("m.yaml", yaml);
+	assert_invalid(&r, 1);
+	assert_err(&r, "m.yaml:2:27: cookie_mac.key_file: ");
+	assert_err(&r, "(mode 0640)");
+	assert_err(&r, "chmod 600");
+	result_free(&r);
+
+	/* not hex: the key file's line and column */
+	f = fopen(key, "w");
+	fputs("000102030405060708090a0b0c0d0e0f\n00010203040506070809zz\n", f);
+	fclose(f);
+	assert_int_equal(chmod(key, 0600), 0);
+	r = load_yaml("m.yaml", yaml);
+	assert_invalid(&r, 1);
+	assert_err(&r, "/mac.key:2:21: 'z' is not a hex digit");
+	result_free(&r);
+	unlink(key);
+	assert_int_equal(rmdir(dir), 0);
+
+	r = load_yaml("m.yaml", "xdp:\n  cookie_mac: { key_file: mac.key }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "m.yaml:2:27: cookie_mac.key_file: 'mac.key' must be an "
+		   "absolute path");
+	result_free(&r);
+	r = load_yaml("m.yaml", "xdp:\n  cookie_mac: { key_file: "
+		      "/nonexistent-sipdlg/mac.key }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "no directory /nonexistent-sipdlg");
+	result_free(&r);
+	r = load_yaml("m.yaml", "xdp:\n  cookie_mac: { keyfile: /x }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "unknown key 'keyfile' in xdp.cookie_mac (did you mean "
+		   "'key_file'?)");
+	result_free(&r);
+	r = load_yaml("m.yaml", "xdp:\n  cookie_mac: /etc/mac.key\n");
+	assert_invalid(&r, 1);
+	result_free(&r);
+
+	/* settings the MAC cannot work with */
+	r = load_yaml("m.yaml", "xdp:\n  enabled: false\n"
+		      "  cookie_mac: { key_file: /tmp/mac.key }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "m.yaml:3:27: cookie_mac: the MAC is checked by the XDP "
+		   "program, but xdp.enabled is false");
+	result_free(&r);
+	r = load_yaml("m.yaml", "dialog: { dlg_match_mode: 2 }\n"
+		      "xdp:\n  cookie_mac: { key_file: /tmp/mac.key }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "dlg_match_mode 2 puts no cookie");
+	result_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1355,6 +1456,7 @@ int main(void)
 		cmocka_unit_test(test_suggest),
 		cmocka_unit_test(test_free_null_and_missing_file),
 		cmocka_unit_test(test_nul_in_value_refused),
+		cmocka_unit_test(test_cookie_mac),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -90,6 +90,23 @@ static int verb_end(const struct verb *v, int argc, char **argv,
 	return 0;
 }
 
+/* xdp [rotate-key]: the status, or a new cookie MAC key. */
+static int verb_xdp(const struct verb *v, int argc, char **argv,
+		    json_t **params, const char **method)
+{
+	if (argc == 0) {
+		*method = "xdp.status";
+		return 0;
+	}
+	if (strcmp(argv[0], "rotate-key") == 0) {
+		*method = "xdp.rotate_key";
+		return 0;
+	}
+	fprintf(stderr, "sipdlgctl: xdp: unknown action '%s' (rotate-key, or "
+		"none for the status)\n", argv[0]);
+	return CTL_EXIT_USAGE;
+}
+
 /* rpc METHOD [PARAMS...]: a PARAM that parses as JSON is sent as such. */
 static int verb_rpc(const struct verb *v, int argc, char **argv,
 		    json_t **params, const char **method)
@@ -109,8 +126,9 @@ static int verb_rpc(const struct verb *v, int argc, char **argv,
 static const struct verb verbs[] = {
 	{ "stats", "[GROUP...]", 0, -1, "stats.fetch", NULL, print_stats,
 	  "statistics (stats.fetch), grouped" },
-	{ "xdp", "", 0, 0, "xdp.status", NULL, print_xdp,
-	  "fast path: program, interfaces, counters (xdp.status)" },
+	{ "xdp", "[rotate-key]", 0, 1, NULL, verb_xdp, print_xdp,
+	  "fast path status (xdp.status); rotate-key: new cookie MAC key "
+	  "(xdp.rotate_key)" },
 	{ "version", "", 0, 0, "core.version", NULL, print_version,
 	  "the daemon's version (core.version)" },
 	{ "uptime", "", 0, 0, "core.uptime", NULL, print_uptime,

@@ -511,6 +511,17 @@ void print_xdp(FILE *out, json_t *r)
 		print_generic(out, r);
 		return;
 	}
+	if (!prog && json_object_get(r, "generation")) {
+		/* xdp rotate-key */
+		fprintf(out, "cookie MAC key rotated: generation %" JSON_INTEGER_FORMAT
+			", program id %" JSON_INTEGER_FORMAT ", %" JSON_INTEGER_FORMAT
+			" dialogs tight-matched (no accepted MAC)\n",
+			json_integer_value(json_object_get(r, "generation")),
+			json_integer_value(json_object_get(r, "program_id")),
+			json_integer_value(json_object_get(
+				r, "dialogs_tight_matched")));
+		return;
+	}
 	t = table_alloc(2);
 	if (!t)
 		return;
@@ -559,6 +570,31 @@ void print_xdp(FILE *out, json_t *r)
 		KV("not in kernel:", maps_line(m, 1));
 		KV("degraded:", maps_line(m, 2));
 		KV("failed inserts:", maps_line(m, 3));
+	}
+	{
+		json_t *mac = json_object_get(r, "cookie_mac");
+		char *s = NULL;
+
+		if (json_is_object(mac) &&
+		    json_is_true(json_object_get(mac, "enabled"))) {
+			json_t *kf = json_object_get(mac, "key_file");
+
+			if (asprintf(&s, "on (key generation %" JSON_INTEGER_FORMAT
+				     "%s, key file %s)",
+				     json_integer_value(json_object_get(
+					     mac, "generation")),
+				     json_is_true(json_object_get(
+					     mac, "previous_key")) ?
+					     ", previous key accepted" :
+					     "",
+				     json_is_string(kf) ?
+					     json_string_value(kf) :
+					     "?") < 0)
+				s = NULL;
+			KV("cookie mac:", s);
+		} else if (json_is_object(mac)) {
+			KV("cookie mac:", strdup("off"));
+		}
 	}
 #undef KV
 	table_print(out, t);

@@ -142,6 +142,7 @@ struct sipdlg_config *cfg_alloc_defaults(void)
 	ok &= dup_to(&cfg->xdp.interfaces[0], "lo");
 	cfg->xdp.mode = CFG_XDP_AUTO;
 	ok &= dup_to(&cfg->xdp.pin_path, "/sys/fs/bpf/sipdlg");
+	ok &= dup_to(&cfg->xdp.mac_key_file, "");
 	cfg->xdp.unknown_dialog = CFG_POLICY_PASS;
 	cfg->xdp.max_dialog_pps = 0;
 	cfg->xdp.max_dialogs = 1u << 20;
@@ -181,6 +182,7 @@ void cfg_free(struct sipdlg_config *cfg)
 	for (size_t i = 0; i < cfg->xdp.n_interfaces; i++)
 		free(cfg->xdp.interfaces[i]);
 	free(cfg->xdp.pin_path);
+	free(cfg->xdp.mac_key_file);
 	free(cfg->database.socket);
 	free(cfg->control.socket);
 	free(cfg->control.group);

@@ -129,6 +129,7 @@ struct cfg_xdp {
 	uint32_t max_dialog_pps;		/* 0 = off */
 	uint32_t max_dialogs;			/* dialogs map size, 1 << 20 */
 	int enabled;				/* 1; "enabled: false" skips XDP */
+	char *mac_key_file;	/* cookie_mac.key_file; "" = no cookie MAC */
 };
 
 struct cfg_database {

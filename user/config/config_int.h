@@ -70,6 +70,7 @@ struct cfg_ctx {
 	/* Scratch of the mapping step, for checks across keys. */
 	const struct cfg_node *db_mode_node;
 	const struct cfg_node *routes_node;
+	const struct cfg_node *mac_node;	/* xdp.cookie_mac.key_file */
 	struct route_pos prof_pos[2][CFG_MAX_PROFILES]; /* with, no value */
 };
 
@@ -182,6 +183,13 @@ extern const struct cfg_key cfg_dialog_keys[];	/* config_dialog.c */
 void cfg_dialog_check(struct cfg_ctx *ctx, struct cfg_dialog *d);
 /* 1 with value, 0 without, -1 not declared. */
 int cfg_profile_kind(const struct cfg_dialog *d, const char *name);
+
+/* config_mac.c: xdp.cookie_mac (a CFG_K_CUSTOM key of the xdp table), and
+ * its checks against other sections, after the whole tree. */
+int cfg_load_cookie_mac(struct cfg_ctx *ctx, const struct cfg_node *n,
+			const struct cfg_key *k, void *base);
+void cfg_cookie_mac_check(struct cfg_ctx *ctx,
+			  const struct sipdlg_config *cfg);
 
 /* config_addr.c */
 struct cfg_sipaddr {

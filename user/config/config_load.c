@@ -313,6 +313,8 @@ static const struct cfg_key xdp_keys[] = {
 	  UINT32_MAX, NULL, NULL, NULL },
 	{ "max_dialogs", CFG_K_U32, F(cfg_xdp, max_dialogs), 1, 1u << 24,
 	  NULL, NULL, NULL },
+	{ "cookie_mac", CFG_K_CUSTOM, 0, 0, 0, NULL, cfg_load_cookie_mac,
+	  NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL },
 };
 
@@ -461,8 +463,10 @@ void cfg_load_tree(struct cfg_ctx *ctx, const struct cfg_node *root,
 		return;
 	}
 	ctx->routes_node = NULL;
+	ctx->mac_node = NULL;
 	cfg_apply_map(ctx, root, NULL, top_keys, cfg);
 	cfg_dialog_check(ctx, &cfg->dialog);
+	cfg_cookie_mac_check(ctx, cfg);
 	if (ctx->routes_node)
 		cfg_load_routes(ctx, ctx->routes_node, &cfg->dialog,
 				&cfg->routes);

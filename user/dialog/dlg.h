@@ -192,6 +192,15 @@ struct dlg_config {
 	 * internal generator (tests set a fixed one). */
 	uint32_t (*h_id_rand)(void *ud);
 	void *ud;			/* for the owner: dlg_table_ud() */
+	/*
+	 * Cookie MAC (";dm=" after the cookie, xdp.cookie_mac): called once
+	 * per new dialog, when its h_id is known, under its slot lock; writes
+	 * the MAC of (h_entry, h_id) and returns the key generation it was
+	 * made under (never 0).  NULL = no MAC.  The core knows no keys.
+	 */
+	uint32_t (*mac_sign)(void *mac_ud, uint32_t h_entry, uint32_t h_id,
+			     uint64_t *mac);
+	void *mac_ud;
 };
 
 /*
@@ -226,8 +235,12 @@ size_t dlg_rhex(uint32_t x, char *buf);
 /* "<RH(h_entry)>.<RH(h_id)>".  Returns the length, or -ENOSPC (buffer of
  * 18 bytes always suffices). */
 int dlg_cookie_value(uint32_t h_entry, uint32_t h_id, char *buf, size_t cap);
-/* ";<rr_param>=<value>" for @c, for our Record-Route. -ENOSPC if short. */
+/* ";<rr_param>=<value>" for @c, for our Record-Route, followed by
+ * ";dm=<MAC>" when @c was made with the cookie MAC on.  -ENOSPC if short
+ * (64 bytes always suffice). */
 int dlg_cookie_param(const struct dlg_cell *c, char *buf, size_t cap);
+/* The key generation of @c's cookie MAC (dlg_config.mac_sign), 0 = none. */
+uint32_t dlg_mac_gen(const struct dlg_cell *c);
 /*
  * Parse a cookie value.  Upper-case hex is accepted.  As in Kamailio an
  * empty half reads as 0 (h_id 0 is never a dialog, so that finds none).

@@ -13,6 +13,7 @@
 #include <linux/types.h>
 
 #include "dialog/dlg_int.h"
+#include "sipdlg_hash.h"
 #include "sipdlg_rhex.h"
 
 struct sip_str dlg_trim(struct sip_str s)
@@ -103,20 +104,43 @@ int dlg_cookie_value(uint32_t h_entry, uint32_t h_id, char *buf, size_t cap)
 	return (int)(la + 1 + lb);
 }
 
+/*
+ * The MAC goes right after the cookie: the kernel's fast shape expects
+ * ";did=...;dm=..." in that order (any other order still parses, slower).
+ */
 int dlg_cookie_param(const struct dlg_cell *c, char *buf, size_t cap)
 {
 	const struct dlg_table *t = c->tbl;
 	char v[20];
 	int n = dlg_cookie_value(c->h_entry, c->h_id, v, sizeof(v));
 	size_t need = 1 + t->rr_param_len + 1 + (size_t)n;
+	size_t mac_len = c->mac_gen ? 2 + SIPDLG_MAC_PARAM_LEN +
+					      SIPDLG_MAC_HEX_LEN :
+				      0;
 
-	if (need + 1 > cap)
+	if (need + mac_len + 1 > cap)
 		return -ENOSPC;
 	buf[0] = ';';
 	memcpy(buf + 1, t->rr_param, t->rr_param_len);
 	buf[1 + t->rr_param_len] = '=';
 	memcpy(buf + 2 + t->rr_param_len, v, (size_t)n + 1);
+	if (mac_len) {
+		char *p = buf + need;
+
+		*p++ = ';';
+		memcpy(p, SIPDLG_MAC_PARAM, SIPDLG_MAC_PARAM_LEN);
+		p += SIPDLG_MAC_PARAM_LEN;
+		*p++ = '=';
+		sipdlg_mac_hex(c->mac, p);
+		p[SIPDLG_MAC_HEX_LEN] = '\0';
+		need += mac_len;
+	}
 	return (int)need;
+}
+
+uint32_t dlg_mac_gen(const struct dlg_cell *c)
+{
+	return c->mac_gen;
 }
 
 static int hexval(char ch)

@@ -115,6 +115,10 @@ struct dlg_cell {
 	uint32_t h_entry, h_id;
 	uint32_t init_ts, start_ts, end_ts;	/* UNIX s (to 2106) */
 	uint32_t cseq[2];		/* highest seen, per leg */
+	/* Cookie MAC (";dm="): its value and the key generation it was
+	 * made under (dlg_config.mac_sign); gen 0 = none.  Set at creation. */
+	uint64_t mac;
+	uint32_t mac_gen;
 
 	struct dlg_sref callid, from_uri, to_uri, req_uri;
 	struct dlg_sref tag[2], route_set[2], contact[2];

@@ -216,6 +216,10 @@ int dlg_manage(struct dlg_table *t, const struct dlg_invite *inv,
 		dlg_cell_free_mem(c);
 		return err;
 	}
+	/* h_id is known now: sign the cookie before anyone sees the cell. */
+	if (t->cfg.mac_sign)
+		c->mac_gen = t->cfg.mac_sign(t->cfg.mac_ud, c->h_entry, c->h_id,
+					     &c->mac);
 	dlg_timer_for_state_locked(c);
 	stat_inc(t->st.processed_dialogs);
 	pthread_mutex_unlock(&s->lock);

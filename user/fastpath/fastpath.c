@@ -119,8 +119,8 @@ static void on_ringbuf(struct ev_loop *loop, int fd, unsigned events,
 }
 
 int fp_start(const struct sipdlg_config *cfg, const char *obj_path,
-	     struct ev_loop *loop, struct stats *st, struct fastpath **out,
-	     char *err, size_t err_len)
+	     struct mac_ring *mac, struct ev_loop *loop, struct stats *st,
+	     struct fastpath **out, char *err, size_t err_len)
 {
 	struct fastpath *fp = calloc(1, sizeof(*fp));
 	int r;
@@ -132,6 +132,12 @@ int fp_start(const struct sipdlg_config *cfg, const char *obj_path,
 	fp->prog_fd = -1;
 	fp->km.fpstate_fd = fp->km.overflow_fd = -1;
 	fp->loop = loop;
+	fp->cfg = cfg;
+	if (obj_path && !(fp->obj_path = strdup(obj_path))) {
+		free(fp);
+		return -ENOMEM;
+	}
+	fp_mac_init(fp, mac);
 	snprintf(fp->pin_path, sizeof(fp->pin_path), "%s", cfg->xdp.pin_path);
 	fp->ncpus = libbpf_num_possible_cpus();
 	if (fp->ncpus <= 0) {
@@ -198,8 +204,10 @@ void fp_free(struct fastpath *fp)
 		ring_buffer__free(fp->rb);
 	}
 	/* Closing the object unloads the program; pinned maps stay. */
+	bpf_object__close(fp->prog_obj);
 	bpf_object__close(fp->obj);
 	fp_kmaps_close(fp);
+	free(fp->obj_path);
 	free(fp);
 }
 

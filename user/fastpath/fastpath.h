@@ -11,6 +11,7 @@
 #ifndef SIPDLG_FASTPATH_H
 #define SIPDLG_FASTPATH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 
@@ -21,15 +22,46 @@ struct ev_loop;
 struct stats;
 struct sipdlg_config;
 struct fastpath;
+struct mac_ring;
+struct dlg_table;
 
 /*
  * Load, pin and attach.  @obj_path NULL means the object built into the
- * binary.  On failure returns -errno and writes a message a person can act
- * on into @err (always NUL-terminated).
+ * binary.  @mac: the cookie MAC keys (NULL = MAC off), kept, not owned;
+ * @cfg too must outlive the fast path (a key rotation reloads from it).
+ * On failure returns -errno and writes a message a person can act on into
+ * @err (always NUL-terminated).
  */
 int fp_start(const struct sipdlg_config *cfg, const char *obj_path,
-	     struct ev_loop *loop, struct stats *st, struct fastpath **out,
-	     char *err, size_t err_len);
+	     struct mac_ring *mac, struct ev_loop *loop, struct stats *st,
+	     struct fastpath **out, char *err, size_t err_len);
+
+/* The dialog table whose dialogs a key rotation re-flags. NULL-safe. */
+void fp_mac_set_table(struct fastpath *fp, struct dlg_table *t);
+
+/*
+ * Rotate the cookie MAC key (xdp.rotate_key): a new random key becomes
+ * current, the current one stays accepted as the previous one, the key
+ * file is rewritten and the XDP program is replaced by one with the new
+ * knobs (pinned maps kept).  -EOPNOTSUPP if the MAC is off; on any
+ * failure nothing changes and @err says why.
+ */
+struct fp_rotation {
+	uint32_t generation;	/* of the new current key */
+	uint32_t prog_id;	/* the new program */
+	size_t nomac;		/* dialogs tight-matched (no accepted MAC) */
+};
+int fp_rotate_key(struct fastpath *fp, struct fp_rotation *res, char *err,
+		  size_t err_len);
+
+/* For xdp.status; -ENOENT when the MAC is off. */
+struct fp_mac_info {
+	const char *key_file;
+	uint32_t generation;
+	bool previous_key;
+	uint32_t rotations;
+};
+int fp_mac_info(struct fastpath *fp, struct fp_mac_info *out);
 
 /* Detach from every interface, close everything; pins stay. NULL-safe. */
 void fp_free(struct fastpath *fp);

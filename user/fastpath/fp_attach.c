@@ -115,3 +115,42 @@ void fp_detach_all(struct fastpath *fp)
 		log_info("XDP detached from %s", ifc->ifname);
 	}
 }
+
+/*
+ * bpf_link_update swaps the program behind an XDP link atomically: the
+ * driver's pointer moves from the old program to the new, so every packet
+ * runs one or the other.  BPF_F_REPLACE with the old fd makes it fail
+ * rather than replace a program someone else put there.
+ */
+static int link_swap(int link_fd, int new_fd, int old_fd)
+{
+	LIBBPF_OPTS(bpf_link_update_opts, opts, .flags = BPF_F_REPLACE,
+		    .old_prog_fd = (__u32)old_fd);
+
+	return bpf_link_update(link_fd, new_fd, &opts) == 0 ? 0 : -errno;
+}
+
+int fp_attach_replace(struct fastpath *fp, int new_prog_fd, char *err,
+		      size_t err_len)
+{
+	for (size_t i = 0; i < fp->n_ifaces; i++) {
+		int r = link_swap(fp->ifaces[i].link_fd, new_prog_fd,
+				  fp->prog_fd);
+
+		if (r == 0)
+			continue;
+		snprintf(err, err_len,
+			 "xdp: cannot replace the program on '%s': %s",
+			 fp->ifaces[i].ifname, strerror(-r));
+		while (i-- > 0) {
+			int e = link_swap(fp->ifaces[i].link_fd, fp->prog_fd,
+					  new_prog_fd);
+			if (e)
+				log_err("xdp: cannot put the old program back "
+					"on '%s': %s",
+					fp->ifaces[i].ifname, strerror(-e));
+		}
+		return r;
+	}
+	return 0;
+}

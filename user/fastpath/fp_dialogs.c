@@ -48,13 +48,15 @@ static __u64 hash_of(struct sip_str s)
 }
 
 /* The identity of @c as fp_kmaps writes it. */
-static void ident_of(struct dlg_cell *c, struct fp_ident *id)
+static void ident_of(struct fastpath *fp, struct dlg_cell *c,
+		     struct fp_ident *id)
 {
 	id->callid_hash = hash_of(dlg_callid(c));
 	id->caller_tag_hash = hash_of(dlg_caller_tag(c));
 	id->callee_tag_hash = hash_of(dlg_callee_tag(c));
 	id->created_ns = mono_ns();
 	id->state = (__u32)dlg_state(c);
+	id->mac_flags = fp_mac_flags(fp, c, 0);
 }
 
 static void sync_cell(struct fastpath *fp, struct dlg_cell *c)
@@ -63,7 +65,7 @@ static void sync_cell(struct fastpath *fp, struct dlg_cell *c)
 				      .h_id = dlg_h_id(c) };
 	struct fp_ident id;
 
-	ident_of(c, &id);
+	ident_of(fp, c, &id);
 	/* A dialog not in the map (it was full) is written or listed in
 	 * "overflow" by fp_kmaps_sync(), whichever event this is. */
 	fp_kmaps_sync(fp, &key, &id);
@@ -230,7 +232,7 @@ int fp_dialogs_reconcile(struct fastpath *fp, struct dlg_table *t)
 			struct sipdlg_dlg_key other;
 			struct fp_ident id;
 
-			ident_of(cells[i], &id);
+			ident_of(fp, cells[i], &id);
 			if (bpf_map_lookup_elem(fp->dialogs_fd, &k, &v) != 0) {
 				fp_kmaps_sync(fp, &k, &id);
 				added++;

@@ -10,11 +10,14 @@
 #include "config/config.h"
 #include "fastpath/fastpath.h"
 #include "fastpath/fp_pending.h"
+#include "mac/mac_ring.h"
 
 struct bpf_object;
 struct bpf_program;
 struct ring_buffer;
 struct stat_var;
+struct dlg_table;
+struct dlg_cell;
 
 struct fp_iface {
 	char ifname[32];
@@ -61,14 +64,75 @@ struct fastpath {
 	struct stat_var *st_events, *st_ev_bye, *st_ev_refresh,
 		*st_ev_mismatch;
 	struct fp_kmaps km;
+	/* For reloading the program (a MAC key rotation). */
+	const struct sipdlg_config *cfg;
+	char *obj_path;			/* NULL = built in */
+	/* Cookie MAC (fp_mac.c); mac NULL = off.  A dialog whose MAC
+	 * generation is below mac_floor (or 0) is not accepted by MAC in
+	 * the kernel and gets SIPDLG_DLGF_NOMAC. */
+	struct mac_ring *mac;
+	_Atomic uint32_t mac_floor;
+	struct dlg_table *dlg;		/* for the rotation's walk */
+	/* After a rotation: the object of the attached program.  fp->obj
+	 * stays for the daemon's life and owns the maps (their fds, the
+	 * ring buffer's); its own program is unloaded.  NULL before. */
+	struct bpf_object *prog_obj;
+	uint32_t rotations;
 };
+
+/* Every knob of bpf/knobs.h this sipdlgd sets (fp_knobs.c). */
+struct fp_knobs {
+	__u16 sip_ports[SIPDLG_MAX_SIP_PORTS];
+	__u32 n_sip_ports;
+	__u32 unknown_dialog_drop;
+	__u32 dlg_match_mode;
+	char rr_param[SIPDLG_RR_PARAM_MAX];
+	__u32 rr_param_len;
+	__u32 max_dialog_pps;
+	__u32 mac_enabled;
+	__u64 mac_key[2];
+	__u32 mac_prev_enabled;
+	__u64 mac_key_prev[2];
+};
+
+/* The knobs for @fp's ports and @cfg; @mac NULL = MAC off. */
+void fp_knobs_fill(struct fp_knobs *k, const struct fastpath *fp,
+		   const struct sipdlg_config *cfg,
+		   const struct mac_state *mac);
+/*
+ * Write @k into @obj's .rodata (opened, not loaded).  Each knob must
+ * exist in the object's BTF with the same size: otherwise -ENOENT /
+ * -E2BIG and a message naming the knob and @obj_name.
+ */
+int fp_knobs_set(struct bpf_object *obj, const char *obj_name,
+		 const struct fp_knobs *k, char *err, size_t err_len);
 
 /* fp_load.c: open, set knobs, load, pin. */
 int fp_load_object(struct fastpath *fp, const struct sipdlg_config *cfg,
 		   const char *obj_path, char *err, size_t err_len);
+/* A second program from the same object and config, knobs with @mac,
+ * loaded (every map shared with fp->obj's) but not attached; *out owned
+ * by the caller. */
+int fp_load_replacement(struct fastpath *fp, const struct mac_state *mac,
+			struct bpf_object **out, char *err, size_t err_len);
+
 /* fp_attach.c */
 int fp_attach_all(struct fastpath *fp, const struct sipdlg_config *cfg,
 		  char *err, size_t err_len);
 void fp_detach_all(struct fastpath *fp);
+/*
+ * Swap the program on every attached interface to @new_prog_fd in one
+ * step each (bpf_link_update, expecting fp->prog_fd there): no packet
+ * sees no program.  On a failure the interfaces already swapped are put
+ * back; -errno and a message.
+ */
+int fp_attach_replace(struct fastpath *fp, int new_prog_fd, char *err,
+		      size_t err_len);
+
+/* fp_mac.c: the flags word of @c's map value (old value @flags). */
+__u32 fp_mac_flags(struct fastpath *fp, struct dlg_cell *c, __u32 flags);
+/* The MAC keys (NULL = off) and the floor they start with. */
+void fp_mac_init(struct fastpath *fp, struct mac_ring *mac);
+
 
 #endif /* SIPDLG_FP_INTERNAL_H */

@@ -191,6 +191,7 @@ static void ident_to_value(const struct fp_ident *id,
 	v->caller_tag_hash = id->caller_tag_hash;
 	v->callee_tag_hash = id->callee_tag_hash;
 	v->state = id->state;
+	v->flags = (v->flags & ~SIPDLG_DLGF_NOMAC) | id->mac_flags;
 }
 
 /*

@@ -1,6 +1,9 @@
 /*
- * fp_load.c - open the BPF object, set its run-time knobs, check the
- * environment (privileges, bpffs, old pins), load and pin.
+ * fp_load.c - open the BPF object, set its run-time knobs (fp_knobs.c),
+ * check the environment (privileges, bpffs, old pins), load and pin; and
+ * load a second program from the same object beside the first, sharing
+ * all maps of the first, for a cookie MAC key rotation (fp_mac.c).  The
+ * first object stays for the daemon's life: the map fds are its.
  *
  * Each failure that a user can meet on a real box gets a message that says
  * what to do: no privileges, bpffs not mounted, pins from an incompatible
@@ -134,11 +137,12 @@ static int check_bpffs(const char *pin_path, char *err, size_t err_len)
  * A pin left by another build of sipdlg whose map shape differs would make
  * libbpf fail with a terse message; say what happened and what to do.
  */
-static int check_old_pins(struct fastpath *fp, char *err, size_t err_len)
+static int check_old_pins(struct bpf_object *obj, const char *pin_path,
+			  char *err, size_t err_len)
 {
 	struct bpf_map *map;
 
-	bpf_object__for_each_map(map, fp->obj) {
+	bpf_object__for_each_map(map, obj) {
 		const char *pin = bpf_map__pin_path(map);
 		struct bpf_map_info info;
 		__u32 len = sizeof(info);
@@ -164,97 +168,12 @@ static int check_old_pins(struct fastpath *fp, char *err, size_t err_len)
 				 "xdp: pinned map %s was made by an incompatible "
 				 "build (type/key/value/size differ); remove "
 				 "%s to start afresh (its contents are lost)",
-				 pin, fp->pin_path);
+				 pin, pin_path);
 			return -EEXIST;
 		}
 		close(fd);
 	}
 	return 0;
-}
-
-/* Write @len bytes at the offset of global @name inside .rodata. */
-static int rodata_set(struct bpf_object *obj, unsigned char *ro, size_t ro_sz,
-		      const char *name, const void *val, size_t len)
-{
-	const struct btf *btf = bpf_object__btf(obj);
-	const struct btf_var_secinfo *vs;
-	const struct btf_type *sec;
-	int id;
-
-	if (!btf)
-		return -ENOENT;
-	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
-	if (id < 0)
-		return -ENOENT;
-	sec = btf__type_by_id(btf, id);
-	vs = btf_var_secinfos(sec);
-	for (unsigned i = 0; i < btf_vlen(sec); i++, vs++) {
-		const struct btf_type *var = btf__type_by_id(btf, vs->type);
-		const char *vname = btf__name_by_offset(btf, var->name_off);
-
-		if (strcmp(vname, name) != 0)
-			continue;
-		if (vs->size < len || vs->offset + len > ro_sz)
-			return -E2BIG;
-		memcpy(ro + vs->offset, val, len);
-		return 0;
-	}
-	return -ENOENT;
-}
-
-static int set_knobs(struct fastpath *fp, const struct sipdlg_config *cfg,
-		     char *err, size_t err_len)
-{
-	struct bpf_map *rodata = bpf_object__find_map_by_name(fp->obj, ".rodata");
-	const void *init;
-	unsigned char *ro;
-	size_t sz = 0;
-	__u16 ports[SIPDLG_MAX_SIP_PORTS] = { 0 };
-	__u32 n = (__u32)fp->n_ports;
-	__u32 drop = cfg->xdp.unknown_dialog == CFG_POLICY_DROP;
-	int r;
-
-	if (!rodata || !(init = bpf_map__initial_value(rodata, &sz))) {
-		snprintf(err, err_len, "xdp: BPF object has no .rodata knobs");
-		return -ENOENT;
-	}
-	ro = malloc(sz);
-	if (!ro)
-		return -ENOMEM;
-	memcpy(ro, init, sz);
-	for (size_t i = 0; i < fp->n_ports; i++)
-		ports[i] = fp->ports[i];
-	r = rodata_set(fp->obj, ro, sz, "sip_ports", ports, sizeof(ports));
-	if (!r)
-		r = rodata_set(fp->obj, ro, sz, "n_sip_ports", &n, sizeof(n));
-	if (!r)
-		r = rodata_set(fp->obj, ro, sz, "unknown_dialog_drop", &drop,
-			       sizeof(drop));
-	if (!r) {
-		/* The cookie's parameter name, NUL-padded, and its length. */
-		char name[32] = { 0 };
-		__u32 len = (__u32)strlen(cfg->dialog.rr_param);
-		__u32 mode = (__u32)cfg->dialog.dlg_match_mode;
-		__u32 pps = cfg->xdp.max_dialog_pps;
-
-		memcpy(name, cfg->dialog.rr_param,
-		       len < sizeof(name) ? len : sizeof(name) - 1);
-		/* Older objects lack these knobs: keep going without them. */
-		if (rodata_set(fp->obj, ro, sz, "rr_param", name, sizeof(name)) == 0)
-			rodata_set(fp->obj, ro, sz, "rr_param_len", &len,
-				   sizeof(len));
-		rodata_set(fp->obj, ro, sz, "dlg_match_mode", &mode, sizeof(mode));
-		rodata_set(fp->obj, ro, sz, "max_dialog_pps", &pps, sizeof(pps));
-	}
-	if (!r)
-		r = bpf_map__set_initial_value(rodata, ro, sz);
-	free(ro);
-	if (r)
-		snprintf(err, err_len,
-			 "xdp: BPF object lacks the run-time knob globals "
-			 "(sip_ports, n_sip_ports, unknown_dialog_drop): %s",
-			 strerror(-r));
-	return r;
 }
 
 /* Copy the last lines of the verifier log, whole lines only. */
@@ -274,82 +193,117 @@ static void verifier_tail(const char *log, char *out, size_t out_len)
 	snprintf(out, out_len, "%.*s", (int)(log + n - p), p);
 }
 
-int fp_load_object(struct fastpath *fp, const struct sipdlg_config *cfg,
-		   const char *obj_path, char *err, size_t err_len)
+/*
+ * Every map of @obj but its own globals (.rodata: the knobs) becomes the
+ * same kernel map as @share's of that name: the pinned ones are shared
+ * through their pins anyway, this also covers the unpinned ones (the
+ * events ring buffer, the event budget).
+ */
+static int share_maps(struct bpf_object *obj, struct bpf_object *share,
+		      char *err, size_t err_len)
+{
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, obj) {
+		struct bpf_map *o;
+		int r;
+
+		if (bpf_map__is_internal(m))
+			continue;
+		o = bpf_object__find_map_by_name(share, bpf_map__name(m));
+		if (!o || bpf_map__fd(o) < 0)
+			continue;
+		r = bpf_map__reuse_fd(m, bpf_map__fd(o));
+		if (r) {
+			snprintf(err, err_len, "xdp: cannot share map %s with "
+				 "the running program: %s",
+				 bpf_map__name(m), strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Open the object (@obj_path, NULL = built in), set its knobs to @k, size
+ * its maps, check old pins and load it (reusing the pinned maps, and all
+ * of @share's maps if @share is not NULL).  On success *out is the loaded
+ * object, owned by the caller.
+ */
+static int open_load(const struct sipdlg_config *cfg, const char *obj_path,
+		     const struct fp_knobs *k, struct bpf_object *share,
+		     struct bpf_object **out, char *err, size_t err_len)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts,
 		    .pin_root_path = cfg->xdp.pin_path,
 		    .object_name = "sipdlg");
+	const char *name = obj_path ? obj_path : "(built in)";
+	struct bpf_program *prog;
+	struct bpf_object *obj;
 	char *vlog = NULL;
 	int r;
 
-	libbpf_set_print(fp_libbpf_print);
-
-	r = check_privileges(err, err_len);
-	if (r)
-		return r;
-	r = check_bpffs(cfg->xdp.pin_path, err, err_len);
-	if (r)
-		return r;
-
 	if (obj_path) {
-		fp->obj = bpf_object__open_file(obj_path, &opts);
+		obj = bpf_object__open_file(obj_path, &opts);
 	} else {
 		size_t sz;
 		const void *bytes = sipdlg_bpf__elf_bytes(&sz);
-		fp->obj = bpf_object__open_mem(bytes, sz, &opts);
+		obj = bpf_object__open_mem(bytes, sz, &opts);
 	}
-	if (!fp->obj) {
+	if (!obj) {
 		r = -errno;
 		snprintf(err, err_len, "xdp: cannot open BPF object %s: %s",
-			 obj_path ? obj_path : "(built in)", strerror(-r));
-		fp->obj = NULL;
+			 name, strerror(-r));
 		return r;
 	}
-	fp->prog = bpf_object__find_program_by_name(fp->obj, "sipdlg_xdp");
-	if (!fp->prog) {
+	prog = bpf_object__find_program_by_name(obj, "sipdlg_xdp");
+	if (!prog) {
 		snprintf(err, err_len,
 			 "xdp: BPF object has no program 'sipdlg_xdp'");
-		return -ENOENT;
+		r = -ENOENT;
+		goto out;
 	}
-	r = set_knobs(fp, cfg, err, err_len);
+	r = fp_knobs_set(obj, name, k, err, err_len);
 	if (r)
-		return r;
+		goto out;
 	/* Map sizes from the config (a pin of another size is refused below
 	 * with a message saying so). */
 	{
-		struct bpf_map *m = bpf_object__find_map_by_name(fp->obj,
-								 "dialogs");
+		struct bpf_map *m = bpf_object__find_map_by_name(obj, "dialogs");
 		if (m)
 			bpf_map__set_max_entries(m, cfg->xdp.max_dialogs);
-		m = bpf_object__find_map_by_name(fp->obj, "callids");
+		m = bpf_object__find_map_by_name(obj, "callids");
 		if (m)
 			bpf_map__set_max_entries(m, cfg->xdp.max_dialogs);
 	}
-	r = check_old_pins(fp, err, err_len);
+	r = check_old_pins(obj, cfg->xdp.pin_path, err, err_len);
+	if (!r && share)
+		r = share_maps(obj, share, err, err_len);
 	if (r)
-		return r;
+		goto out;
 
 	/* Logs are requested only on failure (libbpf retries with level 1). */
 	vlog = calloc(1, VERIFIER_LOG_BYTES);
-	if (!vlog)
-		return -ENOMEM;
-	bpf_program__set_log_buf(fp->prog, vlog, VERIFIER_LOG_BYTES);
+	if (!vlog) {
+		r = -ENOMEM;
+		goto out;
+	}
+	bpf_program__set_log_buf(prog, vlog, VERIFIER_LOG_BYTES);
 
-	r = bpf_object__load(fp->obj);
+	r = bpf_object__load(obj);
+	/* libbpf keeps no pointer to the buffer after load. */
+	bpf_program__set_log_buf(prog, NULL, 0);
 	if (r) {
 		char tail[VERIFIER_TAIL_BYTES + 1];
 
-		if (r == -EPERM || r == -EACCES) {
-			if (vlog[0] == '\0') {
-				snprintf(err, err_len,
-					 "xdp: the kernel refused to load the "
-					 "program: %s (needs root or CAP_BPF; "
-					 "is unprivileged BPF or lockdown in "
-					 "the way?)",
-					 strerror(-r));
-				goto out;
-			}
+		if ((r == -EPERM || r == -EACCES) && vlog[0] == '\0') {
+			snprintf(err, err_len,
+				 "xdp: the kernel refused to load the "
+				 "program: %s (needs root or CAP_BPF; "
+				 "is unprivileged BPF or lockdown in "
+				 "the way?)",
+				 strerror(-r));
+			goto out;
 		}
 		verifier_tail(vlog, tail, sizeof(tail));
 		if (tail[0])
@@ -362,34 +316,93 @@ int fp_load_object(struct fastpath *fp, const struct sipdlg_config *cfg,
 				 "xdp: loading the BPF object failed: %s "
 				 "(maps pinned under %s?)",
 				 strerror(-r), cfg->xdp.pin_path);
-		goto out;
 	}
+out:
+	free(vlog);
+	if (r)
+		bpf_object__close(obj);
+	else
+		*out = obj;
+	return r;
+}
 
-	fp->prog_fd = bpf_program__fd(fp->prog);
-	{
-		struct bpf_prog_info info;
-		__u32 len = sizeof(info);
+/* Make loaded @obj fp's program: prog, its fd and id, the map fds. */
+static int take_object(struct fastpath *fp, struct bpf_object *obj,
+		       char *err, size_t err_len)
+{
+	struct bpf_program *prog =
+		bpf_object__find_program_by_name(obj, "sipdlg_xdp");
+	int fds[4] = {
+		bpf_object__find_map_fd_by_name(obj, "dialogs"),
+		bpf_object__find_map_fd_by_name(obj, "counters"),
+		bpf_object__find_map_fd_by_name(obj, "events"),
+		bpf_object__find_map_fd_by_name(obj, "callids"),
+	};
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
 
-		memset(&info, 0, sizeof(info));
-		if (bpf_obj_get_info_by_fd(fp->prog_fd, &info, &len) == 0)
-			fp->prog_id = info.id;
-	}
-	fp->dialogs_fd = bpf_object__find_map_fd_by_name(fp->obj, "dialogs");
-	fp->counters_fd = bpf_object__find_map_fd_by_name(fp->obj, "counters");
-	fp->events_fd = bpf_object__find_map_fd_by_name(fp->obj, "events");
-	fp->callids_fd = bpf_object__find_map_fd_by_name(fp->obj, "callids");
-	if (fp->dialogs_fd < 0 || fp->counters_fd < 0 || fp->events_fd < 0) {
+	if (!prog || fds[0] < 0 || fds[1] < 0 || fds[2] < 0) {
 		snprintf(err, err_len,
 			 "xdp: BPF object lacks one of the maps dialogs, "
 			 "counters, events");
-		r = -ENOENT;
-		goto out;
+		return -ENOENT;
 	}
-	log_info("BPF program loaded (id %u), maps pinned under %s",
-		 fp->prog_id, cfg->xdp.pin_path);
-out:
-	/* libbpf keeps no pointer to the buffer after load. */
-	bpf_program__set_log_buf(fp->prog, NULL, 0);
-	free(vlog);
+	fp->obj = obj;
+	fp->prog = prog;
+	fp->prog_fd = bpf_program__fd(prog);
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fp->prog_fd, &info, &len) == 0)
+		fp->prog_id = info.id;
+	fp->dialogs_fd = fds[0];
+	fp->counters_fd = fds[1];
+	fp->events_fd = fds[2];
+	fp->callids_fd = fds[3];
+	return 0;
+}
+
+int fp_load_object(struct fastpath *fp, const struct sipdlg_config *cfg,
+		   const char *obj_path, char *err, size_t err_len)
+{
+	struct bpf_object *obj = NULL;
+	struct mac_state mac;
+	struct fp_knobs k;
+	int r;
+
+	libbpf_set_print(fp_libbpf_print);
+
+	r = check_privileges(err, err_len);
+	if (r)
+		return r;
+	r = check_bpffs(cfg->xdp.pin_path, err, err_len);
+	if (r)
+		return r;
+	if (fp->mac)
+		mac_ring_state(fp->mac, &mac);
+	fp_knobs_fill(&k, fp, cfg, fp->mac ? &mac : NULL);
+	r = open_load(cfg, obj_path, &k, NULL, &obj, err, err_len);
+	explicit_bzero(&k, sizeof(k));
+	explicit_bzero(&mac, sizeof(mac));
+	if (r)
+		return r;
+	r = take_object(fp, obj, err, err_len);
+	if (r) {
+		bpf_object__close(obj);
+		return r;
+	}
+	log_info("BPF program loaded (id %u), maps pinned under %s%s",
+		 fp->prog_id, cfg->xdp.pin_path,
+		 fp->mac ? ", cookie MAC on" : "");
+	return 0;
+}
+
+int fp_load_replacement(struct fastpath *fp, const struct mac_state *mac,
+			struct bpf_object **out, char *err, size_t err_len)
+{
+	struct fp_knobs k;
+	int r;
+
+	fp_knobs_fill(&k, fp, fp->cfg, mac);
+	r = open_load(fp->cfg, fp->obj_path, &k, fp->obj, out, err, err_len);
+	explicit_bzero(&k, sizeof(k));
 	return r;
 }

@@ -26,6 +26,7 @@ enum {
 struct fp_ident {
 	__u64 callid_hash, caller_tag_hash, callee_tag_hash, created_ns;
 	__u32 state;
+	__u32 mac_flags;	/* SIPDLG_DLGF_NOMAC or 0 (fp_mac_flags) */
 };
 
 struct fp_pend {

@@ -12,6 +12,7 @@
 
 #include "config/config.h"
 #include "control/ctl_server.h"
+#include "core/log.h"
 #include "fastpath/fastpath.h"
 #include "fastpath/fp_dialogs.h"
 #include "fastpath/fp_kmaps.h"
@@ -69,6 +70,60 @@ static json_t *maps_json(struct fastpath *fp)
 		(json_int_t)in.moved_in);
 }
 
+/* The MAC's state, never its keys. */
+static json_t *cookie_mac_json(struct fastpath *fp)
+{
+	struct fp_mac_info mi;
+
+	if (fp_mac_info(fp, &mi) != 0)
+		return json_pack("{s:b}", "enabled", 0);
+	return json_pack("{s:b,s:s,s:I,s:b,s:I}", "enabled", 1, "key_file",
+			 mi.key_file, "generation", (json_int_t)mi.generation,
+			 "previous_key", mi.previous_key, "rotations",
+			 (json_int_t)mi.rotations);
+}
+
+static bool no_params(const json_t *params)
+{
+	return !params ||
+	       (json_is_array(params) && json_array_size(params) == 0) ||
+	       (json_is_object(params) && json_object_size(params) == 0);
+}
+
+/* xdp.rotate_key: a new cookie MAC key, the program reloaded with it. */
+static int xdp_rotate_key(void *ud, json_t *params, json_t **result,
+			  struct ctl_error *err)
+{
+	struct fp_rpc *ctx = ud;
+	struct fp_rotation rot;
+	int r;
+
+	if (!no_params(params)) {
+		err->code = -32602;
+		snprintf(err->message, sizeof(err->message),
+			 "xdp.rotate_key takes no parameters");
+		return -EINVAL;
+	}
+	if (!ctx->fp) {
+		err->code = -32000;
+		snprintf(err->message, sizeof(err->message),
+			 "the XDP fast path is off (xdp.enabled: false)");
+		return -EOPNOTSUPP;
+	}
+	r = fp_rotate_key(ctx->fp, &rot, err->message, sizeof(err->message));
+	if (r) {
+		log_warn("xdp.rotate_key failed, nothing changed: %s",
+			 err->message);
+		err->code = -32000;
+		return r;
+	}
+	*result = json_pack("{s:I,s:I,s:I}", "generation",
+			    (json_int_t)rot.generation, "program_id",
+			    (json_int_t)rot.prog_id, "dialogs_tight_matched",
+			    (json_int_t)rot.nomac);
+	return 0;
+}
+
 static int xdp_status(void *ud, json_t *params, json_t **result,
 		      struct ctl_error *err)
 {
@@ -123,6 +178,7 @@ static int xdp_status(void *ud, json_t *params, json_t **result,
 	}
 	json_object_set_new(res, "interfaces", ifs);
 	json_object_set_new(res, "maps", maps_json(ctx->fp));
+	json_object_set_new(res, "cookie_mac", cookie_mac_json(ctx->fp));
 	json_object_set_new(res, "counters", counters_json(ctx->fp));
 	*result = res;
 	return 0;
@@ -184,5 +240,8 @@ int fp_rpc_register(struct ctl_server *srv, struct fastpath *fp,
 		free(x);
 		return r;
 	}
-	return ctl_register(srv, "xdp.status", xdp_status, x);
+	r = ctl_register(srv, "xdp.status", xdp_status, x);
+	if (!r)
+		r = ctl_register(srv, "xdp.rotate_key", xdp_rotate_key, x);
+	return r;
 }

@@ -24,12 +24,13 @@
 #include "db/db.h"
 #include "db/db_load.h"
 #include "dialog/dlg.h"
-#include "dialog/dlg_bridge.h"
-#include "dialog/dlg_bye.h"
-#include "dialog/dlg_events.h"
-#include "dialog/dlg_proxy.h"
-#include "dialog/dlg_rpc.h"
 #include "dialog/dlg_stats.h"
+#include "dlglink/dlg_bridge.h"
+#include "dlglink/dlg_bye.h"
+#include "dlglink/dlg_config.h"
+#include "dlglink/dlg_events.h"
+#include "dlglink/dlg_proxy.h"
+#include "dlglink/dlg_rpc.h"
 #include "fastpath/fastpath.h"
 #include "fastpath/fp_dialogs.h"
 #include "fastpath/fp_rpc.h"
@@ -229,7 +230,6 @@ static int start(struct daemon *d, const char *bpf_object)
 
 	{
 		struct dlg_config dc;
-		struct px_hooks hooks;
 
 		dlg_config_from_cfg(&dc, &d->cfg->dialog);
 		if (d->mac) {
@@ -245,11 +245,13 @@ static int start(struct daemon *d, const char *bpf_object)
 			log_err("dialog table: %s", strerror(-r));
 			return r;
 		}
-		dlgp_hooks(d->dlg, &hooks);
-		proxy_set_hooks(d->px, &hooks);
-		r = dlg_rpc_register(d->ctl, d->dlg);
-		if (!r)	/* timeout routes before the timeout BYEs */
-			r = dlgp_install(d->dlg, d->px);
+		/* The proxy's dialog layer; its timeout routes run before
+		 * the timeout BYEs (callbacks run in registration order). */
+		r = dlgp_install(d->dlg, d->px);
+		if (!r)	/* with the fast path: its counters under "xdp" */
+			r = dlg_rpc_register_extra(
+				d->ctl, d->dlg, "xdp",
+				d->fp ? fp_rpc_dialog_json : NULL, d->fp);
 		if (!r)
 			r = dlgp_bye_install(d->dlg, d->px, d->ctl);
 		if (!r)
@@ -261,8 +263,6 @@ static int start(struct daemon *d, const char *bpf_object)
 		fp_mac_set_table(d->fp, d->dlg);
 		if (r)
 			return r;
-		if (d->fp)
-			dlg_rpc_set_extra("xdp", fp_rpc_dialog_json, d->fp);
 	}
 	if (d->cfg->dialog.db_mode > 0) {
 		r = db_alloc(&d->cfg->dialog, &d->cfg->database, d->stats,

@@ -20,6 +20,7 @@
 #include "core/timer.h"
 #include "db/db_int.h"
 #include "dialog/dlg.h"
+#include "dlglink/dlg_config.h"
 
 struct env {
 	struct sipdlg_config *cfg;

@@ -32,7 +32,7 @@
 #include "core/loop.h"
 #include "core/timer.h"
 #include "dialog/dlg.h"
-#include "dialog/dlg_rpc.h"
+#include "dlglink/dlg_rpc.h"
 
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)

@@ -10,6 +10,6 @@ BENCH_FLOOD := $(BUILD)/tools/bench/flood
 bench-forged: $(BUILD)/sipdlgd $(BUILD)/sipdlgctl $(BENCH_FLOOD)
 	@timeout -k 20 300 bash tools/bench/bench-forged.sh
 
-$(BENCH_FLOOD): tools/bench/flood.c
+$(BENCH_FLOOD): tools/bench/flood.c include/sipdlg_rhex.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $<

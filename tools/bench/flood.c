@@ -32,6 +32,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_packet.h>
+#include <linux/types.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -46,6 +47,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "sipdlg_rhex.h"
 
 #define FLOOD_PKT_MAX 1024
 #define FLOOD_BATCH_MAX 1024	/* sendmmsg takes at most UIO_MAXIOV */
@@ -79,18 +82,13 @@ static uint64_t flood_rand(void)
 	return flood_rng * 0x2545F4914F6CDD1DULL;
 }
 
-/* Kamailio's int2reverse_hex: the lowest nibble first, no leading zeros. */
+/* Kamailio's int2reverse_hex (include/sipdlg_rhex.h), NUL-terminated. */
 static int flood_rhex(char *out, uint32_t v)
 {
-	static const char hex[] = "0123456789abcdef";
-	int n = 0;
+	__u32 n = sipdlg_rhex(v, out);
 
-	do {
-		out[n++] = hex[v & 0xf];
-		v >>= 4;
-	} while (v);
 	out[n] = '\0';
-	return n;
+	return (int)n;
 }
 
 static double flood_now(void)

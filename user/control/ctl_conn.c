@@ -35,6 +35,7 @@
 
 #define LOG_TAG "ctl"
 #include "core/log.h"
+#include "core/obuf.h"
 #include "control/ctl_internal.h"
 
 #define CTL_READ_CHUNK (16 * 1024)
@@ -70,8 +71,8 @@ struct ctl_conn {
 	enum ctl_scan_kind kind;
 	bool in_str, esc;
 
-	char *out;
-	size_t out_len, out_off, out_cap;	/* out[out_off..out_len) to send */
+	struct obuf out;		/* out.buf[out_off..out.len) to send */
+	size_t out_off;
 
 	struct ctl_stream_run *stream;	/* a streamed result being sent */
 
@@ -176,28 +177,17 @@ done:
 
 static size_t ctl_out_pending(const struct ctl_conn *c)
 {
-	return c->out_len - c->out_off;
+	return c->out.len - c->out_off;
 }
 
 static int ctl_out_append(struct ctl_conn *c, const char *data, size_t len)
 {
-	if (c->out_off > 0 && c->out_off == c->out_len)
-		c->out_off = c->out_len = 0;
-	if (c->out_len + len > c->out_cap) {
-		size_t cap = c->out_cap ? c->out_cap : 4096;
-		char *p;
-
-		while (cap < c->out_len + len)
-			cap *= 2;
-		p = realloc(c->out, cap);
-		if (!p)
-			return -ENOMEM;
-		c->out = p;
-		c->out_cap = cap;
+	if (c->out_off > 0 && c->out_off == c->out.len) {
+		c->out_off = 0;
+		ob_reset(&c->out);
 	}
-	memcpy(c->out + c->out_len, data, len);
-	c->out_len += len;
-	return 0;
+	ob_mem(&c->out, data, len);
+	return c->out.overflow ? -ENOMEM : 0;
 }
 
 /* Queue @resp (consumed) as one line. */
@@ -376,7 +366,7 @@ static void ctl_process(struct ctl_conn *c)
 static int ctl_flush(struct ctl_conn *c)
 {
 	while (ctl_out_pending(c) > 0) {
-		ssize_t n = send(c->fd, c->out + c->out_off, ctl_out_pending(c),
+		ssize_t n = send(c->fd, c->out.buf + c->out_off, ctl_out_pending(c),
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0) {
@@ -389,12 +379,10 @@ static int ctl_flush(struct ctl_conn *c)
 		c->out_off += (size_t)n;
 		c->last_active = ev_now_ms();
 	}
-	c->out_off = c->out_len = 0;
-	if (c->out_cap > CTL_OUT_KEEP) {
-		free(c->out);
-		c->out = NULL;
-		c->out_cap = 0;
-	}
+	c->out_off = 0;
+	ob_reset(&c->out);
+	if (c->out.cap > CTL_OUT_KEEP)
+		ob_free(&c->out);
 	return 0;
 }
 
@@ -524,6 +512,7 @@ void ctl_conn_open(struct ctl_server *s, int fd)
 	}
 	c->srv = s;
 	c->fd = fd;
+	ob_init(&c->out, OBUF_UNLIMITED);	/* reads pause at CTL_OUT_HIGH */
 	c->last_active = ev_now_ms();
 	err = ev_file_add(s->loop, fd, EV_READ, ctl_conn_event, c);
 	if (err) {
@@ -556,7 +545,7 @@ void ctl_conn_close(struct ctl_conn *c)
 	if (c->stream)
 		ctl_stream_end(c);
 	free(c->in);
-	free(c->out);
+	ob_free(&c->out);
 	free(c);
 }
 

@@ -96,6 +96,17 @@ static int ctl_add(struct ctl_server *s, const char *method, ctl_method_fn fn,
 	return 0;
 }
 
+int ctl_server_keep(struct ctl_server *s, void *p)
+{
+	void **k = realloc(s->kept, (s->nkept + 1) * sizeof(*k));
+
+	if (!k)
+		return -ENOMEM;
+	k[s->nkept++] = p;
+	s->kept = k;
+	return 0;
+}
+
 int ctl_register(struct ctl_server *s, const char *method, ctl_method_fn fn,
 		 void *ud)
 {
@@ -583,6 +594,9 @@ void ctl_server_free(struct ctl_server *s)
 	for (size_t i = 0; i < s->nmethods; i++)
 		free(s->methods[i].name);
 	free(s->methods);
+	for (size_t i = 0; i < s->nkept; i++)
+		free(s->kept[i]);
+	free(s->kept);
 	free(s->core_ctx);
 	free(s->path);
 	free(s);

@@ -109,6 +109,11 @@ int ctl_server_listen(struct ctl_server *s, const char *path, unsigned mode,
 int ctl_register(struct ctl_server *s, const char *method, ctl_method_fn fn,
 		 void *ud);
 
+/* Own @p (malloc'd; the context the methods of a module share, given
+ * to them as @ud): free()d by ctl_server_free.  0 or -ENOMEM (@p is then
+ * still the caller's). */
+int ctl_server_keep(struct ctl_server *s, void *p);
+
 /* Add a streamed method (see struct ctl_stream_ops); same errors. */
 int ctl_register_stream(struct ctl_server *s, const char *method,
 			ctl_stream_open_fn open, void *ud);

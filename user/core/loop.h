@@ -5,7 +5,9 @@
  * in milliseconds of CLOCK_MONOTONIC, and a before-sleep hook run once per
  * iteration before epoll_wait: the place where later layers batch work
  * (database writes, ring-buffer draining).  Single-threaded: every callback
- * runs on the thread that called ev_loop_run().
+ * runs on the thread that called ev_loop_run().  Its timers are for state
+ * owned by that thread; transaction and dialog timers, shared by every
+ * thread, are in core/timer.h (which says why there are two).
  */
 #ifndef SIPDLG_LOOP_H
 #define SIPDLG_LOOP_H

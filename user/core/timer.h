@@ -10,6 +10,14 @@
  * millisecond fire in no particular order.  Callbacks run on the timer
  * thread without the lock held.
  *
+ * Why the event loop has timers of its own (ev_timer_add, loop.h): they
+ * are for state that belongs to one loop thread (the control socket's
+ * idle sweep and accept retry, a TCP worker's idle sweep) and run on that
+ * thread, so that state needs no lock; these timers are for transactions
+ * and dialogs, which every SIP worker and the control thread touch, and
+ * run on a thread of their own.  One system would make either side pay:
+ * locks on loop-owned state, or a cross-thread hop per timer.
+ *
  * A struct tmr is embedded in its owner.  tmr_cancel() returns 1 if the
  * timer was pending and is now removed (its callback will not run), 0 if
  * it was not pending (never armed, already fired, or firing right now):

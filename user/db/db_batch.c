@@ -50,6 +50,7 @@
 
 #include "config/config.h"
 #include "core/log.h"
+#include "core/obuf.h"
 #include "core/stats.h"
 #include "db/db_load.h"
 #include "dialog/dlg.h"
@@ -192,73 +193,26 @@ size_t db_plan_writes(const struct db_plan *p)
 
 /* ---- SQL text ---------------------------------------------------------- */
 
-struct sbuf {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-
-static bool sb_room(struct sbuf *b, size_t more)
-{
-	char *ns;
-	size_t cap;
-
-	if (b->oom)
-		return false;
-	if (b->len + more + 1 <= b->cap)
-		return true;
-	cap = b->cap ? b->cap : 4096;
-	while (cap < b->len + more + 1)
-		cap *= 2;
-	ns = realloc(b->s, cap);
-	if (!ns) {
-		b->oom = true;
-		return false;
-	}
-	b->s = ns;
-	b->cap = cap;
-	return true;
-}
-
-static void sb_put(struct sbuf *b, const char *s, size_t n)
-{
-	if (!sb_room(b, n))
-		return;
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void sb_cat(struct sbuf *b, const char *s)
-{
-	sb_put(b, s, strlen(s));
-}
-
-static void sb_u32(struct sbuf *b, uint32_t v)
-{
-	char t[16];
-
-	sb_put(b, t, (size_t)snprintf(t, sizeof(t), "%" PRIu32, v));
-}
+/* Multi-statement text in a struct obuf (core/obuf.h), unlimited: a
+ * failed allocation sets its overflow flag, checked once at the end. */
 
 /* 'escaped' or NULL (for NULL, or "" when @null_if_empty). */
-static void sb_str(struct sbuf *b, MYSQL *my, const char *s,
+static void sb_str(struct obuf *b, MYSQL *my, const char *s,
 		   bool null_if_empty)
 {
 	size_t n;
 
 	if (!s || (null_if_empty && !*s)) {
-		sb_put(b, "NULL", 4);
+		ob_mem(b, "NULL", 4);
 		return;
 	}
 	n = strlen(s);
-	if (!sb_room(b, 2 * n + 3))
+	if (!ob_grow(b, 2 * n + 3))
 		return;
-	b->s[b->len++] = '\'';
-	b->len += mysql_real_escape_string(my, b->s + b->len, s,
+	b->buf[b->len++] = '\'';
+	b->len += mysql_real_escape_string(my, b->buf + b->len, s,
 					   (unsigned long)n);
-	b->s[b->len++] = '\'';
-	b->s[b->len] = '\0';
+	b->buf[b->len++] = '\'';
 }
 
 /*
@@ -266,7 +220,7 @@ static void sb_str(struct sbuf *b, MYSQL *my, const char *s,
  * "(v0,v1,...,v22)" when @names is NULL, else "`c2`=v2,...,`c22`=v22"
  * (an UPDATE's SET list, from @names = the column names).
  */
-static void sb_fields(struct sbuf *b, MYSQL *my, const struct dlg_info *in,
+static void sb_fields(struct obuf *b, MYSQL *my, const struct dlg_info *in,
 		      const char *const *names)
 {
 	char *xdata = db_xdata_build(in->profiles, in->n_profiles);
@@ -279,18 +233,18 @@ static void sb_fields(struct sbuf *b, MYSQL *my, const struct dlg_info *in,
 	snprintf(cs[0], sizeof(cs[0]), "%u", in->caller.cseq);
 	snprintf(cs[1], sizeof(cs[1]), "%u", in->callee.cseq);
 	if (!names)
-		sb_put(b, "(", 1);
+		ob_mem(b, "(", 1);
 	for (k = names ? 2 : 0; k < DB_DLG_COLS; k++) {
 		if (k > (names ? 2 : 0))
-			sb_put(b, ",", 1);
+			ob_mem(b, ",", 1);
 		if (names) {
-			sb_put(b, "`", 1);
-			sb_cat(b, names[k]);
-			sb_put(b, "`=", 2);
+			ob_mem(b, "`", 1);
+			ob_str(b, names[k]);
+			ob_mem(b, "`=", 2);
 		}
 		switch (k) {
-		case 0: sb_u32(b, in->h_entry); break;
-		case 1: sb_u32(b, in->h_id); break;
+		case 0: ob_u32(b, in->h_entry); break;
+		case 1: ob_u32(b, in->h_id); break;
 		case 2: sb_str(b, my, in->callid, false); break;
 		case 3: sb_str(b, my, in->from_uri, false); break;
 		case 4: sb_str(b, my, in->caller.tag, false); break;
@@ -304,41 +258,41 @@ static void sb_fields(struct sbuf *b, MYSQL *my, const struct dlg_info *in,
 		case 12: sb_str(b, my, in->callee.contact, false); break;
 		case 13: sb_str(b, my, in->caller.socket, false); break;
 		case 14: sb_str(b, my, in->callee.socket, false); break;
-		case 15: sb_u32(b, (uint32_t)in->state); break;
-		case 16: sb_u32(b, (uint32_t)in->start_ts); break;
-		case 17: sb_u32(b, timeout > 0 ? (uint32_t)timeout : 0); break;
-		case 18: sb_u32(b, in->sflags); break;
-		case 19: sb_u32(b, in->iflags); break;
+		case 15: ob_u32(b, (uint32_t)in->state); break;
+		case 16: ob_u32(b, (uint32_t)in->start_ts); break;
+		case 17: ob_u32(b, timeout > 0 ? (uint32_t)timeout : 0); break;
+		case 18: ob_u32(b, in->sflags); break;
+		case 19: ob_u32(b, in->iflags); break;
 		case 20: sb_str(b, my, in->toroute_name, true); break;
 		case 21: sb_str(b, my, in->req_uri, false); break;
 		default: sb_str(b, my, xdata, true); break;
 		}
 	}
 	if (!names)
-		sb_put(b, ")", 1);
+		ob_mem(b, ")", 1);
 	free(xdata);
 }
 
 /* UPDATE `t` SET ... WHERE `hash_entry`=he AND `hash_id`=hid; */
-static void sb_update(struct sbuf *b, struct db_ctx *db, MYSQL *my,
+static void sb_update(struct obuf *b, struct db_ctx *db, MYSQL *my,
 		      const struct dlg_info *in)
 {
-	sb_cat(b, db->sql_upd_head);
+	ob_str(b, db->sql_upd_head);
 	sb_fields(b, my, in, db->col);
-	sb_cat(b, " WHERE `");
-	sb_cat(b, db->col[0]);
-	sb_put(b, "`=", 2);
-	sb_u32(b, in->h_entry);
-	sb_cat(b, " AND `");
-	sb_cat(b, db->col[1]);
-	sb_put(b, "`=", 2);
-	sb_u32(b, in->h_id);
-	sb_put(b, ";", 1);
+	ob_str(b, " WHERE `");
+	ob_str(b, db->col[0]);
+	ob_mem(b, "`=", 2);
+	ob_u32(b, in->h_entry);
+	ob_str(b, " AND `");
+	ob_str(b, db->col[1]);
+	ob_mem(b, "`=", 2);
+	ob_u32(b, in->h_id);
+	ob_mem(b, ";", 1);
 }
 
 /* "<head>(he,hid),(he,hid)...);" for the items @want selects, in lists
  * of at most DB_IN_MAX. */
-static void sb_in_lists(struct sbuf *b, const char *head,
+static void sb_in_lists(struct obuf *b, const char *head,
 			const struct db_plan *p,
 			bool (*want)(const struct db_item *))
 {
@@ -347,20 +301,20 @@ static void sb_in_lists(struct sbuf *b, const char *head,
 	for (i = 0; i < p->n; i++) {
 		if (!want(&p->it[i]))
 			continue;
-		sb_cat(b, k ? ",(" : head);
+		ob_str(b, k ? ",(" : head);
 		if (!k)
-			sb_put(b, "(", 1);
-		sb_u32(b, p->it[i].he);
-		sb_put(b, ",", 1);
-		sb_u32(b, p->it[i].hid);
-		sb_put(b, ")", 1);
+			ob_mem(b, "(", 1);
+		ob_u32(b, p->it[i].he);
+		ob_mem(b, ",", 1);
+		ob_u32(b, p->it[i].hid);
+		ob_mem(b, ")", 1);
 		if (++k == DB_IN_MAX) {
-			sb_put(b, ");", 2);
+			ob_mem(b, ");", 2);
 			k = 0;
 		}
 	}
 	if (k)
-		sb_put(b, ");", 2);
+		ob_mem(b, ");", 2);
 }
 
 static bool want_dlg_del(const struct db_item *it)
@@ -381,7 +335,7 @@ static bool want_vars_del(const struct db_item *it)
 }
 
 /* INSERTs of the dialog rows of the items with @act, by DB_INSERT_BYTES. */
-static void sb_inserts(struct sbuf *b, struct db_ctx *db, MYSQL *my,
+static void sb_inserts(struct obuf *b, struct db_ctx *db, MYSQL *my,
 		       const struct db_plan *p, enum db_act act)
 {
 	size_t i, k = 0, start = 0;
@@ -391,24 +345,24 @@ static void sb_inserts(struct sbuf *b, struct db_ctx *db, MYSQL *my,
 			continue;
 		if (!k) {
 			start = b->len;
-			sb_cat(b, db->sql_ins_head);
+			ob_str(b, db->sql_ins_head);
 		} else {
-			sb_put(b, ",", 1);
+			ob_mem(b, ",", 1);
 		}
 		sb_fields(b, my, p->it[i].info, NULL);
 		k++;
 		if (b->len - start >= DB_INSERT_BYTES) {
-			sb_put(b, ";", 1);
+			ob_mem(b, ";", 1);
 			k = 0;
 		}
 	}
 	if (k)
-		sb_put(b, ";", 1);
+		ob_mem(b, ";", 1);
 }
 
 /* INSERT of the live variables of the items whose vars are rewritten
  * (@act_mask: bit per enum db_act). */
-static void sb_var_inserts(struct sbuf *b, struct db_ctx *db, MYSQL *my,
+static void sb_var_inserts(struct obuf *b, struct db_ctx *db, MYSQL *my,
 			   const struct db_plan *p, unsigned act_mask)
 {
 	size_t i, j, k = 0, start = 0;
@@ -425,28 +379,28 @@ static void sb_var_inserts(struct sbuf *b, struct db_ctx *db, MYSQL *my,
 				continue;
 			if (!k) {
 				start = b->len;
-				sb_cat(b, db->sql_var_ins_head);
+				ob_str(b, db->sql_var_ins_head);
 			} else {
-				sb_put(b, ",", 1);
+				ob_mem(b, ",", 1);
 			}
-			sb_put(b, "(", 1);
-			sb_u32(b, it->he);
-			sb_put(b, ",", 1);
-			sb_u32(b, it->hid);
-			sb_put(b, ",", 1);
+			ob_mem(b, "(", 1);
+			ob_u32(b, it->he);
+			ob_mem(b, ",", 1);
+			ob_u32(b, it->hid);
+			ob_mem(b, ",", 1);
 			sb_str(b, my, v->key, false);
-			sb_put(b, ",", 1);
+			ob_mem(b, ",", 1);
 			sb_str(b, my, v->value, false);
-			sb_put(b, ")", 1);
+			ob_mem(b, ")", 1);
 			k++;
 			if (b->len - start >= DB_INSERT_BYTES) {
-				sb_put(b, ";", 1);
+				ob_mem(b, ";", 1);
 				k = 0;
 			}
 		}
 	}
 	if (k)
-		sb_put(b, ";", 1);
+		ob_mem(b, ";", 1);
 }
 
 /* ---- execution --------------------------------------------------------- */
@@ -536,10 +490,11 @@ static int exec_one_by_one(struct db_ctx *db, struct db_conn *c,
 
 int db_plan_exec(struct db_ctx *db, struct db_conn *c, struct db_plan *p)
 {
-	struct sbuf b = { 0 };
+	struct obuf b;
 	size_t i, n_upd = 0, n_late = 0;
 	int rc;
 
+	ob_init(&b, OBUF_UNLIMITED);
 	/* A replay after a reconnect: the UPDATEs that matched nothing
 	 * the first time are UPDATEs again (the INSERT was rolled back). */
 	for (i = 0; i < p->n; i++) {
@@ -560,11 +515,11 @@ int db_plan_exec(struct db_ctx *db, struct db_conn *c, struct db_plan *p)
 	sb_inserts(&b, db, c->my, p, DB_ACT_INSERT);
 	sb_var_inserts(&b, db, c->my, p, 1u << DB_ACT_INSERT |
 		       1u << DB_ACT_UPDATE);
-	if (b.oom) {
-		free(b.s);
+	if (b.overflow) {
+		ob_free(&b);
 		return -ENOMEM;
 	}
-	rc = run_multi(c, p, b.s, b.len, n_upd);
+	rc = run_multi(c, p, b.buf, b.len, n_upd);
 	if (!rc) {
 		for (i = 0; i < p->n; i++)
 			n_late += p->it[i].act == DB_ACT_INSERT_LATE;
@@ -572,13 +527,13 @@ int db_plan_exec(struct db_ctx *db, struct db_conn *c, struct db_plan *p)
 	if (!rc && n_late) {
 		/* Rows to insert after all: their vars were rewritten only if
 		 * marked; delete and insert every one (vars = true now). */
-		b.len = 0;
+		ob_reset(&b);
 		sb_in_lists(&b, db->sql_var_del_head, p, want_late);
 		sb_inserts(&b, db, c->my, p, DB_ACT_INSERT_LATE);
 		sb_var_inserts(&b, db, c->my, p, 1u << DB_ACT_INSERT_LATE);
-		rc = b.oom ? -ENOMEM : run_multi(c, p, b.s, b.len, 0);
+		rc = b.overflow ? -ENOMEM : run_multi(c, p, b.buf, b.len, 0);
 	}
-	free(b.s);
+	ob_free(&b);
 	if (!rc)
 		return db_conn_commit(c);
 	if (rc == -ENOTCONN)

@@ -16,6 +16,7 @@
 
 #include "config/config.h"
 #include "core/log.h"
+#include "core/obuf.h"
 #include "db/db_load.h"
 #include "dialog/dlg.h"
 
@@ -102,29 +103,6 @@ static int rh_add(struct rehashed **v, size_t *n, size_t *cap, uint64_t id,
 	return 0;
 }
 
-/* Append to a growing string; -ENOMEM. */
-static int appendf(char **s, size_t *len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int appendf(char **s, size_t *len, const char *fmt, ...)
-{
-	va_list ap;
-	char *ns;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	ns = realloc(*s, *len + (size_t)n + 1);
-	if (!ns)
-		return -ENOMEM;
-	*s = ns;
-	va_start(ap, fmt);
-	vsnprintf(*s + *len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	*len += (size_t)n;
-	return 0;
-}
-
 /*
  * Store the new h_entry of the rehashed rows, so that the rows are the
  * dialogs' again (their updates and deletes name the new key).  One
@@ -137,38 +115,39 @@ static int rh_store(struct db_ctx *db, const struct rehashed *v, size_t n,
 		    char *err, size_t errlen)
 {
 	const struct cfg_dialog *d = db->cd;
-	char *q = NULL;
-	size_t len = 0, i;
-	int rc = 0, st;
+	struct obuf q;
+	size_t i;
+	int st;
 
-	rc |= appendf(&q, &len, "START TRANSACTION;");
+	ob_init(&q, OBUF_UNLIMITED);
+	ob_printf(&q, "START TRANSACTION;");
 	for (i = 0; i < n; i++) {
-		rc |= appendf(&q, &len, "UPDATE `%s` SET `%s`=%u WHERE `id`=%"
+		ob_printf(&q, "UPDATE `%s` SET `%s`=%u WHERE `id`=%"
 			      PRIu64 ";", d->table_name, d->h_entry_column,
 			      v[i].new_he, v[i].id);
-		rc |= appendf(&q, &len, "UPDATE `%s` SET `%s`=%u WHERE `%s`=%u "
+		ob_printf(&q, "UPDATE `%s` SET `%s`=%u WHERE `%s`=%u "
 			      "AND `%s`=%u;", d->vars_table_name,
 			      d->vars_h_entry_column,
 			      v[i].new_he | 0x80000000u,
 			      d->vars_h_entry_column, v[i].old_he,
 			      d->vars_h_id_column, v[i].hid);
 	}
-	rc |= appendf(&q, &len, "UPDATE `%s` SET `%s`=`%s` & 0x7fffffff WHERE "
+	ob_printf(&q, "UPDATE `%s` SET `%s`=`%s` & 0x7fffffff WHERE "
 		      "`%s` >= 0x80000000;COMMIT", d->vars_table_name,
 		      d->vars_h_entry_column, d->vars_h_entry_column,
 		      d->vars_h_entry_column);
-	if (rc) {
-		free(q);
+	if (q.overflow) {
+		ob_free(&q);
 		return -ENOMEM;
 	}
-	st = mysql_real_query(db->conn.my, q, (unsigned long)len);
+	st = mysql_real_query(db->conn.my, q.buf, (unsigned long)q.len);
 	while (!st) {
 		MYSQL_RES *res = mysql_store_result(db->conn.my);
 
 		mysql_free_result(res);
 		st = mysql_next_result(db->conn.my);
 	}
-	free(q);
+	ob_free(&q);
 	if (st > 0) {
 		snprintf(err, errlen, "storing the rehashed h_entry of %zu rows "
 			 "in '%s': %s", n, d->table_name,

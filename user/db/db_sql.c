@@ -26,6 +26,7 @@
 
 #include "config/config.h"
 #include "core/log.h"
+#include "core/obuf.h"
 #include "db/db_load.h"
 #include "dialog/dlg.h"
 
@@ -78,29 +79,6 @@ static void dlg_cols(const struct cfg_dialog *d, const char *c[N_DLG_COLS])
 	memcpy(c, v, sizeof(v));
 }
 
-/* Append to a growing string; returns -ENOMEM. */
-static int cat(char **s, size_t *len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int cat(char **s, size_t *len, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-	char *ns;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	ns = realloc(*s, *len + (size_t)n + 1);
-	if (!ns)
-		return -ENOMEM;
-	*s = ns;
-	va_start(ap, fmt);
-	vsnprintf(*s + *len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	*len += (size_t)n;
-	return 0;
-}
-
 int db_sql_build(struct db_ctx *db, char *err, size_t errlen)
 {
 	const struct cfg_dialog *d = db->cd;
@@ -108,8 +86,7 @@ int db_sql_build(struct db_ctx *db, char *err, size_t errlen)
 	const char *vt = d->vars_table_name, *vhe = d->vars_h_entry_column,
 		   *vhi = d->vars_h_id_column, *vk = d->vars_key_column,
 		   *vv = d->vars_value_column, *t = d->table_name;
-	char *s;
-	size_t len;
+	struct obuf q;
 	int i, rc = 0;
 
 	dlg_cols(d, c);
@@ -127,65 +104,55 @@ int db_sql_build(struct db_ctx *db, char *err, size_t errlen)
 					    "table/column name '%s' is empty, "
 					    "too long or has a '`'", o[i]);
 	}
-	/* UPDATE: columns 2..22, WHERE hash_entry, hash_id. */
-	s = NULL, len = 0;
-	rc |= cat(&s, &len, "UPDATE `%s` SET ", t);
+	/* UPDATE: columns 2..22, WHERE hash_entry, hash_id.  A statement
+	 * that cannot be built is NULL (checked at the end). */
+	ob_init(&q, OBUF_UNLIMITED);
+	ob_printf(&q, "UPDATE `%s` SET ", t);
 	for (i = 2; i < N_DLG_COLS; i++)
-		rc |= cat(&s, &len, "%s`%s`=?", i > 2 ? "," : "", c[i]);
-	rc |= cat(&s, &len, " WHERE `%s`=? AND `%s`=?", c[0], c[1]);
-	db->sql[ST_DLG_UPD] = s;
-	s = NULL, len = 0;
-	rc |= cat(&s, &len, "INSERT INTO `%s` (", t);
+		ob_printf(&q, "%s`%s`=?", i > 2 ? "," : "", c[i]);
+	ob_printf(&q, " WHERE `%s`=? AND `%s`=?", c[0], c[1]);
+	db->sql[ST_DLG_UPD] = ob_take(&q);
+	ob_printf(&q, "INSERT INTO `%s` (", t);
 	for (i = 0; i < N_DLG_COLS; i++)
-		rc |= cat(&s, &len, "%s`%s`", i ? "," : "", c[i]);
-	rc |= cat(&s, &len, ") VALUES (");
+		ob_printf(&q, "%s`%s`", i ? "," : "", c[i]);
+	ob_printf(&q, ") VALUES (");
 	for (i = 0; i < N_DLG_COLS; i++)
-		rc |= cat(&s, &len, "%s?", i ? "," : "");
-	rc |= cat(&s, &len, ")");
-	db->sql[ST_DLG_INS] = s;
-	s = NULL, len = 0;
-	rc |= cat(&s, &len, "DELETE FROM `%s` WHERE `%s`=? AND `%s`=?", t,
+		ob_printf(&q, "%s?", i ? "," : "");
+	ob_printf(&q, ")");
+	db->sql[ST_DLG_INS] = ob_take(&q);
+	ob_printf(&q, "DELETE FROM `%s` WHERE `%s`=? AND `%s`=?", t,
 		  c[0], c[1]);
-	db->sql[ST_DLG_DEL] = s;
-	s = NULL, len = 0;
-	rc |= cat(&s, &len, "DELETE FROM `%s` WHERE `%s`=? AND `%s`=?", vt,
+	db->sql[ST_DLG_DEL] = ob_take(&q);
+	ob_printf(&q, "DELETE FROM `%s` WHERE `%s`=? AND `%s`=?", vt,
 		  vhe, vhi);
-	db->sql[ST_VARS_DEL_ALL] = s;
-	s = NULL, len = 0;
-	rc |= cat(&s, &len, "UPDATE `%s` SET `%s`=? WHERE `%s`=? AND `%s`=? "
+	db->sql[ST_VARS_DEL_ALL] = ob_take(&q);
+	ob_printf(&q, "UPDATE `%s` SET `%s`=? WHERE `%s`=? AND `%s`=? "
 		  "AND `%s`=?", vt, vv, vhe, vhi, vk);
-	db->sql[ST_VAR_UPD] = s;
-	s = NULL, len = 0;
-	rc |= cat(&s, &len, "INSERT INTO `%s` (`%s`,`%s`,`%s`,`%s`) VALUES "
+	db->sql[ST_VAR_UPD] = ob_take(&q);
+	ob_printf(&q, "INSERT INTO `%s` (`%s`,`%s`,`%s`,`%s`) VALUES "
 		  "(?,?,?,?)", vt, vhe, vhi, vk, vv);
-	db->sql[ST_VAR_INS] = s;
-	s = NULL, len = 0;
-	rc |= cat(&s, &len, "DELETE FROM `%s` WHERE `%s`=? AND `%s`=? AND "
+	db->sql[ST_VAR_INS] = ob_take(&q);
+	ob_printf(&q, "DELETE FROM `%s` WHERE `%s`=? AND `%s`=? AND "
 		  "`%s`=?", vt, vhe, vhi, vk);
-	db->sql[ST_VAR_DEL] = s;
+	db->sql[ST_VAR_DEL] = ob_take(&q);
 	/* The heads of db_batch.c's multi-row statements. */
 	memcpy(db->col, c, sizeof(db->col));
-	s = NULL, len = 0;
-	rc |= cat(&s, &len, "UPDATE `%s` SET ", t);
-	db->sql_upd_head = s;
-	s = NULL, len = 0;
-	rc |= cat(&s, &len, "INSERT INTO `%s` (", t);
+	ob_printf(&q, "UPDATE `%s` SET ", t);
+	db->sql_upd_head = ob_take(&q);
+	ob_printf(&q, "INSERT INTO `%s` (", t);
 	for (i = 0; i < N_DLG_COLS; i++)
-		rc |= cat(&s, &len, "%s`%s`", i ? "," : "", c[i]);
-	rc |= cat(&s, &len, ") VALUES ");
-	db->sql_ins_head = s;
-	s = NULL, len = 0;
-	rc |= cat(&s, &len, "DELETE FROM `%s` WHERE (`%s`,`%s`) IN (", t,
+		ob_printf(&q, "%s`%s`", i ? "," : "", c[i]);
+	ob_printf(&q, ") VALUES ");
+	db->sql_ins_head = ob_take(&q);
+	ob_printf(&q, "DELETE FROM `%s` WHERE (`%s`,`%s`) IN (", t,
 		  c[0], c[1]);
-	db->sql_dlg_del_head = s;
-	s = NULL, len = 0;
-	rc |= cat(&s, &len, "DELETE FROM `%s` WHERE (`%s`,`%s`) IN (", vt,
+	db->sql_dlg_del_head = ob_take(&q);
+	ob_printf(&q, "DELETE FROM `%s` WHERE (`%s`,`%s`) IN (", vt,
 		  vhe, vhi);
-	db->sql_var_del_head = s;
-	s = NULL, len = 0;
-	rc |= cat(&s, &len, "INSERT INTO `%s` (`%s`,`%s`,`%s`,`%s`) VALUES ",
+	db->sql_var_del_head = ob_take(&q);
+	ob_printf(&q, "INSERT INTO `%s` (`%s`,`%s`,`%s`,`%s`) VALUES ",
 		  vt, vhe, vhi, vk, vv);
-	db->sql_var_ins_head = s;
+	db->sql_var_ins_head = ob_take(&q);
 	for (i = 0; i < ST_COUNT; i++)
 		if (!db->sql[i])
 			rc = -ENOMEM;

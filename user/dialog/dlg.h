@@ -1,6 +1,9 @@
 /*
  * dlg.h - the dialog core: what Kamailio's `dialog` module keeps per call,
- * as a library the proxy calls (no network, no SIP parsing in the core).
+ * as a library (no network, no SIP parsing in the core).  It knows nothing
+ * of the proxy, the control socket, the config or the database: the code
+ * that lets those drive it (user/dlglink/) and the database layer (user/db/)
+ * are its clients; tests/unit/test_dlg_core_alone links it without them.
  *
  * Objects
  *   struct dlg_table   one per daemon: the hash table of dialogs (hash_size
@@ -66,7 +69,6 @@
 #include "sip/sip_msg.h"
 #include "sip/sip_str.h"
 
-struct cfg_dialog;
 struct dlg_stats;
 struct tmr_service;
 struct dlg_table;
@@ -200,10 +202,6 @@ struct dlg_config {
 			     uint64_t *mac);
 	void *mac_ud;
 };
-
-/* Kamailio's parameters (seconds) to a dlg_config (ms).  The profile
- * name arrays point into @cd, which must outlive the table alloc call. */
-void dlg_config_from_cfg(struct dlg_config *out, const struct cfg_dialog *cd);
 
 /*
  * A new table.  @tmr must be started by the caller and stay alive until

@@ -14,6 +14,7 @@
 
 #include "dialog/dlg_int.h"
 #include "sipdlg_hash.h"
+#include "sipdlg_rhex.h"
 
 struct sip_str dlg_trim(struct sip_str s)
 {
@@ -84,13 +85,8 @@ uint32_t dlg_hash_entry(struct sip_str callid, uint32_t hash_size)
 
 size_t dlg_rhex(uint32_t x, char *buf)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t n = 0;
+	size_t n = sipdlg_rhex(x, buf);
 
-	do {
-		buf[n++] = hex[x & 0xf];
-		x >>= 4;
-	} while (x);
 	buf[n] = '\0';
 	return n;
 }

@@ -7,7 +7,7 @@
  *                profile membership list, callback list tail);
  *   prof->lock   one profile's value map and member lists;
  *   t->cb_lock   appending to the global callback list.
- * Order: slot -> profile -> timer heap (inside tmr_arm/tmr_cancel).
+ * Order: slot -> profile -> timer wheel (inside tmr_arm/tmr_cancel).
  * state, ref and the flag words are atomics so they can be read without
  * the lock; they are still written under it (except sflags/iflags, which
  * are independent bits).

@@ -1,7 +1,7 @@
 /*
- * dlg_timer.c - the one timer of each dialog, in the shared min-heap timer
- * service (core/timer.h): a tick costs O(log n) per due dialog and nothing
- * scans the table.
+ * dlg_timer.c - the one timer of each dialog, in the shared timing-wheel
+ * timer service (core/timer.h): arming, moving and cancelling cost O(1)
+ * and nothing scans the table.
  *
  * What the timer is for depends on the state it was armed in:
  *   states 1/2  early_timeout from creation: the call never got an answer

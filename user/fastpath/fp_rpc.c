@@ -5,6 +5,7 @@
 #define LOG_TAG "fastpath"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -22,8 +23,6 @@ struct fp_rpc {
 	struct fastpath *fp;		/* NULL when xdp.enabled is false */
 	const struct sipdlg_config *cfg;
 };
-
-static struct fp_rpc rpc_ctx;	/* one daemon, one fast path */
 
 static json_t *counters_json(const struct fastpath *fp)
 {
@@ -229,13 +228,20 @@ json_t *fp_rpc_dialog_json(uint32_t h_entry, uint32_t h_id, void *ud)
 int fp_rpc_register(struct ctl_server *srv, struct fastpath *fp,
 		    const struct sipdlg_config *cfg)
 {
+	struct fp_rpc *x = calloc(1, sizeof(*x));	/* the server's */
 	int r;
 
-	rpc_ctx.fp = fp;
-	rpc_ctx.cfg = cfg;
-	r = ctl_register(srv, "xdp.status", xdp_status, &rpc_ctx);
+	if (!x)
+		return -ENOMEM;
+	x->fp = fp;
+	x->cfg = cfg;
+	r = ctl_server_keep(srv, x);
+	if (r) {
+		free(x);
+		return r;
+	}
+	r = ctl_register(srv, "xdp.status", xdp_status, x);
 	if (!r)
-		r = ctl_register(srv, "xdp.rotate_key", xdp_rotate_key,
-				 &rpc_ctx);
+		r = ctl_register(srv, "xdp.rotate_key", xdp_rotate_key, x);
 	return r;
 }

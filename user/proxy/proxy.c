@@ -144,9 +144,23 @@ void proxy_attach(struct proxy *px, struct transport *tp,
 	}
 }
 
-void proxy_set_hooks(struct proxy *px, const struct px_hooks *h)
+void proxy_set_dialog(struct proxy *px, const struct px_dlg_iface *dlg,
+		      void *ud)
 {
-	px->hooks = *h;
+	px->dlg = *dlg;
+	px->dlg_ud = ud;
+}
+
+const struct sipdlg_config *proxy_config(const struct proxy *px)
+{
+	return px->cfg;
+}
+
+const struct px_local *proxy_local(const struct proxy *px, int idx)
+{
+	if (idx < 0 || (size_t)idx >= px->n_local)
+		return NULL;
+	return &px->local[idx];
 }
 
 void proxy_free(struct proxy *px)

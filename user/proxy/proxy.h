@@ -9,8 +9,9 @@
  * forwarded, answered or dropped.  Responses are matched to the client
  * transaction by our Via branch and sent back upstream.
  *
- * Hooks let the dialog layer (next issue) act on each request before the
- * rules run and add its cookie to our Record-Route.
+ * The dialog layer (user/dlglink/) takes part through one interface,
+ * struct px_dlg_iface, and follows single transactions through
+ * struct px_tx_ops; the proxy knows no dialog vocabulary of its own.
  */
 #ifndef SIPDLG_PROXY_H
 #define SIPDLG_PROXY_H
@@ -19,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config/routes.h"
 #include "transport/transport.h"
 
 struct sipdlg_config;
@@ -48,43 +50,85 @@ struct proxy_stats {
 	struct stat_var *parse_err[SIP_ERR_MAX_];
 };
 
-/* What a transaction's dialog attachment is for. */
-#define PX_DLG_NONE 0
-#define PX_DLG_INVITE 1		/* the INVITE that created the dialog */
-#define PX_DLG_BYE 2		/* a BYE that ends it */
-#define PX_DLG_WITHIN 3		/* another in-dialog request */
-#define PX_DLG_UAC_BYE 4	/* a BYE we generated for the dialog */
-#define PX_DLG_UAC_REFER_CALLER 5 /* dlg_refer towards the caller */
-#define PX_DLG_UAC_REFER_CALLEE 6 /* dlg_refer towards the callee */
-#define PX_DLG_UAC_BRIDGE 7	/* dlg_bridge: INVITE, REFER, BYE */
-
 struct px_req;
-struct px_dlg_ops;
 struct tm_tx;
 
+/* The dialog a request belongs to, for our Via branch (the fast path's
+ * contract, include/sipdlg_shared.h: SIPDLG_BRANCH_PREFIX). */
+struct px_branch_dlg {
+	uint32_t h_entry, h_id;
+	int dir;			/* 0 caller->callee, 1 callee->caller */
+};
+
 /*
- * The dialog layer's hooks into the proxy (all optional).  They run on
- * the thread handling the message, with the transaction locked where a tx
- * is given.
+ * The dialog layer's part in the request path (every member optional).
+ * The proxy calls, in this order, on the thread handling the request and
+ * with its server transaction (an ACK has none) locked: on_request, then
+ * the rule members (cond, action, var_get, pv_get) as the rules ask, then
+ * branch_dlg when it builds the forwarded request, then on_forward or
+ * on_local, then on_done.  @ud is the one given to proxy_set_dialog.
  */
-struct px_hooks {
-	const struct px_dlg_ops *ops;	/* rule conditions and actions */
+struct px_dlg_iface {
 	/* A request arrived, before the rules: match it to a dialog. */
-	void (*on_request)(struct px_req *rq);
-	/* The request is being forwarded in @tx: attach what it needs. */
-	void (*on_forward)(struct px_req *rq, struct tm_tx *tx);
+	void (*on_request)(void *ud, struct px_req *rq);
+	/* Rule conditions and actions on dialogs (dlg_manage, profiles...). */
+	bool (*cond)(void *ud, struct px_req *rq, const struct route_cond *c);
+	void (*action)(void *ud, struct px_req *rq,
+		       const struct route_action *a);
+	/* $dlg_var(key), and $DLG_status / $DLG_lifetime / $DLG_count:
+	 * append to @out (length *n, capacity @cap). */
+	void (*var_get)(void *ud, const struct px_req *rq, const char *key,
+			char *out, size_t *n, size_t cap);
+	void (*pv_get)(void *ud, const struct px_req *rq, enum route_pv pv,
+		       char *out, size_t *n, size_t cap);
+	/* The request is being built for forwarding: true with @bd set when
+	 * it belongs to a dialog (its branch then names it); *rr_params
+	 * (starts "") is appended to our Record-Route URI (the cookie). */
+	bool (*branch_dlg)(void *ud, const struct px_req *rq,
+			   struct px_branch_dlg *bd, const char **rr_params);
+	/* It is forwarded in @tx: proxy_tx_follow() it if need be. */
+	void (*on_forward)(void *ud, struct px_req *rq, struct tm_tx *tx);
 	/* The rules answered it (@code) or dropped it (@code 0). */
-	void (*on_local)(struct px_req *rq, int code);
-	/* A response for @tx goes upstream: @rsp parsed (relayed) or NULL
-	 * (our own, e.g. 408/487), @code its status. */
-	void (*on_reply)(struct tm_tx *tx, const struct sip_msg *rsp,
-			 int code);
-	/* A 2xx for @tx is about to go upstream: return true to absorb it
-	 * (the dialog layer ends a second branch's answer itself). */
-	bool (*absorb_2xx)(struct tm_tx *tx, const struct sip_msg *rsp);
+	void (*on_local)(void *ud, struct px_req *rq, int code);
 	/* Done with the request (release per-request state). */
-	void (*on_done)(struct px_req *rq);
-	void *ud;
+	void (*on_done)(void *ud, struct px_req *rq);
+};
+
+/* One request on its way through the proxy. */
+struct px_req {
+	struct proxy *px;
+	const struct sip_msg *msg;
+	const struct tp_peer *src;
+	void *dlg_ctx;			/* the dialog layer's per-request state */
+	unsigned own_rr;		/* Record-Route entries we added */
+	/* The proxy's own: */
+	char ruri[512];			/* ruri_user: the rewritten R-URI */
+	size_t ruri_len;		/* 0 = unchanged */
+};
+
+/* A response as the follower of a transaction hears of it. */
+struct px_reply {
+	struct proxy *px;
+	const struct sip_msg *rsp;	/* NULL: our own (408, 487, a rule's) */
+	int code;
+	int listen_idx;			/* our socket the request left from */
+	unsigned own_rr;		/* our Record-Route entries in it */
+};
+
+/*
+ * Who follows one transaction (the dialog layer, for the INVITE that
+ * creates a dialog, a BYE that ends one, a request it sent itself).
+ * Each transaction has at most one follower: an object and its ops.
+ */
+struct px_tx_ops {
+	/* A response goes upstream (for our own requests: ends here; those
+	 * hear of final responses only, and of 408 on timeout). */
+	void (*on_reply)(void *obj, const struct px_reply *r);
+	/* Optional: a 2xx is about to go upstream; true absorbs it (the
+	 * dialog layer ends a second branch's answer itself). */
+	bool (*absorb_2xx)(void *obj, const struct px_reply *r);
+	/* The transaction is destroyed: drop its reference to @obj. */
+	void (*release)(void *obj);
 };
 
 int proxy_alloc(const struct sipdlg_config *cfg, struct stats *st,
@@ -96,8 +140,9 @@ void proxy_attach(struct proxy *px, struct transport *tp,
 /* NULL-safe.  The timer service given to proxy_attach must be freed
  * (stopped) first: its pending timers point into the proxy. */
 void proxy_free(struct proxy *px);
-/* Before the transport starts. */
-void proxy_set_hooks(struct proxy *px, const struct px_hooks *h);
+/* Before the transport starts: the dialog layer's interface (copied). */
+void proxy_set_dialog(struct proxy *px, const struct px_dlg_iface *dlg,
+		      void *ud);
 
 /* The transport callback (tp_recv_fn). */
 void proxy_on_message(void *ud, struct tp_rcv *rcv);
@@ -107,21 +152,40 @@ size_t proxy_tx_count(struct proxy *px);
 /*
  * Send a request we generate (a BYE of dlg_bye, ...) in a client
  * transaction of its own: retransmissions, timeout, the final response
- * reported through hooks.on_reply (code 408 on timeout) with tx->dlg =
- * @dlg, which the transaction holds and releases with @release.
+ * (408 on timeout) reported to @ops->on_reply with @obj, which the
+ * transaction holds and releases with @ops->release (@ops may be NULL:
+ * nobody follows it).
  * @msg is the request line and headers without any Via (and the body);
  * the Via with a fresh branch is inserted after the request line; @bd
  * (may be NULL) names the dialog for the fast path's branch contract.
  * @next_hop: the URI to send to (first Route, else the R-URI).
- * 0 or -errno (the @dlg reference is released on failure too).
+ * 0 or -errno (the @obj reference is released on failure too).
  */
-struct px_branch_dlg;
 int proxy_uac_send(struct proxy *px, const char *msg, size_t len,
 		   struct sip_str next_hop, const struct px_branch_dlg *bd,
-		   uint8_t kind, void *dlg, void (*release)(void *));
+		   const struct px_tx_ops *ops, void *obj);
 /* Send a request of our own without a transaction (the ACK of a 2xx):
  * a Via is inserted as above.  0 or -errno. */
 int proxy_send_stateless(struct proxy *px, const char *msg, size_t len,
 			 struct sip_str next_hop);
+
+/* --- for the dialog layer ------------------------------------------------ */
+
+/* Follow @tx (see struct px_tx_ops); @tx must have no follower yet. */
+void proxy_tx_follow(struct tm_tx *tx, const struct px_tx_ops *ops,
+		     void *obj);
+/* Whether @tx has a follower already. */
+bool proxy_tx_followed(const struct tm_tx *tx);
+const struct sipdlg_config *proxy_config(const struct proxy *px);
+/* Our local socket @idx, NULL if there is none. */
+const struct px_local *proxy_local(const struct proxy *px, int idx);
+/* Is @uri one of our own addresses (our Route entries, our R-URI)? */
+bool px_uri_is_ours(const struct proxy *px, struct sip_str uri);
+/* Expand a rule value with pseudo-variables into @out; its length. */
+size_t px_tpl_expand(const struct px_req *rq, const struct route_tpl *t,
+		     char *out, size_t cap);
+/* Run the rule named @name (a timeout_route) without a message, with
+ * @dlg_ctx as the dialog layer's state.  -ENOENT: no such rule. */
+int proxy_run_rule(struct proxy *px, const char *name, void *dlg_ctx);
 
 #endif /* SIPDLG_PROXY_H */

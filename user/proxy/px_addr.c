@@ -224,33 +224,21 @@ int px_pick_local(const struct proxy *px, const struct px_target *t,
 	return -1;
 }
 
-static size_t rhex(uint32_t x, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t n = 0;
-
-	do {
-		out[n++] = hex[x & 0xf];
-		x >>= 4;
-	} while (x);
-	return n;
-}
-
 size_t px_branch(char *buf, size_t cap, const struct px_branch_dlg *bd,
 		 uint32_t loop_hash, uint64_t tail)
 {
 	struct px_sb b = px_sb_at(buf, cap, 0);
-	char he[9], hi[9];
+	char he[SIPDLG_RHEX_MAX], hi[SIPDLG_RHEX_MAX];
 
 	if (!bd) {
 		px_sb_str(&b, PX_BRANCH_PLAIN);
 		px_sb_hex(&b, loop_hash, 8);
 		px_sb_chr(&b, '.');
 	} else {
-		px_sb_str(&b, PX_BRANCH_DLG);
-		px_sb_mem(&b, he, rhex(bd->h_entry, he));
+		px_sb_str(&b, SIPDLG_BRANCH_PREFIX);
+		px_sb_mem(&b, he, sipdlg_rhex(bd->h_entry, he));
 		px_sb_chr(&b, '.');
-		px_sb_mem(&b, hi, rhex(bd->h_id, hi));
+		px_sb_mem(&b, hi, sipdlg_rhex(bd->h_id, hi));
 		px_sb_chr(&b, '.');
 		px_sb_chr(&b, bd->dir ? '1' : '0');
 		px_sb_hex(&b, loop_hash, 8);
@@ -284,7 +272,7 @@ bool px_branch_loop(struct sip_str b, uint32_t *loop_hash)
 		return false;
 	if (b.p[pl - 1] == 'x')
 		return hex8(b.p + pl, loop_hash);
-	if (b.p[pl - 1] != 'd')
+	if (b.p[pl - 1] != SIPDLG_BRANCH_PREFIX[pl - 1])
 		return false;
 	for (i = pl; i < b.len && dots < 2; i++)
 		if (b.p[i] == '.')

@@ -5,16 +5,21 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <linux/types.h>
+
 #include "config/config.h"
-#include "proxy/obuf.h"
+#include "core/obuf.h"
 #include "proxy/proxy.h"
 #include "sip/sip_msg.h"
 #include "tm/tm.h"
+#include "sipdlg_rhex.h"
+#include "sipdlg_shared.h"
 
 #define PX_MAX_ROUTES 32
 /*
  * Our Via branches.  Every one starts with PX_BRANCH_OURS.  Within a
- * dialog the fast path's contract applies (include/sipdlg_shared.h):
+ * dialog the fast path's contract applies (include/sipdlg_shared.h,
+ * SIPDLG_BRANCH_PREFIX; RH from include/sipdlg_rhex.h):
  *   z9hG4bKsd<RH(h_entry)>.<RH(h_id)>.<D><LOOP:8 hex><TXN:16 hex>
  * otherwise:
  *   z9hG4bKsx<LOOP:8 hex>.<TXN:16 hex>
@@ -22,13 +27,10 @@
  */
 #define PX_BRANCH_OURS "z9hG4bKs"
 #define PX_BRANCH_PLAIN "z9hG4bKsx"
-#define PX_BRANCH_DLG "z9hG4bKsd"
-
-/* The dialog a request belongs to, for its branch. */
-struct px_branch_dlg {
-	uint32_t h_entry, h_id;
-	int dir;			/* 0 caller->callee, 1 callee->caller */
-};
+/* The two differ in their last character only (px_branch_loop). */
+_Static_assert(sizeof(PX_BRANCH_PLAIN) == sizeof(SIPDLG_BRANCH_PREFIX) &&
+		       sizeof(PX_BRANCH_OURS) + 1 == sizeof(PX_BRANCH_PLAIN),
+	       "our branch prefixes must stay one character apart");
 
 /* Write our branch; returns its length. */
 size_t px_branch(char *buf, size_t cap, const struct px_branch_dlg *bd,
@@ -50,7 +52,8 @@ struct proxy {
 	size_t n_local;
 	uint32_t t1, t2, t4;
 	uint64_t salt;
-	struct px_hooks hooks;
+	struct px_dlg_iface dlg;	/* the dialog layer (zeroed: none) */
+	void *dlg_ud;
 	/* Giving freed transaction memory back (proxy.c, timer thread). */
 	struct tmr trim_tmr;
 	size_t trim_peak;		/* most transactions since last trim */
@@ -88,7 +91,6 @@ const char *pxb_reason(int code);
 
 /* px_addr.c: addresses, our own identity, next hops. */
 int px_local_init(struct proxy *px, char *err, size_t err_len);
-bool px_uri_is_ours(const struct proxy *px, struct sip_str uri);
 bool px_via_is_ours(const struct proxy *px, const struct sip_via *via);
 int px_uri_target(struct sip_str uri, struct px_target *t);
 int px_dest_target(const struct route_dest *d, struct px_target *t);
@@ -112,6 +114,12 @@ void px_tx_on_response(struct proxy *px, struct tm_tx *tx,
 		       size_t len);
 void px_tx_on_ack(struct proxy *px, struct tm_tx *tx);
 void px_tx_finish(struct proxy *px, struct tm_tx *tx);
+/* Tell @tx's follower (if any) of a response: @rsp parsed or NULL (ours). */
+void px_tx_tell(struct proxy *px, struct tm_tx *tx,
+		const struct sip_msg *rsp, int code);
+/* Let @tx's follower absorb a 2xx (true: it did). */
+bool px_tx_absorb_2xx(struct proxy *px, struct tm_tx *tx,
+		      const struct sip_msg *rsp);
 
 /* px_send.c */
 int px_send(struct proxy *px, const struct tp_peer *dst, const char *buf,

@@ -205,10 +205,14 @@ static int build_forward(struct proxy *px, struct px_req *rq,
 	struct px_sb vb;
 	size_t rrn = 0;
 	struct px_fwd f;
+	struct px_branch_dlg bd;
+	const char *rr_params = "";
+	bool has_dlg = px->dlg.branch_dlg &&
+		       px->dlg.branch_dlg(px->dlg_ud, rq, &bd, &rr_params);
 	int bl;
 
-	bl = (int)px_branch(branch, branch_cap, rq->has_dlg ? &rq->bdlg : NULL,
-			    lh, branch_tail);
+	bl = (int)px_branch(branch, branch_cap, has_dlg ? &bd : NULL, lh,
+			    branch_tail);
 	*branch_len = (size_t)bl;
 	vb = px_sb_at(via, sizeof(via), 0);
 	px_sb_str(&vb, "Via: SIP/2.0/");
@@ -227,10 +231,10 @@ static int build_forward(struct proxy *px, struct px_req *rq,
 			   (size_t)in_idx < px->n_local;
 
 		/* Topmost faces the callee; the caller's side below it. */
-		rr_line(rr, &rrn, sizeof(rr), lo, rq->rr_params, dbl);
+		rr_line(rr, &rrn, sizeof(rr), lo, rr_params, dbl);
 		if (dbl)
 			rr_line(rr, &rrn, sizeof(rr), &px->local[in_idx],
-				rq->rr_params, true);
+				rr_params, true);
 		rq->own_rr = dbl ? 2 : 1;
 	}
 	memset(&f, 0, sizeof(f));
@@ -252,8 +256,8 @@ static void reply_tx(struct proxy *px, struct tm_tx *tx,
 	if (pxb_reply(o, m, &tx->src, code, reason, tx->to_tag) == 0) {
 		stat_inc(px->s.local_replies);
 		px_tx_send_upstream(px, tx, code, o->buf, o->len);
-		if (tx->dlg && px->hooks.on_reply && code > 100)
-			px->hooks.on_reply(tx, NULL, code);
+		if (code > 100)
+			px_tx_tell(px, tx, NULL, code);
 	}
 }
 
@@ -304,7 +308,6 @@ static void forward_stateless(struct proxy *px, struct px_req *rq,
 
 static void on_ack(struct proxy *px, struct px_req *rq)
 {
-	rq->dlg = px->hooks.ops;
 	const struct sip_msg *m = rq->msg;
 	char key[TM_KEY_MAX];
 	size_t kl = tm_server_key(m, SIP_METHOD_ACK, key);
@@ -324,15 +327,15 @@ static void on_ack(struct proxy *px, struct px_req *rq)
 				return;	/* hop-by-hop ACK of our non-2xx */
 		}
 	}
-	if (px->hooks.on_request)
-		px->hooks.on_request(rq);
+	if (px->dlg.on_request)
+		px->dlg.on_request(px->dlg_ud, rq);
 	px_rules_run(rq, &px->cfg->routes, &d);
 	if (d.verdict == PXV_DROP || d.verdict == PXV_REPLY)
 		stat_inc(px->s.drop_requests);	/* an ACK is never answered */
 	else
 		forward_stateless(px, rq, &d);
-	if (px->hooks.on_done)
-		px->hooks.on_done(rq);
+	if (px->dlg.on_done)
+		px->dlg.on_done(px->dlg_ud, rq);
 }
 
 static void on_cancel(struct proxy *px, struct px_req *rq)
@@ -457,8 +460,9 @@ static void forward_tx(struct proxy *px, struct px_req *rq, struct tm_tx *tx,
 		reply_tx(px, tx, m, 513, NULL);
 		return;
 	}
-	if (px->hooks.on_forward)
-		px->hooks.on_forward(rq, tx);
+	tx->own_rr = (uint8_t)rq->own_rr;
+	if (px->dlg.on_forward)
+		px->dlg.on_forward(px->dlg_ud, rq, tx);
 	if (px_tx_forward(px, tx, &t, idx, rq_scratch.buf, rq_scratch.len) != 0)
 		reply_tx(px, tx, m, 503,
 			 "Service Unavailable - Cannot Reach Next Hop");
@@ -514,19 +518,18 @@ void px_on_request(struct proxy *px, struct tp_rcv *rcv)
 	pthread_mutex_lock(&tx->lock);
 	if (tx->invite)
 		reply_tx(px, tx, m, 100, NULL);
-	rq.dlg = px->hooks.ops;
-	if (px->hooks.on_request)
-		px->hooks.on_request(&rq);
+	if (px->dlg.on_request)
+		px->dlg.on_request(px->dlg_ud, &rq);
 	px_rules_run(&rq, &px->cfg->routes, &d);
 	switch (d.verdict) {
 	case PXV_REPLY:
-		if (px->hooks.on_local)
-			px->hooks.on_local(&rq, d.code);
+		if (px->dlg.on_local)
+			px->dlg.on_local(px->dlg_ud, &rq, d.code);
 		reply_tx(px, tx, m, d.code, d.reason);
 		break;
 	case PXV_DROP:
-		if (px->hooks.on_local)
-			px->hooks.on_local(&rq, 0);
+		if (px->dlg.on_local)
+			px->dlg.on_local(px->dlg_ud, &rq, 0);
 		stat_inc(px->s.drop_requests);
 		break;
 	case PXV_FORWARD:
@@ -536,8 +539,8 @@ void px_on_request(struct proxy *px, struct tp_rcv *rcv)
 	}
 	if (tx->cstate == TM_C_NONE)
 		end_without_client(px, tx);
-	if (px->hooks.on_done)
-		px->hooks.on_done(&rq);
+	if (px->dlg.on_done)
+		px->dlg.on_done(px->dlg_ud, &rq);
 	pthread_mutex_unlock(&tx->lock);
 	tm_tx_unref(tx);
 }

@@ -3,13 +3,13 @@
  *
  * The first rule whose match: holds runs; its actions run in order and end
  * at the first forward, reply or drop.  Dialog actions and conditions are
- * delegated to the dialog layer through struct px_dlg_ops (absent until
- * that layer is wired in: conditions on dialogs are then false and dialog
- * actions do nothing).
+ * delegated to the dialog layer through struct px_dlg_iface (without one,
+ * conditions on dialogs are false and dialog actions do nothing).
  */
 #define LOG_TAG "routes"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <regex.h>
 #include <stdio.h>
@@ -96,14 +96,16 @@ static void pv_value(const struct px_req *rq, const struct route_tpl_part *pt,
 		break;
 	}
 	case ROUTE_PV_DLG_VAR:
-		if (rq->dlg && rq->dlg->var_get)
-			rq->dlg->var_get(rq, pt->text, out, n, cap);
+		if (rq->px->dlg.var_get)
+			rq->px->dlg.var_get(rq->px->dlg_ud, rq, pt->text, out,
+					    n, cap);
 		break;
 	case ROUTE_PV_DLG_STATUS:
 	case ROUTE_PV_DLG_LIFETIME:
 	case ROUTE_PV_DLG_COUNT:
-		if (rq->dlg && rq->dlg->pv_get)
-			rq->dlg->pv_get(rq, pt->pv, out, n, cap);
+		if (rq->px->dlg.pv_get)
+			rq->px->dlg.pv_get(rq->px->dlg_ud, rq, pt->pv, out, n,
+					   cap);
 		break;
 	}
 }
@@ -235,8 +237,8 @@ static bool cond_holds(struct px_req *rq, const struct route_cond *c)
 	case ROUTE_COND_IS_IN_PROFILE:
 	case ROUTE_COND_PROFILE_SIZE:
 	case ROUTE_COND_DLG_ISFLAGSET:
-		if (rq->dlg && rq->dlg->cond)
-			return rq->dlg->cond(rq, c);
+		if (rq->px->dlg.cond)
+			return rq->px->dlg.cond(rq->px->dlg_ud, rq, c);
 		return c->type == ROUTE_COND_IS_KNOWN_DLG ? !c->u.want : false;
 	}
 	return false;
@@ -313,9 +315,8 @@ static bool run_actions(struct px_req *rq, const struct route_action_list *acts,
 		}
 		default:
 			/* Dialog actions. */
-			if (rq->dlg && rq->dlg->action &&
-			    rq->dlg->action(rq, a, d))
-				return true;
+			if (rq->px->dlg.action)
+				rq->px->dlg.action(rq->px->dlg_ud, rq, a);
 			break;
 		}
 	}
@@ -345,4 +346,19 @@ void px_rules_run(struct px_req *rq, const struct route_list *rules,
 		run_actions(rq, &r->actions, d, 0);
 		return;
 	}
+}
+
+int proxy_run_rule(struct proxy *px, const char *name, void *dlg_ctx)
+{
+	static const struct sip_msg none;
+	static const struct tp_peer nobody;
+	const struct route_rule *r = route_find(&px->cfg->routes, name);
+	struct px_req rq = { .px = px, .msg = &none, .src = &nobody,
+			     .dlg_ctx = dlg_ctx };
+	struct px_decision d;
+
+	if (!r)
+		return -ENOENT;
+	px_rules_run_rule(&rq, r, &d);
+	return 0;
 }

@@ -141,6 +141,55 @@ void px_tx_send_upstream(struct proxy *px, struct tm_tx *tx, int code,
 	}
 }
 
+/* --- the transaction's follower (the dialog layer) ------------------- */
+
+void proxy_tx_follow(struct tm_tx *tx, const struct px_tx_ops *ops,
+		     void *obj)
+{
+	tx->follower = obj;
+	tx->follower_ops = ops;
+	tx->follower_release = ops ? ops->release : NULL;
+}
+
+bool proxy_tx_followed(const struct tm_tx *tx)
+{
+	return tx->follower != NULL;
+}
+
+static void follower_reply(struct proxy *px, const struct tm_tx *tx,
+			   const struct sip_msg *rsp, int code,
+			   struct px_reply *r)
+{
+	r->px = px;
+	r->rsp = rsp;
+	r->code = code;
+	r->listen_idx = tx->dst.listen_idx;
+	r->own_rr = tx->own_rr;
+}
+
+void px_tx_tell(struct proxy *px, struct tm_tx *tx,
+		const struct sip_msg *rsp, int code)
+{
+	struct px_reply r;
+
+	if (!tx->follower || !tx->follower_ops || !tx->follower_ops->on_reply)
+		return;
+	follower_reply(px, tx, rsp, code, &r);
+	tx->follower_ops->on_reply(tx->follower, &r);
+}
+
+bool px_tx_absorb_2xx(struct proxy *px, struct tm_tx *tx,
+		      const struct sip_msg *rsp)
+{
+	struct px_reply r;
+
+	if (!tx->follower || !tx->follower_ops ||
+	    !tx->follower_ops->absorb_2xx)
+		return false;
+	follower_reply(px, tx, rsp, rsp->status, &r);
+	return tx->follower_ops->absorb_2xx(tx->follower, &r);
+}
+
 /* A local reply built from the stored request (timer and CANCEL paths). */
 void px_tx_local_reply(struct proxy *px, struct tm_tx *tx, int code,
 		       const char *reason)
@@ -154,8 +203,8 @@ void px_tx_local_reply(struct proxy *px, struct tm_tx *tx, int code,
 	    pxb_reply(o, m, &tx->src, code, reason, tx->to_tag) == 0) {
 		stat_inc(px->s.local_replies);
 		px_tx_send_upstream(px, tx, code, o->buf, o->len);
-		if (tx->dlg && px->hooks.on_reply && code > 100)
-			px->hooks.on_reply(tx, NULL, code);
+		if (code > 100)
+			px_tx_tell(px, tx, NULL, code);
 	}
 	free(m);
 }
@@ -272,8 +321,8 @@ static void forward_up(struct proxy *px, struct tm_tx *tx,
 
 	if (tx->uac) {
 		/* Ours: the response ends here. */
-		if (tx->dlg && px->hooks.on_reply && rsp->status >= 200)
-			px->hooks.on_reply(tx, rsp, rsp->status);
+		if (rsp->status >= 200)
+			px_tx_tell(px, tx, rsp, rsp->status);
 		return;
 	}
 	if (pxb_response_fwd(o, rsp) != 0) {
@@ -282,8 +331,7 @@ static void forward_up(struct proxy *px, struct tm_tx *tx,
 	}
 	stat_inc(px->s.fwd_replies);
 	px_tx_send_upstream(px, tx, rsp->status, o->buf, o->len);
-	if (tx->dlg && px->hooks.on_reply)
-		px->hooks.on_reply(tx, rsp, rsp->status);
+	px_tx_tell(px, tx, rsp, rsp->status);
 }
 
 void px_tx_on_response(struct proxy *px, struct tm_tx *tx,
@@ -331,8 +379,7 @@ void px_tx_on_response(struct proxy *px, struct tm_tx *tx,
 		return;
 	}
 	if (code < 300) {
-		if (tx->dlg && px->hooks.absorb_2xx &&
-		    px->hooks.absorb_2xx(tx, rsp))
+		if (px_tx_absorb_2xx(px, tx, rsp))
 			return;
 		/* Every 2xx goes up, retransmissions too (RFC 6026). */
 		if (tx->cstate != TM_C_ACCEPTED) {
@@ -406,8 +453,8 @@ static void on_cli(struct tmr *t)
 		/* B or F: no final answer downstream. */
 		stat_inc(px->s.timeouts);
 		tx->cstate = TM_C_TERMINATED;
-		if (tx->uac && tx->dlg && px->hooks.on_reply)
-			px->hooks.on_reply(tx, NULL, 408);
+		if (tx->uac)
+			px_tx_tell(px, tx, NULL, 408);
 		if (tx->sstate == TM_S_PROCEEDING)
 			px_tx_local_reply(px, tx, tx->cancelled ? 487 : 408,
 					  NULL);

@@ -1,6 +1,7 @@
 /*
  * px_uac.c - requests the box generates itself (the BYEs of dlg_bye,
- * dlg.end_dlg and timeouts): one client transaction each, no server side.
+ * dlg.end_dlg and timeouts, REFERs, the bridge's calls): one client
+ * transaction each, no server side.
  */
 #define LOG_TAG "proxy"
 
@@ -16,7 +17,7 @@ static _Thread_local struct obuf uac_scratch;
 
 int proxy_uac_send(struct proxy *px, const char *msg, size_t len,
 		   struct sip_str next_hop, const struct px_branch_dlg *bd,
-		   uint8_t kind, void *dlg, void (*release)(void *))
+		   const struct px_tx_ops *ops, void *obj)
 {
 	struct obuf *o = &uac_scratch;
 	const char *eol = memmem(msg, len, "\r\n", 2);
@@ -27,20 +28,18 @@ int proxy_uac_send(struct proxy *px, const char *msg, size_t len,
 
 	if (!eol || px_uri_target(next_hop, &t) != 0 ||
 	    (idx = px_pick_local(px, &t, -1)) < 0) {
-		if (dlg && release)
-			release(dlg);
+		if (obj && ops && ops->release)
+			ops->release(obj);
 		return -EHOSTUNREACH;
 	}
 	tx = tm_tx_alloc(px->tm, px);
 	if (!tx) {
-		if (dlg && release)
-			release(dlg);
+		if (obj && ops && ops->release)
+			ops->release(obj);
 		return -ENOMEM;
 	}
 	tx->uac = true;
-	tx->dlg = dlg;
-	tx->dlg_release = release;
-	tx->dlg_kind = kind;
+	proxy_tx_follow(tx, ops, obj);
 	tx->sdone = true;
 	tx->sstate = TM_S_TERMINATED;
 	tx->method = sip_method_from_str(msg, (size_t)(memchr(msg, ' ', len) ?

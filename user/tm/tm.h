@@ -27,6 +27,7 @@
 #include "transport/transport.h"
 
 struct tm_table;
+struct px_tx_ops;
 
 enum tm_srv_state {
 	TM_S_PROCEEDING = 1,	/* INVITE: Proceeding; non-INVITE: Trying/Proceeding */
@@ -94,13 +95,14 @@ struct tm_tx {
 	struct tmr t_c;			/* C (INVITE proxy timer) */
 	struct tmr t_cancel;		/* retransmission of our CANCEL */
 
-	/* The dialog layer's attachment (opaque here): the dialog an INVITE
-	 * creates or a BYE ends, released with dlg_release at destroy. */
-	void *dlg;
-	void (*dlg_release)(void *dlg);
-	uint8_t dlg_kind;		/* PX_DLG_* in proxy.h */
+	/* Who follows this transaction for a layer above (the dialog
+	 * layer, through the proxy's struct px_tx_ops, opaque here): told
+	 * of its responses, released with follower_release at destroy. */
+	void *follower;
+	const struct px_tx_ops *follower_ops;
+	void (*follower_release)(void *follower);
 	bool uac;			/* generated here: no server side */
-	uint8_t dlg_own_rr;		/* our Record-Route entries: 1 or 2 */
+	uint8_t own_rr;			/* our Record-Route entries: 0, 1, 2 */
 };
 
 struct tm_table *tm_table_alloc(unsigned bits);

@@ -64,8 +64,8 @@ struct tm_table *tm_table_alloc(unsigned bits)
 
 static void tx_destroy(struct tm_tx *tx)
 {
-	if (tx->dlg && tx->dlg_release)
-		tx->dlg_release(tx->dlg);
+	if (tx->follower && tx->follower_release)
+		tx->follower_release(tx->follower);
 	pthread_mutex_destroy(&tx->lock);
 	free(tx->req);
 	free(tx->last_rsp);

@@ -35,6 +35,7 @@
 #include <sys/socket.h>
 
 #include "config/config.h"
+#include "core/obuf.h"
 #include "transport/transport.h"
 
 #define TP_MAX_WORKERS 256
@@ -115,8 +116,8 @@ struct tp_conn {
 	pthread_mutex_t lock;
 	_Atomic int state;		/* enum tp_conn_state; written locked */
 	bool registered;		/* the owner's loop watches fd */
-	char *obuf;			/* queued output: [ooff, olen) */
-	size_t ooff, olen, ocap;
+	struct obuf out;		/* queued output: [ooff, out.len) */
+	size_t ooff;
 
 	/* Under owner->inbox_lock. */
 	struct tp_conn *inbox_prev, *inbox_next;

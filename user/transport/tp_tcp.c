@@ -134,6 +134,7 @@ static struct tp_conn *conn_new(int fd, struct tp_worker *owner,
 		return NULL;
 	}
 	c->fd = fd;
+	ob_init(&c->out, OBUF_UNLIMITED);	/* lim.max_out_bytes applies */
 	c->owner = owner;
 	c->remote = *remote;
 	c->listen_idx = listen_idx;
@@ -146,7 +147,7 @@ static struct tp_conn *conn_new(int fd, struct tp_worker *owner,
 static void conn_destroy(struct tp_conn *c)
 {
 	close(c->fd);
-	free(c->obuf);
+	ob_free(&c->out);
 	free(c->ibuf);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
@@ -221,7 +222,7 @@ static void inbox_push(struct tp_conn *c, bool wake)
 int tp_conn_apply_mask(struct tp_conn *c)
 {
 	int st = atomic_load(&c->state);
-	bool pending = c->olen > c->ooff;
+	bool pending = c->out.len > c->ooff;
 	unsigned mask = 0;
 	int r;
 
@@ -275,7 +276,7 @@ static void conn_service(struct tp_worker *w, struct tp_conn *c)
 	}
 	st = atomic_load(&c->state);
 	if (st == TP_CONN_DEAD ||
-	    (st == TP_CONN_DRAINING && c->olen == c->ooff) ||
+	    (st == TP_CONN_DRAINING && c->out.len == c->ooff) ||
 	    tp_conn_apply_mask(c) < 0) {
 		pthread_mutex_unlock(&c->lock);
 		conn_close(w, c);
@@ -318,35 +319,24 @@ void tp_tcp_on_wake(struct ev_loop *loop, int fd, unsigned events, void *ud)
 /* c->lock held: append to the output buffer (the cap is checked). */
 static int conn_append(struct tp_conn *c, const char *buf, size_t len)
 {
-	size_t pending = c->olen - c->ooff;
-
-	if (c->ooff && c->olen + len > c->ocap) {
-		memmove(c->obuf, c->obuf + c->ooff, pending);
+	/* Sent bytes at the front make room before the buffer grows. */
+	if (c->ooff && c->out.len + len > c->out.cap) {
+		ob_shift(&c->out, c->ooff);
 		c->ooff = 0;
-		c->olen = pending;
 	}
-	if (c->olen + len > c->ocap) {
-		size_t cap = c->ocap ? c->ocap : 4096;
-		char *p;
-
-		while (cap < c->olen + len)
-			cap *= 2;
-		p = realloc(c->obuf, cap);
-		if (!p)
-			return -ENOMEM;
-		c->obuf = p;
-		c->ocap = cap;
+	ob_mem(&c->out, buf, len);
+	if (c->out.overflow) {
+		c->out.overflow = false;	/* the bytes before are intact */
+		return -ENOMEM;
 	}
-	memcpy(c->obuf + c->olen, buf, len);
-	c->olen += len;
 	return 0;
 }
 
 /* c->lock held: write what is queued.  0 or -errno (then DEAD). */
 static int conn_flush(struct transport *tp, struct tp_conn *c)
 {
-	while (c->ooff < c->olen) {
-		ssize_t n = send(c->fd, c->obuf + c->ooff, c->olen - c->ooff,
+	while (c->ooff < c->out.len) {
+		ssize_t n = send(c->fd, c->out.buf + c->ooff, c->out.len - c->ooff,
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0) {
@@ -363,12 +353,10 @@ static int conn_flush(struct transport *tp, struct tp_conn *c)
 		atomic_store_explicit(&c->last_active_ms, ev_now_ms(),
 				      memory_order_relaxed);
 	}
-	c->ooff = c->olen = 0;
-	if (c->ocap > 16384) {
-		free(c->obuf);
-		c->obuf = NULL;
-		c->ocap = 0;
-	}
+	c->ooff = 0;
+	ob_reset(&c->out);
+	if (c->out.cap > 16384)
+		ob_free(&c->out);
 	return 0;
 }
 
@@ -385,12 +373,12 @@ int tp_conn_queue(struct transport *tp, struct tp_conn *c, const char *buf,
 
 	if (st != TP_CONN_OPEN && st != TP_CONN_CONNECTING)
 		return -ENOTCONN;
-	if (c->olen - c->ooff + len > tp->lim.max_out_bytes) {
+	if (c->out.len - c->ooff + len > tp->lim.max_out_bytes) {
 		stat_inc(tp->st.tcp_buffer_full);
 		stat_inc(tp->st.snd_errors);
 		return -ENOBUFS;
 	}
-	if (st == TP_CONN_OPEN && c->olen == c->ooff) {
+	if (st == TP_CONN_OPEN && c->out.len == c->ooff) {
 		while (done < len) {
 			ssize_t n = send(c->fd, buf + done, len - done,
 					 MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -543,7 +531,7 @@ static bool conn_on_writable(struct tp_worker *w, struct tp_conn *c)
 		if (err) {
 			atomic_store(&c->state, TP_CONN_DEAD);
 			stat_inc(tp->st.tcp_connect_failed);
-			if (c->olen > c->ooff)
+			if (c->out.len > c->ooff)
 				stat_inc(tp->st.snd_errors);
 			pthread_mutex_unlock(&c->lock);
 			return false;
@@ -553,7 +541,7 @@ static bool conn_on_writable(struct tp_worker *w, struct tp_conn *c)
 	if (conn_flush(tp, c) < 0)
 		keep = false;
 	else if (atomic_load(&c->state) == TP_CONN_DRAINING &&
-		 c->olen == c->ooff)
+		 c->out.len == c->ooff)
 		keep = false;
 	else if (tp_conn_apply_mask(c) < 0)
 		keep = false;

@@ -136,7 +136,7 @@ static bool conn_parse(struct tp_worker *w, struct tp_conn *c)
 		if (atomic_load(&c->state) == TP_CONN_OPEN)
 			atomic_store(&c->state, TP_CONN_DRAINING);
 		keep = atomic_load(&c->state) == TP_CONN_DRAINING &&
-		       c->olen > c->ooff && tp_conn_apply_mask(c) == 0;
+		       c->out.len > c->ooff && tp_conn_apply_mask(c) == 0;
 		pthread_mutex_unlock(&c->lock);
 		return keep;
 	}

@@ -4,14 +4,11 @@
 
 struct proxy;
 struct ctl_server;
-struct sip_msg;
 
 /* Call @from (through @op if given), then REFER it to @to.  @body: NULL
  * for the hold SDP, "" for none.  0 or -errno. */
 int dlgb_bridge(struct proxy *px, const char *from, const char *to,
 		const char *op, const char *body);
-/* Final response of a bridge transaction (the proxy hook's dispatch). */
-void dlgb_on_reply(void *bridge, const struct sip_msg *rsp, int code);
 int dlgb_install(struct proxy *px, struct ctl_server *srv);
 
 #endif

@@ -18,7 +18,7 @@
 
 #include "control/ctl_server.h"
 #include "dialog/dlg.h"
-#include "dialog/dlg_events.h"
+#include "dlglink/dlg_events.h"
 
 static const struct {
 	int type;

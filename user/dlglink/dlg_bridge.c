@@ -21,10 +21,10 @@
 #include "core/log.h"
 #include "core/timer.h"
 #include "dialog/dlg.h"
-#include "dialog/dlg_bridge.h"
-#include "dialog/dlg_bye.h"
-#include "proxy/obuf.h"
-#include "proxy/px_internal.h"
+#include "dlglink/dlg_bridge.h"
+#include "dlglink/dlg_bye.h"
+#include "dlglink/dlg_uac.h"
+#include "proxy/proxy.h"
 
 #define HOLD_SDP                                                            \
 	"v=0\r\n"                                                           \
@@ -54,9 +54,6 @@ struct bridge {
 	char route_set[1024];		/* its Record-Routes, reversed */
 };
 
-static _Thread_local struct obuf br_buf;
-static struct proxy *bridge_px;
-
 static void bridge_unref(void *p)
 {
 	struct bridge *b = p;
@@ -65,54 +62,46 @@ static void bridge_unref(void *p)
 		free(b);
 }
 
-/* Headers every in-dialog request of the bridge carries. */
-static void dialog_hdrs(struct obuf *o, const struct bridge *b,
-			const char *method, unsigned cseq)
-{
-	const struct cfg_dialog *cd = &b->px->cfg->dialog;
+static void bridge_reply(void *p, const struct px_reply *r);
 
-	ob_printf(o, "%s %s SIP/2.0\r\n", method, b->contact);
-	if (b->route_set[0])
-		ob_printf(o, "Route: %s\r\n", b->route_set);
-	ob_printf(o, "From: <%s>;tag=%s\r\nTo: <%s>;tag=%s\r\nCall-ID: %s\r\n"
-		     "CSeq: %u %s\r\nMax-Forwards: 70\r\n",
-		  cd->bridge_controller, b->ftag, b->from, b->peer_tag,
-		  b->callid, cseq, method);
-}
+/* Each transaction of a bridge holds a reference to it. */
+static const struct px_tx_ops bridge_ops = {
+	.on_reply = bridge_reply,
+	.release = bridge_unref,
+};
 
-static struct sip_str next_hop(const struct bridge *b)
-{
-	struct sip_str h = dlgp_first_route(b->route_set);
-
-	return h.p ? h : sip_str_c(b->contact);
-}
-
+/* ACK, REFER or BYE within the bridge's call; @extra: more headers. */
 static int send_in_dialog(struct bridge *b, const char *method,
 			  unsigned cseq, const char *extra)
 {
-	struct obuf *o = &br_buf;
+	const struct cfg_dialog *cd = &proxy_config(b->px)->dialog;
+	struct dlg_uac_req r = {
+		.method = method,
+		.ruri = sip_str_c(b->contact),
+		.route_set = b->route_set,
+		.from_uri = sip_str_c(cd->bridge_controller),
+		.from_tag = sip_str_c(b->ftag),
+		.to_uri = sip_str_c(b->from),
+		.to_tag = sip_str_c(b->peer_tag),
+		.callid = sip_str_c(b->callid),
+		.cseq = cseq,
+		.hdrs = { extra },
+	};
 
-	ob_reset(o);
-	dialog_hdrs(o, b, method, cseq);
-	if (extra)
-		ob_str(o, extra);
-	ob_str(o, "Content-Length: 0\r\n\r\n");
-	if (o->overflow)
-		return -E2BIG;
 	if (strcmp(method, "ACK") == 0)
-		return proxy_send_stateless(b->px, o->buf, o->len, next_hop(b));
+		return dlg_uac_send(b->px, &r, NULL, NULL, NULL);
 	atomic_fetch_add(&b->ref, 1);
-	return proxy_uac_send(b->px, o->buf, o->len, next_hop(b), NULL,
-			      PX_DLG_UAC_BRIDGE, b, bridge_unref);
+	return dlg_uac_send(b->px, &r, NULL, &bridge_ops, b);
 }
 
 int dlgb_bridge(struct proxy *px, const char *from, const char *to,
 		const char *op, const char *body)
 {
-	const struct cfg_dialog *cd = &px->cfg->dialog;
+	const struct cfg_dialog *cd = &proxy_config(px)->dialog;
 	struct bridge *b = calloc(1, sizeof(*b));
-	struct obuf *o = &br_buf;
 	uint64_t rnd = tmr_now_ms() ^ (uint64_t)(uintptr_t)b;
+	char contact[300];
+	struct dlg_uac_req r;
 
 	if (!b)
 		return -ENOMEM;
@@ -131,29 +120,37 @@ int dlgb_bridge(struct proxy *px, const char *from, const char *to,
 		 (unsigned long long)((rnd >> 7) & 0xffffffffull));
 	if (!body)
 		body = HOLD_SDP;
-	ob_reset(o);
-	ob_printf(o, "INVITE %s SIP/2.0\r\nFrom: <%s>;tag=%s\r\nTo: <%s>\r\n"
-		     "Call-ID: %s\r\nCSeq: 10 INVITE\r\nContact: <%s>\r\n"
-		     "Max-Forwards: 70\r\nContent-Type: application/sdp\r\n"
-		     "Content-Length: %zu\r\n\r\n%s",
-		  from, cd->bridge_controller, b->ftag, from, b->callid,
-		  cd->bridge_contact, strlen(body), body);
-	if (o->overflow) {
-		bridge_unref(b);
-		return -E2BIG;
-	}
+	snprintf(contact, sizeof(contact), "Contact: <%s>\r\n",
+		 cd->bridge_contact);
+	memset(&r, 0, sizeof(r));
+	r.method = "INVITE";
+	r.ruri = sip_str_c(from);
+	r.from_uri = sip_str_c(cd->bridge_controller);
+	r.from_tag = sip_str_c(b->ftag);
+	r.to_uri = sip_str_c(from);
+	r.callid = sip_str_c(b->callid);
+	r.cseq = 10;
+	r.hdrs[0] = contact;
+	r.body = body;
+	r.content_type = "application/sdp";
+	if (op && *op)
+		r.next_hop = sip_str_c(op);
 	/* The transaction holds the creator's reference. */
-	return proxy_uac_send(px, o->buf, o->len,
-			      sip_str_c(op && *op ? op : from), NULL,
-			      PX_DLG_UAC_BRIDGE, b, bridge_unref);
+	return dlg_uac_send(px, &r, NULL, &bridge_ops, b);
 }
 
 /* The final response of one of the bridge's transactions. */
-void dlgb_on_reply(void *p, const struct sip_msg *rsp, int code)
+static void bridge_reply(void *p, const struct px_reply *r)
 {
 	struct bridge *b = p;
+	const struct sip_msg *rsp = r->rsp;
+	const struct cfg_dialog *cd = &proxy_config(b->px)->dialog;
+	int code = r->code;
 	char extra[700];
 	size_t rl;
+
+	if (code < 200)
+		return;
 
 	/* A retransmitted 2xx of our INVITE: its ACK got lost, send it again. */
 	if (rsp && rsp->cseq.method == SIP_METHOD_INVITE && b->step != BR_INVITE) {
@@ -184,8 +181,7 @@ void dlgb_on_reply(void *p, const struct sip_msg *rsp, int code)
 		b->step = BR_REFER;
 		snprintf(extra, sizeof(extra),
 			 "Referred-By: %s\r\nRefer-To: %s\r\nContact: <%s>\r\n",
-			 b->px->cfg->dialog.bridge_controller, b->to,
-			 b->px->cfg->dialog.bridge_contact);
+			 cd->bridge_controller, b->to, cd->bridge_contact);
 		send_in_dialog(b, "REFER", 11, extra);
 		break;
 	case BR_REFER:
@@ -218,8 +214,8 @@ static int rpc_bridge(void *ud, json_t *params, json_t **result,
 		else if (strcmp(body, "_") == 0)
 			body = "";		/* empty body */
 	}
-	r = dlgb_bridge(bridge_px, json_string_value(f), json_string_value(t),
-			ops, body);
+	r = dlgb_bridge(ud, json_string_value(f), json_string_value(t), ops,
+			body);
 	if (r)
 		return ctl_error_set(err, 500, "Bridge failed: %s", strerror(-r));
 	*result = json_object();
@@ -228,6 +224,5 @@ static int rpc_bridge(void *ud, json_t *params, json_t **result,
 
 int dlgb_install(struct proxy *px, struct ctl_server *srv)
 {
-	bridge_px = px;
-	return ctl_register(srv, "dlg.bridge_dlg", rpc_bridge, NULL);
+	return ctl_register(srv, "dlg.bridge_dlg", rpc_bridge, px);
 }

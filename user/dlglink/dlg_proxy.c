@@ -4,6 +4,12 @@
  * timeouts, is_known_dlg), matching sequential requests to dialogs, and
  * feeding each dialog the replies of its INVITE and BYE transactions.
  *
+ * It reaches the proxy through proxy.h only: one struct px_dlg_iface for
+ * the request path (its @ud is the dialog table), and per transaction a
+ * struct px_tx_ops of the kind of transaction (the INVITE that creates a
+ * dialog, a BYE that ends one), so a reply goes straight to the code
+ * that knows what it means.
+ *
  * Per-request state lives in a thread-local struct: a request is handled
  * from start to end on one thread, and on_done releases what it holds.
  */
@@ -14,12 +20,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/config.h"
 #include "core/log.h"
 #include "dialog/dlg.h"
-#include "dialog/dlg_bridge.h"
-#include "dialog/dlg_bye.h"
-#include "dialog/dlg_proxy.h"
-#include "proxy/px_rules.h"
+#include "dlglink/dlg_bridge.h"
+#include "dlglink/dlg_bye.h"
+#include "dlglink/dlg_proxy.h"
+#include "dlglink/dlg_uac.h"
+#include "proxy/proxy.h"
 
 #define RS_MAX 2048
 
@@ -32,30 +40,30 @@ struct dlgp_req {
 	uint32_t sflags, iflags, iflags_off;
 	uint64_t lifetime_ms;
 	const char *toroute;		/* timeout_route before dlg_manage */
+	/* For the forwarded request: */
+	bool has_bd;			/* the dialog, for our branch */
+	struct px_branch_dlg bd;
+	char rr_params[128];		/* appended to our Record-Route URI */
 };
 
 static _Thread_local struct dlgp_req tl_req;
 
-static struct dlg_table *table_of(const struct px_req *rq)
-{
-	return rq->px->hooks.ud;
-}
-
 static void sock_str(const struct proxy *px, int idx, char *buf, size_t cap)
 {
-	if (idx < 0 || (size_t)idx >= px->n_local) {
+	const struct px_local *lo = proxy_local(px, idx);
+
+	if (!lo) {
 		buf[0] = '\0';
 		return;
 	}
-	snprintf(buf, cap, "%s:%s:%u",
-		 px->local[idx].proto == TP_TCP ? "tcp" : "udp",
-		 px->local[idx].host, px->local[idx].port);
+	snprintf(buf, cap, "%s:%s:%u", lo->proto == TP_TCP ? "tcp" : "udp",
+		 lo->host, lo->port);
 }
 
 /* The cookie value in one of our own Route entries, if any. */
 static struct sip_str find_did(const struct px_req *rq)
 {
-	const char *rr_param = rq->px->cfg->dialog.rr_param;
+	const char *rr_param = proxy_config(rq->px)->dialog.rr_param;
 	struct sip_value_iter it;
 	struct sip_nameaddr na;
 
@@ -73,7 +81,7 @@ static struct sip_str find_did(const struct px_req *rq)
 	return SIP_STR_NULL;
 }
 
-static void on_request(struct px_req *rq)
+static void on_request(void *ud, struct px_req *rq)
 {
 	const struct sip_msg *m = rq->msg;
 	struct dlg_req req;
@@ -85,15 +93,15 @@ static void on_request(struct px_req *rq)
 	if (!sip_str_present(m->to.tag) || m->method == SIP_METHOD_CANCEL)
 		return;
 	dlg_req_from_msg(&req, m, find_did(rq));
-	if (dlg_match(table_of(rq), &req, DLG_MATCH_CFG, &c, &dir) != 0)
+	if (dlg_match(ud, &req, DLG_MATCH_CFG, &c, &dir) != 0)
 		return;		/* counted by the core */
 	tl_req.cell = c;
 	tl_req.dir = dir;
 	tl_req.known = true;
-	rq->has_dlg = true;
-	rq->bdlg.h_entry = dlg_h_entry(c);
-	rq->bdlg.h_id = dlg_h_id(c);
-	rq->bdlg.dir = dir == DLG_DIR_UPSTREAM;
+	tl_req.has_bd = true;
+	tl_req.bd.h_entry = dlg_h_entry(c);
+	tl_req.bd.h_id = dlg_h_id(c);
+	tl_req.bd.dir = dir == DLG_DIR_UPSTREAM;
 	dlg_on_request(c, dir, &req);
 }
 
@@ -102,26 +110,125 @@ static void release(void *cell)
 	dlg_unref(cell);
 }
 
-static void on_forward(struct px_req *rq, struct tm_tx *tx)
+static bool branch_dlg(void *ud, const struct px_req *rq,
+		       struct px_branch_dlg *bd, const char **rr_params)
 {
-	struct dlgp_req *d = rq->dlg_ctx;
+	const struct dlgp_req *d = rq->dlg_ctx;
 
-	if (!d || !d->cell || tx->dlg)
-		return;
-	if (d->created == DLG_RC_CREATED) {
-		tx->dlg_kind = PX_DLG_INVITE;
-		tx->dlg_own_rr = (uint8_t)(rq->own_rr ? rq->own_rr : 1);
-	} else if (d->known && rq->msg->method == SIP_METHOD_BYE) {
-		tx->dlg_kind = PX_DLG_BYE;
-	} else {
-		return;		/* spirals and other requests: nothing to feed */
-	}
-	dlg_ref(d->cell);
-	tx->dlg = d->cell;
-	tx->dlg_release = release;
+	if (!d || !d->has_bd)
+		return false;
+	*bd = d->bd;
+	*rr_params = d->rr_params;
+	return true;
 }
 
-static void on_local(struct px_req *rq, int code)
+/* The replies of the INVITE that created a dialog. */
+static void invite_reply(void *cell, const struct px_reply *x)
+{
+	struct dlg_cell *c = cell;
+	struct dlg_reply r;
+	char rs[RS_MAX], sock[96];
+	unsigned own_rr = x->own_rr ? x->own_rr : 1;
+	int rc;
+
+	if (x->code <= 100)
+		return;
+	if (x->rsp) {
+		if (dlg_reply_from_msg(&r, x->rsp, c, own_rr, rs,
+				       sizeof(rs)) != 0) {
+			memset(&r, 0, sizeof(r));
+			r.code = x->code;
+			r.to_tag = x->rsp->to.tag;
+			r.msg = x->rsp;
+		}
+		sock_str(x->px, x->listen_idx, sock, sizeof(sock));
+		r.socket = sip_str_c(sock);
+	} else {
+		memset(&r, 0, sizeof(r));
+		r.code = x->code;
+		r.local = true;
+	}
+	rc = dlg_on_reply(c, &r);
+	(void)rc;	/* a second branch's 2xx never gets here: absorb_2xx */
+}
+
+/*
+ * A 2xx from a second branch after the dialog was confirmed by the first:
+ * the box ACKs it and sends it a BYE, and the caller never sees it (the
+ * dialog module's forking rule).  Retransmissions of the winning 2xx go
+ * up as usual.
+ */
+static bool absorb_2xx(void *cell, const struct px_reply *x)
+{
+	struct dlg_cell *c = cell;
+	const struct sip_msg *rsp = x->rsp;
+	unsigned own_rr = x->own_rr ? x->own_rr : 1;
+	struct sip_str ctag;
+	struct dlg_info *in;
+	struct dlg_uac_req r;
+	char rs[RS_MAX];
+	size_t rl = 0;
+
+	if (!sip_str_present(rsp->to.tag))
+		return false;
+	ctag = dlg_callee_tag(c);
+	if (!sip_str_present(ctag) || sip_str_eq(ctag, rsp->to.tag))
+		return false;	/* not confirmed yet, or the winner's */
+	if (rsp->n_contact < 1 || rsp->contact.star)
+		return true;	/* cannot reach that leg: absorb anyway */
+	if (dlg_callee_route_set(rsp, dlg_caller_rr_count(c), own_rr, rs,
+				 sizeof(rs), &rl) != 0)
+		rl = 0;
+	rs[rl] = '\0';
+	in = dlg_info_get(c, 0);
+	if (!in)
+		return true;
+	memset(&r, 0, sizeof(r));
+	r.method = "ACK";
+	r.ruri = rsp->contact.uri;
+	r.route_set = rs;
+	r.from_uri = sip_str_c(in->from_uri);
+	r.from_tag = sip_str_c(in->caller.tag);
+	r.to_uri = sip_str_c(in->to_uri);
+	r.to_tag = rsp->to.tag;
+	r.callid = sip_str_c(in->callid);
+	r.cseq = rsp->cseq.num;
+	if (dlg_uac_send(x->px, &r, NULL, NULL, NULL) != -E2BIG) {
+		r.method = "BYE";
+		r.cseq = rsp->cseq.num + 1;
+		dlg_uac_send(x->px, &r, NULL, NULL, NULL);
+	}
+	log_info("dialog %u:%u: a 2xx from a second branch (To-tag %.*s) "
+		 "was answered with ACK and BYE",
+		 in->h_entry, in->h_id, (int)rsp->to.tag.len, rsp->to.tag.p);
+	dlg_info_free(in);
+	return true;
+}
+
+static const struct px_tx_ops invite_ops = {
+	.on_reply = invite_reply,
+	.absorb_2xx = absorb_2xx,
+	.release = release,
+};
+
+static void on_forward(void *ud, struct px_req *rq, struct tm_tx *tx)
+{
+	struct dlgp_req *d = rq->dlg_ctx;
+	const struct px_tx_ops *ops;
+
+	if (!d || !d->cell || proxy_tx_followed(tx))
+		return;
+	if (d->created == DLG_RC_CREATED)
+		ops = &invite_ops;
+	else if (d->known && rq->msg->method == SIP_METHOD_BYE)
+		ops = &dlgp_bye_tx_ops;
+	else
+		return;		/* spirals and other requests: nothing to feed */
+	dlg_ref(d->cell);
+	proxy_tx_follow(tx, ops, d->cell);
+}
+
+static void on_local(void *ud, struct px_req *rq, int code)
 {
 	struct dlgp_req *d = rq->dlg_ctx;
 	struct dlg_reply r;
@@ -138,113 +245,7 @@ static void on_local(struct px_req *rq, int code)
 	dlg_on_reply(d->cell, &r);
 }
 
-static void on_reply(struct tm_tx *tx, const struct sip_msg *rsp, int code)
-{
-	struct dlg_cell *c = tx->dlg;
-	struct proxy *px = tx->owner;
-	struct dlg_reply r;
-	char rs[RS_MAX], sock[96];
-	int rc;
-
-	if (tx->dlg_kind == PX_DLG_UAC_BRIDGE) {
-		if (code >= 200)
-			dlgb_on_reply(tx->dlg, rsp, code);
-		return;
-	}
-	if (tx->dlg_kind == PX_DLG_UAC_REFER_CALLER ||
-	    tx->dlg_kind == PX_DLG_UAC_REFER_CALLEE) {
-		if (code >= 200)
-			dlgp_refer_done(px, c,
-					tx->dlg_kind == PX_DLG_UAC_REFER_CALLER ?
-						DLG_CALLER_LEG :
-						DLG_CALLEE_LEG);
-		return;
-	}
-	if (tx->dlg_kind == PX_DLG_BYE || tx->dlg_kind == PX_DLG_UAC_BYE) {
-		if (code >= 200)
-			dlg_on_bye_reply(c, code, rsp);
-		return;
-	}
-	if (tx->dlg_kind != PX_DLG_INVITE || code <= 100)
-		return;
-	if (rsp) {
-		if (dlg_reply_from_msg(&r, rsp, c, tx->dlg_own_rr, rs,
-				       sizeof(rs)) != 0) {
-			memset(&r, 0, sizeof(r));
-			r.code = code;
-			r.to_tag = rsp->to.tag;
-			r.msg = rsp;
-		}
-		sock_str(px, tx->dst.listen_idx, sock, sizeof(sock));
-		r.socket = sip_str_c(sock);
-	} else {
-		memset(&r, 0, sizeof(r));
-		r.code = code;
-		r.local = true;
-	}
-	rc = dlg_on_reply(c, &r);
-	(void)rc;	/* a second branch's 2xx never gets here: absorb_2xx */
-}
-
-/*
- * A 2xx from a second branch after the dialog was confirmed by the first:
- * the box ACKs it and sends it a BYE, and the caller never sees it (the
- * dialog module's forking rule).  Retransmissions of the winning 2xx go
- * up as usual.
- */
-static bool absorb_2xx(struct tm_tx *tx, const struct sip_msg *rsp)
-{
-	struct dlg_cell *c = tx->dlg;
-	struct proxy *px = tx->owner;
-	struct sip_str ctag, hop;
-	struct dlg_info *in;
-	char rs[RS_MAX], buf[4096];
-	size_t rl = 0;
-	int n;
-
-	if (tx->dlg_kind != PX_DLG_INVITE || !sip_str_present(rsp->to.tag))
-		return false;
-	ctag = dlg_callee_tag(c);
-	if (!sip_str_present(ctag) || sip_str_eq(ctag, rsp->to.tag))
-		return false;	/* not confirmed yet, or the winner's */
-	if (rsp->n_contact < 1 || rsp->contact.star)
-		return true;	/* cannot reach that leg: absorb anyway */
-	if (dlg_callee_route_set(rsp, dlg_caller_rr_count(c), tx->dlg_own_rr,
-				 rs, sizeof(rs), &rl) != 0)
-		rl = 0;
-	rs[rl] = '\0';
-	in = dlg_info_get(c, 0);
-	if (!in)
-		return true;
-	for (int m = 0; m < 2; m++) {
-		n = snprintf(buf, sizeof(buf),
-			     "%s %.*s SIP/2.0\r\n%s%s%s"
-			     "From: <%s>;tag=%s\r\nTo: <%s>;tag=%.*s\r\n"
-			     "Call-ID: %s\r\nCSeq: %u %s\r\n"
-			     "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
-			     m ? "BYE" : "ACK", (int)rsp->contact.uri.len,
-			     rsp->contact.uri.p, rl ? "Route: " : "", rs,
-			     rl ? "\r\n" : "", in->from_uri, in->caller.tag,
-			     in->to_uri, (int)rsp->to.tag.len, rsp->to.tag.p,
-			     in->callid, rsp->cseq.num + (unsigned)m,
-			     m ? "BYE" : "ACK");
-		if (n <= 0 || (size_t)n >= sizeof(buf))
-			break;
-		hop = rl ? dlgp_first_route(rs) : rsp->contact.uri;
-		if (m == 0)
-			proxy_send_stateless(px, buf, (size_t)n, hop);
-		else
-			proxy_uac_send(px, buf, (size_t)n, hop, NULL,
-				       PX_DLG_NONE, NULL, NULL);
-	}
-	log_info("dialog %u:%u: a 2xx from a second branch (To-tag %.*s) "
-		 "was answered with ACK and BYE",
-		 in->h_entry, in->h_id, (int)rsp->to.tag.len, rsp->to.tag.p);
-	dlg_info_free(in);
-	return true;
-}
-
-static void on_done(struct px_req *rq)
+static void on_done(void *ud, struct px_req *rq)
 {
 	struct dlgp_req *d = rq->dlg_ctx;
 
@@ -281,7 +282,7 @@ static bool cmp(uint64_t have, enum route_cmp op, uint64_t n)
 	return false;
 }
 
-static bool cond(struct px_req *rq, const struct route_cond *c)
+static bool cond(void *ud, struct px_req *rq, const struct route_cond *c)
 {
 	struct dlgp_req *d = rq->dlg_ctx;
 	struct dlg_profile *p;
@@ -291,16 +292,14 @@ static bool cond(struct px_req *rq, const struct route_cond *c)
 	case ROUTE_COND_IS_KNOWN_DLG:
 		return (d && d->cell) == (c->u.want != 0);
 	case ROUTE_COND_IS_IN_PROFILE:
-		p = dlg_profile_lookup(table_of(rq),
-				       sip_str_c(c->u.profile.name));
+		p = dlg_profile_lookup(ud, sip_str_c(c->u.profile.name));
 		if (!p || !d || !d->cell)
 			return false;
 		return dlg_profile_is_in(d->cell, p,
 					 expand(rq, &c->u.profile, val,
 						sizeof(val))) == 1;
 	case ROUTE_COND_PROFILE_SIZE:
-		p = dlg_profile_lookup(table_of(rq),
-				       sip_str_c(c->u.size.profile.name));
+		p = dlg_profile_lookup(ud, sip_str_c(c->u.size.profile.name));
 		if (!p)
 			return false;
 		return cmp(dlg_profile_size(p, expand(rq, &c->u.size.profile,
@@ -317,10 +316,10 @@ static bool cond(struct px_req *rq, const struct route_cond *c)
 
 /* --- rule actions ------------------------------------------------------ */
 
-static void manage(struct px_req *rq, struct dlgp_req *d)
+static void manage(struct dlg_table *t, struct px_req *rq,
+		   struct dlgp_req *d)
 {
 	const struct sip_msg *m = rq->msg;
-	struct dlg_table *t = table_of(rq);
 	struct dlg_invite inv;
 	struct dlg_create_opts opts;
 	char rs[RS_MAX], sock[96];
@@ -361,30 +360,30 @@ static void manage(struct px_req *rq, struct dlgp_req *d)
 	d->created = rc;
 	if (d->toroute && rc == DLG_RC_CREATED)
 		dlg_set_toroute(d->cell, d->toroute);
-	rq->has_dlg = true;
-	rq->bdlg.h_entry = dlg_h_entry(d->cell);
-	rq->bdlg.h_id = dlg_h_id(d->cell);
-	rq->bdlg.dir = 0;
+	d->has_bd = true;
+	d->bd.h_entry = dlg_h_entry(d->cell);
+	d->bd.h_id = dlg_h_id(d->cell);
+	d->bd.dir = 0;
 	if (d->iflags_off)
 		dlg_reset_iflags(d->cell, d->iflags_off);
-	if (rc == DLG_RC_CREATED && rq->px->cfg->dialog.dlg_match_mode != 2)
-		dlg_cookie_param(d->cell, rq->rr_params, sizeof(rq->rr_params));
+	if (rc == DLG_RC_CREATED &&
+	    proxy_config(rq->px)->dialog.dlg_match_mode != 2)
+		dlg_cookie_param(d->cell, d->rr_params, sizeof(d->rr_params));
 }
 
-static bool action(struct px_req *rq, const struct route_action *a,
-		   struct px_decision *dec)
+static void action(void *ud, struct px_req *rq, const struct route_action *a)
 {
 	struct dlgp_req *d = rq->dlg_ctx;
-	struct dlg_table *t = table_of(rq);
+	struct dlg_table *t = ud;
 	struct dlg_profile *p;
 	char val[256];
 
 	if (!d)
-		return false;
+		return;
 	switch (a->type) {
 	case ROUTE_ACT_DLG_MANAGE:
 	case ROUTE_ACT_DLG_FLAG:
-		manage(rq, d);
+		manage(t, rq, d);
 		break;
 	case ROUTE_ACT_SET_DLG_PROFILE:
 	case ROUTE_ACT_UNSET_DLG_PROFILE:
@@ -491,12 +490,10 @@ static bool action(struct px_req *rq, const struct route_action *a,
 	default:
 		break;
 	}
-	(void)dec;
-	return false;
 }
 
-static void var_get(const struct px_req *rq, const char *key, char *out,
-		    size_t *n, size_t cap)
+static void var_get(void *ud, const struct px_req *rq, const char *key,
+		    char *out, size_t *n, size_t cap)
 {
 	const struct dlgp_req *d = rq->dlg_ctx;
 	int len;
@@ -510,15 +507,15 @@ static void var_get(const struct px_req *rq, const char *key, char *out,
 
 /* $DLG_status / $DLG_lifetime of the dialog this request matched (empty
  * for others, Kamailio's NULL), and $DLG_count = active_dialogs. */
-static void pv_get(const struct px_req *rq, enum route_pv pv, char *out,
-		   size_t *n, size_t cap)
+static void pv_get(void *ud, const struct px_req *rq, enum route_pv pv,
+		   char *out, size_t *n, size_t cap)
 {
 	const struct dlgp_req *d = rq->dlg_ctx;
 	long long v;
 	int w;
 
 	if (pv == ROUTE_PV_DLG_COUNT) {
-		v = (long long)dlg_active_count(table_of(rq));
+		v = (long long)dlg_active_count(ud);
 	} else {
 		struct dlg_info *in;
 
@@ -535,11 +532,16 @@ static void pv_get(const struct px_req *rq, enum route_pv pv, char *out,
 		*n += (size_t)w < cap - *n ? (size_t)w : cap - *n - 1;
 }
 
-static const struct px_dlg_ops dlgp_ops = {
+static const struct px_dlg_iface dlgp_iface = {
+	.on_request = on_request,
 	.cond = cond,
 	.action = action,
 	.var_get = var_get,
 	.pv_get = pv_get,
+	.branch_dlg = branch_dlg,
+	.on_forward = on_forward,
+	.on_local = on_local,
+	.on_done = on_done,
 };
 
 /*
@@ -551,41 +553,19 @@ static const struct px_dlg_ops dlgp_ops = {
 static void on_expired(struct dlg_cell *c, int type,
 		       const struct dlg_cb_params *p)
 {
-	static const struct sip_msg none;
-	static const struct tp_peer nobody;
 	struct proxy *px = p->param;
-	const struct route_rule *r;
 	struct dlgp_req d = { .cell = c, .known = true };
-	struct px_req rq = { .px = px, .msg = &none, .src = &nobody,
-			     .dlg = &dlgp_ops, .dlg_ctx = &d };
-	struct px_decision dec;
 	char name[32];
 
 	if (!dlg_toroute(c, name))
 		return;
-	r = route_find(&px->cfg->routes, name);
-	if (!r) {
+	if (proxy_run_rule(px, name, &d) == -ENOENT)
 		log_warn("dialog %u:%u: timeout_route '%s' names no rule",
 			 dlg_h_entry(c), dlg_h_id(c), name);
-		return;
-	}
-	px_rules_run_rule(&rq, r, &dec);
 }
 
 int dlgp_install(struct dlg_table *t, struct proxy *px)
 {
+	proxy_set_dialog(px, &dlgp_iface, t);
 	return dlg_register_global_cb(t, DLGCB_EXPIRED, on_expired, px, NULL);
-}
-
-void dlgp_hooks(struct dlg_table *t, struct px_hooks *h)
-{
-	memset(h, 0, sizeof(*h));
-	h->ops = &dlgp_ops;
-	h->on_request = on_request;
-	h->on_forward = on_forward;
-	h->on_local = on_local;
-	h->on_reply = on_reply;
-	h->on_done = on_done;
-	h->absorb_2xx = absorb_2xx;
-	h->ud = t;
 }

@@ -24,46 +24,57 @@
 #include "control/ctl_server.h"
 #include "core/log.h"
 #include "dialog/dlg.h"
-#include "dialog/dlg_bye.h"
-#include "proxy/obuf.h"
-#include "proxy/px_internal.h"
+#include "dlglink/dlg_bye.h"
+#include "dlglink/dlg_uac.h"
+#include "proxy/proxy.h"
 
-static _Thread_local struct obuf bye_buf;
-
+/* What the expiry callback and the dlg.* methods here share (owned by
+ * the control server, which outlives the dialog table). */
 struct dlg_bye_ctx {
 	struct proxy *px;
 	struct dlg_table *t;
 };
-
-static struct dlg_bye_ctx bye_ctx;	/* one daemon, one dialog table */
 
 static void release(void *cell)
 {
 	dlg_unref(cell);
 }
 
-/* "<uri>" unless the stored URI is already a name-addr. */
-static void addr(struct obuf *o, const char *uri)
+/* The final reply of a BYE that ends the dialog (forwarded or ours). */
+static void bye_reply(void *cell, const struct px_reply *r)
 {
-	size_t n = strlen(uri);
-
-	if (n && uri[n - 1] == '>') {
-		ob_str(o, uri);
-		return;
-	}
-	ob_mem(o, "<", 1);
-	ob_str(o, uri);
-	ob_mem(o, ">", 1);
+	if (r->code >= 200)
+		dlg_on_bye_reply(cell, r->code, r->rsp);
 }
 
-struct sip_str dlgp_first_route(const char *rs)
-{
-	const char *lt = strchr(rs, '<'), *gt;
+const struct px_tx_ops dlgp_bye_tx_ops = {
+	.on_reply = bye_reply,
+	.release = release,
+};
 
-	if (!lt || !(gt = strchr(lt, '>')))
-		return SIP_STR_NULL;
-	return sip_str_mk(lt + 1, (size_t)(gt - lt - 1));
+/* Whatever the REFER's answer, the referred party gets a BYE. */
+static void refer_reply(void *cell, const struct px_reply *r, int to)
+{
+	if (r->code >= 200)
+		dlgp_refer_done(r->px, cell, to);
 }
+
+static void refer_caller_reply(void *cell, const struct px_reply *r)
+{
+	refer_reply(cell, r, DLG_CALLER_LEG);
+}
+
+static void refer_callee_reply(void *cell, const struct px_reply *r)
+{
+	refer_reply(cell, r, DLG_CALLEE_LEG);
+}
+
+static const struct px_tx_ops refer_ops[2] = {
+	[DLG_CALLER_LEG] = { .on_reply = refer_caller_reply,
+			     .release = release },
+	[DLG_CALLEE_LEG] = { .on_reply = refer_callee_reply,
+			     .release = release },
+};
 
 /*
  * Build and send one in-dialog request towards leg @to: a BYE (@refer_to
@@ -78,55 +89,44 @@ static int send_req(struct proxy *px, struct dlg_cell *c,
 								 &in->callee;
 	const struct dlg_info_leg *oth = to == DLG_CALLER_LEG ? &in->callee :
 								 &in->caller;
-	const char *hdrs = px->cfg->dialog.dlg_extra_hdrs;
-	struct obuf *o = &bye_buf;
-	struct sip_str hop;
-
-	if (!leg->contact[0])
-		return -ENOENT;
-	ob_reset(o);
-	ob_printf(o, "%s %s SIP/2.0\r\n", refer_to ? "REFER" : "BYE",
-		  leg->contact);
-	if (leg->route_set[0])
-		ob_printf(o, "Route: %s\r\n", leg->route_set);
-	ob_str(o, "To: ");
-	addr(o, to == DLG_CALLER_LEG ? in->from_uri : in->to_uri);
-	ob_printf(o, ";tag=%s\r\nFrom: ", leg->tag);
-	addr(o, to == DLG_CALLER_LEG ? in->to_uri : in->from_uri);
-	ob_printf(o, ";tag=%s\r\nCall-ID: %s\r\nCSeq: %u %s\r\n"
-		     "Max-Forwards: 70\r\n",
-		  oth->tag, in->callid, oth->cseq + bump,
-		  refer_to ? "REFER" : "BYE");
-	if (refer_to) {
-		/* Reference 5.3: the three headers, as Kamailio writes them. */
-		const struct cfg_dialog *cd = &px->cfg->dialog;
-		ob_printf(o, "Referred-By: %s\r\nRefer-To: %s\r\n"
-			     "Contact: <%s>\r\n",
-			  cd->bridge_controller, refer_to, cd->bridge_contact);
-	} else if (hdrs && *hdrs) {
-		ob_str(o, hdrs);
-	}
-	if (extra && *extra) {
-		ob_str(o, extra);
-		if (extra[strlen(extra) - 1] != '\n')
-			ob_mem(o, "\r\n", 2);
-	}
-	ob_str(o, "Content-Length: 0\r\n\r\n");
-	if (o->overflow)
-		return -E2BIG;
-	hop = dlgp_first_route(leg->route_set);
-	if (!hop.p)
-		hop = sip_str_c(leg->contact);
+	const struct cfg_dialog *cd = &proxy_config(px)->dialog;
+	char refer_hdrs[1024];
+	struct dlg_uac_req r = {
+		.method = refer_to ? "REFER" : "BYE",
+		.ruri = sip_str_c(leg->contact),
+		.route_set = leg->route_set,
+		/* We speak as the other party, to this leg. */
+		.from_uri = sip_str_c(to == DLG_CALLER_LEG ? in->to_uri :
+							     in->from_uri),
+		.from_tag = sip_str_c(oth->tag),
+		.to_uri = sip_str_c(to == DLG_CALLER_LEG ? in->from_uri :
+							   in->to_uri),
+		.to_tag = sip_str_c(leg->tag),
+		.callid = sip_str_c(in->callid),
+		.cseq = oth->cseq + bump,
+		.hdrs = { cd->dlg_extra_hdrs, extra },
+	};
 	/* Towards the callee we speak as the caller: direction 0. */
 	struct px_branch_dlg bd = { .h_entry = in->h_entry, .h_id = in->h_id,
 				    .dir = to == DLG_CALLER_LEG };
+
+	if (!leg->contact[0])
+		return -ENOENT;
+	if (refer_to) {
+		/* Reference 5.3: the three headers, as Kamailio writes them
+		 * (instead of dlg_extra_hdrs). */
+		int n = snprintf(refer_hdrs, sizeof(refer_hdrs),
+				 "Referred-By: %s\r\nRefer-To: %s\r\n"
+				 "Contact: <%s>\r\n",
+				 cd->bridge_controller, refer_to,
+				 cd->bridge_contact);
+		if (n < 0 || (size_t)n >= sizeof(refer_hdrs))
+			return -E2BIG;
+		r.hdrs[0] = refer_hdrs;
+	}
 	dlg_ref(c);
-	return proxy_uac_send(px, o->buf, o->len, hop, &bd,
-			      refer_to ? (to == DLG_CALLER_LEG ?
-						  PX_DLG_UAC_REFER_CALLER :
-						  PX_DLG_UAC_REFER_CALLEE) :
-					 PX_DLG_UAC_BYE,
-			      c, release);
+	return dlg_uac_send(px, &r, &bd,
+			    refer_to ? &refer_ops[to] : &dlgp_bye_tx_ops, c);
 }
 
 static int send_one(struct proxy *px, struct dlg_cell *c,
@@ -156,7 +156,6 @@ void dlgp_refer_done(struct proxy *px, struct dlg_cell *c, int to)
 {
 	struct dlg_info *in;
 
-	/* Whatever the REFER's answer, the referred party gets a BYE. */
 	if (dlg_mark_bye(c, to) != 0)
 		return;
 	in = dlg_info_get(c, 0);
@@ -207,15 +206,15 @@ static void on_expired(struct dlg_cell *c, int type,
 }
 
 /* End a dialog from the control socket: BYE both ways, then state 5. */
-static int end_dialog(struct dlg_cell *c, const char *extra,
-		      struct ctl_error *err)
+static int end_dialog(struct dlg_bye_ctx *ctx, struct dlg_cell *c,
+		      const char *extra, struct ctl_error *err)
 {
 	enum dlg_state st = dlg_state(c);
 
 	if (st != DLG_STATE_CONFIRMED && st != DLG_STATE_CONFIRMED_NA)
 		return ctl_error_set(err, 500, "Dialog not confirmed (state %d)",
 				     (int)st);
-	dlgp_bye(bye_ctx.px, c, DLGP_BYE_ALL, extra);
+	dlgp_bye(ctx->px, c, DLGP_BYE_ALL, extra);
 	dlg_end(c, NULL);
 	return 0;
 }
@@ -223,6 +222,7 @@ static int end_dialog(struct dlg_cell *c, const char *extra,
 static int rpc_end_dlg(void *ud, json_t *params, json_t **result,
 		       struct ctl_error *err)
 {
+	struct dlg_bye_ctx *ctx = ud;
 	json_t *he = ctl_param(params, 0, "h_entry");
 	json_t *hi = ctl_param(params, 1, "h_id");
 	json_t *ex = ctl_param(params, 2, "extra_hdrs");
@@ -232,11 +232,11 @@ static int rpc_end_dlg(void *ud, json_t *params, json_t **result,
 	if (!json_is_integer(he) || !json_is_integer(hi) ||
 	    (ex && !json_is_string(ex)))
 		return ctl_error_set(err, 500, "Invalid parameters");
-	c = dlg_lookup_id(bye_ctx.t, (uint32_t)json_integer_value(he),
+	c = dlg_lookup_id(ctx->t, (uint32_t)json_integer_value(he),
 			  (uint32_t)json_integer_value(hi));
 	if (!c)
 		return ctl_error_set(err, 404, "Dialog not found");
-	r = end_dialog(c, ex ? json_string_value(ex) : NULL, err);
+	r = end_dialog(ctx, c, ex ? json_string_value(ex) : NULL, err);
 	dlg_unref(c);
 	if (r)
 		return r;
@@ -247,6 +247,7 @@ static int rpc_end_dlg(void *ud, json_t *params, json_t **result,
 static int rpc_terminate_dlg(void *ud, json_t *params, json_t **result,
 			     struct ctl_error *err)
 {
+	struct dlg_bye_ctx *ctx = ud;
 	json_t *ci = ctl_param(params, 0, "callid");
 	json_t *ft = ctl_param(params, 1, "from_tag");
 	json_t *tt = ctl_param(params, 2, "to_tag");
@@ -257,14 +258,14 @@ static int rpc_terminate_dlg(void *ud, json_t *params, json_t **result,
 	    (tt && !json_is_string(tt)))
 		return ctl_error_set(err, 400, "Need a Callid ,from tag ,to tag");
 	if (ft)
-		c = dlg_lookup_sip(bye_ctx.t, sip_str_c(json_string_value(ci)),
+		c = dlg_lookup_sip(ctx->t, sip_str_c(json_string_value(ci)),
 				   sip_str_c(json_string_value(ft)),
 				   tt ? sip_str_c(json_string_value(tt)) :
 					SIP_STR_NULL,
 				   NULL);
 	else {
 		struct dlg_cell *cells[1];
-		c = dlg_lookup_callid(bye_ctx.t,
+		c = dlg_lookup_callid(ctx->t,
 				      sip_str_c(json_string_value(ci)),
 				      SIP_STR_NULL, cells, 1) ?
 			    cells[0] :
@@ -272,7 +273,7 @@ static int rpc_terminate_dlg(void *ud, json_t *params, json_t **result,
 	}
 	if (!c)
 		return ctl_error_set(err, 500, "Couldnt find callid in dialog");
-	r = end_dialog(c, NULL, err);
+	r = end_dialog(ctx, c, NULL, err);
 	dlg_unref(c);
 	if (r)
 		return r;
@@ -284,6 +285,7 @@ static int rpc_terminate_dlg(void *ud, json_t *params, json_t **result,
 static int rpc_bye(void *ud, json_t *params, json_t **result,
 		   struct ctl_error *err)
 {
+	struct dlg_bye_ctx *ctx = ud;
 	json_t *he = ctl_param(params, 0, "h_entry");
 	json_t *hi = ctl_param(params, 1, "h_id");
 	json_t *sd = ctl_param(params, 2, "side");
@@ -303,7 +305,7 @@ static int rpc_bye(void *ud, json_t *params, json_t **result,
 	else
 		return ctl_error_set(err, -32602,
 				     "side must be caller, callee or all");
-	c = dlg_lookup_id(bye_ctx.t, (uint32_t)json_integer_value(he),
+	c = dlg_lookup_id(ctx->t, (uint32_t)json_integer_value(he),
 			  (uint32_t)json_integer_value(hi));
 	if (!c)
 		return ctl_error_set(err, 404, "Dialog not found");
@@ -312,7 +314,7 @@ static int rpc_bye(void *ud, json_t *params, json_t **result,
 		dlg_unref(c);
 		return ctl_error_set(err, 500, "Dialog not confirmed");
 	}
-	*result = json_pack("{s:i}", "sent", dlgp_bye(bye_ctx.px, c, sides, NULL));
+	*result = json_pack("{s:i}", "sent", dlgp_bye(ctx->px, c, sides, NULL));
 	if (sides == DLGP_BYE_ALL)
 		dlg_end(c, NULL);
 	dlg_unref(c);
@@ -323,6 +325,7 @@ static int rpc_bye(void *ud, json_t *params, json_t **result,
 static int rpc_refer(void *ud, json_t *params, json_t **result,
 		     struct ctl_error *err)
 {
+	struct dlg_bye_ctx *ctx = ud;
 	json_t *he = ctl_param(params, 0, "h_entry");
 	json_t *hi = ctl_param(params, 1, "h_id");
 	json_t *sd = ctl_param(params, 2, "side");
@@ -340,11 +343,11 @@ static int rpc_refer(void *ud, json_t *params, json_t **result,
 		leg = DLG_CALLEE_LEG;
 	else
 		return ctl_error_set(err, -32602, "side must be caller or callee");
-	c = dlg_lookup_id(bye_ctx.t, (uint32_t)json_integer_value(he),
+	c = dlg_lookup_id(ctx->t, (uint32_t)json_integer_value(he),
 			  (uint32_t)json_integer_value(hi));
 	if (!c)
 		return ctl_error_set(err, 404, "Dialog not found");
-	r = dlgp_refer(bye_ctx.px, c, leg, json_string_value(to));
+	r = dlgp_refer(ctx->px, c, leg, json_string_value(to));
 	dlg_unref(c);
 	if (r == -EINVAL)
 		return ctl_error_set(err, 500, "Dialog not confirmed");
@@ -357,20 +360,27 @@ static int rpc_refer(void *ud, json_t *params, json_t **result,
 int dlgp_bye_install(struct dlg_table *t, struct proxy *px,
 		     struct ctl_server *srv)
 {
+	struct dlg_bye_ctx *ctx = calloc(1, sizeof(*ctx));
 	int r;
 
-	bye_ctx.px = px;
-	bye_ctx.t = t;
-	r = dlg_register_global_cb(t, DLGCB_EXPIRED, on_expired, &bye_ctx,
-				   NULL);
+	if (!ctx)
+		return -ENOMEM;
+	ctx->px = px;
+	ctx->t = t;
+	r = ctl_server_keep(srv, ctx);
+	if (r) {
+		free(ctx);
+		return r;
+	}
+	r = dlg_register_global_cb(t, DLGCB_EXPIRED, on_expired, ctx, NULL);
 	if (!r)
-		r = ctl_register(srv, "dlg.end_dlg", rpc_end_dlg, NULL);
+		r = ctl_register(srv, "dlg.end_dlg", rpc_end_dlg, ctx);
 	if (!r)
 		r = ctl_register(srv, "dlg.terminate_dlg", rpc_terminate_dlg,
-				 NULL);
+				 ctx);
 	if (!r)
-		r = ctl_register(srv, "dlg.bye", rpc_bye, NULL);
+		r = ctl_register(srv, "dlg.bye", rpc_bye, ctx);
 	if (!r)
-		r = ctl_register(srv, "dlg.refer", rpc_refer, NULL);
+		r = ctl_register(srv, "dlg.refer", rpc_refer, ctx);
 	return r;
 }

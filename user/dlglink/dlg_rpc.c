@@ -15,22 +15,19 @@
 
 #include "control/ctl_server.h"
 #include "dialog/dlg.h"
-#include "dialog/dlg_rpc.h"
+#include "dlglink/dlg_rpc.h"
 
 #define LIST_BATCH 256
 
-/* Fields another layer adds to each dialog object under a key of its own
- * (the fast path's kernel counters under "xdp"). */
-static const char *extra_key;
-static dlg_rpc_extra_fn extra_fn;
-static void *extra_ud;
-
-void dlg_rpc_set_extra(const char *key, dlg_rpc_extra_fn fn, void *ud)
-{
-	extra_key = key;
-	extra_fn = fn;
-	extra_ud = ud;
-}
+/* The methods' context (@ud of each; owned by the control server). */
+struct dlg_rpc {
+	struct dlg_table *t;
+	/* Fields another layer adds to each dialog object under a key of
+	 * its own (the fast path's kernel counters under "xdp"). */
+	const char *extra_key;
+	dlg_rpc_extra_fn extra_fn;
+	void *extra_ud;
+};
 
 static json_t *leg_json(const struct dlg_info_leg *l)
 {
@@ -43,7 +40,7 @@ static json_t *leg_json(const struct dlg_info_leg *l)
 }
 
 /* Kamailio's dialog object, fields in its order (reference 10.2). */
-static json_t *dlg_json(struct dlg_cell *c)
+static json_t *dlg_json(const struct dlg_rpc *x, struct dlg_cell *c)
 {
 	struct dlg_info *i = dlg_info_get(c, 0);
 	json_t *o, *profiles, *vars;
@@ -84,10 +81,10 @@ static json_t *dlg_json(struct dlg_cell *c)
 		json_array_append_new(vars, json_pack("{s:s}", i->vars[k].key,
 						      i->vars[k].value));
 	json_object_set_new(o, "variables", vars);
-	if (extra_fn) {
-		json_t *x = extra_fn(i->h_entry, i->h_id, extra_ud);
-		if (x)
-			json_object_set_new(o, extra_key, x);
+	if (x->extra_fn) {
+		json_t *e = x->extra_fn(i->h_entry, i->h_id, x->extra_ud);
+		if (e)
+			json_object_set_new(o, x->extra_key, e);
 	}
 	dlg_info_free(i);
 	return o;
@@ -132,7 +129,7 @@ struct match_spec {
 };
 
 struct list_stream {
-	struct dlg_table *t;
+	const struct dlg_rpc *x;
 	enum list_kind kind;
 	struct dlg_cursor cur;
 	/* LIST_MATCH */
@@ -168,7 +165,7 @@ static int list_next(void *p, json_t *items, struct ctl_error *err)
 
 	if (ls->kind == LIST_CALLID) {
 		for (size_t i = 0; i < ls->n_cells; i++) {
-			json_t *o = dlg_json(ls->cells[i]);
+			json_t *o = dlg_json(ls->x, ls->cells[i]);
 
 			if (o)
 				json_array_append_new(items, o);
@@ -177,17 +174,17 @@ static int list_next(void *p, json_t *items, struct ctl_error *err)
 		ls->n_cells = 0;
 		return 0;
 	}
-	n = dlg_cursor_next(ls->t, &ls->cur, cells, LIST_BATCH);
+	n = dlg_cursor_next(ls->x->t, &ls->cur, cells, LIST_BATCH);
 	for (size_t k = 0; k < n; k++) {
 		json_t *o = NULL;
 
 		if (ls->kind == LIST_ALL) {
-			o = dlg_json(cells[k]);
+			o = dlg_json(ls->x, cells[k]);
 		} else if (ls->limit <= 0 || ls->sent < ls->limit) {
 			struct dlg_info *in = dlg_info_get(cells[k], 0);
 
 			if (in && match_one(&ls->m, in))
-				o = dlg_json(cells[k]);
+				o = dlg_json(ls->x, cells[k]);
 			dlg_info_free(in);
 		}
 		if (o) {
@@ -210,12 +207,13 @@ static const struct ctl_stream_ops list_ops = {
 	.free = list_free,
 };
 
-static struct list_stream *list_new(struct dlg_table *t, enum list_kind k)
+static struct list_stream *list_new(const struct dlg_rpc *x,
+				    enum list_kind k)
 {
 	struct list_stream *ls = calloc(1, sizeof(*ls));
 
 	if (ls) {
-		ls->t = t;
+		ls->x = x;
 		ls->kind = k;
 	}
 	return ls;
@@ -246,7 +244,7 @@ static int rpc_dlg_list(void *ud, json_t *params,
 	ls = list_new(ud, LIST_CALLID);
 	if (!ls)
 		return ctl_error_set(err, 500, "Out of memory");
-	ls->n_cells = dlg_lookup_callid(ud, sip_str_c(callid),
+	ls->n_cells = dlg_lookup_callid(ls->x->t, sip_str_c(callid),
 					ftag ? sip_str_c(ftag) : SIP_STR_NULL,
 					ls->cells, 64);
 	*ops = &list_ops;
@@ -257,7 +255,8 @@ static int rpc_dlg_list(void *ud, json_t *params,
 static int rpc_get(void *ud, json_t *params, json_t **result,
 		   struct ctl_error *err)
 {
-	struct dlg_table *t = ud;
+	const struct dlg_rpc *x = ud;
+	struct dlg_table *t = x->t;
 	const char *callid, *ftag, *ttag;
 	struct dlg_cell *c;
 
@@ -270,7 +269,7 @@ static int rpc_get(void *ud, json_t *params, json_t **result,
 			   ttag ? sip_str_c(ttag) : SIP_STR_NULL, NULL);
 	if (!c)
 		return ctl_error_set(err, 404, "Dialog not found");
-	*result = dlg_json(c);
+	*result = dlg_json(x, c);
 	dlg_unref(c);
 	return *result ? 0 : ctl_error_set(err, 500, "Out of memory");
 }
@@ -278,7 +277,7 @@ static int rpc_get(void *ud, json_t *params, json_t **result,
 static int rpc_profile_size(void *ud, json_t *params, json_t **result,
 			    struct ctl_error *err)
 {
-	struct dlg_table *t = ud;
+	struct dlg_table *t = ((const struct dlg_rpc *)ud)->t;
 	const char *name, *value;
 	struct dlg_profile *p;
 
@@ -294,19 +293,27 @@ static int rpc_profile_size(void *ud, json_t *params, json_t **result,
 	return 0;
 }
 
+struct to_array {
+	const struct dlg_rpc *x;
+	json_t *arr;
+};
+
 static int add_to_array(struct dlg_cell *c, void *ud)
 {
-	json_t *o = dlg_json(c);
+	struct to_array *ta = ud;
+	json_t *o = dlg_json(ta->x, c);
 
 	if (o)
-		json_array_append_new(ud, o);
+		json_array_append_new(ta->arr, o);
 	return 0;
 }
 
 static int rpc_profile_list(void *ud, json_t *params, json_t **result,
 			    struct ctl_error *err)
 {
-	struct dlg_table *t = ud;
+	const struct dlg_rpc *x = ud;
+	struct dlg_table *t = x->t;
+	struct to_array ta = { .x = x };
 	const char *name, *value;
 	struct dlg_profile *p;
 	json_t *arr;
@@ -318,8 +325,9 @@ static int rpc_profile_list(void *ud, json_t *params, json_t **result,
 	if (!p)
 		return ctl_error_set(err, 404, "Profile not found: %s", name);
 	arr = json_array();
+	ta.arr = arr;
 	dlg_profile_list(p, value ? sip_str_c(value) : SIP_STR_NULL,
-			 add_to_array, arr);
+			 add_to_array, &ta);
 	*result = arr;
 	return 0;
 }
@@ -329,7 +337,7 @@ static int rpc_stats_active(void *ud, json_t *params, json_t **result,
 {
 	uint64_t n[6];
 
-	dlg_count_states(ud, n);
+	dlg_count_states(((const struct dlg_rpc *)ud)->t, n);
 	*result = json_pack("{s:I,s:I,s:I,s:I,s:I}", "starting",
 			    (json_int_t)n[1], "connecting", (json_int_t)n[2],
 			    "answering", (json_int_t)n[3], "ongoing",
@@ -341,7 +349,7 @@ static int rpc_stats_active(void *ud, json_t *params, json_t **result,
 static int rpc_briefing(void *ud, json_t *params, json_t **result,
 			struct ctl_error *err)
 {
-	struct dlg_table *t = ud;
+	struct dlg_table *t = ((const struct dlg_rpc *)ud)->t;
 	struct dlg_cursor cur = { 0, 0, false };
 	struct dlg_cell *cells[LIST_BATCH];
 	const char *attrs;
@@ -400,7 +408,8 @@ static int rpc_is_alive(void *ud, json_t *params, json_t **result,
 	    param_str(params, 1, "from_tag", &ftag) || !ftag ||
 	    param_str(params, 2, "to_tag", &ttag) || !ttag)
 		return ctl_error_set(err, 400, "Need a Callid ,from tag ,to tag");
-	c = dlg_lookup_sip(ud, sip_str_c(callid), sip_str_c(ftag),
+	c = dlg_lookup_sip(((const struct dlg_rpc *)ud)->t, sip_str_c(callid),
+			   sip_str_c(ftag),
 			   sip_str_c(ttag), NULL);
 	if (!c)
 		return ctl_error_set(err, 404, "Dialog not found");
@@ -533,7 +542,8 @@ static int rpc_set_state(void *ud, json_t *params, json_t **result,
 	}
 	if (state < 1 || state > 5)
 		return ctl_error_set(err, 500, "Invalid state value");
-	c = dlg_lookup_sip(ud, sip_str_c(callid), sip_str_c(ftag),
+	c = dlg_lookup_sip(((const struct dlg_rpc *)ud)->t, sip_str_c(callid),
+			   sip_str_c(ftag),
 			   sip_str_c(ttag), NULL);
 	if (!c)
 		return ctl_error_set(err, 500, "Dialog not found");
@@ -546,6 +556,12 @@ static int rpc_set_state(void *ud, json_t *params, json_t **result,
 }
 
 int dlg_rpc_register(struct ctl_server *s, struct dlg_table *t)
+{
+	return dlg_rpc_register_extra(s, t, NULL, NULL, NULL);
+}
+
+int dlg_rpc_register_extra(struct ctl_server *s, struct dlg_table *t,
+			   const char *key, dlg_rpc_extra_fn fn, void *ud)
 {
 	/* Kamailio's order; the listings are streamed. */
 	static const struct {
@@ -568,10 +584,23 @@ int dlg_rpc_register(struct ctl_server *s, struct dlg_table *t)
 		{ "dlg.list_match_ctx", NULL, rpc_list_match },
 	};
 
+	struct dlg_rpc *x = calloc(1, sizeof(*x));
+	int r;
+
+	if (!x)
+		return -ENOMEM;
+	x->t = t;
+	x->extra_key = fn ? key : NULL;
+	x->extra_fn = fn;
+	x->extra_ud = ud;
+	r = ctl_server_keep(s, x);
+	if (r) {
+		free(x);
+		return r;
+	}
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
-		int r = m[i].fn ? ctl_register(s, m[i].name, m[i].fn, t) :
-				  ctl_register_stream(s, m[i].name,
-						      m[i].open, t);
+		r = m[i].fn ? ctl_register(s, m[i].name, m[i].fn, x) :
+			      ctl_register_stream(s, m[i].name, m[i].open, x);
 		if (r)
 			return r;
 	}

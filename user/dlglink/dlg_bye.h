@@ -9,13 +9,15 @@ struct ctl_server;
 
 #include "sip/sip_str.h"
 
+struct px_tx_ops;
+
+/* What follows a BYE transaction of a dialog (forwarded or ours): its
+ * final reply ends the dialog; the transaction holds a cell reference. */
+extern const struct px_tx_ops dlgp_bye_tx_ops;
+
 #define DLGP_BYE_CALLER 1
 #define DLGP_BYE_CALLEE 2
 #define DLGP_BYE_ALL 3
-
-/* The first URI of a stored route set "<a>,<b>" (inside the brackets),
- * absent if the set is empty: the next hop of a request we generate. */
-struct sip_str dlgp_first_route(const char *rs);
 
 /* BYE towards @sides (not twice to one side); returns how many went out. */
 int dlgp_bye(struct proxy *px, struct dlg_cell *c, int sides,

@@ -183,6 +183,11 @@ void cfg_dialog_check(struct cfg_ctx *ctx, struct cfg_dialog *d);
 /* 1 with value, 0 without, -1 not declared. */
 int cfg_profile_kind(const struct cfg_dialog *d, const char *name);
 
+/* config_tcp.c: the tcp: section. */
+void cfg_tcp_defaults(struct cfg_tcp *t);
+void cfg_load_tcp(struct cfg_ctx *ctx, const struct cfg_node *n,
+		  struct cfg_tcp *t);
+
 /* config_addr.c */
 struct cfg_sipaddr {
 	int proto;

@@ -1087,12 +1087,19 @@ static void test_tcp_outbound_reserve(void **state)
 	struct tp_tcp_limits lim = { .max_conns = 4, .reserved_out = 2,
 				     .max_conns_per_source = 4 };
 	struct tp_peer dst[3];
+	char buf[1024];
+	size_t len;
 	int lfd[3], a, b, c, got;
 
 	assert_int_equal(fx_open(f, &lim), 0);
 	a = client_from(f, f->tcp4, "127.0.0.1");
 	b = client_from(f, f->tcp4, "127.0.0.2");
-	assert_true(stat_wait(f, "core:tcp_open", 2));
+	/* Both send a request: nothing to evict for the third. */
+	len = mk_invite(buf, sizeof(buf), "TCP", 1, "");
+	write_all(a, buf, len);
+	len = mk_invite(buf, sizeof(buf), "TCP", 2, "");
+	write_all(b, buf, len);
+	assert_true(rec_wait(&f->rec, 2));
 	c = client_from(f, f->tcp4, "127.0.0.3");
 	assert_true(wait_closed(c));
 	assert_true(stat_wait(f, "core:tcp_refused_inbound", 1));
@@ -1107,7 +1114,7 @@ static void test_tcp_outbound_reserve(void **state)
 	/* The outbound connections did connect. */
 	for (int i = 0; i < 2; i++) {
 		int s = accept(lfd[i], NULL, NULL);
-		char in[16];
+		char in[9];	/* "OPTIONS\r\n" */
 
 		assert_true(s >= 0);
 		set_timeout(s);
@@ -1121,6 +1128,51 @@ static void test_tcp_outbound_reserve(void **state)
 	close(a);
 	close(b);
 	close(c);
+}
+
+/*
+ * The clients' share full: a newcomer pushes out the oldest connection
+ * that never sent a whole message (once it is a second old), never one
+ * that did; with none such left it is refused.
+ */
+static void test_tcp_evict_unproven(void **state)
+{
+	struct fx *f = *state;
+	struct tp_tcp_limits lim = { .max_conns = 4, .reserved_out = 2,
+				     .max_conns_per_source = 4 };
+	char buf[1024];
+	size_t len = mk_invite(buf, sizeof(buf), "TCP", 1, "");
+	int talker, mute, young, late;
+
+	assert_int_equal(fx_open(f, &lim), 0);
+	talker = client_from(f, f->tcp4, "127.0.0.1");
+	write_all(talker, buf, len);
+	assert_true(rec_wait(&f->rec, 1));
+	mute = client_from(f, f->tcp4, "127.0.0.2");
+	assert_true(stat_wait(f, "core:tcp_open", 2));
+	/* mute is too young to be pushed out yet. */
+	young = client_from(f, f->tcp4, "127.0.0.3");
+	assert_true(wait_closed(young));
+	assert_true(stat_wait(f, "core:tcp_refused_inbound", 1));
+	usleep(1100 * 1000);
+	late = client_from(f, f->tcp4, "127.0.0.3");
+	assert_true(wait_closed(mute));
+	assert_true(stat_wait(f, "core:tcp_evicted", 1));
+	len = mk_invite(buf, sizeof(buf), "TCP", 2, "");
+	write_all(late, buf, len);
+	assert_true(rec_wait(&f->rec, 2));
+	assert_true(still_open(talker, 50));
+	assert_int_equal(stat_of(f, "core:tcp_open"), 2);
+	/* Both in are proven: the next one is refused, nobody evicted. */
+	close(young);
+	young = client_from(f, f->tcp4, "127.0.0.4");
+	assert_true(wait_closed(young));
+	assert_true(stat_wait(f, "core:tcp_refused_inbound", 2));
+	assert_int_equal(stat_of(f, "core:tcp_evicted"), 1);
+	close(talker);
+	close(mute);
+	close(young);
+	close(late);
 }
 
 /* Limits that leave clients nothing, or an output cap under 64 KiB. */
@@ -1317,6 +1369,7 @@ int main(void)
 		TB(test_tcp_trickle_not_activity),
 		TB(test_tcp_per_source_cap),
 		TB(test_tcp_outbound_reserve),
+		TB(test_tcp_evict_unproven),
 		TB(test_tcp_limits_refused),
 		T(test_tcp_output_cap),
 		T(test_free_with_open_connections),

@@ -67,6 +67,7 @@ static void tp_stats_register(struct transport *tp, struct stats *st)
 		stats_register(st, "core", "tcp_refused_inbound", 0);
 	s->tcp_message_timeout =
 		stats_register(st, "core", "tcp_message_timeout", 0);
+	s->tcp_evicted = stats_register(st, "core", "tcp_evicted", 0);
 }
 
 static unsigned tp_cpu_count(void)

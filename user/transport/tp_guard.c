@@ -1,8 +1,9 @@
 /*
  * tp_guard.c - what keeps a flood of TCP connections from locking SIP
  * clients and the proxy itself out: admission of accepted connections
- * (the inbound share of max_conns, the per-source cap), and one
- * rate-limited log line per kind of refusal or timeout.
+ * (the inbound share of max_conns, the per-source cap, eviction of the
+ * oldest connection that never sent a message when the share is full),
+ * and one rate-limited log line per kind of refusal or timeout.
  *
  * Accepted connections may hold max_conns - reserved_out slots; the rest
  * stay for connections the proxy opens (to next hops, to UAs whose
@@ -116,17 +117,76 @@ void tp_guard_free(struct transport *tp)
 	tp->by_src = NULL;
 }
 
+static void unp_unlink(struct transport *tp, struct tp_conn *c)
+{
+	if (!c->unproven)
+		return;
+	if (c->unp_prev)
+		c->unp_prev->unp_next = c->unp_next;
+	else
+		tp->unp_head = c->unp_next;
+	if (c->unp_next)
+		c->unp_next->unp_prev = c->unp_prev;
+	else
+		tp->unp_tail = c->unp_prev;
+	c->unp_prev = c->unp_next = NULL;
+	c->unproven = false;
+}
+
+void tp_guard_track(struct transport *tp, struct tp_conn *c)
+{
+	c->unp_next = NULL;
+	c->unp_prev = tp->unp_tail;
+	if (tp->unp_tail)
+		tp->unp_tail->unp_next = c;
+	else
+		tp->unp_head = c;
+	tp->unp_tail = c;
+	c->unproven = true;
+}
+
+void tp_guard_proven(struct transport *tp, struct tp_conn *c)
+{
+	c->proven = true;
+	pthread_mutex_lock(&tp->conn_lock);
+	unp_unlink(tp, c);
+	pthread_mutex_unlock(&tp->conn_lock);
+}
+
+/*
+ * The clients' share is full: the oldest connection that never sent a
+ * whole message, if it is old enough to have had its chance.  A client
+ * that means business sends its request at once and is proven within a
+ * round trip; what is left on the list is what trickles or says nothing,
+ * so a flood of them cannot keep a real client out: each newcomer pushes
+ * out the oldest of them.
+ */
+static struct tp_conn *pick_victim(struct transport *tp)
+{
+	struct tp_conn *c = tp->unp_head;
+
+	/* The evicted are closed by their owners a moment later; until
+	 * then they still hold descriptors, so only a few at a time. */
+	if (!c || tp->n_evicting >= TP_EVICT_PENDING ||
+	    ev_now_ms() - c->created_ms < TP_EVICT_MIN_AGE_MS)
+		return NULL;
+	unp_unlink(tp, c);
+	c->evicted = true;
+	tp->n_evicting++;
+	return c;
+}
+
 enum tp_refusal tp_guard_admit(struct transport *tp,
 			       const struct tp_addr *remote,
-			       uint32_t *src_count)
+			       uint32_t *src_count, struct tp_conn **victim)
 {
 	struct tp_src **pp, *s;
 	uint8_t family, addr[16];
+	bool full;
 
-	if (tp->n_conns >= tp->lim.max_conns)
+	*victim = NULL;
+	if (tp->n_conns - tp->n_evicting >= tp->lim.max_conns)
 		return TP_REFUSE_FULL;
-	if (tp->n_in >= tp->lim.max_conns - tp->lim.reserved_out)
-		return TP_REFUSE_INBOUND;
 	src_key(remote, &family, addr);
 	pp = src_slot(tp, family, addr);
 	s = *pp;
@@ -134,10 +194,21 @@ enum tp_refusal tp_guard_admit(struct transport *tp,
 		*src_count = s->count;
 		return TP_REFUSE_SOURCE;
 	}
+	full = tp->n_in - tp->n_evicting >=
+	       tp->lim.max_conns - tp->lim.reserved_out;
+	if (full && !(*victim = pick_victim(tp)))
+		return TP_REFUSE_INBOUND;
 	if (!s) {
 		s = calloc(1, sizeof(*s));
-		if (!s)
+		if (!s) {
+			if (*victim) {		/* give it back */
+				(*victim)->evicted = false;
+				tp->n_evicting--;
+				tp_guard_track(tp, *victim);
+				*victim = NULL;
+			}
 			return TP_REFUSE_FULL;
+		}
 		s->family = family;
 		memcpy(s->addr, addr, 16);
 		*pp = s;
@@ -145,15 +216,18 @@ enum tp_refusal tp_guard_admit(struct transport *tp,
 	s->count++;
 	tp->n_in++;
 	*src_count = s->count;
-	return TP_ADMIT;
+	return *victim ? TP_ADMIT_EVICT : TP_ADMIT;
 }
 
-void tp_guard_release(struct transport *tp, const struct tp_addr *remote)
+void tp_guard_release(struct transport *tp, struct tp_conn *c)
 {
 	struct tp_src **pp, *s;
 	uint8_t family, addr[16];
 
-	src_key(remote, &family, addr);
+	unp_unlink(tp, c);
+	if (c->evicted)
+		tp->n_evicting--;
+	src_key(&c->remote, &family, addr);
 	pp = src_slot(tp, family, addr);
 	s = *pp;
 	if (s && --s->count == 0) {

@@ -117,7 +117,7 @@ static void tbl_remove(struct transport *tp, struct tp_conn *c)
 		}
 	tp->n_conns--;
 	if (!c->outgoing)
-		tp_guard_release(tp, &c->remote);
+		tp_guard_release(tp, c);
 }
 
 /* --- life of a connection ------------------------------------------------- */
@@ -614,6 +614,32 @@ static void accept_refused(struct transport *tp, const struct tp_addr *ra,
 	}
 }
 
+/*
+ * conn_lock held: close @c, chosen by tp_guard_admit() to make room; its
+ * owner does it (a victim found in the table stays alive while
+ * conn_lock is held, and its lock comes after conn_lock).
+ */
+static void conn_evict(struct tp_conn *c)
+{
+	pthread_mutex_lock(&c->lock);
+	if (conn_usable(c))
+		atomic_store(&c->state, TP_CONN_DEAD);
+	conn_kick(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void evicted(struct transport *tp, const struct tp_addr *ra)
+{
+	char name[96];
+
+	stat_inc(tp->st.tcp_evicted);
+	tp_guard_log(tp, TP_GUARD_EVICT, "tcp: clients hold their share of "
+		     "max_connections (%u): closed the oldest connection that "
+		     "never sent a whole message to let %s in",
+		     tp->lim.max_conns - tp->lim.reserved_out,
+		     tp_addr_str(TP_TCP, ra, name, sizeof(name)));
+}
+
 void tp_tcp_on_accept(struct ev_loop *loop, int fd, unsigned events,
 		      void *ud)
 {
@@ -627,6 +653,7 @@ void tp_tcp_on_accept(struct ev_loop *loop, int fd, unsigned events,
 		int cfd, one = 1;
 		enum tp_refusal why;
 		uint32_t n_src = 0;
+		struct tp_conn *victim;
 
 		cfd = accept4(fd, (struct sockaddr *)&ra.ss, &ra.len,
 			      SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -649,11 +676,17 @@ void tp_tcp_on_accept(struct ev_loop *loop, int fd, unsigned events,
 			continue;
 		}
 		pthread_mutex_lock(&tp->conn_lock);
-		why = tp_guard_admit(tp, &ra, &n_src);
-		if (why == TP_ADMIT)
+		why = tp_guard_admit(tp, &ra, &n_src, &victim);
+		if (why == TP_ADMIT || why == TP_ADMIT_EVICT) {
 			tbl_insert(tp, c);
+			tp_guard_track(tp, c);
+		}
+		if (victim)
+			conn_evict(victim);
 		pthread_mutex_unlock(&tp->conn_lock);
-		if (why != TP_ADMIT) {
+		if (victim)
+			evicted(tp, &ra);
+		if (why != TP_ADMIT && why != TP_ADMIT_EVICT) {
 			accept_refused(tp, &ra, why, n_src);
 			conn_destroy(c);
 			continue;

@@ -128,6 +128,8 @@ static bool conn_parse(struct tp_worker *w, struct tp_conn *c)
 		}
 		stat_inc(tp->st.rcv_tcp_msgs);
 		conn_active(c);
+		if (!c->proven)
+			tp_guard_proven(tp, c);
 		moved = true;
 		conn_deliver(w, c, p, used, 0);
 		off += used;

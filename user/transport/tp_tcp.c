@@ -480,6 +480,7 @@ static int conn_connect(struct transport *tp, const struct tp_peer *dst,
 	}
 	c->remote.len = salen;
 	c->outgoing = true;
+	c->proven = true;	/* ours: never on the unproven list */
 	tbl_insert(tp, c);
 	*out = c;
 	return 0;

@@ -32,6 +32,7 @@
 #include "core/log.h"
 #include "core/stats.h"
 #include "transport/transport.h"
+#include "transport/tp_int.h"	/* tp_guard_admit for the IPv6 /64 case */
 
 #define WAIT_MS 10000
 #define KEEP 64
@@ -1175,6 +1176,57 @@ static void test_tcp_evict_unproven(void **state)
 	close(late);
 }
 
+static struct tp_addr v6(const char *ip)
+{
+	struct tp_addr a = { .len = sizeof(struct sockaddr_in6) };
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&a.ss;
+
+	in6->sin6_family = AF_INET6;
+	in6->sin6_port = htons(40000);
+	assert_int_equal(inet_pton(AF_INET6, ip, &in6->sin6_addr), 1);
+	return a;
+}
+
+/*
+ * An IPv6 source is its /64 (a host has a whole /64 to pick addresses
+ * from): admission straight through tp_guard_admit, as the accept path
+ * calls it, with addresses no test host has.
+ */
+static void test_tcp_source_is_v6_64(void **state)
+{
+	struct fx *f = *state;
+	struct tp_tcp_limits lim = { .max_conns_per_source = 2 };
+	static const char *const ip[] = { "2001:db8::1", "2001:db8::ffff:2",
+					  "2001:db8::3", "2001:db8:0:1::1" };
+	static const enum tp_refusal want[] = { TP_ADMIT, TP_ADMIT,
+						TP_REFUSE_SOURCE, TP_ADMIT };
+	struct tp_conn c[4];
+	struct tp_conn *victim;
+	struct transport *tp;
+	uint32_t n = 0;
+	char buf[64];
+
+	assert_int_equal(fx_open(f, &lim), 0);
+	tp = f->tp;
+	memset(c, 0, sizeof(c));
+	pthread_mutex_lock(&tp->conn_lock);
+	for (int i = 0; i < 4; i++) {
+		c[i].remote = v6(ip[i]);
+		assert_int_equal(tp_guard_admit(tp, &c[i].remote, &n, &victim),
+				 want[i]);
+		assert_null(victim);
+	}
+	assert_int_equal(tp->n_in, 3);
+	for (int i = 0; i < 4; i++)
+		if (want[i] == TP_ADMIT)
+			tp_guard_release(tp, &c[i]);
+	assert_int_equal(tp->n_in, 0);
+	pthread_mutex_unlock(&tp->conn_lock);
+	assert_string_equal(tp_guard_source_str(&c[1].remote, buf,
+						sizeof(buf)),
+			    "2001:db8::/64");
+}
+
 /* Limits that leave clients nothing, or an output cap under 64 KiB. */
 static void test_tcp_limits_refused(void **state)
 {
@@ -1370,6 +1422,7 @@ int main(void)
 		TB(test_tcp_per_source_cap),
 		TB(test_tcp_outbound_reserve),
 		TB(test_tcp_evict_unproven),
+		TB(test_tcp_source_is_v6_64),
 		TB(test_tcp_limits_refused),
 		T(test_tcp_output_cap),
 		T(test_free_with_open_connections),

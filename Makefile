@@ -134,7 +134,14 @@ $(BUILD)/tests/fixtures/%.bpf.o: tests/bpf/fixtures/%.bpf.c include/sipdlg_share
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-test-build: all $(UNIT_BINS) $(BPFT_BINS) $(E2E_BINS) $(BPF_FIXTURES)
+# Small programs the e2e scripts run (attackers, probes).
+E2E_HELPER_SRCS := $(wildcard tests/e2e/helpers/*.c)
+E2E_HELPER_BINS := $(E2E_HELPER_SRCS:tests/e2e/helpers/%.c=$(BUILD)/tests/e2e/%)
+$(BUILD)/tests/e2e/%: tests/e2e/helpers/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $<
+
+test-build: all $(UNIT_BINS) $(BPFT_BINS) $(E2E_BINS) $(BPF_FIXTURES) $(E2E_HELPER_BINS)
 
 test: deps
 	@$(MAKE) --no-print-directory test-build fuzz-build

@@ -228,6 +228,13 @@ static void check_own_defaults(const struct sipdlg_config *c)
 	assert_int_equal(c->workers, 0);
 	assert_int_equal(c->t1_ms, 500);
 	assert_int_equal(c->t2_ms, 4000);
+	assert_int_equal(c->tcp.idle_timeout_ms, 120000);
+	assert_int_equal(c->tcp.connect_timeout_ms, 10000);
+	assert_int_equal(c->tcp.message_timeout_ms, 10000);
+	assert_int_equal(c->tcp.max_connections, 4096);
+	assert_int_equal(c->tcp.max_connections_per_source, 256);
+	assert_int_equal(c->tcp.reserved_outbound, 256);
+	assert_int_equal(c->tcp.max_out_bytes, 262144);
 	assert_int_equal(c->xdp.n_interfaces, 1);
 	assert_string_equal(c->xdp.interfaces[0], "lo");
 	assert_int_equal(c->xdp.mode, CFG_XDP_AUTO);
@@ -946,6 +953,60 @@ static void test_sections(void **state)
 	result_free(&r);
 }
 
+/* tcp: every key read, the caps checked against each other. */
+static void test_tcp_section(void **state)
+{
+	struct result r = load_yaml(
+		"t.yaml",
+		"tcp:\n"
+		"  idle_timeout_ms: 60000\n"
+		"  connect_timeout_ms: 3000\n"
+		"  message_timeout_ms: 2000\n"
+		"  max_connections: 100\n"
+		"  max_connections_per_source: 90\n"
+		"  reserved_outbound: 10\n"
+		"  max_out_bytes: 65536\n");
+
+	assert_ok(&r);
+	assert_int_equal(r.cfg->tcp.idle_timeout_ms, 60000);
+	assert_int_equal(r.cfg->tcp.connect_timeout_ms, 3000);
+	assert_int_equal(r.cfg->tcp.message_timeout_ms, 2000);
+	assert_int_equal(r.cfg->tcp.max_connections, 100);
+	assert_int_equal(r.cfg->tcp.max_connections_per_source, 90);
+	assert_int_equal(r.cfg->tcp.reserved_outbound, 10);
+	assert_int_equal(r.cfg->tcp.max_out_bytes, 65536);
+	result_free(&r);
+
+	r = load_yaml("t.yaml", "tcp: { reserved_outbound: 0 }\n");
+	assert_ok(&r);
+	assert_int_equal(r.cfg->tcp.reserved_outbound, 0);
+	result_free(&r);
+
+	r = load_yaml("t.yaml", "tcp:\n  max_connections: 10\n"
+		      "  max_connections_per_source: 2\n"
+		      "  reserved_outbound: 10\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "t.yaml:4:22: reserved_outbound: 10 leaves no "
+		   "connection of max_connections (10) for clients");
+	result_free(&r);
+
+	r = load_yaml("t.yaml", "tcp:\n  max_connections: 100\n"
+		      "  reserved_outbound: 20\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "t.yaml:2:3: max_connections_per_source: 256 is more than "
+		   "the 80 connections clients may open");
+	result_free(&r);
+
+	r = load_yaml("t.yaml", "tcp:\n  message_timeout_ms: 0\n"
+		      "  max_out_bytes: 1000\n  idle_timout_ms: 5\n");
+	assert_invalid(&r, 3);
+	assert_err(&r, "t.yaml:2:23: message_timeout_ms:");
+	assert_err(&r, "t.yaml:3:18: max_out_bytes:");
+	assert_err(&r, "unknown key 'idle_timout_ms' in tcp (did you mean "
+		   "'idle_timeout_ms'?)");
+	result_free(&r);
+}
+
 static void test_section_errors(void **state)
 {
 	static const struct {
@@ -1428,6 +1489,7 @@ int main(void)
 		cmocka_unit_test(test_alloc_defaults_match_kamailio),
 		cmocka_unit_test(test_empty_file_is_all_defaults),
 		cmocka_unit_test(test_default_file),
+		cmocka_unit_test(test_tcp_section),
 		cmocka_unit_test(test_default_file_documents_every_parameter),
 		cmocka_unit_test(test_yaml_syntax_error),
 		cmocka_unit_test(test_unknown_keys),

@@ -2,7 +2,8 @@
  * test_transport.c - SIP over UDP and TCP through real loopback sockets:
  * delivery with the right source, bursts, malformed input, replies from
  * the callback and from other threads, TCP framing, connection reuse and
- * outgoing connections, the idle timeout, the connection cap, bind
+ * outgoing connections, the idle timeout, the message deadline, the
+ * connection caps (total, per source, the outbound reserve), bind
  * conflicts and a clean teardown with connections open.
  *
  * Every transport binds port 0 (the kernel picks free ports) and runs two
@@ -31,6 +32,7 @@
 #include "core/log.h"
 #include "core/stats.h"
 #include "transport/transport.h"
+#include "transport/tp_int.h"	/* tp_guard_admit for the IPv6 /64 case */
 
 #define WAIT_MS 10000
 #define KEEP 64
@@ -889,6 +891,8 @@ static void test_tcp_connection_cap(void **state)
 	size_t len = mk_invite(buf, sizeof(buf), "TCP", 1, "");
 	int a, b, c;
 
+	/* No reserve: the default one (256) would leave clients nothing. */
+	f->cfg->tcp.reserved_outbound = 0;
 	assert_int_equal(fx_open(f, &lim), 0);
 	a = client(f, f->tcp4, SOCK_STREAM);
 	b = client(f, f->tcp4, SOCK_STREAM);
@@ -912,6 +916,335 @@ static void test_tcp_connection_cap(void **state)
 	close(a);
 	close(b);
 	close(c);
+}
+
+/* A TCP client to listen entry @idx that leaves from @src (127.0.0.x). */
+static int client_from(struct fx *f, int idx, const char *src)
+{
+	struct tp_addr a = listen_addr(f, idx);
+	struct sockaddr_in me = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	assert_true(fd >= 0);
+	assert_int_equal(inet_pton(AF_INET, src, &me.sin_addr), 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&me, sizeof(me)), 0);
+	set_timeout(fd);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	assert_int_equal(connect(fd, (struct sockaddr *)&a.ss, a.len), 0);
+	return fd;
+}
+
+/* Still open: nothing to read and no EOF within @ms. */
+static bool still_open(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 0;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/*
+ * The message deadline: a message trickled a byte at a time is cut when
+ * its first byte is message_timeout old, although bytes keep coming (the
+ * slowloris); a connection idle between messages outlives the deadline;
+ * a message sent in parts that ends in time goes through.
+ */
+static void test_tcp_message_deadline(void **state)
+{
+	struct fx *f = *state;
+	struct tp_tcp_limits lim = { .msg_timeout_ms = 400,
+				     .idle_timeout_ms = 60000 };
+	char buf[1024];
+	size_t len = mk_invite(buf, sizeof(buf), "TCP", 1, "");
+	int slow, calm, parts;
+	uint64_t t0;
+	size_t i;
+
+	assert_int_equal(fx_open(f, &lim), 0);
+	slow = client(f, f->tcp4, SOCK_STREAM);
+	calm = client(f, f->tcp4, SOCK_STREAM);
+	parts = client(f, f->tcp4, SOCK_STREAM);
+	assert_true(stat_wait(f, "core:tcp_open", 3));
+
+	/* calm: one whole message, then quiet. */
+	write_all(calm, buf, len);
+	assert_true(rec_wait(&f->rec, 1));
+
+	/* slow: a byte every 50 ms; cut after about 400 ms. */
+	t0 = mono_ms();
+	for (i = 0; i < len && mono_ms() - t0 < 3000; i++) {
+		if (send(slow, buf + i, 1, MSG_NOSIGNAL) != 1)
+			break;
+		if (!still_open(slow, 50))
+			break;
+	}
+	assert_true(wait_closed(slow));
+	assert_true(mono_ms() - t0 < 2000);
+	assert_true(i < len);
+	assert_true(stat_wait(f, "core:tcp_message_timeout", 1));
+	assert_int_equal(stat_of(f, "core:tcp_idle_closed"), 0);
+
+	/* parts: two halves 200 ms apart, within the deadline. */
+	mk_invite(buf, sizeof(buf), "TCP", 2, "");
+	write_all(parts, buf, len / 2);
+	usleep(200000);
+	write_all(parts, buf + len / 2, len - len / 2);
+	assert_true(rec_wait(&f->rec, 2));
+
+	/* calm outlived two deadlines of quiet and still delivers. */
+	assert_true(still_open(calm, 100));
+	mk_invite(buf, sizeof(buf), "TCP", 3, "");
+	write_all(calm, buf, len);
+	assert_true(rec_wait(&f->rec, 3));
+	assert_int_equal(rec_count(&f->rec), 3);
+	assert_int_equal(stat_of(f, "core:tcp_message_timeout"), 1);
+	assert_int_equal(stat_of(f, "core:tcp_open"), 2);
+	close(slow);
+	close(calm);
+	close(parts);
+}
+
+/* Trickled bytes of a message do not hold off the idle timeout either. */
+static void test_tcp_trickle_not_activity(void **state)
+{
+	struct fx *f = *state;
+	struct tp_tcp_limits lim = { .msg_timeout_ms = 60000,
+				     .idle_timeout_ms = 300 };
+	char buf[1024];
+	size_t len = mk_invite(buf, sizeof(buf), "TCP", 1, "");
+	uint64_t t0;
+	int fd;
+
+	assert_int_equal(fx_open(f, &lim), 0);
+	fd = client(f, f->tcp4, SOCK_STREAM);
+	t0 = mono_ms();
+	for (size_t i = 0; i < len && mono_ms() - t0 < 3000; i++) {
+		if (send(fd, buf + i, 1, MSG_NOSIGNAL) != 1 ||
+		    !still_open(fd, 50))
+			break;
+	}
+	assert_true(wait_closed(fd));
+	assert_true(mono_ms() - t0 < 2000);
+	assert_true(stat_wait(f, "core:tcp_idle_closed", 1));
+	assert_int_equal(stat_of(f, "core:tcp_message_timeout"), 0);
+	assert_int_equal(rec_count(&f->rec), 0);
+	close(fd);
+}
+
+/*
+ * The per-source cap: a third connection from 127.0.0.1 is refused while
+ * 127.0.0.2 still gets in; a closed connection gives its source's slot
+ * back.
+ */
+static void test_tcp_per_source_cap(void **state)
+{
+	struct fx *f = *state;
+	struct tp_tcp_limits lim = { .max_conns_per_source = 2 };
+	char buf[1024];
+	size_t len = mk_invite(buf, sizeof(buf), "TCP", 1, "");
+	int a, b, c, d, e;
+
+	assert_int_equal(fx_open(f, &lim), 0);
+	a = client_from(f, f->tcp4, "127.0.0.1");
+	b = client_from(f, f->tcp4, "127.0.0.1");
+	assert_true(stat_wait(f, "core:tcp_open", 2));
+	c = client_from(f, f->tcp4, "127.0.0.1");
+	assert_true(wait_closed(c));
+	assert_true(stat_wait(f, "core:tcp_refused_per_source", 1));
+	assert_int_equal(stat_of(f, "core:tcp_refused"), 1);
+	assert_int_equal(stat_of(f, "core:tcp_refused_inbound"), 0);
+	d = client_from(f, f->tcp4, "127.0.0.2");
+	write_all(d, buf, len);
+	assert_true(rec_wait(&f->rec, 1));
+	assert_int_equal(stat_of(f, "core:tcp_open"), 3);
+	close(a);
+	assert_true(stat_wait(f, "core:tcp_open", 2));
+	e = client_from(f, f->tcp4, "127.0.0.1");
+	mk_invite(buf, sizeof(buf), "TCP", 2, "");
+	write_all(e, buf, len);
+	assert_true(rec_wait(&f->rec, 2));
+	assert_int_equal(stat_of(f, "core:tcp_refused_per_source"), 1);
+	close(b);
+	close(c);
+	close(d);
+	close(e);
+}
+
+/*
+ * The outbound reserve: with 4 connections of which 2 are reserved, the
+ * third client is refused, yet the proxy still opens two connections of
+ * its own; a fifth connection, of either kind, is refused.
+ */
+static void test_tcp_outbound_reserve(void **state)
+{
+	struct fx *f = *state;
+	struct tp_tcp_limits lim = { .max_conns = 4, .reserved_out = 2,
+				     .max_conns_per_source = 4 };
+	struct tp_peer dst[3];
+	char buf[1024];
+	size_t len;
+	int lfd[3], a, b, c, got;
+
+	assert_int_equal(fx_open(f, &lim), 0);
+	a = client_from(f, f->tcp4, "127.0.0.1");
+	b = client_from(f, f->tcp4, "127.0.0.2");
+	/* Both send a request: nothing to evict for the third. */
+	len = mk_invite(buf, sizeof(buf), "TCP", 1, "");
+	write_all(a, buf, len);
+	len = mk_invite(buf, sizeof(buf), "TCP", 2, "");
+	write_all(b, buf, len);
+	assert_true(rec_wait(&f->rec, 2));
+	c = client_from(f, f->tcp4, "127.0.0.3");
+	assert_true(wait_closed(c));
+	assert_true(stat_wait(f, "core:tcp_refused_inbound", 1));
+	assert_int_equal(stat_of(f, "core:tcp_refused_per_source"), 0);
+	for (int i = 0; i < 3; i++) {
+		dst[i] = (struct tp_peer){ .proto = TP_TCP, .listen_idx = -1 };
+		lfd[i] = test_listener(&dst[i].remote);
+	}
+	assert_int_equal(tp_send(f->tp, &dst[0], "OPTIONS\r\n", 9), 0);
+	assert_int_equal(tp_send(f->tp, &dst[1], "OPTIONS\r\n", 9), 0);
+	assert_int_equal(tp_send(f->tp, &dst[2], "OPTIONS\r\n", 9), -ENOBUFS);
+	/* The outbound connections did connect. */
+	for (int i = 0; i < 2; i++) {
+		int s = accept(lfd[i], NULL, NULL);
+		char in[9];	/* "OPTIONS\r\n" */
+
+		assert_true(s >= 0);
+		set_timeout(s);
+		got = (int)recv(s, in, sizeof(in), MSG_WAITALL);
+		assert_int_equal(got, 9);
+		close(s);
+	}
+	assert_int_equal(stat_of(f, "core:tcp_refused"), 2);
+	for (int i = 0; i < 3; i++)
+		close(lfd[i]);
+	close(a);
+	close(b);
+	close(c);
+}
+
+/*
+ * The clients' share full: a newcomer pushes out the oldest connection
+ * that never sent a whole message (once it is a second old), never one
+ * that did; with none such left it is refused.
+ */
+static void test_tcp_evict_unproven(void **state)
+{
+	struct fx *f = *state;
+	struct tp_tcp_limits lim = { .max_conns = 4, .reserved_out = 2,
+				     .max_conns_per_source = 4 };
+	char buf[1024];
+	size_t len = mk_invite(buf, sizeof(buf), "TCP", 1, "");
+	int talker, mute, young, late;
+
+	assert_int_equal(fx_open(f, &lim), 0);
+	talker = client_from(f, f->tcp4, "127.0.0.1");
+	write_all(talker, buf, len);
+	assert_true(rec_wait(&f->rec, 1));
+	mute = client_from(f, f->tcp4, "127.0.0.2");
+	assert_true(stat_wait(f, "core:tcp_open", 2));
+	/* mute is too young to be pushed out yet. */
+	young = client_from(f, f->tcp4, "127.0.0.3");
+	assert_true(wait_closed(young));
+	assert_true(stat_wait(f, "core:tcp_refused_inbound", 1));
+	usleep(1100 * 1000);
+	late = client_from(f, f->tcp4, "127.0.0.3");
+	assert_true(wait_closed(mute));
+	assert_true(stat_wait(f, "core:tcp_evicted", 1));
+	len = mk_invite(buf, sizeof(buf), "TCP", 2, "");
+	write_all(late, buf, len);
+	assert_true(rec_wait(&f->rec, 2));
+	assert_true(still_open(talker, 50));
+	assert_int_equal(stat_of(f, "core:tcp_open"), 2);
+	/* Both in are proven: the next one is refused, nobody evicted. */
+	close(young);
+	young = client_from(f, f->tcp4, "127.0.0.4");
+	assert_true(wait_closed(young));
+	assert_true(stat_wait(f, "core:tcp_refused_inbound", 2));
+	assert_int_equal(stat_of(f, "core:tcp_evicted"), 1);
+	close(talker);
+	close(mute);
+	close(young);
+	close(late);
+}
+
+static struct tp_addr v6(const char *ip)
+{
+	struct tp_addr a = { .len = sizeof(struct sockaddr_in6) };
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&a.ss;
+
+	in6->sin6_family = AF_INET6;
+	in6->sin6_port = htons(40000);
+	assert_int_equal(inet_pton(AF_INET6, ip, &in6->sin6_addr), 1);
+	return a;
+}
+
+/*
+ * An IPv6 source is its /64 (a host has a whole /64 to pick addresses
+ * from): admission straight through tp_guard_admit, as the accept path
+ * calls it, with addresses no test host has.
+ */
+static void test_tcp_source_is_v6_64(void **state)
+{
+	struct fx *f = *state;
+	struct tp_tcp_limits lim = { .max_conns_per_source = 2 };
+	static const char *const ip[] = { "2001:db8::1", "2001:db8::ffff:2",
+					  "2001:db8::3", "2001:db8:0:1::1" };
+	static const enum tp_refusal want[] = { TP_ADMIT, TP_ADMIT,
+						TP_REFUSE_SOURCE, TP_ADMIT };
+	struct tp_conn c[4];
+	struct tp_conn *victim;
+	struct transport *tp;
+	uint32_t n = 0;
+	char buf[64];
+
+	assert_int_equal(fx_open(f, &lim), 0);
+	tp = f->tp;
+	memset(c, 0, sizeof(c));
+	pthread_mutex_lock(&tp->conn_lock);
+	for (int i = 0; i < 4; i++) {
+		c[i].remote = v6(ip[i]);
+		assert_int_equal(tp_guard_admit(tp, &c[i].remote, &n, &victim),
+				 want[i]);
+		assert_null(victim);
+	}
+	assert_int_equal(tp->n_in, 3);
+	for (int i = 0; i < 4; i++)
+		if (want[i] == TP_ADMIT)
+			tp_guard_release(tp, &c[i]);
+	assert_int_equal(tp->n_in, 0);
+	pthread_mutex_unlock(&tp->conn_lock);
+	assert_string_equal(tp_guard_source_str(&c[1].remote, buf,
+						sizeof(buf)),
+			    "2001:db8::/64");
+}
+
+/* Limits that leave clients nothing, or an output cap under 64 KiB. */
+static void test_tcp_limits_refused(void **state)
+{
+	struct fx *f = *state;
+	struct tp_tcp_limits bad1 = { .max_conns = 8, .reserved_out = 8 };
+	struct tp_tcp_limits bad2 = { .max_out_bytes = 1000 };
+	struct tp_tcp_limits ok = { .max_conns = 8, .reserved_out = 7 };
+	char err[256];
+
+	assert_int_equal(tp_alloc(f->cfg, f->st, on_rcv, &f->rec, &f->tp, err,
+				  sizeof(err)),
+			 0);
+	f->rec.tp = f->tp;
+	assert_int_equal(tp_set_tcp_limits(f->tp, &bad1), -EINVAL);
+	assert_int_equal(tp_set_tcp_limits(f->tp, &bad2), -EINVAL);
+	assert_int_equal(tp_set_tcp_limits(f->tp, &ok), 0);
+	assert_int_equal(tp_start(f->tp), 0);
+	assert_int_equal(tp_set_tcp_limits(f->tp, &ok), -EBUSY);
 }
 
 static void test_tcp_output_cap(void **state)
@@ -1084,6 +1417,13 @@ int main(void)
 		T(test_tcp_too_big),
 		TB(test_tcp_idle_timeout),
 		TB(test_tcp_connection_cap),
+		TB(test_tcp_message_deadline),
+		TB(test_tcp_trickle_not_activity),
+		TB(test_tcp_per_source_cap),
+		TB(test_tcp_outbound_reserve),
+		TB(test_tcp_evict_unproven),
+		TB(test_tcp_source_is_v6_64),
+		TB(test_tcp_limits_refused),
 		T(test_tcp_output_cap),
 		T(test_free_with_open_connections),
 		TB(test_bind_conflict),

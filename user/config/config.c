@@ -131,6 +131,7 @@ struct sipdlg_config *cfg_alloc_defaults(void)
 	cfg->workers = 0;
 	cfg->t1_ms = 500;
 	cfg->t2_ms = 4000;
+	cfg_tcp_defaults(&cfg->tcp);
 
 	dialog_defaults(&cfg->dialog);
 	for (size_t i = 0; i < N_DIALOG_STRS; i++)

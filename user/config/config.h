@@ -142,6 +142,23 @@ struct cfg_database {
 	char *socket;			/* unix socket for db_url without host */
 };
 
+/*
+ * SIP over TCP: timeouts and the caps that keep a flood of connections
+ * (a slowloris: many sockets each trickling bytes) from locking other
+ * clients, and the proxy's own outbound connections, out.
+ */
+struct cfg_tcp {
+	uint32_t idle_timeout_ms;	/* 120000: no message or ping */
+	uint32_t connect_timeout_ms;	/* 10000: outbound handshake */
+	uint32_t message_timeout_ms;	/* 10000: first byte to last */
+	uint32_t max_connections;	/* 4096: accepted + connected */
+	uint32_t max_connections_per_source; /* 256 accepted from one IPv4
+					 * address or one IPv6 /64 */
+	uint32_t reserved_outbound;	/* 256 of max_connections that
+					 * accepted ones never take */
+	uint32_t max_out_bytes;		/* 262144 queued per connection */
+};
+
 struct cfg_control {
 	char *socket;			/* "/run/sipdlg/sipdlg.sock" */
 	uint32_t mode;			/* 0660 */
@@ -160,6 +177,7 @@ struct sipdlg_config {
 	char *advertise;		/* "" = listen address */
 	uint32_t workers;		/* 0 = one per CPU */
 	uint32_t t1_ms, t2_ms;		/* RFC 3261 timers, 500 / 4000 */
+	struct cfg_tcp tcp;
 	struct cfg_dialog dialog;
 	struct cfg_xdp xdp;
 	struct cfg_database database;

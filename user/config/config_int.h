@@ -190,6 +190,10 @@ int cfg_load_cookie_mac(struct cfg_ctx *ctx, const struct cfg_node *n,
 			const struct cfg_key *k, void *base);
 void cfg_cookie_mac_check(struct cfg_ctx *ctx,
 			  const struct sipdlg_config *cfg);
+/* config_tcp.c: the tcp: section. */
+void cfg_tcp_defaults(struct cfg_tcp *t);
+void cfg_load_tcp(struct cfg_ctx *ctx, const struct cfg_node *n,
+		  struct cfg_tcp *t);
 
 /* config_addr.c */
 struct cfg_sipaddr {

@@ -377,6 +377,13 @@ static int load_sip(struct cfg_ctx *ctx, const struct cfg_node *n,
 	return 0;
 }
 
+static int load_tcp(struct cfg_ctx *ctx, const struct cfg_node *n,
+		    const struct cfg_key *k, void *base)
+{
+	cfg_load_tcp(ctx, n, &((struct sipdlg_config *)base)->tcp);
+	return 0;
+}
+
 static int load_dialog(struct cfg_ctx *ctx, const struct cfg_node *n,
 		       const struct cfg_key *k, void *base)
 {
@@ -441,6 +448,7 @@ static const struct cfg_key top_keys[] = {
 	{ "workers", CFG_K_U32, F(sipdlg_config, workers), 0, 1024, NULL, NULL,
 	  NULL },
 	SECTION("sip", load_sip),
+	SECTION("tcp", load_tcp),
 	SECTION("dialog", load_dialog),
 	SECTION("xdp", load_xdp),
 	SECTION("database", load_database),

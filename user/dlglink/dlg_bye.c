@@ -219,6 +219,36 @@ static int end_dialog(struct dlg_bye_ctx *ctx, struct dlg_cell *c,
 	return 0;
 }
 
+/*
+ * Extra headers given over the control socket go into the BYEs as they
+ * are, so they must be header lines and nothing else: "Name: value",
+ * each ended by CRLF or LF (the last one may lack it), no empty line (it
+ * would end the header section and smuggle a body or a request in), no
+ * bare CR, no control characters.  NULL, or what is wrong.
+ */
+static const char *extra_hdrs_why(const char *s)
+{
+	while (*s) {
+		size_t name = strcspn(s, ":\r\n");
+
+		if (*s == '\r' || *s == '\n')
+			return "an empty line";
+		if (s[name] != ':' || name == 0)
+			return "a line that is not 'Name: value'";
+		for (size_t i = 0; i < name; i++)
+			if (s[i] == ' ' || s[i] == '\t' || (unsigned char)s[i] < 0x20)
+				return "a header name with a space or a control "
+				       "character";
+		for (s += name; *s && *s != '\r' && *s != '\n'; s++)
+			if ((unsigned char)*s < 0x20 && *s != '\t')
+				return "a control character";
+		if (*s == '\r' && s[1] != '\n')
+			return "a CR without LF";
+		s += *s == '\r' ? 2 : *s == '\n' ? 1 : 0;
+	}
+	return NULL;
+}
+
 static int rpc_end_dlg(void *ud, json_t *params, json_t **result,
 		       struct ctl_error *err)
 {
@@ -229,9 +259,14 @@ static int rpc_end_dlg(void *ud, json_t *params, json_t **result,
 	struct dlg_cell *c;
 	int r;
 
+	const char *why;
+
 	if (!json_is_integer(he) || !json_is_integer(hi) ||
 	    (ex && !json_is_string(ex)))
 		return ctl_error_set(err, 500, "Invalid parameters");
+	if (ex && (why = extra_hdrs_why(json_string_value(ex))))
+		return ctl_error_set(err, 500, "Invalid parameters: extra_hdrs "
+				     "has %s", why);
 	c = dlg_lookup_id(ctx->t, (uint32_t)json_integer_value(he),
 			  (uint32_t)json_integer_value(hi));
 	if (!c)
@@ -242,6 +277,66 @@ static int rpc_end_dlg(void *ud, json_t *params, json_t **result,
 		return r;
 	*result = json_object();
 	return 0;
+}
+
+/*
+ * The dialog dlg.terminate_dlg CALLID [FROM_TAG [TO_TAG]] names, or NULL
+ * with @err set.  With the To-tag: the tight match (either direction).
+ * Without it: the dialogs of the Call-ID whose caller tag (the From-tag
+ * of the initial INVITE) is FROM_TAG, or of any caller tag when FROM_TAG
+ * is absent too; of those, the confirmed one (only confirmed dialogs can
+ * be terminated).  Several confirmed ones (a forked call answered twice)
+ * are ambiguous: the caller is asked for the tags instead of one being
+ * picked for him.
+ */
+static struct dlg_cell *terminate_find(struct dlg_bye_ctx *ctx, json_t *ci,
+				       json_t *ft, json_t *tt,
+				       struct ctl_error *err)
+{
+	struct sip_str cid = sip_str_c(json_string_value(ci));
+	struct dlg_cell *cells[16], *pick = NULL, *other = NULL;
+	size_t n, confirmed = 0;
+
+	if (tt)
+		pick = dlg_lookup_sip(ctx->t, cid,
+				      ft ? sip_str_c(json_string_value(ft)) :
+					   SIP_STR_NULL,
+				      sip_str_c(json_string_value(tt)), NULL);
+	else {
+		n = dlg_lookup_callid(ctx->t, cid,
+				      ft ? sip_str_c(json_string_value(ft)) :
+					   SIP_STR_NULL,
+				      cells, 16);
+		for (size_t i = 0; i < n; i++) {
+			enum dlg_state st = dlg_state(cells[i]);
+
+			if (st == DLG_STATE_CONFIRMED ||
+			    st == DLG_STATE_CONFIRMED_NA) {
+				if (!confirmed++)
+					pick = cells[i];
+			} else if (!other) {
+				other = cells[i];
+			}
+		}
+		/* None confirmed: end_dialog() says which state it is in. */
+		if (!pick)
+			pick = other;
+		if (pick)
+			dlg_ref(pick);
+		for (size_t i = 0; i < n; i++)
+			dlg_unref(cells[i]);
+		if (confirmed > 1) {
+			dlg_unref(pick);
+			ctl_error_set(err, 500, "%zu confirmed dialogs have this "
+				      "Call-ID%s; give the %s", confirmed,
+				      ft ? " and From-tag" : "",
+				      ft ? "To-tag" : "From-tag and To-tag");
+			return NULL;
+		}
+	}
+	if (!pick)
+		ctl_error_set(err, 500, "Couldnt find callid in dialog");
+	return pick;
 }
 
 static int rpc_terminate_dlg(void *ud, json_t *params, json_t **result,
@@ -255,24 +350,11 @@ static int rpc_terminate_dlg(void *ud, json_t *params, json_t **result,
 	int r;
 
 	if (!json_is_string(ci) || (ft && !json_is_string(ft)) ||
-	    (tt && !json_is_string(tt)))
+	    (tt && !json_is_string(tt)) || (tt && !ft))
 		return ctl_error_set(err, 400, "Need a Callid ,from tag ,to tag");
-	if (ft)
-		c = dlg_lookup_sip(ctx->t, sip_str_c(json_string_value(ci)),
-				   sip_str_c(json_string_value(ft)),
-				   tt ? sip_str_c(json_string_value(tt)) :
-					SIP_STR_NULL,
-				   NULL);
-	else {
-		struct dlg_cell *cells[1];
-		c = dlg_lookup_callid(ctx->t,
-				      sip_str_c(json_string_value(ci)),
-				      SIP_STR_NULL, cells, 1) ?
-			    cells[0] :
-			    NULL;
-	}
+	c = terminate_find(ctx, ci, ft, tt, err);
 	if (!c)
-		return ctl_error_set(err, 500, "Couldnt find callid in dialog");
+		return -1;	/* @err is set */
 	r = end_dialog(ctx, c, NULL, err);
 	dlg_unref(c);
 	if (r)

@@ -238,9 +238,15 @@ static int rpc_dlg_list(void *ud, json_t *params,
 	const char *callid, *ftag;
 	struct list_stream *ls;
 
-	if (param_str(params, 0, "callid", &callid) || !callid ||
+	if (param_str(params, 0, "callid", &callid) ||
 	    param_str(params, 1, "from_tag", &ftag))
 		return ctl_error_set(err, 500, "Invalid parameters");
+	if (!callid && ftag)
+		return ctl_error_set(err, 500, "Invalid parameters: from_tag "
+				     "needs the callid");
+	/* The Call-ID is optional (reference, dlg_list): every dialog. */
+	if (!callid)
+		return rpc_list(ud, params, ops, st, err);
 	ls = list_new(ud, LIST_CALLID);
 	if (!ls)
 		return ctl_error_set(err, 500, "Out of memory");

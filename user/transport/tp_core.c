@@ -61,6 +61,13 @@ static void tp_stats_register(struct transport *tp, struct stats *st)
 	s->tcp_connect_failed =
 		stats_register(st, "core", "tcp_connect_failed", 0);
 	s->tcp_buffer_full = stats_register(st, "core", "tcp_buffer_full", 0);
+	s->tcp_refused_per_source =
+		stats_register(st, "core", "tcp_refused_per_source", 0);
+	s->tcp_refused_inbound =
+		stats_register(st, "core", "tcp_refused_inbound", 0);
+	s->tcp_message_timeout =
+		stats_register(st, "core", "tcp_message_timeout", 0);
+	s->tcp_evicted = stats_register(st, "core", "tcp_evicted", 0);
 }
 
 static unsigned tp_cpu_count(void)
@@ -264,10 +271,13 @@ int tp_alloc(const struct sipdlg_config *cfg, struct stats *st,
 	tp->fn = fn;
 	tp->ud = ud;
 	tp->lim = (struct tp_tcp_limits){
-		.idle_timeout_ms = TP_TCP_IDLE_MS,
-		.connect_timeout_ms = TP_TCP_CONNECT_MS,
-		.max_conns = TP_TCP_MAX_CONNS,
-		.max_out_bytes = TP_TCP_MAX_OUT,
+		.idle_timeout_ms = cfg->tcp.idle_timeout_ms,
+		.connect_timeout_ms = cfg->tcp.connect_timeout_ms,
+		.msg_timeout_ms = cfg->tcp.message_timeout_ms,
+		.max_conns = cfg->tcp.max_connections,
+		.max_conns_per_source = cfg->tcp.max_connections_per_source,
+		.reserved_out = cfg->tcp.reserved_outbound,
+		.max_out_bytes = cfg->tcp.max_out_bytes,
 	};
 	tp_stats_register(tp, st);
 	n = cfg->workers ? cfg->workers : tp_cpu_count();
@@ -325,22 +335,31 @@ fail:
 	return r;
 }
 
+/* Zero in @lim keeps the value of @cur. */
+#define TP_LIM_MERGE(cur, lim, f) ((lim)->f ? (lim)->f : (cur)->f)
+
 int tp_set_tcp_limits(struct transport *tp, const struct tp_tcp_limits *lim)
 {
+	struct tp_tcp_limits n;
+
 	if (!tp || !lim)
 		return -EINVAL;
 	if (tp->started)
 		return -EBUSY;
-	if (lim->max_out_bytes && lim->max_out_bytes < TP_TCP_MIN_OUT)
+	n = (struct tp_tcp_limits){
+		.idle_timeout_ms = TP_LIM_MERGE(&tp->lim, lim, idle_timeout_ms),
+		.connect_timeout_ms =
+			TP_LIM_MERGE(&tp->lim, lim, connect_timeout_ms),
+		.msg_timeout_ms = TP_LIM_MERGE(&tp->lim, lim, msg_timeout_ms),
+		.max_conns = TP_LIM_MERGE(&tp->lim, lim, max_conns),
+		.max_conns_per_source =
+			TP_LIM_MERGE(&tp->lim, lim, max_conns_per_source),
+		.reserved_out = TP_LIM_MERGE(&tp->lim, lim, reserved_out),
+		.max_out_bytes = TP_LIM_MERGE(&tp->lim, lim, max_out_bytes),
+	};
+	if (n.max_out_bytes < TP_TCP_MIN_OUT || n.reserved_out >= n.max_conns)
 		return -EINVAL;
-	if (lim->idle_timeout_ms)
-		tp->lim.idle_timeout_ms = lim->idle_timeout_ms;
-	if (lim->connect_timeout_ms)
-		tp->lim.connect_timeout_ms = lim->connect_timeout_ms;
-	if (lim->max_conns)
-		tp->lim.max_conns = lim->max_conns;
-	if (lim->max_out_bytes)
-		tp->lim.max_out_bytes = lim->max_out_bytes;
+	tp->lim = n;
 	return 0;
 }
 

@@ -47,16 +47,14 @@
 #define TP_LISTEN_BACKLOG 1024
 #define TP_ACCEPT_BATCH 32
 
-/* TCP defaults (struct tp_tcp_limits overrides them). */
-#define TP_TCP_IDLE_MS 120000u
-#define TP_TCP_CONNECT_MS 10000u
-#define TP_TCP_MAX_CONNS 4096u
-#define TP_TCP_MAX_OUT (256u * 1024u)
+/* TCP limits come from cfg->tcp (config_tcp.c has the defaults). */
 #define TP_TCP_MIN_OUT (64u * 1024u)	/* any one message must fit */
 #define TP_TCP_MAX_IN (64u * 1024u)	/* > SIP_MSG_MAX: the parser decides */
 #define TP_TCP_IN_INIT 8192u
 #define TP_TCP_READS 4			/* reads per wake-up, buffer full */
 #define TP_CONN_BUCKETS 4096u		/* power of two */
+#define TP_EVICT_MIN_AGE_MS 1000u	/* never evict a younger connection */
+#define TP_EVICT_PENDING 16u		/* evicted, not closed yet: at most */
 
 /* Counters of group "core" (see tp_stats_register()). */
 struct tp_stats {
@@ -64,8 +62,35 @@ struct tp_stats {
 		*rcv_malformed, *rcv_keepalives, *snd_datagrams, *snd_bytes,
 		*snd_tcp_msgs, *snd_errors, *tcp_connections, *tcp_open,
 		*tcp_refused, *tcp_idle_closed, *tcp_framing_errors,
-		*tcp_connect_failed, *tcp_buffer_full;
+		*tcp_connect_failed, *tcp_buffer_full, *tcp_refused_per_source,
+		*tcp_refused_inbound, *tcp_message_timeout, *tcp_evicted;
 };
+
+/* What tp_guard_admit() says of an accepted connection. */
+enum tp_refusal {
+	TP_ADMIT = 0,
+	TP_ADMIT_EVICT,			/* in, in place of *victim */
+	TP_REFUSE_FULL,			/* max_conns open (or no memory) */
+	TP_REFUSE_INBOUND,		/* only the outbound reserve is left */
+	TP_REFUSE_SOURCE,		/* its source is at its cap */
+};
+
+/* Kinds of rate-limited guard log lines. */
+enum tp_guard_kind {
+	TP_GUARD_FULL = 0,		/* total cap, either direction */
+	TP_GUARD_INBOUND,
+	TP_GUARD_SOURCE,
+	TP_GUARD_MSG_TIMEOUT,
+	TP_GUARD_EVICT,
+	TP_GUARD_KINDS,
+};
+
+struct tp_guard_rl {
+	_Atomic uint64_t next_ms;	/* no line before this time */
+	atomic_uint held;		/* lines held back since the last */
+};
+
+struct tp_src;
 
 struct tp_listen {
 	enum tp_proto proto;
@@ -111,6 +136,10 @@ struct tp_conn {
 
 	/* Under tp->conn_lock. */
 	struct tp_conn *id_next, *addr_next;
+	/* Accepted and no whole message yet: tp->unproven, oldest first. */
+	struct tp_conn *unp_prev, *unp_next;
+	bool unproven;
+	bool evicted;			/* closed to make room (tp_guard.c) */
 
 	/* Under lock. */
 	pthread_mutex_t lock;
@@ -130,6 +159,9 @@ struct tp_conn {
 	size_t ilen, icap;
 	size_t scan;			/* where to look for the header end */
 	bool hdr_seen;			/* headers complete, body pending */
+	uint64_t msg_start_ms;		/* first byte of the pending message;
+					 * 0 = none (between messages) */
+	bool proven;			/* a whole message came (or outgoing) */
 	unsigned crlf;			/* CR/LF bytes between messages */
 };
 
@@ -176,8 +208,14 @@ struct transport {
 	struct tp_conn **by_id;		/* TP_CONN_BUCKETS chains */
 	struct tp_conn **by_addr;
 	unsigned n_conns;
+	unsigned n_in;			/* accepted ones among n_conns */
+	unsigned n_evicting;		/* of n_in: evicted, not yet closed */
+	struct tp_conn *unp_head, *unp_tail;	/* unproven, oldest first */
+	struct tp_src **by_src;		/* TP_SRC_BUCKETS chains (tp_guard.c) */
+	uint64_t src_seed;
 	uint64_t next_conn_id;		/* under conn_lock; never reused */
 	atomic_uint rr;			/* round robin for new connections */
+	struct tp_guard_rl guard_rl[TP_GUARD_KINDS];
 };
 
 /* The worker running on this thread, or NULL (tp_core.c). */
@@ -220,6 +258,33 @@ int tp_conn_apply_mask(struct tp_conn *c);
 /* Any thread, c->lock held: write or queue @buf (cap checked). */
 int tp_conn_queue(struct transport *tp, struct tp_conn *c, const char *buf,
 		  size_t len);
+
+/* tp_guard.c */
+int tp_guard_init(struct transport *tp);
+void tp_guard_free(struct transport *tp);
+/*
+ * conn_lock held: may a connection accepted from @remote join?  On
+ * TP_ADMIT it is counted (tp_guard_release() undoes that when it
+ * closes); *src_count is its source's count then, or the cap refused.
+ * TP_ADMIT_EVICT: admitted too, over the clients' share, because
+ * *victim (the oldest accepted connection that never sent a whole
+ * message, at least TP_EVICT_MIN_AGE_MS old) is to be closed for it; the
+ * caller marks it dead and hands it to its owner.
+ */
+enum tp_refusal tp_guard_admit(struct transport *tp,
+			       const struct tp_addr *remote,
+			       uint32_t *src_count, struct tp_conn **victim);
+/* conn_lock held: @c (accepted, just inserted) joins the unproven list. */
+void tp_guard_track(struct transport *tp, struct tp_conn *c);
+/* conn_lock held: @c is closing; undo tp_guard_admit/track. */
+void tp_guard_release(struct transport *tp, struct tp_conn *c);
+/* Owner, no lock: @c delivered its first whole message. */
+void tp_guard_proven(struct transport *tp, struct tp_conn *c);
+/* "192.0.2.1", "2001:db8::/64": @remote's source, for messages. */
+const char *tp_guard_source_str(const struct tp_addr *remote, char *buf,
+				size_t len);
+void tp_guard_log(struct transport *tp, enum tp_guard_kind kind,
+		  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* tp_tcp_read.c: owner, the socket is readable.  False: close it. */
 bool tp_conn_on_readable(struct tp_worker *w, struct tp_conn *c);

@@ -46,7 +46,7 @@ int tp_tcp_init(struct transport *tp)
 		return -ENOMEM;
 	tp->conn_lock_init = true;
 	tp->next_conn_id = 1;
-	return 0;
+	return tp_guard_init(tp);
 }
 
 static struct tp_conn **tbl_id_head(struct transport *tp, uint64_t id)
@@ -116,6 +116,8 @@ static void tbl_remove(struct transport *tp, struct tp_conn *c)
 			break;
 		}
 	tp->n_conns--;
+	if (!c->outgoing)
+		tp_guard_release(tp, c);
 }
 
 /* --- life of a connection ------------------------------------------------- */
@@ -433,7 +435,14 @@ static int conn_connect(struct transport *tp, const struct tp_peer *dst,
 	struct tp_conn *c;
 
 	if (tp->n_conns >= tp->lim.max_conns) {
+		char name[96];
+
 		stat_inc(tp->st.tcp_refused);
+		tp_guard_log(tp, TP_GUARD_FULL, "tcp: no connection to %s: "
+			     "max_connections (%u) are open",
+			     tp_addr_str(TP_TCP, &dst->remote, name,
+					 sizeof(name)),
+			     tp->lim.max_conns);
 		return -ENOBUFS;
 	}
 	if (idx < 0 || (size_t)idx >= tp->n_listen ||
@@ -471,6 +480,7 @@ static int conn_connect(struct transport *tp, const struct tp_peer *dst,
 	}
 	c->remote.len = salen;
 	c->outgoing = true;
+	c->proven = true;	/* ours: never on the unproven list */
 	tbl_insert(tp, c);
 	*out = c;
 	return 0;
@@ -573,6 +583,64 @@ static int64_t accept_rearm(struct ev_loop *loop, uint64_t id, void *ud)
 	return -1;
 }
 
+/* Count and (rate-limited) log a connection tp_guard_admit() refused. */
+static void accept_refused(struct transport *tp, const struct tp_addr *ra,
+			   enum tp_refusal why, uint32_t n_src)
+{
+	char name[96], src[64];
+
+	tp_addr_str(TP_TCP, ra, name, sizeof(name));
+	stat_inc(tp->st.tcp_refused);
+	switch (why) {
+	case TP_REFUSE_SOURCE:
+		stat_inc(tp->st.tcp_refused_per_source);
+		tp_guard_log(tp, TP_GUARD_SOURCE, "tcp: refused a connection "
+			     "from %s: source %s has %u open "
+			     "(max_connections_per_source)", name,
+			     tp_guard_source_str(ra, src, sizeof(src)), n_src);
+		break;
+	case TP_REFUSE_INBOUND:
+		stat_inc(tp->st.tcp_refused_inbound);
+		tp_guard_log(tp, TP_GUARD_INBOUND, "tcp: refused a connection "
+			     "from %s: clients hold %u connections, the rest "
+			     "of max_connections is reserved_outbound (%u)",
+			     name, tp->lim.max_conns - tp->lim.reserved_out,
+			     tp->lim.reserved_out);
+		break;
+	default:
+		tp_guard_log(tp, TP_GUARD_FULL, "tcp: refused a connection "
+			     "from %s: max_connections (%u) are open", name,
+			     tp->lim.max_conns);
+		break;
+	}
+}
+
+/*
+ * conn_lock held: close @c, chosen by tp_guard_admit() to make room; its
+ * owner does it (a victim found in the table stays alive while
+ * conn_lock is held, and its lock comes after conn_lock).
+ */
+static void conn_evict(struct tp_conn *c)
+{
+	pthread_mutex_lock(&c->lock);
+	if (conn_usable(c))
+		atomic_store(&c->state, TP_CONN_DEAD);
+	conn_kick(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void evicted(struct transport *tp, const struct tp_addr *ra)
+{
+	char name[96];
+
+	stat_inc(tp->st.tcp_evicted);
+	tp_guard_log(tp, TP_GUARD_EVICT, "tcp: clients hold their share of "
+		     "max_connections (%u): closed the oldest connection that "
+		     "never sent a whole message to let %s in",
+		     tp->lim.max_conns - tp->lim.reserved_out,
+		     tp_addr_str(TP_TCP, ra, name, sizeof(name)));
+}
+
 void tp_tcp_on_accept(struct ev_loop *loop, int fd, unsigned events,
 		      void *ud)
 {
@@ -584,7 +652,9 @@ void tp_tcp_on_accept(struct ev_loop *loop, int fd, unsigned events,
 		struct tp_addr ra = { .len = sizeof(ra.ss) };
 		struct tp_conn *c;
 		int cfd, one = 1;
-		bool full;
+		enum tp_refusal why;
+		uint32_t n_src = 0;
+		struct tp_conn *victim;
 
 		cfd = accept4(fd, (struct sockaddr *)&ra.ss, &ra.len,
 			      SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -607,12 +677,18 @@ void tp_tcp_on_accept(struct ev_loop *loop, int fd, unsigned events,
 			continue;
 		}
 		pthread_mutex_lock(&tp->conn_lock);
-		full = tp->n_conns >= tp->lim.max_conns;
-		if (!full)
+		why = tp_guard_admit(tp, &ra, &n_src, &victim);
+		if (why == TP_ADMIT || why == TP_ADMIT_EVICT) {
 			tbl_insert(tp, c);
+			tp_guard_track(tp, c);
+		}
+		if (victim)
+			conn_evict(victim);
 		pthread_mutex_unlock(&tp->conn_lock);
-		if (full) {
-			stat_inc(tp->st.tcp_refused);
+		if (victim)
+			evicted(tp, &ra);
+		if (why != TP_ADMIT && why != TP_ADMIT_EVICT) {
+			accept_refused(tp, &ra, why, n_src);
 			conn_destroy(c);
 			continue;
 		}
@@ -620,18 +696,39 @@ void tp_tcp_on_accept(struct ev_loop *loop, int fd, unsigned events,
 	}
 }
 
-/* --- idle timeout --------------------------------------------------------- */
+/* --- timeouts ------------------------------------------------------------- */
 
 static uint64_t idle_period(const struct transport *tp)
 {
-	uint64_t t = tp->lim.idle_timeout_ms < tp->lim.connect_timeout_ms ?
-			     tp->lim.idle_timeout_ms :
-			     tp->lim.connect_timeout_ms;
+	uint64_t t = tp->lim.idle_timeout_ms;
 
+	if (tp->lim.connect_timeout_ms < t)
+		t = tp->lim.connect_timeout_ms;
+	if (tp->lim.msg_timeout_ms < t)
+		t = tp->lim.msg_timeout_ms;
 	t /= 4;
 	return t < 10 ? 10 : t > 1000 ? 1000 : t;
 }
 
+static void msg_timed_out(struct transport *tp, const struct tp_conn *c,
+			  uint64_t now)
+{
+	char name[96];
+
+	stat_inc(tp->st.tcp_message_timeout);
+	tp_guard_log(tp, TP_GUARD_MSG_TIMEOUT, "tcp: closed %s: %zu bytes of "
+		     "a message, not complete %llu ms after its first byte "
+		     "(message_timeout_ms %u)",
+		     tp_addr_str(TP_TCP, &c->remote, name, sizeof(name)),
+		     c->ilen, (unsigned long long)(now - c->msg_start_ms),
+		     tp->lim.msg_timeout_ms);
+}
+
+/*
+ * Owner's timer: connections that did not connect in time, whose message
+ * stays incomplete past the message deadline (bytes trickling in do not
+ * move it), or with no message or ping for the idle timeout.
+ */
 static int64_t idle_tick(struct ev_loop *loop, uint64_t id, void *ud)
 {
 	struct tp_worker *w = ud;
@@ -649,6 +746,10 @@ static int64_t idle_tick(struct ev_loop *loop, uint64_t id, void *ud)
 				stat_inc(tp->st.tcp_connect_failed);
 				conn_close(w, c);
 			}
+		} else if (c->msg_start_ms &&
+			   now - c->msg_start_ms >= tp->lim.msg_timeout_ms) {
+			msg_timed_out(tp, c, now);
+			conn_close(w, c);
 		} else if (now >= last &&
 			   now - last >= tp->lim.idle_timeout_ms) {
 			stat_inc(tp->st.tcp_idle_closed);
@@ -685,6 +786,7 @@ void tp_tcp_free(struct transport *tp)
 	free(tp->by_id);
 	free(tp->by_addr);
 	tp->by_id = tp->by_addr = NULL;
+	tp_guard_free(tp);
 	if (tp->conn_lock_init)
 		pthread_mutex_destroy(&tp->conn_lock);
 }

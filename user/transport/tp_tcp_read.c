@@ -66,15 +66,27 @@ static void conn_pong(struct transport *tp, struct tp_conn *c)
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* A message or a ping went through: the connection is not idle. */
+static void conn_active(struct tp_conn *c)
+{
+	atomic_store_explicit(&c->last_active_ms, ev_now_ms(),
+			      memory_order_relaxed);
+}
+
 /*
  * Frame and deliver every whole message in the input buffer; keep the
  * rest.  Returns false when the connection must be closed now.
+ *
+ * Only whole messages and pings count as activity for the idle timeout;
+ * the bytes of a message in progress run against the message deadline
+ * instead (msg_start_ms, checked by the owner's timer), which later bytes
+ * do not move: a peer trickling a byte now and then keeps neither alive.
  */
 static bool conn_parse(struct tp_worker *w, struct tp_conn *c)
 {
 	struct transport *tp = w->tp;
 	size_t off = 0;
-	bool bad = false;
+	bool bad = false, moved = false;
 
 	while (off < c->ilen && atomic_load(&c->state) == TP_CONN_OPEN) {
 		const char *p = c->ibuf + off;
@@ -89,6 +101,7 @@ static bool conn_parse(struct tp_worker *w, struct tp_conn *c)
 			if (c->crlf >= 4) {
 				stat_inc(tp->st.rcv_keepalives);
 				conn_pong(tp, c);
+				conn_active(c);
 				c->crlf = 0;
 			}
 			off += k;
@@ -114,6 +127,10 @@ static bool conn_parse(struct tp_worker *w, struct tp_conn *c)
 			break;
 		}
 		stat_inc(tp->st.rcv_tcp_msgs);
+		conn_active(c);
+		if (!c->proven)
+			tp_guard_proven(tp, c);
+		moved = true;
 		conn_deliver(w, c, p, used, 0);
 		off += used;
 		c->scan = 0;
@@ -123,6 +140,12 @@ static bool conn_parse(struct tp_worker *w, struct tp_conn *c)
 		memmove(c->ibuf, c->ibuf + off, c->ilen - off);
 		c->ilen -= off;
 	}
+	/* What is left starts a message (CR/LF were eaten above); its first
+	 * byte came in this read if a message ended in it. */
+	if (c->ilen == 0)
+		c->msg_start_ms = 0;
+	else if (!c->msg_start_ms || moved)
+		c->msg_start_ms = ev_now_ms();
 	if (!bad && c->ilen >= TP_TCP_MAX_IN) {
 		/* Cannot happen with a parser that says TOO_BIG; be sure. */
 		stat_inc(tp->st.tcp_framing_errors);
@@ -177,8 +200,6 @@ bool tp_conn_on_readable(struct tp_worker *w, struct tp_conn *c)
 			return errno == EAGAIN || errno == EWOULDBLOCK ||
 			       errno == EINTR;
 		c->ilen += (size_t)n;
-		atomic_store_explicit(&c->last_active_ms, ev_now_ms(),
-				      memory_order_relaxed);
 		stat_add(w->tp->st.rcv_bytes, n);
 		if (!conn_parse(w, c))
 			return false;

@@ -111,13 +111,23 @@ const char *tp_peer_str(const struct tp_peer *p, char *buf, size_t len);
 int tp_worker_self(const struct transport *tp);
 
 /*
- * TCP limits.  A zero field keeps the default shown.  Call between
- * tp_alloc() and tp_start(); -EBUSY afterwards.
+ * TCP limits.  tp_alloc() takes them from cfg->tcp (defaults shown); a
+ * zero field here keeps the value in force.  Call between tp_alloc() and
+ * tp_start(); -EBUSY afterwards, -EINVAL when the reserve would leave no
+ * connection for clients or max_out_bytes is under 64 KiB.
  */
 struct tp_tcp_limits {
-	uint32_t idle_timeout_ms;	/* 120000: close a silent connection */
+	uint32_t idle_timeout_ms;	/* 120000: close a connection with no
+					 * message or ping for so long */
 	uint32_t connect_timeout_ms;	/* 10000: give up a connect() */
+	uint32_t msg_timeout_ms;	/* 10000: close a connection whose
+					 * message is not whole this long
+					 * after its first byte */
 	uint32_t max_conns;		/* 4096 open, accepted + connected */
+	uint32_t max_conns_per_source;	/* 256 accepted from one IPv4
+					 * address or IPv6 /64 */
+	uint32_t reserved_out;		/* 256 of max_conns that accepted
+					 * connections never take */
 	uint32_t max_out_bytes;		/* 256 KiB queued per connection,
 					 * at least 64 KiB */
 };

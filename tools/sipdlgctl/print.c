@@ -434,6 +434,67 @@ static char *member_text(json_t *obj, const char *key)
 	return v ? cell_text(v) : strdup("-");
 }
 
+static json_int_t member_int(json_t *obj, const char *key)
+{
+	return json_integer_value(json_object_get(obj, key));
+}
+
+/* "maps" of xdp.status as key/value text: fill, dialogs outside the
+ * kernel, failures.  Returns a malloc'ed string or NULL per line. */
+static char *maps_line(json_t *m, int line)
+{
+	json_t *f = json_object_get(m, "insert_failed");
+	json_t *ids = json_object_get(m, "not_in_kernel_ids");
+	char *s = NULL;
+	size_t len = 0, i;
+	FILE *o;
+	json_t *v;
+
+	o = open_memstream(&s, &len);
+	if (!o)
+		return NULL;
+	switch (line) {
+	case 0:
+		fprintf(o, "%" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT,
+			member_int(m, "dialogs"), member_int(m, "capacity"));
+		break;
+	case 1:
+		fprintf(o,
+			"%" JSON_INTEGER_FORMAT " (in overflow %" JSON_INTEGER_FORMAT
+			" of %" JSON_INTEGER_FORMAT ", unlisted %" JSON_INTEGER_FORMAT
+			")",
+			member_int(m, "not_in_kernel"),
+			member_int(m, "in_overflow"),
+			member_int(m, "overflow_capacity"),
+			member_int(m, "unlisted"));
+		json_array_foreach(ids, i, v)
+			fprintf(o, "%s%s", i ? ", " : ": ", json_string_value(v));
+		if ((json_int_t)json_array_size(ids) <
+		    member_int(m, "not_in_kernel"))
+			fputs(", ...", o);
+		break;
+	case 2:
+		fprintf(o, "%s", json_is_true(json_object_get(m, "degraded")) ?
+					 "yes (no request is dropped for an "
+					 "unknown dialog)" :
+					 "no");
+		if (member_int(m, "callids_missing"))
+			fprintf(o, "; %" JSON_INTEGER_FORMAT
+				   " dialogs without a callids entry",
+				member_int(m, "callids_missing"));
+		break;
+	default:
+		fprintf(o,
+			"dialogs %" JSON_INTEGER_FORMAT ", overflow %" JSON_INTEGER_FORMAT
+			", callids %" JSON_INTEGER_FORMAT "; moved in later %" JSON_INTEGER_FORMAT,
+			member_int(f, "dialogs"), member_int(f, "overflow"),
+			member_int(f, "callids"), member_int(m, "moved_in"));
+		break;
+	}
+	fclose(o);
+	return s;
+}
+
 void print_xdp(FILE *out, json_t *r)
 {
 	json_t *prog = json_object_get(r, "program");
@@ -490,6 +551,14 @@ void print_xdp(FILE *out, json_t *r)
 			fclose(m);
 		}
 		KV("sip ports:", s);
+	}
+	if (json_is_object(json_object_get(r, "maps"))) {
+		json_t *m = json_object_get(r, "maps");
+
+		KV("kernel dialogs:", maps_line(m, 0));
+		KV("not in kernel:", maps_line(m, 1));
+		KV("degraded:", maps_line(m, 2));
+		KV("failed inserts:", maps_line(m, 3));
 	}
 #undef KV
 	table_print(out, t);

@@ -17,6 +17,7 @@
 #include "core/loop.h"
 #include "core/stats.h"
 #include "fastpath/fp_internal.h"
+#include "fastpath/fp_kmaps.h"
 
 /* Names are part of the RPC/CLI contract: keep them stable. */
 static const char *const reason_names[SDR_MAX_] = {
@@ -129,6 +130,7 @@ int fp_start(const struct sipdlg_config *cfg, const char *obj_path,
 		return -ENOMEM;
 	fp->dialogs_fd = fp->counters_fd = fp->events_fd = fp->callids_fd = -1;
 	fp->prog_fd = -1;
+	fp->km.fpstate_fd = fp->km.overflow_fd = -1;
 	fp->loop = loop;
 	snprintf(fp->pin_path, sizeof(fp->pin_path), "%s", cfg->xdp.pin_path);
 	fp->ncpus = libbpf_num_possible_cpus();
@@ -145,13 +147,17 @@ int fp_start(const struct sipdlg_config *cfg, const char *obj_path,
 			stats_register(st, "xdp", "events_target_refresh", 0);
 		fp->st_ev_mismatch =
 			stats_register(st, "xdp", "events_match_failed", 0);
-		fp->st_map_full =
-			stats_register(st, "xdp", "dialogs_map_full", 0);
 	}
 
 	r = fp_load_object(fp, cfg, obj_path, err, err_len);
 	if (r)
 		goto fail;
+	r = fp_kmaps_open(fp, cfg, st);
+	if (r) {
+		snprintf(err, err_len, "xdp: cannot set up the map state: %s",
+			 strerror(-r));
+		goto fail;
+	}
 
 	fp->rb = ring_buffer__new(fp->events_fd, on_event, fp, NULL);
 	if (!fp->rb) {
@@ -193,6 +199,7 @@ void fp_free(struct fastpath *fp)
 	}
 	/* Closing the object unloads the program; pinned maps stay. */
 	bpf_object__close(fp->obj);
+	fp_kmaps_close(fp);
 	free(fp);
 }
 

@@ -8,12 +8,12 @@
  * changes, and it leaves the map when the dialog is destroyed (a dialog
  * in state 5 stays matchable while it lingers, so crossing BYEs are not
  * taken for forgeries).  Updates are read-modify-write of the whole value
- * so the kernel's traffic counters are kept.
+ * so the kernel's traffic counters are kept.  The map writes themselves,
+ * and what happens when "dialogs" has no room, are fp_kmaps.c's.
  */
 #define LOG_TAG "fastpath"
 
 #include <errno.h>
-#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
@@ -24,9 +24,8 @@
 #include "dialog/dlg.h"
 #include "fastpath/fp_dialogs.h"
 #include "fastpath/fp_internal.h"
+#include "fastpath/fp_kmaps.h"
 #include "sipdlg_hash.h"
-
-static atomic_int full_logged;
 
 static uint64_t mono_ns(void)
 {
@@ -48,50 +47,34 @@ static __u64 hash_of(struct sip_str s)
 	return s.p && s.len ? sipdlg_hash_bytes(s.p, (__u32)s.len) : 0;
 }
 
-static void sync_cell(struct fastpath *fp, struct dlg_cell *c, bool create)
+/* The identity of @c as fp_kmaps writes it. */
+static void ident_of(struct dlg_cell *c, struct fp_ident *id)
+{
+	id->callid_hash = hash_of(dlg_callid(c));
+	id->caller_tag_hash = hash_of(dlg_caller_tag(c));
+	id->callee_tag_hash = hash_of(dlg_callee_tag(c));
+	id->created_ns = mono_ns();
+	id->state = (__u32)dlg_state(c);
+}
+
+static void sync_cell(struct fastpath *fp, struct dlg_cell *c)
 {
 	struct sipdlg_dlg_key key = { .h_entry = dlg_h_entry(c),
 				      .h_id = dlg_h_id(c) };
-	struct sipdlg_dlg_value v;
-	bool have = bpf_map_lookup_elem(fp->dialogs_fd, &key, &v) == 0;
+	struct fp_ident id;
 
-	if (!have) {
-		if (!create)
-			return;		/* the map was full at creation */
-		memset(&v, 0, sizeof(v));
-		v.created_ns = mono_ns();
-	}
-	v.callid_hash = hash_of(dlg_callid(c));
-	v.caller_tag_hash = hash_of(dlg_caller_tag(c));
-	v.callee_tag_hash = hash_of(dlg_callee_tag(c));
-	v.state = (__u32)dlg_state(c);
-	if (bpf_map_update_elem(fp->dialogs_fd, &key, &v, BPF_ANY) != 0) {
-		stat_inc(fp->st_map_full);
-		if (!atomic_exchange(&full_logged, 1))
-			log_warn("dialogs map is full (%s): new calls still "
-				 "work through the controller, the kernel does "
-				 "not see them",
-				 strerror(errno));
-		return;
-	}
-	if (create && fp->callids_fd >= 0)
-		bpf_map_update_elem(fp->callids_fd, &v.callid_hash, &key,
-				    BPF_ANY);
+	ident_of(c, &id);
+	/* A dialog not in the map (it was full) is written or listed in
+	 * "overflow" by fp_kmaps_sync(), whichever event this is. */
+	fp_kmaps_sync(fp, &key, &id);
 }
 
 static void forget_cell(struct fastpath *fp, struct dlg_cell *c)
 {
 	struct sipdlg_dlg_key key = { .h_entry = dlg_h_entry(c),
 				      .h_id = dlg_h_id(c) };
-	struct sipdlg_dlg_key other;
-	__u64 ch = hash_of(dlg_callid(c));
 
-	bpf_map_delete_elem(fp->dialogs_fd, &key);
-	/* The Call-ID index may meanwhile name a newer dialog: keep it. */
-	if (fp->callids_fd >= 0 &&
-	    bpf_map_lookup_elem(fp->callids_fd, &ch, &other) == 0 &&
-	    other.h_entry == key.h_entry && other.h_id == key.h_id)
-		bpf_map_delete_elem(fp->callids_fd, &ch);
+	fp_kmaps_forget(fp, &key, hash_of(dlg_callid(c)));
 }
 
 static void on_dlg_event(struct dlg_cell *c, int type,
@@ -102,7 +85,7 @@ static void on_dlg_event(struct dlg_cell *c, int type,
 	if (type == DLGCB_DESTROY)
 		forget_cell(fp, c);
 	else
-		sync_cell(fp, c, type == DLGCB_CREATED || type == DLGCB_LOADED);
+		sync_cell(fp, c);
 }
 
 int fp_dialogs_install(struct fastpath *fp, struct dlg_table *t)
@@ -159,21 +142,12 @@ int fp_dialog_still_active(struct dlg_cell *c, uint64_t *extend_ms)
 	return 1;
 }
 
-/*
- * After the restore: an entry of the pinned maps whose dialog the
- * controller does not know (a call lost with a restart without database)
- * is removed, and every dialog that has no entry gets one (LOADED wrote
- * them already; this catches a map that was full or recreated).
- */
-int fp_dialogs_reconcile(struct fastpath *fp, struct dlg_table *t)
+/* "dialogs": entries of dialogs the table does not know go. */
+static int reconcile_dialogs(struct fastpath *fp, struct dlg_table *t)
 {
 	struct sipdlg_dlg_key key, next, *prev = NULL;
-	struct dlg_cursor cur = { 0, 0, false };
-	struct dlg_cell *cells[256];
-	int removed = 0, added = 0;
+	int removed = 0;
 
-	if (!fp)
-		return 0;
 	while (bpf_map_get_next_key(fp->dialogs_fd, prev, &next) == 0) {
 		struct dlg_cell *c = dlg_lookup_id(t, next.h_entry, next.h_id);
 
@@ -188,6 +162,64 @@ int fp_dialogs_reconcile(struct fastpath *fp, struct dlg_table *t)
 		bpf_map_delete_elem(fp->dialogs_fd, &key);
 		removed++;
 	}
+	return removed;
+}
+
+/*
+ * "callids": an entry goes when its dialog is unknown, is not in
+ * "dialogs" (the kernel could not use it; it is written again when the
+ * dialog moves in) or has another Call-ID (a hash reused by a later run).
+ * Run before the table pass adds the missing entries.
+ */
+static int reconcile_callids(struct fastpath *fp, struct dlg_table *t)
+{
+	__u64 hash, next, *prev = NULL;
+	int removed = 0;
+
+	while (fp->callids_fd >= 0 &&
+	       bpf_map_get_next_key(fp->callids_fd, prev, &next) == 0) {
+		struct sipdlg_dlg_key k;
+		struct sipdlg_dlg_value v;
+		struct dlg_cell *c = NULL;
+		bool keep = false;
+
+		hash = next;
+		if (bpf_map_lookup_elem(fp->callids_fd, &hash, &k) == 0 &&
+		    bpf_map_lookup_elem(fp->dialogs_fd, &k, &v) == 0)
+			c = dlg_lookup_id(t, k.h_entry, k.h_id);
+		if (c) {
+			keep = hash_of(dlg_callid(c)) == hash;
+			dlg_unref(c);
+		}
+		if (keep) {
+			prev = &hash;
+			continue;
+		}
+		bpf_map_delete_elem(fp->callids_fd, &hash);
+		removed++;
+	}
+	return removed;
+}
+
+/*
+ * After the restore: an entry of the pinned maps whose dialog the
+ * controller does not know (a call lost with a restart without database,
+ * or a kill -9) is removed, and every dialog that has no entry gets one
+ * (LOADED wrote them already; this catches a map that was full or
+ * recreated); then fp_kmaps_reconcile() does the same for "overflow" and
+ * "fpstate".
+ */
+int fp_dialogs_reconcile(struct fastpath *fp, struct dlg_table *t)
+{
+	struct dlg_cursor cur = { 0, 0, false };
+	struct dlg_cell *cells[256];
+	int removed, cremoved, added = 0, cadded = 0;
+
+	if (!fp)
+		return 0;
+	/* Stale entries out first, so the additions below find room. */
+	removed = reconcile_dialogs(fp, t);
+	cremoved = reconcile_callids(fp, t);
 	while (!cur.done) {
 		size_t n = dlg_cursor_next(t, &cur, cells, 256);
 
@@ -195,17 +227,28 @@ int fp_dialogs_reconcile(struct fastpath *fp, struct dlg_table *t)
 			struct sipdlg_dlg_key k = { dlg_h_entry(cells[i]),
 						    dlg_h_id(cells[i]) };
 			struct sipdlg_dlg_value v;
+			struct sipdlg_dlg_key other;
+			struct fp_ident id;
 
+			ident_of(cells[i], &id);
 			if (bpf_map_lookup_elem(fp->dialogs_fd, &k, &v) != 0) {
-				sync_cell(fp, cells[i], true);
+				fp_kmaps_sync(fp, &k, &id);
 				added++;
+			} else if (fp->callids_fd >= 0 && id.callid_hash &&
+				   bpf_map_lookup_elem(fp->callids_fd,
+						       &id.callid_hash,
+						       &other) != 0) {
+				fp_kmaps_callid_put(fp, &k, &id);
+				cadded++;
 			}
 			dlg_unref(cells[i]);
 		}
 	}
-	if (removed || added)
-		log_notice("kernel dialogs map reconciled: %d stale entries "
-			   "removed, %d dialogs added",
-			   removed, added);
+	if (removed || added || cremoved || cadded)
+		log_notice("kernel maps reconciled: dialogs %d stale entries "
+			   "removed, %d dialogs added; callids %d stale "
+			   "removed, %d added",
+			   removed, added, cremoved, cadded);
+	fp_kmaps_reconcile(fp);
 	return 0;
 }

@@ -2,11 +2,14 @@
 #ifndef SIPDLG_FP_INTERNAL_H
 #define SIPDLG_FP_INTERNAL_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 
 #include "config/config.h"
 #include "fastpath/fastpath.h"
+#include "fastpath/fp_pending.h"
 
 struct bpf_object;
 struct bpf_program;
@@ -19,6 +22,26 @@ struct fp_iface {
 	int link_fd;		/* bpf_link; closing it detaches */
 	uint32_t link_id;
 	int native;		/* 1 driver mode, 0 generic (skb) mode */
+};
+
+/* fp_kmaps.c: dialogs the kernel maps do not hold; all under @lock. */
+struct fp_kmaps {
+	pthread_mutex_t lock;
+	bool lock_ok;
+	struct fp_pending pend;
+	int fpstate_fd, overflow_fd;	/* -1 with an older BPF object */
+	int match_mode;			/* dialog.dlg_match_mode */
+	uint32_t capacity, overflow_capacity;
+	uint64_t n_kernel;		/* entries we hold in "dialogs" */
+	uint64_t n_out, n_overflow, n_lost, n_no_callid, n_untracked;
+	uint64_t dialogs_failed, overflow_failed, callids_failed, moved_in;
+	uint64_t log_next_ms;		/* rate limit of the warnings */
+	uint64_t log_suppressed;
+	bool degraded;			/* as last written to "fpstate" */
+	bool starting;			/* before fp_kmaps_reconcile() */
+	struct sipdlg_fp_state boot;	/* "fpstate" as found at start */
+	struct stat_var *st_dialogs_failed, *st_overflow_failed,
+		*st_callids_failed, *st_moved_in, *st_not_in_kernel;
 };
 
 struct fastpath {
@@ -36,7 +59,8 @@ struct fastpath {
 	struct fp_iface ifaces[CFG_MAX_IFACES];
 	size_t n_ifaces;
 	struct stat_var *st_events, *st_ev_bye, *st_ev_refresh,
-		*st_ev_mismatch, *st_map_full;
+		*st_ev_mismatch;
+	struct fp_kmaps km;
 };
 
 /* fp_load.c: open, set knobs, load, pin. */

@@ -14,6 +14,7 @@
 #include "control/ctl_server.h"
 #include "fastpath/fastpath.h"
 #include "fastpath/fp_dialogs.h"
+#include "fastpath/fp_kmaps.h"
 #include "fastpath/fp_rpc.h"
 #include <time.h>
 
@@ -37,6 +38,35 @@ static json_t *counters_json(const struct fastpath *fp)
 					      (json_int_t)c.bytes));
 	}
 	return obj;
+}
+
+/* The kernel maps: how full, which dialogs are not in them, why. */
+static json_t *maps_json(struct fastpath *fp)
+{
+	struct fp_kmaps_info in;
+	json_t *keys = json_array();
+	char id[32];
+
+	fp_kmaps_info(fp, &in);
+	for (size_t i = 0; i < in.n_keys; i++) {
+		snprintf(id, sizeof(id), "%u:%u", in.keys[i].h_entry,
+			 in.keys[i].h_id);
+		json_array_append_new(keys, json_string(id));
+	}
+	return json_pack(
+		"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:b,s:{s:I,s:I,s:I},s:I}",
+		"dialogs", (json_int_t)in.in_kernel, "capacity",
+		(json_int_t)in.capacity, "not_in_kernel",
+		(json_int_t)in.not_in_kernel, "in_overflow",
+		(json_int_t)in.in_overflow, "overflow_capacity",
+		(json_int_t)in.overflow_capacity, "unlisted",
+		(json_int_t)in.lost, "callids_missing",
+		(json_int_t)in.no_callid, "not_in_kernel_ids", keys,
+		"degraded", (int)in.degraded, "insert_failed", "dialogs",
+		(json_int_t)in.dialogs_failed, "overflow",
+		(json_int_t)in.overflow_failed, "callids",
+		(json_int_t)in.callids_failed, "moved_in",
+		(json_int_t)in.moved_in);
 }
 
 static int xdp_status(void *ud, json_t *params, json_t **result,
@@ -92,6 +122,7 @@ static int xdp_status(void *ud, json_t *params, json_t **result,
 						(json_int_t)info.link_id));
 	}
 	json_object_set_new(res, "interfaces", ifs);
+	json_object_set_new(res, "maps", maps_json(ctx->fp));
 	json_object_set_new(res, "counters", counters_json(ctx->fp));
 	*result = res;
 	return 0;

@@ -1,0 +1,559 @@
+/*
+ * fp_kmaps.c - what happens when the kernel's maps cannot take a dialog
+ * (fp_kmaps.h): the "overflow" list and the "fpstate" flags the kernel
+ * reads before it drops a request whose dialog it did not find, the
+ * retry into "dialogs" when slots free up, the failure counters.
+ *
+ * Invariant, under km.lock: a dialog is in "dialogs", or it has an entry
+ * with FPP_OUT in km.pend and is then listed in "overflow" (FPP_OVERFLOW)
+ * or counted in n_lost; fpstate.degraded is set while n_lost,
+ * n_untracked or n_no_callid is not zero, fpstate.overflow_n is
+ * n_overflow.  So the kernel never drops a request of a live dialog for
+ * "unknown dialog".
+ */
+#define LOG_TAG "fastpath"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "config/config.h"
+#include "core/log.h"
+#include "core/stats.h"
+#include "fastpath/fp_internal.h"
+#include "fastpath/fp_kmaps.h"
+
+#define LOG_EVERY_MS 10000	/* at most one warning per 10 s */
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* A warning, at most one per LOG_EVERY_MS; the rest are counted and the
+ * next line says how many were left out.  Called under km.lock. */
+__attribute__((format(printf, 2, 3))) static void
+warn_limited(struct fp_kmaps *km, const char *fmt, ...)
+{
+	uint64_t now = mono_ms();
+	char msg[256];
+	va_list ap;
+
+	if (now < km->log_next_ms) {
+		km->log_suppressed++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (km->log_suppressed)
+		log_warn("%s (and %llu more failures not logged since the "
+			 "last such line)",
+			 msg, (unsigned long long)km->log_suppressed);
+	else
+		log_warn("%s", msg);
+	km->log_suppressed = 0;
+	km->log_next_ms = now + LOG_EVERY_MS;
+}
+
+/* strerror(), with the hash map's "full" said as such (E2BIG). */
+static const char *err_text(int e)
+{
+	return e == E2BIG ? "the map is full" : strerror(e);
+}
+
+static uint32_t map_max_entries(int fd)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) != 0)
+		return 0;
+	return info.max_entries;
+}
+
+/* Tell the kernel (under km.lock).  The kernel reads overflow_n only to
+ * skip the "overflow" lookup when it is 0, so adding a key before the
+ * count and removing it after is safe. */
+static void state_write(struct fastpath *fp)
+{
+	struct fp_kmaps *km = &fp->km;
+	struct sipdlg_fp_state st = { 0 };
+	__u32 zero = 0;
+
+	st.degraded = km->n_lost || km->n_untracked || km->n_no_callid;
+	st.overflow_n = (__u32)km->n_overflow;
+	stat_set(km->st_not_in_kernel, (int64_t)km->n_out);
+	if (km->starting) {
+		/* Until the reconcile, the predecessor's dialogs may still
+		 * be live (being restored): keep what it told the kernel. A
+		 * stale key then passes a request, it never drops one. */
+		st.degraded |= km->boot.degraded;
+		if (km->boot.overflow_n > st.overflow_n)
+			st.overflow_n = km->boot.overflow_n;
+	}
+	/* Every change of the flag is logged: it loosens unknown_dialog. */
+	if (st.degraded && !km->degraded)
+		log_warn("the fast path is degraded: %llu dialogs are in "
+			 "neither the dialogs nor the overflow map, %llu "
+			 "lack their callids entry; no request is dropped as "
+			 "an unknown dialog until they end or move in",
+			 (unsigned long long)(km->n_lost + km->n_untracked),
+			 (unsigned long long)km->n_no_callid);
+	else if (!st.degraded && km->degraded)
+		log_notice("the fast path is no longer degraded");
+	km->degraded = st.degraded;
+	if (km->fpstate_fd < 0)
+		return;
+	if (bpf_map_update_elem(km->fpstate_fd, &zero, &st, BPF_ANY) != 0)
+		warn_limited(km, "cannot write the fpstate map: %s",
+			     strerror(errno));
+}
+
+int fp_kmaps_setup(struct fastpath *fp, int match_mode, struct stats *st)
+{
+	struct fp_kmaps *km = &fp->km;
+	int r;
+
+	km->match_mode = match_mode;
+	km->capacity = map_max_entries(fp->dialogs_fd);
+	km->overflow_capacity = map_max_entries(km->overflow_fd);
+	r = pthread_mutex_init(&km->lock, NULL);
+	if (r)
+		return -r;
+	km->lock_ok = true;
+	r = fp_pending_init(&km->pend, 1024);
+	if (r)
+		return r;
+	if (st) {
+		km->st_dialogs_failed =
+			stats_register(st, "xdp", "dialogs_insert_failed", 0);
+		km->st_overflow_failed =
+			stats_register(st, "xdp", "overflow_insert_failed", 0);
+		km->st_callids_failed =
+			stats_register(st, "xdp", "callids_insert_failed", 0);
+		km->st_moved_in =
+			stats_register(st, "xdp", "dialogs_moved_in", 0);
+		km->st_not_in_kernel = stats_register(
+			st, "xdp", "dialogs_not_in_kernel", STAT_NO_RESET);
+	}
+	/* What a predecessor (maybe killed) left in the pinned map stays
+	 * in force until fp_kmaps_reconcile(). */
+	{
+		__u32 zero = 0;
+
+		if (km->fpstate_fd < 0 ||
+		    bpf_map_lookup_elem(km->fpstate_fd, &zero, &km->boot) != 0)
+			memset(&km->boot, 0, sizeof(km->boot));
+		km->degraded = km->boot.degraded != 0;
+		km->starting = true;
+	}
+	return 0;
+}
+
+int fp_kmaps_open(struct fastpath *fp, const struct sipdlg_config *cfg,
+		  struct stats *st)
+{
+	struct fp_kmaps *km = &fp->km;
+
+	km->fpstate_fd = bpf_object__find_map_fd_by_name(fp->obj, "fpstate");
+	km->overflow_fd = bpf_object__find_map_fd_by_name(fp->obj, "overflow");
+	if (km->fpstate_fd < 0 || km->overflow_fd < 0)
+		log_warn("the BPF object has no fpstate/overflow maps: a "
+			 "dialog that does not fit into the dialogs map is "
+			 "dropped by unknown_dialog: drop");
+	return fp_kmaps_setup(fp, cfg->dialog.dlg_match_mode, st);
+}
+
+void fp_kmaps_close(struct fastpath *fp)
+{
+	struct fp_kmaps *km = &fp->km;
+
+	fp_pending_fini(&km->pend);
+	if (km->lock_ok)
+		pthread_mutex_destroy(&km->lock);
+	km->lock_ok = false;
+}
+
+static void ident_to_value(const struct fp_ident *id,
+			   struct sipdlg_dlg_value *v)
+{
+	v->callid_hash = id->callid_hash;
+	v->caller_tag_hash = id->caller_tag_hash;
+	v->callee_tag_hash = id->callee_tag_hash;
+	v->state = id->state;
+}
+
+/*
+ * In dlg_match_mode 1/2 a dialog without its "callids" entry loses the
+ * kernel's Call-ID fallback: a request whose cookie names no dialog the
+ * kernel knows, but whose Call-ID would have matched, is then dropped
+ * (unknown_dialog: drop) where the controller would take it.  Such
+ * dialogs are kept in km.pend and keep the fast path degraded.
+ * Under km.lock.
+ */
+static void no_callid_locked(struct fastpath *fp,
+			     const struct sipdlg_dlg_key *key,
+			     const struct fp_ident *id)
+{
+	struct fp_kmaps *km = &fp->km;
+	struct fp_pend *p;
+
+	if (km->match_mode == 0)
+		return;
+	p = fp_pending_add(&km->pend, key);
+	if (!p) {
+		km->n_untracked++;
+		return;
+	}
+	p->id = *id;
+	if (!(p->flags & FPP_NO_CALLID)) {
+		p->flags |= FPP_NO_CALLID;
+		km->n_no_callid++;
+	}
+}
+
+int fp_kmaps_callid_put(struct fastpath *fp, const struct sipdlg_dlg_key *key,
+			const struct fp_ident *id)
+{
+	struct fp_kmaps *km = &fp->km;
+	__u64 hash = id->callid_hash;
+	int r;
+
+	if (fp->callids_fd < 0 || !hash)
+		return 0;
+	if (bpf_map_update_elem(fp->callids_fd, &hash, key, BPF_ANY) == 0) {
+		struct fp_pend *p;
+
+		/* A dialog whose entry failed before (the reconcile adds it
+		 * again once stale entries made room) is complete now. */
+		pthread_mutex_lock(&km->lock);
+		p = km->n_no_callid ? fp_pending_find(&km->pend, key) : NULL;
+		if (p && (p->flags & FPP_NO_CALLID)) {
+			p->flags &= ~FPP_NO_CALLID;
+			km->n_no_callid--;
+			if (!p->flags)
+				fp_pending_del(&km->pend, p);
+			state_write(fp);
+		}
+		pthread_mutex_unlock(&km->lock);
+		return 0;
+	}
+	r = -errno;
+	pthread_mutex_lock(&km->lock);
+	km->callids_failed++;
+	stat_inc(km->st_callids_failed);
+	warn_limited(km, "dialog %u:%u: cannot write the callids map: %s",
+		     key->h_entry, key->h_id, err_text(-r));
+	no_callid_locked(fp, key, id);
+	state_write(fp);
+	pthread_mutex_unlock(&km->lock);
+	return r;
+}
+
+/* "dialogs" has no room for @key: list it in "overflow".  Under lock. */
+static void out_add_locked(struct fastpath *fp,
+			   const struct sipdlg_dlg_key *key,
+			   const struct fp_ident *id, int err)
+{
+	struct fp_kmaps *km = &fp->km;
+	struct fp_pend *p;
+	__u8 one = 1;
+
+	const char *where = "listed in the overflow map";
+	int oerr = 0;
+
+	km->dialogs_failed++;
+	stat_inc(km->st_dialogs_failed);
+	p = fp_pending_add(&km->pend, key);
+	if (!p) {
+		/* Nowhere to remember it: degraded until it ends. */
+		km->n_untracked++;
+		where = "out of memory to track it";
+		goto log;
+	}
+	p->id = *id;
+	if (p->flags & FPP_NO_CALLID) {	/* its Call-ID entry is moot now */
+		p->flags &= ~FPP_NO_CALLID;
+		km->n_no_callid--;
+	}
+	if (p->flags & FPP_OUT)
+		return;
+	p->flags |= FPP_OUT;
+	km->n_out++;
+	if (km->overflow_fd >= 0 &&
+	    bpf_map_update_elem(km->overflow_fd, key, &one, BPF_ANY) == 0) {
+		p->flags |= FPP_OVERFLOW;
+		km->n_overflow++;
+		goto log;
+	}
+	oerr = km->overflow_fd < 0 ? ENOENT : errno;
+	km->n_lost++;
+	km->overflow_failed++;
+	stat_inc(km->st_overflow_failed);
+	where = "the overflow map failed too";
+log:
+	warn_limited(km,
+		     "dialog %u:%u is not in the kernel's dialogs map (%s, "
+		     "%llu of %u in use): it works through the controller, "
+		     "%s%s%s",
+		     key->h_entry, key->h_id, err_text(-err),
+		     (unsigned long long)km->n_kernel, km->capacity, where,
+		     oerr ? ": " : "", oerr ? err_text(oerr) : "");
+}
+
+/* @p is no longer outside "dialogs" (moved in, or ended): out of
+ * "overflow" and the counts.  Under lock; the caller writes fpstate. */
+static void out_clear_locked(struct fastpath *fp, struct fp_pend *p)
+{
+	struct fp_kmaps *km = &fp->km;
+
+	if (!(p->flags & FPP_OUT))
+		return;
+	if (p->flags & FPP_OVERFLOW) {
+		bpf_map_delete_elem(km->overflow_fd, &p->key);
+		km->n_overflow--;
+	} else {
+		km->n_lost--;
+	}
+	km->n_out--;
+	p->flags &= ~(FPP_OUT | FPP_OVERFLOW);
+}
+
+void fp_kmaps_sync(struct fastpath *fp, const struct sipdlg_dlg_key *key,
+		   const struct fp_ident *id)
+{
+	struct fp_kmaps *km = &fp->km;
+	struct sipdlg_dlg_value v;
+	struct fp_pend *p;
+	bool have;
+	int r;
+
+	pthread_mutex_lock(&km->lock);
+	p = fp_pending_find(&km->pend, key);
+	if (p && (p->flags & FPP_OUT)) {
+		__u64 created = p->id.created_ns;
+
+		p->id = *id;	/* written when it moves in */
+		p->id.created_ns = created;
+		pthread_mutex_unlock(&km->lock);
+		return;
+	}
+	pthread_mutex_unlock(&km->lock);
+
+	/* In "dialogs" (or new): read-modify-write keeps the kernel's
+	 * counters.  Only this dialog's own events write its entry. */
+	have = bpf_map_lookup_elem(fp->dialogs_fd, key, &v) == 0;
+	if (!have) {
+		memset(&v, 0, sizeof(v));
+		v.created_ns = id->created_ns;
+	}
+	ident_to_value(id, &v);
+	r = bpf_map_update_elem(fp->dialogs_fd, key, &v, BPF_ANY) == 0 ?
+		    0 : -errno;
+	pthread_mutex_lock(&km->lock);
+	if (r && have) {
+		/* The old identity stays; it is looser (no callee tag yet),
+		 * never a reason to drop. */
+		km->dialogs_failed++;
+		stat_inc(km->st_dialogs_failed);
+		warn_limited(km, "dialog %u:%u: cannot update its dialogs map "
+				 "entry: %s",
+			     key->h_entry, key->h_id, strerror(-r));
+	} else if (r) {
+		out_add_locked(fp, key, id, r);
+	} else if (!have) {
+		km->n_kernel++;
+		/* Two events of one dialog on two workers: one may have
+		 * listed it as out while the other found a free slot. */
+		p = fp_pending_find(&km->pend, key);
+		if (p) {
+			out_clear_locked(fp, p);
+			if (!p->flags)
+				fp_pending_del(&km->pend, p);
+		}
+	}
+	state_write(fp);
+	pthread_mutex_unlock(&km->lock);
+	if (!r && !have)
+		fp_kmaps_callid_put(fp, key, id);
+}
+
+/*
+ * Move up to @max waiting dialogs (oldest first) into the maps; stop at
+ * the first "dialogs" insert that fails (the map is full again).
+ * Under km.lock.
+ */
+static void retry_locked(struct fastpath *fp, size_t max)
+{
+	struct fp_kmaps *km = &fp->km;
+	struct fp_pend *p, *next;
+	size_t tries = 0;
+
+	for (p = km->pend.head; p && tries < max; p = next) {
+		next = p->next;
+		tries++;
+		if (p->flags & FPP_OUT) {
+			struct sipdlg_dlg_value v;
+			int w;
+
+			memset(&v, 0, sizeof(v));
+			v.created_ns = p->id.created_ns;
+			ident_to_value(&p->id, &v);
+			w = bpf_map_update_elem(fp->dialogs_fd, &p->key, &v,
+						BPF_NOEXIST) == 0 ? 0 : errno;
+			/* EEXIST: a racing event of the dialog wrote (and
+			 * counted) it; it only needs clearing here. */
+			if (w && w != EEXIST)
+				break;
+			if (!w) {
+				km->n_kernel++;
+				km->moved_in++;
+				stat_inc(km->st_moved_in);
+			}
+			/* In "dialogs" first, then out of "overflow": the
+			 * kernel finds it in one or the other throughout. */
+			out_clear_locked(fp, p);
+			if (fp->callids_fd >= 0 && p->id.callid_hash &&
+			    bpf_map_update_elem(fp->callids_fd,
+						&p->id.callid_hash, &p->key,
+						BPF_ANY) != 0) {
+				km->callids_failed++;
+				stat_inc(km->st_callids_failed);
+				if (km->match_mode != 0) {
+					p->flags |= FPP_NO_CALLID;
+					km->n_no_callid++;
+				}
+			}
+		} else if (p->flags & FPP_NO_CALLID) {
+			if (bpf_map_update_elem(fp->callids_fd,
+						&p->id.callid_hash, &p->key,
+						BPF_ANY) == 0) {
+				p->flags &= ~FPP_NO_CALLID;
+				km->n_no_callid--;
+			}
+		}
+		if (!p->flags)
+			fp_pending_del(&km->pend, p);
+	}
+}
+
+void fp_kmaps_forget(struct fastpath *fp, const struct sipdlg_dlg_key *key,
+		     __u64 callid_hash)
+{
+	struct fp_kmaps *km = &fp->km;
+	struct sipdlg_dlg_key other;
+	struct fp_pend *p;
+	bool freed;
+
+	pthread_mutex_lock(&km->lock);
+	p = fp_pending_find(&km->pend, key);
+	if (p) {
+		out_clear_locked(fp, p);
+		if (p->flags & FPP_NO_CALLID)
+			km->n_no_callid--;
+		fp_pending_del(&km->pend, p);
+		state_write(fp);
+	}
+	pthread_mutex_unlock(&km->lock);
+
+	/* The Call-ID index may meanwhile name a newer dialog: keep it. */
+	if (fp->callids_fd >= 0 && callid_hash &&
+	    bpf_map_lookup_elem(fp->callids_fd, &callid_hash, &other) == 0 &&
+	    other.h_entry == key->h_entry && other.h_id == key->h_id)
+		bpf_map_delete_elem(fp->callids_fd, &callid_hash);
+	/* Also when it was listed as out: a racing event may have written
+	 * it (ENOENT is the usual answer then). */
+	freed = bpf_map_delete_elem(fp->dialogs_fd, key) == 0;
+	pthread_mutex_lock(&km->lock);
+	if (freed) {
+		if (km->n_kernel)
+			km->n_kernel--;
+		retry_locked(fp, FP_KMAPS_RETRY);
+		state_write(fp);
+	} else if (!p && km->n_untracked) {
+		/* Likely one we could not remember (it was in no map). */
+		km->n_untracked--;
+		state_write(fp);
+	}
+	pthread_mutex_unlock(&km->lock);
+}
+
+void fp_kmaps_reconcile(struct fastpath *fp)
+{
+	struct fp_kmaps *km = &fp->km;
+	struct sipdlg_dlg_key key, next, *prev = NULL;
+	uint64_t stale = 0, counted = 0, before;
+
+	pthread_mutex_lock(&km->lock);
+	while (km->overflow_fd >= 0 &&
+	       bpf_map_get_next_key(km->overflow_fd, prev, &next) == 0) {
+		struct fp_pend *p = fp_pending_find(&km->pend, &next);
+
+		key = next;
+		if (p && (p->flags & FPP_OVERFLOW)) {
+			prev = &key;
+			continue;
+		}
+		bpf_map_delete_elem(km->overflow_fd, &key);
+		stale++;
+	}
+	/* Count what is in "dialogs" now (the restore wrote it, the
+	 * reconcile of fp_dialogs.c removed the stale part). */
+	prev = NULL;
+	while (bpf_map_get_next_key(fp->dialogs_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		counted++;
+	}
+	km->n_kernel = counted;
+	before = km->n_out;
+	retry_locked(fp, km->pend.n);
+	km->starting = false;	/* from now on fpstate is ours alone */
+	state_write(fp);
+	if (stale || km->n_out || before)
+		log_notice("kernel overflow map reconciled: %llu stale "
+			   "entries removed, %llu dialogs moved into the "
+			   "dialogs map, %llu still outside it",
+			   (unsigned long long)stale,
+			   (unsigned long long)(before - km->n_out),
+			   (unsigned long long)km->n_out);
+	pthread_mutex_unlock(&km->lock);
+}
+
+void fp_kmaps_info(struct fastpath *fp, struct fp_kmaps_info *out)
+{
+	struct fp_kmaps *km = &fp->km;
+	struct fp_pend *p;
+	size_t walked = 0;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&km->lock);
+	out->in_kernel = km->n_kernel;
+	out->capacity = km->capacity;
+	out->overflow_capacity = km->overflow_capacity;
+	out->not_in_kernel = km->n_out + km->n_untracked;
+	out->in_overflow = km->n_overflow;
+	out->lost = km->n_lost + km->n_untracked;
+	out->no_callid = km->n_no_callid;
+	out->degraded = km->n_lost || km->n_untracked || km->n_no_callid;
+	out->dialogs_failed = km->dialogs_failed;
+	out->overflow_failed = km->overflow_failed;
+	out->callids_failed = km->callids_failed;
+	out->moved_in = km->moved_in;
+	/* Bounded walk: a status call must not hold the lock for long. */
+	for (p = km->pend.head; p && out->n_keys < 16 && walked < 4096;
+	     p = p->next, walked++)
+		if (p->flags & FPP_OUT)
+			out->keys[out->n_keys++] = p->key;
+	pthread_mutex_unlock(&km->lock);
+}

@@ -1,0 +1,70 @@
+/*
+ * fp_kmaps.h - lifecycle of the kernel's dialog maps: a dialog that cannot
+ * be written into "dialogs" is listed in "overflow" (or, failing that,
+ * the fast path is marked degraded in "fpstate") so the kernel passes its
+ * requests instead of dropping them as unknown; it moves into "dialogs"
+ * when room appears.  Also the "callids" index writes.
+ *
+ * Retry rule: each time a dialog leaves "dialogs", the FP_KMAPS_RETRY
+ * longest-waiting dialogs (arrival order) are tried, stopping at the
+ * first insert that fails; the reconcile at start tries them all.  New
+ * dialogs still try "dialogs" first.
+ *
+ * Used by fp_dialogs.c (the dialog-table glue) and fp_rpc.c (status).
+ * Thread-safe: the dialog callbacks run on any worker.
+ */
+#ifndef SIPDLG_FP_KMAPS_H
+#define SIPDLG_FP_KMAPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fastpath/fp_pending.h"
+
+struct fastpath;
+struct stats;
+struct sipdlg_config;
+
+#define FP_KMAPS_RETRY 4	/* waiting dialogs tried per freed slot */
+
+/* After load: map fds, capacities, a clean "fpstate".  0 or -errno. */
+int fp_kmaps_open(struct fastpath *fp, const struct sipdlg_config *cfg,
+		  struct stats *st);
+/* The same with fp->dialogs_fd, callids_fd, km.fpstate_fd and
+ * km.overflow_fd already set (tests build them by hand). */
+int fp_kmaps_setup(struct fastpath *fp, int match_mode, struct stats *st);
+void fp_kmaps_close(struct fastpath *fp);
+
+/* Write the dialog's identity into "dialogs" (keeping the kernel's
+ * counters), or keep it waiting in "overflow" when that fails. */
+void fp_kmaps_sync(struct fastpath *fp, const struct sipdlg_dlg_key *key,
+		   const struct fp_ident *id);
+/* The dialog ended: out of every map; a freed slot goes to the waiting. */
+void fp_kmaps_forget(struct fastpath *fp, const struct sipdlg_dlg_key *key,
+		     __u64 callid_hash);
+/* "callids"[Call-ID hash] = @key; a failure is counted, logged and (in
+ * dlg_match_mode 1/2) keeps the fast path degraded.  0 or -errno. */
+int fp_kmaps_callid_put(struct fastpath *fp, const struct sipdlg_dlg_key *key,
+			const struct fp_ident *id);
+/* Start: stale "overflow" keys out, every waiting dialog tried,
+ * "fpstate" rewritten, the dialogs in the map counted. */
+void fp_kmaps_reconcile(struct fastpath *fp);
+
+/* For xdp.status. */
+struct fp_kmaps_info {
+	uint64_t in_kernel;		/* entries in "dialogs" */
+	uint64_t capacity;		/* its max_entries */
+	uint64_t overflow_capacity;
+	uint64_t not_in_kernel;		/* dialogs not in "dialogs" */
+	uint64_t in_overflow;		/* ... of them listed in "overflow" */
+	uint64_t lost;			/* ... listed nowhere (degraded) */
+	uint64_t no_callid;		/* in "dialogs", "callids" missing */
+	bool degraded;
+	uint64_t dialogs_failed, overflow_failed, callids_failed, moved_in;
+	size_t n_keys;			/* the first not-in-kernel dialogs */
+	struct sipdlg_dlg_key keys[16];
+};
+void fp_kmaps_info(struct fastpath *fp, struct fp_kmaps_info *out);
+
+#endif

@@ -54,28 +54,31 @@ struct dlg_cell *dlg_lookup_sip(struct dlg_table *t, struct sip_str callid,
 	struct sip_str cid = dlg_trim(callid);
 	struct dlg_cell *best = NULL;
 	enum dlg_dir best_dir = DLG_DIR_NONE;
+	bool best_tagged = false;
 	struct dlg_slot *s;
 
 	if (!cid.len)
 		return NULL;
 	s = &t->slots[dlg_hash_entry(cid, t->size)];
 	pthread_mutex_lock(&s->lock);
-	for (struct dlg_cell *c = s->first; c; c = c->next) {
+	/* The Call-ID's index chain, in no particular order: the choice is
+	 * the one a walk of the slot by h_id made, the lowest h_id among the
+	 * dialogs whose callee tag is known (they beat untagged ones: serial
+	 * forking, kamailio#2484), else the lowest untagged one. */
+	for (struct dlg_cell *c = dlg_idx_cid_locked(t, s, cid); c;
+	     c = c->cid_next) {
 		enum dlg_dir d = dlg_tight_match_locked(c, cid, from_tag,
 							to_tag);
+		bool tagged;
 
 		if (d == DLG_DIR_NONE)
 			continue;
-		/* A dialog whose callee tag is known beats an untagged one
-		 * (serial forking, kamailio#2484). */
-		if (tag_known(dlg_leg_tag(c, DLG_CALLEE_LEG))) {
+		tagged = tag_known(dlg_leg_tag(c, DLG_CALLEE_LEG));
+		if (!best || (tagged && !best_tagged) ||
+		    (tagged == best_tagged && c->h_id < best->h_id)) {
 			best = c;
 			best_dir = d;
-			break;
-		}
-		if (!best) {
-			best = c;
-			best_dir = d;
+			best_tagged = tagged;
 		}
 	}
 	if (best)
@@ -101,9 +104,8 @@ static int match_did(struct dlg_table *t, uint32_t he, uint32_t hi,
 		return -ENOENT;
 	s = &t->slots[he];
 	pthread_mutex_lock(&s->lock);
-	for (c = s->first; c && c->h_id < hi; c = c->next)
-		;
-	if (!c || c->h_id != hi) {
+	c = dlg_idx_id_locked(t, s, he, hi);
+	if (!c) {
 		err = -ENOENT;
 	} else {
 		d = dlg_tight_match_locked(c, cid, rq->from_tag, rq->to_tag);

@@ -169,6 +169,31 @@ static int cell_alloc(struct dlg_table *t, const struct dlg_invite *inv,
 	return 0;
 }
 
+/*
+ * The live dialog (state 1-3) a new INVITE with @cid and caller tag @ftag
+ * spirals into, from the slot's keyed Call-ID index (never a walk of the
+ * slot, which an attacker can fill); the lowest h_id if several.
+ */
+static struct dlg_cell *spiral_of_locked(struct dlg_table *t,
+					 struct dlg_slot *s,
+					 struct sip_str cid,
+					 struct sip_str ftag)
+{
+	struct dlg_cell *best = NULL;
+
+	for (struct dlg_cell *x = dlg_idx_cid_locked(t, s, cid); x;
+	     x = x->cid_next) {
+		int st = atomic_load(&x->state);
+
+		if (st <= DLG_STATE_CONFIRMED_NA &&
+		    sip_str_eq(DLG_S(x, callid), cid) &&
+		    sip_str_eq(dlg_leg_tag(x, DLG_CALLER_LEG), ftag) &&
+		    (!best || x->h_id < best->h_id))
+			best = x;
+	}
+	return best;
+}
+
 int dlg_manage(struct dlg_table *t, const struct dlg_invite *inv,
 	       const struct dlg_create_opts *opts, struct dlg_cell **out)
 {
@@ -191,15 +216,7 @@ int dlg_manage(struct dlg_table *t, const struct dlg_invite *inv,
 	if (t->cfg.detect_spirals) {
 		/* Same Call-ID and caller tag, in state 1-3 (a confirmed
 		 * dialog does not absorb a new INVITE: §3). */
-		for (x = s->first; x; x = x->next) {
-			int st = atomic_load(&x->state);
-
-			if (st <= DLG_STATE_CONFIRMED_NA &&
-			    sip_str_eq(DLG_S(x, callid), cid) &&
-			    sip_str_eq(dlg_leg_tag(x, DLG_CALLER_LEG),
-				       inv->from_tag))
-				break;
-		}
+		x = spiral_of_locked(t, s, cid, inv->from_tag);
 		if (x) {
 			dlg_ref(x);
 			p.old_state = p.new_state = atomic_load(&x->state);

@@ -289,12 +289,55 @@ static void test_load_ids(void **state)
 	free(e);
 }
 
+/* dlg_table_load(): what limits: counts, states 1-4 and 1-2. */
+static void test_load_counts(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	struct dlg_reply r = { .code = 180 };
+	uint64_t live, early;
+
+	(void)state;
+	assert_non_null(e);
+	up(e);
+	for (unsigned i = 0; i < 3; i++) {
+		colliding(i, e->cid[i]);
+		snprintf(e->tag[i], sizeof(e->tag[i]), "t%u", i);
+		assert_int_equal(manage(e, i, &e->c[i]), DLG_RC_CREATED);
+	}
+	dlg_table_load(e->t, &live, &early);
+	assert_int_equal(live, 3);
+	assert_int_equal(early, 3);
+	r.to_tag = sip_str_c("b1");
+	dlg_on_reply(e->c[0], &r);		/* state 2: still early */
+	r.code = 200;
+	r.contact = sip_str_c("sip:b@10.0.0.2");
+	dlg_on_reply(e->c[1], &r);		/* state 3 */
+	dlg_table_load(e->t, &live, &early);
+	assert_int_equal(live, 3);
+	assert_int_equal(early, 2);
+	r.code = 486;
+	dlg_on_reply(e->c[2], &r);		/* failed: state 5 */
+	dlg_discard(e->c[0]);
+	dlg_table_load(e->t, &live, &early);
+	assert_int_equal(live, 1);
+	assert_int_equal(early, 0);
+	dlg_discard(e->c[1]);
+	dlg_table_load(e->t, &live, &early);
+	assert_int_equal(live, 0);
+	assert_int_equal(early, 0);
+	for (unsigned i = 0; i < 3; i++)
+		dlg_unref(e->c[i]);
+	down(e);
+	free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_siphash_vectors),
 		cmocka_unit_test(test_colliding_callids),
 		cmocka_unit_test(test_load_ids),
+		cmocka_unit_test(test_load_counts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

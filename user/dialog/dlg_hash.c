@@ -95,6 +95,12 @@ static void slot_insert_sorted(struct dlg_slot *s, struct dlg_cell *c)
 	s->count++;
 	c->linked = true;
 	atomic_fetch_add(&c->ref, 1);
+	/* a new cell is in state 1 here (dlg_load sets its state after) */
+	if (atomic_load(&c->state) != DLG_STATE_DELETED) {
+		atomic_fetch_add(&c->tbl->n_live, 1);
+		if (atomic_load(&c->state) <= DLG_STATE_EARLY)
+			atomic_fetch_add(&c->tbl->n_early, 1);
+	}
 }
 
 int dlg_table_alloc(const struct dlg_config *cfg, struct tmr_service *tmr,
@@ -624,6 +630,15 @@ bool dlg_db_row_mark(struct dlg_cell *c, bool has_row)
 	else
 		old = atomic_fetch_and(&c->dflags, ~DLG_DFLAG_DB_ROW);
 	return (old & DLG_DFLAG_DB_ROW) != 0;
+}
+
+void dlg_table_load(const struct dlg_table *t, uint64_t *live,
+		    uint64_t *early)
+{
+	long l = atomic_load(&t->n_live), e = atomic_load(&t->n_early);
+
+	*live = l > 0 ? (uint64_t)l : 0;
+	*early = e > 0 ? (uint64_t)e : 0;
 }
 
 int64_t dlg_active_count(const struct dlg_table *t)

@@ -220,6 +220,9 @@ struct dlg_table {
 		atomic_ullong mismatch, bogus;
 	} ctr;
 	atomic_ullong cursor_max_hold_ns;
+	/* Live dialogs (linked, states 1-4) and the early ones among them
+	 * (states 1-2), for limits: whatever enable_stats says. */
+	atomic_long n_live, n_early;
 };
 
 static inline struct dlg_slot *dlg_slot_of(const struct dlg_cell *c)

@@ -53,6 +53,17 @@ void dlg_set_state_locked(struct dlg_cell *c, int new_state)
 		stat_dec(st->active_dialogs);
 	if (!is_active(old) && is_active(new_state))
 		stat_inc(st->active_dialogs);
+	if (c->linked) {	/* the limits' counts (dlg_table_load) */
+		bool was_early = old <= DLG_STATE_EARLY;
+		bool is_early = new_state <= DLG_STATE_EARLY;
+
+		if (was_early != is_early)
+			atomic_fetch_add(&c->tbl->n_early, is_early ? 1 : -1);
+		if (new_state == DLG_STATE_DELETED)
+			atomic_fetch_sub(&c->tbl->n_live, 1);
+		else if (old == DLG_STATE_DELETED)
+			atomic_fetch_add(&c->tbl->n_live, 1);
+	}
 	atomic_store(&c->state, new_state);
 	if (new_state == DLG_STATE_DELETED) {
 		c->end_ts = (uint32_t)time(NULL);

@@ -981,8 +981,8 @@ static void test_section_errors(void **state)
 		{ "limits:\n  max_dialogs: 100\n  max_early_dialogs: 200\n",
 		  "s.yaml:3:22: max_early_dialogs: 200 is more than "
 		  "max_dialogs 100" },
-		{ "limits:\n  max_memory_mb: 8\n",
-		  "s.yaml:2:18: max_memory_mb: 8 is less than the daemon needs" },
+		{ "limits:\n  max_memory_mb: 20000000\n",
+		  "s.yaml:2:18: max_memory_mb: 20000000 is out of range" },
 		{ "limits:\n  retry_after: 0\n",
 		  "s.yaml:2:16: retry_after: must be greater than 0" },
 		{ "limits:\n  max_dialog: 5\n",

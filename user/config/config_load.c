@@ -448,13 +448,6 @@ static int load_limits(struct cfg_ctx *ctx, const struct cfg_node *n,
 			  "max_dialogs)", l->max_early_dialogs,
 			  l->max_dialogs);
 	}
-	if (l->max_memory_mb && l->max_memory_mb < 16) {
-		const struct cfg_node *e = cfg_map_get(n, "max_memory_mb");
-
-		cfg_error(ctx, e ? e : n, "max_memory_mb: %u is less than "
-			  "the daemon needs to start (16); 0 = no ceiling",
-			  l->max_memory_mb);
-	}
 	return 0;
 }
 

@@ -141,7 +141,7 @@ static void unchain(struct dlg_cell **pp, struct dlg_cell *c, bool by_id)
 }
 
 /* Take @c out of both indexes, after it left the slot list (s->count no
- * longer counts it); the arrays shrink when the slot empties out. */
+ * longer counts it); the arrays shrink as the slot empties out. */
 void dlg_idx_del_locked(const struct dlg_table *t, struct dlg_slot *s,
 			struct dlg_cell *c)
 {
@@ -154,13 +154,10 @@ void dlg_idx_del_locked(const struct dlg_table *t, struct dlg_slot *s,
 	unchain(&s->idx[i], c, false);
 	unchain(&s->idx[s->nb + k], c, true);
 	c->cid_next = c->id_next = NULL;
-	if (!s->count) {
-		free(s->idx);
-		s->idx = NULL;
-		s->nb = 0;
-	} else if (s->nb > IDX_MIN && s->count < s->nb / 8) {
+	/* An empty slot keeps its IDX_MIN buckets: no malloc/free per call
+	 * where slots hold a dialog or none (the table frees them). */
+	if (s->nb > IDX_MIN && s->count < s->nb / 8)
 		(void)rehash(t, s, s->nb / 2);
-	}
 }
 
 struct dlg_cell *dlg_idx_id_locked(const struct dlg_table *t,

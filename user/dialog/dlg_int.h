@@ -179,7 +179,8 @@ struct dlg_slot {
 	pthread_mutex_t lock;
 	struct dlg_cell *first, *last;
 	/* The keyed indexes (dlg_index.c): nb Call-ID buckets, then nb
-	 * h_id buckets, in one array; NULL and 0 while the slot is empty. */
+	 * h_id buckets, in one array; NULL and 0 until the slot's first
+	 * dialog. */
 	struct dlg_cell **idx;
 	uint32_t nb;
 	uint32_t next_id;

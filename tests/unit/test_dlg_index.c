@@ -189,8 +189,8 @@ static void test_colliding_callids(void **state)
 	seen = calloc(s->nb, sizeof(*seen));
 	assert_non_null(seen);
 	for (unsigned i = 0; i < N; i++) {
-		uint32_t b = dlg_idx_cid_bucket(e.t, s,
-						sip_str_c(e.cid[i]));
+		uint32_t b = dlg_idx_cid_bucket(e.t, s, sip_str_c(e.cid[i]),
+						sip_str_c(e.tag[i]));
 
 		used += !seen[b]++;
 	}
@@ -235,6 +235,70 @@ static void test_colliding_callids(void **state)
 	down(&e);
 	/* the last one out freed the arrays: checked by valgrind's leak
 	 * check in tests/run.sh */
+}
+
+/* One Call-ID, a new From tag each time: distinct dialogs (RFC 3261),
+ * the other way to fill one chain; the chains are keyed by the caller's
+ * tag too, so they spread, and each is found, in both directions. */
+static void test_one_callid_many_tags(void **state)
+{
+	static struct env e;
+	struct dlg_slot *s;
+	uint32_t *seen, used = 0;
+
+	(void)state;
+	up(&e);
+	for (unsigned i = 0; i < N; i++) {
+		colliding(0, e.cid[i]);
+		snprintf(e.tag[i], sizeof(e.tag[i]), "ft%u", i);
+		assert_int_equal(manage(&e, i, &e.c[i]), DLG_RC_CREATED);
+	}
+	s = &e.t->slots[dlg_h_entry(e.c[0])];
+	seen = calloc(s->nb, sizeof(*seen));
+	assert_non_null(seen);
+	for (unsigned i = 0; i < N; i++)
+		used += !seen[dlg_idx_cid_bucket(e.t, s, sip_str_c(e.cid[i]),
+						 sip_str_c(e.tag[i]))]++;
+	free(seen);
+	assert_true(used >= N / 8);
+	for (unsigned i = 0; i < N; i++) {
+		struct dlg_cell *x, *cells[2];
+		enum dlg_dir d;
+
+		/* from the caller: From tag = caller tag */
+		x = dlg_lookup_sip(e.t, sip_str_c(e.cid[i]),
+				   sip_str_c(e.tag[i]), sip_str_c("x"), &d);
+		assert_ptr_equal(x, e.c[i]);
+		assert_int_equal(d, DLG_DIR_DOWNSTREAM);
+		dlg_unref(x);
+		/* from the callee before its tag is known: To tag = caller's */
+		x = dlg_lookup_sip(e.t, sip_str_c(e.cid[i]), sip_str_c("y"),
+				   sip_str_c(e.tag[i]), &d);
+		assert_ptr_equal(x, e.c[i]);
+		assert_int_equal(d, DLG_DIR_UPSTREAM);
+		dlg_unref(x);
+		assert_int_equal(dlg_lookup_callid(e.t, sip_str_c(e.cid[i]),
+						   sip_str_c(e.tag[i]), cells,
+						   2), 1);
+		assert_ptr_equal(cells[0], e.c[i]);
+		dlg_unref(cells[0]);
+	}
+	/* by Call-ID alone (the RPCs): all of them, lowest h_id first */
+	{
+		struct dlg_cell *cells[4];
+
+		assert_int_equal(dlg_lookup_callid(e.t, sip_str_c(e.cid[0]),
+						   SIP_STR_NULL, cells, 4), 4);
+		for (int k = 0; k < 4; k++) {
+			assert_ptr_equal(cells[k], e.c[k]);
+			dlg_unref(cells[k]);
+		}
+	}
+	for (unsigned i = 0; i < N; i++) {
+		dlg_discard(e.c[i]);
+		dlg_unref(e.c[i]);
+	}
+	down(&e);
 }
 
 /* dlg_load() puts dialogs in under their stored ids through the same
@@ -336,6 +400,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_siphash_vectors),
 		cmocka_unit_test(test_colliding_callids),
+		cmocka_unit_test(test_one_callid_many_tags),
 		cmocka_unit_test(test_load_ids),
 		cmocka_unit_test(test_load_counts),
 	};

@@ -7,6 +7,8 @@
  * the dialog core as the proxy drives it for a flood answered only with
  * 180 (dlg_manage with spiral detection, the 180, the cookie looked up
  * once as an in-dialog request would) and then looked up by Call-ID.
+ * A third set sends one Call-ID with a new From tag each time (distinct
+ * dialogs by RFC 3261, all in one Call-ID's chain).
  * Prints the process CPU seconds of each set and their ratio: with
  * indexes an attacker cannot aim at, colliding ones cost about what random
  * ones do.  A benchmark that prints figures, not a timed test.
@@ -67,11 +69,13 @@ static char *make_callids(unsigned n, int perm)
 	for (unsigned i = 0; i < n; i++) {
 		char *p = v + (size_t)i * (CID_LEN + 1);
 
-		if (perm) {
+		if (perm > 0) {
 			for (int g = 0; g < GROUPS; g++)
 				memcpy(p + 4 * g, groups[idx[g]], 4);
 			if (!next_perm(idx, GROUPS))
 				abort();	/* 9! = 362880 is enough */
+		} else if (perm < 0) {	/* one Call-ID for all */
+			memcpy(p, "a84b4c76e66710719c3d@atk.example.org", CID_LEN);
 		} else {
 			for (int k = 0; k < CID_LEN; k++)
 				p[k] = "0123456789abcdef"[rand() & 15];
@@ -165,8 +169,8 @@ int main(int argc, char **argv)
 {
 	unsigned n = argc > 1 ? (unsigned)atoi(argv[1]) : 30000;
 	struct tmr_service *ts = tmr_service_alloc();
-	char *coll, *rnd;
-	double a, b;
+	char *coll, *rnd, *same;
+	double a, b, c;
 
 	if (n == 0 || n > 362880 || !ts || tmr_service_start(ts)) {
 		fprintf(stderr, "usage: dlg_flood [N], 1 <= N <= 362880\n");
@@ -175,16 +179,21 @@ int main(int argc, char **argv)
 	srand(1);
 	coll = make_callids(n, 1);
 	rnd = make_callids(n, 0);
+	same = make_callids(n, -1);
 	printf("INVITEs per set: %u (hash_size 4096)\n", n);
 	printf("core_hash slots used: colliding %u, random %u\n",
 	       slots_used(coll, n, 4096), slots_used(rnd, n, 4096));
 	(void)run(ts, rnd, n < 2000 ? n : 2000);	/* warm the allocator */
 	b = run(ts, rnd, n);
 	a = run(ts, coll, n);
+	c = run(ts, same, n);
 	printf("CPU random:    %.3f s\n", b);
 	printf("CPU colliding: %.3f s\n", a);
+	printf("CPU one Call-ID, distinct From tags: %.3f s\n", c);
 	printf("colliding / random: %.2fx (target <= 1.5x)\n",
 	       b > 0 ? a / b : 0.0);
+	printf("one Call-ID / random: %.2fx\n", b > 0 ? c / b : 0.0);
+	free(same);
 	free(coll);
 	free(rnd);
 	tmr_service_free(ts);

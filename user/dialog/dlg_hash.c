@@ -431,8 +431,13 @@ size_t dlg_lookup_callid(struct dlg_table *t, struct sip_str callid,
 		return 0;
 	s = &t->slots[dlg_hash_entry(cid, t->size)];
 	pthread_mutex_lock(&s->lock);
-	for (struct dlg_cell *c = dlg_idx_cid_locked(t, s, cid); c;
-	     c = c->cid_next) {
+	/* With a From tag, its (Call-ID, tag) chain; without, every dialog of
+	 * the Call-ID: a walk of the slot, for the RPCs that name a call by
+	 * its Call-ID alone (an operator's request, not a packet's). */
+	for (struct dlg_cell *c = from_tag.p ?
+				  dlg_idx_cid_locked(t, s, cid, from_tag) :
+				  s->first;
+	     c; c = from_tag.p ? c->cid_next : c->next) {
 		if (!sip_str_eq(DLG_S(c, callid), cid))
 			continue;
 		if (from_tag.p &&

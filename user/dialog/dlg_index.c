@@ -8,7 +8,9 @@
  * an attacker fills one slot at will (any reordering of the groups
  * collides); walking that slot for each new INVITE made a flood quadratic.
  * So every slot also has a small hash table of its own with two bucket
- * arrays, one by SipHash-2-4 of the Call-ID, one by SipHash-2-4 of
+ * arrays, one by SipHash-2-4 of the Call-ID and the caller's tag (what a
+ * spiral check and the tight match look for; one Call-ID with ever new
+ * From tags is the other way to fill a chain), one by SipHash-2-4 of
  * (h_entry, h_id), under a 128-bit key drawn from getrandom() when the
  * table is made: nobody outside can aim at a bucket.  The arrays grow
  * (and shrink) with the slot's count, so chains stay at two or fewer on
@@ -64,9 +66,22 @@ uint64_t dlg_siphash(const uint64_t key[2], const void *buf, size_t len)
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
-static uint64_t cid_hash(const struct dlg_table *t, struct sip_str cid)
+/* The Call-ID chain's key: the Call-ID and the caller's tag, both under
+ * the key (the tag's hash is keyed by the Call-ID's), so that neither
+ * colliding Call-IDs nor one Call-ID with many From tags share a chain. */
+static uint64_t cid_hash(const struct dlg_table *t, struct sip_str cid,
+			 struct sip_str tag)
 {
-	return dlg_siphash(t->key, cid.p, cid.len);
+	uint64_t k[2] = { t->key[0] ^ dlg_siphash(t->key, cid.p, cid.len),
+			  t->key[1] };
+
+	return dlg_siphash(k, tag.p, tag.len);
+}
+
+static uint64_t cell_cid_hash(const struct dlg_table *t,
+			      const struct dlg_cell *c)
+{
+	return cid_hash(t, DLG_S(c, callid), dlg_leg_tag(c, DLG_CALLER_LEG));
 }
 
 static uint64_t id_hash(const struct dlg_table *t, uint32_t h_entry,
@@ -77,9 +92,10 @@ static uint64_t id_hash(const struct dlg_table *t, uint32_t h_entry,
 }
 
 uint32_t dlg_idx_cid_bucket(const struct dlg_table *t,
-			    const struct dlg_slot *s, struct sip_str cid)
+			    const struct dlg_slot *s, struct sip_str cid,
+			    struct sip_str tag)
 {
-	return s->nb ? (uint32_t)cid_hash(t, cid) & (s->nb - 1) : 0;
+	return s->nb ? (uint32_t)cid_hash(t, cid, tag) & (s->nb - 1) : 0;
 }
 
 /* Move every dialog of @s into new arrays of @nb buckets; on ENOMEM the
@@ -91,7 +107,7 @@ static int rehash(const struct dlg_table *t, struct dlg_slot *s, uint32_t nb)
 	if (!a)
 		return -ENOMEM;
 	for (struct dlg_cell *c = s->first; c; c = c->next) {
-		uint32_t i = (uint32_t)cid_hash(t, DLG_S(c, callid)) & (nb - 1);
+		uint32_t i = (uint32_t)cell_cid_hash(t, c) & (nb - 1);
 		uint32_t k = (uint32_t)id_hash(t, c->h_entry, c->h_id) &
 			     (nb - 1);
 
@@ -122,7 +138,7 @@ int dlg_idx_add_locked(const struct dlg_table *t, struct dlg_slot *s,
 	} else if (s->count + 1 > IDX_LOAD * s->nb && s->nb < (1u << 30)) {
 		(void)rehash(t, s, 2 * s->nb);
 	}
-	i = (uint32_t)cid_hash(t, DLG_S(c, callid)) & (s->nb - 1);
+	i = (uint32_t)cell_cid_hash(t, c) & (s->nb - 1);
 	k = (uint32_t)id_hash(t, c->h_entry, c->h_id) & (s->nb - 1);
 	c->cid_next = s->idx[i];
 	s->idx[i] = c;
@@ -149,7 +165,7 @@ void dlg_idx_del_locked(const struct dlg_table *t, struct dlg_slot *s,
 
 	if (!s->nb)
 		return;
-	i = (uint32_t)cid_hash(t, DLG_S(c, callid)) & (s->nb - 1);
+	i = (uint32_t)cell_cid_hash(t, c) & (s->nb - 1);
 	k = (uint32_t)id_hash(t, c->h_entry, c->h_id) & (s->nb - 1);
 	unchain(&s->idx[i], c, false);
 	unchain(&s->idx[s->nb + k], c, true);
@@ -178,11 +194,11 @@ struct dlg_cell *dlg_idx_id_locked(const struct dlg_table *t,
 
 struct dlg_cell *dlg_idx_cid_locked(const struct dlg_table *t,
 				    const struct dlg_slot *s,
-				    struct sip_str cid)
+				    struct sip_str cid, struct sip_str tag)
 {
 	if (!s->nb)
 		return NULL;
-	return s->idx[(uint32_t)cid_hash(t, cid) & (s->nb - 1)];
+	return s->idx[(uint32_t)cid_hash(t, cid, tag) & (s->nb - 1)];
 }
 
 void dlg_idx_free(struct dlg_slot *s)

@@ -99,7 +99,7 @@ struct dlg_pmember;
 struct dlg_cell {
 	struct dlg_table *tbl;
 	struct dlg_cell *prev, *next;	/* slot list, sorted by h_id */
-	struct dlg_cell *cid_next;	/* slot's Call-ID index chain */
+	struct dlg_cell *cid_next;	/* slot's (Call-ID, caller tag) chain */
 	struct dlg_cell *id_next;	/* slot's h_id index chain */
 	struct dlg_pmember *members;	/* profile memberships */
 	struct dlg_var *vars;
@@ -285,14 +285,16 @@ void dlg_idx_del_locked(const struct dlg_table *t, struct dlg_slot *s,
 struct dlg_cell *dlg_idx_id_locked(const struct dlg_table *t,
 				   const struct dlg_slot *s, uint32_t h_entry,
 				   uint32_t h_id);
-/* The head of the Call-ID chain @cid (trimmed) would be in: walk it by
- * cid_next and compare, other Call-IDs share it. */
+/* The head of the chain of the dialogs with Call-ID @cid (trimmed) and
+ * caller tag @tag: walk it by cid_next and compare both, other ones share
+ * it. */
 struct dlg_cell *dlg_idx_cid_locked(const struct dlg_table *t,
 				    const struct dlg_slot *s,
-				    struct sip_str cid);
-/* The Call-ID bucket number of @cid in @s (tests). */
+				    struct sip_str cid, struct sip_str tag);
+/* The bucket number of (@cid, @tag) in @s (tests). */
 uint32_t dlg_idx_cid_bucket(const struct dlg_table *t,
-			    const struct dlg_slot *s, struct sip_str cid);
+			    const struct dlg_slot *s, struct sip_str cid,
+			    struct sip_str tag);
 void dlg_idx_free(struct dlg_slot *s);
 
 /* dlg_match.c: the tight match; DLG_DIR_NONE when it fails. */

@@ -192,7 +192,7 @@ static struct dlg_cell *spiral_of_locked(struct dlg_table *t,
 {
 	struct dlg_cell *best = NULL;
 
-	for (struct dlg_cell *x = dlg_idx_cid_locked(t, s, cid); x;
+	for (struct dlg_cell *x = dlg_idx_cid_locked(t, s, cid, ftag); x;
 	     x = x->cid_next) {
 		int st = atomic_load(&x->state);
 

@@ -70,7 +70,7 @@ help:
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
 	@echo "make vmlinux    regenerate vmlinux.h from this kernel's BTF"
 	@echo "make bench      every benchmark vs Kamailio (<= 25 min) -> tools/bench/results/LATEST.md"
-	@echo "make bench-cps | bench-info | bench-mem | bench-forged | bench-restore | bench-xdp | bench-perf   one"
+	@echo "make bench-cps | bench-info | bench-mem | bench-forged | bench-restore | bench-xdp | bench-perf | bench-flood   one"
 
 deps:
 	@sh tools/deps.sh

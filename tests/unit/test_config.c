@@ -898,7 +898,9 @@ static void test_sections(void **state)
 		" retry_max: 30, rehash_on_load: true,"
 		" socket: /run/mysqld/mysqld.sock }\n"
 		"control: { socket: /tmp/s.sock, mode: 0640, group: sipdlg }\n"
-		"log: { level: debug, target: syslog }\n");
+		"log: { level: debug, target: syslog }\n"
+		"limits: { max_dialogs: 5000, max_early_dialogs: 2000,"
+		" max_transactions: 8000, max_memory_mb: 512, retry_after: 30 }\n");
 	const struct sipdlg_config *c;
 
 	assert_ok(&r);
@@ -932,6 +934,11 @@ static void test_sections(void **state)
 	assert_string_equal(c->control.group, "sipdlg");
 	assert_int_equal(c->log.level, LOG_LVL_DEBUG);
 	assert_int_equal(c->log.target, CFG_LOG_SYSLOG);
+	assert_int_equal(c->limits.max_dialogs, 5000);
+	assert_int_equal(c->limits.max_early_dialogs, 2000);
+	assert_int_equal(c->limits.max_transactions, 8000);
+	assert_int_equal(c->limits.max_memory_mb, 512);
+	assert_int_equal(c->limits.retry_after, 30);
 	result_free(&r);
 
 	/* Edge forms: shortest AVP, "warning", mode without quotes/0o. */
@@ -947,6 +954,12 @@ static void test_sections(void **state)
 	r = load_yaml("s.yaml", "control: { mode: \"0o600\" }\n"
 		      "dialog: { timeout_avp: null, enable_stats: off }\n");
 	assert_ok(&r);
+	/* limits: default to none, Retry-After 5 */
+	assert_int_equal(r.cfg->limits.max_dialogs, 0);
+	assert_int_equal(r.cfg->limits.max_early_dialogs, 0);
+	assert_int_equal(r.cfg->limits.max_transactions, 0);
+	assert_int_equal(r.cfg->limits.max_memory_mb, 0);
+	assert_int_equal(r.cfg->limits.retry_after, 5);
 	assert_int_equal(r.cfg->control.mode, 0600);
 	assert_null(r.cfg->dialog.timeout_avp);
 	assert_int_equal(r.cfg->dialog.enable_stats, 0);
@@ -1028,6 +1041,21 @@ static void test_section_errors(void **state)
 		{ "xdp:\n  unknown_dialog: reject\n",
 		  "s.yaml:2:19: unknown_dialog: 'reject' is not one of pass, "
 		  "drop" },
+		{ "limits:\n  max_dialogs: 100\n  max_early_dialogs: 200\n",
+		  "s.yaml:3:22: max_early_dialogs: 200 is more than "
+		  "max_dialogs 100" },
+		{ "limits:\n  max_memory_mb: 20000000\n",
+		  "s.yaml:2:18: max_memory_mb: 20000000 is out of range" },
+		{ "limits:\n  retry_after: 0\n",
+		  "s.yaml:2:16: retry_after: must be greater than 0" },
+		{ "limits:\n  max_dialog: 5\n",
+		  "s.yaml:2:3: unknown key 'max_dialog' in limits (did you mean "
+		  "'max_dialogs'?)" },
+		{ "limits:\n  max_transactions: -1\n",
+		  "s.yaml:2:21: max_transactions: -1 is out of range" },
+		{ "xdp:\n  invite_limit: { per_source_pps: 0, burst: 0 }\n",
+		  "s.yaml:2:17: invite_limit: the per-source INVITE limit in "
+		  "the kernel is not implemented yet" },
 		{ "log:\n  target: syslg\n",
 		  "s.yaml:2:11: target: 'syslg' is not one of stderr, syslog "
 		  "(did you mean 'syslog'?)" },

@@ -149,6 +149,7 @@ struct sipdlg_config *cfg_alloc_defaults(void)
 	cfg->xdp.max_dialogs = 1u << 20;
 	cfg->xdp.enabled = 1;
 
+	cfg->limits.retry_after = 5;
 	cfg->database.required = 0;
 	cfg->database.queue_size = 65536;
 	cfg->database.retry_interval = 5;

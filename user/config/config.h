@@ -159,6 +159,19 @@ struct cfg_tcp {
 	uint32_t max_out_bytes;		/* 262144 queued per connection */
 };
 
+/*
+ * limits: ceilings on the state a flood of new calls can create.  Beyond
+ * any of them an initial request (no To-tag) gets 503 with Retry-After
+ * before a transaction is made; in-dialog requests always pass.  0 = none.
+ */
+struct cfg_limits {
+	uint32_t max_dialogs;		/* live dialogs, states 1-4 (INVITE) */
+	uint32_t max_early_dialogs;	/* states 1-2, unanswered (INVITE) */
+	uint32_t max_transactions;	/* server + client transactions */
+	uint32_t max_memory_mb;		/* RSS, sampled every second */
+	uint32_t retry_after;		/* s in Retry-After, default 5 */
+};
+
 struct cfg_control {
 	char *socket;			/* "/run/sipdlg/sipdlg.sock" */
 	uint32_t mode;			/* 0660 */
@@ -181,6 +194,7 @@ struct sipdlg_config {
 	struct cfg_dialog dialog;
 	struct cfg_xdp xdp;
 	struct cfg_database database;
+	struct cfg_limits limits;
 	struct cfg_control control;
 	struct cfg_log log;
 	struct route_list routes;

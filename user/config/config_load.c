@@ -300,7 +300,21 @@ static const struct cfg_key sip_keys[] = {
 	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL },
 };
 
+/* xdp.invite_limit: documented, not built yet; refused rather than
+ * accepted and ignored. */
+static int refuse_invite_limit(struct cfg_ctx *ctx, const struct cfg_node *n,
+			       const struct cfg_key *k, void *base)
+{
+	cfg_error(ctx, n, "invite_limit: the per-source INVITE limit in the "
+		  "kernel is not implemented yet; remove it (limits: "
+		  "max_early_dialogs / max_transactions cap what a flood "
+		  "of INVITEs can hold)");
+	return -ENOTSUP;
+}
+
 static const struct cfg_key xdp_keys[] = {
+	{ "invite_limit", CFG_K_CUSTOM, 0, 0, 0, NULL, refuse_invite_limit,
+	  NULL },
 	{ "enabled", CFG_K_BOOL, F(cfg_xdp, enabled), 0, 1, NULL, NULL, NULL },
 	{ "interfaces", CFG_K_CUSTOM, F(cfg_xdp, interfaces), 0, 0, NULL,
 	  load_ifaces, NULL },
@@ -331,6 +345,20 @@ static const struct cfg_key database_keys[] = {
 	  NULL, NULL, NULL },
 	{ "socket", CFG_K_STR, F(cfg_database, socket), 0, 107, NULL,
 	  check_abs_path, NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL },
+};
+
+static const struct cfg_key limits_keys[] = {
+	{ "max_dialogs", CFG_K_U32, F(cfg_limits, max_dialogs), 0, UINT32_MAX,
+	  NULL, NULL, NULL },
+	{ "max_early_dialogs", CFG_K_U32, F(cfg_limits, max_early_dialogs), 0,
+	  UINT32_MAX, NULL, NULL, NULL },
+	{ "max_transactions", CFG_K_U32, F(cfg_limits, max_transactions), 0,
+	  UINT32_MAX, NULL, NULL, NULL },
+	{ "max_memory_mb", CFG_K_U32, F(cfg_limits, max_memory_mb), 0,
+	  1u << 24, NULL, NULL, NULL },
+	{ "retry_after", CFG_K_U32, F(cfg_limits, retry_after), 1, 86400,
+	  NULL, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL },
 };
 
@@ -415,6 +443,23 @@ static int load_database(struct cfg_ctx *ctx, const struct cfg_node *n,
 	return 0;
 }
 
+static int load_limits(struct cfg_ctx *ctx, const struct cfg_node *n,
+		       const struct cfg_key *k, void *base)
+{
+	struct cfg_limits *l = &((struct sipdlg_config *)base)->limits;
+
+	cfg_apply_map(ctx, n, k->name, limits_keys, l);
+	if (l->max_dialogs && l->max_early_dialogs > l->max_dialogs) {
+		const struct cfg_node *e = cfg_map_get(n, "max_early_dialogs");
+
+		cfg_error(ctx, e ? e : n, "max_early_dialogs: %u is more than "
+			  "max_dialogs %u (early dialogs count toward "
+			  "max_dialogs)", l->max_early_dialogs,
+			  l->max_dialogs);
+	}
+	return 0;
+}
+
 static int load_control(struct cfg_ctx *ctx, const struct cfg_node *n,
 			const struct cfg_key *k, void *base)
 {
@@ -452,6 +497,7 @@ static const struct cfg_key top_keys[] = {
 	SECTION("dialog", load_dialog),
 	SECTION("xdp", load_xdp),
 	SECTION("database", load_database),
+	SECTION("limits", load_limits),
 	SECTION("control", load_control),
 	SECTION("log", load_log),
 	SECTION("routes", note_routes),

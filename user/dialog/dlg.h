@@ -446,6 +446,10 @@ size_t dlg_cursor_next(struct dlg_table *t, struct dlg_cursor *cur,
 uint64_t dlg_cursor_max_hold_ns(const struct dlg_table *t);
 
 /* active_dialogs as counted (0 with enable_stats off). */
+/* Live dialogs (states 1-4) and early ones (states 1-2) now, for the
+ * limits of new calls; counted whatever enable_stats says. */
+void dlg_table_load(const struct dlg_table *t, uint64_t *live,
+		    uint64_t *early);
 int64_t dlg_active_count(const struct dlg_table *t);
 /* dlg.stats_active: counts[s] = dialogs in state s (1..5), by scanning
  * (counts has 6 entries, [0] unused). */

@@ -2,12 +2,16 @@
  * dlg_hash.c - the dialog table: slots with their locks and h_id series,
  * reference counting and the life of a cell (link, reap, destroy),
  * lookups by id and Call-ID, and the iteration the RPC layer uses.
+ * Lookups go through the slot's keyed indexes (dlg_index.c), never a walk
+ * of the slot: core_hash, which picks the slot, is Kamailio's and can be
+ * aimed at by anyone.
  */
 #define LOG_TAG "dialog"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,12 +67,40 @@ static uint32_t slot_take_id(const struct dlg_table *t, struct dlg_slot *s)
 	return id;
 }
 
-static bool slot_has_id(const struct dlg_slot *s, uint32_t id)
+static bool slot_has_id(const struct dlg_table *t, const struct dlg_slot *s,
+			uint32_t h_entry, uint32_t id)
 {
-	for (const struct dlg_cell *c = s->last; c; c = c->prev)
-		if (c->h_id == id)
-			return true;
-	return false;
+	return dlg_idx_id_locked(t, s, h_entry, id) != NULL;
+}
+
+/* Put @c (h_id set) into the slot list, sorted by h_id: ids of the slot's
+ * series grow, so the walk from the end stops at once; only ids restored
+ * from another node's series may land further in. */
+static void slot_insert_sorted(struct dlg_slot *s, struct dlg_cell *c)
+{
+	struct dlg_cell *p;
+
+	for (p = s->last; p && p->h_id > c->h_id; p = p->prev)
+		;
+	c->prev = p;
+	c->next = p ? p->next : s->first;
+	if (c->next)
+		c->next->prev = c;
+	else
+		s->last = c;
+	if (p)
+		p->next = c;
+	else
+		s->first = c;
+	s->count++;
+	c->linked = true;
+	atomic_fetch_add(&c->ref, 1);
+	/* a new cell is in state 1 here (dlg_load sets its state after) */
+	if (atomic_load(&c->state) != DLG_STATE_DELETED) {
+		atomic_fetch_add(&c->tbl->n_live, 1);
+		if (atomic_load(&c->state) <= DLG_STATE_EARLY)
+			atomic_fetch_add(&c->tbl->n_early, 1);
+	}
 }
 
 int dlg_table_alloc(const struct dlg_config *cfg, struct tmr_service *tmr,
@@ -110,6 +142,11 @@ int dlg_table_alloc(const struct dlg_config *cfg, struct tmr_service *tmr,
 		pthread_mutex_init(&t->slots[i].lock, NULL);
 		slot_init_ids(t, &t->slots[i]);
 	}
+	/* The index key: unknown outside, so nobody can aim at a bucket. */
+	if (getrandom(t->key, sizeof(t->key), 0) != (ssize_t)sizeof(t->key)) {
+		err = -EIO;
+		goto fail;
+	}
 	err = dlg_profiles_init(t);
 	if (err)
 		goto fail;
@@ -142,6 +179,7 @@ void dlg_table_free(struct dlg_table *t)
 			c->prev = c->next = NULL;
 			dlg_cell_destroy(c);
 		}
+		dlg_idx_free(s);
 		pthread_mutex_destroy(&s->lock);
 	}
 	dlg_profiles_free(t);
@@ -208,33 +246,20 @@ const struct dlg_config *dlg_table_config(const struct dlg_table *t)
 int dlg_slot_link_locked(struct dlg_table *t, struct dlg_slot *s,
 			 struct dlg_cell *c)
 {
-	struct dlg_cell *p;
 	uint32_t id = 0;
 	int tries;
 
 	for (tries = 0; tries < 64; tries++) {
 		id = slot_take_id(t, s);
-		if (id != 0 && !slot_has_id(s, id))
+		if (id != 0 && !slot_has_id(t, s, c->h_entry, id))
 			break;
 	}
 	if (tries == 64)
 		return -EAGAIN;
 	c->h_id = id;
-	for (p = s->last; p && p->h_id > id; p = p->prev)
-		;
-	c->prev = p;
-	c->next = p ? p->next : s->first;
-	if (c->next)
-		c->next->prev = c;
-	else
-		s->last = c;
-	if (p)
-		p->next = c;
-	else
-		s->first = c;
-	s->count++;
-	c->linked = true;
-	atomic_fetch_add(&c->ref, 1);
+	if (dlg_idx_add_locked(t, s, c))
+		return -ENOMEM;
+	slot_insert_sorted(s, c);
 	return 0;
 }
 
@@ -246,11 +271,12 @@ int dlg_slot_link_locked(struct dlg_table *t, struct dlg_slot *s,
 int dlg_slot_link_id_locked(struct dlg_table *t, struct dlg_slot *s,
 			    struct dlg_cell *c)
 {
-	struct dlg_cell *p;
 	uint32_t id = c->h_id, step = t->cfg.h_id_step;
 
-	if (id == 0 || slot_has_id(s, id))
+	if (id == 0 || slot_has_id(t, s, c->h_entry, id))
 		return -EEXIST;
+	if (dlg_idx_add_locked(t, s, c))
+		return -ENOMEM;
 	if (step <= 1) {
 		if (s->next_id < id)
 			s->next_id = id;	/* next: 1 + next_id > id */
@@ -258,21 +284,7 @@ int dlg_slot_link_id_locked(struct dlg_table *t, struct dlg_slot *s,
 		   s->next_id <= id) {
 		s->next_id = id + step;	/* our series only */
 	}
-	for (p = s->last; p && p->h_id > id; p = p->prev)
-		;
-	c->prev = p;
-	c->next = p ? p->next : s->first;
-	if (c->next)
-		c->next->prev = c;
-	else
-		s->last = c;
-	if (p)
-		p->next = c;
-	else
-		s->first = c;
-	s->count++;
-	c->linked = true;
-	atomic_fetch_add(&c->ref, 1);
+	slot_insert_sorted(s, c);
 	return 0;
 }
 
@@ -292,6 +304,7 @@ void dlg_slot_unlink_locked(struct dlg_slot *s, struct dlg_cell *c)
 	c->prev = c->next = NULL;
 	c->linked = false;
 	s->count--;
+	dlg_idx_del_locked(c->tbl, s, c);
 }
 
 void dlg_ref(struct dlg_cell *c)
@@ -378,14 +391,32 @@ struct dlg_cell *dlg_lookup_id(struct dlg_table *t, uint32_t h_entry,
 		return NULL;
 	s = &t->slots[h_entry];
 	pthread_mutex_lock(&s->lock);
-	for (c = s->first; c && c->h_id < h_id; c = c->next)
-		;
-	if (c && c->h_id == h_id)
+	c = dlg_idx_id_locked(t, s, h_entry, h_id);
+	if (c)
 		dlg_ref(c);
-	else
-		c = NULL;
 	pthread_mutex_unlock(&s->lock);
 	return c;
+}
+
+/*
+ * Keep @c in @cells (@n of @max used), sorted by h_id, the @max lowest
+ * ones only: the order the slot list gave before there was an index.
+ * Returns the new count.  Nothing is referenced yet.
+ */
+static size_t keep_lowest(struct dlg_cell **cells, size_t n, size_t max,
+			  struct dlg_cell *c)
+{
+	size_t i;
+
+	if (n == max) {
+		if (!max || cells[n - 1]->h_id < c->h_id)
+			return n;
+		n--;	/* the highest one makes room */
+	}
+	for (i = n; i > 0 && cells[i - 1]->h_id > c->h_id; i--)
+		cells[i] = cells[i - 1];
+	cells[i] = c;
+	return n + 1;
 }
 
 size_t dlg_lookup_callid(struct dlg_table *t, struct sip_str callid,
@@ -400,15 +431,22 @@ size_t dlg_lookup_callid(struct dlg_table *t, struct sip_str callid,
 		return 0;
 	s = &t->slots[dlg_hash_entry(cid, t->size)];
 	pthread_mutex_lock(&s->lock);
-	for (struct dlg_cell *c = s->first; c && n < max; c = c->next) {
+	/* With a From tag, its (Call-ID, tag) chain; without, every dialog of
+	 * the Call-ID: a walk of the slot, for the RPCs that name a call by
+	 * its Call-ID alone (an operator's request, not a packet's). */
+	for (struct dlg_cell *c = from_tag.p ?
+				  dlg_idx_cid_locked(t, s, cid, from_tag) :
+				  s->first;
+	     c; c = from_tag.p ? c->cid_next : c->next) {
 		if (!sip_str_eq(DLG_S(c, callid), cid))
 			continue;
 		if (from_tag.p &&
 		    !sip_str_eq(dlg_leg_tag(c, DLG_CALLER_LEG), from_tag))
 			continue;
-		dlg_ref(c);
-		cells[n++] = c;
+		n = keep_lowest(cells, n, max, c);
 	}
+	for (size_t i = 0; i < n; i++)
+		dlg_ref(cells[i]);
 	pthread_mutex_unlock(&s->lock);
 	return n;
 }
@@ -425,18 +463,26 @@ static uint64_t cpu_ns(void)
 
 /* Reference every cell of @s with h_id > @after, up to @max; *hold_ns
  * (if not NULL) gets the CPU time spent with the slot lock held. */
-static size_t slot_collect(struct dlg_slot *s, uint32_t after,
-			   struct dlg_cell **cells, size_t max, bool *more,
-			   uint64_t *hold_ns)
+static size_t slot_collect(struct dlg_table *t, uint32_t slot,
+			   uint32_t after, struct dlg_cell **cells,
+			   size_t max, bool *more, uint64_t *hold_ns)
 {
+	struct dlg_slot *s = &t->slots[slot];
 	size_t n = 0;
 	struct dlg_cell *c;
 	uint64_t t0;
 
 	pthread_mutex_lock(&s->lock);
 	t0 = hold_ns ? cpu_ns() : 0;
-	for (c = s->first; c && c->h_id <= after; c = c->next)
-		;
+	/* Resume after the last one given, found through the index while
+	 * it is still there (the common case): no walk of a slot an
+	 * attacker filled, batch after batch. */
+	c = after ? dlg_idx_id_locked(t, s, slot, after) : NULL;
+	if (c)
+		c = c->next;
+	else
+		for (c = s->first; c && c->h_id <= after; c = c->next)
+			;
 	for (; c && n < max; c = c->next) {
 		dlg_ref(c);
 		cells[n++] = c;
@@ -459,7 +505,7 @@ int dlg_foreach_slot(struct dlg_table *t, uint32_t slot, dlg_iter_fn fn,
 	if (slot >= t->size)
 		return -ERANGE;
 	while (more && !stop) {
-		size_t n = slot_collect(&t->slots[slot], after, batch, 64,
+		size_t n = slot_collect(t, slot, after, batch, 64,
 					&more, NULL);
 
 		for (size_t i = 0; i < n; i++) {
@@ -490,7 +536,7 @@ size_t dlg_cursor_next(struct dlg_table *t, struct dlg_cursor *cur,
 			cur->done = true;
 			break;
 		}
-		k = slot_collect(&t->slots[cur->slot], cur->h_id, cells + n,
+		k = slot_collect(t, cur->slot, cur->h_id, cells + n,
 				 max - n, &more, &hold);
 		if (hold > atomic_load(&t->cursor_max_hold_ns))
 			atomic_store(&t->cursor_max_hold_ns, hold);
@@ -589,6 +635,15 @@ bool dlg_db_row_mark(struct dlg_cell *c, bool has_row)
 	else
 		old = atomic_fetch_and(&c->dflags, ~DLG_DFLAG_DB_ROW);
 	return (old & DLG_DFLAG_DB_ROW) != 0;
+}
+
+void dlg_table_load(const struct dlg_table *t, uint64_t *live,
+		    uint64_t *early)
+{
+	long l = atomic_load(&t->n_live), e = atomic_load(&t->n_early);
+
+	*live = l > 0 ? (uint64_t)l : 0;
+	*early = e > 0 ? (uint64_t)e : 0;
 }
 
 int64_t dlg_active_count(const struct dlg_table *t)

@@ -2,9 +2,10 @@
  * dlg_int.h - structures and helpers shared by the user/dialog/ files only.
  *
  * Locking summary (see dlg.h for the public rules):
- *   slot->lock   the slot's list and next_id, and every mutable field of
- *                the dialogs in it (state, legs, timer bookkeeping, vars,
- *                profile membership list, callback list tail);
+ *   slot->lock   the slot's list, its keyed indexes and next_id, and every
+ *                mutable field of the dialogs in it (state, legs, timer
+ *                bookkeeping, vars, profile membership list, callback
+ *                list tail);
  *   prof->lock   one profile's value map and member lists;
  *   t->cb_lock   appending to the global callback list.
  * Order: slot -> profile -> timer wheel (inside tmr_arm/tmr_cancel).
@@ -98,6 +99,8 @@ struct dlg_pmember;
 struct dlg_cell {
 	struct dlg_table *tbl;
 	struct dlg_cell *prev, *next;	/* slot list, sorted by h_id */
+	struct dlg_cell *cid_next;	/* slot's (Call-ID, caller tag) chain */
+	struct dlg_cell *id_next;	/* slot's h_id index chain */
 	struct dlg_pmember *members;	/* profile memberships */
 	struct dlg_var *vars;
 	struct dlg_ext *ext;		/* NULL until needed */
@@ -179,6 +182,11 @@ static inline struct sip_str dlg_leg_socket(const struct dlg_cell *c,
 struct dlg_slot {
 	pthread_mutex_t lock;
 	struct dlg_cell *first, *last;
+	/* The keyed indexes (dlg_index.c): nb Call-ID buckets, then nb
+	 * h_id buckets, in one array; NULL and 0 until the slot's first
+	 * dialog. */
+	struct dlg_cell **idx;
+	uint32_t nb;
 	uint32_t next_id;
 	uint32_t count;
 };
@@ -211,11 +219,15 @@ struct dlg_table {
 	struct dlg_sock *socks;
 
 	uint64_t rand_state;
+	uint64_t key[2];		/* SipHash key of the indexes */
 	struct {
 		atomic_ullong matched, no_cookie, bad_cookie, not_found;
 		atomic_ullong mismatch, bogus;
 	} ctr;
 	atomic_ullong cursor_max_hold_ns;
+	/* Live dialogs (linked, states 1-4) and the early ones among them
+	 * (states 1-2), for limits: whatever enable_stats says. */
+	atomic_long n_live, n_early;
 };
 
 static inline struct dlg_slot *dlg_slot_of(const struct dlg_cell *c)
@@ -266,6 +278,28 @@ void dlg_slot_unlink_locked(struct dlg_slot *s, struct dlg_cell *c);
 int dlg_slot_link_id_locked(struct dlg_table *t, struct dlg_slot *s,
 			    struct dlg_cell *c);
 void dlg_cell_destroy(struct dlg_cell *c);
+
+/* dlg_index.c: the keyed Call-ID and h_id indexes of a slot, all under
+ * its lock.  SipHash-2-4 of @len bytes under @key (k0, k1). */
+uint64_t dlg_siphash(const uint64_t key[2], const void *buf, size_t len);
+int dlg_idx_add_locked(const struct dlg_table *t, struct dlg_slot *s,
+		       struct dlg_cell *c);
+void dlg_idx_del_locked(const struct dlg_table *t, struct dlg_slot *s,
+			struct dlg_cell *c);
+struct dlg_cell *dlg_idx_id_locked(const struct dlg_table *t,
+				   const struct dlg_slot *s, uint32_t h_entry,
+				   uint32_t h_id);
+/* The head of the chain of the dialogs with Call-ID @cid (trimmed) and
+ * caller tag @tag: walk it by cid_next and compare both, other ones share
+ * it. */
+struct dlg_cell *dlg_idx_cid_locked(const struct dlg_table *t,
+				    const struct dlg_slot *s,
+				    struct sip_str cid, struct sip_str tag);
+/* The bucket number of (@cid, @tag) in @s (tests). */
+uint32_t dlg_idx_cid_bucket(const struct dlg_table *t,
+			    const struct dlg_slot *s, struct sip_str cid,
+			    struct sip_str tag);
+void dlg_idx_free(struct dlg_slot *s);
 
 /* dlg_match.c: the tight match; DLG_DIR_NONE when it fails. */
 enum dlg_dir dlg_tight_match_locked(const struct dlg_cell *c,

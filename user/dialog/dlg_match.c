@@ -47,6 +47,29 @@ enum dlg_dir dlg_tight_match_locked(const struct dlg_cell *c,
 	return DLG_DIR_NONE;
 }
 
+/* The best tight match of the chain starting at @c (see below). */
+static void best_of_chain(struct dlg_cell *c, struct sip_str cid,
+			  struct sip_str from_tag, struct sip_str to_tag,
+			  struct dlg_cell **best, enum dlg_dir *best_dir,
+			  bool *best_tagged)
+{
+	for (; c; c = c->cid_next) {
+		enum dlg_dir d = dlg_tight_match_locked(c, cid, from_tag,
+							to_tag);
+		bool tagged;
+
+		if (d == DLG_DIR_NONE)
+			continue;
+		tagged = tag_known(dlg_leg_tag(c, DLG_CALLEE_LEG));
+		if (!*best || (tagged && !*best_tagged) ||
+		    (tagged == *best_tagged && c->h_id < (*best)->h_id)) {
+			*best = c;
+			*best_dir = d;
+			*best_tagged = tagged;
+		}
+	}
+}
+
 struct dlg_cell *dlg_lookup_sip(struct dlg_table *t, struct sip_str callid,
 				struct sip_str from_tag, struct sip_str to_tag,
 				enum dlg_dir *dir)
@@ -54,30 +77,27 @@ struct dlg_cell *dlg_lookup_sip(struct dlg_table *t, struct sip_str callid,
 	struct sip_str cid = dlg_trim(callid);
 	struct dlg_cell *best = NULL;
 	enum dlg_dir best_dir = DLG_DIR_NONE;
+	bool best_tagged = false;
 	struct dlg_slot *s;
 
 	if (!cid.len)
 		return NULL;
 	s = &t->slots[dlg_hash_entry(cid, t->size)];
 	pthread_mutex_lock(&s->lock);
-	for (struct dlg_cell *c = s->first; c; c = c->next) {
-		enum dlg_dir d = dlg_tight_match_locked(c, cid, from_tag,
-							to_tag);
-
-		if (d == DLG_DIR_NONE)
-			continue;
-		/* A dialog whose callee tag is known beats an untagged one
-		 * (serial forking, kamailio#2484). */
-		if (tag_known(dlg_leg_tag(c, DLG_CALLEE_LEG))) {
-			best = c;
-			best_dir = d;
-			break;
-		}
-		if (!best) {
-			best = c;
-			best_dir = d;
-		}
-	}
+	/* The tight match wants the caller's tag as From tag (downstream)
+	 * or as To tag (upstream): two chains of the slot's index, in no
+	 * particular order.  The choice is the one a walk of the slot by
+	 * h_id made: the lowest h_id among the dialogs whose callee tag is
+	 * known (they beat untagged ones: serial forking, kamailio#2484),
+	 * else the lowest untagged one. */
+	if (tag_known(from_tag))
+		best_of_chain(dlg_idx_cid_locked(t, s, cid, from_tag), cid,
+			      from_tag, to_tag, &best, &best_dir,
+			      &best_tagged);
+	if (tag_known(to_tag) && !sip_str_eq(to_tag, from_tag))
+		best_of_chain(dlg_idx_cid_locked(t, s, cid, to_tag), cid,
+			      from_tag, to_tag, &best, &best_dir,
+			      &best_tagged);
 	if (best)
 		dlg_ref(best);
 	pthread_mutex_unlock(&s->lock);
@@ -101,9 +121,8 @@ static int match_did(struct dlg_table *t, uint32_t he, uint32_t hi,
 		return -ENOENT;
 	s = &t->slots[he];
 	pthread_mutex_lock(&s->lock);
-	for (c = s->first; c && c->h_id < hi; c = c->next)
-		;
-	if (!c || c->h_id != hi) {
+	c = dlg_idx_id_locked(t, s, he, hi);
+	if (!c) {
 		err = -ENOENT;
 	} else {
 		d = dlg_tight_match_locked(c, cid, rq->from_tag, rq->to_tag);

@@ -53,6 +53,17 @@ void dlg_set_state_locked(struct dlg_cell *c, int new_state)
 		stat_dec(st->active_dialogs);
 	if (!is_active(old) && is_active(new_state))
 		stat_inc(st->active_dialogs);
+	if (c->linked) {	/* the limits' counts (dlg_table_load) */
+		bool was_early = old <= DLG_STATE_EARLY;
+		bool is_early = new_state <= DLG_STATE_EARLY;
+
+		if (was_early != is_early)
+			atomic_fetch_add(&c->tbl->n_early, is_early ? 1 : -1);
+		if (new_state == DLG_STATE_DELETED)
+			atomic_fetch_sub(&c->tbl->n_live, 1);
+		else if (old == DLG_STATE_DELETED)
+			atomic_fetch_add(&c->tbl->n_live, 1);
+	}
 	atomic_store(&c->state, new_state);
 	if (new_state == DLG_STATE_DELETED) {
 		c->end_ts = (uint32_t)time(NULL);
@@ -169,6 +180,31 @@ static int cell_alloc(struct dlg_table *t, const struct dlg_invite *inv,
 	return 0;
 }
 
+/*
+ * The live dialog (state 1-3) a new INVITE with @cid and caller tag @ftag
+ * spirals into, from the slot's keyed Call-ID index (never a walk of the
+ * slot, which an attacker can fill); the lowest h_id if several.
+ */
+static struct dlg_cell *spiral_of_locked(struct dlg_table *t,
+					 struct dlg_slot *s,
+					 struct sip_str cid,
+					 struct sip_str ftag)
+{
+	struct dlg_cell *best = NULL;
+
+	for (struct dlg_cell *x = dlg_idx_cid_locked(t, s, cid, ftag); x;
+	     x = x->cid_next) {
+		int st = atomic_load(&x->state);
+
+		if (st <= DLG_STATE_CONFIRMED_NA &&
+		    sip_str_eq(DLG_S(x, callid), cid) &&
+		    sip_str_eq(dlg_leg_tag(x, DLG_CALLER_LEG), ftag) &&
+		    (!best || x->h_id < best->h_id))
+			best = x;
+	}
+	return best;
+}
+
 int dlg_manage(struct dlg_table *t, const struct dlg_invite *inv,
 	       const struct dlg_create_opts *opts, struct dlg_cell **out)
 {
@@ -191,15 +227,7 @@ int dlg_manage(struct dlg_table *t, const struct dlg_invite *inv,
 	if (t->cfg.detect_spirals) {
 		/* Same Call-ID and caller tag, in state 1-3 (a confirmed
 		 * dialog does not absorb a new INVITE: §3). */
-		for (x = s->first; x; x = x->next) {
-			int st = atomic_load(&x->state);
-
-			if (st <= DLG_STATE_CONFIRMED_NA &&
-			    sip_str_eq(DLG_S(x, callid), cid) &&
-			    sip_str_eq(dlg_leg_tag(x, DLG_CALLER_LEG),
-				       inv->from_tag))
-				break;
-		}
+		x = spiral_of_locked(t, s, cid, inv->from_tag);
 		if (x) {
 			dlg_ref(x);
 			p.old_state = p.new_state = atomic_load(&x->state);

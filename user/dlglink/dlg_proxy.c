@@ -532,6 +532,11 @@ static void pv_get(void *ud, const struct px_req *rq, enum route_pv pv,
 		*n += (size_t)w < cap - *n ? (size_t)w : cap - *n - 1;
 }
 
+static void load(void *ud, uint64_t *dialogs, uint64_t *early)
+{
+	dlg_table_load(ud, dialogs, early);
+}
+
 static const struct px_dlg_iface dlgp_iface = {
 	.on_request = on_request,
 	.cond = cond,
@@ -542,6 +547,7 @@ static const struct px_dlg_iface dlgp_iface = {
 	.on_forward = on_forward,
 	.on_local = on_local,
 	.on_done = on_done,
+	.load = load,
 };
 
 /*

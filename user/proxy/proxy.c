@@ -95,6 +95,7 @@ int proxy_alloc(const struct sipdlg_config *cfg, struct stats *st,
 		return r;
 	}
 	register_stats(px);
+	px_limits_register(px);
 	*out = px;
 	return 0;
 }
@@ -142,6 +143,7 @@ void proxy_attach(struct proxy *px, struct transport *tp,
 		tmr_init(&px->trim_tmr, trim_fn, px);
 		tmr_arm(tmr, &px->trim_tmr, PX_TRIM_PERIOD_MS);
 	}
+	px_limits_start(px);
 }
 
 void proxy_set_dialog(struct proxy *px, const struct px_dlg_iface *dlg,

@@ -48,6 +48,8 @@ struct proxy_stats {
 	struct stat_var *timeouts, *too_many_hops, *loops, *not_found;
 	struct stat_var *bad_message, *bad_reply, *send_errors;
 	struct stat_var *parse_err[SIP_ERR_MAX_];
+	/* 503s of limits: (px_limits.c), by the limit that was hit. */
+	struct stat_var *rej_dialogs, *rej_early, *rej_tx, *rej_memory;
 };
 
 struct px_req;
@@ -92,6 +94,9 @@ struct px_dlg_iface {
 	void (*on_local)(void *ud, struct px_req *rq, int code);
 	/* Done with the request (release per-request state). */
 	void (*on_done)(void *ud, struct px_req *rq);
+	/* How many calls are held now, for limits: (states 1-4, states
+	 * 1-2).  Called before a new INVITE gets a transaction, no lock. */
+	void (*load)(void *ud, uint64_t *dialogs, uint64_t *early);
 };
 
 /* One request on its way through the proxy. */

@@ -126,6 +126,13 @@ int pxb_reply(struct obuf *o, const struct sip_msg *req,
 	      const struct tp_peer *src, int code, const char *reason,
 	      const char *to_tag)
 {
+	return pxb_reply_hdrs(o, req, src, code, reason, to_tag, NULL);
+}
+
+int pxb_reply_hdrs(struct obuf *o, const struct sip_msg *req,
+		   const struct tp_peer *src, int code, const char *reason,
+		   const char *to_tag, const char *hdrs)
+{
 	ob_reset(o);
 	ob_str(o, "SIP/2.0 ");
 	ob_u32(o, (uint32_t)code);
@@ -162,6 +169,8 @@ int pxb_reply(struct obuf *o, const struct sip_msg *req,
 			break;
 		}
 	}
+	if (hdrs)
+		ob_str(o, hdrs);
 	ob_str(o, PX_SERVER_HDR "Content-Length: 0\r\n\r\n");
 	return o->overflow ? -E2BIG : 0;
 }

@@ -2,6 +2,7 @@
 #ifndef SIPDLG_PX_INTERNAL_H
 #define SIPDLG_PX_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -9,6 +10,7 @@
 
 #include "config/config.h"
 #include "core/obuf.h"
+#include "core/timer.h"
 #include "proxy/proxy.h"
 #include "sip/sip_msg.h"
 #include "tm/tm.h"
@@ -41,6 +43,23 @@ bool px_branch_loop(struct sip_str branch, uint32_t *loop_hash);
 #define PX_TIMER_C_MS (181u * 1000u)	/* RFC 3261: > 3 minutes */
 #define PX_LINGER_MS 5000u		/* J, L, M, D: see px_tx.c */
 
+/* The limits: ceilings (px_limits.c). */
+enum px_limit {
+	PXL_NONE = 0,
+	PXL_DIALOGS,
+	PXL_EARLY,
+	PXL_TRANSACTIONS,
+	PXL_MEMORY,
+	PXL_N_
+};
+
+struct px_limits_state {
+	struct tmr sample_tmr;
+	atomic_ullong rss_kib;			/* last sample */
+	atomic_ullong logged_ms[PXL_N_];	/* last warning, tmr_now_ms */
+	atomic_ullong since_log[PXL_N_];	/* 503s since that warning */
+};
+
 struct proxy {
 	const struct sipdlg_config *cfg;
 	struct stats *st;
@@ -57,6 +76,7 @@ struct proxy {
 	/* Giving freed transaction memory back (proxy.c, timer thread). */
 	struct tmr trim_tmr;
 	size_t trim_peak;		/* most transactions since last trim */
+	struct px_limits_state lim;
 };
 
 /* A resolved next hop. */
@@ -81,6 +101,11 @@ void pxb_vias(struct obuf *o, const struct sip_msg *m,
 int pxb_reply(struct obuf *o, const struct sip_msg *req,
 	      const struct tp_peer *src, int code, const char *reason,
 	      const char *to_tag);
+/* The same with @hdrs (whole lines with CRLF, e.g. "Retry-After: 5\r\n";
+ * NULL = none) before Content-Length. */
+int pxb_reply_hdrs(struct obuf *o, const struct sip_msg *req,
+		   const struct tp_peer *src, int code, const char *reason,
+		   const char *to_tag, const char *hdrs);
 int pxb_request(struct obuf *o, const struct sip_msg *m,
 		const struct tp_peer *src, const struct px_fwd *f);
 int pxb_response_fwd(struct obuf *o, const struct sip_msg *rsp);
@@ -128,6 +153,17 @@ int px_send(struct proxy *px, const struct tp_peer *dst, const char *buf,
 void px_reply_peer(const struct sip_via *via, const struct tp_peer *src,
 		   struct tp_peer *out);
 /* Answer @m statelessly (400s, 481, 483, 482, 200 to CANCEL...). */
+/* px_limits.c */
+void px_limits_register(struct proxy *px);
+/* Arms the RSS sampling timer if max_memory_mb is set (proxy_attach). */
+void px_limits_start(struct proxy *px);
+/* An initial request beyond a limit: 503 + Retry-After sent, counted;
+ * true.  false: go on (always for requests with a To-tag). */
+bool px_limits_refuse(struct proxy *px, const struct px_req *rq);
+/* px_reply_stateless with extra header lines @hdrs (NULL = none). */
+void px_reply_stateless_hdrs(struct proxy *px, const struct sip_msg *m,
+			     const struct tp_peer *src, int code,
+			     const char *reason, const char *hdrs);
 void px_reply_stateless(struct proxy *px, const struct sip_msg *m,
 			const struct tp_peer *src, int code,
 			const char *reason);

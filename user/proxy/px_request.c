@@ -504,6 +504,10 @@ void px_on_request(struct proxy *px, struct tp_rcv *rcv)
 		px_reply_stateless(px, m, rq.src, 483, NULL);
 		return;
 	}
+	/* Before any state is made for it: a flood of new calls stops at
+	 * the ceilings of limits:, calls set up already go on. */
+	if (px_limits_refuse(px, &rq))
+		return;
 	tx = new_tx(px, m, rq.src, key, kl, &retrans);
 	if (!tx) {
 		px_reply_stateless(px, m, rq.src, 500,

@@ -251,8 +251,9 @@ static __always_inline int sd_lines(void *data, void *end, struct sd_sip *s,
 				    int mode)
 {
 	__u32 len = (__u32)(end - data), q, lim, at, nl, kind, bit, closed;
-	__u32 seen, n;
+	__u32 seen, n, c;
 	__u64 w;
+	void *p;
 	int i, r;
 
 #define SD_LOUT(x)                   \
@@ -262,14 +263,12 @@ static __always_inline int sd_lines(void *data, void *end, struct sd_sip *s,
 	} while (0)
 
 	SD_OPAQUE(len);
+	lim = s->msg_end;	/* the same unknown value on every path */
 	for (i = 0; i < (mode == SD_LM_MAIN ? SD_SCAN_STEPS : SD_ROUTE_STEPS);
 	     i++) {
 		q = SD_RD(s->q);
-		lim = SD_RD(s->msg_end);
 		if (q >= lim || q > SD_PKT_LIMIT)
 			SD_LOUT(SD_L_END);	/* the message ends in this line */
-		if (q - SD_RD(s->cur) >= SIPDLG_SCAN_MAX_LINE)
-			SD_LOUT(SDR_SIP_SCAN_LIMIT);
 		/* through memory: the window's paths join here */
 		sd_find_ctl(data, end, q, len, s);
 		at = SD_RD(s->at);
@@ -279,16 +278,27 @@ static __always_inline int sd_lines(void *data, void *end, struct sd_sip *s,
 			SD_WR(s->q, at);	/* no control byte: next window */
 			continue;
 		}
-		w = sd_load8(data, end, at) & sd_low_bytes(lim - at);
-		if ((w & 0xffff) == SD_W8('\r', '\n', 0, 0, 0, 0, 0, 0)) {
+		/* CR LF (the LF inside the message), or LF */
+		p = sd_pkt_at(data, at);
+		if (p + 2 <= end)
+			c = *(__u16 *)p;
+		else if (p + 1 <= end)
+			c = *(__u8 *)p;
+		else
+			SD_LOUT(SD_L_END);
+		if (at + 1 >= lim)
+			c &= 0xff;
+		if (c == SD_W8('\r', '\n', 0, 0, 0, 0, 0, 0)) {
 			SD_WR(s->q, at + 2);
-		} else if ((w & 0xff) == '\n') {
+		} else if ((c & 0xff) == '\n') {
 			SD_WR(s->q, at + 1);
 		} else {
 			SD_WR(s->q, at + 1);	/* HTAB, a lone CR, ... */
 			continue;
 		}
 		nl = SD_RD(s->q);	/* the next line, paths joined */
+		if (at - SD_RD(s->cur) >= SIPDLG_SCAN_MAX_LINE)
+			SD_LOUT(SDR_SIP_SCAN_LIMIT);
 
 		/* close the current line, which ends at @at */
 		kind = SD_RD(s->kind) & 7;
@@ -296,7 +306,8 @@ static __always_inline int sd_lines(void *data, void *end, struct sd_sip *s,
 			SD_WR(s->le[kind], at);
 			closed = SD_RD(s->closed) | (1u << kind);
 			SD_WR(s->closed, closed);
-			r = (closed & SD_RD(s->need)) == SD_RD(s->need);
+			n = SD_RD(s->need);
+			r = (closed & n) == n;
 		} else {
 			/* a Route line: hand its value to the caller */
 			r = kind == SD_H_ROUTE;

@@ -46,29 +46,58 @@ static __always_inline int sd_classify_udp(const struct sd_pkt *p)
 }
 
 /*
- * The commonest frame that is none of our business, decided before any
- * state is set up: untagged IPv4 without options, not a fragment, and
- * either not UDP or UDP to a port that is not a SIP port.  The reason
- * (SDR_NON_UDP, SDR_OTHER_PORT), or SD_FURTHER for the full parse, which
- * counts these frames the same way.  Most traffic on a NIC pays only this.
+ * The commonest frames that are none of our business, decided before any
+ * state is set up: Ethernet with no or one VLAN tag, then IPv4 without
+ * options and not a fragment, or IPv6 whose next header is UDP, TCP or
+ * ICMPv6 (no extension header); not UDP, or UDP to a port that is not a
+ * SIP port.  The reason (SDR_NON_UDP, SDR_OTHER_PORT), or SD_FURTHER for
+ * the full parse, which counts every other frame the same way it would
+ * count these.  Most traffic on a NIC pays only this.
  */
 static __always_inline int sd_quick_other(void *data, void *end)
 {
+	void *l3 = data + 14;
+	__u16 et, dport;
 	__u64 w;
+	__u8 nh;
 
-	if (data + 14 + 20 + 8 > end)
+	if (data + 14 > end)
 		return SD_FURTHER;
-	/* bytes 12-14: EtherType 0x0800, version 4 and IHL 5 */
-	w = *(__u64 *)(data + 12);
-	if ((w & 0xffffff) != 0x450008)
+	et = *(__u16 *)(data + 12);
+	if (et != bpf_htons(SD_ETH_P_IP) && et != bpf_htons(SD_ETH_P_IPV6)) {
+		/* one VLAN tag (untagged IPv4 pays no compare for this) */
+		if (et != bpf_htons(SD_ETH_P_8021Q) &&
+		    et != bpf_htons(SD_ETH_P_8021AD))
+			return SD_FURTHER;
+		if (data + 18 > end)
+			return SD_FURTHER;
+		et = *(__u16 *)(data + 16);
+		l3 = data + 18;
+	}
+	if (et == bpf_htons(SD_ETH_P_IP)) {
+		if (l3 + 20 + 8 > end)
+			return SD_FURTHER;
+		/* bytes 0-7: version 4 and IHL 5, ..., MF and fragment
+		 * offset (0x3fff of bytes 6-7) */
+		w = *(__u64 *)l3;
+		if ((w & 0xff) != 0x45 || ((w >> 48) & 0xff3f))
+			return SD_FURTHER;
+		if (*(__u8 *)(l3 + 9) != IPPROTO_UDP)
+			return SDR_NON_UDP;
+		dport = *(__u16 *)(l3 + 20 + 2);
+	} else if (et == bpf_htons(SD_ETH_P_IPV6)) {
+		if (l3 + 40 + 8 > end || (*(__u8 *)l3 >> 4) != 6)
+			return SD_FURTHER;
+		nh = *(__u8 *)(l3 + 6);
+		if (nh == IPPROTO_TCP || nh == 58 /* ICMPv6 */)
+			return SDR_NON_UDP;
+		if (nh != IPPROTO_UDP)
+			return SD_FURTHER;
+		dport = *(__u16 *)(l3 + 40 + 2);
+	} else {
 		return SD_FURTHER;
-	/* bytes 20-23: MF and fragment offset (0x3fff), TTL, protocol */
-	w = *(__u64 *)(data + 20);
-	if (w & 0xff3f)
-		return SD_FURTHER;
-	if (((w >> 24) & 0xff) != IPPROTO_UDP)
-		return SDR_NON_UDP;
-	if (sd_is_sip_port(bpf_ntohs(*(__u16 *)(data + 36))))
+	}
+	if (sd_is_sip_port(bpf_ntohs(dport)))
 		return SD_FURTHER;
 	return SDR_OTHER_PORT;
 }

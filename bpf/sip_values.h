@@ -4,10 +4,13 @@
  * Route, Via, From and To (the cookie, its MAC, our branch, the tags),
  * and the state of one SIP scan (struct sd_sip).
  *
- * sd_sip_route(), sd_sip_via() and sd_sip_tag() are global functions:
- * sd_sip_scan() (sip_scan.h) calls one per Route/Via/From/To line it
- * wants, so the verifier checks each parameter walk once instead of once
- * per header line.
+ * The general parameter walk (sd_params()) is the slow path: the usual
+ * shapes are read by the straight-line code of sip_fast.h.  It runs in
+ * the global functions sd_sip_route(), sd_sip_via() and sd_sip_tag(),
+ * so that the verifier checks it once, and a packet calls them only when
+ * a value is not of a usual shape (sd_sip_via(): every reply).  Limits of
+ * the walk (more than SD_MAX_CAND candidate ';' in a value, too many
+ * special bytes) are SDR_SIP_SCAN_LIMIT; the fast paths have none.
  *
  * Rules (the reference in tests/bpf/test_xdp_mutate.c follows them byte by
  * byte):
@@ -33,10 +36,10 @@
 #include "sip_swar.h"
 
 /* Internal outcomes besides SD_FURTHER and the reasons. */
-#define SD_CONTINUE (-2)	/* line done, scan the next one */
+#define SD_CONTINUE (-2)	/* value done, go on */
 #define SD_NOT_DIALOG (-3)	/* a request without To-tag: not ours */
 
-/* What the scan found (sd_sip.have) and still wants (sd_sip.need). */
+/* What the scan found (sd_sip.have). */
 enum sd_flag {
 	SD_F_COOKIE = 1 << 0,	/* a Route with the rr_param was read */
 	SD_F_BADCOOKIE = 1 << 1, /* ... its value is malformed */

@@ -2,14 +2,30 @@
 /*
  * sipdlg.bpf.c - the XDP fast path, attach point "xdp".
  *
- * Every frame: Ethernet, up to two VLAN tags, IPv4 (with options) or IPv6
- * (with the usual extension headers), UDP (parse_l2l4.h).  A datagram to a
- * configured SIP port then goes through the SIP stages: the scan of the
- * start line and headers (sip_scan.h, one global function) and the dialog
- * lookup, tight match, counters, events and policy (sip_match.h).  Each
- * frame is counted under exactly one enum sipdlg_reason in the "counters"
- * map; the reasons sipdlg_reason_drops() names are dropped, everything
- * else passes to the stack and the controller.
+ * Every frame first meets sd_quick_other() (below): Ethernet with at
+ * most one VLAN tag, IPv4 without options or IPv6 without extension
+ * headers, not UDP or UDP to a port that is not a SIP port, is counted
+ * and passed there.  Everything else gets the full L2-L4 parse: up to two
+ * VLAN tags, IPv4 with options, IPv6 with the usual extension headers,
+ * UDP (parse_l2l4.h).  A datagram to a configured SIP port then goes
+ * through the SIP stages (sip_match.h, sd_sip()):
+ *  1. sd_sip_scan() (sip_scan.h), the one BPF-to-BPF call of a usual
+ *     in-dialog request: one pass over the lines (sip_lines.h: 32-byte
+ *     windows tested for control bytes with one OR of subtractions, each
+ *     line classified by its first byte and one masked compare, only the
+ *     first start line, Route, Call-ID, From, To, CSeq and Via recorded,
+ *     stopping once the needed lines are closed), then the values with
+ *     straight-line code for the usual shapes (sip_fast.h); the general
+ *     parameter walks of sip_values.h are global functions called only
+ *     when a value is not of a usual shape;
+ *  2. slow paths called from sd_sip(): sd_sip_routes() when the cookie
+ *     is not in the first Route line (or no Route came before the scan
+ *     had the rest), sd_sip_via() for a reply's top Via;
+ *  3. the dialog lookup, tight match, counters, events and policy
+ *     (sip_match.h), inline.
+ * Each frame is counted under exactly one enum sipdlg_reason in the
+ * "counters" map; the reasons sipdlg_reason_drops() names are dropped,
+ * everything else passes to the stack and the controller.
  *
  * Kernel features used, all in Linux 6.1 (Debian 12): global functions
  * with pointer arguments (5.12), bounded loops (5.3), ring buffer (5.8),
@@ -21,7 +37,8 @@
  * Loading needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON (root has them):
  * the frame length is data_end - data, a pointer subtraction the verifier
  * allows only with CAP_PERFMON, which also spares the program the Spectre
- * v1 sanitising the verifier adds without it.
+ * v1 sanitising the verifier adds without it, and lets the scratch part
+ * of struct sd_sip (sip_values.h) go to sd_sip_scan() unzeroed.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

@@ -1,17 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * sip_fast.h - straight-line fast paths for the common shapes of the
- * values sip_values.h parses, tried before its general parameter walk.
+ * sip_fast.h - straight-line readers for the common shapes of the Route
+ * and From/To values, tried before the general parameter walk of
+ * sip_values.h (sd_params(), a global function, the slow path).
  *
- * A fast path either gives exactly the result the general walk
- * (sd_params() and what follows it) would give, or says "not my shape"
- * and the general walk runs.  "Exactly" includes the walk's limits: a
- * fast path takes a value only when its counts prove that sd_params()
- * would neither run out of steps nor of candidate slots.
- *
- * Why: the general walk costs one volatile round trip per word and per
- * ';' '<' '>' of the value, then a name check per candidate; a From/To
- * value cost 65-170 ns that way, the common shape costs a few loads.
+ * A fast reader either gives exactly the result the rules give (the
+ * rules of sip_values.h, without the general walk's step and candidate
+ * limits, which only ever turn a result into SDR_SIP_SCAN_LIMIT) or says
+ * "not my shape" and the general walk decides.
  *
  * Included by sip_values.h after its helpers; header-only.
  */
@@ -21,67 +17,10 @@
 /* Longest value a fast path takes (bytes); all of it is loaded. */
 #define SD_FAST_MAX 128
 
-/* 0x01 in each byte lane of @w that is ';', then '<' or '>'. */
-#define SD_FAST_SEMI(w) (sd_eq_bytes(w, SD_REP(';')) >> 7)
-/* '<' (0x3c) and '>' (0x3e) in one compare */
-#define SD_FAST_ANGLE(w) (sd_eq_bytes((w) | SD_REP(0x02), SD_REP('>')) >> 7)
-
 /*
- * Counts of ';' and of ';' '<' '>' in the value [@vs, @vs + @len)
- * (8 <= @len <= SD_FAST_MAX), into *semis and *flags; -1 if the frame
- * holds fewer than SD_FAST_MAX bytes from @vs on (then nothing is read).
- * Whole words first, then the word that ends at the value's end without
- * the bytes already counted.  Counts accumulate per byte lane (at most
- * 17 per lane) and are summed once at the end.
- */
-static __always_inline int sd_fast_count(void *data, void *end, __u32 vs,
-					 __u32 len, __u32 *semis,
-					 __u32 *flags)
-{
-	__u64 as = 0, aa = 0, w, keep;
-	void *p = sd_pkt_at(data, vs);
-	__u32 k, full = len / 8;
-
-	if (p + SD_FAST_MAX > end)
-		return -1;
-	for (k = 0; k < SD_FAST_MAX / 8; k++) {
-		if (k >= full)
-			break;
-		w = *(__u64 *)(p + 8 * k);
-		as += SD_FAST_SEMI(w);
-		aa += SD_FAST_ANGLE(w);
-	}
-	if (len & 7) {
-		p += (len - 8) & (SD_FAST_MAX - 1);
-		if (p + 8 > end)
-			return -1;
-		w = *(__u64 *)p;
-		keep = ~sd_low_bytes(8 - (len & 7));
-		as += SD_FAST_SEMI(w) & keep;
-		aa += SD_FAST_ANGLE(w) & keep;
-	}
-	*semis = (__u32)((as * SD_ONES) >> 56);
-	*flags = *semis + (__u32)((aa * SD_ONES) >> 56);
-	return 0;
-}
-
-/*
- * Would sd_params() walk a value of @len bytes with these counts to its
- * end?  It takes one step per word plus one per flagged byte (88 in
- * all) and keeps at most SD_MAX_CAND candidate ';' at a time: below
- * both bounds with a margin, the general result is the plain one.
- */
-static __always_inline int sd_fast_in_limits(__u32 len, __u32 semis,
-					     __u32 flags)
-{
-	return semis <= SD_MAX_CAND &&
-	       (len + 7) / 8 + flags + 8 <=
-		       SIPDLG_SCAN_MAX_VALUE / 8 + SD_MAX_CAND;
-}
-
-/*
- * Offset of the last '<' or '>' among the 24 bytes that end at @ve, the
- * value starting at @vs (@ve - @vs >= 24); 0 if there is none.
+ * Offset of the last '<' or '>' among the 24 bytes that end at @ve
+ * (>= 24: the frame holds the headers of Ethernet, IP and UDP before);
+ * 0 if there is none.  It may lie before the value's start.
  */
 static __always_inline __u32 sd_last_angle24(void *data, void *end,
 					     __u32 ve)
@@ -110,22 +49,19 @@ static __always_inline __u32 sd_last_angle24(void *data, void *end,
 /*
  * From/To value [@vs, @ve) of the shape `...>;tag=VALUE` (VALUE: 1-16
  * bytes up to a tag terminator, then maybe more parameters; the last
- * '>' within the last 24 bytes): the tag's hash into *h.  1 if the shape
- * holds (*h as sd_sip_tag() would compute it), 0 if the general walk
- * must decide.
+ * '<' or '>' of the value is that '>' and lies within its last 24
+ * bytes): the tag's hash into *h.  1 if the shape holds (*h as the rules
+ * give it), 0 if the general walk must decide.  Exact: after the last
+ * '>' (no '<' follows it) the first parameter is the tag.
  */
 static __always_inline int sd_fast_tag(void *data, void *end, __u32 vs,
 				       __u32 ve, __u64 *h)
 {
-	__u32 len = ve - vs, semis, flags, g, c;
+	__u32 g, c;
 	__u64 x;
 
-	if (len < 24 || len > SD_FAST_MAX ||
-	    sd_fast_count(data, end, vs, len, &semis, &flags) ||
-	    !sd_fast_in_limits(len, semis, flags))
-		return 0;
 	g = sd_last_angle24(data, end, ve);
-	if (!g || g + 7 > ve)
+	if (g < vs || g + 7 > ve)
 		return 0;
 	/* '>', ';', "tag" (any case), '=', a first value byte not SP/HTAB */
 	x = sd_load8(data, end, g) | SD_W8(0, 0, 0x20, 0x20, 0x20, 0, 0, 0);
@@ -153,19 +89,18 @@ static __always_inline int sd_fast_tag(void *data, void *end, __u32 vs,
  * Route value [@vs, @ve) with an rr_param of 1-6 bytes (with the MAC on:
  * one that starts with the MAC parameter's 'd', see sd_fast_mac()):
  * where does its first rr_param value start?  One pass over the words
- * counts the ';' (sd_params() keeps at most SD_MAX_CAND), flags any ';'
- * followed by SP/HTAB (a name after SWS: general walk), and notes the
- * first ';' followed by the name's first letter.  1 with *pa (0: no
- * rr_param, as sd_params() would say) if the shape holds: no such ';',
- * or the first one starts "name=" and a value byte not SP/HTAB; 0 if the
- * general walk must decide.
+ * flags any ';' followed by SP/HTAB (a name after SWS: general walk) and
+ * notes the first ';' followed by the name's first letter.  1 with *pa
+ * (0: no rr_param) if the shape holds: no such ';', or the first one
+ * starts "name=" and a value byte not SP/HTAB; 0 if the general walk
+ * must decide.
  */
 static __always_inline int sd_fast_route(void *data, void *end,
 					 const struct sd_sip *s, __u32 vs,
 					 __u32 ve, __u32 *pa)
 {
 	__u32 len = ve - vs, nl = s->rr_len, k, fk = 0, j;
-	__u64 as = 0, ws = 0, ms, s1, m;
+	__u64 ws = 0, ms, s1, m;
 	void *p = sd_pkt_at(data, vs);
 
 	if (!nl || nl > 6 || len < 8 || len > SD_FAST_MAX ||
@@ -177,26 +112,25 @@ static __always_inline int sd_fast_route(void *data, void *end,
 			break;
 		SD_FAST_SEMI_AT(p, k, len, ms, s1);
 		ws |= ms & sd_ws_bytes(s1);
-		m = ms & sd_eq_bytes(s1 | SD_REP(s->rr_f[0]), SD_REP(s->rr_w[0]));
+		m = ms & sd_eq_bytes(s1 | SD_REP(sd_alpha_fold(s->rr_w[0])), SD_REP(s->rr_w[0]));
 		/* the first word with a hit, + 1 */
 		fk |= -(__u32)(sd_is_zero(fk) & (sd_is_zero(m) ^ 1)) & (k + 1);
-		as += ms >> 7;
 	}
-	if (((as * SD_ONES) >> 56) > SD_MAX_CAND || ws)
+	if (ws)
 		return 0;
 	*pa = 0;
 	if (!fk)
 		return 1;
 	k = (fk - 1) & (SD_FAST_MAX / 8 - 1);
 	SD_FAST_SEMI_AT(p, k, len, ms, s1);
-	m = ms & sd_eq_bytes(s1 | SD_REP(s->rr_f[0]), SD_REP(s->rr_w[0]));
+	m = ms & sd_eq_bytes(s1 | SD_REP(sd_alpha_fold(s->rr_w[0])), SD_REP(s->rr_w[0]));
 	if (!m)
 		return 0;	/* cannot happen: the loop saw it */
 	j = vs + 8 * k + sd_first(m) + 1;	/* the name */
 	if (j + nl + 1 >= ve)
 		return 0;
 	ms = sd_load8(data, end, j);
-	if (((ms | s->rr_f[0]) & sd_low_bytes(nl)) != s->rr_w[0] ||
+	if (((ms | sd_alpha_fold(s->rr_w[0])) & sd_low_bytes(nl)) != s->rr_w[0] ||
 	    sd_byte(ms, nl) != '=')
 		return 0;
 	k = sd_byte(ms, nl + 1);

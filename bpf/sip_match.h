@@ -10,7 +10,11 @@
  * Request, in this order (reference section 1.2):
  *   no To-tag                    -> SDR_SIP_UDP4/6 (not an in-dialog request)
  *   malformed cookie             -> SDR_DLG_BAD_COOKIE[_DROP]
- *   MAC missing/wrong (MAC on)   -> SDR_DLG_MAC_FAIL[_DROP]
+ *   MAC missing/wrong (MAC on)   -> SDR_DLG_MAC_FAIL[_DROP], unless the
+ *                                   dialog is marked SIPDLG_DLGF_NOMAC:
+ *                                   then the full tight match below (and
+ *                                   a dialog not in the kernel ->
+ *                                   SDR_DLG_NOT_IN_KERNEL)
  *   no CSeq number, no Call-ID   -> SDR_SIP_MALFORMED
  *   cookie: dialog absent        -> SDR_DLG_UNKNOWN[_DROP]  (mode 1: Call-ID
  *           tight match fails    -> SDR_DLG_MISMATCH[_DROP]  index first)
@@ -157,7 +161,17 @@ static __always_inline int sd_rate_ok(struct sipdlg_dlg_value *v, __u64 now)
 	return 0;
 }
 
-/* Count a matched request in direction @d of dialog @v. */
+/*
+ * Count a matched request in direction @d of dialog @v.
+ *
+ * packets, bytes and methods[] are plain adds, not locked atomics: two
+ * CPUs adding to the same dialog's counter at the same instant (the two
+ * directions of a call hashed to different CPUs, both sending the same
+ * method) can lose one increment.  They are statistics; nothing decides
+ * on them.  The highest CSeq (compare-and-swap), bye_seen (fetch-or,
+ * after a plain test: once set it never clears) and the rate-limit count
+ * stay atomic, as they decide events and drops.
+ */
 static __always_inline int sd_matched(struct xdp_md *ctx,
 				      const struct sd_pkt *p,
 				      const struct sd_sip *s,
@@ -170,11 +184,11 @@ static __always_inline int sd_matched(struct xdp_md *ctx,
 	d &= 1;
 	if (max_dialog_pps && !sd_rate_ok(v, now))
 		return SDR_DLG_RATE_LIMITED;
-	__sync_fetch_and_add(&v->dir[d].packets, 1);
-	__sync_fetch_and_add(&v->dir[d].bytes, p->len);
+	v->dir[d].packets += 1;
+	v->dir[d].bytes += p->len;
 	if (m >= SDM_MAX_)
 		m = SDM_OTHER;
-	__sync_fetch_and_add(&v->methods[m], 1);
+	v->methods[m] += 1;
 	v->last_seen_ns = now;
 
 	/* highest CSeq this way: compare-and-swap, a few tries */
@@ -191,7 +205,8 @@ static __always_inline int sd_matched(struct xdp_md *ctx,
 
 	if (m == SDM_BYE) {
 		bit = 1u << d;
-		if (!(__sync_fetch_and_or(&v->bye_seen, bit) & bit))
+		if (!(v->bye_seen & bit) &&
+		    !(__sync_fetch_and_or(&v->bye_seen, bit) & bit))
 			sd_event(ctx, p, s, SDE_BYE, SDR_DLG_MATCH, d, now);
 	} else if ((m == SDM_INVITE || m == SDM_UPDATE) && newer &&
 		   (s->have & SD_F_CONTACT)) {
@@ -224,15 +239,21 @@ static __always_inline int sd_request(struct xdp_md *ctx,
 				      struct sd_sip *s, int no_dialog)
 {
 	__u32 have = s->have, reason;
-	struct sipdlg_dlg_value *v;
+	struct sipdlg_dlg_value *v = NULL;
 	int d = -1, callid = !(have & SD_F_MACOK);
 
 	if (!(have & SD_F_TTAG))
 		return no_dialog;
 	if (have & SD_F_BADCOOKIE)
 		return sd_fail(ctx, p, s, SDR_DLG_BAD_COOKIE);
-	if (have & SD_F_MACFAIL)
-		return sd_fail(ctx, p, s, SDR_DLG_MAC_FAIL);
+	if (have & SD_F_MACFAIL) {
+		/* only a dialog marked NOMAC may go without its MAC */
+		v = bpf_map_lookup_elem(&dialogs, &s->key);
+		if (!v && sd_not_in_kernel(&s->key))
+			return SDR_DLG_NOT_IN_KERNEL;
+		if (!v || !(v->flags & SIPDLG_DLGF_NOMAC))
+			return sd_fail(ctx, p, s, SDR_DLG_MAC_FAIL);
+	}
 	if (!(have & SD_F_CSEQ) || (have & SD_F_CSEQBAD) ||
 	    (callid && !(have & SD_F_CALLID)))
 		return SDR_SIP_MALFORMED;
@@ -246,12 +267,13 @@ static __always_inline int sd_request(struct xdp_md *ctx,
 		return sd_matched(ctx, p, s, v, d);
 	}
 
-	v = bpf_map_lookup_elem(&dialogs, &s->key);
+	if (!v)
+		v = bpf_map_lookup_elem(&dialogs, &s->key);
 	if (v) {
 		d = sd_tight(v, s, callid);
 		if (d >= 0)
 			return sd_matched(ctx, p, s, v, d);
-		__sync_fetch_and_add(&v->mismatches, 1);
+		v->mismatches += 1;	/* statistics: a plain add */
 		reason = SDR_DLG_MISMATCH;
 	} else {
 		reason = SDR_DLG_UNKNOWN;
@@ -280,9 +302,10 @@ static __always_inline int sd_reply(const struct sd_pkt *p,
 	if (!v || v->callid_hash != s->callid_hash)
 		return SDR_DLG_REPLY_UNKNOWN;
 	d = (s->branch_dir & 1) ^ 1;	/* a reply goes the other way */
-	__sync_fetch_and_add(&v->dir[d].packets, 1);
-	__sync_fetch_and_add(&v->dir[d].bytes, p->len);
-	__sync_fetch_and_add(&v->dir[d].replies, 1);
+	/* plain adds, as in sd_matched() */
+	v->dir[d].packets += 1;
+	v->dir[d].bytes += p->len;
+	v->dir[d].replies += 1;
 	v->last_seen_ns = bpf_ktime_get_coarse_ns();
 	return SDR_DLG_REPLY_MATCH;
 }
@@ -294,7 +317,7 @@ static __always_inline int sd_reply(const struct sd_pkt *p,
 static __always_inline int sd_sip(struct xdp_md *ctx, const struct sd_pkt *p,
 				  int no_dialog)
 {
-	struct sd_sip s = {};
+	struct sd_sip s;
 	__u32 avail = p->len - p->payload_off;
 	int r;
 
@@ -305,6 +328,8 @@ static __always_inline int sd_sip(struct xdp_md *ctx, const struct sd_pkt *p,
 			return SDR_MULTI_BUFFER;
 		return SDR_TRUNCATED;
 	}
+	/* the results only: sd_sip_scan() sets its own state */
+	__builtin_memset(&s, 0, __builtin_offsetof(struct sd_sip, msg_off));
 	s.msg_off = p->payload_off;
 	s.msg_end = p->payload_off + p->udp_len - 8u;
 
@@ -313,8 +338,18 @@ static __always_inline int sd_sip(struct xdp_md *ctx, const struct sd_pkt *p,
 		return no_dialog;
 	if (r != SD_FURTHER)
 		return r;
-	if (s.status)
+	if (s.status) {
+		/* the top Via: our branch? */
+		r = sd_sip_via(ctx, &s);
+		if (r != SD_CONTINUE)
+			return r;
 		return sd_reply(p, &s);
+	}
+	if (s.have & SD_F_ROUTES) {
+		r = sd_sip_routes(ctx, &s);
+		if (r != SD_CONTINUE)
+			return r;
+	}
 	return sd_request(ctx, p, &s, no_dialog);
 }
 

@@ -1,33 +1,39 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * sip_scan.h - the SIP scan of the fast path: start line, then header by
- * header until it has what the matcher needs.
+ * sip_scan.h - the SIP scan of the fast path: one pass over the lines
+ * (sip_lines.h), then the values it needs, read with straight-line code.
  *
- * sd_sip_scan() is one global function: the verifier checks it once
- * against its prototype.  It reads the packet through ctx and the offsets
- * in struct sd_sip (sip_values.h), writes what it found back into that
- * struct, and never touches a map.  Route, Via, From and To values go to
- * sd_sip_route(), sd_sip_via() and sd_sip_tag() (sip_values.h); the line
- * loop only locates Call-ID and CSeq, sd_scan_finish() reads them.
+ * sd_sip_scan() is the one global function a SIP packet calls on the
+ * usual path: the verifier checks it once against its prototype.  It
+ * reads the packet through ctx and the offsets in struct sd_sip
+ * (sip_values.h), writes what it found back into that struct, and never
+ * touches a map.  The slow paths are global functions of their own,
+ * called only when a value is not of the usual shape: sd_sip_tag() (the
+ * general walk of From/To, from here), and from sd_sip() (sip_match.h,
+ * so that no call chain is deeper than two: the stack is 512 bytes)
+ * sd_sip_routes() (the cookie is not in the usual shape, not in the
+ * first Route line, or no Route line came before the scan had everything
+ * else: SD_F_ROUTES; it calls sd_route_next() and sd_sip_route() per
+ * Route line) and sd_sip_via() (replies).
  *
- * What it reads (the reference in tests/bpf/test_xdp_mutate.c follows these
- * rules byte by byte; parameters are described in sip_values.h):
- * - The message is the UDP payload.  A line ends at LF; a CR before the
- *   LF is not part of the line.  Only complete lines count.
+ * What it reads (the reference in tests/bpf/test_xdp_mutate.c follows
+ * these rules; parameters are described in sip_values.h, lines in
+ * sip_lines.h):
+ * - The message is the UDP payload.
  * - Start line: "SIP/2.0 " + 3 digits (+ SP, HTAB or the line end) is a
  *   reply; an upper-case letter first and " SIP/2.0" at the end is a
  *   request ("SIP" without case).  Otherwise SDR_SIP_NOT_SIP.
- * - Header lines: a name without case (compact forms too), up to 7
- *   SP/HTAB, ':'.  A line that starts with SP/HTAB is folding:
- *   SDR_SIP_FOLDED.  An empty line ends the headers.  The first Call-ID,
- *   From, To and CSeq count, the first Route line with the rr_param, the
- *   first Via (replies only); Contact only needs to be present.
+ * - The first Call-ID, From, To and CSeq count, the first Route line
+ *   with the rr_param, the first Via (replies only); Contact only needs
+ *   to be present.
  * - Call-ID: the value without up to 7 leading and trailing SP/HTAB.
  * - CSeq: up to 7 SP/HTAB, 1-10 digits < 2^32, SP/HTAB.
- * - It stops as soon as it has what it needs: for a request To, From,
- *   CSeq, Call-ID (not with a verified MAC), the cookie (not in
- *   dlg_match_mode 2), a Contact for INVITE/UPDATE; for a reply the top
- *   Via and the Call-ID.  A request's To without tag ends it at once.
+ * - The line loop stops as soon as it has the lines it needs: for a
+ *   request To, From, CSeq, Call-ID and a Contact for INVITE/UPDATE; for
+ *   a reply the top Via and the Call-ID.  A request with a To-tag whose
+ *   cookie was not in a Route line before that point (and not in
+ *   dlg_match_mode 2) goes on looking for Route lines to the end of the
+ *   headers.
  * Scan limits (SIPDLG_SCAN_* in sipdlg_shared.h): SDR_SIP_SCAN_LIMIT.
  */
 #ifndef SIPDLG_BPF_SIP_SCAN_H
@@ -35,193 +41,7 @@
 
 #include "sip_swar.h"
 #include "sip_values.h"
-
-/* --- line ends --------------------------------------------------------- */
-
-/* The LF flags of the 32 bytes at @p. */
-#define SD_LF4(p, m0, m1, m2, m3)                                    \
-	do {                                                         \
-		m0 = sd_eq_bytes(*(__u64 *)(p), SD_REP('\n'));       \
-		m1 = sd_eq_bytes(*(__u64 *)((p) + 8), SD_REP('\n')); \
-		m2 = sd_eq_bytes(*(__u64 *)((p) + 16), SD_REP('\n')); \
-		m3 = sd_eq_bytes(*(__u64 *)((p) + 24), SD_REP('\n')); \
-	} while (0)
-
-/*
- * Offset of the first flagged byte of a 32-byte window at @base (some
- * mask non-zero), without branches.
- */
-static __always_inline __u32 sd_first4(__u32 base, __u64 m0, __u64 m1,
-				       __u64 m2, __u64 m3)
-{
-	__u32 f2 = sd_first8(m2) + (__u32)sd_is_zero(m2) * sd_first8(m3);
-	__u32 f1 = sd_first8(m1) + (__u32)sd_is_zero(m1) * f2;
-
-	return base + sd_first8(m0) + (__u32)sd_is_zero(m0) * f1;
-}
-
-/* Bytes of a window word at @base that lie at or after window index @si. */
-static __always_inline __u64 sd_keep_from(__u32 si, __u32 base)
-{
-	if (si <= base)
-		return ~0ULL;
-	if (si >= base + 8)
-		return 0;
-	return ~0ULL << (8 * (si - base));
-}
-
-/*
- * The LF at or after frame offset s->q, when fewer than 32 frame bytes
- * are left: the last 32 bytes of the frame are scanned and the flags
- * before s->q dropped.  0 with s->lf set, or -1.  Global, as it runs at
- * most once per message: the line loop does not carry its checks.
- */
-__noinline int sd_sip_lf_tail(struct xdp_md *ctx, struct sd_sip *s)
-{
-	__u64 m0, m1, m2, m3;
-	__u32 len, off, lim, wb, si, at;
-	void *data, *end, *q;
-
-	if (!ctx || !s)
-		return -1;
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
-	len = (__u32)(end - data);
-	SD_OPAQUE(len);
-	off = s->q;
-	lim = s->msg_end;
-	if (len < 32 || off >= len || off < len - 32)
-		return -1;
-	wb = len - 32;
-	q = sd_pkt_at(data, wb);
-	if (q + 32 > end)
-		return -1;
-	si = off - wb;		/* 0..31 */
-	SD_LF4(q, m0, m1, m2, m3);
-	m0 &= sd_keep_from(si, 0);
-	m1 &= sd_keep_from(si, 8);
-	m2 &= sd_keep_from(si, 16);
-	m3 &= sd_keep_from(si, 24);
-	if (!(m0 | m1 | m2 | m3))
-		return -1;
-	at = sd_first4(wb, m0, m1, m2, m3);
-	if (at >= lim)
-		return -1;
-	s->lf = at;
-	return 0;
-}
-
-/*
- * The first LF at or after frame offset @from and before the message end,
- * 32 bytes per step: 0 with its offset in s->lf, -1 if the message ends
- * first, -2 if the line is longer than SIPDLG_SCAN_MAX_LINE.  Position and
- * result go through memory (s->q, s->lf) so that every step, and every
- * exit, leaves the verifier the same state whatever the caller's path.
- */
-static __always_inline int sd_find_lf(struct xdp_md *ctx, void *data,
-				      void *end, struct sd_sip *s, __u32 from)
-{
-	__u64 m0, m1, m2, m3;
-	__u32 at, off, lim;
-	void *p;
-	int k;
-
-	SD_WR(s->q, from);
-	off = SD_RD(s->q);
-	lim = SD_RD(s->msg_end);
-	for (k = 0; k < SIPDLG_SCAN_MAX_LINE / 32; k++) {
-		if (off >= lim || off >= SD_PKT_LIMIT)
-			return -1;
-		p = sd_pkt_at(data, off);
-		if (p + 32 > end) {
-			SD_WR(s->q, off);
-			return sd_sip_lf_tail(ctx, s);
-		}
-		SD_LF4(p, m0, m1, m2, m3);
-		if (m0 | m1 | m2 | m3) {
-			at = sd_first4(off, m0, m1, m2, m3);
-			if (at >= lim)
-				return -1;
-			SD_WR(s->lf, at);
-			return 0;
-		}
-		off += 32;
-	}
-	return -2;
-}
-
-/* --- header names ------------------------------------------------------ */
-
-/* Name word compare: the low @n bytes of @w, letters in @fold without case. */
-#define SD_NAME_IS(w, n, fold, name) \
-	((((w) | (fold)) & sd_low_bytes(n)) == (name))
-
-/*
- * Which known header starts the line whose first 8 bytes are @w, and how
- * long its name is (*nlen).  The byte after the name must be ':' or
- * SP/HTAB (checked by the caller).
- */
-static __always_inline int sd_hdr_kind(__u64 w, __u32 *nlen)
-{
-	__u32 c0 = (__u32)(w & 0xff) | 0x20;
-	__u32 c1 = sd_byte(w, 1);
-	int one = c1 == ':' || c1 == ' ' || c1 == '\t';
-
-	switch (c0) {
-	case 'r':
-		*nlen = 5;
-		if (SD_NAME_IS(w, 5, SD_F20(5), SD_W8('r', 'o', 'u', 't', 'e', 0, 0, 0)))
-			return SD_H_ROUTE;
-		break;
-	case 'i':
-		*nlen = 1;
-		if (one)
-			return SD_H_CALLID;
-		break;
-	case 'c':
-		*nlen = 7;
-		if (SD_NAME_IS(w, 7, SD_F20(7) & ~SD_B(0x20, 4),
-			       SD_W8('c', 'a', 'l', 'l', '-', 'i', 'd', 0)))
-			return SD_H_CALLID;
-		if (SD_NAME_IS(w, 7, SD_F20(7),
-			       SD_W8('c', 'o', 'n', 't', 'a', 'c', 't', 0)))
-			return SD_H_CONTACT;
-		*nlen = 4;
-		if (SD_NAME_IS(w, 4, SD_F20(4), SD_W8('c', 's', 'e', 'q', 0, 0, 0, 0)))
-			return SD_H_CSEQ;
-		break;
-	case 'f':
-		*nlen = 1;
-		if (one)
-			return SD_H_FROM;
-		*nlen = 4;
-		if (SD_NAME_IS(w, 4, SD_F20(4), SD_W8('f', 'r', 'o', 'm', 0, 0, 0, 0)))
-			return SD_H_FROM;
-		break;
-	case 't':
-		*nlen = 1;
-		if (one)
-			return SD_H_TO;
-		*nlen = 2;
-		if (SD_NAME_IS(w, 2, SD_F20(2), SD_W8('t', 'o', 0, 0, 0, 0, 0, 0)))
-			return SD_H_TO;
-		break;
-	case 'm':
-		*nlen = 1;
-		if (one)
-			return SD_H_CONTACT;
-		break;
-	case 'v':
-		*nlen = 1;
-		if (one)
-			return SD_H_VIA;
-		*nlen = 3;
-		if (SD_NAME_IS(w, 3, SD_F20(3), SD_W8('v', 'i', 'a', 0, 0, 0, 0, 0)))
-			return SD_H_VIA;
-		break;
-	}
-	return SD_H_OTHER;
-}
+#include "sip_lines.h"
 
 /* Method of a request line starting with @w (exact case), SDM_OTHER else. */
 static __always_inline __u32 sd_method(__u64 w)
@@ -273,32 +93,20 @@ static __always_inline __u32 sd_method(__u64 w)
 	return SDM_OTHER;
 }
 
-/* --- start line -------------------------------------------------------- */
-
 /* "SIP/2.0" without case on the letters: fold S, I, P. */
 #define SD_SIP20_FOLD SD_W8(0x20, 0x20, 0x20, 0, 0, 0, 0, 0)
 
-static __always_inline int sd_start_line(struct xdp_md *ctx, void *data,
-					 void *end, struct sd_sip *s)
+/*
+ * The start line [@off, @ve) once the loop closed it: well formed?  A
+ * reply's status code into s->status.  SD_CONTINUE or SDR_SIP_NOT_SIP.
+ */
+static __always_inline int sd_start_line(void *data, void *end,
+					 struct sd_sip *s, __u32 off, __u32 ve)
 {
-	__u32 off = s->msg_off, lim = s->msg_end, ve, c, lf;
-	__u64 w, t;
-	int r;
+	__u64 t;
+	__u32 c;
 
-	if (off >= lim)
-		return SDR_SIP_NOT_SIP;
-	w = sd_load8(data, end, off) & sd_low_bytes(lim - off);
-	r = sd_find_lf(ctx, data, end, s, off);
-	if (r == -2)
-		return SDR_SIP_SCAN_LIMIT;
-	if (r < 0)
-		return SDR_SIP_NOT_SIP;
-	lf = SD_RD(s->lf);
-	ve = lf;
-	if (ve > off && sd_byte_at(data, end, ve - 1, lim) == '\r')
-		ve--;
-
-	if ((w | SD_SIP20_FOLD) == SD_W8('s', 'i', 'p', '/', '2', '.', '0', ' ')) {
+	if (s->status) {
 		/* status line: three digits, then SP/HTAB/line end */
 		if (off + 11 > ve)
 			return SDR_SIP_NOT_SIP;
@@ -311,31 +119,19 @@ static __always_inline int sd_start_line(struct xdp_md *ctx, void *data,
 			return SDR_SIP_NOT_SIP;
 		s->status = (sd_byte(t, 0) - '0') * 100 +
 			    (sd_byte(t, 1) - '0') * 10 + (sd_byte(t, 2) - '0');
-		s->need = SD_F_VIA | SD_F_CALLID;
-	} else {
-		c = (__u32)(w & 0xff);
-		if (c < 'A' || c > 'Z' || ve < off + 10)
-			return SDR_SIP_NOT_SIP;
-		t = sd_load8(data, end, ve - 8);
-		if ((t | (SD_SIP20_FOLD << 8)) !=
-		    SD_W8(' ', 's', 'i', 'p', '/', '2', '.', '0'))
-			return SDR_SIP_NOT_SIP;
-		s->method = sd_method(w);
-		s->need = SD_F_TO | SD_F_FROM | SD_F_CSEQ | SD_F_CALLID;
-		if (dlg_match_mode != SIPDLG_MATCH_DID_NONE)
-			s->need |= SD_F_COOKIE;
-		if (s->method == SDM_INVITE || s->method == SDM_UPDATE)
-			s->need |= SD_F_CONTACT;
+		return SD_CONTINUE;
 	}
-	SD_WR(s->pos, lf + 1);
+	if (ve < off + 10)
+		return SDR_SIP_NOT_SIP;
+	t = sd_load8(data, end, ve - 8);
+	if ((t | (SD_SIP20_FOLD << 8)) != SD_W8(' ', 's', 'i', 'p', '/', '2', '.', '0'))
+		return SDR_SIP_NOT_SIP;
 	return SD_CONTINUE;
 }
 
-/* --- header lines ------------------------------------------------------ */
-
 /*
- * The rr_param knob as lower-case name words and fold masks in s->rr_*,
- * once per request (the knob is constant, but clang cannot know).
+ * The rr_param knob as lower-case name words in s->rr_*, once per
+ * request (the knob is constant, but clang cannot know).
  */
 static __always_inline void sd_rr_pname(struct sd_sip *s)
 {
@@ -351,7 +147,6 @@ static __always_inline void sd_rr_pname(struct sd_sip *s)
 			break;
 		w = rw[i];
 		f = sd_alpha_fold(w);
-		s->rr_f[i] = f;
 		s->rr_w[i] = (w | f) & sd_low_bytes(len - 8 * i);
 	}
 }
@@ -412,8 +207,9 @@ static __always_inline int sd_cseq(void *data, void *end, struct sd_sip *s,
 }
 
 /*
- * A Call-ID value [@vs, @ve): trim SP/HTAB, hash it into s->callid_hash.
- * SD_CONTINUE (an empty value counts as absent) or SDR_SIP_SCAN_LIMIT.
+ * A Call-ID value [@vs, @ve): trim SP/HTAB, hash it into s->callid_hash
+ * (SD_F_CALLID).  SD_CONTINUE (an empty value counts as absent) or
+ * SDR_SIP_SCAN_LIMIT.
  */
 static __always_inline int sd_callid(void *data, void *end, struct sd_sip *s,
 				     __u32 vs, __u32 ve)
@@ -446,167 +242,230 @@ static __always_inline int sd_callid(void *data, void *end, struct sd_sip *s,
 	return SD_CONTINUE;
 }
 
-/* Is header @kind still wanted?  (Contact is only noted.) */
-static __always_inline int sd_wanted(struct sd_sip *s, int kind)
+/*
+ * The value [*vs, *ve) of the first line of kind @kind, which the loop
+ * closed.  0, or SDR_SIP_SCAN_LIMIT: the name is not followed by ':' (a
+ * message the controller's parser refuses), or the value is too long.
+ */
+static __always_inline int sd_value(void *data, void *end, struct sd_sip *s,
+				    int kind, __u32 *vs, __u32 *ve)
 {
-	__u32 bit;
+	__u32 ls = s->ls[kind & 7], le = s->le[kind & 7], v;
 
-	switch (kind) {
-	case SD_H_ROUTE:
-		bit = SD_F_COOKIE;
-		break;
-	case SD_H_CALLID:
-		bit = SD_F_CALLID;
-		break;
-	case SD_H_FROM:
-		bit = SD_F_FROM;
-		break;
-	case SD_H_TO:
-		bit = SD_F_TO;
-		break;
-	case SD_H_CSEQ:
-		bit = SD_F_CSEQ;
-		break;
-	case SD_H_VIA:
-		bit = SD_F_VIA;
-		break;
-	case SD_H_CONTACT:
-		s->have |= SD_F_CONTACT;
-		return 0;
-	default:
-		return 0;
-	}
-	return (s->need & bit) && !(s->have & bit);
+	if (ls >= le || le > SD_PKT_LIMIT)
+		return SDR_SIP_SCAN_LIMIT;
+	v = sd_value_start(data, end, kind, ls, le);
+	if (!v || le - v > SIPDLG_SCAN_MAX_VALUE)
+		return SDR_SIP_SCAN_LIMIT;
+	*vs = v;
+	*ve = le;
+	return 0;
 }
 
 /*
- * One header line at s->pos.  SD_CONTINUE for the next line, SD_FURTHER
- * when the scan has what it needs (or the headers ended), SD_NOT_DIALOG,
- * or a reason.
+ * The tag of the From or To line (@kind) into *h (0: none): the usual
+ * shape inline, else the general walk.  SD_CONTINUE or a reason.
  */
-static __always_inline int sd_header_line(struct xdp_md *ctx, void *data,
-					  void *end, struct sd_sip *s)
+static __always_inline int sd_read_tag(struct xdp_md *ctx, void *data,
+				       void *end, struct sd_sip *s, int kind,
+				       __u64 *h)
 {
-	__u32 off = SD_RD(s->pos), lim = SD_RD(s->msg_end), nlen = 0, vs, ve, c;
-	__u32 n, lf;
-	__u64 w, x;
-	int kind, r;
+	__u32 vs, ve;
+	int r;
 
-	if (off >= lim) {
-		s->have |= SD_F_END;
-		return SD_FURTHER;
-	}
-	if (off >= SD_RD(s->msg_off) + SIPDLG_SCAN_MAX_BYTES)
-		return SDR_SIP_SCAN_LIMIT;
-	w = sd_load8(data, end, off) & sd_low_bytes(lim - off);
-	c = (__u32)(w & 0xff);
-	if (c == '\n' || (c == '\r' && sd_byte(w, 1) == '\n')) {
-		s->have |= SD_F_END;
-		return SD_FURTHER;
-	}
-	if (c == ' ' || c == '\t')
-		return SDR_SIP_FOLDED;
-
-	/* a known name, then ':' or SP/HTAB and ':' */
-	kind = sd_hdr_kind(w, &nlen);
-	vs = off + nlen;
-	if (kind != SD_H_OTHER) {
-		c = sd_byte(w, nlen);
-		if (c == ' ' || c == '\t') {
-			x = sd_load8(data, end, vs) & sd_low_bytes(lim - vs);
-			n = sd_skip_ws(x);
-			c = n <= SIPDLG_SWS_MAX ? sd_byte(x, n) : 0;
-			vs += n;
-		}
-		if (c != ':' || !sd_wanted(s, kind))
-			kind = SD_H_OTHER;
-		vs++;
-	}
-
-	/* find the line end; what we know so far waits in memory */
-	SD_WR(s->vkind, kind);
-	SD_WR(s->vs, vs);
-	r = sd_find_lf(ctx, data, end, s, kind == SD_H_OTHER ? off + 1 : vs);
-	if (r == -2)
-		return SDR_SIP_SCAN_LIMIT;
-	if (r < 0) {
-		/* the message ends inside this line */
-		s->have |= SD_F_END;
-		return SD_FURTHER;
-	}
-	kind = SD_RD(s->vkind);
-	vs = SD_RD(s->vs);
-	lim = SD_RD(s->msg_end);
-	lf = SD_RD(s->lf);
-	SD_WR(s->pos, lf + 1);
-	ve = lf;
-	if (kind != SD_H_OTHER) {
-		if (sd_byte_at(data, end, ve - 1, lim) == '\r')
-			ve--;
-		if (vs > ve)
-			vs = ve;
-	}
-
-	r = SD_CONTINUE;
-	switch (kind) {
-	case SD_H_ROUTE:
-	case SD_H_VIA:
-	case SD_H_FROM:
-	case SD_H_TO:
-		if (ve - vs > SIPDLG_SCAN_MAX_VALUE)
-			return SDR_SIP_SCAN_LIMIT;
-		s->vkind = kind;
-		s->vs = vs;
-		s->ve = ve;
-		if (kind == SD_H_ROUTE)
-			r = sd_sip_route(ctx, s);
-		else if (kind == SD_H_VIA)
-			r = sd_sip_via(ctx, s);
-		else
-			r = sd_sip_tag(ctx, s);
-		break;
-	case SD_H_CALLID:
-		/* read after the loop, once: see sd_scan_finish() */
-		s->have |= SD_F_CALLID;
-		s->cid_vs = vs;
-		s->cid_ve = ve;
-		break;
-	case SD_H_CSEQ:
-		s->have |= SD_F_CSEQ;
-		s->cseq_vs = vs;
-		s->cseq_ve = ve;
-		break;
-	}
-	if (r != SD_CONTINUE)
+	r = sd_value(data, end, s, kind, &vs, &ve);
+	if (r)
 		return r;
+	if (sd_fast_tag(data, end, vs, ve, h))
+		return SD_CONTINUE;
+	s->vs = vs;
+	s->ve = ve;
+	r = sd_sip_tag(ctx, s);
+	*h = s->vhash;
+	return r;
+}
 
-	if ((s->have & s->need) == s->need) {
-		/* done; but a folded continuation would change the value */
-		c = sd_byte_at(data, end, SD_RD(s->pos), SD_RD(s->msg_end));
-		if (c == ' ' || c == '\t')
-			return SDR_SIP_FOLDED;
-		return SD_FURTHER;
+/*
+ * The first Route line: the cookie (and its MAC) in the usual shape.
+ * SD_CONTINUE, or SD_FURTHER if the general walk must decide (the
+ * caller hands the line to sd_route_next()/sd_sip_route()), or a reason.
+ */
+static __always_inline int sd_read_route(void *data, void *end,
+					 struct sd_sip *s)
+{
+	__u32 vs, ve, pa = 0, pb = 0, ce = 0;
+	int r, fast;
+
+	r = sd_value(data, end, s, SD_H_ROUTE, &vs, &ve);
+	if (r)
+		return r;
+	fast = sd_fast_route(data, end, s, vs, ve, &pa);
+	if (fast && pa && mac_enabled) {
+		/* the fast shape goes on with the MAC right after the cookie */
+		ce = sd_cookie(data, end, s, pa, ve);
+		if (ce) {
+			pb = sd_fast_mac(data, end, ce, ve);
+			fast = pb != 0;
+		}
 	}
+	if (!fast)
+		return SD_FURTHER;
+	sd_cookie_flags(data, end, s, pa, pb, ce, ve);
 	return SD_CONTINUE;
 }
 
 /*
- * The Call-ID and CSeq values the line loop only located: hashed and
- * parsed here, once, so that the loop (verified once per line) stays
- * small.  An empty Call-ID counts as none.
+ * The next Route line after s->q (s->kind the kind of the line s->q is
+ * in): SD_CONTINUE with its value in [s->vs, s->ve) and s->q at its end,
+ * SD_L_END when the headers end first, or a reason.  Global, as its line
+ * loop is verified once; called by sd_sip_routes().
  */
-static __always_inline int sd_scan_finish(void *data, void *end,
-					  struct sd_sip *s)
+__noinline int sd_route_next(struct xdp_md *ctx, struct sd_sip *s)
 {
+	void *data, *end;
 	int r;
 
-	if (s->have & SD_F_CSEQ) {
-		if (sd_cseq(data, end, s, s->cseq_vs, s->cseq_ve) != 0)
+	if (!ctx || !s)
+		return SDR_SIP_SCAN_LIMIT;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	r = sd_lines(data, end, s, SD_LM_ROUTE);
+	return r == SD_L_DONE ? SD_CONTINUE : r;
+}
+
+/* Route lines the slow path of the cookie reads; beyond: scan limit. */
+#define SD_MAX_ROUTE_LINES 8
+
+/*
+ * The slow path of the cookie (SD_F_ROUTES): the Route lines from s->q
+ * on, one by one through the general walk (sd_sip_route()), to the first
+ * with the rr_param or the end of the headers.  SD_CONTINUE or a reason.
+ * Called by sd_sip() (sip_match.h), not by sd_sip_scan(), so that no call
+ * chain is deeper than three: the stack is 512 bytes in all.
+ */
+__noinline int sd_sip_routes(struct xdp_md *ctx, struct sd_sip *s)
+{
+	int i, r;
+
+	if (!ctx || !s)
+		return SDR_SIP_SCAN_LIMIT;
+	for (i = 0; i < SD_MAX_ROUTE_LINES; i++) {
+		r = sd_route_next(ctx, s);
+		if (r == SD_L_END)
+			return SD_CONTINUE;
+		if (r != SD_CONTINUE)
+			return r;
+		r = sd_sip_route(ctx, s);
+		if (r != SD_CONTINUE)
+			return r;
+		if (s->have & SD_F_COOKIE)
+			return SD_CONTINUE;
+	}
+	return SDR_SIP_SCAN_LIMIT;
+}
+
+/* After the line loop of a request: its values.  SD_FURTHER or a reason. */
+static __always_inline int sd_scan_request(struct xdp_md *ctx, void *data,
+					   void *end, struct sd_sip *s,
+					   int lr)
+{
+	__u32 closed = s->closed, vs, ve;
+	__u64 h = 0;
+	int r;
+
+	/* no To-tag: not an in-dialog request, nothing else matters */
+	if (!(closed & SD_C(SD_H_TO)))
+		return SD_NOT_DIALOG;
+	r = sd_read_tag(ctx, data, end, s, SD_H_TO, &h);
+	if (r != SD_CONTINUE)
+		return r;
+	if (!h)
+		return SD_NOT_DIALOG;
+	s->have |= SD_F_TO | SD_F_TTAG;
+	s->ttag_hash = h;
+
+	if (dlg_match_mode != SIPDLG_MATCH_DID_NONE) {
+		sd_rr_pname(s);
+		r = SD_FURTHER;
+		if (closed & SD_C(SD_H_ROUTE)) {
+			r = sd_read_route(data, end, s);
+			if (r == SD_FURTHER) {
+				/* the general walk, from this line on */
+				s->have |= SD_F_ROUTES;
+				s->kind = SD_H_ROUTE;
+				s->cur = s->ls[SD_H_ROUTE & 7];
+				s->q = s->le[SD_H_ROUTE & 7];
+				s->nlines = 0;
+			} else if (r != SD_CONTINUE) {
+				return r;
+			} else if (!(s->have & SD_F_COOKIE) && lr == SD_L_DONE) {
+				/* look on after the first Route line */
+				s->have |= SD_F_ROUTES;
+				s->kind = SD_H_OTHER;
+				s->q = s->le[SD_H_ROUTE & 7];
+				s->cur = s->q;
+				s->nlines = 0;
+			}
+		} else if (lr == SD_L_DONE) {
+			/* no Route yet: look on where the loop stopped */
+			s->have |= SD_F_ROUTES;
+		}
+	}
+
+	if (closed & SD_C(SD_H_FROM)) {
+		h = 0;
+		r = sd_read_tag(ctx, data, end, s, SD_H_FROM, &h);
+		if (r != SD_CONTINUE)
+			return r;
+		s->have |= SD_F_FROM;
+		if (h) {
+			s->have |= SD_F_FTAG;
+			s->ftag_hash = h;
+		}
+	}
+	if (closed & SD_C(SD_H_CSEQ)) {
+		s->have |= SD_F_CSEQ;
+		if (sd_value(data, end, s, SD_H_CSEQ, &vs, &ve) ||
+		    sd_cseq(data, end, s, vs, ve) != 0)
 			s->have |= SD_F_CSEQBAD;
 	}
-	if (s->have & SD_F_CALLID) {
-		s->have &= ~SD_F_CALLID;
-		r = sd_callid(data, end, s, s->cid_vs, s->cid_ve);
+	if (closed & SD_C_CONTACT)
+		s->have |= SD_F_CONTACT;
+	/* with a verified MAC the Call-ID is not needed (if the cookie is
+	 * still to be found, the MAC is not known yet) */
+	if ((closed & SD_C(SD_H_CALLID)) && !(s->have & SD_F_MACOK)) {
+		r = sd_value(data, end, s, SD_H_CALLID, &vs, &ve);
+		if (r)
+			return r;
+		return sd_callid(data, end, s, vs, ve) == SD_CONTINUE ?
+			       SD_FURTHER : SDR_SIP_SCAN_LIMIT;
+	}
+	return SD_FURTHER;
+}
+
+/*
+ * After the line loop of a reply: the Call-ID, and the top Via's value
+ * in [s->vs, s->ve) for sd_sip_via() (SD_F_VIA), called by sd_sip().
+ */
+static __always_inline int sd_scan_reply(void *data, void *end,
+					 struct sd_sip *s)
+{
+	__u32 closed = s->closed, vs, ve;
+	int r;
+
+	if (!(closed & SD_C(SD_H_VIA)))
+		return SDR_SIP_REPLY_OTHER;
+	r = sd_value(data, end, s, SD_H_VIA, &vs, &ve);
+	if (r)
+		return r;
+	s->vs = vs;
+	s->ve = ve;
+	s->have |= SD_F_VIA;
+	if (closed & SD_C(SD_H_CALLID)) {
+		r = sd_value(data, end, s, SD_H_CALLID, &vs, &ve);
+		if (r)
+			return r;
+		r = sd_callid(data, end, s, vs, ve);
 		if (r != SD_CONTINUE)
 			return r;
 	}
@@ -621,30 +480,55 @@ static __always_inline int sd_scan_finish(void *data, void *end,
 __noinline int sd_sip_scan(struct xdp_md *ctx, struct sd_sip *s)
 {
 	void *data, *end;
-	int i, r;
+	__u32 off, lim, c;
+	__u64 w;
+	int r;
 
 	if (!ctx || !s)
 		return SDR_SIP_NOT_SIP;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
-	if (s->msg_end > (__u32)(end - data) ||
-	    s->msg_off > SD_PKT_LIMIT - SIPDLG_SCAN_MAX_BYTES -
-				 SIPDLG_SCAN_MAX_LINE)
+	off = s->msg_off;
+	lim = s->msg_end;
+	if (lim > (__u32)(end - data) || off >= lim ||
+	    off > SD_PKT_LIMIT - SIPDLG_SCAN_MAX_BYTES - SIPDLG_SCAN_MAX_LINE)
 		return SDR_SIP_NOT_SIP;
 
-	r = sd_start_line(ctx, data, end, s);
-	if (r != SD_CONTINUE)
-		return r;
-	if (!s->status && (s->need & SD_F_COOKIE))
-		sd_rr_pname(s);
-	for (i = 0; i < SIPDLG_SCAN_MAX_LINES; i++) {
-		r = sd_header_line(ctx, data, end, s);
-		if (r == SD_FURTHER)
-			return sd_scan_finish(data, end, s);
-		if (r != SD_CONTINUE)
-			return r;
+	w = sd_load8(data, end, off) & sd_low_bytes(lim - off);
+	s->need = 0;
+	if ((w | SD_SIP20_FOLD) == SD_W8('s', 'i', 'p', '/', '2', '.', '0', ' ')) {
+		s->status = 1;	/* a reply; the code comes with the line */
+		s->need = SD_C(SD_H_START) | SD_C(SD_H_VIA) | SD_C(SD_H_CALLID);
+	} else {
+		c = (__u32)(w & 0xff);
+		if (c < 'A' || c > 'Z')
+			return SDR_SIP_NOT_SIP;
+		s->method = sd_method(w);
+		s->need = SD_C(SD_H_START) | SD_C(SD_H_TO) | SD_C(SD_H_FROM) |
+			  SD_C(SD_H_CSEQ) | SD_C(SD_H_CALLID);
+		if (s->method == SDM_INVITE || s->method == SDM_UPDATE)
+			s->need |= SD_C_CONTACT;
 	}
-	return SDR_SIP_SCAN_LIMIT;
+	s->q = off;
+	s->cur = off;
+	s->kind = SD_H_START;
+	s->nlines = 0;
+	s->seen = 0;
+	s->closed = 0;
+
+	r = sd_lines(data, end, s, SD_LM_MAIN);
+
+	/* the start line first: not SIP beats any other outcome */
+	if (!(s->closed & SD_C(SD_H_START)))
+		return r == SDR_SIP_SCAN_LIMIT ? r : SDR_SIP_NOT_SIP;
+	if (sd_start_line(data, end, s, off, s->le[SD_H_START & 7]) !=
+	    SD_CONTINUE)
+		return SDR_SIP_NOT_SIP;
+	if (r != SD_L_DONE && r != SD_L_END)
+		return r;
+	if (s->status)
+		return sd_scan_reply(data, end, s);
+	return sd_scan_request(ctx, data, end, s, r);
 }
 
 #endif /* SIPDLG_BPF_SIP_SCAN_H */

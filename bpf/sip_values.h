@@ -4,10 +4,13 @@
  * Route, Via, From and To (the cookie, its MAC, our branch, the tags),
  * and the state of one SIP scan (struct sd_sip).
  *
- * sd_sip_route(), sd_sip_via() and sd_sip_tag() are global functions:
- * sd_sip_scan() (sip_scan.h) calls one per Route/Via/From/To line it
- * wants, so the verifier checks each parameter walk once instead of once
- * per header line.
+ * The general parameter walk (sd_params()) is the slow path: the usual
+ * shapes are read by the straight-line code of sip_fast.h.  It runs in
+ * the global functions sd_sip_route(), sd_sip_via() and sd_sip_tag(),
+ * so that the verifier checks it once, and a packet calls them only when
+ * a value is not of a usual shape (sd_sip_via(): every reply).  Limits of
+ * the walk (more than SD_MAX_CAND candidate ';' in a value, too many
+ * special bytes) are SDR_SIP_SCAN_LIMIT; the fast paths have none.
  *
  * Rules (the reference in tests/bpf/test_xdp_mutate.c follows them byte by
  * byte):
@@ -33,10 +36,10 @@
 #include "sip_swar.h"
 
 /* Internal outcomes besides SD_FURTHER and the reasons. */
-#define SD_CONTINUE (-2)	/* line done, scan the next one */
+#define SD_CONTINUE (-2)	/* value done, go on */
 #define SD_NOT_DIALOG (-3)	/* a request without To-tag: not ours */
 
-/* What the scan found (sd_sip.have) and still wants (sd_sip.need). */
+/* What the scan found (sd_sip.have). */
 enum sd_flag {
 	SD_F_COOKIE = 1 << 0,	/* a Route with the rr_param was read */
 	SD_F_BADCOOKIE = 1 << 1, /* ... its value is malformed */
@@ -53,59 +56,86 @@ enum sd_flag {
 	SD_F_CONTACT = 1 << 11,	/* a Contact header is present */
 	SD_F_VIA = 1 << 12,	/* the top Via was read */
 	SD_F_BRANCH = 1 << 13,	/* ... and carries our branch: key, dir */
-	SD_F_END = 1 << 14,	/* the header block (or message) ended */
+	SD_F_ROUTES = 1 << 14,	/* the cookie is still to be looked for in
+				 * the Route lines from s->q on (slow path) */
 };
 
-/* Header names the scan knows. */
+/*
+ * Line kinds of the scan (sip_lines.h): the index of sd_sip.ls[]/le[] and
+ * the bit (1 << kind) in sd_sip.seen/closed/need.  SD_H_CONTACT is only
+ * a classification result: a Contact line is noted (SD_C_CONTACT) and
+ * then treated as any other line.
+ */
 enum sd_hdr {
 	SD_H_OTHER = 0,
-	SD_H_ROUTE,
-	SD_H_CALLID,
-	SD_H_FROM,
-	SD_H_TO,
-	SD_H_CSEQ,
-	SD_H_CONTACT,
-	SD_H_VIA,
+	SD_H_ROUTE = 1,
+	SD_H_CALLID = 2,
+	SD_H_FROM = 3,
+	SD_H_TO = 4,
+	SD_H_CSEQ = 5,
+	SD_H_START = 6,		/* the start line */
+	SD_H_VIA = 7,
+	SD_H_CONTACT = 8,
 };
+#define SD_C(kind) (1u << (kind))
+#define SD_C_CONTACT SD_C(SD_H_CONTACT)
+
+/* Internal outcomes of the line loop (sip_lines.h). */
+#define SD_L_DONE (-4)		/* every line in s->need is closed */
+#define SD_L_END (-5)		/* the headers (or the message) ended */
 
 /* Most ';' a Route/Via/From/To value may have (Route: in all, From/To:
  * after the last '>'); more is SDR_SIP_SCAN_LIMIT.  A power of two. */
 #define SD_MAX_CAND 16
 
 /*
- * State and results of one scan, on the program's stack, zeroed, with
- * msg_off/msg_end set.  Positions that loops carry are kept here and
- * read with SD_RD at the top of every iteration: memory behind a global
- * function's pointer argument is not tracked by the verifier, so each
- * iteration starts from "some offset" and all paths into it prune alike.
+ * State and results of one scan, on the program's stack: the results
+ * zeroed and msg_off/msg_end set by the caller, the rest set here.  The line loop keeps its state here and reads it
+ * with SD_RD at the top of every step: memory behind a global function's
+ * pointer argument is not tracked by the verifier, so each step starts
+ * from "some offset" and all paths into it prune alike.  The loop also
+ * writes a value and reads it back where paths that computed it
+ * differently (a line kind, a position) should join again.
  */
 struct sd_sip {
-	__u32 msg_off;		/* in: first byte of the SIP message */
-	__u32 msg_end;		/* in: one past its last byte */
-	__u32 pos;		/* start of the next line */
+	/* results, zeroed by the caller (sd_sip) */
 	__u32 have;		/* enum sd_flag */
-	__u32 need;		/* enum sd_flag: stop once have covers it */
 	__u32 method;		/* enum sipdlg_method (requests) */
 	__u32 status;		/* status code (replies), 0 for a request */
 	__u32 cseq;		/* CSeq number */
 	__u32 branch_dir;	/* D of our branch (replies) */
-	__u32 vkind;		/* sd_sip_tag() etc.: enum sd_hdr of the line */
-	__u32 vs, ve;		/* ... and its value [vs, ve) */
-	__u32 q;		/* loop positions, see above */
-	__u32 pa, pb, open;	/* sd_params() state and results */
-	__u32 ncand;		/* sd_params(): candidate ';' found */
-	__u32 cand[SD_MAX_CAND]; /* ... and their offsets */
-	__u32 lf;		/* sd_find_lf() result */
-	__u32 hoff, hlen;	/* sd_hash_value() input */
-	__u32 cid_vs, cid_ve;	/* Call-ID value, read after the line loop */
-	__u32 cseq_vs, cseq_ve;	/* CSeq value, likewise */
-	__u32 rr_len;		/* rr_param as name words (sd_rr_pname) */
 	struct sipdlg_dlg_key key; /* from the cookie or the branch */
-	__u64 rr_w[SIPDLG_RR_PARAM_MAX / 8];
-	__u64 rr_f[SIPDLG_RR_PARAM_MAX / 8];
 	__u64 callid_hash;
 	__u64 ftag_hash;
 	__u64 ttag_hash;
+	/* in, set by the caller */
+	__u32 msg_off;		/* first byte of the SIP message */
+	__u32 msg_end;		/* one past its last byte */
+	/* line loop (sip_lines.h), set by sd_sip_scan() */
+	__u32 q;		/* scan position */
+	__u32 cur;		/* start of the current line */
+	__u32 at;		/* line end or control byte found */
+	int lr;			/* how the loop ended */
+	__u32 kind;		/* its enum sd_hdr */
+	__u32 nlines;		/* header lines begun */
+	__u32 seen;		/* SD_C(kind): a line of that kind began */
+	__u32 closed;		/* SD_C(kind): ... and ended; SD_C_CONTACT */
+	__u32 need;		/* SD_C(kind): stop once closed covers it */
+	/* scratch: written before it is read, never zeroed */
+	__u16 ls[8], le[8];	/* first line of each kind: start, end
+				 * (before its CR LF), valid once closed;
+				 * offsets are below SD_PKT_MASK */
+	__u32 vs, ve;		/* sd_sip_tag() etc.: the value [vs, ve) */
+	__u32 pa, pb, open;	/* sd_params() state and results */
+	__u32 ncand;		/* sd_params(): candidate ';' found */
+	__u16 cand[SD_MAX_CAND]; /* ... and their offsets */
+	__u32 pq;		/* sd_params(), sd_tag_end(): position */
+	__u32 hoff, hlen;	/* sd_hash_value() input */
+	__u32 rr_len;		/* rr_param as lower-case name words
+				 * (sd_rr_pname); sd_alpha_fold() of a
+				 * word gives its fold mask */
+	__u64 rr_w[SIPDLG_RR_PARAM_MAX / 8];
+	__u64 vhash;		/* sd_sip_tag(): the tag's hash, 0 none */
 };
 
 /* sd_param_at() result for "name present but without a value". */
@@ -307,7 +337,7 @@ static __always_inline __u32 sd_param_at(void *data, void *end, __u32 off,
 	if (name == SD_PN_RR) {
 		nl = s->rr_len;
 		nw = s->rr_w[0];
-		nf = s->rr_f[0];
+		nf = sd_alpha_fold(s->rr_w[0]);
 	} else if (name == SD_PN_MAC) {
 		nl = SIPDLG_MAC_PARAM_LEN;
 		nw = SD_W8('d', 'm', 0, 0, 0, 0, 0, 0);
@@ -337,7 +367,7 @@ static __always_inline __u32 sd_param_at(void *data, void *end, __u32 off,
 			if (8 * i >= nl)
 				break;
 			w = sd_load8(data, end, off + 8 * i);
-			if (((w | s->rr_f[i]) & sd_low_bytes(nl - 8 * i)) !=
+			if (((w | sd_alpha_fold(s->rr_w[i])) & sd_low_bytes(nl - 8 * i)) !=
 			    s->rr_w[i])
 				return 0;
 		}
@@ -395,19 +425,19 @@ static __always_inline int sd_params(void *data, void *end, struct sd_sip *s,
 
 	other = mode == SD_PM_TAG ? SD_REP('>') :
 		mode == SD_PM_VIA ? SD_REP(',') : SD_REP(';');
-	SD_WR(s->q, vs - 8);
+	SD_WR(s->pq, vs - 8);
 	SD_WR(s->ncand, 0);
 	SD_WR(s->open, 0);
 	SD_WR(s->pa, 0);
 	SD_WR(s->pb, 0);
 	for (step = 0; step < SIPDLG_SCAN_MAX_VALUE / 8 + SD_MAX_CAND + 8;
 	     step++) {
-		q = SD_RD(s->q);
+		q = SD_RD(s->pq);
 		if (!m) {
 			q += 8;
 			if (q >= ve)
 				goto check;
-			SD_WR(s->q, q);
+			SD_WR(s->pq, q);
 			w = sd_load8(data, end, q);
 			/* tag mode: '<' (0x3c) and '>' (0x3e) in one compare */
 			m = sd_eq_bytes(w, SD_REP(';')) |
@@ -476,9 +506,9 @@ static __always_inline __u32 sd_tag_end(void *data, void *end,
 	__u32 q;
 	int k;
 
-	SD_WR(s->q, v);
+	SD_WR(s->pq, v);
 	for (k = 0; k <= SIPDLG_TAG_MAX / 8; k++) {
-		q = SD_RD(s->q);
+		q = SD_RD(s->pq);
 		if (q >= ve)
 			return ve - v <= SIPDLG_TAG_MAX ? ve : 0;
 		w = sd_load8(data, end, q);
@@ -489,7 +519,7 @@ static __always_inline __u32 sd_tag_end(void *data, void *end,
 			q += sd_first(m);
 			return q - v <= SIPDLG_TAG_MAX ? q : 0;
 		}
-		SD_WR(s->q, q + 8);
+		SD_WR(s->pq, q + 8);
 	}
 	return 0;
 }
@@ -541,19 +571,41 @@ static __always_inline int sd_short_tag(void *data, void *end, __u32 v,
 	return 0;
 }
 
-/* Straight-line shortcuts for the common shapes (they use the above). */
-#include "sip_fast.h"
-
-/* The cookie's MAC (knobs mac_enabled, mac_key) at @v: right? */
+/* The cookie's MAC at @v right under mac_key, or mac_key_prev when on? */
 static __always_inline int sd_mac_ok(void *data, void *end,
 				     const struct sd_sip *s, __u32 v, __u32 ve)
 {
+	__u32 he = s->key.h_entry, hi = s->key.h_id;
 	__u64 got;
 
 	if (v <= SD_NOVAL || sd_mac_value(data, end, v, ve, &got) != 0)
 		return 0;
-	return got == sipdlg_dlg_mac(mac_key[0], mac_key[1], s->key.h_entry,
-				     s->key.h_id);
+	if (got == sipdlg_dlg_mac(mac_key[0], mac_key[1], he, hi))
+		return 1;
+	return mac_prev_enabled &&
+	       got == sipdlg_dlg_mac(mac_key_prev[0], mac_key_prev[1], he, hi);
+}
+
+/*
+ * The cookie of a Route value that ends at @ve: its value at @pa (0: the
+ * line has no rr_param, SD_NOVAL: without value), its MAC value at @pb
+ * (MAC on; 0 none), @ce the cookie's end if already parsed (else 0).
+ * Sets s->have (SD_F_COOKIE, _BADCOOKIE, _MACOK, _MACFAIL) and s->key.
+ */
+static __always_inline void sd_cookie_flags(void *data, void *end,
+					    struct sd_sip *s, __u32 pa,
+					    __u32 pb, __u32 ce, __u32 ve)
+{
+	if (!pa)
+		return;		/* not our Route: look on */
+	s->have |= SD_F_COOKIE;
+	if (pa != SD_NOVAL && !ce)
+		ce = sd_cookie(data, end, s, pa, ve);
+	if (!ce)
+		s->have |= SD_F_BADCOOKIE;
+	else if (mac_enabled)
+		s->have |= sd_mac_ok(data, end, s, pb, ve) ? SD_F_MACOK :
+							     SD_F_MACFAIL;
 }
 
 /* The value [s->vs, s->ve) of the current line, checked. */
@@ -571,51 +623,23 @@ static __always_inline int sd_mac_ok(void *data, void *end,
 	} while (0)
 
 /*
- * A Route line, value [s->vs, s->ve): is the cookie there, well formed,
- * with a right MAC?  Updates s->have/need/key.  SD_CONTINUE or
- * SDR_SIP_SCAN_LIMIT.  Global: verified once, called per Route line.
+ * The general walk of a Route line, value [s->vs, s->ve): is the cookie
+ * there, well formed, with a right MAC?  Sets s->have and s->key
+ * (sd_cookie_flags).  SD_CONTINUE or SDR_SIP_SCAN_LIMIT.  Global, so that
+ * it is verified once; called only when the straight-line shape
+ * (sd_fast_route) does not hold, or for Route lines after the first.
  */
 __noinline int sd_sip_route(struct xdp_md *ctx, struct sd_sip *s)
 {
 	void *data, *end;
-	__u32 vs, ve, pa, pb = 0, ce = 0;
-	int r, fast;
+	__u32 vs, ve;
+	int r;
 
 	SD_VALUE_ARGS(ctx, s, data, end, vs, ve);
-	fast = sd_fast_route(data, end, s, vs, ve, &pa);
-	if (fast && pa && mac_enabled) {
-		/* the fast shape goes on with the MAC right after the cookie */
-		ce = sd_cookie(data, end, s, pa, ve);
-		if (ce) {
-			pb = sd_fast_mac(data, end, ce, ve);
-			fast = pb != 0;
-		}
-	}
-	if (!fast) {
-		ce = 0;
-		r = sd_params(data, end, s, SD_PM_ROUTE, vs, ve);
-		if (r != SD_CONTINUE)
-			return r;
-		pa = SD_RD(s->pa);
-		pb = SD_RD(s->pb);
-	}
-	if (!pa)
-		return SD_CONTINUE;	/* not our Route: look on */
-	s->have |= SD_F_COOKIE;
-	if (pa != SD_NOVAL && !ce)
-		ce = sd_cookie(data, end, s, pa, ve);
-	if (!ce) {
-		s->have |= SD_F_BADCOOKIE;
-		s->need = SD_F_TO;	/* only "in-dialog?" is left */
-	} else if (mac_enabled) {
-		if (sd_mac_ok(data, end, s, pb, ve)) {
-			s->have |= SD_F_MACOK;
-			s->need &= ~SD_F_CALLID;
-		} else {
-			s->have |= SD_F_MACFAIL;
-			s->need = SD_F_TO;
-		}
-	}
+	r = sd_params(data, end, s, SD_PM_ROUTE, vs, ve);
+	if (r != SD_CONTINUE)
+		return r;
+	sd_cookie_flags(data, end, s, SD_RD(s->pa), SD_RD(s->pb), 0, ve);
 	return SD_CONTINUE;
 }
 
@@ -642,9 +666,9 @@ __noinline int sd_sip_via(struct xdp_md *ctx, struct sd_sip *s)
 }
 
 /*
- * A From (s->vkind SD_H_FROM) or To line, value [s->vs, s->ve): its tag
- * hash into s->ftag_hash/ttag_hash.  SD_CONTINUE, SD_NOT_DIALOG (To
- * without tag) or SDR_SIP_SCAN_LIMIT.
+ * The general walk of a From/To value [s->vs, s->ve): the hash of its
+ * tag into s->vhash (0: no tag).  SD_CONTINUE or SDR_SIP_SCAN_LIMIT.
+ * Called only when the straight-line shape (sd_fast_tag) does not hold.
  */
 __noinline int sd_sip_tag(struct xdp_md *ctx, struct sd_sip *s)
 {
@@ -654,41 +678,30 @@ __noinline int sd_sip_tag(struct xdp_md *ctx, struct sd_sip *s)
 	int r;
 
 	SD_VALUE_ARGS(ctx, s, data, end, vs, ve);
-	if (sd_fast_tag(data, end, vs, ve, &h))
-		goto found;
+	s->vhash = 0;
 	r = sd_params(data, end, s, SD_PM_TAG, vs, ve);
 	if (r != SD_CONTINUE)
 		return r;
 	pa = SD_RD(s->pa);
 	if (pa > SD_NOVAL && pa < ve) {
-		if (sd_short_tag(data, end, pa, ve, &h) == 0)
-			goto found;
-		te = sd_tag_end(data, end, s, pa, ve);
-		if (!te)
-			return SDR_SIP_SCAN_LIMIT;
-		if (te > pa) {
-			SD_WR(s->hoff, pa);
-			SD_WR(s->hlen, te - pa);
-			h = sd_hash_value(data, end, s);
-			if (!h)
+		if (sd_short_tag(data, end, pa, ve, &h) != 0) {
+			te = sd_tag_end(data, end, s, pa, ve);
+			if (!te)
 				return SDR_SIP_SCAN_LIMIT;
+			if (te > pa) {
+				SD_WR(s->hoff, pa);
+				SD_WR(s->hlen, te - pa);
+				h = sd_hash_value(data, end, s);
+				if (!h)
+					return SDR_SIP_SCAN_LIMIT;
+			}
 		}
 	}
-found:
-	if (s->vkind == SD_H_FROM) {
-		s->have |= SD_F_FROM;
-		if (h) {
-			s->have |= SD_F_FTAG;
-			s->ftag_hash = h;
-		}
-		return SD_CONTINUE;
-	}
-	s->have |= SD_F_TO;
-	if (!h)
-		return SD_NOT_DIALOG;
-	s->have |= SD_F_TTAG;
-	s->ttag_hash = h;
+	s->vhash = h;
 	return SD_CONTINUE;
 }
+
+/* Straight-line shortcuts for the common shapes (they use the above). */
+#include "sip_fast.h"
 
 #endif /* SIPDLG_BPF_SIP_VALUES_H */

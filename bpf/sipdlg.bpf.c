@@ -2,14 +2,30 @@
 /*
  * sipdlg.bpf.c - the XDP fast path, attach point "xdp".
  *
- * Every frame: Ethernet, up to two VLAN tags, IPv4 (with options) or IPv6
- * (with the usual extension headers), UDP (parse_l2l4.h).  A datagram to a
- * configured SIP port then goes through the SIP stages: the scan of the
- * start line and headers (sip_scan.h, one global function) and the dialog
- * lookup, tight match, counters, events and policy (sip_match.h).  Each
- * frame is counted under exactly one enum sipdlg_reason in the "counters"
- * map; the reasons sipdlg_reason_drops() names are dropped, everything
- * else passes to the stack and the controller.
+ * Every frame first meets sd_quick_other() (below): Ethernet with at
+ * most one VLAN tag, IPv4 without options or IPv6 without extension
+ * headers, not UDP or UDP to a port that is not a SIP port, is counted
+ * and passed there.  Everything else gets the full L2-L4 parse: up to two
+ * VLAN tags, IPv4 with options, IPv6 with the usual extension headers,
+ * UDP (parse_l2l4.h).  A datagram to a configured SIP port then goes
+ * through the SIP stages (sip_match.h, sd_sip()):
+ *  1. sd_sip_scan() (sip_scan.h), the one BPF-to-BPF call of a usual
+ *     in-dialog request: one pass over the lines (sip_lines.h: 32-byte
+ *     windows tested for control bytes with one OR of subtractions, each
+ *     line classified by its first byte and one masked compare, only the
+ *     first start line, Route, Call-ID, From, To, CSeq and Via recorded,
+ *     stopping once the needed lines are closed), then the values with
+ *     straight-line code for the usual shapes (sip_fast.h); the general
+ *     parameter walks of sip_values.h are global functions called only
+ *     when a value is not of a usual shape;
+ *  2. slow paths called from sd_sip(): sd_sip_routes() when the cookie
+ *     is not in the first Route line (or no Route came before the scan
+ *     had the rest), sd_sip_via() for a reply's top Via;
+ *  3. the dialog lookup, tight match, counters, events and policy
+ *     (sip_match.h), inline.
+ * Each frame is counted under exactly one enum sipdlg_reason in the
+ * "counters" map; the reasons sipdlg_reason_drops() names are dropped,
+ * everything else passes to the stack and the controller.
  *
  * Kernel features used, all in Linux 6.1 (Debian 12): global functions
  * with pointer arguments (5.12), bounded loops (5.3), ring buffer (5.8),
@@ -21,7 +37,8 @@
  * Loading needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON (root has them):
  * the frame length is data_end - data, a pointer subtraction the verifier
  * allows only with CAP_PERFMON, which also spares the program the Spectre
- * v1 sanitising the verifier adds without it.
+ * v1 sanitising the verifier adds without it, and lets the scratch part
+ * of struct sd_sip (sip_values.h) go to sd_sip_scan() unzeroed.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -46,29 +63,58 @@ static __always_inline int sd_classify_udp(const struct sd_pkt *p)
 }
 
 /*
- * The commonest frame that is none of our business, decided before any
- * state is set up: untagged IPv4 without options, not a fragment, and
- * either not UDP or UDP to a port that is not a SIP port.  The reason
- * (SDR_NON_UDP, SDR_OTHER_PORT), or SD_FURTHER for the full parse, which
- * counts these frames the same way.  Most traffic on a NIC pays only this.
+ * The commonest frames that are none of our business, decided before any
+ * state is set up: Ethernet with no or one VLAN tag, then IPv4 without
+ * options and not a fragment, or IPv6 whose next header is UDP, TCP or
+ * ICMPv6 (no extension header); not UDP, or UDP to a port that is not a
+ * SIP port.  The reason (SDR_NON_UDP, SDR_OTHER_PORT), or SD_FURTHER for
+ * the full parse, which counts every other frame the same way it would
+ * count these.  Most traffic on a NIC pays only this.
  */
 static __always_inline int sd_quick_other(void *data, void *end)
 {
+	void *l3 = data + 14;
+	__u16 et, dport;
 	__u64 w;
+	__u8 nh;
 
-	if (data + 14 + 20 + 8 > end)
+	if (data + 14 > end)
 		return SD_FURTHER;
-	/* bytes 12-14: EtherType 0x0800, version 4 and IHL 5 */
-	w = *(__u64 *)(data + 12);
-	if ((w & 0xffffff) != 0x450008)
+	et = *(__u16 *)(data + 12);
+	if (et != bpf_htons(SD_ETH_P_IP) && et != bpf_htons(SD_ETH_P_IPV6)) {
+		/* one VLAN tag (untagged IPv4 pays no compare for this) */
+		if (et != bpf_htons(SD_ETH_P_8021Q) &&
+		    et != bpf_htons(SD_ETH_P_8021AD))
+			return SD_FURTHER;
+		if (data + 18 > end)
+			return SD_FURTHER;
+		et = *(__u16 *)(data + 16);
+		l3 = data + 18;
+	}
+	if (et == bpf_htons(SD_ETH_P_IP)) {
+		if (l3 + 20 + 8 > end)
+			return SD_FURTHER;
+		/* bytes 0-7: version 4 and IHL 5, ..., MF and fragment
+		 * offset (0x3fff of bytes 6-7) */
+		w = *(__u64 *)l3;
+		if ((w & 0xff) != 0x45 || ((w >> 48) & 0xff3f))
+			return SD_FURTHER;
+		if (*(__u8 *)(l3 + 9) != IPPROTO_UDP)
+			return SDR_NON_UDP;
+		dport = *(__u16 *)(l3 + 20 + 2);
+	} else if (et == bpf_htons(SD_ETH_P_IPV6)) {
+		if (l3 + 40 + 8 > end || (*(__u8 *)l3 >> 4) != 6)
+			return SD_FURTHER;
+		nh = *(__u8 *)(l3 + 6);
+		if (nh == IPPROTO_TCP || nh == 58 /* ICMPv6 */)
+			return SDR_NON_UDP;
+		if (nh != IPPROTO_UDP)
+			return SD_FURTHER;
+		dport = *(__u16 *)(l3 + 40 + 2);
+	} else {
 		return SD_FURTHER;
-	/* bytes 20-23: MF and fragment offset (0x3fff), TTL, protocol */
-	w = *(__u64 *)(data + 20);
-	if (w & 0xff3f)
-		return SD_FURTHER;
-	if (((w >> 24) & 0xff) != IPPROTO_UDP)
-		return SDR_NON_UDP;
-	if (sd_is_sip_port(bpf_ntohs(*(__u16 *)(data + 36))))
+	}
+	if (sd_is_sip_port(bpf_ntohs(dport)))
 		return SD_FURTHER;
 	return SDR_OTHER_PORT;
 }

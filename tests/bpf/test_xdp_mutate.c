@@ -9,8 +9,9 @@
  * applies 1-4 random mutations (byte changes, insertions of bytes and of
  * SIP fragments, deletions, truncation, swapped or duplicated lines) and
  * runs the program on it.  A plain byte-by-byte reference of the matching
- * rules (below; it follows the documentation in bpf/sip_scan.h and
- * bpf/sip_values.h, without the kernel's scan limits) then says which
+ * rules (below; it follows the documentation in bpf/sip_scan.h,
+ * bpf/sip_lines.h and bpf/sip_values.h, without the kernel's scan
+ * limits) then says which
  * dialog, if any, the packet belongs to and in which direction.
  *
  * Asserted for every round: exactly one reason is counted; the verdict is

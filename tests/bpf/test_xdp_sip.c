@@ -49,6 +49,8 @@ struct knobs {
 	unsigned drop;		/* unknown_dialog_drop */
 	unsigned pps;		/* max_dialog_pps */
 	unsigned mac;		/* mac_enabled */
+	unsigned rot;		/* key rotation: the test key is mac_key_prev
+				 * (mac_prev_enabled 1), mac_key another */
 	unsigned fail_ev;	/* fail_events_per_sec, 0 = default (10) */
 	const char *rr;		/* rr_param, NULL = default ("did") */
 };
@@ -91,7 +93,8 @@ static int knobs_eq(const struct knobs *a, const struct knobs *b)
 	const char *ra = a->rr ? a->rr : "did", *rb = b->rr ? b->rr : "did";
 
 	return a->mode == b->mode && a->drop == b->drop && a->pps == b->pps &&
-	       a->mac == b->mac && a->fail_ev == b->fail_ev && !strcmp(ra, rb);
+	       a->mac == b->mac && a->rot == b->rot &&
+	       a->fail_ev == b->fail_ev && !strcmp(ra, rb);
 }
 
 /* The program loaded with @k (cached), or NULL. */
@@ -121,6 +124,13 @@ static struct sipdlg_bpf *prog(const struct knobs *k)
 	skel->rodata->mac_enabled = k->mac;
 	skel->rodata->mac_key[0] = MAC_K0;
 	skel->rodata->mac_key[1] = MAC_K1;
+	if (k->rot) {
+		skel->rodata->mac_key_prev[0] = MAC_K0;
+		skel->rodata->mac_key_prev[1] = MAC_K1;
+		skel->rodata->mac_key[0] = ~MAC_K0;
+		skel->rodata->mac_key[1] = MAC_K1 ^ 0x5a5a;
+		skel->rodata->mac_prev_enabled = k->rot == 1;
+	}
 	if (k->fail_ev)
 		skel->rodata->fail_events_per_sec = k->fail_ev;
 	memset((void *)skel->rodata->rr_param, 0, SIPDLG_RR_PARAM_MAX);
@@ -145,24 +155,38 @@ static struct sipdlg_bpf *prog(const struct knobs *k)
 struct dlg {
 	__u32 h_entry, h_id;
 	const char *callid, *caller_tag, *callee_tag; /* callee NULL: early */
+	__u32 flags;		/* SIPDLG_DLGF_* */
 };
+
+/* Long Call-ID (200 bytes) and tags (64 and 100 bytes). */
+#define LONGCID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" \
+	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" \
+	"0123456789abcdef0123456789abcdef0123456789abcdef0123@host.example"
+#define LONGTAG_A "t0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde"
+#define LONGTAG_B "u0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" \
+	"0123456789abcdef0123456789abcdef012"
+static const struct dlg D_LONG = { 1685, 9486, LONGCID, LONGTAG_A, LONGTAG_B, 0 };
 
 /* The dialog of most cases: cookie did=596.d052 (RFC 3261 example names). */
 static const struct dlg D1 = { 1685, 9485,
 			       "a84b4c76e66710@pc33.atlanta.example.com",
-			       "1928301774", "a6c85cf" };
+			       "1928301774", "a6c85cf", 0 };
 /* A second dialog, to see that nothing leaks between dialogs. */
 static const struct dlg D2 = { 1685, 9486, "other-call@192.0.2.9", "t-one",
-			       "t-two" };
+			       "t-two", 0 };
+/* D1 restored from a database: its Record-Route may carry no MAC. */
+static const struct dlg D1_NOMAC = { 1685, 9485,
+				     "a84b4c76e66710@pc33.atlanta.example.com",
+				     "1928301774", "a6c85cf", SIPDLG_DLGF_NOMAC };
 /* Early: no callee tag yet. */
 static const struct dlg D1_EARLY = { 1685, 9485,
 				     "a84b4c76e66710@pc33.atlanta.example.com",
-				     "1928301774", NULL };
+				     "1928301774", NULL, 0 };
 /* The dialogs of the Kamailio captures (cookie did=a291.e2bb). */
 static const struct dlg DCAP = { 0x192a, 0xbb2e, "1-6718@127.0.0.1",
-				 "6718SIPpTag001", "6662SIPpTag011" };
+				 "6718SIPpTag001", "6662SIPpTag011", 0 };
 static const struct dlg DEND = { 0x1234, 0x42, "1-6750@127.0.0.1",
-				 "6750SIPpTag001", "6662SIPpTag012" };
+				 "6750SIPpTag001", "6662SIPpTag012", 0 };
 
 static __u64 h(const char *s)
 {
@@ -210,6 +234,7 @@ static int dlg_put(struct sipdlg_bpf *skel, const struct dlg *d, int index)
 	v.caller_tag_hash = h(d->caller_tag);
 	v.callee_tag_hash = h(d->callee_tag);
 	v.state = d->callee_tag ? 4 : 2;
+	v.flags = d->flags;
 	err = bpf_map__update_elem(skel->maps.dialogs, &k, sizeof(k), &v,
 				   sizeof(v), BPF_ANY);
 	if (!err && index)
@@ -463,6 +488,8 @@ static void test_case(void **state)
 #define KM2 { .mode = 2 }
 #define KMAC { .mac = 1 }
 #define KMACDROP { .mac = 1, .drop = 1 }
+#define KROT { .mac = 1, .rot = 1 }		/* MAC under mac_key_prev, on */
+#define KROTOFF { .mac = 1, .rot = 2, .drop = 1 } /* ... prev not enabled */
 #define V4 { 0 }
 #define V6 { .ipv6 = 1 }
 
@@ -611,6 +638,84 @@ static void test_cseq_lengths(void **state)
 			tap_diag("CSeq %s: %s", bad[i], rname(r));
 		assert_int_equal(r, SDR_SIP_MALFORMED);
 	}
+}
+
+/* Every method, in-dialog: matched and counted under its own slot. */
+static void test_every_method(void **state)
+{
+	static const struct knobs k = K0;
+	static const struct {
+		const char *name;
+		int m;
+	} ms[] = {
+		{ "INVITE", SDM_INVITE }, { "ACK", SDM_ACK }, { "BYE", SDM_BYE },
+		{ "CANCEL", SDM_CANCEL }, { "OPTIONS", SDM_OPTIONS },
+		{ "INFO", SDM_INFO }, { "UPDATE", SDM_UPDATE },
+		{ "PRACK", SDM_PRACK }, { "REFER", SDM_REFER },
+		{ "NOTIFY", SDM_NOTIFY }, { "MESSAGE", SDM_MESSAGE },
+		{ "SUBSCRIBE", SDM_OTHER }, { "PUBLISH", SDM_OTHER },
+		{ "X-CUSTOM", SDM_OTHER },
+	};
+	struct sipdlg_bpf *skel = prog(&k);
+	struct sipdlg_dlg_value v;
+	char sip[1024];
+	unsigned i;
+	int r;
+
+	assert_non_null(skel);
+	for (i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
+		snprintf(sip, sizeof(sip), "%s sip:bob@192.0.2.4 SIP/2.0" CRLF VIA ROUTE MAXF
+			 FROM_A TO_B CALLID "CSeq: 77 %s" CRLF "Contact: <sip:a@192.0.2.1>" CRLF CLEN,
+			 ms[i].name, ms[i].name);
+		assert_int_equal(maps_clear(skel), 0);
+		assert_int_equal(dlg_put(skel, &D1, 0), 0);
+		assert_int_equal(send_sip(skel, sip, NULL, &r), 0);
+		if (r != SDR_DLG_MATCH)
+			tap_diag("%s: %s", ms[i].name, rname(r));
+		assert_int_equal(r, SDR_DLG_MATCH);
+		assert_int_equal(dlg_get(skel, &D1, &v), 0);
+		assert_int_equal(v.methods[ms[i].m], 1);
+		assert_int_equal(v.dir[0].cseq_max, 77);
+	}
+}
+
+/*
+ * MAC on, the MAC missing, the dialog not in the kernel: a dialog the
+ * controller could not write (fpstate degraded, or its key in
+ * "overflow") passes as NOT_IN_KERNEL instead of being dropped.
+ */
+static void test_mac_not_in_kernel(void **state)
+{
+	static const struct knobs k = KMACDROP;
+	struct sipdlg_bpf *skel = prog(&k);
+	struct sipdlg_fp_state st = { 0 };
+	struct sipdlg_dlg_key key = { D1.h_entry, D1.h_id };
+	__u32 zero = 0;
+	__u8 one = 1;
+	int r;
+
+	assert_non_null(skel);
+	assert_int_equal(maps_clear(skel), 0);
+	st.degraded = 1;
+	assert_int_equal(bpf_map__update_elem(skel->maps.fpstate, &zero, sizeof(zero), &st,
+					      sizeof(st), BPF_ANY), 0);
+	assert_int_equal(send_sip(skel, BYE_DOWN, NULL, &r), 0);
+	assert_int_equal(r, SDR_DLG_NOT_IN_KERNEL);
+	st.degraded = 0;
+	st.overflow_n = 1;
+	assert_int_equal(bpf_map__update_elem(skel->maps.fpstate, &zero, sizeof(zero), &st,
+					      sizeof(st), BPF_ANY), 0);
+	assert_int_equal(bpf_map__update_elem(skel->maps.overflow, &key, sizeof(key), &one,
+					      sizeof(one), BPF_ANY), 0);
+	assert_int_equal(send_sip(skel, BYE_DOWN, NULL, &r), 0);
+	assert_int_equal(r, SDR_DLG_NOT_IN_KERNEL);
+	/* and without: the MAC failure, dropped */
+	memset(&st, 0, sizeof(st));
+	assert_int_equal(bpf_map__update_elem(skel->maps.fpstate, &zero, sizeof(zero), &st,
+					      sizeof(st), BPF_ANY), 0);
+	assert_int_equal(bpf_map__delete_elem(skel->maps.overflow, &key, sizeof(key), 0), 0);
+	assert_int_equal(send_sip(skel, BYE_DOWN, NULL, &r), 0);
+	assert_int_equal(r, SDR_DLG_MAC_FAIL_DROP);
 }
 
 struct evlog {
@@ -1079,11 +1184,16 @@ int main(void)
 
 		/*
 		 * Near the edges of the fast paths (bpf/sip_fast.h): each must
-		 * give what the general walk gives.  PAD keeps 128 bytes of frame
-		 * after every value, so that the fast paths are tried.
+		 * give what the rules give.  PAD keeps 128 bytes of frame after
+		 * every value, so that the fast paths are tried.  The fast paths
+		 * do not share the general walk's candidate limit (17 ';' match);
+		 * the general walk keeps it (addr-spec form, 17 parameters).
 		 */
 		CASE(fast_from_17_semis, K0, BYE_LINE VIA ROUTE
 		     "From: \";;;;;;;;;;;;;;;;;\" <sip:alice@atlanta.example.com>;tag=1928301774" CRLF
+		     TO_B CALLID "CSeq: 1 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		CASE(general_from_17_params, K0, BYE_LINE VIA ROUTE
+		     "From: sip:alice@a;a;b;c;d;e;f;g;h;i;j;k;l;m;n;o;p;q;tag=1928301774" CRLF
 		     TO_B CALLID "CSeq: 1 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_SIP_SCAN_LIMIT, NULL, 0),
 		CASE(fast_from_16_semis, K0, BYE_LINE VIA ROUTE
 		     "From: \";;;;;;;;;;;;;;;\" <sip:alice@atlanta.example.com>;tag=1928301774" CRLF
@@ -1101,7 +1211,7 @@ int main(void)
 		CASE(fast_route_didx_first, K0, BYE_LINE VIA "Route: <sip:192.0.2.2;didx=1;DID=596.d052>" CRLF FROM_A
 		     TO_B CALLID "CSeq: 1 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
 		CASE(fast_route_17_semis, K0, BYE_LINE VIA "Route: <sip:192.0.2.2;;;;;;;;;;;;;;;;;did=596.d052>" CRLF
-		     FROM_A TO_B CALLID "CSeq: 1 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_SIP_SCAN_LIMIT, NULL, 0),
+		     FROM_A TO_B CALLID "CSeq: 1 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
 		CASE(fast_route_did_novalue, K0, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did;x=596.d052>" CRLF FROM_A
 		     TO_B CALLID "CSeq: 1 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_DLG_BAD_COOKIE, NULL, 0),
 		CASE(fast_route_lr_only, K0, BYE_LINE VIA "Route: <sip:192.0.2.2;lr>" CRLF FROM_A
@@ -1173,11 +1283,63 @@ int main(void)
 		     FROM_A TO_B CALLID "CSeq: 1 BYE" CRLF CLEN, V4, { &D1 }, 0, SDR_DLG_MAC_FAIL_DROP, NULL, 0),
 		CASE(mac_ok_wrong_tags, KMAC, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did=596.d052;dm={DM}>" CRLF FROM_A TO_A
 		     "CSeq: 1 BYE" CRLF CLEN, V4, { &D1 }, 0, SDR_DLG_MISMATCH, NULL, 0),
+		CASE(mac_prev_key, KROT, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did=596.d052;dm={DM}>" CRLF FROM_A TO_B
+		     "Call-ID: not-read" CRLF "CSeq: 1 BYE" CRLF CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		CASE(mac_prev_key_off, KROTOFF, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did=596.d052;dm={DM}>" CRLF FROM_A
+		     TO_B CALLID "CSeq: 1 BYE" CRLF CLEN, V4, { &D1 }, 0, SDR_DLG_MAC_FAIL_DROP, NULL, 0),
+		CASE(nomac_missing_full_match, KMACDROP, BYE_DOWN, V4, { &D1_NOMAC }, 0, SDR_DLG_MATCH, &D1_NOMAC, 0),
+		CASE(nomac_wrong_mac_full_match, KMACDROP, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did=596.d052;dm=0123456789abcdef>"
+		     CRLF FROM_B TO_A CALLID "CSeq: 7 BYE" CRLF CLEN, V4, { &D1_NOMAC }, 0, SDR_DLG_MATCH, &D1_NOMAC, 1),
+		CASE(nomac_missing_wrong_callid, KMACDROP, BYE_LINE VIA ROUTE FROM_A TO_B "Call-ID: forged@x" CRLF
+		     "CSeq: 1 BYE" CRLF CLEN, V4, { &D1_NOMAC }, 0, SDR_DLG_MISMATCH_DROP, NULL, 0),
+		CASE(nomac_missing_wrong_tag, KMACDROP, BYE_LINE VIA ROUTE FROM_A "To: <sip:b@b>;tag=forged" CRLF CALLID
+		     "CSeq: 1 BYE" CRLF CLEN, V4, { &D1_NOMAC }, 0, SDR_DLG_MISMATCH_DROP, NULL, 0),
+		CASE(mac_missing_other_dialog_nomac, KMACDROP, BYE_DOWN, V4, { &D2 }, 0, SDR_DLG_MAC_FAIL_DROP, NULL, 0),
+
+		/* legal shapes the controller's parser accepts */
+		CASE(shape_route_list_ours_first, K0, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did=596.d052>, <sip:p1.example.net;lr>,"
+		     " <sip:p2.example.net:5061;transport=tls;lr;r2=on>, <sip:[2001:db8::7];lr;ftag=x>" CRLF
+		     MAXF FROM_A TO_B CALLID "CSeq: 2 BYE" CRLF CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		CASE(shape_double_rr, K0, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did=596.d052>" CRLF
+		     "Route: <sip:[2001:db8::2];lr;did=596.d052>" CRLF FROM_B TO_A CALLID "CSeq: 2 BYE" CRLF CLEN,
+		     V6, { &D1 }, 0, SDR_DLG_MATCH, &D1, 1),
+		CASE(shape_ipv6_route, K0, BYE_LINE VIA "Route: <sip:[2001:db8::2]:5060;lr;did=596.d052>" CRLF
+		     FROM_A TO_B CALLID "CSeq: 2 BYE" CRLF CLEN, V6, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		CASE(shape_display_names_specials, K0, BYE_LINE VIA ROUTE
+		     "From: \"Alice <a>; x, y\" <sip:alice@a>;tag=1928301774" CRLF
+		     "To: \"Bob; <jr>, \\\"the\\\" 2nd\" <sip:bob@b;transport=udp>;tag=a6c85cf" CRLF CALLID
+		     "CSeq: 2 BYE" CRLF CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		CASE(shape_params_around_tag, K0, BYE_LINE VIA ROUTE
+		     "From: <sip:alice@a;user=phone>;x-a=1;tag=1928301774;x-b=\"q\"" CRLF
+		     "To: <sip:bob@b>;epid=abc;tag=a6c85cf;x=y" CRLF CALLID "CSeq: 2 BYE" CRLF CLEN,
+		     V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		CASE(shape_addr_spec, K0, BYE_LINE VIA ROUTE "f: sip:alice@a;tag=1928301774" CRLF
+		     "t: sip:bob@b;x=1;tag=a6c85cf" CRLF CALLID "CSeq: 2 BYE" CRLF CLEN, V4, { &D1 }, 0,
+		     SDR_DLG_MATCH, &D1, 0),
+		CASE(shape_htab_around_colon, K0, BYE_LINE VIA "Route\t:\t<sip:192.0.2.2;lr;did=596.d052>" CRLF
+		     "From\t: <sip:alice@a>;tag=1928301774" CRLF "To:\t<sip:bob@b>;tag=a6c85cf" CRLF
+		     "Call-ID\t:\ta84b4c76e66710@pc33.atlanta.example.com" CRLF "CSeq\t:\t1234 BYE" CRLF CLEN,
+		     V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		CASE(shape_names_any_case, K0, BYE_LINE VIA "rOUTE: <sip:192.0.2.2;lr;did=596.d052>" CRLF
+		     "fROM: <sip:alice@a>;TAG=1928301774" CRLF "tO: <sip:bob@b>;Tag=a6c85cf" CRLF
+		     "CALL-ID: a84b4c76e66710@pc33.atlanta.example.com" CRLF "cseq: 99999 BYE" CRLF CLEN,
+		     V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		CASE(shape_long_callid_tags, K0, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did=596.e052>" CRLF
+		     "From: <sip:x@y>;tag=" LONGTAG_A CRLF "To: <sip:z@y>;tag=" LONGTAG_B CRLF
+		     "Call-ID: " LONGCID CRLF "CSeq: 1000000 BYE" CRLF CLEN, V4, { &D_LONG }, 0, SDR_DLG_MATCH, &D_LONG, 0),
+		CASE(shape_body, K0, "INFO sip:bob@192.0.2.4 SIP/2.0" CRLF VIA ROUTE FROM_A TO_B CALLID "CSeq: 5000 INFO" CRLF
+		     "Content-Type: application/dtmf-relay" CRLF "Content-Length: 24" CRLF CRLF "Signal=1\r\nDuration=160\r\n",
+		     V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		CASE(shape_cookie_after_cseq, K0, BYE_LINE VIA FROM_A TO_B CALLID "CSeq: 2 BYE" CRLF MAXF
+		     "Route: <sip:p1;lr>" CRLF ROUTE CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+
 		CASE(mac_off_ignores_dm, K0, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did=596.d052;dm=0000000000000000>" CRLF
 		     FROM_A TO_B CALLID "CSeq: 1 BYE" CRLF CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
 
 		cmocka_unit_test(test_dialog_counters),
 		cmocka_unit_test(test_cseq_lengths),
+		cmocka_unit_test(test_every_method),
+		cmocka_unit_test(test_mac_not_in_kernel),
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_pcap_in_dialog),

@@ -213,22 +213,37 @@ static __always_inline __u32 sd_value_start(void *data, void *end, int kind,
 					    __u32 ls, __u32 le)
 {
 	__u64 w = sd_load8(data, end, ls) & sd_low_bytes(le - ls), x;
-	__u32 c1 = sd_byte(w, 1), n, nl;
+	__u32 c1 = sd_byte(w, 1), n, nl, l2;
 
-	if (c1 == ':' || c1 == ' ' || c1 == '\t')
+	if (c1 == ':' || c1 == ' ' || c1 == '\t') {
 		nl = 1;			/* compact form (or "To"'s 'T') */
-	else if (kind == SD_H_ROUTE)
+		l2 = c1;
+	} else if (kind == SD_H_ROUTE) {
 		nl = 5;
-	else if (kind == SD_H_FROM)
+		l2 = 'o';
+	} else if (kind == SD_H_FROM) {
 		nl = 4;
-	else if (kind == SD_H_TO)
+		l2 = 'r';
+	} else if (kind == SD_H_TO) {
 		nl = 2;
-	else if (kind == SD_H_CSEQ)
+		l2 = 'o';
+	} else if (kind == SD_H_CSEQ) {
 		nl = 4;
-	else if (kind == SD_H_VIA)
+		l2 = 's';
+	} else if (kind == SD_H_VIA) {
 		nl = 3;
-	else
+		l2 = 'i';
+	} else {
 		nl = 7;			/* Call-ID */
+		l2 = 'a';
+	}
+	/*
+	 * sd_hdr_kind() folds with | 0x20, so a compact name followed by
+	 * NUL or 0x1a (folded to SP and ':') was taken for a name end: the
+	 * second byte must then be the long name's, unfolded but a letter.
+	 */
+	if (nl > 1 && (c1 | 0x20) != l2)
+		return 0;
 	if (ls + nl >= le)
 		return 0;
 	x = sd_load8(data, end, ls + nl) & sd_low_bytes(le - ls - nl);

@@ -336,9 +336,20 @@ static void test_unverified(void **state)
 	assert_non_null(lines);
 	assert_int_equal(bpf_interp_nfuncs(u.ip),
 			 bpf_interp_nfuncs(fresh.d.ip));
-	for (size_t i = 0; i < bpf_interp_nfuncs(u.ip); i++)
-		assert_string_equal(bpf_interp_func(u.ip, i)->name,
-				    bpf_interp_func(fresh.d.ip, i)->name);
+	/*
+	 * Names come from the kernel's func_info on one side and from the
+	 * ELF on the other; when either could not name a function it keeps
+	 * the interpreter's own "main"/"sub@N", which is no disagreement.
+	 */
+	for (size_t i = 0; i < bpf_interp_nfuncs(u.ip); i++) {
+		const char *a = bpf_interp_func(u.ip, i)->name;
+		const char *b = bpf_interp_func(fresh.d.ip, i)->name;
+
+		if (!strcmp(a, "main") || !strcmp(b, "main") ||
+		    !strncmp(a, "sub@", 4) || !strncmp(b, "sub@", 4))
+			continue;
+		assert_string_equal(a, b);
+	}
 	assert_int_equal(put_dialogs_fd(xdp_unverified_map_fd(&u, "dialogs"),
 					xdp_unverified_map_fd(&u, "callids")),
 			 0);

@@ -141,6 +141,8 @@ int xdp_unverified_open(struct xdp_unverified *u, const char *path,
 	}
 	if (!r) {
 		elf_names(u->ip, path, copy, n);
+		/* the entry is the program itself, whatever its shape */
+		bpf_interp_name_func(u->ip, 0, bpf_program__name(prog));
 		xdp_obj_still_clock(u->ip);
 	} else
 		fprintf(stderr, "xdp_unverified: %s: %s\n", path, strerror(-r));

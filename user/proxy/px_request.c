@@ -17,15 +17,19 @@
 
 static _Thread_local struct obuf rq_scratch;
 static _Thread_local struct obuf rq_scratch2;
+/* Server keys: as long as a message (tm.h), too big for the stack. */
+static _Thread_local char rq_key[TM_KEY_MAX];
 
 /* Where a request goes and what it looks like when it leaves. */
 struct px_route {
 	struct sip_str ruri;
 	struct sip_str routes[PX_MAX_ROUTES];
 	size_t n_routes;
-	struct sip_str ruri_as_route;	/* strict next hop: old R-URI */
-	char strict_buf[300];
+	char *strict_buf;		/* strict next hop: "<old R-URI>" */
 };
+
+/* "<R-URI>" for a strict next hop: as long as an R-URI can be. */
+static _Thread_local char rq_strict[SIP_MSG_MAX + 3];
 
 static uint64_t fnv(uint64_t h, struct sip_str s)
 {
@@ -86,6 +90,7 @@ static int route_prepare(struct proxy *px, const struct sip_msg *m,
 	int rc;
 
 	memset(r, 0, sizeof(*r));
+	r->strict_buf = rq_strict;
 	r->ruri = m->ruri_str;
 	sip_value_iter_init(&it, m, SIP_HDR_ROUTE);
 	while ((rc = sip_value_next_addr(&it, &na)) == 1) {
@@ -135,9 +140,9 @@ static int route_next_hop(struct proxy *px, struct px_route *r,
 			return -EBADMSG;
 		if (!u.lr) {
 			/* 16.6 item 7: the next hop is a strict router. */
-			int n = snprintf(r->strict_buf, sizeof(r->strict_buf),
+			int n = snprintf(r->strict_buf, sizeof(rq_strict),
 					 "<%.*s>", (int)r->ruri.len, r->ruri.p);
-			if (n < 0 || (size_t)n >= sizeof(r->strict_buf) ||
+			if (n < 0 || (size_t)n >= sizeof(rq_strict) ||
 			    r->n_routes == PX_MAX_ROUTES)
 				return -EBADMSG;
 			r->ruri = top.uri;
@@ -309,7 +314,7 @@ static void forward_stateless(struct proxy *px, struct px_req *rq,
 static void on_ack(struct proxy *px, struct px_req *rq)
 {
 	const struct sip_msg *m = rq->msg;
-	char key[TM_KEY_MAX];
+	char *key = rq_key;
 	size_t kl = tm_server_key(m, SIP_METHOD_ACK, key);
 	struct px_decision d;
 
@@ -341,7 +346,7 @@ static void on_ack(struct proxy *px, struct px_req *rq)
 static void on_cancel(struct proxy *px, struct px_req *rq)
 {
 	const struct sip_msg *m = rq->msg;
-	char key[TM_KEY_MAX];
+	char *key = rq_key;
 	size_t kl = tm_server_key(m, SIP_METHOD_INVITE, key);
 	struct tm_tx *tx = kl ? tm_lookup_server(px->tm, key, kl) : NULL;
 
@@ -365,6 +370,11 @@ static struct tm_tx *new_tx(struct proxy *px, const struct sip_msg *m,
 	*retrans = false;
 	if (!tx)
 		return NULL;
+	tx->skey = malloc(kl);
+	if (!tx->skey) {
+		tm_tx_unref(tx);
+		return NULL;
+	}
 	memcpy(tx->skey, key, kl);
 	tx->skey_len = kl;
 	tx->method = m->method;
@@ -473,7 +483,7 @@ void px_on_request(struct proxy *px, struct tp_rcv *rcv)
 	const struct sip_msg *m = rcv->msg;
 	struct px_req rq = { .px = px, .msg = m, .src = &rcv->src };
 	struct px_decision d;
-	char key[TM_KEY_MAX];
+	char *key = rq_key;
 	size_t kl;
 	struct tm_tx *tx;
 	bool retrans;
@@ -489,8 +499,9 @@ void px_on_request(struct proxy *px, struct tp_rcv *rcv)
 	}
 	kl = tm_server_key(m, m->method, key);
 	if (kl == 0) {
-		px_reply_stateless(px, m, rq.src, 400,
-				   "Bad Request - Via Branch Too Long");
+		/* Cannot happen (tm.h: TM_KEY_MAX); never silently. */
+		px_reply_stateless(px, m, rq.src, 500,
+				   "Server Internal Error - Transaction Key");
 		return;
 	}
 	tx = tm_lookup_server(px->tm, key, kl);

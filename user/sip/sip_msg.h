@@ -375,6 +375,12 @@ int sip_nameaddr_parse(struct sip_nameaddr *na, const char *s, size_t len,
 		       unsigned int flags);
 /* Parse one Via value.  0, or -EINVAL if malformed. */
 int sip_via_parse(struct sip_via *via, const char *s, size_t len);
+/*
+ * Only the sent-protocol and sent-by of a Via value (what a response
+ * needs to find its way), whatever follows them; params stay absent.
+ * For answering a request whose top Via is otherwise malformed.
+ */
+int sip_via_parse_head(struct sip_via *via, const char *s, size_t len);
 
 /*
  * Parse a URI.  sip:, sips: and tel: are taken apart; any other

@@ -46,6 +46,9 @@ struct proxy_stats {
 	struct stat_var *local_replies, *drop_requests, *drop_replies;
 	struct stat_var *retransmissions, *tx_created, *tx_active;
 	struct stat_var *timeouts, *too_many_hops, *loops, *not_found;
+	/* RFC 3261 16.3 checks (px_validate.c), one counter per reason */
+	struct stat_var *bad_scheme, *bad_extension, *ruri_headers;
+	struct stat_var *too_many_routes, *bad_proxy_require;
 	struct stat_var *bad_message, *bad_reply, *send_errors;
 	struct stat_var *parse_err[SIP_ERR_MAX_];
 };

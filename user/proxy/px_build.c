@@ -24,6 +24,7 @@ const char *pxb_reason(int code)
 	case 404: return "Not Found";
 	case 408: return "Request Timeout";
 	case 416: return "Unsupported URI Scheme";
+	case 420: return "Bad Extension";
 	case 480: return "Temporarily Unavailable";
 	case 481: return "Call/Transaction Does Not Exist";
 	case 482: return "Loop Detected";
@@ -111,11 +112,18 @@ void pxb_vias(struct obuf *o, const struct sip_msg *m,
 		ob_sl(o, h->name);
 		ob_mem(o, ": ", 2);
 		via_first_fixed(o, m, src);
-		/* Other values of the same header line, as written. */
+		/* Other values of the same header line, as written (after
+		 * a broken top Via only what follows its stray commas). */
 		{
 			const char *vend = m->via.raw.p + m->via.raw.len;
 			const char *hend = h->value.p + h->value.len;
-			if (vend < hend)
+			const char *q = vend;
+
+			while (q < hend && (*q == ',' || *q == ' ' ||
+					    *q == '\t' || *q == '\r' ||
+					    *q == '\n'))
+				q++;
+			if (q < hend)
 				ob_mem(o, vend, (size_t)(hend - vend));
 		}
 		ob_mem(o, "\r\n", 2);
@@ -125,6 +133,13 @@ void pxb_vias(struct obuf *o, const struct sip_msg *m,
 int pxb_reply(struct obuf *o, const struct sip_msg *req,
 	      const struct tp_peer *src, int code, const char *reason,
 	      const char *to_tag)
+{
+	return pxb_reply_hdrs(o, req, src, code, reason, to_tag, NULL);
+}
+
+int pxb_reply_hdrs(struct obuf *o, const struct sip_msg *req,
+		   const struct tp_peer *src, int code, const char *reason,
+		   const char *to_tag, const char *extra)
 {
 	ob_reset(o);
 	ob_str(o, "SIP/2.0 ");
@@ -162,6 +177,8 @@ int pxb_reply(struct obuf *o, const struct sip_msg *req,
 			break;
 		}
 	}
+	if (extra)
+		ob_str(o, extra);
 	ob_str(o, PX_SERVER_HDR "Content-Length: 0\r\n\r\n");
 	return o->overflow ? -E2BIG : 0;
 }

@@ -41,42 +41,6 @@ static uint64_t fnv(uint64_t h, struct sip_str s)
 }
 
 /*
- * The loop-detection part of our branch (RFC 3261 16.6 item 8), over the
- * request as received: a request that comes back unchanged is a loop
- * (482), one whose R-URI a rule rewrote is a spiral.
- */
-static uint32_t loop_hash(const struct sip_msg *m)
-{
-	uint64_t h = 1469598103934665603ull;
-	char num[12];
-	struct px_sb b = px_sb_at(num, sizeof(num), 0);
-
-	h = fnv(h, m->ruri_str);
-	h = fnv(h, m->route.raw);
-	h = fnv(h, m->call_id);
-	px_sb_u32(&b, m->cseq.num);
-	h = fnv(h, sip_str_c(num));
-	h = fnv(h, m->from.tag);
-	h = fnv(h, m->to.tag);
-	return (uint32_t)(h ^ (h >> 32));
-}
-
-static bool is_loop(struct proxy *px, const struct sip_msg *m, uint32_t lh)
-{
-	struct sip_value_iter it;
-	struct sip_via v;
-	uint32_t got;
-
-	sip_value_iter_init(&it, m, SIP_HDR_VIA);
-	while (sip_value_next_via(&it, &v) == 1) {
-		if (px_branch_loop(v.branch, &got) && got == lh &&
-		    px_via_is_ours(px, &v))
-			return true;
-	}
-	return false;
-}
-
-/*
  * The Route set as it leaves: our own entries at the top removed (two
  * with double Record-Route), the strict-router cases of 16.4 and 16.6.
  * Returns 0 or -EBADMSG.
@@ -300,7 +264,7 @@ static void forward_stateless(struct proxy *px, struct px_req *rq,
 	/* Same branch for the same incoming branch: retransmitted ACKs of
 	 * retransmitted 2xx stay one "transaction" downstream. */
 	uint64_t h = fnv(1469598103934665603ull, m->via.branch) ^ px->salt;
-	if (build_forward(px, rq, &r, &t, idx, loop_hash(m), h,
+	if (build_forward(px, rq, &r, &t, idx, px_loop_hash(m), h,
 			  &rq_scratch, branch, sizeof(branch), &bl) != 0) {
 		stat_inc(px->s.drop_requests);
 		return;
@@ -423,7 +387,8 @@ static void forward_tx(struct proxy *px, struct px_req *rq, struct tm_tx *tx,
 	uint32_t lh;
 
 	if (route_prepare(px, m, &r) != 0) {
-		reply_tx(px, tx, m, 400, "Bad Request - Malformed Route");
+		/* px_validate let no unparsable or overlong Route through */
+		reply_tx(px, tx, m, 400, PX_TOO_MANY_ROUTES_REASON);
 		return;
 	}
 	if (rq->ruri_len)
@@ -458,12 +423,7 @@ static void forward_tx(struct proxy *px, struct px_req *rq, struct tm_tx *tx,
 			 "Service Unavailable - No Socket For Next Hop");
 		return;
 	}
-	lh = loop_hash(m);
-	if (is_loop(px, m, lh)) {
-		stat_inc(px->s.loops);
-		reply_tx(px, tx, m, 482, NULL);
-		return;
-	}
+	lh = px_loop_hash(m);	/* a loop was refused by px_validate */
 	if (build_forward(px, rq, &r, &t, idx, lh, tx->id ^ px->salt,
 			  &rq_scratch, tx->branch, sizeof(tx->branch),
 			  &tx->branch_len) != 0) {
@@ -478,10 +438,29 @@ static void forward_tx(struct proxy *px, struct px_req *rq, struct tm_tx *tx,
 			 "Service Unavailable - Cannot Reach Next Hop");
 }
 
+/* One counter per reason a request failed px_validate. */
+static void count_refusal(struct proxy *px, const struct px_check_result *v)
+{
+	struct stat_var *c = NULL;
+
+	switch (v->why) {
+	case PXC_RURI_HEADERS: c = px->s.ruri_headers; break;
+	case PXC_TOO_MANY_ROUTES: c = px->s.too_many_routes; break;
+	case PXC_URI_SCHEME: c = px->s.bad_scheme; break;
+	case PXC_MAX_FORWARDS: c = px->s.too_many_hops; break;
+	case PXC_LOOP: c = px->s.loops; break;
+	case PXC_BAD_PROXY_REQUIRE: c = px->s.bad_proxy_require; break;
+	case PXC_BAD_EXTENSION: c = px->s.bad_extension; break;
+	case PXC_OK: break;
+	}
+	stat_inc(c);
+}
+
 void px_on_request(struct proxy *px, struct tp_rcv *rcv)
 {
 	const struct sip_msg *m = rcv->msg;
 	struct px_req rq = { .px = px, .msg = m, .src = &rcv->src };
+	struct px_check_result v;
 	struct px_decision d;
 	char *key = rq_key;
 	size_t kl;
@@ -489,6 +468,15 @@ void px_on_request(struct proxy *px, struct tp_rcv *rcv)
 	bool retrans;
 
 	stat_inc(px->s.rcv_requests);
+	if (px_validate(px, m, &v) != 0) {
+		count_refusal(px, &v);
+		if (m->method == SIP_METHOD_ACK)
+			stat_inc(px->s.drop_requests);	/* never answered */
+		else
+			px_reply_stateless_hdrs(px, m, rq.src, v.code,
+						v.reason, v.extra);
+		return;
+	}
 	if (m->method == SIP_METHOD_ACK) {
 		on_ack(px, &rq);
 		return;
@@ -508,11 +496,6 @@ void px_on_request(struct proxy *px, struct tp_rcv *rcv)
 	if (tx) {
 		retransmission(px, tx);
 		tm_tx_unref(tx);
-		return;
-	}
-	if (m->max_forwards == 0) {
-		stat_inc(px->s.too_many_hops);
-		px_reply_stateless(px, m, rq.src, 483, NULL);
 		return;
 	}
 	tx = new_tx(px, m, rq.src, key, kl, &retrans);

@@ -45,6 +45,13 @@ void px_reply_stateless(struct proxy *px, const struct sip_msg *m,
 			const struct tp_peer *src, int code,
 			const char *reason)
 {
+	px_reply_stateless_hdrs(px, m, src, code, reason, NULL);
+}
+
+void px_reply_stateless_hdrs(struct proxy *px, const struct sip_msg *m,
+			     const struct tp_peer *src, int code,
+			     const char *reason, const char *extra)
+{
 	struct obuf *o = &px_scratch;
 	struct tp_peer dst;
 	char tag[24];
@@ -53,7 +60,7 @@ void px_reply_stateless(struct proxy *px, const struct sip_msg *m,
 	snprintf(tag, sizeof(tag), "sl%08x",
 		 (unsigned)(m->call_id.len * 2654435761u ^ m->cseq.num ^
 			    (unsigned)px->salt));
-	if (pxb_reply(o, m, src, code, reason, tag) != 0)
+	if (pxb_reply_hdrs(o, m, src, code, reason, tag, extra) != 0)
 		return;
 	px_reply_peer(&m->via, src, &dst);
 	if (px_send(px, &dst, o->buf, o->len) == 0)

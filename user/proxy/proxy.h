@@ -4,7 +4,9 @@
  *
  * The transport hands every received message to proxy_on_message() on a
  * worker thread.  Requests are checked (parse errors answered with 400,
- * Max-Forwards, loops), matched to transactions (retransmissions absorbed,
+ * then RFC 3261 16.3 in order: Request-URI scheme and headers, Route
+ * count, Max-Forwards, loops, Proxy-Require; px_validate.c), matched to
+ * transactions (retransmissions absorbed,
  * CANCEL and hop-by-hop ACK handled), run through the routes: rules, and
  * forwarded, answered or dropped.  Responses are matched to the client
  * transaction by our Via branch and sent back upstream.

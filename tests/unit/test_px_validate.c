@@ -163,6 +163,33 @@ static void test_checks(void **state)
 	}
 }
 
+/* The 420 as built: the Unsupported line among the copied headers. */
+static void test_bad_extension_reply(void **state)
+{
+	struct fixture *f = *state;
+	static struct obuf o;
+	char buf[4096];
+	struct sip_msg m, r;
+	struct px_check_result v;
+	struct tp_peer src = { .proto = TP_UDP, .listen_idx = 0 };
+	size_t n = request(buf, sizeof(buf), "INVITE", "sip:bob@example.com",
+			   "Proxy-Require: foo\r\n");
+	const struct sip_hdr *h;
+
+	assert_int_equal(sip_msg_parse(&m, buf, n, SIP_DATAGRAM, NULL), 0);
+	assert_int_equal(px_validate(f->px, &m, &v), 420);
+	assert_int_equal(pxb_reply_hdrs(&o, &m, &src, v.code, v.reason, "t1",
+					v.extra), 0);
+	assert_int_equal(sip_msg_parse(&r, o.buf, o.len, SIP_DATAGRAM, NULL),
+			 0);
+	assert_int_equal(r.status, 420);
+	assert_true(sip_str_eq_c(r.reason, "Bad Extension"));
+	h = sip_msg_hdr(&r, SIP_HDR_UNSUPPORTED);
+	assert_non_null(h);
+	assert_true(sip_str_eq_c(h->value, "foo"));
+	assert_true(sip_str_eq_c(r.via.branch, "z9hG4bK-v1"));
+}
+
 /* 32 Route entries pass; 33 get a reason naming the limit. */
 static void test_route_limit(void **state)
 {
@@ -521,6 +548,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_checks),
+		cmocka_unit_test(test_bad_extension_reply),
 		cmocka_unit_test(test_route_limit),
 		cmocka_unit_test(test_loop),
 		cmocka_unit_test(test_generated_forwarded_byte_for_byte),

@@ -107,7 +107,8 @@ struct px_req {
 	void *dlg_ctx;			/* the dialog layer's per-request state */
 	unsigned own_rr;		/* Record-Route entries we added */
 	/* The proxy's own: */
-	char ruri[512];			/* ruri_user: the rewritten R-URI */
+	const char *ruri;		/* ruri_user: the rewritten R-URI (per-
+					 * thread storage of px_rules.c) */
 	size_t ruri_len;		/* 0 = unchanged */
 };
 

@@ -1337,7 +1337,7 @@ static void test_header_limit(void **state)
 				 -EBADMSG);
 		assert_int_equal(m.error, SIP_ERR_TOO_MANY_HEADERS);
 		assert_string_equal(m.error_reason,
-				    "Bad Request - Too Many Headers");
+				    "Bad Request - Too Many Headers (max 128)");
 		assert_int_equal(m.hdr_count, SIP_MAX_HEADERS);
 		assert_int_equal(sip_msg_parse(&m, buf, len, SIP_STREAM, &c),
 				 -EBADMSG);

@@ -54,11 +54,12 @@ static void register_stats(struct proxy *px)
 		const char *why = sip_error_str((enum sip_error)e);
 		size_t n = 0;
 
-		/* "Bad Request - Missing Call-ID" -> "err_missing_call_id" */
+		/* "Bad Request - Missing Call-ID" -> "err_missing_call_id";
+		 * a limit in parentheses is left out of the name. */
 		const char *p = strstr(why, " - ");
 		p = p ? p + 3 : why;
 		n = (size_t)snprintf(name, sizeof(name), "err_");
-		for (; *p && n + 1 < sizeof(name); p++) {
+		for (; *p && *p != '(' && n + 1 < sizeof(name); p++) {
 			char c = *p;
 			if (c >= 'A' && c <= 'Z')
 				c = (char)(c + 32);

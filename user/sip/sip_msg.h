@@ -35,7 +35,8 @@
 #include "sip/sip_str.h"
 
 #define SIP_MSG_MAX 65535u	/* largest message (headers + body) */
-#define SIP_MAX_HEADERS 128	/* header lines kept per message */
+#define SIP_MAX_HEADERS 128	/* header lines kept per message (named in
+				 * the reason phrase of SIP_ERR_TOO_MANY_HEADERS) */
 #define SIP_HDR_NONE 0xffu	/* "no header" index in the id chains */
 
 enum sip_parse_mode {

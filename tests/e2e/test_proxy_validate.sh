@@ -7,7 +7,8 @@
 # RFC's status code with a reason naming the problem (416, 420 with
 # Unsupported, 400 for headers in the Request-URI, stray ';' and ',' in Via
 # and Contact, non-token display names, NUL and bare CR, more than 32
-# Route entries), are never forwarded, and are counted in sip.*; a TCP
+# Route entries, a tab in the Request-Line), are never forwarded, and are
+# counted in sip.*; a TCP
 # header block over 64 KB gets 513 before the connection closes.
 # Messages are written by hand and sent with socat; the callee is a socat
 # that keeps each datagram in a file of its own.  No XDP here.
@@ -193,6 +194,10 @@ else
 fi
 
 # --- requests a proxy must refuse ----------------------------------------------
+req "$E2E_TMP/tab.txt" OPTIONS "sip:sink@127.0.0.1:$P" tab
+sed -i '1s/^OPTIONS /OPTIONS\t/' "$E2E_TMP/tab.txt"
+expect_answer "a tab between the elements of the Request-Line gets 400 naming the start line" \
+	"$E2E_TMP/tab.txt" 400 "Malformed Start Line"
 req "$E2E_TMP/ext.txt" OPTIONS "sip:sink@127.0.0.1:$P" ext "Proxy-Require: foo, bar"
 expect_answer "Proxy-Require with a tag not in proxy.supported gets 420 with Unsupported" \
 	"$E2E_TMP/ext.txt" 420 "Bad Extension" "Unsupported: bar"
@@ -251,7 +256,8 @@ check_eq "a TCP header block over 64 KB gets 513 before the close" \
 stats=$("$SIPDLGCTL" --socket "$CTL" --json stats sip 2>/dev/null)
 for s in bad_extension:1 unsupported_uri_scheme:1 err_headers_in_request_uri:1 \
 	err_too_many_route_entries:1 err_nul_byte_in_header:1 err_bare_cr_in_header:1 \
-	err_malformed_via:2 err_malformed_contact:1 err_message_too_large:1; do
+	err_malformed_via:2 err_malformed_contact:1 err_message_too_large:1 \
+	err_malformed_start_line:1; do
 	name=${s%%:*} want=${s#*:}
 	got=$(printf '%s' "$stats" | jq -r --arg k "sip.$name" '.[$k] // empty' 2>/dev/null)
 	check_eq "sip.$name counts its refusals" "$want" "$got"

@@ -77,8 +77,12 @@ static enum sip_error parse_version(const char *p, const char *end)
 
 /*
  * Method SP Request-URI SP SIP-Version.  Runs of SP between the elements
- * and trailing white space are accepted.  Returns 0 (perhaps with a soft
- * error recorded) or -EBADMSG when this is no Request-Line at all.
+ * and trailing white space are accepted (RFC 4475-style leniency; the
+ * request leaves with single spaces).  A line that does not start with a
+ * token and white space is no Request-Line at all: -EBADMSG at once.  One
+ * that does is a request with a malformed start line (a tab between the
+ * elements, a missing version...): a soft error, so that the headers are
+ * still scanned and a usable top Via gets the 400 (RFC 3261 8.2).
  */
 static int parse_request_line(struct parse_st *st, const char *p,
 			      const char *le)
@@ -87,17 +91,25 @@ static int parse_request_line(struct parse_st *st, const char *p,
 	const char *m = sip_span(p, le, SIP_CT_TOKEN), *u, *v, *ve;
 	enum sip_error err;
 
-	if (m == p || m == le || *m != ' ')
+	if (m == p || m == le || (*m != ' ' && *m != '\t'))
 		return fail(msg, SIP_ERR_START_LINE, SIP_HDR_OTHER);
+	msg->is_request = true;
+	st->request_line = true;
 	msg->method_str = sip_str_mk(p, (size_t)(m - p));
 	msg->method = sip_method_from_str(p, (size_t)(m - p));
+	if (*m != ' ') {
+		fail(msg, SIP_ERR_START_LINE, SIP_HDR_OTHER);
+		return 0;
+	}
 	for (p = m; p < le && *p == ' '; p++)
 		;
 	u = p;
 	while (p < le && (unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f)
 		p++;
-	if (p == u || p == le || *p != ' ')
-		return fail(msg, SIP_ERR_START_LINE, SIP_HDR_OTHER);
+	if (p == u || p == le || *p != ' ') {
+		fail(msg, SIP_ERR_START_LINE, SIP_HDR_OTHER);
+		return 0;
+	}
 	msg->ruri_str = sip_str_mk(u, (size_t)(p - u));
 	while (p < le && *p == ' ')
 		p++;
@@ -105,10 +117,10 @@ static int parse_request_line(struct parse_st *st, const char *p,
 	ve = le;
 	while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
 		ve--;
-	if (v == ve)
-		return fail(msg, SIP_ERR_START_LINE, SIP_HDR_OTHER);
-	msg->is_request = true;
-	st->request_line = true;
+	if (v == ve) {
+		fail(msg, SIP_ERR_START_LINE, SIP_HDR_OTHER);
+		return 0;
+	}
 	msg->version = sip_str_mk(v, (size_t)(ve - v));
 	err = parse_version(v, ve);
 	if (err)

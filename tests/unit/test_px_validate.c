@@ -425,8 +425,19 @@ static size_t generate(struct gen *g)
 	return g->n;
 }
 
+/* A header line as received: to the end of its value and the spaces
+ * and tabs after it (not its CRLF). */
+static struct sip_str line_of(const struct sip_hdr *h)
+{
+	const char *end = h->value.p + h->value.len;
+
+	while (*end == ' ' || *end == '\t')
+		end++;
+	return sip_str_mk(h->name.p, (size_t)(end - h->name.p));
+}
+
 /* The header lines of @m other than Via, Max-Forwards and Route, in
- * order, are those of @out (also without ours), name and value. */
+ * order, are those of @out (also without ours), byte for byte. */
 static void same_untouched_headers(const struct sip_msg *m,
 				   const struct sip_msg *out)
 {
@@ -444,10 +455,30 @@ static void same_untouched_headers(const struct sip_msg *m,
 			out->hdrs[j].id == SIP_HDR_ROUTE))
 			j++;
 		assert_true(j < out->hdr_count);
-		assert_true(sip_str_eq(h->name, out->hdrs[j].name));
-		assert_true(sip_str_eq(h->value, out->hdrs[j].value));
+		/* the whole line, from the name to the end of the value */
+		assert_true(sip_str_eq(line_of(h), line_of(&out->hdrs[j])));
 		j++;
 	}
+}
+
+/*
+ * With SIPDLG_GEN_DIR set, the first generated requests that fit in a UDP
+ * datagram are also written there, one file each (NNN.sip), for
+ * tests/e2e/test_proxy_validate.sh to send through a running proxy.
+ */
+static void dump(int round, const char *buf, size_t n)
+{
+	const char *dir = getenv("SIPDLG_GEN_DIR");
+	char path[4096];
+	FILE *f;
+
+	if (!dir || round >= 30 || n > 60000)
+		return;
+	snprintf(path, sizeof(path), "%s/%03d.sip", dir, round);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
 }
 
 static void test_generated_forwarded_byte_for_byte(void **state)
@@ -480,6 +511,7 @@ static void test_generated_forwarded_byte_for_byte(void **state)
 		if (sip_msg_parse(m, buf, n, SIP_DATAGRAM, NULL) != 0)
 			fail_msg("round %d: a legal request does not parse: %s\n"
 				 "%.*s", round, m->error_reason, (int)n, buf);
+		dump(round, buf, n);
 		max_len = n > max_len ? n : max_len;
 		vias34 += m->n_via == 34;
 		long_branch += m->via.branch.len >= 1000;

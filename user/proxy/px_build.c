@@ -39,11 +39,23 @@ const char *pxb_reason(int code)
 	}
 }
 
+/* A header line copied as received, byte for byte: name, the white space
+ * around its colon, the value with its folds, the spaces and tabs after it
+ * (they are in the buffer up to the line's CRLF, which the parser left
+ * out of the value). */
 static void hdr_line(struct obuf *o, const struct sip_hdr *h)
 {
-	ob_sl(o, h->name);
-	ob_mem(o, ": ", 2);
-	ob_sl(o, h->value);
+	const char *end = h->value.p + h->value.len;
+
+	while (*end == ' ' || *end == '\t')
+		end++;
+	if (h->value.p >= h->name.p)
+		ob_mem(o, h->name.p, (size_t)(end - h->name.p));
+	else {	/* not a slice of one line (cannot happen): rebuild it */
+		ob_sl(o, h->name);
+		ob_mem(o, ": ", 2);
+		ob_sl(o, h->value);
+	}
 	ob_mem(o, "\r\n", 2);
 }
 

@@ -249,6 +249,13 @@ req "$E2E_TMP/cr.txt" OPTIONS "sip:sink@127.0.0.1:$P" cr "Subject: a"
 sed -i 's/^Subject: a/Subject: a\rInjected: b/' "$E2E_TMP/cr.txt"
 expect_answer "a bare CR in a header gets 400" "$E2E_TMP/cr.txt" 400 "Bare CR"
 
+# A datagram that fits, but not once our Via is added: 513, not a send error.
+req "$E2E_TMP/near.txt" OPTIONS "sip:sink@127.0.0.1:$P" near "Subject: x"
+size=$(stat -c %s "$E2E_TMP/near.txt")
+sed -i "s/^Subject: x/Subject: $(long n $((65480 - size)))x/" "$E2E_TMP/near.txt"
+expect_answer "a 65,480-byte datagram that would not fit one once forwarded gets 513" \
+	"$E2E_TMP/near.txt" 513 "Message Too Large"
+
 # --- TCP: a header block over 64 KB gets 513, then the connection closes ------
 big="$E2E_TMP/big.txt"
 {

@@ -217,6 +217,16 @@ static int build_forward(struct proxy *px, struct px_req *rq,
 	return pxb_request(o, m, rq->src, &f);
 }
 
+/* The largest UDP payload to @t (65,535 less the IP and UDP headers);
+ * no limit but the message's own over TCP. */
+static size_t udp_payload_max(const struct px_target *t)
+{
+	if (t->proto != TP_UDP)
+		return SIZE_MAX;
+	return t->addr.ss.ss_family == AF_INET6 ? 65535u - 8u
+						  : 65535u - 20u - 8u;
+}
+
 static void reply_tx(struct proxy *px, struct tm_tx *tx,
 		     const struct sip_msg *m, int code, const char *reason)
 {
@@ -426,7 +436,10 @@ static void forward_tx(struct proxy *px, struct px_req *rq, struct tm_tx *tx,
 	lh = px_loop_hash(m);	/* a loop was refused by px_validate */
 	if (build_forward(px, rq, &r, &t, idx, lh, tx->id ^ px->salt,
 			  &rq_scratch, tx->branch, sizeof(tx->branch),
-			  &tx->branch_len) != 0) {
+			  &tx->branch_len) != 0 ||
+	    rq_scratch.len > udp_payload_max(&t)) {
+		/* With our Via and Record-Route it no longer fits (in a
+		 * message, or in the UDP datagram to the next hop). */
 		reply_tx(px, tx, m, 513, NULL);
 		return;
 	}

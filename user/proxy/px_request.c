@@ -106,9 +106,10 @@ static int route_next_hop(struct proxy *px, struct px_route *r,
 			/* 16.6 item 7: the next hop is a strict router. */
 			int n = snprintf(r->strict_buf, sizeof(rq_strict),
 					 "<%.*s>", (int)r->ruri.len, r->ruri.p);
-			if (n < 0 || (size_t)n >= sizeof(rq_strict) ||
-			    r->n_routes == PX_MAX_ROUTES)
+			if (n < 0 || (size_t)n >= sizeof(rq_strict))
 				return -EBADMSG;
+			if (r->n_routes == PX_MAX_ROUTES)
+				return -E2BIG;	/* 32 + the old R-URI */
 			r->ruri = top.uri;
 			memmove(r->routes, r->routes + 1,
 				(r->n_routes - 1) * sizeof(r->routes[0]));
@@ -419,6 +420,11 @@ static void forward_tx(struct proxy *px, struct px_req *rq, struct tm_tx *tx,
 	}
 	if (rc == -EPROTONOSUPPORT) {
 		reply_tx(px, tx, m, 416, NULL);
+		return;
+	}
+	if (rc == -E2BIG) {
+		stat_inc(px->s.too_many_routes);
+		reply_tx(px, tx, m, 400, PX_TOO_MANY_ROUTES_REASON);
 		return;
 	}
 	if (rc != 0) {

@@ -237,6 +237,7 @@ static void check_own_defaults(const struct sipdlg_config *c)
 	assert_int_equal(c->tcp.max_out_bytes, 262144);
 	assert_int_equal(c->xdp.n_interfaces, 1);
 	assert_string_equal(c->xdp.interfaces[0], "lo");
+	assert_int_equal(c->proxy.n_supported, 0);	/* none by default */
 	assert_int_equal(c->xdp.mode, CFG_XDP_AUTO);
 	assert_string_equal(c->xdp.pin_path, "/sys/fs/bpf/sipdlg");
 	assert_int_equal(c->xdp.unknown_dialog, CFG_POLICY_PASS);
@@ -880,6 +881,7 @@ static void test_sections(void **state)
 		"advertise: sip.example.com:5060\n"
 		"workers: 4\n"
 		"sip: { t1_ms: 250, t2_ms: 2000 }\n"
+		"proxy: { supported: [100rel, \"x-odd.tag!%*_+`'~\"] }\n"
 		"dialog:\n"
 		"  timeout_avp: \"$avp(i:10)\"\n"
 		"  dlg_extra_hdrs: \"X-Reason: timeout\\r\\n\"\n"
@@ -916,6 +918,9 @@ static void test_sections(void **state)
 	assert_int_equal(c->dialog.h_id_start, 100);
 	assert_int_equal(c->dialog.h_id_step, 4);
 	assert_int_equal(c->dialog.ka_interval, 30);
+	assert_int_equal(c->proxy.n_supported, 2);
+	assert_string_equal(c->proxy.supported[0], "100rel");
+	assert_string_equal(c->proxy.supported[1], "x-odd.tag!%*_+`'~");
 	assert_int_equal(c->xdp.n_interfaces, 2);
 	assert_string_equal(c->xdp.interfaces[0], "eth0");
 	assert_string_equal(c->xdp.interfaces[1], "eth1");
@@ -1038,6 +1043,16 @@ static void test_section_errors(void **state)
 		{ "xdp:\n  interfaces: [averyveryverylongname]\n",
 		  "s.yaml:2:16: interfaces: 'averyveryverylongname' is not an "
 		  "interface name" },
+		{ "proxy:\n  supported: [100rel, \"a b\"]\n",
+		  "s.yaml:2:23: supported: 'a b' is not an option tag" },
+		{ "proxy:\n  supported: [timer, \"x/y\"]\n",
+		  "s.yaml:2:22: supported: 'x/y' is not an option tag" },
+		{ "proxy:\n  supported: [timer, TIMER]\n",
+		  "s.yaml:2:22: supported: 'TIMER' is listed twice" },
+		{ "proxy:\n  supported: {a: b}\n",
+		  "s.yaml:2:14: supported: expected a list" },
+		{ "proxy:\n  requires: [x]\n",
+		  "s.yaml:2:3: unknown key 'requires'" },
 		{ "xdp:\n  unknown_dialog: reject\n",
 		  "s.yaml:2:19: unknown_dialog: 'reject' is not one of pass, "
 		  "drop" },

@@ -58,16 +58,23 @@ static void env_down(struct env *e)
 	cfg_free(e->cfg);
 }
 
-/* A dialog in state 4 (INVITE, 200, ACK); referenced. */
-static struct dlg_cell *confirmed(struct env *e)
+/* A dialog in state 4 (INVITE, 200, ACK); referenced.  @cid_len > 0:
+ * its Call-ID has that many characters. */
+static struct dlg_cell *confirmed_len(struct env *e, size_t cid_len)
 {
-	char cid[32], ftag[16];
+	char cid[1024], ftag[16];
 	struct dlg_invite inv;
 	struct dlg_reply r;
 	struct dlg_req rq;
 	struct dlg_cell *c = NULL;
 
 	snprintf(cid, sizeof(cid), "batch-%u@h", e->n);
+	if (cid_len >= 16 && cid_len < sizeof(cid)) {
+		size_t k = strlen(cid);
+
+		memset(cid + k, 'x', cid_len - k);
+		cid[cid_len] = '\0';
+	}
 	snprintf(ftag, sizeof(ftag), "f%u", e->n++);
 	memset(&inv, 0, sizeof(inv));
 	inv.callid = sip_str_c(cid);
@@ -102,6 +109,11 @@ static void bye(struct dlg_cell *c)
 	assert_int_equal(dlg_state(c), DLG_STATE_DELETED);
 }
 
+static struct dlg_cell *confirmed(struct env *e)
+{
+	return confirmed_len(e, 0);
+}
+
 /* A SYNC op as the callbacks queue it (takes a reference). */
 static struct db_op sync_op(struct dlg_cell *c)
 {
@@ -109,6 +121,38 @@ static struct db_op sync_op(struct dlg_cell *c)
 
 	dlg_ref(c);
 	return op;
+}
+
+/* A Call-ID longer than Kamailio's callid column (255): the dialog lives
+ * on, but no row is written for it, ever; one of 255 is written. */
+static void test_value_longer_than_its_column(void **state)
+{
+	struct env e;
+	struct dlg_cell *lng, *fits;
+	struct db_op ops[2];
+	struct db_plan p;
+
+	(void)state;
+	env_up(&e, DB_MODE_REALTIME);
+	lng = confirmed_len(&e, 256);
+	fits = confirmed_len(&e, 255);
+	ops[0] = sync_op(lng);
+	ops[1] = sync_op(fits);
+	assert_int_equal(db_plan_build(e.db, ops, 2, &p), 0);
+	assert_int_equal(p.n, 2);
+	assert_int_equal(p.it[0].act, DB_ACT_NONE);
+	assert_int_equal(p.it[1].act, DB_ACT_INSERT);
+	assert_false(dlg_dflags(lng) & DLG_DFLAG_DB_ROW);
+	db_plan_free(&p);
+	/* its end deletes nothing: it never had a row */
+	bye(lng);
+	ops[0] = sync_op(lng);
+	assert_int_equal(db_plan_build(e.db, ops, 1, &p), 0);
+	assert_int_equal(p.it[0].act, DB_ACT_NONE);
+	db_plan_free(&p);
+	dlg_unref(lng);
+	dlg_unref(fits);
+	env_down(&e);
 }
 
 static void test_coalesce_insert_then_update(void **state)
@@ -258,6 +302,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_coalesce_insert_then_update),
+		cmocka_unit_test(test_value_longer_than_its_column),
 		cmocka_unit_test(test_created_and_ended_in_one_batch),
 		cmocka_unit_test(test_destroy_op_deletes),
 		cmocka_unit_test(test_mode3_deletes_nothing),

@@ -797,10 +797,13 @@ static const struct bad_case bad_cases[] = {
 	  NULL, SIP_ERR_START_LINE, false },
 	{ "no request-uri", "INVITE\r\n" HDRS "\r\n", NULL, NULL,
 	  SIP_ERR_START_LINE, false },
+	/* Request-shaped lines with a defect: answered by the top Via. */
 	{ "no version", "INVITE sip:a@b\r\n" HDRS "\r\n", NULL, NULL,
-	  SIP_ERR_START_LINE, false },
+	  SIP_ERR_START_LINE, true },
 	{ "tab in request line", "INVITE\tsip:a@b SIP/2.0\r\n" HDRS "\r\n",
-	  NULL, NULL, SIP_ERR_START_LINE, false },
+	  NULL, NULL, SIP_ERR_START_LINE, true },
+	{ "tab before the version", "INVITE sip:a@b\tSIP/2.0\r\n" HDRS "\r\n",
+	  NULL, NULL, SIP_ERR_START_LINE, true },
 	{ "bare CR in start line", "INVITE sip:a@b\rX SIP/2.0\r\n" HDRS "\r\n",
 	  NULL, NULL, SIP_ERR_START_LINE, false },
 	{ "ruri in brackets", NULL, "INVITE <sip:bob@example.com> SIP/2.0", "",
@@ -892,10 +895,64 @@ static const struct bad_case bad_cases[] = {
 	{ "bare CR in header",
 	  "INVITE sip:b@example.com SIP/2.0\r\n" HDRS "CSeq: 1 INVITE\r\n"
 	  "Subject: a\rInjected: b\r\n\r\n", NULL, NULL, SIP_ERR_BARE_CR,
-	  false },
+	  true },
 	{ "bare CR as blank line",
 	  "INVITE sip:b@example.com SIP/2.0\r\n" HDRS "CSeq: 1 INVITE\r\n"
-	  "\rX\r\n\r\n", NULL, NULL, SIP_ERR_BARE_CR, false },
+	  "\rX\r\n\r\n", NULL, NULL, SIP_ERR_BARE_CR, true },
+	/* The line with the bad byte is the top Via: nothing to answer to. */
+	{ "bare CR in the top Via",
+	  "INVITE sip:b@example.com SIP/2.0\r\n"
+	  "Via: SIP/2.0/UDP a.example.com;branch=z9hG4bKx\rY\r\n" HDRS
+	  "CSeq: 1 INVITE\r\n\r\n", NULL, NULL, SIP_ERR_BARE_CR, false },
+	/* RFC 3261 lists have no empty elements; the top Via still answers. */
+	{ "via stray semicolon", NULL, "INVITE sip:b@example.com SIP/2.0",
+	  "Via: SIP/2.0/UDP h.example.com;;branch=z9hG4bKq\r\n",
+	  SIP_ERR_VIA, true },
+	{ "top via stray semicolon",
+	  "INVITE sip:b@example.com SIP/2.0\r\n"
+	  "Via: SIP/2.0/UDP a.example.com;branch=z9hG4bKx;;rport\r\n"
+	  "From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\n"
+	  "Call-ID: c1\r\nCSeq: 1 INVITE\r\n\r\n", NULL, NULL, SIP_ERR_VIA,
+	  true },
+	{ "top via trailing comma",
+	  "INVITE sip:b@example.com SIP/2.0\r\n"
+	  "Via: SIP/2.0/UDP a.example.com;branch=z9hG4bKx,\r\n"
+	  "From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\n"
+	  "Call-ID: c1\r\nCSeq: 1 INVITE\r\n\r\n", NULL, NULL, SIP_ERR_VIA,
+	  true },
+	{ "top via double comma",
+	  "INVITE sip:b@example.com SIP/2.0\r\n"
+	  "Via: SIP/2.0/UDP a.example.com;branch=z9hG4bKx,,SIP/2.0/UDP b\r\n"
+	  "From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\n"
+	  "Call-ID: c1\r\nCSeq: 1 INVITE\r\n\r\n", NULL, NULL, SIP_ERR_VIA,
+	  true },
+	{ "top via no sent-by",
+	  "INVITE sip:b@example.com SIP/2.0\r\n"
+	  "Via: SIP/2.0/UDP ;branch=z9hG4bKx\r\n"
+	  "From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\n"
+	  "Call-ID: c1\r\nCSeq: 1 INVITE\r\n\r\n", NULL, NULL, SIP_ERR_VIA,
+	  false },
+	{ "contact stray semicolon", NULL, "INVITE sip:b@example.com SIP/2.0",
+	  "Contact: <sip:a@h.example.com>;;expires=1\r\n", SIP_ERR_CONTACT,
+	  true },
+	{ "contact leading comma", NULL, "INVITE sip:b@example.com SIP/2.0",
+	  "Contact: , <sip:a@h.example.com>\r\n", SIP_ERR_CONTACT, true },
+	{ "route trailing comma", NULL, "INVITE sip:b@example.com SIP/2.0",
+	  "Route: <sip:p.example.com;lr>,\r\n", SIP_ERR_ROUTE, true },
+	{ "display name not a token", NULL, "INVITE sip:b@example.com SIP/2.0",
+	  "Contact: a@b <sip:a@h.example.com>\r\n", SIP_ERR_CONTACT, true },
+	{ "display name with parens",
+	  "INVITE sip:b@example.com SIP/2.0\r\n"
+	  "Via: SIP/2.0/UDP h.example.com;branch=z9hG4bKq\r\n"
+	  "From: Bob (the boss) <sip:a@example.com>;tag=1\r\n"
+	  "To: <sip:b@example.com>\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\n\r\n",
+	  NULL, NULL, SIP_ERR_FROM, true },
+	{ "space inside a bare addr-spec",
+	  "INVITE sip:b@example.com SIP/2.0\r\n"
+	  "Via: SIP/2.0/UDP h.example.com;branch=z9hG4bKq\r\n"
+	  "From: <sip:a@example.com>;tag=1\r\nTo: sip:b @example.com\r\n"
+	  "Call-ID: c1\r\nCSeq: 1 INVITE\r\n\r\n", NULL, NULL, SIP_ERR_TO,
+	  true },
 	{ "header without colon", NULL, "INVITE sip:b@example.com SIP/2.0",
 	  "NoColonHere\r\n", SIP_ERR_HEADER_LINE, true },
 	{ "header empty name", NULL, "INVITE sip:b@example.com SIP/2.0",
@@ -1195,10 +1252,24 @@ static void test_stream_malformed(void **state)
 	assert_int_equal(sip_msg_parse(&m, "SIP/2.0 99 x\r\n", 14, SIP_STREAM,
 				       &c), -EBADMSG);
 	assert_int_equal(m.error, SIP_ERR_STATUS);
-	/* NUL in an incomplete header section: malformed now. */
+	/* NUL in an incomplete header section: wait for the whole section
+	 * (whatever the segments), then answer 400 by the top Via. */
 	assert_int_equal(sip_msg_parse(&m, "INFO sip:b@h SIP/2.0\r\nX: \0\r\n",
-				       28, SIP_STREAM, &c), -EBADMSG);
-	assert_int_equal(m.error, SIP_ERR_NUL);
+				       28, SIP_STREAM, &c), -EAGAIN);
+	{
+		static const char nul[] =
+			"INFO sip:b@h SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9"
+			"hG4bKn\r\nX: a\0b\r\nFrom: <sip:a@h>;tag=1\r\nTo: <s"
+			"ip:b@h>\r\nCall-ID: n1\r\nCSeq: 1 INFO\r\nl: 0\r\n\r\n";
+
+		assert_int_equal(sip_msg_parse(&m, nul, sizeof(nul) - 1,
+					       SIP_STREAM, &c), -EBADMSG);
+		assert_int_equal(m.error, SIP_ERR_NUL);
+		assert_true(m.answerable);
+		assert_true(sip_str_eq_c(m.via.branch, "z9hG4bKn"));
+		/* The bad line is not kept: no slice holds the NUL. */
+		assert_null(sip_msg_hdr_by_name(&m, "X"));
+	}
 
 	assert_int_equal(sip_msg_parse(&m, partial_bad, strlen(partial_bad),
 				       SIP_STREAM, &c), -EAGAIN);
@@ -1269,7 +1340,7 @@ static void test_header_limit(void **state)
 				 -EBADMSG);
 		assert_int_equal(m.error, SIP_ERR_TOO_MANY_HEADERS);
 		assert_string_equal(m.error_reason,
-				    "Bad Request - Too Many Headers");
+				    "Bad Request - Too Many Headers (max 128)");
 		assert_int_equal(m.hdr_count, SIP_MAX_HEADERS);
 		assert_int_equal(sip_msg_parse(&m, buf, len, SIP_STREAM, &c),
 				 -EBADMSG);
@@ -1319,9 +1390,12 @@ static void test_size_limit(void **state)
 	assert_int_equal(sip_msg_parse(&m, buf, len, SIP_DATAGRAM, NULL),
 			 -EBADMSG);
 	assert_int_equal(m.error, SIP_ERR_TOO_BIG);
-	assert_false(m.answerable);
+	/* The Via came before the long line: 513 can be answered. */
+	assert_true(m.answerable);
 	assert_int_equal(sip_msg_parse(&m, buf, len, SIP_STREAM, &c), -EBADMSG);
 	assert_int_equal(m.error, SIP_ERR_TOO_BIG);
+	assert_true(m.answerable);
+	assert_int_equal(sip_error_status(m.error), 513);
 	/* The same, cut before the limit: a stream waits for more. */
 	assert_int_equal(sip_msg_parse(&m, buf, 60000, SIP_STREAM, &c), -EAGAIN);
 	free(buf);

@@ -183,6 +183,8 @@ void cfg_free(struct sipdlg_config *cfg)
 		free(cfg->dialog.profiles_no_value[i]);
 	for (size_t i = 0; i < cfg->xdp.n_interfaces; i++)
 		free(cfg->xdp.interfaces[i]);
+	for (size_t i = 0; i < cfg->proxy.n_supported; i++)
+		free(cfg->proxy.supported[i]);
 	free(cfg->xdp.pin_path);
 	free(cfg->xdp.mac_key_file);
 	free(cfg->database.socket);

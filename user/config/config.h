@@ -18,6 +18,7 @@
 
 #define CFG_MAX_LISTEN 16
 #define CFG_MAX_IFACES 16
+#define CFG_MAX_OPTION_TAGS 32	/* proxy.supported */
 #define CFG_MAX_PROFILES 64
 #define CFG_RR_PARAM_MAX 32
 
@@ -178,6 +179,13 @@ struct cfg_control {
 	char *group;			/* NULL = keep the daemon's group */
 };
 
+struct cfg_proxy {
+	/* Option tags the proxy handles (RFC 3261 16.3 step 5): a request
+	 * whose Proxy-Require names any other gets 420.  Default: none. */
+	char *supported[CFG_MAX_OPTION_TAGS];
+	size_t n_supported;
+};
+
 struct cfg_log {
 	int level;			/* enum log_level from core/log.h */
 	enum cfg_log_target target;	/* stderr */
@@ -192,6 +200,7 @@ struct sipdlg_config {
 	uint32_t t1_ms, t2_ms;		/* RFC 3261 timers, 500 / 4000 */
 	struct cfg_tcp tcp;
 	struct cfg_dialog dialog;
+	struct cfg_proxy proxy;
 	struct cfg_xdp xdp;
 	struct cfg_database database;
 	struct cfg_limits limits;

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config/config_int.h"
 #include "core/log.h"
@@ -270,6 +271,74 @@ static int load_ifaces(struct cfg_ctx *ctx, const struct cfg_node *n,
 	return 0;
 }
 
+/* An option tag is a token (RFC 3261 sections 19.2 and 25.1). */
+static bool is_token(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || strchr("-.!%*_+`'~", c)))
+			return false;
+	}
+	return true;
+}
+
+/* proxy.supported: a list of option tags, each a token, none twice
+ * (compared without regard to case, as option tags are). */
+static int load_supported(struct cfg_ctx *ctx, const struct cfg_node *n,
+			  const struct cfg_key *k, void *base)
+{
+	struct cfg_proxy *x = base;
+	const struct cfg_node *const *items = &n;
+	size_t count = 1;
+
+	for (size_t i = 0; i < x->n_supported; i++) {
+		free(x->supported[i]);
+		x->supported[i] = NULL;
+	}
+	x->n_supported = 0;
+	if (cfg_is_null(n))
+		return 0;
+	if (n->type == CFG_NODE_SEQ) {
+		items = (const struct cfg_node *const *)n->kids;
+		count = n->n_kids;
+	} else if (n->type != CFG_NODE_SCALAR) {
+		return cfg_expect_seq(ctx, n, k->name, "[100rel, timer]");
+	}
+	for (size_t i = 0; i < count; i++) {
+		const char *s;
+		bool dup = false;
+
+		if (cfg_get_text(ctx, items[i], k->name, &s))
+			continue;
+		if (!is_token(s)) {
+			cfg_error(ctx, items[i], "%s: '%s' is not an option tag "
+				  "(a token: letters, digits and -.!%%*_+`'~)",
+				  k->name, s);
+			continue;
+		}
+		for (size_t j = 0; j < x->n_supported; j++)
+			dup |= strcasecmp(x->supported[j], s) == 0;
+		if (dup) {
+			cfg_error(ctx, items[i], "%s: '%s' is listed twice",
+				  k->name, s);
+			continue;
+		}
+		if (x->n_supported == CFG_MAX_OPTION_TAGS) {
+			cfg_error(ctx, items[i], "%s: at most %d option tags",
+				  k->name, CFG_MAX_OPTION_TAGS);
+			break;
+		}
+		x->supported[x->n_supported] = cfg_strdup(ctx, s);
+		if (x->supported[x->n_supported])
+			x->n_supported++;
+	}
+	return 0;
+}
+
 /* log.level: the names log_level_parse() knows ("warning" too). */
 static int load_log_level(struct cfg_ctx *ctx, const struct cfg_node *n,
 			  const struct cfg_key *k, void *base)
@@ -329,6 +398,12 @@ static const struct cfg_key xdp_keys[] = {
 	  NULL, NULL, NULL },
 	{ "cookie_mac", CFG_K_CUSTOM, 0, 0, 0, NULL, cfg_load_cookie_mac,
 	  NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL },
+};
+
+static const struct cfg_key proxy_keys[] = {
+	{ "supported", CFG_K_CUSTOM, F(cfg_proxy, supported), 0, 0, NULL,
+	  load_supported, NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL },
 };
 
@@ -435,6 +510,14 @@ static int load_xdp(struct cfg_ctx *ctx, const struct cfg_node *n,
 	return 0;
 }
 
+static int load_proxy(struct cfg_ctx *ctx, const struct cfg_node *n,
+		      const struct cfg_key *k, void *base)
+{
+	cfg_apply_map(ctx, n, k->name, proxy_keys,
+		      &((struct sipdlg_config *)base)->proxy);
+	return 0;
+}
+
 static int load_database(struct cfg_ctx *ctx, const struct cfg_node *n,
 			 const struct cfg_key *k, void *base)
 {
@@ -494,6 +577,7 @@ static const struct cfg_key top_keys[] = {
 	  NULL },
 	SECTION("sip", load_sip),
 	SECTION("tcp", load_tcp),
+	SECTION("proxy", load_proxy),
 	SECTION("dialog", load_dialog),
 	SECTION("xdp", load_xdp),
 	SECTION("database", load_database),

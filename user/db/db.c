@@ -79,6 +79,8 @@ int db_alloc(const struct cfg_dialog *cd, const struct cfg_database *cdb,
 		db->st_reconnects = stats_register(st, "db", "reconnects", 0);
 		/* dialogs written or deleted, after coalescing */
 		db->st_rows = stats_register(st, "db", "rows_written", 0);
+		/* dialogs with a value longer than its Kamailio column */
+		db->st_too_long = stats_register(st, "db", "rows_too_long", 0);
 	}
 	*out = db;
 	return 0;

@@ -72,6 +72,50 @@ static uint32_t key_hash(uint32_t he, uint32_t hid)
 	return (uint32_t)k;
 }
 
+/*
+ * The proxy accepts a Call-ID, tag, URI or route set of any length that
+ * fits in a message; Kamailio 5.6's dialog table (config/schema/
+ * mysql.sql) has fixed columns.  A dialog with a longer value is kept in
+ * memory and in the kernel like any other, but never written: a strict
+ * server would refuse the row, a lax one would cut it and restore a
+ * dialog that no longer matches its calls.  The column at fault, or NULL.
+ */
+static const char *row_too_long(const struct dlg_info *in)
+{
+	static const struct {
+		const char *col;
+		size_t max;
+		size_t off;		/* of a const char * in dlg_info */
+	} cols[] = {
+		{ "callid", 255, offsetof(struct dlg_info, callid) },
+		{ "from_uri", 255, offsetof(struct dlg_info, from_uri) },
+		{ "to_uri", 255, offsetof(struct dlg_info, to_uri) },
+		{ "req_uri", 255, offsetof(struct dlg_info, req_uri) },
+		{ "toroute_name", 32, offsetof(struct dlg_info, toroute_name) },
+		{ "from_tag", 128, offsetof(struct dlg_info, caller.tag) },
+		{ "to_tag", 128, offsetof(struct dlg_info, callee.tag) },
+		{ "caller_contact", 255,
+		  offsetof(struct dlg_info, caller.contact) },
+		{ "callee_contact", 255,
+		  offsetof(struct dlg_info, callee.contact) },
+		{ "caller_route_set", 512,
+		  offsetof(struct dlg_info, caller.route_set) },
+		{ "callee_route_set", 512,
+		  offsetof(struct dlg_info, callee.route_set) },
+		{ "caller_sock", 64, offsetof(struct dlg_info, caller.socket) },
+		{ "callee_sock", 64, offsetof(struct dlg_info, callee.socket) },
+	};
+
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+		const char *v = *(const char *const *)(const void *)
+					((const char *)in + cols[i].off);
+
+		if (v && strlen(v) > cols[i].max)
+			return cols[i].col;
+	}
+	return NULL;
+}
+
 /* Does any of @in's variables carry a mark (new, changed, deleted)? */
 static bool vars_marked(const struct dlg_info *in)
 {
@@ -139,6 +183,7 @@ int db_plan_build(struct db_ctx *db, struct db_op *ops, size_t n,
 	/* One snapshot per dialog, its action, the row mark. */
 	for (i = 0; i < p->n; i++) {
 		struct db_item *it = &p->it[i];
+		const char *col;
 		bool had_row;
 
 		it->act = DB_ACT_NONE;
@@ -148,6 +193,17 @@ int db_plan_build(struct db_ctx *db, struct db_op *ops, size_t n,
 			if (!it->info) {
 				log_err("out of memory: dialog %u:%u not "
 					"written", it->he, it->hid);
+			} else if ((it->info->state == DLG_STATE_CONFIRMED_NA ||
+				    it->info->state == DLG_STATE_CONFIRMED) &&
+				   (col = row_too_long(it->info)) != NULL) {
+				/* No row mark: no UPDATE nor DELETE later.
+				 * Counted per skipped write, logged once. */
+				if (!stat_get(db->st_too_long))
+					log_warn("dialog %u:%u: %s is longer than "
+						 "its column; such dialogs are "
+						 "not written (db.rows_too_long)",
+						 it->he, it->hid, col);
+				stat_inc(db->st_too_long);
 			} else if (it->info->state == DLG_STATE_CONFIRMED_NA ||
 				   it->info->state == DLG_STATE_CONFIRMED) {
 				had_row = dlg_db_row_mark(it->cell, true);

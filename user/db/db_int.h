@@ -97,7 +97,7 @@ struct db_ctx {
 	uint64_t next_try_ms;		/* monotonic; 0 = at once */
 
 	struct stat_var *st_depth, *st_batches, *st_dropped, *st_errors,
-		*st_reconnects, *st_rows;
+		*st_reconnects, *st_rows, *st_too_long;
 };
 
 /* db_sql.c */

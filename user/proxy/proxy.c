@@ -38,6 +38,14 @@ static void register_stats(struct proxy *px)
 	s->too_many_hops = stats_register(st, "sip", "too_many_hops", 0);
 	s->loops = stats_register(st, "sip", "loops", 0);
 	s->not_found = stats_register(st, "sip", "not_found", 0);
+	s->bad_scheme = stats_register(st, "sip", "unsupported_uri_scheme", 0);
+	s->bad_extension = stats_register(st, "sip", "bad_extension", 0);
+	s->ruri_headers = stats_register(st, "sip", "err_headers_in_request_uri",
+					 0);
+	s->too_many_routes = stats_register(st, "sip",
+					    "err_too_many_route_entries", 0);
+	s->bad_proxy_require = stats_register(st, "sip",
+					      "err_malformed_proxy_require", 0);
 	s->bad_message = stats_register(st, "sip", "bad_requests", 0);
 	s->bad_reply = stats_register(st, "sip", "bad_replies", 0);
 	s->send_errors = stats_register(st, "sip", "send_errors", 0);
@@ -46,11 +54,12 @@ static void register_stats(struct proxy *px)
 		const char *why = sip_error_str((enum sip_error)e);
 		size_t n = 0;
 
-		/* "Bad Request - Missing Call-ID" -> "err_missing_call_id" */
+		/* "Bad Request - Missing Call-ID" -> "err_missing_call_id";
+		 * a limit in parentheses is left out of the name. */
 		const char *p = strstr(why, " - ");
 		p = p ? p + 3 : why;
 		n = (size_t)snprintf(name, sizeof(name), "err_");
-		for (; *p && n + 1 < sizeof(name); p++) {
+		for (; *p && *p != '(' && n + 1 < sizeof(name); p++) {
 			char c = *p;
 			if (c >= 'A' && c <= 'Z')
 				c = (char)(c + 32);

@@ -4,7 +4,9 @@
  *
  * The transport hands every received message to proxy_on_message() on a
  * worker thread.  Requests are checked (parse errors answered with 400,
- * Max-Forwards, loops), matched to transactions (retransmissions absorbed,
+ * then RFC 3261 16.3 in order: Request-URI scheme and headers, Route
+ * count, Max-Forwards, loops, Proxy-Require; px_validate.c), matched to
+ * transactions (retransmissions absorbed,
  * CANCEL and hop-by-hop ACK handled), run through the routes: rules, and
  * forwarded, answered or dropped.  Responses are matched to the client
  * transaction by our Via branch and sent back upstream.
@@ -46,6 +48,9 @@ struct proxy_stats {
 	struct stat_var *local_replies, *drop_requests, *drop_replies;
 	struct stat_var *retransmissions, *tx_created, *tx_active;
 	struct stat_var *timeouts, *too_many_hops, *loops, *not_found;
+	/* RFC 3261 16.3 checks (px_validate.c), one counter per reason */
+	struct stat_var *bad_scheme, *bad_extension, *ruri_headers;
+	struct stat_var *too_many_routes, *bad_proxy_require;
 	struct stat_var *bad_message, *bad_reply, *send_errors;
 	struct stat_var *parse_err[SIP_ERR_MAX_];
 	/* 503s of limits: (px_limits.c), by the limit that was hit. */
@@ -107,7 +112,8 @@ struct px_req {
 	void *dlg_ctx;			/* the dialog layer's per-request state */
 	unsigned own_rr;		/* Record-Route entries we added */
 	/* The proxy's own: */
-	char ruri[512];			/* ruri_user: the rewritten R-URI */
+	const char *ruri;		/* ruri_user: the rewritten R-URI (per-
+					 * thread storage of px_rules.c) */
 	size_t ruri_len;		/* 0 = unchanged */
 };
 

@@ -24,6 +24,7 @@ const char *pxb_reason(int code)
 	case 404: return "Not Found";
 	case 408: return "Request Timeout";
 	case 416: return "Unsupported URI Scheme";
+	case 420: return "Bad Extension";
 	case 480: return "Temporarily Unavailable";
 	case 481: return "Call/Transaction Does Not Exist";
 	case 482: return "Loop Detected";
@@ -38,11 +39,23 @@ const char *pxb_reason(int code)
 	}
 }
 
+/* A header line copied as received, byte for byte: name, the white space
+ * around its colon, the value with its folds, the spaces and tabs after it
+ * (they are in the buffer up to the line's CRLF, which the parser left
+ * out of the value). */
 static void hdr_line(struct obuf *o, const struct sip_hdr *h)
 {
-	ob_sl(o, h->name);
-	ob_mem(o, ": ", 2);
-	ob_sl(o, h->value);
+	const char *end = h->value.p + h->value.len;
+
+	while (*end == ' ' || *end == '\t')
+		end++;
+	if (h->value.p >= h->name.p)
+		ob_mem(o, h->name.p, (size_t)(end - h->name.p));
+	else {	/* not a slice of one line (cannot happen): rebuild it */
+		ob_sl(o, h->name);
+		ob_mem(o, ": ", 2);
+		ob_sl(o, h->value);
+	}
 	ob_mem(o, "\r\n", 2);
 }
 
@@ -111,11 +124,18 @@ void pxb_vias(struct obuf *o, const struct sip_msg *m,
 		ob_sl(o, h->name);
 		ob_mem(o, ": ", 2);
 		via_first_fixed(o, m, src);
-		/* Other values of the same header line, as written. */
+		/* Other values of the same header line, as written (after
+		 * a broken top Via only what follows its stray commas). */
 		{
 			const char *vend = m->via.raw.p + m->via.raw.len;
 			const char *hend = h->value.p + h->value.len;
-			if (vend < hend)
+			const char *q = vend;
+
+			while (q < hend && (*q == ',' || *q == ' ' ||
+					    *q == '\t' || *q == '\r' ||
+					    *q == '\n'))
+				q++;
+			if (q < hend)
 				ob_mem(o, vend, (size_t)(hend - vend));
 		}
 		ob_mem(o, "\r\n", 2);

@@ -17,7 +17,11 @@
 #include "sipdlg_rhex.h"
 #include "sipdlg_shared.h"
 
+/* Route entries one request may carry (a genuine limit: the Route set
+ * is held as slices in a fixed array while forwarding). */
 #define PX_MAX_ROUTES 32
+#define PX_TOO_MANY_ROUTES_REASON \
+	"Bad Request - Too Many Route Entries (max 32)"
 /*
  * Our Via branches.  Every one starts with PX_BRANCH_OURS.  Within a
  * dialog the fast path's contract applies (include/sipdlg_shared.h,
@@ -95,6 +99,36 @@ struct px_fwd {
 	int max_forwards;			/* value to write */
 };
 
+/* px_validate.c: the checks of RFC 3261 16.3 (see there). */
+enum px_check {
+	PXC_OK = 0,
+	PXC_RURI_HEADERS,	/* 400: sip:...?hdr=... as Request-URI */
+	PXC_TOO_MANY_ROUTES,	/* 400: more than PX_MAX_ROUTES */
+	PXC_URI_SCHEME,		/* 416 */
+	PXC_MAX_FORWARDS,	/* 483 */
+	PXC_LOOP,		/* 482 */
+	PXC_BAD_PROXY_REQUIRE,	/* 400: a value that is no option tag */
+	PXC_BAD_EXTENSION,	/* 420 */
+};
+
+struct px_check_result {
+	enum px_check why;
+	int code;		/* 0: go on */
+	const char *reason;	/* NULL: the code's standard phrase */
+	const char *extra;	/* header lines to add ("Unsupported: ..."),
+				 * per-thread storage, or NULL */
+};
+
+/* Check @m (a request that parsed): 0, or the status code to answer
+ * with, @v saying why.  Counts nothing (the caller does). */
+int px_validate(const struct proxy *px, const struct sip_msg *m,
+		struct px_check_result *v);
+/* The loop-detection part of our branch (16.6 item 8) of @m as received,
+ * and whether one of @m's Vias is ours with that hash (a loop). */
+uint32_t px_loop_hash(const struct sip_msg *m);
+bool px_is_loop(const struct proxy *px, const struct sip_msg *m,
+		uint32_t lh);
+
 /* px_build.c: message builders.  Each returns 0, or -E2BIG on overflow. */
 void pxb_vias(struct obuf *o, const struct sip_msg *m,
 	      const struct tp_peer *src);
@@ -167,6 +201,9 @@ void px_reply_stateless_hdrs(struct proxy *px, const struct sip_msg *m,
 void px_reply_stateless(struct proxy *px, const struct sip_msg *m,
 			const struct tp_peer *src, int code,
 			const char *reason);
+void px_reply_stateless_hdrs(struct proxy *px, const struct sip_msg *m,
+			     const struct tp_peer *src, int code,
+			     const char *reason, const char *extra);
 
 /* px_request.c / px_response.c */
 void px_on_request(struct proxy *px, struct tp_rcv *rcv);

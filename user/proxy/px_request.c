@@ -17,15 +17,19 @@
 
 static _Thread_local struct obuf rq_scratch;
 static _Thread_local struct obuf rq_scratch2;
+/* Server keys: as long as a message (tm.h), too big for the stack. */
+static _Thread_local char rq_key[TM_KEY_MAX];
 
 /* Where a request goes and what it looks like when it leaves. */
 struct px_route {
 	struct sip_str ruri;
 	struct sip_str routes[PX_MAX_ROUTES];
 	size_t n_routes;
-	struct sip_str ruri_as_route;	/* strict next hop: old R-URI */
-	char strict_buf[300];
+	char *strict_buf;		/* strict next hop: "<old R-URI>" */
 };
+
+/* "<R-URI>" for a strict next hop: as long as an R-URI can be. */
+static _Thread_local char rq_strict[SIP_MSG_MAX + 3];
 
 static uint64_t fnv(uint64_t h, struct sip_str s)
 {
@@ -34,42 +38,6 @@ static uint64_t fnv(uint64_t h, struct sip_str s)
 		h *= 1099511628211ull;
 	}
 	return h;
-}
-
-/*
- * The loop-detection part of our branch (RFC 3261 16.6 item 8), over the
- * request as received: a request that comes back unchanged is a loop
- * (482), one whose R-URI a rule rewrote is a spiral.
- */
-static uint32_t loop_hash(const struct sip_msg *m)
-{
-	uint64_t h = 1469598103934665603ull;
-	char num[12];
-	struct px_sb b = px_sb_at(num, sizeof(num), 0);
-
-	h = fnv(h, m->ruri_str);
-	h = fnv(h, m->route.raw);
-	h = fnv(h, m->call_id);
-	px_sb_u32(&b, m->cseq.num);
-	h = fnv(h, sip_str_c(num));
-	h = fnv(h, m->from.tag);
-	h = fnv(h, m->to.tag);
-	return (uint32_t)(h ^ (h >> 32));
-}
-
-static bool is_loop(struct proxy *px, const struct sip_msg *m, uint32_t lh)
-{
-	struct sip_value_iter it;
-	struct sip_via v;
-	uint32_t got;
-
-	sip_value_iter_init(&it, m, SIP_HDR_VIA);
-	while (sip_value_next_via(&it, &v) == 1) {
-		if (px_branch_loop(v.branch, &got) && got == lh &&
-		    px_via_is_ours(px, &v))
-			return true;
-	}
-	return false;
 }
 
 /*
@@ -86,6 +54,7 @@ static int route_prepare(struct proxy *px, const struct sip_msg *m,
 	int rc;
 
 	memset(r, 0, sizeof(*r));
+	r->strict_buf = rq_strict;
 	r->ruri = m->ruri_str;
 	sip_value_iter_init(&it, m, SIP_HDR_ROUTE);
 	while ((rc = sip_value_next_addr(&it, &na)) == 1) {
@@ -135,11 +104,12 @@ static int route_next_hop(struct proxy *px, struct px_route *r,
 			return -EBADMSG;
 		if (!u.lr) {
 			/* 16.6 item 7: the next hop is a strict router. */
-			int n = snprintf(r->strict_buf, sizeof(r->strict_buf),
+			int n = snprintf(r->strict_buf, sizeof(rq_strict),
 					 "<%.*s>", (int)r->ruri.len, r->ruri.p);
-			if (n < 0 || (size_t)n >= sizeof(r->strict_buf) ||
-			    r->n_routes == PX_MAX_ROUTES)
+			if (n < 0 || (size_t)n >= sizeof(rq_strict))
 				return -EBADMSG;
+			if (r->n_routes == PX_MAX_ROUTES)
+				return -E2BIG;	/* 32 + the old R-URI */
 			r->ruri = top.uri;
 			memmove(r->routes, r->routes + 1,
 				(r->n_routes - 1) * sizeof(r->routes[0]));
@@ -248,6 +218,16 @@ static int build_forward(struct proxy *px, struct px_req *rq,
 	return pxb_request(o, m, rq->src, &f);
 }
 
+/* The largest UDP payload to @t (65,535 less the IP and UDP headers);
+ * no limit but the message's own over TCP. */
+static size_t udp_payload_max(const struct px_target *t)
+{
+	if (t->proto != TP_UDP)
+		return SIZE_MAX;
+	return t->addr.ss.ss_family == AF_INET6 ? 65535u - 8u
+						  : 65535u - 20u - 8u;
+}
+
 static void reply_tx(struct proxy *px, struct tm_tx *tx,
 		     const struct sip_msg *m, int code, const char *reason)
 {
@@ -295,7 +275,7 @@ static void forward_stateless(struct proxy *px, struct px_req *rq,
 	/* Same branch for the same incoming branch: retransmitted ACKs of
 	 * retransmitted 2xx stay one "transaction" downstream. */
 	uint64_t h = fnv(1469598103934665603ull, m->via.branch) ^ px->salt;
-	if (build_forward(px, rq, &r, &t, idx, loop_hash(m), h,
+	if (build_forward(px, rq, &r, &t, idx, px_loop_hash(m), h,
 			  &rq_scratch, branch, sizeof(branch), &bl) != 0) {
 		stat_inc(px->s.drop_requests);
 		return;
@@ -309,7 +289,7 @@ static void forward_stateless(struct proxy *px, struct px_req *rq,
 static void on_ack(struct proxy *px, struct px_req *rq)
 {
 	const struct sip_msg *m = rq->msg;
-	char key[TM_KEY_MAX];
+	char *key = rq_key;
 	size_t kl = tm_server_key(m, SIP_METHOD_ACK, key);
 	struct px_decision d;
 
@@ -341,7 +321,7 @@ static void on_ack(struct proxy *px, struct px_req *rq)
 static void on_cancel(struct proxy *px, struct px_req *rq)
 {
 	const struct sip_msg *m = rq->msg;
-	char key[TM_KEY_MAX];
+	char *key = rq_key;
 	size_t kl = tm_server_key(m, SIP_METHOD_INVITE, key);
 	struct tm_tx *tx = kl ? tm_lookup_server(px->tm, key, kl) : NULL;
 
@@ -365,6 +345,11 @@ static struct tm_tx *new_tx(struct proxy *px, const struct sip_msg *m,
 	*retrans = false;
 	if (!tx)
 		return NULL;
+	tx->skey = malloc(kl);
+	if (!tx->skey) {
+		tm_tx_unref(tx);
+		return NULL;
+	}
 	memcpy(tx->skey, key, kl);
 	tx->skey_len = kl;
 	tx->method = m->method;
@@ -413,7 +398,8 @@ static void forward_tx(struct proxy *px, struct px_req *rq, struct tm_tx *tx,
 	uint32_t lh;
 
 	if (route_prepare(px, m, &r) != 0) {
-		reply_tx(px, tx, m, 400, "Bad Request - Malformed Route");
+		/* px_validate let no unparsable or overlong Route through */
+		reply_tx(px, tx, m, 400, PX_TOO_MANY_ROUTES_REASON);
 		return;
 	}
 	if (rq->ruri_len)
@@ -436,6 +422,11 @@ static void forward_tx(struct proxy *px, struct px_req *rq, struct tm_tx *tx,
 		reply_tx(px, tx, m, 416, NULL);
 		return;
 	}
+	if (rc == -E2BIG) {
+		stat_inc(px->s.too_many_routes);
+		reply_tx(px, tx, m, 400, PX_TOO_MANY_ROUTES_REASON);
+		return;
+	}
 	if (rc != 0) {
 		reply_tx(px, tx, m, rc == -EBADMSG ? 400 : 503,
 			 rc == -EBADMSG ? "Bad Request - Malformed Route" :
@@ -448,15 +439,13 @@ static void forward_tx(struct proxy *px, struct px_req *rq, struct tm_tx *tx,
 			 "Service Unavailable - No Socket For Next Hop");
 		return;
 	}
-	lh = loop_hash(m);
-	if (is_loop(px, m, lh)) {
-		stat_inc(px->s.loops);
-		reply_tx(px, tx, m, 482, NULL);
-		return;
-	}
+	lh = px_loop_hash(m);	/* a loop was refused by px_validate */
 	if (build_forward(px, rq, &r, &t, idx, lh, tx->id ^ px->salt,
 			  &rq_scratch, tx->branch, sizeof(tx->branch),
-			  &tx->branch_len) != 0) {
+			  &tx->branch_len) != 0 ||
+	    rq_scratch.len > udp_payload_max(&t)) {
+		/* With our Via and Record-Route it no longer fits (in a
+		 * message, or in the UDP datagram to the next hop). */
 		reply_tx(px, tx, m, 513, NULL);
 		return;
 	}
@@ -468,17 +457,45 @@ static void forward_tx(struct proxy *px, struct px_req *rq, struct tm_tx *tx,
 			 "Service Unavailable - Cannot Reach Next Hop");
 }
 
+/* One counter per reason a request failed px_validate. */
+static void count_refusal(struct proxy *px, const struct px_check_result *v)
+{
+	struct stat_var *c = NULL;
+
+	switch (v->why) {
+	case PXC_RURI_HEADERS: c = px->s.ruri_headers; break;
+	case PXC_TOO_MANY_ROUTES: c = px->s.too_many_routes; break;
+	case PXC_URI_SCHEME: c = px->s.bad_scheme; break;
+	case PXC_MAX_FORWARDS: c = px->s.too_many_hops; break;
+	case PXC_LOOP: c = px->s.loops; break;
+	case PXC_BAD_PROXY_REQUIRE: c = px->s.bad_proxy_require; break;
+	case PXC_BAD_EXTENSION: c = px->s.bad_extension; break;
+	case PXC_OK: break;
+	}
+	stat_inc(c);
+}
+
 void px_on_request(struct proxy *px, struct tp_rcv *rcv)
 {
 	const struct sip_msg *m = rcv->msg;
 	struct px_req rq = { .px = px, .msg = m, .src = &rcv->src };
+	struct px_check_result v;
 	struct px_decision d;
-	char key[TM_KEY_MAX];
+	char *key = rq_key;
 	size_t kl;
 	struct tm_tx *tx;
 	bool retrans;
 
 	stat_inc(px->s.rcv_requests);
+	if (px_validate(px, m, &v) != 0) {
+		count_refusal(px, &v);
+		if (m->method == SIP_METHOD_ACK)
+			stat_inc(px->s.drop_requests);	/* never answered */
+		else
+			px_reply_stateless_hdrs(px, m, rq.src, v.code,
+						v.reason, v.extra);
+		return;
+	}
 	if (m->method == SIP_METHOD_ACK) {
 		on_ack(px, &rq);
 		return;
@@ -489,19 +506,15 @@ void px_on_request(struct proxy *px, struct tp_rcv *rcv)
 	}
 	kl = tm_server_key(m, m->method, key);
 	if (kl == 0) {
-		px_reply_stateless(px, m, rq.src, 400,
-				   "Bad Request - Via Branch Too Long");
+		/* Cannot happen (tm.h: TM_KEY_MAX); never silently. */
+		px_reply_stateless(px, m, rq.src, 500,
+				   "Server Internal Error - Transaction Key");
 		return;
 	}
 	tx = tm_lookup_server(px->tm, key, kl);
 	if (tx) {
 		retransmission(px, tx);
 		tm_tx_unref(tx);
-		return;
-	}
-	if (m->max_forwards == 0) {
-		stat_inc(px->s.too_many_hops);
-		px_reply_stateless(px, m, rq.src, 483, NULL);
 		return;
 	}
 	/* Before any state is made for it: a flood of new calls stops at

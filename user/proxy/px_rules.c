@@ -18,7 +18,17 @@
 #include "core/log.h"
 #include "proxy/px_rules.h"
 
-#define TPL_MAX 512
+#define TPL_MAX 512	/* a log line */
+/*
+ * A value built from a template (a rule's text and pseudo-variables that
+ * copy fields of the request) or a field to match a regular expression
+ * against: as long as a field of an accepted message can be, plus the
+ * rule's own text, so that no comparison sees a cut value.  Per thread:
+ * too big for a worker's stack, and conditions do not nest.
+ */
+#define PX_VAL_CAP (SIP_MSG_MAX + 4096u)
+static _Thread_local char tl_want[PX_VAL_CAP], tl_subj[PX_VAL_CAP];
+static _Thread_local char tl_user[PX_VAL_CAP], tl_ruri[2 * PX_VAL_CAP];
 
 /* Append @s to @out (bounded). */
 static void cat(char *out, size_t *n, size_t cap, const char *s, size_t len)
@@ -124,13 +134,13 @@ size_t px_tpl_expand(const struct px_req *rq, const struct route_tpl *t,
 static bool str_any(const struct px_req *rq, struct sip_str have,
 		    const struct route_cond *c, bool icase)
 {
-	char want[TPL_MAX];
+	char *want = tl_want;
 
 	for (size_t i = 0; i < c->u.strs.n; i++) {
 		if (c->u.strs.re && c->u.strs.re[i]) {
-			char subj[TPL_MAX];
-			size_t k = have.len < sizeof(subj) - 1 ? have.len :
-								 sizeof(subj) - 1;
+			char *subj = tl_subj;
+			size_t k = have.len < PX_VAL_CAP - 1 ? have.len :
+							       PX_VAL_CAP - 1;
 			if (k)
 				memcpy(subj, have.p, k);
 			subj[k] = '\0';
@@ -138,7 +148,7 @@ static bool str_any(const struct px_req *rq, struct sip_str have,
 				return true;
 			continue;
 		}
-		size_t n = px_tpl_expand(rq, &c->u.strs.v[i], want, sizeof(want));
+		size_t n = px_tpl_expand(rq, &c->u.strs.v[i], want, PX_VAL_CAP);
 		if (have.len == n && have.p &&
 		    (icase ? sip_mem_eqi(have.p, want, n) :
 			     memcmp(have.p, want, n) == 0))
@@ -171,14 +181,14 @@ static bool cidr_match(const struct route_cidr *c, const struct tp_addr *a)
 static bool header_cond(const struct px_req *rq, const struct route_cond *c)
 {
 	const struct sip_msg *m = rq->msg;
-	char want[TPL_MAX];
+	char *want = tl_want;
 	size_t wn = 0;
 
 	enum sip_hdr_id id = sip_hdr_id_from_name(c->u.header.name,
 						  strlen(c->u.header.name));
 
 	if (c->u.header.op != ROUTE_HDR_EXISTS)
-		wn = px_tpl_expand(rq, &c->u.header.value, want, sizeof(want));
+		wn = px_tpl_expand(rq, &c->u.header.value, want, PX_VAL_CAP);
 	for (uint16_t i = 0; i < m->hdr_count; i++) {
 		const struct sip_hdr *h = &m->hdrs[i];
 
@@ -285,9 +295,9 @@ static bool run_actions(struct px_req *rq, const struct route_action_list *acts,
 		case ROUTE_ACT_RURI_USER: {
 			/* sip:NEWUSER@host...: the user part replaced. */
 			const struct sip_uri *u = &rq->msg->ruri;
-			char user[256];
+			char *user = tl_user;
 			size_t un = px_tpl_expand(rq, &a->u.ruri_user, user,
-						  sizeof(user));
+						  PX_VAL_CAP);
 			const char *start = rq->msg->ruri_str.p;
 			const char *end = start + rq->msg->ruri_str.len;
 			const char *host = u->host.p;
@@ -300,11 +310,13 @@ static bool run_actions(struct px_req *rq, const struct route_action_list *acts,
 			/* host may be written in brackets: keep them. */
 			if (host > start && host[-1] == '[')
 				host--;
-			w = snprintf(rq->ruri, sizeof(rq->ruri), "%.*s:%.*s@%.*s",
+			w = snprintf(tl_ruri, sizeof(tl_ruri), "%.*s:%.*s@%.*s",
 				     (int)u->scheme.len, u->scheme.p, (int)un, user,
 				     (int)(end - host), host);
-			if (w > 0 && (size_t)w < sizeof(rq->ruri))
+			if (w > 0 && (size_t)w < sizeof(tl_ruri)) {
+				rq->ruri = tl_ruri;
 				rq->ruri_len = (size_t)w;
+			}
 			break;
 		}
 		case ROUTE_ACT_LOG: {

@@ -302,32 +302,36 @@ static const char *via_proto_part(const char *p, const char *end,
 	return sip_skip_lws(p + 1, end);
 }
 
-int sip_via_parse(struct sip_via *out, const char *s, size_t len)
+/*
+ * sent-protocol LWS sent-by of the Via value [s, s + len) into @v (raw,
+ * protocol, transport, host, port).  Returns the byte after sent-by and
+ * the LWS after it, or NULL.
+ */
+static const char *via_head(struct sip_via *v, const char *s, size_t len,
+			    const char **endp)
 {
 	const char *p, *end, *q;
-	struct sip_via v;
 
-	if (!s)
-		return -EINVAL;
 	p = sip_skip_lws(s, s + len);
 	end = sip_rtrim_lws(p, s + len);
-	memset(&v, 0, sizeof(v));
-	v.raw = sip_str_mk(p, (size_t)(end - p));
-	p = via_proto_part(p, end, &v.proto_name, true);
+	*endp = end;
+	memset(v, 0, sizeof(*v));
+	v->raw = sip_str_mk(p, (size_t)(end - p));
+	p = via_proto_part(p, end, &v->proto_name, true);
 	if (p)
-		p = via_proto_part(p, end, &v.proto_version, true);
+		p = via_proto_part(p, end, &v->proto_version, true);
 	if (p)
-		p = via_proto_part(p, end, &v.transport_str, false);
+		p = via_proto_part(p, end, &v->transport_str, false);
 	if (!p)
-		return -EINVAL;
-	v.transport = transport_of(v.transport_str);
+		return NULL;
+	v->transport = transport_of(v->transport_str);
 
 	q = sip_skip_lws(p, end);
 	if (q == p)
-		return -EINVAL;	/* LWS before sent-by */
-	p = sip_host_scan(q, end, &v.host, &v.host_type);
+		return NULL;	/* LWS before sent-by */
+	p = sip_host_scan(q, end, &v->host, &v->host_type);
 	if (!p)
-		return -EINVAL;
+		return NULL;
 	q = sip_skip_lws(p, end);
 	if (q < end && *q == ':') {
 		const char *d = sip_skip_lws(q + 1, end);
@@ -335,11 +339,35 @@ int sip_via_parse(struct sip_via *out, const char *s, size_t len)
 		uint32_t port;
 
 		if (sip_parse_u32(d, (size_t)(de - d), 65535, &port))
-			return -EINVAL;
-		v.port = (uint16_t)port;
-		v.has_port = true;
+			return NULL;
+		v->port = (uint16_t)port;
+		v->has_port = true;
 		q = sip_skip_lws(de, end);
 	}
+	return q;
+}
+
+int sip_via_parse_head(struct sip_via *out, const char *s, size_t len)
+{
+	struct sip_via v;
+	const char *end;
+
+	if (!s || !via_head(&v, s, len, &end))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int sip_via_parse(struct sip_via *out, const char *s, size_t len)
+{
+	const char *end, *q;
+	struct sip_via v;
+
+	if (!s)
+		return -EINVAL;
+	q = via_head(&v, s, len, &end);
+	if (!q)
+		return -EINVAL;
 	if (q < end) {
 		struct sip_str n, val;
 		int r;

@@ -35,7 +35,8 @@
 #include "sip/sip_str.h"
 
 #define SIP_MSG_MAX 65535u	/* largest message (headers + body) */
-#define SIP_MAX_HEADERS 128	/* header lines kept per message */
+#define SIP_MAX_HEADERS 128	/* header lines kept per message (named in
+				 * the reason phrase of SIP_ERR_TOO_MANY_HEADERS) */
 #define SIP_HDR_NONE 0xffu	/* "no header" index in the id chains */
 
 enum sip_parse_mode {
@@ -375,6 +376,12 @@ int sip_nameaddr_parse(struct sip_nameaddr *na, const char *s, size_t len,
 		       unsigned int flags);
 /* Parse one Via value.  0, or -EINVAL if malformed. */
 int sip_via_parse(struct sip_via *via, const char *s, size_t len);
+/*
+ * Only the sent-protocol and sent-by of a Via value (what a response
+ * needs to find its way), whatever follows them; params stay absent.
+ * For answering a request whose top Via is otherwise malformed.
+ */
+int sip_via_parse_head(struct sip_via *via, const char *s, size_t len);
 
 /*
  * Parse a URI.  sip:, sips: and tel: are taken apart; any other

@@ -349,7 +349,8 @@ static const char *const error_str[SIP_ERR_MAX_] = {
 	[SIP_ERR_HEADER_LINE] = "Bad Request - Malformed Header Line",
 	[SIP_ERR_NUL] = "Bad Request - NUL Byte in Header",
 	[SIP_ERR_BARE_CR] = "Bad Request - Bare CR in Header",
-	[SIP_ERR_TOO_MANY_HEADERS] = "Bad Request - Too Many Headers",
+	/* A genuine fixed limit: the reason names it. */
+	[SIP_ERR_TOO_MANY_HEADERS] = "Bad Request - Too Many Headers (max 128)",
 	[SIP_ERR_UNTERMINATED] = "Bad Request - Unterminated Header Section",
 	[SIP_ERR_TOO_BIG] = "Message Too Large",
 	[SIP_ERR_NO_VIA] = "Bad Request - Missing Via",

@@ -25,7 +25,9 @@ struct parse_st {
 	const char *nul_ok;	/* no NUL in [start, nul_ok) */
 	bool request_line;	/* the start line is a Request-Line */
 	bool framed;		/* the header section was scanned whole */
-	bool via_overflow;	/* a Via header fell past SIP_MAX_HEADERS */
+	bool partial;		/* too big: only the lines up to the limit */
+	bool via_lost;		/* a Via line before any kept one was not
+				 * stored (past SIP_MAX_HEADERS, NUL, CR) */
 };
 
 /* Record @err (if it is the first) and return -EBADMSG. */
@@ -75,8 +77,12 @@ static enum sip_error parse_version(const char *p, const char *end)
 
 /*
  * Method SP Request-URI SP SIP-Version.  Runs of SP between the elements
- * and trailing white space are accepted.  Returns 0 (perhaps with a soft
- * error recorded) or -EBADMSG when this is no Request-Line at all.
+ * and trailing white space are accepted (RFC 4475-style leniency; the
+ * request leaves with single spaces).  A line that does not start with a
+ * token and white space is no Request-Line at all: -EBADMSG at once.  One
+ * that does is a request with a malformed start line (a tab between the
+ * elements, a missing version...): a soft error, so that the headers are
+ * still scanned and a usable top Via gets the 400 (RFC 3261 8.2).
  */
 static int parse_request_line(struct parse_st *st, const char *p,
 			      const char *le)
@@ -85,17 +91,25 @@ static int parse_request_line(struct parse_st *st, const char *p,
 	const char *m = sip_span(p, le, SIP_CT_TOKEN), *u, *v, *ve;
 	enum sip_error err;
 
-	if (m == p || m == le || *m != ' ')
+	if (m == p || m == le || (*m != ' ' && *m != '\t'))
 		return fail(msg, SIP_ERR_START_LINE, SIP_HDR_OTHER);
+	msg->is_request = true;
+	st->request_line = true;
 	msg->method_str = sip_str_mk(p, (size_t)(m - p));
 	msg->method = sip_method_from_str(p, (size_t)(m - p));
+	if (*m != ' ') {
+		fail(msg, SIP_ERR_START_LINE, SIP_HDR_OTHER);
+		return 0;
+	}
 	for (p = m; p < le && *p == ' '; p++)
 		;
 	u = p;
 	while (p < le && (unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f)
 		p++;
-	if (p == u || p == le || *p != ' ')
-		return fail(msg, SIP_ERR_START_LINE, SIP_HDR_OTHER);
+	if (p == u || p == le || *p != ' ') {
+		fail(msg, SIP_ERR_START_LINE, SIP_HDR_OTHER);
+		return 0;
+	}
 	msg->ruri_str = sip_str_mk(u, (size_t)(p - u));
 	while (p < le && *p == ' ')
 		p++;
@@ -103,10 +117,10 @@ static int parse_request_line(struct parse_st *st, const char *p,
 	ve = le;
 	while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
 		ve--;
-	if (v == ve)
-		return fail(msg, SIP_ERR_START_LINE, SIP_HDR_OTHER);
-	msg->is_request = true;
-	st->request_line = true;
+	if (v == ve) {
+		fail(msg, SIP_ERR_START_LINE, SIP_HDR_OTHER);
+		return 0;
+	}
 	msg->version = sip_str_mk(v, (size_t)(ve - v));
 	err = parse_version(v, ve);
 	if (err)
@@ -233,7 +247,7 @@ static void add_header(struct parse_st *st, const char *hs, const char *he)
 	if (msg->hdr_count == SIP_MAX_HEADERS) {
 		fail(msg, SIP_ERR_TOO_MANY_HEADERS, SIP_HDR_OTHER);
 		if (id == SIP_HDR_VIA)
-			st->via_overflow = true;
+			st->via_lost = true;
 		return;
 	}
 	v = sip_skip_lws(q + 1, he);
@@ -252,6 +266,38 @@ static void add_header(struct parse_st *st, const char *hs, const char *he)
 }
 
 /*
+ * A header line holding a NUL or a bare CR: the message is malformed, but
+ * the line is only left out, not the rest, so that a top Via above or
+ * below it still lets us answer 400 (RFC 3261 8.2: answer whenever a
+ * response can be routed).  The line itself is never stored, so no slice
+ * handed out holds such a byte.  If it is a Via line and no Via was
+ * stored yet, the top Via is lost and the request is not answered.
+ */
+static void bad_line(struct parse_st *st, const char *hs, const char *he,
+		     enum sip_error err)
+{
+	const char *n = sip_span(hs, he, SIP_CT_TOKEN);
+
+	fail(st->msg, err, SIP_HDR_OTHER);
+	if (st->msg->hdr_first[SIP_HDR_VIA] == SIP_HDR_NONE &&
+	    sip_hdr_id_from_name(hs, (size_t)(n - hs)) == SIP_HDR_VIA)
+		st->via_lost = true;
+}
+
+/* The first bare CR (not followed by LF) in [p, end), or NULL. */
+static const char *bare_cr(const char *p, const char *end)
+{
+	for (; p < end; p++) {
+		p = memchr(p, '\r', (size_t)(end - p));
+		if (!p)
+			return NULL;
+		if (p + 1 == end || p[1] != '\n')
+			return p;
+	}
+	return NULL;
+}
+
+/*
  * Split header lines from p up to the empty line; *body is set to the
  * byte after it.  A line continues while the next one starts with SP or
  * HT (folding), so in stream mode a line is complete only once the byte
@@ -263,6 +309,7 @@ static int scan_headers(struct parse_st *st, const char *p, const char **body)
 
 	for (;;) {
 		const char *hs = p, *q = p, *lf, *he;
+		bool nul;
 
 		if (p >= end)
 			return hdr_short(st);
@@ -273,18 +320,14 @@ static int scan_headers(struct parse_st *st, const char *p, const char **body)
 		if (*p == '\r') {
 			if (p + 1 == end)
 				return hdr_short(st);
-			if (p[1] != '\n')
-				return fail(st->msg, SIP_ERR_BARE_CR,
-					    SIP_HDR_OTHER);
-			*body = p + 2;
-			return 0;
+			if (p[1] == '\n') {
+				*body = p + 2;
+				return 0;
+			}
+			/* A line starting with a bare CR: bad_line below. */
 		}
 		for (;;) {
 			lf = memchr(q, '\n', (size_t)(end - q));
-			/* NUL first: malformed even if incomplete. */
-			if (nul_before(st, lf ? lf : end))
-				return fail(st->msg, SIP_ERR_NUL,
-					    SIP_HDR_OTHER);
 			if (!lf)
 				return hdr_short(st);
 			if (lf + 1 == end) {
@@ -300,23 +343,72 @@ static int scan_headers(struct parse_st *st, const char *p, const char **body)
 		he = lf;
 		if (he > hs && he[-1] == '\r')
 			he--;
-		/* A CR inside the line must be the start of a fold's CRLF. */
-		for (q = hs; q < he; q++) {
-			q = memchr(q, '\r', (size_t)(he - q));
-			if (!q)
-				break;
-			if (q + 1 == he || q[1] != '\n')
-				return fail(st->msg, SIP_ERR_BARE_CR,
-					    SIP_HDR_OTHER);
+		nul = nul_before(st, lf);
+		if (nul) {
+			/* Look for the next NUL after this line only. */
+			st->nul = NULL;
+			st->nul_ok = lf + 1;
+			bad_line(st, hs, he, SIP_ERR_NUL);
+		} else if (bare_cr(hs, he)) {
+			/* A CR inside a line must start a fold's CRLF. */
+			bad_line(st, hs, he, SIP_ERR_BARE_CR);
+		} else {
+			add_header(st, hs, he);
 		}
-		add_header(st, hs, he);
 		p = lf + 1;
 	}
 }
 
 /* --- per-header checks ---------------------------------------------------- */
 
-/* Every value of every @id header, each parsed; the first kept in @first. */
+/*
+ * Does the list value @v hold an empty element (",," or a comma at its
+ * start or end)?  RFC 3261 writes its lists as "x *(COMMA x)": there is
+ * no empty element, and a stray comma is a malformed header.  An open
+ * quote or bracket is left to the splitter to report.
+ */
+static bool list_has_empty(struct sip_str v)
+{
+	const char *p = v.p, *end = v.p + v.len;
+
+	for (;;) {
+		p = sip_skip_lws(p, end);
+		if (p == end || *p == ',')
+			return true;	/* nothing before this comma or end */
+		while (p < end && *p != ',') {
+			if (*p == '"') {
+				p = sip_quoted_end(p, end);
+			} else if (*p == '<') {
+				p = memchr(p, '>', (size_t)(end - p));
+				if (p)
+					p++;
+			} else {
+				p++;
+			}
+			if (!p)
+				return false;
+		}
+		if (p == end)
+			return false;
+		p++;	/* past the comma: an element must follow */
+	}
+}
+
+/*
+ * The top Via could not be parsed whole (a stray ';', a bad parameter):
+ * its sent-protocol and sent-by may still be good enough to send the 400
+ * back.  Only the head is parsed; raw is the whole first value.
+ */
+static void via_head_fallback(struct sip_msg *msg, struct sip_str val)
+{
+	struct sip_via head;
+
+	if (msg->via.host.p || sip_via_parse_head(&head, val.p, val.len))
+		return;
+	msg->via = head;
+}
+
+/* Every value of every Via header, each parsed; the first kept in msg->via. */
 static void check_vias(struct parse_st *st)
 {
 	struct sip_msg *msg = st->msg;
@@ -329,11 +421,20 @@ static void check_vias(struct parse_st *st)
 		unsigned int got = 0;
 		int r;
 
+		if (list_has_empty(h->value)) {
+			if (msg->n_via == 0 && sip_list_split(&rest, &val,
+							      &why) == 1)
+				via_head_fallback(msg, val);
+			fail(msg, SIP_ERR_VIA, SIP_HDR_VIA);
+			return;
+		}
 		while ((r = sip_list_split(&rest, &val, &why)) == 1) {
 			struct sip_via tmp;
 
 			if (sip_via_parse(msg->n_via ? &tmp : &msg->via, val.p,
 					  val.len)) {
+				if (msg->n_via == 0)
+					via_head_fallback(msg, val);
 				fail(msg, SIP_ERR_VIA, SIP_HDR_VIA);
 				return;
 			}
@@ -342,6 +443,8 @@ static void check_vias(struct parse_st *st)
 				msg->n_via++;
 		}
 		if (r < 0 || got == 0) {
+			if (msg->n_via == 0)
+				via_head_fallback(msg, h->value);
 			fail(msg, r < 0 ? why : SIP_ERR_VIA, SIP_HDR_VIA);
 			return;
 		}
@@ -361,6 +464,10 @@ static void check_addr_list(struct parse_st *st, enum sip_hdr_id id,
 		unsigned int got = 0;
 		int r;
 
+		if (list_has_empty(h->value)) {
+			fail(msg, bad, id);
+			return;
+		}
 		while ((r = sip_list_split(&rest, &val, &why)) == 1) {
 			struct sip_nameaddr tmp;
 
@@ -527,8 +634,8 @@ static bool answerable(const struct parse_st *st)
 	/* A usable top Via is all a 400 needs to find its way back; the
 	 * answer then copies whichever of From/To/Call-ID/CSeq exist, and
 	 * its reason phrase names the one that is missing. */
-	return st->request_line && st->framed && !st->via_overflow &&
-	       msg->via.host.p;
+	return st->request_line && (st->framed || st->partial) &&
+	       !st->via_lost && msg->via.host.p;
 }
 
 static int parse_fail(struct parse_st *st)
@@ -567,6 +674,12 @@ int sip_msg_parse(struct sip_msg *msg, const char *buf, size_t len,
 		r = scan_headers(&st, p, &body);
 	if (r == -EAGAIN)
 		return r;
+	if (r && msg->error == SIP_ERR_TOO_BIG && st.request_line) {
+		/* Too big to frame (a TCP header block over SIP_MSG_MAX):
+		 * the Vias among the lines scanned may still carry a 513. */
+		st.partial = true;
+		check_vias(&st);
+	}
 	if (r)
 		return parse_fail(&st);
 	st.framed = true;

@@ -46,7 +46,15 @@ enum tm_cli_state {
 	TM_C_TERMINATED,
 };
 
-#define TM_KEY_MAX 320
+/*
+ * A server key is made of disjoint parts of one message (branch, sent-by,
+ * method; or Call-ID, From-tag, R-URI, top Via, method) plus a CSeq
+ * number, a port and separators, so it is never longer than the message
+ * and a few bytes: any request the parser accepts has a key.  Callers
+ * build it in a buffer of TM_KEY_MAX bytes (not on a small stack); a tx
+ * keeps an allocated copy of exactly its length.
+ */
+#define TM_KEY_MAX (SIP_MSG_MAX + 64u)
 #define TM_BRANCH_MAX 64
 #define TM_TAG_MAX 24
 
@@ -59,7 +67,7 @@ struct tm_tx {
 	bool invite;
 
 	/* Server side. */
-	char skey[TM_KEY_MAX];
+	char *skey;			/* allocated, skey_len bytes */
 	size_t skey_len;
 	bool in_table_s, in_table_c;
 	bool sdone, cdone;		/* each side finished; both: remove */
@@ -135,8 +143,8 @@ size_t tm_count(struct tm_table *t);
 /*
  * Build the server key of a request into @key (TM_KEY_MAX bytes).
  * @as_method: the method whose class to use (INVITE for an ACK or a
- * CANCEL looking for its INVITE).  Returns the length, or 0 if the key
- * does not fit.
+ * CANCEL looking for its INVITE).  Returns the length (0 only if the
+ * message broke the bound above, which the parser does not allow).
  */
 size_t tm_server_key(const struct sip_msg *m, enum sip_method as_method,
 		     char *key);

@@ -67,6 +67,7 @@ static void tx_destroy(struct tm_tx *tx)
 	if (tx->follower && tx->follower_release)
 		tx->follower_release(tx->follower);
 	pthread_mutex_destroy(&tx->lock);
+	free(tx->skey);
 	free(tx->req);
 	free(tx->last_rsp);
 	free(tx->out);

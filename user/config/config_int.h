@@ -179,6 +179,11 @@ void cfg_load_tree(struct cfg_ctx *ctx, const struct cfg_node *root,
 /* --- sections ---------------------------------------------------------- */
 
 extern const struct cfg_key cfg_dialog_keys[];	/* config_dialog.c */
+/* A Kamailio dialog parameter sipdlgd refuses: why, and the YAML way to
+ * the same effect; NULL if @name is not one.  _name(i): the i-th, NULL
+ * past the end (for tests). */
+const char *cfg_dialog_refused(const char *name);
+const char *cfg_dialog_refused_name(size_t i);
 /* Checks across dialog keys: db_mode/db_url, profiles in both lists. */
 void cfg_dialog_check(struct cfg_ctx *ctx, struct cfg_dialog *d);
 /* 1 with value, 0 without, -1 not declared. */

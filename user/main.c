@@ -27,6 +27,7 @@
 #include "dialog/dlg_stats.h"
 #include "dlglink/dlg_bridge.h"
 #include "dlglink/dlg_bye.h"
+#include "dlglink/dlg_ka.h"
 #include "dlglink/dlg_config.h"
 #include "dlglink/dlg_events.h"
 #include "dlglink/dlg_proxy.h"
@@ -256,6 +257,8 @@ static int start(struct daemon *d, const char *bpf_object)
 			r = dlgp_bye_install(d->dlg, d->px, d->ctl);
 		if (!r)
 			r = dlgb_install(d->px, d->ctl);
+		if (!r)
+			r = dlgk_install(d->dlg, d->px, d->tmr, d->stats);
 		if (!r)
 			r = dlg_events_install(d->dlg, d->ctl);
 		if (!r)

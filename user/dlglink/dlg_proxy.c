@@ -434,6 +434,22 @@ static void action(void *ud, struct px_req *rq, const struct route_action *a)
 		}
 		break;
 	}
+	case ROUTE_ACT_DLG_KEEPALIVE: {
+		/* The sides given, and only those (ka-src / ka-dst). */
+		uint32_t all = DLG_IFLAG_KA_SRC | DLG_IFLAG_KA_DST;
+		uint32_t on = ((a->u.ka_sides & ROUTE_KA_CALLER) ?
+				       DLG_IFLAG_KA_SRC : 0) |
+			      ((a->u.ka_sides & ROUTE_KA_CALLEE) ?
+				       DLG_IFLAG_KA_DST : 0);
+		if (d->cell) {
+			dlg_reset_iflags(d->cell, all & ~on);
+			dlg_set_iflags(d->cell, on);
+		} else {
+			d->iflags = (d->iflags & ~all) | on;
+			d->iflags_off = (d->iflags_off & ~all) | (all & ~on);
+		}
+		break;
+	}
 	case ROUTE_ACT_SET_DLG_VAR:
 		if (d->cell) {
 			size_t n = px_tpl_expand(rq, &a->u.var.value, val,

@@ -292,9 +292,12 @@ static int start(struct daemon *d, const char *bpf_object)
 				return r;
 			}
 			log_notice("restored %llu dialogs from the database "
-				   "(%llu rows, %llu skipped, %llu variables)",
+				   "(%llu rows in %llu reads of at most %u, "
+				   "%llu skipped, %llu variables)",
 				   (unsigned long long)res.loaded,
 				   (unsigned long long)res.rows,
+				   (unsigned long long)res.pages,
+				   d->cfg->dialog.db_fetch_rows,
 				   (unsigned long long)res.skipped,
 				   (unsigned long long)res.vars);
 		}

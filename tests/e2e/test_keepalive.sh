@@ -5,6 +5,8 @@
 # (ka_uac.xml, ka_uas.xml).
 #   - --check: dlg_keepalive with keep-alives off is refused, and so is a
 #     script-only dialog parameter (with the YAML way in the message);
+#   - (ruri_pvar's refusal says so:) the dialog stores the R-URI as a
+#     ruri_user: before dlg_manage rewrote it;
 #   - the keep-alives reach both sides, inside the dialog (Call-ID, tags,
 #     a Via branch of the z9hG4bKsd form), lreq_callee_headers only
 #     towards the callee, and both answer (keepalives_answered);
@@ -46,6 +48,7 @@ routes:
   - name: "calls with keep-alives both ways"
     match: { method: INVITE, in_dialog: false }
     actions:
+      - ruri_user: "ka-\$rU"
       - dlg_manage
       - dlg_keepalive: both
       - forward: "udp:127.0.0.1:$U"
@@ -92,6 +95,10 @@ else
 	e2e_finish
 fi
 DLG=$(dlg_by_callid "$CID")
+# ruri_pvar is refused: the stored R-URI is $ru as dlg_manage sees it,
+# after the ruri_user: rewrite before it.
+n=$(dlg_ctl rpc dlg.list_match ruri eq "sip:ka-kauser@127.0.0.1:$P" 2>/dev/null | jq 'length' 2>/dev/null)
+check_eq "the dialog keeps the R-URI as rewritten by ruri_user: before dlg_manage" 1 "$n"
 check_eq "dlg_keepalive: both sets the ka-src and ka-dst iflags (2|4)" 6 \
 	"$(( $(json_get "$DLG" '.iflags') & 6 ))"
 

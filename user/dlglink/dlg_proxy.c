@@ -346,6 +346,10 @@ static void manage(struct dlg_table *t, struct px_req *rq,
 		return;
 	if (dlg_invite_from_msg(&inv, m, rs, sizeof(rs)) != 0)
 		return;		/* no From-tag / Contact: no dialog (as Kamailio) */
+	/* Kamailio stores $ru as it is at dlg_manage: after a ruri_user:
+	 * rewrite earlier in the rule (its ruri_pvar default). */
+	if (rq->ruri_len)
+		inv.req_uri = sip_str_mk(rq->ruri, rq->ruri_len);
 	sock_str(rq->px, rq->src->listen_idx, sock, sizeof(sock));
 	inv.socket = sip_str_c(sock);
 	memset(&opts, 0, sizeof(opts));

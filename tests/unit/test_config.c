@@ -870,6 +870,7 @@ static void test_sections(void **state)
 		"  enable_stats: false\n"
 		"  h_id_start: 100\n"
 		"  h_id_step: 4\n"
+		"  ka_timer: 5\n"
 		"  ka_interval: 30\n"
 		"xdp:\n"
 		"  interfaces: [eth0, eth1]\n"
@@ -1356,6 +1357,52 @@ static void test_refused_dialog_keys(void **state)
 	assert_null(cfg_dialog_refused("ka_timer"));
 }
 
+/* Keep-alives: the keys work together and with dlg_keepalive; a key of
+ * theirs given while they are off would be ignored, so it is refused. */
+static void test_keepalive_keys(void **state)
+{
+	static const char routes[] =
+		"routes:\n"
+		"  - actions: [ dlg_manage, { dlg_keepalive: callee },\n"
+		"               { forward: \"udp:127.0.0.1:5080\" } ]\n";
+	char yaml[512];
+	struct result r;
+
+	snprintf(yaml, sizeof(yaml), "dialog: { ka_timer: 1, ka_interval: 2, "
+		 "ka_failed_limit: 3 }\n%s", routes);
+	r = load_yaml("k.yaml", yaml);
+	assert_ok(&r);
+	assert_int_equal(r.cfg->dialog.ka_timer, 1);
+	assert_int_equal(r.cfg->dialog.ka_interval, 2);
+	assert_int_equal(r.cfg->dialog.ka_failed_limit, 3);
+	assert_int_equal(r.cfg->routes.rules[0].actions.v[1].type,
+			 ROUTE_ACT_DLG_KEEPALIVE);
+	assert_int_equal(r.cfg->routes.rules[0].actions.v[1].u.ka_sides,
+			 ROUTE_KA_CALLEE);
+	result_free(&r);
+
+	r = load_yaml("k.yaml", routes);
+	assert_invalid(&r, 1);
+	assert_err(&r, "k.yaml:2:45: dlg_keepalive: keep-alives are off; set "
+		   "dialog: ka_timer and ka_interval");
+	result_free(&r);
+
+	r = load_yaml("k.yaml", "dialog:\n  ka_interval: 30\n"
+		      "  ka_failed_limit: 2\n");
+	assert_invalid(&r, 2);
+	assert_err(&r, "k.yaml:2:16: ka_interval: keep-alives are off unless "
+		   "ka_timer and ka_interval are both > 0");
+	assert_err(&r, "k.yaml:3:20: ka_failed_limit: keep-alives are off");
+	result_free(&r);
+
+	r = load_yaml("k.yaml", "dialog: { ka_timer: 1, ka_interval: 2 }\n"
+		      "routes:\n  - actions: [ { dlg_keepalive: sideways } ]\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "dlg_keepalive: 'sideways' is not one of none, caller, "
+		   "callee, both");
+	result_free(&r);
+}
+
 static void test_cookie_mac(void **state)
 {
 	char dir[] = "/tmp/sipdlg-cfgmac.XXXXXX", key[64], yaml[512];
@@ -1485,6 +1532,7 @@ int main(void)
 		cmocka_unit_test(test_nul_in_value_refused),
 		cmocka_unit_test(test_cookie_mac),
 		cmocka_unit_test(test_refused_dialog_keys),
+		cmocka_unit_test(test_keepalive_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -98,6 +98,15 @@ static int check_sip_uri(struct cfg_ctx *ctx, const struct cfg_node *n,
 	return -EINVAL;
 }
 
+static int note_ka(struct cfg_ctx *ctx, const struct cfg_node *n,
+		   const struct cfg_key *k, void *base)
+{
+	int i = k->off == D(ka_timer) ? 0 : k->off == D(ka_interval) ? 1 : 2;
+
+	ctx->ka_node[i] = n;
+	return 0;
+}
+
 static int note_db_mode(struct cfg_ctx *ctx, const struct cfg_node *n,
 			const struct cfg_key *k, void *base)
 {
@@ -251,8 +260,30 @@ int cfg_profile_kind(const struct cfg_dialog *d, const char *name)
 	return -1;
 }
 
+/* Keep-alives need both periods; a keep-alive key without them would be
+ * accepted and ignored. */
+static void check_ka(struct cfg_ctx *ctx, const struct cfg_dialog *d)
+{
+	static const char *const names[3] = { "ka_timer", "ka_interval",
+					      "ka_failed_limit" };
+	bool on = d->ka_timer > 0 && d->ka_interval > 0;
+
+	if (on)
+		return;
+	for (int i = 0; i < 3; i++) {
+		uint32_t v = i == 0 ? d->ka_timer : i == 1 ? d->ka_interval : 1;
+
+		if (ctx->ka_node[i] && v > 0)
+			cfg_error(ctx, ctx->ka_node[i], "%s: keep-alives are "
+				  "off unless ka_timer and ka_interval are "
+				  "both > 0; set both (or remove %s)",
+				  names[i], names[i]);
+	}
+}
+
 void cfg_dialog_check(struct cfg_ctx *ctx, struct cfg_dialog *d)
 {
+	check_ka(ctx, d);
 	if (d->db_mode > 0 && !d->db_url_set)
 		cfg_error(ctx, ctx->db_mode_node, "db_mode: %d needs db_url "
 			  "(e.g. db_url: mysql://user:pass@localhost/sipdlg)",
@@ -348,9 +379,9 @@ const struct cfg_key cfg_dialog_keys[] = {
 	NUM_KEY(end_timeout, CFG_K_U32, 1, T_MAX, NULL),
 	NUM_KEY(h_id_start, CFG_K_I32, 0, T_MAX, NULL),
 	NUM_KEY(h_id_step, CFG_K_U32, 1, T_MAX, NULL),
-	NUM_KEY(ka_timer, CFG_K_U32, 0, T_MAX, NULL),
-	NUM_KEY(ka_interval, CFG_K_U32, 0, T_MAX, NULL),
-	NUM_KEY(ka_failed_limit, CFG_K_U32, 1, T_MAX, NULL),
+	NUM_KEY(ka_timer, CFG_K_U32, 0, T_MAX, note_ka),
+	NUM_KEY(ka_interval, CFG_K_U32, 0, T_MAX, note_ka),
+	NUM_KEY(ka_failed_limit, CFG_K_U32, 1, T_MAX, note_ka),
 	{ "lreq_callee_headers", CFG_K_STRN, D(lreq_callee_headers), 0, 0,
 	  NULL, NULL, NULL },
 	BOOL_KEY(db_skip_load),

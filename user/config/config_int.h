@@ -69,6 +69,8 @@ struct cfg_ctx {
 	bool oom;
 	/* Scratch of the mapping step, for checks across keys. */
 	const struct cfg_node *db_mode_node;
+	/* Where ka_timer, ka_interval, ka_failed_limit were given (or NULL). */
+	const struct cfg_node *ka_node[3];
 	const struct cfg_node *routes_node;
 	const struct cfg_node *mac_node;	/* xdp.cookie_mac.key_file */
 	struct route_pos prof_pos[2][CFG_MAX_PROFILES]; /* with, no value */

@@ -418,10 +418,10 @@ static const struct {
 	{ "track_cseq_updates", "sipdlgd never re-sends an INVITE with "
 	  "credentials (no uac_auth), so no CSeq changes to track "
 	  "(track_cseq_updates 0); remove the key" },
-	{ "dlg_filter_mode", "every dialog in this box's table is this "
-	  "box's own (another node's dialogs arrive only by cluster "
-	  "takeover: sipdlgctl cluster takeover), so there is nothing to "
-	  "filter; remove the key" },
+	{ "dlg_filter_mode", "sipdlgd restores every row of its dialog "
+	  "table and runs timeouts and keep-alives for all of them, so "
+	  "nodes that must not act on each other's dialogs need tables of "
+	  "their own: give each node its own table_name and vars_table_name" },
 };
 
 const char *cfg_dialog_refused(const char *name)

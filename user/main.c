@@ -27,6 +27,7 @@
 #include "dialog/dlg_stats.h"
 #include "dlglink/dlg_bridge.h"
 #include "dlglink/dlg_bye.h"
+#include "dlglink/dlg_ka.h"
 #include "dlglink/dlg_config.h"
 #include "dlglink/dlg_events.h"
 #include "dlglink/dlg_proxy.h"
@@ -257,6 +258,8 @@ static int start(struct daemon *d, const char *bpf_object)
 		if (!r)
 			r = dlgb_install(d->px, d->ctl);
 		if (!r)
+			r = dlgk_install(d->dlg, d->px, d->tmr, d->stats);
+		if (!r)
 			r = dlg_events_install(d->dlg, d->ctl);
 		if (!r)
 			r = fp_dialogs_install(d->fp, d->dlg);
@@ -289,9 +292,12 @@ static int start(struct daemon *d, const char *bpf_object)
 				return r;
 			}
 			log_notice("restored %llu dialogs from the database "
-				   "(%llu rows, %llu skipped, %llu variables)",
+				   "(%llu rows in %llu reads of at most %u, "
+				   "%llu skipped, %llu variables)",
 				   (unsigned long long)res.loaded,
 				   (unsigned long long)res.rows,
+				   (unsigned long long)res.pages,
+				   d->cfg->dialog.db_fetch_rows,
 				   (unsigned long long)res.skipped,
 				   (unsigned long long)res.vars);
 		}

@@ -6,7 +6,8 @@
 # Record-Route (did=RH(h_entry).RH(h_id)) and the stored tags ends the
 # dialog with 200 OK from the callee and deletes its rows.  A row whose
 # hash_entry is not its Call-ID's hash stops the start with a message
-# naming the row.
+# naming the row.  db_fetch_rows 1: each row is read by a SELECT of its
+# own, the variable still finds its dialog.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../lib/mariadb.sh"
 e2e_init
@@ -23,6 +24,7 @@ dialog:
   profiles_no_value: [inbound]
   db_mode: 1
   db_url: "$MARIADB_URL"
+  db_fetch_rows: 1
 database:
   required: true
 control:
@@ -70,6 +72,9 @@ if ! start_daemon proxy "$CFG" || ! wait_for 10 port_bound udp "$P"; then
 fi
 ok "sipdlgd starts on Kamailio's rows"
 check_contains "it restored both" "restored 2 dialogs" "$(cat "$PROXY_LOG")"
+# db_fetch_rows 1: a read per row, and an empty one that ends the restore.
+check_contains "db_fetch_rows: 1 reads the rows one SELECT at a time" \
+	"(2 rows in 3 reads of at most 1," "$(cat "$PROXY_LOG")"
 d1=$(dlg_by_callid "$CID1")
 check_eq "the first is listed with Kamailio's ids, tags and state 4" "$HE1 $HID1 kf1 kt1 4" \
 	"$(printf '%s' "$d1" | jq -r '"\(.h_entry) \(.h_id) \(.caller.tag) \(.callee.tag) \(.state)"')"

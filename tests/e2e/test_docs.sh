@@ -23,6 +23,8 @@
 #    (dialog: excepted: its ~80 keys are in sipdlg.yaml and sipdlg.yaml.5);
 #    sipdlg.yaml.5 has a subsection per top-level key and names every key,
 #    and its EXAMPLE passes `sipdlgd --check`.
+#    Every dialog: key is read by code outside user/config/ (none is
+#    accepted and ignored).
 #  - Tests: every tier of tests/run.sh has a `make test-TIER` target and
 #    the README's Tests section names it.
 set -u
@@ -317,6 +319,17 @@ awk "$MATCH_FN"'
 			printf "config/sipdlg.yaml has %s, which the loader does not accept\n", $0
 	}' "$TMP/keys" "$TMP/yaml" >"$TMP/unknown"
 verdict "config/sipdlg.yaml holds no key the loader refuses" "$TMP/unknown"
+
+# No dialog key accepted and ignored: each key of cfg_dialog_keys is read
+# (as ->KEY or .KEY) by code outside user/config/.  Kamailio parameters
+# sipdlgd cannot honour are refused by the loader instead (tested in
+# tests/unit/test_config.c, test_refused_dialog_keys).
+awk '$1 == "key" && $2 == "dialog" { print $3 }' "$TMP/loader" |
+	while read -r k; do
+		grep -rqE "(->|\.)$k([^a-z0-9_]|$)" --include='*.c' --exclude-dir=config "$ROOT/user" ||
+			echo "dialog: $k is accepted but no code outside user/config/ reads it (give it its meaning, or refuse it in config_dialog.c)"
+	done >"$TMP/unread"
+verdict "every dialog: key is read outside the config loader" "$TMP/unread"
 
 # The README's configuration table: one row per top-level key.
 section_table Configuration >"$TMP/cfgtable"

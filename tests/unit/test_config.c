@@ -156,8 +156,6 @@ static void check_kamailio_defaults(const struct cfg_dialog *d)
 	assert_int_equal(d->enable_stats, 1);
 	assert_int_equal(d->hash_size, 4096);
 	assert_string_equal(d->rr_param, "did");
-	assert_int_equal(d->dlg_flag, -1);
-	assert_null(d->timeout_avp);
 	assert_int_equal(d->default_timeout, 43200);
 	assert_null(d->dlg_extra_hdrs);
 	assert_int_equal(d->dlg_match_mode, 0);
@@ -196,26 +194,20 @@ static void check_kamailio_defaults(const struct cfg_dialog *d)
 	assert_string_equal(d->vars_value_column, "dialog_value");
 	assert_string_equal(d->bridge_controller,
 			    "sip:controller@kamailio.org");
-	assert_int_equal(d->initial_cbs_inscript, 1);
 	assert_string_equal(d->bridge_contact,
 			    "sip:controller@kamailio.org:5060");
-	assert_string_equal(d->ruri_pvar, "$ru");
 	assert_int_equal(d->send_bye, 0);
-	assert_int_equal(d->wait_ack, 1);
 	assert_int_equal(d->timeout_noreset, 0);
 	assert_int_equal(d->early_timeout, 300);
 	assert_int_equal(d->noack_timeout, 60);
 	assert_int_equal(d->end_timeout, 300);
 	assert_int_equal(d->h_id_start, 0);
 	assert_int_equal(d->h_id_step, 1);
-	assert_int_equal(d->keep_proxy_rr, 0);
 	assert_int_equal(d->ka_timer, 0);
 	assert_int_equal(d->ka_interval, 0);
 	assert_int_equal(d->ka_failed_limit, 1);
-	assert_int_equal(d->track_cseq_updates, 0);
 	assert_null(d->lreq_callee_headers);
 	assert_int_equal(d->db_skip_load, 0);
-	assert_int_equal(d->dlg_filter_mode, 0);
 }
 
 /* The rest of sipdlg's own defaults. */
@@ -491,11 +483,11 @@ static void test_ranges(void **state)
 	assert_err(&r, "ranges.yaml:2:12: db_mode: 4 is out of range 0..3");
 	assert_err(&r, "ranges.yaml:3:19: dlg_match_mode: 3 is out of range "
 		   "0..2");
-	assert_err(&r, "ranges.yaml:4:13: dlg_flag: 32 is out of range -1..31");
-	assert_err(&r, "ranges.yaml:5:18: keep_proxy_rr: -1 is out of range "
-		   "0..3");
-	assert_err(&r, "ranges.yaml:6:16: ka_interval: must be 0 (off) or at "
-		   "least 30");
+	assert_err(&r, "ranges.yaml:4:3: dlg_flag: not supported: a script "
+		   "flag");
+	assert_err(&r, "ranges.yaml:5:3: keep_proxy_rr: not supported: ");
+	assert_err(&r, "ranges.yaml:6:20: ka_failed_limit: must be greater "
+		   "than 0");
 	assert_err(&r, "ranges.yaml:7:14: hash_size: 2097152 is out of range "
 		   "1..1048576");
 	assert_err(&r, "ranges.yaml:10:10: t2_ms: 400 is less than t1_ms 500");
@@ -883,12 +875,11 @@ static void test_sections(void **state)
 		"sip: { t1_ms: 250, t2_ms: 2000 }\n"
 		"proxy: { supported: [100rel, \"x-odd.tag!%*_+`'~\"] }\n"
 		"dialog:\n"
-		"  timeout_avp: \"$avp(i:10)\"\n"
 		"  dlg_extra_hdrs: \"X-Reason: timeout\\r\\n\"\n"
 		"  enable_stats: false\n"
-		"  dlg_flag: 7\n"
 		"  h_id_start: 100\n"
 		"  h_id_step: 4\n"
+		"  ka_timer: 5\n"
 		"  ka_interval: 30\n"
 		"xdp:\n"
 		"  interfaces: [eth0, eth1]\n"
@@ -911,10 +902,8 @@ static void test_sections(void **state)
 	assert_int_equal(c->workers, 4);
 	assert_int_equal(c->t1_ms, 250);
 	assert_int_equal(c->t2_ms, 2000);
-	assert_string_equal(c->dialog.timeout_avp, "$avp(i:10)");
 	assert_string_equal(c->dialog.dlg_extra_hdrs, "X-Reason: timeout\r\n");
 	assert_int_equal(c->dialog.enable_stats, 0);
-	assert_int_equal(c->dialog.dlg_flag, 7);
 	assert_int_equal(c->dialog.h_id_start, 100);
 	assert_int_equal(c->dialog.h_id_step, 4);
 	assert_int_equal(c->dialog.ka_interval, 30);
@@ -947,17 +936,17 @@ static void test_sections(void **state)
 	result_free(&r);
 
 	/* Edge forms: shortest AVP, "warning", mode without quotes/0o. */
-	r = load_yaml("s.yaml", "dialog: { timeout_avp: \"$avp(x)\" }\n"
+	r = load_yaml("s.yaml", "dialog: { lreq_callee_headers: \"X-A: 1\" }\n"
 		      "log: { level: warning }\n"
 		      "control: { mode: 660 }\n");
 	assert_ok(&r);
-	assert_string_equal(r.cfg->dialog.timeout_avp, "$avp(x)");
+	assert_string_equal(r.cfg->dialog.lreq_callee_headers, "X-A: 1");
 	assert_int_equal(r.cfg->log.level, LOG_LVL_WARN);
 	assert_int_equal(r.cfg->control.mode, 0660);
 	result_free(&r);
 
 	r = load_yaml("s.yaml", "control: { mode: \"0o600\" }\n"
-		      "dialog: { timeout_avp: null, enable_stats: off }\n");
+		      "dialog: { lreq_callee_headers: null, enable_stats: off }\n");
 	assert_ok(&r);
 	/* limits: default to none, Retry-After 5 */
 	assert_int_equal(r.cfg->limits.max_dialogs, 0);
@@ -966,7 +955,7 @@ static void test_sections(void **state)
 	assert_int_equal(r.cfg->limits.max_memory_mb, 0);
 	assert_int_equal(r.cfg->limits.retry_after, 5);
 	assert_int_equal(r.cfg->control.mode, 0600);
-	assert_null(r.cfg->dialog.timeout_avp);
+	assert_null(r.cfg->dialog.lreq_callee_headers);
 	assert_int_equal(r.cfg->dialog.enable_stats, 0);
 	result_free(&r);
 }
@@ -1078,13 +1067,9 @@ static void test_section_errors(void **state)
 		  "s.yaml:1:12: advertise: 'a b' is not a host name or address" },
 		{ "workers: 5000\n",
 		  "s.yaml:1:10: workers: 5000 is out of range 0..1024" },
-		{ "dialog:\n  timeout_avp: timeout\n",
-		  "s.yaml:2:16: timeout_avp: 'timeout' is not an AVP" },
 		{ "dialog:\n  bridge_controller: controller@x\n",
 		  "s.yaml:2:22: bridge_controller: 'controller@x' is not a SIP "
 		  "URI" },
-		{ "dialog:\n  ruri_pvar: \"$rx\"\n",
-		  "s.yaml:2:14: ruri_pvar: unknown pseudo-variable '$rx'" },
 		{ "a: &x 1\n",
 		  "s.yaml:1:1: unknown top-level key 'a'" },
 		{ "log: *x\n",
@@ -1433,6 +1418,95 @@ static void test_nul_in_value_refused(void **state)
  * refused at the key_file line with the key file's own position; settings
  * the MAC cannot work with are refused.
  */
+/*
+ * No dialog key is accepted and ignored: every Kamailio parameter the
+ * loader does not take as a key is refused with a message naming the
+ * YAML way, at the key's own position, and changes nothing; none of them
+ * is also in the key table.  (The keys that are taken are proved to have
+ * an effect where they act: ka_* and lreq_callee_headers by
+ * test_dlg_keepalive and tests/e2e/test_keepalive.sh, the others by the
+ * tests of their layer.)
+ */
+static void test_refused_dialog_keys(void **state)
+{
+	static const char *const script_only[] = {
+		"dlg_flag", "timeout_avp", "initial_cbs_inscript", "ruri_pvar",
+		"wait_ack", "keep_proxy_rr", "track_cseq_updates",
+		"dlg_filter_mode",
+	};
+	const char *name;
+	size_t i;
+
+	for (i = 0; (name = cfg_dialog_refused_name(i)); i++) {
+		char yaml[128], want[128];
+		struct result r;
+
+		for (const struct cfg_key *k = cfg_dialog_keys; k->name; k++)
+			assert_string_not_equal(k->name, name);
+		snprintf(yaml, sizeof(yaml), "dialog:\n  hash_size: 8\n"
+			 "  %s: 1\n", name);
+		snprintf(want, sizeof(want), "s.yaml:3:3: %s: not supported: ",
+			 name);
+		r = load_yaml("s.yaml", yaml);
+		assert_invalid(&r, 1);
+		assert_err(&r, want);
+		result_free(&r);
+	}
+	assert_int_equal(i, sizeof(script_only) / sizeof(script_only[0]));
+	for (i = 0; i < sizeof(script_only) / sizeof(script_only[0]); i++)
+		assert_non_null(cfg_dialog_refused(script_only[i]));
+	/* The messages name the YAML way. */
+	assert_non_null(strstr(cfg_dialog_refused("dlg_flag"), "dlg_manage"));
+	assert_non_null(strstr(cfg_dialog_refused("timeout_avp"), "timeout:"));
+	assert_null(cfg_dialog_refused("ka_timer"));
+}
+
+/* Keep-alives: the keys work together and with dlg_keepalive; a key of
+ * theirs given while they are off would be ignored, so it is refused. */
+static void test_keepalive_keys(void **state)
+{
+	static const char routes[] =
+		"routes:\n"
+		"  - actions: [ dlg_manage, { dlg_keepalive: callee },\n"
+		"               { forward: \"udp:127.0.0.1:5080\" } ]\n";
+	char yaml[512];
+	struct result r;
+
+	snprintf(yaml, sizeof(yaml), "dialog: { ka_timer: 1, ka_interval: 2, "
+		 "ka_failed_limit: 3 }\n%s", routes);
+	r = load_yaml("k.yaml", yaml);
+	assert_ok(&r);
+	assert_int_equal(r.cfg->dialog.ka_timer, 1);
+	assert_int_equal(r.cfg->dialog.ka_interval, 2);
+	assert_int_equal(r.cfg->dialog.ka_failed_limit, 3);
+	assert_int_equal(r.cfg->routes.rules[0].actions.v[1].type,
+			 ROUTE_ACT_DLG_KEEPALIVE);
+	assert_int_equal(r.cfg->routes.rules[0].actions.v[1].u.ka_sides,
+			 ROUTE_KA_CALLEE);
+	result_free(&r);
+
+	r = load_yaml("k.yaml", routes);
+	assert_invalid(&r, 1);
+	assert_err(&r, "k.yaml:2:45: dlg_keepalive: keep-alives are off; set "
+		   "dialog: ka_timer and ka_interval");
+	result_free(&r);
+
+	r = load_yaml("k.yaml", "dialog:\n  ka_interval: 30\n"
+		      "  ka_failed_limit: 2\n");
+	assert_invalid(&r, 2);
+	assert_err(&r, "k.yaml:2:16: ka_interval: keep-alives are off unless "
+		   "ka_timer and ka_interval are both > 0");
+	assert_err(&r, "k.yaml:3:20: ka_failed_limit: keep-alives are off");
+	result_free(&r);
+
+	r = load_yaml("k.yaml", "dialog: { ka_timer: 1, ka_interval: 2 }\n"
+		      "routes:\n  - actions: [ { dlg_keepalive: sideways } ]\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "dlg_keepalive: 'sideways' is not one of none, caller, "
+		   "callee, both");
+	result_free(&r);
+}
+
 static void test_cookie_mac(void **state)
 {
 	char dir[] = "/tmp/sipdlg-cfgmac.XXXXXX", key[64], yaml[512];
@@ -1562,6 +1636,8 @@ int main(void)
 		cmocka_unit_test(test_free_null_and_missing_file),
 		cmocka_unit_test(test_nul_in_value_refused),
 		cmocka_unit_test(test_cookie_mac),
+		cmocka_unit_test(test_refused_dialog_keys),
+		cmocka_unit_test(test_keepalive_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

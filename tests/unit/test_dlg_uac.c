@@ -4,6 +4,7 @@
  * identity, the route set, the extra header blocks and the body; and the
  * next hop is the first route, else the R-URI.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,8 @@
 #include <cmocka.h>
 
 #include "core/obuf.h"
+#include "dialog/dlg.h"
+#include "dlglink/dlg_ka.h"
 #include "dlglink/dlg_uac.h"
 #include "sip/sip_msg.h"
 
@@ -118,11 +121,79 @@ static void test_invite_with_body(void **state)
 	ob_free(&w);
 }
 
+/*
+ * The in-dialog part every generated request shares (BYE, REFER,
+ * keep-alive OPTIONS): towards each leg, its contact and route set, the
+ * other party as From; a keep-alive OPTIONS towards the callee with
+ * lreq_callee_headers, parsing back.
+ */
+static void test_fill_leg_and_options(void **state)
+{
+	static struct obuf o, w;
+	struct dlg_info in = {
+		.h_entry = 5, .h_id = 9,
+		.callid = "ka-1@a", .from_uri = "sip:alice@a.example",
+		.to_uri = "sip:bob@b.example",
+		.caller = { .tag = "ft", .contact = "sip:alice@10.0.0.1",
+			    .route_set = "", .socket = "", .cseq = 7 },
+		.callee = { .tag = "tt", .contact = "sip:bob@10.0.0.2",
+			    .route_set = "<sip:p2;lr>", .socket = "",
+			    .cseq = 0 },
+	};
+	struct dlg_uac_req r = { .method = "OPTIONS", .cseq = 7,
+				 .hdrs = { "X-Ka: callee" } };
+	struct sip_msg *m;
+
+	assert_int_equal(dlg_uac_fill_leg(&r, &in, DLG_CALLEE_LEG), 0);
+	assert_int_equal(dlg_uac_build(&o, &r), 0);
+	m = parse(&o, &w);
+	assert_int_equal(m->method, SIP_METHOD_OPTIONS);
+	assert_true(sip_str_eq_c(m->ruri_str, "sip:bob@10.0.0.2"));
+	assert_true(sip_str_eq_c(m->from.tag, "ft"));
+	assert_true(sip_str_eq_c(m->to.tag, "tt"));
+	assert_true(sip_str_eq_c(m->call_id, "ka-1@a"));
+	assert_int_equal(m->cseq.num, 7);
+	assert_int_equal(m->n_route, 1);
+	assert_true(has(&o, "From: <sip:alice@a.example>;tag=ft\r\n"));
+	assert_true(has(&o, "\r\nX-Ka: callee\r\nContent-Length: 0"));
+	assert_true(sip_str_eq_c(dlg_uac_next_hop(r.route_set, r.ruri),
+				 "sip:p2;lr"));
+	free(m);
+
+	/* Towards the caller: we speak as the callee. */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(dlg_uac_fill_leg(&r, &in, DLG_CALLER_LEG), 0);
+	assert_true(sip_str_eq_c(r.ruri, "sip:alice@10.0.0.1"));
+	assert_true(sip_str_eq_c(r.from_uri, "sip:bob@b.example"));
+	assert_true(sip_str_eq_c(r.from_tag, "tt"));
+	assert_true(sip_str_eq_c(r.to_tag, "ft"));
+
+	/* No contact yet on that leg: nothing to send to. */
+	in.callee.contact = "";
+	assert_int_equal(dlg_uac_fill_leg(&r, &in, DLG_CALLEE_LEG), -ENOENT);
+	ob_free(&o);
+	ob_free(&w);
+}
+
+/* Kamailio's failures: 408 (also made up for no answer) and 481. */
+static void test_keepalive_verdict(void **state)
+{
+	assert_true(dlgk_reply_failed(408));
+	assert_true(dlgk_reply_failed(481));
+	assert_false(dlgk_reply_failed(200));
+	assert_false(dlgk_reply_failed(404));
+	assert_false(dlgk_reply_failed(486));
+	assert_false(dlgk_reply_failed(500));
+	assert_false(dlgk_reply_failed(503));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bye_in_dialog),
 		cmocka_unit_test(test_invite_with_body),
+		cmocka_unit_test(test_fill_leg_and_options),
+		cmocka_unit_test(test_keepalive_verdict),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,7 +23,6 @@ static const struct {
 	const char *def;
 } dialog_strs[] = {
 	{ DLG(rr_param), "did" },
-	{ DLG(timeout_avp), NULL },
 	{ DLG(dlg_extra_hdrs), NULL },
 	{ DLG(db_url), "mysql://openser:openserrw@localhost/openser" },
 	{ DLG(table_name), "dialog" },
@@ -54,7 +53,6 @@ static const struct {
 	{ DLG(vars_value_column), "dialog_value" },
 	{ DLG(bridge_controller), "sip:controller@kamailio.org" },
 	{ DLG(bridge_contact), "sip:controller@kamailio.org:5060" },
-	{ DLG(ruri_pvar), "$ru" },
 	{ DLG(lreq_callee_headers), NULL },
 };
 #define N_DIALOG_STRS (sizeof(dialog_strs) / sizeof(dialog_strs[0]))
@@ -73,7 +71,6 @@ static void dialog_defaults(struct cfg_dialog *d)
 {
 	d->enable_stats = 1;
 	d->hash_size = 4096;
-	d->dlg_flag = -1;
 	d->default_timeout = 43200;
 	d->dlg_match_mode = 0;
 	d->detect_spirals = 1;
@@ -81,22 +78,17 @@ static void dialog_defaults(struct cfg_dialog *d)
 	d->db_mode = 0;
 	d->db_update_period = 60;
 	d->db_fetch_rows = 200;
-	d->initial_cbs_inscript = 1;
 	d->send_bye = 0;
-	d->wait_ack = 1;
 	d->timeout_noreset = 0;
 	d->early_timeout = 300;
 	d->noack_timeout = 60;
 	d->end_timeout = 300;
 	d->h_id_start = 0;
 	d->h_id_step = 1;
-	d->keep_proxy_rr = 0;
 	d->ka_timer = 0;
 	d->ka_interval = 0;
 	d->ka_failed_limit = 1;
-	d->track_cseq_updates = 0;
 	d->db_skip_load = 0;
-	d->dlg_filter_mode = 0;
 }
 
 /* Set *dst to a copy of @s; false if out of memory. */

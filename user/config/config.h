@@ -57,8 +57,6 @@ struct cfg_dialog {
 	int enable_stats;		/* 1 */
 	uint32_t hash_size;		/* 4096, power of two, 1..2^20 */
 	char *rr_param;			/* "did", 1..32 chars */
-	int dlg_flag;			/* -1 = none, else 0..31 */
-	char *timeout_avp;		/* NULL = none */
 	uint32_t default_timeout;	/* 43200 s, > 0 */
 	char *dlg_extra_hdrs;		/* NULL */
 	int dlg_match_mode;		/* 0 DID_ONLY, 1 DID_FALLBACK, 2 DID_NONE */
@@ -99,26 +97,20 @@ struct cfg_dialog {
 	char *profiles_no_value[CFG_MAX_PROFILES];
 	size_t n_profiles_no_value;
 	char *bridge_controller;	/* "sip:controller@kamailio.org" */
-	int initial_cbs_inscript;	/* 1 */
 	/* Kamailio 5.6 parameters beyond the classic list. */
 	char *bridge_contact;		/* "sip:controller@kamailio.org:5060" */
-	char *ruri_pvar;		/* "$ru" */
 	int send_bye;			/* 0 */
-	int wait_ack;			/* 1 */
 	int timeout_noreset;		/* 0 */
 	uint32_t early_timeout;		/* 300 s */
 	uint32_t noack_timeout;		/* 60 s */
 	uint32_t end_timeout;		/* 300 s */
 	int32_t h_id_start;		/* 0 */
 	uint32_t h_id_step;		/* 1 */
-	int keep_proxy_rr;		/* 0..3 */
 	uint32_t ka_timer;		/* 0 */
 	uint32_t ka_interval;		/* 0, else >= 30 */
 	uint32_t ka_failed_limit;	/* 1 */
-	int track_cseq_updates;		/* 0 */
 	char *lreq_callee_headers;	/* NULL */
 	int db_skip_load;		/* 0 */
-	int dlg_filter_mode;		/* 0 */
 };
 
 struct cfg_xdp {

@@ -85,22 +85,6 @@ static int check_column(struct cfg_ctx *ctx, const struct cfg_node *n,
 	return -EINVAL;
 }
 
-static int check_timeout_avp(struct cfg_ctx *ctx, const struct cfg_node *n,
-			     const struct cfg_key *k, void *base)
-{
-	const char *s = ((struct cfg_dialog *)base)->timeout_avp;
-	size_t len;
-
-	if (!s)
-		return 0;
-	len = strlen(s);
-	if (len >= 7 && strncmp(s, "$avp(", 5) == 0 && s[len - 1] == ')')
-		return 0;
-	cfg_error(ctx, n, "%s: '%s' is not an AVP such as $avp(i:10) or "
-		  "$avp(s:timeout)", k->name, s);
-	return -EINVAL;
-}
-
 static int check_sip_uri(struct cfg_ctx *ctx, const struct cfg_node *n,
 			 const struct cfg_key *k, void *base)
 {
@@ -114,27 +98,13 @@ static int check_sip_uri(struct cfg_ctx *ctx, const struct cfg_node *n,
 	return -EINVAL;
 }
 
-static int check_pvar(struct cfg_ctx *ctx, const struct cfg_node *n,
-		      const struct cfg_key *k, void *base)
+static int note_ka(struct cfg_ctx *ctx, const struct cfg_node *n,
+		   const struct cfg_key *k, void *base)
 {
-	struct route_tpl t;
-	int err = cfg_tpl_parse(ctx, n, k->name, &t);
+	int i = k->off == D(ka_timer) ? 0 : k->off == D(ka_interval) ? 1 : 2;
 
-	if (!err)
-		cfg_tpl_free(&t);
-	return err;
-}
-
-static int check_ka_interval(struct cfg_ctx *ctx, const struct cfg_node *n,
-			     const struct cfg_key *k, void *base)
-{
-	uint32_t v = ((struct cfg_dialog *)base)->ka_interval;
-
-	if (v == 0 || v >= 30)
-		return 0;
-	cfg_error(ctx, n, "%s: must be 0 (off) or at least 30, got %u",
-		  k->name, v);
-	return -EINVAL;
+	ctx->ka_node[i] = n;
+	return 0;
 }
 
 static int note_db_mode(struct cfg_ctx *ctx, const struct cfg_node *n,
@@ -290,8 +260,30 @@ int cfg_profile_kind(const struct cfg_dialog *d, const char *name)
 	return -1;
 }
 
+/* Keep-alives need both periods; a keep-alive key without them would be
+ * accepted and ignored. */
+static void check_ka(struct cfg_ctx *ctx, const struct cfg_dialog *d)
+{
+	static const char *const names[3] = { "ka_timer", "ka_interval",
+					      "ka_failed_limit" };
+	bool on = d->ka_timer > 0 && d->ka_interval > 0;
+
+	if (on)
+		return;
+	for (int i = 0; i < 3; i++) {
+		uint32_t v = i == 0 ? d->ka_timer : i == 1 ? d->ka_interval : 1;
+
+		if (ctx->ka_node[i] && v > 0)
+			cfg_error(ctx, ctx->ka_node[i], "%s: keep-alives are "
+				  "off unless ka_timer and ka_interval are "
+				  "both > 0; set both (or remove %s)",
+				  names[i], names[i]);
+	}
+}
+
 void cfg_dialog_check(struct cfg_ctx *ctx, struct cfg_dialog *d)
 {
+	check_ka(ctx, d);
 	if (d->db_mode > 0 && !d->db_url_set)
 		cfg_error(ctx, ctx->db_mode_node, "db_mode: %d needs db_url "
 			  "(e.g. db_url: mysql://user:pass@localhost/sipdlg)",
@@ -327,9 +319,6 @@ const struct cfg_key cfg_dialog_keys[] = {
 	NUM_KEY(hash_size, CFG_K_U32, 1, 1 << 20, check_hash_size),
 	{ "rr_param", CFG_K_STR, D(rr_param), 0, 0, NULL, check_rr_param,
 	  NULL },
-	NUM_KEY(dlg_flag, CFG_K_INT, -1, 31, NULL),
-	{ "timeout_avp", CFG_K_STRN, D(timeout_avp), 0, 0, NULL,
-	  check_timeout_avp, NULL },
 	NUM_KEY(default_timeout, CFG_K_U32, 1, T_MAX, NULL),
 	{ "dlg_extra_hdrs", CFG_K_STRN, D(dlg_extra_hdrs), 0, 0, NULL, NULL,
 	  NULL },
@@ -381,27 +370,70 @@ const struct cfg_key cfg_dialog_keys[] = {
 	  NULL, load_profiles, NULL },
 	{ "bridge_controller", CFG_K_STR, D(bridge_controller), 0, 0, NULL,
 	  check_sip_uri, NULL },
-	BOOL_KEY(initial_cbs_inscript),
 	{ "bridge_contact", CFG_K_STR, D(bridge_contact), 0, 0, NULL,
 	  check_sip_uri, NULL },
-	{ "ruri_pvar", CFG_K_STR, D(ruri_pvar), 0, 0, NULL, check_pvar,
-	  NULL },
 	BOOL_KEY(send_bye),
-	BOOL_KEY(wait_ack),
 	BOOL_KEY(timeout_noreset),
 	NUM_KEY(early_timeout, CFG_K_U32, 1, T_MAX, NULL),
 	NUM_KEY(noack_timeout, CFG_K_U32, 1, T_MAX, NULL),
 	NUM_KEY(end_timeout, CFG_K_U32, 1, T_MAX, NULL),
 	NUM_KEY(h_id_start, CFG_K_I32, 0, T_MAX, NULL),
 	NUM_KEY(h_id_step, CFG_K_U32, 1, T_MAX, NULL),
-	NUM_KEY(keep_proxy_rr, CFG_K_INT, 0, 3, NULL),
-	NUM_KEY(ka_timer, CFG_K_U32, 0, T_MAX, NULL),
-	NUM_KEY(ka_interval, CFG_K_U32, 0, T_MAX, check_ka_interval),
-	NUM_KEY(ka_failed_limit, CFG_K_U32, 1, T_MAX, NULL),
-	BOOL_KEY(track_cseq_updates),
+	NUM_KEY(ka_timer, CFG_K_U32, 0, T_MAX, note_ka),
+	NUM_KEY(ka_interval, CFG_K_U32, 0, T_MAX, note_ka),
+	NUM_KEY(ka_failed_limit, CFG_K_U32, 1, T_MAX, note_ka),
 	{ "lreq_callee_headers", CFG_K_STRN, D(lreq_callee_headers), 0, 0,
 	  NULL, NULL, NULL },
 	BOOL_KEY(db_skip_load),
-	NUM_KEY(dlg_filter_mode, CFG_K_INT, 0, 1, NULL),
 	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL },
 };
+
+/*
+ * Kamailio parameters that only make sense inside a Kamailio script (or
+ * name machinery sipdlgd does not have).  They are not keys: giving one
+ * is an error that names the YAML way to the same effect, so that no
+ * modparam line moved over by hand is accepted and then ignored.
+ */
+static const struct {
+	const char *name;
+	const char *why;
+} refused[] = {
+	{ "dlg_flag", "a script flag that makes t_relay create the dialog; "
+	  "use the dlg_manage action (or dlg_flag) in a routes: rule" },
+	{ "timeout_avp", "an AVP the script sets; use the timeout: action in "
+	  "a routes: rule, e.g. timeout: 3600 (values may use "
+	  "pseudo-variables)" },
+	{ "initial_cbs_inscript", "there is no script: the routes: rule "
+	  "that runs dlg_manage sees the new dialog at once (Kamailio's 1); "
+	  "dialog events reach other programs through sipdlgctl events" },
+	{ "ruri_pvar", "the dialog keeps the R-URI the request carries when "
+	  "dlg_manage runs ($ru); change it before with the ruri_user: "
+	  "action in the same routes: rule" },
+	{ "wait_ack", "the ACK of a failed call is absorbed by its INVITE "
+	  "transaction, which needs no dialog (the behaviour of wait_ack 1); "
+	  "remove the key" },
+	{ "keep_proxy_rr", "requests sipdlgd generates go straight to the "
+	  "next hop of the stored route set, never back through sipdlgd "
+	  "(keep_proxy_rr 0); remove the key" },
+	{ "track_cseq_updates", "sipdlgd never re-sends an INVITE with "
+	  "credentials (no uac_auth), so no CSeq changes to track "
+	  "(track_cseq_updates 0); remove the key" },
+	{ "dlg_filter_mode", "sipdlgd restores every row of its dialog "
+	  "table and runs timeouts and keep-alives for all of them, so "
+	  "nodes that must not act on each other's dialogs need tables of "
+	  "their own: give each node its own table_name and vars_table_name" },
+};
+
+const char *cfg_dialog_refused(const char *name)
+{
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		if (strcmp(refused[i].name, name) == 0)
+			return refused[i].why;
+	return NULL;
+}
+
+const char *cfg_dialog_refused_name(size_t i)
+{
+	return i < sizeof(refused) / sizeof(refused[0]) ? refused[i].name :
+							   NULL;
+}

@@ -69,6 +69,8 @@ struct cfg_ctx {
 	bool oom;
 	/* Scratch of the mapping step, for checks across keys. */
 	const struct cfg_node *db_mode_node;
+	/* Where ka_timer, ka_interval, ka_failed_limit were given (or NULL). */
+	const struct cfg_node *ka_node[3];
 	const struct cfg_node *routes_node;
 	const struct cfg_node *mac_node;	/* xdp.cookie_mac.key_file */
 	struct route_pos prof_pos[2][CFG_MAX_PROFILES]; /* with, no value */
@@ -179,6 +181,11 @@ void cfg_load_tree(struct cfg_ctx *ctx, const struct cfg_node *root,
 /* --- sections ---------------------------------------------------------- */
 
 extern const struct cfg_key cfg_dialog_keys[];	/* config_dialog.c */
+/* A Kamailio dialog parameter sipdlgd refuses: why, and the YAML way to
+ * the same effect; NULL if @name is not one.  _name(i): the i-th, NULL
+ * past the end (for tests). */
+const char *cfg_dialog_refused(const char *name);
+const char *cfg_dialog_refused_name(size_t i);
 /* Checks across dialog keys: db_mode/db_url, profiles in both lists. */
 void cfg_dialog_check(struct cfg_ctx *ctx, struct cfg_dialog *d);
 /* 1 with value, 0 without, -1 not declared. */

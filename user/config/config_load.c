@@ -101,6 +101,11 @@ static void unknown_key(struct cfg_ctx *ctx, const struct cfg_node *key,
 	char hint[96];
 	size_t n = 0;
 
+	if (keys == cfg_dialog_keys && cfg_dialog_refused(key->str)) {
+		cfg_error(ctx, key, "%s: not supported: %s", key->str,
+			  cfg_dialog_refused(key->str));
+		return;
+	}
 	for (const struct cfg_key *k = keys; k->name && n < CFG_MAX_KEYS; k++)
 		names[n++] = k->name;
 	names[n] = NULL;

@@ -241,6 +241,24 @@ static void load_timeout_route(struct cfg_ctx *ctx, const struct cfg_node *n,
 	a->u.route_name = cfg_strdup(ctx, name);
 }
 
+/* dlg_keepalive: caller|callee|both|none; keep-alives must be on. */
+static void load_keepalive(struct cfg_ctx *ctx, const struct cfg_node *n,
+			   const char *key, const struct cfg_dialog *d,
+			   struct route_action *a)
+{
+	static const char *const which[] = { "none", "caller", "callee",
+					     "both", NULL };
+	int v;
+
+	if (cfg_get_enum(ctx, n, key, which, &v))
+		return;
+	a->u.ka_sides = (unsigned)v;	/* the order gives the bits */
+	if (v && (d->ka_timer == 0 || d->ka_interval == 0))
+		cfg_error(ctx, n, "%s: keep-alives are off; set dialog: "
+			  "ka_timer and ka_interval (seconds) to use them",
+			  key);
+}
+
 static const struct act_def act_defs[] = {
 	{ "dlg_manage", ROUTE_ACT_DLG_MANAGE, NULL, "dlg_manage" },
 	{ "drop", ROUTE_ACT_DROP, NULL, "drop" },
@@ -272,6 +290,8 @@ static const struct act_def act_defs[] = {
 	  "timeout_route: \"on timeout\"" },
 	{ "dlg_bridge", ROUTE_ACT_DLG_BRIDGE, load_bridge,
 	  "dlg_bridge: [\"sip:alice@pbx\", \"sip:bob@pbx\"]" },
+	{ "dlg_keepalive", ROUTE_ACT_DLG_KEEPALIVE, load_keepalive,
+	  "dlg_keepalive: both" },
 };
 #define N_ACT_DEFS (sizeof(act_defs) / sizeof(act_defs[0]))
 
@@ -280,7 +300,7 @@ static const char *const act_names[] = {
 	"set_dlg_profile", "unset_dlg_profile", "dlg_setflag",
 	"dlg_resetflag", "timeout", "set_dlg_var", "dlg_bye", "dlg_refer",
 	"timeout_bye", "timeout_noreset", "log", "if", "ruri_user",
-	"dlg_bridge", "timeout_route", NULL,
+	"dlg_bridge", "timeout_route", "dlg_keepalive", NULL,
 };
 
 const char *route_action_name(enum route_action_type type)

@@ -187,14 +187,19 @@ enum route_action_type {
 	ROUTE_ACT_RURI_USER,		/* ruri_user: "new user" (spirals, ...) */
 	ROUTE_ACT_DLG_BRIDGE,		/* dlg_bridge: [from, to] or [from, to, op] */
 	ROUTE_ACT_TIMEOUT_ROUTE,	/* timeout_route: NAME of a rule */
+	ROUTE_ACT_DLG_KEEPALIVE,	/* caller | callee | both | none */
 };
-#define ROUTE_ACT_MAX ROUTE_ACT_TIMEOUT_ROUTE
+#define ROUTE_ACT_MAX ROUTE_ACT_DLG_KEEPALIVE
 
 enum route_side {
 	ROUTE_SIDE_CALLER = 1,
 	ROUTE_SIDE_CALLEE,
 	ROUTE_SIDE_ALL,		/* dlg_bye only */
 };
+
+/* dlg_keepalive: the sides probed (Kamailio's ka-src / ka-dst). */
+#define ROUTE_KA_CALLER 1u
+#define ROUTE_KA_CALLEE 2u
 
 /* forward: destination, parsed like a listen: entry. */
 struct route_dest {
@@ -230,6 +235,7 @@ struct route_action {
 			struct route_tpl value;
 		} var;
 		enum route_side side;			/* DLG_BYE */
+		unsigned ka_sides;	/* DLG_KEEPALIVE: ROUTE_KA_* bits */
 		struct {
 			enum route_side side;
 			struct route_tpl uri;

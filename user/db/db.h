@@ -91,6 +91,7 @@ struct db_load_result {
 	uint64_t loaded;	/* dialogs created */
 	uint64_t skipped;	/* rows skipped (NULLs, bad values, conflicts) */
 	uint64_t vars;		/* dialog_vars rows attached */
+	uint64_t pages;		/* SELECTs of at most db_fetch_rows rows */
 };
 
 /*

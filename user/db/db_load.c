@@ -167,7 +167,10 @@ int db_load(struct db_ctx *db, struct dlg_table *t, db_dlg_load_fn fn,
 	struct var_row *vars = NULL;
 	size_t n_vars = 0, i, vi = 0;
 	uint32_t hash_size = dlg_table_config(t)->hash_size;
-	char *q = NULL;
+	char *q = NULL, page[4096];
+	unsigned long last_he = 0, last_hid = 0;
+	bool have_last = false;
+	uint32_t page_rows;
 	MYSQL_RES *mr;
 	MYSQL_ROW row;
 	struct rehashed *rh = NULL;
@@ -186,8 +189,8 @@ int db_load(struct db_ctx *db, struct dlg_table *t, db_dlg_load_fn fn,
 		return rc;
 	if (asprintf(&q, "SELECT `id`,`%s`,`%s`,`%s`,`%s`,`%s`,`%s`,`%s`,`%s`,"
 		     "`%s`,`%s`,`%s`,`%s`,`%s`,`%s`,`%s`,`%s`,`%s`,`%s`,`%s`,"
-		     "`iflags`,`%s`,`req_uri`,`xdata` FROM `%s` ORDER BY `%s`,"
-		     "`%s`", d->h_entry_column, d->h_id_column,
+		     "`iflags`,`%s`,`req_uri`,`xdata` FROM `%s`",
+		     d->h_entry_column, d->h_id_column,
 		     d->callid_column, d->from_uri_column, d->from_tag_column,
 		     d->to_uri_column, d->to_tag_column, d->caller_cseq_column,
 		     d->callee_cseq_column, d->caller_route_column,
@@ -195,18 +198,37 @@ int db_load(struct db_ctx *db, struct dlg_table *t, db_dlg_load_fn fn,
 		     d->callee_contact_column, d->caller_sock_column,
 		     d->callee_sock_column, d->state_column,
 		     d->start_time_column, d->timeout_column, d->sflags_column,
-		     d->toroute_column, d->table_name, d->h_entry_column,
-		     d->h_id_column) < 0) {
+		     d->toroute_column, d->table_name) < 0) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	if (mysql_query(db->conn.my, q) ||
+	/*
+	 * db_fetch_rows: each SELECT reads at most that many rows, the next
+	 * one starting after the last (hash_entry, hash_id) seen (keyset
+	 * paging), so no single statement holds the table and the
+	 * connection for the whole restore.  Kamailio fetches in chunks of
+	 * the same size from one result.
+	 */
+next_page:
+	page_rows = 0;
+	if (!have_last)
+		snprintf(page, sizeof(page), "%s ORDER BY `%s`,`%s` LIMIT %u",
+			 q, d->h_entry_column, d->h_id_column,
+			 d->db_fetch_rows);
+	else
+		snprintf(page, sizeof(page), "%s WHERE `%s`>%lu OR (`%s`=%lu "
+			 "AND `%s`>%lu) ORDER BY `%s`,`%s` LIMIT %u", q,
+			 d->h_entry_column, last_he, d->h_entry_column,
+			 last_he, d->h_id_column, last_hid, d->h_entry_column,
+			 d->h_id_column, d->db_fetch_rows);
+	if (mysql_query(db->conn.my, page) ||
 	    !(mr = mysql_use_result(db->conn.my))) {
 		snprintf(err, errlen, "cannot read table '%s': %s",
 			 d->table_name, mysql_error(db->conn.my));
 		rc = -EIO;
 		goto out;
 	}
+	r.pages++;
 	while ((row = mysql_fetch_row(mr))) {
 		unsigned long *lens = mysql_fetch_lengths(mr);
 		struct db_load_row lr;
@@ -216,6 +238,12 @@ int db_load(struct db_ctx *db, struct dlg_table *t, db_dlg_load_fn fn,
 		size_t k, nv;
 
 		r.rows++;
+		page_rows++;
+		if (row[1] && row[2]) {
+			last_he = strtoul(row[1], NULL, 10);
+			last_hid = strtoul(row[2], NULL, 10);
+			have_last = true;
+		}
 		if (db_row_decode(row, lens, &lr, why, sizeof(why))) {
 			log_warn("table '%s' row id %s skipped: %s",
 				 d->table_name, row[0] ? row[0] : "?", why);
@@ -289,6 +317,8 @@ int db_load(struct db_ctx *db, struct dlg_table *t, db_dlg_load_fn fn,
 		rc = -EIO;
 	}
 	mysql_free_result(mr);
+	if (!rc && have_last && page_rows == d->db_fetch_rows)
+		goto next_page;
 	if (!rc && n_rh) {
 		rc = rh_store(db, rh, n_rh, err, errlen);
 		if (!rc)

@@ -85,32 +85,23 @@ static int send_req(struct proxy *px, struct dlg_cell *c,
 		    const struct dlg_info *in, enum dlg_leg to,
 		    const char *extra, const char *refer_to, uint32_t bump)
 {
-	const struct dlg_info_leg *leg = to == DLG_CALLER_LEG ? &in->caller :
-								 &in->callee;
 	const struct dlg_info_leg *oth = to == DLG_CALLER_LEG ? &in->callee :
 								 &in->caller;
 	const struct cfg_dialog *cd = &proxy_config(px)->dialog;
 	char refer_hdrs[1024];
 	struct dlg_uac_req r = {
 		.method = refer_to ? "REFER" : "BYE",
-		.ruri = sip_str_c(leg->contact),
-		.route_set = leg->route_set,
-		/* We speak as the other party, to this leg. */
-		.from_uri = sip_str_c(to == DLG_CALLER_LEG ? in->to_uri :
-							     in->from_uri),
-		.from_tag = sip_str_c(oth->tag),
-		.to_uri = sip_str_c(to == DLG_CALLER_LEG ? in->from_uri :
-							   in->to_uri),
-		.to_tag = sip_str_c(leg->tag),
-		.callid = sip_str_c(in->callid),
 		.cseq = oth->cseq + bump,
-		.hdrs = { cd->dlg_extra_hdrs, extra },
+		/* lreq_callee_headers: towards the callee only (5.1). */
+		.hdrs = { cd->dlg_extra_hdrs, extra,
+			  to == DLG_CALLEE_LEG ? cd->lreq_callee_headers :
+						 NULL },
 	};
 	/* Towards the callee we speak as the caller: direction 0. */
 	struct px_branch_dlg bd = { .h_entry = in->h_entry, .h_id = in->h_id,
 				    .dir = to == DLG_CALLER_LEG };
 
-	if (!leg->contact[0])
+	if (dlg_uac_fill_leg(&r, in, to) != 0)
 		return -ENOENT;
 	if (refer_to) {
 		/* Reference 5.3: the three headers, as Kamailio writes them

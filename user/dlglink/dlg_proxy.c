@@ -346,6 +346,10 @@ static void manage(struct dlg_table *t, struct px_req *rq,
 		return;
 	if (dlg_invite_from_msg(&inv, m, rs, sizeof(rs)) != 0)
 		return;		/* no From-tag / Contact: no dialog (as Kamailio) */
+	/* Kamailio stores $ru as it is at dlg_manage: after a ruri_user:
+	 * rewrite earlier in the rule (its ruri_pvar default). */
+	if (rq->ruri_len)
+		inv.req_uri = sip_str_mk(rq->ruri, rq->ruri_len);
 	sock_str(rq->px, rq->src->listen_idx, sock, sizeof(sock));
 	inv.socket = sip_str_c(sock);
 	memset(&opts, 0, sizeof(opts));
@@ -431,6 +435,22 @@ static void action(void *ud, struct px_req *rq, const struct route_action *a)
 		} else {
 			d->iflags &= ~bit;
 			d->iflags_off |= bit;
+		}
+		break;
+	}
+	case ROUTE_ACT_DLG_KEEPALIVE: {
+		/* The sides given, and only those (ka-src / ka-dst). */
+		uint32_t all = DLG_IFLAG_KA_SRC | DLG_IFLAG_KA_DST;
+		uint32_t on = ((a->u.ka_sides & ROUTE_KA_CALLER) ?
+				       DLG_IFLAG_KA_SRC : 0) |
+			      ((a->u.ka_sides & ROUTE_KA_CALLEE) ?
+				       DLG_IFLAG_KA_DST : 0);
+		if (d->cell) {
+			dlg_reset_iflags(d->cell, all & ~on);
+			dlg_set_iflags(d->cell, on);
+		} else {
+			d->iflags = (d->iflags & ~all) | on;
+			d->iflags_off = (d->iflags_off & ~all) | (all & ~on);
 		}
 		break;
 	}

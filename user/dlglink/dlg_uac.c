@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/obuf.h"
+#include "dialog/dlg.h"
 #include "dlglink/dlg_uac.h"
 #include "proxy/proxy.h"
 
@@ -21,6 +22,28 @@ static void addr(struct obuf *o, struct sip_str uri)
 	ob_mem(o, "<", 1);
 	ob_sl(o, uri);
 	ob_mem(o, ">", 1);
+}
+
+int dlg_uac_fill_leg(struct dlg_uac_req *r, const struct dlg_info *in,
+		     int to)
+{
+	const struct dlg_info_leg *leg = to == DLG_CALLER_LEG ? &in->caller :
+								 &in->callee;
+	const struct dlg_info_leg *oth = to == DLG_CALLER_LEG ? &in->callee :
+								 &in->caller;
+
+	if (!leg->contact[0])
+		return -ENOENT;
+	r->ruri = sip_str_c(leg->contact);
+	r->route_set = leg->route_set;
+	r->from_uri = sip_str_c(to == DLG_CALLER_LEG ? in->to_uri :
+						       in->from_uri);
+	r->from_tag = sip_str_c(oth->tag);
+	r->to_uri = sip_str_c(to == DLG_CALLER_LEG ? in->from_uri :
+						     in->to_uri);
+	r->to_tag = sip_str_c(leg->tag);
+	r->callid = sip_str_c(in->callid);
+	return 0;
 }
 
 int dlg_uac_build(struct obuf *o, const struct dlg_uac_req *r)

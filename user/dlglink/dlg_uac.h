@@ -45,6 +45,19 @@ struct dlg_uac_req {
 	struct sip_str next_hop;
 };
 
+struct dlg_info;
+
+/*
+ * The in-dialog part of a request towards leg @to (0 caller, 1 callee)
+ * of the dialog @in (reference 5.1): R-URI = that leg's contact, Route =
+ * its route set, From = the other party with its tag (we speak as it),
+ * To = this leg with its tag, Call-ID.  Method, CSeq and headers are the
+ * caller's to set; the strings point into @in.  -ENOENT if that leg has
+ * no contact yet.
+ */
+int dlg_uac_fill_leg(struct dlg_uac_req *r, const struct dlg_info *in,
+		     int to);
+
 /* Write @r into @o (reset first).  0 or -E2BIG. */
 int dlg_uac_build(struct obuf *o, const struct dlg_uac_req *r);
 

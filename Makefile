@@ -12,6 +12,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+MANDIR ?= $(PREFIX)/share/man
 FUZZ_SECONDS ?= 60
 VERSION := 0.1.0
 
@@ -54,7 +55,7 @@ E2E_SRCS := $(wildcard tests/e2e/*.c)
 E2E_BINS := $(E2E_SRCS:tests/e2e/%.c=$(BUILD)/tests/e2e/%)
 
 .PHONY: all deps run test test-unit test-bpf test-e2e test-fuzz clean install \
-        vmlinux fmt help fuzz
+        vmlinux fmt help fuzz check-docs
 
 all: $(BPF_OBJ) $(BPF_SKEL) $(BUILD)/sipdlgd $(BUILD)/sipdlgctl
 
@@ -63,7 +64,9 @@ help:
 	@echo "make deps       install the Debian packages (apt-get, idempotent)"
 	@echo "make run        deps + build + start sipdlgd on config/sipdlg.yaml"
 	@echo "make test       deps + build + every test tier; ends 'N passed, N failed'"
-	@echo "make test-unit | test-bpf | test-e2e   one tier"
+	@echo "make test-unit | test-bpf | test-fuzz | test-e2e   one tier"
+	@echo "make fuzz       FUZZ_SECONDS=$(FUZZ_SECONDS) per libFuzzer target"
+	@echo "make check-docs README, config/sipdlg.yaml and man pages against the code"
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
 	@echo "make vmlinux    regenerate vmlinux.h from this kernel's BTF"
 	@echo "make bench      every benchmark vs Kamailio (<= 25 min) -> tools/bench/results/LATEST.md"
@@ -176,6 +179,10 @@ fuzz: deps
 
 test-fuzz: fuzz
 
+# The documentation against the code (also run by test-e2e).
+check-docs: all
+	@bash tests/e2e/test_docs.sh
+
 # --- running ------------------------------------------------------------------
 run: deps
 	@$(MAKE) --no-print-directory all
@@ -187,12 +194,15 @@ run: deps
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
 	        $(DESTDIR)$(PREFIX)/lib/sipdlg $(DESTDIR)$(SYSCONFDIR)/sipdlg \
-	        $(DESTDIR)$(PREFIX)/share/sipdlg/schema $(DESTDIR)$(UNITDIR)
+	        $(DESTDIR)$(PREFIX)/share/sipdlg/schema $(DESTDIR)$(UNITDIR) \
+	        $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
 	install -m 0755 $(BUILD)/sipdlgd $(DESTDIR)$(PREFIX)/sbin/sipdlgd
 	install -m 0755 $(BUILD)/sipdlgctl $(DESTDIR)$(PREFIX)/bin/sipdlgctl
 	install -m 0644 $(BPF_OBJ) $(DESTDIR)$(PREFIX)/lib/sipdlg/sipdlg.bpf.o
 	install -m 0644 config/sipdlg.yaml $(DESTDIR)$(SYSCONFDIR)/sipdlg/sipdlg.yaml
 	install -m 0644 config/schema/mysql.sql $(DESTDIR)$(PREFIX)/share/sipdlg/schema/mysql.sql
+	install -m 0644 man/sipdlgd.8 man/sipdlgctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 man/sipdlg.yaml.5 $(DESTDIR)$(MANDIR)/man5/
 	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	    config/sipdlgd.service.in > $(DESTDIR)$(UNITDIR)/sipdlgd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/sipdlgd.service

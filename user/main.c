@@ -153,6 +153,19 @@ static int load_row(struct dlg_table *t, const struct db_load_row *row,
 	return 0;
 }
 
+/* dlglink's BYEs for unknown dialogs into the database's late load. */
+static void unknown_bye(void *ud, const struct dlgp_unknown_bye *b)
+{
+	struct db_end_key k = {
+		.callid = b->callid.p, .callid_len = b->callid.len,
+		.tag1 = b->from_tag.p, .tag1_len = b->from_tag.len,
+		.tag2 = b->to_tag.p, .tag2_len = b->to_tag.len,
+		.h_entry = b->h_entry, .h_id = b->h_id, .has_id = b->has_id,
+	};
+
+	db_note_end(ud, &k);
+}
+
 static int start(struct daemon *d, const char *bpf_object)
 {
 	char err[2048];
@@ -278,6 +291,9 @@ static int start(struct daemon *d, const char *bpf_object)
 		}
 		if (r) {
 			log_warn("starting without the database: %s", err);
+			db_defer_load(d->db, load_row, NULL,
+				      d->cfg->database.rehash_on_load != 0);
+			dlgp_on_unknown_bye(unknown_bye, d->db);
 		} else if (!d->cfg->dialog.db_skip_load) {
 			struct db_load_result res;
 

@@ -1,0 +1,177 @@
+#!/bin/bash
+# The database coming back (db_mode 1, database.required: false, private
+# MariaDB): two calls A and B confirmed and stored; sipdlgd stopped (the
+# rows stay); MariaDB stopped; sipdlgd started without it; A's BYE (the
+# caller's, with the old did cookie) sent through it while the stored
+# dialogs are not loaded; a new call C made; MariaDB started again.
+# Then, within a bounded wait: the stored dialogs are loaded ("restored 1
+# dialogs from the database after it came back"), A is not listed and
+# its row is gone, B is restored and ended with `sipdlgctl end` (both
+# sides get the BYE), C's row is written with dlg.list's ids (not
+# clobbered, not doubled); a last restart restores only C.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/mariadb.sh"
+e2e_init
+e2e_db_begin "db late load"
+P=$BASE
+UA=$((BASE + 1)) CA=$((BASE + 2))
+UB=$((BASE + 3)) CB=$((BASE + 4))
+UC=$((BASE + 5)) CC=$((BASE + 6))
+DLG_SOCK="$E2E_TMP/ctl.sock"
+CFG="$E2E_TMP/db.yaml"
+cat >"$CFG" <<EOC
+listen: ["udp:127.0.0.1:$P"]
+xdp: {enabled: false}
+dialog:
+  db_mode: 1
+  db_url: "$MARIADB_URL"
+  default_timeout: 600
+database:
+  required: false
+  retry_interval: 1
+  retry_max: 2
+control:
+  socket: $DLG_SOCK
+log:
+  level: info
+routes:
+  - match: { method: INVITE, in_dialog: false, ruri_user: calleea }
+    actions: [ dlg_manage, { forward: "udp:127.0.0.1:$UA" } ]
+  - match: { method: INVITE, in_dialog: false, ruri_user: calleeb }
+    actions: [ dlg_manage, { forward: "udp:127.0.0.1:$UB" } ]
+  - match: { method: INVITE, in_dialog: false, ruri_user: calleec }
+    actions: [ dlg_manage, { forward: "udp:127.0.0.1:$UC" } ]
+EOC
+check "the config passes --check" "$SIPDLGD" -c "$CFG" --check
+
+db_stat() {
+	dlg_ctl stats db 2>/dev/null | jq -r --arg k "db.$1" '.[$k] // empty'
+}
+row() {
+	mariadb_sql "SELECT hash_entry, hash_id, state FROM dialog WHERE callid='$1'"
+}
+row_state_is() { [ "$(row "$1" | awk '{print $3}')" = "$2" ]; }
+rows() { mariadb_sql "SELECT COUNT(*) FROM dialog"; }
+listed() { dlg_by_callid "$1" | jq -r '"\(.h_entry) \(.h_id) \(.state)"' 2>/dev/null; }
+up_call() {	# NAME CALLEE UAS-PORT UAC-PORT : a call that waits for a BYE
+	SIPP_TIMEOUT=120 sipp_start "uas$1" db_uas_hold.xml -i 127.0.0.1 -t u1 -p "$3" -m 1
+	eval "UAS_$1=\$SIPP_PID"
+	wait_for 5 port_bound udp "$3"
+	SIPP_TIMEOUT=120 sipp_start "uac$1" db_uac_wait_bye.xml "127.0.0.1:$P" -i 127.0.0.1 \
+		-t u1 -p "$4" -m 1 -s "$2" -key from_user "late$1" \
+		-default_behaviors "all,-bye" -cid_str "late$1-%u-%p@%s"
+	eval "UAC_$1=\$SIPP_PID"
+	eval "CID_$1=late$1-1-\$SIPP_PID@127.0.0.1"
+}
+
+PROXY_LOG="$E2E_TMP/proxy1.log"
+if ! start_daemon proxy1 "$CFG" || ! wait_for 10 port_bound udp "$P"; then
+	not_ok "sipdlgd starts with db_mode 1" "$(proxy_diag)"
+	e2e_finish
+fi
+ok "sipdlgd starts with db_mode 1 and the database up"
+up_call A calleea "$UA" "$CA"
+up_call B calleeb "$UB" "$CB"
+both_stored() { row_state_is "$CID_A" 4 && row_state_is "$CID_B" 4; }
+if wait_for 10 both_stored; then ok "calls A and B confirmed, their rows in state 4"
+else not_ok "calls A and B confirmed, their rows in state 4" \
+	"A: '$(row "$CID_A")' B: '$(row "$CID_B")'" "$(dlg_diag)"; e2e_finish; fi
+A_JSON=$(dlg_by_callid "$CID_A")
+A_HE=$(json_get "$A_JSON" .h_entry) A_HID=$(json_get "$A_JSON" .h_id)
+A_FTAG=$(json_get "$A_JSON" .caller.tag) A_TTAG=$(json_get "$A_JSON" .callee.tag)
+A_CONTACT=$(json_get "$A_JSON" .callee.contact)
+B_IDS=$(listed "$CID_B")
+stop_daemon "$DAEMON_PID"
+check_eq "a clean stop leaves both rows" 2 "$(rows)"
+mariadb_pause
+ok "MariaDB stopped"
+
+PROXY_LOG="$E2E_TMP/proxy2.log"
+if start_daemon proxy2 "$CFG" && wait_for 10 port_bound udp "$P"; then
+	ok "sipdlgd starts without the database (required: false)"
+else
+	not_ok "sipdlgd starts without the database (required: false)" "$(proxy_diag)"
+	e2e_finish
+fi
+check_contains "it says it starts without the database" "starting without the database" \
+	"$(cat "$PROXY_LOG")"
+check_eq "db.load_pending is 1, nothing is listed" "1 0" \
+	"$(db_stat load_pending) $(dlg_ctl list | jq length)"
+
+# A's BYE from the caller, with the cookie of the old Record-Route.
+DID="$(rev_hex "$A_HE").$(rev_hex "$A_HID")"
+cat >"$E2E_TMP/bye_a.sip" <<EOM
+BYE ${A_CONTACT:-sip:calleea@127.0.0.1:$UA} SIP/2.0
+Via: SIP/2.0/UDP 127.0.0.1:$CA;branch=z9hG4bKlateA1;rport
+From: "e2e lateA" <sip:lateA@127.0.0.1:$CA>;tag=$A_FTAG
+To: <sip:calleea@127.0.0.1:$P>;tag=$A_TTAG
+Call-ID: $CID_A
+CSeq: 2 BYE
+Route: <sip:127.0.0.1:$P;lr;did=$DID>
+Max-Forwards: 70
+Content-Length: 0
+
+EOM
+udp_send_sip "$E2E_TMP/bye_a.sip" 127.0.0.1 "$P"
+sipp_wait "$UAS_A" 10; uas_rc=$?
+check_eq "A's BYE passes through to the callee while the dialogs are not loaded" 0 "$uas_rc"
+sipp_wait "$UAC_A" 1 >/dev/null	# A's caller waits for nothing more
+
+up_call C calleec "$UC" "$CC"
+c_up() { [ "$(listed "$CID_C" | awk '{print $3}')" = 4 ]; }
+if wait_for 10 c_up; then ok "a new call C is confirmed while the database is away"
+else not_ok "a new call C is confirmed while the database is away" "$(dlg_diag)"; fi
+C_IDS=$(listed "$CID_C")
+
+if mariadb_resume; then ok "MariaDB started again"
+else not_ok "MariaDB started again"; e2e_finish; fi
+loaded() { [ "$(db_stat load_pending)" = 0 ]; }
+if wait_for 15 loaded; then ok "the stored dialogs are loaded once it is back"
+else not_ok "the stored dialogs are loaded once it is back" "$(proxy_diag)"; fi
+check_contains "the log says so" \
+	"restored 1 dialogs from the database after it came back (2 rows, 0 skipped, 0 variables, 1 ended by a BYE meanwhile, 0 ids taken" \
+	"$(cat "$PROXY_LOG")"
+check_eq "db.late_restored 1, db.late_ended 1" "1 1" \
+	"$(db_stat late_restored) $(db_stat late_ended)"
+check_eq "the ended call A is not listed" "" "$(listed "$CID_A")"
+check_eq "B is restored, active, with its ids" "$B_IDS" "$(listed "$CID_B")"
+a_gone() { [ -z "$(row "$CID_A")" ]; }
+if wait_for 5 a_gone; then ok "A's row is gone"
+else not_ok "A's row is gone" "row: '$(row "$CID_A")'"; fi
+c_row() { [ "$(row "$CID_C" | tr '\t' ' ')" = "$C_IDS" ]; }
+if wait_for 10 c_row; then ok "the new call C's row is written with dlg.list's ids"
+else not_ok "the new call C's row is written with dlg.list's ids" \
+	"row: '$(row "$CID_C")' list: '$C_IDS'"; fi
+check_eq "one row per dialog: B and C" 2 "$(rows)"
+
+"$SIPDLGCTL" --socket "$DLG_SOCK" end $B_IDS >/dev/null 2>&1
+sipp_wait "$UAC_B" 10; uac_rc=$?
+sipp_wait "$UAS_B" 10; uas_rc=$?
+check_eq "the restored call B is ended with sipdlgctl end: both sides get the BYE" \
+	"0 0" "$uac_rc $uas_rc"
+b_gone() { [ -z "$(row "$CID_B")" ] && [ -z "$(listed "$CID_B")" ]; }
+if wait_for 10 b_gone; then ok "B's dialog and row are gone"
+else not_ok "B's dialog and row are gone" "row: '$(row "$CID_B")'"; fi
+check_eq "no write was dropped" 0 "$(db_stat writes_dropped)"
+stop_daemon "$DAEMON_PID"
+
+PROXY_LOG="$E2E_TMP/proxy3.log"
+if start_daemon proxy3 "$CFG" && wait_for 10 port_bound udp "$P"; then
+	ok "sipdlgd restarts with the database up"
+else
+	not_ok "sipdlgd restarts with the database up" "$(proxy_diag)"
+	e2e_finish
+fi
+check_contains "it restores one dialog" "restored 1 dialogs from the database (1 rows" \
+	"$(cat "$PROXY_LOG")"
+check_eq "only C is listed: nothing ended comes back" "$C_IDS" \
+	"$(dlg_ctl list | jq -r '.[] | "\(.h_entry) \(.h_id) \(.state)"')"
+"$SIPDLGCTL" --socket "$DLG_SOCK" end $C_IDS >/dev/null 2>&1
+sipp_wait "$UAC_C" 10; uac_rc=$?
+sipp_wait "$UAS_C" 10; uas_rc=$?
+check_eq "C ends with sipdlgctl end" "0 0" "$uac_rc $uas_rc"
+no_rows() { [ "$(rows)" = 0 ]; }
+if wait_for 10 no_rows; then ok "no row left"
+else not_ok "no row left" "rows: $(rows)"; fi
+stop_daemon "$DAEMON_PID"
+e2e_finish

@@ -8,7 +8,9 @@
 # dialogs from the database after it came back"), A is not listed and
 # its row is gone, B is restored and ended with `sipdlgctl end` (both
 # sides get the BYE), C's row is written with dlg.list's ids (not
-# clobbered, not doubled); a last restart restores only C.
+# clobbered, not doubled); a last restart restores only C.  Then a row
+# whose ids a call made while the database was away was given is deleted
+# at the late load, not restored and not doubled.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../lib/mariadb.sh"
 e2e_init
@@ -171,6 +173,62 @@ sipp_wait "$UAC_C" 10; uac_rc=$?
 sipp_wait "$UAS_C" 10; uas_rc=$?
 check_eq "C ends with sipdlgctl end" "0 0" "$uac_rc $uas_rc"
 no_rows() { [ "$(rows)" = 0 ]; }
+if wait_for 10 no_rows; then ok "no row left"
+else not_ok "no row left" "rows: $(rows)"; fi
+stop_daemon "$DAEMON_PID"
+
+# ---- ids given to a new call while the database was away -----------------
+# hash_size 1 (every Call-ID in entry 0) and a db_url through a symlink
+# to the socket, so that "away" and "back" are exact: a call D is made
+# while the link is missing, a stored row of another call is put under
+# D's ids, then the link appears.  The late load must delete that row
+# (its cookie now names D) and D's own row must be the only one.
+LINK="$E2E_TMP/db-link.sock"
+CFG2="$E2E_TMP/db2.yaml"
+sed -e "s|unix($MARIADB_SOCKET)|unix($LINK)|" -e 's|default_timeout: 600|&\n  hash_size: 1|' \
+	-e 's|ruri_user: calleec|ruri_user: calleed|' "$CFG" >"$CFG2"
+PROXY_LOG="$E2E_TMP/proxy4.log"
+if start_daemon proxy4 "$CFG2" && wait_for 10 port_bound udp "$P"; then
+	ok "sipdlgd starts with hash_size 1 and the database unreachable"
+else
+	not_ok "sipdlgd starts with hash_size 1 and the database unreachable" "$(proxy_diag)"
+	e2e_finish
+fi
+up_call D calleed "$UC" "$CC"
+d_up() { [ "$(listed "$CID_D" | awk '{print $3}')" = 4 ]; }
+if wait_for 10 d_up; then ok "call D is confirmed while the database is away"
+else not_ok "call D is confirmed while the database is away" "$(dlg_diag)"; fi
+D_IDS=$(listed "$CID_D")
+read -r D_HE D_HID _ <<<"$D_IDS"
+NOW=$(date +%s)
+mariadb_sql "INSERT INTO dialog (hash_entry, hash_id, callid, from_uri, from_tag,
+	to_uri, to_tag, caller_cseq, callee_cseq, caller_contact, callee_contact,
+	caller_sock, callee_sock, state, start_time, timeout, sflags, iflags, req_uri)
+	VALUES ($D_HE, $D_HID, 'ghost-1@127.0.0.1', 'sip:g@127.0.0.1', 'gf', 'sip:h@127.0.0.1',
+	'gt', '1', '0', 'sip:g@127.0.0.1:$CA', 'sip:h@127.0.0.1:$UA', 'udp:127.0.0.1:$P',
+	'udp:127.0.0.1:$P', 4, $((NOW - 60)), $((NOW + 600)), 0, 0, 'sip:h@127.0.0.1:$P');
+	INSERT INTO dialog_vars (hash_entry, hash_id, dialog_key, dialog_value)
+	VALUES ($D_HE, $D_HID, 'ghost', 'x')"
+check_eq "a stored row of another call holds D's ids" 1 \
+	"$(mariadb_sql "SELECT COUNT(*) FROM dialog WHERE callid='ghost-1@127.0.0.1'")"
+ln -s "$MARIADB_SOCKET" "$LINK"
+if wait_for 15 loaded; then ok "the database is found through the link, the dialogs are loaded"
+else not_ok "the database is found through the link, the dialogs are loaded" "$(proxy_diag)"; fi
+check_contains "the log counts the row whose ids D holds" \
+	"restored 0 dialogs from the database after it came back (1 rows, 0 skipped, 0 variables, 0 ended by a BYE meanwhile, 1 ids taken by new dialogs)" \
+	"$(cat "$PROXY_LOG")"
+check_eq "D is listed with its ids, the other call is not" "$D_IDS" \
+	"$(dlg_ctl list | jq -r '.[] | "\(.h_entry) \(.h_id) \(.state)"')"
+d_row() { [ "$(row "$CID_D" | tr '\t' ' ')" = "$D_IDS" ] &&
+	[ "$(rows)" = 1 ]; }
+if wait_for 10 d_row; then ok "the only row is D's: the other one is deleted, not doubled"
+else not_ok "the only row is D's: the other one is deleted, not doubled" \
+	"$(mariadb_sql "SELECT hash_entry, hash_id, callid FROM dialog")"; fi
+check_eq "and so are its variables" 0 "$(mariadb_sql "SELECT COUNT(*) FROM dialog_vars")"
+"$SIPDLGCTL" --socket "$DLG_SOCK" end $D_IDS >/dev/null 2>&1
+sipp_wait "$UAC_D" 10; uac_rc=$?
+sipp_wait "$UAS_D" 10; uas_rc=$?
+check_eq "D ends with sipdlgctl end" "0 0" "$uac_rc $uas_rc"
 if wait_for 10 no_rows; then ok "no row left"
 else not_ok "no row left" "rows: $(rows)"; fi
 stop_daemon "$DAEMON_PID"

@@ -166,6 +166,16 @@ static void unknown_bye(void *ud, const struct dlgp_unknown_bye *b)
 	db_note_end(ud, &k);
 }
 
+/* The stored dialogs are loaded after all (database thread): the kernel
+ * may drop requests of unknown dialogs again (their LOADED callbacks
+ * wrote the restored ones into the maps). */
+static void late_load_done(void *ud)
+{
+	struct daemon *d = ud;
+
+	fp_dialogs_loading(d->fp, false);
+}
+
 static int start(struct daemon *d, const char *bpf_object)
 {
 	char err[2048];
@@ -291,8 +301,10 @@ static int start(struct daemon *d, const char *bpf_object)
 		}
 		if (r) {
 			log_warn("starting without the database: %s", err);
-			db_defer_load(d->db, load_row, NULL,
-				      d->cfg->database.rehash_on_load != 0);
+			db_defer_load(d->db, load_row, d,
+				      d->cfg->database.rehash_on_load != 0,
+				      late_load_done);
+			fp_dialogs_loading(d->fp, db_load_pending(d->db));
 			dlgp_on_unknown_bye(unknown_bye, d->db);
 		} else if (!d->cfg->dialog.db_skip_load) {
 			struct db_load_result res;

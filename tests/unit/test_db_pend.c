@@ -93,13 +93,13 @@ static void test_nothing_unless_deferred(void **state)
 	env_down(&e);
 	/* db_skip_load: no load to defer */
 	env_up(&e, 1, true);
-	db_defer_load(e.db, load_never, NULL, false);
+	db_defer_load(e.db, load_never, NULL, false, NULL);
 	assert_false(db_load_pending(e.db));
 	assert_int_equal(stat_of(&e, "db:load_pending"), 0);
 	env_down(&e);
 	/* db_mode 0 */
 	env_up(&e, 0, false);
-	db_defer_load(e.db, load_never, NULL, false);
+	db_defer_load(e.db, load_never, NULL, false, NULL);
 	assert_false(db_load_pending(e.db));
 	env_down(&e);
 }
@@ -110,7 +110,7 @@ static void test_match_rules(void **state)
 
 	(void)state;
 	env_up(&e, 1, false);
-	db_defer_load(e.db, load_never, NULL, false);
+	db_defer_load(e.db, load_never, NULL, false, NULL);
 	assert_true(db_load_pending(e.db));
 	assert_int_equal(stat_of(&e, "db:load_pending"), 1);
 	/* from the callee: its tag first */
@@ -154,7 +154,7 @@ static void test_many_sorted(void **state)
 
 	(void)state;
 	env_up(&e, 1, false);
-	db_defer_load(e.db, load_never, NULL, false);
+	db_defer_load(e.db, load_never, NULL, false, NULL);
 	for (i = 0; i < 5000; i++) {
 		snprintf(cid, sizeof(cid), "call-%u", i);
 		note(e.db, cid, "f", "t", true, i % 64, i + 1);
@@ -177,7 +177,7 @@ static void test_bounded(void **state)
 
 	(void)state;
 	env_up(&e, 1, false);
-	db_defer_load(e.db, load_never, NULL, false);
+	db_defer_load(e.db, load_never, NULL, false, NULL);
 	for (i = 0; i < DB_PEND_MAX + 3; i++)
 		note(e.db, "same", "f", "t", true, 0, i + 1);
 	assert_int_equal(e.db->late.n, DB_PEND_MAX);

@@ -117,8 +117,11 @@ int db_load(struct db_ctx *db, struct dlg_table *t, db_dlg_load_fn fn,
  * such a BYE names are deleted at the load, never restored.  Call before
  * db_start().
  */
+typedef void (*db_late_done_fn)(void *ud);
+/* @done (may be NULL) runs on the database thread once the load is done
+ * or given up, with @ud. */
 void db_defer_load(struct db_ctx *db, db_dlg_load_fn fn, void *ud,
-		   bool rehash);
+		   bool rehash, db_late_done_fn done);
 bool db_load_pending(const struct db_ctx *db);	/* NULL-safe */
 
 /* A BYE that matched no dialog: its Call-ID, both tags (either order)

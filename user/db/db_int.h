@@ -77,6 +77,7 @@ struct db_late {
 	db_dlg_load_fn fn;
 	void *ud;
 	bool rehash;
+	db_late_done_fn done;
 	pthread_mutex_t mu;		/* the list below */
 	struct db_pend_end *v;
 	size_t n, cap;

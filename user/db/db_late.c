@@ -28,13 +28,14 @@
 #include "core/stats.h"
 
 void db_defer_load(struct db_ctx *db, db_dlg_load_fn fn, void *ud,
-		   bool rehash)
+		   bool rehash, db_late_done_fn done)
 {
 	if (!db || db->mode == DB_MODE_NONE || db->cd->db_skip_load)
 		return;
 	db->late.fn = fn;
 	db->late.ud = ud;
 	db->late.rehash = rehash;
+	db->late.done = done;
 	atomic_store(&db->late.pending, true);
 	stat_set(db->st_late_pending, 1);
 	log_notice("the stored dialogs will be loaded when the database "
@@ -47,6 +48,8 @@ static void late_done(struct db_ctx *db)
 	atomic_store(&db->late.pending, false);
 	stat_set(db->st_late_pending, 0);
 	db_pend_clear(db);
+	if (db->late.done)
+		db->late.done(db->late.ud);
 }
 
 int db_late_load(struct db_ctx *db, char *err, size_t errlen)

@@ -154,7 +154,7 @@ static int load_row(struct dlg_table *t, const struct db_load_row *row,
 }
 
 /* dlglink's BYEs for unknown dialogs into the database's late load. */
-static void unknown_bye(void *ud, const struct dlgp_unknown_bye *b)
+static bool unknown_bye(void *ud, const struct dlgp_unknown_bye *b)
 {
 	struct db_end_key k = {
 		.callid = b->callid.p, .callid_len = b->callid.len,
@@ -163,7 +163,7 @@ static void unknown_bye(void *ud, const struct dlgp_unknown_bye *b)
 		.h_entry = b->h_entry, .h_id = b->h_id, .has_id = b->has_id,
 	};
 
-	db_note_end(ud, &k);
+	return db_note_end(ud, &k);
 }
 
 /* The stored dialogs are loaded after all (database thread): the kernel

@@ -60,7 +60,7 @@ static void env_down(struct env *e)
 	cfg_free(e->cfg);
 }
 
-static void note(struct db_ctx *db, const char *cid, const char *t1,
+static bool note(struct db_ctx *db, const char *cid, const char *t1,
 		 const char *t2, bool has_id, uint32_t he, uint32_t hid)
 {
 	struct db_end_key k = { .callid = cid, .callid_len = strlen(cid),
@@ -68,7 +68,7 @@ static void note(struct db_ctx *db, const char *cid, const char *t1,
 				.tag2 = t2, .tag2_len = strlen(t2),
 				.h_entry = he, .h_id = hid, .has_id = has_id };
 
-	db_note_end(db, &k);
+	return db_note_end(db, &k);
 }
 
 static int64_t stat_of(struct env *e, const char *name)
@@ -88,7 +88,7 @@ static void test_nothing_unless_deferred(void **state)
 	/* a start that loaded (no db_defer_load): nothing remembered */
 	env_up(&e, 1, false);
 	assert_false(db_load_pending(e.db));
-	note(e.db, "c1", "a", "b", true, 1, 2);
+	assert_false(note(e.db, "c1", "a", "b", true, 1, 2));
 	assert_int_equal(e.db->late.n, 0);
 	env_down(&e);
 	/* db_skip_load: no load to defer */
@@ -113,8 +113,8 @@ static void test_match_rules(void **state)
 	db_defer_load(e.db, load_never, NULL, false, NULL);
 	assert_true(db_load_pending(e.db));
 	assert_int_equal(stat_of(&e, "db:load_pending"), 1);
-	/* from the callee: its tag first */
-	note(e.db, "c1@h", "callee-t", "caller-t", true, 7, 42);
+	/* from the callee: its tag first; true: match once more */
+	assert_true(note(e.db, "c1@h", "callee-t", "caller-t", true, 7, 42));
 	/* no cookie: Call-ID and tags only */
 	note(e.db, "c2@h", "f2", "t2", false, 0, 0);
 	/* an empty Call-ID is not remembered */
@@ -182,6 +182,9 @@ static void test_bounded(void **state)
 		note(e.db, "same", "f", "t", true, 0, i + 1);
 	assert_int_equal(e.db->late.n, DB_PEND_MAX);
 	assert_int_equal(stat_of(&e, "db:late_ends_lost"), 3);
+	/* the load is done: nothing more is noted */
+	atomic_store(&e.db->late.pending, false);
+	assert_false(note(e.db, "x", "f", "t", false, 0, 0));
 	db_pend_clear(e.db);
 	assert_int_equal(e.db->late.n, 0);
 	env_down(&e);

@@ -132,8 +132,11 @@ struct db_end_key {
 	uint32_t h_entry, h_id;
 	bool has_id;
 };
-/* Remember @k while the load is pending (else nothing).  Any thread. */
-void db_note_end(struct db_ctx *db, const struct db_end_key *k);
+/* Remember @k while the load is pending (else nothing): true if the load
+ * was pending (the caller matches the request once more: the load may
+ * have linked its dialog meanwhile; it cannot from now on without
+ * seeing @k).  Any thread. */
+bool db_note_end(struct db_ctx *db, const struct db_end_key *k);
 
 /* Register the callbacks of the mode and start the thread.  0 or -errno. */
 int db_start(struct db_ctx *db, struct dlg_table *t);

@@ -133,6 +133,13 @@ struct db_ctx {
 void db_pend_sort(struct db_ctx *db);
 bool db_pend_match(struct db_ctx *db, uint32_t he, uint32_t hid,
 		   const char *callid, const char *ftag, const char *ttag);
+/* The late load holds the list's lock from its check of a row to the
+ * row's dialog being linked (db_load.c): a BYE noted meanwhile waits. */
+void db_pend_lock(struct db_ctx *db);
+void db_pend_unlock(struct db_ctx *db);
+bool db_pend_match_locked(struct db_ctx *db, uint32_t he, uint32_t hid,
+			  const char *callid, const char *ftag,
+			  const char *ttag);
 void db_pend_clear(struct db_ctx *db);
 
 /* db_load.c: db_load() and, with @late, the late load's rules: rows a

@@ -208,7 +208,7 @@ static int del_run(struct db_ctx *db, const struct del_keys *d, char *err,
  */
 static bool late_ended(struct db_ctx *db, const struct db_load_row *lr)
 {
-	return db_pend_match(db, lr->h_entry, lr->h_id, lr->callid,
+	return db_pend_match_locked(db, lr->h_entry, lr->h_id, lr->callid,
 			     lr->from_tag ? lr->from_tag : "",
 			     lr->to_tag ? lr->to_tag : "");
 }
@@ -348,7 +348,13 @@ int db_load_rows(struct db_ctx *db, struct dlg_table *t, db_dlg_load_fn fn,
 			lr.n_vars = lv ? nv : 0;
 		}
 		old_he = lr.h_entry;
+		/* Late: the check and the restore are one step for the
+		 * workers' db_note_end (db_pend.c), so a BYE is either seen
+		 * here or finds the dialog linked when it matches again. */
+		if (late)
+			db_pend_lock(db);
 		if (late && late_ended(db, &lr)) {
+			db_pend_unlock(db);
 			log_info("table '%s' row id %llu (Call-ID '%s'): ended "
 				 "by a BYE while the database was away: "
 				 "deleted, not restored", d->table_name,
@@ -359,6 +365,8 @@ int db_load_rows(struct db_ctx *db, struct dlg_table *t, db_dlg_load_fn fn,
 		}
 		lr.h_entry = he;
 		rc = fn(t, &lr, ud);
+		if (late)
+			db_pend_unlock(db);
 		if (late && rc == -EEXIST && late_conflict(t, &lr, he)) {
 			log_warn("table '%s' row id %llu (Call-ID '%s'): its "
 				 "ids %u:%u were given to a new dialog while "

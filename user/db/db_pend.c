@@ -44,13 +44,13 @@ bool db_load_pending(const struct db_ctx *db)
 	return db && atomic_load(&db->late.pending);
 }
 
-void db_note_end(struct db_ctx *db, const struct db_end_key *k)
+bool db_note_end(struct db_ctx *db, const struct db_end_key *k)
 {
 	struct db_pend_end e;
 	bool lost = false, first = false;
 
 	if (!db_load_pending(db) || !k->callid_len)
-		return;
+		return false;
 	e.has_id = k->has_id;
 	e.he = k->has_id ? k->h_entry : 0;
 	e.hid = k->has_id ? k->h_id : 0;
@@ -58,6 +58,11 @@ void db_note_end(struct db_ctx *db, const struct db_end_key *k)
 	e.tag_a = h64(k->tag1, k->tag1_len);
 	e.tag_b = h64(k->tag2, k->tag2_len);
 	pthread_mutex_lock(&db->late.mu);
+	/* Under the lock, again: the load may have ended meanwhile. */
+	if (!atomic_load(&db->late.pending)) {
+		pthread_mutex_unlock(&db->late.mu);
+		return true;
+	}
 	if (db->late.n == db->late.cap && db->late.cap < DB_PEND_MAX) {
 		size_t nc = db->late.cap ? db->late.cap * 2 : 64;
 		struct db_pend_end *nv;
@@ -91,6 +96,7 @@ void db_note_end(struct db_ctx *db, const struct db_end_key *k)
 			  "its row will be deleted when the database returns",
 			  (int)k->callid_len, k->callid);
 	}
+	return true;
 }
 
 static int pend_cmp(const void *a, const void *b)
@@ -123,15 +129,15 @@ static bool pend_hit(const struct db_pend_end *e, uint64_t c, uint32_t he,
  * sorted by db_pend_sort() at the start of the load, then a scan of what
  * the workers added since (they still may: the load is not done).
  */
-bool db_pend_match(struct db_ctx *db, uint32_t he, uint32_t hid,
-		   const char *callid, const char *ftag, const char *ttag)
+bool db_pend_match_locked(struct db_ctx *db, uint32_t he, uint32_t hid,
+			  const char *callid, const char *ftag,
+			  const char *ttag)
 {
 	uint64_t c = h64(callid, strlen(callid));
 	uint64_t f = h64(ftag, strlen(ftag)), t = h64(ttag, strlen(ttag));
 	size_t lo = 0, hi, i;
 	bool hit = false;
 
-	pthread_mutex_lock(&db->late.mu);
 	hi = db->late.sorted;
 	while (lo < hi) {	/* first entry with this Call-ID hash */
 		size_t mid = lo + (hi - lo) / 2;
@@ -146,8 +152,28 @@ bool db_pend_match(struct db_ctx *db, uint32_t he, uint32_t hid,
 		hit = pend_hit(&db->late.v[i], c, he, hid, f, t);
 	for (i = db->late.sorted; i < db->late.n && !hit; i++)
 		hit = pend_hit(&db->late.v[i], c, he, hid, f, t);
-	pthread_mutex_unlock(&db->late.mu);
 	return hit;
+}
+
+bool db_pend_match(struct db_ctx *db, uint32_t he, uint32_t hid,
+		   const char *callid, const char *ftag, const char *ttag)
+{
+	bool hit;
+
+	db_pend_lock(db);
+	hit = db_pend_match_locked(db, he, hid, callid, ftag, ttag);
+	db_pend_unlock(db);
+	return hit;
+}
+
+void db_pend_lock(struct db_ctx *db)
+{
+	pthread_mutex_lock(&db->late.mu);
+}
+
+void db_pend_unlock(struct db_ctx *db)
+{
+	pthread_mutex_unlock(&db->late.mu);
 }
 
 void db_pend_clear(struct db_ctx *db)

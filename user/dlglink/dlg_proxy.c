@@ -59,7 +59,7 @@ void dlgp_on_unknown_bye(dlgp_unknown_bye_fn fn, void *ud)
 	unknown_bye_ud = ud;
 }
 
-static void report_unknown_bye(const struct dlg_req *req)
+static bool report_unknown_bye(const struct dlg_req *req)
 {
 	struct dlgp_unknown_bye b = { .callid = req->callid,
 				      .from_tag = req->from_tag,
@@ -68,7 +68,7 @@ static void report_unknown_bye(const struct dlg_req *req)
 	if (req->did.p)
 		b.has_id = dlg_cookie_parse(req->did, &b.h_entry,
 					    &b.h_id) == 0;
-	unknown_bye_fn(unknown_bye_ud, &b);
+	return unknown_bye_fn(unknown_bye_ud, &b);
 }
 
 static void sock_str(const struct proxy *px, int idx, char *buf, size_t cap)
@@ -118,12 +118,17 @@ static void on_request(void *ud, struct px_req *rq)
 		return;
 	dlg_req_from_msg(&req, m, find_did(rq));
 	rc = dlg_match(ud, &req, DLG_MATCH_CFG, &c, &dir);
-	if (rc != 0) {		/* counted by the core */
-		if ((rc == -ENOENT || rc == -ESRCH) && unknown_bye_fn &&
-		    m->method == SIP_METHOD_BYE)
-			report_unknown_bye(&req);
-		return;
+	if ((rc == -ENOENT || rc == -ESRCH) && unknown_bye_fn &&
+	    m->method == SIP_METHOD_BYE) {
+		/* The listener may be restoring this very dialog: once
+		 * it took note, the dialog is either never restored or
+		 * linked already, so one more match settles it (a miss
+		 * is then counted twice by the core). */
+		if (report_unknown_bye(&req))
+			rc = dlg_match(ud, &req, DLG_MATCH_CFG, &c, &dir);
 	}
+	if (rc != 0)
+		return;		/* counted by the core */
 	tl_req.cell = c;
 	tl_req.dir = dir;
 	tl_req.known = true;

@@ -21,7 +21,9 @@ struct dlgp_unknown_bye {
 	uint32_t h_entry, h_id;
 	bool has_id;
 };
-typedef void (*dlgp_unknown_bye_fn)(void *ud,
+/* Returns true if it took note of @b (the request is then matched once
+ * more: see dlg_proxy.c on_request). */
+typedef bool (*dlgp_unknown_bye_fn)(void *ud,
 				    const struct dlgp_unknown_bye *b);
 
 /* Call @fn (any worker thread) for each such BYE from now on: one

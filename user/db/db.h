@@ -8,7 +8,9 @@
  *   db_check()   connects on the calling thread and checks the `version`
  *                rows (dialog=7, dialog_vars=1) and that every statement
  *                prepares (so missing tables/columns are named).  On error
- *                the caller decides with database.required (db_required()).
+ *                the caller decides with database.required (db_required()):
+ *                starting without it, it calls db_defer_load() instead of
+ *                db_load() (db_late.c: the load when the database returns).
  *   db_load()    after dlg_table_alloc(), before the transport starts:
  *                restores the rows (db_fetch_rows per fetch) through the
  *                dialog core's load function (db_load.h).  db_mode 3

@@ -10,7 +10,9 @@
 # sides get the BYE), C's row is written with dlg.list's ids (not
 # clobbered, not doubled); a last restart restores only C.  Then a row
 # whose ids a call made while the database was away was given is deleted
-# at the late load, not restored and not doubled.
+# at the late load, not restored and not doubled; and a daemon stopped
+# before the database returns deletes at its stop the rows of the calls
+# whose BYE it passed.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../lib/mariadb.sh"
 e2e_init
@@ -66,6 +68,26 @@ up_call() {	# NAME CALLEE UAS-PORT UAC-PORT : a call that waits for a BYE
 	eval "CID_$1=late$1-1-\$SIPP_PID@127.0.0.1"
 }
 
+# send_bye DIALOG-JSON CALLID CALLER-PORT NAME : the caller's BYE of a
+# dialog as dlg.list showed it, with the did cookie of its Record-Route.
+send_bye() {
+	local he hid
+	he=$(json_get "$1" .h_entry) hid=$(json_get "$1" .h_id)
+	cat >"$E2E_TMP/bye_$4.sip" <<EOM
+BYE $(json_get "$1" .callee.contact) SIP/2.0
+Via: SIP/2.0/UDP 127.0.0.1:$3;branch=z9hG4bKlate$4;rport
+From: <sip:late$4@127.0.0.1:$3>;tag=$(json_get "$1" .caller.tag)
+To: <sip:callee@127.0.0.1:$P>;tag=$(json_get "$1" .callee.tag)
+Call-ID: $2
+CSeq: 2 BYE
+Route: <sip:127.0.0.1:$P;lr;did=$(rev_hex "$he").$(rev_hex "$hid")>
+Max-Forwards: 70
+Content-Length: 0
+
+EOM
+	udp_send_sip "$E2E_TMP/bye_$4.sip" 127.0.0.1 "$P"
+}
+
 PROXY_LOG="$E2E_TMP/proxy1.log"
 if ! start_daemon proxy1 "$CFG" || ! wait_for 10 port_bound udp "$P"; then
 	not_ok "sipdlgd starts with db_mode 1" "$(proxy_diag)"
@@ -79,9 +101,6 @@ if wait_for 10 both_stored; then ok "calls A and B confirmed, their rows in stat
 else not_ok "calls A and B confirmed, their rows in state 4" \
 	"A: '$(row "$CID_A")' B: '$(row "$CID_B")'" "$(dlg_diag)"; e2e_finish; fi
 A_JSON=$(dlg_by_callid "$CID_A")
-A_HE=$(json_get "$A_JSON" .h_entry) A_HID=$(json_get "$A_JSON" .h_id)
-A_FTAG=$(json_get "$A_JSON" .caller.tag) A_TTAG=$(json_get "$A_JSON" .callee.tag)
-A_CONTACT=$(json_get "$A_JSON" .callee.contact)
 B_IDS=$(listed "$CID_B")
 stop_daemon "$DAEMON_PID"
 check_eq "a clean stop leaves both rows" 2 "$(rows)"
@@ -101,20 +120,7 @@ check_eq "db.load_pending is 1, nothing is listed" "1 0" \
 	"$(db_stat load_pending) $(dlg_ctl list | jq length)"
 
 # A's BYE from the caller, with the cookie of the old Record-Route.
-DID="$(rev_hex "$A_HE").$(rev_hex "$A_HID")"
-cat >"$E2E_TMP/bye_a.sip" <<EOM
-BYE ${A_CONTACT:-sip:calleea@127.0.0.1:$UA} SIP/2.0
-Via: SIP/2.0/UDP 127.0.0.1:$CA;branch=z9hG4bKlateA1;rport
-From: "e2e lateA" <sip:lateA@127.0.0.1:$CA>;tag=$A_FTAG
-To: <sip:calleea@127.0.0.1:$P>;tag=$A_TTAG
-Call-ID: $CID_A
-CSeq: 2 BYE
-Route: <sip:127.0.0.1:$P;lr;did=$DID>
-Max-Forwards: 70
-Content-Length: 0
-
-EOM
-udp_send_sip "$E2E_TMP/bye_a.sip" 127.0.0.1 "$P"
+send_bye "$A_JSON" "$CID_A" "$CA" A
 sipp_wait "$UAS_A" 10; uas_rc=$?
 check_eq "A's BYE passes through to the callee while the dialogs are not loaded" 0 "$uas_rc"
 sipp_wait "$UAC_A" 1 >/dev/null	# A's caller waits for nothing more
@@ -231,5 +237,52 @@ sipp_wait "$UAS_D" 10; uas_rc=$?
 check_eq "D ends with sipdlgctl end" "0 0" "$uac_rc $uas_rc"
 if wait_for 10 no_rows; then ok "no row left"
 else not_ok "no row left" "rows: $(rows)"; fi
+stop_daemon "$DAEMON_PID"
+
+# ---- a stop before the database returns ----------------------------------
+# The reconnect backoff long (60 s), so the database thread does not come
+# back by itself: call E stored, sipdlgd restarted without the database,
+# E's BYE passes, the database is reachable again only at the stop.  The
+# stop deletes E's row (nothing is restored then), so the next start
+# does not bring E back.
+CFG3="$E2E_TMP/db3.yaml"
+sed -e "s|unix($MARIADB_SOCKET)|unix($LINK)|" -e 's|retry_interval: 1|retry_interval: 60|' \
+	-e 's|retry_max: 2|retry_max: 60|' "$CFG" >"$CFG3"
+PROXY_LOG="$E2E_TMP/proxy5.log"
+if ! start_daemon proxy5 "$CFG3" || ! wait_for 10 port_bound udp "$P"; then
+	not_ok "sipdlgd starts with the database" "$(proxy_diag)"
+	e2e_finish
+fi
+up_call E calleec "$UC" "$CC"
+if wait_for 10 row_state_is "$CID_E" 4; then ok "call E confirmed and stored"
+else not_ok "call E confirmed and stored" "$(dlg_diag)"; e2e_finish; fi
+E_JSON=$(dlg_by_callid "$CID_E")
+stop_daemon "$DAEMON_PID"
+rm -f "$LINK"
+PROXY_LOG="$E2E_TMP/proxy6.log"
+if start_daemon proxy6 "$CFG3" && wait_for 10 port_bound udp "$P"; then
+	ok "sipdlgd starts without the database (next attempt in 60 s)"
+else
+	not_ok "sipdlgd starts without the database (next attempt in 60 s)" "$(proxy_diag)"
+	e2e_finish
+fi
+send_bye "$E_JSON" "$CID_E" "$CC" E
+sipp_wait "$UAS_E" 10; uas_rc=$?
+check_eq "E's BYE passes through to the callee" 0 "$uas_rc"
+sipp_wait "$UAC_E" 1 >/dev/null
+ln -s "$MARIADB_SOCKET" "$LINK"
+check_eq "E's row is still there, the dialogs not loaded" "1 1" \
+	"$(rows) $(db_stat load_pending)"
+stop_daemon "$DAEMON_PID"
+check_contains "the stop deletes the row of the call whose BYE passed" \
+	"stopping with the stored dialogs never loaded: 1 rows of calls whose BYE passed meanwhile deleted" \
+	"$(cat "$PROXY_LOG")"
+check_eq "no row left" 0 "$(rows)"
+PROXY_LOG="$E2E_TMP/proxy7.log"
+if start_daemon proxy7 "$CFG3" && wait_for 10 port_bound udp "$P"; then
+	check_eq "the next start restores nothing" 0 "$(dlg_ctl list | jq length)"
+else
+	not_ok "sipdlgd starts again" "$(proxy_diag)"
+fi
 stop_daemon "$DAEMON_PID"
 e2e_finish

@@ -573,6 +573,8 @@ void db_stop(struct db_ctx *db, unsigned drain_ms)
 		write_all(db, db->mode == DB_MODE_DELAYED,
 			  mono_ms() + (drain_ms ? drain_ms : 1));
 	}
+	if (db->mode == DB_MODE_REALTIME)
+		db_late_stop(db);
 	db_conn_close(&db->conn);
 }
 

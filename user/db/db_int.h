@@ -154,6 +154,11 @@ int db_load_rows(struct db_ctx *db, struct dlg_table *t, db_dlg_load_fn fn,
  * up with an error logged), -ENOTCONN (connection lost: try again on the
  * next connection; the message in @err). */
 int db_late_load(struct db_ctx *db, char *err, size_t errlen);
+/* db_late.c: db_stop in db_mode 1 with the load still pending (the
+ * thread is joined): one connection attempt, and the rows the
+ * remembered BYEs name (by their cookie ids) are deleted, nothing is
+ * restored, so the next start does not bring those calls back. */
+void db_late_stop(struct db_ctx *db);
 
 /* db_sql.c */
 int db_sql_build(struct db_ctx *db, char *err, size_t errlen);

@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config/config.h"
@@ -91,4 +92,88 @@ int db_late_load(struct db_ctx *db, char *err, size_t errlen)
 		   (unsigned long long)res.ended,
 		   (unsigned long long)res.conflicts);
 	return 0;
+}
+
+/* The cookie ids of the remembered BYEs that had one (malloc'd). */
+static size_t pend_ids(struct db_ctx *db, uint32_t (**out)[2])
+{
+	uint32_t (*v)[2];
+	size_t i, n = 0;
+
+	pthread_mutex_lock(&db->late.mu);
+	v = calloc(db->late.n ? db->late.n : 1, sizeof(*v));
+	for (i = 0; v && i < db->late.n; i++) {
+		if (!db->late.v[i].has_id)
+			continue;
+		v[n][0] = db->late.v[i].he;
+		v[n][1] = db->late.v[i].hid;
+		n++;
+	}
+	pthread_mutex_unlock(&db->late.mu);
+	*out = v;
+	return v ? n : 0;
+}
+
+/* Delete the row(s) of (@he, @hid) that a remembered BYE names: 1 if
+ * one was, 0 if none, -1 on an error (logged). */
+static int stop_delete(struct db_ctx *db, uint32_t he, uint32_t hid)
+{
+	const struct cfg_dialog *d = db->cd;
+	char q[512];
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	bool hit = false;
+
+	snprintf(q, sizeof(q), "SELECT `%s`,`%s`,`%s` FROM `%s` WHERE `%s`=%u "
+		 "AND `%s`=%u", d->callid_column, d->from_tag_column,
+		 d->to_tag_column, d->table_name, d->h_entry_column, he,
+		 d->h_id_column, hid);
+	if (mysql_query(db->conn.my, q) ||
+	    !(res = mysql_store_result(db->conn.my))) {
+		log_err("%s: %s", q, mysql_error(db->conn.my));
+		return -1;
+	}
+	while (!hit && (row = mysql_fetch_row(res)))
+		hit = row[0] && db_pend_match(db, he, hid, row[0],
+					     row[1] ? row[1] : "",
+					     row[2] ? row[2] : "");
+	mysql_free_result(res);
+	if (!hit)
+		return 0;
+	if (db_sql_delete(&db->conn, he, hid)) {
+		log_err("deleting the row of %u:%u: %s", he, hid,
+			mysql_error(db->conn.my));
+		return -1;
+	}
+	return 1;
+}
+
+void db_late_stop(struct db_ctx *db)
+{
+	char err[512];
+	uint32_t (*ids)[2] = NULL;
+	size_t n, i, gone = 0;
+
+	if (!atomic_load(&db->late.pending) || !db->late.n)
+		return;
+	n = pend_ids(db, &ids);
+	if (!db->conn.my && db_conn_open(db, &db->conn, err, sizeof(err))) {
+		log_warn("stopping with the stored dialogs never loaded: the "
+			 "%zu BYEs seen for them are forgotten (%s); their "
+			 "calls will be restored at the next start", n, err);
+		free(ids);
+		return;
+	}
+	db_pend_sort(db);
+	for (i = 0; i < n; i++) {
+		int r = stop_delete(db, ids[i][0], ids[i][1]);
+
+		if (r < 0)
+			break;
+		gone += (size_t)r;
+	}
+	free(ids);
+	log_notice("stopping with the stored dialogs never loaded: %zu rows "
+		   "of calls whose BYE passed meanwhile deleted", gone);
+	stat_add(db->st_late_ended, (int64_t)gone);
 }

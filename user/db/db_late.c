@@ -14,7 +14,9 @@
  *   - a row a BYE ended meanwhile (db_pend.c) is deleted, not restored.
  * A connection lost during the load leaves it pending: the next
  * connection loads again (rows already in memory are skipped), and the
- * writes keep waiting until the load is done.
+ * writes keep waiting until the load is done.  A stop with the load
+ * still pending (db_late_stop) deletes the rows the remembered BYEs name
+ * if the database answers then, and restores nothing.
  */
 #define LOG_TAG "db"
 #include "db/db_int.h"

@@ -154,6 +154,29 @@ static int load_row(struct dlg_table *t, const struct db_load_row *row,
 	return 0;
 }
 
+/* dlglink's BYEs for unknown dialogs into the database's late load. */
+static bool unknown_bye(void *ud, const struct dlgp_unknown_bye *b)
+{
+	struct db_end_key k = {
+		.callid = b->callid.p, .callid_len = b->callid.len,
+		.tag1 = b->from_tag.p, .tag1_len = b->from_tag.len,
+		.tag2 = b->to_tag.p, .tag2_len = b->to_tag.len,
+		.h_entry = b->h_entry, .h_id = b->h_id, .has_id = b->has_id,
+	};
+
+	return db_note_end(ud, &k);
+}
+
+/* The stored dialogs are loaded after all (database thread): the kernel
+ * may drop requests of unknown dialogs again (their LOADED callbacks
+ * wrote the restored ones into the maps). */
+static void late_load_done(void *ud)
+{
+	struct daemon *d = ud;
+
+	fp_dialogs_loading(d->fp, false);
+}
+
 static int start(struct daemon *d, const char *bpf_object)
 {
 	char err[2048];
@@ -281,6 +304,11 @@ static int start(struct daemon *d, const char *bpf_object)
 		}
 		if (r) {
 			log_warn("starting without the database: %s", err);
+			db_defer_load(d->db, load_row, d,
+				      d->cfg->database.rehash_on_load != 0,
+				      late_load_done);
+			fp_dialogs_loading(d->fp, db_load_pending(d->db));
+			dlgp_on_unknown_bye(unknown_bye, d->db);
 		} else if (!d->cfg->dialog.db_skip_load) {
 			struct db_load_result res;
 

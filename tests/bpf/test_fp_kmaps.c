@@ -5,7 +5,8 @@
  * dialogs.  Checks what lands in which map, the fpstate the kernel
  * reads (overflow_n, degraded), the retry rule (a freed slot goes to the
  * longest-waiting dialog, with the identity it has by then), the
- * "callids" failures (degraded only in dlg_match_mode 1/2) and the
+ * "callids" failures (degraded only in dlg_match_mode 1/2), degraded
+ * while the stored dialogs wait for the database, and the
  * reconcile of stale "overflow" keys.  Needs root (map creation).
  */
 #include <stdarg.h>
@@ -312,6 +313,30 @@ static void test_reconcile(void **state)
 	rig_free(r);
 }
 
+/*
+ * A start without the database: while the stored dialogs wait for it,
+ * fpstate says degraded (the kernel passes requests of dialogs it does
+ * not know), across the start's reconcile; a dialog loaded meanwhile
+ * lands in "dialogs"; the end of the wait makes fpstate true again.
+ */
+static void test_loading(void **state)
+{
+	struct rig *r = rig_new(0, 4);
+
+	fp_kmaps_set_loading(&r->fp, true);
+	assert_int_equal(fpstate(r).degraded, 1);
+	fp_kmaps_reconcile(&r->fp);
+	assert_int_equal(fpstate(r).degraded, 1);
+	sync_id(r, 7, 0);	/* loaded late, by its LOADED callback */
+	assert_true(in_dialogs(r, 7));
+	assert_int_equal(fpstate(r).degraded, 1);
+	fp_kmaps_set_loading(&r->fp, false);
+	assert_int_equal(fpstate(r).degraded, 0);
+	assert_true(in_dialogs(r, 7));
+	fp_kmaps_set_loading(NULL, true);	/* no fast path: no-op */
+	rig_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +345,7 @@ int main(void)
 		cmocka_unit_test(test_written_meanwhile),
 		cmocka_unit_test(test_callid_written_later),
 		cmocka_unit_test(test_reconcile),
+		cmocka_unit_test(test_loading),
 	};
 
 	if (geteuid() != 0) {

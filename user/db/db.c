@@ -54,6 +54,7 @@ int db_alloc(const struct cfg_dialog *cd, const struct cfg_database *cdb,
 	pthread_mutex_init(&db->mu, NULL);
 	pthread_cond_init(&db->cv, NULL);
 	pthread_cond_init(&db->idle_cv, NULL);
+	pthread_mutex_init(&db->late.mu, NULL);
 	if (db->mode != DB_MODE_NONE) {
 		rc = db_url_parse(cd->db_url, cdb->socket, &db->url, err,
 				  errlen);
@@ -81,6 +82,14 @@ int db_alloc(const struct cfg_dialog *cd, const struct cfg_database *cdb,
 		db->st_rows = stats_register(st, "db", "rows_written", 0);
 		/* dialogs with a value longer than its Kamailio column */
 		db->st_too_long = stats_register(st, "db", "rows_too_long", 0);
+		/* a start without the database (db_late.c, db_pend.c) */
+		db->st_late_pending = stats_register(st, "db", "load_pending",
+						     STAT_NO_RESET);
+		db->st_late_restored = stats_register(st, "db",
+						      "late_restored", 0);
+		db->st_late_ended = stats_register(st, "db", "late_ended", 0);
+		db->st_late_lost = stats_register(st, "db", "late_ends_lost",
+						  0);
 	}
 	*out = db;
 	return 0;
@@ -276,7 +285,11 @@ static int ensure_conn(struct db_ctx *db)
 		db->attempts = 0;
 		db->wait_ms = 0;
 		db->next_try_ms = 0;
-		return 0;
+		/* A start without the database: the stored dialogs first,
+		 * before any write (db_late.c). */
+		if (db_late_load(db, err, sizeof(err)) == 0)
+			return 0;
+		db_conn_close(&db->conn);	/* lost during the load */
 	}
 	db->attempts++;
 	db->wait_ms = db_backoff_next(db->wait_ms,
@@ -552,10 +565,18 @@ void db_stop(struct db_ctx *db, unsigned drain_ms)
 	db->qlen = 0;
 	pthread_mutex_unlock(&db->mu);
 	if (db->mode == DB_MODE_SHUTDOWN || db->mode == DB_MODE_DELAYED) {
+		/* Still not loaded: one more try now, so that the restored
+		 * dialogs are in the table before write_all walks it. */
+		if (db_load_pending(db) && !db->conn.my) {
+			db->next_try_ms = 0;
+			ensure_conn(db);
+		}
 		log_info("writing every dialog to the database at stop");
 		write_all(db, db->mode == DB_MODE_DELAYED,
 			  mono_ms() + (drain_ms ? drain_ms : 1));
 	}
+	if (db->mode == DB_MODE_REALTIME)
+		db_late_stop(db);
 	db_conn_close(&db->conn);
 }
 
@@ -571,5 +592,7 @@ void db_free(struct db_ctx *db)
 	pthread_mutex_destroy(&db->mu);
 	pthread_cond_destroy(&db->cv);
 	pthread_cond_destroy(&db->idle_cv);
+	db_pend_clear(db);
+	pthread_mutex_destroy(&db->late.mu);
 	free(db);
 }

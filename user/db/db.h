@@ -8,7 +8,9 @@
  *   db_check()   connects on the calling thread and checks the `version`
  *                rows (dialog=7, dialog_vars=1) and that every statement
  *                prepares (so missing tables/columns are named).  On error
- *                the caller decides with database.required (db_required()).
+ *                the caller decides with database.required (db_required()):
+ *                starting without it, it calls db_defer_load() instead of
+ *                db_load() (db_late.c: the load when the database returns).
  *   db_load()    after dlg_table_alloc(), before the transport starts:
  *                restores the rows (db_fetch_rows per fetch) through the
  *                dialog core's load function (db_load.h).  db_mode 3
@@ -92,6 +94,9 @@ struct db_load_result {
 	uint64_t skipped;	/* rows skipped (NULLs, bad values, conflicts) */
 	uint64_t vars;		/* dialog_vars rows attached */
 	uint64_t pages;		/* SELECTs of at most db_fetch_rows rows */
+	/* late load only (db_defer_load): */
+	uint64_t ended;		/* rows deleted: a BYE was seen meanwhile */
+	uint64_t conflicts;	/* rows deleted: a new dialog took the ids */
 };
 
 /*
@@ -104,6 +109,37 @@ struct db_load_result {
 int db_load(struct db_ctx *db, struct dlg_table *t, db_dlg_load_fn fn,
 	    void *ud, bool rehash, struct db_load_result *res, char *err,
 	    size_t errlen);
+
+/*
+ * A start without the database (db_check failed, database.required
+ * false): the database thread restores the rows through @fn as soon as
+ * it connects, before it writes anything (so no row this box writes is
+ * read back, and a row whose ids a new dialog took is deleted, not
+ * duplicated).  Until then db_load_pending() is true and the workers
+ * report each BYE for an unknown dialog with db_note_end(): the rows
+ * such a BYE names are deleted at the load, never restored.  Call before
+ * db_start().
+ */
+typedef void (*db_late_done_fn)(void *ud);
+/* @done (may be NULL) runs on the database thread once the load is done
+ * or given up, with @ud. */
+void db_defer_load(struct db_ctx *db, db_dlg_load_fn fn, void *ud,
+		   bool rehash, db_late_done_fn done);
+bool db_load_pending(const struct db_ctx *db);	/* NULL-safe */
+
+/* A BYE that matched no dialog: its Call-ID, both tags (either order)
+ * and its cookie's ids (has_id false without a cookie). */
+struct db_end_key {
+	const char *callid, *tag1, *tag2;
+	size_t callid_len, tag1_len, tag2_len;
+	uint32_t h_entry, h_id;
+	bool has_id;
+};
+/* Remember @k while the load is pending (else nothing): true if the load
+ * was pending (the caller matches the request once more: the load may
+ * have linked its dialog meanwhile; it cannot from now on without
+ * seeing @k).  Any thread. */
+bool db_note_end(struct db_ctx *db, const struct db_end_key *k);
 
 /* Register the callbacks of the mode and start the thread.  0 or -errno. */
 int db_start(struct db_ctx *db, struct dlg_table *t);

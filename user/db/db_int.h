@@ -60,6 +60,31 @@ enum db_stmt_id {
 	ST_VAR_UPD, ST_VAR_INS, ST_VAR_DEL, ST_COUNT,
 };
 
+/* A BYE seen for an unknown dialog while the load is pending (db_pend.c):
+ * hashes of its Call-ID and tags, and its cookie's ids if it had one. */
+struct db_pend_end {
+	uint64_t callid, tag_a, tag_b;
+	uint32_t he, hid;
+	bool has_id;
+};
+
+/* At most this many remembered BYEs (32 bytes each). */
+#define DB_PEND_MAX 65536u
+
+/* The load deferred by a start without the database (db_late.c). */
+struct db_late {
+	atomic_bool pending;		/* not loaded yet (workers read it) */
+	db_dlg_load_fn fn;
+	void *ud;
+	bool rehash;
+	db_late_done_fn done;
+	pthread_mutex_t mu;		/* the list below */
+	struct db_pend_end *v;
+	size_t n, cap;
+	size_t sorted;			/* v[0..sorted) sorted by callid */
+	bool lost_logged;
+};
+
 struct db_conn {
 	MYSQL *my;
 	bool txn;			/* autocommit is off */
@@ -96,9 +121,44 @@ struct db_ctx {
 	uint64_t wait_ms;		/* backoff before the next attempt */
 	uint64_t next_try_ms;		/* monotonic; 0 = at once */
 
+	struct db_late late;
+
 	struct stat_var *st_depth, *st_batches, *st_dropped, *st_errors,
 		*st_reconnects, *st_rows, *st_too_long;
+	struct stat_var *st_late_pending, *st_late_restored, *st_late_ended,
+		*st_late_lost;
 };
+
+/* db_pend.c: the BYEs remembered while the load is pending. */
+void db_pend_sort(struct db_ctx *db);
+bool db_pend_match(struct db_ctx *db, uint32_t he, uint32_t hid,
+		   const char *callid, const char *ftag, const char *ttag);
+/* The late load holds the list's lock from its check of a row to the
+ * row's dialog being linked (db_load.c): a BYE noted meanwhile waits. */
+void db_pend_lock(struct db_ctx *db);
+void db_pend_unlock(struct db_ctx *db);
+bool db_pend_match_locked(struct db_ctx *db, uint32_t he, uint32_t hid,
+			  const char *callid, const char *ftag,
+			  const char *ttag);
+void db_pend_clear(struct db_ctx *db);
+
+/* db_load.c: db_load() and, with @late, the late load's rules: rows a
+ * remembered BYE ended and rows whose ids a new dialog holds are deleted
+ * instead of restored (counted in res->ended / res->conflicts). */
+int db_load_rows(struct db_ctx *db, struct dlg_table *t, db_dlg_load_fn fn,
+		 void *ud, bool rehash, bool late, struct db_load_result *res,
+		 char *err, size_t errlen);
+
+/* db_late.c: on the database thread, right after a connection is made
+ * and before anything is written: the deferred load.  0 (done, or given
+ * up with an error logged), -ENOTCONN (connection lost: try again on the
+ * next connection; the message in @err). */
+int db_late_load(struct db_ctx *db, char *err, size_t errlen);
+/* db_late.c: db_stop in db_mode 1 with the load still pending (the
+ * thread is joined): one connection attempt, and the rows the
+ * remembered BYEs name (by their cookie ids) are deleted, nothing is
+ * restored, so the next start does not bring those calls back. */
+void db_late_stop(struct db_ctx *db);
 
 /* db_sql.c */
 int db_sql_build(struct db_ctx *db, char *err, size_t errlen);

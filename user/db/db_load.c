@@ -158,10 +158,97 @@ static int rh_store(struct db_ctx *db, const struct rehashed *v, size_t n,
 	return 0;
 }
 
+/* Keys of rows to delete after the read (the late load's rules). */
+struct del_keys {
+	struct { uint32_t he, hid; } *v;
+	size_t n, cap;
+};
+
+static int del_add(struct del_keys *d, uint32_t he, uint32_t hid)
+{
+	if (d->n == d->cap) {
+		size_t nc = d->cap ? d->cap * 2 : 64;
+		void *nv = realloc(d->v, nc * sizeof(*d->v));
+
+		if (!nv)
+			return -ENOMEM;
+		d->v = nv;
+		d->cap = nc;
+	}
+	d->v[d->n].he = he;
+	d->v[d->n].hid = hid;
+	d->n++;
+	return 0;
+}
+
+/* Delete the rows (and vars) of @d, each its own autocommitted pair:
+ * a replay after a lost connection deletes again what is left.  0, or
+ * the first error (-ENOTCONN: the connection is gone). */
+static int del_run(struct db_ctx *db, const struct del_keys *d, char *err,
+		   size_t errlen)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < d->n; i++) {
+		rc = db_sql_delete(&db->conn, d->v[i].he, d->v[i].hid);
+		if (rc) {
+			snprintf(err, errlen, "deleting the row of %u:%u: %s",
+				 d->v[i].he, d->v[i].hid,
+				 mysql_error(db->conn.my));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The late load's decision for one row before it is restored: true if
+ * it is deleted instead (a BYE for it was seen while it was not loaded).
+ */
+static bool late_ended(struct db_ctx *db, const struct db_load_row *lr)
+{
+	return db_pend_match_locked(db, lr->h_entry, lr->h_id, lr->callid,
+			     lr->from_tag ? lr->from_tag : "",
+			     lr->to_tag ? lr->to_tag : "");
+}
+
+/*
+ * -EEXIST at the late load: the ids are in memory.  The same Call-ID:
+ * the dialog is there already (an earlier, interrupted load), the row is
+ * its own.  Another one: a dialog made since the start was given these
+ * ids, its write is to come and must find no row of the old call (the
+ * old call's cookie names the new dialog now, so it cannot be restored
+ * under it): true, the row is deleted.
+ */
+static bool late_conflict(struct dlg_table *t, const struct db_load_row *lr,
+			  uint32_t he)
+{
+	struct dlg_cell *c = dlg_lookup_id(t, he, lr->h_id);
+	struct sip_str cid;
+	bool other;
+
+	if (!c)
+		return false;
+	cid = dlg_callid(c);
+	other = cid.len != strlen(lr->callid) ||
+		memcmp(cid.p, lr->callid, cid.len) != 0;
+	dlg_unref(c);
+	return other;
+}
+
 int db_load(struct db_ctx *db, struct dlg_table *t, db_dlg_load_fn fn,
 	    void *ud, bool rehash, struct db_load_result *res, char *err,
 	    size_t errlen)
 {
+	return db_load_rows(db, t, fn, ud, rehash, false, res, err, errlen);
+}
+
+int db_load_rows(struct db_ctx *db, struct dlg_table *t, db_dlg_load_fn fn,
+		 void *ud, bool rehash, bool late, struct db_load_result *res,
+		 char *err, size_t errlen)
+{
+	struct del_keys del = { 0 };
 	const struct cfg_dialog *d = db->cd;
 	struct db_load_result r = { 0 };
 	struct var_row *vars = NULL;
@@ -236,6 +323,7 @@ next_page:
 		char why[256];
 		uint32_t he, old_he;
 		size_t k, nv;
+		int dfail = 0;
 
 		r.rows++;
 		page_rows++;
@@ -288,8 +376,36 @@ next_page:
 			lr.n_vars = lv ? nv : 0;
 		}
 		old_he = lr.h_entry;
+		/* Late: the check and the restore are one step for the
+		 * workers' db_note_end (db_pend.c), so a BYE is either seen
+		 * here or finds the dialog linked when it matches again. */
+		if (late)
+			db_pend_lock(db);
+		if (late && late_ended(db, &lr)) {
+			db_pend_unlock(db);
+			log_info("table '%s' row id %llu (Call-ID '%s'): ended "
+				 "by a BYE while the database was away: "
+				 "deleted, not restored", d->table_name,
+				 (unsigned long long)lr.id, lr.callid);
+			dfail = del_add(&del, old_he, lr.h_id);
+			r.ended++;
+			goto next;
+		}
 		lr.h_entry = he;
 		rc = fn(t, &lr, ud);
+		if (late)
+			db_pend_unlock(db);
+		if (late && rc == -EEXIST && late_conflict(t, &lr, he)) {
+			log_warn("table '%s' row id %llu (Call-ID '%s'): its "
+				 "ids %u:%u were given to a new dialog while "
+				 "the database was away: deleted, not "
+				 "restored", d->table_name,
+				 (unsigned long long)lr.id, lr.callid, he,
+				 lr.h_id);
+			dfail = del_add(&del, old_he, lr.h_id);
+			r.conflicts++;
+			goto next;
+		}
 		if (rc == 0 && he != old_he &&
 		    rh_add(&rh, &n_rh, &cap_rh, lr.id, old_he, lr.h_id, he)) {
 			rc = -ENOMEM;
@@ -301,13 +417,23 @@ next_page:
 		if (rc == 0) {
 			r.loaded++;
 			r.vars += lr.n_vars;
+		} else if (late && rc == -EEXIST) {
+			r.skipped++;	/* restored by an interrupted load */
 		} else {
 			log_warn("table '%s' row id %llu not restored: %s",
 				 d->table_name, (unsigned long long)lr.id,
 				 strerror(-rc));
 			r.skipped++;
 		}
+next:
 		rc = 0;
+		if (dfail) {
+			rc = dfail;
+			snprintf(err, errlen, "out of memory");
+			free(lv);
+			db_load_row_clear(&lr);
+			break;
+		}
 		free(lv);
 		db_load_row_clear(&lr);
 	}
@@ -319,6 +445,8 @@ next_page:
 	mysql_free_result(mr);
 	if (!rc && have_last && page_rows == d->db_fetch_rows)
 		goto next_page;
+	if (!rc && del.n)
+		rc = del_run(db, &del, err, errlen);
 	if (!rc && n_rh) {
 		rc = rh_store(db, rh, n_rh, err, errlen);
 		if (!rc)
@@ -340,6 +468,7 @@ next_page:
 out:
 	free(q);
 	free(rh);
+	free(del.v);
 	for (i = 0; i < n_vars; i++) {
 		free(vars[i].key);
 		free(vars[i].value);

@@ -48,6 +48,29 @@ struct dlgp_req {
 
 static _Thread_local struct dlgp_req tl_req;
 
+/* The listener of BYEs for unknown dialogs (dlgp_on_unknown_bye): set
+ * before the workers start, read by them only. */
+static dlgp_unknown_bye_fn unknown_bye_fn;
+static void *unknown_bye_ud;
+
+void dlgp_on_unknown_bye(dlgp_unknown_bye_fn fn, void *ud)
+{
+	unknown_bye_fn = fn;
+	unknown_bye_ud = ud;
+}
+
+static bool report_unknown_bye(const struct dlg_req *req)
+{
+	struct dlgp_unknown_bye b = { .callid = req->callid,
+				      .from_tag = req->from_tag,
+				      .to_tag = req->to_tag };
+
+	if (req->did.p)
+		b.has_id = dlg_cookie_parse(req->did, &b.h_entry,
+					    &b.h_id) == 0;
+	return unknown_bye_fn(unknown_bye_ud, &b);
+}
+
 static void sock_str(const struct proxy *px, int idx, char *buf, size_t cap)
 {
 	const struct px_local *lo = proxy_local(px, idx);
@@ -87,13 +110,24 @@ static void on_request(void *ud, struct px_req *rq)
 	struct dlg_req req;
 	struct dlg_cell *c;
 	enum dlg_dir dir;
+	int rc;
 
 	memset(&tl_req, 0, sizeof(tl_req));
 	rq->dlg_ctx = &tl_req;
 	if (!sip_str_present(m->to.tag) || m->method == SIP_METHOD_CANCEL)
 		return;
 	dlg_req_from_msg(&req, m, find_did(rq));
-	if (dlg_match(ud, &req, DLG_MATCH_CFG, &c, &dir) != 0)
+	rc = dlg_match(ud, &req, DLG_MATCH_CFG, &c, &dir);
+	if ((rc == -ENOENT || rc == -ESRCH) && unknown_bye_fn &&
+	    m->method == SIP_METHOD_BYE) {
+		/* The listener may be restoring this very dialog: once
+		 * it took note, the dialog is either never restored or
+		 * linked already, so one more match settles it (a miss
+		 * is then counted twice by the core). */
+		if (report_unknown_bye(&req))
+			rc = dlg_match(ud, &req, DLG_MATCH_CFG, &c, &dir);
+	}
+	if (rc != 0)
 		return;		/* counted by the core */
 	tl_req.cell = c;
 	tl_req.dir = dir;

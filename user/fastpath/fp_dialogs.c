@@ -102,6 +102,11 @@ int fp_dialogs_install(struct fastpath *fp, struct dlg_table *t)
 		on_dlg_event, fp, NULL);
 }
 
+void fp_dialogs_loading(struct fastpath *fp, bool on)
+{
+	fp_kmaps_set_loading(fp, on);
+}
+
 int fp_dialog_read(const struct fastpath *fp, uint32_t h_entry, uint32_t h_id,
 		   struct sipdlg_dlg_value *out)
 {

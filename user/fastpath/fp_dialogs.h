@@ -2,6 +2,7 @@
 #ifndef SIPDLG_FP_DIALOGS_H
 #define SIPDLG_FP_DIALOGS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <linux/types.h>
@@ -15,6 +16,10 @@ struct dlg_cell;
 int fp_dialogs_install(struct fastpath *fp, struct dlg_table *t);
 /* Make the pinned maps match the dialog table (after the restore). */
 int fp_dialogs_reconcile(struct fastpath *fp, struct dlg_table *t);
+/* The stored dialogs wait for the database (true) or are loaded (false):
+ * meanwhile the kernel passes requests of dialogs it does not know
+ * (fp_kmaps_set_loading).  NULL fp: no-op.  Any thread. */
+void fp_dialogs_loading(struct fastpath *fp, bool on);
 /* A dialog's kernel-side value: 0, -ENOENT, -ENODEV without fast path. */
 int fp_dialog_read(const struct fastpath *fp, uint32_t h_entry, uint32_t h_id,
 		   struct sipdlg_dlg_value *out);

@@ -42,6 +42,8 @@ struct fp_kmaps {
 	uint64_t log_suppressed;
 	bool degraded;			/* as last written to "fpstate" */
 	bool starting;			/* before fp_kmaps_reconcile() */
+	bool loading;			/* stored dialogs not loaded yet
+					 * (fp_kmaps_set_loading) */
 	struct sipdlg_fp_state boot;	/* "fpstate" as found at start */
 	struct stat_var *st_dialogs_failed, *st_overflow_failed,
 		*st_callids_failed, *st_moved_in, *st_not_in_kernel;

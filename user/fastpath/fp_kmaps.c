@@ -89,8 +89,12 @@ static void state_write(struct fastpath *fp)
 	struct fp_kmaps *km = &fp->km;
 	struct sipdlg_fp_state st = { 0 };
 	__u32 zero = 0;
+	bool maps_short = km->n_lost || km->n_untracked || km->n_no_callid;
 
-	st.degraded = km->n_lost || km->n_untracked || km->n_no_callid;
+	/* While the stored dialogs wait for the database, requests of
+	 * theirs are unknown here: pass them, as for dialogs the maps
+	 * could not take. */
+	st.degraded = maps_short || km->loading;
 	st.overflow_n = (__u32)km->n_overflow;
 	stat_set(km->st_not_in_kernel, (int64_t)km->n_out);
 	if (km->starting) {
@@ -102,7 +106,11 @@ static void state_write(struct fastpath *fp)
 			st.overflow_n = km->boot.overflow_n;
 	}
 	/* Every change of the flag is logged: it loosens unknown_dialog. */
-	if (st.degraded && !km->degraded)
+	if (st.degraded && !km->degraded && !maps_short)
+		log_notice("the fast path passes requests of unknown dialogs "
+			   "until the stored dialogs are loaded from the "
+			   "database");
+	else if (st.degraded && !km->degraded)
 		log_warn("the fast path is degraded: %llu dialogs are in "
 			 "neither the dialogs nor the overflow map, %llu "
 			 "lack their callids entry; no request is dropped as "
@@ -557,4 +565,14 @@ void fp_kmaps_info(struct fastpath *fp, struct fp_kmaps_info *out)
 		if (p->flags & FPP_OUT)
 			out->keys[out->n_keys++] = p->key;
 	pthread_mutex_unlock(&km->lock);
+}
+
+void fp_kmaps_set_loading(struct fastpath *fp, bool on)
+{
+	if (!fp || !fp->km.lock_ok)
+		return;
+	pthread_mutex_lock(&fp->km.lock);
+	fp->km.loading = on;
+	state_write(fp);
+	pthread_mutex_unlock(&fp->km.lock);
 }

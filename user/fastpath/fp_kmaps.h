@@ -51,6 +51,13 @@ int fp_kmaps_callid_put(struct fastpath *fp, const struct sipdlg_dlg_key *key,
  * "fpstate" rewritten, the dialogs in the map counted. */
 void fp_kmaps_reconcile(struct fastpath *fp);
 
+/* The stored dialogs are not loaded yet (a start without the database,
+ * db.h db_defer_load): while @on, "fpstate" says degraded, so the kernel
+ * passes a request whose dialog it does not know instead of dropping it
+ * (unknown_dialog: drop); the dialogs loaded later enter the maps by
+ * their LOADED callbacks (fp_dialogs.c).  NULL fp: no-op.  Any thread. */
+void fp_kmaps_set_loading(struct fastpath *fp, bool on);
+
 /* For xdp.status. */
 struct fp_kmaps_info {
 	uint64_t in_kernel;		/* entries in "dialogs" */

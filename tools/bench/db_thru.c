@@ -25,6 +25,7 @@
 #include "db/db.h"
 #include "dialog/dlg.h"
 #include "dialog/dlg_stats.h"
+#include "dlglink/dlg_config.h"
 
 static double now_s(void)
 {

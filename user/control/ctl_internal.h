@@ -35,7 +35,6 @@ struct ctl_server {
 	unsigned idle_ms;
 	int64_t sweep_timer;		/* 0 = none */
 	int64_t accept_timer;		/* accept paused on EMFILE */
-	void *core_ctx;			/* ctl_methods_core.c's; free()d here */
 	void **kept;			/* ctl_server_keep: free()d here */
 	size_t nkept;
 	uint64_t busy_logged_ms;	/* last "too many clients" warning */

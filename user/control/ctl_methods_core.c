@@ -207,8 +207,9 @@ int ctl_methods_core_register(struct ctl_server *s, struct stats *st,
 
 	if (!s || !st)
 		return -EINVAL;
-	if (s->core_ctx)
-		return -EEXIST;
+	for (size_t i = 0; i < s->nmethods; i++)
+		if (strcmp(s->methods[i].name, methods[0].name) == 0)
+			return -EEXIST;		/* registered already */
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return -ENOMEM;
@@ -216,7 +217,10 @@ int ctl_methods_core_register(struct ctl_server *s, struct stats *st,
 	ctx->start_s = start_realtime_s;
 	snprintf(ctx->version, sizeof(ctx->version), "%s",
 		 version ? version : "unknown");
-	s->core_ctx = ctx;
+	if (ctl_server_keep(s, ctx) != 0) {
+		free(ctx);
+		return -ENOMEM;
+	}
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
 		int err = ctl_register(s, methods[i].name, methods[i].fn, ctx);
 

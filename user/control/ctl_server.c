@@ -597,7 +597,6 @@ void ctl_server_free(struct ctl_server *s)
 	for (size_t i = 0; i < s->nkept; i++)
 		free(s->kept[i]);
 	free(s->kept);
-	free(s->core_ctx);
 	free(s->path);
 	free(s);
 }

@@ -1515,6 +1515,12 @@ static void test_nul_unquoted(void **state)
 		NUL_CASE("X: \"\\\0\"\r\n"),
 		NUL_CASE("X: a \"b\\\"\\\0\" c, \"\\\0\\\0\"\r\n"),
 		NUL_CASE("To: <sip:b@h>;x=\"\\\0\"\r\n"),
+	}, malformed[] = {
+		/* Escaped, but where an identifier is due: malformed. */
+		NUL_CASE("To: <sip:b@h>;tag=\"\\\0\"\r\n"),
+		NUL_CASE("Call-ID: z\"\\\0\"\r\n"),
+		NUL_CASE("Via: SIP/2.0/UDP h2;branch=\"\\\0\"\r\n"),
+		NUL_CASE("Max-Forwards: 70 \"\\\0\"\r\n"),
 	};
 	static const char head[] =
 		"OPTIONS sip:b@example.com SIP/2.0\r\n"
@@ -1555,6 +1561,22 @@ static void test_nul_unquoted(void **state)
 		n += 8;
 		assert_int_equal(sip_msg_parse(&m, buf, n, SIP_DATAGRAM, NULL),
 				 0);
+	}
+	for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++) {
+		size_t n = sizeof(head) - 1;
+
+		memcpy(buf, head, n);
+		memcpy(buf + n, malformed[i].s, malformed[i].n);
+		n += malformed[i].n;
+		if (strncmp(malformed[i].s, "To", 2) != 0) {
+			memcpy(buf + n, "To: <sip:b@h>\r\n", 15);
+			n += 15;
+		}
+		memcpy(buf + n, "l: 0\r\n\r\n", 8);
+		n += 8;
+		assert_int_equal(sip_msg_parse(&m, buf, n, SIP_DATAGRAM, NULL),
+				 -EBADMSG);
+		assert_int_not_equal(m.error, SIP_ERR_NONE);
 	}
 }
 

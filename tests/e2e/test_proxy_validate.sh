@@ -49,6 +49,14 @@ routes:
   - name: "generated"
     match: { in_dialog: false, header: X-Gen }
     actions: [ { forward: "udp:127.0.0.1:$SINK" } ]
+  # \$hdr(To) holding an escaped NUL: ruri_user refuses it (the R-URI
+  # stays), log writes it as \0, the request is still forwarded.
+  - name: "nul in a rule value"
+    match: { in_dialog: false, from_user: nulrule }
+    actions:
+      - ruri_user: "\$hdr(To)"
+      - log: "nulrule to=\$hdr(To) end"
+      - forward: "udp:127.0.0.1:$SINK"
   # RFC 4475 3.1.1.10 "intmeth", by its From user (R-URI, To and method
   # kept as the RFC writes them; method: takes letters only).
   - name: "intmeth"
@@ -225,6 +233,24 @@ case "$to_got" in
 *5c07*5c00*5c7f*) ok "the forwarded To line holds the escaped BEL, NUL and DEL" ;;
 *) not_ok "the forwarded To line holds the escaped BEL, NUL and DEL" "$to_got" ;;
 esac
+
+req "$E2E_TMP/nulrule.txt" OPTIONS "sip:keep@127.0.0.1:$P" nulrule
+# (Its Via names C+6: the 408 that echoes the To line goes there.)
+sed -i -e 's/^From: <sip:e2e@/From: <sip:nulrule@/' \
+	-e "2s/:$C;/:$((C + 6));/" \
+	-e 's/^To: <sip:sink@/To: "x\\\x00y" <sip:other@/' "$E2E_TMP/nulrule.txt"
+udp_exchange "$C" "$E2E_TMP/nulrule.txt" >/dev/null
+if wait_for 3 sink_first e2e-nulrule@; then
+	line=$(sink_first e2e-nulrule@ | head -n1 | tr -d '\r')
+	check_eq "ruri_user from a \$hdr(To) holding an escaped NUL leaves the R-URI as it was" \
+		"OPTIONS sip:keep@127.0.0.1:$P SIP/2.0" "$line"
+else
+	not_ok "a rule value holding an escaped NUL: the request is forwarded" "$(proxy_diag)"
+fi
+check_contains "ruri_user warns that the value holds a NUL" \
+	"the value holds a NUL byte; Request-URI not changed" "$(cat "$PROXY_LOG")"
+check_contains "log: writes the escaped NUL as \\0 and keeps the rest" \
+	'nulrule to="x\\0y" <sip:other@127.0.0.1> end' "$(cat -v "$PROXY_LOG")"
 
 # RFC 4475-style leniency: runs of SP in the Request-Line are accepted; the
 # request leaves with one SP between the elements.

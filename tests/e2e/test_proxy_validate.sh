@@ -2,7 +2,8 @@
 # The proxy's request validation (RFC 3261 16.3 and 8.2), end to end over
 # loopback: legal requests at their extremes (a 215-character branch, 34
 # Vias, long header values and display name, a method of unusual token
-# characters) are forwarded with their start line and every header the
+# characters, RFC 4475's "intmeth" with an escaped NUL in a quoted display
+# name) are forwarded with their start line and every header the
 # proxy must not touch byte for byte; requests a proxy must refuse get the
 # RFC's status code with a reason naming the problem (416, 420 with
 # Unsupported, 400 for headers in the Request-URI, stray ';' and ',' in Via
@@ -48,6 +49,19 @@ routes:
   - name: "generated"
     match: { in_dialog: false, header: X-Gen }
     actions: [ { forward: "udp:127.0.0.1:$SINK" } ]
+  # \$hdr(To) holding an escaped NUL: ruri_user refuses it (the R-URI
+  # stays), log writes it as \0, the request is still forwarded.
+  - name: "nul in a rule value"
+    match: { in_dialog: false, from_user: nulrule }
+    actions:
+      - ruri_user: "\$hdr(To)"
+      - log: "nulrule to=\$hdr(To) end"
+      - forward: "udp:127.0.0.1:$SINK"
+  # RFC 4475 3.1.1.10 "intmeth", by its From user (R-URI, To and method
+  # kept as the RFC writes them; method: takes letters only).
+  - name: "intmeth"
+    match: { in_dialog: false, from_user: mundane }
+    actions: [ { forward: "udp:127.0.0.1:$SINK" } ]
 EOF
 check "the config with proxy.supported passes sipdlgd --check" "$SIPDLGD" -c "$CFG" --check
 printf 'proxy:\n  supported: ["a b"]\n' >"$E2E_TMP/bad.yaml"
@@ -77,11 +91,12 @@ EOF
 E2E_PIDS+=("$!")
 wait_for 5 port_bound udp "$SINK" || { not_ok "the callee listens"; e2e_finish; }
 
-# sink_grep PATTERN : the first datagram the callee got containing PATTERN.
+# sink_first STRING : the first datagram the callee got containing STRING
+# (a fixed string: Call-IDs may hold regex characters).
 sink_first() {
 	local f
 	for f in $(ls "$SINKDIR" 2>/dev/null | grep -v '\.gen' | sort); do
-		if grep -qa -- "$1" "$SINKDIR/$f"; then
+		if grep -qaF -- "$1" "$SINKDIR/$f"; then
 			cat "$SINKDIR/$f"
 			return 0
 		fi
@@ -152,7 +167,7 @@ expect_forwarded() {
 	fi
 	sent_via=$(tr -d '\r' <"$f" | grep -ciE '^(via|v):')
 	got_via=$(tr -d '\r' <"$got" | grep -ciE '^(via|v):')
-	if ! diff <(untouched "$f") <(untouched "$got") >"$E2E_TMP/diff.txt"; then
+	if ! diff -a <(untouched "$f") <(untouched "$got") >"$E2E_TMP/diff.txt"; then
 		not_ok "$desc" "changed on the way:" "$(head -c 2000 "$E2E_TMP/diff.txt")"
 	elif [ "$got_via" -ne $((sent_via + 1)) ]; then
 		not_ok "$desc" "$sent_via Vias sent, $got_via received (want one more)"
@@ -190,6 +205,52 @@ req "$E2E_TMP/odd.txt" "$M" "sip:sink@127.0.0.1:$P" odd \
 	"Proxy-Require: foo" 'extensionHeader-!.%*+_`'"'"'~: value'
 expect_forwarded "a request with an unusual token as method (and a supported Proxy-Require) is forwarded unchanged" \
 	"$E2E_TMP/odd.txt"
+
+# RFC 4475 3.1.1.10 "intmeth" as the RFC writes it (only the Via names
+# our caller): a To display name holding the quoted-pairs \<BEL>, \<NUL>
+# and \<DEL> (RFC 3261 25.1).  Forwarded with the To line byte for byte.
+# The callee never answers: the 408 the proxy sends 32 s later (its To
+# line echoed, NUL included) goes to C+6, not to the port the checks
+# below read their answers on.
+{
+	printf '%s sip:1_unusual.URI~(to-be!sure)&isn'"'"'t+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn'"'"'t-it)@example.com SIP/2.0\r\n' "$M"
+	printf 'Via: SIP/2.0/UDP 127.0.0.1:%s;branch=z9hG4bK-.!%%66*_+`'"'"'~\r\n' "$((C + 6))"
+	printf 'To: "BEL:\\\007 NUL:\\\000 DEL:\\\177" <sip:1_unusual.URI~(to-be!sure)&isn'"'"'t+it$/crazy?,/;;*@example.com>\r\n'
+	printf 'From: token1~` token2'"'"'+_ token3*%%!.- <sip:mundane@example.com> ;fromParam'"''"'~+*_!.-%%=\r\n'
+	printf ' "\321\200\320\260\320\261\320\276\321\202\320\260\321\216\321\211\320\270\320\271";tag=_token~1'"'"'+`*%%!-.\r\n'
+	printf 'Call-ID: intmeth.word%%ZK-!.*_+'"'"'@word`~)(><:\\/"][?}{\r\n'
+	printf 'CSeq: 139122385 %s\r\n' "$M"
+	printf 'Max-Forwards: 255\r\n'
+	printf 'extensionHeader-!.%%*+_`'"'"'~:\357\273\277\345\244\247\345\201\234\351\233\273\r\n'
+	printf 'Content-Length: 0\r\n\r\n'
+} >"$E2E_TMP/intmeth.txt"
+expect_forwarded "RFC 4475 intmeth (escaped NUL in the To display name) is forwarded unchanged" \
+	"$E2E_TMP/intmeth.txt"
+to_sent=$(grep -a '^To: ' "$E2E_TMP/intmeth.txt" | od -An -tx1 | tr -d ' \n')
+to_got=$(sink_first 'intmeth.word' | grep -a '^To: ' | od -An -tx1 | tr -d ' \n')
+check_eq "the forwarded intmeth To line is the one sent, byte for byte" "$to_sent" "$to_got"
+case "$to_got" in
+*5c07*5c00*5c7f*) ok "the forwarded To line holds the escaped BEL, NUL and DEL" ;;
+*) not_ok "the forwarded To line holds the escaped BEL, NUL and DEL" "$to_got" ;;
+esac
+
+req "$E2E_TMP/nulrule.txt" OPTIONS "sip:keep@127.0.0.1:$P" nulrule
+# (Its Via names C+6: the 408 that echoes the To line goes there.)
+sed -i -e 's/^From: <sip:e2e@/From: <sip:nulrule@/' \
+	-e "2s/:$C;/:$((C + 6));/" \
+	-e 's/^To: <sip:sink@/To: "x\\\x00y" <sip:other@/' "$E2E_TMP/nulrule.txt"
+udp_exchange "$C" "$E2E_TMP/nulrule.txt" >/dev/null
+if wait_for 3 sink_first e2e-nulrule@; then
+	line=$(sink_first e2e-nulrule@ | head -n1 | tr -d '\r')
+	check_eq "ruri_user from a \$hdr(To) holding an escaped NUL leaves the R-URI as it was" \
+		"OPTIONS sip:keep@127.0.0.1:$P SIP/2.0" "$line"
+else
+	not_ok "a rule value holding an escaped NUL: the request is forwarded" "$(proxy_diag)"
+fi
+check_contains "ruri_user warns that the value holds a NUL" \
+	"the value holds a NUL byte; Request-URI not changed" "$(cat "$PROXY_LOG")"
+check_contains "log: writes the escaped NUL as \\0 and keeps the rest" \
+	'nulrule to="x\\0y" <sip:other@127.0.0.1> end' "$(cat -v "$PROXY_LOG")"
 
 # RFC 4475-style leniency: runs of SP in the Request-Line are accepted; the
 # request leaves with one SP between the elements.
@@ -245,6 +306,11 @@ expect_answer "a space inside an addr-spec gets 400 naming To" \
 req "$E2E_TMP/nul.txt" OPTIONS "sip:sink@127.0.0.1:$P" nul "Subject: a"
 sed -i 's/^Subject: a/Subject: a\x00b/' "$E2E_TMP/nul.txt"
 expect_answer "a NUL byte in a header gets 400" "$E2E_TMP/nul.txt" 400 "NUL Byte"
+# Next to a quoted display name, but not escaped inside it: still 400.
+req "$E2E_TMP/nulq.txt" OPTIONS "sip:sink@127.0.0.1:$P" nulq
+sed -i 's/^To: </To: "a\\\x00" \x00</' "$E2E_TMP/nulq.txt"
+expect_answer "a bare NUL after a quoted display name (one escaped NUL inside) gets 400" \
+	"$E2E_TMP/nulq.txt" 400 "NUL Byte"
 req "$E2E_TMP/cr.txt" OPTIONS "sip:sink@127.0.0.1:$P" cr "Subject: a"
 sed -i 's/^Subject: a/Subject: a\rInjected: b/' "$E2E_TMP/cr.txt"
 expect_answer "a bare CR in a header gets 400" "$E2E_TMP/cr.txt" 400 "Bare CR"
@@ -318,7 +384,7 @@ fi
 # --- the counters ---------------------------------------------------------------
 stats=$("$SIPDLGCTL" --socket "$CTL" --json stats sip 2>/dev/null)
 for s in bad_extension:1 unsupported_uri_scheme:1 err_headers_in_request_uri:1 \
-	err_too_many_route_entries:1 err_nul_byte_in_header:1 err_bare_cr_in_header:1 \
+	err_too_many_route_entries:1 err_nul_byte_in_header:2 err_bare_cr_in_header:1 \
 	err_malformed_via:2 err_malformed_contact:1 err_message_too_large:1 \
 	err_malformed_start_line:1; do
 	name=${s%%:*} want=${s#*:}

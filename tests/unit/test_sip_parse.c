@@ -1412,6 +1412,174 @@ static void test_size_limit(void **state)
 	free(buf);
 }
 
+/*
+ * RFC 4475 3.1.1.10 "intmeth": an unusual method token, and a To display
+ * name holding the quoted-pairs \<0x07>, \<0x00> and \<0x7F> (RFC 3261
+ * 25.1 allows them).  A valid request: every header is parsed, and the
+ * escaped NUL stays inside the slices, which keep their full length.
+ */
+#define INTMETH_METHOD "!interesting-Method0123456789_*+`.%indeed'~"
+#define INTMETH_TO_URI \
+	"sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*@example.com"
+static const char intmeth[] =
+	INTMETH_METHOD " sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*"
+	":&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com SIP/2.0\r\n"
+	"Via: SIP/2.0/TCP host1.example.com;branch=z9hG4bK-.!%66*_+`'~\r\n"
+	"To: \"BEL:\\\x07 NUL:\\\0 DEL:\\\x7f\" <" INTMETH_TO_URI ">\r\n"
+	"From: token1~` token2'+_ token3*%!.- <sip:mundane@example.com> "
+	";fromParam''~+*_!.-%=\r\n"
+	" \"\xd1\x80\xd0\xb0\xd0\xb1\xd0\xbe\xd1\x82\xd0\xb0\xd1\x8e\xd1\x89"
+	"\xd0\xb8\xd0\xb9\";tag=_token~1'+`*%!-.\r\n"
+	"Call-ID: intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{\r\n"
+	"CSeq: 139122385 " INTMETH_METHOD "\r\n"
+	"Max-Forwards: 255\r\n"
+	"extensionHeader-!.%*+_`'~:\xef\xbb\xbf\xe5\xa4\xa7\xe5\x81\x9c\xe9\x9b\xbb\r\n"
+	"Content-Length: 0\r\n"
+	"\r\n";
+
+static void test_intmeth(void **state)
+{
+	static const char disp[] = "BEL:\\\x07 NUL:\\\0 DEL:\\\x7f";
+	static const char to_val[] =
+		"\"BEL:\\\x07 NUL:\\\0 DEL:\\\x7f\" <" INTMETH_TO_URI ">";
+	const struct sip_hdr *h;
+	struct sip_msg m;
+	size_t used = 0;
+
+	(void)state;
+	assert_int_equal(sip_msg_parse(&m, intmeth, sizeof(intmeth) - 1,
+				       SIP_DATAGRAM, &used), 0);
+	assert_int_equal(used, sizeof(intmeth) - 1);
+	assert_int_equal(m.method, SIP_METHOD_OTHER);
+	assert_true(sip_str_eq_c(m.method_str, INTMETH_METHOD));
+	assert_true(sip_str_eq_c(m.cseq.method_str, INTMETH_METHOD));
+	assert_int_equal(m.cseq.num, 139122385);
+	assert_true(sip_str_eq_c(m.ruri.host, "example.com"));
+	assert_true(sip_str_eq_c(m.ruri.user,
+				 "1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*"));
+	assert_true(sip_str_eq_c(m.ruri.password,
+				 "&it+has=1,weird!*pas$wo~d_too.(doesn't-it)"));
+	assert_true(sip_str_eq_c(m.via.host, "host1.example.com"));
+	assert_true(sip_str_eq_c(m.via.branch, "z9hG4bK-.!%66*_+`'~"));
+
+	/* To: the display name keeps the escaped NUL, all 21 bytes. */
+	assert_int_equal(m.to.display.len, sizeof(disp) - 1);
+	assert_memory_equal(m.to.display.p, disp, sizeof(disp) - 1);
+	assert_true(sip_str_eq_c(m.to.uri, INTMETH_TO_URI));
+	assert_false(sip_str_present(m.to.tag));
+	assert_true(sip_str_eq_c(m.to_uri.host, "example.com"));
+	h = sip_msg_hdr(&m, SIP_HDR_TO);
+	assert_non_null(h);
+	assert_int_equal(h->value.len, sizeof(to_val) - 1);
+	assert_memory_equal(h->value.p, to_val, sizeof(to_val) - 1);
+
+	/* From: a display name of tokens, a folded parameter in UTF-8. */
+	assert_true(sip_str_eq_c(m.from.display,
+				 "token1~` token2'+_ token3*%!.-"));
+	assert_true(sip_str_eq_c(m.from.uri, "sip:mundane@example.com"));
+	assert_true(sip_str_eq_c(m.from.tag, "_token~1'+`*%!-."));
+	assert_true(sip_str_eq_c(m.from_uri.user, "mundane"));
+
+	assert_true(sip_str_eq_c(m.call_id,
+				 "intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{"));
+	h = sip_msg_hdr(&m, SIP_HDR_MAX_FORWARDS);
+	assert_non_null(h);
+	assert_true(sip_str_eq_c(h->value, "255"));
+	h = sip_msg_hdr_by_name(&m, "extensionHeader-!.%*+_`'~");
+	assert_non_null(h);
+	assert_true(sip_str_eq_c(h->value,
+				 "\xef\xbb\xbf\xe5\xa4\xa7\xe5\x81\x9c\xe9\x9b\xbb"));
+	assert_int_equal(m.body.len, 0);
+
+	/* Cut before the NUL in stream mode: wait for more, no error. */
+	assert_int_equal(sip_msg_parse(&m, intmeth,
+				       (size_t)(strchr(intmeth, '\0') - intmeth + 1),
+				       SIP_STREAM, NULL), -EAGAIN);
+}
+
+/*
+ * NUL bytes that no quoted-pair takes stay refused: outside quotes, inside
+ * quotes unescaped, in a header name, after a backslash outside quotes.
+ */
+#define NUL_CASE(x) { x, sizeof(x) - 1 }
+static void test_nul_unquoted(void **state)
+{
+	static const struct { const char *s; size_t n; } bad[] = {
+		NUL_CASE("To: <sip:b@h>\0\r\n"),
+		NUL_CASE("To: \"a\0\" <sip:b@h>\r\n"),
+		NUL_CASE("To: \"a\\\\\" \\\0 <sip:b@h>\r\n"),
+		NUL_CASE("To\0: \"a\\\0\" <sip:b@h>\r\n"),
+		NUL_CASE("To: \"a\\\0\" <sip:b@h>;x=\0\r\n"),
+		NUL_CASE("X: \\\0\r\n"),
+	}, good[] = {
+		NUL_CASE("X: \"\\\0\"\r\n"),
+		NUL_CASE("X: a \"b\\\"\\\0\" c, \"\\\0\\\0\"\r\n"),
+		NUL_CASE("To: <sip:b@h>;x=\"\\\0\"\r\n"),
+	}, malformed[] = {
+		/* Escaped, but where an identifier is due: malformed. */
+		NUL_CASE("To: <sip:b@h>;tag=\"\\\0\"\r\n"),
+		NUL_CASE("Call-ID: z\"\\\0\"\r\n"),
+		NUL_CASE("Via: SIP/2.0/UDP h2;branch=\"\\\0\"\r\n"),
+		NUL_CASE("Max-Forwards: 70 \"\\\0\"\r\n"),
+	};
+	static const char head[] =
+		"OPTIONS sip:b@example.com SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP h;branch=z9hG4bKq\r\n"
+		"From: <sip:a@h>;tag=1\r\nCall-ID: q\r\nCSeq: 1 OPTIONS\r\n";
+	char buf[512];
+	struct sip_msg m;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t n = sizeof(head) - 1;
+
+		memcpy(buf, head, n);
+		memcpy(buf + n, bad[i].s, bad[i].n);
+		n += bad[i].n;
+		if (strncmp(bad[i].s, "To", 2) != 0) {
+			memcpy(buf + n, "To: <sip:b@h>\r\n", 15);
+			n += 15;
+		}
+		memcpy(buf + n, "l: 0\r\n\r\n", 8);
+		n += 8;
+		assert_int_equal(sip_msg_parse(&m, buf, n, SIP_DATAGRAM, NULL),
+				 -EBADMSG);
+		assert_int_equal(m.error, SIP_ERR_NUL);
+		assert_true(m.answerable);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		size_t n = sizeof(head) - 1;
+
+		memcpy(buf, head, n);
+		memcpy(buf + n, good[i].s, good[i].n);
+		n += good[i].n;
+		if (strncmp(good[i].s, "To", 2) != 0) {
+			memcpy(buf + n, "To: <sip:b@h>\r\n", 15);
+			n += 15;
+		}
+		memcpy(buf + n, "l: 0\r\n\r\n", 8);
+		n += 8;
+		assert_int_equal(sip_msg_parse(&m, buf, n, SIP_DATAGRAM, NULL),
+				 0);
+	}
+	for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++) {
+		size_t n = sizeof(head) - 1;
+
+		memcpy(buf, head, n);
+		memcpy(buf + n, malformed[i].s, malformed[i].n);
+		n += malformed[i].n;
+		if (strncmp(malformed[i].s, "To", 2) != 0) {
+			memcpy(buf + n, "To: <sip:b@h>\r\n", 15);
+			n += 15;
+		}
+		memcpy(buf + n, "l: 0\r\n\r\n", 8);
+		n += 8;
+		assert_int_equal(sip_msg_parse(&m, buf, n, SIP_DATAGRAM, NULL),
+				 -EBADMSG);
+		assert_int_not_equal(m.error, SIP_ERR_NONE);
+	}
+}
+
 static void test_nul_bytes(void **state)
 {
 	static const char nul_val[] =
@@ -1641,6 +1809,8 @@ int main(void)
 		cmocka_unit_test(test_header_limit),
 		cmocka_unit_test(test_size_limit),
 		cmocka_unit_test(test_nul_bytes),
+		cmocka_unit_test(test_intmeth),
+		cmocka_unit_test(test_nul_unquoted),
 		cmocka_unit_test(test_methods),
 		cmocka_unit_test(test_pcap_call),
 		cmocka_unit_test(test_pcap_end_dlg),

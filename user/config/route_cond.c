@@ -287,7 +287,11 @@ static void load_strs(struct cfg_ctx *ctx, const struct cfg_node *n,
 
 		if (it->type == CFG_NODE_SCALAR && it->str && it->str[0] == '~') {
 			/* A regex is taken as written: '$' is an anchor
-			 * there, not a pseudo-variable. */
+			 * there, not a pseudo-variable.  regexec() sees the
+			 * subject as a C string, up to a NUL; the subjects
+			 * (URI user and host parts) never hold one: the
+			 * parser lets a NUL in only as a quoted-pair inside
+			 * a quoted-string (px_rules.c str_any). */
 			t->raw = cfg_strdup(ctx, it->str);
 			if (!t->raw)
 				continue;

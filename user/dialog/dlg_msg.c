@@ -36,7 +36,9 @@ static int join(char *buf, size_t cap, size_t *len, struct sip_str v)
 }
 
 /* Collect up to DLG_MAX_RR Record-Route values; returns the count or
- * -EBADMSG / -E2BIG. */
+ * -EBADMSG / -E2BIG.  A value holding a NUL (an escaped one in a quoted
+ * display name, which the parser accepts) is -EBADMSG: the route set is
+ * kept and stored as a C string, and a cut one would route elsewhere. */
 static int rr_values(const struct sip_msg *m, struct sip_str *vals)
 {
 	struct sip_value_iter it;
@@ -47,7 +49,10 @@ static int rr_values(const struct sip_msg *m, struct sip_str *vals)
 	while ((r = sip_value_next(&it, &v)) == 1) {
 		if (n == DLG_MAX_RR)
 			return -E2BIG;
-		vals[n++] = dlg_trim(v);
+		vals[n] = dlg_trim(v);
+		if (vals[n].len && memchr(vals[n].p, '\0', vals[n].len))
+			return -EBADMSG;
+		n++;
 	}
 	return r < 0 ? r : n;
 }

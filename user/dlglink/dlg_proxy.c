@@ -304,6 +304,24 @@ static struct sip_str expand(const struct px_req *rq,
 	return sip_str_mk(buf, n);
 }
 
+/*
+ * A value built from a template may hold a NUL when it copies a header
+ * whose quoted-string has an escaped one ($hdr(To) of RFC 4475's
+ * "intmeth").  What a dialog keeps (a variable, a profile value, written
+ * to the database and the control socket as C strings) and what names a
+ * target (bridge, REFER) refuses such a value rather than keep it cut at
+ * the NUL: true, with a warning, when @s holds one.
+ */
+static bool nul_refused(const char *what, unsigned line, const char *s,
+			size_t n)
+{
+	if (!memchr(s, '\0', n))
+		return false;
+	log_warn("%s (line %u): the value holds a NUL byte; not done", what,
+		 line);
+	return true;
+}
+
 static bool cmp(uint64_t have, enum route_cmp op, uint64_t n)
 {
 	switch (op) {
@@ -428,10 +446,14 @@ static void action(void *ud, struct px_req *rq, const struct route_action *a)
 		p = dlg_profile_lookup(t, sip_str_c(a->u.profile.name));
 		if (!p || !d->cell)
 			break;
-		if (a->type == ROUTE_ACT_SET_DLG_PROFILE)
-			dlg_profile_set(d->cell, p,
-					expand(rq, &a->u.profile, val, sizeof(val)));
-		else
+		if (a->type == ROUTE_ACT_SET_DLG_PROFILE) {
+			struct sip_str pv = expand(rq, &a->u.profile, val,
+						   sizeof(val));
+
+			if (!pv.p || !nul_refused("set_dlg_profile",
+						  a->pos.line, pv.p, pv.len))
+				dlg_profile_set(d->cell, p, pv);
+		} else
 			dlg_profile_unset(d->cell, p,
 					  expand(rq, &a->u.profile, val, sizeof(val)));
 		break;
@@ -492,6 +514,9 @@ static void action(void *ud, struct px_req *rq, const struct route_action *a)
 		if (d->cell) {
 			size_t n = px_tpl_expand(rq, &a->u.var.value, val,
 						 sizeof(val));
+
+			if (nul_refused("set_dlg_var", a->pos.line, val, n))
+				break;
 			dlg_var_set(d->cell, sip_str_c(a->u.var.key),
 				    sip_str_mk(val, n));
 		}
@@ -518,9 +543,15 @@ static void action(void *ud, struct px_req *rq, const struct route_action *a)
 	case ROUTE_ACT_DLG_BRIDGE: {
 		char from[256], to[256], op[256];
 
-		px_tpl_expand(rq, &a->u.bridge.from, from, sizeof(from));
-		px_tpl_expand(rq, &a->u.bridge.to, to, sizeof(to));
-		px_tpl_expand(rq, &a->u.bridge.op, op, sizeof(op));
+		size_t fn = px_tpl_expand(rq, &a->u.bridge.from, from,
+					  sizeof(from));
+		size_t tn = px_tpl_expand(rq, &a->u.bridge.to, to, sizeof(to));
+		size_t on = px_tpl_expand(rq, &a->u.bridge.op, op, sizeof(op));
+
+		if (nul_refused("dlg_bridge", a->pos.line, from, fn) ||
+		    nul_refused("dlg_bridge", a->pos.line, to, tn) ||
+		    nul_refused("dlg_bridge", a->pos.line, op, on))
+			break;
 		if (dlgb_bridge(rq->px, from, to, op[0] ? op : NULL, NULL) != 0)
 			log_warn("dlg_bridge (line %u): cannot call %s",
 				 a->pos.line, from);
@@ -531,6 +562,8 @@ static void action(void *ud, struct px_req *rq, const struct route_action *a)
 			size_t n = px_tpl_expand(rq, &a->u.refer.uri, val,
 						 sizeof(val));
 			val[n < sizeof(val) ? n : sizeof(val) - 1] = '\0';
+			if (nul_refused("dlg_refer", a->pos.line, val, n))
+				break;
 			if (dlgp_refer(rq->px, d->cell,
 				       a->u.refer.side == ROUTE_SIDE_CALLER ?
 					       DLG_CALLER_LEG :

@@ -46,6 +46,29 @@ static void cat_sl(char *out, size_t *n, size_t cap, struct sip_str s)
 		cat(out, n, cap, s.p, s.len);
 }
 
+/*
+ * @s (@n bytes) as a C string for a log line: each NUL written as the two
+ * characters "\0" into @buf; @s itself when it holds none.
+ */
+static const char *log_nul_safe(const char *s, size_t n, char *buf,
+				size_t cap)
+{
+	size_t o = 0;
+
+	if (!memchr(s, '\0', n))
+		return s;
+	for (size_t i = 0; i < n && o + 3 < cap; i++) {
+		if (s[i] == '\0') {
+			buf[o++] = '\\';
+			buf[o++] = '0';
+		} else {
+			buf[o++] = s[i];
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 static struct sip_str uri_of(const struct sip_nameaddr *na)
 {
 	return na->uri;
@@ -138,6 +161,13 @@ static bool str_any(const struct px_req *rq, struct sip_str have,
 
 	for (size_t i = 0; i < c->u.strs.n; i++) {
 		if (c->u.strs.re && c->u.strs.re[i]) {
+			/*
+			 * regexec() takes a C string.  The fields given here
+			 * are URI parts, which the parser keeps free of NUL
+			 * (only a quoted-pair in a quoted-string may hold
+			 * one); if one ever did, the expression would see the
+			 * value up to the NUL.
+			 */
 			char *subj = tl_subj;
 			size_t k = have.len < PX_VAL_CAP - 1 ? have.len :
 							       PX_VAL_CAP - 1;
@@ -305,6 +335,17 @@ static bool run_actions(struct px_req *rq, const struct route_action_list *acts,
 
 			if (u->type != SIP_SCHEME_SIP && u->type != SIP_SCHEME_SIPS)
 				break;
+			/*
+			 * A NUL (from $hdr(...) of a header holding an escaped
+			 * one) cannot be in a URI, and "%.*s" would cut the
+			 * user at it: leave the R-URI as it is.
+			 */
+			if (memchr(user, '\0', un)) {
+				log_warn("ruri_user (line %u): the value holds a "
+					 "NUL byte; Request-URI not changed",
+					 a->pos.line);
+				break;
+			}
 			if (!host)
 				break;
 			/* host may be written in brackets: keep them. */
@@ -321,8 +362,13 @@ static bool run_actions(struct px_req *rq, const struct route_action_list *acts,
 		}
 		case ROUTE_ACT_LOG: {
 			char line[TPL_MAX];
-			px_tpl_expand(rq, &a->u.log, line, sizeof(line));
-			log_notice("%s", line);
+			size_t ln = px_tpl_expand(rq, &a->u.log, line,
+						  sizeof(line));
+
+			/* An escaped NUL from a header shows as "\0", so the
+			 * rest of the line is not lost. */
+			log_notice("%s", log_nul_safe(line, ln, tl_subj,
+						      PX_VAL_CAP));
 			break;
 		}
 		default:

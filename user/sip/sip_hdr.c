@@ -35,6 +35,17 @@ int sip_parse_u32(const char *p, size_t len, uint32_t max, uint32_t *out)
 	return 0;
 }
 
+/*
+ * Does @v hold a NUL?  Only a quoted-pair in a quoted-string can bring
+ * one past the parser; the tag, branch, received and maddr values are
+ * tokens or hosts (RFC 3261 20.20, 20.42), matched and stored as
+ * identifiers, so a quoted one holding a NUL makes the header malformed.
+ */
+static bool has_nul(struct sip_str v)
+{
+	return v.len && memchr(v.p, '\0', v.len);
+}
+
 const char *sip_quoted_end(const char *p, const char *end)
 {
 	for (p++; p < end; p++) {
@@ -237,7 +248,7 @@ enum sip_error sip_na_parse(struct sip_nameaddr *out, const char *s,
 		na.params = sip_str_mk(q, (size_t)(end - q));
 		while ((r = sip_hparam_next(&q, end, &n, &v)) == 1) {
 			if (sip_str_eqi_c(n, "tag")) {
-				if (v.len == 0)
+				if (v.len == 0 || has_nul(v))
 					return bad;
 				na.tag = v;
 			}
@@ -376,6 +387,10 @@ int sip_via_parse(struct sip_via *out, const char *s, size_t len)
 			return -EINVAL;
 		v.params = sip_str_mk(q, (size_t)(end - q));
 		while ((r = sip_hparam_next(&q, end, &n, &val)) == 1) {
+			if ((sip_str_eqi_c(n, "branch") ||
+			     sip_str_eqi_c(n, "received") ||
+			     sip_str_eqi_c(n, "maddr")) && has_nul(val))
+				return -EINVAL;
 			if (sip_str_eqi_c(n, "branch")) {
 				v.branch = val;
 			} else if (sip_str_eqi_c(n, "received")) {

@@ -320,8 +320,12 @@ struct sip_msg {
  * Each call is linear in the bytes it looks at (at most SIP_MSG_MAX) and
  * keeps no state, so a stream caller re-parses from the message start:
  * call again when a read brings new bytes, not per byte.  NUL bytes are
- * refused anywhere before the body (even inside a quoted string, which
- * RFC 3261 would allow), so that no header slice hides one.
+ * refused anywhere before the body (400 "NUL Byte in Header"), except as
+ * the escaped byte of a quoted-pair inside a quoted-string of a header
+ * value ("\<NUL>", RFC 3261 25.1; RFC 4475 3.1.1.10 "intmeth"): such a
+ * header value, and a display name taken from it, may hold a NUL, so a
+ * slice must never be handed to a C-string function as if it ended
+ * there.  The start line and header names never hold one.
  */
 int sip_msg_parse(struct sip_msg *msg, const char *buf, size_t len,
 		  enum sip_parse_mode mode, size_t *consumed);

@@ -266,10 +266,11 @@ static void add_header(struct parse_st *st, const char *hs, const char *he)
 }
 
 /*
- * A header line holding a NUL or a bare CR: the message is malformed, but
- * the line is only left out, not the rest, so that a top Via above or
- * below it still lets us answer 400 (RFC 3261 8.2: answer whenever a
- * response can be routed).  The line itself is never stored, so no slice
+ * A header line holding a NUL (other than an escaped one inside a
+ * quoted-string, see nul_quoted_only) or a bare CR: the message is
+ * malformed, but the line is only left out, not the rest, so that a top
+ * Via above or below it still lets us answer 400 (RFC 3261 8.2: answer
+ * whenever a response can be routed).  The line itself is never stored, so no slice
  * handed out holds such a byte.  If it is a Via line and no Via was
  * stored yet, the top Via is lost and the request is not answered.
  */
@@ -295,6 +296,38 @@ static const char *bare_cr(const char *p, const char *end)
 			return p;
 	}
 	return NULL;
+}
+
+/*
+ * May the header line [hs, he), which holds a NUL, be kept?  Only if
+ * every NUL in it is the second byte of a quoted-pair inside a
+ * quoted-string of the value (RFC 3261 25.1: quoted-pair = "\\"
+ * (%x00-09 / %x0B-0C / %x0E-7F)), as in RFC 4475's "intmeth" To header.
+ * A NUL in the name, outside quotes, or inside quotes but not after a
+ * backslash is refused.  A backslash before CR or LF does not escape it
+ * (the RFC excludes them); the fold is left to the usual checks.
+ */
+static bool nul_quoted_only(const char *hs, const char *he)
+{
+	const char *p = memchr(hs, ':', (size_t)(he - hs));
+	bool in_q = false;
+
+	if (!p || memchr(hs, '\0', (size_t)(p - hs)))
+		return false;
+	for (p++; p < he; p++) {
+		if (*p == '\0')
+			return false;	/* not taken by a quoted-pair */
+		if (!in_q) {
+			if (*p == '"')
+				in_q = true;
+		} else if (*p == '"') {
+			in_q = false;
+		} else if (*p == '\\' && p + 1 < he && p[1] != '\r' &&
+			   p[1] != '\n') {
+			p++;	/* quoted-pair: the next byte is text */
+		}
+	}
+	return true;
 }
 
 /*
@@ -348,6 +381,8 @@ static int scan_headers(struct parse_st *st, const char *p, const char **body)
 			/* Look for the next NUL after this line only. */
 			st->nul = NULL;
 			st->nul_ok = lf + 1;
+		}
+		if (nul && !nul_quoted_only(hs, he)) {
 			bad_line(st, hs, he, SIP_ERR_NUL);
 		} else if (bare_cr(hs, he)) {
 			/* A CR inside a line must start a fold's CRLF. */

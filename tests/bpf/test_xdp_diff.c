@@ -49,6 +49,7 @@
 #include "sipdlg_shared.h"
 #include "sipdlg_hash.h"
 #include "sipdlg.skel.h"
+#include "fastpath/fastpath.h"
 #include "sip/sip_msg.h"
 #include "lib/pkt.h"
 #include "lib/sipexpect.h"
@@ -121,37 +122,13 @@ static struct sipdlg_bpf *load(const struct knobs *k)
 
 /* --- reasons ------------------------------------------------------------------------ */
 
+/* The controller's own name of a reason (fastpath.c), for messages. */
 static const char *rname(int r)
 {
-	static const char *const n[SDR_MAX_] = {
-		[SDR_NON_IP] = "non_ip", [SDR_NON_UDP] = "non_udp",
-		[SDR_OTHER_PORT] = "other_port", [SDR_TRUNCATED] = "truncated",
-		[SDR_IP_FRAGMENT] = "ip_fragment", [SDR_IPV6_EXT] = "ipv6_ext",
-		[SDR_VLAN_DEPTH] = "vlan_depth", [SDR_SIP_UDP4] = "sip_udp4",
-		[SDR_SIP_UDP6] = "sip_udp6", [SDR_BAD_IP_HEADER] = "bad_ip_header",
-		[SDR_SIP_NOT_SIP] = "sip_not_sip",
-		[SDR_SIP_SCAN_LIMIT] = "sip_scan_limit",
-		[SDR_SIP_FOLDED] = "sip_folded",
-		[SDR_SIP_REPLY_OTHER] = "sip_reply_other",
-		[SDR_DLG_MATCH] = "dlg_match",
-		[SDR_DLG_REPLY_MATCH] = "dlg_reply_match",
-		[SDR_DLG_UNKNOWN] = "dlg_unknown",
-		[SDR_DLG_UNKNOWN_DROP] = "dlg_unknown_drop",
-		[SDR_DLG_MISMATCH] = "dlg_mismatch",
-		[SDR_DLG_MISMATCH_DROP] = "dlg_mismatch_drop",
-		[SDR_DLG_BAD_COOKIE] = "dlg_bad_cookie",
-		[SDR_DLG_BAD_COOKIE_DROP] = "dlg_bad_cookie_drop",
-		[SDR_DLG_MAC_FAIL] = "dlg_mac_fail",
-		[SDR_DLG_MAC_FAIL_DROP] = "dlg_mac_fail_drop",
-		[SDR_DLG_RATE_LIMITED] = "dlg_rate_limited",
-		[SDR_DLG_REPLY_UNKNOWN] = "dlg_reply_unknown",
-		[SDR_SIP_MALFORMED] = "sip_malformed",
-		[SDR_MULTI_BUFFER] = "multi_buffer",
-		[SDR_DLG_NOT_IN_KERNEL] = "dlg_not_in_kernel",
-	};
+	const char *s = r >= 0 ? fp_reason_name((unsigned)r) : NULL;
 
-	if (r >= 0 && r < SDR_MAX_ && n[r])
-		return n[r];
+	if (s)
+		return s;
 	return r == -1 ? "(none)" : r == -2 ? "(several)" : "?";
 }
 

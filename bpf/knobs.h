@@ -51,6 +51,19 @@ const volatile __u64 mac_key_prev[2] = {};
 /* SDE_MATCH_FAILED events per second and CPU (token bucket); 0: none. */
 const volatile __u32 fail_events_per_sec = 10;
 
+/*
+ * xdp.relay: 1 to relay in-dialog requests whose method bit (1 << enum
+ * sipdlg_method) is in relay_methods, and their replies, in the kernel.
+ */
+const volatile __u32 relay_enabled = 0;
+const volatile __u32 relay_methods = 0;
+/*
+ * xdp.invite_limit: initial INVITEs allowed per source address and
+ * second, and the bucket depth; 0 pps: no limit.
+ */
+const volatile __u32 invite_limit_pps = 0;
+const volatile __u32 invite_limit_burst = 0;
+
 /* Is host-order UDP port @port one of the configured SIP ports? */
 static __always_inline int sd_is_sip_port(__u16 port)
 {

@@ -34,6 +34,31 @@ struct {
 	__type(value, struct sipdlg_dlg_key);
 } callids SEC(".maps");
 
+/*
+ * Next hops of the dialogs the kernel may relay (xdp.relay), written by
+ * the controller; see struct sipdlg_relay_hops.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SIPDLG_MAX_DIALOGS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__type(key, struct sipdlg_dlg_key);
+	__type(value, struct sipdlg_relay_hops);
+} relay_hops SEC(".maps");
+
+/*
+ * Per-source token buckets of xdp.invite_limit (struct
+ * sipdlg_invite_bucket); transient, an LRU so a spoofed-source flood
+ * only evicts old buckets.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u8[16]);
+	__type(value, struct sipdlg_invite_bucket);
+} invite_rl SEC(".maps");
+
 /* One packets/bytes pair per enum sipdlg_reason, per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -89,6 +89,22 @@ enum sipdlg_reason {
 				 * "dialogs" map (full, or an error): its
 				 * key is in "overflow", or the fast path
 				 * is degraded (sipdlg_fp_state): passed */
+	/*
+	 * Kernel relay (xdp.relay, struct sipdlg_relay_hops): a request
+	 * or a reply the program forwarded itself (XDP_TX / redirect), and
+	 * why a request that was eligible (confirmed dialog, tight match,
+	 * method in relay_methods) went to the controller after all.
+	 */
+	SDR_RELAY_REQ = 29,	/* in-dialog request relayed by the kernel */
+	SDR_RELAY_REPLY = 30,	/* reply to a kernel-relayed request, relayed */
+	SDR_RELAY_PASS_NOHOP = 31, /* no next hop for that direction */
+	SDR_RELAY_PASS_MAXFWD = 32, /* Max-Forwards 0, absent or unusable */
+	SDR_RELAY_PASS_MTU = 33, /* rewritten packet would not fit */
+	SDR_RELAY_PASS_FIB = 34, /* bpf_fib_lookup gave no L2 next hop */
+	SDR_RELAY_PASS_SHAPE = 35, /* a shape the rewriter does not handle */
+	SDR_RELAY_PASS_CONTACT = 36, /* carries a Contact: target refresh */
+	/* xdp.invite_limit: initial INVITE over its source's rate: DROP */
+	SDR_INVITE_RATE_DROP = 37,
 	SDR_MAX_		/* first unused slot; keep last */
 };
 
@@ -99,7 +115,8 @@ static inline int sipdlg_reason_drops(__u32 reason)
 	       reason == SDR_DLG_MISMATCH_DROP ||
 	       reason == SDR_DLG_BAD_COOKIE_DROP ||
 	       reason == SDR_DLG_MAC_FAIL_DROP ||
-	       reason == SDR_DLG_RATE_LIMITED;
+	       reason == SDR_DLG_RATE_LIMITED ||
+	       reason == SDR_INVITE_RATE_DROP;
 }
 
 _Static_assert(SDR_MAX_ <= SIPDLG_REASON_SLOTS, "reason slots exhausted");
@@ -291,5 +308,52 @@ struct sipdlg_event {
 	__u8 saddr[16];		/* IP source; IPv4 in the first 4 bytes */
 };
 _Static_assert(sizeof(struct sipdlg_event) == 64, "event layout");
+
+/*
+ * Kernel relay (xdp.relay).  The "relay_hops" hash map (pinned beside
+ * "dialogs", key struct sipdlg_dlg_key) holds, for each confirmed dialog
+ * the controller lets the kernel relay, where a request travelling each
+ * way goes next: the first Route entry after ours if the route set has
+ * one, else the remote target of that direction, resolved to an address
+ * by the controller (the kernel never resolves names), and the Via
+ * sent-by of the socket the controller would send it from.  No entry, or
+ * family 0 for a direction: not relayed that way.  The controller deletes
+ * the entry the moment the dialog stops being confirmed (BYE, timeout,
+ * sipdlgctl end) and rewrites it when a target refresh changes a hop.
+ */
+struct sipdlg_relay_hop {
+	__u8 daddr[16];		/* next hop; IPv4 in the first 4 bytes */
+	__u8 saddr[16];		/* our source address for it */
+	__u16 dport;		/* host order */
+	__u16 sport;		/* host order: our UDP source port */
+	__u8 family;		/* 4 or 6; 0: this direction is not relayed */
+	__u8 nroutes;		/* our Route entries on top of the set: 1 or 2
+				 * (double Record-Route) */
+	__u8 sentby_len;	/* bytes of sentby in use, 1..64 */
+	__u8 pad;
+	__u32 ifindex;		/* interface the controller would send on */
+	__u32 pad2;
+	char sentby[64];	/* our Via sent-by: host[:port], not NUL-ended */
+};
+_Static_assert(sizeof(struct sipdlg_relay_hop) == 112, "relay hop layout");
+
+struct sipdlg_relay_hops {
+	struct sipdlg_relay_hop dir[2];	/* index enum sipdlg_dir of the
+					 * request's direction */
+	__u64 gen;		/* controller's write generation, for tests */
+};
+_Static_assert(sizeof(struct sipdlg_relay_hops) == 232, "relay hops layout");
+
+/*
+ * Kernel per-source INVITE limit (xdp.invite_limit).  The "invite_rl" LRU
+ * hash map (not pinned) keyed by the source address (16 bytes, IPv4 in the
+ * first 4, the rest zero) holds a token bucket per source; an initial
+ * INVITE (no To-tag) that finds it empty is dropped (SDR_INVITE_RATE_DROP).
+ */
+struct sipdlg_invite_bucket {
+	__u64 last_ns;		/* bpf_ktime_get_coarse_ns() of the last refill */
+	__u64 tokens;		/* in 1/1000 of an INVITE */
+};
+_Static_assert(sizeof(struct sipdlg_invite_bucket) == 16, "invite bucket layout");
 
 #endif /* SIPDLG_SHARED_H */

@@ -50,8 +50,17 @@ static const char *const reason_names[SDR_MAX_] = {
 	[SDR_SIP_MALFORMED] = "sip_malformed",
 	[SDR_MULTI_BUFFER] = "multi_buffer",
 	[SDR_DLG_NOT_IN_KERNEL] = "dlg_not_in_kernel",
+	[SDR_RELAY_REQ] = "relay_req",
+	[SDR_RELAY_REPLY] = "relay_reply",
+	[SDR_RELAY_PASS_NOHOP] = "relay_pass_nohop",
+	[SDR_RELAY_PASS_MAXFWD] = "relay_pass_maxfwd",
+	[SDR_RELAY_PASS_MTU] = "relay_pass_mtu",
+	[SDR_RELAY_PASS_FIB] = "relay_pass_fib",
+	[SDR_RELAY_PASS_SHAPE] = "relay_pass_shape",
+	[SDR_RELAY_PASS_CONTACT] = "relay_pass_contact",
+	[SDR_INVITE_RATE_DROP] = "invite_rate_dropped",
 };
-_Static_assert(SDR_MAX_ == 29, "name every reason in reason_names[]");
+_Static_assert(SDR_MAX_ == 38, "name every reason in reason_names[]");
 
 const char *fp_reason_name(unsigned reason)
 {

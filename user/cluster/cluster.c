@@ -202,27 +202,34 @@ static int do_handback(struct cluster *cl, uint32_t node, char *msg,
 		       size_t msglen, uint64_t *unloaded)
 {
 	const struct cfg_cluster *cc = cl->cc;
+	struct db_node_row rows[CFG_MAX_NODES];
 	const struct db_node_row *r = NULL;
+	size_t n = 0;
 	bool held;
 
 	pthread_mutex_lock(&cl->mu);
 	held = node >= 1 && node <= cc->nodes && node != cc->node_id &&
 	       (cl->serves & bit(node));
-	for (size_t i = 0; i < cl->n_nodes; i++)
-		if (cl->nodes[i].node_id == node)
-			r = &cl->nodes[i];
-	if (held && (!r || r->age_ms > (int64_t)cc->takeover_after * 1000)) {
-		pthread_mutex_unlock(&cl->mu);
-		snprintf(msg, msglen, "node %u is not up (no fresh heartbeat): "
-			 "nobody would serve its dialogs; start it first",
-			 node);
-		return -EAGAIN;
-	}
 	pthread_mutex_unlock(&cl->mu);
 	if (!held) {
 		snprintf(msg, msglen, "node %u's dialogs are not held by this "
 			 "node (%u)", node, cc->node_id);
 		return -EINVAL;
+	}
+	/* The owner's heartbeat as the database has it now. */
+	if (db_nodes_read(cl->link, rows, CFG_MAX_NODES, &n)) {
+		snprintf(msg, msglen, "reading sipdlg_nodes: %s",
+			 db_link_error(cl->link));
+		return -EIO;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].node_id == node)
+			r = &rows[i];
+	if (!r || r->age_ms > (int64_t)cc->takeover_after * 1000) {
+		snprintf(msg, msglen, "node %u is not up (no fresh heartbeat): "
+			 "nobody would serve its dialogs; start it first",
+			 node);
+		return -EAGAIN;
 	}
 	/* Our pending writes of its dialogs first: the owner loads rows. */
 	db_flush_wait(cl->db, 5000);

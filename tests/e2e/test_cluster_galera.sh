@@ -117,6 +117,19 @@ else
 	not_ok "both boxes up, each serving its own node" "A $(serves "$SA") B $(serves "$SB")"
 fi
 
+# ---- bad requests: a clear error, nothing changes ----------------------
+bad() {	# NAME EXPECTED-TEXT ARGS...
+	local name=$1 want=$2 out; shift 2
+	out=$("$SIPDLGCTL" --socket "$SB" "$@" 2>&1) && { not_ok "$name" "succeeded: $out"; return; }
+	case "$out" in *"$want"*) ok "$name" ;; *) not_ok "$name" "$out" ;; esac
+}
+bad "takeover of this node itself is refused" "not another node" cluster takeover 2
+bad "takeover of a node outside the cluster is refused" "not another node" cluster takeover 9
+bad "handback of a node B does not hold is refused" "not held by this node" cluster handback 1
+bad "cluster takeover without a number is a usage error" "NODE must be" cluster takeover x
+serves_is "$SB" "[2]" && [ "$(galera_sql 1 "SELECT taken_over_by FROM sipdlg_nodes WHERE node_id = 1")" = 0 ] &&
+	ok "after the refusals nothing changed" || not_ok "after the refusals nothing changed" "$(serves "$SB")"
+
 # ---- cluster-wide profile -----------------------------------------------
 SIPP_TIMEOUT=60 sipp_start uas_hold db_uas_hold.xml -i "$RA" -t u1 -p "$U1" -m 3
 UASH=$SIPP_PID

@@ -136,7 +136,7 @@ UASH=$SIPP_PID
 SIPP_TIMEOUT=40 sipp_start uas_wait dlg_uas_wait_bye.xml -i "$RA" -t u1 -p "$U2" -m 2
 UASW=$SIPP_PID
 SIPP_TIMEOUT=60 sipp_start eve db_uac_hold.xml "$VIP:5060" -i "$RA" -t u1 -p "$C1" \
-	-s lim -key from_user eve -m 2 -r 10 -d 26000
+	-s lim -key from_user eve -m 2 -r 10 -d 32000
 EVE=$SIPP_PID
 wait_for 8 psize_is "$SA" eve 2
 t0=$(date +%s%N)
@@ -198,6 +198,18 @@ else
 	not_ok "cluster handback 1" "$H; A $(n_dlg "$SA") B $(n_dlg "$SB")"
 fi
 vip_to "$AA"
+
+# ---- taken over while alive: A fences itself ------------------------------
+T=$(ctl "$SB" cluster takeover 1 2>&1)
+if wait_for 4 n_dlg_is "$SA" 0 && [ "$(ctl "$SA" cluster status | jq .fenced)" = true ] &&
+   n_dlg_is "$SB" 2; then
+	ok "node 1 taken over while A runs: A unloads its 2 dialogs and fences itself"
+else
+	not_ok "A fences itself when taken over alive" "$T; A $(n_dlg "$SA") B $(n_dlg "$SB")"
+fi
+H=$(ctl "$SB" cluster handback 1 2>&1)
+wait_for 4 n_dlg_is "$SA" 2 && wait_for 3 serves_is "$SA" "[1]" ||
+	not_ok "second handback" "$H; A $(n_dlg "$SA")"
 
 # ---- automatic takeover --------------------------------------------------
 wait_for 3 psize_is "$SB" eve 2

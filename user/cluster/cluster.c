@@ -283,7 +283,7 @@ static void heartbeat(struct cluster *cl)
 	struct db_node_row rows[CFG_MAX_NODES];
 	uint32_t due[CFG_MAX_NODES];
 	size_t n = 0, n_due = 0;
-	bool fenced, released = false;
+	bool fenced, released = false, taken = false;
 
 	pthread_mutex_lock(&cl->mu);
 	fenced = cl->fenced;
@@ -307,6 +307,9 @@ static void heartbeat(struct cluster *cl)
 
 		if (r->node_id == cc->node_id && fenced && !r->taken_over_by)
 			released = true;
+		if (r->node_id == cc->node_id && !fenced && r->taken_over_by &&
+		    r->taken_over_by != cc->node_id)
+			taken = true;
 		if (r->node_id == cc->node_id || r->taken_over_by ||
 		    r->age_ms <= (int64_t)cc->takeover_after * 1000)
 			continue;
@@ -320,6 +323,21 @@ static void heartbeat(struct cluster *cl)
 	pthread_mutex_unlock(&cl->mu);
 	if (released)
 		unfence(cl);
+	if (taken) {
+		/* Taken over while alive (the address moved away, a person
+		 * ran cluster takeover): the taker serves our dialogs now;
+		 * serving them here too would answer every request twice. */
+		uint64_t n_out = unload_node(cl, cc->node_id);
+
+		pthread_mutex_lock(&cl->mu);
+		cl->fenced = true;
+		cl->serves &= ~bit(cc->node_id);
+		pthread_mutex_unlock(&cl->mu);
+		log_warn("fenced: another node took our dialogs over while we "
+			 "ran; %llu dialogs unloaded here (not ended); new "
+			 "calls only until cluster handback",
+			 (unsigned long long)n_out);
+	}
 	for (size_t i = 0; i < n_due; i++) {
 		uint64_t t0 = cl_mono_ms(), loaded = 0;
 		char msg[640];

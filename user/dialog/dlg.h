@@ -389,6 +389,9 @@ int dlg_end(struct dlg_cell *c, const void *msg);
  * script: no callback but DESTROY, no statistic but processed_dialogs.
  * Only for a dialog dlg_manage() returned with DLG_RC_CREATED (never for
  * a spiral: that is the original call).  It leaves the table at once.
+ * The cluster's handback uses it too, on any dialog, to unload one
+ * without ending it (after clearing its row mark, so DESTROY deletes no
+ * row): the node that owns it loads it from its row.
  */
 void dlg_discard(struct dlg_cell *c);
 /*

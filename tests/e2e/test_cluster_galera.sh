@@ -107,6 +107,17 @@ serves_is() { [ "$(serves "$1")" = "$2" ]; }
 rows() { galera_sql "$1" "SELECT COUNT(*) FROM dialog"; }
 rows_is() { [ "$(rows "$1")" = "$2" ]; }
 
+# A database without config/schema/cluster.sql: refused at start, named.
+galera_sql 1 "CREATE DATABASE nocl" &&
+	"$_GALERA_CLIENT" --no-defaults -S "$(galera_sock 1)" -u root nocl <"$E2E_ROOT/config/schema/mysql.sql"
+sed "s|/sipdlg\"|/nocl\"|" "$E2E_TMP/a.yaml" >"$E2E_TMP/nocl.yaml"
+out=$(timeout 20 nsenter --net="/run/netns/$NA" "$SIPDLGD" -c "$E2E_TMP/nocl.yaml" 2>&1); rc=$?
+case "$rc:$out" in
+0:*|124:*) not_ok "a box whose database lacks the cluster tables does not start" "rc $rc: $out" ;;
+*cluster.sql*) ok "a box whose database lacks the cluster tables does not start (names cluster.sql)" ;;
+*) not_ok "the refusal names config/schema/cluster.sql" "$out" ;;
+esac
+
 start_daemon boxa "$E2E_TMP/a.yaml" "$NA" || { not_ok "box A starts"; e2e_finish; }
 PA=$DAEMON_PID
 start_daemon boxb "$E2E_TMP/b.yaml" "$NB" || { not_ok "box B starts"; e2e_finish; }

@@ -25,8 +25,10 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Iuser -I$(BUILD) \
            -DSIPDLG_VERSION='"$(VERSION)"' \
            $(shell mysql_config --include 2>/dev/null)
 LDLIBS_D := -lbpf -lelf -lz -lyaml -ljansson -lpthread \
-           -lmicrohttpd \
            $(shell mysql_config --libs 2>/dev/null)
+
+# The Prometheus endpoint's HTTP server (user/metrics/).
+LDLIBS_D += -lmicrohttpd
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
               -Wall -Werror -I. -Iinclude -Ibpf

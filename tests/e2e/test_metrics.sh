@@ -138,6 +138,8 @@ check_contains "... Content-Type of the text format 0.0.4" "Content-Type: text/p
 check "promtool check metrics finds nothing to say (idle daemon)" \
 	sh -c "promtool check metrics <'$E2E_TMP/m0.txt'"
 m0=$(cat "$E2E_TMP/m0.txt")
+check_eq "HEAD /metrics: 200 without a body" "200 0" \
+	"$(ns curl -s -I -o /dev/null -w '%{http_code} %{size_download}' --max-time 5 "http://127.0.0.1:$M/metrics")"
 check_eq "404 for another path" 404 "$(ns curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$M/")"
 code=$(ns curl -s -o /dev/null -w '%{http_code} %header{allow}' --max-time 5 -X POST -d x=1 "http://127.0.0.1:$M/metrics")
 check_eq "405 with Allow for POST" "405 GET, HEAD" "$code"

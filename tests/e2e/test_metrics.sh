@@ -222,6 +222,26 @@ check_eq "sipdlgctl xdp agrees with the exposition on dlg_match" \
 	"$("$SIPDLGCTL" --socket "$DLG_SOCK" --json xdp | jq -r '.counters.dlg_match.packets')" \
 	"$(value "$(scrape)" 'sipdlg_xdp_packets_total{reason="dlg_match"}')"
 
+# Idle again: every statistic of `sipdlgctl stats` has its family and the
+# same value (dialog:active_dialogs is sipdlg_dialogs_active, ...).
+m3=$(scrape)
+diffs=$("$SIPDLGCTL" --socket "$DLG_SOCK" --json stats | jq -r 'to_entries[] | "\(.key) \(.value)"' |
+	while read -r k v; do
+		g=${k%%.*} n=${k#*.}
+		case "$g:$n" in
+		dialog:active_dialogs) names=sipdlg_dialogs_active ;;
+		dialog:early_dialogs) names=sipdlg_dialogs_early ;;
+		dialog:*_dialogs) names="sipdlg_dialogs_${n%_dialogs}_total" ;;
+		*) names="sipdlg_${g}_${n}_total sipdlg_${g}_${n}" ;;
+		esac
+		got=none
+		for x in $names; do
+			got=$(value "$m3" "$x"); [ "$got" = none ] || break
+		done
+		[ "$got" = "$v" ] || echo "$k=$v exported as ${names// /|}=$got"
+	done)
+check_eq "every statistic of sipdlgctl stats is exported with its value" "" "$diffs"
+
 # --- the Grafana dashboard ---------------------------------------------------------
 G="$E2E_ROOT/config/grafana-sipdlg.json"
 check "config/grafana-sipdlg.json is valid JSON with panels" jq -e '.panels | length > 0' "$G"

@@ -29,15 +29,18 @@ struct renamed {
 
 static const struct renamed renamed[] = {
 	{ "dialog:active_dialogs", "sipdlg_dialogs_active",
-	  "Dialogs not yet ended (states 1-4), dialog:active_dialogs." },
+	  "Dialogs answered and not ended (states 3 and 4), "
+	  "dialog:active_dialogs." },
 	{ "dialog:early_dialogs", "sipdlg_dialogs_early",
-	  "Dialogs not yet answered (states 1-2), dialog:early_dialogs." },
+	  "Dialogs with a provisional reply, not answered yet (state 2), "
+	  "dialog:early_dialogs." },
 	{ "dialog:processed_dialogs", "sipdlg_dialogs_processed_total",
 	  "Dialogs created, dialog:processed_dialogs." },
 	{ "dialog:expired_dialogs", "sipdlg_dialogs_expired_total",
 	  "Dialogs ended by their timeout, dialog:expired_dialogs." },
 	{ "dialog:failed_dialogs", "sipdlg_dialogs_failed_total",
-	  "Dialogs that never got answered (negative reply, CANCEL), "
+	  "Dialogs that never got answered (negative reply, CANCEL, "
+	  "timeout), "
 	  "dialog:failed_dialogs." },
 };
 

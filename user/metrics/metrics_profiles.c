@@ -20,18 +20,21 @@
 #include "metrics/metrics_int.h"
 #include "metrics/prom_text.h"
 
+/* One kept value: its label value in the raw buffer, and (for telling
+ * duplicates apart) its escaped form in the escaped buffer. */
 struct rendered {
-	size_t off, len;	/* in the scratch buffer */
+	size_t raw, raw_len;
+	size_t off, len;
 	size_t idx;		/* in the snapshot (biggest first) */
 };
 
-/* qsort_r comparator; @base: the scratch buffer. */
+/* qsort_r comparator on the escaped form; @base: the escaped buffer. */
 static int rendered_cmp(const void *a, const void *b, void *base)
 {
 	const struct rendered *x = a, *y = b;
-	const char *scratch_base = base;
+	const char *esc = base;
 	size_t n = x->len < y->len ? x->len : y->len;
-	int c = memcmp(scratch_base + x->off, scratch_base + y->off, n);
+	int c = memcmp(esc + x->off, esc + y->off, n);
 
 	if (c)
 		return c;
@@ -40,12 +43,13 @@ static int rendered_cmp(const void *a, const void *b, void *base)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-/* The label value of one kept value, as written between the quotes. */
-static void render(struct obuf *o, const struct dlg_profile_top *t)
+/* The label value of one kept value: its bytes, and "...#HASH" after a
+ * cut one (plain ASCII: nothing to escape there). */
+static void raw_value(struct obuf *o, const struct dlg_profile_top *t)
 {
 	char tail[32];
 
-	prom_label_value(o, t->value, t->len);
+	ob_mem(o, t->value, t->len);
 	if (t->len < t->full_len) {
 		snprintf(tail, sizeof(tail), "...#%08x", (unsigned)t->hash);
 		ob_str(o, tail);
@@ -56,33 +60,40 @@ static void render(struct obuf *o, const struct dlg_profile_top *t)
 static void value_samples(struct obuf *o, const char *profile,
 			  const struct dlg_profile_snap *s)
 {
-	struct obuf sc;
-	struct rendered *r;
+	struct obuf raw, esc;
+	struct rendered *r, *by_idx;
 	bool *skip;
 
 	if (!s->n_top)
 		return;
-	ob_init(&sc, OBUF_UNLIMITED);
+	ob_init(&raw, OBUF_UNLIMITED);
+	ob_init(&esc, OBUF_UNLIMITED);
 	r = calloc(s->n_top, sizeof(*r));
+	by_idx = calloc(s->n_top, sizeof(*by_idx));
 	skip = calloc(s->n_top, sizeof(*skip));
-	if (!r || !skip)
+	if (!r || !by_idx || !skip)
 		goto out;
 	for (size_t i = 0; i < s->n_top; i++) {
-		r[i].off = sc.len;
-		render(&sc, &s->top[i]);
-		r[i].len = sc.len - r[i].off;
 		r[i].idx = i;
+		r[i].raw = raw.len;
+		raw_value(&raw, &s->top[i]);
+		r[i].raw_len = raw.len - r[i].raw;
+		r[i].off = esc.len;
+		prom_label_value(&esc, raw.buf ? raw.buf + r[i].raw : "",
+				 r[i].raw_len);
+		r[i].len = esc.len - r[i].off;
 	}
-	if (sc.overflow)
+	if (raw.overflow || esc.overflow)
 		goto out;
-	qsort_r(r, s->n_top, sizeof(*r), rendered_cmp, sc.buf);
+	memcpy(by_idx, r, s->n_top * sizeof(*r));
+	qsort_r(r, s->n_top, sizeof(*r), rendered_cmp, esc.buf);
 	for (size_t i = 1; i < s->n_top; i++)
 		if (r[i].len == r[i - 1].len &&
-		    !memcmp(sc.buf + r[i].off, sc.buf + r[i - 1].off, r[i].len))
+		    !memcmp(esc.buf + r[i].off, esc.buf + r[i - 1].off,
+			    r[i].len))
 			skip[r[i].idx] = true;	/* the smaller of the two */
+	/* Back to the snapshot's order (biggest first) for the output. */
 	for (size_t i = 0; i < s->n_top; i++) {
-		char tail[32];
-		struct obuf lv;
 		struct prom_label l[2] = {
 			{ "profile", profile, strlen(profile) },
 			{ "value", NULL, 0 },
@@ -90,24 +101,16 @@ static void value_samples(struct obuf *o, const char *profile,
 
 		if (skip[i])
 			continue;
-		/* The raw value is what prom_sample escapes; a cut one gets
-		 * its hash appended (plain ASCII, nothing to escape). */
-		ob_init(&lv, OBUF_UNLIMITED);
-		ob_mem(&lv, s->top[i].value, s->top[i].len);
-		if (s->top[i].len < s->top[i].full_len) {
-			snprintf(tail, sizeof(tail), "...#%08x",
-				 (unsigned)s->top[i].hash);
-			ob_str(&lv, tail);
-		}
-		l[1].value = lv.buf ? lv.buf : "";
-		l[1].len = lv.len;
+		l[1].value = raw.buf + by_idx[i].raw;
+		l[1].len = by_idx[i].raw_len;
 		prom_sample_i64(o, "sipdlg_profile_value_size", l, 2,
 				(int64_t)s->top[i].count);
-		ob_free(&lv);
 	}
 out:
-	ob_free(&sc);
+	ob_free(&raw);
+	ob_free(&esc);
 	free(r);
+	free(by_idx);
 	free(skip);
 }
 

@@ -45,6 +45,9 @@ struct metrics {
 	char where[80];			/* "127.0.0.1:9091", for logs */
 };
 
+/* libmicrohttpd's messages are about single connections (a scraper that
+ * hung up, a malformed request): info, so a client cannot fill the log
+ * at warn.  Start failures are reported by metrics_start() itself. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char buf[512];
@@ -54,7 +57,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(buf);
 	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		buf[--n] = '\0';
-	log_warn("libmicrohttpd: %s", buf);
+	log_info("libmicrohttpd: %s", buf);
 }
 
 static enum MHD_Result reply_text(struct MHD_Connection *conn,

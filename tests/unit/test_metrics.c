@@ -394,6 +394,60 @@ static void test_exposition(void **state)
 	env_down(&e);
 }
 
+/* Twenty values with 1..20 members: max_values_per_profile 5 exports
+ * v20..v16, biggest first; the snapshot agrees. */
+static void test_top_values(void **state)
+{
+	struct env e;
+	struct dlg_cell *c[20];
+	struct dlg_profile_snap s;
+	char *text, v[8], want[96];
+	const char *prev = NULL;
+
+	env_up(&e);
+	for (int i = 0; i < 20; i++) {
+		snprintf(want, sizeof(want), "top-%d@x", i);
+		c[i] = mk(&e, want);
+	}
+	for (int k = 1; k <= 20; k++)
+		for (int i = 0; i < k; i++) {
+			int len = snprintf(v, sizeof(v), "v%d", k);
+
+			setv(c[i], e.caller, v, (size_t)len);
+		}
+	assert_int_equal(dlg_profile_snapshot(e.caller, 5, &s), 0);
+	assert_int_equal(s.total, 210);
+	assert_int_equal(s.nvals, 20);
+	assert_int_equal(s.n_top, 5);
+	for (size_t i = 0; i < 5; i++) {
+		snprintf(want, sizeof(want), "v%zu", 20 - i);
+		assert_string_equal(s.top[i].value, want);
+		assert_int_equal(s.top[i].count, 20 - i);
+	}
+	dlg_profile_snap_free(&s);
+
+	text = collect(&e, 5);
+	check_shape(text);
+	for (int k = 1; k <= 20; k++) {
+		const char *at;
+
+		snprintf(want, sizeof(want), "sipdlg_profile_value_size{profile="
+			 "\"caller\",value=\"v%d\"}", k);
+		assert_int_equal(sample(text, want), k > 15 ? k : -1);
+		at = strstr(text, want);
+		if (k > 16)	/* v20 first, then v19, ... */
+			assert_true(at < prev);
+		if (k > 15)
+			prev = at;
+	}
+	free(text);
+	for (int i = 0; i < 20; i++) {
+		dlg_discard(c[i]);
+		dlg_unref(c[i]);
+	}
+	env_down(&e);
+}
+
 /* ---- a snapshot while a worker adds values -------------------------- */
 
 struct adder {
@@ -551,6 +605,7 @@ int main(void)
 		cmocka_unit_test(test_family_and_samples),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_exposition),
+		cmocka_unit_test(test_top_values),
 		cmocka_unit_test(test_snapshot_while_growing),
 		cmocka_unit_test(test_config),
 	};

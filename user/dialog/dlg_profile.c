@@ -576,10 +576,15 @@ int dlg_profile_snapshot(struct dlg_profile *p, size_t max,
 	s.nvals = p->has_value ? p->nvals : 0;
 	nb = p->nbuckets;
 	pthread_mutex_unlock(&p->lock);
-	if (!p->has_value || !max) {
+	if (!p->has_value || !max || !s.nvals) {
 		*out = s;
 		return 0;
 	}
+	/* Room for the values there are (and some that may come during the
+	 * walk), not for @max of them: @max may be large and most profiles
+	 * hold few values. */
+	if (max > s.nvals + SNAP_CHUNK)
+		max = s.nvals + SNAP_CHUNK;
 	s.top = calloc(max, sizeof(*s.top));
 	if (!s.top)
 		return -ENOMEM;

@@ -175,6 +175,11 @@ sipp_ns() {
 	SIPP_PID=$!
 	E2E_PIDS+=("$SIPP_PID")
 }
+# Prometheus scrapes before the calls start (so it sees them up).
+prom_up() { [ "$(pq 'up{job="sipdlg"}' | jq -r '.data.result[0].value[1]' 2>/dev/null)" = 1 ]; }
+if wait_for 20 prom_up; then ok "Prometheus scrapes the endpoint (up{job=\"sipdlg\"} == 1)"
+else not_ok "Prometheus scrapes the endpoint (up{job=\"sipdlg\"} == 1)" "$(tail -n 5 "$E2E_TMP/prometheus.log")"; fi
+
 CALLS=6
 sipp_ns uas db_uas_hold.xml -i 127.0.0.1 -t u1 -p "$U" -m "$CALLS"
 UAS_PID=$SIPP_PID
@@ -223,7 +228,8 @@ prom_hostile() { pq 'sipdlg_profile_value_size{profile="subject"}' | jq -r '.dat
 prom_hostile_seen() { [ -n "$(prom_hostile)" ]; }
 wait_for 5 prom_hostile_seen
 check_eq "Prometheus stored the hostile value as it was (label unescaped)" 'say "hi" \ \xFF}' "$(prom_hostile)"
-check_eq "Prometheus: up{job=\"sipdlg\"} is 1" 1 "$(pq 'up{job="sipdlg"}' | jq -r '.data.result[0].value[1]')"
+check_eq "Prometheus: up{job=\"sipdlg\"} is still 1 (the hostile label did not break a scrape)" 1 \
+	"$(pq 'min_over_time(up{job="sipdlg"}[1m])' | jq -r '.data.result[0].value[1]')"
 
 sipp_wait "$UAC_PID" 20; uac_rc=$?
 sipp_wait "$UAS_PID" 5; uas_rc=$?

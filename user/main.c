@@ -36,6 +36,7 @@
 #include "fastpath/fp_dialogs.h"
 #include "fastpath/fp_rpc.h"
 #include "mac/mac_ring.h"
+#include "metrics/metrics.h"
 #include "core/timer.h"
 #include "proxy/proxy.h"
 #include "transport/transport.h"
@@ -57,7 +58,9 @@ struct daemon {
 	struct transport *tp;
 	struct fastpath *fp;
 	struct mac_ring *mac;		/* cookie MAC keys; NULL = off */
+	struct metrics *metrics;	/* Prometheus endpoint; NULL = off */
 	int sig_fd;
+	time_t start_time;
 };
 
 static void usage(FILE *out)
@@ -182,6 +185,7 @@ static int start(struct daemon *d, const char *bpf_object)
 	char err[2048];
 	int r;
 
+	d->start_time = time(NULL);
 	d->loop = ev_loop_alloc();
 	d->stats = stats_alloc();
 	if (!d->loop || !d->stats)
@@ -207,7 +211,7 @@ static int start(struct daemon *d, const char *bpf_object)
 		return r;
 	}
 	r = ctl_methods_core_register(d->ctl, d->stats, SIPDLG_VERSION,
-				      (uint64_t)time(NULL));
+				      (uint64_t)d->start_time);
 	if (r)
 		return r;
 
@@ -337,6 +341,22 @@ static int start(struct daemon *d, const char *bpf_object)
 	}
 	/* The kernel's pinned maps follow the (restored) dialog table. */
 	fp_dialogs_reconcile(d->fp, d->dlg);
+	/* The Prometheus endpoint reads all of the above, on its thread. */
+	{
+		struct metrics_sources ms = {
+			.stats = d->stats, .dlg = d->dlg, .fp = d->fp,
+			.start_time = d->start_time, .version = SIPDLG_VERSION,
+			.max_values_per_profile =
+				d->cfg->metrics.max_values_per_profile,
+		};
+
+		r = metrics_start(&d->cfg->metrics, &ms, &d->metrics, err,
+				  sizeof(err));
+		if (r) {
+			log_err("%s", err);
+			return r;
+		}
+	}
 	/* Last: from here on SIP traffic is served. */
 	r = tp_start(d->tp);
 	if (r)
@@ -347,7 +367,9 @@ static int start(struct daemon *d, const char *bpf_object)
 static void stop(struct daemon *d)
 {
 	/* Workers first (no new messages), then the database (drained),
-	 * then timers, then state. */
+	 * then timers, then state.  Before all: the metrics thread, which
+	 * reads every one of them. */
+	metrics_free(d->metrics);
 	tp_free(d->tp);
 	if (d->db)
 		db_stop(d->db, 5000);

@@ -154,6 +154,7 @@ struct sipdlg_config *cfg_alloc_defaults(void)
 
 	cfg->log.level = LOG_LVL_INFO;
 	cfg->log.target = CFG_LOG_STDERR;
+	cfg_metrics_defaults(&cfg->metrics);
 	if (!ok) {
 		cfg_free(cfg);
 		return NULL;
@@ -182,6 +183,7 @@ void cfg_free(struct sipdlg_config *cfg)
 	free(cfg->database.socket);
 	free(cfg->control.socket);
 	free(cfg->control.group);
+	free(cfg->metrics.listen);
 	route_list_free(&cfg->routes);
 	free(cfg);
 }

@@ -178,6 +178,14 @@ struct cfg_proxy {
 	size_t n_supported;
 };
 
+/* metrics: the Prometheus endpoint (user/metrics/). */
+struct cfg_metrics {
+	char *listen;			/* NULL or "" = off; "ADDR:PORT" */
+	struct sockaddr_storage addr;	/* listen, resolved (numeric) */
+	socklen_t addr_len;
+	uint32_t max_values_per_profile;	/* 100; 0 = totals only */
+};
+
 struct cfg_log {
 	int level;			/* enum log_level from core/log.h */
 	enum cfg_log_target target;	/* stderr */
@@ -198,6 +206,7 @@ struct sipdlg_config {
 	struct cfg_limits limits;
 	struct cfg_control control;
 	struct cfg_log log;
+	struct cfg_metrics metrics;
 	struct route_list routes;
 };
 

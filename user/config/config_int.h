@@ -202,6 +202,11 @@ void cfg_tcp_defaults(struct cfg_tcp *t);
 void cfg_load_tcp(struct cfg_ctx *ctx, const struct cfg_node *n,
 		  struct cfg_tcp *t);
 
+/* config_metrics.c: the metrics: section. */
+void cfg_metrics_defaults(struct cfg_metrics *m);
+void cfg_load_metrics(struct cfg_ctx *ctx, const struct cfg_node *n,
+		      struct cfg_metrics *m);
+
 /* config_addr.c */
 struct cfg_sipaddr {
 	int proto;

@@ -564,6 +564,13 @@ static int load_log(struct cfg_ctx *ctx, const struct cfg_node *n,
 	return 0;
 }
 
+static int load_metrics(struct cfg_ctx *ctx, const struct cfg_node *n,
+			const struct cfg_key *k, void *base)
+{
+	cfg_load_metrics(ctx, n, &((struct sipdlg_config *)base)->metrics);
+	return 0;
+}
+
 /* Deferred: see the top of the file. */
 static int note_routes(struct cfg_ctx *ctx, const struct cfg_node *n,
 		       const struct cfg_key *k, void *base)
@@ -589,6 +596,7 @@ static const struct cfg_key top_keys[] = {
 	SECTION("limits", load_limits),
 	SECTION("control", load_control),
 	SECTION("log", load_log),
+	SECTION("metrics", load_metrics),
 	SECTION("routes", note_routes),
 	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL },
 };

@@ -24,7 +24,7 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Iuser -I$(BUILD) \
            -DSIPDLG_VERSION='"$(VERSION)"' \
            $(shell mysql_config --include 2>/dev/null)
-LDLIBS_D := -lbpf -lelf -lz -lyaml -ljansson -lpthread \
+LDLIBS_D := -lbpf -lelf -lz -lyaml -ljansson -lpthread -lssl -lcrypto \
            $(shell mysql_config --libs 2>/dev/null)
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \

@@ -89,10 +89,19 @@ int tls_ctx_use_pair(SSL_CTX *ctx, const char *cert, const char *key,
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
 		return WHY(TLS_BAD_CERT, "%s holds no usable PEM certificate "
 			   "(%s)", cert, tls_err_str(e, sizeof(e)));
-	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+		unsigned long err = ERR_peek_last_error();
+
+		if (ERR_GET_LIB(err) == ERR_LIB_X509 &&
+		    ERR_GET_REASON(err) == X509_R_KEY_VALUES_MISMATCH) {
+			ERR_clear_error();
+			return WHY(TLS_BAD_KEY, "%s is not the private key of "
+				   "the certificate in %s", key, cert);
+		}
 		return WHY(TLS_BAD_KEY, "%s holds no usable PEM private key, "
 			   "or one encrypted with a pass phrase (%s)", key,
 			   tls_err_str(e, sizeof(e)));
+	}
 	if (SSL_CTX_check_private_key(ctx) != 1)
 		return WHY(TLS_BAD_KEY, "%s is not the private key of the "
 			   "certificate in %s", key, cert);

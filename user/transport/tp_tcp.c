@@ -519,6 +519,7 @@ static int conn_connect(struct transport *tp, const struct tp_peer *dst,
 	if (dst->proto == TP_TLS) {
 		/* Queued bytes wait for the handshake, not only connect(). */
 		c->tcp_up = state == TP_CONN_OPEN;
+		c->hs_want_write = true;	/* the ClientHello is ours */
 		atomic_store(&c->state, TP_CONN_CONNECTING);
 		r = tp_tls_conn_init(tp, c, false);
 		if (r) {

@@ -46,7 +46,7 @@ static const struct cfg_key tls_keys[] = {
 
 #define C(f) offsetof(struct cfg_tls_cert, f)
 
-static const struct cfg_key cert_keys[] = {
+static const struct cfg_key tls_certificates_keys[] = {
 	{ "server_name", CFG_K_STRN, C(server_name), 0, 0, NULL, NULL, NULL },
 	{ "certificate", CFG_K_STRN, C(certificate), 0, 0, NULL, NULL, NULL },
 	{ "private_key", CFG_K_STRN, C(private_key), 0, 0, NULL, NULL, NULL },
@@ -122,7 +122,7 @@ static int load_certs(struct cfg_ctx *ctx, const struct cfg_node *n,
 			break;
 		}
 		snprintf(where, sizeof(where), "certificates[%zu].", i);
-		cfg_apply_map(ctx, e, "certificates", cert_keys, &c);
+		cfg_apply_map(ctx, e, "certificates", tls_certificates_keys, &c);
 		if (e->type == CFG_NODE_MAP) {
 			if (!set(c.server_name))
 				cfg_error(ctx, e, "%sserver_name: missing (the "

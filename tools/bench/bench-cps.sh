@@ -76,7 +76,7 @@ case "$PROFILES" in
 "kamailio sipdlgd") TAG=cps ;;
 "kamailio-dialog sipdlgd-dialog") TAG=cps-dialog ;;
 "kamailio-tls sipdlgd-tls") TAG=cps-tls
-	BENCH_TRANSPORT_NOTE="TLS on both sides of the proxy (sipp over TCP through a stunnel front, lib.sh tls_front_start; the front's CPU is not the proxy's)" ;;
+	BENCH_TRANSPORT_NOTE="TLS on both sides of the proxy (sipp over TCP through a stunnel front, lib.sh tls_front_start, the UAS with sipp/uas-tls.xml; the front's CPU is not the proxy's)" ;;
 *) TAG=cps-custom ;;
 esac
 TAG=${BENCH_TAG:-$TAG}

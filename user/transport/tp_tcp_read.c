@@ -201,9 +201,12 @@ bool tp_conn_on_readable(struct tp_worker *w, struct tp_conn *c)
 			     read(c->fd, c->ibuf + c->ilen, room);
 		if (n == 0)
 			return false;	/* the peer closed */
-		if (n < 0)
-			return errno == EAGAIN || errno == EWOULDBLOCK ||
-			       errno == EINTR;
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				return false;
+			break;	/* all read (TLS: SSL wants more bytes) */
+		}
 		c->ilen += (size_t)n;
 		stat_add(w->tp->st.rcv_bytes, n);
 		if (!conn_parse(w, c))

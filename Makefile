@@ -24,8 +24,10 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Iuser -I$(BUILD) \
            -DSIPDLG_VERSION='"$(VERSION)"' \
            $(shell mysql_config --include 2>/dev/null)
-LDLIBS_D := -lbpf -lelf -lz -lyaml -ljansson -lpthread -lssl -lcrypto \
+LDLIBS_D := -lbpf -lelf -lz -lyaml -ljansson -lpthread \
            $(shell mysql_config --libs 2>/dev/null)
+# SIP over TLS (user/transport/tls_ctx.c, tp_tls*.c): OpenSSL.
+LDLIBS_D += -lssl -lcrypto
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
               -Wall -Werror -I. -Iinclude -Ibpf

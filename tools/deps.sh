@@ -6,8 +6,10 @@ set -eu
 PKGS="clang llvm lld libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev
 default-libmysqlclient-dev libjansson-dev libcmocka-dev mariadb-server
 mariadb-client sip-tester iproute2 libclang-rt-14-dev jq tcpdump
-pkg-config make gcc valgrind util-linux socat groff-base man-db
-libssl-dev openssl stunnel4"
+pkg-config make gcc valgrind util-linux socat groff-base man-db"
+# SIP over TLS: OpenSSL to build and run; openssl and stunnel for the tests
+# (sipp has no TLS: stunnel stands in front of it).
+PKGS="$PKGS libssl-dev openssl stunnel4"
 
 missing=""
 for p in $PKGS; do

@@ -138,7 +138,9 @@ call() {
 	sipp_call_check "$desc" "$name-uac" "$uac_rc" "$name-uas" "$uas_rc" 1
 }
 TLS_UAC=("127.0.0.1:$SC" -i 127.0.0.1 -t t1)   # through stunnel "caller"
-TLS_UAS=(-i 127.0.0.1 -t t1 -p "$U2" -key contact_hp "127.0.0.1:$SE")
+TLS_UAS=(-i 127.0.0.1 -t t1 -p "$U2")
+TLS_CONTACT=(-key contact_uri "sip:callee@127.0.0.1:$SE;transport=tls")
+SIPS_CONTACT=(-key contact_uri "sips:callee@127.0.0.1:$SE")
 
 # --- calls ------------------------------------------------------------------
 conn0=$(tls_stat connections)
@@ -151,12 +153,14 @@ check_contains "and the callee's side of it over UDP (double Record-Route)" \
 	"sip:127.0.0.1:$P;lr;r2=on" "$rr"
 
 call tlstls "a call TLS -> TLS (the proxy's certificate checked by the callee's stunnel)" \
-	tls_uas_call.xml "${TLS_UAS[@]}" -- "${TLS_UAC[@]}" -p $((C + 1)) -s tlstls -d 100
+	tls_uas_call.xml "${TLS_UAS[@]}" "${TLS_CONTACT[@]}" -- "${TLS_UAC[@]}" -p $((C + 1)) -s tlstls -d 100
 conn1=$(tls_stat connections)
-call udptls "a call UDP -> TLS (server_name checked on the callee's certificate)" \
-	tls_uas_call.xml "${TLS_UAS[@]}" -- "127.0.0.1:$P" -i 127.0.0.1 -t u1 -p $((C + 2)) -s udptls -d 100
+call udptls "a call UDP -> TLS (server_name checked; the callee's Contact a sips: URI)" \
+	tls_uas_call.xml "${TLS_UAS[@]}" "${SIPS_CONTACT[@]}" -- "127.0.0.1:$P" -i 127.0.0.1 -t u1 -p $((C + 2)) -s udptls -d 100
 conn2=$(tls_stat connections)
 check_eq "UDP -> TLS: ACK and BYE reuse the INVITE's TLS connection (1 handshake)" 1 $((conn2 - conn1))
+check_contains "ACK and BYE to the sips: Contact went over TLS" "BYE sips:callee@127.0.0.1:$SE" \
+	"$(grep '^BYE ' "$E2E_TMP/udptls-uas.msg" 2>/dev/null)"
 # 1 (caller in) + 2 (caller in, callee out) + 1 (callee out)
 check "tls.connections counts the handshakes of the calls" [ "$conn2" -ge $((conn0 + 4)) ]
 check_contains "the callee got INVITE, ACK and BYE over TLS (Via SIP/2.0/TLS)" \

@@ -608,6 +608,13 @@ static void test_tls_section(void **state)
 		   "TLS1.2, TLS1.3");
 	result_free(&r);
 
+	r = load_yaml("t.yaml", "listen: [\"tcp:[::1]:5061\", "
+		      "\"tls:[::1]:5061\"]\ntls: {ca_dir: /}\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "t.yaml:1:28: listen: 'tls:[::1]:5061' takes the TCP "
+		   "port of another entry");
+	result_free(&r);
+
 	r = load_yaml("t.yaml", "listen: [\"tls:[::1]:5061\"]\n");
 	assert_invalid(&r, 1);
 	assert_err(&r, "t.yaml:1:10: listen: a tls: entry needs a tls: "

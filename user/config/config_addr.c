@@ -252,6 +252,16 @@ static void load_listen_item(struct cfg_ctx *ctx, const struct cfg_node *n,
 			cfg_error(ctx, n, "listen: '%s' is listed twice", s);
 			return;
 		}
+		/* TCP and TLS are both TCP sockets: one port each. */
+		if ((int)l->proto != a.proto && l->proto != CFG_PROTO_UDP &&
+		    a.proto != CFG_PROTO_UDP && l->port == a.port &&
+		    l->addr_len == a.addr_len &&
+		    memcmp(&l->addr, &a.addr, a.addr_len) == 0) {
+			cfg_error(ctx, n, "listen: '%s' takes the TCP port of "
+				  "another entry (tcp: and tls: need ports of "
+				  "their own)", s);
+			return;
+		}
 	}
 	if (*count == CFG_MAX_LISTEN) {
 		cfg_error(ctx, n, "listen: at most %d addresses",

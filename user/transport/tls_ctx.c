@@ -12,15 +12,14 @@
  * server's certificate.  The host name check is per connection
  * (tp_tls_io.c), from server_name.
  */
-#define LOG_TAG "tls"
-
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/x509v3.h>

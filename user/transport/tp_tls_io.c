@@ -15,10 +15,10 @@
  * the retry must offer the same bytes again (SSL_MODE_ACCEPT_MOVING_
  * WRITE_BUFFER lets the buffer move when it grows or shifts).
  */
-#define LOG_TAG "tls"
-
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include <openssl/err.h>

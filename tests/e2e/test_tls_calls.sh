@@ -24,7 +24,10 @@ need_sipp
 command -v stunnel >/dev/null 2>&1 || { skip "TLS calls" "stunnel (package stunnel4) is not installed"; exit 0; }
 SIPP_TIMEOUT=20
 
-BASE=$((23000 + ($$ % 400) * 20))
+if ! e2e_port_block BASE 23000 400 20; then
+	not_ok "a free block of 20 ports" "none between 23000 and 31000"
+	e2e_finish
+fi
 P=$BASE T=$((BASE + 1))               # sipdlgd: UDP P, TLS T
 SC=$((BASE + 2)) SE=$((BASE + 3)) SW=$((BASE + 4))   # stunnel caller/callee/wrong-name
 U1=$((BASE + 5)) U2=$((BASE + 6)) U3=$((BASE + 7))   # callees

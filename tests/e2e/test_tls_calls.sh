@@ -162,6 +162,10 @@ call udptls "a call UDP -> TLS (server_name checked; the callee's Contact a sips
 	tls_uas_call.xml "${TLS_UAS[@]}" "${SIPS_CONTACT[@]}" -- "127.0.0.1:$P" -i 127.0.0.1 -t u1 -p $((C + 2)) -s udptls -d 100
 conn2=$(tls_stat connections)
 check_eq "UDP -> TLS: ACK and BYE reuse the INVITE's TLS connection (1 handshake)" 1 $((conn2 - conn1))
+rr=$(awk '/message received/ { n++ } n == 1 && tolower($0) ~ /^record-route:/' "$E2E_TMP/udptls-uas.msg" 2>/dev/null | tr '\n' ' ')
+check_contains "UDP -> TLS: the callee got the Record-Route toward it with transport=tls" \
+	"sip:127.0.0.1:$T;transport=tls;lr;r2=on" "$rr"
+check_contains "and the caller's side over UDP (double Record-Route)" "sip:127.0.0.1:$P;lr;r2=on" "$rr"
 check_contains "ACK and BYE to the sips: Contact went over TLS" "BYE sips:callee@127.0.0.1:$SE" \
 	"$(grep '^BYE ' "$E2E_TMP/udptls-uas.msg" 2>/dev/null)"
 # 1 (caller in) + 2 (caller in, callee out) + 1 (callee out)

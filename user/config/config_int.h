@@ -200,17 +200,17 @@ int cfg_load_cookie_mac(struct cfg_ctx *ctx, const struct cfg_node *n,
 			const struct cfg_key *k, void *base);
 void cfg_cookie_mac_check(struct cfg_ctx *ctx,
 			  const struct sipdlg_config *cfg);
-/* config_tcp.c: the tcp: section. */
-void cfg_tcp_defaults(struct cfg_tcp *t);
-void cfg_load_tcp(struct cfg_ctx *ctx, const struct cfg_node *n,
-		  struct cfg_tcp *t);
-
 /* config_tls.c: the tls: section, and its checks against listen: and
  * forward: after the whole tree. */
 void cfg_tls_free(struct cfg_tls *t);
 void cfg_load_tls(struct cfg_ctx *ctx, const struct cfg_node *n,
 		  struct cfg_tls *t);
 void cfg_tls_check(struct cfg_ctx *ctx, const struct sipdlg_config *cfg);
+
+/* config_tcp.c: the tcp: section. */
+void cfg_tcp_defaults(struct cfg_tcp *t);
+void cfg_load_tcp(struct cfg_ctx *ctx, const struct cfg_node *n,
+		  struct cfg_tcp *t);
 
 /* config_addr.c */
 struct cfg_sipaddr {

@@ -129,9 +129,12 @@ ssize_t tp_tls_read(struct tp_conn *c, char *buf, size_t len)
 			c->rd_want_write = ww;
 			tp_conn_apply_mask(c);
 		}
-		/* A write that waited on this read may go on now. */
-		if (c->out.len > c->ooff && tp_tls_flush(c->owner->tp, c) == 0)
+		/* A write that waited on this read may go on now (a failed
+		 * one leaves the connection dead: the mask hands it over). */
+		if (c->out.len > c->ooff) {
+			(void)tp_tls_flush(c->owner->tp, c);
 			tp_conn_apply_mask(c);
+		}
 		pthread_mutex_unlock(&c->lock);
 		errno = EAGAIN;
 		return -1;

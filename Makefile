@@ -26,6 +26,8 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Iuser -I$(BUILD) \
            $(shell mysql_config --include 2>/dev/null)
 LDLIBS_D := -lbpf -lelf -lz -lyaml -ljansson -lpthread \
            $(shell mysql_config --libs 2>/dev/null)
+# SIP over TLS (user/transport/tls_ctx.c, tp_tls*.c): OpenSSL.
+LDLIBS_D += -lssl -lcrypto
 
 # The Prometheus endpoint's HTTP server (user/metrics/).
 LDLIBS_D += -lmicrohttpd

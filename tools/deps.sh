@@ -3,6 +3,10 @@
 # Idempotent: when everything is present it only runs dpkg-query and exits.
 set -eu
 
+# SIP over TLS: OpenSSL to build and run; openssl and stunnel for the tests
+# (sipp has no TLS: stunnel stands in front of it).
+TLS_PKGS="libssl-dev openssl stunnel4"
+
 PKGS="clang llvm lld libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev
 default-libmysqlclient-dev libjansson-dev libcmocka-dev mariadb-server
 mariadb-client sip-tester iproute2 libclang-rt-14-dev jq tcpdump
@@ -13,7 +17,7 @@ pkg-config make gcc valgrind util-linux socat groff-base man-db"
 PKGS="$PKGS libmicrohttpd-dev prometheus curl"
 
 missing=""
-for p in $PKGS; do
+for p in $PKGS $TLS_PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
 	case "$st" in
 	*"install ok installed"*) ;;

@@ -40,6 +40,7 @@
 #include "core/timer.h"
 #include "proxy/proxy.h"
 #include "transport/transport.h"
+#include "transport/tp_tls_rpc.h"
 
 #ifndef SIPDLG_VERSION
 #define SIPDLG_VERSION "0.0.0"
@@ -83,8 +84,16 @@ static void on_signal(struct ev_loop *loop, int fd, unsigned events, void *ud)
 
 	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			log_notice("SIGHUP: configuration reload is not "
-				   "supported; restart sipdlgd to apply changes");
+			struct daemon *d = ud;
+			char err[512];
+
+			/* TLS certificates are re-read; nothing else is. */
+			if (d->cfg->tls.present)
+				(void)tp_tls_reload(d->tp, err, sizeof(err));
+			log_notice("SIGHUP: %sother configuration is not "
+				   "reloaded; restart sipdlgd to apply changes",
+				   d->cfg->tls.present ?
+					   "TLS certificates re-read; " : "");
 			continue;
 		}
 		log_notice("%s: shutting down", strsignal((int)si.ssi_signo));
@@ -252,6 +261,9 @@ static int start(struct daemon *d, const char *bpf_object)
 	} else {
 		log_notice("xdp.enabled is false: no fast path");
 	}
+	r = tp_tls_rpc_register(d->ctl, d->tp);
+	if (r)
+		return r;
 	r = fp_rpc_register(d->ctl, d->fp, d->cfg);
 	if (r)
 		return r;

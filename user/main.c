@@ -37,9 +37,11 @@
 #include "fastpath/fp_dialogs.h"
 #include "fastpath/fp_rpc.h"
 #include "mac/mac_ring.h"
+#include "metrics/metrics.h"
 #include "core/timer.h"
 #include "proxy/proxy.h"
 #include "transport/transport.h"
+#include "transport/tp_tls_rpc.h"
 
 #ifndef SIPDLG_VERSION
 #define SIPDLG_VERSION "0.0.0"
@@ -59,7 +61,9 @@ struct daemon {
 	struct transport *tp;
 	struct fastpath *fp;
 	struct mac_ring *mac;		/* cookie MAC keys; NULL = off */
+	struct metrics *metrics;	/* Prometheus endpoint; NULL = off */
 	int sig_fd;
+	time_t start_time;
 };
 
 static void usage(FILE *out)
@@ -82,8 +86,16 @@ static void on_signal(struct ev_loop *loop, int fd, unsigned events, void *ud)
 
 	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			log_notice("SIGHUP: configuration reload is not "
-				   "supported; restart sipdlgd to apply changes");
+			struct daemon *d = ud;
+			char err[512];
+
+			/* TLS certificates are re-read; nothing else is. */
+			if (d->cfg->tls.present)
+				(void)tp_tls_reload(d->tp, err, sizeof(err));
+			log_notice("SIGHUP: %sother configuration is not "
+				   "reloaded; restart sipdlgd to apply changes",
+				   d->cfg->tls.present ?
+					   "TLS certificates re-read; " : "");
 			continue;
 		}
 		log_notice("%s: shutting down", strsignal((int)si.ssi_signo));
@@ -184,6 +196,7 @@ static int start(struct daemon *d, const char *bpf_object)
 	char err[2048];
 	int r;
 
+	d->start_time = time(NULL);
 	d->loop = ev_loop_alloc();
 	d->stats = stats_alloc();
 	if (!d->loop || !d->stats)
@@ -209,7 +222,7 @@ static int start(struct daemon *d, const char *bpf_object)
 		return r;
 	}
 	r = ctl_methods_core_register(d->ctl, d->stats, SIPDLG_VERSION,
-				      (uint64_t)time(NULL));
+				      (uint64_t)d->start_time);
 	if (r)
 		return r;
 
@@ -250,6 +263,9 @@ static int start(struct daemon *d, const char *bpf_object)
 	} else {
 		log_notice("xdp.enabled is false: no fast path");
 	}
+	r = tp_tls_rpc_register(d->ctl, d->tp);
+	if (r)
+		return r;
 	r = fp_rpc_register(d->ctl, d->fp, d->cfg);
 	if (r)
 		return r;
@@ -363,6 +379,22 @@ static int start(struct daemon *d, const char *bpf_object)
 	}
 	/* The kernel's pinned maps follow the (restored) dialog table. */
 	fp_dialogs_reconcile(d->fp, d->dlg);
+	/* The Prometheus endpoint reads all of the above, on its thread. */
+	{
+		struct metrics_sources ms = {
+			.stats = d->stats, .dlg = d->dlg, .fp = d->fp,
+			.start_time = d->start_time, .version = SIPDLG_VERSION,
+			.max_values_per_profile =
+				d->cfg->metrics.max_values_per_profile,
+		};
+
+		r = metrics_start(&d->cfg->metrics, &ms, &d->metrics, err,
+				  sizeof(err));
+		if (r) {
+			log_err("%s", err);
+			return r;
+		}
+	}
 	/* Last: from here on SIP traffic is served. */
 	r = tp_start(d->tp);
 	if (r)
@@ -373,7 +405,9 @@ static int start(struct daemon *d, const char *bpf_object)
 static void stop(struct daemon *d)
 {
 	/* Workers first (no new messages), then the database (drained),
-	 * then timers, then state. */
+	 * then timers, then state.  Before all: the metrics thread, which
+	 * reads every one of them. */
+	metrics_free(d->metrics);
 	tp_free(d->tp);
 	cluster_free(d->cl);		/* its thread loads into the table */
 	if (d->db)

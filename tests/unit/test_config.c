@@ -553,7 +553,7 @@ static void test_listen_malformed(void **state)
 
 	assert_invalid(&r, 8);
 	assert_err(&r, "listen_bad.yaml:3:5: listen: unknown protocol 'sctp' "
-		   "(use udp or tcp)");
+		   "(use udp, tcp or tls)");
 	assert_err(&r, "listen_bad.yaml:4:5: listen: '127.0.0.256' is not a "
 		   "numeric IPv4 address");
 	assert_err(&r, "listen_bad.yaml:5:5: listen: port 0 is out of range "
@@ -583,6 +583,42 @@ static void test_listen_malformed(void **state)
 	r = load_yaml("l.yaml", "listen: \"127.0.0.1:5060\"\n");
 	assert_invalid(&r, 1);
 	assert_err(&r, "needs a protocol");
+	result_free(&r);
+}
+
+/* tls: defaults, the enums, and what listen:/forward: ask of it (the
+ * file checks with real certificates are in e2e test_tls_config.sh). */
+static void test_tls_section(void **state)
+{
+	struct result r = load_yaml("t.yaml", "tls: {ca_dir: /}\n");
+
+	assert_ok(&r);
+	assert_int_equal(r.cfg->tls.present, 1);
+	assert_int_equal(r.cfg->tls.verify_peer, CFG_TLS_VERIFY_OPTIONAL);
+	assert_int_equal(r.cfg->tls.min_version, CFG_TLS_1_2);
+	assert_int_equal(r.cfg->tls.handshake_timeout_ms, 5000);
+	result_free(&r);
+
+	r = load_yaml("t.yaml", "tls:\n  verify_peer: maybe\n"
+		      "  min_version: TLS1.1\n");
+	assert_invalid(&r, 2);
+	assert_err(&r, "t.yaml:2:16: verify_peer: 'maybe' is not one of none, "
+		   "optional, required");
+	assert_err(&r, "t.yaml:3:16: min_version: 'TLS1.1' is not one of "
+		   "TLS1.2, TLS1.3");
+	result_free(&r);
+
+	r = load_yaml("t.yaml", "listen: [\"tcp:[::1]:5061\", "
+		      "\"tls:[::1]:5061\"]\ntls: {ca_dir: /}\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "t.yaml:1:28: listen: 'tls:[::1]:5061' takes the TCP "
+		   "port of another entry");
+	result_free(&r);
+
+	r = load_yaml("t.yaml", "listen: [\"tls:[::1]:5061\"]\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "t.yaml:1:10: listen: a tls: entry needs a tls: "
+		   "section");
 	result_free(&r);
 }
 
@@ -1761,6 +1797,7 @@ int main(void)
 		cmocka_unit_test(test_cookie_mac),
 		cmocka_unit_test(test_refused_dialog_keys),
 		cmocka_unit_test(test_keepalive_keys),
+		cmocka_unit_test(test_tls_section),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

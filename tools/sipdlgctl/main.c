@@ -107,6 +107,19 @@ static int verb_xdp(const struct verb *v, int argc, char **argv,
 	return CTL_EXIT_USAGE;
 }
 
+/* tls reload: read the TLS certificates again (tls.reload). */
+static int verb_tls(const struct verb *v, int argc, char **argv,
+		    json_t **params, const char **method)
+{
+	if (strcmp(argv[0], "reload") == 0) {
+		*method = "tls.reload";
+		return 0;
+	}
+	fprintf(stderr, "sipdlgctl: tls: unknown action '%s' (reload)\n",
+		argv[0]);
+	return CTL_EXIT_USAGE;
+}
+
 /* cluster status | takeover NODE | handback NODE */
 static int verb_cluster(const struct verb *v, int argc, char **argv,
 			json_t **params, const char **method)
@@ -154,6 +167,8 @@ static const struct verb verbs[] = {
 	{ "xdp", "[rotate-key]", 0, 1, NULL, verb_xdp, print_xdp,
 	  "fast path status (xdp.status); rotate-key: new cookie MAC key "
 	  "(xdp.rotate_key)" },
+	{ "tls", "reload", 1, 1, NULL, verb_tls, print_generic,
+	  "read the TLS certificates and keys again (tls.reload)" },
 	{ "version", "", 0, 0, "core.version", NULL, print_version,
 	  "the daemon's version (core.version)" },
 	{ "uptime", "", 0, 0, "core.uptime", NULL, print_uptime,

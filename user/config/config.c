@@ -124,6 +124,9 @@ struct sipdlg_config *cfg_alloc_defaults(void)
 	cfg->t1_ms = 500;
 	cfg->t2_ms = 4000;
 	cfg_tcp_defaults(&cfg->tcp);
+	cfg->tls.verify_peer = CFG_TLS_VERIFY_OPTIONAL;
+	cfg->tls.min_version = CFG_TLS_1_2;
+	cfg->tls.handshake_timeout_ms = 5000;
 
 	dialog_defaults(&cfg->dialog);
 	for (size_t i = 0; i < N_DIALOG_STRS; i++)
@@ -157,6 +160,7 @@ struct sipdlg_config *cfg_alloc_defaults(void)
 
 	cfg->log.level = LOG_LVL_INFO;
 	cfg->log.target = CFG_LOG_STDERR;
+	cfg_metrics_defaults(&cfg->metrics);
 	if (!ok) {
 		cfg_free(cfg);
 		return NULL;
@@ -188,7 +192,9 @@ void cfg_free(struct sipdlg_config *cfg)
 		free(cfg->cluster.profiles[i]);
 	free(cfg->control.socket);
 	free(cfg->control.group);
+	free(cfg->metrics.listen);
 	route_list_free(&cfg->routes);
+	cfg_tls_free(&cfg->tls);
 	free(cfg);
 }
 

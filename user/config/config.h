@@ -25,6 +25,7 @@
 enum cfg_proto {
 	CFG_PROTO_UDP = 1,
 	CFG_PROTO_TCP = 2,
+	CFG_PROTO_TLS = 3,	/* TCP with TLS (config_tls.c) */
 };
 
 /* One "udp:ADDR:PORT" / "tcp:[V6]:PORT" entry of listen:. */
@@ -152,6 +153,42 @@ struct cfg_tcp {
 	uint32_t max_out_bytes;		/* 262144 queued per connection */
 };
 
+/* --- tls: SIP over TLS (config_tls.c, transport/tls_ctx.c) --- */
+#define CFG_MAX_TLS_CERTS 16
+
+enum cfg_tls_verify {
+	CFG_TLS_VERIFY_NONE = 0,	/* no peer certificate asked/checked */
+	CFG_TLS_VERIFY_OPTIONAL,	/* clients: checked if sent */
+	CFG_TLS_VERIFY_REQUIRED,	/* clients must send a valid one */
+};
+
+enum cfg_tls_version {
+	CFG_TLS_1_2 = 0,
+	CFG_TLS_1_3,
+};
+
+/* One certificates: entry, chosen when the client's SNI names it. */
+struct cfg_tls_cert {
+	char *server_name;
+	char *certificate;
+	char *private_key;
+};
+
+struct cfg_tls {
+	int present;			/* a tls: section was given */
+	char *certificate;		/* PEM chain; NULL: outbound only */
+	char *private_key;		/* PEM, unencrypted */
+	char *ca_file, *ca_dir;		/* NULL both: the system's CAs */
+	int verify_peer;		/* enum cfg_tls_verify, optional */
+	int min_version;		/* enum cfg_tls_version, TLS1.2 */
+	char *ciphers;			/* TLS 1.2 list; NULL: OpenSSL's */
+	char *ciphersuites;		/* TLS 1.3 suites; NULL: OpenSSL's */
+	char *server_name;		/* outbound SNI and name check */
+	uint32_t handshake_timeout_ms;	/* 5000 */
+	struct cfg_tls_cert certs[CFG_MAX_TLS_CERTS];
+	size_t n_certs;
+};
+
 /*
  * limits: ceilings on the state a flood of new calls can create.  Beyond
  * any of them an initial request (no To-tag) gets 503 with Retry-After
@@ -200,6 +237,14 @@ struct cfg_proxy {
 	size_t n_supported;
 };
 
+/* metrics: the Prometheus endpoint (user/metrics/). */
+struct cfg_metrics {
+	char *listen;			/* NULL or "" = off; "ADDR:PORT" */
+	struct sockaddr_storage addr;	/* listen, resolved (numeric) */
+	socklen_t addr_len;
+	uint32_t max_values_per_profile;	/* 100; 0 = totals only */
+};
+
 struct cfg_log {
 	int level;			/* enum log_level from core/log.h */
 	enum cfg_log_target target;	/* stderr */
@@ -213,6 +258,7 @@ struct sipdlg_config {
 	uint32_t workers;		/* 0 = one per CPU */
 	uint32_t t1_ms, t2_ms;		/* RFC 3261 timers, 500 / 4000 */
 	struct cfg_tcp tcp;
+	struct cfg_tls tls;
 	struct cfg_dialog dialog;
 	struct cfg_proxy proxy;
 	struct cfg_xdp xdp;
@@ -221,6 +267,7 @@ struct sipdlg_config {
 	struct cfg_limits limits;
 	struct cfg_control control;
 	struct cfg_log log;
+	struct cfg_metrics metrics;
 	struct route_list routes;
 };
 

@@ -74,6 +74,9 @@ struct cfg_ctx {
 	const struct cfg_node *routes_node;
 	const struct cfg_node *mac_node;	/* xdp.cookie_mac.key_file */
 	const struct cfg_node *cluster_node;	/* the cluster: map */
+	/* First tls: listen entry and tls forward:, for config_tls.c. */
+	const struct cfg_node *tls_listen_node, *tls_fwd_node;
+	const struct cfg_node *tls_node;	/* the tls: section */
 	struct route_pos prof_pos[2][CFG_MAX_PROFILES]; /* with, no value */
 };
 
@@ -206,10 +209,22 @@ int cfg_load_cookie_mac(struct cfg_ctx *ctx, const struct cfg_node *n,
 			const struct cfg_key *k, void *base);
 void cfg_cookie_mac_check(struct cfg_ctx *ctx,
 			  const struct sipdlg_config *cfg);
+/* config_tls.c: the tls: section, and its checks against listen: and
+ * forward: after the whole tree. */
+void cfg_tls_free(struct cfg_tls *t);
+void cfg_load_tls(struct cfg_ctx *ctx, const struct cfg_node *n,
+		  struct cfg_tls *t);
+void cfg_tls_check(struct cfg_ctx *ctx, const struct sipdlg_config *cfg);
+
 /* config_tcp.c: the tcp: section. */
 void cfg_tcp_defaults(struct cfg_tcp *t);
 void cfg_load_tcp(struct cfg_ctx *ctx, const struct cfg_node *n,
 		  struct cfg_tcp *t);
+
+/* config_metrics.c: the metrics: section. */
+void cfg_metrics_defaults(struct cfg_metrics *m);
+void cfg_load_metrics(struct cfg_ctx *ctx, const struct cfg_node *n,
+		      struct cfg_metrics *m);
 
 /* config_addr.c */
 struct cfg_sipaddr {
@@ -219,7 +234,7 @@ struct cfg_sipaddr {
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 };
-/* "udp:ADDR:PORT" / "tcp:[V6]:PORT"; on error, a reason into @why. */
+/* "udp:ADDR:PORT" / "tcp:[V6]:PORT" / "tls:..."; on error, a reason into @why. */
 int cfg_parse_sipaddr(const char *s, struct cfg_sipaddr *out, char *why,
 		      size_t why_size);
 int cfg_parse_cidr(const char *s, struct route_cidr *out, char *why,

@@ -492,6 +492,13 @@ static int load_tcp(struct cfg_ctx *ctx, const struct cfg_node *n,
 	return 0;
 }
 
+static int load_tls(struct cfg_ctx *ctx, const struct cfg_node *n,
+		    const struct cfg_key *k, void *base)
+{
+	cfg_load_tls(ctx, n, &((struct sipdlg_config *)base)->tls);
+	return 0;
+}
+
 static int load_dialog(struct cfg_ctx *ctx, const struct cfg_node *n,
 		       const struct cfg_key *k, void *base)
 {
@@ -564,6 +571,13 @@ static int load_log(struct cfg_ctx *ctx, const struct cfg_node *n,
 	return 0;
 }
 
+static int load_metrics(struct cfg_ctx *ctx, const struct cfg_node *n,
+			const struct cfg_key *k, void *base)
+{
+	cfg_load_metrics(ctx, n, &((struct sipdlg_config *)base)->metrics);
+	return 0;
+}
+
 /* Deferred: see the top of the file. */
 static int note_routes(struct cfg_ctx *ctx, const struct cfg_node *n,
 		       const struct cfg_key *k, void *base)
@@ -582,6 +596,7 @@ static const struct cfg_key top_keys[] = {
 	  NULL },
 	SECTION("sip", load_sip),
 	SECTION("tcp", load_tcp),
+	SECTION("tls", load_tls),
 	SECTION("proxy", load_proxy),
 	SECTION("dialog", load_dialog),
 	SECTION("xdp", load_xdp),
@@ -590,6 +605,7 @@ static const struct cfg_key top_keys[] = {
 	SECTION("limits", load_limits),
 	SECTION("control", load_control),
 	SECTION("log", load_log),
+	SECTION("metrics", load_metrics),
 	SECTION("routes", note_routes),
 	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL },
 };
@@ -609,6 +625,7 @@ void cfg_load_tree(struct cfg_ctx *ctx, const struct cfg_node *root,
 	ctx->routes_node = NULL;
 	ctx->mac_node = NULL;
 	ctx->cluster_node = NULL;
+	ctx->tls_listen_node = ctx->tls_fwd_node = ctx->tls_node = NULL;
 	cfg_apply_map(ctx, root, NULL, top_keys, cfg);
 	cfg_dialog_check(ctx, &cfg->dialog);
 	cfg_cookie_mac_check(ctx, cfg);
@@ -616,4 +633,5 @@ void cfg_load_tree(struct cfg_ctx *ctx, const struct cfg_node *root,
 	if (ctx->routes_node)
 		cfg_load_routes(ctx, ctx->routes_node, &cfg->dialog,
 				&cfg->routes);
+	cfg_tls_check(ctx, cfg);
 }

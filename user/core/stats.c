@@ -234,6 +234,24 @@ out:
 	return err ? err : count;
 }
 
+/* Only the registry's read lock: workers never take it (stat_add is an
+ * atomic add), so a scrape cannot hold one of them up. */
+int stats_foreach_flags(const struct stats *st, stats_iter_flags_fn fn,
+			void *ud)
+{
+	struct stats *mst = (struct stats *)st;
+	int count = 0;
+
+	if (!st || !fn)
+		return -EINVAL;
+	pthread_rwlock_rdlock(&mst->lock);
+	for (size_t i = 0; i < st->n; i++, count++)
+		fn(st->vars[i]->group, st->vars[i]->name,
+		   stat_get(st->vars[i]), st->vars[i]->flags, ud);
+	pthread_rwlock_unlock(&mst->lock);
+	return count;
+}
+
 struct stat_var *stats_find(const struct stats *st, const char *name)
 {
 	struct stats *mst = (struct stats *)st;

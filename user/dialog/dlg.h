@@ -631,12 +631,40 @@ typedef void (*dlg_profile_count_fn)(void *ud, const char *value,
 				     uint32_t count);
 uint64_t dlg_profile_counts(struct dlg_profile *p, dlg_profile_count_fn fn,
 			    void *ud);
-/* The @i-th declared profile (NULL past the end). */
-struct dlg_profile *dlg_profile_at(struct dlg_table *t, size_t i);
 /* dlg.profile_list: @fn once per membership (value.p NULL = all values),
  * without the profile lock held.  Returns the number visited. */
 int dlg_profile_list(struct dlg_profile *p, struct sip_str value,
 		     dlg_iter_fn fn, void *ud);
+
+/* The profiles of the table in config order (metrics endpoint). */
+size_t dlg_profile_count(const struct dlg_table *t);
+struct dlg_profile *dlg_profile_at(struct dlg_table *t, size_t i);
+
+/*
+ * A snapshot of one profile for the metrics endpoint: its total, how many
+ * values it holds and the @max values with the most members, most first.
+ * A value longer than DLG_PROFILE_TOP_VALUE_MAX keeps a prefix (len <
+ * full_len; hash tells two such apart).  The profile lock, which SIP
+ * workers take, is held only a few microseconds at a time (see the .c).
+ * 0 or -ENOMEM; free with dlg_profile_snap_free.
+ */
+#define DLG_PROFILE_TOP_VALUE_MAX 128
+struct dlg_profile_top {
+	uint64_t count;
+	uint32_t hash;
+	size_t len, full_len;
+	char value[DLG_PROFILE_TOP_VALUE_MAX + 1];
+};
+struct dlg_profile_snap {
+	uint64_t total;			/* members, every value */
+	size_t nvals;			/* values (0 without value) */
+	struct dlg_profile_top *top;
+	size_t n_top;
+	bool incomplete;		/* the map kept growing: top empty */
+};
+int dlg_profile_snapshot(struct dlg_profile *p, size_t max,
+			 struct dlg_profile_snap *out);
+void dlg_profile_snap_free(struct dlg_profile_snap *s);	/* NULL-safe */
 
 /* ---- callbacks ------------------------------------------------------ */
 

@@ -36,10 +36,12 @@ static int via2_peer(const struct sip_msg *m, struct tp_peer *out)
 	memcpy(host, h.p, h.len);
 	host[h.len] = '\0';
 	port = v.has_rport_value ? v.rport_value :
-				   (v.has_port ? v.port : 5060);
+				   (v.has_port ? v.port :
+				    v.transport == SIP_TP_TLS ? 5061 : 5060);
 	memset(out, 0, sizeof(*out));
 	out->listen_idx = -1;
-	out->proto = v.transport == SIP_TP_TCP ? TP_TCP : TP_UDP;
+	out->proto = v.transport == SIP_TP_TCP ? TP_TCP :
+		     v.transport == SIP_TP_TLS ? TP_TLS : TP_UDP;
 	if (strchr(host, ':')) {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&out->remote.ss;
 		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)

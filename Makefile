@@ -214,6 +214,7 @@ install: all
 	install -m 0644 config/sipdlg.yaml $(DESTDIR)$(SYSCONFDIR)/sipdlg/sipdlg.yaml
 	install -m 0644 config/schema/mysql.sql $(DESTDIR)$(PREFIX)/share/sipdlg/schema/mysql.sql
 	install -m 0644 config/grafana-sipdlg.json $(DESTDIR)$(PREFIX)/share/sipdlg/grafana-sipdlg.json
+	install -m 0644 config/schema/cluster.sql $(DESTDIR)$(PREFIX)/share/sipdlg/schema/cluster.sql
 	install -m 0644 man/sipdlgd.8 man/sipdlgctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 man/sipdlg.yaml.5 $(DESTDIR)$(MANDIR)/man5/
 	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \

@@ -10,7 +10,8 @@ TLS_PKGS="libssl-dev openssl stunnel4"
 PKGS="clang llvm lld libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev
 default-libmysqlclient-dev libjansson-dev libcmocka-dev mariadb-server
 mariadb-client sip-tester iproute2 libclang-rt-14-dev jq tcpdump
-pkg-config make gcc valgrind util-linux socat groff-base man-db"
+pkg-config make gcc valgrind util-linux socat groff-base man-db
+galera-4 rsync"
 # The Prometheus endpoint: libmicrohttpd serves /metrics; its e2e test
 # checks the output with promtool and scrapes it with a real Prometheus
 # (both from the prometheus package) and curl.

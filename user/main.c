@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cluster/cluster.h"
 #include "config/config.h"
 #include "control/ctl_server.h"
 #include "control/ctl_methods_core.h"
@@ -56,6 +57,7 @@ struct daemon {
 	struct proxy *px;
 	struct dlg_table *dlg;
 	struct db_ctx *db;
+	struct cluster *cl;		/* NULL without cluster: */
 	struct transport *tp;
 	struct fastpath *fp;
 	struct mac_ring *mac;		/* cookie MAC keys; NULL = off */
@@ -314,6 +316,22 @@ static int start(struct daemon *d, const char *bpf_object)
 			return r;
 		}
 		r = db_check(d->db, err, sizeof(err));
+		if (r && d->cfg->cluster.enabled) {
+			/* Which rows are ours is in the database. */
+			log_err("database: %s (a cluster: node needs the "
+				"database at start)", err);
+			return r;
+		}
+		if (!r && d->cfg->cluster.enabled) {
+			r = cluster_alloc(d->cfg, d->db, d->dlg, load_row, d,
+					  &d->cl);
+			if (!r)
+				r = cluster_prepare(d->cl, err, sizeof(err));
+			if (r) {
+				log_err("cluster: %s", err);
+				return r;
+			}
+		}
 		if (r && db_required(d->db)) {
 			log_err("database: %s (database.required is true)", err);
 			return r;
@@ -350,6 +368,14 @@ static int start(struct daemon *d, const char *bpf_object)
 			log_err("database: cannot start: %s", strerror(-r));
 			return r;
 		}
+		if (d->cl) {
+			r = cluster_start(d->cl, d->ctl);
+			if (r) {
+				log_err("cluster: cannot start: %s",
+					strerror(-r));
+				return r;
+			}
+		}
 	}
 	/* The kernel's pinned maps follow the (restored) dialog table. */
 	fp_dialogs_reconcile(d->fp, d->dlg);
@@ -383,6 +409,7 @@ static void stop(struct daemon *d)
 	 * reads every one of them. */
 	metrics_free(d->metrics);
 	tp_free(d->tp);
+	cluster_free(d->cl);		/* its thread loads into the table */
 	if (d->db)
 		db_stop(d->db, 5000);
 	tmr_service_free(d->tmr);

@@ -1636,6 +1636,127 @@ static void test_cookie_mac(void **state)
 	result_free(&r);
 }
 
+/* --- cluster: ------------------------------------------------------------ */
+
+#define CL_DB "dialog:\n  db_mode: 1\n  db_url: \"mysql://u@unix(/s)/d\"\n" \
+	      "  profiles_with_value: [caller]\n"
+
+static void test_cluster_ok(void **state)
+{
+	struct result r = load_yaml("c.yaml", CL_DB
+		"cluster: { node_id: 3, nodes: 4, address: \"10.0.0.3:5060\","
+		" heartbeat_interval: 2, takeover_after: 5, backup_of: [1, 2],"
+		" profiles: [caller] }\n");
+	const struct cfg_cluster *c;
+
+	assert_ok(&r);
+	c = &r.cfg->cluster;
+	assert_int_equal(c->enabled, 1);
+	assert_int_equal(c->node_id, 3);
+	assert_int_equal(c->nodes, 4);
+	assert_string_equal(c->address, "10.0.0.3:5060");
+	assert_int_equal(c->heartbeat_interval, 2);
+	assert_int_equal(c->takeover_after, 5);
+	assert_int_equal(c->n_backup_of, 2);
+	assert_int_equal(c->backup_of[1], 2);
+	assert_int_equal(c->n_profiles, 1);
+	assert_string_equal(c->profiles[0], "caller");
+	/* Kamailio's scheme: node N makes ids with h_id % nodes == N - 1 */
+	assert_int_equal(r.cfg->dialog.h_id_start, 2);
+	assert_int_equal(r.cfg->dialog.h_id_step, 4);
+	result_free(&r);
+
+	/* no cluster: section: one box, nothing set */
+	r = load_yaml("c.yaml", CL_DB);
+	assert_ok(&r);
+	assert_int_equal(r.cfg->cluster.enabled, 0);
+	assert_int_equal(r.cfg->dialog.h_id_step, 1);
+	result_free(&r);
+
+	/* explicit h_id_* that agree are accepted */
+	r = load_yaml("c.yaml", CL_DB "  h_id_start: 1\n  h_id_step: 2\n"
+		      "cluster: { node_id: 2, nodes: 2 }\n");
+	assert_ok(&r);
+	result_free(&r);
+}
+
+static void test_cluster_refused(void **state)
+{
+	struct result r;
+
+	r = load_yaml("c.yaml", CL_DB "cluster: { node_id: 3, nodes: 2 }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "c.yaml:5:21: node_id: 3 is more than nodes (2)");
+	result_free(&r);
+
+	r = load_yaml("c.yaml", "dialog: { db_mode: 2, db_url: \"mysql://u@h/d\" }\n"
+		      "cluster: { node_id: 1, nodes: 2 }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "c.yaml:1:20: cluster: needs dialog.db_mode: 1");
+	result_free(&r);
+
+	r = load_yaml("c.yaml", "cluster: { node_id: 1, nodes: 2 }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "c.yaml:1:10: cluster: needs dialog.db_mode: 1");
+	result_free(&r);
+
+	r = load_yaml("c.yaml", "dialog: { db_mode: 1 }\n"
+		      "cluster: { node_id: 1, nodes: 2 }\n");
+	assert_err(&r, "cluster: needs dialog.db_url");
+	result_free(&r);
+
+	r = load_yaml("c.yaml", CL_DB "  h_id_start: 0\n  h_id_step: 3\n"
+		      "cluster: { node_id: 2, nodes: 2 }\n");
+	assert_invalid(&r, 2);
+	assert_err(&r, "c.yaml:5:15: h_id_start: 0 disagrees with cluster "
+		   "node_id 2");
+	assert_err(&r, "c.yaml:6:14: h_id_step: 3 disagrees with cluster "
+		   "nodes 2");
+	result_free(&r);
+
+	r = load_yaml("c.yaml", CL_DB "cluster: { nodes: 2 }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "c.yaml:5:10: cluster: node_id is missing");
+	result_free(&r);
+
+	r = load_yaml("c.yaml", CL_DB "cluster: { node_id: 1 }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "cluster: nodes is missing");
+	result_free(&r);
+
+	r = load_yaml("c.yaml", CL_DB "cluster: { node_id: 1, nodes: 2,"
+		      " heartbeat_interval: 3, takeover_after: 3 }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "takeover_after: 3 s is not more than "
+		   "heartbeat_interval (3 s)");
+	result_free(&r);
+
+	r = load_yaml("c.yaml", CL_DB "cluster: { node_id: 1, nodes: 2,"
+		      " backup_of: [1, 3, 2, 2] }\n");
+	assert_invalid(&r, 3);
+	assert_err(&r, "backup_of: node 1 is this node");
+	assert_err(&r, "backup_of: node 3 is more than nodes (2)");
+	assert_err(&r, "backup_of: node 2 is listed twice");
+	result_free(&r);
+
+	r = load_yaml("c.yaml", CL_DB "cluster: { node_id: 1, nodes: 2,"
+		      " profiles: [caller, nope] }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "profiles: 'nope' is not declared");
+	result_free(&r);
+
+	r = load_yaml("c.yaml", CL_DB "cluster: { node_id: 1, nodes: 2,"
+		      " address: \"a b\", tko: 1 }\n");
+	assert_invalid(&r, 2);
+	assert_err(&r, "address:");
+	assert_err(&r, "tko");
+	result_free(&r);
+
+	r = load_yaml("c.yaml", CL_DB "cluster: [1, 2]\n");
+	assert_invalid(&r, 1);
+	result_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1662,6 +1783,8 @@ int main(void)
 		cmocka_unit_test(test_alias_names),
 		cmocka_unit_test(test_profiles_string_form),
 		cmocka_unit_test(test_sections),
+		cmocka_unit_test(test_cluster_ok),
+		cmocka_unit_test(test_cluster_refused),
 		cmocka_unit_test(test_section_errors),
 		cmocka_unit_test(test_routes_tree),
 		cmocka_unit_test(test_names),

@@ -150,6 +150,9 @@ struct sipdlg_config *cfg_alloc_defaults(void)
 	cfg->database.retry_interval = 5;
 	cfg->database.retry_max = 60;
 	ok &= dup_to(&cfg->database.socket, "");
+	cfg->cluster.heartbeat_interval = 1;
+	cfg->cluster.takeover_after = 3;
+	ok &= dup_to(&cfg->cluster.address, "");
 
 	ok &= dup_to(&cfg->control.socket, "/run/sipdlg/sipdlg.sock");
 	cfg->control.mode = 0660;
@@ -184,6 +187,9 @@ void cfg_free(struct sipdlg_config *cfg)
 	free(cfg->xdp.pin_path);
 	free(cfg->xdp.mac_key_file);
 	free(cfg->database.socket);
+	free(cfg->cluster.address);
+	for (size_t i = 0; i < cfg->cluster.n_profiles; i++)
+		free(cfg->cluster.profiles[i]);
 	free(cfg->control.socket);
 	free(cfg->control.group);
 	free(cfg->metrics.listen);

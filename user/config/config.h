@@ -208,6 +208,28 @@ struct cfg_control {
 	char *group;			/* NULL = keep the daemon's group */
 };
 
+/*
+ * cluster: several boxes sharing dialogs through a MariaDB Galera cluster
+ * (db_mode 1).  Absent (enabled 0) for a one-box install.  The loader
+ * sets dialog.h_id_start = node_id - 1 and dialog.h_id_step = nodes, so a
+ * dialog's owner is node (h_id % nodes) + 1 unless sipdlg_nodes says
+ * another node took that node's dialogs over.
+ */
+#define CFG_MAX_NODES 64
+struct cfg_cluster {
+	int enabled;			/* the section is present */
+	uint32_t node_id;		/* 1..nodes, required */
+	uint32_t nodes;			/* 1..64, required */
+	char *address;			/* shown in sipdlg_nodes; "" = advertise
+					 * or the first listen address */
+	uint32_t heartbeat_interval;	/* 1 s */
+	uint32_t takeover_after;	/* 3 s, > heartbeat_interval */
+	uint32_t backup_of[CFG_MAX_NODES];	/* taken over automatically */
+	size_t n_backup_of;
+	char *profiles[CFG_MAX_PROFILES];	/* counted across the cluster */
+	size_t n_profiles;
+};
+
 struct cfg_proxy {
 	/* Option tags the proxy handles (RFC 3261 16.3 step 5): a request
 	 * whose Proxy-Require names any other gets 420.  Default: none. */
@@ -241,6 +263,7 @@ struct sipdlg_config {
 	struct cfg_proxy proxy;
 	struct cfg_xdp xdp;
 	struct cfg_database database;
+	struct cfg_cluster cluster;
 	struct cfg_limits limits;
 	struct cfg_control control;
 	struct cfg_log log;

@@ -73,6 +73,7 @@ struct cfg_ctx {
 	const struct cfg_node *ka_node[3];
 	const struct cfg_node *routes_node;
 	const struct cfg_node *mac_node;	/* xdp.cookie_mac.key_file */
+	const struct cfg_node *cluster_node;	/* the cluster: map */
 	/* First tls: listen entry and tls forward:, for config_tls.c. */
 	const struct cfg_node *tls_listen_node, *tls_fwd_node;
 	const struct cfg_node *tls_node;	/* the tls: section */
@@ -193,6 +194,14 @@ const char *cfg_dialog_refused_name(size_t i);
 void cfg_dialog_check(struct cfg_ctx *ctx, struct cfg_dialog *d);
 /* 1 with value, 0 without, -1 not declared. */
 int cfg_profile_kind(const struct cfg_dialog *d, const char *name);
+
+/* config_cluster.c: the cluster: section (a section callback), and its
+ * checks against dialog: once the whole file is read (@root: the
+ * document, to tell h_id_start/h_id_step given from defaults). */
+int cfg_load_cluster(struct cfg_ctx *ctx, const struct cfg_node *n,
+		     const struct cfg_key *k, void *base);
+void cfg_cluster_check(struct cfg_ctx *ctx, const struct cfg_node *root,
+		       struct sipdlg_config *cfg);
 
 /* config_mac.c: xdp.cookie_mac (a CFG_K_CUSTOM key of the xdp table), and
  * its checks against other sections, after the whole tree. */

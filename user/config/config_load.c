@@ -601,6 +601,7 @@ static const struct cfg_key top_keys[] = {
 	SECTION("dialog", load_dialog),
 	SECTION("xdp", load_xdp),
 	SECTION("database", load_database),
+	SECTION("cluster", cfg_load_cluster),
 	SECTION("limits", load_limits),
 	SECTION("control", load_control),
 	SECTION("log", load_log),
@@ -623,10 +624,12 @@ void cfg_load_tree(struct cfg_ctx *ctx, const struct cfg_node *root,
 	}
 	ctx->routes_node = NULL;
 	ctx->mac_node = NULL;
+	ctx->cluster_node = NULL;
 	ctx->tls_listen_node = ctx->tls_fwd_node = ctx->tls_node = NULL;
 	cfg_apply_map(ctx, root, NULL, top_keys, cfg);
 	cfg_dialog_check(ctx, &cfg->dialog);
 	cfg_cookie_mac_check(ctx, cfg);
+	cfg_cluster_check(ctx, root, cfg);
 	if (ctx->routes_node)
 		cfg_load_routes(ctx, ctx->routes_node, &cfg->dialog,
 				&cfg->routes);

@@ -50,6 +50,9 @@ struct dlg_profile {
 	char *name;
 	bool has_value;
 	uint64_t total;
+	uint64_t gen;			/* bumped on every count change */
+	dlg_profile_remote_fn remote;	/* other nodes' counts (cluster) */
+	void *remote_ud;
 	struct dlg_pval **buckets;
 	size_t nbuckets;		/* power of two */
 	size_t nvals;
@@ -216,6 +219,7 @@ static void member_unlink(struct dlg_profile *p, struct dlg_pmember *m)
 		m->pnext->pprev = m->pprev;
 	pv->count--;
 	p->total--;
+	p->gen++;
 	if (!pv->count)
 		pval_remove(p, pv);
 }
@@ -282,6 +286,7 @@ int dlg_profile_set(struct dlg_cell *c, struct dlg_profile *p,
 	pv->first = m;
 	pv->count++;
 	p->total++;
+	p->gen++;
 	pthread_mutex_unlock(&p->lock);
 	m->cnext = c->members;
 	c->members = m;
@@ -339,6 +344,51 @@ int dlg_profile_is_in(struct dlg_cell *c, struct dlg_profile *p,
 }
 
 uint64_t dlg_profile_size(struct dlg_profile *p, struct sip_str value)
+{
+	uint64_t n = dlg_profile_size_local(p, value);
+
+	if (p->remote)
+		n += p->remote(p->remote_ud, p, value);
+	return n;
+}
+
+void dlg_profile_set_remote(struct dlg_profile *p, dlg_profile_remote_fn fn,
+			    void *ud)
+{
+	p->remote = fn;
+	p->remote_ud = ud;
+}
+
+bool dlg_profile_is_cluster(const struct dlg_profile *p)
+{
+	return p->remote != NULL;
+}
+
+uint64_t dlg_profile_gen(struct dlg_profile *p)
+{
+	uint64_t g;
+
+	pthread_mutex_lock(&p->lock);
+	g = p->gen;
+	pthread_mutex_unlock(&p->lock);
+	return g;
+}
+
+uint64_t dlg_profile_counts(struct dlg_profile *p, dlg_profile_count_fn fn,
+			    void *ud)
+{
+	uint64_t g;
+
+	pthread_mutex_lock(&p->lock);
+	g = p->gen;
+	for (size_t b = 0; b < p->nbuckets; b++)
+		for (struct dlg_pval *pv = p->buckets[b]; pv; pv = pv->hnext)
+			fn(ud, pv->value, pv->count);
+	pthread_mutex_unlock(&p->lock);
+	return g;
+}
+
+uint64_t dlg_profile_size_local(struct dlg_profile *p, struct sip_str value)
 {
 	uint64_t n;
 

@@ -1136,6 +1136,11 @@ int main(void)
 		     "From: \"A;tag=x <sip:evil>\" <sip:alice@a;tag=y>;tag=1928301774;foo=bar" CRLF
 		     "To: \"Bob, Jr.\" <sip:bob@b>;x=1;tag=a6c85cf" CRLF CALLID "CSeq: 5 BYE" CRLF CLEN,
 		     V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		/* a quoted parameter value holding '>' or '<' after the tag */
+		CASE(quoted_gt_after_tag, K0, BYE_LINE VIA ROUTE
+		     "From: <sip:a@b>;tag=1928301774;p=\"a>b\"" CRLF
+		     "To: \"B>\" <sip:bob@b>;tag=a6c85cf;q=\"<x\";r=1" CRLF CALLID "CSeq: 5 BYE" CRLF CLEN,
+		     V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
 		CASE(addr_spec_form, K0, BYE_LINE VIA ROUTE "From: sip:alice@a;tag=1928301774" CRLF
 		     "To: sip:bob@b ; tag = a6c85cf" CRLF CALLID "CSeq: 5 BYE" CRLF CLEN,
 		     V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),

@@ -20,12 +20,19 @@
 /*
  * The packet pointer at frame offset @off if @n bytes from there lie in
  * the frame, else NULL: one bounds check, after which the caller loads
- * at constant offsets below @n without further checks.
+ * at constant offsets below @n without further checks.  The checked
+ * pointer goes through SD_OPAQUE, so that clang uses that very register
+ * and does not form the pointer again from the offset (the verifier
+ * knows the range of the checked one only).
  */
 #define SD_WINDOW(data, end, off, n)                                      \
 	({                                                                \
 		void *__p = sd_pkt_at((data), (off));                     \
-		__p + (n) <= (end) ? __p : (void *)0;                     \
+		if (__p + (n) <= (end))                                   \
+			SD_OPAQUE(__p);	/* the checked register itself */ \
+		else                                                      \
+			__p = (void *)0;                                  \
+		__p;                                                      \
 	})
 
 /*
@@ -53,6 +60,17 @@ static __always_inline __u64 sd_tag_term4(__u64 w)
 	x3 |= (x3 & SD_LOW7) + SD_LOW7;
 	x4 |= (x4 & SD_LOW7) + SD_LOW7;
 	return ~(x1 & x2 & x3 & x4) & SD_HIGH;
+}
+
+/*
+ * A superset of sd_tag_term4() in fewer steps: every byte below '0' (SP,
+ * HTAB and ',' among them) and ';'.  Zero for the usual tags (digits,
+ * letters): then so is the exact mask.
+ */
+static __always_inline __u64 sd_tag_maybe(__u64 w)
+{
+	return (~((w & SD_LOW7) + SD_REP(0x80 - '0')) & ~w & SD_HIGH) |
+	       sd_eq_bytes(w, SD_REP(';'));
 }
 
 /*
@@ -120,11 +138,18 @@ static __always_inline int sd_fast_tag(void *data, void *end, __u32 vs,
 	if (r == ' ' || r == '\t')
 		return 0;
 	rem = ve - t;
-	m0 = sd_tag_term4(w0) & sd_low_bytes(rem);
+	m0 = sd_tag_maybe(w0) & sd_low_bytes(rem);
+	if (m0)
+		m0 = sd_tag_term4(w0) & sd_low_bytes(rem);
 	if (m0) {
 		n = sd_first(m0);
 	} else {
-		m1 = rem > 8 ? sd_tag_term4(w1) & sd_low_bytes(rem - 8) : 0;
+		m1 = 0;
+		if (rem > 8) {
+			m1 = sd_tag_maybe(w1) & sd_low_bytes(rem - 8);
+			if (m1)
+				m1 = sd_tag_term4(w1) & sd_low_bytes(rem - 8);
+		}
 		if (m1)
 			n = 8 + sd_first(m1);
 		else if (rem <= 16)
@@ -261,6 +286,64 @@ static __always_inline __u32 sd_fast_cookie(void *data, void *end,
 	s->key.h_entry = he;
 	s->key.h_id = sd_pack_rhex(nib, n);
 	return v + n;
+}
+
+/*
+ * The top Via value [@vs, @ve) of a reply (up to SD_FAST_MAX bytes):
+ * our branch?  One pass over the words up to the first ',' (the end of
+ * the first via-parm, where the rules stop), ';' followed by 'b' (any
+ * case), or ';' followed by (maybe) SP/HTAB.  SD_CONTINUE with s->key and
+ * s->branch_dir set (SD_F_BRANCH) as sd_sip_via() gives them,
+ * SDR_SIP_REPLY_OTHER, or SD_FURTHER: the general walk decides (SWS after
+ * a ';', another parameter that starts with 'b', "branch" without '=').
+ */
+static __always_inline int sd_fast_via(void *data, void *end,
+				       struct sd_sip *s, __u32 vs, __u32 ve)
+{
+	__u32 len, k, j, c;
+	__u64 w, s1, x, m = 0;
+	void *p, *q;
+
+	len = ve - vs;
+	if (vs >= ve || len > SD_FAST_MAX || ve > SD_PKT_LIMIT)
+		return SD_FURTHER;
+	p = SD_WINDOW(data, end, vs, SD_FAST_MAX + 8);
+	if (!p)
+		return SD_FURTHER;
+	for (k = 0; k < SD_FAST_MAX / 8; k++) {
+		if (8 * k >= len)
+			break;
+		w = *(__u64 *)(p + 8 * k);
+		s1 = (w >> 8) | (*(__u64 *)(p + 8 * k + 8) << 56);
+		x = w ^ SD_REP(';');
+		m = sd_zero_bytes(x | ((s1 | SD_REP(0x20)) ^ SD_REP('b'))) |
+		    sd_zero_bytes(x | ((s1 | SD_REP(0x29)) ^ SD_REP(0x29))) |
+		    sd_eq_bytes(w, SD_REP(','));
+		if (m)
+			break;
+	}
+	if (!m)
+		return SDR_SIP_REPLY_OTHER;	/* no branch parameter */
+	k &= SD_FAST_MAX / 8 - 1;
+	c = sd_first(m);
+	j = vs + 8 * k + c;
+	if (j >= ve || sd_byte(*(__u64 *)(p + 8 * k), c) == ',')
+		return SDR_SIP_REPLY_OTHER;	/* none in the first via-parm */
+	q = SD_WINDOW(data, end, j + 1, 8);
+	if (!q)
+		return SD_FURTHER;
+	/* "branch=" (letters any case) and a value byte not SP/HTAB */
+	x = *(__u64 *)q | SD_W8(0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0, 0);
+	if ((x & 0xffffffffffffffULL) !=
+	    SD_W8('b', 'r', 'a', 'n', 'c', 'h', '=', 0))
+		return SD_FURTHER;
+	c = sd_byte(x, 7);
+	if (j + 8 >= ve || c == ' ' || c == '\t')
+		return SD_FURTHER;
+	if (sd_branch(data, end, s, j + 8, ve) != 0)
+		return SDR_SIP_REPLY_OTHER;
+	s->have |= SD_F_BRANCH;
+	return SD_CONTINUE;
 }
 
 _Static_assert(SIPDLG_MAC_PARAM_LEN == 2, "sd_fast_mac() reads \"dm\"");

@@ -363,10 +363,12 @@ static __always_inline int sd_sip(struct xdp_md *ctx, const struct sd_pkt *p,
 	if (r != SD_FURTHER)
 		return r;
 	if (s.status) {
-		/* the top Via: our branch? */
-		r = sd_sip_via(ctx, &s);
-		if (r != SD_CONTINUE)
-			return r;
+		/* the top Via: our branch?  (sd_fast_via() may know) */
+		if (!(s.have & SD_F_BRANCH)) {
+			r = sd_sip_via(ctx, &s);
+			if (r != SD_CONTINUE)
+				return r;
+		}
 		return sd_reply(p, &s);
 	}
 	if (s.have & SD_F_ROUTES) {

@@ -535,8 +535,9 @@ static __always_inline int sd_scan_request(struct xdp_md *ctx, void *data,
 }
 
 /*
- * After the line loop of a reply: the Call-ID, and the top Via's value
- * in [s->vs, s->ve) for sd_sip_via() (SD_F_VIA), called by sd_sip().
+ * After the line loop of a reply: the top Via's value in [s->vs, s->ve)
+ * (SD_F_VIA), our branch in it if sd_fast_via() can tell (else
+ * sd_sip_via(), called by sd_sip(), decides), and the Call-ID.
  */
 static __always_inline int sd_scan_reply(void *data, void *end,
 					 struct sd_sip *s)
@@ -552,6 +553,10 @@ static __always_inline int sd_scan_reply(void *data, void *end,
 	s->vs = vs;
 	s->ve = ve;
 	s->have |= SD_F_VIA;
+	/* the usual shape here (SD_F_BRANCH), else sd_sip_via() decides */
+	r = sd_fast_via(data, end, s, vs, ve);
+	if (r == SDR_SIP_REPLY_OTHER)
+		return r;
 	if (closed & SD_C(SD_H_CALLID)) {
 		r = sd_value(data, end, s, SD_H_CALLID, &vs, &ve);
 		if (r)

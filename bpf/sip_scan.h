@@ -129,28 +129,6 @@ static __always_inline int sd_start_line(void *data, void *end,
 	return SD_CONTINUE;
 }
 
-/*
- * The rr_param knob as lower-case name words in s->rr_*, once per
- * request (the knob is constant, but clang cannot know).
- */
-static __always_inline void sd_rr_pname(struct sd_sip *s)
-{
-	const volatile __u64 *rw = (const volatile __u64 *)rr_param;
-	__u32 len = rr_param_len, i;
-	__u64 w, f;
-
-	if (len > SIPDLG_RR_PARAM_MAX)
-		len = 0;	/* a broken knob: never a cookie */
-	s->rr_len = len;
-	for (i = 0; i < SIPDLG_RR_PARAM_MAX / 8; i++) {
-		if (8 * i >= len)
-			break;
-		w = rw[i];
-		f = sd_alpha_fold(w);
-		s->rr_w[i] = (w | f) & sd_low_bytes(len - 8 * i);
-	}
-}
-
 /* Decimal value of the @n (0..8) digit bytes at the start of @w. */
 static __always_inline __u64 sd_dec8(__u64 w, __u32 n)
 {
@@ -168,8 +146,8 @@ static __always_inline __u64 sd_dec8(__u64 w, __u32 n)
  * CSeq value [@v, @ve): SP/HTAB, 1-10 digits < 2^32, SP/HTAB.  0 with
  * s->cseq set, or -1.
  */
-static __always_inline int sd_cseq(void *data, void *end, struct sd_sip *s,
-				   __u32 v, __u32 ve)
+static __always_inline int sd_cseq_slow(void *data, void *end,
+					struct sd_sip *s, __u32 v, __u32 ve)
 {
 	__u64 w, val, nd;	/* nd: the non-digit bytes, a full word mask */
 	__u32 n, n2, c;
@@ -207,12 +185,65 @@ static __always_inline int sd_cseq(void *data, void *end, struct sd_sip *s,
 }
 
 /*
+ * The CSeq value [@v, @ve) as sd_cseq_slow() reads it, from one 24-byte
+ * window: the SWS, then the digits as a word shifted down to them (the
+ * bytes past the value are its line end, neither SP/HTAB nor digits).
+ * 0 with s->cseq set, or -1.
+ */
+static __always_inline int sd_cseq(void *data, void *end, struct sd_sip *s,
+				   __u32 v, __u32 ve)
+{
+	__u64 w0, w1, w2, d, d2, val, nd;
+	__u32 n, n2, sh, c;
+	void *q;
+
+	q = SD_WINDOW(data, end, v, 24);
+	if (!q || v >= ve)
+		return sd_cseq_slow(data, end, s, v, ve);
+	w0 = *(__u64 *)q;
+	w1 = *(__u64 *)(q + 8);
+	w2 = *(__u64 *)(q + 16);
+	/* usually one SP, then a digit */
+	c = (w0 >> 8) & 0xff;
+	if ((w0 & 0xff) == ' ' && c - '0' < 10)
+		n = 1;
+	else
+		n = sd_skip_ws(w0);
+	if (n > SIPDLG_SWS_MAX)
+		return -1;
+	/* the 16 bytes from the first digit: (w1 << 1) << 63 is 0 for n 0 */
+	sh = 8 * n;
+	d = (w0 >> sh) | ((w1 << 1) << (63 - sh));
+	d2 = (w1 >> sh) | ((w2 << 1) << (63 - sh));
+	nd = sd_digit_bytes(d) ^ SD_HIGH;
+	n = sd_first8(nd);
+	if (!n)
+		return -1;
+	val = sd_dec8(d, n);
+	if (n == 8) {
+		/* 9 or 10 digits */
+		nd = sd_digit_bytes(d2) ^ SD_HIGH;
+		n2 = sd_first8(nd);
+		if (n2 > 2)
+			return -1;
+		val = val * (n2 == 2 ? 100 : n2 == 1 ? 10 : 1) + sd_dec8(d2, n2);
+		c = sd_byte(d2, n2);
+	} else {
+		c = sd_byte(d, n);
+	}
+	if (val > 0xffffffffULL || (c != ' ' && c != '\t'))
+		return -1;
+	s->cseq = (__u32)val;
+	return 0;
+}
+
+/*
  * A Call-ID value [@vs, @ve): trim SP/HTAB, hash it into s->callid_hash
  * (SD_F_CALLID).  SD_CONTINUE (an empty value counts as absent) or
  * SDR_SIP_SCAN_LIMIT.
  */
-static __always_inline int sd_callid(void *data, void *end, struct sd_sip *s,
-				     __u32 vs, __u32 ve)
+static __always_inline int sd_callid_slow(void *data, void *end,
+					  struct sd_sip *s, __u32 vs, __u32 ve)
 {
 	__u32 n;
 	__u64 h;
@@ -240,6 +271,61 @@ static __always_inline int sd_callid(void *data, void *end, struct sd_sip *s,
 	s->callid_hash = h;
 	s->have |= SD_F_CALLID;
 	return SD_CONTINUE;
+}
+
+/*
+ * The same, the usual shape (one SWS run before, none after, at most 64
+ * bytes) hashed straight from one window.
+ */
+static __always_inline int sd_callid(void *data, void *end, struct sd_sip *s,
+				     __u32 vs, __u32 ve)
+{
+	__u32 len, full, rem, k, c;
+	__u64 h, w;
+	void *q;
+
+	/*
+	 * Up to 64 bytes after one SP (or none) from one window: whole
+	 * words, then the rest masked, as sd_hash_value(); its last byte
+	 * must not be SP/HTAB (trailing SWS: the general way below).
+	 */
+	q = SD_WINDOW(data, end, vs, 72);
+	if (q && vs + 2 < ve) {
+		w = *(__u64 *)q;
+		c = (w >> 8) & 0xff;
+		if ((w & 0xff) == ' ' && c != ' ' && c != '\t') {
+			q += 1;
+			vs += 1;
+		} else if ((w & 0xff) == ' ' || (w & 0xff) == '\t') {
+			q = NULL;
+		}
+	} else {
+		q = NULL;
+	}
+	len = ve - vs;
+	if (q && len <= 64) {
+		full = len >> 3;
+		rem = len & 7;
+		h = sipdlg_hash_init(len);
+		w = 0;
+		for (k = 0; k < 8; k++) {
+			if (k >= full)
+				break;
+			w = *(__u64 *)(q + 8 * k);
+			h = sipdlg_hash_step(h, SIPDLG_LE64(w));
+		}
+		if (rem) {
+			w = *(__u64 *)(q + 8 * (k & 7)) & sd_low_bytes(rem);
+			h = sipdlg_hash_step(h, SIPDLG_LE64(w));
+		}
+		c = sd_byte(w, (rem ? rem : 8) - 1);
+		if (c != ' ' && c != '\t') {
+			s->callid_hash = sipdlg_hash_final(h);
+			s->have |= SD_F_CALLID;
+			return SD_CONTINUE;
+		}
+	}
+	return sd_callid_slow(data, end, s, vs, ve);
 }
 
 /*
@@ -293,24 +379,30 @@ static __always_inline int sd_read_tag(struct xdp_md *ctx, void *data,
 static __always_inline int sd_read_route(void *data, void *end,
 					 struct sd_sip *s)
 {
-	__u32 vs, ve, pa = 0, pb = 0, ce = 0;
-	int r, fast;
+	__u32 vs, ve, ce;
+	int r, pa;
 
 	r = sd_value(data, end, s, SD_H_ROUTE, &vs, &ve);
 	if (r)
 		return r;
-	fast = sd_fast_route(data, end, s, vs, ve, &pa);
-	if (fast && pa && mac_enabled) {
-		/* the fast shape goes on with the MAC right after the cookie */
-		ce = sd_cookie(data, end, s, pa, ve);
-		if (ce) {
-			pb = sd_fast_mac(data, end, ce, ve);
-			fast = pb != 0;
-		}
-	}
-	if (!fast)
+	pa = sd_fast_route(data, end, vs, ve);
+	if (pa < 0)
 		return SD_FURTHER;
-	sd_cookie_flags(data, end, s, pa, pb, ce, ve);
+	if (!pa)
+		return SD_CONTINUE;	/* not our Route: look on */
+	ce = sd_fast_cookie(data, end, s, pa, ve);
+	if (!ce) {
+		s->have |= SD_F_COOKIE | SD_F_BADCOOKIE;
+		return SD_CONTINUE;
+	}
+	if (mac_enabled) {
+		/* the fast shape goes on with the MAC right after the cookie */
+		r = sd_fast_mac(data, end, s, ce);
+		if (r < 0)
+			return SD_FURTHER;
+		s->have |= r ? SD_F_MACOK : SD_F_MACFAIL;
+	}
+	s->have |= SD_F_COOKIE;
 	return SD_CONTINUE;
 }
 
@@ -385,7 +477,6 @@ static __always_inline int sd_scan_request(struct xdp_md *ctx, void *data,
 	s->ttag_hash = h;
 
 	if (dlg_match_mode != SIPDLG_MATCH_DID_NONE) {
-		sd_rr_pname(s);
 		r = SD_FURTHER;
 		if (closed & SD_C(SD_H_ROUTE)) {
 			r = sd_read_route(data, end, s);
@@ -444,8 +535,9 @@ static __always_inline int sd_scan_request(struct xdp_md *ctx, void *data,
 }
 
 /*
- * After the line loop of a reply: the Call-ID, and the top Via's value
- * in [s->vs, s->ve) for sd_sip_via() (SD_F_VIA), called by sd_sip().
+ * After the line loop of a reply: the top Via's value in [s->vs, s->ve)
+ * (SD_F_VIA), our branch in it if sd_fast_via() can tell (else
+ * sd_sip_via(), called by sd_sip(), decides), and the Call-ID.
  */
 static __always_inline int sd_scan_reply(void *data, void *end,
 					 struct sd_sip *s)
@@ -461,6 +553,10 @@ static __always_inline int sd_scan_reply(void *data, void *end,
 	s->vs = vs;
 	s->ve = ve;
 	s->have |= SD_F_VIA;
+	/* the usual shape here (SD_F_BRANCH), else sd_sip_via() decides */
+	r = sd_fast_via(data, end, s, vs, ve);
+	if (r == SDR_SIP_REPLY_OTHER)
+		return r;
 	if (closed & SD_C(SD_H_CALLID)) {
 		r = sd_value(data, end, s, SD_H_CALLID, &vs, &ve);
 		if (r)

@@ -62,19 +62,27 @@ static __always_inline int sd_classify_udp(const struct sd_pkt *p)
 	return p->family == 4 ? SDR_SIP_UDP4 : SDR_SIP_UDP6;
 }
 
+/* sd_quick_other(): UDP to a SIP port, *p filled in as the full parse
+ * would have (the reason is SDR_SIP_UDP4/6 by p->family). */
+#define SD_QUICK_SIP (-6)
+
 /*
- * The commonest frames that are none of our business, decided before any
- * state is set up: Ethernet with no or one VLAN tag, then IPv4 without
- * options and not a fragment, or IPv6 whose next header is UDP, TCP or
- * ICMPv6 (no extension header); not UDP, or UDP to a port that is not a
- * SIP port.  The reason (SDR_NON_UDP, SDR_OTHER_PORT), or SD_FURTHER for
- * the full parse, which counts every other frame the same way it would
- * count these.  Most traffic on a NIC pays only this.
+ * The commonest frames, decided before any state is set up: Ethernet
+ * with no or one VLAN tag, then IPv4 without options and not a fragment,
+ * or IPv6 whose next header is UDP, TCP or ICMPv6 (no extension header);
+ * not UDP, or UDP to a port that is not a SIP port.  The reason
+ * (SDR_NON_UDP, SDR_OTHER_PORT); SD_QUICK_SIP for UDP to a SIP port with
+ * @p filled in as sd_parse_l2l4() fills it; or SD_FURTHER for the full
+ * parse, which counts every other frame the same way it would count
+ * these.  Most traffic on a NIC pays only this, and most SIP traffic
+ * skips the full parse.
  */
-static __always_inline int sd_quick_other(void *data, void *end)
+static __always_inline int sd_quick_other(void *data, void *end,
+					  struct sd_pkt *p)
 {
 	void *l3 = data + 14;
 	__u16 et, dport;
+	__u32 l4;
 	__u64 w;
 	__u8 nh;
 
@@ -102,6 +110,7 @@ static __always_inline int sd_quick_other(void *data, void *end)
 		if (*(__u8 *)(l3 + 9) != IPPROTO_UDP)
 			return SDR_NON_UDP;
 		dport = *(__u16 *)(l3 + 20 + 2);
+		l4 = 20;
 	} else if (et == bpf_htons(SD_ETH_P_IPV6)) {
 		if (l3 + 40 + 8 > end || (*(__u8 *)l3 >> 4) != 6)
 			return SD_FURTHER;
@@ -111,12 +120,24 @@ static __always_inline int sd_quick_other(void *data, void *end)
 		if (nh != IPPROTO_UDP)
 			return SD_FURTHER;
 		dport = *(__u16 *)(l3 + 40 + 2);
+		l4 = 40;
 	} else {
 		return SD_FURTHER;
 	}
-	if (sd_is_sip_port(bpf_ntohs(dport)))
-		return SD_FURTHER;
-	return SDR_OTHER_PORT;
+	if (!sd_is_sip_port(bpf_ntohs(dport)))
+		return SDR_OTHER_PORT;
+	/* as sd_parse_eth/ipv4/ipv6/udp would have it */
+	p->family = l4 == 20 ? 4 : 6;
+	p->pad = 0;
+	p->vlans = l3 != data + 14;
+	p->l3_off = 14 + 4 * p->vlans;
+	p->l4_proto = IPPROTO_UDP;
+	p->l4_off = p->l3_off + l4;
+	p->payload_off = p->l4_off + 8;
+	p->dport = bpf_ntohs(dport);
+	p->sport = bpf_ntohs(*(__u16 *)(l3 + l4));
+	p->udp_len = bpf_ntohs(*(__u16 *)(l3 + l4 + 4));
+	return SD_QUICK_SIP;
 }
 
 SEC("xdp")
@@ -125,20 +146,26 @@ int sipdlg_xdp(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct sd_cursor cur = { .data = data, .pos = data, .end = data_end };
-	struct sd_pkt pkt = {};
+	struct sd_pkt pkt;	/* set by sd_quick_other() or below */
 	int reason;
 
 	/* most frames on a NIC end here: count them and let them pass */
-	reason = sd_quick_other(data, data_end);
-	if (reason != SD_FURTHER) {
+	reason = sd_quick_other(data, data_end, &pkt);
+	if (reason != SD_FURTHER && reason != SD_QUICK_SIP) {
 		sd_count(reason, (__u32)(data_end - data));
 		return XDP_PASS;
 	}
 	pkt.len = ctx->data_end - ctx->data;
 
-	reason = sd_parse_l2l4(ctx, &cur, &pkt);
-	if (reason == SD_FURTHER)
-		reason = sd_classify_udp(&pkt);
+	if (reason == SD_QUICK_SIP) {
+		reason = pkt.family == 4 ? SDR_SIP_UDP4 : SDR_SIP_UDP6;
+	} else {
+		__builtin_memset(&pkt, 0, sizeof(pkt));
+		pkt.len = ctx->data_end - ctx->data;
+		reason = sd_parse_l2l4(ctx, &cur, &pkt);
+		if (reason == SD_FURTHER)
+			reason = sd_classify_udp(&pkt);
+	}
 	if (reason == SDR_SIP_UDP4 || reason == SDR_SIP_UDP6)
 		reason = sd_sip(ctx, &pkt, reason);
 

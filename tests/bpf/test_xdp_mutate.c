@@ -215,21 +215,22 @@ static void ref_route(struct ref *r, const char *p, size_t n)
 static void ref_tag(const char *p, size_t n, struct span *t)
 {
 	size_t i, start = 0, v = 0, e;
-	int open = 0, st;
+	int par = 0, st;
 
-	/* only what follows the last '>' counts */
-	for (i = 0; i < n; i++) {
-		if (p[i] == '>') {
+	/* only what follows the last '>' followed by an even number of '"'
+	 * counts (none if such a '<' comes first from the end; all if
+	 * there is neither) */
+	t->set = 0;
+	for (i = n; i-- > 0;) {
+		if (p[i] == '"') {
+			par ^= 1;
+		} else if (!par && p[i] == '<') {
+			return;
+		} else if (!par && p[i] == '>') {
 			start = i + 1;
-			open = 0;
-		} else if (p[i] == '<') {
-			start = i + 1;
-			open = 1;
+			break;
 		}
 	}
-	t->set = 0;
-	if (open)
-		return;
 	for (i = start; i < n; i++) {
 		if (p[i] != ';')
 			continue;

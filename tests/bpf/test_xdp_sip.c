@@ -581,6 +581,49 @@ static void test_dialog_counters(void **state)
 }
 
 /*
+ * The controller's published time (sd_clock_ns, include/sipdlg_shared.h
+ * "Clock"): a matched request and a matched reply are stamped with it
+ * exactly; at 0 (no controller) the kernel's coarse clock is used.
+ */
+static void test_published_clock(void **state)
+{
+	static const struct knobs k = K0;
+	struct sipdlg_bpf *skel = prog(&k);
+	const __u64 t = 123456789012ULL;
+	struct sipdlg_dlg_value v;
+	__u64 before, after;
+	int r;
+
+	assert_non_null(skel);
+	assert_non_null(skel->data_clock);
+	assert_int_equal(maps_clear(skel), 0);
+	assert_int_equal(dlg_put(skel, &D1, 0), 0);
+	skel->data_clock->sd_clock_ns = t;
+	assert_int_equal(send_sip(skel, "INFO sip:bob@192.0.2.4 SIP/2.0" CRLF VIA ROUTE MAXF FROM_A TO_B CALLID
+				  "CSeq: 11 INFO" CRLF CLEN, NULL, &r), 0);
+	assert_int_equal(r, SDR_DLG_MATCH);
+	assert_int_equal(dlg_get(skel, &D1, &v), 0);
+	assert_true(v.last_seen_ns == t);
+	skel->data_clock->sd_clock_ns = t + 5;
+	assert_int_equal(send_sip(skel, "SIP/2.0 200 OK" CRLF
+				  "Via: SIP/2.0/UDP 192.0.2.2;branch=z9hG4bKsd596.d052.0a3f" CRLF
+				  VIA FROM_A TO_B CALLID "CSeq: 11 INFO" CRLF CLEN, NULL, &r), 0);
+	assert_int_equal(r, SDR_DLG_REPLY_MATCH);
+	assert_int_equal(dlg_get(skel, &D1, &v), 0);
+	assert_true(v.last_seen_ns == t + 5);
+	/* unpublished: the kernel's coarse clock again */
+	skel->data_clock->sd_clock_ns = 0;
+	before = mono_ns();
+	assert_int_equal(send_sip(skel, "INFO sip:bob@192.0.2.4 SIP/2.0" CRLF VIA ROUTE MAXF FROM_A TO_B CALLID
+				  "CSeq: 12 INFO" CRLF CLEN, NULL, &r), 0);
+	assert_int_equal(r, SDR_DLG_MATCH);
+	after = mono_ns();
+	assert_int_equal(dlg_get(skel, &D1, &v), 0);
+	assert_true(v.last_seen_ns + 10000000ULL >= before);
+	assert_true(v.last_seen_ns <= after);
+}
+
+/*
  * CSeq numbers of every length: an in-dialog INFO with CSeq 1..10 digits
  * (and 2^31-1, 2^32-1) matches and sets cseq_max; 2^32 (and an 11-digit
  * number) is malformed.  Every case both in a fresh dialog and under
@@ -1136,6 +1179,11 @@ int main(void)
 		     "From: \"A;tag=x <sip:evil>\" <sip:alice@a;tag=y>;tag=1928301774;foo=bar" CRLF
 		     "To: \"Bob, Jr.\" <sip:bob@b>;x=1;tag=a6c85cf" CRLF CALLID "CSeq: 5 BYE" CRLF CLEN,
 		     V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		/* a quoted parameter value holding '>' or '<' after the tag */
+		CASE(quoted_gt_after_tag, K0, BYE_LINE VIA ROUTE
+		     "From: <sip:a@b>;tag=1928301774;p=\"a>b\"" CRLF
+		     "To: \"B>\" <sip:bob@b>;tag=a6c85cf;q=\"<x\";r=1" CRLF CALLID "CSeq: 5 BYE" CRLF CLEN,
+		     V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
 		CASE(addr_spec_form, K0, BYE_LINE VIA ROUTE "From: sip:alice@a;tag=1928301774" CRLF
 		     "To: sip:bob@b ; tag = a6c85cf" CRLF CALLID "CSeq: 5 BYE" CRLF CLEN,
 		     V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
@@ -1337,6 +1385,7 @@ int main(void)
 		     FROM_A TO_B CALLID "CSeq: 1 BYE" CRLF CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
 
 		cmocka_unit_test(test_dialog_counters),
+		cmocka_unit_test(test_published_clock),
 		cmocka_unit_test(test_cseq_lengths),
 		cmocka_unit_test(test_every_method),
 		cmocka_unit_test(test_mac_not_in_kernel),

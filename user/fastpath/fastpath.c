@@ -192,6 +192,14 @@ int fp_start(const struct sipdlg_config *cfg, const char *obj_path,
 		}
 	}
 
+	/* the time before the program sees traffic: the kernel's clock
+	 * until then, the published one from there on */
+	r = fp_clock_start(fp);
+	if (r) {
+		snprintf(err, err_len, "xdp: cannot start the clock timer: %s",
+			 strerror(-r));
+		goto fail;
+	}
 	r = fp_attach_all(fp, cfg, err, err_len);
 	if (r)
 		goto fail;
@@ -206,6 +214,7 @@ void fp_free(struct fastpath *fp)
 {
 	if (!fp)
 		return;
+	fp_clock_stop(fp);
 	fp_detach_all(fp);
 	if (fp->rb) {
 		if (fp->loop)

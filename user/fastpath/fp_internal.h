@@ -80,6 +80,7 @@ struct fastpath {
 	 * ring buffer's); its own program is unloaded.  NULL before. */
 	struct bpf_object *prog_obj;
 	uint32_t rotations;
+	uint64_t clock_timer;		/* fp_clock.c, 0: none */
 };
 
 /* Every knob of bpf/knobs.h this sipdlgd sets (fp_knobs.c). */
@@ -130,6 +131,15 @@ void fp_detach_all(struct fastpath *fp);
  */
 int fp_attach_replace(struct fastpath *fp, int new_prog_fd, char *err,
 		      size_t err_len);
+
+/*
+ * fp_clock.c: write CLOCK_MONOTONIC into the loaded programs' sd_clock_ns
+ * now; start (publish, then every SIPDLG_CLOCK_PUBLISH_MS on fp->loop) and
+ * stop doing so.
+ */
+void fp_clock_publish(struct fastpath *fp);
+int fp_clock_start(struct fastpath *fp);
+void fp_clock_stop(struct fastpath *fp);
 
 /* fp_mac.c: the flags word of @c's map value (old value @flags). */
 __u32 fp_mac_flags(struct fastpath *fp, struct dlg_cell *c, __u32 flags);

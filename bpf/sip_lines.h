@@ -3,10 +3,10 @@
  * sip_lines.h - the single pass over the lines of a SIP message.
  *
  * One loop, one step per line end or per 64-byte window without LF:
- * - the window at the scan position is tested word by word for an LF
- *   ((w ^ LF) - 0x01.. & 0x80..: an LF or a byte >= 0x80), exactly only
- *   on a hit; without LF the scan moves on 64 bytes (the frame's last 64
- *   bytes: 8 at a time);
+ * - the window at the scan position is tested word by word, four
+ *   instructions a word: (w - 0x0b..) & 0x80.. flags a byte below 0x0b
+ *   (LF among them) or >= 0x8b; only then exactly for an LF; without LF
+ *   the scan moves on 64 bytes (the frame's last 64 bytes: 8 at a time);
  * - only LF ends a line; a CR right before it is dropped from the line.
  *   HTAB or a lone CR inside a line is no line end and costs nothing;
  * - at a line end the current line is closed (its end recorded if it is
@@ -243,6 +243,7 @@ static __always_inline int sd_lines(void *data, void *end, struct sd_sip *s,
 	__u32 len = (__u32)(end - data), lim, qmax, q, x, le, nl, kind, n;
 	__u32 k;
 	__u64 v, m, w, lf = SD_REP('\n'), ones = SD_ONES, high = SD_HIGH;
+	__u64 lt = SD_REP(0x0b);
 	void *p;
 	int i;
 
@@ -254,8 +255,7 @@ static __always_inline int sd_lines(void *data, void *end, struct sd_sip *s,
 
 	SD_OPAQUE(len);
 	/* in registers, not rematerialised per word */
-	SD_OPAQUE(lf);
-	SD_OPAQUE(ones);
+	SD_OPAQUE(lt);
 	SD_OPAQUE(high);
 	lim = s->msg_end;	/* the same unknown value on every path */
 	qmax = s->msg_off + SIPDLG_SCAN_MAX_BYTES;
@@ -270,11 +270,13 @@ static __always_inline int sd_lines(void *data, void *end, struct sd_sip *s,
 		if (p + SD_WIN <= end) {
 #pragma unroll
 			for (k = 0; k < SD_WIN_WORDS; k++) {
-				v = *(__u64 *)(p + 8 * k) ^ lf;
-				m = v - ones;
+				m = *(__u64 *)(p + 8 * k) - lt;
 				if (m & high) {
-					/* an LF, or a byte >= 0x80 */
-					m &= ~v & high;
+					/* a byte below 0x0b (LF among them)
+					 * or >= 0x8b: an LF?  (loaded again:
+					 * cheaper than keeping it) */
+					v = *(volatile __u64 *)(p + 8 * k) ^ lf;
+					m = (v - ones) & ~v & high;
 					if (m) {
 						SD_WR(s->at, q + 8 * k + sd_first(m));
 						goto found;

@@ -21,7 +21,8 @@
  * sip_lines.h):
  * - The message is the UDP payload.
  * - Start line: "SIP/2.0 " + 3 digits (+ SP, HTAB or the line end) is a
- *   reply; an upper-case letter first and " SIP/2.0" at the end is a
+ *   reply; a token character first (a method is a token in any case,
+ *   RFC 3261 25.1, as user/sip takes it) and " SIP/2.0" at the end is a
  *   request ("SIP" without case).  Otherwise SDR_SIP_NOT_SIP.
  * - The first Call-ID, From, To and CSeq count, the first Route line
  *   with the rr_param, the first Via (replies only); Contact only needs
@@ -33,7 +34,8 @@
  *   a reply the top Via and the Call-ID.  A request with a To-tag whose
  *   cookie was not in a Route line before that point (and not in
  *   dlg_match_mode 2) goes on looking for Route lines to the end of the
- *   headers.
+ *   headers: first those the main pass recorded (sip_lines.h), then on
+ *   from where it stopped, without reading a line twice.
  * Scan limits (SIPDLG_SCAN_* in sipdlg_shared.h): SDR_SIP_SCAN_LIMIT.
  */
 #ifndef SIPDLG_BPF_SIP_SCAN_H

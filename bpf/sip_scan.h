@@ -21,7 +21,8 @@
  * sip_lines.h):
  * - The message is the UDP payload.
  * - Start line: "SIP/2.0 " + 3 digits (+ SP, HTAB or the line end) is a
- *   reply; an upper-case letter first and " SIP/2.0" at the end is a
+ *   reply; a token character first (a method is a token in any case,
+ *   RFC 3261 25.1, as user/sip takes it) and " SIP/2.0" at the end is a
  *   request ("SIP" without case).  Otherwise SDR_SIP_NOT_SIP.
  * - The first Call-ID, From, To and CSeq count, the first Route line
  *   with the rr_param, the first Via (replies only); Contact only needs
@@ -33,7 +34,8 @@
  *   a reply the top Via and the Call-ID.  A request with a To-tag whose
  *   cookie was not in a Route line before that point (and not in
  *   dlg_match_mode 2) goes on looking for Route lines to the end of the
- *   headers.
+ *   headers: first those the main pass recorded (sip_lines.h), then on
+ *   from where it stopped, without reading a line twice.
  * Scan limits (SIPDLG_SCAN_* in sipdlg_shared.h): SDR_SIP_SCAN_LIMIT.
  */
 #ifndef SIPDLG_BPF_SIP_SCAN_H
@@ -42,6 +44,23 @@
 #include "sip_swar.h"
 #include "sip_values.h"
 #include "sip_lines.h"
+
+/*
+ * Is @c (0..255) a token character (RFC 3261 25.1: alphanumeric or one
+ * of - . ! % * _ + ` ' ~), as the first byte of a method must be?
+ */
+#define SD_TCHAR_LO                                                         \
+	(1ULL << '!' | 1ULL << '%' | 1ULL << '\'' | 1ULL << '*' |           \
+	 1ULL << '+' | 1ULL << '-' | 1ULL << '.' | 0x03ff000000000000ULL)
+#define SD_TCHAR_HI                                                         \
+	(0x07fffffe07fffffeULL | 1ULL << ('_' - 64) | 1ULL << ('`' - 64) |   \
+	 1ULL << ('~' - 64))
+static __always_inline int sd_is_tchar(__u32 c)
+{
+	__u64 set = c < 64 ? SD_TCHAR_LO : SD_TCHAR_HI;
+
+	return c < 128 && ((set >> (c & 63)) & 1);
+}
 
 /* Method of a request line starting with @w (exact case), SDM_OTHER else. */
 static __always_inline __u32 sd_method(__u64 w)
@@ -425,22 +444,79 @@ __noinline int sd_route_next(struct xdp_md *ctx, struct sd_sip *s)
 	return r == SD_L_DONE ? SD_CONTINUE : r;
 }
 
-/* Route lines the slow path of the cookie reads; beyond: scan limit. */
+/* Route lines the slow path of the cookie looks for after the main
+ * pass; beyond: scan limit. */
 #define SD_MAX_ROUTE_LINES 8
 
 /*
- * The slow path of the cookie (SD_F_ROUTES): the Route lines from s->q
- * on, one by one through the general walk (sd_sip_route()), to the first
- * with the rr_param or the end of the headers.  SD_CONTINUE or a reason.
- * Called by sd_sip() (sip_match.h), not by sd_sip_scan(), so that no call
- * chain is deeper than three: the stack is 512 bytes in all.
+ * The general walk of the Route line [@ls, @le) (sd_sip_route()).
+ * SD_CONTINUE or a reason.
+ */
+static __always_inline int sd_route_walk(struct xdp_md *ctx, void *data,
+					 void *end, struct sd_sip *s)
+{
+	__u32 vs, ve;
+	int r;
+
+	r = sd_value(data, end, s, SD_H_ROUTE, &vs, &ve);
+	if (r)
+		return r;
+	s->vs = vs;
+	s->ve = ve;
+	return sd_sip_route(ctx, s);
+}
+
+/*
+ * The slow path of the cookie (SD_F_ROUTES): the first Route line
+ * through the general walk if its straight-line reader could not decide
+ * (s->rwalk1); then the later Route lines the main pass recorded
+ * (s->rts[]/rte[]), through the general walk as well; then,
+ * if the main pass stopped before the end of the headers (or had more
+ * Route lines than slots), the Route lines from there on, one by one
+ * (sd_route_next()) through the general walk, to the first with the
+ * rr_param or the end of the headers.  SD_CONTINUE or a reason.  Called
+ * by sd_sip() (sip_match.h), not by sd_sip_scan(), so that no call chain
+ * is deeper than three: the stack is 512 bytes in all.
  */
 __noinline int sd_sip_routes(struct xdp_md *ctx, struct sd_sip *s)
 {
-	int i, r;
+	void *data, *end;
+	__u32 n, i;
+	int r;
 
 	if (!ctx || !s)
 		return SDR_SIP_SCAN_LIMIT;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (s->rwalk1) {
+		r = sd_route_walk(ctx, data, end, s);
+		if (r != SD_CONTINUE)
+			return r;
+		if (s->have & SD_F_COOKIE)
+			return SD_CONTINUE;
+	}
+	n = s->nrt;
+	for (i = 0; i < SD_RSLOTS; i++) {
+		if (i >= n)
+			break;
+		/* the slot's line as the Route line the readers read */
+		s->ls[SD_H_ROUTE & 7] = s->rts[i];
+		s->le[SD_H_ROUTE & 7] = s->rte[i];
+		r = sd_route_walk(ctx, data, end, s);
+		if (r != SD_CONTINUE)
+			return r;
+		if (s->have & SD_F_COOKIE)
+			return SD_CONTINUE;
+	}
+	if (n > SD_RSLOTS) {
+		/* more Route lines than slots: on after the last slot */
+		s->q = s->rte[SD_RSLOTS - 1];
+		s->kind = SD_H_OTHER;
+		s->nlines = s->rtnl;
+	} else if (s->lr != SD_L_DONE) {
+		return SD_CONTINUE;	/* the main pass saw every line */
+	}
+	/* on from where the main pass stopped (s->q, s->kind) */
 	for (i = 0; i < SD_MAX_ROUTE_LINES; i++) {
 		r = sd_route_next(ctx, s);
 		if (r == SD_L_END)
@@ -483,19 +559,13 @@ static __always_inline int sd_scan_request(struct xdp_md *ctx, void *data,
 			if (r == SD_FURTHER) {
 				/* the general walk, from this line on */
 				s->have |= SD_F_ROUTES;
-				s->kind = SD_H_ROUTE;
-				s->cur = s->ls[SD_H_ROUTE & 7];
-				s->q = s->le[SD_H_ROUTE & 7];
-				s->nlines = 0;
+				s->rwalk1 = 1;
 			} else if (r != SD_CONTINUE) {
 				return r;
-			} else if (!(s->have & SD_F_COOKIE) && lr == SD_L_DONE) {
+			} else if (!(s->have & SD_F_COOKIE) &&
+				   (s->nrt || lr == SD_L_DONE)) {
 				/* look on after the first Route line */
 				s->have |= SD_F_ROUTES;
-				s->kind = SD_H_OTHER;
-				s->q = s->le[SD_H_ROUTE & 7];
-				s->cur = s->q;
-				s->nlines = 0;
 			}
 		} else if (lr == SD_L_DONE) {
 			/* no Route yet: look on where the loop stopped */
@@ -576,7 +646,7 @@ static __always_inline int sd_scan_reply(void *data, void *end,
 __noinline int sd_sip_scan(struct xdp_md *ctx, struct sd_sip *s)
 {
 	void *data, *end;
-	__u32 off, lim, c;
+	__u32 off, lim, c, need, want;
 	__u64 w;
 	int r;
 
@@ -591,28 +661,42 @@ __noinline int sd_sip_scan(struct xdp_md *ctx, struct sd_sip *s)
 		return SDR_SIP_NOT_SIP;
 
 	w = sd_load8(data, end, off) & sd_low_bytes(lim - off);
-	s->need = 0;
 	if ((w | SD_SIP20_FOLD) == SD_W8('s', 'i', 'p', '/', '2', '.', '0', ' ')) {
 		s->status = 1;	/* a reply; the code comes with the line */
-		s->need = SD_C(SD_H_START) | SD_C(SD_H_VIA) | SD_C(SD_H_CALLID);
+		need = SD_C(SD_H_START) | SD_C(SD_H_VIA) | SD_C(SD_H_CALLID);
+		want = need;
+		s->nrt = SD_RSLOTS + 1;	/* no Route slots */
 	} else {
+		/* a request: the method is a token, in any case */
 		c = (__u32)(w & 0xff);
-		if (c < 'A' || c > 'Z')
+		if (!sd_is_tchar(c))
 			return SDR_SIP_NOT_SIP;
 		s->method = sd_method(w);
-		s->need = SD_C(SD_H_START) | SD_C(SD_H_TO) | SD_C(SD_H_FROM) |
-			  SD_C(SD_H_CSEQ) | SD_C(SD_H_CALLID);
+		need = SD_C(SD_H_START) | SD_C(SD_H_TO) | SD_C(SD_H_FROM) |
+		       SD_C(SD_H_CSEQ) | SD_C(SD_H_CALLID);
 		if (s->method == SDM_INVITE || s->method == SDM_UPDATE)
-			s->need |= SD_C_CONTACT;
+			need |= SD_C_CONTACT;
+		want = need | SD_C(SD_H_ROUTE);
+		s->nrt = 0;
 	}
+	s->need = need;
 	s->q = off;
 	s->cur = off;
 	s->kind = SD_H_START;
 	s->nlines = 0;
-	s->seen = 0;
+	s->seen = ~want;	/* kinds not wanted count as seen */
 	s->closed = 0;
+	s->rwalk1 = 0;
 
+/* bpf_icount of objects built with -DSD_MEASURE_BASE / -DSD_MEASURE_LINES:
+ * the cost of the line pass alone (the difference) */
+#ifdef SD_MEASURE_BASE
+	return SDR_SIP_SCAN_LIMIT;
+#endif
 	r = sd_lines(data, end, s, SD_LM_MAIN);
+#ifdef SD_MEASURE_LINES
+	return SDR_SIP_SCAN_LIMIT;	/* bpf_icount: the line pass alone */
+#endif
 
 	/* the start line first: not SIP beats any other outcome */
 	if (!(s->closed & SD_C(SD_H_START)))

@@ -82,6 +82,9 @@ enum sd_hdr {
 #define SD_C(kind) (1u << (kind))
 #define SD_C_CONTACT SD_C(SD_H_CONTACT)
 
+/* Route lines after the first that the line loop records (a power of 2). */
+#define SD_RSLOTS 4
+
 /* Internal outcomes of the line loop (sip_lines.h). */
 #define SD_L_DONE (-4)		/* every line in s->need is closed */
 #define SD_L_END (-5)		/* the headers (or the message) ended */
@@ -115,14 +118,22 @@ struct sd_sip {
 	__u32 msg_end;		/* one past its last byte */
 	/* line loop (sip_lines.h), set by sd_sip_scan() */
 	__u32 q;		/* scan position */
-	__u32 cur;		/* start of the current line */
-	__u32 at;		/* line end or control byte found */
+	__u32 cur;		/* start of the current line (SD_LM_ROUTE) */
+	__u32 at;		/* the LF found */
 	int lr;			/* how the loop ended */
-	__u32 kind;		/* its enum sd_hdr */
-	__u32 nlines;		/* header lines begun */
-	__u32 seen;		/* SD_C(kind): a line of that kind began */
-	__u32 closed;		/* SD_C(kind): ... and ended; SD_C_CONTACT */
-	__u32 need;		/* SD_C(kind): stop once closed covers it */
+	__u8 kind;		/* the current line's stored kind */
+	__u8 nrt;		/* Route lines after the first, begun: up to
+				 * SD_RSLOTS recorded, SD_RSLOTS + 1: more */
+	__u8 rwalk1;		/* the first Route line needs the general
+				 * walk (sd_sip_routes) */
+	__u16 nlines;		/* header lines begun */
+	__u16 seen;		/* SD_C(kind): a line of that kind began (or
+				 * is not wanted) */
+	__u16 closed;		/* SD_C(kind): ... and ended; SD_C_CONTACT */
+	__u16 need;		/* SD_C(kind): stop once closed covers it */
+	__u16 rtnl;		/* s->nlines at the last slot's line */
+	__u16 rts[SD_RSLOTS], rte[SD_RSLOTS]; /* start, end of each slot's
+				 * line (end valid once nrt counts it) */
 	/* scratch: written before it is read, never zeroed */
 	__u16 ls[8], le[8];	/* first line of each kind: start, end
 				 * (before its CR LF), valid once closed;

@@ -102,6 +102,12 @@ static int is_ws(int c)
 	return c == ' ' || c == '\t';
 }
 
+/* A token character (RFC 3261 25.1), as the first byte of a method. */
+static int is_tchar(int c)
+{
+	return c < 128 && (isalnum(c) || (c && strchr("-.!%*_+`'~", c)));
+}
+
 static int is_pterm(int c)
 {
 	return c == ';' || c == ',' || c == '>' || c == '?' || c == '\r' ||
@@ -329,7 +335,7 @@ static int ref_parse(const char *m, size_t n, struct ref *r)
 					return -1;
 				r->reply = 1;
 			} else {
-				if (l[0] < 'A' || l[0] > 'Z' || e - ls < 10 ||
+				if (!is_tchar((unsigned char)l[0]) || e - ls < 10 ||
 				    strncasecmp(m + e - 8, " SIP/2.0", 8))
 					return -1;
 				r->method_bye = !strncmp(l, "BYE ", 4);

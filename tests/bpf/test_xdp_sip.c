@@ -368,6 +368,10 @@ static int run_frame(struct sipdlg_bpf *skel, const void *frame, size_t len,
 #define MAXF "Max-Forwards: 70" CRLF
 #define CLEN "Content-Length: 0" CRLF CRLF
 #define BYE_LINE "BYE sip:bob@192.0.2.4 SIP/2.0" CRLF
+/* 34 header lines that the scan does not want */
+#define X2 "X-A: 1" CRLF "X-B: 2" CRLF
+#define X10 X2 X2 X2 X2 X2
+#define X34 X10 X10 X10 X2 X2
 #define BYE_DOWN BYE_LINE VIA ROUTE MAXF FROM_A TO_B CALLID "CSeq: 231 BYE" CRLF CLEN
 #define BYE_UP BYE_LINE VIA ROUTE MAXF FROM_B TO_A CALLID "CSeq: 7 BYE" CRLF CLEN
 /* The MAC of (1685, 9485) under MAC_K0/K1, filled in at start-up. */
@@ -1280,6 +1284,18 @@ int main(void)
 		     CALLID "CSeq: 1 BYE" CRLF CLEN, V4, { &D1 }, 1, SDR_DLG_MATCH, &D1, 0),
 		CASE(mode2_ignores_cookie, KM2, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did=1.1>" CRLF FROM_A TO_B
 		     CALLID "CSeq: 1 BYE" CRLF CLEN, V4, { &D1 }, 1, SDR_DLG_MATCH, &D1, 0),
+		/* a method is a token in any case (RFC 3261 25.1), not only A-Z */
+		CASE(lower_method, K0, "foo sip:bob@192.0.2.4 SIP/2.0" CRLF VIA ROUTE FROM_A TO_B CALLID
+		     "CSeq: 1 foo" CRLF CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		CASE(token_method, K0, "x.y-z!%*_+`'~ sip:bob@192.0.2.4 SIP/2.0" CRLF VIA ROUTE FROM_A TO_B CALLID
+		     "CSeq: 1 x.y-z!%*_+`'~" CRLF CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		CASE(not_token_method, K0, "<foo> sip:bob@192.0.2.4 SIP/2.0" CRLF VIA ROUTE FROM_A TO_B CALLID
+		     "CSeq: 1 BYE" CRLF CLEN, V4, { &D1 }, 0, SDR_SIP_NOT_SIP, NULL, 0),
+		/* SIPDLG_SCAN_MAX_LINES header lines are read, the 41st is not */
+		CASE(lines_40th_needed, K0, BYE_LINE VIA ROUTE FROM_A TO_B CALLID X34 "CSeq: 1 BYE" CRLF CLEN,
+		     V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		CASE(lines_41st_needed, K0, BYE_LINE VIA ROUTE FROM_A TO_B CALLID X34 "X: 1" CRLF "CSeq: 1 BYE" CRLF
+		     CLEN, V4, { &D1 }, 0, SDR_SIP_SCAN_LIMIT, NULL, 0),
 		CASE(not_sip, K0, "HELLO WORLD, THIS IS NOT SIP AT ALL" CRLF CRLF, V4, { &D1 }, 0, SDR_SIP_NOT_SIP, NULL, 0),
 		CASE(empty_payload, K0, "", V4, { &D1 }, 0, SDR_SIP_NOT_SIP, NULL, 0),
 		CASE(bad_version, K0, "BYE sip:x SIP/3.0" CRLF CLEN, V4, { &D1 }, 0, SDR_SIP_NOT_SIP, NULL, 0),

@@ -95,6 +95,8 @@ struct fp_knobs {
 	__u64 mac_key[2];
 	__u32 mac_prev_enabled;
 	__u64 mac_key_prev[2];
+	__u32 relay_enabled;
+	__u32 relay_methods;
 };
 
 /* The knobs for @fp's ports and @cfg; @mac NULL = MAC off. */

@@ -64,10 +64,12 @@ stat_of() { dlg_ctl stats sip 2>/dev/null | jq -r --arg k "sip.$1" '.[$k] // 0';
 counter() { json_get "$(dlg_ctl xdp)" ".counters.$1.packets // 0"; }
 hops_count() { bpftool map dump pinned "$PIN/relay_hops" 2>/dev/null | jq 'length' 2>/dev/null || echo 0; }
 
-# one_call NAME FAMILY(4|6) VIAHOST : one call, caller -> box -> callee,
-# with tcpdump on the callee's veth.  Sets UAC_RC UAS_RC and CAP (pcap).
+# one_call NAME FAMILY(4|6) VIAHOST [HOLD_MS] : one call, caller -> box ->
+# callee, with tcpdump on the callee's veth.  Sets UAC_RC UAS_RC and CAP
+# (pcap).  With HOLD_MS the call pauses that long once confirmed and
+# one_call returns at once (UAC_PID UAS_PID TCPDUMP_PID set).
 one_call() {
-	local name=$1 fam=$2 via=$3 cip bip eip user tpid
+	local name=$1 fam=$2 via=$3 hold=${4:-} cip bip eip user tpid
 	if [ "$fam" = 6 ]; then
 		cip=$N3_C6 bip="[$N3_BOX6]" eip=$N3_E6 user=callee6
 	else
@@ -83,8 +85,12 @@ one_call() {
 	local uas=$SIPP_PID
 	wait_for 5 in_ns "$N3_CALLEE" ss -Hlnu "sport = :$CPORT"
 	n3_sipp "$name-uac" "$N3_CALLER" relay_uac.xml "$bip:5060" -s "$user" \
-		-i "$cip" -p "$UPORT" -m 1 -key viahost "$via"
+		-i "$cip" -p "$UPORT" -m 1 -key viahost "$via" -d "${hold:-0}"
 	local uac=$SIPP_PID
+	if [ -n "$hold" ]; then
+		UAC_PID=$uac UAS_PID=$uas TCPDUMP_PID=$tpid
+		return 0
+	fi
 	sipp_wait "$uac" 25; UAC_RC=$?
 	sipp_wait "$uas" 5; UAS_RC=$?
 	sleep 0.3
@@ -154,6 +160,44 @@ check "relay_hops was written for the confirmed dialog" \
 	test "$(json_get "$(dlg_ctl xdp)" '.relay.hops_written')" -ge 1
 check "and removed when the BYE ended it" \
 	test "$(json_get "$(dlg_ctl xdp)" '.relay.hops_removed')" -ge 1
+
+# --- a held call: its next hops, then sipdlgctl end ----------------------------
+one_call held 4 "$N3_C4" 10000
+wait_for 5 test "$(hops_count)" = 1
+check_eq "a confirmed call has its relay_hops entry" 1 "$(hops_count)"
+dlg=$(dlg_ctl list 2>/dev/null | jq -c '.[0]')
+check_eq "the dialog listing shows where the kernel relays each way" \
+	"$N3_E4:$CPORT $N3_C4:$UPORT" \
+	"$(json_get "$dlg" '"\(.xdp.relay.caller_to_callee) \(.xdp.relay.callee_to_caller)"')"
+hop=$(bpftool map dump pinned "$PIN/relay_hops" 2>/dev/null | jq -c '.[0].value.dir[0]')
+echo "# relay_hops dir[0]: $hop"
+check_eq "relay_hops: family, one Route entry of ours, our ports" "4 1 5060 $CPORT" \
+	"$(json_get "$hop" '"\(.family) \(.nroutes) \(.sport) \(.dport)"')"
+check_eq "relay_hops: the egress is the callee-side veth" \
+	"$(ip -n "$N3_BOX" -j link show dev "$N3_VBE" | jq '.[0].ifindex')" "$(json_get "$hop" '.ifindex')"
+check_eq "relay_hops: our Via sent-by" "$N3_BOX4:5060" \
+	"$(json_get "$hop" '.sentby[:.sentby_len]')"
+out=$("$SIPDLGCTL" --socket "$SOCK" xdp)
+check_contains "sipdlgctl xdp shows the relay" "1 dialogs with next hops" "$out"
+he=$(json_get "$dlg" '.h_entry') hi=$(json_get "$dlg" '.h_id')
+dlg_ctl end "$he" "$hi" >/dev/null 2>&1
+check_eq "sipdlgctl end removes the entry at once" 0 "$(hops_count)"
+for p in "$UAC_PID" "$UAS_PID"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; forget_pid "$p"; done
+kill -INT "$TCPDUMP_PID" 2>/dev/null; wait "$TCPDUMP_PID" 2>/dev/null; forget_pid "$TCPDUMP_PID"
+
+# --- a held call and kill -9: the stale entry goes at the next start -----------
+one_call killed 4 "$N3_C4" 10000
+wait_for 5 test "$(hops_count)" = 1
+kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; forget_pid "$DAEMON_PID"
+for p in "$UAC_PID" "$UAS_PID"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; forget_pid "$p"; done
+kill -INT "$TCPDUMP_PID" 2>/dev/null; wait "$TCPDUMP_PID" 2>/dev/null; forget_pid "$TCPDUMP_PID"
+check_eq "after kill -9 the entry is still pinned" 1 "$(hops_count)"
+if ! start_daemon box1 "$CFG" "$N3_BOX"; then
+	not_ok "sipdlgd restarts after kill -9"
+	e2e_finish
+fi
+PROXY_LOG="$E2E_TMP/box1.log"
+check_eq "the restart removed the stale relay_hops entry (no such dialog)" 0 "$(hops_count)"
 
 # --- relay on, caller behind a NAT (Via sent-by is another address) -------------
 one_call nat 4 192.0.2.77

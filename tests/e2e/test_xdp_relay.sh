@@ -216,7 +216,29 @@ if [ "$KERNEL_RELAY" = 1 ]; then
 else
 	skip "relay on, IPv6: relayed by the kernel" "the kernel rewrite (bpf/) is not in this tree yet"
 fi
+
+# --- a reply with our Via on top and no transaction (what the kernel passes
+# up when it cannot relay the reply to a request it relayed): forwarded
+# statelessly to the next Via, ours removed (RFC 3261 16.7 item 3, 16.11).
+( exec nsenter --net="/run/netns/$N3_CALLER" socat -u "UDP-RECV:5098,bind=$N3_C4" \
+	"OPEN:$E2E_TMP/stray.out,creat,append" ) >/dev/null 2>&1 </dev/null &
+E2E_PIDS+=("$!")
+wait_for 5 in_ns "$N3_CALLER" ss -Hlnu "sport = :5098"
+printf '%s\r\n' "SIP/2.0 200 OK" \
+	"Via: SIP/2.0/UDP $N3_BOX4:5060;branch=z9hG4bKsd1.1.0k0123456789abcdef" \
+	"Via: SIP/2.0/UDP $N3_C4:5098;branch=z9hG4bK-stray" \
+	"From: <sip:a@x>;tag=1" "To: <sip:b@y>;tag=2" "Call-ID: stray-$$" \
+	"CSeq: 9 INFO" "Content-Length: 0" "" >"$E2E_TMP/stray.sip"
+fwd0=$(stat_of fwd_replies)
+in_ns "$N3_CALLEE" bash -c 'cat "$1" >"/dev/udp/$2/5060"' _ "$E2E_TMP/stray.sip" "$N3_BOX4"
+wait_for 5 grep -q "SIP/2.0 200 OK" "$E2E_TMP/stray.out"
+check_contains "a reply to a kernel-relayed request reaches the next Via" \
+	"branch=z9hG4bK-stray" "$(tr -d '\r' <"$E2E_TMP/stray.out" 2>/dev/null)"
+check_eq "with our Via removed" 0 "$(grep -c 'z9hG4bKsd1.1.0k' "$E2E_TMP/stray.out" 2>/dev/null)"
+check_eq "counted in sip.fwd_replies" $((fwd0 + 1)) "$(stat_of fwd_replies)"
+
 stop_daemon "$DAEMON_PID"
+
 
 # --- relay off: today's behaviour ---------------------------------------------
 CFG2="$E2E_TMP/relay-off.yaml"

@@ -54,7 +54,6 @@ struct fp_relay {
 	int fd;				/* "relay_hops"; -1: relay off */
 	struct proxy *px;		/* resolves next hops */
 	struct stats *st;
-	_Atomic uint64_t entries;	/* in the map, as we counted them */
 	_Atomic uint64_t gen;
 	_Atomic uint64_t written, removed, dirs_unrelayed, write_failed;
 	/* sip.* totals: the kernel's relay_req / relay_reply folded in. */

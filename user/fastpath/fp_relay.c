@@ -118,8 +118,9 @@ static void hops_delete(struct fp_relay *rl, const struct sipdlg_dlg_key *k)
 	if (rl->fd < 0)
 		return;
 	if (bpf_map_delete_elem(rl->fd, k) == 0) {
-		atomic_fetch_sub(&rl->entries, 1);
 		atomic_fetch_add(&rl->removed, 1);
+		log_debug("dialog %u:%u: next hops removed from relay_hops",
+			  k->h_entry, k->h_id);
 	}
 }
 
@@ -175,14 +176,13 @@ static void hops_write(struct fastpath *fp, struct dlg_cell *c)
 		return;
 	}
 	hops.gen = atomic_fetch_add(&rl->gen, 1) + 1;
-	if (bpf_map_update_elem(rl->fd, &k, &hops, BPF_NOEXIST) == 0)
-		atomic_fetch_add(&rl->entries, 1);
-	else if (errno != EEXIST ||
-		 bpf_map_update_elem(rl->fd, &k, &hops, BPF_EXIST) != 0) {
+	if (bpf_map_update_elem(rl->fd, &k, &hops, BPF_ANY) != 0) {
 		atomic_fetch_add(&rl->write_failed, 1);
 		return;
 	}
 	atomic_fetch_add(&rl->written, 1);
+	log_debug("dialog %u:%u: next hops written to relay_hops (gen %llu)",
+		  k.h_entry, k.h_id, (unsigned long long)hops.gen);
 	/* A BYE on another worker may have ended it meanwhile. */
 	if (!confirmed(dlg_state(c)))
 		hops_delete(rl, &k);
@@ -298,7 +298,6 @@ int fp_relay_reconcile(struct fastpath *fp, struct dlg_table *t)
 	struct dlg_cursor cur = { 0, 0, false };
 	struct dlg_cell *cells[256];
 	int removed = 0, added = 0;
-	uint64_t n = 0;
 
 	if (!rl || rl->fd < 0)
 		return 0;
@@ -315,13 +314,11 @@ int fp_relay_reconcile(struct fastpath *fp, struct dlg_table *t)
 		}
 		if (keep) {
 			prev = &key;
-			n++;
 			continue;
 		}
 		bpf_map_delete_elem(rl->fd, &key);
 		removed++;
 	}
-	atomic_store(&rl->entries, n);
 	while (fp_relay_on(fp) && !cur.done) {
 		size_t got = dlg_cursor_next(t, &cur, cells, 256);
 
@@ -352,7 +349,16 @@ void fp_relay_info(const struct fastpath *fp, struct fp_relay_info *out)
 	memset(out, 0, sizeof(*out));
 	out->enabled = fp_relay_on(fp);
 	out->methods = fp->cfg->xdp.relay_methods;
-	out->entries = atomic_load(&rl->entries);
+	/* Counted in the map itself (the status is rare; a count kept
+	 * beside the map would drift with every lost race). */
+	if (rl->fd >= 0) {
+		struct sipdlg_dlg_key k, *prev = NULL;
+
+		while (bpf_map_get_next_key(rl->fd, prev, &k) == 0) {
+			out->entries++;
+			prev = &k;
+		}
+	}
 	out->written = atomic_load(&rl->written);
 	out->removed = atomic_load(&rl->removed);
 	out->dirs_unrelayed = atomic_load(&rl->dirs_unrelayed);

@@ -246,6 +246,59 @@ static void fold(void *ud)
 	pthread_mutex_unlock(&rl->fold_lock);
 }
 
+/* The SDM_ bit of a method name, 0 if the kernel relays no such method. */
+static uint32_t method_bit(const char *m)
+{
+	static const struct { const char *n; unsigned b; } k[] = {
+		{ "OPTIONS", SDM_OPTIONS }, { "INFO", SDM_INFO },
+		{ "UPDATE", SDM_UPDATE }, { "NOTIFY", SDM_NOTIFY },
+		{ "MESSAGE", SDM_MESSAGE },
+	};
+
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+		if (strcmp(k[i].n, m) == 0)
+			return 1u << k[i].b;
+	return 0;
+}
+
+/*
+ * Relayed requests never reach the rules: warn about each rule that could
+ * match one (an in-dialog request of a relayed method), so that whoever
+ * wrote it for in-dialog INFO, say, learns why it does not run.
+ */
+static void warn_rules(const struct sipdlg_config *cfg)
+{
+	const struct route_list *rl = &cfg->routes;
+
+	for (size_t i = 0; i < rl->n_rules; i++) {
+		const struct route_rule *r = &rl->rules[i];
+		uint32_t bits = cfg->xdp.relay_methods;
+
+		if (r->timeout_only)
+			continue;
+		for (size_t j = 0; j < r->match.n && bits; j++) {
+			const struct route_cond *c = &r->match.v[j];
+			uint32_t m = 0;
+
+			if ((c->type == ROUTE_COND_IN_DIALOG ||
+			     c->type == ROUTE_COND_IS_KNOWN_DLG) && !c->u.want)
+				bits = 0;
+			if (c->type != ROUTE_COND_METHOD)
+				continue;
+			for (size_t k = 0; k < c->u.methods.n; k++)
+				m |= method_bit(c->u.methods.v[k]);
+			bits &= m;
+		}
+		if (bits)
+			log_warn("routes: the rule at line %u may match in-dialog "
+				 "requests that the kernel relays (xdp.relay), "
+				 "which never reach the rules; give it "
+				 "in_dialog: false, or leave those methods out "
+				 "of xdp.relay.methods",
+				 r->pos.line);
+	}
+}
+
 int fp_relay_install(struct fastpath *fp, struct dlg_table *t,
 		     struct proxy *px, struct stats *st)
 {
@@ -277,6 +330,7 @@ int fp_relay_install(struct fastpath *fp, struct dlg_table *t,
 		log_err("xdp.relay: the BPF object has no relay_hops map");
 		return -ENOENT;
 	}
+	warn_rules(fp->cfg);
 	return dlg_register_global_cb(
 		t,
 		DLGCB_LOADED | DLGCB_CONFIRMED_NA | DLGCB_CONFIRMED |

@@ -76,12 +76,12 @@ netns3_setup() {
 	ok "three namespaces: caller | box | callee, XDP_PASS on the peers"
 }
 
-# netns3_config FILE SOCK PIN RELAY(true|false) CALLEE_PORT [EXTRA_XDP_LINE]:
+# netns3_config FILE SOCK PIN RELAY(true|false) CALLEE_PORT:
 # sipdlgd for the box: listens on N3_BOX4 and [N3_BOX6] port 5060, XDP
 # native on both box veths, relay on or off; an initial INVITE for
 # sip:callee@... goes to the callee namespace (its IPv4 or IPv6 address
 # by the R-URI's user part: callee / callee6), sequential requests follow
-# their Route set.
+# their Route set.  Log level N3_LOG_LEVEL (default debug).
 netns3_config() {
 	local file=$1 sock=$2 pin=$3 relay=$4 cport=$5
 	cat >"$file" <<CFG
@@ -96,7 +96,7 @@ xdp:
 control:
   socket: $sock
 log:
-  level: debug
+  level: ${N3_LOG_LEVEL:-debug}
 routes:
   - match: { method: INVITE, in_dialog: false, ruri_user: callee }
     actions: [ dlg_manage, { forward: "udp:$N3_E4:$cport" } ]

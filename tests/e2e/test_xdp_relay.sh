@@ -80,7 +80,7 @@ one_call() {
 		>"$E2E_TMP/$name.tcpdump" 2>&1 &
 	tpid=$!
 	E2E_PIDS+=("$tpid")
-	wait_for 5 grep -q "listening on" "$E2E_TMP/$name.tcpdump"
+	wait_for 10 grep -q "listening on" "$E2E_TMP/$name.tcpdump"
 	n3_sipp "$name-uas" "$N3_CALLEE" relay_uas.xml -i "$eip" -p "$CPORT" -m 1
 	local uas=$SIPP_PID
 	wait_for 5 in_ns "$N3_CALLEE" ss -Hlnu "sport = :$CPORT"
@@ -93,7 +93,7 @@ one_call() {
 	fi
 	sipp_wait "$uac" 25; UAC_RC=$?
 	sipp_wait "$uas" 5; UAS_RC=$?
-	sleep 0.3
+	sleep 1
 	kill -INT "$tpid" 2>/dev/null; wait "$tpid" 2>/dev/null; forget_pid "$tpid"
 }
 
@@ -162,7 +162,7 @@ check "and removed when the BYE ended it" \
 	test "$(json_get "$(dlg_ctl xdp)" '.relay.hops_removed')" -ge 1
 
 # --- a held call: its next hops, then sipdlgctl end ----------------------------
-one_call held 4 "$N3_C4" 10000
+one_call held 4 "$N3_C4" 30000
 wait_for 5 test "$(hops_count)" = 1
 check_eq "a confirmed call has its relay_hops entry" 1 "$(hops_count)"
 dlg=$(dlg_ctl list 2>/dev/null | jq -c '.[0]')
@@ -186,7 +186,7 @@ for p in "$UAC_PID" "$UAS_PID"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null;
 kill -INT "$TCPDUMP_PID" 2>/dev/null; wait "$TCPDUMP_PID" 2>/dev/null; forget_pid "$TCPDUMP_PID"
 
 # --- a held call and kill -9: the stale entry goes at the next start -----------
-one_call killed 4 "$N3_C4" 10000
+one_call killed 4 "$N3_C4" 30000
 wait_for 5 test "$(hops_count)" = 1
 kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; forget_pid "$DAEMON_PID"
 for p in "$UAC_PID" "$UAS_PID"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; forget_pid "$p"; done

@@ -141,6 +141,8 @@ one_call v4 4 "$N3_C4"
 sipp_call_check "relay on, IPv4: the call with INFO/OPTIONS/UPDATE/INFO/NOTIFY, re-INVITE and BYE passes" \
 	v4-uac "$UAC_RC" v4-uas "$UAS_RC" 1
 rcv1=$(stat_of rcv_requests) req1=$(counter relay_req) rep1=$(counter relay_reply)
+echo "# kernel relay counters after the IPv4 call: $(json_get "$(dlg_ctl xdp)" \
+	'[.counters | to_entries[] | select(.key | startswith("relay")) | "\(.key)=\(.value.packets)"] | join(" ")')"
 if [ "$KERNEL_RELAY" = 1 ]; then
 	check_eq "relay on: the controller received only INVITE, ACK, re-INVITE, ACK, BYE" 5 $((rcv1 - rcv0))
 	check_eq "relay on: the kernel relayed the 6 in-dialog requests" 6 $((req1 - req0))

@@ -153,6 +153,10 @@ for prof in $PROFILES; do
 			>"$E2E_TMP/$prof-$rate.flood" 2>&1
 		p1=$(proxy_ticks) a1=$(all_ticks)
 		wait "$spid" 2>/dev/null; forget_pid "$spid"
+		# sipdlgd: the kernel's reasons of the run, for the log
+		[ -S "$E2E_TMP/$prof/ctl.sock" ] && "$SIPDLGCTL" --socket "$E2E_TMP/$prof/ctl.sock" --json xdp 2>/dev/null |
+			jq -c '.counters | with_entries(select(.value.packets > 0)) | map_values(.packets)' \
+			>"$E2E_TMP/$prof-$rate.xdp" 2>/dev/null
 		sent=$(sed -n 's/^flood: sent \([0-9]*\) in \([0-9.]*\) s.*/\1/p' "$E2E_TMP/$prof-$rate.flood")
 		fsecs=$(sed -n 's/^flood: sent [0-9]* in \([0-9.]*\) s.*/\1/p' "$E2E_TMP/$prof-$rate.flood")
 		got=$(sed -n 's/^sink: received \([0-9]*\) requests.*/\1/p' "$E2E_TMP/$prof-$rate.sink")

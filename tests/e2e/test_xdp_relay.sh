@@ -182,10 +182,43 @@ check_eq "relay_hops: our Via sent-by" "$N3_BOX4:5060" \
 out=$("$SIPDLGCTL" --socket "$SOCK" xdp)
 check_contains "sipdlgctl xdp shows the relay" "1 dialogs with next hops" "$out"
 he=$(json_get "$dlg" '.h_entry') hi=$(json_get "$dlg" '.h_id')
+# A retransmission: the same INFO twice (one datagram each) within the
+# held call.  The kernel relays both with the same branch (computed from
+# the incoming one); the controller forwards the first and absorbs the
+# second in its transaction.
+printf '%s\r\n' "INFO sip:callee@$N3_E4:$CPORT;transport=UDP SIP/2.0" \
+	"Via: SIP/2.0/UDP $N3_C4:5097;rport;branch=z9hG4bK-retx-$$" \
+	"Route: <sip:$N3_BOX4:5060;lr;did=$(rev_hex "$he").$(rev_hex "$hi")>" \
+	"Max-Forwards: 70" "From: <sip:caller@$N3_C4>;tag=$(json_get "$dlg" '.caller.tag')" \
+	"To: <sip:callee@$N3_BOX4>;tag=$(json_get "$dlg" '.callee.tag')" \
+	"Call-ID: $(json_get "$dlg" '."call-id"')" "CSeq: 77 INFO" "Content-Length: 0" "" \
+	>"$E2E_TMP/retx.sip"
+for _ in 1 2; do
+	in_ns "$N3_CALLER" bash -c 'cat "$1" >"/dev/udp/$2/5060"' _ "$E2E_TMP/retx.sip" "$N3_BOX4"
+	sleep 0.3
+done
+sleep 0.7
+kill -INT "$TCPDUMP_PID" 2>/dev/null; wait "$TCPDUMP_PID" 2>/dev/null; forget_pid "$TCPDUMP_PID"
+# The copies of the INFO (requests, not the 200s) and their top branches.
+tcpdump -r "$CAP" -A -n 2>/dev/null | tr -d '\r' | awk '
+	/INFO sip:/ { req = 1; b = "" }
+	/^SIP\/2.0 / { req = 0 }
+	req && b == "" && match($0, /branch=z9hG4bKsd[^;, ]*/) { b = substr($0, RSTART, RLENGTH) }
+	req && /CSeq: 77 INFO/ { print b; req = 0 }' >"$E2E_TMP/retx.branches"
+retx=$(wc -l <"$E2E_TMP/retx.branches")
+branches=$(sort -u "$E2E_TMP/retx.branches" | wc -l)
+# (The controller may retransmit on its own timer while the held callee
+# does not answer: copies are counted, not compared with 2.)
+if [ "$KERNEL_RELAY" = 1 ]; then
+	check_eq "a retransmitted INFO is relayed again, with the same branch" "true 1" \
+		"$([ "$retx" -ge 2 ] && echo true || echo "false($retx)") $branches"
+else
+	check_eq "a retransmitted INFO: forwarded, every copy with one branch" "true 1" \
+		"$([ "$retx" -ge 1 ] && echo true || echo false) $branches"
+fi
 dlg_ctl end "$he" "$hi" >/dev/null 2>&1
 check_eq "sipdlgctl end removes the entry at once" 0 "$(hops_count)"
 for p in "$UAC_PID" "$UAS_PID"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; forget_pid "$p"; done
-kill -INT "$TCPDUMP_PID" 2>/dev/null; wait "$TCPDUMP_PID" 2>/dev/null; forget_pid "$TCPDUMP_PID"
 
 # --- a held call and kill -9: the stale entry goes at the next start -----------
 one_call killed 4 "$N3_C4" 30000

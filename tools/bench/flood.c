@@ -21,7 +21,7 @@
  *     Needs CAP_NET_RAW; the destination MAC is IFACE's own (lo: zeros).
  *
  * With -D FILE the requests are valid instead (the kernel relay's
- * benchmark, bench-relay.sh): FILE lists established dialogs, one a line,
+ * benchmark, bench-info-relay.sh): FILE lists established dialogs, one a line,
  * "COOKIE CALL-ID CALLER-TAG CALLEE-TAG", COOKIE the did value of the
  * proxy's Record-Route ("<RH(he)>.<RH(hi)>", as sipp saw it); packet i belongs to dialog i mod N, goes caller->callee with
  * that dialog's cookie, Call-ID and tags, R-URI sip:uas@RURI_HOSTPORT (the

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * relay_sink.c - the callee side of bench-relay.sh: receives in-dialog
+ * relay_sink.c - the callee side of bench-info-relay.sh: receives in-dialog
  * requests on one UDP address, counts them, and answers each with a 200
  * (its Via lines, From, To, Call-ID and CSeq copied, no body) sent back
  * to the datagram's source, which is the box: the reply then travels the

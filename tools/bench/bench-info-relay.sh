@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench-relay.sh - the kernel relay's benchmark (`make bench-relay`, issue
+# bench-info-relay.sh - the kernel relay's benchmark (`make bench-info-relay`, issue
 # #14): in-dialog requests per second through the box, and CPU per 1,000
 # of them, in the three-namespace topology of the tests
 # (tests/e2e/lib_netns3.sh: caller | box | callee, veth pairs, XDP native
@@ -7,42 +7,42 @@
 #   kamailio-dialog     Kamailio with the dialog module (kamailio-dialog.cfg)
 #   sipdlgd-relay-off   sipdlgd, XDP attached, xdp.relay off
 #   sipdlgd-relay-on    sipdlgd, xdp.relay on (INFO relayed in the kernel)
-# The proxy runs in the box namespace.  sipp sets up BENCH_RELAY_DIALOGS
+# The proxy runs in the box namespace.  sipp sets up BENCH_INFO_RELAY_DIALOGS
 # calls (relay_hold_uac/uas.xml) and holds them; the callee's Contact is a
 # counting sink (tools/bench/relay_sink.c) that answers every request 200;
 # the flooder (tools/bench/flood.c -D) sends valid INFO of those dialogs
 # from the caller namespace at each rate of the ladder for
-# BENCH_RELAY_SECS seconds.  A rate holds when the sink received at least
+# BENCH_INFO_RELAY_SECS seconds.  A rate holds when the sink received at least
 # 99.9 % of what was sent.  CPU: the proxy's (every process of the box
 # namespace, user + system) and the whole machine's busy time (all CPUs,
 # the flooder and the sink included: one host plays the three boxes).
 #
-# Environment: BENCH_RELAY_PROFILES, BENCH_RELAY_DIALOGS (200),
-# BENCH_RELAY_SECS (30), BENCH_RELAY_LADDER ("20000 50000 100000 200000").
-# Report: tools/bench/results/LATEST-relay.md.  Needs root.
+# Environment: BENCH_INFO_RELAY_PROFILES, BENCH_INFO_RELAY_DIALOGS (200),
+# BENCH_INFO_RELAY_SECS (30), BENCH_INFO_RELAY_LADDER ("20000 50000 100000 200000").
+# Report: tools/bench/results/LATEST-info-relay.md.  Needs root.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/e2e/lib.sh"
 . "$ROOT/tests/e2e/lib_netns3.sh"
 e2e_init
-[ -n "${BENCH_RELAY_KEEP:-}" ] && trap "cp -r \"\$E2E_TMP\" \"$BENCH_RELAY_KEEP\"; e2e_cleanup" EXIT
+[ -n "${BENCH_INFO_RELAY_KEEP:-}" ] && trap "cp -r \"\$E2E_TMP\" \"$BENCH_INFO_RELAY_KEEP\"; e2e_cleanup" EXIT
 
-PROFILES=${BENCH_RELAY_PROFILES:-kamailio-dialog sipdlgd-relay-off sipdlgd-relay-on}
-DIALOGS=${BENCH_RELAY_DIALOGS:-200}
-SECS=${BENCH_RELAY_SECS:-30}
-LADDER=${BENCH_RELAY_LADDER:-20000 50000 100000 200000}
+PROFILES=${BENCH_INFO_RELAY_PROFILES:-kamailio-dialog sipdlgd-relay-off sipdlgd-relay-on}
+DIALOGS=${BENCH_INFO_RELAY_DIALOGS:-200}
+SECS=${BENCH_INFO_RELAY_SECS:-30}
+LADDER=${BENCH_INFO_RELAY_LADDER:-20000 50000 100000 200000}
 FLOOD=$ROOT/build/tools/bench/flood
 SINK=$ROOT/build/tools/bench/relay_sink
-OUT=$ROOT/tools/bench/results/LATEST-relay.md
+OUT=$ROOT/tools/bench/results/LATEST-info-relay.md
 SIPP_DIR=$ROOT/tools/bench/sipp
 TCK=$(getconf CLK_TCK)
 CPORT=5062 SINKPORT=5064 UPORT=5061
 N3_LOG_LEVEL=warn
 
 for b in "$FLOOD" "$SINK" "$SIPDLGD"; do
-	[ -x "$b" ] || { echo "bench-relay: $b missing (make all bench-relay builds it)"; exit 1; }
+	[ -x "$b" ] || { echo "bench-info-relay: $b missing (make bench-info-relay builds it)"; exit 1; }
 done
-netns3_setup >/dev/null || { echo "bench-relay: the namespaces could not be made"; exit 1; }
+netns3_setup >/dev/null || { echo "bench-info-relay: the namespaces could not be made"; exit 1; }
 BOXMAC=$(ip -n "$N3_BOX" -j link show dev "$N3_VBC" | jq -r '.[0].address')
 
 # Ticks of CPU used by every process in the box namespace.
@@ -103,7 +103,7 @@ dialogs_of() {
 }
 
 {
-	echo "# Kernel relay: in-dialog INFO through the box (bench-relay.sh)"
+	echo "# Kernel relay: in-dialog INFO through the box (bench-info-relay.sh)"
 	echo
 	echo "$(date -u '+%F %T') UTC, $(nproc) CPUs, kernel $(uname -r); $DIALOGS held dialogs, ${SECS} s per rate;"
 	echo "three namespaces (caller | box | callee), XDP native on the box's veths."

@@ -96,7 +96,8 @@ struct sd_rl_edit {
 /* Per-CPU scratch of one relay (the stack has no room). */
 struct sd_rl {
 	__u8 in[2 * (SD_RL_MASK + 1)];	/* the message (and slack) */
-	__u8 gen[512];		/* generated: [0,256) Via, [256,512) received */
+	__u8 gen[768];		/* generated: [0,256) Via, [256,448) received,
+				 * [448,) the source address as text */
 	struct bpf_fib_lookup fib;
 	__u8 pseudo[48];	/* pseudo header + UDP header, for the sum */
 	struct sipdlg_relay_hop hop;	/* the hop used, copied */
@@ -124,6 +125,8 @@ struct sd_rl {
 	__u8 ip[16];		/* sd_rl_ip(): the address */
 	__u32 txo;		/* sd_rl_addr_txt(): position */
 	__u32 ip_acc, ip_nd, ip_part;
+	int fib_rc;		/* the last bpf_fib_lookup() result: last, the
+				 * test reads it there */
 };
 
 struct {
@@ -402,9 +405,6 @@ static __always_inline __u32 sd_rl_vstart(struct sd_rl *r, __u32 ls,
  */
 __noinline int sd_rl_find(__u32 from, __u32 lim, __u32 set)
 {
-#ifdef STUB_SD_RL_FIND
-	return 0;
-#endif
 	struct sd_rl *r = sd_rl_get();
 	__u64 w, m;
 	__u32 k, p;
@@ -450,9 +450,6 @@ static __always_inline __u32 sd_rl_port(struct sd_rl *r, __u32 s, __u32 e)
  */
 __noinline int sd_rl_via(int idx)
 {
-#ifdef STUB_SD_RL_VIA
-	return 0;
-#endif
 	struct sd_rl *r = sd_rl_get();
 	struct sd_rl_via *v;
 	__u32 ls, le, p, q, e, n, sb_e, h;
@@ -574,9 +571,6 @@ static __always_inline __u8 sd_rl_hexc(__u32 x)
  */
 __noinline int sd_rl_addr_txt(struct xdp_md *ctx, __u32 o)
 {
-#ifdef STUB_SD_RL_ADDR_TXT
-	return 0;
-#endif
 	struct sd_rl *r = sd_rl_get();
 	void *data, *end;
 	__u8 *a;
@@ -793,9 +787,6 @@ static __always_inline __u16 sd_rl_fold(__u64 s)
  */
 __noinline int sd_rl_out(struct xdp_md *ctx, int ok)
 {
-#ifdef STUB_SD_RL_OUT
-	return 0;
-#endif
 	struct sd_rl *r = sd_rl_get();
 	__u32 len, nlen, i, src, o, pos, n, l3_off, msg_off, tot, ulen, fam;
 	int rc, delta;
@@ -831,6 +822,7 @@ __noinline int sd_rl_out(struct xdp_md *ctx, int ok)
 	sd_rl_fib_req(r, ctx, fam == 4 ? tot : tot + 40);
 	rc = bpf_fib_lookup(ctx, &r->fib, sizeof(r->fib),
 			    BPF_FIB_LOOKUP_OUTPUT);
+	r->fib_rc = rc;
 	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
 		return SDR_RELAY_PASS_MTU;
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
@@ -863,7 +855,7 @@ __noinline int sd_rl_out(struct xdp_md *ctx, int ok)
 		n = r->ed[i].ins_len & 255;
 		if (n) {
 			bpf_xdp_store_bytes(ctx, msg_off + o,
-					    r->gen + (r->ed[i].ins_off & 255), n);
+					    r->gen + (r->ed[i].ins_off & 511), n);
 			o += n;
 		}
 		src = pos + r->ed[i].skip;
@@ -1044,9 +1036,6 @@ static __always_inline int sd_rl_load(struct xdp_md *ctx, struct sd_rl *r,
  */
 __noinline int sd_rl_maxfwd(void)
 {
-#ifdef STUB_SD_RL_MAXFWD
-	return 0;
-#endif
 	struct sd_rl *r = sd_rl_get();
 	__u32 mfs, mfe, n, val, i;
 	__u64 w, dg;
@@ -1088,9 +1077,6 @@ __noinline int sd_rl_maxfwd(void)
  */
 __noinline int sd_rl_gen_via(__u32 he, __u32 hi, __u32 d)
 {
-#ifdef STUB_SD_RL_GEN_VIA
-	return 0;
-#endif
 	struct sd_rl *r = sd_rl_get();
 	struct sd_rl_via *v;
 	__u32 o, i, blen;
@@ -1164,9 +1150,6 @@ __noinline int sd_rl_gen_via(__u32 he, __u32 hi, __u32 d)
  */
 __noinline int sd_rl_gen_rcv(struct xdp_md *ctx, __u32 sport)
 {
-#ifdef STUB_SD_RL_GEN_RCV
-	return 0;
-#endif
 	struct sd_rl *r = sd_rl_get();
 	struct sd_rl_via *v;
 	__u32 n, o, k = 0, hl, i, c, nd;
@@ -1226,9 +1209,6 @@ __noinline int sd_rl_gen_rcv(struct xdp_md *ctx, __u32 sport)
  */
 __noinline int sd_rl_routes(void)
 {
-#ifdef STUB_SD_RL_ROUTES
-	return 0;
-#endif
 	struct sd_rl *r = sd_rl_get();
 	__u32 ls, le, v, a, b, k;
 
@@ -1352,9 +1332,6 @@ __noinline int sd_relay_req(struct xdp_md *ctx, const struct sd_pkt *p,
 __noinline int sd_relay_reply(struct xdp_md *ctx, const struct sd_pkt *p,
 			      struct sd_sip *s, int no)
 {
-#ifdef STUB_SD_RELAY_REPLY
-	return 0;
-#endif
 	struct sipdlg_relay_hops *hops;
 	struct sd_rl *r = sd_rl_get();
 	struct sd_rl_via *v;

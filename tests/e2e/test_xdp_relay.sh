@@ -137,16 +137,23 @@ check_relayed_info() {
 
 # --- relay on, IPv4 -----------------------------------------------------------
 rcv0=$(stat_of rcv_requests) req0=$(counter relay_req) rep0=$(counter relay_reply)
+shp0=$(counter relay_pass_shape) frep0=$(stat_of fwd_replies)
 one_call v4 4 "$N3_C4"
 sipp_call_check "relay on, IPv4: the call with INFO/OPTIONS/UPDATE/INFO/NOTIFY, re-INVITE and BYE passes" \
 	v4-uac "$UAC_RC" v4-uas "$UAS_RC" 1
 rcv1=$(stat_of rcv_requests) req1=$(counter relay_req) rep1=$(counter relay_reply)
+shp1=$(counter relay_pass_shape)
 echo "# kernel relay counters after the IPv4 call: $(json_get "$(dlg_ctl xdp)" \
 	'[.counters | to_entries[] | select(.key | startswith("relay")) | "\(.key)=\(.value.packets)"] | join(" ")')"
 if [ "$KERNEL_RELAY" = 1 ]; then
 	check_eq "relay on: the controller received only INVITE, ACK, re-INVITE, ACK, BYE" 5 $((rcv1 - rcv0))
 	check_eq "relay on: the kernel relayed the 6 in-dialog requests" 6 $((req1 - req0))
-	check_eq "relay on: and their 6 replies" 6 $((rep1 - rep0))
+	# sipp's [last_Via:] writes both Vias of a reply on one line, a shape
+	# the kernel leaves to the controller (relay_pass_shape), which
+	# forwards such a reply statelessly: each reply to a kernel-relayed
+	# request is one or the other.
+	check_eq "relay on: each reply to a relayed request relayed, or passed up as one Via line (sipp)" \
+		$((req1 - req0)) $((rep1 - rep0 + shp1 - shp0))
 	check_eq "sip.relayed_requests counts them" "$((req1 - req0))" "$(stat_of relayed_requests)"
 	check_relayed_info "relay on, IPv4" kernel "" "$N3_BOX4:5060"
 else

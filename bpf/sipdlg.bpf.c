@@ -32,7 +32,10 @@
  * bpf_ktime_get_coarse_ns (5.11), bpf_xdp_get_buff_len (5.18), atomic
  * fetch-or / compare-and-swap on map values (5.12, -mcpu=v3), frozen
  * .rodata read as constants by the verifier (5.2).  No kfuncs, no
- * iterators, no bpf_loop.
+ * iterators; bpf_loop only in the kernel relay (sip_relay.h, xdp.relay),
+ * which also uses bpf_xdp_load_bytes/store_bytes (5.18) and
+ * bpf_fib_lookup.  A frame the relay rewrote is counted as
+ * SDR_RELAY_REQ/REPLY and leaves with XDP_TX or XDP_REDIRECT.
  *
  * Loading needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON (root has them):
  * the frame length is data_end - data, a pointer subtraction the verifier
@@ -52,6 +55,7 @@
 #include "sip_overflow.h"
 #include "parse_l2l4.h"
 #include "sip_scan.h"
+#include "sip_relay.h"
 #include "sip_match.h"
 
 /* UDP with a complete header: is it SIP, and over which IP version? */
@@ -170,6 +174,8 @@ int sipdlg_xdp(struct xdp_md *ctx)
 		reason = sd_sip(ctx, &pkt, reason);
 
 	sd_count(reason, pkt.len);
+	if (reason == SDR_RELAY_REQ || reason == SDR_RELAY_REPLY)
+		return sd_relay_verdict();	/* rewritten: TX/redirect */
 	return sipdlg_reason_drops(reason) ? XDP_DROP : XDP_PASS;
 }
 

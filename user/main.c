@@ -34,6 +34,7 @@
 #include "dlglink/dlg_rpc.h"
 #include "fastpath/fastpath.h"
 #include "fastpath/fp_dialogs.h"
+#include "fastpath/fp_relay.h"
 #include "fastpath/fp_rpc.h"
 #include "mac/mac_ring.h"
 #include "metrics/metrics.h"
@@ -290,6 +291,8 @@ static int start(struct daemon *d, const char *bpf_object)
 			r = dlg_events_install(d->dlg, d->ctl);
 		if (!r)
 			r = fp_dialogs_install(d->fp, d->dlg);
+		if (!r)	/* after fp_dialogs: a dialog is in "dialogs" first */
+			r = fp_relay_install(d->fp, d->dlg, d->px, d->stats);
 		fp_mac_set_table(d->fp, d->dlg);
 		if (r)
 			return r;
@@ -357,6 +360,7 @@ static int start(struct daemon *d, const char *bpf_object)
 			return r;
 		}
 	}
+	fp_relay_reconcile(d->fp, d->dlg);
 	/* Last: from here on SIP traffic is served. */
 	r = tp_start(d->tp);
 	if (r)

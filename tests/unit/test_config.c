@@ -1600,6 +1600,74 @@ static void test_cookie_mac(void **state)
 	result_free(&r);
 }
 
+/* xdp.relay: on for the five methods by default; lifecycle methods and
+ * unknown names refused at their position. */
+static void test_relay(void **state)
+{
+	struct result r;
+
+	(void)state;
+	r = load_yaml("r.yaml", "xdp: {}\n");
+	assert_ok(&r);
+	assert_int_equal(r.cfg->xdp.relay_enabled, CFG_RELAY_DEFAULT_ENABLED);
+	assert_int_equal(r.cfg->xdp.relay_methods,
+			 (1u << 5) | (1u << 6) | (1u << 7) | (1u << 10) |
+				 (1u << 11));
+	result_free(&r);
+	r = load_yaml("r.yaml", "xdp:\n  relay: { enabled: false }\n");
+	assert_ok(&r);
+	assert_int_equal(r.cfg->xdp.relay_enabled, 0);
+	result_free(&r);
+	r = load_yaml("r.yaml", "xdp:\n  relay: { methods: [OPTIONS] }\n");
+	assert_ok(&r);
+	assert_int_equal(r.cfg->xdp.relay_methods, 1u << 5);
+	result_free(&r);
+	r = load_yaml("r.yaml", "xdp:\n  relay: { methods: INFO }\n");
+	assert_ok(&r);
+	assert_int_equal(r.cfg->xdp.relay_methods, 1u << 6);
+	result_free(&r);
+	r = load_yaml("r.yaml", "xdp:\n  relay: { methods: [] }\n");
+	assert_ok(&r);
+	assert_int_equal(r.cfg->xdp.relay_methods, 0);
+	result_free(&r);
+
+	r = load_yaml("r.yaml", "xdp:\n  relay: { methods: [INFO, BYE] }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "r.yaml:2:28: relay.methods: BYE is never relayed in "
+		   "the kernel: a BYE ends the dialog");
+	result_free(&r);
+	r = load_yaml("r.yaml", "xdp:\n  relay:\n    methods: [INVITE, ACK, "
+		      "CANCEL, PRACK, REFER]\n");
+	assert_invalid(&r, 5);
+	assert_err(&r, "r.yaml:3:15: relay.methods: INVITE is never relayed");
+	assert_err(&r, "r.yaml:3:43: relay.methods: REFER is never relayed");
+	result_free(&r);
+	r = load_yaml("r.yaml", "xdp:\n  relay: { methods: [info] }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "'info': SIP method names are case-sensitive; write "
+		   "INFO");
+	result_free(&r);
+	r = load_yaml("r.yaml", "xdp:\n  relay: { methods: [SUBSCRIBE] }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "r.yaml:2:22: relay.methods: 'SUBSCRIBE' cannot be "
+		   "relayed in the kernel");
+	result_free(&r);
+	r = load_yaml("r.yaml", "xdp:\n  relay: { methods: [INFO, INFO] }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "'INFO' is listed twice");
+	result_free(&r);
+	r = load_yaml("r.yaml", "xdp:\n  relay: { methods: {a: b} }\n");
+	assert_invalid(&r, 1);
+	result_free(&r);
+	r = load_yaml("r.yaml", "xdp:\n  relay: { enable: true }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "unknown key 'enable' in xdp.relay");
+	result_free(&r);
+	r = load_yaml("r.yaml", "xdp:\n  relay: { enabled: maybe }\n");
+	assert_invalid(&r, 1);
+	result_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1636,6 +1704,7 @@ int main(void)
 		cmocka_unit_test(test_free_null_and_missing_file),
 		cmocka_unit_test(test_nul_in_value_refused),
 		cmocka_unit_test(test_cookie_mac),
+		cmocka_unit_test(test_relay),
 		cmocka_unit_test(test_refused_dialog_keys),
 		cmocka_unit_test(test_keepalive_keys),
 	};

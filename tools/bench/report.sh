@@ -353,10 +353,17 @@ cpu_k0=$(d "${V[cpurate_kamailio-dialog]}")
 	echo "- e: bench-forged (flood.c BYEs with unknown \`;did=\` cookies, $FORGED_SEND; absorbed = sent less lost before the proxy; sipdlgd with XDP generic on lo, unknown_dialog: drop; Kamailio drops !is_known_dlg() after loose_route): $(source_of "$RES/LATEST-forged.md")"
 	echo "- f: make bench-xdp (BPF_PROG_TEST_RUN, median ns): $(source_of "$RES/LATEST-xdp.txt")"
 	echo "- restore: bench-restore: $(source_of "$RES/LATEST-restore.md")"
+	[ -s "$RES/LATEST-relay.md" ] && echo "- kernel relay (in-dialog INFO through the box, three namespaces, Kamailio / sipdlgd relay off / on): $(source_of "$RES/LATEST-relay.md")"
 	[ -e "$RES/LATEST-perf.txt" ] && echo "- where sipdlgd's CPU goes: make bench-perf: $(source_of "$RES/LATEST-perf.txt")"
 	[ -e "$RES/LATEST-bench.log" ] && echo "- the run's plan and times: [LATEST-bench.log](LATEST-bench.log)"
 	echo
 	echo "The machine may be shared: each report lists the CPU other processes used during every step (\"other CPU\")."
+	if [ -s "$RES/LATEST-relay.md" ]; then
+		echo
+		echo "## Kernel relay (bench-relay)"
+		echo
+		sed -n '/^| profile/,$p' "$RES/LATEST-relay.md"
+	fi
 } >"$OUT"
 cat "$OUT"
 if [ -s "$WORK/gnuplot.err" ]; then

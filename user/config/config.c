@@ -13,6 +13,8 @@
 
 #include "config/config_int.h"
 #include "core/log.h"
+#include <linux/types.h>
+#include "sipdlg_shared.h"
 
 #define CFG_MAX_FILE (16u << 20)
 #define DLG(f) offsetof(struct cfg_dialog, f)
@@ -140,6 +142,8 @@ struct sipdlg_config *cfg_alloc_defaults(void)
 	cfg->xdp.max_dialog_pps = 0;
 	cfg->xdp.max_dialogs = 1u << 20;
 	cfg->xdp.enabled = 1;
+	cfg->xdp.relay_enabled = CFG_RELAY_DEFAULT_ENABLED;
+	cfg->xdp.relay_methods = CFG_RELAY_DEFAULT_METHODS;
 
 	cfg->limits.retry_after = 5;
 	cfg->database.required = 0;

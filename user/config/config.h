@@ -123,7 +123,24 @@ struct cfg_xdp {
 	uint32_t max_dialogs;			/* dialogs map size, 1 << 20 */
 	int enabled;				/* 1; "enabled: false" skips XDP */
 	char *mac_key_file;	/* cookie_mac.key_file; "" = no cookie MAC */
+	/* xdp.relay: in-dialog requests of these methods (bit 1 << enum
+	 * sipdlg_method) and their replies forwarded by the kernel. */
+	int relay_enabled;			/* CFG_RELAY_DEFAULT_ENABLED */
+	uint32_t relay_methods;			/* CFG_RELAY_DEFAULT_METHODS */
 };
+
+/*
+ * xdp.relay defaults.  CFG_RELAY_AVAILABLE 0 makes --check refuse the
+ * whole xdp.relay key (and the relay stays off): the one switch for a
+ * build whose kernel part is not ready.
+ */
+#define CFG_RELAY_AVAILABLE 1
+#define CFG_RELAY_DEFAULT_ENABLED CFG_RELAY_AVAILABLE
+/* INFO, OPTIONS, NOTIFY, MESSAGE, UPDATE (enum sipdlg_method of
+ * sipdlg_shared.h, which the user of the macro includes). */
+#define CFG_RELAY_DEFAULT_METHODS                                          \
+	((1u << SDM_INFO) | (1u << SDM_OPTIONS) | (1u << SDM_NOTIFY) |     \
+	 (1u << SDM_MESSAGE) | (1u << SDM_UPDATE))
 
 struct cfg_database {
 	int required;			/* false: start without the DB */

@@ -197,6 +197,11 @@ int cfg_load_cookie_mac(struct cfg_ctx *ctx, const struct cfg_node *n,
 			const struct cfg_key *k, void *base);
 void cfg_cookie_mac_check(struct cfg_ctx *ctx,
 			  const struct sipdlg_config *cfg);
+/* config_relay.c: xdp.relay (a CFG_K_CUSTOM key of the xdp table). */
+int cfg_load_relay(struct cfg_ctx *ctx, const struct cfg_node *n,
+		   const struct cfg_key *k, void *base);
+/* "INFO, OPTIONS" for the bits of @methods (enum sipdlg_method). */
+size_t cfg_relay_methods_str(uint32_t methods, char *buf, size_t cap);
 /* config_tcp.c: the tcp: section. */
 void cfg_tcp_defaults(struct cfg_tcp *t);
 void cfg_load_tcp(struct cfg_ctx *ctx, const struct cfg_node *n,

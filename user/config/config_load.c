@@ -403,6 +403,7 @@ static const struct cfg_key xdp_keys[] = {
 	  NULL, NULL, NULL },
 	{ "cookie_mac", CFG_K_CUSTOM, 0, 0, 0, NULL, cfg_load_cookie_mac,
 	  NULL },
+	{ "relay", CFG_K_CUSTOM, 0, 0, 0, NULL, cfg_load_relay, NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL },
 };
 

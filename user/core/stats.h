@@ -44,6 +44,12 @@ int stats_foreach_flags(const struct stats *st, stats_iter_flags_fn fn,
 			void *ud);
 /* Find by "group:name" or by name alone; NULL if absent. */
 struct stat_var *stats_find(const struct stats *st, const char *name);
+/*
+ * @fn(@ud) runs at the start of every stats_foreach(), no lock held, to
+ * bring counters kept elsewhere up to date (the kernel relay's counts
+ * folded into sip.*).  Set it before other threads read; NULL: none.
+ */
+void stats_set_refresh(struct stats *st, void (*fn)(void *ud), void *ud);
 /* Reset every resettable statistic of @group (or all); returns count. */
 int stats_reset(struct stats *st, const char *group);
 

@@ -140,6 +140,8 @@ int fp_start(const struct sipdlg_config *cfg, const char *obj_path,
 	fp->dialogs_fd = fp->counters_fd = fp->events_fd = fp->callids_fd = -1;
 	fp->prog_fd = -1;
 	fp->km.fpstate_fd = fp->km.overflow_fd = -1;
+	fp->relay.fd = -1;
+	pthread_mutex_init(&fp->relay.fold_lock, NULL);
 	fp->loop = loop;
 	fp->cfg = cfg;
 	if (obj_path && !(fp->obj_path = strdup(obj_path))) {

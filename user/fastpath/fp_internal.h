@@ -49,6 +49,20 @@ struct fp_kmaps {
 		*st_callids_failed, *st_moved_in, *st_not_in_kernel;
 };
 
+/* fp_relay.c: the "relay_hops" map and what was written into it. */
+struct fp_relay {
+	int fd;				/* "relay_hops"; -1: relay off */
+	struct proxy *px;		/* resolves next hops */
+	struct stats *st;
+	_Atomic uint64_t gen;
+	_Atomic uint64_t written, removed, dirs_unrelayed, write_failed;
+	/* sip.* totals: the kernel's relay_req / relay_reply folded in. */
+	pthread_mutex_t fold_lock;
+	uint64_t folded_req, folded_reply;
+	struct stat_var *st_fwd_req, *st_fwd_rep, *st_relayed_req,
+		*st_relayed_rep;
+};
+
 struct fastpath {
 	struct bpf_object *obj;
 	struct bpf_program *prog;
@@ -80,6 +94,7 @@ struct fastpath {
 	 * ring buffer's); its own program is unloaded.  NULL before. */
 	struct bpf_object *prog_obj;
 	uint32_t rotations;
+	struct fp_relay relay;
 };
 
 /* Every knob of bpf/knobs.h this sipdlgd sets (fp_knobs.c). */
@@ -95,6 +110,8 @@ struct fp_knobs {
 	__u64 mac_key[2];
 	__u32 mac_prev_enabled;
 	__u64 mac_key_prev[2];
+	__u32 relay_enabled;
+	__u32 relay_methods;
 };
 
 /* The knobs for @fp's ports and @cfg; @mac NULL = MAC off. */

@@ -271,8 +271,9 @@ static __always_inline int sd_request(struct xdp_md *ctx,
 		v = bpf_map_lookup_elem(&dialogs, &s->key);
 	if (v) {
 		d = sd_tight(v, s, callid);
-		if (d >= 0)
-			return sd_matched(ctx, p, s, v, d);
+		if (d >= 0)	/* counted; then maybe relayed (sip_relay.h) */
+			return sd_relay_req_gate(ctx, p, s, v, d,
+						 sd_matched(ctx, p, s, v, d));
 		v->mismatches += 1;	/* statistics: a plain add */
 		reason = SDR_DLG_MISMATCH;
 	} else {
@@ -288,7 +289,8 @@ static __always_inline int sd_request(struct xdp_md *ctx,
 	return sd_fail(ctx, p, s, reason);
 }
 
-static __always_inline int sd_reply(const struct sd_pkt *p,
+static __always_inline int sd_reply(struct xdp_md *ctx,
+				    const struct sd_pkt *p,
 				    const struct sd_sip *s)
 {
 	struct sipdlg_dlg_value *v;
@@ -307,7 +309,7 @@ static __always_inline int sd_reply(const struct sd_pkt *p,
 	v->dir[d].bytes += p->len;
 	v->dir[d].replies += 1;
 	v->last_seen_ns = bpf_ktime_get_coarse_ns();
-	return SDR_DLG_REPLY_MATCH;
+	return sd_relay_reply_gate(ctx, p, s);	/* sip_relay.h */
 }
 
 /*
@@ -343,7 +345,7 @@ static __always_inline int sd_sip(struct xdp_md *ctx, const struct sd_pkt *p,
 		r = sd_sip_via(ctx, &s);
 		if (r != SD_CONTINUE)
 			return r;
-		return sd_reply(p, &s);
+		return sd_reply(ctx, p, &s);
 	}
 	if (s.have & SD_F_ROUTES) {
 		r = sd_sip_routes(ctx, &s);

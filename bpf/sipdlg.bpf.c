@@ -52,6 +52,7 @@
 #include "sip_overflow.h"
 #include "parse_l2l4.h"
 #include "sip_scan.h"
+#include "sip_relay.h"
 #include "sip_match.h"
 
 /* UDP with a complete header: is it SIP, and over which IP version? */
@@ -143,6 +144,8 @@ int sipdlg_xdp(struct xdp_md *ctx)
 		reason = sd_sip(ctx, &pkt, reason);
 
 	sd_count(reason, pkt.len);
+	if (reason == SDR_RELAY_REQ || reason == SDR_RELAY_REPLY)
+		return sd_relay_verdict();	/* rewritten: TX/redirect */
 	return sipdlg_reason_drops(reason) ? XDP_DROP : XDP_PASS;
 }
 

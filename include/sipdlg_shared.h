@@ -105,6 +105,9 @@ enum sipdlg_reason {
 	SDR_RELAY_PASS_CONTACT = 36, /* carries a Contact: target refresh */
 	/* xdp.invite_limit: initial INVITE over its source's rate: DROP */
 	SDR_INVITE_RATE_DROP = 37,
+	/* relay: a verified MAC let the matcher skip the Call-ID, or the
+	 * Call-ID differs from the dialog's: the controller decides */
+	SDR_RELAY_PASS_CALLID = 38,
 	SDR_MAX_		/* first unused slot; keep last */
 };
 

@@ -59,8 +59,9 @@ static const char *const reason_names[SDR_MAX_] = {
 	[SDR_RELAY_PASS_SHAPE] = "relay_pass_shape",
 	[SDR_RELAY_PASS_CONTACT] = "relay_pass_contact",
 	[SDR_INVITE_RATE_DROP] = "invite_rate_dropped",
+	[SDR_RELAY_PASS_CALLID] = "relay_pass_callid",
 };
-_Static_assert(SDR_MAX_ == 38, "name every reason in reason_names[]");
+_Static_assert(SDR_MAX_ == 39, "name every reason in reason_names[]");
 
 const char *fp_reason_name(unsigned reason)
 {

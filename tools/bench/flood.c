@@ -43,6 +43,7 @@
  * and with -D and -a a second one, the replies that came back to the
  * Via's port (read while sending, then until 300 ms pass without one):
  *   flood: replies 2xx K, other J
+ * (K: requests answered 2xx, each once, by the branch number it carried).
  * where C is its user + system time, which on lo includes the receive
  * side's softirq work (an XDP program's too) done in its context.
  * Exit status 0, 1 on bad arguments, 2 when no socket could be made.
@@ -203,7 +204,9 @@ static int flood_build_dlg(char *buf, size_t size, const struct flood_opts *o,
 static void flood_count_replies(int rfd, unsigned long long *ok,
 				unsigned long long *other)
 {
-	static char rbuf[64][256];
+	/* the datagram numbers answered (2^27 bits), to count each once */
+	static unsigned char seen[1u << 24];
+	static char rbuf[64][512];
 	struct mmsghdr rm[64];
 	struct iovec riov[64];
 	int n;
@@ -217,10 +220,21 @@ static void flood_count_replies(int rfd, unsigned long long *ok,
 		}
 		n = recvmmsg(rfd, rm, 64, MSG_DONTWAIT, NULL);
 		for (int k = 0; k < n; k++) {
-			if (rm[k].msg_len >= 9 && memcmp(rbuf[k], "SIP/2.0 2", 9) == 0)
-				(*ok)++;
-			else
+			const char *b = memmem(rbuf[k], rm[k].msg_len, "branch=z9hG4bK-fd", 17);
+			unsigned int v;
+
+			if (rm[k].msg_len < 9 || memcmp(rbuf[k], "SIP/2.0 2", 9) != 0) {
 				(*other)++;
+				continue;
+			}
+			if (b && (size_t)(b - rbuf[k]) + 25 <= rm[k].msg_len &&
+			    sscanf(b + 17, "%8x", &v) == 1) {
+				v &= (1u << 27) - 1;
+				if (seen[v >> 3] & (1u << (v & 7)))
+					continue;	/* a retransmission's 200 */
+				seen[v >> 3] |= (unsigned char)(1u << (v & 7));
+			}
+			(*ok)++;
 		}
 	} while (n == 64);
 }

@@ -33,7 +33,7 @@
 #
 # Environment: BENCH_RELAY_PROFILES, BENCH_RELAY_DIALOGS (200),
 # BENCH_RELAY_SECS (30, the hold), BENCH_RELAY_STEP_SECS (10),
-# BENCH_RELAY_LADDER ("2000 5000 10000 20000 50000 100000 200000"),
+# BENCH_RELAY_LADDER ("500 1000 2000 5000 10000 20000 50000 100000 200000"),
 # BENCH_RELAY_METHOD (INFO; OPTIONS, NOTIFY, UPDATE, MESSAGE).
 # Report: tools/bench/results/LATEST-relay.md and .tsv.  Needs root.
 set -u
@@ -47,7 +47,7 @@ PROFILES=${BENCH_RELAY_PROFILES:-kamailio-dialog sipdlgd-relay-off sipdlgd-relay
 DIALOGS=${BENCH_RELAY_DIALOGS:-200}
 SECS=${BENCH_RELAY_SECS:-30}
 STEP=${BENCH_RELAY_STEP_SECS:-10}
-LADDER=${BENCH_RELAY_LADDER:-2000 5000 10000 20000 50000 100000 200000}
+LADDER=${BENCH_RELAY_LADDER:-500 1000 2000 5000 10000 20000 50000 100000 200000}
 METHOD=${BENCH_RELAY_METHOD:-INFO}
 FLOOD=$ROOT/build/tools/bench/flood
 SINK=$ROOT/build/tools/bench/relay_sink
@@ -271,11 +271,11 @@ rm -f "$TSV.sum" "$TSV.steps"
 	echo
 	echo "| profile | requests/s held | × Kamailio | proxy CPU/1k | × Kamailio | box CPU/1k | × Kamailio |"
 	echo "|---|---|---|---|---|---|---|"
-	awk -F'\t' '$1 == "summary" { n[++k] = $2; r[$2] = $3; p[$2] = $5; b[$2] = $6 }
+	awk -F'\t' '$1 == "summary" { n[++k] = $2; r[$2] = ($4 == "ok" ? $3 : ""); st[$2] = $4; p[$2] = $5; b[$2] = $6 }
 		function x(a, c) { return (a != "" && c != "" && c + 0 > 0) ? sprintf("%.2f", a / c) : "-" }
 		END { K = "kamailio-dialog"
 			for (i = 1; i <= k; i++) { q = n[i]
-				printf "| %s | %s | %s | %s | %s | %s | %s |\n", q, r[q], x(r[q], r[K]),
+				printf "| %s | %s | %s | %s | %s | %s | %s |\n", q, (r[q] == "" ? "none held (" st[q] ")" : r[q]), x(r[q], r[K]),
 					(p[q] == "" ? "-" : p[q]), x(p[q], p[K]), (b[q] == "" ? "-" : b[q]), x(b[q], b[K]) } }' "$TSV"
 	echo
 	echo "Targets (issue #14): relayed requests/s ≥ 10× Kamailio's (or the flooder's limit: sent/s below the rate asked); CPU per relayed request ≤ 0.1× Kamailio's."

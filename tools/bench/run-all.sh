@@ -85,7 +85,7 @@ piece_forged() { BENCH_FORGED_BUDGET=$1 timeout -k 20 "$1" bash "$dir/bench-forg
 piece_relay() {
 	make -C "$repo" --no-print-directory -s test-build build/tools/bench/relay_sink >/dev/null 2>&1
 	BENCH_RELAY_SECS=${BENCH_RELAY_SECS:-10} BENCH_RELAY_STEP_SECS=${BENCH_RELAY_STEP_SECS:-5} \
-	BENCH_RELAY_LADDER=${BENCH_RELAY_LADDER:-4000 10000 25000 60000 150000} \
+	BENCH_RELAY_LADDER=${BENCH_RELAY_LADDER:-1000 3000 10000 30000 100000} \
 		timeout -k 20 "$1" bash "$dir/bench-relay.sh"
 }
 # What XDP costs the whole system: sipdlgd without and with the fast path

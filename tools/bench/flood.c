@@ -32,13 +32,18 @@
  * packet before it goes), so that no proxy takes one for a retransmission
  * when the pool comes round again (with -i the frames then carry no UDP
  * checksum, which IPv4 allows).  -M MAC sets the frames' destination MAC
- * (a veth peer's; the default, IFACE's own, suits lo).
+ * (a veth peer's; the default, IFACE's own, suits lo).  -m picks the
+ * method (INFO, OPTIONS, NOTIFY with Event: dialog, UPDATE, MESSAGE).
  *
  * Usage: flood -d ADDR:PORT -r PER_SEC -t SECS [-m BYE|INFO] [-p rr_param]
  *              [-s HASH_SIZE] [-u RURI_HOSTPORT] [-n POOL] [-S SEED]
  *              [-i IFACE] [-a SRC_ADDR] [-b BATCH] [-D DIALOGS_FILE] [-M MAC]
  * Prints one line at the end:
  *   flood: sent N in T s = R/s (target X/s), E send errors, cpu C s
+ * and with -D and -a a second one, the replies that came back to the
+ * Via's port (read while sending, then until 300 ms pass without one):
+ *   flood: replies 2xx K, other J
+ * (K: requests answered 2xx, each once, by the branch number it carried).
  * where C is its user + system time, which on lo includes the receive
  * side's softirq work (an XDP program's too) done in its context.
  * Exit status 0, 1 on bad arguments, 2 when no socket could be made.
@@ -180,14 +185,58 @@ static int flood_build_dlg(char *buf, size_t size, const struct flood_opts *o,
 		     "To: <sip:callee@%s>;tag=%s\r\n"
 		     "Call-ID: %s\r\n"
 		     "CSeq: %u %s\r\n"
+		     "%s"
 		     "Content-Type: application/dtmf-relay\r\n"
 		     "Content-Length: 24\r\n\r\n"
 		     "Signal=5\r\nDuration=160\r\n",
 		     o->method, o->ruri, src, FLOOD_SRC_PORT, i,
 		     (unsigned int)flood_rand(), dst, ntohs(o->dst.sin_port),
 		     o->rr_param, d->cookie, src, d->ftag, o->ruri, d->ttag,
-		     d->callid, 1000 + i / o->n_dlgs, o->method);
+		     d->callid, 1000 + i / o->n_dlgs, o->method,
+		     /* RFC 6665: a NOTIFY names its event package */
+		     strcmp(o->method, "NOTIFY") == 0 ?
+		     "Event: dialog\r\nSubscription-State: active;expires=3600\r\n" : "");
 	return (n > 0 && (size_t)n < size) ? n : -1;
+}
+
+/* -D: the replies that came back to the Via's port (rfd, non-blocking):
+ * adds the 2xx to *ok and the others to *other. */
+static void flood_count_replies(int rfd, unsigned long long *ok,
+				unsigned long long *other)
+{
+	/* the datagram numbers answered (2^27 bits), to count each once */
+	static unsigned char seen[1u << 24];
+	static char rbuf[64][512];
+	struct mmsghdr rm[64];
+	struct iovec riov[64];
+	int n;
+
+	do {
+		for (int k = 0; k < 64; k++) {
+			riov[k] = (struct iovec){ rbuf[k], sizeof(rbuf[k]) };
+			memset(&rm[k], 0, sizeof(rm[k]));
+			rm[k].msg_hdr.msg_iov = &riov[k];
+			rm[k].msg_hdr.msg_iovlen = 1;
+		}
+		n = recvmmsg(rfd, rm, 64, MSG_DONTWAIT, NULL);
+		for (int k = 0; k < n; k++) {
+			const char *b = memmem(rbuf[k], rm[k].msg_len, "branch=z9hG4bK-fd", 17);
+			unsigned int v;
+
+			if (rm[k].msg_len < 9 || memcmp(rbuf[k], "SIP/2.0 2", 9) != 0) {
+				(*other)++;
+				continue;
+			}
+			if (b && (size_t)(b - rbuf[k]) + 25 <= rm[k].msg_len &&
+			    sscanf(b + 17, "%8x", &v) == 1) {
+				v &= (1u << 27) - 1;
+				if (seen[v >> 3] & (1u << (v & 7)))
+					continue;	/* a retransmission's 200 */
+				seen[v >> 3] |= (unsigned char)(1u << (v & 7));
+			}
+			(*ok)++;
+		}
+	} while (n == 64);
 }
 
 /* flood_build: packet number i of the pool into buf; returns its length. */
@@ -380,7 +429,8 @@ int main(int argc, char **argv)
 	};
 	struct mmsghdr *msgs = NULL;
 	struct iovec *iovs = NULL;
-	unsigned long long sent = 0, errs = 0;
+	unsigned long long sent = 0, errs = 0, rep_ok = 0, rep_other = 0;
+	int rxfd = -1;		/* -D: where the replies arrive */
 	double t0, t, end;
 	uint8_t *pool = NULL, mac[ETH_ALEN];
 	int *lens = NULL;
@@ -442,7 +492,7 @@ int main(int argc, char **argv)
 	if (o.ifname) {
 		fd = flood_packet_socket(o.ifname, mac);
 		if (fd >= 0 && o.have_src && o.n_dlgs) {
-			/* the replies' port: bound, never read (no ICMP) */
+			/* the replies' port: bound (no ICMP), read to count them */
 			struct sockaddr_in sa = { .sin_family = AF_INET,
 						  .sin_port = htons(FLOOD_SRC_PORT),
 						  .sin_addr = o.src };
@@ -471,6 +521,13 @@ int main(int argc, char **argv)
 	}
 	if (fd < 0)
 		return 2;
+	if (o.n_dlgs && o.have_src) {
+		int rb = 16 << 20;
+
+		rxfd = o.ifname ? rfd : fd;
+		if (rxfd >= 0)
+			setsockopt(rxfd, SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb));
+	}
 
 	/* The SIP text of packet i starts FLOOD_HDRS bytes into its slot, so
 	 * that -i can put the frame headers in front of it. */
@@ -553,10 +610,27 @@ int main(int argc, char **argv)
 			break;
 		}
 		sent += (unsigned int)r;
+		if (rxfd >= 0)
+			flood_count_replies(rxfd, &rep_ok, &rep_other);
 		/* A short count: the pool position went n - r too far. */
 		next = (next + o.pool - (n - (unsigned int)r)) % o.pool;
 	}
 	t = flood_now() - t0;
+	if (rxfd >= 0) {
+		/* the last replies: until 300 ms pass without one (2 s at most) */
+		double quiet = flood_now() + 0.3, stop = flood_now() + 2;
+		unsigned long long before;
+
+		while (flood_now() < quiet && flood_now() < stop) {
+			struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+			before = rep_ok + rep_other;
+			nanosleep(&ts, NULL);
+			flood_count_replies(rxfd, &rep_ok, &rep_other);
+			if (rep_ok + rep_other != before)
+				quiet = flood_now() + 0.3;
+		}
+	}
 	{
 		struct rusage ru;
 		double cpu = 0;
@@ -566,6 +640,8 @@ int main(int argc, char **argv)
 			      (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 		printf("flood: sent %llu in %.2f s = %.0f/s (target %.0f/s), %llu send errors, cpu %.2f s\n",
 		       sent, t, t > 0 ? (double)sent / t : 0.0, o.rate, errs, cpu);
+		if (rxfd >= 0)
+			printf("flood: replies 2xx %llu, other %llu\n", rep_ok, rep_other);
 	}
 cleanup:
 	close(fd);

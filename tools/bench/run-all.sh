@@ -13,7 +13,7 @@
 #   forged    bench-forged.sh (forged requests/s, both)          170 s
 #   inforelay bench-info-relay.sh (in-dialog INFO/s through the box in
 #             three namespaces: Kamailio, sipdlgd relay off / on;
-#             10 s per rate)                                     150 s
+#             ramp 5 s per rate, 10 s hold)                      210 s
 #   cpsxdp    bench-cps.sh with sipdlgd-dialog and sipdlgd-xdp
 #             (XDP attached, generic on lo, against not; short
 #             ladder 2000 4000, 10 s hold)                       150 s
@@ -53,7 +53,7 @@ scale() {
 PIECES="xdp restore mem info forged inforelay cpsxdp cps"
 declare -A SHARE=(
 	[xdp]=$(scale 40) [restore]=$(scale 50) [mem]=$(scale 270)
-	[info]=$(scale 240) [forged]=$(scale 170) [inforelay]=$(scale 150)
+	[info]=$(scale 240) [forged]=$(scale 170) [inforelay]=$(scale 210)
 	[cpsxdp]=$(scale 150) [cps]=0
 )
 REPORT_RESERVE=30
@@ -84,8 +84,8 @@ piece_forged() { BENCH_FORGED_BUDGET=$1 timeout -k 20 "$1" bash "$dir/bench-forg
 # test-build) for the veth peers' XDP_PASS program.
 piece_inforelay() {
 	make -C "$repo" --no-print-directory -s test-build build/tools/bench/relay_sink >/dev/null 2>&1
-	BENCH_INFO_RELAY_SECS=${BENCH_INFO_RELAY_SECS:-10} \
-	BENCH_INFO_RELAY_LADDER=${BENCH_INFO_RELAY_LADDER:-20000 50000 100000 200000} \
+	BENCH_RELAY_SECS=${BENCH_RELAY_SECS:-10} BENCH_RELAY_STEP_SECS=${BENCH_RELAY_STEP_SECS:-5} \
+	BENCH_RELAY_LADDER=${BENCH_RELAY_LADDER:-1000 3000 10000 30000 100000} \
 		timeout -k 20 "$1" bash "$dir/bench-info-relay.sh"
 }
 # What XDP costs the whole system: sipdlgd without and with the fast path

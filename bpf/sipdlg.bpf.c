@@ -52,6 +52,7 @@
 #include "sip_overflow.h"
 #include "parse_l2l4.h"
 #include "sip_scan.h"
+#include "sip_invite_limit.h"
 #include "sip_match.h"
 
 /* UDP with a complete header: is it SIP, and over which IP version? */

@@ -73,6 +73,7 @@ struct cfg_ctx {
 	const struct cfg_node *ka_node[3];
 	const struct cfg_node *routes_node;
 	const struct cfg_node *mac_node;	/* xdp.cookie_mac.key_file */
+	const struct cfg_node *invite_limit_node; /* xdp.invite_limit */
 	struct route_pos prof_pos[2][CFG_MAX_PROFILES]; /* with, no value */
 };
 
@@ -197,6 +198,12 @@ int cfg_load_cookie_mac(struct cfg_ctx *ctx, const struct cfg_node *n,
 			const struct cfg_key *k, void *base);
 void cfg_cookie_mac_check(struct cfg_ctx *ctx,
 			  const struct sipdlg_config *cfg);
+/* config_invite_limit.c: xdp.invite_limit (a CFG_K_CUSTOM key of the xdp
+ * table), and its check against xdp.enabled after the whole tree. */
+int cfg_load_invite_limit(struct cfg_ctx *ctx, const struct cfg_node *n,
+			  const struct cfg_key *k, void *base);
+void cfg_invite_limit_check(struct cfg_ctx *ctx,
+			    const struct sipdlg_config *cfg);
 /* config_tcp.c: the tcp: section. */
 void cfg_tcp_defaults(struct cfg_tcp *t);
 void cfg_load_tcp(struct cfg_ctx *ctx, const struct cfg_node *n,

@@ -95,6 +95,8 @@ struct fp_knobs {
 	__u64 mac_key[2];
 	__u32 mac_prev_enabled;
 	__u64 mac_key_prev[2];
+	__u32 invite_limit_pps;		/* xdp.invite_limit; 0 = off */
+	__u32 invite_limit_burst;
 };
 
 /* The knobs for @fp's ports and @cfg; @mac NULL = MAC off. */

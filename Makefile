@@ -26,6 +26,11 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Iuser -I$(BUILD) \
            $(shell mysql_config --include 2>/dev/null)
 LDLIBS_D := -lbpf -lelf -lz -lyaml -ljansson -lpthread \
            $(shell mysql_config --libs 2>/dev/null)
+# SIP over TLS (user/transport/tls_ctx.c, tp_tls*.c): OpenSSL.
+LDLIBS_D += -lssl -lcrypto
+
+# The Prometheus endpoint's HTTP server (user/metrics/).
+LDLIBS_D += -lmicrohttpd
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
               -Wall -Werror -I. -Iinclude -Ibpf
@@ -209,6 +214,8 @@ install: all
 	install -m 0644 $(BPF_OBJ) $(DESTDIR)$(PREFIX)/lib/sipdlg/sipdlg.bpf.o
 	install -m 0644 config/sipdlg.yaml $(DESTDIR)$(SYSCONFDIR)/sipdlg/sipdlg.yaml
 	install -m 0644 config/schema/mysql.sql $(DESTDIR)$(PREFIX)/share/sipdlg/schema/mysql.sql
+	install -m 0644 config/grafana-sipdlg.json $(DESTDIR)$(PREFIX)/share/sipdlg/grafana-sipdlg.json
+	install -m 0644 config/schema/cluster.sql $(DESTDIR)$(PREFIX)/share/sipdlg/schema/cluster.sql
 	install -m 0644 man/sipdlgd.8 man/sipdlgctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 man/sipdlg.yaml.5 $(DESTDIR)$(MANDIR)/man5/
 	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \

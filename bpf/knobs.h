@@ -70,7 +70,10 @@ static __always_inline int sd_is_sip_port(__u16 port)
 	__u32 n = n_sip_ports;
 	__u32 i;
 
-	for (i = 0; i < SIPDLG_MAX_SIP_PORTS; i++) {
+	/* the first port without the loop: most boxes configure one */
+	if (n && sip_ports[0] == port)
+		return 1;
+	for (i = 1; i < SIPDLG_MAX_SIP_PORTS; i++) {
 		if (i >= n)
 			break;
 		if (sip_ports[i] == port)

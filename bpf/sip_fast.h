@@ -18,153 +18,373 @@
 #define SD_FAST_MAX 128
 
 /*
- * Offset of the last '<' or '>' among the 24 bytes that end at @ve
- * (>= 24: the frame holds the headers of Ethernet, IP and UDP before);
- * 0 if there is none.  It may lie before the value's start.
+ * The packet pointer at frame offset @off if @n bytes from there lie in
+ * the frame, else NULL: one bounds check, after which the caller loads
+ * at constant offsets below @n without further checks.  The checked
+ * pointer goes through SD_OPAQUE, so that clang uses that very register
+ * and does not form the pointer again from the offset (the verifier
+ * knows the range of the checked one only).
  */
-static __always_inline __u32 sd_last_angle24(void *data, void *end,
-					     __u32 ve)
-{
-	__u64 w0, w1, w2, a;
-	void *q = sd_pkt_at(data, ve - 24);
+#define SD_WINDOW(data, end, off, n)                                      \
+	({                                                                \
+		void *__p = sd_pkt_at((data), (off));                     \
+		if (__p + (n) <= (end))                                   \
+			SD_OPAQUE(__p);	/* the checked register itself */ \
+		else                                                      \
+			__p = (void *)0;                                  \
+		__p;                                                      \
+	})
 
-	if (q + 24 > end)
-		return 0;
-	w0 = *(__u64 *)q;
-	w1 = *(__u64 *)(q + 8);
-	w2 = *(__u64 *)(q + 16);
-	/* byte-reversed, the first flag is the last angle of the word */
-	a = sd_eq_bytes(__builtin_bswap64(w2) | SD_REP(0x02), SD_REP('>'));
-	if (a)
-		return ve - 1 - sd_first(a);
-	a = sd_eq_bytes(__builtin_bswap64(w1) | SD_REP(0x02), SD_REP('>'));
-	if (a)
-		return ve - 9 - sd_first(a);
-	a = sd_eq_bytes(__builtin_bswap64(w0) | SD_REP(0x02), SD_REP('>'));
-	if (a)
-		return ve - 17 - sd_first(a);
-	return 0;
+/*
+ * 0x80 in every byte of @w that is one of 0x00 0x01 0x08 0x09 0x20 0x21
+ * 0x28 0x29 (those x with x | 0x29 == 0x29): all SP and HTAB bytes and a
+ * few others, in one compare.  For "not my shape" tests only.
+ */
+static __always_inline __u64 sd_wsish(__u64 w)
+{
+	return sd_zero_bytes((w | SD_REP(0x29)) ^ SD_REP(0x29));
+}
+
+/*
+ * 0x80 in every byte of @w that is ';', ',', SP or HTAB (the tag value
+ * terminators after the URI's '>'): four exact compares sharing the
+ * "non-zero byte" step, ~(a1 & a2 & a3 & a4).
+ */
+static __always_inline __u64 sd_tag_term4(__u64 w)
+{
+	__u64 x1 = w ^ SD_REP(';'), x2 = w ^ SD_REP(','),
+	      x3 = w ^ SD_REP(' '), x4 = w ^ SD_REP('\t');
+
+	x1 |= (x1 & SD_LOW7) + SD_LOW7;
+	x2 |= (x2 & SD_LOW7) + SD_LOW7;
+	x3 |= (x3 & SD_LOW7) + SD_LOW7;
+	x4 |= (x4 & SD_LOW7) + SD_LOW7;
+	return ~(x1 & x2 & x3 & x4) & SD_HIGH;
+}
+
+/*
+ * A superset of sd_tag_term4() in fewer steps: every byte below '0' (SP,
+ * HTAB and ',' among them) and ';'.  Zero for the usual tags (digits,
+ * letters): then so is the exact mask.
+ */
+static __always_inline __u64 sd_tag_maybe(__u64 w)
+{
+	return (~((w & SD_LOW7) + SD_REP(0x80 - '0')) & ~w & SD_HIGH) |
+	       sd_eq_bytes(w, SD_REP(';'));
 }
 
 /*
  * From/To value [@vs, @ve) of the shape `...>;tag=VALUE` (VALUE: 1-16
- * bytes up to a tag terminator, then maybe more parameters; the last
- * '<' or '>' of the value is that '>' and lies within its last 24
- * bytes): the tag's hash into *h.  1 if the shape holds (*h as the rules
- * give it), 0 if the general walk must decide.  Exact: after the last
- * '>' (no '<' follows it) the first parameter is the tag.
+ * bytes up to a tag terminator, then maybe more parameters): the tag's
+ * hash into *h.  1 if the shape holds (*h as the rules give it), 0 if
+ * the general walk must decide.
+ *
+ * The shape: among the 24 bytes that end at @ve, the last '<', '>' or
+ * '"' is a '>' inside the value, followed by ";tag=" (any case) and a
+ * value byte not SP/HTAB.  Exact: no '"' follows that '>', so it is the
+ * one the rules take (the last '>' followed by an even number of '"'),
+ * no '<' follows it, and its first parameter is the tag.  A '"' after
+ * it (`;p="a>b"` after the tag) is for the general walk, which counts
+ * the quotes.
  */
 static __always_inline int sd_fast_tag(void *data, void *end, __u32 vs,
 				       __u32 ve, __u64 *h)
 {
-	__u32 g, c;
-	__u64 x;
+	__u64 w0, w1, w2, a, m0, m1, x;
+	__u32 g, t, rem, n, r;
+	void *q;
 
-	g = sd_last_angle24(data, end, ve);
+	if (ve < vs + 8)
+		return 0;
+	q = SD_WINDOW(data, end, ve - 24, 24);
+	if (!q)
+		return 0;
+	w0 = *(__u64 *)q;
+	w1 = *(__u64 *)(q + 8);
+	w2 = *(__u64 *)(q + 16);
+	/* byte-reversed, the first flag is the last '<', '>' or '"' */
+#define SD_ANGLE_Q(w)                                                    \
+	(sd_eq_bytes(__builtin_bswap64(w) | SD_REP(0x02), SD_REP('>')) | \
+	 sd_eq_bytes(__builtin_bswap64(w), SD_REP('"')))
+	a = SD_ANGLE_Q(w2);
+	if (a) {
+		g = ve - 1 - sd_first(a);
+	} else {
+		a = SD_ANGLE_Q(w1);
+		if (a) {
+			g = ve - 9 - sd_first(a);
+		} else {
+			a = SD_ANGLE_Q(w0);
+			if (!a)
+				return 0;
+			g = ve - 17 - sd_first(a);
+		}
+	}
+#undef SD_ANGLE_Q
 	if (g < vs || g + 7 > ve)
 		return 0;
-	/* '>', ';', "tag" (any case), '=', a first value byte not SP/HTAB */
-	x = sd_load8(data, end, g) | SD_W8(0, 0, 0x20, 0x20, 0x20, 0, 0, 0);
-	if ((x & sd_low_bytes(6)) != SD_W8('>', ';', 't', 'a', 'g', '=', 0, 0))
+	/* '>', ';', "tag" (any case), '=', a value byte not SP/HTAB; and
+	 * the value's 16 bytes in the frame */
+	t = g + 6;
+	q = SD_WINDOW(data, end, g, 24);
+	if (!q)
 		return 0;
-	c = sd_byte(x, 6);
-	if (c == ' ' || c == '\t')
+	x = *(__u64 *)q | SD_W8(0, 0, 0x20, 0x20, 0x20, 0, 0, 0);
+	if ((x & 0xffffffffffffULL) != SD_W8('>', ';', 't', 'a', 'g', '=', 0, 0))
 		return 0;
-	return sd_short_tag(data, end, g + 6, ve, h) == 0;
+	w0 = *(__u64 *)(q + 6);
+	w1 = *(__u64 *)(q + 14);
+	r = w0 & 0xff;
+	if (r == ' ' || r == '\t')
+		return 0;
+	rem = ve - t;
+	m0 = sd_tag_maybe(w0) & sd_low_bytes(rem);
+	if (m0)
+		m0 = sd_tag_term4(w0) & sd_low_bytes(rem);
+	if (m0) {
+		n = sd_first(m0);
+	} else {
+		m1 = 0;
+		if (rem > 8) {
+			m1 = sd_tag_maybe(w1) & sd_low_bytes(rem - 8);
+			if (m1)
+				m1 = sd_tag_term4(w1) & sd_low_bytes(rem - 8);
+		}
+		if (m1)
+			n = 8 + sd_first(m1);
+		else if (rem <= 16)
+			n = rem;
+		else
+			return 0;	/* longer: the general walk */
+	}
+	*h = 0;
+	if (!n)
+		return 1;	/* ";tag=;": an empty value is no tag */
+	/* as sd_hash_value(): whole words, then the rest shifted down */
+	x = sipdlg_hash_init(n);
+	r = n;
+	if (n >= 8) {
+		x = sipdlg_hash_step(x, SIPDLG_LE64(w0));
+		w0 = w1;
+		r = n - 8;
+	}
+	if (r)
+		x = sipdlg_hash_step(x, SIPDLG_LE64(w0) & sd_low_bytes(r));
+	*h = sipdlg_hash_final(x);
+	return 1;
 }
-
-/*
- * Word @k of the value at @p: the mask of its ';' (bytes below @len)
- * into @w, and in @s1 the byte that follows each byte.
- */
-#define SD_FAST_SEMI_AT(p, k, len, w, s1)                                    \
-	do {                                                                 \
-		w = *(__u64 *)((p) + 8 * (k));                               \
-		s1 = (w >> 8) | (*(__u64 *)((p) + 8 * (k) + 8) << 56);       \
-		w = sd_eq_bytes(w, SD_REP(';')) &                            \
-		    sd_low_bytes_nb((len) - 8 * (k));                        \
-	} while (0)
 
 /*
  * Route value [@vs, @ve) with an rr_param of 1-6 bytes (with the MAC on:
  * one that starts with the MAC parameter's 'd', see sd_fast_mac()):
- * where does its first rr_param value start?  One pass over the words
- * flags any ';' followed by SP/HTAB (a name after SWS: general walk) and
- * notes the first ';' followed by the name's first letter.  1 with *pa
- * (0: no rr_param) if the shape holds: no such ';', or the first one
- * starts "name=" and a value byte not SP/HTAB; 0 if the general walk
- * must decide.
+ * where does its first rr_param value start?  One pass over the words,
+ * up to the first byte that is either a ';' followed by the name's
+ * first letter or may be SP/HTAB (sd_wsish: any SWS, the general walk's
+ * case).  The shape holds if there is no such byte in the value (0: no
+ * rr_param), or it is a ';' that starts "name=" and a value byte not
+ * SP/HTAB (the value's offset); -1 if the general walk must decide
+ * (SP/HTAB-like byte, another name with the same first letter, a name
+ * without value, ...).
  */
-static __always_inline int sd_fast_route(void *data, void *end,
-					 const struct sd_sip *s, __u32 vs,
-					 __u32 ve, __u32 *pa)
+static __always_inline int sd_fast_route(void *data, void *end, __u32 vs,
+					 __u32 ve)
 {
-	__u32 len = ve - vs, nl = s->rr_len, k, fk = 0, j;
-	__u64 ws = 0, ms, s1, m;
-	void *p = sd_pkt_at(data, vs);
+	__u32 len = ve - vs, nl = sd_rr_len(), k, j, c;
+	__u64 nw, w, s1, m = 0, x;
+	void *p, *q;
 
-	if (!nl || nl > 6 || len < 8 || len > SD_FAST_MAX ||
-	    p + SD_FAST_MAX + 8 > end ||
-	    (mac_enabled && (s->rr_w[0] & 0xff) != 'd'))
-		return 0;
+	if (!nl || nl > 6 || len > SD_FAST_MAX)
+		return -1;
+	nw = sd_rr_word(0, nl);
+	if (mac_enabled && (nw & 0xff) != 'd')
+		return -1;
+	/* the SWS after the ':' first (usually one SP): (maybe) SP/HTAB
+	 * is a stop below */
+	p = SD_WINDOW(data, end, vs, 8);
+	if (!p)
+		return -1;
+	w = *(__u64 *)p;
+	c = (w >> 8) & 0xff;
+	if ((w & 0xff) == ' ' && c != ' ' && c != '\t')
+		k = 1;
+	else
+		k = sd_skip_ws(w);
+	vs += k;
+	len -= k;
+	p = SD_WINDOW(data, end, vs, SD_FAST_MAX + 8);
+	if (!p || k > SIPDLG_SWS_MAX || vs >= ve)
+		return -1;
+	/* its first letter, lower case (x), and 0x20 if a letter (nw) */
+	x = SD_REP(nw & 0xff);
+	nw = SD_REP(sd_alpha_fold(nw) & 0xff);
 	for (k = 0; k < SD_FAST_MAX / 8; k++) {
 		if (8 * k >= len)
 			break;
-		SD_FAST_SEMI_AT(p, k, len, ms, s1);
-		ws |= ms & sd_ws_bytes(s1);
-		m = ms & sd_eq_bytes(s1 | SD_REP(sd_alpha_fold(s->rr_w[0])), SD_REP(s->rr_w[0]));
-		/* the first word with a hit, + 1 */
-		fk |= -(__u32)(sd_is_zero(fk) & (sd_is_zero(m) ^ 1)) & (k + 1);
+		w = *(__u64 *)(p + 8 * k);
+		s1 = (w >> 8) | (*(__u64 *)(p + 8 * k + 8) << 56);
+		m = sd_zero_bytes((w ^ SD_REP(';')) | ((s1 | nw) ^ x)) |
+		    sd_wsish(w);
+		if (m)
+			break;
 	}
-	if (ws)
-		return 0;
-	*pa = 0;
-	if (!fk)
-		return 1;
-	k = (fk - 1) & (SD_FAST_MAX / 8 - 1);
-	SD_FAST_SEMI_AT(p, k, len, ms, s1);
-	m = ms & sd_eq_bytes(s1 | SD_REP(sd_alpha_fold(s->rr_w[0])), SD_REP(s->rr_w[0]));
 	if (!m)
-		return 0;	/* cannot happen: the loop saw it */
-	j = vs + 8 * k + sd_first(m) + 1;	/* the name */
-	if (j + nl + 1 >= ve)
+		return 0;	/* no ';' + letter and no SP/HTAB at all */
+	k &= SD_FAST_MAX / 8 - 1;
+	c = sd_first(m);
+	j = vs + 8 * k + c;
+	if (j >= ve)
+		return 0;	/* the first flag lies past the value */
+	if (sd_byte(*(__u64 *)(p + 8 * k), c) != ';')
+		return -1;	/* maybe SP/HTAB first */
+	q = SD_WINDOW(data, end, j + 1, 8);
+	if (!q)
+		return -1;
+	x = *(__u64 *)q;
+	nl = sd_rr_len() & 7;
+	nw = sd_rr_word(0, nl);
+	if (((x | sd_alpha_fold(nw)) & ((1ULL << (8 * nl)) - 1)) != nw ||
+	    sd_byte(x, nl) != '=')
+		return -1;
+	c = sd_byte(x, nl + 1);
+	if (j + nl + 2 >= ve || c == ' ' || c == '\t')
+		return -1;
+	return j + nl + 2;
+}
+
+/*
+ * The cookie value at @v, as sd_cookie() reads it (RH '.' RH, then a
+ * terminator), with two direct 16-byte windows instead of byte loads:
+ * the bytes past the value are its line end, neither hex nor '.', and a
+ * terminator.  Its end with s->key set, or 0 if malformed.
+ */
+static __always_inline __u32 sd_fast_cookie(void *data, void *end,
+					    struct sd_sip *s, __u32 v,
+					    __u32 ve)
+{
+	__u64 w, nib;
+	__u32 n, he, c;
+	void *q;
+
+	q = SD_WINDOW(data, end, v, 16);
+	if (!q)
+		return sd_cookie(data, end, s, v, ve);
+	w = *(__u64 *)q;
+	n = sd_first8(~sd_hex_bytes(w, &nib) & SD_HIGH);
+	c = n == 8 ? *(__u8 *)(q + 8) : sd_byte(w, n);
+	if (c != '.')
 		return 0;
-	ms = sd_load8(data, end, j);
-	if (((ms | sd_alpha_fold(s->rr_w[0])) & sd_low_bytes(nl)) != s->rr_w[0] ||
-	    sd_byte(ms, nl) != '=')
-		return 0;
-	k = sd_byte(ms, nl + 1);
-	if (k == ' ' || k == '\t')
-		return 0;
-	*pa = j + nl + 1;
-	return 1;
+	he = sd_pack_rhex(nib, n);
+	v += n + 1;
+	q = SD_WINDOW(data, end, v, 16);
+	if (!q)
+		return sd_cookie(data, end, s, v - n - 1, ve);
+	w = *(__u64 *)q;
+	n = sd_first8(~sd_hex_bytes(w, &nib) & SD_HIGH);
+	c = n == 8 ? *(__u8 *)(q + 8) : sd_byte(w, n);
+	if (!sd_is_pterm(c))
+		return 0;	/* a ninth digit too */
+	s->key.h_entry = he;
+	s->key.h_id = sd_pack_rhex(nib, n);
+	return v + n;
+}
+
+/*
+ * The top Via value [@vs, @ve) of a reply (up to SD_FAST_MAX bytes):
+ * our branch?  One pass over the words up to the first ',' (the end of
+ * the first via-parm, where the rules stop), ';' followed by 'b' (any
+ * case), or ';' followed by (maybe) SP/HTAB.  SD_CONTINUE with s->key and
+ * s->branch_dir set (SD_F_BRANCH) as sd_sip_via() gives them,
+ * SDR_SIP_REPLY_OTHER, or SD_FURTHER: the general walk decides (SWS after
+ * a ';', another parameter that starts with 'b', "branch" without '=').
+ */
+static __always_inline int sd_fast_via(void *data, void *end,
+				       struct sd_sip *s, __u32 vs, __u32 ve)
+{
+	__u32 len, k, j, c;
+	__u64 w, s1, x, m = 0;
+	void *p, *q;
+
+	len = ve - vs;
+	if (vs >= ve || len > SD_FAST_MAX || ve > SD_PKT_LIMIT)
+		return SD_FURTHER;
+	p = SD_WINDOW(data, end, vs, SD_FAST_MAX + 8);
+	if (!p)
+		return SD_FURTHER;
+	for (k = 0; k < SD_FAST_MAX / 8; k++) {
+		if (8 * k >= len)
+			break;
+		w = *(__u64 *)(p + 8 * k);
+		s1 = (w >> 8) | (*(__u64 *)(p + 8 * k + 8) << 56);
+		x = w ^ SD_REP(';');
+		m = sd_zero_bytes(x | ((s1 | SD_REP(0x20)) ^ SD_REP('b'))) |
+		    sd_zero_bytes(x | ((s1 | SD_REP(0x29)) ^ SD_REP(0x29))) |
+		    sd_eq_bytes(w, SD_REP(','));
+		if (m)
+			break;
+	}
+	if (!m)
+		return SDR_SIP_REPLY_OTHER;	/* no branch parameter */
+	k &= SD_FAST_MAX / 8 - 1;
+	c = sd_first(m);
+	j = vs + 8 * k + c;
+	if (j >= ve || sd_byte(*(__u64 *)(p + 8 * k), c) == ',')
+		return SDR_SIP_REPLY_OTHER;	/* none in the first via-parm */
+	q = SD_WINDOW(data, end, j + 1, 8);
+	if (!q)
+		return SD_FURTHER;
+	/* "branch=" (letters any case) and a value byte not SP/HTAB */
+	x = *(__u64 *)q | SD_W8(0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0, 0);
+	if ((x & 0xffffffffffffffULL) !=
+	    SD_W8('b', 'r', 'a', 'n', 'c', 'h', '=', 0))
+		return SD_FURTHER;
+	c = sd_byte(x, 7);
+	if (j + 8 >= ve || c == ' ' || c == '\t')
+		return SD_FURTHER;
+	if (sd_branch(data, end, s, j + 8, ve) != 0)
+		return SDR_SIP_REPLY_OTHER;
+	s->have |= SD_F_BRANCH;
+	return SD_CONTINUE;
 }
 
 _Static_assert(SIPDLG_MAC_PARAM_LEN == 2, "sd_fast_mac() reads \"dm\"");
+_Static_assert(SIPDLG_MAC_HEX_LEN == 16, "sd_fast_mac() reads 16 digits");
 
 /*
- * With the MAC on, after sd_fast_route() found the cookie: ";dm=" (any
- * case) and a value byte not SP/HTAB right at the cookie's end @at (<
- * @ve) give the MAC value's offset; 0: the general walk decides.  Exact
- * because no ';' before the cookie is followed by a 'd' (the cookie's
- * was the first, and the rr_param starts with 'd'), none by SP/HTAB,
- * and the cookie value holds no ';': this is the first MAC candidate.
+ * With the MAC on, after the fast path found the cookie: ";dm=" (any
+ * case), then a value byte not SP/HTAB, right at the cookie's end @at.
+ * Exact because no ';' before the cookie is followed by a 'd' (the
+ * cookie's was the first, and the rr_param starts with 'd'), none by
+ * SP/HTAB, and the cookie value holds no ';': this is the first MAC
+ * candidate.  1 if its value is the right MAC (as sd_mac_ok()), 0 if
+ * not, -1 if the general walk must decide.
  */
-static __always_inline __u32 sd_fast_mac(void *data, void *end, __u32 at,
-					 __u32 ve)
+static __always_inline int sd_fast_mac(void *data, void *end,
+				       const struct sd_sip *s, __u32 at)
 {
-	__u64 w;
-	__u32 c;
+	__u64 w, n0, n1, got;
+	__u32 c, he = s->key.h_entry, hi = s->key.h_id;
+	void *q;
 
-	if (at + 4 >= ve)
-		return 0;
-	w = sd_load8(data, end, at) | SD_W8(0, 0x20, 0x20, 0, 0, 0, 0, 0);
-	if ((w & sd_low_bytes(4)) != SD_W8(';', 'd', 'm', '=', 0, 0, 0, 0))
-		return 0;
+	q = SD_WINDOW(data, end, at, 24);
+	if (!q)
+		return -1;
+	w = *(__u64 *)q | SD_W8(0, 0x20, 0x20, 0, 0, 0, 0, 0);
+	if ((w & 0xffffffff) != SD_W8(';', 'd', 'm', '=', 0, 0, 0, 0))
+		return -1;
 	c = sd_byte(w, 4);
 	if (c == ' ' || c == '\t')
+		return -1;
+	/* 16 hex digits, then a terminator (the line end is one) */
+	if ((sd_hex_bytes(*(__u64 *)(q + 4), &n0) & SD_HIGH) != SD_HIGH ||
+	    (sd_hex_bytes(*(__u64 *)(q + 12), &n1) & SD_HIGH) != SD_HIGH ||
+	    !sd_is_pterm(*(__u8 *)(q + 20)))
 		return 0;
-	return at + 4;
+	got = (__u64)sd_pack_rhex(__builtin_bswap64(n0), 8) << 32 |
+	      sd_pack_rhex(__builtin_bswap64(n1), 8);
+	if (got == sipdlg_dlg_mac(mac_key[0], mac_key[1], he, hi))
+		return 1;
+	return mac_prev_enabled &&
+	       got == sipdlg_dlg_mac(mac_key_prev[0], mac_key_prev[1], he, hi);
 }
 
 #endif /* SIPDLG_BPF_SIP_FAST_H */

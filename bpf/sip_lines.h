@@ -2,137 +2,74 @@
 /*
  * sip_lines.h - the single pass over the lines of a SIP message.
  *
- * One loop, one step per 64-byte window or per line end:
- * - the window at the scan position is tested for any byte below 0x0e
- *   with one OR of eight subtractions (a byte below 0x0e always sets the
- *   high bit of its lane; bytes >= 0x8e and borrows may too, which only
- *   costs a closer look); without a hit the scan moves on 64 bytes;
- * - on a hit the exact first byte below 0x0e is found; CRLF is one 16-bit
- *   compare, a bare LF one byte compare; anything else (HTAB, a lone CR)
- *   moves the scan just past it;
+ * One loop, one step per line end or per 64-byte window without LF:
+ * - the window at the scan position is tested word by word, four
+ *   instructions a word: (w - 0x0b..) & 0x80.. flags a byte below 0x0b
+ *   (LF among them) or >= 0x8b; only then exactly for an LF; without LF
+ *   the scan moves on 64 bytes (the frame's last 64 bytes: 8 at a time);
+ * - only LF ends a line; a CR right before it is dropped from the line.
+ *   HTAB or a lone CR inside a line is no line end and costs nothing;
  * - at a line end the current line is closed (its end recorded if it is
  *   one we want), and the next line is classified by its first byte
  *   | 0x20 and one masked compare of its name; its start is recorded if
  *   it is the first of a kind we want.
- * Only the start and end of the first start line, Route, Call-ID, From,
- * To, CSeq and (replies) Via lines are recorded (struct sd_sip ls[], le[]);
- * Contact is only noted.  The loop stops as soon as every line in
- * s->need is closed; the values are read after it (sip_scan.h).
+ * Only the first start line, Route, Call-ID, From, To, CSeq and (replies)
+ * Via lines are recorded (struct sd_sip ls[], le[]), and the Route lines
+ * after the first (rts[], rte[], up to SD_RSLOTS) so that the slow path
+ * of the cookie does not scan again; Contact is only noted.  The loop
+ * stops as soon as every line in s->need is closed; the values are read
+ * after it (sip_scan.h).
  *
  * Loop state lives in *s, behind a global function's pointer: the
  * verifier does not track that memory, so every step starts from the
  * same abstract state and the paths of one step prune against each
- * other (one load and one store of each field per step).
+ * other.  Each way out of a step stores its result there at once.
  *
- * Rules (the reference in tests/bpf/test_xdp_mutate.c follows them):
+ * Rules (the reference in tests/bpf/test_xdp_mutate.c follows them; the
+ * limits are those tests/lib/sipexpect.c allows, sipexp_over_limits()):
  * - A line ends at LF; a CR right before the LF is not part of it.  Only
  *   complete lines count; a message that ends inside a line ends there.
  * - A header name is matched without case, compact forms too, and must
  *   be followed by ':' or SP/HTAB (the ':' itself is checked when the
  *   value is read).  A line that starts with SP/HTAB is folding:
  *   SDR_SIP_FOLDED, also right after the last line the scan needed.  An
- *   empty line ends the headers.  Only the first line of each kind counts.
- * - Limits: SIPDLG_SCAN_MAX_LINE bytes per line, lines starting within
- *   SIPDLG_SCAN_MAX_BYTES of the message, SIPDLG_SCAN_MAX_LINES lines,
- *   SD_SCAN_STEPS steps (each HTAB in a line costs one): beyond them
- *   SDR_SIP_SCAN_LIMIT.
+ *   empty line (CR LF or LF) ends the headers.  Only the first line of
+ *   each kind counts.
+ * - Limits, SDR_SIP_SCAN_LIMIT beyond them (a message within all of them
+ *   never gets it):
+ *   - lines: the start line and SIPDLG_SCAN_MAX_LINES header lines (the
+ *     empty line not counted) are read; the scan gives up when it would
+ *     have to classify header line SIPDLG_SCAN_MAX_LINES + 1, i.e. when
+ *     a line it needs (or the end of the headers) lies beyond the 40th;
+ *   - bytes: no window starts SIPDLG_SCAN_MAX_BYTES or more bytes into
+ *     the message (so a line that begins before may end a window later);
+ *   - the search for Route lines after the main pass (sd_route_next()):
+ *     SD_ROUTE_STEPS steps per Route line.
+ *   A line may be as long as the byte limit lets it (the value readers
+ *   take at most SIPDLG_SCAN_MAX_VALUE bytes of a value).
  */
 #ifndef SIPDLG_BPF_SIP_LINES_H
 #define SIPDLG_BPF_SIP_LINES_H
 
 #include "sip_swar.h"
 
-/*
- * Steps of the line loop (lines, 64-byte windows and HTABs together),
- * per call: the main pass, and each search for the next Route line.
- * The verifier walks every step, so they cost load time.
- */
-#define SD_SCAN_STEPS 96
-#define SD_ROUTE_STEPS 40
-
-/* Loop variants, a constant at each use. */
-#define SD_LM_MAIN 0		/* record the lines of s->need */
-#define SD_LM_ROUTE 1		/* stop at the end of each Route line */
-
-/* 0x80 in every byte of @w below 0x0e (exact). */
-static __always_inline __u64 sd_ctl_bytes(__u64 w)
-{
-	return ~(((w & SD_LOW7) + SD_REP(0x80 - 0x0e)) | w) & SD_HIGH;
-}
-
-/* Bytes of a window word at @base that lie at or after window index @si. */
-static __always_inline __u64 sd_keep_from(__u32 si, __u32 base)
-{
-	if (si <= base)
-		return ~0ULL;
-	if (si >= base + 8)
-		return 0;
-	return ~0ULL << (8 * (si - base));
-}
-
-/* Window size of the line-end search, and its words. */
-#define SD_WIN 32
+/* Window of the LF search: bytes, words. */
+#define SD_WIN 64
 #define SD_WIN_WORDS (SD_WIN / 8)
 
-/*
- * The first byte below 0x0e at or after frame offset @q (< frame length
- * @len), looking at most SD_WIN bytes ahead, into s->at: its offset, or
- * @q + SD_WIN if there is none in the window (or the frame ends first:
- * then >= @len).  The usual window is tested with one OR of
- * subtractions, and only on a hit word by word: (w - 0x0e..) & ~w flags
- * every byte below 0x0e that no borrow reaches, and borrows start only
- * at such bytes, so a word's lowest flag is exact.  Each way out stores
- * its result at once, so that the verifier's paths join right after.
- */
-static __always_inline void sd_find_ctl(void *data, void *end, __u32 q,
-					__u32 len, struct sd_sip *s)
-{
-	__u64 w, m, keep;
-	__u32 base, si, k;
-	void *p = sd_pkt_at(data, q);
 
-	if (p + SD_WIN <= end) {
-		m = 0;
-#pragma unroll
-		for (k = 0; k < SD_WIN_WORDS; k++)
-			m |= *(__u64 *)(p + 8 * k) - SD_REP(0x0e);
-		if (!(m & SD_HIGH)) {
-			SD_WR(s->at, q + SD_WIN);
-			return;
-		}
-		/* a hit: the words again (loads are cheaper than spills) */
-#pragma unroll
-		for (k = 0; k < SD_WIN_WORDS; k++) {
-			w = *(__u64 *)(p + 8 * k);
-			m = (w - SD_REP(0x0e)) & ~w & SD_HIGH;
-			if (m) {
-				SD_WR(s->at, q + 8 * k + sd_first(m));
-				return;
-			}
-		}
-		SD_WR(s->at, q + SD_WIN);	/* bytes >= 0x8e only */
-		return;
-	}
-	/* the last SD_WIN bytes of the frame, without those before @q */
-	SD_WR(s->at, len);
-	if (len < SD_WIN || q < len - SD_WIN)
-		return;
-	base = len - SD_WIN;
-	SD_OPAQUE(base);
-	p = sd_pkt_at(data, base);
-	if (p + SD_WIN > end)
-		return;
-	si = q - base;
-#pragma unroll
-	for (k = 0; k < SD_WIN_WORDS; k++) {
-		keep = sd_keep_from(si, 8 * k);
-		m = sd_ctl_bytes(*(__u64 *)(p + 8 * k)) & keep;
-		if (m) {
-			SD_WR(s->at, base + 8 * k + sd_first(m));
-			return;
-		}
-	}
-}
+/* Loop variants, a constant at each use. */
+#define SD_LM_MAIN 0		/* record the lines wanted, stop at s->need */
+#define SD_LM_ROUTE 1		/* stop at the end of each Route line */
+
+/*
+ * Classification results besides enum sd_hdr (never stored as a line's
+ * kind), and the stored kind of a Route line after the first: SD_K_RSLOT
+ * | its slot in s->rts[]/rte[].
+ */
+#define SD_K_EMPTY 9		/* the empty line: the headers end */
+#define SD_K_FOLD 10		/* a line starting with SP/HTAB */
+#define SD_K_RSLOT 16
 
 /* --- header names ------------------------------------------------------ */
 
@@ -144,7 +81,8 @@ static __always_inline void sd_find_ctl(void *data, void *end, __u32 q,
 
 /*
  * Which header the line whose first 8 bytes are @w starts (enum sd_hdr),
- * SD_H_OTHER if none we know.  Letters compare without case: every byte
+ * SD_H_OTHER if none we know; SD_K_EMPTY for the empty line (CR LF or
+ * LF), SD_K_FOLD for a line starting with SP or HTAB.  Letters compare without case: every byte
  * is OR-ed with 0x20, which lowers exactly the upper-case letters and
  * maps no other byte onto a lower-case letter (but CR onto '-', so the
  * '-' of Call-ID is compared as it is).  A name must be followed
@@ -199,6 +137,19 @@ static __always_inline int sd_hdr_kind(__u64 w)
 		    (SD_NAME_IS(lw, 3, SD_W8('v', 'i', 'a', 0, 0, 0, 0, 0)) &&
 		     SD_NAME_END(sd_byte(lw, 3))))
 			return SD_H_VIA;
+		break;
+	case ' ':		/* SP, or NUL */
+	case '\t' | 0x20:	/* HTAB, or ')' */
+		if ((w & 0xff) == ' ' || (w & 0xff) == '\t')
+			return SD_K_FOLD;
+		break;
+	case '\r' | 0x20:	/* CR, or '-' */
+		if ((w & 0xffff) == SD_W8('\r', '\n', 0, 0, 0, 0, 0, 0))
+			return SD_K_EMPTY;
+		break;
+	case '\n' | 0x20:	/* LF, or '*' */
+		if ((w & 0xff) == '\n')
+			return SD_K_EMPTY;
 		break;
 	}
 	return SD_H_OTHER;
@@ -255,21 +206,46 @@ static __always_inline __u32 sd_value_start(void *data, void *end, int kind,
 
 
 /*
- * The line loop, from s->q inside the current line (s->kind, starting at
- * s->cur).  SD_L_DONE (s->q at the end of the last line closed, so that
- * the loop can go on from there), SD_L_END, or a reason.  @mode:
- * SD_LM_MAIN records the lines of s->need and stops when all are closed;
- * SD_LM_ROUTE stops at the end of the next Route line, its value in
- * [s->vs, s->ve).
+ * Steps of the line loop, per call (the main pass, and each search for
+ * the next Route line): a step ends one line or moves over one window
+ * without LF.  Enough for every message within the limits: the start
+ * line and SIPDLG_SCAN_MAX_LINES header lines end in one step each (the
+ * empty line ends the loop when it is classified), and the windows
+ * without LF are disjoint and start within SIPDLG_SCAN_MAX_BYTES, plus
+ * the frame's last bytes.  The verifier walks every step.
+ */
+#define SD_SCAN_STEPS \
+	(SIPDLG_SCAN_MAX_LINES + 1 + SIPDLG_SCAN_MAX_BYTES / SD_WIN + SD_WIN / 8)
+/* Steps of each search for the next Route line (sd_route_next()). */
+#define SD_ROUTE_STEPS 40
+
+/*
+ * The line loop, from s->q inside the current line (stored kind s->kind;
+ * in SD_LM_ROUTE mode starting at s->cur).  SD_L_DONE (s->q at the LF of
+ * the last line closed, s->kind SD_H_OTHER, so that a loop in
+ * SD_LM_ROUTE mode can go on from there), SD_L_END, or a reason.
+ * @mode: SD_LM_MAIN records the lines not yet in s->seen (ls[] at their
+ * start, le[] and closed at their end; Route lines after the first in
+ * rts[]/rte[]) and stops when s->need is closed; SD_LM_ROUTE stops at
+ * the end of the next Route line, its value in [s->vs, s->ve).
+ *
+ * A step: the window at s->q, word by word, for the first LF
+ * ((w ^ LF) - 0x01.. & ~(w ^ LF) flags every LF that no borrow reaches,
+ * and borrows start only at an LF, so a word's lowest flag is exact); no
+ * LF: the next window.  Else the line ends there: the byte before the LF
+ * and the next line's first 8 bytes come with one more bounds check.
+ * What differs between the ways through a step (the LF's word, the kind
+ * of the next line) goes through *s, so that they join again.
  */
 static __always_inline int sd_lines(void *data, void *end, struct sd_sip *s,
 				    int mode)
 {
-	__u32 len = (__u32)(end - data), q, lim, at, nl, kind, bit, closed;
-	__u32 seen, n, c;
-	__u64 w;
+	__u32 len = (__u32)(end - data), lim, qmax, q, x, le, nl, kind, n;
+	__u32 k;
+	__u64 v, m, w, lf = SD_REP('\n'), ones = SD_ONES, high = SD_HIGH;
+	__u64 lt = SD_REP(0x0b);
 	void *p;
-	int i, r;
+	int i;
 
 #define SD_LOUT(x)                   \
 	do {                         \
@@ -278,106 +254,132 @@ static __always_inline int sd_lines(void *data, void *end, struct sd_sip *s,
 	} while (0)
 
 	SD_OPAQUE(len);
+	/* in registers, not rematerialised per word */
+	SD_OPAQUE(lt);
+	SD_OPAQUE(high);
 	lim = s->msg_end;	/* the same unknown value on every path */
+	qmax = s->msg_off + SIPDLG_SCAN_MAX_BYTES;
 	for (i = 0; i < (mode == SD_LM_MAIN ? SD_SCAN_STEPS : SD_ROUTE_STEPS);
 	     i++) {
 		q = SD_RD(s->q);
-		if (q >= lim || q > SD_PKT_LIMIT)
+		if (q >= lim)
 			SD_LOUT(SD_L_END);	/* the message ends in this line */
-		/* through memory: the window's paths join here */
-		sd_find_ctl(data, end, q, len, s);
-		at = SD_RD(s->at);
-		if (at >= lim)
-			SD_LOUT(SD_L_END);
-		if (at == q + SD_WIN) {
-			SD_WR(s->q, at);	/* no control byte: next window */
-			continue;
-		}
-		/* CR LF (the LF inside the message), or LF */
-		p = sd_pkt_at(data, at);
-		if (p + 2 <= end)
-			c = *(__u16 *)p;
-		else if (p + 1 <= end)
-			c = *(__u8 *)p;
-		else
-			SD_LOUT(SD_L_END);
-		if (at + 1 >= lim)
-			c &= 0xff;
-		if (c == SD_W8('\r', '\n', 0, 0, 0, 0, 0, 0)) {
-			SD_WR(s->q, at + 2);
-		} else if ((c & 0xff) == '\n') {
-			SD_WR(s->q, at + 1);
-		} else {
-			SD_WR(s->q, at + 1);	/* HTAB, a lone CR, ... */
-			continue;
-		}
-		nl = SD_RD(s->q);	/* the next line, paths joined */
-		if (at - SD_RD(s->cur) >= SIPDLG_SCAN_MAX_LINE)
+		if (q >= qmax)
 			SD_LOUT(SDR_SIP_SCAN_LIMIT);
-
-		/* close the current line, which ends at @at */
-		kind = SD_RD(s->kind) & 7;
-		if (mode == SD_LM_MAIN) {
-			SD_WR(s->le[kind], at);
-			closed = SD_RD(s->closed) | (1u << kind);
-			SD_WR(s->closed, closed);
-			n = SD_RD(s->need);
-			r = (closed & n) == n;
+		p = sd_pkt_at(data, q);
+		if (p + SD_WIN <= end) {
+#pragma unroll
+			for (k = 0; k < SD_WIN_WORDS; k++) {
+				m = *(__u64 *)(p + 8 * k) - lt;
+				if (m & high) {
+					/* a byte below 0x0b (LF among them)
+					 * or >= 0x8b: an LF?  (loaded again:
+					 * cheaper than keeping it) */
+					v = *(volatile __u64 *)(p + 8 * k) ^ lf;
+					m = (v - ones) & ~v & high;
+					if (m) {
+						SD_WR(s->at, q + 8 * k + sd_first(m));
+						goto found;
+					}
+				}
+			}
+			SD_WR(s->q, q + SD_WIN);
+			continue;
+		}
+		/* the frame's last SD_WIN bytes: 8 at a time (past it: 0) */
+		m = sd_eq_bytes(sd_load8(data, end, q), SD_REP('\n'));
+		if (!m) {
+			SD_WR(s->q, q + 8);
+			continue;
+		}
+		SD_WR(s->at, q + sd_first(m));
+found:
+		/* the LF at @x: the line ends before it (and a CR before it) */
+		x = SD_RD(s->at);
+		nl = x + 1;
+		if (nl > lim)
+			SD_LOUT(SD_L_END);	/* the LF is past the message */
+		p = sd_pkt_at(data, x - 1);
+		if (p + 10 <= end) {
+			le = x - (*(__u8 *)p == '\r');
+			w = *(__u64 *)(p + 2);
 		} else {
-			/* a Route line: hand its value to the caller */
-			r = kind == SD_H_ROUTE;
-			if (r) {
+			le = x - ((sd_load8(data, end, x - 1) & 0xff) == '\r');
+			w = nl < len ? sd_load8(data, end, nl) : 0;
+		}
+		SD_WR(s->q, nl);
+
+		/* close the current line */
+		kind = SD_RD(s->kind);
+		if (kind) {
+			if (mode == SD_LM_MAIN) {
+				if (kind & SD_K_RSLOT) {
+					n = kind & (SD_RSLOTS - 1);
+					s->rte[n] = le;
+					SD_WR(s->nrt, n + 1);
+					goto next;
+				}
+				s->le[kind & 7] = le;
+				n = SD_RD(s->closed) | SD_C(kind & 15);
+				SD_WR(s->closed, n);
+				if ((n & SD_RD(s->need)) != SD_RD(s->need))
+					goto next;
+			} else {
+				/* a Route line: hand its value to the caller */
 				n = sd_value_start(data, end, SD_H_ROUTE,
-						   SD_RD(s->cur), at);
+						   SD_RD(s->cur), le);
 				if (!n)
 					SD_LOUT(SDR_SIP_SCAN_LIMIT);
 				SD_WR(s->vs, n);
-				SD_WR(s->ve, at);
+				SD_WR(s->ve, le);
 			}
-		}
-		w = nl < lim ? sd_load8(data, end, nl) & sd_low_bytes(lim - nl) : 0;
-		if (r) {
 			/* done; but a folded continuation would change it */
-			if ((w & 0xff) == ' ' || (w & 0xff) == '\t')
+			if (nl < lim &&
+			    ((w & 0xff) == ' ' || (w & 0xff) == '\t'))
 				SD_LOUT(SDR_SIP_FOLDED);
-			SD_WR(s->q, at);
-			SD_WR(s->cur, at);
+			SD_WR(s->q, x);
 			SD_WR(s->kind, SD_H_OTHER);
 			SD_LOUT(SD_L_DONE);
 		}
-
+next:
 		/* the next line */
-		if (nl >= lim || (w & 0xff) == '\n' ||
-		    (w & 0xffff) == SD_W8('\r', '\n', 0, 0, 0, 0, 0, 0))
+		if (nl >= lim)
 			SD_LOUT(SD_L_END);
-		if ((w & 0xff) == ' ' || (w & 0xff) == '\t')
-			SD_LOUT(SDR_SIP_FOLDED);
-		n = SD_RD(s->nlines) + 1;
-		if (n > SIPDLG_SCAN_MAX_LINES ||
-		    nl >= SD_RD(s->msg_off) + SIPDLG_SCAN_MAX_BYTES)
-			SD_LOUT(SDR_SIP_SCAN_LIMIT);
-		SD_WR(s->nlines, n);
-		SD_WR(s->cur, nl);
 		/* through memory: the kinds' paths join here */
 		SD_WR(s->kind, sd_hdr_kind(w));
-		if (mode == SD_LM_MAIN) {
-			kind = SD_RD(s->kind);
-			if (kind == SD_H_CONTACT) {
-				/* only its presence counts */
-				SD_WR(s->closed, SD_RD(s->closed) | SD_C_CONTACT);
+		kind = SD_RD(s->kind);
+		if (kind >= SD_K_EMPTY)
+			SD_LOUT(kind == SD_K_EMPTY ? SD_L_END : SDR_SIP_FOLDED);
+		n = SD_RD(s->nlines) + 1;
+		if (n > SIPDLG_SCAN_MAX_LINES)
+			SD_LOUT(SDR_SIP_SCAN_LIMIT);
+		SD_WR(s->nlines, n);
+		if (mode == SD_LM_ROUTE) {
+			if (kind != SD_H_ROUTE)
 				SD_WR(s->kind, SD_H_OTHER);
-				continue;
+			SD_WR(s->cur, nl);
+			continue;
+		}
+		if (!kind)
+			continue;
+		k = SD_RD(s->seen);
+		if (!(k & SD_C(kind & 15))) {
+			/* the first of its kind */
+			SD_WR(s->seen, k | SD_C(kind & 15));
+			s->ls[kind & 7] = nl;
+			continue;
+		}
+		SD_WR(s->kind, SD_H_OTHER);
+		if (kind == SD_H_ROUTE) {
+			/* a later Route line: into a slot while there is one */
+			k = SD_RD(s->nrt);
+			if (k < SD_RSLOTS) {
+				s->rts[k] = nl;
+				s->rtnl = n;
+				SD_WR(s->kind, SD_K_RSLOT | k);
+			} else {
+				SD_WR(s->nrt, SD_RSLOTS + 1);
 			}
-			kind &= 7;
-			bit = 1u << kind;
-			seen = SD_RD(s->seen);
-			if (seen & bit) {
-				/* only the first counts */
-				SD_WR(s->kind, SD_H_OTHER);
-				continue;
-			}
-			SD_WR(s->seen, seen | bit);
-			SD_WR(s->ls[kind], nl);
 		}
 	}
 	SD_WR(s->lr, SDR_SIP_SCAN_LIMIT);

@@ -29,6 +29,26 @@
 
 #define SD_NSEC_PER_SEC 1000000000ULL
 
+/*
+ * CLOCK_MONOTONIC in ns as the controller last read it, written by the
+ * controller every SIPDLG_CLOCK_PUBLISH_MS through the mmap of this
+ * section's map (include/sipdlg_shared.h, "Clock").  A value it read
+ * before writing it, so it never runs ahead of the clock; 0 until the
+ * first write (no controller: BPF_PROG_TEST_RUN, a program just loaded),
+ * and then the kernel's coarse clock is read instead.  Reading it costs
+ * a load, the helper call a function return (~8 ns through the return
+ * thunk on mitigated CPUs).
+ */
+__u64 sd_clock_ns SEC(".data.clock") = 0;
+
+/* The time a matched packet is stamped with (see sd_clock_ns). */
+static __always_inline __u64 sd_now(void)
+{
+	__u64 t = *(volatile __u64 *)&sd_clock_ns;
+
+	return t ? t : bpf_ktime_get_coarse_ns();
+}
+
 /* sd_fail() turns a reason into its _DROP twin by adding one. */
 _Static_assert(SDR_DLG_UNKNOWN_DROP == SDR_DLG_UNKNOWN + 1 &&
 		       SDR_DLG_MISMATCH_DROP == SDR_DLG_MISMATCH + 1 &&
@@ -136,7 +156,7 @@ static __always_inline void sd_event(struct xdp_md *ctx,
 static __always_inline int sd_fail(struct xdp_md *ctx, const struct sd_pkt *p,
 				   const struct sd_sip *s, __u32 reason)
 {
-	__u64 now = bpf_ktime_get_coarse_ns();
+	__u64 now = sd_now();
 
 	if (unknown_dialog_drop)
 		reason += 1;	/* the _DROP twin follows each reason */
@@ -145,10 +165,14 @@ static __always_inline int sd_fail(struct xdp_md *ctx, const struct sd_pkt *p,
 	return reason;
 }
 
-/* max_dialog_pps: may one more request of dialog @v pass now? */
-static __always_inline int sd_rate_ok(struct sipdlg_dlg_value *v, __u64 now)
+/*
+ * max_dialog_pps: may one more request of dialog @v pass now?  On the
+ * kernel's own clock: a published time that stood still (a stalled
+ * controller) must not keep a window open and drop a dialog's traffic.
+ */
+static __always_inline int sd_rate_ok(struct sipdlg_dlg_value *v)
 {
-	__u32 sec = (__u32)(now / SD_NSEC_PER_SEC);
+	__u32 sec = (__u32)(bpf_ktime_get_coarse_ns() / SD_NSEC_PER_SEC);
 
 	if (v->rl_window != sec) {
 		/* racy reset, at worst a few more pass at the boundary */
@@ -177,12 +201,12 @@ static __always_inline int sd_matched(struct xdp_md *ctx,
 				      const struct sd_sip *s,
 				      struct sipdlg_dlg_value *v, int d)
 {
-	__u64 now = bpf_ktime_get_coarse_ns();
+	__u64 now = sd_now();
 	__u32 m = s->method, cseq = s->cseq, old, prev, bit;
 	int newer = 0, i;
 
 	d &= 1;
-	if (max_dialog_pps && !sd_rate_ok(v, now))
+	if (max_dialog_pps && !sd_rate_ok(v))
 		return SDR_DLG_RATE_LIMITED;
 	v->dir[d].packets += 1;
 	v->dir[d].bytes += p->len;
@@ -271,8 +295,9 @@ static __always_inline int sd_request(struct xdp_md *ctx,
 		v = bpf_map_lookup_elem(&dialogs, &s->key);
 	if (v) {
 		d = sd_tight(v, s, callid);
-		if (d >= 0)
-			return sd_matched(ctx, p, s, v, d);
+		if (d >= 0)	/* counted; then maybe relayed (sip_relay.h) */
+			return sd_relay_req_gate(ctx, p, s, v, d,
+						 sd_matched(ctx, p, s, v, d));
 		v->mismatches += 1;	/* statistics: a plain add */
 		reason = SDR_DLG_MISMATCH;
 	} else {
@@ -288,7 +313,8 @@ static __always_inline int sd_request(struct xdp_md *ctx,
 	return sd_fail(ctx, p, s, reason);
 }
 
-static __always_inline int sd_reply(const struct sd_pkt *p,
+static __always_inline int sd_reply(struct xdp_md *ctx,
+				    const struct sd_pkt *p,
 				    const struct sd_sip *s)
 {
 	struct sipdlg_dlg_value *v;
@@ -306,8 +332,8 @@ static __always_inline int sd_reply(const struct sd_pkt *p,
 	v->dir[d].packets += 1;
 	v->dir[d].bytes += p->len;
 	v->dir[d].replies += 1;
-	v->last_seen_ns = bpf_ktime_get_coarse_ns();
-	return SDR_DLG_REPLY_MATCH;
+	v->last_seen_ns = sd_now();
+	return sd_relay_reply_gate(ctx, p, s);	/* sip_relay.h */
 }
 
 /*
@@ -339,11 +365,13 @@ static __always_inline int sd_sip(struct xdp_md *ctx, const struct sd_pkt *p,
 	if (r != SD_FURTHER)
 		return r;
 	if (s.status) {
-		/* the top Via: our branch? */
-		r = sd_sip_via(ctx, &s);
-		if (r != SD_CONTINUE)
-			return r;
-		return sd_reply(p, &s);
+		/* the top Via: our branch?  (sd_fast_via() may know) */
+		if (!(s.have & SD_F_BRANCH)) {
+			r = sd_sip_via(ctx, &s);
+			if (r != SD_CONTINUE)
+				return r;
+		}
+		return sd_reply(ctx, p, &s);
 	}
 	if (s.have & SD_F_ROUTES) {
 		r = sd_sip_routes(ctx, &s);

@@ -21,7 +21,8 @@
  * sip_lines.h):
  * - The message is the UDP payload.
  * - Start line: "SIP/2.0 " + 3 digits (+ SP, HTAB or the line end) is a
- *   reply; an upper-case letter first and " SIP/2.0" at the end is a
+ *   reply; a token character first (a method is a token in any case,
+ *   RFC 3261 25.1, as user/sip takes it) and " SIP/2.0" at the end is a
  *   request ("SIP" without case).  Otherwise SDR_SIP_NOT_SIP.
  * - The first Call-ID, From, To and CSeq count, the first Route line
  *   with the rr_param, the first Via (replies only); Contact only needs
@@ -33,7 +34,8 @@
  *   a reply the top Via and the Call-ID.  A request with a To-tag whose
  *   cookie was not in a Route line before that point (and not in
  *   dlg_match_mode 2) goes on looking for Route lines to the end of the
- *   headers.
+ *   headers: first those the main pass recorded (sip_lines.h), then on
+ *   from where it stopped, without reading a line twice.
  * Scan limits (SIPDLG_SCAN_* in sipdlg_shared.h): SDR_SIP_SCAN_LIMIT.
  */
 #ifndef SIPDLG_BPF_SIP_SCAN_H
@@ -42,6 +44,23 @@
 #include "sip_swar.h"
 #include "sip_values.h"
 #include "sip_lines.h"
+
+/*
+ * Is @c (0..255) a token character (RFC 3261 25.1: alphanumeric or one
+ * of - . ! % * _ + ` ' ~), as the first byte of a method must be?
+ */
+#define SD_TCHAR_LO                                                         \
+	(1ULL << '!' | 1ULL << '%' | 1ULL << '\'' | 1ULL << '*' |           \
+	 1ULL << '+' | 1ULL << '-' | 1ULL << '.' | 0x03ff000000000000ULL)
+#define SD_TCHAR_HI                                                         \
+	(0x07fffffe07fffffeULL | 1ULL << ('_' - 64) | 1ULL << ('`' - 64) |   \
+	 1ULL << ('~' - 64))
+static __always_inline int sd_is_tchar(__u32 c)
+{
+	__u64 set = c < 64 ? SD_TCHAR_LO : SD_TCHAR_HI;
+
+	return c < 128 && ((set >> (c & 63)) & 1);
+}
 
 /* Method of a request line starting with @w (exact case), SDM_OTHER else. */
 static __always_inline __u32 sd_method(__u64 w)
@@ -129,28 +148,6 @@ static __always_inline int sd_start_line(void *data, void *end,
 	return SD_CONTINUE;
 }
 
-/*
- * The rr_param knob as lower-case name words in s->rr_*, once per
- * request (the knob is constant, but clang cannot know).
- */
-static __always_inline void sd_rr_pname(struct sd_sip *s)
-{
-	const volatile __u64 *rw = (const volatile __u64 *)rr_param;
-	__u32 len = rr_param_len, i;
-	__u64 w, f;
-
-	if (len > SIPDLG_RR_PARAM_MAX)
-		len = 0;	/* a broken knob: never a cookie */
-	s->rr_len = len;
-	for (i = 0; i < SIPDLG_RR_PARAM_MAX / 8; i++) {
-		if (8 * i >= len)
-			break;
-		w = rw[i];
-		f = sd_alpha_fold(w);
-		s->rr_w[i] = (w | f) & sd_low_bytes(len - 8 * i);
-	}
-}
-
 /* Decimal value of the @n (0..8) digit bytes at the start of @w. */
 static __always_inline __u64 sd_dec8(__u64 w, __u32 n)
 {
@@ -168,8 +165,8 @@ static __always_inline __u64 sd_dec8(__u64 w, __u32 n)
  * CSeq value [@v, @ve): SP/HTAB, 1-10 digits < 2^32, SP/HTAB.  0 with
  * s->cseq set, or -1.
  */
-static __always_inline int sd_cseq(void *data, void *end, struct sd_sip *s,
-				   __u32 v, __u32 ve)
+static __always_inline int sd_cseq_slow(void *data, void *end,
+					struct sd_sip *s, __u32 v, __u32 ve)
 {
 	__u64 w, val, nd;	/* nd: the non-digit bytes, a full word mask */
 	__u32 n, n2, c;
@@ -207,12 +204,65 @@ static __always_inline int sd_cseq(void *data, void *end, struct sd_sip *s,
 }
 
 /*
+ * The CSeq value [@v, @ve) as sd_cseq_slow() reads it, from one 24-byte
+ * window: the SWS, then the digits as a word shifted down to them (the
+ * bytes past the value are its line end, neither SP/HTAB nor digits).
+ * 0 with s->cseq set, or -1.
+ */
+static __always_inline int sd_cseq(void *data, void *end, struct sd_sip *s,
+				   __u32 v, __u32 ve)
+{
+	__u64 w0, w1, w2, d, d2, val, nd;
+	__u32 n, n2, sh, c;
+	void *q;
+
+	q = SD_WINDOW(data, end, v, 24);
+	if (!q || v >= ve)
+		return sd_cseq_slow(data, end, s, v, ve);
+	w0 = *(__u64 *)q;
+	w1 = *(__u64 *)(q + 8);
+	w2 = *(__u64 *)(q + 16);
+	/* usually one SP, then a digit */
+	c = (w0 >> 8) & 0xff;
+	if ((w0 & 0xff) == ' ' && c - '0' < 10)
+		n = 1;
+	else
+		n = sd_skip_ws(w0);
+	if (n > SIPDLG_SWS_MAX)
+		return -1;
+	/* the 16 bytes from the first digit: (w1 << 1) << 63 is 0 for n 0 */
+	sh = 8 * n;
+	d = (w0 >> sh) | ((w1 << 1) << (63 - sh));
+	d2 = (w1 >> sh) | ((w2 << 1) << (63 - sh));
+	nd = sd_digit_bytes(d) ^ SD_HIGH;
+	n = sd_first8(nd);
+	if (!n)
+		return -1;
+	val = sd_dec8(d, n);
+	if (n == 8) {
+		/* 9 or 10 digits */
+		nd = sd_digit_bytes(d2) ^ SD_HIGH;
+		n2 = sd_first8(nd);
+		if (n2 > 2)
+			return -1;
+		val = val * (n2 == 2 ? 100 : n2 == 1 ? 10 : 1) + sd_dec8(d2, n2);
+		c = sd_byte(d2, n2);
+	} else {
+		c = sd_byte(d, n);
+	}
+	if (val > 0xffffffffULL || (c != ' ' && c != '\t'))
+		return -1;
+	s->cseq = (__u32)val;
+	return 0;
+}
+
+/*
  * A Call-ID value [@vs, @ve): trim SP/HTAB, hash it into s->callid_hash
  * (SD_F_CALLID).  SD_CONTINUE (an empty value counts as absent) or
  * SDR_SIP_SCAN_LIMIT.
  */
-static __always_inline int sd_callid(void *data, void *end, struct sd_sip *s,
-				     __u32 vs, __u32 ve)
+static __always_inline int sd_callid_slow(void *data, void *end,
+					  struct sd_sip *s, __u32 vs, __u32 ve)
 {
 	__u32 n;
 	__u64 h;
@@ -240,6 +290,61 @@ static __always_inline int sd_callid(void *data, void *end, struct sd_sip *s,
 	s->callid_hash = h;
 	s->have |= SD_F_CALLID;
 	return SD_CONTINUE;
+}
+
+/*
+ * The same, the usual shape (one SWS run before, none after, at most 64
+ * bytes) hashed straight from one window.
+ */
+static __always_inline int sd_callid(void *data, void *end, struct sd_sip *s,
+				     __u32 vs, __u32 ve)
+{
+	__u32 len, full, rem, k, c;
+	__u64 h, w;
+	void *q;
+
+	/*
+	 * Up to 64 bytes after one SP (or none) from one window: whole
+	 * words, then the rest masked, as sd_hash_value(); its last byte
+	 * must not be SP/HTAB (trailing SWS: the general way below).
+	 */
+	q = SD_WINDOW(data, end, vs, 72);
+	if (q && vs + 2 < ve) {
+		w = *(__u64 *)q;
+		c = (w >> 8) & 0xff;
+		if ((w & 0xff) == ' ' && c != ' ' && c != '\t') {
+			q += 1;
+			vs += 1;
+		} else if ((w & 0xff) == ' ' || (w & 0xff) == '\t') {
+			q = NULL;
+		}
+	} else {
+		q = NULL;
+	}
+	len = ve - vs;
+	if (q && len <= 64) {
+		full = len >> 3;
+		rem = len & 7;
+		h = sipdlg_hash_init(len);
+		w = 0;
+		for (k = 0; k < 8; k++) {
+			if (k >= full)
+				break;
+			w = *(__u64 *)(q + 8 * k);
+			h = sipdlg_hash_step(h, SIPDLG_LE64(w));
+		}
+		if (rem) {
+			w = *(__u64 *)(q + 8 * (k & 7)) & sd_low_bytes(rem);
+			h = sipdlg_hash_step(h, SIPDLG_LE64(w));
+		}
+		c = sd_byte(w, (rem ? rem : 8) - 1);
+		if (c != ' ' && c != '\t') {
+			s->callid_hash = sipdlg_hash_final(h);
+			s->have |= SD_F_CALLID;
+			return SD_CONTINUE;
+		}
+	}
+	return sd_callid_slow(data, end, s, vs, ve);
 }
 
 /*
@@ -293,24 +398,30 @@ static __always_inline int sd_read_tag(struct xdp_md *ctx, void *data,
 static __always_inline int sd_read_route(void *data, void *end,
 					 struct sd_sip *s)
 {
-	__u32 vs, ve, pa = 0, pb = 0, ce = 0;
-	int r, fast;
+	__u32 vs, ve, ce;
+	int r, pa;
 
 	r = sd_value(data, end, s, SD_H_ROUTE, &vs, &ve);
 	if (r)
 		return r;
-	fast = sd_fast_route(data, end, s, vs, ve, &pa);
-	if (fast && pa && mac_enabled) {
-		/* the fast shape goes on with the MAC right after the cookie */
-		ce = sd_cookie(data, end, s, pa, ve);
-		if (ce) {
-			pb = sd_fast_mac(data, end, ce, ve);
-			fast = pb != 0;
-		}
-	}
-	if (!fast)
+	pa = sd_fast_route(data, end, vs, ve);
+	if (pa < 0)
 		return SD_FURTHER;
-	sd_cookie_flags(data, end, s, pa, pb, ce, ve);
+	if (!pa)
+		return SD_CONTINUE;	/* not our Route: look on */
+	ce = sd_fast_cookie(data, end, s, pa, ve);
+	if (!ce) {
+		s->have |= SD_F_COOKIE | SD_F_BADCOOKIE;
+		return SD_CONTINUE;
+	}
+	if (mac_enabled) {
+		/* the fast shape goes on with the MAC right after the cookie */
+		r = sd_fast_mac(data, end, s, ce);
+		if (r < 0)
+			return SD_FURTHER;
+		s->have |= r ? SD_F_MACOK : SD_F_MACFAIL;
+	}
+	s->have |= SD_F_COOKIE;
 	return SD_CONTINUE;
 }
 
@@ -333,22 +444,79 @@ __noinline int sd_route_next(struct xdp_md *ctx, struct sd_sip *s)
 	return r == SD_L_DONE ? SD_CONTINUE : r;
 }
 
-/* Route lines the slow path of the cookie reads; beyond: scan limit. */
+/* Route lines the slow path of the cookie looks for after the main
+ * pass; beyond: scan limit. */
 #define SD_MAX_ROUTE_LINES 8
 
 /*
- * The slow path of the cookie (SD_F_ROUTES): the Route lines from s->q
- * on, one by one through the general walk (sd_sip_route()), to the first
- * with the rr_param or the end of the headers.  SD_CONTINUE or a reason.
- * Called by sd_sip() (sip_match.h), not by sd_sip_scan(), so that no call
- * chain is deeper than three: the stack is 512 bytes in all.
+ * The general walk of the Route line [@ls, @le) (sd_sip_route()).
+ * SD_CONTINUE or a reason.
+ */
+static __always_inline int sd_route_walk(struct xdp_md *ctx, void *data,
+					 void *end, struct sd_sip *s)
+{
+	__u32 vs, ve;
+	int r;
+
+	r = sd_value(data, end, s, SD_H_ROUTE, &vs, &ve);
+	if (r)
+		return r;
+	s->vs = vs;
+	s->ve = ve;
+	return sd_sip_route(ctx, s);
+}
+
+/*
+ * The slow path of the cookie (SD_F_ROUTES): the first Route line
+ * through the general walk if its straight-line reader could not decide
+ * (s->rwalk1); then the later Route lines the main pass recorded
+ * (s->rts[]/rte[]), through the general walk as well; then,
+ * if the main pass stopped before the end of the headers (or had more
+ * Route lines than slots), the Route lines from there on, one by one
+ * (sd_route_next()) through the general walk, to the first with the
+ * rr_param or the end of the headers.  SD_CONTINUE or a reason.  Called
+ * by sd_sip() (sip_match.h), not by sd_sip_scan(), so that no call chain
+ * is deeper than three: the stack is 512 bytes in all.
  */
 __noinline int sd_sip_routes(struct xdp_md *ctx, struct sd_sip *s)
 {
-	int i, r;
+	void *data, *end;
+	__u32 n, i;
+	int r;
 
 	if (!ctx || !s)
 		return SDR_SIP_SCAN_LIMIT;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (s->rwalk1) {
+		r = sd_route_walk(ctx, data, end, s);
+		if (r != SD_CONTINUE)
+			return r;
+		if (s->have & SD_F_COOKIE)
+			return SD_CONTINUE;
+	}
+	n = s->nrt;
+	for (i = 0; i < SD_RSLOTS; i++) {
+		if (i >= n)
+			break;
+		/* the slot's line as the Route line the readers read */
+		s->ls[SD_H_ROUTE & 7] = s->rts[i];
+		s->le[SD_H_ROUTE & 7] = s->rte[i];
+		r = sd_route_walk(ctx, data, end, s);
+		if (r != SD_CONTINUE)
+			return r;
+		if (s->have & SD_F_COOKIE)
+			return SD_CONTINUE;
+	}
+	if (n > SD_RSLOTS) {
+		/* more Route lines than slots: on after the last slot */
+		s->q = s->rte[SD_RSLOTS - 1];
+		s->kind = SD_H_OTHER;
+		s->nlines = s->rtnl;
+	} else if (s->lr != SD_L_DONE) {
+		return SD_CONTINUE;	/* the main pass saw every line */
+	}
+	/* on from where the main pass stopped (s->q, s->kind) */
 	for (i = 0; i < SD_MAX_ROUTE_LINES; i++) {
 		r = sd_route_next(ctx, s);
 		if (r == SD_L_END)
@@ -385,26 +553,19 @@ static __always_inline int sd_scan_request(struct xdp_md *ctx, void *data,
 	s->ttag_hash = h;
 
 	if (dlg_match_mode != SIPDLG_MATCH_DID_NONE) {
-		sd_rr_pname(s);
 		r = SD_FURTHER;
 		if (closed & SD_C(SD_H_ROUTE)) {
 			r = sd_read_route(data, end, s);
 			if (r == SD_FURTHER) {
 				/* the general walk, from this line on */
 				s->have |= SD_F_ROUTES;
-				s->kind = SD_H_ROUTE;
-				s->cur = s->ls[SD_H_ROUTE & 7];
-				s->q = s->le[SD_H_ROUTE & 7];
-				s->nlines = 0;
+				s->rwalk1 = 1;
 			} else if (r != SD_CONTINUE) {
 				return r;
-			} else if (!(s->have & SD_F_COOKIE) && lr == SD_L_DONE) {
+			} else if (!(s->have & SD_F_COOKIE) &&
+				   (s->nrt || lr == SD_L_DONE)) {
 				/* look on after the first Route line */
 				s->have |= SD_F_ROUTES;
-				s->kind = SD_H_OTHER;
-				s->q = s->le[SD_H_ROUTE & 7];
-				s->cur = s->q;
-				s->nlines = 0;
 			}
 		} else if (lr == SD_L_DONE) {
 			/* no Route yet: look on where the loop stopped */
@@ -444,8 +605,9 @@ static __always_inline int sd_scan_request(struct xdp_md *ctx, void *data,
 }
 
 /*
- * After the line loop of a reply: the Call-ID, and the top Via's value
- * in [s->vs, s->ve) for sd_sip_via() (SD_F_VIA), called by sd_sip().
+ * After the line loop of a reply: the top Via's value in [s->vs, s->ve)
+ * (SD_F_VIA), our branch in it if sd_fast_via() can tell (else
+ * sd_sip_via(), called by sd_sip(), decides), and the Call-ID.
  */
 static __always_inline int sd_scan_reply(void *data, void *end,
 					 struct sd_sip *s)
@@ -461,6 +623,10 @@ static __always_inline int sd_scan_reply(void *data, void *end,
 	s->vs = vs;
 	s->ve = ve;
 	s->have |= SD_F_VIA;
+	/* the usual shape here (SD_F_BRANCH), else sd_sip_via() decides */
+	r = sd_fast_via(data, end, s, vs, ve);
+	if (r == SDR_SIP_REPLY_OTHER)
+		return r;
 	if (closed & SD_C(SD_H_CALLID)) {
 		r = sd_value(data, end, s, SD_H_CALLID, &vs, &ve);
 		if (r)
@@ -480,7 +646,7 @@ static __always_inline int sd_scan_reply(void *data, void *end,
 __noinline int sd_sip_scan(struct xdp_md *ctx, struct sd_sip *s)
 {
 	void *data, *end;
-	__u32 off, lim, c;
+	__u32 off, lim, c, need, want;
 	__u64 w;
 	int r;
 
@@ -495,28 +661,42 @@ __noinline int sd_sip_scan(struct xdp_md *ctx, struct sd_sip *s)
 		return SDR_SIP_NOT_SIP;
 
 	w = sd_load8(data, end, off) & sd_low_bytes(lim - off);
-	s->need = 0;
 	if ((w | SD_SIP20_FOLD) == SD_W8('s', 'i', 'p', '/', '2', '.', '0', ' ')) {
 		s->status = 1;	/* a reply; the code comes with the line */
-		s->need = SD_C(SD_H_START) | SD_C(SD_H_VIA) | SD_C(SD_H_CALLID);
+		need = SD_C(SD_H_START) | SD_C(SD_H_VIA) | SD_C(SD_H_CALLID);
+		want = need;
+		s->nrt = SD_RSLOTS + 1;	/* no Route slots */
 	} else {
+		/* a request: the method is a token, in any case */
 		c = (__u32)(w & 0xff);
-		if (c < 'A' || c > 'Z')
+		if (!sd_is_tchar(c))
 			return SDR_SIP_NOT_SIP;
 		s->method = sd_method(w);
-		s->need = SD_C(SD_H_START) | SD_C(SD_H_TO) | SD_C(SD_H_FROM) |
-			  SD_C(SD_H_CSEQ) | SD_C(SD_H_CALLID);
+		need = SD_C(SD_H_START) | SD_C(SD_H_TO) | SD_C(SD_H_FROM) |
+		       SD_C(SD_H_CSEQ) | SD_C(SD_H_CALLID);
 		if (s->method == SDM_INVITE || s->method == SDM_UPDATE)
-			s->need |= SD_C_CONTACT;
+			need |= SD_C_CONTACT;
+		want = need | SD_C(SD_H_ROUTE);
+		s->nrt = 0;
 	}
+	s->need = need;
 	s->q = off;
 	s->cur = off;
 	s->kind = SD_H_START;
 	s->nlines = 0;
-	s->seen = 0;
+	s->seen = ~want;	/* kinds not wanted count as seen */
 	s->closed = 0;
+	s->rwalk1 = 0;
 
+/* bpf_icount of objects built with -DSD_MEASURE_BASE / -DSD_MEASURE_LINES:
+ * the cost of the line pass alone (the difference) */
+#ifdef SD_MEASURE_BASE
+	return SDR_SIP_SCAN_LIMIT;
+#endif
 	r = sd_lines(data, end, s, SD_LM_MAIN);
+#ifdef SD_MEASURE_LINES
+	return SDR_SIP_SCAN_LIMIT;	/* bpf_icount: the line pass alone */
+#endif
 
 	/* the start line first: not SIP beats any other outcome */
 	if (!(s->closed & SD_C(SD_H_START)))

@@ -25,10 +25,12 @@
  *   equal to sipdlg_dlg_mac() of the cookie.
  * - Via (replies, the first Via line only): the branch of its first
  *   value (up to a ','), SIPDLG_BRANCH_PREFIX RH '.' RH '.' D.
- * - From/To: only the parameters after the last '>' of the value count,
- *   none if a '<' follows that '>'; the first "tag" among them is the
- *   tag; its value ends at ; , > SP HTAB or the line end.  An empty value
- *   is no tag.
+ * - From/To: only the parameters after the URI's '>' count: the last
+ *   '>' of the value that is followed by an even number of '"' (so not
+ *   one inside a quoted parameter value like `;p="a>b"`); none if a '<'
+ *   is found first that way; all of the value's if it has neither (an
+ *   addr-spec).  The first "tag" among them is the tag; its value ends at
+ *   ; , > SP HTAB or the line end.  An empty value is no tag.
  */
 #ifndef SIPDLG_BPF_SIP_VALUES_H
 #define SIPDLG_BPF_SIP_VALUES_H
@@ -80,12 +82,15 @@ enum sd_hdr {
 #define SD_C(kind) (1u << (kind))
 #define SD_C_CONTACT SD_C(SD_H_CONTACT)
 
+/* Route lines after the first that the line loop records (a power of 2). */
+#define SD_RSLOTS 4
+
 /* Internal outcomes of the line loop (sip_lines.h). */
 #define SD_L_DONE (-4)		/* every line in s->need is closed */
 #define SD_L_END (-5)		/* the headers (or the message) ended */
 
 /* Most ';' a Route/Via/From/To value may have (Route: in all, From/To:
- * after the last '>'); more is SDR_SIP_SCAN_LIMIT.  A power of two. */
+ * after the URI's '>'); more is SDR_SIP_SCAN_LIMIT.  A power of two. */
 #define SD_MAX_CAND 16
 
 /*
@@ -113,14 +118,22 @@ struct sd_sip {
 	__u32 msg_end;		/* one past its last byte */
 	/* line loop (sip_lines.h), set by sd_sip_scan() */
 	__u32 q;		/* scan position */
-	__u32 cur;		/* start of the current line */
-	__u32 at;		/* line end or control byte found */
+	__u32 cur;		/* start of the current line (SD_LM_ROUTE) */
+	__u32 at;		/* the LF found */
 	int lr;			/* how the loop ended */
-	__u32 kind;		/* its enum sd_hdr */
-	__u32 nlines;		/* header lines begun */
-	__u32 seen;		/* SD_C(kind): a line of that kind began */
-	__u32 closed;		/* SD_C(kind): ... and ended; SD_C_CONTACT */
-	__u32 need;		/* SD_C(kind): stop once closed covers it */
+	__u8 kind;		/* the current line's stored kind */
+	__u8 nrt;		/* Route lines after the first, begun: up to
+				 * SD_RSLOTS recorded, SD_RSLOTS + 1: more */
+	__u8 rwalk1;		/* the first Route line needs the general
+				 * walk (sd_sip_routes) */
+	__u16 nlines;		/* header lines begun */
+	__u16 seen;		/* SD_C(kind): a line of that kind began (or
+				 * is not wanted) */
+	__u16 closed;		/* SD_C(kind): ... and ended; SD_C_CONTACT */
+	__u16 need;		/* SD_C(kind): stop once closed covers it */
+	__u16 rtnl;		/* s->nlines at the last slot's line */
+	__u16 rts[SD_RSLOTS], rte[SD_RSLOTS]; /* start, end of each slot's
+				 * line (end valid once nrt counts it) */
 	/* scratch: written before it is read, never zeroed */
 	__u16 ls[8], le[8];	/* first line of each kind: start, end
 				 * (before its CR LF), valid once closed;
@@ -131,10 +144,6 @@ struct sd_sip {
 	__u16 cand[SD_MAX_CAND]; /* ... and their offsets */
 	__u32 pq;		/* sd_params(), sd_tag_end(): position */
 	__u32 hoff, hlen;	/* sd_hash_value() input */
-	__u32 rr_len;		/* rr_param as lower-case name words
-				 * (sd_rr_pname); sd_alpha_fold() of a
-				 * word gives its fold mask */
-	__u64 rr_w[SIPDLG_RR_PARAM_MAX / 8];
 	__u64 vhash;		/* sd_sip_tag(): the tag's hash, 0 none */
 };
 
@@ -153,10 +162,13 @@ static __always_inline __u32 sd_byte_at(void *data, void *end, __u32 off,
 }
 
 /* Does byte @c end a parameter name or value in a URI or header? */
+#define SD_PTERM_BITS                                                      \
+	(1ULL << ';' | 1ULL << ',' | 1ULL << '>' | 1ULL << '?' |           \
+	 1ULL << '\r' | 1ULL << '\n' | 1ULL << ' ' | 1ULL << '\t')
 static __always_inline int sd_is_pterm(__u32 c)
 {
-	return c == ';' || c == ',' || c == '>' || c == '?' || c == '\r' ||
-	       c == '\n' || c == ' ' || c == '\t' || c == 256;
+	/* every terminator is below 64: one shift of a bit set */
+	return c == 256 || (c < 64 && ((SD_PTERM_BITS >> (c & 63)) & 1));
 }
 
 /* --- hashing ------------------------------------------------------------ */
@@ -313,6 +325,28 @@ static __always_inline int sd_branch(void *data, void *end, struct sd_sip *s,
 
 /* --- parameters --------------------------------------------------------- */
 
+/* Length of the rr_param knob, 0 if broken (then never a cookie). */
+static __always_inline __u32 sd_rr_len(void)
+{
+	__u32 len = rr_param_len;
+
+	return len <= SIPDLG_RR_PARAM_MAX ? len : 0;
+}
+
+/*
+ * Word @i of the rr_param knob, lower case and cut at its length @len:
+ * sd_alpha_fold() of it is its fold mask.  Read from .rodata each time
+ * (the knob is a constant the verifier knows, clang does not): no copy
+ * in struct sd_sip, whose stack the call chains share.
+ */
+static __always_inline __u64 sd_rr_word(__u32 i, __u32 len)
+{
+	const volatile __u64 *rw = (const volatile __u64 *)rr_param;
+	__u64 w = rw[i & (SIPDLG_RR_PARAM_MAX / 8 - 1)];
+
+	return (w | sd_alpha_fold(w)) & sd_low_bytes(len - 8 * i);
+}
+
 /* Parameter names sd_param_at() knows. */
 enum sd_pname {
 	SD_PN_RR = 0,		/* the rr_param knob, from sd_sip.rr_* */
@@ -335,9 +369,9 @@ static __always_inline __u32 sd_param_at(void *data, void *end, __u32 off,
 	__u32 n, c, i, nl;
 
 	if (name == SD_PN_RR) {
-		nl = s->rr_len;
-		nw = s->rr_w[0];
-		nf = sd_alpha_fold(s->rr_w[0]);
+		nl = sd_rr_len();
+		nw = sd_rr_word(0, nl);
+		nf = sd_alpha_fold(nw);
 	} else if (name == SD_PN_MAC) {
 		nl = SIPDLG_MAC_PARAM_LEN;
 		nw = SD_W8('d', 'm', 0, 0, 0, 0, 0, 0);
@@ -367,8 +401,9 @@ static __always_inline __u32 sd_param_at(void *data, void *end, __u32 off,
 			if (8 * i >= nl)
 				break;
 			w = sd_load8(data, end, off + 8 * i);
-			if (((w | sd_alpha_fold(s->rr_w[i])) & sd_low_bytes(nl - 8 * i)) !=
-			    s->rr_w[i])
+			nw = sd_rr_word(i, nl);
+			if (((w | sd_alpha_fold(nw)) & sd_low_bytes(nl - 8 * i)) !=
+			    nw)
 				return 0;
 		}
 	}
@@ -396,12 +431,13 @@ static __always_inline __u32 sd_param_at(void *data, void *end, __u32 off,
 enum sd_pmode {
 	SD_PM_ROUTE = 0,	/* rr_param, and the MAC parameter if on */
 	SD_PM_VIA = 1,		/* branch, in the first via-parm only */
-	SD_PM_TAG = 2,		/* tag, after the last '>' */
+	SD_PM_TAG = 2,		/* tag, after the URI (sd_tag_start) */
 };
 
 /*
  * Walk the parameters of the value [@vs, @ve) in mode @mode (a constant
- * at each call site).  Returns SD_CONTINUE with s->pa the value offset of
+ * at each call site; tag mode: @vs is past the URI, see sd_tag_start()).
+ * Returns SD_CONTINUE with s->pa the value offset of
  * its parameter (rr_param, branch or tag; 0 none, SD_NOVAL without value)
  * and s->pb that of the MAC parameter (route mode, MAC on); or
  * SDR_SIP_SCAN_LIMIT if the value has more than SD_MAX_CAND candidate
@@ -423,8 +459,7 @@ static __always_inline int sd_params(void *data, void *end, struct sd_sip *s,
 	__u32 q, i, c, n, v;
 	int step, k;
 
-	other = mode == SD_PM_TAG ? SD_REP('>') :
-		mode == SD_PM_VIA ? SD_REP(',') : SD_REP(';');
+	other = mode == SD_PM_VIA ? SD_REP(',') : SD_REP(';');
 	SD_WR(s->pq, vs - 8);
 	SD_WR(s->ncand, 0);
 	SD_WR(s->open, 0);
@@ -439,11 +474,7 @@ static __always_inline int sd_params(void *data, void *end, struct sd_sip *s,
 				goto check;
 			SD_WR(s->pq, q);
 			w = sd_load8(data, end, q);
-			/* tag mode: '<' (0x3c) and '>' (0x3e) in one compare */
-			m = sd_eq_bytes(w, SD_REP(';')) |
-			    (mode == SD_PM_TAG ?
-				     sd_eq_bytes(w | SD_REP(0x02), SD_REP('>')) :
-				     sd_eq_bytes(w, other));
+			m = sd_eq_bytes(w, SD_REP(';')) | sd_eq_bytes(w, other);
 			continue;
 		}
 		i = sd_first(m);
@@ -451,12 +482,6 @@ static __always_inline int sd_params(void *data, void *end, struct sd_sip *s,
 		if (q + i >= ve)
 			goto check;	/* past the value: the word's tail */
 		c = sd_byte(w, i);
-		if (mode == SD_PM_TAG && (c == '>' || c == '<')) {
-			/* only what follows the last '>' counts */
-			SD_WR(s->ncand, 0);
-			SD_WR(s->open, c == '<');
-			continue;
-		}
 		if (mode == SD_PM_VIA && c == ',')
 			goto check;		/* the first via-parm only */
 		n = SD_RD(s->ncand);
@@ -468,8 +493,6 @@ static __always_inline int sd_params(void *data, void *end, struct sd_sip *s,
 	return SDR_SIP_SCAN_LIMIT;
 
 check:
-	if (mode == SD_PM_TAG && SD_RD(s->open))
-		return SD_CONTINUE;		/* a '<' never closed: no tag */
 	for (k = 0; k < SD_MAX_CAND; k++) {
 		if (k >= SD_RD(s->ncand))
 			break;
@@ -493,6 +516,56 @@ check:
 		}
 	}
 	return SD_CONTINUE;
+}
+
+/* Steps of sd_tag_start(): a word or one '"', '<', '>' each. */
+#define SD_TAG_START_STEPS (SIPDLG_SCAN_MAX_VALUE / 8 + 2 * SD_MAX_CAND)
+
+/*
+ * Where the parameters of the From/To value [@vs, @ve) start: after the
+ * last '>' followed by an even number of '"' (found from the end,
+ * counting quotes), or @vs if the value has no such '<' or '>'.  0 if a
+ * '<' comes first that way (no parameters: no tag), or
+ * SDR_SIP_SCAN_LIMIT as a negative number when the value has too many
+ * '"', '<' and '>'.  State in s (s->pq: the bytes at and after it are
+ * done; s->open: the quote parity), so that all paths into a step join.
+ */
+static __always_inline int sd_tag_start(void *data, void *end,
+					struct sd_sip *s, __u32 vs, __u32 ve)
+{
+	__u32 pos, lo, i, c, par;
+	__u64 w, m;
+	int step;
+
+	SD_WR(s->pq, ve);
+	SD_WR(s->open, 0);
+	for (step = 0; step < SD_TAG_START_STEPS; step++) {
+		pos = SD_RD(s->pq);
+		if (pos <= vs || pos > SD_PKT_LIMIT)
+			return vs;	/* neither: an addr-spec */
+		lo = pos - 8;	/* vs >= 24: no wrap */
+		w = sd_load8(data, end, lo);
+		m = (sd_eq_bytes(w | SD_REP(0x02), SD_REP('>')) |
+		     sd_eq_bytes(w, SD_REP('"'))) &
+		    ~sd_low_bytes(vs > lo ? vs - lo : 0);
+		if (!m) {
+			SD_WR(s->pq, lo);
+			continue;
+		}
+		/* the last flagged byte: the first of the reversed mask */
+		i = 7 - sd_first(__builtin_bswap64(m));
+		c = sd_byte(w, i);
+		SD_WR(s->pq, lo + i);
+		par = SD_RD(s->open);
+		if (c == '"') {
+			SD_WR(s->open, par ^ 1);
+			continue;
+		}
+		if (par)
+			continue;	/* inside a quoted string */
+		return c == '>' ? lo + i + 1 : 0;
+	}
+	return -SDR_SIP_SCAN_LIMIT;
 }
 
 /*
@@ -679,7 +752,12 @@ __noinline int sd_sip_tag(struct xdp_md *ctx, struct sd_sip *s)
 
 	SD_VALUE_ARGS(ctx, s, data, end, vs, ve);
 	s->vhash = 0;
-	r = sd_params(data, end, s, SD_PM_TAG, vs, ve);
+	r = sd_tag_start(data, end, s, vs, ve);
+	if (r < 0)
+		return -r;
+	if (!r)
+		return SD_CONTINUE;	/* a '<' never closed: no tag */
+	r = sd_params(data, end, s, SD_PM_TAG, (__u32)r, ve);
 	if (r != SD_CONTINUE)
 		return r;
 	pa = SD_RD(s->pa);

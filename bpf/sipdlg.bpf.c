@@ -32,7 +32,10 @@
  * bpf_ktime_get_coarse_ns (5.11), bpf_xdp_get_buff_len (5.18), atomic
  * fetch-or / compare-and-swap on map values (5.12, -mcpu=v3), frozen
  * .rodata read as constants by the verifier (5.2).  No kfuncs, no
- * iterators, no bpf_loop.
+ * iterators; bpf_loop only in the kernel relay (sip_relay.h, xdp.relay),
+ * which also uses bpf_xdp_load_bytes/store_bytes (5.18) and
+ * bpf_fib_lookup.  A frame the relay rewrote is counted as
+ * SDR_RELAY_REQ/REPLY and leaves with XDP_TX or XDP_REDIRECT.
  *
  * Loading needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON (root has them):
  * the frame length is data_end - data, a pointer subtraction the verifier
@@ -53,6 +56,7 @@
 #include "parse_l2l4.h"
 #include "sip_scan.h"
 #include "sip_invite_limit.h"
+#include "sip_relay.h"
 #include "sip_match.h"
 
 /* UDP with a complete header: is it SIP, and over which IP version? */
@@ -63,19 +67,27 @@ static __always_inline int sd_classify_udp(const struct sd_pkt *p)
 	return p->family == 4 ? SDR_SIP_UDP4 : SDR_SIP_UDP6;
 }
 
+/* sd_quick_other(): UDP to a SIP port, *p filled in as the full parse
+ * would have (the reason is SDR_SIP_UDP4/6 by p->family). */
+#define SD_QUICK_SIP (-6)
+
 /*
- * The commonest frames that are none of our business, decided before any
- * state is set up: Ethernet with no or one VLAN tag, then IPv4 without
- * options and not a fragment, or IPv6 whose next header is UDP, TCP or
- * ICMPv6 (no extension header); not UDP, or UDP to a port that is not a
- * SIP port.  The reason (SDR_NON_UDP, SDR_OTHER_PORT), or SD_FURTHER for
- * the full parse, which counts every other frame the same way it would
- * count these.  Most traffic on a NIC pays only this.
+ * The commonest frames, decided before any state is set up: Ethernet
+ * with no or one VLAN tag, then IPv4 without options and not a fragment,
+ * or IPv6 whose next header is UDP, TCP or ICMPv6 (no extension header);
+ * not UDP, or UDP to a port that is not a SIP port.  The reason
+ * (SDR_NON_UDP, SDR_OTHER_PORT); SD_QUICK_SIP for UDP to a SIP port with
+ * @p filled in as sd_parse_l2l4() fills it; or SD_FURTHER for the full
+ * parse, which counts every other frame the same way it would count
+ * these.  Most traffic on a NIC pays only this, and most SIP traffic
+ * skips the full parse.
  */
-static __always_inline int sd_quick_other(void *data, void *end)
+static __always_inline int sd_quick_other(void *data, void *end,
+					  struct sd_pkt *p)
 {
 	void *l3 = data + 14;
 	__u16 et, dport;
+	__u32 l4;
 	__u64 w;
 	__u8 nh;
 
@@ -103,6 +115,7 @@ static __always_inline int sd_quick_other(void *data, void *end)
 		if (*(__u8 *)(l3 + 9) != IPPROTO_UDP)
 			return SDR_NON_UDP;
 		dport = *(__u16 *)(l3 + 20 + 2);
+		l4 = 20;
 	} else if (et == bpf_htons(SD_ETH_P_IPV6)) {
 		if (l3 + 40 + 8 > end || (*(__u8 *)l3 >> 4) != 6)
 			return SD_FURTHER;
@@ -112,12 +125,24 @@ static __always_inline int sd_quick_other(void *data, void *end)
 		if (nh != IPPROTO_UDP)
 			return SD_FURTHER;
 		dport = *(__u16 *)(l3 + 40 + 2);
+		l4 = 40;
 	} else {
 		return SD_FURTHER;
 	}
-	if (sd_is_sip_port(bpf_ntohs(dport)))
-		return SD_FURTHER;
-	return SDR_OTHER_PORT;
+	if (!sd_is_sip_port(bpf_ntohs(dport)))
+		return SDR_OTHER_PORT;
+	/* as sd_parse_eth/ipv4/ipv6/udp would have it */
+	p->family = l4 == 20 ? 4 : 6;
+	p->pad = 0;
+	p->vlans = l3 != data + 14;
+	p->l3_off = 14 + 4 * p->vlans;
+	p->l4_proto = IPPROTO_UDP;
+	p->l4_off = p->l3_off + l4;
+	p->payload_off = p->l4_off + 8;
+	p->dport = bpf_ntohs(dport);
+	p->sport = bpf_ntohs(*(__u16 *)(l3 + l4));
+	p->udp_len = bpf_ntohs(*(__u16 *)(l3 + l4 + 4));
+	return SD_QUICK_SIP;
 }
 
 SEC("xdp")
@@ -126,24 +151,32 @@ int sipdlg_xdp(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct sd_cursor cur = { .data = data, .pos = data, .end = data_end };
-	struct sd_pkt pkt = {};
+	struct sd_pkt pkt;	/* set by sd_quick_other() or below */
 	int reason;
 
 	/* most frames on a NIC end here: count them and let them pass */
-	reason = sd_quick_other(data, data_end);
-	if (reason != SD_FURTHER) {
+	reason = sd_quick_other(data, data_end, &pkt);
+	if (reason != SD_FURTHER && reason != SD_QUICK_SIP) {
 		sd_count(reason, (__u32)(data_end - data));
 		return XDP_PASS;
 	}
 	pkt.len = ctx->data_end - ctx->data;
 
-	reason = sd_parse_l2l4(ctx, &cur, &pkt);
-	if (reason == SD_FURTHER)
-		reason = sd_classify_udp(&pkt);
+	if (reason == SD_QUICK_SIP) {
+		reason = pkt.family == 4 ? SDR_SIP_UDP4 : SDR_SIP_UDP6;
+	} else {
+		__builtin_memset(&pkt, 0, sizeof(pkt));
+		pkt.len = ctx->data_end - ctx->data;
+		reason = sd_parse_l2l4(ctx, &cur, &pkt);
+		if (reason == SD_FURTHER)
+			reason = sd_classify_udp(&pkt);
+	}
 	if (reason == SDR_SIP_UDP4 || reason == SDR_SIP_UDP6)
 		reason = sd_sip(ctx, &pkt, reason);
 
 	sd_count(reason, pkt.len);
+	if (reason == SDR_RELAY_REQ || reason == SDR_RELAY_REPLY)
+		return sd_relay_verdict();	/* rewritten: TX/redirect */
 	return sipdlg_reason_drops(reason) ? XDP_DROP : XDP_PASS;
 }
 

@@ -71,6 +71,16 @@
 /* The MAC value is always exactly this many hex digits. */
 #define SIPDLG_MAC_HEX_LEN 16
 
+/*
+ * The MAC is inlined into the XDP program: a BPF-to-BPF call returns
+ * through the return thunk on mitigated CPUs (~8 ns per packet).
+ */
+#ifdef __bpf__
+#define SIPDLG_MAC_INLINE static inline __attribute__((always_inline))
+#else
+#define SIPDLG_MAC_INLINE static inline
+#endif
+
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #define SIPDLG_LE64(x) __builtin_bswap64(x)
 #else
@@ -146,7 +156,7 @@ static inline __u64 sipdlg_hash_bytes(const void *buf, __u32 len)
 	} while (0)
 
 /* SipHash-2-4 with key (@k0, @k1) of the 8-byte message whose LE value is @m. */
-static inline __u64 sipdlg_siphash24_u64(__u64 k0, __u64 k1, __u64 m)
+SIPDLG_MAC_INLINE __u64 sipdlg_siphash24_u64(__u64 k0, __u64 k1, __u64 m)
 {
 	__u64 v0 = k0 ^ 0x736f6d6570736575ULL;
 	__u64 v1 = k1 ^ 0x646f72616e646f6dULL;
@@ -171,7 +181,7 @@ static inline __u64 sipdlg_siphash24_u64(__u64 k0, __u64 k1, __u64 m)
 }
 
 /* The cookie MAC of dialog (@h_entry, @h_id) under key (@k0, @k1). */
-static inline __u64 sipdlg_dlg_mac(__u64 k0, __u64 k1, __u32 h_entry,
+SIPDLG_MAC_INLINE __u64 sipdlg_dlg_mac(__u64 k0, __u64 k1, __u32 h_entry,
 				   __u32 h_id)
 {
 	return sipdlg_siphash24_u64(k0, k1,

@@ -33,6 +33,7 @@
 #define SIPDLG_CALLID_MAX 256		/* longest Call-ID the kernel hashes */
 #define SIPDLG_TAG_MAX 128		/* longest tag the kernel hashes */
 #define SIPDLG_SWS_MAX 7		/* SP/HTAB run skipped around ':', ';', '=' */
+#define SIPDLG_CLOCK_PUBLISH_MS 5	/* controller -> kernel time, see "Clock" */
 
 /*
  * Why the fast path let a packet go, or dropped it.  Exactly one reason
@@ -105,6 +106,9 @@ enum sipdlg_reason {
 	SDR_RELAY_PASS_CONTACT = 36, /* carries a Contact: target refresh */
 	/* xdp.invite_limit: initial INVITE over its source's rate: DROP */
 	SDR_INVITE_RATE_DROP = 37,
+	/* relay: a verified MAC let the matcher skip the Call-ID, or the
+	 * Call-ID differs from the dialog's: the controller decides */
+	SDR_RELAY_PASS_CALLID = 38,
 	SDR_MAX_		/* first unused slot; keep last */
 };
 
@@ -186,12 +190,21 @@ enum sipdlg_method {
  * element, so increments made between the read and the write are lost:
  * keep such updates rare).
  *
- * Clock: last_seen_ns is bpf_ktime_get_coarse_ns(), i.e. CLOCK_MONOTONIC
- * read at jiffy resolution: it can lag clock_gettime(CLOCK_MONOTONIC) by
- * up to one tick (1-10 ms, by CONFIG_HZ) and never runs ahead of it.
+ * Clock: last_seen_ns is CLOCK_MONOTONIC in ns as the controller last
+ * published it: a reading of clock_gettime(CLOCK_MONOTONIC) it writes
+ * every SIPDLG_CLOCK_PUBLISH_MS into the program's global sd_clock_ns
+ * (section ".data.clock", mmap-ed), read by the kernel with one load
+ * instead of a helper call per packet.  Until the first write (a program
+ * just loaded, or none running the controller) the kernel reads
+ * bpf_ktime_get_coarse_ns() instead, the same clock at jiffy resolution.
+ * Either way it never runs ahead of CLOCK_MONOTONIC and lags it by about
+ * SIPDLG_CLOCK_PUBLISH_MS or one tick (1-10 ms, by CONFIG_HZ), more only
+ * while the controller itself stalls (when nothing times out anyway).
  * The controller compares it with clock_gettime(CLOCK_MONOTONIC) (or
  * CLOCK_MONOTONIC_COARSE), never with CLOCK_REALTIME or CLOCK_BOOTTIME,
- * and allows that lag.  rl_window is the same clock in whole seconds.
+ * and allows that lag.  rl_window is bpf_ktime_get_coarse_ns() in whole
+ * seconds (the rate limit never uses the published time, which a
+ * stalled controller would stop).
  */
 struct sipdlg_dlg_value {
 	/* identity, controller-written */
@@ -297,7 +310,7 @@ struct sipdlg_event {
 	__u32 type;		/* enum sipdlg_event_type */
 	__u32 reason;		/* enum sipdlg_reason the packet was counted as */
 	struct sipdlg_dlg_key key; /* the cookie's (zero if unparsable) */
-	__u64 ts_ns;		/* bpf_ktime_get_coarse_ns(), see the value */
+	__u64 ts_ns;		/* the kernel's time, see the value's "Clock" */
 	__u32 cseq;		/* CSeq number, 0 if not read */
 	__u32 direction;	/* enum sipdlg_dir (BYE, target refresh) */
 	__u32 method;		/* enum sipdlg_method of the request */

@@ -3,13 +3,22 @@
 # Idempotent: when everything is present it only runs dpkg-query and exits.
 set -eu
 
+# SIP over TLS: OpenSSL to build and run; openssl and stunnel for the tests
+# (sipp has no TLS: stunnel stands in front of it).
+TLS_PKGS="libssl-dev openssl stunnel4"
+
 PKGS="clang llvm lld libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev
 default-libmysqlclient-dev libjansson-dev libcmocka-dev mariadb-server
 mariadb-client sip-tester iproute2 libclang-rt-14-dev jq tcpdump
-pkg-config make gcc valgrind util-linux socat groff-base man-db"
+pkg-config make gcc valgrind util-linux socat groff-base man-db
+galera-4 rsync"
+# The Prometheus endpoint: libmicrohttpd serves /metrics; its e2e test
+# checks the output with promtool and scrapes it with a real Prometheus
+# (both from the prometheus package) and curl.
+PKGS="$PKGS libmicrohttpd-dev prometheus curl"
 
 missing=""
-for p in $PKGS; do
+for p in $PKGS $TLS_PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
 	case "$st" in
 	*"install ok installed"*) ;;

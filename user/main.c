@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cluster/cluster.h"
 #include "config/config.h"
 #include "control/ctl_server.h"
 #include "control/ctl_methods_core.h"
@@ -34,11 +35,14 @@
 #include "dlglink/dlg_rpc.h"
 #include "fastpath/fastpath.h"
 #include "fastpath/fp_dialogs.h"
+#include "fastpath/fp_relay.h"
 #include "fastpath/fp_rpc.h"
 #include "mac/mac_ring.h"
+#include "metrics/metrics.h"
 #include "core/timer.h"
 #include "proxy/proxy.h"
 #include "transport/transport.h"
+#include "transport/tp_tls_rpc.h"
 
 #ifndef SIPDLG_VERSION
 #define SIPDLG_VERSION "0.0.0"
@@ -54,10 +58,13 @@ struct daemon {
 	struct proxy *px;
 	struct dlg_table *dlg;
 	struct db_ctx *db;
+	struct cluster *cl;		/* NULL without cluster: */
 	struct transport *tp;
 	struct fastpath *fp;
 	struct mac_ring *mac;		/* cookie MAC keys; NULL = off */
+	struct metrics *metrics;	/* Prometheus endpoint; NULL = off */
 	int sig_fd;
+	time_t start_time;
 };
 
 static void usage(FILE *out)
@@ -80,8 +87,16 @@ static void on_signal(struct ev_loop *loop, int fd, unsigned events, void *ud)
 
 	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			log_notice("SIGHUP: configuration reload is not "
-				   "supported; restart sipdlgd to apply changes");
+			struct daemon *d = ud;
+			char err[512];
+
+			/* TLS certificates are re-read; nothing else is. */
+			if (d->cfg->tls.present)
+				(void)tp_tls_reload(d->tp, err, sizeof(err));
+			log_notice("SIGHUP: %sother configuration is not "
+				   "reloaded; restart sipdlgd to apply changes",
+				   d->cfg->tls.present ?
+					   "TLS certificates re-read; " : "");
 			continue;
 		}
 		log_notice("%s: shutting down", strsignal((int)si.ssi_signo));
@@ -182,6 +197,7 @@ static int start(struct daemon *d, const char *bpf_object)
 	char err[2048];
 	int r;
 
+	d->start_time = time(NULL);
 	d->loop = ev_loop_alloc();
 	d->stats = stats_alloc();
 	if (!d->loop || !d->stats)
@@ -207,7 +223,7 @@ static int start(struct daemon *d, const char *bpf_object)
 		return r;
 	}
 	r = ctl_methods_core_register(d->ctl, d->stats, SIPDLG_VERSION,
-				      (uint64_t)time(NULL));
+				      (uint64_t)d->start_time);
 	if (r)
 		return r;
 
@@ -248,6 +264,9 @@ static int start(struct daemon *d, const char *bpf_object)
 	} else {
 		log_notice("xdp.enabled is false: no fast path");
 	}
+	r = tp_tls_rpc_register(d->ctl, d->tp);
+	if (r)
+		return r;
 	r = fp_rpc_register(d->ctl, d->fp, d->cfg);
 	if (r)
 		return r;
@@ -286,6 +305,8 @@ static int start(struct daemon *d, const char *bpf_object)
 			r = dlg_events_install(d->dlg, d->ctl);
 		if (!r)
 			r = fp_dialogs_install(d->fp, d->dlg);
+		if (!r)	/* after fp_dialogs: a dialog is in "dialogs" first */
+			r = fp_relay_install(d->fp, d->dlg, d->px, d->stats);
 		fp_mac_set_table(d->fp, d->dlg);
 		if (r)
 			return r;
@@ -298,6 +319,22 @@ static int start(struct daemon *d, const char *bpf_object)
 			return r;
 		}
 		r = db_check(d->db, err, sizeof(err));
+		if (r && d->cfg->cluster.enabled) {
+			/* Which rows are ours is in the database. */
+			log_err("database: %s (a cluster: node needs the "
+				"database at start)", err);
+			return r;
+		}
+		if (!r && d->cfg->cluster.enabled) {
+			r = cluster_alloc(d->cfg, d->db, d->dlg, load_row, d,
+					  &d->cl);
+			if (!r)
+				r = cluster_prepare(d->cl, err, sizeof(err));
+			if (r) {
+				log_err("cluster: %s", err);
+				return r;
+			}
+		}
 		if (r && db_required(d->db)) {
 			log_err("database: %s (database.required is true)", err);
 			return r;
@@ -334,9 +371,34 @@ static int start(struct daemon *d, const char *bpf_object)
 			log_err("database: cannot start: %s", strerror(-r));
 			return r;
 		}
+		if (d->cl) {
+			r = cluster_start(d->cl, d->ctl);
+			if (r) {
+				log_err("cluster: cannot start: %s",
+					strerror(-r));
+				return r;
+			}
+		}
 	}
 	/* The kernel's pinned maps follow the (restored) dialog table. */
 	fp_dialogs_reconcile(d->fp, d->dlg);
+	/* The Prometheus endpoint reads all of the above, on its thread. */
+	{
+		struct metrics_sources ms = {
+			.stats = d->stats, .dlg = d->dlg, .fp = d->fp,
+			.start_time = d->start_time, .version = SIPDLG_VERSION,
+			.max_values_per_profile =
+				d->cfg->metrics.max_values_per_profile,
+		};
+
+		r = metrics_start(&d->cfg->metrics, &ms, &d->metrics, err,
+				  sizeof(err));
+		if (r) {
+			log_err("%s", err);
+			return r;
+		}
+	}
+	fp_relay_reconcile(d->fp, d->dlg);
 	/* Last: from here on SIP traffic is served. */
 	r = tp_start(d->tp);
 	if (r)
@@ -347,8 +409,11 @@ static int start(struct daemon *d, const char *bpf_object)
 static void stop(struct daemon *d)
 {
 	/* Workers first (no new messages), then the database (drained),
-	 * then timers, then state. */
+	 * then timers, then state.  Before all: the metrics thread, which
+	 * reads every one of them. */
+	metrics_free(d->metrics);
 	tp_free(d->tp);
+	cluster_free(d->cl);		/* its thread loads into the table */
 	if (d->db)
 		db_stop(d->db, 5000);
 	tmr_service_free(d->tmr);

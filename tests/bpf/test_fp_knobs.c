@@ -75,6 +75,26 @@ static void test_all_knobs_written(void **state)
 	assert_int_equal(skel->rodata->mac_prev_enabled, 1);
 	assert_true(skel->rodata->mac_key_prev[0] == 0x3333 &&
 		    skel->rodata->mac_key_prev[1] == 0x4444);
+	/* xdp.relay: the config's methods, or nothing when it is off */
+	assert_int_equal(skel->rodata->relay_enabled,
+			 CFG_RELAY_DEFAULT_ENABLED);
+	assert_int_equal(skel->rodata->relay_methods,
+			 CFG_RELAY_DEFAULT_ENABLED ? CFG_RELAY_DEFAULT_METHODS : 0);
+	cfg->xdp.relay_methods = 1u << SDM_INFO;
+	cfg->xdp.relay_enabled = 1;
+	fp_knobs_fill(&k, &fp, cfg, &mac);
+	assert_int_equal(fp_knobs_set(skel->obj, "(built in)", &k, err,
+				      sizeof(err)),
+			 0);
+	assert_int_equal(skel->rodata->relay_enabled, 1);
+	assert_int_equal(skel->rodata->relay_methods, 1u << SDM_INFO);
+	cfg->xdp.relay_enabled = 0;
+	fp_knobs_fill(&k, &fp, cfg, &mac);
+	assert_int_equal(fp_knobs_set(skel->obj, "(built in)", &k, err,
+				      sizeof(err)),
+			 0);
+	assert_int_equal(skel->rodata->relay_enabled, 0);
+	assert_int_equal(skel->rodata->relay_methods, 0);
 
 	/* MAC off: every MAC knob back to 0 */
 	fp_knobs_fill(&k, &fp, cfg, NULL);

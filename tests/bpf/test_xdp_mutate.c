@@ -102,6 +102,12 @@ static int is_ws(int c)
 	return c == ' ' || c == '\t';
 }
 
+/* A token character (RFC 3261 25.1), as the first byte of a method. */
+static int is_tchar(int c)
+{
+	return c < 128 && (isalnum(c) || (c && strchr("-.!%*_+`'~", c)));
+}
+
 static int is_pterm(int c)
 {
 	return c == ';' || c == ',' || c == '>' || c == '?' || c == '\r' ||
@@ -215,21 +221,22 @@ static void ref_route(struct ref *r, const char *p, size_t n)
 static void ref_tag(const char *p, size_t n, struct span *t)
 {
 	size_t i, start = 0, v = 0, e;
-	int open = 0, st;
+	int par = 0, st;
 
-	/* only what follows the last '>' counts */
-	for (i = 0; i < n; i++) {
-		if (p[i] == '>') {
+	/* only what follows the last '>' followed by an even number of '"'
+	 * counts (none if such a '<' comes first from the end; all if
+	 * there is neither) */
+	t->set = 0;
+	for (i = n; i-- > 0;) {
+		if (p[i] == '"') {
+			par ^= 1;
+		} else if (!par && p[i] == '<') {
+			return;
+		} else if (!par && p[i] == '>') {
 			start = i + 1;
-			open = 0;
-		} else if (p[i] == '<') {
-			start = i + 1;
-			open = 1;
+			break;
 		}
 	}
-	t->set = 0;
-	if (open)
-		return;
 	for (i = start; i < n; i++) {
 		if (p[i] != ';')
 			continue;
@@ -328,7 +335,7 @@ static int ref_parse(const char *m, size_t n, struct ref *r)
 					return -1;
 				r->reply = 1;
 			} else {
-				if (l[0] < 'A' || l[0] > 'Z' || e - ls < 10 ||
+				if (!is_tchar((unsigned char)l[0]) || e - ls < 10 ||
 				    strncasecmp(m + e - 8, " SIP/2.0", 8))
 					return -1;
 				r->method_bye = !strncmp(l, "BYE ", 4);

@@ -368,6 +368,10 @@ static int run_frame(struct sipdlg_bpf *skel, const void *frame, size_t len,
 #define MAXF "Max-Forwards: 70" CRLF
 #define CLEN "Content-Length: 0" CRLF CRLF
 #define BYE_LINE "BYE sip:bob@192.0.2.4 SIP/2.0" CRLF
+/* 34 header lines that the scan does not want */
+#define X2 "X-A: 1" CRLF "X-B: 2" CRLF
+#define X10 X2 X2 X2 X2 X2
+#define X34 X10 X10 X10 X2 X2
 #define BYE_DOWN BYE_LINE VIA ROUTE MAXF FROM_A TO_B CALLID "CSeq: 231 BYE" CRLF CLEN
 #define BYE_UP BYE_LINE VIA ROUTE MAXF FROM_B TO_A CALLID "CSeq: 7 BYE" CRLF CLEN
 /* The MAC of (1685, 9485) under MAC_K0/K1, filled in at start-up. */
@@ -578,6 +582,49 @@ static void test_dialog_counters(void **state)
 	assert_int_equal(v.dir[0].replies, 1);
 	assert_int_equal(v.dir[1].replies, 0);
 	assert_int_equal(v.methods[SDM_BYE], 1);
+}
+
+/*
+ * The controller's published time (sd_clock_ns, include/sipdlg_shared.h
+ * "Clock"): a matched request and a matched reply are stamped with it
+ * exactly; at 0 (no controller) the kernel's coarse clock is used.
+ */
+static void test_published_clock(void **state)
+{
+	static const struct knobs k = K0;
+	struct sipdlg_bpf *skel = prog(&k);
+	const __u64 t = 123456789012ULL;
+	struct sipdlg_dlg_value v;
+	__u64 before, after;
+	int r;
+
+	assert_non_null(skel);
+	assert_non_null(skel->data_clock);
+	assert_int_equal(maps_clear(skel), 0);
+	assert_int_equal(dlg_put(skel, &D1, 0), 0);
+	skel->data_clock->sd_clock_ns = t;
+	assert_int_equal(send_sip(skel, "INFO sip:bob@192.0.2.4 SIP/2.0" CRLF VIA ROUTE MAXF FROM_A TO_B CALLID
+				  "CSeq: 11 INFO" CRLF CLEN, NULL, &r), 0);
+	assert_int_equal(r, SDR_DLG_MATCH);
+	assert_int_equal(dlg_get(skel, &D1, &v), 0);
+	assert_true(v.last_seen_ns == t);
+	skel->data_clock->sd_clock_ns = t + 5;
+	assert_int_equal(send_sip(skel, "SIP/2.0 200 OK" CRLF
+				  "Via: SIP/2.0/UDP 192.0.2.2;branch=z9hG4bKsd596.d052.0a3f" CRLF
+				  VIA FROM_A TO_B CALLID "CSeq: 11 INFO" CRLF CLEN, NULL, &r), 0);
+	assert_int_equal(r, SDR_DLG_REPLY_MATCH);
+	assert_int_equal(dlg_get(skel, &D1, &v), 0);
+	assert_true(v.last_seen_ns == t + 5);
+	/* unpublished: the kernel's coarse clock again */
+	skel->data_clock->sd_clock_ns = 0;
+	before = mono_ns();
+	assert_int_equal(send_sip(skel, "INFO sip:bob@192.0.2.4 SIP/2.0" CRLF VIA ROUTE MAXF FROM_A TO_B CALLID
+				  "CSeq: 12 INFO" CRLF CLEN, NULL, &r), 0);
+	assert_int_equal(r, SDR_DLG_MATCH);
+	after = mono_ns();
+	assert_int_equal(dlg_get(skel, &D1, &v), 0);
+	assert_true(v.last_seen_ns + 10000000ULL >= before);
+	assert_true(v.last_seen_ns <= after);
 }
 
 /*
@@ -1136,6 +1183,11 @@ int main(void)
 		     "From: \"A;tag=x <sip:evil>\" <sip:alice@a;tag=y>;tag=1928301774;foo=bar" CRLF
 		     "To: \"Bob, Jr.\" <sip:bob@b>;x=1;tag=a6c85cf" CRLF CALLID "CSeq: 5 BYE" CRLF CLEN,
 		     V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		/* a quoted parameter value holding '>' or '<' after the tag */
+		CASE(quoted_gt_after_tag, K0, BYE_LINE VIA ROUTE
+		     "From: <sip:a@b>;tag=1928301774;p=\"a>b\"" CRLF
+		     "To: \"B>\" <sip:bob@b>;tag=a6c85cf;q=\"<x\";r=1" CRLF CALLID "CSeq: 5 BYE" CRLF CLEN,
+		     V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
 		CASE(addr_spec_form, K0, BYE_LINE VIA ROUTE "From: sip:alice@a;tag=1928301774" CRLF
 		     "To: sip:bob@b ; tag = a6c85cf" CRLF CALLID "CSeq: 5 BYE" CRLF CLEN,
 		     V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
@@ -1232,6 +1284,18 @@ int main(void)
 		     CALLID "CSeq: 1 BYE" CRLF CLEN, V4, { &D1 }, 1, SDR_DLG_MATCH, &D1, 0),
 		CASE(mode2_ignores_cookie, KM2, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did=1.1>" CRLF FROM_A TO_B
 		     CALLID "CSeq: 1 BYE" CRLF CLEN, V4, { &D1 }, 1, SDR_DLG_MATCH, &D1, 0),
+		/* a method is a token in any case (RFC 3261 25.1), not only A-Z */
+		CASE(lower_method, K0, "foo sip:bob@192.0.2.4 SIP/2.0" CRLF VIA ROUTE FROM_A TO_B CALLID
+		     "CSeq: 1 foo" CRLF CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		CASE(token_method, K0, "x.y-z!%*_+`'~ sip:bob@192.0.2.4 SIP/2.0" CRLF VIA ROUTE FROM_A TO_B CALLID
+		     "CSeq: 1 x.y-z!%*_+`'~" CRLF CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		CASE(not_token_method, K0, "<foo> sip:bob@192.0.2.4 SIP/2.0" CRLF VIA ROUTE FROM_A TO_B CALLID
+		     "CSeq: 1 BYE" CRLF CLEN, V4, { &D1 }, 0, SDR_SIP_NOT_SIP, NULL, 0),
+		/* SIPDLG_SCAN_MAX_LINES header lines are read, the 41st is not */
+		CASE(lines_40th_needed, K0, BYE_LINE VIA ROUTE FROM_A TO_B CALLID X34 "CSeq: 1 BYE" CRLF CLEN,
+		     V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		CASE(lines_41st_needed, K0, BYE_LINE VIA ROUTE FROM_A TO_B CALLID X34 "X: 1" CRLF "CSeq: 1 BYE" CRLF
+		     CLEN, V4, { &D1 }, 0, SDR_SIP_SCAN_LIMIT, NULL, 0),
 		CASE(not_sip, K0, "HELLO WORLD, THIS IS NOT SIP AT ALL" CRLF CRLF, V4, { &D1 }, 0, SDR_SIP_NOT_SIP, NULL, 0),
 		CASE(empty_payload, K0, "", V4, { &D1 }, 0, SDR_SIP_NOT_SIP, NULL, 0),
 		CASE(bad_version, K0, "BYE sip:x SIP/3.0" CRLF CLEN, V4, { &D1 }, 0, SDR_SIP_NOT_SIP, NULL, 0),
@@ -1337,6 +1401,7 @@ int main(void)
 		     FROM_A TO_B CALLID "CSeq: 1 BYE" CRLF CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
 
 		cmocka_unit_test(test_dialog_counters),
+		cmocka_unit_test(test_published_clock),
 		cmocka_unit_test(test_cseq_lengths),
 		cmocka_unit_test(test_every_method),
 		cmocka_unit_test(test_mac_not_in_kernel),

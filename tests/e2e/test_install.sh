@@ -14,6 +14,7 @@ for f in usr/sbin/sipdlgd usr/bin/sipdlgctl usr/lib/sipdlg/sipdlg.bpf.o \
 	usr/share/man/man8/sipdlgctl.8 usr/share/man/man5/sipdlg.yaml.5; do
 	check "installs /$f" test -s "$D/$f"
 done
+check "installs the Grafana dashboard" test -s "$D/usr/share/sipdlg/grafana-sipdlg.json"
 check "the unit runs the installed daemon" grep -q 'ExecStart=/usr/sbin/sipdlgd -c /etc/sipdlg/sipdlg.yaml' "$D/usr/lib/systemd/system/sipdlgd.service"
 check "the installed config is valid" "$D/usr/sbin/sipdlgd" -c "$D/etc/sipdlg/sipdlg.yaml" --check
 # The installed man pages render without a warning, by groff and by man.

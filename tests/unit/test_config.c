@@ -553,7 +553,7 @@ static void test_listen_malformed(void **state)
 
 	assert_invalid(&r, 8);
 	assert_err(&r, "listen_bad.yaml:3:5: listen: unknown protocol 'sctp' "
-		   "(use udp or tcp)");
+		   "(use udp, tcp or tls)");
 	assert_err(&r, "listen_bad.yaml:4:5: listen: '127.0.0.256' is not a "
 		   "numeric IPv4 address");
 	assert_err(&r, "listen_bad.yaml:5:5: listen: port 0 is out of range "
@@ -583,6 +583,42 @@ static void test_listen_malformed(void **state)
 	r = load_yaml("l.yaml", "listen: \"127.0.0.1:5060\"\n");
 	assert_invalid(&r, 1);
 	assert_err(&r, "needs a protocol");
+	result_free(&r);
+}
+
+/* tls: defaults, the enums, and what listen:/forward: ask of it (the
+ * file checks with real certificates are in e2e test_tls_config.sh). */
+static void test_tls_section(void **state)
+{
+	struct result r = load_yaml("t.yaml", "tls: {ca_dir: /}\n");
+
+	assert_ok(&r);
+	assert_int_equal(r.cfg->tls.present, 1);
+	assert_int_equal(r.cfg->tls.verify_peer, CFG_TLS_VERIFY_OPTIONAL);
+	assert_int_equal(r.cfg->tls.min_version, CFG_TLS_1_2);
+	assert_int_equal(r.cfg->tls.handshake_timeout_ms, 5000);
+	result_free(&r);
+
+	r = load_yaml("t.yaml", "tls:\n  verify_peer: maybe\n"
+		      "  min_version: TLS1.1\n");
+	assert_invalid(&r, 2);
+	assert_err(&r, "t.yaml:2:16: verify_peer: 'maybe' is not one of none, "
+		   "optional, required");
+	assert_err(&r, "t.yaml:3:16: min_version: 'TLS1.1' is not one of "
+		   "TLS1.2, TLS1.3");
+	result_free(&r);
+
+	r = load_yaml("t.yaml", "listen: [\"tcp:[::1]:5061\", "
+		      "\"tls:[::1]:5061\"]\ntls: {ca_dir: /}\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "t.yaml:1:28: listen: 'tls:[::1]:5061' takes the TCP "
+		   "port of another entry");
+	result_free(&r);
+
+	r = load_yaml("t.yaml", "listen: [\"tls:[::1]:5061\"]\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "t.yaml:1:10: listen: a tls: entry needs a tls: "
+		   "section");
 	result_free(&r);
 }
 
@@ -1646,6 +1682,195 @@ static void test_cookie_mac(void **state)
 	result_free(&r);
 }
 
+/* --- cluster: ------------------------------------------------------------ */
+
+#define CL_DB "dialog:\n  db_mode: 1\n  db_url: \"mysql://u@unix(/s)/d\"\n" \
+	      "  profiles_with_value: [caller]\n"
+
+static void test_cluster_ok(void **state)
+{
+	struct result r = load_yaml("c.yaml", CL_DB
+		"cluster: { node_id: 3, nodes: 4, address: \"10.0.0.3:5060\","
+		" heartbeat_interval: 2, takeover_after: 5, backup_of: [1, 2],"
+		" profiles: [caller] }\n");
+	const struct cfg_cluster *c;
+
+	assert_ok(&r);
+	c = &r.cfg->cluster;
+	assert_int_equal(c->enabled, 1);
+	assert_int_equal(c->node_id, 3);
+	assert_int_equal(c->nodes, 4);
+	assert_string_equal(c->address, "10.0.0.3:5060");
+	assert_int_equal(c->heartbeat_interval, 2);
+	assert_int_equal(c->takeover_after, 5);
+	assert_int_equal(c->n_backup_of, 2);
+	assert_int_equal(c->backup_of[1], 2);
+	assert_int_equal(c->n_profiles, 1);
+	assert_string_equal(c->profiles[0], "caller");
+	/* Kamailio's scheme: node N makes ids with h_id % nodes == N - 1 */
+	assert_int_equal(r.cfg->dialog.h_id_start, 2);
+	assert_int_equal(r.cfg->dialog.h_id_step, 4);
+	result_free(&r);
+
+	/* no cluster: section: one box, nothing set */
+	r = load_yaml("c.yaml", CL_DB);
+	assert_ok(&r);
+	assert_int_equal(r.cfg->cluster.enabled, 0);
+	assert_int_equal(r.cfg->dialog.h_id_step, 1);
+	result_free(&r);
+
+	/* explicit h_id_* that agree are accepted */
+	r = load_yaml("c.yaml", CL_DB "  h_id_start: 1\n  h_id_step: 2\n"
+		      "cluster: { node_id: 2, nodes: 2 }\n");
+	assert_ok(&r);
+	result_free(&r);
+}
+
+static void test_cluster_refused(void **state)
+{
+	struct result r;
+
+	r = load_yaml("c.yaml", CL_DB "cluster: { node_id: 3, nodes: 2 }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "c.yaml:5:21: node_id: 3 is more than nodes (2)");
+	result_free(&r);
+
+	r = load_yaml("c.yaml", "dialog: { db_mode: 2, db_url: \"mysql://u@h/d\" }\n"
+		      "cluster: { node_id: 1, nodes: 2 }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "c.yaml:1:20: cluster: needs dialog.db_mode: 1");
+	result_free(&r);
+
+	r = load_yaml("c.yaml", "cluster: { node_id: 1, nodes: 2 }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "c.yaml:1:10: cluster: needs dialog.db_mode: 1");
+	result_free(&r);
+
+	r = load_yaml("c.yaml", "dialog: { db_mode: 1 }\n"
+		      "cluster: { node_id: 1, nodes: 2 }\n");
+	assert_err(&r, "cluster: needs dialog.db_url");
+	result_free(&r);
+
+	r = load_yaml("c.yaml", CL_DB "  h_id_start: 0\n  h_id_step: 3\n"
+		      "cluster: { node_id: 2, nodes: 2 }\n");
+	assert_invalid(&r, 2);
+	assert_err(&r, "c.yaml:5:15: h_id_start: 0 disagrees with cluster "
+		   "node_id 2");
+	assert_err(&r, "c.yaml:6:14: h_id_step: 3 disagrees with cluster "
+		   "nodes 2");
+	result_free(&r);
+
+	r = load_yaml("c.yaml", CL_DB "cluster: { nodes: 2 }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "c.yaml:5:10: cluster: node_id is missing");
+	result_free(&r);
+
+	r = load_yaml("c.yaml", CL_DB "cluster: { node_id: 1 }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "cluster: nodes is missing");
+	result_free(&r);
+
+	r = load_yaml("c.yaml", CL_DB "cluster: { node_id: 1, nodes: 2,"
+		      " heartbeat_interval: 3, takeover_after: 3 }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "takeover_after: 3 s is not more than "
+		   "heartbeat_interval (3 s)");
+	result_free(&r);
+
+	r = load_yaml("c.yaml", CL_DB "cluster: { node_id: 1, nodes: 2,"
+		      " backup_of: [1, 3, 2, 2] }\n");
+	assert_invalid(&r, 3);
+	assert_err(&r, "backup_of: node 1 is this node");
+	assert_err(&r, "backup_of: node 3 is more than nodes (2)");
+	assert_err(&r, "backup_of: node 2 is listed twice");
+	result_free(&r);
+
+	r = load_yaml("c.yaml", CL_DB "cluster: { node_id: 1, nodes: 2,"
+		      " profiles: [caller, nope] }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "profiles: 'nope' is not declared");
+	result_free(&r);
+
+	r = load_yaml("c.yaml", CL_DB "cluster: { node_id: 1, nodes: 2,"
+		      " address: \"a b\", tko: 1 }\n");
+	assert_invalid(&r, 2);
+	assert_err(&r, "address:");
+	assert_err(&r, "tko");
+	result_free(&r);
+
+	r = load_yaml("c.yaml", CL_DB "cluster: [1, 2]\n");
+	assert_invalid(&r, 1);
+	result_free(&r);
+}
+
+/* xdp.relay: on for the five methods by default; lifecycle methods and
+ * unknown names refused at their position. */
+static void test_relay(void **state)
+{
+	struct result r;
+
+	(void)state;
+	r = load_yaml("r.yaml", "xdp: {}\n");
+	assert_ok(&r);
+	assert_int_equal(r.cfg->xdp.relay_enabled, CFG_RELAY_DEFAULT_ENABLED);
+	assert_int_equal(r.cfg->xdp.relay_methods,
+			 (1u << 5) | (1u << 6) | (1u << 7) | (1u << 10) |
+				 (1u << 11));
+	result_free(&r);
+	r = load_yaml("r.yaml", "xdp:\n  relay: { enabled: false }\n");
+	assert_ok(&r);
+	assert_int_equal(r.cfg->xdp.relay_enabled, 0);
+	result_free(&r);
+	r = load_yaml("r.yaml", "xdp:\n  relay: { methods: [OPTIONS] }\n");
+	assert_ok(&r);
+	assert_int_equal(r.cfg->xdp.relay_methods, 1u << 5);
+	result_free(&r);
+	r = load_yaml("r.yaml", "xdp:\n  relay: { methods: INFO }\n");
+	assert_ok(&r);
+	assert_int_equal(r.cfg->xdp.relay_methods, 1u << 6);
+	result_free(&r);
+	r = load_yaml("r.yaml", "xdp:\n  relay: { methods: [] }\n");
+	assert_ok(&r);
+	assert_int_equal(r.cfg->xdp.relay_methods, 0);
+	result_free(&r);
+
+	r = load_yaml("r.yaml", "xdp:\n  relay: { methods: [INFO, BYE] }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "r.yaml:2:28: relay.methods: BYE is never relayed in "
+		   "the kernel: a BYE ends the dialog");
+	result_free(&r);
+	r = load_yaml("r.yaml", "xdp:\n  relay:\n    methods: [INVITE, ACK, "
+		      "CANCEL, PRACK, REFER]\n");
+	assert_invalid(&r, 5);
+	assert_err(&r, "r.yaml:3:15: relay.methods: INVITE is never relayed");
+	assert_err(&r, "r.yaml:3:43: relay.methods: REFER is never relayed");
+	result_free(&r);
+	r = load_yaml("r.yaml", "xdp:\n  relay: { methods: [info] }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "'info': SIP method names are case-sensitive; write "
+		   "INFO");
+	result_free(&r);
+	r = load_yaml("r.yaml", "xdp:\n  relay: { methods: [SUBSCRIBE] }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "r.yaml:2:22: relay.methods: 'SUBSCRIBE' cannot be "
+		   "relayed in the kernel");
+	result_free(&r);
+	r = load_yaml("r.yaml", "xdp:\n  relay: { methods: [INFO, INFO] }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "'INFO' is listed twice");
+	result_free(&r);
+	r = load_yaml("r.yaml", "xdp:\n  relay: { methods: {a: b} }\n");
+	assert_invalid(&r, 1);
+	result_free(&r);
+	r = load_yaml("r.yaml", "xdp:\n  relay: { enable: true }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "unknown key 'enable' in xdp.relay");
+	result_free(&r);
+	r = load_yaml("r.yaml", "xdp:\n  relay: { enabled: maybe }\n");
+	assert_invalid(&r, 1);
+	result_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1672,6 +1897,8 @@ int main(void)
 		cmocka_unit_test(test_alias_names),
 		cmocka_unit_test(test_profiles_string_form),
 		cmocka_unit_test(test_sections),
+		cmocka_unit_test(test_cluster_ok),
+		cmocka_unit_test(test_cluster_refused),
 		cmocka_unit_test(test_section_errors),
 		cmocka_unit_test(test_routes_tree),
 		cmocka_unit_test(test_names),
@@ -1683,8 +1910,10 @@ int main(void)
 		cmocka_unit_test(test_nul_in_value_refused),
 		cmocka_unit_test(test_invite_limit),
 		cmocka_unit_test(test_cookie_mac),
+		cmocka_unit_test(test_relay),
 		cmocka_unit_test(test_refused_dialog_keys),
 		cmocka_unit_test(test_keepalive_keys),
+		cmocka_unit_test(test_tls_section),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -526,6 +526,97 @@ static void test_forking(void **state)
 	env_down(&e);
 }
 
+/* ---- cluster-wide profiles and fencing ids ----------------------------- */
+
+/* The other nodes' counts, as user/cluster's cache would give them. */
+static uint64_t fake_remote(void *ud, const struct dlg_profile *p,
+			    struct sip_str value)
+{
+	if (!value.p)
+		return 5;
+	return sip_str_eq_c(value, "eve") ? 2 : 0;
+}
+
+struct seen_counts {
+	int n;
+	uint32_t eve;
+};
+
+static void see_count(void *ud, const char *value, uint32_t count)
+{
+	struct seen_counts *sc = ud;
+
+	sc->n++;
+	if (!strcmp(value, "eve"))
+		sc->eve = count;
+}
+
+static void test_profile_remote(void **state)
+{
+	struct env e;
+	struct dlg_profile *pr;
+	struct dlg_cell *a, *b;
+	struct seen_counts sc = { 0, 0 };
+	uint64_t g0, g1;
+
+	env_up(&e);
+	pr = dlg_profile_lookup(e.t, sip_str_c("caller"));
+	assert_false(dlg_profile_is_cluster(pr));
+	g0 = dlg_profile_gen(pr);
+	a = mk(&e, "r1@x", "ft");
+	b = mk(&e, "r2@x", "ft");
+	assert_int_equal(dlg_profile_set(a, pr, sip_str_c("eve")), 0);
+	assert_int_equal(dlg_profile_set(b, pr, sip_str_c("bob")), 0);
+	g1 = dlg_profile_gen(pr);
+	assert_true(g1 != g0);
+	/* a no-op set changes nothing, so nothing is published again */
+	assert_int_equal(dlg_profile_set(a, pr, sip_str_c("eve")), 1);
+	assert_true(dlg_profile_gen(pr) == g1);
+	assert_true(dlg_profile_counts(pr, see_count, &sc) == g1);
+	assert_int_equal(sc.n, 2);
+	assert_int_equal(sc.eve, 1);
+
+	dlg_profile_set_remote(pr, fake_remote, NULL);
+	assert_true(dlg_profile_is_cluster(pr));
+	assert_int_equal(dlg_profile_size(pr, sip_str_c("eve")), 1 + 2);
+	assert_int_equal(dlg_profile_size(pr, SIP_STR_NULL), 2 + 5);
+	assert_int_equal(dlg_profile_size_local(pr, sip_str_c("eve")), 1);
+	assert_int_equal(dlg_profile_size(pr, sip_str_c("nobody")), 0);
+	dlg_profile_set_remote(pr, NULL, NULL);
+	assert_int_equal(dlg_profile_size(pr, sip_str_c("eve")), 1);
+
+	/* unload without ending (cluster handback): counts go, gen moves */
+	dlg_discard(a);
+	assert_int_equal(dlg_profile_size(pr, sip_str_c("eve")), 0);
+	assert_true(dlg_profile_gen(pr) != g1);
+	dlg_discard(b);
+	dlg_unref(a);
+	dlg_unref(b);
+	env_down(&e);
+}
+
+static void test_reserve_id(void **state)
+{
+	struct dlg_config cfg;
+	struct env e;
+	struct dlg_cell *c;
+	uint32_t he;
+
+	/* node 2 of 2: ids 1, 3, 5, ... */
+	cfg_defaults(&cfg);
+	cfg.h_id_start = 1;
+	cfg.h_id_step = 2;
+	env_up_cfg(&e, &cfg);
+	he = dlg_hash_entry(sip_str_c("id@x"), 16);
+	dlg_reserve_id(e.t, he, 100001);	/* ours: next ids above it */
+	dlg_reserve_id(e.t, he, 200000);	/* another node's: ignored */
+	c = mk(&e, "id@x", "ft");
+	assert_int_equal(dlg_h_id(c), 100003);
+	dlg_discard(c);
+	dlg_unref(c);
+	env_down(&e);
+}
+
 /* ---- spirals ------------------------------------------------------------ */
 
 static int spiraled;
@@ -1107,6 +1198,8 @@ int main(void)
 		cmocka_unit_test(test_failed_and_stats),
 		cmocka_unit_test(test_forking),
 		cmocka_unit_test(test_spirals),
+		cmocka_unit_test(test_profile_remote),
+		cmocka_unit_test(test_reserve_id),
 		cmocka_unit_test(test_manage_errors),
 		cmocka_unit_test(test_flags),
 		cmocka_unit_test(test_vars),

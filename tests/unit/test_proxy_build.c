@@ -5,6 +5,7 @@
  * RFC 3261 asks for.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -247,6 +248,45 @@ static void test_branches(void **state)
 	assert_false(px_branch_loop(sip_str_c("z9hG4bKsd1.2"), &lh));
 }
 
+/* Next hops by URI: the transport and default port of each form. */
+static void test_uri_targets(void **state)
+{
+	static const struct {
+		const char *uri;
+		int rc;
+		enum tp_proto proto;
+		uint16_t port;
+	} cases[] = {
+		{ "sip:a@192.0.2.1", 0, TP_UDP, 5060 },
+		{ "sip:a@192.0.2.1;transport=tcp", 0, TP_TCP, 5060 },
+		{ "sip:a@192.0.2.1;transport=tls", 0, TP_TLS, 5061 },
+		{ "sip:a@192.0.2.1:5070;transport=TLS", 0, TP_TLS, 5070 },
+		{ "sips:a@192.0.2.1", 0, TP_TLS, 5061 },
+		{ "sips:a@[2001:db8::1]:5062", 0, TP_TLS, 5062 },
+		/* RFC 5630: sips: with transport=tcp still means TLS. */
+		{ "sips:a@192.0.2.1;transport=tcp", 0, TP_TLS, 5061 },
+		{ "sip:a@192.0.2.1;transport=sctp", -EPROTONOSUPPORT, 0, 0 },
+		{ "tel:+123", -EPROTONOSUPPORT, 0, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct px_target t;
+		int rc = px_uri_target(sip_str_c(cases[i].uri), &t);
+
+		if (rc != cases[i].rc)
+			fail_msg("%s: rc %d, expected %d", cases[i].uri, rc,
+				 cases[i].rc);
+		if (rc)
+			continue;
+		if (t.proto != cases[i].proto ||
+		    px_addr_port(&t.addr) != cases[i].port)
+			fail_msg("%s: proto %d port %u, expected %d %u",
+				 cases[i].uri, t.proto, px_addr_port(&t.addr),
+				 cases[i].proto, cases[i].port);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_cancel_and_ack_mirror_the_invite),
 		cmocka_unit_test(test_server_keys),
 		cmocka_unit_test(test_branches),
+		cmocka_unit_test(test_uri_targets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,7 +20,8 @@
 #
 # Environment (all optional):
 #   BENCH_PROFILES      profiles in tools/bench/profiles/ (default "kamailio sipdlgd";
-#                       the dialog runs: "kamailio-dialog sipdlgd-dialog")
+#                       the dialog runs: "kamailio-dialog sipdlgd-dialog";
+#                       over TLS through a stunnel front: "kamailio-tls sipdlgd-tls")
 #   BENCH_SCENARIO      scenario in tools/bench/scenarios/ (default basic-call)
 #   BENCH_TAG           name of the results (default cps, cps-dialog, cps-custom)
 #   BENCH_CPS_BUDGET    seconds for the whole run (default 870; `make` adds a hard 900)
@@ -74,6 +75,8 @@ RESULTS=$BENCH_DIR/results
 case "$PROFILES" in
 "kamailio sipdlgd") TAG=cps ;;
 "kamailio-dialog sipdlgd-dialog") TAG=cps-dialog ;;
+"kamailio-tls sipdlgd-tls") TAG=cps-tls
+	BENCH_TRANSPORT_NOTE="TLS on both sides of the proxy (sipp over TCP through a stunnel front, lib.sh tls_front_start, the UAS with sipp/uas-tls.xml; the front's CPU is not the proxy's)" ;;
 *) TAG=cps-custom ;;
 esac
 TAG=${BENCH_TAG:-$TAG}
@@ -331,7 +334,7 @@ write_report() {
 			echo "**Partial results: the run was $why.**"
 			echo
 		fi
-		echo "Scenario \`$SCENARIO\`: $SCEN_DESC (sipp ${SCEN_UAC#"$REPO_DIR"/}, ${SCEN_UAS#"$REPO_DIR"/}), UDP on $BENCH_ADDR."
+		echo "Scenario \`$SCENARIO\`: $SCEN_DESC (sipp ${SCEN_UAC#"$REPO_DIR"/}, ${SCEN_UAS#"$REPO_DIR"/}), ${BENCH_TRANSPORT_NOTE:-UDP} on $BENCH_ADDR."
 		echo "A rate holds when sipp reached ≥ $(calc "$MIN_RATE_RATIO * 100")% of it and < $(calc "$MAX_FAIL_RATIO * 100")% of the calls failed;"
 		echo "\"max sustained\" is the highest rate that held for ${HOLD_SECS} s (\`*\`: held only in ${STEP_SECS} s steps)."
 		echo "CPU: utime+stime of all the proxy's processes (/proc/PID/stat) during a ${CPU_SECS} s run at ${CPU_RATE:-n/a} calls/s, per 1,000 successful calls."
@@ -416,7 +419,7 @@ write_report() {
 
 	# The summary on stdout.
 	echo
-	echo "bench-cps: $SCEN_DESC, UDP on $BENCH_ADDR, $NCPU CPUs (other load ${BG_LOAD}%)"
+	echo "bench-cps: $SCEN_DESC, ${BENCH_TRANSPORT_NOTE:-UDP} on $BENCH_ADDR, $NCPU CPUs (other load ${BG_LOAD}%)"
 	printf '%-16s %22s %26s\n' proxy "max sustained calls/s" "CPU s/1000 calls @ ${CPU_RATE:-n/a}/s"
 	for prof in $PROFILES; do
 		printf '%-16s %22s %26s\n' "$prof" "$(max_cell "$prof")" "${R_CPU1K[$prof]:--}"

@@ -13,3 +13,10 @@ bench-forged: $(BUILD)/sipdlgd $(BUILD)/sipdlgctl $(BENCH_FLOOD)
 $(BENCH_FLOOD): tools/bench/flood.c include/sipdlg_rhex.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $<
+
+# The kernel relay's benchmark (bench-info-relay.sh) uses the flooder's -D mode
+# and this counting sink on the callee side.
+BENCH_SINK := $(BUILD)/tools/bench/relay_sink
+$(BENCH_SINK): tools/bench/relay_sink.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $<

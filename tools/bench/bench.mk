@@ -11,6 +11,7 @@
 #
 # Knobs are environment variables, listed at the top of each script, e.g.
 #   make bench-cps BENCH_PROFILES="kamailio-dialog sipdlgd-dialog"
+#   make bench-cps BENCH_PROFILES="kamailio-tls sipdlgd-tls"   (SIP over TLS)
 
 BENCH_DIR := tools/bench
 

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/types.h>
@@ -83,6 +84,26 @@ static struct sipdlg_bpf *load_prog(int mac)
 		return NULL;
 	}
 	return skel;
+}
+
+/*
+ * Publish CLOCK_MONOTONIC into @skel's sd_clock_ns once, as the
+ * controller does every SIPDLG_CLOCK_PUBLISH_MS (user/fastpath/fp_clock.c):
+ * the timed programs then run as they do under sipdlgd, stamping matched
+ * dialogs with a load instead of a clock helper call.  The counted copies
+ * keep 0 (the helper), like bpf_icount.
+ */
+static void publish_clock(struct sipdlg_bpf *skel)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(skel->obj,
+							 ".data.clock");
+	struct timespec ts;
+	size_t sz = 0;
+	__u64 *slot = m ? (void *)bpf_map__initial_value(m, &sz) : NULL;
+
+	if (slot && sz >= sizeof(*slot) &&
+	    clock_gettime(CLOCK_MONOTONIC, &ts) == 0)
+		*slot = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
 }
 
 /*
@@ -395,6 +416,10 @@ int main(int argc, char **argv)
 	}
 	plain = load_prog(0);
 	withmac = load_prog(1);
+	if (plain && withmac) {
+		publish_clock(plain);
+		publish_clock(withmac);
+	}
 	fl = floor_bpf__open_and_load();
 	/* the interpreter's copies, never run by the kernel */
 	cnt_plain = load_prog(0);

@@ -20,11 +20,30 @@
  *     sends several times more.  The receiver sees the same datagrams.
  *     Needs CAP_NET_RAW; the destination MAC is IFACE's own (lo: zeros).
  *
+ * With -D FILE the requests are valid instead (the kernel relay's
+ * benchmark, bench-info-relay.sh): FILE lists established dialogs, one a line,
+ * "COOKIE CALL-ID CALLER-TAG CALLEE-TAG", COOKIE the did value of the
+ * proxy's Record-Route ("<RH(he)>.<RH(hi)>", as sipp saw it); packet i belongs to dialog i mod N, goes caller->callee with
+ * that dialog's cookie, Call-ID and tags, R-URI sip:uas@RURI_HOSTPORT (the
+ * callee's contact), no Contact, a branch of its own; its CSeq grows with
+ * each pass over the dialogs.  The Via names -a's address (the socket is
+ * bound to it, port 15099, so the replies come back to it).  Each
+ * datagram sent gets a branch of its own (a counter written into the pool
+ * packet before it goes), so that no proxy takes one for a retransmission
+ * when the pool comes round again (with -i the frames then carry no UDP
+ * checksum, which IPv4 allows).  -M MAC sets the frames' destination MAC
+ * (a veth peer's; the default, IFACE's own, suits lo).  -m picks the
+ * method (INFO, OPTIONS, NOTIFY with Event: dialog, UPDATE, MESSAGE).
+ *
  * Usage: flood -d ADDR:PORT -r PER_SEC -t SECS [-m BYE|INFO] [-p rr_param]
  *              [-s HASH_SIZE] [-u RURI_HOSTPORT] [-n POOL] [-S SEED]
- *              [-i IFACE] [-a SRC_ADDR] [-b BATCH]
+ *              [-i IFACE] [-a SRC_ADDR] [-b BATCH] [-D DIALOGS_FILE] [-M MAC]
  * Prints one line at the end:
  *   flood: sent N in T s = R/s (target X/s), E send errors, cpu C s
+ * and with -D and -a a second one, the replies that came back to the
+ * Via's port (read while sending, then until 300 ms pass without one):
+ *   flood: replies 2xx K, other J
+ * (K: requests answered 2xx, each once, by the branch number it carried).
  * where C is its user + system time, which on lo includes the receive
  * side's softirq work (an XDP program's too) done in its context.
  * Exit status 0, 1 on bad arguments, 2 when no socket could be made.
@@ -69,7 +88,55 @@ struct flood_opts {
 	unsigned int hash_size;
 	unsigned int pool;
 	unsigned int seed;
+	int have_src;		/* -a given */
+	int have_dmac;		/* -M given */
+	uint8_t dmac[ETH_ALEN];	/* -M: destination MAC of the frames */
+	/* -D: established dialogs */
+	struct flood_dlg *dlgs;
+	unsigned int n_dlgs;
 };
+
+struct flood_dlg {
+	char cookie[40], callid[128], ftag[64], ttag[64];
+};
+
+/* -D FILE: "COOKIE CALL-ID CALLER-TAG CALLEE-TAG" lines. */
+static int flood_read_dialogs(struct flood_opts *o, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+	unsigned int cap = 0;
+
+	if (!f) {
+		perror(path);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		struct flood_dlg d;
+
+		if (sscanf(line, "%39s %127s %63s %63s", d.cookie, d.callid,
+			   d.ftag, d.ttag) != 4)
+			continue;
+		if (o->n_dlgs == cap) {
+			struct flood_dlg *n;
+
+			cap = cap ? cap * 2 : 256;
+			n = realloc(o->dlgs, cap * sizeof(*n));
+			if (!n) {
+				fclose(f);
+				return -1;
+			}
+			o->dlgs = n;
+		}
+		o->dlgs[o->n_dlgs++] = d;
+	}
+	fclose(f);
+	if (!o->n_dlgs) {
+		fprintf(stderr, "flood: no dialog in %s\n", path);
+		return -1;
+	}
+	return 0;
+}
 
 static uint64_t flood_rng;
 
@@ -99,13 +166,92 @@ static double flood_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* A valid in-dialog request of dialog i mod n_dlgs (-D). */
+static int flood_build_dlg(char *buf, size_t size, const struct flood_opts *o,
+			   unsigned int i)
+{
+	const struct flood_dlg *d = &o->dlgs[i % o->n_dlgs];
+	char dst[INET_ADDRSTRLEN], src[INET_ADDRSTRLEN];
+	int n;
+
+	inet_ntop(AF_INET, &o->dst.sin_addr, dst, sizeof(dst));
+	inet_ntop(AF_INET, &o->src, src, sizeof(src));
+	n = snprintf(buf, size,
+		     "%s sip:uas@%s SIP/2.0\r\n"
+		     "Via: SIP/2.0/UDP %s:%u;rport;branch=z9hG4bK-fd%08x-%08x\r\n"
+		     "Route: <sip:%s:%u;lr;%s=%s>\r\n"
+		     "Max-Forwards: 70\r\n"
+		     "From: <sip:caller@%s>;tag=%s\r\n"
+		     "To: <sip:callee@%s>;tag=%s\r\n"
+		     "Call-ID: %s\r\n"
+		     "CSeq: %u %s\r\n"
+		     "%s"
+		     "Content-Type: application/dtmf-relay\r\n"
+		     "Content-Length: 24\r\n\r\n"
+		     "Signal=5\r\nDuration=160\r\n",
+		     o->method, o->ruri, src, FLOOD_SRC_PORT, i,
+		     (unsigned int)flood_rand(), dst, ntohs(o->dst.sin_port),
+		     o->rr_param, d->cookie, src, d->ftag, o->ruri, d->ttag,
+		     d->callid, 1000 + i / o->n_dlgs, o->method,
+		     /* RFC 6665: a NOTIFY names its event package */
+		     strcmp(o->method, "NOTIFY") == 0 ?
+		     "Event: dialog\r\nSubscription-State: active;expires=3600\r\n" : "");
+	return (n > 0 && (size_t)n < size) ? n : -1;
+}
+
+/* -D: the replies that came back to the Via's port (rfd, non-blocking):
+ * adds the 2xx to *ok and the others to *other. */
+static void flood_count_replies(int rfd, unsigned long long *ok,
+				unsigned long long *other)
+{
+	/* the datagram numbers answered (2^27 bits), to count each once */
+	static unsigned char seen[1u << 24];
+	static char rbuf[64][512];
+	struct mmsghdr rm[64];
+	struct iovec riov[64];
+	int n;
+
+	do {
+		for (int k = 0; k < 64; k++) {
+			riov[k] = (struct iovec){ rbuf[k], sizeof(rbuf[k]) };
+			memset(&rm[k], 0, sizeof(rm[k]));
+			rm[k].msg_hdr.msg_iov = &riov[k];
+			rm[k].msg_hdr.msg_iovlen = 1;
+		}
+		n = recvmmsg(rfd, rm, 64, MSG_DONTWAIT, NULL);
+		for (int k = 0; k < n; k++) {
+			const char *b = memmem(rbuf[k], rm[k].msg_len, "branch=z9hG4bK-fd", 17);
+			unsigned int v;
+
+			if (rm[k].msg_len < 9 || memcmp(rbuf[k], "SIP/2.0 2", 9) != 0) {
+				(*other)++;
+				continue;
+			}
+			if (b && (size_t)(b - rbuf[k]) + 25 <= rm[k].msg_len &&
+			    sscanf(b + 17, "%8x", &v) == 1) {
+				v &= (1u << 27) - 1;
+				if (seen[v >> 3] & (1u << (v & 7)))
+					continue;	/* a retransmission's 200 */
+				seen[v >> 3] |= (unsigned char)(1u << (v & 7));
+			}
+			(*ok)++;
+		}
+	} while (n == 64);
+}
+
 /* flood_build: packet number i of the pool into buf; returns its length. */
 static int flood_build(char *buf, size_t size, const struct flood_opts *o,
 		       unsigned int i)
 {
 	char he[16], hi[16], dst[INET_ADDRSTRLEN];
-	uint64_t ft = flood_rand(), tt = flood_rand(), cid = flood_rand();
+	uint64_t ft, tt, cid;
 	int n;
+
+	if (o->n_dlgs)
+		return flood_build_dlg(buf, size, o, i);
+	ft = flood_rand();
+	tt = flood_rand();
+	cid = flood_rand();
 
 	flood_rhex(he, (uint32_t)(flood_rand() % o->hash_size));
 	flood_rhex(hi, (uint32_t)flood_rand() | 1u);
@@ -158,7 +304,7 @@ static int flood_frame(uint8_t *frame, int len, const struct flood_opts *o,
 	uint32_t sum;
 	uint16_t w;
 
-	memcpy(eh.ether_dhost, mac, ETH_ALEN);
+	memcpy(eh.ether_dhost, o->have_dmac ? o->dmac : mac, ETH_ALEN);
 	memcpy(eh.ether_shost, mac, ETH_ALEN);
 	eh.ether_type = htons(ETHERTYPE_IP);
 
@@ -188,6 +334,9 @@ static int flood_frame(uint8_t *frame, int len, const struct flood_opts *o,
 	uh.check = htons((uint16_t)~sum);
 	if (!uh.check)
 		uh.check = 0xffff;	/* 0 means "no checksum" */
+	if (o->n_dlgs)
+		uh.check = 0;	/* -D rewrites the branch of every datagram:
+				 * no checksum (legal over IPv4) */
 
 	memcpy(frame, &eh, sizeof(eh));
 	memcpy(frame + sizeof(eh), &ip, sizeof(ip));
@@ -263,10 +412,12 @@ static void flood_usage(void)
 {
 	fprintf(stderr, "usage: flood -d ADDR:PORT -r PER_SEC -t SECS [-m BYE|INFO] "
 		"[-p rr_param] [-s HASH_SIZE] [-u RURI_HOSTPORT] [-n POOL] [-S SEED]\n"
-		"             [-i IFACE] [-a SRC_ADDR] [-b BATCH]\n"
+		"             [-i IFACE] [-a SRC_ADDR] [-b BATCH] [-D DIALOGS_FILE] [-M MAC]\n"
 		"  -i IFACE   whole frames on an AF_PACKET socket, qdisc bypassed\n"
 		"  -a ADDR    their source address (default 127.0.0.1)\n"
-		"  -b BATCH   datagrams per sendmmsg (default 64, at most %d)\n", FLOOD_BATCH_MAX);
+		"  -b BATCH   datagrams per sendmmsg (default 64, at most %d)\n"
+		"  -D FILE    valid requests of these established dialogs\n"
+		"  -M MAC     destination MAC of -i's frames\n", FLOOD_BATCH_MAX);
 }
 
 int main(int argc, char **argv)
@@ -278,16 +429,19 @@ int main(int argc, char **argv)
 	};
 	struct mmsghdr *msgs = NULL;
 	struct iovec *iovs = NULL;
-	unsigned long long sent = 0, errs = 0;
+	unsigned long long sent = 0, errs = 0, rep_ok = 0, rep_other = 0;
+	int rxfd = -1;		/* -D: where the replies arrive */
 	double t0, t, end;
 	uint8_t *pool = NULL, mac[ETH_ALEN];
 	int *lens = NULL;
 	size_t off;
-	int have_dst = 0, c, fd = -1, ret = 0;
+	int have_dst = 0, c, fd = -1, rfd = -1, ret = 0;
 	unsigned int i, next = 0;
 
 	o.src.s_addr = htonl(INADDR_LOOPBACK);
-	while ((c = getopt(argc, argv, "d:r:t:m:p:s:u:n:S:i:a:b:")) != -1) {
+	const char *dlg_file = NULL;
+
+	while ((c = getopt(argc, argv, "d:r:t:m:p:s:u:n:S:i:a:b:D:M:")) != -1) {
 		switch (c) {
 		case 'd':
 			if (flood_parse_hostport(&o.dst, optarg)) {
@@ -310,6 +464,17 @@ int main(int argc, char **argv)
 				fprintf(stderr, "flood: bad -a %s (want an IPv4 address)\n", optarg);
 				return 1;
 			}
+			o.have_src = 1;
+			break;
+		case 'D': dlg_file = optarg; break;
+		case 'M':
+			if (sscanf(optarg, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &o.dmac[0],
+				   &o.dmac[1], &o.dmac[2], &o.dmac[3], &o.dmac[4],
+				   &o.dmac[5]) != 6) {
+				fprintf(stderr, "flood: bad -M %s\n", optarg);
+				return 1;
+			}
+			o.have_dmac = 1;
 			break;
 		case 'b': o.batch = (unsigned int)strtoul(optarg, NULL, 0); break;
 		default: flood_usage(); return 1;
@@ -320,10 +485,22 @@ int main(int argc, char **argv)
 		flood_usage();
 		return 1;
 	}
+	if (dlg_file && flood_read_dialogs(&o, dlg_file) != 0)
+		return 1;
 	flood_rng = 0x9E3779B97F4A7C15ULL ^ ((uint64_t)(o.seed ? o.seed : (unsigned int)getpid()) << 17);
 
 	if (o.ifname) {
 		fd = flood_packet_socket(o.ifname, mac);
+		if (fd >= 0 && o.have_src && o.n_dlgs) {
+			/* the replies' port: bound (no ICMP), read to count them */
+			struct sockaddr_in sa = { .sin_family = AF_INET,
+						  .sin_port = htons(FLOOD_SRC_PORT),
+						  .sin_addr = o.src };
+
+			rfd = socket(AF_INET, SOCK_DGRAM, 0);
+			if (rfd >= 0 && bind(rfd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+				perror("flood: bind (-a)");
+		}
 	} else {
 		int sz = 4 << 20;
 
@@ -332,9 +509,25 @@ int main(int argc, char **argv)
 			perror("flood: socket");
 		else
 			setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+		if (fd >= 0 && o.have_src) {
+			/* the Via's address and port: replies come back here */
+			struct sockaddr_in sa = { .sin_family = AF_INET,
+						  .sin_port = htons(FLOOD_SRC_PORT),
+						  .sin_addr = o.src };
+
+			if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+				perror("flood: bind (-a)");
+		}
 	}
 	if (fd < 0)
 		return 2;
+	if (o.n_dlgs && o.have_src) {
+		int rb = 16 << 20;
+
+		rxfd = o.ifname ? rfd : fd;
+		if (rxfd >= 0)
+			setsockopt(rxfd, SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb));
+	}
 
 	/* The SIP text of packet i starts FLOOD_HDRS bytes into its slot, so
 	 * that -i can put the frame headers in front of it. */
@@ -393,6 +586,17 @@ int main(int argc, char **argv)
 		}
 		n = (due - sent > o.batch) ? o.batch : (unsigned int)(due - sent);
 		for (i = 0; i < n; i++) {
+			if (o.n_dlgs) {
+				/* -D: a branch of its own for every datagram */
+				char *p = (char *)pool + (size_t)next * (FLOOD_HDRS + FLOOD_PKT_MAX) + FLOOD_HDRS;
+				char *b = memmem(p, FLOOD_PKT_MAX, "branch=z9hG4bK-fd", 17);
+				char hex[9];
+
+				if (b) {
+					snprintf(hex, sizeof(hex), "%08x", (unsigned int)(sent + i));
+					memcpy(b + 17, hex, 8);
+				}
+			}
 			iovs[i].iov_base = pool + (size_t)next * (FLOOD_HDRS + FLOOD_PKT_MAX) + off;
 			iovs[i].iov_len = (size_t)lens[next];
 			next = (next + 1) % o.pool;
@@ -406,10 +610,27 @@ int main(int argc, char **argv)
 			break;
 		}
 		sent += (unsigned int)r;
+		if (rxfd >= 0)
+			flood_count_replies(rxfd, &rep_ok, &rep_other);
 		/* A short count: the pool position went n - r too far. */
 		next = (next + o.pool - (n - (unsigned int)r)) % o.pool;
 	}
 	t = flood_now() - t0;
+	if (rxfd >= 0) {
+		/* the last replies: until 300 ms pass without one (2 s at most) */
+		double quiet = flood_now() + 0.3, stop = flood_now() + 2;
+		unsigned long long before;
+
+		while (flood_now() < quiet && flood_now() < stop) {
+			struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+			before = rep_ok + rep_other;
+			nanosleep(&ts, NULL);
+			flood_count_replies(rxfd, &rep_ok, &rep_other);
+			if (rep_ok + rep_other != before)
+				quiet = flood_now() + 0.3;
+		}
+	}
 	{
 		struct rusage ru;
 		double cpu = 0;
@@ -419,12 +640,17 @@ int main(int argc, char **argv)
 			      (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 		printf("flood: sent %llu in %.2f s = %.0f/s (target %.0f/s), %llu send errors, cpu %.2f s\n",
 		       sent, t, t > 0 ? (double)sent / t : 0.0, o.rate, errs, cpu);
+		if (rxfd >= 0)
+			printf("flood: replies 2xx %llu, other %llu\n", rep_ok, rep_other);
 	}
 cleanup:
 	close(fd);
+	if (rfd >= 0)
+		close(rfd);
 	free(iovs);
 	free(msgs);
 	free(lens);
 	free(pool);
+	free(o.dlgs);
 	return ret;
 }

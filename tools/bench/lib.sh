@@ -162,16 +162,17 @@ bench_install_traps() {
 }
 
 # port_owner PORT: the PIDs that have a UDP socket bound to 127.0.0.1:PORT
-# (or to the wildcard address).
+# (or to the wildcard address); a TCP listener for profiles whose sipp
+# runs over TCP (P_PORT_PROTO=t, the TLS profiles).
 port_owner() {
-	ss -Hulnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u
+	ss "-H${P_PORT_PROTO:-u}lnp" "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u
 }
 
 # wait_port_free PORT SECONDS
 wait_port_free() {
 	local i
 	for ((i = 0; i < $2 * 10; i++)); do
-		[ -z "$(ss -Huln "sport = :$1" 2>/dev/null)" ] && return 0
+		[ -z "$(ss "-H${P_PORT_PROTO:-u}ln" "sport = :$1" 2>/dev/null)" ] && return 0
 		sleep 0.1
 	done
 	return 1
@@ -295,6 +296,15 @@ profile_defaults() {
 		P_PID=""
 	}
 	p_version() { echo "?"; }
+	# sipp over TCP for the TLS profiles (a TLS front is in between):
+	# its -t mode, the protocol of the ports to wait for, another UAS
+	# scenario and more UAS options, and the CPU of the front (counted
+	# with the load generator, not as other load).
+	P_SIPP_T=u1
+	P_PORT_PROTO=u
+	P_UAS_SF=""
+	P_UAS_OPTS=""
+	p_front_ticks() { echo 0; }
 }
 
 # load_profile NAME: source tools/bench/profiles/NAME.sh.
@@ -330,6 +340,78 @@ subst_ports() {
 	    -e "s/127\.0\.0\.1:15080/$BENCH_ADDR:$UAS_PORT/g" "$1"
 }
 
+# --- the TLS front (profiles kamailio-tls, sipdlgd-tls) ----------------------
+
+# sipp has no TLS: stunnel speaks it for both sipp instances, the same way
+# for every TLS profile.
+#   sipp UAC -TCP-> BENCH_ADDR:PROXY_PORT (stunnel client, client cert)
+#            -TLS-> BENCH_ADDR:PROXY_PORT+1 (the proxy under test)
+#            -TLS-> BENCH_ADDR:UAS_PORT+1 (stunnel server, asks for the
+#                   proxy's certificate) -TCP-> sipp UAS on UAS_PORT
+# Certificates: tests/e2e/helpers/tls_certs.sh, once per run, in
+# $RUN_DIR/certs (the proxy: sip.test; the callee: callee.test).
+TLS_CERTS=""
+FRONT_PID=""
+
+tls_certs() {
+	[ -n "$TLS_CERTS" ] && [ -s "$TLS_CERTS/sip.pem" ] && return 0
+	TLS_CERTS=$RUN_DIR/certs
+	bash "$REPO_DIR/tests/e2e/helpers/tls_certs.sh" "$TLS_CERTS" >>"$RUN_LOG" 2>&1
+}
+
+# tls_front_start DIR: stunnel for this profile's run; sets FRONT_PID.
+tls_front_start() {
+	local d=$1
+	command -v stunnel >/dev/null 2>&1 || { log "  stunnel is missing (apt-get install stunnel4)"; return 1; }
+	tls_certs || { log "  cannot make the TLS certificates (openssl)"; return 1; }
+	cat >"$d/stunnel.conf" <<EOF
+foreground = yes
+pid =
+output = $d/stunnel.log
+debug = 3
+[uac]
+client = yes
+accept = $BENCH_ADDR:$PROXY_PORT
+connect = $BENCH_ADDR:$((PROXY_PORT + 1))
+cert = $TLS_CERTS/client.pem
+key = $TLS_CERTS/client.key
+CAfile = $TLS_CERTS/ca.pem
+verifyChain = yes
+checkHost = sip.test
+[uas]
+accept = $BENCH_ADDR:$((UAS_PORT + 1))
+connect = $BENCH_ADDR:$UAS_PORT
+cert = $TLS_CERTS/callee.pem
+key = $TLS_CERTS/callee.key
+CAfile = $TLS_CERTS/ca.pem
+verifyChain = yes
+EOF
+	( exec stunnel "$d/stunnel.conf" ) >"$d/stunnel.out" 2>&1 </dev/null &
+	FRONT_PID=$!
+	bench_track "$FRONT_PID"
+	wait_port_bound "$PROXY_PORT" "$FRONT_PID" 10 && return 0
+	log "  stunnel did not bind $BENCH_ADDR:$PROXY_PORT; see $d/stunnel.out"
+	return 1
+}
+
+tls_front_stop() {
+	[ -n "$FRONT_PID" ] || return 0
+	stop_tree "$FRONT_PID" 5
+	bench_untrack "$FRONT_PID"
+	FRONT_PID=""
+}
+
+tls_front_ticks() { if [ -n "$FRONT_PID" ]; then tree_ticks "$FRONT_PID"; else echo 0; fi; }
+
+# TLS profiles: sipp over TCP, the UAS's Contact names the front's TLS port.
+tls_profile_defaults() {
+	P_SIPP_T=t1
+	P_PORT_PROTO=t
+	P_UAS_SF=$BENCH_DIR/sipp/uas-tls.xml
+	P_UAS_OPTS="-key contact_hp $BENCH_ADDR:$((UAS_PORT + 1))"
+	p_front_ticks() { tls_front_ticks; }
+}
+
 # --- sipp -------------------------------------------------------------------
 
 # The load generator runs at a higher priority than the proxy (and than
@@ -337,16 +419,16 @@ subst_ports() {
 # starve it: what fails should be the proxy.
 SIPP_NICE=${BENCH_SIPP_NICE:--10}
 
-SIPP_COMMON="-t u1 -nostdin -buff_size 4194304 -max_log_size 2000000 \
+SIPP_COMMON="-nostdin -buff_size 4194304 -max_log_size 2000000 \
 -watchdog_major_maxtriggers 1000000 -watchdog_minor_maxtriggers 1000000"
 
 # start_uas DIR: a fresh UAS in DIR; sets UAS_PID.
 start_uas() {
 	local d=$1
 	# shellcheck disable=SC2086
-	( cd "$d" && exec nice -n "$SIPP_NICE" sipp -sf "$SCEN_UAS" -i "$BENCH_ADDR" -p "$UAS_PORT" $SIPP_COMMON \
-		-default_behaviors -bye -aa -recv_timeout 30000 \
-		-trace_err -error_file uas_errors.log $SCEN_UAS_OPTS ) >"$d/uas.out" 2>&1 &
+	( cd "$d" && exec nice -n "$SIPP_NICE" sipp -sf "${P_UAS_SF:-$SCEN_UAS}" -i "$BENCH_ADDR" -p "$UAS_PORT" \
+		-t "$P_SIPP_T" $SIPP_COMMON -default_behaviors -bye -aa -recv_timeout 30000 \
+		-trace_err -error_file uas_errors.log $SCEN_UAS_OPTS $P_UAS_OPTS ) >"$d/uas.out" 2>&1 &
 	UAS_PID=$!
 	bench_track "$UAS_PID"
 	if ! wait_port_bound "$UAS_PORT" "$UAS_PID" 10; then
@@ -399,7 +481,7 @@ parse_stats() {
 run_step() {
 	local tag=$1 rate=$2 secs=$3
 	local d="$RUN_DIR/$P_NAME/$tag-$rate" n=$((rate * secs)) limit hard
-	local p0 p1 c0 c1 u0 u1 t0 t1 rc stats
+	local p0 p1 c0 c1 u0 u1 f0 f1 t0 t1 rc stats
 	mkdir -p "$d"
 	S_RATE=$rate S_SECS=$secs S_CREATED=0 S_OK=0 S_FAIL=0 S_ACH=0 S_RETR=0
 	S_PTICKS=0 S_UACPCT=0 S_UASPCT=0 S_WD=0 S_VERDICT="" S_WHY="" S_HOLDS=0
@@ -413,6 +495,7 @@ run_step() {
 	[ "$limit" -ge 1000 ] || limit=1000
 	hard=$((secs * 2 + 20))
 	u0=$(cpu_ticks "$UAS_PID")
+	f0=$(p_front_ticks)
 	p0=$(tree_ticks "$P_PID")
 	children_ticks
 	c0=$CHILD_TICKS
@@ -422,7 +505,7 @@ run_step() {
 	t0=$(date +%s%N)
 	# shellcheck disable=SC2086
 	( cd "$d" && exec timeout -k 5 $((hard + 10)) nice -n "$SIPP_NICE" sipp "$BENCH_ADDR:$PROXY_PORT" -sf "$SCEN_UAC" \
-		-i "$BENCH_ADDR" -p "$UAC_PORT" $SIPP_COMMON -default_behaviors -bye \
+		-i "$BENCH_ADDR" -p "$UAC_PORT" -t "$P_SIPP_T" $SIPP_COMMON -default_behaviors -bye \
 		-r "$rate" -rp 1000 -m "$n" -l "$limit" -recv_timeout 5000 \
 		-timeout "${hard}s" -trace_stat -stf uac_stats.csv -fd 1 -trace_screen \
 		-trace_err -error_file uac_errors.log $SCEN_UAC_OPTS ) >"$d/uac.out" 2>&1 &
@@ -435,6 +518,7 @@ run_step() {
 	c1=$CHILD_TICKS
 	p1=$(tree_ticks "$P_PID")
 	u1=$(cpu_ticks "$UAS_PID")
+	f1=$(p_front_ticks)
 	m1=$(machine_ticks)
 	d1=$(udp_drops "$PROXY_PORT")
 	S_UASDROPS=$(udp_drops "$UAS_PORT")
@@ -452,7 +536,7 @@ run_step() {
 	# loopback traffic of the step itself is accounted there).
 	# shellcheck disable=SC2086
 	set -- $m0 $m1
-	S_OTHERPCT=$(((($3 - $1) - ($4 - $2) - S_PTICKS - (c1 - c0) - (u1 - u0)) * 100000 / HZ / el_ms))
+	S_OTHERPCT=$(((($3 - $1) - ($4 - $2) - S_PTICKS - (c1 - c0) - (u1 - u0) - (f1 - f0)) * 100000 / HZ / el_ms))
 	[ "$S_OTHERPCT" -ge 0 ] || S_OTHERPCT=0
 	if [ ! -s "$d/uac_stats.csv" ]; then
 		S_VERDICT=ERROR S_WHY="sipp exited $rc without statistics (see $d/uac.out)"

@@ -325,7 +325,7 @@ cpu_k0=$(d "${V[cpurate_kamailio-dialog]}")
 	echo "| a | calls/s sustained ${HOLD:-?} s, < 0.1 % failed, db_mode 1 (MariaDB) | $(cell "${V[cps_kamailio-db]}" "${ST[cps_kamailio-db]}") | $(cell "${V[cps_sipdlgd-db]}" "${ST[cps_sipdlgd-db]}") | $R_CPS1 | ≥ 2 | $(verdict "$R_CPS1" '>=' 2) |"
 	echo "| b | CPU s per 1,000 calls, db_mode 0, at $cpu_k0 calls/s | $(d "${V[cpu_kamailio-dialog]}") | $(d "${V[cpu_sipdlgd-dialog]}") | $R_CPU0 | ≤ 0.5 | $(verdict "$R_CPU0" '<=' 0.5) |"
 	echo "| b | CPU s per 1,000 calls, db_mode 1, at $(d "${V[cpurate_kamailio-db]}") calls/s | $(d "${V[cpu_kamailio-db]}") | $(d "${V[cpu_sipdlgd-db]}") | $R_CPU1 | ≤ 0.5 | $(verdict "$R_CPU1" '<=' 0.5) |"
-	echo "| b | sipdlgd with XDP attached (generic on lo, unknown_dialog: drop) against without: calls/s; CPU s per 1,000 calls | - | $(cell "${V[xcps_sipdlgd-xdp]}" "${ST[xcps_sipdlgd-xdp]}") vs $(cell "${V[xcps_sipdlgd-dialog]}" "${ST[xcps_sipdlgd-dialog]}"); $(d "${V[xcpu_sipdlgd-xdp]}") vs $(d "${V[xcpu_sipdlgd-dialog]}") | $R_XDPCPS; $R_XDPCPU (XDP / no XDP) | (none) | |"
+	echo "| b | sipdlgd with XDP attached (generic on lo, unknown_dialog: drop, xdp.relay on) against without: calls/s; CPU s per 1,000 calls | - | $(cell "${V[xcps_sipdlgd-xdp]}" "${ST[xcps_sipdlgd-xdp]}") vs $(cell "${V[xcps_sipdlgd-dialog]}" "${ST[xcps_sipdlgd-dialog]}"); $(d "${V[xcpu_sipdlgd-xdp]}") vs $(d "${V[xcpu_sipdlgd-dialog]}") | $R_XDPCPS; $R_XDPCPU (XDP / no XDP) | CPU ≤ 1.00× (issue #14: relay on costs no more per basic call) | |"
 	echo "| c | in-dialog INFO/s sustained ${INFO_HOLD:-?} s, < 0.1 % failed calls ($PER_CALL INFO per call) | $(cell "${V[info_kamailio-dialog]}" "${ST[info_kamailio-dialog]}") | $(cell "${V[info_sipdlgd-dialog]}" "${ST[info_sipdlgd-dialog]}") | $R_INFO | (none) | |"
 	echo "| c | CPU s per 1,000 INFO (call set-up included), at $(d "${V[inforate_kamailio-dialog]}") calls/s | $(d "${V[infocpu_kamailio-dialog]}") | $(d "${V[infocpu_sipdlgd-dialog]}") | $R_INFOCPU | (none) | |"
 	echo "| d | bytes per dialog, 100,000 held calls (Kamailio: shm; sipdlgd: RSS) | $(d "${V[mem_k]}")$([ -n "${V[memheld_k]}" ] && [ "${V[memheld_k]}" != 100000 ] && echo " (${V[memheld_k]} held)") | $(d "${V[mem_s]}")$([ -n "${V[memheld_s]}" ] && [ "${V[memheld_s]}" != 100000 ] && echo " (${V[memheld_s]} held)") | $R_MEM | ≤ 0.5 | $(verdict "$R_MEM" '<=' 0.5) |"
@@ -353,10 +353,19 @@ cpu_k0=$(d "${V[cpurate_kamailio-dialog]}")
 	echo "- e: bench-forged (flood.c BYEs with unknown \`;did=\` cookies, $FORGED_SEND; absorbed = sent less lost before the proxy; sipdlgd with XDP generic on lo, unknown_dialog: drop; Kamailio drops !is_known_dlg() after loose_route): $(source_of "$RES/LATEST-forged.md")"
 	echo "- f: make bench-xdp (BPF_PROG_TEST_RUN, median ns): $(source_of "$RES/LATEST-xdp.txt")"
 	echo "- restore: bench-restore: $(source_of "$RES/LATEST-restore.md")"
+	[ -s "$RES/LATEST-relay.md" ] && echo "- kernel relay (in-dialog INFO through the box, three namespaces, Kamailio / sipdlgd relay off / on): $(source_of "$RES/LATEST-relay.md")"
 	[ -e "$RES/LATEST-perf.txt" ] && echo "- where sipdlgd's CPU goes: make bench-perf: $(source_of "$RES/LATEST-perf.txt")"
 	[ -e "$RES/LATEST-bench.log" ] && echo "- the run's plan and times: [LATEST-bench.log](LATEST-bench.log)"
 	echo
 	echo "The machine may be shared: each report lists the CPU other processes used during every step (\"other CPU\")."
+	if [ -s "$RES/LATEST-relay.md" ]; then
+		echo
+		echo "## Kernel relay (bench-info-relay)"
+		echo
+		# its summary (held rates, CPU per 1,000 against Kamailio's); the
+		# steps are in LATEST-relay.md / .tsv
+		sed -n '/^## Summary/,$p' "$RES/LATEST-relay.md" | tail -n +3
+	fi
 } >"$OUT"
 cat "$OUT"
 if [ -s "$WORK/gnuplot.err" ]; then

@@ -11,6 +11,9 @@
 #   mem       bench-mem.sh (100,000 held dialogs, both)          270 s
 #   info      bench-info.sh (INFO/s in held calls, both)         240 s
 #   forged    bench-forged.sh (forged requests/s, both)          170 s
+#   inforelay bench-info-relay.sh (in-dialog INFO/s through the box in
+#             three namespaces: Kamailio, sipdlgd relay off / on;
+#             ramp 5 s per rate, 10 s hold)                      210 s
 #   cpsxdp    bench-cps.sh with sipdlgd-dialog and sipdlgd-xdp
 #             (XDP attached, generic on lo, against not; short
 #             ladder 2000 4000, 10 s hold)                       150 s
@@ -47,10 +50,11 @@ scale() {
 	echo $((s > m ? s : m))
 }
 
-PIECES="xdp restore mem info forged cpsxdp cps"
+PIECES="xdp restore mem info forged inforelay cpsxdp cps"
 declare -A SHARE=(
 	[xdp]=$(scale 40) [restore]=$(scale 50) [mem]=$(scale 270)
-	[info]=$(scale 240) [forged]=$(scale 170) [cpsxdp]=$(scale 150) [cps]=0
+	[info]=$(scale 240) [forged]=$(scale 170) [inforelay]=$(scale 210)
+	[cpsxdp]=$(scale 150) [cps]=0
 )
 REPORT_RESERVE=30
 failed="" ran=0 skipped=""
@@ -76,6 +80,14 @@ piece_restore() { timeout -k 20 "$1" bash "$dir/bench-restore.sh"; }
 piece_mem() { BENCH_MEM_BUDGET=$1 timeout -k 20 "$1" bash "$dir/bench-mem.sh"; }
 piece_info() { BENCH_INFO_BUDGET=$1 timeout -k 20 "$1" bash "$dir/bench-info.sh"; }
 piece_forged() { BENCH_FORGED_BUDGET=$1 timeout -k 20 "$1" bash "$dir/bench-forged.sh"; }
+# The kernel relay (LATEST-info-relay.md); needs build/tests/fixtures (make
+# test-build) for the veth peers' XDP_PASS program.
+piece_inforelay() {
+	make -C "$repo" --no-print-directory -s test-build build/tools/bench/relay_sink >/dev/null 2>&1
+	BENCH_RELAY_SECS=${BENCH_RELAY_SECS:-10} BENCH_RELAY_STEP_SECS=${BENCH_RELAY_STEP_SECS:-5} \
+	BENCH_RELAY_LADDER=${BENCH_RELAY_LADDER:-1000 3000 10000 30000 100000} \
+		timeout -k 20 "$1" bash "$dir/bench-info-relay.sh"
+}
 # What XDP costs the whole system: sipdlgd without and with the fast path
 # in one run (LATEST-cps-xdp.*), short, so that the comparisons with
 # Kamailio keep their time.

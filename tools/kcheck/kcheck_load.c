@@ -43,6 +43,7 @@
 struct knobs {
 	unsigned mode, mac, drop, pps, fail_ev;
 	const char *rr;
+	unsigned relay;		/* relay_enabled, all methods (sip_relay.h) */
 };
 
 static char *g_log;
@@ -131,8 +132,9 @@ static int load_one(const struct knobs *k, int tail_lines, __u32 *insns)
 	int r;
 
 	snprintf(what, sizeof(what),
-		 "kcheck: load mode=%u mac=%u drop=%u pps=%u fail_ev=%u rr=%s",
-		 k->mode, k->mac, k->drop, k->pps, k->fail_ev, rr);
+		 "kcheck: load mode=%u mac=%u drop=%u pps=%u fail_ev=%u rr=%s "
+		 "relay=%u",
+		 k->mode, k->mac, k->drop, k->pps, k->fail_ev, rr, k->relay);
 	skel = sipdlg_bpf__open();
 	if (!skel) {
 		printf("%s: FAIL open: %s\n", what, strerror(errno));
@@ -148,6 +150,8 @@ static int load_one(const struct knobs *k, int tail_lines, __u32 *insns)
 	skel->rodata->unknown_dialog_drop = k->drop;
 	skel->rodata->max_dialog_pps = k->pps;
 	skel->rodata->fail_events_per_sec = k->fail_ev;
+	skel->rodata->relay_enabled = k->relay;
+	skel->rodata->relay_methods = k->relay ? 0xffffu : 0;
 	memset((void *)skel->rodata->rr_param, 0, SIPDLG_RR_PARAM_MAX);
 	memcpy((void *)skel->rodata->rr_param, rr, strlen(rr));
 	skel->rodata->rr_param_len = (__u32)strlen(rr);
@@ -206,10 +210,14 @@ int main(int argc, char **argv)
 			for (unsigned drop = 0; drop <= 1; drop++)
 				for (unsigned pps = 0; pps <= 50; pps += 50)
 					sets[n++] = (struct knobs){
-						mode, mac, drop, pps, 10, NULL
+						mode, mac, drop, pps, 10, NULL, 0
 					};
-	sets[n++] = (struct knobs){ 1, 0, 1, 50, 0, NULL };
-	sets[n++] = (struct knobs){ 1, 1, 1, 50, 10, "dialog_cookie" };
+	sets[n++] = (struct knobs){ 1, 0, 1, 50, 0, NULL, 0 };
+	sets[n++] = (struct knobs){ 1, 1, 1, 50, 10, "dialog_cookie", 0 };
+	/* the kernel relay on, with the costliest matcher knobs */
+	sets[n++] = (struct knobs){ 0, 0, 0, 0, 10, NULL, 1 };
+	sets[n++] = (struct knobs){ 1, 1, 1, 50, 10, NULL, 1 };
+	sets[n++] = (struct knobs){ 2, 1, 1, 50, 10, NULL, 1 };
 	if (quick)
 		n = 1;
 

@@ -107,6 +107,44 @@ static int verb_xdp(const struct verb *v, int argc, char **argv,
 	return CTL_EXIT_USAGE;
 }
 
+/* tls reload: read the TLS certificates again (tls.reload). */
+static int verb_tls(const struct verb *v, int argc, char **argv,
+		    json_t **params, const char **method)
+{
+	if (strcmp(argv[0], "reload") == 0) {
+		*method = "tls.reload";
+		return 0;
+	}
+	fprintf(stderr, "sipdlgctl: tls: unknown action '%s' (reload)\n",
+		argv[0]);
+	return CTL_EXIT_USAGE;
+}
+
+/* cluster status | takeover NODE | handback NODE */
+static int verb_cluster(const struct verb *v, int argc, char **argv,
+			json_t **params, const char **method)
+{
+	json_t *node = NULL;
+
+	if (argc == 0 || (argc == 1 && strcmp(argv[0], "status") == 0)) {
+		*method = "cluster.status";
+		return 0;
+	}
+	if (argc == 2 && (strcmp(argv[0], "takeover") == 0 ||
+			  strcmp(argv[0], "handback") == 0)) {
+		if (arg_uint("NODE", argv[1], &node))
+			return CTL_EXIT_USAGE;
+		*method = strcmp(argv[0], "takeover") == 0 ?
+				  "cluster.takeover" : "cluster.handback";
+		*params = json_array();
+		json_array_append_new(*params, node);
+		return 0;
+	}
+	fprintf(stderr, "sipdlgctl: cluster: expected 'status', 'takeover "
+		"NODE' or 'handback NODE'\n");
+	return CTL_EXIT_USAGE;
+}
+
 /* rpc METHOD [PARAMS...]: a PARAM that parses as JSON is sent as such. */
 static int verb_rpc(const struct verb *v, int argc, char **argv,
 		    json_t **params, const char **method)
@@ -129,6 +167,8 @@ static const struct verb verbs[] = {
 	{ "xdp", "[rotate-key]", 0, 1, NULL, verb_xdp, print_xdp,
 	  "fast path status (xdp.status); rotate-key: new cookie MAC key "
 	  "(xdp.rotate_key)" },
+	{ "tls", "reload", 1, 1, NULL, verb_tls, print_generic,
+	  "read the TLS certificates and keys again (tls.reload)" },
 	{ "version", "", 0, 0, "core.version", NULL, print_version,
 	  "the daemon's version (core.version)" },
 	{ "uptime", "", 0, 0, "core.uptime", NULL, print_uptime,
@@ -149,6 +189,10 @@ static const struct verb verbs[] = {
 	  print_generic, "bridge two parties (dlg.bridge_dlg)" },
 	{ "events", "[MAX]", 0, 1, "dlg.subscribe", NULL, print_generic,
 	  "print dialog events as they happen (dlg.subscribe)" },
+	{ "cluster", "[status|takeover NODE|handback NODE]", 0, 2, NULL,
+	  verb_cluster, print_generic, "several boxes: nodes, heartbeats and "
+	  "owners (cluster.status); take a node's dialogs over "
+	  "(cluster.takeover) or give them back (cluster.handback)" },
 	{ "rpc", "METHOD [PARAMS...]", 1, -1, NULL, verb_rpc, print_generic,
 	  "any method; JSON-looking PARAMS are sent as JSON" },
 };

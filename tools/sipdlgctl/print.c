@@ -596,6 +596,39 @@ void print_xdp(FILE *out, json_t *r)
 			KV("cookie mac:", strdup("off"));
 		}
 	}
+	{
+		json_t *rl = json_object_get(r, "relay");
+		char *s = NULL, *ms = NULL;
+		size_t len = 0;
+		FILE *m;
+
+		if (json_is_object(rl) &&
+		    json_is_true(json_object_get(rl, "enabled"))) {
+			m = open_memstream(&ms, &len);
+			if (m) {
+				json_array_foreach(json_object_get(rl, "methods"),
+						   i, v)
+					fprintf(m, "%s%s", i ? ", " : "",
+						json_string_value(v));
+				fclose(m);
+			}
+			if (asprintf(&s, "on for %s; %" JSON_INTEGER_FORMAT
+				     " dialogs with next hops (written %"
+				     JSON_INTEGER_FORMAT ", removed %"
+				     JSON_INTEGER_FORMAT ", directions left to "
+				     "the controller %" JSON_INTEGER_FORMAT ")",
+				     ms ? ms : "?",
+				     member_int(rl, "dialogs"),
+				     member_int(rl, "hops_written"),
+				     member_int(rl, "hops_removed"),
+				     member_int(rl, "directions_not_relayed")) < 0)
+				s = NULL;
+			free(ms);
+			KV("kernel relay:", s);
+		} else if (json_is_object(rl)) {
+			KV("kernel relay:", strdup("off"));
+		}
+	}
 #undef KV
 	table_print(out, t);
 	table_free(t);

@@ -13,6 +13,8 @@
 
 #include "config/config_int.h"
 #include "core/log.h"
+#include <linux/types.h>
+#include "sipdlg_shared.h"
 
 #define CFG_MAX_FILE (16u << 20)
 #define DLG(f) offsetof(struct cfg_dialog, f)
@@ -124,6 +126,9 @@ struct sipdlg_config *cfg_alloc_defaults(void)
 	cfg->t1_ms = 500;
 	cfg->t2_ms = 4000;
 	cfg_tcp_defaults(&cfg->tcp);
+	cfg->tls.verify_peer = CFG_TLS_VERIFY_OPTIONAL;
+	cfg->tls.min_version = CFG_TLS_1_2;
+	cfg->tls.handshake_timeout_ms = 5000;
 
 	dialog_defaults(&cfg->dialog);
 	for (size_t i = 0; i < N_DIALOG_STRS; i++)
@@ -140,6 +145,8 @@ struct sipdlg_config *cfg_alloc_defaults(void)
 	cfg->xdp.max_dialog_pps = 0;
 	cfg->xdp.max_dialogs = 1u << 20;
 	cfg->xdp.enabled = 1;
+	cfg->xdp.relay_enabled = CFG_RELAY_DEFAULT_ENABLED;
+	cfg->xdp.relay_methods = CFG_RELAY_DEFAULT_METHODS;
 
 	cfg->limits.retry_after = 5;
 	cfg->database.required = 0;
@@ -147,6 +154,9 @@ struct sipdlg_config *cfg_alloc_defaults(void)
 	cfg->database.retry_interval = 5;
 	cfg->database.retry_max = 60;
 	ok &= dup_to(&cfg->database.socket, "");
+	cfg->cluster.heartbeat_interval = 1;
+	cfg->cluster.takeover_after = 3;
+	ok &= dup_to(&cfg->cluster.address, "");
 
 	ok &= dup_to(&cfg->control.socket, "/run/sipdlg/sipdlg.sock");
 	cfg->control.mode = 0660;
@@ -154,6 +164,7 @@ struct sipdlg_config *cfg_alloc_defaults(void)
 
 	cfg->log.level = LOG_LVL_INFO;
 	cfg->log.target = CFG_LOG_STDERR;
+	cfg_metrics_defaults(&cfg->metrics);
 	if (!ok) {
 		cfg_free(cfg);
 		return NULL;
@@ -180,9 +191,14 @@ void cfg_free(struct sipdlg_config *cfg)
 	free(cfg->xdp.pin_path);
 	free(cfg->xdp.mac_key_file);
 	free(cfg->database.socket);
+	free(cfg->cluster.address);
+	for (size_t i = 0; i < cfg->cluster.n_profiles; i++)
+		free(cfg->cluster.profiles[i]);
 	free(cfg->control.socket);
 	free(cfg->control.group);
+	free(cfg->metrics.listen);
 	route_list_free(&cfg->routes);
+	cfg_tls_free(&cfg->tls);
 	free(cfg);
 }
 

@@ -25,6 +25,7 @@
 enum cfg_proto {
 	CFG_PROTO_UDP = 1,
 	CFG_PROTO_TCP = 2,
+	CFG_PROTO_TLS = 3,	/* TCP with TLS (config_tls.c) */
 };
 
 /* One "udp:ADDR:PORT" / "tcp:[V6]:PORT" entry of listen:. */
@@ -128,7 +129,24 @@ struct cfg_xdp {
 	 * TCP/TLS (px_invite_rate.c) */
 	uint32_t invite_limit_pps;
 	uint32_t invite_limit_burst;
+	/* xdp.relay: in-dialog requests of these methods (bit 1 << enum
+	 * sipdlg_method) and their replies forwarded by the kernel. */
+	int relay_enabled;			/* CFG_RELAY_DEFAULT_ENABLED */
+	uint32_t relay_methods;			/* CFG_RELAY_DEFAULT_METHODS */
 };
+
+/*
+ * xdp.relay defaults.  CFG_RELAY_AVAILABLE 0 makes --check refuse the
+ * whole xdp.relay key (and the relay stays off): the one switch for a
+ * build whose kernel part is not ready.
+ */
+#define CFG_RELAY_AVAILABLE 1
+#define CFG_RELAY_DEFAULT_ENABLED CFG_RELAY_AVAILABLE
+/* INFO, OPTIONS, NOTIFY, MESSAGE, UPDATE (enum sipdlg_method of
+ * sipdlg_shared.h, which the user of the macro includes). */
+#define CFG_RELAY_DEFAULT_METHODS                                          \
+	((1u << SDM_INFO) | (1u << SDM_OPTIONS) | (1u << SDM_NOTIFY) |     \
+	 (1u << SDM_MESSAGE) | (1u << SDM_UPDATE))
 
 struct cfg_database {
 	int required;			/* false: start without the DB */
@@ -157,6 +175,42 @@ struct cfg_tcp {
 	uint32_t max_out_bytes;		/* 262144 queued per connection */
 };
 
+/* --- tls: SIP over TLS (config_tls.c, transport/tls_ctx.c) --- */
+#define CFG_MAX_TLS_CERTS 16
+
+enum cfg_tls_verify {
+	CFG_TLS_VERIFY_NONE = 0,	/* no peer certificate asked/checked */
+	CFG_TLS_VERIFY_OPTIONAL,	/* clients: checked if sent */
+	CFG_TLS_VERIFY_REQUIRED,	/* clients must send a valid one */
+};
+
+enum cfg_tls_version {
+	CFG_TLS_1_2 = 0,
+	CFG_TLS_1_3,
+};
+
+/* One certificates: entry, chosen when the client's SNI names it. */
+struct cfg_tls_cert {
+	char *server_name;
+	char *certificate;
+	char *private_key;
+};
+
+struct cfg_tls {
+	int present;			/* a tls: section was given */
+	char *certificate;		/* PEM chain; NULL: outbound only */
+	char *private_key;		/* PEM, unencrypted */
+	char *ca_file, *ca_dir;		/* NULL both: the system's CAs */
+	int verify_peer;		/* enum cfg_tls_verify, optional */
+	int min_version;		/* enum cfg_tls_version, TLS1.2 */
+	char *ciphers;			/* TLS 1.2 list; NULL: OpenSSL's */
+	char *ciphersuites;		/* TLS 1.3 suites; NULL: OpenSSL's */
+	char *server_name;		/* outbound SNI and name check */
+	uint32_t handshake_timeout_ms;	/* 5000 */
+	struct cfg_tls_cert certs[CFG_MAX_TLS_CERTS];
+	size_t n_certs;
+};
+
 /*
  * limits: ceilings on the state a flood of new calls can create.  Beyond
  * any of them an initial request (no To-tag) gets 503 with Retry-After
@@ -176,11 +230,41 @@ struct cfg_control {
 	char *group;			/* NULL = keep the daemon's group */
 };
 
+/*
+ * cluster: several boxes sharing dialogs through a MariaDB Galera cluster
+ * (db_mode 1).  Absent (enabled 0) for a one-box install.  The loader
+ * sets dialog.h_id_start = node_id - 1 and dialog.h_id_step = nodes, so a
+ * dialog's owner is node (h_id % nodes) + 1 unless sipdlg_nodes says
+ * another node took that node's dialogs over.
+ */
+#define CFG_MAX_NODES 64
+struct cfg_cluster {
+	int enabled;			/* the section is present */
+	uint32_t node_id;		/* 1..nodes, required */
+	uint32_t nodes;			/* 1..64, required */
+	char *address;			/* shown in sipdlg_nodes; "" = advertise
+					 * or the first listen address */
+	uint32_t heartbeat_interval;	/* 1 s */
+	uint32_t takeover_after;	/* 3 s, > heartbeat_interval */
+	uint32_t backup_of[CFG_MAX_NODES];	/* taken over automatically */
+	size_t n_backup_of;
+	char *profiles[CFG_MAX_PROFILES];	/* counted across the cluster */
+	size_t n_profiles;
+};
+
 struct cfg_proxy {
 	/* Option tags the proxy handles (RFC 3261 16.3 step 5): a request
 	 * whose Proxy-Require names any other gets 420.  Default: none. */
 	char *supported[CFG_MAX_OPTION_TAGS];
 	size_t n_supported;
+};
+
+/* metrics: the Prometheus endpoint (user/metrics/). */
+struct cfg_metrics {
+	char *listen;			/* NULL or "" = off; "ADDR:PORT" */
+	struct sockaddr_storage addr;	/* listen, resolved (numeric) */
+	socklen_t addr_len;
+	uint32_t max_values_per_profile;	/* 100; 0 = totals only */
 };
 
 struct cfg_log {
@@ -196,13 +280,16 @@ struct sipdlg_config {
 	uint32_t workers;		/* 0 = one per CPU */
 	uint32_t t1_ms, t2_ms;		/* RFC 3261 timers, 500 / 4000 */
 	struct cfg_tcp tcp;
+	struct cfg_tls tls;
 	struct cfg_dialog dialog;
 	struct cfg_proxy proxy;
 	struct cfg_xdp xdp;
 	struct cfg_database database;
+	struct cfg_cluster cluster;
 	struct cfg_limits limits;
 	struct cfg_control control;
 	struct cfg_log log;
+	struct cfg_metrics metrics;
 	struct route_list routes;
 };
 

@@ -99,9 +99,11 @@ int cfg_parse_sipaddr(const char *s, struct cfg_sipaddr *out, char *why,
 		a.proto = CFG_PROTO_UDP;
 	else if (plen == 3 && strncasecmp(s, "tcp", 3) == 0)
 		a.proto = CFG_PROTO_TCP;
+	else if (plen == 3 && strncasecmp(s, "tls", 3) == 0)
+		a.proto = CFG_PROTO_TLS;
 	else if (plen && strspn(s, "abcdefghijklmnopqrstuvwxyz"
 				   "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == plen)
-		return WHY("unknown protocol '%.*s' (use udp or tcp)",
+		return WHY("unknown protocol '%.*s' (use udp, tcp or tls)",
 			   (int)plen, s);
 	else
 		return WHY("'%s' needs a protocol: udp:ADDR:PORT or "
@@ -250,6 +252,16 @@ static void load_listen_item(struct cfg_ctx *ctx, const struct cfg_node *n,
 			cfg_error(ctx, n, "listen: '%s' is listed twice", s);
 			return;
 		}
+		/* TCP and TLS are both TCP sockets: one port each. */
+		if ((int)l->proto != a.proto && l->proto != CFG_PROTO_UDP &&
+		    a.proto != CFG_PROTO_UDP && l->port == a.port &&
+		    l->addr_len == a.addr_len &&
+		    memcmp(&l->addr, &a.addr, a.addr_len) == 0) {
+			cfg_error(ctx, n, "listen: '%s' takes the TCP port of "
+				  "another entry (tcp: and tls: need ports of "
+				  "their own)", s);
+			return;
+		}
 	}
 	if (*count == CFG_MAX_LISTEN) {
 		cfg_error(ctx, n, "listen: at most %d addresses",
@@ -262,6 +274,8 @@ static void load_listen_item(struct cfg_ctx *ctx, const struct cfg_node *n,
 	};
 	memcpy(cfg->listen[*count].host, a.host, sizeof(a.host));
 	(*count)++;
+	if (a.proto == CFG_PROTO_TLS && !ctx->tls_listen_node)
+		ctx->tls_listen_node = n;
 }
 
 /* listen: a list of "udp:ADDR:PORT", or one such string. */

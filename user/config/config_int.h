@@ -74,6 +74,10 @@ struct cfg_ctx {
 	const struct cfg_node *routes_node;
 	const struct cfg_node *mac_node;	/* xdp.cookie_mac.key_file */
 	const struct cfg_node *invite_limit_node; /* xdp.invite_limit */
+	const struct cfg_node *cluster_node;	/* the cluster: map */
+	/* First tls: listen entry and tls forward:, for config_tls.c. */
+	const struct cfg_node *tls_listen_node, *tls_fwd_node;
+	const struct cfg_node *tls_node;	/* the tls: section */
 	struct route_pos prof_pos[2][CFG_MAX_PROFILES]; /* with, no value */
 };
 
@@ -192,6 +196,14 @@ void cfg_dialog_check(struct cfg_ctx *ctx, struct cfg_dialog *d);
 /* 1 with value, 0 without, -1 not declared. */
 int cfg_profile_kind(const struct cfg_dialog *d, const char *name);
 
+/* config_cluster.c: the cluster: section (a section callback), and its
+ * checks against dialog: once the whole file is read (@root: the
+ * document, to tell h_id_start/h_id_step given from defaults). */
+int cfg_load_cluster(struct cfg_ctx *ctx, const struct cfg_node *n,
+		     const struct cfg_key *k, void *base);
+void cfg_cluster_check(struct cfg_ctx *ctx, const struct cfg_node *root,
+		       struct sipdlg_config *cfg);
+
 /* config_mac.c: xdp.cookie_mac (a CFG_K_CUSTOM key of the xdp table), and
  * its checks against other sections, after the whole tree. */
 int cfg_load_cookie_mac(struct cfg_ctx *ctx, const struct cfg_node *n,
@@ -204,10 +216,27 @@ int cfg_load_invite_limit(struct cfg_ctx *ctx, const struct cfg_node *n,
 			  const struct cfg_key *k, void *base);
 void cfg_invite_limit_check(struct cfg_ctx *ctx,
 			    const struct sipdlg_config *cfg);
+/* config_tls.c: the tls: section, and its checks against listen: and
+ * forward: after the whole tree. */
+void cfg_tls_free(struct cfg_tls *t);
+void cfg_load_tls(struct cfg_ctx *ctx, const struct cfg_node *n,
+		  struct cfg_tls *t);
+void cfg_tls_check(struct cfg_ctx *ctx, const struct sipdlg_config *cfg);
+
+/* config_relay.c: xdp.relay (a CFG_K_CUSTOM key of the xdp table). */
+int cfg_load_relay(struct cfg_ctx *ctx, const struct cfg_node *n,
+		   const struct cfg_key *k, void *base);
+/* "INFO, OPTIONS" for the bits of @methods (enum sipdlg_method). */
+size_t cfg_relay_methods_str(uint32_t methods, char *buf, size_t cap);
 /* config_tcp.c: the tcp: section. */
 void cfg_tcp_defaults(struct cfg_tcp *t);
 void cfg_load_tcp(struct cfg_ctx *ctx, const struct cfg_node *n,
 		  struct cfg_tcp *t);
+
+/* config_metrics.c: the metrics: section. */
+void cfg_metrics_defaults(struct cfg_metrics *m);
+void cfg_load_metrics(struct cfg_ctx *ctx, const struct cfg_node *n,
+		      struct cfg_metrics *m);
 
 /* config_addr.c */
 struct cfg_sipaddr {
@@ -217,7 +246,7 @@ struct cfg_sipaddr {
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 };
-/* "udp:ADDR:PORT" / "tcp:[V6]:PORT"; on error, a reason into @why. */
+/* "udp:ADDR:PORT" / "tcp:[V6]:PORT" / "tls:..."; on error, a reason into @why. */
 int cfg_parse_sipaddr(const char *s, struct cfg_sipaddr *out, char *why,
 		      size_t why_size);
 int cfg_parse_cidr(const char *s, struct route_cidr *out, char *why,

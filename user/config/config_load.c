@@ -391,6 +391,7 @@ static const struct cfg_key xdp_keys[] = {
 	  NULL, NULL, NULL },
 	{ "cookie_mac", CFG_K_CUSTOM, 0, 0, 0, NULL, cfg_load_cookie_mac,
 	  NULL },
+	{ "relay", CFG_K_CUSTOM, 0, 0, 0, NULL, cfg_load_relay, NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL },
 };
 
@@ -480,6 +481,13 @@ static int load_tcp(struct cfg_ctx *ctx, const struct cfg_node *n,
 	return 0;
 }
 
+static int load_tls(struct cfg_ctx *ctx, const struct cfg_node *n,
+		    const struct cfg_key *k, void *base)
+{
+	cfg_load_tls(ctx, n, &((struct sipdlg_config *)base)->tls);
+	return 0;
+}
+
 static int load_dialog(struct cfg_ctx *ctx, const struct cfg_node *n,
 		       const struct cfg_key *k, void *base)
 {
@@ -552,6 +560,13 @@ static int load_log(struct cfg_ctx *ctx, const struct cfg_node *n,
 	return 0;
 }
 
+static int load_metrics(struct cfg_ctx *ctx, const struct cfg_node *n,
+			const struct cfg_key *k, void *base)
+{
+	cfg_load_metrics(ctx, n, &((struct sipdlg_config *)base)->metrics);
+	return 0;
+}
+
 /* Deferred: see the top of the file. */
 static int note_routes(struct cfg_ctx *ctx, const struct cfg_node *n,
 		       const struct cfg_key *k, void *base)
@@ -570,13 +585,16 @@ static const struct cfg_key top_keys[] = {
 	  NULL },
 	SECTION("sip", load_sip),
 	SECTION("tcp", load_tcp),
+	SECTION("tls", load_tls),
 	SECTION("proxy", load_proxy),
 	SECTION("dialog", load_dialog),
 	SECTION("xdp", load_xdp),
 	SECTION("database", load_database),
+	SECTION("cluster", cfg_load_cluster),
 	SECTION("limits", load_limits),
 	SECTION("control", load_control),
 	SECTION("log", load_log),
+	SECTION("metrics", load_metrics),
 	SECTION("routes", note_routes),
 	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL },
 };
@@ -595,12 +613,16 @@ void cfg_load_tree(struct cfg_ctx *ctx, const struct cfg_node *root,
 	}
 	ctx->routes_node = NULL;
 	ctx->mac_node = NULL;
+	ctx->cluster_node = NULL;
 	ctx->invite_limit_node = NULL;
+	ctx->tls_listen_node = ctx->tls_fwd_node = ctx->tls_node = NULL;
 	cfg_apply_map(ctx, root, NULL, top_keys, cfg);
 	cfg_dialog_check(ctx, &cfg->dialog);
 	cfg_cookie_mac_check(ctx, cfg);
+	cfg_cluster_check(ctx, root, cfg);
 	cfg_invite_limit_check(ctx, cfg);
 	if (ctx->routes_node)
 		cfg_load_routes(ctx, ctx->routes_node, &cfg->dialog,
 				&cfg->routes);
+	cfg_tls_check(ctx, cfg);
 }

@@ -52,6 +52,8 @@ static void load_forward(struct cfg_ctx *ctx, const struct cfg_node *n,
 		return;
 	}
 	a->u.forward.proto = sa.proto;
+	if (sa.proto == CFG_PROTO_TLS && !ctx->tls_fwd_node)
+		ctx->tls_fwd_node = n;
 	memcpy(a->u.forward.host, sa.host, sizeof(sa.host));
 	a->u.forward.port = sa.port;
 	a->u.forward.addr = sa.addr;

@@ -37,6 +37,8 @@ struct stats {
 	pthread_rwlock_t lock;
 	struct stat_var **vars;
 	size_t n, cap;
+	void (*refresh)(void *ud);	/* stats_set_refresh */
+	void *refresh_ud;
 };
 
 struct stats *stats_alloc(void)
@@ -217,6 +219,8 @@ int stats_foreach(const struct stats *st, const char *group, stats_iter_fn fn,
 
 	if (!st || !fn)
 		return -EINVAL;
+	if (st->refresh)
+		st->refresh(st->refresh_ud);
 	pthread_rwlock_rdlock(&mst->lock);
 	err = stat_sel_parse(st, group, &sel);
 	if (err)
@@ -232,6 +236,34 @@ int stats_foreach(const struct stats *st, const char *group, stats_iter_fn fn,
 out:
 	pthread_rwlock_unlock(&mst->lock);
 	return err ? err : count;
+}
+
+/* Only the registry's read lock: workers never take it (stat_add is an
+ * atomic add), so a scrape cannot hold one of them up. */
+int stats_foreach_flags(const struct stats *st, stats_iter_flags_fn fn,
+			void *ud)
+{
+	struct stats *mst = (struct stats *)st;
+	int count = 0;
+
+	if (!st || !fn)
+		return -EINVAL;
+	if (st->refresh)
+		st->refresh(st->refresh_ud);
+	pthread_rwlock_rdlock(&mst->lock);
+	for (size_t i = 0; i < st->n; i++, count++)
+		fn(st->vars[i]->group, st->vars[i]->name,
+		   stat_get(st->vars[i]), st->vars[i]->flags, ud);
+	pthread_rwlock_unlock(&mst->lock);
+	return count;
+}
+
+void stats_set_refresh(struct stats *st, void (*fn)(void *ud), void *ud)
+{
+	if (!st)
+		return;
+	st->refresh_ud = ud;
+	st->refresh = fn;
 }
 
 struct stat_var *stats_find(const struct stats *st, const char *name)

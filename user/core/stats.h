@@ -35,8 +35,21 @@ typedef void (*stats_iter_fn)(const char *group, const char *name,
  * Returns the number of statistics visited, or -ENOENT for an unknown group. */
 int stats_foreach(const struct stats *st, const char *group, stats_iter_fn fn,
 		  void *ud);
+/* Every statistic with its flags (STAT_NO_RESET marks a gauge), for the
+ * Prometheus endpoint, which must tell counters from gauges.  Returns
+ * the number visited. */
+typedef void (*stats_iter_flags_fn)(const char *group, const char *name,
+				    int64_t value, unsigned flags, void *ud);
+int stats_foreach_flags(const struct stats *st, stats_iter_flags_fn fn,
+			void *ud);
 /* Find by "group:name" or by name alone; NULL if absent. */
 struct stat_var *stats_find(const struct stats *st, const char *name);
+/*
+ * @fn(@ud) runs at the start of every stats_foreach(), no lock held, to
+ * bring counters kept elsewhere up to date (the kernel relay's counts
+ * folded into sip.*).  Set it before other threads read; NULL: none.
+ */
+void stats_set_refresh(struct stats *st, void (*fn)(void *ud), void *ud);
 /* Reset every resettable statistic of @group (or all); returns count. */
 int stats_reset(struct stats *st, const char *group);
 

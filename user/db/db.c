@@ -95,6 +95,11 @@ int db_alloc(const struct cfg_dialog *cd, const struct cfg_database *cdb,
 	return 0;
 }
 
+void db_set_load_filter(struct db_ctx *db, const struct db_load_filter *f)
+{
+	db->filter = *f;
+}
+
 enum db_mode db_get_mode(const struct db_ctx *db)
 {
 	return db->mode;

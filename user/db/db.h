@@ -111,6 +111,18 @@ int db_load(struct db_ctx *db, struct dlg_table *t, db_dlg_load_fn fn,
 	    size_t errlen);
 
 /*
+ * Which rows a load reads (several boxes on one database, cluster:):
+ * those whose hash_id % step has its bit set in @mask (bit r = residue r,
+ * step <= 64).  step 0 or 1: every row (the default).  Set before
+ * db_load() / db_defer_load().
+ */
+struct db_load_filter {
+	uint32_t step;
+	uint64_t mask;
+};
+void db_set_load_filter(struct db_ctx *db, const struct db_load_filter *f);
+
+/*
  * A start without the database (db_check failed, database.required
  * false): the database thread restores the rows through @fn as soon as
  * it connects, before it writes anything (so no row this box writes is

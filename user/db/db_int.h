@@ -122,6 +122,7 @@ struct db_ctx {
 	uint64_t next_try_ms;		/* monotonic; 0 = at once */
 
 	struct db_late late;
+	struct db_load_filter filter;	/* rows db_load and the late load read */
 
 	struct stat_var *st_depth, *st_batches, *st_dropped, *st_errors,
 		*st_reconnects, *st_rows, *st_too_long;
@@ -145,9 +146,10 @@ void db_pend_clear(struct db_ctx *db);
 /* db_load.c: db_load() and, with @late, the late load's rules: rows a
  * remembered BYE ended and rows whose ids a new dialog holds are deleted
  * instead of restored (counted in res->ended / res->conflicts). */
-int db_load_rows(struct db_ctx *db, struct dlg_table *t, db_dlg_load_fn fn,
-		 void *ud, bool rehash, bool late, struct db_load_result *res,
-		 char *err, size_t errlen);
+int db_load_rows(struct db_ctx *db, struct db_conn *cn, struct dlg_table *t,
+		 db_dlg_load_fn fn, void *ud, bool rehash, bool late,
+		 const struct db_load_filter *filter,
+		 struct db_load_result *res, char *err, size_t errlen);
 
 /* db_late.c: on the database thread, right after a connection is made
  * and before anything is written: the deferred load.  0 (done, or given

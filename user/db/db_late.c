@@ -65,8 +65,9 @@ int db_late_load(struct db_ctx *db, char *err, size_t errlen)
 	rc = db_conn_check_versions(db, &db->conn, err, errlen);
 	if (!rc) {
 		db_pend_sort(db);
-		rc = db_load_rows(db, db->t, db->late.fn, db->late.ud,
-				  db->late.rehash, true, &res, err, errlen);
+		rc = db_load_rows(db, &db->conn, db->t, db->late.fn,
+				  db->late.ud, db->late.rehash, true,
+				  &db->filter, &res, err, errlen);
 	}
 	if (rc && db->conn.my && db_errno_is_conn(mysql_errno(db->conn.my)))
 		return -ENOTCONN;

@@ -37,22 +37,24 @@ static int var_cmp(const void *a, const void *b)
 }
 
 /* All dialog_vars rows, sorted by (he, hid). */
-static int load_vars(struct db_ctx *db, struct var_row **out, size_t *n_out,
+static int load_vars(struct db_ctx *db, struct db_conn *cn,
+		     const char *where, struct var_row **out, size_t *n_out,
 		     char *err, size_t errlen)
 {
 	const struct cfg_dialog *d = db->cd;
-	char q[512];
+	char q[1536];
 	MYSQL_RES *res;
 	MYSQL_ROW row;
 	struct var_row *v = NULL;
 	size_t n = 0, cap = 0;
 
-	snprintf(q, sizeof(q), "SELECT `%s`,`%s`,`%s`,`%s` FROM `%s`",
+	snprintf(q, sizeof(q), "SELECT `%s`,`%s`,`%s`,`%s` FROM `%s`%s",
 		 d->vars_h_entry_column, d->vars_h_id_column,
-		 d->vars_key_column, d->vars_value_column, d->vars_table_name);
-	if (mysql_query(db->conn.my, q) ||
-	    !(res = mysql_use_result(db->conn.my))) {
-		snprintf(err, errlen, "%s: %s", q, mysql_error(db->conn.my));
+		 d->vars_key_column, d->vars_value_column, d->vars_table_name,
+		 where);
+	if (mysql_query(cn->my, q) ||
+	    !(res = mysql_use_result(cn->my))) {
+		snprintf(err, errlen, "%s: %s", q, mysql_error(cn->my));
 		return -EIO;
 	}
 	while ((row = mysql_fetch_row(res))) {
@@ -111,7 +113,8 @@ static int rh_add(struct rehashed **v, size_t *n, size_t *cap, uint64_t id,
  * most 2^20), then the bit cleared, so that a row moving onto another's
  * old key can never take the other's variables along.  0 or -EIO.
  */
-static int rh_store(struct db_ctx *db, const struct rehashed *v, size_t n,
+static int rh_store(struct db_ctx *db, struct db_conn *cn,
+		    const struct rehashed *v, size_t n,
 		    char *err, size_t errlen)
 {
 	const struct cfg_dialog *d = db->cd;
@@ -140,19 +143,19 @@ static int rh_store(struct db_ctx *db, const struct rehashed *v, size_t n,
 		ob_free(&q);
 		return -ENOMEM;
 	}
-	st = mysql_real_query(db->conn.my, q.buf, (unsigned long)q.len);
+	st = mysql_real_query(cn->my, q.buf, (unsigned long)q.len);
 	while (!st) {
-		MYSQL_RES *res = mysql_store_result(db->conn.my);
+		MYSQL_RES *res = mysql_store_result(cn->my);
 
 		mysql_free_result(res);
-		st = mysql_next_result(db->conn.my);
+		st = mysql_next_result(cn->my);
 	}
 	ob_free(&q);
 	if (st > 0) {
 		snprintf(err, errlen, "storing the rehashed h_entry of %zu rows "
 			 "in '%s': %s", n, d->table_name,
-			 mysql_error(db->conn.my));
-		mysql_query(db->conn.my, "ROLLBACK");
+			 mysql_error(cn->my));
+		mysql_query(cn->my, "ROLLBACK");
 		return -EIO;
 	}
 	return 0;
@@ -184,18 +187,18 @@ static int del_add(struct del_keys *d, uint32_t he, uint32_t hid)
 /* Delete the rows (and vars) of @d, each its own autocommitted pair:
  * a replay after a lost connection deletes again what is left.  0, or
  * the first error (-ENOTCONN: the connection is gone). */
-static int del_run(struct db_ctx *db, const struct del_keys *d, char *err,
-		   size_t errlen)
+static int del_run(struct db_ctx *db, struct db_conn *cn,
+		   const struct del_keys *d, char *err, size_t errlen)
 {
 	size_t i;
 	int rc;
 
 	for (i = 0; i < d->n; i++) {
-		rc = db_sql_delete(&db->conn, d->v[i].he, d->v[i].hid);
+		rc = db_sql_delete(cn, d->v[i].he, d->v[i].hid);
 		if (rc) {
 			snprintf(err, errlen, "deleting the row of %u:%u: %s",
 				 d->v[i].he, d->v[i].hid,
-				 mysql_error(db->conn.my));
+				 mysql_error(cn->my));
 			return rc;
 		}
 	}
@@ -241,13 +244,40 @@ int db_load(struct db_ctx *db, struct dlg_table *t, db_dlg_load_fn fn,
 	    void *ud, bool rehash, struct db_load_result *res, char *err,
 	    size_t errlen)
 {
-	return db_load_rows(db, t, fn, ud, rehash, false, res, err, errlen);
+	return db_load_rows(db, &db->conn, t, fn, ud, rehash, false,
+			    &db->filter, res, err, errlen);
 }
 
-int db_load_rows(struct db_ctx *db, struct dlg_table *t, db_dlg_load_fn fn,
-		 void *ud, bool rehash, bool late, struct db_load_result *res,
-		 char *err, size_t errlen)
+/* " WHERE `col` % step IN (r, ...)" for @f (or "" for every row). */
+static void filter_sql(const struct db_load_filter *f, const char *col,
+		       char *buf, size_t cap)
 {
+	size_t n;
+	bool first = true;
+
+	buf[0] = '\0';
+	if (!f || f->step <= 1)
+		return;
+	n = (size_t)snprintf(buf, cap, " WHERE `%s` %% %u IN (", col, f->step);
+	for (uint32_t r = 0; r < f->step && r < 64 && n < cap; r++) {
+		if (!(f->mask & (1ull << r)))
+			continue;
+		n += (size_t)snprintf(buf + n, cap - n, "%s%u", first ? "" : ",",
+				      r);
+		first = false;
+	}
+	if (first && n < cap)	/* no residue: no row */
+		n += (size_t)snprintf(buf + n, cap - n, "NULL");
+	if (n < cap)
+		snprintf(buf + n, cap - n, ")");
+}
+
+int db_load_rows(struct db_ctx *db, struct db_conn *cn, struct dlg_table *t,
+		 db_dlg_load_fn fn, void *ud, bool rehash, bool late,
+		 const struct db_load_filter *filter,
+		 struct db_load_result *res, char *err, size_t errlen)
+{
+	char vwhere[512], where[512];
 	struct del_keys del = { 0 };
 	const struct cfg_dialog *d = db->cd;
 	struct db_load_result r = { 0 };
@@ -269,14 +299,16 @@ int db_load_rows(struct db_ctx *db, struct dlg_table *t, db_dlg_load_fn fn,
 			*res = r;
 		return 0;
 	}
-	if (!db->conn.my)
+	if (!cn->my)
 		return -ENOTCONN;
-	rc = load_vars(db, &vars, &n_vars, err, errlen);
+	filter_sql(filter, d->vars_h_id_column, vwhere, sizeof(vwhere));
+	filter_sql(filter, d->h_id_column, where, sizeof(where));
+	rc = load_vars(db, cn, vwhere, &vars, &n_vars, err, errlen);
 	if (rc)
 		return rc;
 	if (asprintf(&q, "SELECT `id`,`%s`,`%s`,`%s`,`%s`,`%s`,`%s`,`%s`,`%s`,"
 		     "`%s`,`%s`,`%s`,`%s`,`%s`,`%s`,`%s`,`%s`,`%s`,`%s`,`%s`,"
-		     "`iflags`,`%s`,`req_uri`,`xdata` FROM `%s`",
+		     "`iflags`,`%s`,`req_uri`,`xdata` FROM `%s`%s",
 		     d->h_entry_column, d->h_id_column,
 		     d->callid_column, d->from_uri_column, d->from_tag_column,
 		     d->to_uri_column, d->to_tag_column, d->caller_cseq_column,
@@ -285,7 +317,7 @@ int db_load_rows(struct db_ctx *db, struct dlg_table *t, db_dlg_load_fn fn,
 		     d->callee_contact_column, d->caller_sock_column,
 		     d->callee_sock_column, d->state_column,
 		     d->start_time_column, d->timeout_column, d->sflags_column,
-		     d->toroute_column, d->table_name) < 0) {
+		     d->toroute_column, d->table_name, where) < 0) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -303,15 +335,16 @@ next_page:
 			 q, d->h_entry_column, d->h_id_column,
 			 d->db_fetch_rows);
 	else
-		snprintf(page, sizeof(page), "%s WHERE `%s`>%lu OR (`%s`=%lu "
-			 "AND `%s`>%lu) ORDER BY `%s`,`%s` LIMIT %u", q,
+		snprintf(page, sizeof(page), "%s %s (`%s`>%lu OR (`%s`=%lu "
+			 "AND `%s`>%lu)) ORDER BY `%s`,`%s` LIMIT %u", q,
+			 where[0] ? "AND" : "WHERE",
 			 d->h_entry_column, last_he, d->h_entry_column,
 			 last_he, d->h_id_column, last_hid, d->h_entry_column,
 			 d->h_id_column, d->db_fetch_rows);
-	if (mysql_query(db->conn.my, page) ||
-	    !(mr = mysql_use_result(db->conn.my))) {
+	if (mysql_query(cn->my, page) ||
+	    !(mr = mysql_use_result(cn->my))) {
 		snprintf(err, errlen, "cannot read table '%s': %s",
-			 d->table_name, mysql_error(db->conn.my));
+			 d->table_name, mysql_error(cn->my));
 		rc = -EIO;
 		goto out;
 	}
@@ -437,18 +470,18 @@ next:
 		free(lv);
 		db_load_row_clear(&lr);
 	}
-	if (!rc && mysql_errno(db->conn.my)) {
+	if (!rc && mysql_errno(cn->my)) {
 		snprintf(err, errlen, "reading table '%s': %s", d->table_name,
-			 mysql_error(db->conn.my));
+			 mysql_error(cn->my));
 		rc = -EIO;
 	}
 	mysql_free_result(mr);
 	if (!rc && have_last && page_rows == d->db_fetch_rows)
 		goto next_page;
 	if (!rc && del.n)
-		rc = del_run(db, &del, err, errlen);
+		rc = del_run(db, cn, &del, err, errlen);
 	if (!rc && n_rh) {
-		rc = rh_store(db, rh, n_rh, err, errlen);
+		rc = rh_store(db, cn, rh, n_rh, err, errlen);
 		if (!rc)
 			log_notice("table '%s': %zu rows rehashed to hash_size "
 				   "%u", d->table_name, n_rh, hash_size);
@@ -458,12 +491,12 @@ next:
 		char dq[256];
 
 		snprintf(dq, sizeof(dq), "DELETE FROM `%s`", d->table_name);
-		if (mysql_query(db->conn.my, dq))
-			log_err("%s: %s", dq, mysql_error(db->conn.my));
+		if (mysql_query(cn->my, dq))
+			log_err("%s: %s", dq, mysql_error(cn->my));
 		snprintf(dq, sizeof(dq), "DELETE FROM `%s`",
 			 d->vars_table_name);
-		if (mysql_query(db->conn.my, dq))
-			log_err("%s: %s", dq, mysql_error(db->conn.my));
+		if (mysql_query(cn->my, dq))
+			log_err("%s: %s", dq, mysql_error(cn->my));
 	}
 out:
 	free(q);

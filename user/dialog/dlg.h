@@ -312,6 +312,9 @@ struct dlg_load {
 int dlg_load(struct dlg_table *t, const struct dlg_load *ld,
 	     struct dlg_cell **out);
 void dlg_load_done(struct dlg_cell *c);
+/* Keep new dialogs of slot @h_entry off @h_id (an id of this node's
+ * series held by another node's memory: cluster fencing). */
+void dlg_reserve_id(struct dlg_table *t, uint32_t h_entry, uint32_t h_id);
 
 /* A reply of the INVITE transaction, as relayed upstream (or local). */
 struct dlg_reply {
@@ -386,6 +389,9 @@ int dlg_end(struct dlg_cell *c, const void *msg);
  * script: no callback but DESTROY, no statistic but processed_dialogs.
  * Only for a dialog dlg_manage() returned with DLG_RC_CREATED (never for
  * a spiral: that is the original call).  It leaves the table at once.
+ * The cluster's handback uses it too, on any dialog, to unload one
+ * without ending it (after clearing its row mark, so DESTROY deletes no
+ * row): the node that owns it loads it from its row.
  */
 void dlg_discard(struct dlg_cell *c);
 /*
@@ -604,10 +610,64 @@ int dlg_profile_is_in(struct dlg_cell *c, struct dlg_profile *p,
 /* get_profile_size, O(1): memberships with @value, or all (value.p NULL
  * or a profile without value). */
 uint64_t dlg_profile_size(struct dlg_profile *p, struct sip_str value);
+/* This node's memberships only (dlg_profile_size adds the other nodes'
+ * counts of a cluster-wide profile). */
+uint64_t dlg_profile_size_local(struct dlg_profile *p, struct sip_str value);
+/*
+ * Cluster-wide profiles (user/cluster): @fn gives the other nodes' count
+ * of (@p, value; value.p NULL = every value), added by dlg_profile_size.
+ * Set before any thread uses the table.  It must not block (it reads a
+ * cache).
+ */
+typedef uint64_t (*dlg_profile_remote_fn)(void *ud,
+					  const struct dlg_profile *p,
+					  struct sip_str value);
+void dlg_profile_set_remote(struct dlg_profile *p, dlg_profile_remote_fn fn,
+			    void *ud);
+bool dlg_profile_is_cluster(const struct dlg_profile *p);
+/* A counter bumped by every change of @p's counts. */
+uint64_t dlg_profile_gen(struct dlg_profile *p);
+/* @fn once per value in use ("" for a profile without value) with its
+ * count, under the profile's lock (@fn must only copy).  Returns the
+ * counter of dlg_profile_gen at that moment. */
+typedef void (*dlg_profile_count_fn)(void *ud, const char *value,
+				     uint32_t count);
+uint64_t dlg_profile_counts(struct dlg_profile *p, dlg_profile_count_fn fn,
+			    void *ud);
 /* dlg.profile_list: @fn once per membership (value.p NULL = all values),
  * without the profile lock held.  Returns the number visited. */
 int dlg_profile_list(struct dlg_profile *p, struct sip_str value,
 		     dlg_iter_fn fn, void *ud);
+
+/* The profiles of the table in config order (metrics endpoint). */
+size_t dlg_profile_count(const struct dlg_table *t);
+struct dlg_profile *dlg_profile_at(struct dlg_table *t, size_t i);
+
+/*
+ * A snapshot of one profile for the metrics endpoint: its total, how many
+ * values it holds and the @max values with the most members, most first.
+ * A value longer than DLG_PROFILE_TOP_VALUE_MAX keeps a prefix (len <
+ * full_len; hash tells two such apart).  The profile lock, which SIP
+ * workers take, is held only a few microseconds at a time (see the .c).
+ * 0 or -ENOMEM; free with dlg_profile_snap_free.
+ */
+#define DLG_PROFILE_TOP_VALUE_MAX 128
+struct dlg_profile_top {
+	uint64_t count;
+	uint32_t hash;
+	size_t len, full_len;
+	char value[DLG_PROFILE_TOP_VALUE_MAX + 1];
+};
+struct dlg_profile_snap {
+	uint64_t total;			/* members, every value */
+	size_t nvals;			/* values (0 without value) */
+	struct dlg_profile_top *top;
+	size_t n_top;
+	bool incomplete;		/* the map kept growing: top empty */
+};
+int dlg_profile_snapshot(struct dlg_profile *p, size_t max,
+			 struct dlg_profile_snap *out);
+void dlg_profile_snap_free(struct dlg_profile_snap *s);	/* NULL-safe */
 
 /* ---- callbacks ------------------------------------------------------ */
 

@@ -657,3 +657,27 @@ int64_t dlg_active_count(const struct dlg_table *t)
 {
 	return t->st.active_dialogs ? stat_get(t->st.active_dialogs) : 0;
 }
+
+/*
+ * A node that starts with its dialogs held by another (cluster fencing)
+ * does not load them, but must not give their ids to new calls: move the
+ * slot's series past @h_id (ours only; others are never generated here).
+ */
+void dlg_reserve_id(struct dlg_table *t, uint32_t h_entry, uint32_t h_id)
+{
+	uint32_t step = t->cfg.h_id_step;
+	struct dlg_slot *s;
+
+	if (h_entry >= t->size)
+		return;
+	s = &t->slots[h_entry];
+	pthread_mutex_lock(&s->lock);
+	if (step <= 1) {
+		if (s->next_id < h_id)
+			s->next_id = h_id;
+	} else if (h_id % step == (uint32_t)t->cfg.h_id_start % step &&
+		   s->next_id <= h_id) {
+		s->next_id = h_id + step;
+	}
+	pthread_mutex_unlock(&s->lock);
+}

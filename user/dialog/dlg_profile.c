@@ -50,6 +50,9 @@ struct dlg_profile {
 	char *name;
 	bool has_value;
 	uint64_t total;
+	uint64_t gen;			/* bumped on every count change */
+	dlg_profile_remote_fn remote;	/* other nodes' counts (cluster) */
+	void *remote_ud;
 	struct dlg_pval **buckets;
 	size_t nbuckets;		/* power of two */
 	size_t nvals;
@@ -216,6 +219,7 @@ static void member_unlink(struct dlg_profile *p, struct dlg_pmember *m)
 		m->pnext->pprev = m->pprev;
 	pv->count--;
 	p->total--;
+	p->gen++;
 	if (!pv->count)
 		pval_remove(p, pv);
 }
@@ -282,6 +286,7 @@ int dlg_profile_set(struct dlg_cell *c, struct dlg_profile *p,
 	pv->first = m;
 	pv->count++;
 	p->total++;
+	p->gen++;
 	pthread_mutex_unlock(&p->lock);
 	m->cnext = c->members;
 	c->members = m;
@@ -339,6 +344,51 @@ int dlg_profile_is_in(struct dlg_cell *c, struct dlg_profile *p,
 }
 
 uint64_t dlg_profile_size(struct dlg_profile *p, struct sip_str value)
+{
+	uint64_t n = dlg_profile_size_local(p, value);
+
+	if (p->remote)
+		n += p->remote(p->remote_ud, p, value);
+	return n;
+}
+
+void dlg_profile_set_remote(struct dlg_profile *p, dlg_profile_remote_fn fn,
+			    void *ud)
+{
+	p->remote = fn;
+	p->remote_ud = ud;
+}
+
+bool dlg_profile_is_cluster(const struct dlg_profile *p)
+{
+	return p->remote != NULL;
+}
+
+uint64_t dlg_profile_gen(struct dlg_profile *p)
+{
+	uint64_t g;
+
+	pthread_mutex_lock(&p->lock);
+	g = p->gen;
+	pthread_mutex_unlock(&p->lock);
+	return g;
+}
+
+uint64_t dlg_profile_counts(struct dlg_profile *p, dlg_profile_count_fn fn,
+			    void *ud)
+{
+	uint64_t g;
+
+	pthread_mutex_lock(&p->lock);
+	g = p->gen;
+	for (size_t b = 0; b < p->nbuckets; b++)
+		for (struct dlg_pval *pv = p->buckets[b]; pv; pv = pv->hnext)
+			fn(ud, pv->value, pv->count);
+	pthread_mutex_unlock(&p->lock);
+	return g;
+}
+
+uint64_t dlg_profile_size_local(struct dlg_profile *p, struct sip_str value)
 {
 	uint64_t n;
 
@@ -467,4 +517,158 @@ size_t dlg_profiles_copy_locked(const struct dlg_cell *c,
 	}
 	*strp = s;
 	return n;
+}
+
+/* ---- snapshots for the metrics endpoint ------------------------------ */
+
+size_t dlg_profile_count(const struct dlg_table *t)
+{
+	return t ? t->n_profiles : 0;
+}
+
+struct dlg_profile *dlg_profile_at(struct dlg_table *t, size_t i)
+{
+	return t && i < t->n_profiles ? &t->profiles[i] : NULL;
+}
+
+/* Buckets walked per hold of the profile lock: with at most two values
+ * per bucket on average (pval_grow), a hold copies ~128 counts. */
+#define SNAP_CHUNK 64
+/* A walk restarts when the map grows under it; a map that doubles more
+ * often than this during one snapshot gets totals only. */
+#define SNAP_RESTARTS 8
+
+/* Min-heap on count: top[0] is the smallest of the kept values. */
+static void snap_sift_down(struct dlg_profile_top *top, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		struct dlg_profile_top tmp;
+
+		if (l < n && top[l].count < top[m].count)
+			m = l;
+		if (r < n && top[r].count < top[m].count)
+			m = r;
+		if (m == i)
+			return;
+		tmp = top[i];
+		top[i] = top[m];
+		top[m] = tmp;
+		i = m;
+	}
+}
+
+static void snap_sift_up(struct dlg_profile_top *top, size_t i)
+{
+	while (i) {
+		size_t parent = (i - 1) / 2;
+		struct dlg_profile_top tmp;
+
+		if (top[parent].count <= top[i].count)
+			return;
+		tmp = top[i];
+		top[i] = top[parent];
+		top[parent] = tmp;
+		i = parent;
+	}
+}
+
+/* Copy @pv into slot @slot: a prefix of its value, no allocation (the
+ * profile lock is held). */
+static void snap_fill(struct dlg_profile_top *t, const struct dlg_pval *pv)
+{
+	size_t n = pv->len < DLG_PROFILE_TOP_VALUE_MAX ? pv->len :
+		DLG_PROFILE_TOP_VALUE_MAX;
+
+	memcpy(t->value, pv->value, n);
+	t->value[n] = '\0';
+	t->len = n;
+	t->full_len = pv->len;
+	t->hash = pv->hash;
+	t->count = pv->count;
+}
+
+static void snap_offer(struct dlg_profile_snap *s, size_t max,
+		       const struct dlg_pval *pv)
+{
+	if (s->n_top < max) {
+		snap_fill(&s->top[s->n_top], pv);
+		snap_sift_up(s->top, s->n_top++);
+	} else if (pv->count > s->top[0].count) {
+		snap_fill(&s->top[0], pv);
+		snap_sift_down(s->top, s->n_top, 0);
+	}
+}
+
+static int snap_cmp(const void *a, const void *b)
+{
+	const struct dlg_profile_top *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return strcmp(x->value, y->value);
+}
+
+/*
+ * The profile lock is what set/unset_dlg_profile take on the SIP
+ * workers, so it is held for one chunk of buckets at a time, never for
+ * the whole map, and nothing is allocated under it.  A grow between two
+ * chunks moves values between buckets: the walk then starts over.
+ */
+int dlg_profile_snapshot(struct dlg_profile *p, size_t max,
+			 struct dlg_profile_snap *out)
+{
+	struct dlg_profile_snap s = { 0 };
+	size_t nb, b = 0, restarts = 0;
+
+	pthread_mutex_lock(&p->lock);
+	s.total = p->total;
+	s.nvals = p->has_value ? p->nvals : 0;
+	nb = p->nbuckets;
+	pthread_mutex_unlock(&p->lock);
+	if (!p->has_value || !max || !s.nvals) {
+		*out = s;
+		return 0;
+	}
+	/* Room for the values there are (and some that may come during the
+	 * walk), not for @max of them: @max may be large and most profiles
+	 * hold few values. */
+	if (max > s.nvals + SNAP_CHUNK)
+		max = s.nvals + SNAP_CHUNK;
+	s.top = calloc(max, sizeof(*s.top));
+	if (!s.top)
+		return -ENOMEM;
+	while (b < nb) {
+		size_t end;
+
+		pthread_mutex_lock(&p->lock);
+		if (p->nbuckets != nb) {
+			nb = p->nbuckets;
+			b = 0;
+			s.n_top = 0;
+			if (++restarts > SNAP_RESTARTS) {
+				pthread_mutex_unlock(&p->lock);
+				s.incomplete = true;
+				break;
+			}
+		}
+		end = b + SNAP_CHUNK < nb ? b + SNAP_CHUNK : nb;
+		for (; b < end; b++)
+			for (const struct dlg_pval *pv = p->buckets[b]; pv;
+			     pv = pv->hnext)
+				snap_offer(&s, max, pv);
+		pthread_mutex_unlock(&p->lock);
+	}
+	qsort(s.top, s.n_top, sizeof(*s.top), snap_cmp);
+	*out = s;
+	return 0;
+}
+
+void dlg_profile_snap_free(struct dlg_profile_snap *s)
+{
+	if (!s)
+		return;
+	free(s->top);
+	s->top = NULL;
+	s->n_top = 0;
 }

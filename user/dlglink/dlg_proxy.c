@@ -79,7 +79,8 @@ static void sock_str(const struct proxy *px, int idx, char *buf, size_t cap)
 		buf[0] = '\0';
 		return;
 	}
-	snprintf(buf, cap, "%s:%s:%u", lo->proto == TP_TCP ? "tcp" : "udp",
+	snprintf(buf, cap, "%s:%s:%u", lo->proto == TP_TCP ? "tcp" :
+		 lo->proto == TP_TLS ? "tls" : "udp",
 		 lo->host, lo->port);
 }
 

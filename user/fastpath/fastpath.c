@@ -59,8 +59,9 @@ static const char *const reason_names[SDR_MAX_] = {
 	[SDR_RELAY_PASS_SHAPE] = "relay_pass_shape",
 	[SDR_RELAY_PASS_CONTACT] = "relay_pass_contact",
 	[SDR_INVITE_RATE_DROP] = "invite_rate_dropped",
+	[SDR_RELAY_PASS_CALLID] = "relay_pass_callid",
 };
-_Static_assert(SDR_MAX_ == 38, "name every reason in reason_names[]");
+_Static_assert(SDR_MAX_ == 39, "name every reason in reason_names[]");
 
 const char *fp_reason_name(unsigned reason)
 {
@@ -140,6 +141,8 @@ int fp_start(const struct sipdlg_config *cfg, const char *obj_path,
 	fp->dialogs_fd = fp->counters_fd = fp->events_fd = fp->callids_fd = -1;
 	fp->prog_fd = -1;
 	fp->km.fpstate_fd = fp->km.overflow_fd = -1;
+	fp->relay.fd = -1;
+	pthread_mutex_init(&fp->relay.fold_lock, NULL);
 	fp->loop = loop;
 	fp->cfg = cfg;
 	if (obj_path && !(fp->obj_path = strdup(obj_path))) {
@@ -192,6 +195,14 @@ int fp_start(const struct sipdlg_config *cfg, const char *obj_path,
 		}
 	}
 
+	/* the time before the program sees traffic: the kernel's clock
+	 * until then, the published one from there on */
+	r = fp_clock_start(fp);
+	if (r) {
+		snprintf(err, err_len, "xdp: cannot start the clock timer: %s",
+			 strerror(-r));
+		goto fail;
+	}
 	r = fp_attach_all(fp, cfg, err, err_len);
 	if (r)
 		goto fail;
@@ -206,6 +217,7 @@ void fp_free(struct fastpath *fp)
 {
 	if (!fp)
 		return;
+	fp_clock_stop(fp);
 	fp_detach_all(fp);
 	if (fp->rb) {
 		if (fp->loop)

@@ -49,6 +49,20 @@ struct fp_kmaps {
 		*st_callids_failed, *st_moved_in, *st_not_in_kernel;
 };
 
+/* fp_relay.c: the "relay_hops" map and what was written into it. */
+struct fp_relay {
+	int fd;				/* "relay_hops"; -1: relay off */
+	struct proxy *px;		/* resolves next hops */
+	struct stats *st;
+	_Atomic uint64_t gen;
+	_Atomic uint64_t written, removed, dirs_unrelayed, write_failed;
+	/* sip.* totals: the kernel's relay_req / relay_reply folded in. */
+	pthread_mutex_t fold_lock;
+	uint64_t folded_req, folded_reply;
+	struct stat_var *st_fwd_req, *st_fwd_rep, *st_relayed_req,
+		*st_relayed_rep;
+};
+
 struct fastpath {
 	struct bpf_object *obj;
 	struct bpf_program *prog;
@@ -80,6 +94,8 @@ struct fastpath {
 	 * ring buffer's); its own program is unloaded.  NULL before. */
 	struct bpf_object *prog_obj;
 	uint32_t rotations;
+	uint64_t clock_timer;		/* fp_clock.c, 0: none */
+	struct fp_relay relay;
 };
 
 /* Every knob of bpf/knobs.h this sipdlgd sets (fp_knobs.c). */
@@ -97,6 +113,8 @@ struct fp_knobs {
 	__u64 mac_key_prev[2];
 	__u32 invite_limit_pps;		/* xdp.invite_limit; 0 = off */
 	__u32 invite_limit_burst;
+	__u32 relay_enabled;
+	__u32 relay_methods;
 };
 
 /* The knobs for @fp's ports and @cfg; @mac NULL = MAC off. */
@@ -132,6 +150,15 @@ void fp_detach_all(struct fastpath *fp);
  */
 int fp_attach_replace(struct fastpath *fp, int new_prog_fd, char *err,
 		      size_t err_len);
+
+/*
+ * fp_clock.c: write CLOCK_MONOTONIC into the loaded programs' sd_clock_ns
+ * now; start (publish, then every SIPDLG_CLOCK_PUBLISH_MS on fp->loop) and
+ * stop doing so.
+ */
+void fp_clock_publish(struct fastpath *fp);
+int fp_clock_start(struct fastpath *fp);
+void fp_clock_stop(struct fastpath *fp);
 
 /* fp_mac.c: the flags word of @c's map value (old value @flags). */
 __u32 fp_mac_flags(struct fastpath *fp, struct dlg_cell *c, __u32 flags);

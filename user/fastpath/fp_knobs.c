@@ -58,6 +58,7 @@ int fp_knobs_set(struct bpf_object *obj, const char *obj_name,
 		KNOB(max_dialog_pps), KNOB(mac_enabled), KNOB(mac_key),
 		KNOB(mac_prev_enabled), KNOB(mac_key_prev),
 		KNOB(invite_limit_pps), KNOB(invite_limit_burst),
+		KNOB(relay_enabled), KNOB(relay_methods),
 #undef KNOB
 	};
 	struct bpf_map *rodata = bpf_object__find_map_by_name(obj, ".rodata");
@@ -134,6 +135,8 @@ void fp_knobs_fill(struct fp_knobs *k, const struct fastpath *fp,
 	k->max_dialog_pps = cfg->xdp.max_dialog_pps;
 	k->invite_limit_pps = cfg->xdp.invite_limit_pps;
 	k->invite_limit_burst = cfg->xdp.invite_limit_burst;
+	k->relay_enabled = cfg->xdp.relay_enabled && cfg->xdp.relay_methods;
+	k->relay_methods = k->relay_enabled ? cfg->xdp.relay_methods : 0;
 	if (mac) {
 		k->mac_enabled = 1;
 		k->mac_key[0] = mac->cur[0];

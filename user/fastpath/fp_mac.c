@@ -163,6 +163,7 @@ int fp_rotate_key(struct fastpath *fp, struct fp_rotation *res, char *err,
 	else
 		bpf_program__unload(fp->prog);	/* fp->obj keeps its maps */
 	fp->prog_obj = nobj;
+	fp_clock_publish(fp);	/* the new program's clock at once */
 	fp->prog = bpf_object__find_program_by_name(nobj, "sipdlg_xdp");
 	fp->prog_fd = bpf_program__fd(fp->prog);
 	fp->prog_id = prog_id_of(fp->prog_fd);

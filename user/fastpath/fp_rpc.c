@@ -16,6 +16,7 @@
 #include "fastpath/fastpath.h"
 #include "fastpath/fp_dialogs.h"
 #include "fastpath/fp_kmaps.h"
+#include "fastpath/fp_relay.h"
 #include "fastpath/fp_rpc.h"
 #include <time.h>
 
@@ -81,6 +82,30 @@ static json_t *cookie_mac_json(struct fastpath *fp)
 			 mi.key_file, "generation", (json_int_t)mi.generation,
 			 "previous_key", mi.previous_key, "rotations",
 			 (json_int_t)mi.rotations);
+}
+
+/* xdp.relay: on or off, what it relays, the next-hop map. */
+static json_t *relay_json(struct fastpath *fp)
+{
+	static const char *const names[SDM_MAX_] = {
+		[SDM_OPTIONS] = "OPTIONS", [SDM_INFO] = "INFO",
+		[SDM_UPDATE] = "UPDATE", [SDM_NOTIFY] = "NOTIFY",
+		[SDM_MESSAGE] = "MESSAGE",
+	};
+	struct fp_relay_info ri;
+	json_t *methods = json_array();
+
+	fp_relay_info(fp, &ri);
+	for (int m = 0; m < SDM_MAX_; m++)
+		if (ri.enabled && (ri.methods & (1u << m)) && names[m])
+			json_array_append_new(methods, json_string(names[m]));
+	return json_pack("{s:b,s:o,s:I,s:I,s:I,s:I,s:I}", "enabled",
+			 (int)ri.enabled, "methods", methods, "dialogs",
+			 (json_int_t)ri.entries, "hops_written",
+			 (json_int_t)ri.written, "hops_removed",
+			 (json_int_t)ri.removed, "directions_not_relayed",
+			 (json_int_t)ri.dirs_unrelayed, "write_failed",
+			 (json_int_t)ri.write_failed);
 }
 
 static bool no_params(const json_t *params)
@@ -179,6 +204,7 @@ static int xdp_status(void *ud, json_t *params, json_t **result,
 	json_object_set_new(res, "interfaces", ifs);
 	json_object_set_new(res, "maps", maps_json(ctx->fp));
 	json_object_set_new(res, "cookie_mac", cookie_mac_json(ctx->fp));
+	json_object_set_new(res, "relay", relay_json(ctx->fp));
 	json_object_set_new(res, "counters", counters_json(ctx->fp));
 	*result = res;
 	return 0;
@@ -222,6 +248,25 @@ json_t *fp_rpc_dialog_json(uint32_t h_entry, uint32_t h_id, void *ud)
 			      (json_int_t)-1,
 		      "bye_seen", (int)v.bye_seen, "mismatches",
 		      (int)v.mismatches, "rate_limited", (int)v.rate_limited);
+	/* Where the kernel relays this dialog's requests (null: it does
+	 * not relay that way). */
+	{
+		struct sipdlg_relay_hops h;
+		json_t *r = json_null();
+
+		if (fp_relay_read(ud, h_entry, h_id, &h) == 0) {
+			char a[64], b[64];
+
+			r = json_object();
+			json_object_set_new(r, "caller_to_callee",
+				fp_relay_hop_str(&h.dir[0], a, sizeof(a)) ?
+					json_string(a) : json_null());
+			json_object_set_new(r, "callee_to_caller",
+				fp_relay_hop_str(&h.dir[1], b, sizeof(b)) ?
+					json_string(b) : json_null());
+		}
+		json_object_set_new(o, "relay", r);
+	}
 	return o;
 }
 

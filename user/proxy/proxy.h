@@ -142,6 +142,29 @@ struct px_tx_ops {
 	void (*release)(void *obj);
 };
 
+/*
+ * Where an in-dialog request towards a leg would go (the kernel relay's
+ * next hop): the first entry of @route_set ("<uri>,<uri>", the dialog's
+ * form) after our own, else @target (the leg's Contact URI); the socket
+ * the proxy would send from, preferring @in_socket ("udp:HOST:PORT", the
+ * socket the request arrives on), and our Via sent-by as build_forward
+ * writes it (advertise:).  Only what the proxy resolves without DNS and
+ * sends over UDP: 0, or -EPROTONOSUPPORT (not sip:, not UDP, maddr, a
+ * strict router), -EHOSTUNREACH (a name), -ELOOP (addressed to us),
+ * -ENOENT (no UDP socket of that address family), -EINVAL, -E2BIG.
+ */
+struct proxy_hop {
+	struct sockaddr_storage dst;	/* next hop, port set */
+	struct sockaddr_storage src;	/* our socket's bound address */
+	uint16_t sport;			/* its port */
+	int local_idx;
+	char sentby[80];		/* "host:port", NUL-terminated */
+	size_t sentby_len;
+};
+int proxy_hop_resolve(const struct proxy *px, const char *route_set,
+		      const char *target, const char *in_socket,
+		      struct proxy_hop *out);
+
 int proxy_alloc(const struct sipdlg_config *cfg, struct stats *st,
 		struct proxy **out, char *err, size_t err_len);
 /* Transport and timers are created by the caller and given here; from

@@ -63,7 +63,8 @@ int px_local_init(struct proxy *px, char *err, size_t err_len)
 		const struct cfg_listen *l = &cfg->listen[i];
 		struct px_local *lo = &px->local[px->n_local++];
 
-		lo->proto = l->proto == CFG_PROTO_TCP ? TP_TCP : TP_UDP;
+		lo->proto = l->proto == CFG_PROTO_TCP ? TP_TCP :
+			    l->proto == CFG_PROTO_TLS ? TP_TLS : TP_UDP;
 		lo->family = l->addr.ss_family;
 		if (lo->family == AF_INET6)
 			snprintf(lo->host, sizeof(lo->host), "[%s]", l->host);
@@ -119,7 +120,8 @@ bool px_uri_is_ours(const struct proxy *px, struct sip_str uri)
 
 bool px_via_is_ours(const struct proxy *px, const struct sip_via *via)
 {
-	return hostport_is_ours(px, via->host, via->has_port ? via->port : 5060);
+	return hostport_is_ours(px, via->host, via->has_port ? via->port :
+			   via->transport == SIP_TP_TLS ? 5061 : 5060);
 }
 
 static int resolve(struct sip_str host, enum sip_host_type type,
@@ -174,16 +176,20 @@ int px_uri_target(struct sip_str uri, struct px_target *t)
 
 	if (sip_uri_parse(&u, uri.p, uri.len) != 0)
 		return -EINVAL;
-	if (u.type != SIP_SCHEME_SIP)
-		return -EPROTONOSUPPORT;	/* sips:, tel:, other */
-	port = u.has_port ? u.port : 5060;
-	t->proto = TP_UDP;
-	if (sip_str_present(u.transport)) {
+	if (u.type != SIP_SCHEME_SIP && u.type != SIP_SCHEME_SIPS)
+		return -EPROTONOSUPPORT;	/* tel:, other */
+	/* sips: is TLS whatever ;transport says (RFC 3261 26.2.2; the
+	 * deprecated sips:...;transport=tcp of RFC 5630 means TLS too). */
+	t->proto = u.type == SIP_SCHEME_SIPS ? TP_TLS : TP_UDP;
+	if (sip_str_present(u.transport) && t->proto != TP_TLS) {
 		if (sip_str_eqi_c(u.transport, "tcp"))
 			t->proto = TP_TCP;
+		else if (sip_str_eqi_c(u.transport, "tls"))
+			t->proto = TP_TLS;
 		else if (!sip_str_eqi_c(u.transport, "udp"))
 			return -EPROTONOSUPPORT;
 	}
+	port = u.has_port ? u.port : t->proto == TP_TLS ? 5061 : 5060;
 	host = u.host;
 	ht = u.host_type;
 	if (sip_str_present(u.maddr) && u.maddr.len) {
@@ -202,7 +208,8 @@ int px_uri_target(struct sip_str uri, struct px_target *t)
 
 int px_dest_target(const struct route_dest *d, struct px_target *t)
 {
-	t->proto = d->proto == CFG_PROTO_TCP ? TP_TCP : TP_UDP;
+	t->proto = d->proto == CFG_PROTO_TCP ? TP_TCP :
+		   d->proto == CFG_PROTO_TLS ? TP_TLS : TP_UDP;
 	memcpy(&t->addr.ss, &d->addr, sizeof(t->addr.ss));
 	t->addr.len = d->addr_len;
 	return 0;

@@ -135,7 +135,7 @@ static bool creates_dialog(const struct sip_msg *m)
 
 static const char *tp_name(enum tp_proto p)
 {
-	return p == TP_TCP ? "TCP" : "UDP";
+	return p == TP_TCP ? "TCP" : p == TP_TLS ? "TLS" : "UDP";
 }
 
 /* "Record-Route: <sip:HOST:PORT;transport=tcp;lr;PARAMS>\r\n" */
@@ -150,6 +150,8 @@ static void rr_line(char *buf, size_t *n, size_t cap,
 	px_sb_u32(&b, lo->adv_port);
 	if (lo->proto == TP_TCP)
 		px_sb_str(&b, ";transport=tcp");
+	else if (lo->proto == TP_TLS)
+		px_sb_str(&b, ";transport=tls");
 	px_sb_str(&b, r2 ? ";lr;r2=on" : ";lr");
 	px_sb_str(&b, params);
 	px_sb_str(&b, ">\r\n");

@@ -1,8 +1,9 @@
 /*
  * px_response.c - the response path (RFC 3261 16.7): match the client
  * transaction by our Via branch and let its state machine pass the
- * response upstream.  A 2xx to an INVITE whose transaction is gone is
- * still forwarded, statelessly, by the next Via (RFC 6026).
+ * response upstream.  A response with our Via on top whose transaction
+ * is gone (or never was: the kernel relayed its request) is forwarded
+ * statelessly by the next Via (16.7 item 3, 16.11; RFC 6026).
  */
 #define LOG_TAG "proxy"
 
@@ -36,10 +37,12 @@ static int via2_peer(const struct sip_msg *m, struct tp_peer *out)
 	memcpy(host, h.p, h.len);
 	host[h.len] = '\0';
 	port = v.has_rport_value ? v.rport_value :
-				   (v.has_port ? v.port : 5060);
+				   (v.has_port ? v.port :
+				    v.transport == SIP_TP_TLS ? 5061 : 5060);
 	memset(out, 0, sizeof(*out));
 	out->listen_idx = -1;
-	out->proto = v.transport == SIP_TP_TCP ? TP_TCP : TP_UDP;
+	out->proto = v.transport == SIP_TP_TCP ? TP_TCP :
+		     v.transport == SIP_TP_TLS ? TP_TLS : TP_UDP;
 	if (strchr(host, ':')) {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&out->remote.ss;
 		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
@@ -72,8 +75,17 @@ void px_on_response(struct proxy *px, struct tp_rcv *rcv)
 	if (!tx) {
 		struct tp_peer dst;
 
-		if (m->cseq.method == SIP_METHOD_INVITE && m->status >= 200 &&
-		    m->status < 300 && px_via_is_ours(px, &m->via) &&
+		/* No transaction (RFC 3261 16.7 item 3): forwarded as a
+		 * stateless proxy does (16.11) when the top Via is ours: a
+		 * 2xx retransmitted after the INVITE transaction ended (RFC
+		 * 6026), a late reply, and every reply to a request the
+		 * kernel relayed (its Via carries our sent-by and a
+		 * z9hG4bKsd branch, and the controller never saw it).  A
+		 * reply to a request we made ourselves has no second Via:
+		 * it ends here. */
+		if (br.len > strlen(PX_BRANCH_OURS) &&
+		    memcmp(br.p, PX_BRANCH_OURS, strlen(PX_BRANCH_OURS)) == 0 &&
+		    px_via_is_ours(px, &m->via) &&
 		    via2_peer(m, &dst) == 0 &&
 		    pxb_response_fwd(&rs_scratch, m) == 0 &&
 		    px_send(px, &dst, rs_scratch.buf, rs_scratch.len) == 0) {

@@ -66,7 +66,7 @@ static char *dup_mem(const char *p, size_t n)
 
 static bool reliable(const struct tp_peer *p)
 {
-	return p->proto == TP_TCP;
+	return p->proto == TP_TCP || p->proto == TP_TLS;
 }
 
 void px_tx_finish(struct proxy *px, struct tm_tx *tx)

@@ -51,7 +51,8 @@ int proxy_uac_send(struct proxy *px, const char *msg, size_t len,
 	ob_reset(o);
 	ob_mem(o, msg, (size_t)(eol - msg) + 2);
 	ob_printf(o, "Via: SIP/2.0/%s %s:%u;branch=%s\r\n",
-		  lo->proto == TP_TCP ? "TCP" : "UDP", lo->adv_host,
+		  lo->proto == TP_TCP ? "TCP" :
+		  lo->proto == TP_TLS ? "TLS" : "UDP", lo->adv_host,
 		  lo->adv_port, tx->branch);
 	ob_mem(o, eol + 2, len - (size_t)(eol + 2 - msg));
 	if (o->overflow) {
@@ -85,7 +86,8 @@ int proxy_send_stateless(struct proxy *px, const char *msg, size_t len,
 	ob_reset(o);
 	ob_mem(o, msg, (size_t)(eol - msg) + 2);
 	ob_printf(o, "Via: SIP/2.0/%s %s:%u;branch=%s\r\n",
-		  lo->proto == TP_TCP ? "TCP" : "UDP", lo->adv_host,
+		  lo->proto == TP_TCP ? "TCP" :
+		  lo->proto == TP_TLS ? "TLS" : "UDP", lo->adv_host,
 		  lo->adv_port, branch);
 	ob_mem(o, eol + 2, len - (size_t)(eol + 2 - msg));
 	if (o->overflow)

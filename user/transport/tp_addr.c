@@ -97,7 +97,8 @@ bool tp_addr_is_any(const struct tp_addr *a)
 const char *tp_addr_str(enum tp_proto proto, const struct tp_addr *a,
 			char *buf, size_t len)
 {
-	const char *p = proto == TP_TCP ? "tcp" : proto == TP_UDP ? "udp" : "?";
+	const char *p = proto == TP_TCP ? "tcp" : proto == TP_UDP ? "udp" :
+			proto == TP_TLS ? "tls" : "?";
 	char host[INET6_ADDRSTRLEN];
 
 	if (!len)

@@ -303,13 +303,17 @@ int tp_alloc(const struct sipdlg_config *cfg, struct stats *st,
 	r = tp_tcp_init(tp);
 	if (r)
 		goto fail;
+	r = tp_tls_init(tp, &cfg->tls, st, err, err_len);
+	if (r)
+		goto fail;
 
 	tp->n_listen = cfg->n_listen;
 	for (size_t i = 0; i < cfg->n_listen; i++) {
 		const struct cfg_listen *cl = &cfg->listen[i];
 		struct tp_listen *l = &tp->listen[i];
 
-		l->proto = cl->proto == CFG_PROTO_TCP ? TP_TCP : TP_UDP;
+		l->proto = cl->proto == CFG_PROTO_TCP ? TP_TCP :
+			   cl->proto == CFG_PROTO_TLS ? TP_TLS : TP_UDP;
 		l->tx_fd = -1;
 		memcpy(&l->addr.ss, &cl->addr, sizeof(l->addr.ss));
 		l->addr.len = cl->addr.ss_family == AF_INET6 ?
@@ -456,6 +460,7 @@ void tp_free(struct transport *tp)
 	for (unsigned k = 0; k < tp->n_workers; k++)
 		tp_udp_flush(&tp->workers[k]);
 	tp_tcp_free(tp);
+	tp_tls_free(tp->tls);
 	for (unsigned k = 0; k < tp->n_workers; k++) {
 		struct tp_worker *w = &tp->workers[k];
 
@@ -486,6 +491,10 @@ int tp_send(struct transport *tp, const struct tp_peer *dst, const char *buf,
 	case TP_UDP:
 		return tp_udp_send(tp, dst, buf, len);
 	case TP_TCP:
+		return tp_tcp_send(tp, dst, buf, len);
+	case TP_TLS:
+		if (!tp->tls)
+			return -EPROTONOSUPPORT;
 		return tp_tcp_send(tp, dst, buf, len);
 	default:
 		return -EPROTONOSUPPORT;

@@ -33,6 +33,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "config/config.h"
 #include "core/obuf.h"
@@ -52,6 +53,7 @@
 #define TP_TCP_MAX_IN (64u * 1024u)	/* > SIP_MSG_MAX: the parser decides */
 #define TP_TCP_IN_INIT 8192u
 #define TP_TCP_READS 4			/* reads per wake-up, buffer full */
+#define TP_TLS_READS 64			/* SSL_reads (records) per wake-up */
 #define TP_CONN_BUCKETS 4096u		/* power of two */
 #define TP_EVICT_MIN_AGE_MS 1000u	/* never evict a younger connection */
 #define TP_EVICT_PENDING 16u		/* evicted, not closed yet: at most */
@@ -88,6 +90,8 @@ enum tp_guard_kind {
 	TP_GUARD_SOURCE,
 	TP_GUARD_MSG_TIMEOUT,
 	TP_GUARD_EVICT,
+	TP_GUARD_TLS_FAILED,
+	TP_GUARD_TLS_TIMEOUT,
 	TP_GUARD_KINDS,
 };
 
@@ -171,6 +175,19 @@ struct tp_conn {
 					 * 0 = none (between messages) */
 	bool proven;			/* a whole message came (or outgoing) */
 	unsigned crlf;			/* CR/LF bytes between messages */
+
+	/*
+	 * TLS (tp_tls_io.c); ssl is NULL on plain TCP.  A TLS connection
+	 * stays TP_CONN_CONNECTING (senders queue) until its handshake is
+	 * done.  The SSL object is used under lock only: senders write
+	 * through it, the owner reads and shakes hands through it.
+	 */
+	struct ssl_st *ssl;
+	bool tcp_up;			/* connect() done (accepted: always) */
+	bool hs_done;			/* handshake complete */
+	bool hs_want_write;		/* the handshake waits for EV_WRITE */
+	bool rd_want_write;		/* SSL_read waits for EV_WRITE */
+	uint64_t hs_start_ms;		/* when the handshake began */
 };
 
 struct tp_worker {
@@ -224,6 +241,7 @@ struct transport {
 	uint64_t next_conn_id;		/* under conn_lock; never reused */
 	atomic_uint rr;			/* round robin for new connections */
 	struct tp_guard_rl guard_rl[TP_GUARD_KINDS];
+	struct tp_tls *tls;		/* NULL without a tls: section */
 };
 
 /* The worker running on this thread, or NULL (tp_core.c). */
@@ -296,5 +314,33 @@ void tp_guard_log(struct transport *tp, enum tp_guard_kind kind,
 
 /* tp_tcp_read.c: owner, the socket is readable.  False: close it. */
 bool tp_conn_on_readable(struct tp_worker *w, struct tp_conn *c);
+
+/* tp_tcp.c: any thread, c->lock held: have the owner look at @c. */
+void tp_conn_kick(struct tp_conn *c);
+/* Same, through the inbox even on the owner's thread (a later look). */
+void tp_conn_revisit(struct tp_conn *c);
+
+/* tp_tls.c: the contexts, reload, statistics. */
+struct tp_tls;
+int tp_tls_init(struct transport *tp, const struct cfg_tls *cfg,
+		struct stats *st, char *err, size_t err_len);
+void tp_tls_free(struct tp_tls *t);
+uint32_t tp_tls_hs_timeout(const struct transport *tp);
+/* A new SSL object for @c (server: accepted), or -errno. */
+int tp_tls_conn_init(struct transport *tp, struct tp_conn *c, bool server);
+/* Counted, logged (rate-limited): a handshake failed / timed out / done. */
+void tp_tls_failed(struct transport *tp, struct tp_conn *c, const char *why);
+void tp_tls_timed_out(struct transport *tp, struct tp_conn *c, uint64_t now);
+void tp_tls_established(struct transport *tp, struct tp_conn *c);
+
+/* tp_tls_io.c: non-blocking SSL on the connection machinery. */
+/* Owner, no lock: a TLS connection's socket event.  False: close it. */
+bool tp_tls_on_io(struct tp_worker *w, struct tp_conn *c, unsigned events);
+/* c->lock held: write the queued output through SSL.  0 or -errno. */
+int tp_tls_flush(struct transport *tp, struct tp_conn *c);
+/* Owner, no lock: like read(2) (-1 with errno, EAGAIN: try later). */
+ssize_t tp_tls_read(struct tp_conn *c, char *buf, size_t len);
+/* Owner: decrypted bytes wait inside SSL. */
+bool tp_tls_pending(struct tp_conn *c);
 
 #endif /* SIPDLG_TP_INT_H */

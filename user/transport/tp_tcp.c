@@ -23,6 +23,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/stats.h"
@@ -75,11 +77,13 @@ static struct tp_conn *tbl_find_id(struct transport *tp, uint64_t id)
 	return NULL;
 }
 
+/* @tls: a TLS connection is never reused for plain TCP, nor the reverse. */
 static struct tp_conn *tbl_find_addr(struct transport *tp,
-				     const struct tp_addr *a)
+				     const struct tp_addr *a, bool tls)
 {
 	for (struct tp_conn *c = *tbl_addr_head(tp, a); c; c = c->addr_next)
-		if (conn_usable(c) && tp_addr_equal(&c->remote, a))
+		if (conn_usable(c) && (c->ssl != NULL) == tls &&
+		    tp_addr_equal(&c->remote, a))
 			return c;
 	return NULL;
 }
@@ -148,6 +152,7 @@ static struct tp_conn *conn_new(int fd, struct tp_worker *owner,
 
 static void conn_destroy(struct tp_conn *c)
 {
+	SSL_free(c->ssl);	/* NULL-safe; sends nothing */
 	close(c->fd);
 	ob_free(&c->out);
 	free(c->ibuf);
@@ -228,10 +233,12 @@ int tp_conn_apply_mask(struct tp_conn *c)
 	unsigned mask = 0;
 	int r;
 
-	if (st == TP_CONN_CONNECTING)
+	if (st == TP_CONN_CONNECTING && c->ssl && c->tcp_up)
+		mask = c->hs_want_write ? EV_WRITE : EV_READ;	/* handshake */
+	else if (st == TP_CONN_CONNECTING)
 		mask = EV_WRITE;
 	else if (st == TP_CONN_OPEN)
-		mask = EV_READ | (pending ? EV_WRITE : 0);
+		mask = EV_READ | (pending || c->rd_want_write ? EV_WRITE : 0);
 	else if (st == TP_CONN_DRAINING && pending)
 		mask = EV_WRITE;
 	if (!mask) {
@@ -248,7 +255,7 @@ int tp_conn_apply_mask(struct tp_conn *c)
 }
 
 /* Any thread, c->lock held: the owner must look at @c (mask or close). */
-static void conn_kick(struct tp_conn *c)
+void tp_conn_kick(struct tp_conn *c)
 {
 	struct tp_worker *self = tp_self_worker(c->owner->tp);
 
@@ -260,6 +267,11 @@ static void conn_kick(struct tp_conn *c)
 		return;
 	}
 	inbox_push(c, self != c->owner);
+}
+
+void tp_conn_revisit(struct tp_conn *c)
+{
+	inbox_push(c, tp_self_worker(c->owner->tp) != c->owner);
 }
 
 /* Owner thread, no lock held: adopt, re-arm or close what the inbox holds. */
@@ -285,6 +297,10 @@ static void conn_service(struct tp_worker *w, struct tp_conn *c)
 		return;
 	}
 	pthread_mutex_unlock(&c->lock);
+	/* TLS: records left decrypted in SSL by a read that stopped. */
+	if (c->ssl && st == TP_CONN_OPEN && tp_tls_pending(c) &&
+	    !tp_conn_on_readable(w, c))
+		conn_close(w, c);
 }
 
 void tp_tcp_inbox_run(struct tp_worker *w)
@@ -337,6 +353,8 @@ static int conn_append(struct tp_conn *c, const char *buf, size_t len)
 /* c->lock held: write what is queued.  0 or -errno (then DEAD). */
 static int conn_flush(struct transport *tp, struct tp_conn *c)
 {
+	if (c->ssl)
+		return tp_tls_flush(tp, c);
 	while (c->ooff < c->out.len) {
 		ssize_t n = send(c->fd, c->out.buf + c->ooff, c->out.len - c->ooff,
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -380,6 +398,23 @@ int tp_conn_queue(struct transport *tp, struct tp_conn *c, const char *buf,
 		stat_inc(tp->st.snd_errors);
 		return -ENOBUFS;
 	}
+	if (c->ssl) {
+		/* TLS: through the buffer, which SSL_write may retry from. */
+		r = conn_append(c, buf, len);
+		if (!r && st == TP_CONN_OPEN)
+			r = tp_tls_flush(tp, c);
+		if (r) {
+			if (r == -ENOMEM)
+				stat_inc(tp->st.snd_errors);
+			tp_conn_kick(c);
+			return r;
+		}
+		if (c->out.len > c->ooff || !c->registered)
+			tp_conn_kick(c);
+		stat_inc(tp->st.snd_tcp_msgs);
+		stat_add(tp->st.snd_bytes, (int64_t)len);
+		return 0;
+	}
 	if (st == TP_CONN_OPEN && c->out.len == c->ooff) {
 		while (done < len) {
 			ssize_t n = send(c->fd, buf + done, len - done,
@@ -396,7 +431,7 @@ int tp_conn_queue(struct transport *tp, struct tp_conn *c, const char *buf,
 			r = -errno;
 			atomic_store(&c->state, TP_CONN_DEAD);
 			stat_inc(tp->st.snd_errors);
-			conn_kick(c);
+			tp_conn_kick(c);
 			return r;
 		}
 		atomic_store_explicit(&c->last_active_ms, ev_now_ms(),
@@ -409,12 +444,12 @@ int tp_conn_queue(struct transport *tp, struct tp_conn *c, const char *buf,
 			if (done)
 				atomic_store(&c->state, TP_CONN_DEAD);
 			stat_inc(tp->st.snd_errors);
-			conn_kick(c);
+			tp_conn_kick(c);
 			return r;
 		}
 	}
 	if (done < len || !c->registered)
-		conn_kick(c);
+		tp_conn_kick(c);
 	stat_inc(tp->st.snd_tcp_msgs);
 	stat_add(tp->st.snd_bytes, (int64_t)len);
 	return 0;
@@ -446,9 +481,9 @@ static int conn_connect(struct transport *tp, const struct tp_peer *dst,
 		return -ENOBUFS;
 	}
 	if (idx < 0 || (size_t)idx >= tp->n_listen ||
-	    tp->listen[idx].proto != TP_TCP ||
+	    tp->listen[idx].proto != dst->proto ||
 	    tp->listen[idx].addr.ss.ss_family != family)
-		idx = tp_listen_find(tp, TP_TCP, family);
+		idx = tp_listen_find(tp, dst->proto, family);
 	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -481,6 +516,18 @@ static int conn_connect(struct transport *tp, const struct tp_peer *dst,
 	c->remote.len = salen;
 	c->outgoing = true;
 	c->proven = true;	/* ours: never on the unproven list */
+	if (dst->proto == TP_TLS) {
+		/* Queued bytes wait for the handshake, not only connect(). */
+		c->tcp_up = state == TP_CONN_OPEN;
+		c->hs_want_write = true;	/* the ClientHello is ours */
+		atomic_store(&c->state, TP_CONN_CONNECTING);
+		r = tp_tls_conn_init(tp, c, false);
+		if (r) {
+			conn_destroy(c);
+			stat_inc(tp->st.tcp_connect_failed);
+			return r;
+		}
+	}
 	tbl_insert(tp, c);
 	*out = c;
 	return 0;
@@ -504,8 +551,10 @@ int tp_tcp_send(struct transport *tp, const struct tp_peer *dst,
 		if (c && !conn_usable(c))
 			c = NULL;
 	}
+	if (c && (c->ssl != NULL) != (dst->proto == TP_TLS))
+		c = NULL;
 	if (!c && (family == AF_INET || family == AF_INET6))
-		c = tbl_find_addr(tp, &dst->remote);
+		c = tbl_find_addr(tp, &dst->remote, dst->proto == TP_TLS);
 	if (!c) {
 		if (family != AF_INET && family != AF_INET6) {
 			pthread_mutex_unlock(&tp->conn_lock);
@@ -564,6 +613,11 @@ static void conn_io(struct ev_loop *loop, int fd, unsigned events, void *ud)
 	struct tp_conn *c = ud;
 	struct tp_worker *w = c->owner;
 
+	if (c->ssl) {
+		if (!tp_tls_on_io(w, c, events))
+			conn_close(w, c);
+		return;
+	}
 	if ((events & EV_WRITE) && !conn_on_writable(w, c)) {
 		conn_close(w, c);
 		return;
@@ -625,7 +679,7 @@ static void conn_evict(struct tp_conn *c)
 	pthread_mutex_lock(&c->lock);
 	if (conn_usable(c))
 		atomic_store(&c->state, TP_CONN_DEAD);
-	conn_kick(c);
+	tp_conn_kick(c);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -690,6 +744,16 @@ void tp_tcp_on_accept(struct ev_loop *loop, int fd, unsigned events,
 			close(cfd);
 			continue;
 		}
+		if (tp->listen[s->idx].proto == TP_TLS) {
+			/* Open for the guard; senders queue until the
+			 * handshake is done (tp_tls_io.c). */
+			c->tcp_up = true;
+			atomic_store(&c->state, TP_CONN_CONNECTING);
+			if (tp_tls_conn_init(tp, c, true)) {
+				conn_destroy(c);
+				continue;
+			}
+		}
 		pthread_mutex_lock(&tp->conn_lock);
 		why = tp_guard_admit(tp, &ra, &n_src, &victim);
 		if (why == TP_ADMIT || why == TP_ADMIT_EVICT) {
@@ -723,6 +787,8 @@ static uint64_t idle_period(const struct transport *tp)
 		t = tp->lim.connect_timeout_ms;
 	if (tp->lim.msg_timeout_ms < t)
 		t = tp->lim.msg_timeout_ms;
+	if (tp->tls && tp_tls_hs_timeout(tp) < t)
+		t = tp_tls_hs_timeout(tp);
 	t /= 4;
 	return t < 10 ? 10 : t > 1000 ? 1000 : t;
 }
@@ -758,7 +824,13 @@ static int64_t idle_tick(struct ev_loop *loop, uint64_t id, void *ud)
 						     memory_order_relaxed);
 
 		next = c->next;
-		if (atomic_load(&c->state) == TP_CONN_CONNECTING) {
+		if (c->ssl && c->tcp_up && !c->hs_done &&
+		    atomic_load(&c->state) == TP_CONN_CONNECTING) {
+			if (now - c->hs_start_ms >= tp_tls_hs_timeout(tp)) {
+				tp_tls_timed_out(tp, c, now);
+				conn_close(w, c);
+			}
+		} else if (atomic_load(&c->state) == TP_CONN_CONNECTING) {
 			if (now - c->created_ms >= tp->lim.connect_timeout_ms) {
 				stat_inc(tp->st.tcp_connect_failed);
 				conn_close(w, c);

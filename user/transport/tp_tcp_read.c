@@ -46,7 +46,7 @@ static void conn_deliver(struct tp_worker *w, struct tp_conn *c,
 {
 	struct transport *tp = w->tp;
 	struct tp_rcv rcv = {
-		.src = { .proto = TP_TCP, .remote = c->remote,
+		.src = { .proto = c->ssl ? TP_TLS : TP_TCP, .remote = c->remote,
 			 .listen_idx = c->listen_idx, .conn_id = c->id },
 		.buf = buf,
 		.len = len,
@@ -172,7 +172,11 @@ static bool conn_parse(struct tp_worker *w, struct tp_conn *c)
  */
 bool tp_conn_on_readable(struct tp_worker *w, struct tp_conn *c)
 {
-	for (int round = 0; round < TP_TCP_READS; round++) {
+	/* TLS reads until SSL wants more from the socket: a record only
+	 * partly read stays inside SSL, where epoll cannot see it. */
+	int rounds = c->ssl ? TP_TLS_READS : TP_TCP_READS, round;
+
+	for (round = 0; round < rounds; round++) {
 		size_t room;
 		ssize_t n;
 
@@ -193,18 +197,28 @@ bool tp_conn_on_readable(struct tp_worker *w, struct tp_conn *c)
 			c->icap = cap;
 		}
 		room = c->icap - c->ilen;
-		n = read(c->fd, c->ibuf + c->ilen, room);
+		n = c->ssl ? tp_tls_read(c, c->ibuf + c->ilen, room) :
+			     read(c->fd, c->ibuf + c->ilen, room);
 		if (n == 0)
 			return false;	/* the peer closed */
-		if (n < 0)
-			return errno == EAGAIN || errno == EWOULDBLOCK ||
-			       errno == EINTR;
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				return false;
+			break;	/* all read (TLS: SSL wants more bytes) */
+		}
 		c->ilen += (size_t)n;
 		stat_add(w->tp->st.rcv_bytes, n);
 		if (!conn_parse(w, c))
 			return false;
-		if ((size_t)n < room)
+		if ((size_t)n < room && !c->ssl)
 			break;
+	}
+	if (c->ssl && round == rounds && atomic_load(&c->state) == TP_CONN_OPEN) {
+		/* Our share of this wake-up is used: come back later. */
+		pthread_mutex_lock(&c->lock);
+		tp_conn_revisit(c);
+		pthread_mutex_unlock(&c->lock);
 	}
 	if (c->ilen == 0 && c->icap > TP_TCP_IN_INIT) {
 		/* A big message went through: give the memory back. */

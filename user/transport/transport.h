@@ -30,6 +30,7 @@ struct transport;
 enum tp_proto {
 	TP_UDP = 1,
 	TP_TCP = 2,
+	TP_TLS = 3,			/* TCP with TLS (tp_tls*.c) */
 };
 
 struct tp_addr {
@@ -132,5 +133,13 @@ struct tp_tcp_limits {
 					 * at least 64 KiB */
 };
 int tp_set_tcp_limits(struct transport *tp, const struct tp_tcp_limits *lim);
+
+/*
+ * TLS: read the certificate, key and CA files of the tls: section again.
+ * New handshakes use them; open connections keep theirs.  A file that
+ * fails leaves the ones in use, with the reason in @err.  Any thread.
+ * 0, -ENOENT (no tls: section) or -EINVAL.
+ */
+int tp_tls_reload(struct transport *tp, char *err, size_t err_len);
 
 #endif /* SIPDLG_TRANSPORT_H */

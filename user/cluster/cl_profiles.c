@@ -1,0 +1,243 @@
+/*
+ * cl_profiles.c - cluster-wide profiles (cluster.profiles).
+ *
+ * Each node publishes its own per-value counts of those profiles to
+ * sipdlg_profile_counts when they changed, at most every 100 ms, and reads
+ * back the sum of the other nodes' counts whose heartbeat is younger than
+ * takeover_after.  dlg_profile_size (routes, RPC) adds that cached sum to
+ * its own live count.  Staleness of a remote count: the publisher's tick
+ * (<= 100 ms) + Galera's replication + the reader's tick (<= 100 ms) +
+ * the two queries, so about 200 ms plus a few ms (measured by the e2e
+ * test test_cluster_galera.sh).  A dead node's counts stop counting once
+ * its heartbeat is older than takeover_after, and are deleted when it is
+ * taken over: its dialogs then count in the taker's own counts.
+ */
+#define LOG_TAG "cluster"
+#include "cluster/cl_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "dialog/dlg.h"
+
+static int cnt_cmp(const void *a, const void *b)
+{
+	const struct cl_count *x = a, *y = b;
+
+	if (x->prof != y->prof)
+		return x->prof < y->prof ? -1 : 1;
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return strcmp(x->value, y->value);
+}
+
+static size_t prof_index(const struct cluster *cl, const struct dlg_profile *p)
+{
+	for (size_t i = 0; i < cl->n_profs; i++)
+		if (cl->profs[i].p == p)
+			return i;
+	return SIZE_MAX;
+}
+
+/* dlg_profile_size's hook: the others' count from the cache. */
+static uint64_t remote_size(void *ud, const struct dlg_profile *p,
+			    struct sip_str value)
+{
+	struct cluster *cl = ud;
+	size_t pi = prof_index(cl, p);
+	uint64_t n = 0;
+
+	if (pi == SIZE_MAX)
+		return 0;
+	pthread_rwlock_rdlock(&cl->rlock);
+	if (!dlg_profile_has_value(p) || !value.p) {
+		n = cl->rc_total ? cl->rc_total[pi] : 0;
+	} else {
+		char buf[256];
+		struct cl_count key;
+		struct cl_count *hit;
+
+		if (value.len < sizeof(buf)) {
+			memcpy(buf, value.p, value.len);
+			buf[value.len] = '\0';
+			key.prof = (uint32_t)pi;
+			key.hash = dlg_core_hash(buf, value.len);
+			key.value = buf;
+			hit = cl->n_rc ? bsearch(&key, cl->rc, cl->n_rc,
+						 sizeof(*cl->rc), cnt_cmp) :
+					 NULL;
+			n = hit ? hit->count : 0;
+		}
+	}
+	pthread_rwlock_unlock(&cl->rlock);
+	return n;
+}
+
+int cl_profiles_init(struct cluster *cl)
+{
+	const struct cfg_cluster *cc = cl->cc;
+
+	for (size_t i = 0; i < cc->n_profiles; i++) {
+		struct dlg_profile *p =
+			dlg_profile_lookup(cl->t, sip_str_c(cc->profiles[i]));
+
+		if (!p)
+			continue;	/* the config checked the names */
+		cl->profs[cl->n_profs].p = p;
+		cl->n_profs++;
+		dlg_profile_set_remote(p, remote_size, cl);
+	}
+	cl->rc_total = calloc(cl->n_profs ? cl->n_profs : 1,
+			      sizeof(*cl->rc_total));
+	return cl->rc_total ? 0 : -ENOMEM;
+}
+
+static void rc_free(struct cl_count *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].value);
+	free(v);
+}
+
+void cl_profiles_free(struct cluster *cl)
+{
+	for (size_t i = 0; i < cl->n_profs; i++)
+		dlg_profile_set_remote(cl->profs[i].p, NULL, NULL);
+	rc_free(cl->rc, cl->n_rc);
+	free(cl->rc_total);
+}
+
+/* ---- publish ------------------------------------------------------------ */
+
+struct snap {
+	struct db_count *v;
+	size_t n, cap;
+	bool oom;
+};
+
+static void snap_add(void *ud, const char *value, uint32_t count)
+{
+	struct snap *s = ud;
+
+	if (s->oom)
+		return;
+	if (s->n == s->cap) {
+		size_t nc = s->cap ? s->cap * 2 : 64;
+		struct db_count *nv = realloc(s->v, nc * sizeof(*nv));
+
+		if (!nv) {
+			s->oom = true;
+			return;
+		}
+		s->v = nv;
+		s->cap = nc;
+	}
+	s->v[s->n].value = strdup(value);
+	s->v[s->n].count = count;
+	if (!s->v[s->n].value) {
+		s->oom = true;
+		return;
+	}
+	s->n++;
+}
+
+static void publish(struct cluster *cl, struct cl_prof *cp, bool force)
+{
+	struct snap s = { 0 };
+	uint64_t gen = dlg_profile_gen(cp->p);
+
+	if (cp->published && gen == cp->published_gen && !force)
+		return;
+	gen = dlg_profile_counts(cp->p, snap_add, &s);
+	if (!s.oom && db_counts_publish(cl->link, cl->cc->node_id,
+				       dlg_profile_name(cp->p), s.v,
+				       s.n) == 0) {
+		cp->published = true;
+		cp->published_gen = gen;
+	} else if (!s.oom) {
+		log_warn("publishing the counts of profile '%s': %s",
+			 dlg_profile_name(cp->p), db_link_error(cl->link));
+	}
+	for (size_t i = 0; i < s.n; i++)
+		free((char *)s.v[i].value);
+	free(s.v);
+}
+
+/* ---- read ---------------------------------------------------------------- */
+
+struct rd {
+	struct cluster *cl;
+	struct cl_count *v;
+	size_t n, cap;
+	uint64_t *total;
+	bool oom;
+};
+
+static void rd_add(void *ud, const char *profile, const char *value,
+		   uint64_t count)
+{
+	struct rd *r = ud;
+	size_t pi = SIZE_MAX;
+
+	for (size_t i = 0; i < r->cl->n_profs; i++)
+		if (!strcmp(dlg_profile_name(r->cl->profs[i].p), profile))
+			pi = i;
+	if (pi == SIZE_MAX || r->oom)
+		return;
+	r->total[pi] += count;
+	if (r->n == r->cap) {
+		size_t nc = r->cap ? r->cap * 2 : 64;
+		struct cl_count *nv = realloc(r->v, nc * sizeof(*nv));
+
+		if (!nv) {
+			r->oom = true;
+			return;
+		}
+		r->v = nv;
+		r->cap = nc;
+	}
+	r->v[r->n] = (struct cl_count){ (uint32_t)pi,
+					dlg_core_hash(value, strlen(value)),
+					count, strdup(value) };
+	if (!r->v[r->n].value) {
+		r->oom = true;
+		return;
+	}
+	r->n++;
+}
+
+void cl_profiles_tick(struct cluster *cl, bool force)
+{
+	struct rd r = { .cl = cl };
+	struct cl_count *old;
+	size_t n_old;
+
+	if (!cl->n_profs || !cl->link)
+		return;
+	for (size_t i = 0; i < cl->n_profs; i++)
+		publish(cl, &cl->profs[i], force);
+	r.total = calloc(cl->n_profs, sizeof(*r.total));
+	if (!r.total)
+		return;
+	if (db_counts_read(cl->link, cl->cc->node_id,
+			   cl->cc->takeover_after * 1000u, rd_add, &r) ||
+	    r.oom) {
+		rc_free(r.v, r.n);
+		free(r.total);
+		return;
+	}
+	if (r.n)
+		qsort(r.v, r.n, sizeof(*r.v), cnt_cmp);
+	pthread_rwlock_wrlock(&cl->rlock);
+	old = cl->rc;
+	n_old = cl->n_rc;
+	cl->rc = r.v;
+	cl->n_rc = r.n;
+	memcpy(cl->rc_total, r.total, cl->n_profs * sizeof(*r.total));
+	cl->counts_read_ms = (int64_t)cl_mono_ms();
+	pthread_rwlock_unlock(&cl->rlock);
+	rc_free(old, n_old);
+	free(r.total);
+}

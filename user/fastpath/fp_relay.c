@@ -1,0 +1,445 @@
+/*
+ * fp_relay.c - the controller's half of the kernel relay (xdp.relay): the
+ * next hops of each confirmed dialog in the pinned "relay_hops" map
+ * (struct sipdlg_relay_hops), and the kernel's relay counters folded into
+ * the controller's sip.* totals.
+ *
+ * An entry is written when the dialog is confirmed (the 2xx relayed), when
+ * it is restored from the database in a confirmed state, and when a
+ * re-INVITE refreshes a remote target; it is deleted the moment the
+ * dialog leaves the confirmed states (BYE, timeout, sipdlgctl end, a
+ * failure) or is destroyed, and entries of dialogs the controller does
+ * not know are removed at start (fp_relay_reconcile).  Only dialogs the
+ * kernel holds in "dialogs" get one: the kernel relays nothing else.
+ *
+ * For each direction the next hop is what the proxy itself would do with
+ * that direction's request (proxy_hop_resolve: first Route entry after
+ * ours, else the remote target; the socket and Via sent-by it would
+ * use), then a route lookup gives the egress interface and, for a socket
+ * bound to a wildcard address, the source address.  What the proxy could
+ * only reach through DNS, TCP, a strict router and the like leaves that
+ * direction at family 0: the kernel passes those requests up.
+ */
+#define LOG_TAG "fastpath"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "core/log.h"
+#include "core/stats.h"
+#include "dialog/dlg.h"
+#include "fastpath/fp_internal.h"
+#include "fastpath/fp_relay.h"
+#include "fastpath/fp_route.h"
+#include "proxy/proxy.h"
+#include "sip/sip_msg.h"
+
+static bool confirmed(int state)
+{
+	return state == DLG_STATE_CONFIRMED_NA || state == DLG_STATE_CONFIRMED;
+}
+
+static const char *why(int rc)
+{
+	switch (rc) {
+	case -EPROTONOSUPPORT: return "not sip: over UDP, maddr or a strict router";
+	case -EHOSTUNREACH: return "a host name (the kernel resolves none)";
+	case -ELOOP: return "addressed to us";
+	case -ENOENT: return "no UDP socket of that address family";
+	case -ENETUNREACH: return "no route";
+	case -EADDRNOTAVAIL: return "no source address";
+	default: return strerror(-rc);
+	}
+}
+
+static const void *ip_of(const struct sockaddr_storage *ss, size_t *len)
+{
+	if (ss->ss_family == AF_INET6) {
+		*len = 16;
+		return &((const struct sockaddr_in6 *)ss)->sin6_addr;
+	}
+	*len = 4;
+	return &((const struct sockaddr_in *)ss)->sin_addr;
+}
+
+static uint16_t port_of(const struct sockaddr_storage *ss)
+{
+	return ntohs(ss->ss_family == AF_INET6 ?
+			     ((const struct sockaddr_in6 *)ss)->sin6_port :
+			     ((const struct sockaddr_in *)ss)->sin_port);
+}
+
+/* One direction's next hop; 0, or -errno and @h left at family 0. */
+static int fill_dir(struct fp_relay *rl, const char *route_set,
+		    const char *target, const char *in_sock, unsigned nroutes,
+		    struct sipdlg_relay_hop *h)
+{
+	static const unsigned char zero[16];
+	struct proxy_hop ph;
+	struct fp_route rt;
+	const void *a;
+	size_t alen;
+	int rc;
+
+	rc = proxy_hop_resolve(rl->px, route_set, target, in_sock, &ph);
+	if (rc)
+		return rc;
+	rc = fp_route_get(&ph.dst, &ph.src, &rt);
+	if (rc)
+		return rc;
+	if (ph.sentby_len == 0 || ph.sentby_len > sizeof(h->sentby))
+		return -E2BIG;
+	a = ip_of(&ph.dst, &alen);
+	memcpy(h->daddr, a, alen);
+	h->dport = port_of(&ph.dst);
+	a = ip_of(&ph.src, &alen);
+	if (ph.src.ss_family != ph.dst.ss_family || memcmp(a, zero, alen) == 0)
+		a = rt.prefsrc;		/* a wildcard socket: the route's */
+	if (memcmp(a, zero, alen) == 0)
+		return -EADDRNOTAVAIL;
+	memcpy(h->saddr, a, alen);
+	h->sport = ph.sport;
+	h->ifindex = (__u32)rt.ifindex;
+	h->nroutes = (__u8)nroutes;
+	h->sentby_len = (__u8)ph.sentby_len;
+	memcpy(h->sentby, ph.sentby, ph.sentby_len);
+	h->family = ph.dst.ss_family == AF_INET6 ? 6 : 4;
+	return 0;
+}
+
+static void hops_delete(struct fp_relay *rl, const struct sipdlg_dlg_key *k)
+{
+	if (rl->fd < 0)
+		return;
+	if (bpf_map_delete_elem(rl->fd, k) == 0) {
+		atomic_fetch_add(&rl->removed, 1);
+		log_debug("dialog %u:%u: next hops removed from relay_hops",
+			  k->h_entry, k->h_id);
+	}
+}
+
+/* Compute and write @c's entry (or remove it: not relayable now). */
+static void hops_write(struct fastpath *fp, struct dlg_cell *c)
+{
+	struct fp_relay *rl = &fp->relay;
+	struct sipdlg_dlg_key k = { dlg_h_entry(c), dlg_h_id(c) };
+	struct sipdlg_relay_hops hops;
+	struct sipdlg_dlg_value dv;
+	struct dlg_info *in;
+	unsigned nroutes;
+	int rc[2];
+
+	if (!confirmed(dlg_state(c)) ||
+	    bpf_map_lookup_elem(fp->dialogs_fd, &k, &dv) != 0) {
+		hops_delete(rl, &k);	/* not in the kernel: not relayed */
+		return;
+	}
+	in = dlg_info_get(c, 0);
+	if (!in)
+		return;
+	memset(&hops, 0, sizeof(hops));
+	/* Double Record-Route (the call came in on one socket and left by
+	 * another): the requests carry two Route entries of ours. */
+	nroutes = in->caller.socket[0] && in->callee.socket[0] &&
+				  strcmp(in->caller.socket, in->callee.socket) ?
+			  2 :
+			  1;
+	/* Caller to callee: the callee leg's route set and contact, the
+	 * request arriving on the caller's socket; and the other way. */
+	rc[SDD_CALLER_TO_CALLEE] =
+		fill_dir(rl, in->callee.route_set, in->callee.contact,
+			 in->caller.socket, nroutes,
+			 &hops.dir[SDD_CALLER_TO_CALLEE]);
+	rc[SDD_CALLEE_TO_CALLER] =
+		fill_dir(rl, in->caller.route_set, in->caller.contact,
+			 in->callee.socket, nroutes,
+			 &hops.dir[SDD_CALLEE_TO_CALLER]);
+	for (int d = 0; d < 2; d++) {
+		if (rc[d] == 0)
+			continue;
+		memset(&hops.dir[d], 0, sizeof(hops.dir[d]));
+		atomic_fetch_add(&rl->dirs_unrelayed, 1);
+		log_debug("dialog %u:%u: %s not relayed in the kernel: %s",
+			  in->h_entry, in->h_id,
+			  d == 0 ? "caller to callee" : "callee to caller",
+			  why(rc[d]));
+	}
+	dlg_info_free(in);
+	if (rc[0] && rc[1]) {
+		hops_delete(rl, &k);
+		return;
+	}
+	hops.gen = atomic_fetch_add(&rl->gen, 1) + 1;
+	if (bpf_map_update_elem(rl->fd, &k, &hops, BPF_ANY) != 0) {
+		atomic_fetch_add(&rl->write_failed, 1);
+		return;
+	}
+	atomic_fetch_add(&rl->written, 1);
+	log_debug("dialog %u:%u: next hops written to relay_hops (gen %llu)",
+		  k.h_entry, k.h_id, (unsigned long long)hops.gen);
+	/* A BYE on another worker may have ended it meanwhile. */
+	if (!confirmed(dlg_state(c)))
+		hops_delete(rl, &k);
+}
+
+static void on_dlg_event(struct dlg_cell *c, int type,
+			 const struct dlg_cb_params *p)
+{
+	struct fastpath *fp = p->param;
+	struct sipdlg_dlg_key k = { dlg_h_entry(c), dlg_h_id(c) };
+	struct sipdlg_relay_hops old;
+	const struct sip_msg *m = p->msg;
+
+	switch (type) {
+	case DLGCB_CONFIRMED_NA:
+	case DLGCB_LOADED:
+		hops_write(fp, c);
+		break;
+	case DLGCB_CONFIRMED:
+		/* Written at the 2xx already, unless that failed. */
+		if (bpf_map_lookup_elem(fp->relay.fd, &k, &old) != 0)
+			hops_write(fp, c);
+		break;
+	case DLGCB_REQ_WITHIN:
+		/* A re-INVITE with a Contact refreshed a remote target. */
+		if (m && m->method == SIP_METHOD_INVITE && m->n_contact > 0)
+			hops_write(fp, c);
+		break;
+	default:		/* TERMINATED, EXPIRED, FAILED, DESTROY */
+		hops_delete(&fp->relay, &k);
+		break;
+	}
+}
+
+/* stats_foreach's refresh: the kernel's relay counts into sip.*. */
+static void fold(void *ud)
+{
+	struct fastpath *fp = ud;
+	struct fp_relay *rl = &fp->relay;
+	struct sipdlg_counter req, rep;
+
+	if (fp_read_counter(fp, SDR_RELAY_REQ, &req) != 0 ||
+	    fp_read_counter(fp, SDR_RELAY_REPLY, &rep) != 0)
+		return;
+	pthread_mutex_lock(&rl->fold_lock);
+	/* A counter below what was folded: the map was made anew. */
+	if (req.packets >= rl->folded_req) {
+		int64_t d = (int64_t)(req.packets - rl->folded_req);
+
+		stat_add(rl->st_fwd_req, d);
+		stat_add(rl->st_relayed_req, d);
+	}
+	if (rep.packets >= rl->folded_reply) {
+		int64_t d = (int64_t)(rep.packets - rl->folded_reply);
+
+		stat_add(rl->st_fwd_rep, d);
+		stat_add(rl->st_relayed_rep, d);
+	}
+	rl->folded_req = req.packets;
+	rl->folded_reply = rep.packets;
+	pthread_mutex_unlock(&rl->fold_lock);
+}
+
+/* The SDM_ bit of a method name, 0 if the kernel relays no such method. */
+static uint32_t method_bit(const char *m)
+{
+	static const struct { const char *n; unsigned b; } k[] = {
+		{ "OPTIONS", SDM_OPTIONS }, { "INFO", SDM_INFO },
+		{ "UPDATE", SDM_UPDATE }, { "NOTIFY", SDM_NOTIFY },
+		{ "MESSAGE", SDM_MESSAGE },
+	};
+
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+		if (strcmp(k[i].n, m) == 0)
+			return 1u << k[i].b;
+	return 0;
+}
+
+/*
+ * Relayed requests never reach the rules: warn about each rule that could
+ * match one (an in-dialog request of a relayed method), so that whoever
+ * wrote it for in-dialog INFO, say, learns why it does not run.
+ */
+static void warn_rules(const struct sipdlg_config *cfg)
+{
+	const struct route_list *rl = &cfg->routes;
+
+	for (size_t i = 0; i < rl->n_rules; i++) {
+		const struct route_rule *r = &rl->rules[i];
+		uint32_t bits = cfg->xdp.relay_methods;
+
+		if (r->timeout_only)
+			continue;
+		for (size_t j = 0; j < r->match.n && bits; j++) {
+			const struct route_cond *c = &r->match.v[j];
+			uint32_t m = 0;
+
+			if ((c->type == ROUTE_COND_IN_DIALOG ||
+			     c->type == ROUTE_COND_IS_KNOWN_DLG) && !c->u.want)
+				bits = 0;
+			if (c->type != ROUTE_COND_METHOD)
+				continue;
+			for (size_t k = 0; k < c->u.methods.n; k++)
+				m |= method_bit(c->u.methods.v[k]);
+			bits &= m;
+		}
+		if (bits)
+			log_warn("routes: the rule at line %u may match in-dialog "
+				 "requests that the kernel relays (xdp.relay), "
+				 "which never reach the rules; give it "
+				 "in_dialog: false, or leave those methods out "
+				 "of xdp.relay.methods",
+				 r->pos.line);
+	}
+}
+
+int fp_relay_install(struct fastpath *fp, struct dlg_table *t,
+		     struct proxy *px, struct stats *st)
+{
+	struct fp_relay *rl;
+	struct sipdlg_counter c;
+
+	if (!fp)
+		return 0;
+	rl = &fp->relay;
+	rl->px = px;
+	rl->st = st;
+	/* The totals count what the kernel relayed from now on (the
+	 * counters are per program load, the sip.* ones per run). */
+	if (fp_read_counter(fp, SDR_RELAY_REQ, &c) == 0)
+		rl->folded_req = c.packets;
+	if (fp_read_counter(fp, SDR_RELAY_REPLY, &c) == 0)
+		rl->folded_reply = c.packets;
+	rl->st_fwd_req = stats_find(st, "sip:fwd_requests");
+	rl->st_fwd_rep = stats_find(st, "sip:fwd_replies");
+	rl->st_relayed_req = stats_register(st, "sip", "relayed_requests", 0);
+	rl->st_relayed_rep = stats_register(st, "sip", "relayed_replies", 0);
+	stats_set_refresh(st, fold, fp);
+	rl->fd = fp_map_fd(fp, "relay_hops");
+	if (!fp->cfg->xdp.relay_enabled || !fp->cfg->xdp.relay_methods) {
+		/* Off: whatever an earlier run left goes at the reconcile. */
+		return 0;
+	}
+	if (rl->fd < 0) {
+		log_err("xdp.relay: the BPF object has no relay_hops map");
+		return -ENOENT;
+	}
+	warn_rules(fp->cfg);
+	return dlg_register_global_cb(
+		t,
+		DLGCB_LOADED | DLGCB_CONFIRMED_NA | DLGCB_CONFIRMED |
+			DLGCB_REQ_WITHIN | DLGCB_FAILED | DLGCB_TERMINATED |
+			DLGCB_EXPIRED | DLGCB_DESTROY,
+		on_dlg_event, fp, NULL);
+}
+
+bool fp_relay_on(const struct fastpath *fp)
+{
+	return fp && fp->relay.fd >= 0 && fp->cfg->xdp.relay_enabled &&
+	       fp->cfg->xdp.relay_methods;
+}
+
+int fp_relay_reconcile(struct fastpath *fp, struct dlg_table *t)
+{
+	struct fp_relay *rl = fp ? &fp->relay : NULL;
+	struct sipdlg_dlg_key key, next, *prev = NULL;
+	struct dlg_cursor cur = { 0, 0, false };
+	struct dlg_cell *cells[256];
+	int removed = 0, added = 0;
+
+	if (!rl || rl->fd < 0)
+		return 0;
+	while (bpf_map_get_next_key(rl->fd, prev, &next) == 0) {
+		struct dlg_cell *c = NULL;
+		bool keep = false;
+
+		key = next;
+		if (fp_relay_on(fp))
+			c = dlg_lookup_id(t, key.h_entry, key.h_id);
+		if (c) {
+			keep = confirmed(dlg_state(c));
+			dlg_unref(c);
+		}
+		if (keep) {
+			prev = &key;
+			continue;
+		}
+		bpf_map_delete_elem(rl->fd, &key);
+		removed++;
+	}
+	while (fp_relay_on(fp) && !cur.done) {
+		size_t got = dlg_cursor_next(t, &cur, cells, 256);
+
+		for (size_t i = 0; i < got; i++) {
+			struct sipdlg_dlg_key k = { dlg_h_entry(cells[i]),
+						    dlg_h_id(cells[i]) };
+			struct sipdlg_relay_hops h;
+
+			if (confirmed(dlg_state(cells[i])) &&
+			    bpf_map_lookup_elem(rl->fd, &k, &h) != 0) {
+				hops_write(fp, cells[i]);
+				added++;
+			}
+			dlg_unref(cells[i]);
+		}
+	}
+	if (removed || added)
+		log_notice("kernel relay: relay_hops reconciled: %d stale "
+			   "entries removed, %d dialogs written", removed,
+			   added);
+	return 0;
+}
+
+void fp_relay_info(const struct fastpath *fp, struct fp_relay_info *out)
+{
+	const struct fp_relay *rl = &fp->relay;
+
+	memset(out, 0, sizeof(*out));
+	out->enabled = fp_relay_on(fp);
+	out->methods = fp->cfg->xdp.relay_methods;
+	/* Counted in the map itself (the status is rare; a count kept
+	 * beside the map would drift with every lost race). */
+	if (rl->fd >= 0) {
+		struct sipdlg_dlg_key k, *prev = NULL;
+
+		while (bpf_map_get_next_key(rl->fd, prev, &k) == 0) {
+			out->entries++;
+			prev = &k;
+		}
+	}
+	out->written = atomic_load(&rl->written);
+	out->removed = atomic_load(&rl->removed);
+	out->dirs_unrelayed = atomic_load(&rl->dirs_unrelayed);
+	out->write_failed = atomic_load(&rl->write_failed);
+}
+
+int fp_relay_read(const struct fastpath *fp, uint32_t h_entry, uint32_t h_id,
+		  struct sipdlg_relay_hops *out)
+{
+	struct sipdlg_dlg_key k = { h_entry, h_id };
+
+	if (!fp || fp->relay.fd < 0)
+		return -ENODEV;
+	return bpf_map_lookup_elem(fp->relay.fd, &k, out) == 0 ? 0 : -errno;
+}
+
+size_t fp_relay_hop_str(const struct sipdlg_relay_hop *h, char *buf,
+			size_t cap)
+{
+	char ip[INET6_ADDRSTRLEN];
+	int n;
+
+	if (h->family != 4 && h->family != 6)
+		return 0;
+	inet_ntop(h->family == 6 ? AF_INET6 : AF_INET, h->daddr, ip,
+		  sizeof(ip));
+	n = snprintf(buf, cap, h->family == 6 ? "[%s]:%u" : "%s:%u", ip,
+		     h->dport);
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}

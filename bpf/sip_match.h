@@ -360,8 +360,8 @@ static __always_inline int sd_sip(struct xdp_md *ctx, const struct sd_pkt *p,
 	s.msg_end = p->payload_off + p->udp_len - 8u;
 
 	r = sd_sip_scan(ctx, &s);
-	if (r == SD_NOT_DIALOG)
-		return no_dialog;
+	if (r == SD_NOT_DIALOG)	/* xdp.invite_limit, sip_invite_limit.h */
+		return sd_invite_gate(ctx, p, s.method, no_dialog);
 	if (r != SD_FURTHER)
 		return r;
 	if (s.status) {

@@ -55,6 +55,7 @@
 #include "sip_overflow.h"
 #include "parse_l2l4.h"
 #include "sip_scan.h"
+#include "sip_invite_limit.h"
 #include "sip_relay.h"
 #include "sip_match.h"
 

@@ -38,6 +38,8 @@ static struct sipdlg_config *config(void)
 	cfg->xdp.unknown_dialog = CFG_POLICY_DROP;
 	cfg->xdp.max_dialog_pps = 77;
 	cfg->dialog.dlg_match_mode = 1;
+	cfg->xdp.invite_limit_pps = 25;
+	cfg->xdp.invite_limit_burst = 60;
 	return cfg;
 }
 
@@ -63,6 +65,8 @@ static void test_all_knobs_written(void **state)
 	assert_int_equal(skel->rodata->unknown_dialog_drop, 1);
 	assert_int_equal(skel->rodata->dlg_match_mode, 1);
 	assert_int_equal(skel->rodata->max_dialog_pps, 77);
+	assert_int_equal(skel->rodata->invite_limit_pps, 25);
+	assert_int_equal(skel->rodata->invite_limit_burst, 60);
 	assert_int_equal(skel->rodata->rr_param_len, 3);
 	assert_memory_equal((const char *)skel->rodata->rr_param, "did", 4);
 	assert_int_equal(skel->rodata->mac_enabled, 1);

@@ -1093,9 +1093,27 @@ static void test_section_errors(void **state)
 		  "'max_dialogs'?)" },
 		{ "limits:\n  max_transactions: -1\n",
 		  "s.yaml:2:21: max_transactions: -1 is out of range" },
-		{ "xdp:\n  invite_limit: { per_source_pps: 0, burst: 0 }\n",
-		  "s.yaml:2:17: invite_limit: the per-source INVITE limit in "
-		  "the kernel is not implemented yet" },
+		{ "xdp:\n  invite_limit: { per_source_pps: 20, burst: 0 }\n",
+		  "s.yaml:2:46: burst: must be at least 1 when per_source_pps "
+		  "is above 0" },
+		{ "xdp:\n  invite_limit: { per_source_pps: 20 }\n",
+		  "s.yaml:2:17: invite_limit: burst is missing: with "
+		  "per_source_pps above 0 give the bucket depth (1..1000000 "
+		  "INVITEs)" },
+		{ "xdp:\n  invite_limit: { per_source_pps: 1000001, burst: 5 }\n",
+		  "s.yaml:2:35: per_source_pps: 1000001 is out of range" },
+		{ "xdp:\n  invite_limit: { per_source_pps: -1, burst: 5 }\n",
+		  "s.yaml:2:35: per_source_pps: -1 is out of range" },
+		{ "xdp:\n  invite_limit: { per_source_pps: 5, burst: 2000000 }\n",
+		  "s.yaml:2:45: burst: 2000000 is out of range" },
+		{ "xdp:\n  invite_limit: { pps: 5, burst: 2 }\n",
+		  "s.yaml:2:19: unknown key 'pps' in xdp.invite_limit" },
+		{ "xdp:\n  invite_limit: 5\n",
+		  "s.yaml:2:17: " },
+		{ "xdp:\n  enabled: false\n"
+		  "  invite_limit: { per_source_pps: 5, burst: 2 }\n",
+		  "s.yaml:3:17: invite_limit: the limit on UDP runs in the XDP "
+		  "program, but xdp.enabled is false" },
 		{ "log:\n  target: syslg\n",
 		  "s.yaml:2:11: target: 'syslg' is not one of stderr, syslog "
 		  "(did you mean 'syslog'?)" },
@@ -1543,6 +1561,34 @@ static void test_keepalive_keys(void **state)
 	result_free(&r);
 }
 
+/* xdp.invite_limit: the values reach the config; off by default and
+ * with pps 0 (burst then free). */
+static void test_invite_limit(void **state)
+{
+	struct result r;
+
+	r = load_yaml("i.yaml", "xdp: {}\n");
+	assert_ok(&r);
+	assert_int_equal(r.cfg->xdp.invite_limit_pps, 0);
+	assert_int_equal(r.cfg->xdp.invite_limit_burst, 0);
+	result_free(&r);
+	r = load_yaml("i.yaml", "xdp:\n  invite_limit: { per_source_pps: 20, "
+			       "burst: 40 }\n");
+	assert_ok(&r);
+	assert_int_equal(r.cfg->xdp.invite_limit_pps, 20);
+	assert_int_equal(r.cfg->xdp.invite_limit_burst, 40);
+	result_free(&r);
+	r = load_yaml("i.yaml", "xdp:\n  invite_limit: { per_source_pps: 0 }\n");
+	assert_ok(&r);
+	assert_int_equal(r.cfg->xdp.invite_limit_pps, 0);
+	result_free(&r);
+	r = load_yaml("i.yaml", "xdp:\n  invite_limit: { per_source_pps: "
+			       "1000000, burst: 1000000 }\n");
+	assert_ok(&r);
+	assert_int_equal(r.cfg->xdp.invite_limit_pps, 1000000);
+	result_free(&r);
+}
+
 static void test_cookie_mac(void **state)
 {
 	char dir[] = "/tmp/sipdlg-cfgmac.XXXXXX", key[64], yaml[512];
@@ -1862,6 +1908,7 @@ int main(void)
 		cmocka_unit_test(test_suggest),
 		cmocka_unit_test(test_free_null_and_missing_file),
 		cmocka_unit_test(test_nul_in_value_refused),
+		cmocka_unit_test(test_invite_limit),
 		cmocka_unit_test(test_cookie_mac),
 		cmocka_unit_test(test_relay),
 		cmocka_unit_test(test_refused_dialog_keys),

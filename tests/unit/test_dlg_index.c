@@ -237,6 +237,69 @@ static void test_colliding_callids(void **state)
 	 * check in tests/run.sh */
 }
 
+/*
+ * A lookup by Call-ID alone (dlg_list CALLID, dlg.terminate_dlg CALLID)
+ * among N dialogs in one core_hash slot looks only at its Call-ID's index
+ * chain: a few dialogs, never the N of the slot (dlg_callid_lookup_steps
+ * counts what it looked at).  Three more dialogs of one Call-ID (other
+ * From tags) are all found by it, in h_id order.
+ */
+static void test_callid_only_lookup_no_slot_walk(void **state)
+{
+	static struct env e;
+	struct dlg_cell *extra[3], *cells[8];
+	uint64_t total = 0, worst = 0;
+	size_t n;
+
+	(void)state;
+	up(&e);
+	for (unsigned i = 0; i < N; i++) {
+		colliding(i, e.cid[i]);
+		snprintf(e.tag[i], sizeof(e.tag[i]), "ft%u", i);
+		assert_int_equal(manage(&e, i, &e.c[i]), DLG_RC_CREATED);
+	}
+	for (unsigned k = 0; k < 3; k++) {
+		struct dlg_invite inv;
+
+		memset(&inv, 0, sizeof(inv));
+		inv.callid = sip_str_c(e.cid[5]);
+		inv.from_tag = sip_str_c(k == 0 ? "x0" : k == 1 ? "x1" : "x2");
+		inv.contact = sip_str_c("sip:a@10.0.0.1");
+		inv.cseq = 1;
+		assert_int_equal(dlg_manage(e.t, &inv, NULL, &extra[k]),
+				 DLG_RC_CREATED);
+		assert_int_equal(dlg_h_entry(extra[k]), dlg_h_entry(e.c[0]));
+	}
+	for (unsigned i = 0; i < N; i++) {
+		uint64_t before = dlg_callid_lookup_steps(e.t), steps;
+
+		n = dlg_lookup_callid(e.t, sip_str_c(e.cid[i]), SIP_STR_NULL,
+				      cells, 8);
+		steps = dlg_callid_lookup_steps(e.t) - before;
+		total += steps;
+		worst = steps > worst ? steps : worst;
+		assert_int_equal(n, i == 5 ? 4 : 1);
+		assert_ptr_equal(cells[0], e.c[i]);
+		for (size_t k = 1; k < n; k++) {
+			assert_ptr_equal(cells[k], extra[k - 1]);
+			assert_true(dlg_h_id(cells[k]) > dlg_h_id(cells[k - 1]));
+		}
+		for (size_t k = 0; k < n; k++)
+			dlg_unref(cells[k]);
+	}
+	printf("# Call-ID-only lookups in a slot of %u dialogs: %.2f dialogs "
+	       "looked at on average, %llu at most\n", N + 3,
+	       (double)total / N, (unsigned long long)worst);
+	/* a walk of the slot would look at N + 3 each time */
+	assert_true(total <= 3 * N);
+	assert_true(worst <= 16);
+	for (unsigned k = 0; k < 3; k++)
+		dlg_unref(extra[k]);
+	for (unsigned i = 0; i < N; i++)
+		dlg_unref(e.c[i]);
+	down(&e);
+}
+
 /* One Call-ID, a new From tag each time: distinct dialogs (RFC 3261),
  * the other way to fill one chain; the chains are keyed by the caller's
  * tag too, so they spread, and each is found, in both directions. */
@@ -400,6 +463,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_siphash_vectors),
 		cmocka_unit_test(test_colliding_callids),
+		cmocka_unit_test(test_callid_only_lookup_no_slot_walk),
 		cmocka_unit_test(test_one_callid_many_tags),
 		cmocka_unit_test(test_load_ids),
 		cmocka_unit_test(test_load_counts),

@@ -1176,6 +1176,66 @@ static void test_tcp_evict_unproven(void **state)
 	close(late);
 }
 
+/*
+ * One valid message per connection, then silence (issue 16): such
+ * connections are proven, so the unproven list never sees them.  With
+ * the clients' share full of them, a newcomer is refused while they are
+ * fresh, then pushes out the longest idle connection of the source
+ * holding the most (never the lone client of another source); the
+ * outbound reserve stays untouched.
+ */
+static void test_tcp_evict_idle_proven(void **state)
+{
+	struct fx *f = *state;
+	struct tp_tcp_limits lim = { .max_conns = 6, .reserved_out = 2,
+				     .max_conns_per_source = 4 };
+	char buf[1024];
+	size_t len;
+	int atk[3], lone, early, late, lfd, s;
+	struct tp_peer dst = { .proto = TP_TCP, .listen_idx = -1 };
+
+	assert_int_equal(fx_open(f, &lim), 0);
+	for (int i = 0; i < 3; i++) {
+		atk[i] = client_from(f, f->tcp4, "127.0.0.1");
+		len = mk_invite(buf, sizeof(buf), "TCP", 10 + i, "");
+		write_all(atk[i], buf, len);
+		assert_true(rec_wait(&f->rec, (unsigned)i + 1));
+		usleep(20 * 1000);	/* atk[0] is the longest idle */
+	}
+	lone = client_from(f, f->tcp4, "127.0.0.2");
+	len = mk_invite(buf, sizeof(buf), "TCP", 20, "");
+	write_all(lone, buf, len);
+	assert_true(rec_wait(&f->rec, 4));
+	/* all four fresh: refused, nobody evicted */
+	early = client_from(f, f->tcp4, "127.0.0.3");
+	assert_true(wait_closed(early));
+	assert_true(stat_wait(f, "core:tcp_refused_inbound", 1));
+	assert_int_equal(stat_of(f, "core:tcp_evicted"), 0);
+	usleep(1100 * 1000);
+	late = client_from(f, f->tcp4, "127.0.0.3");
+	assert_true(wait_closed(atk[0]));
+	assert_true(stat_wait(f, "core:tcp_evicted_idle", 1));
+	assert_int_equal(stat_of(f, "core:tcp_evicted"), 1);
+	len = mk_invite(buf, sizeof(buf), "TCP", 30, "");
+	write_all(late, buf, len);
+	assert_true(rec_wait(&f->rec, 5));
+	assert_true(still_open(lone, 50));
+	assert_true(still_open(atk[1], 10));
+	assert_true(still_open(atk[2], 10));
+	/* the outbound reserve is still there */
+	lfd = test_listener(&dst.remote);
+	assert_int_equal(tp_send(f->tp, &dst, "OPTIONS\r\n", 9), 0);
+	s = accept(lfd, NULL, NULL);
+	assert_true(s >= 0);
+	close(s);
+	close(lfd);
+	for (int i = 0; i < 3; i++)
+		close(atk[i]);
+	close(lone);
+	close(early);
+	close(late);
+}
+
 static struct tp_addr v6(const char *ip)
 {
 	struct tp_addr a = { .len = sizeof(struct sockaddr_in6) };
@@ -1422,6 +1482,7 @@ int main(void)
 		TB(test_tcp_per_source_cap),
 		TB(test_tcp_outbound_reserve),
 		TB(test_tcp_evict_unproven),
+		TB(test_tcp_evict_idle_proven),
 		TB(test_tcp_source_is_v6_64),
 		TB(test_tcp_limits_refused),
 		T(test_tcp_output_cap),

@@ -124,6 +124,11 @@ struct cfg_xdp {
 	uint32_t max_dialogs;			/* dialogs map size, 1 << 20 */
 	int enabled;				/* 1; "enabled: false" skips XDP */
 	char *mac_key_file;	/* cookie_mac.key_file; "" = no cookie MAC */
+	/* invite_limit: initial INVITEs per source and second (0 = off) and
+	 * the bucket depth (>= 1 when on); the kernel limits UDP, the proxy
+	 * TCP/TLS (px_invite_rate.c) */
+	uint32_t invite_limit_pps;
+	uint32_t invite_limit_burst;
 	/* xdp.relay: in-dialog requests of these methods (bit 1 << enum
 	 * sipdlg_method) and their replies forwarded by the kernel. */
 	int relay_enabled;			/* CFG_RELAY_DEFAULT_ENABLED */

@@ -73,6 +73,7 @@ struct cfg_ctx {
 	const struct cfg_node *ka_node[3];
 	const struct cfg_node *routes_node;
 	const struct cfg_node *mac_node;	/* xdp.cookie_mac.key_file */
+	const struct cfg_node *invite_limit_node; /* xdp.invite_limit */
 	const struct cfg_node *cluster_node;	/* the cluster: map */
 	/* First tls: listen entry and tls forward:, for config_tls.c. */
 	const struct cfg_node *tls_listen_node, *tls_fwd_node;
@@ -209,6 +210,12 @@ int cfg_load_cookie_mac(struct cfg_ctx *ctx, const struct cfg_node *n,
 			const struct cfg_key *k, void *base);
 void cfg_cookie_mac_check(struct cfg_ctx *ctx,
 			  const struct sipdlg_config *cfg);
+/* config_invite_limit.c: xdp.invite_limit (a CFG_K_CUSTOM key of the xdp
+ * table), and its check against xdp.enabled after the whole tree. */
+int cfg_load_invite_limit(struct cfg_ctx *ctx, const struct cfg_node *n,
+			  const struct cfg_key *k, void *base);
+void cfg_invite_limit_check(struct cfg_ctx *ctx,
+			    const struct sipdlg_config *cfg);
 /* config_tls.c: the tls: section, and its checks against listen: and
  * forward: after the whole tree. */
 void cfg_tls_free(struct cfg_tls *t);

@@ -374,20 +374,8 @@ static const struct cfg_key sip_keys[] = {
 	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL },
 };
 
-/* xdp.invite_limit: documented, not built yet; refused rather than
- * accepted and ignored. */
-static int refuse_invite_limit(struct cfg_ctx *ctx, const struct cfg_node *n,
-			       const struct cfg_key *k, void *base)
-{
-	cfg_error(ctx, n, "invite_limit: the per-source INVITE limit in the "
-		  "kernel is not implemented yet; remove it (limits: "
-		  "max_early_dialogs / max_transactions cap what a flood "
-		  "of INVITEs can hold)");
-	return -ENOTSUP;
-}
-
 static const struct cfg_key xdp_keys[] = {
-	{ "invite_limit", CFG_K_CUSTOM, 0, 0, 0, NULL, refuse_invite_limit,
+	{ "invite_limit", CFG_K_CUSTOM, 0, 0, 0, NULL, cfg_load_invite_limit,
 	  NULL },
 	{ "enabled", CFG_K_BOOL, F(cfg_xdp, enabled), 0, 1, NULL, NULL, NULL },
 	{ "interfaces", CFG_K_CUSTOM, F(cfg_xdp, interfaces), 0, 0, NULL,
@@ -626,11 +614,13 @@ void cfg_load_tree(struct cfg_ctx *ctx, const struct cfg_node *root,
 	ctx->routes_node = NULL;
 	ctx->mac_node = NULL;
 	ctx->cluster_node = NULL;
+	ctx->invite_limit_node = NULL;
 	ctx->tls_listen_node = ctx->tls_fwd_node = ctx->tls_node = NULL;
 	cfg_apply_map(ctx, root, NULL, top_keys, cfg);
 	cfg_dialog_check(ctx, &cfg->dialog);
 	cfg_cookie_mac_check(ctx, cfg);
 	cfg_cluster_check(ctx, root, cfg);
+	cfg_invite_limit_check(ctx, cfg);
 	if (ctx->routes_node)
 		cfg_load_routes(ctx, ctx->routes_node, &cfg->dialog,
 				&cfg->routes);

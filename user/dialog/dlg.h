@@ -417,6 +417,9 @@ struct dlg_cell *dlg_lookup_id(struct dlg_table *t, uint32_t h_entry,
 size_t dlg_lookup_callid(struct dlg_table *t, struct sip_str callid,
 			 struct sip_str from_tag, struct dlg_cell **cells,
 			 size_t max);
+/* Dialogs dlg_lookup_callid() has looked at since the table was made
+ * (tests: a lookup walks an index chain, not the slot). */
+uint64_t dlg_callid_lookup_steps(const struct dlg_table *t);
 /* SIP-element lookup (dlg_get, dlg.terminate_dlg): Call-ID and tags in
  * either direction; a dialog with a callee tag is preferred over one
  * without (kamailio#2484).  Referenced, or NULL; *dir may be NULL. */

@@ -425,19 +425,20 @@ size_t dlg_lookup_callid(struct dlg_table *t, struct sip_str callid,
 {
 	struct sip_str cid = dlg_trim(callid);
 	struct dlg_slot *s;
-	size_t n = 0;
+	size_t n = 0, steps = 0;
 
 	if (!cid.p || !cid.len)
 		return 0;
 	s = &t->slots[dlg_hash_entry(cid, t->size)];
 	pthread_mutex_lock(&s->lock);
-	/* With a From tag, its (Call-ID, tag) chain; without, every dialog of
-	 * the Call-ID: a walk of the slot, for the RPCs that name a call by
-	 * its Call-ID alone (an operator's request, not a packet's). */
+	/* With a From tag, its (Call-ID, tag) chain; without, the Call-ID's
+	 * own chain (the RPCs that name a call by its Call-ID alone): never
+	 * a walk of the slot, which an attacker can fill (dlg_index.c). */
 	for (struct dlg_cell *c = from_tag.p ?
 				  dlg_idx_cid_locked(t, s, cid, from_tag) :
-				  s->first;
-	     c; c = from_tag.p ? c->cid_next : c->next) {
+				  dlg_idx_callid_locked(t, s, cid);
+	     c; c = from_tag.p ? c->cid_next : c->cido_next) {
+		steps++;
 		if (!sip_str_eq(DLG_S(c, callid), cid))
 			continue;
 		if (from_tag.p &&
@@ -448,7 +449,13 @@ size_t dlg_lookup_callid(struct dlg_table *t, struct sip_str callid,
 	for (size_t i = 0; i < n; i++)
 		dlg_ref(cells[i]);
 	pthread_mutex_unlock(&s->lock);
+	atomic_fetch_add(&t->callid_steps, steps);
 	return n;
+}
+
+uint64_t dlg_callid_lookup_steps(const struct dlg_table *t)
+{
+	return atomic_load(&((struct dlg_table *)t)->callid_steps);
 }
 
 /* The calling thread's CPU time: the work done with a lock held, not the

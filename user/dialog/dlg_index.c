@@ -7,11 +7,14 @@
  * core_hash is public and unkeyed and adds the Call-ID's 4-byte groups, so
  * an attacker fills one slot at will (any reordering of the groups
  * collides); walking that slot for each new INVITE made a flood quadratic.
- * So every slot also has a small hash table of its own with two bucket
+ * So every slot also has a small hash table of its own with three bucket
  * arrays, one by SipHash-2-4 of the Call-ID and the caller's tag (what a
  * spiral check and the tight match look for; one Call-ID with ever new
  * From tags is the other way to fill a chain), one by SipHash-2-4 of
- * (h_entry, h_id), under a 128-bit key drawn from getrandom() when the
+ * (h_entry, h_id), one by SipHash-2-4 of the Call-ID alone (the control
+ * socket's lookups by Call-ID without tags: dlg_list CALLID,
+ * dlg.terminate_dlg CALLID; its chain holds the dialogs of that Call-ID
+ * and, rarely, of another that shares the bucket, never the slot), under a 128-bit key drawn from getrandom() when the
  * table is made: nobody outside can aim at a bucket.  The arrays grow
  * (and shrink) with the slot's count, so chains stay at two or fewer on
  * average, whatever the attacker does to core_hash.
@@ -78,6 +81,12 @@ static uint64_t cid_hash(const struct dlg_table *t, struct sip_str cid,
 	return dlg_siphash(k, tag.p, tag.len);
 }
 
+/* The Call-ID-only chain's key. */
+static uint64_t cido_hash(const struct dlg_table *t, struct sip_str cid)
+{
+	return dlg_siphash(t->key, cid.p, cid.len);
+}
+
 static uint64_t cell_cid_hash(const struct dlg_table *t,
 			      const struct dlg_cell *c)
 {
@@ -102,7 +111,7 @@ uint32_t dlg_idx_cid_bucket(const struct dlg_table *t,
  * old ones stay (longer chains, nothing lost). */
 static int rehash(const struct dlg_table *t, struct dlg_slot *s, uint32_t nb)
 {
-	struct dlg_cell **a = calloc(2 * (size_t)nb, sizeof(*a));
+	struct dlg_cell **a = calloc(3 * (size_t)nb, sizeof(*a));
 
 	if (!a)
 		return -ENOMEM;
@@ -110,11 +119,15 @@ static int rehash(const struct dlg_table *t, struct dlg_slot *s, uint32_t nb)
 		uint32_t i = (uint32_t)cell_cid_hash(t, c) & (nb - 1);
 		uint32_t k = (uint32_t)id_hash(t, c->h_entry, c->h_id) &
 			     (nb - 1);
+		uint32_t o = (uint32_t)cido_hash(t, DLG_S(c, callid)) &
+			     (nb - 1);
 
 		c->cid_next = a[i];
 		a[i] = c;
 		c->id_next = a[nb + k];
 		a[nb + k] = c;
+		c->cido_next = a[2 * nb + o];
+		a[2 * nb + o] = c;
 	}
 	free(s->idx);
 	s->idx = a;
@@ -130,7 +143,7 @@ static int rehash(const struct dlg_table *t, struct dlg_slot *s, uint32_t nb)
 int dlg_idx_add_locked(const struct dlg_table *t, struct dlg_slot *s,
 		       struct dlg_cell *c)
 {
-	uint32_t i, k;
+	uint32_t i, k, o;
 
 	if (!s->nb) {
 		if (rehash(t, s, IDX_MIN))
@@ -140,36 +153,49 @@ int dlg_idx_add_locked(const struct dlg_table *t, struct dlg_slot *s,
 	}
 	i = (uint32_t)cell_cid_hash(t, c) & (s->nb - 1);
 	k = (uint32_t)id_hash(t, c->h_entry, c->h_id) & (s->nb - 1);
+	o = (uint32_t)cido_hash(t, DLG_S(c, callid)) & (s->nb - 1);
 	c->cid_next = s->idx[i];
 	s->idx[i] = c;
 	c->id_next = s->idx[s->nb + k];
 	s->idx[s->nb + k] = c;
+	c->cido_next = s->idx[2 * s->nb + o];
+	s->idx[2 * s->nb + o] = c;
 	return 0;
 }
 
-static void unchain(struct dlg_cell **pp, struct dlg_cell *c, bool by_id)
+enum chain { CH_CID, CH_ID, CH_CIDO };
+
+static struct dlg_cell **next_of(struct dlg_cell *c, enum chain ch)
 {
-	for (; *pp; pp = by_id ? &(*pp)->id_next : &(*pp)->cid_next)
+	return ch == CH_ID ? &c->id_next :
+	       ch == CH_CIDO ? &c->cido_next : &c->cid_next;
+}
+
+static void unchain(struct dlg_cell **pp, struct dlg_cell *c, enum chain ch)
+{
+	for (; *pp; pp = next_of(*pp, ch))
 		if (*pp == c) {
-			*pp = by_id ? c->id_next : c->cid_next;
+			*pp = *next_of(c, ch);
 			return;
 		}
 }
 
-/* Take @c out of both indexes, after it left the slot list (s->count no
+/* Take @c out of the indexes, after it left the slot list (s->count no
  * longer counts it); the arrays shrink as the slot empties out. */
 void dlg_idx_del_locked(const struct dlg_table *t, struct dlg_slot *s,
 			struct dlg_cell *c)
 {
-	uint32_t i, k;
+	uint32_t i, k, o;
 
 	if (!s->nb)
 		return;
 	i = (uint32_t)cell_cid_hash(t, c) & (s->nb - 1);
 	k = (uint32_t)id_hash(t, c->h_entry, c->h_id) & (s->nb - 1);
-	unchain(&s->idx[i], c, false);
-	unchain(&s->idx[s->nb + k], c, true);
-	c->cid_next = c->id_next = NULL;
+	o = (uint32_t)cido_hash(t, DLG_S(c, callid)) & (s->nb - 1);
+	unchain(&s->idx[i], c, CH_CID);
+	unchain(&s->idx[s->nb + k], c, CH_ID);
+	unchain(&s->idx[2 * s->nb + o], c, CH_CIDO);
+	c->cid_next = c->id_next = c->cido_next = NULL;
 	/* An empty slot keeps its IDX_MIN buckets: no malloc/free per call
 	 * where slots hold a dialog or none (the table frees them). */
 	if (s->nb > IDX_MIN && s->count < s->nb / 8)
@@ -199,6 +225,15 @@ struct dlg_cell *dlg_idx_cid_locked(const struct dlg_table *t,
 	if (!s->nb)
 		return NULL;
 	return s->idx[(uint32_t)cid_hash(t, cid, tag) & (s->nb - 1)];
+}
+
+struct dlg_cell *dlg_idx_callid_locked(const struct dlg_table *t,
+				       const struct dlg_slot *s,
+				       struct sip_str cid)
+{
+	if (!s->nb)
+		return NULL;
+	return s->idx[2 * s->nb + ((uint32_t)cido_hash(t, cid) & (s->nb - 1))];
 }
 
 void dlg_idx_free(struct dlg_slot *s)

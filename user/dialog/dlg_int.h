@@ -101,6 +101,7 @@ struct dlg_cell {
 	struct dlg_cell *prev, *next;	/* slot list, sorted by h_id */
 	struct dlg_cell *cid_next;	/* slot's (Call-ID, caller tag) chain */
 	struct dlg_cell *id_next;	/* slot's h_id index chain */
+	struct dlg_cell *cido_next;	/* slot's Call-ID-only chain */
 	struct dlg_pmember *members;	/* profile memberships */
 	struct dlg_var *vars;
 	struct dlg_ext *ext;		/* NULL until needed */
@@ -182,9 +183,9 @@ static inline struct sip_str dlg_leg_socket(const struct dlg_cell *c,
 struct dlg_slot {
 	pthread_mutex_t lock;
 	struct dlg_cell *first, *last;
-	/* The keyed indexes (dlg_index.c): nb Call-ID buckets, then nb
-	 * h_id buckets, in one array; NULL and 0 until the slot's first
-	 * dialog. */
+	/* The keyed indexes (dlg_index.c): nb (Call-ID, caller tag)
+	 * buckets, nb h_id buckets, then nb Call-ID-only buckets, in one
+	 * array; NULL and 0 until the slot's first dialog. */
 	struct dlg_cell **idx;
 	uint32_t nb;
 	uint32_t next_id;
@@ -225,6 +226,9 @@ struct dlg_table {
 		atomic_ullong mismatch, bogus;
 	} ctr;
 	atomic_ullong cursor_max_hold_ns;
+	/* Cells dlg_lookup_callid() looked at, ever (tests: a Call-ID-only
+	 * lookup walks its index chain, never the slot). */
+	atomic_ullong callid_steps;
 	/* Live dialogs (linked, states 1-4) and the early ones among them
 	 * (states 1-2), for limits: whatever enable_stats says. */
 	atomic_long n_live, n_early;
@@ -295,6 +299,11 @@ struct dlg_cell *dlg_idx_id_locked(const struct dlg_table *t,
 struct dlg_cell *dlg_idx_cid_locked(const struct dlg_table *t,
 				    const struct dlg_slot *s,
 				    struct sip_str cid, struct sip_str tag);
+/* The head of the chain of the dialogs with Call-ID @cid (trimmed),
+ * whatever their tags: walk it by cido_next and compare the Call-ID. */
+struct dlg_cell *dlg_idx_callid_locked(const struct dlg_table *t,
+				       const struct dlg_slot *s,
+				       struct sip_str cid);
 /* The bucket number of (@cid, @tag) in @s (tests). */
 uint32_t dlg_idx_cid_bucket(const struct dlg_table *t,
 			    const struct dlg_slot *s, struct sip_str cid,

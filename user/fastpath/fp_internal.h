@@ -111,6 +111,8 @@ struct fp_knobs {
 	__u64 mac_key[2];
 	__u32 mac_prev_enabled;
 	__u64 mac_key_prev[2];
+	__u32 invite_limit_pps;		/* xdp.invite_limit; 0 = off */
+	__u32 invite_limit_burst;
 	__u32 relay_enabled;
 	__u32 relay_methods;
 };

@@ -57,6 +57,7 @@ int fp_knobs_set(struct bpf_object *obj, const char *obj_name,
 		KNOB(dlg_match_mode), KNOB(rr_param), KNOB(rr_param_len),
 		KNOB(max_dialog_pps), KNOB(mac_enabled), KNOB(mac_key),
 		KNOB(mac_prev_enabled), KNOB(mac_key_prev),
+		KNOB(invite_limit_pps), KNOB(invite_limit_burst),
 		KNOB(relay_enabled), KNOB(relay_methods),
 #undef KNOB
 	};
@@ -132,6 +133,8 @@ void fp_knobs_fill(struct fp_knobs *k, const struct fastpath *fp,
 	memcpy(k->rr_param, cfg->dialog.rr_param, len);
 	k->rr_param_len = (__u32)len;
 	k->max_dialog_pps = cfg->xdp.max_dialog_pps;
+	k->invite_limit_pps = cfg->xdp.invite_limit_pps;
+	k->invite_limit_burst = cfg->xdp.invite_limit_burst;
 	k->relay_enabled = cfg->xdp.relay_enabled && cfg->xdp.relay_methods;
 	k->relay_methods = k->relay_enabled ? cfg->xdp.relay_methods : 0;
 	if (mac) {

@@ -105,6 +105,11 @@ int proxy_alloc(const struct sipdlg_config *cfg, struct stats *st,
 	}
 	register_stats(px);
 	px_limits_register(px);
+	r = px_irl_alloc(px);
+	if (r) {
+		proxy_free(px);
+		return r;
+	}
 	*out = px;
 	return 0;
 }
@@ -179,6 +184,7 @@ void proxy_free(struct proxy *px)
 	if (!px)
 		return;
 	tm_table_free(px->tm);
+	px_irl_free(px);
 	free(px);
 }
 

@@ -57,6 +57,14 @@ enum px_limit {
 	PXL_N_
 };
 
+/* xdp.invite_limit over TCP (px_invite_rate.c): a per-source token
+ * bucket of initial INVITEs; over it, a stateless 503 + Retry-After. */
+struct px_irl;
+int px_irl_alloc(struct proxy *px);
+void px_irl_free(struct proxy *px);
+/* true: @rq (an initial request) was refused and answered. */
+bool px_irl_refuse(struct proxy *px, const struct px_req *rq);
+
 struct px_limits_state {
 	struct tmr sample_tmr;
 	atomic_ullong rss_kib;			/* last sample */
@@ -81,6 +89,7 @@ struct proxy {
 	struct tmr trim_tmr;
 	size_t trim_peak;		/* most transactions since last trim */
 	struct px_limits_state lim;
+	struct px_irl *irl;		/* px_invite_rate.c; NULL: limit off */
 };
 
 /* A resolved next hop. */

@@ -157,6 +157,8 @@ bool px_limits_refuse(struct proxy *px, const struct px_req *rq)
 
 	if (sip_str_present(m->to.tag))
 		return false;	/* in a dialog: never refused */
+	if (px_irl_refuse(px, rq))
+		return true;	/* xdp.invite_limit over TCP */
 	why = over_limit(px, m->method);
 	if (why == PXL_NONE)
 		return false;

@@ -68,6 +68,8 @@ static void tp_stats_register(struct transport *tp, struct stats *st)
 	s->tcp_message_timeout =
 		stats_register(st, "core", "tcp_message_timeout", 0);
 	s->tcp_evicted = stats_register(st, "core", "tcp_evicted", 0);
+	s->tcp_evicted_idle = stats_register(st, "core", "tcp_evicted_idle",
+					     0);
 }
 
 static unsigned tp_cpu_count(void)

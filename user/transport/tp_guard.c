@@ -2,7 +2,8 @@
  * tp_guard.c - what keeps a flood of TCP connections from locking SIP
  * clients and the proxy itself out: admission of accepted connections
  * (the inbound share of max_conns, the per-source cap, eviction of the
- * oldest connection that never sent a message when the share is full),
+ * oldest connection that never sent a message when the share is full,
+ * else of an idle one of the source holding the most connections),
  * and one rate-limited log line per kind of refusal or timeout.
  *
  * Accepted connections may hold max_conns - reserved_out slots; the rest
@@ -153,6 +154,71 @@ void tp_guard_proven(struct transport *tp, struct tp_conn *c)
 	pthread_mutex_unlock(&tp->conn_lock);
 }
 
+/* The inbound connections @c's source holds (conn_lock held). */
+static uint32_t src_count_of(struct transport *tp, const struct tp_conn *c)
+{
+	uint8_t family, addr[16];
+	struct tp_src *s;
+
+	src_key(&c->remote, &family, addr);
+	s = *src_slot(tp, family, addr);
+	return s ? s->count : 0;
+}
+
+/*
+ * The clients' share is full and no connection is waiting for its first
+ * message: an idle connection that did send whole messages.  Without
+ * this, a client that opens connections, sends one valid request on
+ * each and then says nothing holds its slots until idle_timeout_ms
+ * (two minutes by default) and reopens them: the unproven list never
+ * sees those connections.  Chosen: among the inbound connections idle
+ * (last whole message, ping or send) at least TP_EVICT_IDLE_MS, those of
+ * the source holding the most connections, and of those the one idle
+ * longest.  A source's only connection (a UA keeping its flow, RFC 5626)
+ * is taken only after TP_EVICT_IDLE_SOLE_MS idle, so a flood of sources
+ * with many connections each never pushes out a lone client that uses
+ * its connection.  A walk over every connection, done only when a
+ * newcomer would otherwise be refused (at most once per accept).
+ */
+static struct tp_conn *pick_idle_victim(struct transport *tp)
+{
+	uint64_t now = ev_now_ms(), best_idle = 0;
+	uint32_t best_count = 0;
+	struct tp_conn *best = NULL;
+
+	if (tp->n_evicting >= TP_EVICT_PENDING)
+		return NULL;
+	for (unsigned b = 0; b < TP_CONN_BUCKETS; b++) {
+		for (struct tp_conn *c = tp->by_id[b]; c; c = c->id_next) {
+			uint64_t last, idle;
+			uint32_t n;
+
+			if (c->outgoing || c->evicted || c->unproven ||
+			    atomic_load(&c->state) != TP_CONN_OPEN)
+				continue;
+			last = atomic_load_explicit(&c->last_active_ms,
+						    memory_order_relaxed);
+			idle = now > last ? now - last : 0;
+			n = src_count_of(tp, c);
+			if (idle < (n >= 2 ? TP_EVICT_IDLE_MS :
+					     TP_EVICT_IDLE_SOLE_MS))
+				continue;
+			if (n > best_count ||
+			    (n == best_count && idle > best_idle)) {
+				best = c;
+				best_count = n;
+				best_idle = idle;
+			}
+		}
+	}
+	if (best) {
+		best->evicted = true;
+		best->evicted_idle = true;
+		tp->n_evicting++;
+	}
+	return best;
+}
+
 /*
  * The clients' share is full: the oldest connection that never sent a
  * whole message, if it is old enough to have had its chance.  A client
@@ -196,7 +262,8 @@ enum tp_refusal tp_guard_admit(struct transport *tp,
 	}
 	full = tp->n_in - tp->n_evicting >=
 	       tp->lim.max_conns - tp->lim.reserved_out;
-	if (full && !(*victim = pick_victim(tp)))
+	if (full && !(*victim = pick_victim(tp)) &&
+	    !(*victim = pick_idle_victim(tp)))
 		return TP_REFUSE_INBOUND;
 	if (!s) {
 		s = calloc(1, sizeof(*s));
@@ -204,7 +271,9 @@ enum tp_refusal tp_guard_admit(struct transport *tp,
 			if (*victim) {		/* give it back */
 				(*victim)->evicted = false;
 				tp->n_evicting--;
-				tp_guard_track(tp, *victim);
+				if (!(*victim)->evicted_idle)
+					tp_guard_track(tp, *victim);
+				(*victim)->evicted_idle = false;
 				*victim = NULL;
 			}
 			return TP_REFUSE_FULL;

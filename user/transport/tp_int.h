@@ -57,6 +57,12 @@
 #define TP_CONN_BUCKETS 4096u		/* power of two */
 #define TP_EVICT_MIN_AGE_MS 1000u	/* never evict a younger connection */
 #define TP_EVICT_PENDING 16u		/* evicted, not closed yet: at most */
+/* A connection that did send whole messages may be evicted once it has
+ * been idle (no whole message, ping or send) this long, when its source
+ * holds two or more inbound connections; a source's only connection
+ * after TP_EVICT_IDLE_SOLE_MS (tp_guard.c, pick_idle_victim). */
+#define TP_EVICT_IDLE_MS 1000u
+#define TP_EVICT_IDLE_SOLE_MS 30000u
 
 /* Counters of group "core" (see tp_stats_register()). */
 struct tp_stats {
@@ -65,7 +71,7 @@ struct tp_stats {
 		*snd_tcp_msgs, *snd_errors, *tcp_connections, *tcp_open,
 		*tcp_refused, *tcp_idle_closed, *tcp_framing_errors,
 		*tcp_connect_failed, *tcp_buffer_full, *tcp_refused_per_source,
-		*tcp_refused_inbound, *tcp_message_timeout, *tcp_evicted;
+		*tcp_refused_inbound, *tcp_message_timeout, *tcp_evicted, *tcp_evicted_idle;
 };
 
 /* What tp_guard_admit() says of an accepted connection. */
@@ -144,6 +150,8 @@ struct tp_conn {
 	struct tp_conn *unp_prev, *unp_next;
 	bool unproven;
 	bool evicted;			/* closed to make room (tp_guard.c) */
+	bool evicted_idle;		/* ... an idle one that had sent
+					 * whole messages */
 
 	/* Under lock. */
 	pthread_mutex_t lock;

@@ -683,11 +683,23 @@ static void conn_evict(struct tp_conn *c)
 	pthread_mutex_unlock(&c->lock);
 }
 
-static void evicted(struct transport *tp, const struct tp_addr *ra)
+static void evicted(struct transport *tp, const struct tp_addr *ra,
+		    bool idle, const struct tp_addr *va)
 {
-	char name[96];
+	char name[96], src[64];
 
 	stat_inc(tp->st.tcp_evicted);
+	if (idle) {
+		stat_inc(tp->st.tcp_evicted_idle);
+		tp_guard_log(tp, TP_GUARD_EVICT, "tcp: clients hold their "
+			     "share of max_connections (%u): closed the "
+			     "longest idle connection of %s, the source "
+			     "holding the most, to let %s in",
+			     tp->lim.max_conns - tp->lim.reserved_out,
+			     tp_guard_source_str(va, src, sizeof(src)),
+			     tp_addr_str(TP_TCP, ra, name, sizeof(name)));
+		return;
+	}
 	tp_guard_log(tp, TP_GUARD_EVICT, "tcp: clients hold their share of "
 		     "max_connections (%u): closed the oldest connection that "
 		     "never sent a whole message to let %s in",
@@ -709,6 +721,8 @@ void tp_tcp_on_accept(struct ev_loop *loop, int fd, unsigned events,
 		enum tp_refusal why;
 		uint32_t n_src = 0;
 		struct tp_conn *victim;
+		struct tp_addr va;
+		bool v_idle = false;
 
 		cfd = accept4(fd, (struct sockaddr *)&ra.ss, &ra.len,
 			      SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -746,11 +760,14 @@ void tp_tcp_on_accept(struct ev_loop *loop, int fd, unsigned events,
 			tbl_insert(tp, c);
 			tp_guard_track(tp, c);
 		}
-		if (victim)
+		if (victim) {
+			v_idle = victim->evicted_idle;
+			va = victim->remote;
 			conn_evict(victim);
+		}
 		pthread_mutex_unlock(&tp->conn_lock);
 		if (victim)
-			evicted(tp, &ra);
+			evicted(tp, &ra, v_idle, &va);
 		if (why != TP_ADMIT && why != TP_ADMIT_EVICT) {
 			accept_refused(tp, &ra, why, n_src);
 			conn_destroy(c);

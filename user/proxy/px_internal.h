@@ -96,7 +96,14 @@ struct proxy {
 struct px_target {
 	enum tp_proto proto;
 	struct tp_addr addr;
+	/* The host when it is a DNS name, "" for an IP literal: a TLS
+	 * connection's SNI and certificate name (tp_peer.tls_name). */
+	char name[256];
 };
+
+/* Fill dst from t (TLS: the name too). */
+void px_target_peer(const struct px_target *t, int local_idx,
+		    struct tp_peer *dst);
 
 /* What the forwarding of one request changes in it. */
 struct px_fwd {

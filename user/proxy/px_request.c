@@ -282,8 +282,9 @@ static void forward_stateless(struct proxy *px, struct px_req *rq,
 		stat_inc(px->s.drop_requests);
 		return;
 	}
-	struct tp_peer dst = { .proto = t.proto, .remote = t.addr,
-			       .listen_idx = idx };
+	struct tp_peer dst;
+
+	px_target_peer(&t, idx, &dst);
 	if (px_send(px, &dst, rq_scratch.buf, rq_scratch.len) == 0)
 		stat_inc(px->s.fwd_requests);
 }

@@ -90,7 +90,12 @@ struct proxy {
 	size_t trim_peak;		/* most transactions since last trim */
 	struct px_limits_state lim;
 	struct px_irl *irl;		/* px_invite_rate.c; NULL: limit off */
+	atomic_ullong no_tls_logged_ms, no_tls_since;	/* px_no_tls.c */
 };
+
+/* A TLS next hop without a tls: listen entry of its family: count, and
+ * log at most every 10 s (px_no_tls.c). */
+void px_no_tls_note(struct proxy *px, int family);
 
 /* A resolved next hop. */
 struct px_target {

@@ -18,6 +18,11 @@
 # stops mid-handshake (handshake_timeout_ms), SNI, IPv6, a broken message
 # over TLS, the per-source cap of tcp: on TLS, and a certificate reload
 # (sipdlgctl tls reload, a bad file refused, SIGHUP) during a call.
+# Outbound names: a next hop named "localhost" (getaddrinfo, no system
+# file touched) is checked against that name (SNI too), an IP literal
+# against the certificate's IP SAN, and a connection verified for a name
+# is not reused for the bare IP; a sips: next hop on a box without a
+# tls: listen entry is answered 503 (a second sipdlgd).
 . "$(dirname "$0")/lib.sh"
 e2e_init
 need_sipp
@@ -30,6 +35,7 @@ if ! e2e_port_block BASE 23000 400 20; then
 fi
 P=$BASE T=$((BASE + 1))               # sipdlgd: UDP P, TLS T
 SC=$((BASE + 2)) SE=$((BASE + 3)) SW=$((BASE + 4))   # stunnel caller/callee/wrong-name
+SL=$((BASE + 8)) P2=$((BASE + 9))     # stunnel "localhost"; the sipdlgd without TLS
 U1=$((BASE + 5)) U2=$((BASE + 6)) U3=$((BASE + 7))   # callees
 C=$((BASE + 10))                      # callers C .. C+9
 CERTS="$E2E_TMP/certs"
@@ -58,7 +64,6 @@ CFG="$E2E_TMP/proxy.yaml"
 	echo "  private_key: $E2E_TMP/live.key"
 	echo "  ca_file: $CERTS/ca.pem"
 	echo "  verify_peer: required"
-	echo "  server_name: callee.test"
 	echo "  handshake_timeout_ms: 700"
 	echo "  certificates:"
 	echo "    - {server_name: other.test, certificate: $CERTS/other.pem, private_key: $CERTS/other.key}"
@@ -101,6 +106,11 @@ cert = $CERTS/callee.pem
 key = $CERTS/callee.key
 CAfile = $CERTS/ca.pem
 verifyChain = yes
+[localhost]
+accept = 127.0.0.1:$SL
+connect = 127.0.0.1:$U3
+cert = $CERTS/localhost.pem
+key = $CERTS/localhost.key
 [wrong]
 accept = 127.0.0.1:$SW
 connect = 127.0.0.1:$U3
@@ -158,7 +168,7 @@ check_contains "and the callee's side of it over UDP (double Record-Route)" \
 call tlstls "a call TLS -> TLS (the proxy's certificate checked by the callee's stunnel)" \
 	tls_uas_call.xml "${TLS_UAS[@]}" "${TLS_CONTACT[@]}" -- "${TLS_UAC[@]}" -p $((C + 1)) -s tlstls -d 100
 conn1=$(tls_stat connections)
-call udptls "a call UDP -> TLS (server_name checked; the callee's Contact a sips: URI)" \
+call udptls "a call UDP -> TLS (IP literal: the certificate's IP SAN checked; the callee's Contact a sips: URI)" \
 	tls_uas_call.xml "${TLS_UAS[@]}" "${SIPS_CONTACT[@]}" -- "127.0.0.1:$P" -i 127.0.0.1 -t u1 -p $((C + 2)) -s udptls -d 100
 conn2=$(tls_stat connections)
 check_eq "UDP -> TLS: ACK and BYE reuse the INVITE's TLS connection (1 handshake)" 1 $((conn2 - conn1))
@@ -186,9 +196,53 @@ printf 'OPTIONS sip:wrongname@127.0.0.1 SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:%s;b
 udp_send_sip "$E2E_TMP/wn.sip" 127.0.0.1 "$P"
 check "a callee whose certificate names another host: the handshake fails, counted" \
 	wait_for 5 stat_above tls_stat handshake_failed "$f0"
-grep -q "certificate verify failed\|hostname mismatch" "$PROXY_LOG" &&
+grep -q "certificate verify failed\|IP address mismatch" "$PROXY_LOG" &&
 	ok "and the log says why (certificate verify failed)" ||
 	not_ok "and the log says why (certificate verify failed)" "$(grep tls: "$PROXY_LOG" | tail -n 5)"
+
+# --- outbound names: DNS name vs IP literal, connection reuse by name -----------
+# opt NAME RURI [PORT] : an OPTIONS with a To-tag (routed by its Request-URI)
+# over UDP to sipdlgd (port P, or PORT).
+opt() {
+	printf 'OPTIONS %s SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:%s;branch=z9hG4bK%s\nFrom: <sip:a@127.0.0.1>;tag=1\nTo: <sip:b@127.0.0.1>;tag=2\nCall-ID: %s@e2e\nCSeq: 1 OPTIONS\nMax-Forwards: 70\nContent-Length: 0\n\n' \
+		"$2" $((C + 5)) "$1" "$1" >"$E2E_TMP/$1.sip"
+	udp_send_sip "$E2E_TMP/$1.sip" 127.0.0.1 "${3:-$P}"
+}
+# behind stunnel "localhost": a TCP sink, so the connection stays open
+( exec socat -u "TCP-LISTEN:$U3,bind=127.0.0.1,reuseaddr,fork" OPEN:/dev/null ) >/dev/null 2>&1 </dev/null &
+E2E_PIDS+=("$!")
+wait_for 5 port_bound tcp "$U3"
+c0=$(tls_stat connections) f0=$(tls_stat handshake_failed)
+opt lhok "sip:b@localhost:$SL;transport=tls"
+check "a next hop named localhost: SNI and name check pass (certificate for localhost)" \
+	wait_for 5 stat_above tls_stat connections "$c0"
+check_eq "and no handshake failed" "$f0" "$(tls_stat handshake_failed)"
+opt lhbad "sip:b@localhost:$SW;transport=tls"
+check "a next hop named localhost whose certificate names wrong.test fails, counted" \
+	wait_for 5 stat_above tls_stat handshake_failed "$f0"
+f0=$(tls_stat handshake_failed)
+opt lhip "sip:b@127.0.0.1:$SL;transport=tls"
+check "the connection verified for localhost is not reused for 127.0.0.1 (new handshake, no IP SAN: fails)" \
+	wait_for 5 stat_above tls_stat handshake_failed "$f0"
+grep -q "IP address mismatch" "$PROXY_LOG" &&
+	ok "and the log says why (IP address mismatch)" ||
+	not_ok "and the log says why (IP address mismatch)" "$(grep tls: "$PROXY_LOG" | tail -n 5)"
+
+# --- sips: on a box without a tls: listen entry ------------------------------------
+printf 'listen: ["udp:127.0.0.1:%s"]\nxdp: {enabled: false}\ncontrol:\n  socket: %s\nlog: {level: info}\n' \
+	"$P2" "$E2E_TMP/notls-ctl.sock" >"$E2E_TMP/notls.yaml"
+if start_daemon notls "$E2E_TMP/notls.yaml"; then
+	udp_sink notls_reply $((C + 5))
+	E2E_PIDS+=("$SINK_PID")
+	opt nots "sips:b@127.0.0.1:$SE" "$P2"
+	check "a sips: next hop without a tls: listen entry is answered 503 with the reason" \
+		wait_for 5 grep -q "SIP/2.0 503 Service Unavailable - No TLS Listen Entry" "$E2E_TMP/notls_reply.log"
+	check "and logged" wait_for 3 grep -q "no tls: listen entry of that family" "$E2E_TMP/notls.log"
+	n=$("$SIPDLGCTL" --socket "$E2E_TMP/notls-ctl.sock" --json stats sip 2>/dev/null | jq -r '."sip.rejected_503_no_tls" // 0')
+	check_eq "and counted in sip.rejected_503_no_tls" 1 "$n"
+else
+	not_ok "a sipdlgd without TLS starts" "$(tail -n 20 "$E2E_TMP/notls.log")"
+fi
 
 f0=$(tls_stat handshake_failed)
 s_client rogue -cert "$CERTS/rogue.pem" -key "$CERTS/rogue.key"

@@ -287,6 +287,39 @@ static void test_uri_targets(void **state)
 	}
 }
 
+/* The TLS name of a next hop: a DNS name is kept (SNI, certificate
+ * check, connection key), an IP literal gives none; the peer carries it
+ * for TLS only. */
+static void test_uri_target_names(void **state)
+{
+	static const struct {
+		const char *uri, *name;
+	} cases[] = {
+		{ "sips:a@localhost:5061", "localhost" },
+		{ "sip:LocalHost;transport=tls", "LocalHost" },	/* no DNS here */
+		{ "sips:a@127.0.0.1", "" },
+		{ "sips:a@[::1]:5062", "" },
+		{ "sip:a@127.0.0.1;maddr=localhost;transport=tls", "localhost" },
+	};
+	struct px_target t;
+	struct tp_peer p;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (px_uri_target(sip_str_c(cases[i].uri), &t) != 0)
+			fail_msg("%s: not resolved", cases[i].uri);
+		if (strcmp(t.name, cases[i].name) != 0)
+			fail_msg("%s: name '%s', expected '%s'", cases[i].uri,
+				 t.name, cases[i].name);
+		px_target_peer(&t, 0, &p);
+		assert_int_equal(p.proto, TP_TLS);
+		assert_string_equal(p.tls_name, cases[i].name);
+	}
+	assert_int_equal(px_uri_target(sip_str_c("sip:a@localhost"), &t), 0);
+	px_target_peer(&t, 0, &p);
+	assert_string_equal(p.tls_name, "");	/* UDP: no TLS name */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_server_keys),
 		cmocka_unit_test(test_branches),
 		cmocka_unit_test(test_uri_targets),
+		cmocka_unit_test(test_uri_target_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -49,6 +49,7 @@ static void register_stats(struct proxy *px)
 	s->bad_message = stats_register(st, "sip", "bad_requests", 0);
 	s->bad_reply = stats_register(st, "sip", "bad_replies", 0);
 	s->send_errors = stats_register(st, "sip", "send_errors", 0);
+	s->rej_no_tls = stats_register(st, "sip", "rejected_503_no_tls", 0);
 	for (int e = 1; e < SIP_ERR_MAX_; e++) {
 		char name[64];
 		const char *why = sip_error_str((enum sip_error)e);

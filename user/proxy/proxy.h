@@ -55,6 +55,7 @@ struct proxy_stats {
 	struct stat_var *parse_err[SIP_ERR_MAX_];
 	/* 503s of limits: (px_limits.c), by the limit that was hit. */
 	struct stat_var *rej_dialogs, *rej_early, *rej_tx, *rej_memory;
+	struct stat_var *rej_no_tls;	/* px_no_tls.c */
 };
 
 struct px_req;

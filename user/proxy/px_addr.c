@@ -203,7 +203,24 @@ int px_uri_target(struct sip_str uri, struct px_target *t)
 			ht = mu.host_type;
 		host = u.maddr;
 	}
+	t->name[0] = '\0';
+	if (ht != SIP_HOST_IPV4 && ht != SIP_HOST_IPV6 &&
+	    host.len < sizeof(t->name)) {
+		memcpy(t->name, host.p, host.len);
+		t->name[host.len] = '\0';
+	}
 	return resolve(host, ht, port, &t->addr);
+}
+
+void px_target_peer(const struct px_target *t, int local_idx,
+		    struct tp_peer *dst)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->proto = t->proto;
+	dst->remote = t->addr;
+	dst->listen_idx = local_idx;
+	if (t->proto == TP_TLS)
+		memcpy(dst->tls_name, t->name, sizeof(dst->tls_name));
 }
 
 int px_dest_target(const struct route_dest *d, struct px_target *t)
@@ -212,6 +229,7 @@ int px_dest_target(const struct route_dest *d, struct px_target *t)
 		   d->proto == CFG_PROTO_TLS ? TP_TLS : TP_UDP;
 	memcpy(&t->addr.ss, &d->addr, sizeof(t->addr.ss));
 	t->addr.len = d->addr_len;
+	t->name[0] = '\0';	/* forward: is numeric (config_addr.c) */
 	return 0;
 }
 

@@ -90,13 +90,25 @@ struct proxy {
 	size_t trim_peak;		/* most transactions since last trim */
 	struct px_limits_state lim;
 	struct px_irl *irl;		/* px_invite_rate.c; NULL: limit off */
+	atomic_ullong no_tls_logged_ms, no_tls_since;	/* px_no_tls.c */
 };
+
+/* A TLS next hop without a tls: listen entry of its family: count, and
+ * log at most every 10 s (px_no_tls.c). */
+void px_no_tls_note(struct proxy *px, int family);
 
 /* A resolved next hop. */
 struct px_target {
 	enum tp_proto proto;
 	struct tp_addr addr;
+	/* The host when it is a DNS name, "" for an IP literal: a TLS
+	 * connection's SNI and certificate name (tp_peer.tls_name). */
+	char name[256];
 };
+
+/* Fill dst from t (TLS: the name too). */
+void px_target_peer(const struct px_target *t, int local_idx,
+		    struct tp_peer *dst);
 
 /* What the forwarding of one request changes in it. */
 struct px_fwd {

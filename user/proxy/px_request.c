@@ -282,8 +282,9 @@ static void forward_stateless(struct proxy *px, struct px_req *rq,
 		stat_inc(px->s.drop_requests);
 		return;
 	}
-	struct tp_peer dst = { .proto = t.proto, .remote = t.addr,
-			       .listen_idx = idx };
+	struct tp_peer dst;
+
+	px_target_peer(&t, idx, &dst);
 	if (px_send(px, &dst, rq_scratch.buf, rq_scratch.len) == 0)
 		stat_inc(px->s.fwd_requests);
 }
@@ -436,6 +437,19 @@ static void forward_tx(struct proxy *px, struct px_req *rq, struct tm_tx *tx,
 		return;
 	}
 	idx = px_pick_local(px, &t, rq->src->listen_idx);
+	if (idx < 0 && t.proto == TP_TLS) {
+		/* RFC 3261 26.2.2 / 16.6: a sips: (or transport=tls) target
+		 * must go out over TLS, never downgraded to UDP/TCP; we have
+		 * no TLS socket of that family, a condition of this server
+		 * and not of the request, so 503 (21.5.4) rather than 416
+		 * (the scheme is one we understand) or 480 (the callee is
+		 * not the problem).  Answered, not dropped, so the caller
+		 * can try elsewhere at once. */
+		px_no_tls_note(px, t.addr.ss.ss_family);
+		reply_tx(px, tx, m, 503, "Service Unavailable - No TLS "
+			 "Listen Entry For The Next Hop's Address Family");
+		return;
+	}
 	if (idx < 0) {
 		reply_tx(px, tx, m, 503,
 			 "Service Unavailable - No Socket For Next Hop");

@@ -219,10 +219,7 @@ int px_tx_forward(struct proxy *px, struct tm_tx *tx,
 	if (!tx->out)
 		return -ENOMEM;
 	tx->out_len = len;
-	memset(&tx->dst, 0, sizeof(tx->dst));
-	tx->dst.proto = t->proto;
-	tx->dst.remote = t->addr;
-	tx->dst.listen_idx = local_idx;
+	px_target_peer(t, local_idx, &tx->dst);
 	tx->cstate = TM_C_CALLING;
 	tx->cdone = false;
 	r = tm_insert_client(px->tm, tx);

@@ -92,9 +92,6 @@ int proxy_send_stateless(struct proxy *px, const char *msg, size_t len,
 	ob_mem(o, eol + 2, len - (size_t)(eol + 2 - msg));
 	if (o->overflow)
 		return -E2BIG;
-	memset(&dst, 0, sizeof(dst));
-	dst.proto = t.proto;
-	dst.remote = t.addr;
-	dst.listen_idx = idx;
+	px_target_peer(&t, idx, &dst);
 	return px_send(px, &dst, o->buf, o->len);
 }

@@ -141,6 +141,7 @@ struct tp_conn {
 	struct tp_worker *owner;
 	struct tp_addr remote;
 	bool outgoing;
+	char tls_name[256];		/* TLS: the name verified ("": none) */
 	uint64_t created_ms;
 	_Atomic uint64_t last_active_ms;
 

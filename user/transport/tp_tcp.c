@@ -79,11 +79,15 @@ static struct tp_conn *tbl_find_id(struct transport *tp, uint64_t id)
 
 /* @tls: a TLS connection is never reused for plain TCP, nor the reverse. */
 static struct tp_conn *tbl_find_addr(struct transport *tp,
-				     const struct tp_addr *a, bool tls)
+				     const struct tp_addr *a, bool tls,
+				     const char *name)
 {
+	/* TLS: a connection verified for one name is not one to another
+	 * name at the same address (nor to the bare address). */
 	for (struct tp_conn *c = *tbl_addr_head(tp, a); c; c = c->addr_next)
 		if (conn_usable(c) && (c->ssl != NULL) == tls &&
-		    tp_addr_equal(&c->remote, a))
+		    tp_addr_equal(&c->remote, a) &&
+		    (!tls || strcmp(c->tls_name, name) == 0))
 			return c;
 	return NULL;
 }
@@ -521,6 +525,8 @@ static int conn_connect(struct transport *tp, const struct tp_peer *dst,
 		c->tcp_up = state == TP_CONN_OPEN;
 		c->hs_want_write = true;	/* the ClientHello is ours */
 		atomic_store(&c->state, TP_CONN_CONNECTING);
+		snprintf(c->tls_name, sizeof(c->tls_name), "%s",
+			 dst->tls_name);
 		r = tp_tls_conn_init(tp, c, false);
 		if (r) {
 			conn_destroy(c);
@@ -554,7 +560,8 @@ int tp_tcp_send(struct transport *tp, const struct tp_peer *dst,
 	if (c && (c->ssl != NULL) != (dst->proto == TP_TLS))
 		c = NULL;
 	if (!c && (family == AF_INET || family == AF_INET6))
-		c = tbl_find_addr(tp, &dst->remote, dst->proto == TP_TLS);
+		c = tbl_find_addr(tp, &dst->remote, dst->proto == TP_TLS,
+				  dst->tls_name);
 	if (!c) {
 		if (family != AF_INET && family != AF_INET6) {
 			pthread_mutex_unlock(&tp->conn_lock);

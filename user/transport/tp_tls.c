@@ -1,7 +1,7 @@
 /*
  * tp_tls.c - the TLS side of the transport that is not I/O: the OpenSSL
  * contexts in force and their reload, a new SSL object per connection
- * (SNI and the host name check for outbound ones), and the "tls"
+ * (SNI and the name or IP check for outbound ones), and the "tls"
  * statistics with their rate-limited log lines.
  *
  * Reload: the contexts are swapped under t->lock; each SSL object holds
@@ -11,7 +11,9 @@
  */
 #define LOG_TAG "tls"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,10 +135,44 @@ uint32_t tp_tls_hs_timeout(const struct transport *tp)
 	return tp->tls ? tp->tls->cfg->handshake_timeout_ms : 5000;
 }
 
+/*
+ * Outbound: what the server's certificate is checked against, and the
+ * SNI.  The next hop's DNS name (c->tls_name, from the URI or forward
+ * target it came from): SNI and host name check.  An IP literal:
+ * tls.server_name if set (SNI and host name check), else no SNI and the
+ * certificate must carry the IP address (subjectAltName iPAddress).
+ * verify_peer none checks nothing (the SNI is still sent).
+ */
+static int outbound_name(struct tp_tls *t, struct tp_conn *c, SSL *ssl)
+{
+	const char *name = c->tls_name[0] ? c->tls_name : t->cfg->server_name;
+	bool verify = t->cfg->verify_peer != CFG_TLS_VERIFY_NONE;
+	char ip[INET6_ADDRSTRLEN];
+	const void *a;
+
+	SSL_set_connect_state(ssl);
+	if (name && name[0]) {
+		if (SSL_set_tlsext_host_name(ssl, name) != 1)
+			return -1;
+		if (verify && X509_VERIFY_PARAM_set1_host(SSL_get0_param(ssl),
+							  name, 0) != 1)
+			return -1;
+		return 0;
+	}
+	if (!verify)
+		return 0;
+	a = c->remote.ss.ss_family == AF_INET6 ?
+		(const void *)&((const struct sockaddr_in6 *)&c->remote.ss)->sin6_addr :
+		(const void *)&((const struct sockaddr_in *)&c->remote.ss)->sin_addr;
+	if (!inet_ntop(c->remote.ss.ss_family, a, ip, sizeof(ip)) ||
+	    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), ip) != 1)
+		return -1;
+	return 0;
+}
+
 int tp_tls_conn_init(struct transport *tp, struct tp_conn *c, bool server)
 {
 	struct tp_tls *t = tp->tls;
-	const char *name;
 	SSL *ssl = NULL;
 
 	if (!t)
@@ -151,21 +187,11 @@ int tp_tls_conn_init(struct transport *tp, struct tp_conn *c, bool server)
 		SSL_free(ssl);
 		return -ENOMEM;
 	}
-	name = t->cfg->server_name;
 	if (server) {
 		SSL_set_accept_state(ssl);
-	} else {
-		SSL_set_connect_state(ssl);
-		if (name && name[0]) {
-			/* SNI, and the name the certificate must carry. */
-			SSL_set_tlsext_host_name(ssl, name);
-			if (t->cfg->verify_peer != CFG_TLS_VERIFY_NONE &&
-			    X509_VERIFY_PARAM_set1_host(SSL_get0_param(ssl),
-							name, 0) != 1) {
-				SSL_free(ssl);
-				return -ENOMEM;
-			}
-		}
+	} else if (outbound_name(t, c, ssl) != 0) {
+		SSL_free(ssl);
+		return -ENOMEM;
 	}
 	c->ssl = ssl;
 	c->hs_start_ms = ev_now_ms();

@@ -96,6 +96,7 @@ static void tp_udp_deliver(struct tp_worker *w, const struct tp_sock *s,
 	rcv.src.remote.len = m->msg_hdr.msg_namelen;
 	rcv.src.listen_idx = s->idx;
 	rcv.src.conn_id = 0;
+	rcv.src.tls_name[0] = '\0';
 	rcv.buf = buf;
 	rcv.len = m->msg_len;
 	rcv.parse_rc = r;

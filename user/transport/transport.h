@@ -49,6 +49,10 @@ struct tp_peer {
 	struct tp_addr remote;
 	int listen_idx;			/* index into cfg->listen */
 	uint64_t conn_id;		/* TCP connection id, 0 = none/any */
+	/* TLS, outbound: the DNS name the next hop came from (SNI and the
+	 * name its certificate must carry; a connection is reused only for
+	 * the same name).  "" for an IP literal (tp_tls.c). */
+	char tls_name[256];
 };
 
 /* A received message, valid only during the callback. */

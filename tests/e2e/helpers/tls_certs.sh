@@ -6,7 +6,8 @@
 #   sip2.{pem,key}         the same name, another serial (for reload)
 #   other.{pem,key}        SAN other.test (the SNI certificate)
 #   client.{pem,key}       a client certificate (CN client.test)
-#   callee.{pem,key}       the TLS callee, SAN callee.test
+#   callee.{pem,key}       the TLS callee, SAN callee.test and IP 127.0.0.1
+#   localhost.{pem,key}    SAN localhost (a next hop named by DNS name)
 #   wrongname.{pem,key}    signed by the CA, SAN wrong.test
 #   expired.{pem,key}      a client certificate that expired in 2020
 #   rogue-ca.pem, rogue.{pem,key}  another CA and a client cert it signed
@@ -28,11 +29,12 @@ ca() {
 		-addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
 }
 
-# leaf NAME CN CA : NAME.pem signed by CA, SAN DNS:CN, valid for a year.
+# leaf NAME CN CA [SAN] : NAME.pem signed by CA, SAN DNS:CN (plus SAN,
+# e.g. IP:127.0.0.1), valid for a year.
 leaf() {
 	key "$1.key"
 	openssl req -new -key "$1.key" -subj "/CN=$2" -out "$1.csr" 2>/dev/null
-	printf 'subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth,clientAuth\n' "$2" >"$1.ext"
+	printf 'subjectAltName=DNS:%s%s\nextendedKeyUsage=serverAuth,clientAuth\n' "$2" "${4:+,$4}" >"$1.ext"
 	openssl x509 -req -in "$1.csr" -CA "$3.pem" -CAkey "$3.key" \
 		-CAcreateserial -days 365 -extfile "$1.ext" -out "$1.pem" 2>/dev/null
 }
@@ -43,7 +45,8 @@ leaf sip sip.test ca
 leaf sip2 sip.test ca
 leaf other other.test ca
 leaf client client.test ca
-leaf callee callee.test ca
+leaf callee callee.test ca IP:127.0.0.1
+leaf localhost localhost ca
 leaf wrongname wrong.test ca
 leaf rogue client.test rogue-ca
 

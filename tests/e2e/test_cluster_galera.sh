@@ -190,7 +190,7 @@ sipp_wait "$TIM" 15 && sipp_wait "$UASW" 5 &&
 sipp_wait "$CAROL" 15 &&
 	ok "a caller's BYE through box B ends a taken-over call" ||
 	not_ok "BYE through box B" "$(sipp_diag carol)"
-wait_for 5 rows_is 1 2 && wait_for 3 n_dlg_is "$SB" 2 &&
+wait_for 10 rows_is 1 2 && wait_for 10 n_dlg_is "$SB" 2 &&
 	ok "their rows are deleted (2 left, eve's)" ||
 	not_ok "rows of ended taken-over calls deleted" "rows $(rows 1), B $(n_dlg "$SB")"
 

@@ -1726,6 +1726,31 @@ static void test_cluster_ok(void **state)
 	result_free(&r);
 }
 
+/* More profiles than fit (CFG_MAX_PROFILES) are refused, not dropped. */
+static void cluster_too_many_profiles(void)
+{
+	char yaml[4096], list[1024] = "";
+	size_t used = 0;
+	struct result r;
+
+	for (int i = 0; i <= CFG_MAX_PROFILES; i++)
+		used += (size_t)snprintf(list + used, sizeof(list) - used,
+					 "%sp%d", i ? ", " : "", i);
+	assert_true(used < sizeof(list));
+	/* p0..p63 with a value, p64 without: all 65 declared */
+	snprintf(yaml, sizeof(yaml), "dialog:\n  db_mode: 1\n"
+		 "  db_url: \"mysql://u@unix(/s)/d\"\n"
+		 "  profiles_with_value: [%.*s]\n"
+		 "  profiles_no_value: [p%d]\n"
+		 "cluster: { node_id: 1, nodes: 2, profiles: [%s] }\n",
+		 (int)(strrchr(list, ',') - list), list, CFG_MAX_PROFILES,
+		 list);
+	r = load_yaml("c.yaml", yaml);
+	assert_invalid(&r, 1);
+	assert_err(&r, "profiles: at most 64 profiles");
+	result_free(&r);
+}
+
 static void test_cluster_refused(void **state)
 {
 	struct result r;
@@ -1790,6 +1815,8 @@ static void test_cluster_refused(void **state)
 	assert_invalid(&r, 1);
 	assert_err(&r, "profiles: 'nope' is not declared");
 	result_free(&r);
+
+	cluster_too_many_profiles();
 
 	r = load_yaml("c.yaml", CL_DB "cluster: { node_id: 1, nodes: 2,"
 		      " address: \"a b\", tko: 1 }\n");

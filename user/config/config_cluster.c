@@ -82,8 +82,11 @@ static int load_profiles(struct cfg_ctx *ctx, const struct cfg_node *n,
 				  "twice", k->name, s);
 			continue;
 		}
-		if (c->n_profiles == CFG_MAX_PROFILES)
+		if (c->n_profiles == CFG_MAX_PROFILES) {
+			cfg_error(ctx, items[i], "%s: at most %d profiles",
+				  k->name, CFG_MAX_PROFILES);
 			break;
+		}
 		c->profiles[c->n_profiles] = cfg_strdup(ctx, s);
 		if (c->profiles[c->n_profiles])
 			c->n_profiles++;

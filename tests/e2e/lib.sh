@@ -109,6 +109,39 @@ netns_add() {
 	ip -n "$1" link set lo up
 }
 
+# netns_addr NS DEV ADDR/LEN... : addresses on DEV in NS; IPv6 ones
+# without duplicate address detection (usable at once).
+netns_addr() {
+	local ns=$1 dev=$2 a
+	shift 2
+	for a in "$@"; do
+		case "$a" in
+		*:*) ip -n "$ns" addr add "$a" dev "$dev" nodad || return 1 ;;
+		*) ip -n "$ns" addr add "$a" dev "$dev" || return 1 ;;
+		esac
+	done
+}
+
+# veth_pair NSA VA NSB VB : a veth pair, VA in NSA and VB in NSB, both up.
+# It goes with the namespaces (netns_add: removed by the EXIT trap).
+veth_pair() {
+	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3" &&
+		ip -n "$1" link set "$2" up &&
+		ip -n "$3" link set "$4" up
+}
+
+# netns_pair NSA NSB VA VB A/LEN B/LEN : the two-namespace set-up of the
+# XDP tests: namespaces NSA and NSB of this test joined by a veth pair
+# (VA in NSA with address A, VB in NSB with B), all removed at exit.
+# 1 on failure, with the reason in $E2E_TMP/netns_pair.log.
+netns_pair() {
+	{
+		netns_add "$1" && netns_add "$2" &&
+			veth_pair "$1" "$3" "$2" "$4" &&
+			netns_addr "$1" "$3" "$5" && netns_addr "$2" "$4" "$6"
+	} >"$E2E_TMP/netns_pair.log" 2>&1
+}
+
 # in_ns NS CMD... : run CMD in the network namespace only (unlike
 # 'ip netns exec', nsenter keeps our mounts, so /sys/fs/bpf stays bpffs).
 in_ns() {

@@ -40,22 +40,13 @@ netns3_setup() {
 	netns_add "$N3_CALLER" && netns_add "$N3_BOX" && netns_add "$N3_CALLEE" ||
 		{ not_ok "three namespaces created"; return 1; }
 	{
-		ip link add "$N3_VC" netns "$N3_CALLER" type veth peer name "$N3_VBC" netns "$N3_BOX" &&
-		ip link add "$N3_VE" netns "$N3_CALLEE" type veth peer name "$N3_VBE" netns "$N3_BOX" &&
-		ip -n "$N3_CALLER" addr add "$N3_C4/24" dev "$N3_VC" &&
-		ip -n "$N3_CALLER" addr add "$N3_C6/64" dev "$N3_VC" nodad &&
-		ip -n "$N3_BOX" addr add "$N3_BC4/24" dev "$N3_VBC" &&
-		ip -n "$N3_BOX" addr add "$N3_BC6/64" dev "$N3_VBC" nodad &&
-		ip -n "$N3_BOX" addr add "$N3_BE4/24" dev "$N3_VBE" &&
-		ip -n "$N3_BOX" addr add "$N3_BE6/64" dev "$N3_VBE" nodad &&
-		ip -n "$N3_BOX" addr add "$N3_BOX4/32" dev lo &&
-		ip -n "$N3_BOX" addr add "$N3_BOX6/128" dev lo nodad &&
-		ip -n "$N3_CALLEE" addr add "$N3_E4/24" dev "$N3_VE" &&
-		ip -n "$N3_CALLEE" addr add "$N3_E6/64" dev "$N3_VE" nodad &&
-		ip -n "$N3_CALLER" link set "$N3_VC" up &&
-		ip -n "$N3_BOX" link set "$N3_VBC" up &&
-		ip -n "$N3_BOX" link set "$N3_VBE" up &&
-		ip -n "$N3_CALLEE" link set "$N3_VE" up &&
+		veth_pair "$N3_CALLER" "$N3_VC" "$N3_BOX" "$N3_VBC" &&
+		veth_pair "$N3_CALLEE" "$N3_VE" "$N3_BOX" "$N3_VBE" &&
+		netns_addr "$N3_CALLER" "$N3_VC" "$N3_C4/24" "$N3_C6/64" &&
+		netns_addr "$N3_BOX" "$N3_VBC" "$N3_BC4/24" "$N3_BC6/64" &&
+		netns_addr "$N3_BOX" "$N3_VBE" "$N3_BE4/24" "$N3_BE6/64" &&
+		netns_addr "$N3_BOX" lo "$N3_BOX4/32" "$N3_BOX6/128" &&
+		netns_addr "$N3_CALLEE" "$N3_VE" "$N3_E4/24" "$N3_E6/64" &&
 		ip -n "$N3_CALLER" route add default via "$N3_BC4" &&
 		ip -n "$N3_CALLER" -6 route add default via "$N3_BC6" &&
 		ip -n "$N3_CALLEE" route add default via "$N3_BE4" &&

@@ -22,15 +22,19 @@
 # file touched) is checked against that name (SNI too), an IP literal
 # against the certificate's IP SAN, and a connection verified for a name
 # is not reused for the bare IP; a sips: next hop on a box without a
-# tls: listen entry is answered 503 (a second sipdlgd).
+# tls: listen entry is answered 503 (a second sipdlgd).  tls.server_name
+# (a third sipdlgd): a call to an IP-literal next hop whose certificate
+# names only a DNS name works when server_name gives that name, and the
+# name is the SNI (the stunnel in front picks the right certificate by it;
+# without SNI it serves one for another name).
 . "$(dirname "$0")/lib.sh"
 e2e_init
 need_sipp
 command -v stunnel >/dev/null 2>&1 || { skip "TLS calls" "stunnel (package stunnel4) is not installed"; exit 0; }
 SIPP_TIMEOUT=20
 
-if ! e2e_port_block BASE 23000 400 20; then
-	not_ok "a free block of 20 ports" "none between 23000 and 31000"
+if ! e2e_port_block BASE 23000 330 24; then
+	not_ok "a free block of 24 ports" "none between 23000 and 31000"
 	e2e_finish
 fi
 P=$BASE T=$((BASE + 1))               # sipdlgd: UDP P, TLS T
@@ -38,6 +42,8 @@ SC=$((BASE + 2)) SE=$((BASE + 3)) SW=$((BASE + 4))   # stunnel caller/callee/wro
 SL=$((BASE + 8)) P2=$((BASE + 9))     # stunnel "localhost"; the sipdlgd without TLS
 U1=$((BASE + 5)) U2=$((BASE + 6)) U3=$((BASE + 7))   # callees
 C=$((BASE + 10))                      # callers C .. C+9
+SN=$((BASE + 20))                     # stunnel "sni": the certificate by SNI
+P3=$((BASE + 21)) T3=$((BASE + 22))   # the sipdlgd with tls.server_name
 CERTS="$E2E_TMP/certs"
 if ! bash "$E2E_ROOT/tests/e2e/helpers/tls_certs.sh" "$CERTS" >"$E2E_TMP/certs.log" 2>&1; then
 	not_ok "the test certificates are made with openssl" "$(cat "$E2E_TMP/certs.log")"
@@ -116,6 +122,16 @@ accept = 127.0.0.1:$SW
 connect = 127.0.0.1:$U3
 cert = $CERTS/wrongname.pem
 key = $CERTS/wrongname.key
+[sni]
+accept = 127.0.0.1:$SN
+connect = 127.0.0.1:$U2
+cert = $CERTS/wrongname.pem
+key = $CERTS/wrongname.key
+[sni-localhost]
+sni = sni:localhost
+connect = 127.0.0.1:$U2
+cert = $CERTS/localhost.pem
+key = $CERTS/localhost.key
 EOF
 ( exec stunnel "$E2E_TMP/stunnel.conf" ) >"$E2E_TMP/stunnel.out" 2>&1 </dev/null &
 E2E_PIDS+=("$!")
@@ -227,6 +243,39 @@ check "the connection verified for localhost is not reused for 127.0.0.1 (new ha
 grep -q "IP address mismatch" "$PROXY_LOG" &&
 	ok "and the log says why (IP address mismatch)" ||
 	not_ok "and the log says why (IP address mismatch)" "$(grep tls: "$PROXY_LOG" | tail -n 5)"
+
+# --- tls.server_name for an IP-literal next hop ------------------------------------
+# A third sipdlgd with tls.server_name: localhost forwards to the IP literal
+# 127.0.0.1:SN, where stunnel serves the localhost certificate (DNS name
+# only, no IP SAN) to an SNI of localhost and the wrongname one otherwise.
+# Without server_name the same hop fails: see "not reused for 127.0.0.1".
+{
+	echo "listen: [\"udp:127.0.0.1:$P3\", \"tls:127.0.0.1:$T3\"]"
+	echo "xdp: {enabled: false}"
+	echo "control:"
+	echo "  socket: $E2E_TMP/sni-ctl.sock"
+	echo "log: {level: info}"
+	echo "tls:"
+	echo "  certificate: $CERTS/sip.pem"
+	echo "  private_key: $CERTS/sip.key"
+	echo "  ca_file: $CERTS/ca.pem"
+	echo "  server_name: localhost"
+	echo "routes:"
+	echo "  - name: \"to snicall\""
+	echo "    match: { in_dialog: false, ruri_user: \"snicall\" }"
+	echo "    actions: [ { forward: \"tls:127.0.0.1:$SN\" } ]"
+} >"$E2E_TMP/sni.yaml"
+sni_stat() { "$SIPDLGCTL" --socket "$E2E_TMP/sni-ctl.sock" --json stats tls 2>/dev/null | jq -r --arg k "tls.$1" '.[$k] // 0'; }
+if start_daemon sni "$E2E_TMP/sni.yaml"; then
+	call snicall "tls.server_name: a call UDP -> TLS to an IP literal whose certificate names only localhost" \
+		tls_uas_call.xml "${TLS_UAS[@]}" -key contact_uri "sip:callee@127.0.0.1:$SN;transport=tls" -- \
+		"127.0.0.1:$P3" -i 127.0.0.1 -t u1 -p $((C + 6)) -s snicall -d 100
+	check_eq "and no handshake failed (verified against server_name, not the IP)" 0 "$(sni_stat handshake_failed)"
+	check "the SNI was server_name: stunnel switched to its localhost service" \
+		grep -qF "SNI: switched to service [sni-localhost]" "$E2E_TMP/stunnel.log"
+else
+	not_ok "a sipdlgd with tls.server_name starts" "$(tail -n 20 "$E2E_TMP/sni.log")"
+fi
 
 # --- sips: on a box without a tls: listen entry ------------------------------------
 printf 'listen: ["udp:127.0.0.1:%s"]\nxdp: {enabled: false}\ncontrol:\n  socket: %s\nlog: {level: info}\n' \

@@ -21,12 +21,8 @@ NET=10.234.$(( $$ % 200 ))
 A=$NET.1 B=$NET.2
 P=5060 U=5080 C=5070
 
-netns_add "$NSA" && netns_add "$NSB" || { not_ok "create namespaces"; e2e_finish; }
-ip link add "$VA" netns "$NSA" type veth peer name "$VB" netns "$NSB"
-ip -n "$NSA" addr add "$A/24" dev "$VA"
-ip -n "$NSB" addr add "$B/24" dev "$VB"
-ip -n "$NSA" link set "$VA" up
-ip -n "$NSB" link set "$VB" up
+netns_pair "$NSA" "$NSB" "$VA" "$VB" "$A/24" "$B/24" ||
+	{ not_ok "create namespaces" "$(cat "$E2E_TMP/netns_pair.log")"; e2e_finish; }
 
 DLG_SOCK="$E2E_TMP/ctl.sock"
 new_pin_path PIN xdlg

@@ -12,15 +12,13 @@ VA="${E2E_ID}va" VB="${E2E_ID}vb"
 A4=10.233.$(( $$ % 200 )).1 B4=10.233.$(( $$ % 200 )).2
 A6=fd00:5d:$(( $$ % 9000 ))::1 B6=fd00:5d:$(( $$ % 9000 ))::2
 
-netns_add "$NSA" && netns_add "$NSB" || { not_ok "create namespaces"; e2e_finish; }
-ip link add "$VA" netns "$NSA" type veth peer name "$VB" netns "$NSB"
-ip -n "$NSA" addr add "$A4/24" dev "$VA"
-ip -n "$NSB" addr add "$B4/24" dev "$VB"
-ip -n "$NSA" addr add "$A6/64" dev "$VA" nodad
-ip -n "$NSB" addr add "$B6/64" dev "$VB" nodad
-ip -n "$NSA" link set "$VA" up
-ip -n "$NSB" link set "$VB" up
-ok "namespaces and veth pair created"
+if netns_pair "$NSA" "$NSB" "$VA" "$VB" "$A4/24" "$B4/24" &&
+	netns_addr "$NSA" "$VA" "$A6/64" && netns_addr "$NSB" "$VB" "$B6/64"; then
+	ok "namespaces and veth pair created"
+else
+	not_ok "namespaces and veth pair created" "$(cat "$E2E_TMP/netns_pair.log")"
+	e2e_finish
+fi
 
 SOCK="$E2E_TMP/ctl.sock"
 new_pin_path PIN netns

@@ -1726,6 +1726,68 @@ static void test_cluster_ok(void **state)
 	result_free(&r);
 }
 
+/*
+ * An item of a list that is not a usable scalar is refused at its own
+ * position (config_list.c), whichever key the list is; the other items
+ * are still checked.
+ */
+static void test_list_bad_items(void **state)
+{
+	static const struct {
+		const char *yaml;
+		size_t n;
+		const char *want;
+	} cases[] = {
+		{ "xdp:\n  interfaces: [lo, {a: b}, eth0]\n", 1,
+		  "l.yaml:2:20: interfaces: expected a string, got a map" },
+		{ "proxy:\n  supported: [timer, [x]]\n", 1,
+		  "l.yaml:2:22: supported: expected a string, got a list" },
+		{ "proxy:\n  supported: [timer, [x], \"a b\"]\n", 2,
+		  "l.yaml:2:27: supported: 'a b' is not an option tag" },
+		{ CL_DB "cluster: { node_id: 1, nodes: 2, profiles: "
+		  "[caller, ~] }\n", 1,
+		  "l.yaml:5:53: profiles: expected a string, got nothing" },
+		{ CL_DB "cluster: { node_id: 1, nodes: 2, backup_of: "
+		  "[2, x] }\n", 1,
+		  "l.yaml:5:49: backup_of: expected an integer, got 'x'" },
+		{ "xdp:\n  relay: { methods: [INFO, {a: b}] }\n", 1,
+		  "l.yaml:2:28: relay.methods: expected a string, got a map" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct result r = load_yaml("l.yaml", cases[i].yaml);
+
+		assert_invalid(&r, cases[i].n);
+		assert_err(&r, cases[i].want);
+		result_free(&r);
+	}
+}
+
+/* More profiles than fit (CFG_MAX_PROFILES) are refused, not dropped. */
+static void cluster_too_many_profiles(void)
+{
+	char yaml[4096], list[1024] = "";
+	size_t used = 0;
+	struct result r;
+
+	for (int i = 0; i <= CFG_MAX_PROFILES; i++)
+		used += (size_t)snprintf(list + used, sizeof(list) - used,
+					 "%sp%d", i ? ", " : "", i);
+	assert_true(used < sizeof(list));
+	/* p0..p63 with a value, p64 without: all 65 declared */
+	snprintf(yaml, sizeof(yaml), "dialog:\n  db_mode: 1\n"
+		 "  db_url: \"mysql://u@unix(/s)/d\"\n"
+		 "  profiles_with_value: [%.*s]\n"
+		 "  profiles_no_value: [p%d]\n"
+		 "cluster: { node_id: 1, nodes: 2, profiles: [%s] }\n",
+		 (int)(strrchr(list, ',') - list), list, CFG_MAX_PROFILES,
+		 list);
+	r = load_yaml("c.yaml", yaml);
+	assert_invalid(&r, 1);
+	assert_err(&r, "profiles: at most 64 profiles");
+	result_free(&r);
+}
+
 static void test_cluster_refused(void **state)
 {
 	struct result r;
@@ -1790,6 +1852,8 @@ static void test_cluster_refused(void **state)
 	assert_invalid(&r, 1);
 	assert_err(&r, "profiles: 'nope' is not declared");
 	result_free(&r);
+
+	cluster_too_many_profiles();
 
 	r = load_yaml("c.yaml", CL_DB "cluster: { node_id: 1, nodes: 2,"
 		      " address: \"a b\", tko: 1 }\n");
@@ -1899,6 +1963,7 @@ int main(void)
 		cmocka_unit_test(test_sections),
 		cmocka_unit_test(test_cluster_ok),
 		cmocka_unit_test(test_cluster_refused),
+		cmocka_unit_test(test_list_bad_items),
 		cmocka_unit_test(test_section_errors),
 		cmocka_unit_test(test_routes_tree),
 		cmocka_unit_test(test_names),

@@ -11,46 +11,39 @@
  */
 #include <errno.h>
 #include <stddef.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "config/config_int.h"
+#include "config/config_list.h"
 
 #define C(f) offsetof(struct cfg_cluster, f)
 
-/* backup_of: a list of node ids (or one). */
+/* backup_of: a list of node ids (or one), none twice. */
+static int backup_of_item(struct cfg_ctx *ctx, const struct cfg_node *item,
+			  const char *key, void *arg)
+{
+	struct cfg_cluster *c = arg;
+	long long v;
+	bool dup = false;
+
+	if (cfg_get_int(ctx, item, key, 1, CFG_MAX_NODES, &v))
+		return -EINVAL;
+	for (size_t j = 0; j < c->n_backup_of; j++)
+		dup |= c->backup_of[j] == (uint32_t)v;
+	if (dup) {
+		cfg_error(ctx, item, "%s: node %lld is listed twice", key, v);
+		return -EINVAL;
+	}
+	c->backup_of[c->n_backup_of++] = (uint32_t)v;
+	return 0;
+}
+
 static int load_backup_of(struct cfg_ctx *ctx, const struct cfg_node *n,
 			  const struct cfg_key *k, void *base)
 {
 	struct cfg_cluster *c = base;
-	const struct cfg_node *const *items = &n;
-	size_t count = 1;
 
 	c->n_backup_of = 0;
-	if (cfg_is_null(n))
-		return 0;
-	if (n->type == CFG_NODE_SEQ) {
-		items = (const struct cfg_node *const *)n->kids;
-		count = n->n_kids;
-	} else if (n->type != CFG_NODE_SCALAR) {
-		return cfg_expect_seq(ctx, n, k->name, "[2]");
-	}
-	for (size_t i = 0; i < count; i++) {
-		long long v;
-		bool dup = false;
-
-		if (cfg_get_int(ctx, items[i], k->name, 1, CFG_MAX_NODES, &v))
-			continue;
-		for (size_t j = 0; j < c->n_backup_of; j++)
-			dup |= c->backup_of[j] == (uint32_t)v;
-		if (dup) {
-			cfg_error(ctx, items[i], "%s: node %lld is listed twice",
-				  k->name, v);
-			continue;
-		}
-		c->backup_of[c->n_backup_of++] = (uint32_t)v;
-	}
-	return 0;
+	return cfg_list_each(ctx, n, k->name, "[2]", backup_of_item, c);
 }
 
 /* profiles: names of declared profiles, counted across the cluster. */
@@ -58,37 +51,13 @@ static int load_profiles(struct cfg_ctx *ctx, const struct cfg_node *n,
 			 const struct cfg_key *k, void *base)
 {
 	struct cfg_cluster *c = base;
-	const struct cfg_node *const *items = &n;
-	size_t count = 1;
+	const struct cfg_str_list l = {
+		.v = c->profiles, .count = &c->n_profiles,
+		.max = CFG_MAX_PROFILES, .example = "[caller]",
+		.many = "profiles", .what = "profile",
+	};
 
-	if (cfg_is_null(n))
-		return 0;
-	if (n->type == CFG_NODE_SEQ) {
-		items = (const struct cfg_node *const *)n->kids;
-		count = n->n_kids;
-	} else if (n->type != CFG_NODE_SCALAR) {
-		return cfg_expect_seq(ctx, n, k->name, "[caller]");
-	}
-	for (size_t i = 0; i < count; i++) {
-		const char *s;
-		bool dup = false;
-
-		if (cfg_get_text(ctx, items[i], k->name, &s))
-			continue;
-		for (size_t j = 0; j < c->n_profiles; j++)
-			dup |= strcmp(c->profiles[j], s) == 0;
-		if (dup) {
-			cfg_error(ctx, items[i], "%s: profile '%s' is listed "
-				  "twice", k->name, s);
-			continue;
-		}
-		if (c->n_profiles == CFG_MAX_PROFILES)
-			break;
-		c->profiles[c->n_profiles] = cfg_strdup(ctx, s);
-		if (c->profiles[c->n_profiles])
-			c->n_profiles++;
-	}
-	return 0;
+	return cfg_str_list_load(ctx, n, k->name, &l);
 }
 
 static int check_address(struct cfg_ctx *ctx, const struct cfg_node *n,

@@ -16,9 +16,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "config/config_int.h"
+#include "config/config_list.h"
 #include "core/log.h"
 
 #define CFG_MAX_KEYS 128
@@ -225,55 +225,27 @@ static int load_mode(struct cfg_ctx *ctx, const struct cfg_node *n,
 }
 
 /* xdp.interfaces: a list of names, or one name. */
+static int check_ifname(struct cfg_ctx *ctx, const struct cfg_node *item,
+			const char *key, const char *s)
+{
+	if (strlen(s) <= 15 && !strpbrk(s, "/: \t"))
+		return 0;
+	cfg_error(ctx, item, "%s: '%s' is not an interface name (at most 15 "
+		  "characters, no '/', ':' or spaces)", key, s);
+	return -EINVAL;
+}
+
 static int load_ifaces(struct cfg_ctx *ctx, const struct cfg_node *n,
 		       const struct cfg_key *k, void *base)
 {
 	struct cfg_xdp *x = base;
-	const struct cfg_node *const *items = &n;
-	size_t count = 1;
+	const struct cfg_str_list l = {
+		.v = x->interfaces, .count = &x->n_interfaces,
+		.max = CFG_MAX_IFACES, .example = "[lo, eth0]",
+		.many = "interfaces", .check = check_ifname,
+	};
 
-	for (size_t i = 0; i < x->n_interfaces; i++) {
-		free(x->interfaces[i]);
-		x->interfaces[i] = NULL;
-	}
-	x->n_interfaces = 0;
-	if (cfg_is_null(n))
-		return 0;
-	if (n->type == CFG_NODE_SEQ) {
-		items = (const struct cfg_node *const *)n->kids;
-		count = n->n_kids;
-	} else if (n->type != CFG_NODE_SCALAR) {
-		return cfg_expect_seq(ctx, n, k->name, "[lo, eth0]");
-	}
-	for (size_t i = 0; i < count; i++) {
-		const char *s;
-		bool dup = false;
-
-		if (cfg_get_text(ctx, items[i], k->name, &s))
-			continue;
-		if (strlen(s) > 15 || strpbrk(s, "/: \t")) {
-			cfg_error(ctx, items[i], "%s: '%s' is not an interface "
-				  "name (at most 15 characters, no '/', ':' "
-				  "or spaces)", k->name, s);
-			continue;
-		}
-		for (size_t j = 0; j < x->n_interfaces; j++)
-			dup |= strcmp(x->interfaces[j], s) == 0;
-		if (dup) {
-			cfg_error(ctx, items[i], "%s: '%s' is listed twice",
-				  k->name, s);
-			continue;
-		}
-		if (x->n_interfaces == CFG_MAX_IFACES) {
-			cfg_error(ctx, items[i], "%s: at most %d interfaces",
-				  k->name, CFG_MAX_IFACES);
-			break;
-		}
-		x->interfaces[x->n_interfaces] = cfg_strdup(ctx, s);
-		if (x->interfaces[x->n_interfaces])
-			x->n_interfaces++;
-	}
-	return 0;
+	return cfg_str_list_load(ctx, n, k->name, &l);
 }
 
 /* An option tag is a token (RFC 3261 sections 19.2 and 25.1). */
@@ -291,57 +263,30 @@ static bool is_token(const char *s)
 	return true;
 }
 
+static int check_option_tag(struct cfg_ctx *ctx, const struct cfg_node *item,
+			    const char *key, const char *s)
+{
+	if (is_token(s))
+		return 0;
+	cfg_error(ctx, item, "%s: '%s' is not an option tag (a token: "
+		  "letters, digits and -.!%%*_+`'~)", key, s);
+	return -EINVAL;
+}
+
 /* proxy.supported: a list of option tags, each a token, none twice
  * (compared without regard to case, as option tags are). */
 static int load_supported(struct cfg_ctx *ctx, const struct cfg_node *n,
 			  const struct cfg_key *k, void *base)
 {
 	struct cfg_proxy *x = base;
-	const struct cfg_node *const *items = &n;
-	size_t count = 1;
+	const struct cfg_str_list l = {
+		.v = x->supported, .count = &x->n_supported,
+		.max = CFG_MAX_OPTION_TAGS, .example = "[100rel, timer]",
+		.many = "option tags", .nocase = true,
+		.check = check_option_tag,
+	};
 
-	for (size_t i = 0; i < x->n_supported; i++) {
-		free(x->supported[i]);
-		x->supported[i] = NULL;
-	}
-	x->n_supported = 0;
-	if (cfg_is_null(n))
-		return 0;
-	if (n->type == CFG_NODE_SEQ) {
-		items = (const struct cfg_node *const *)n->kids;
-		count = n->n_kids;
-	} else if (n->type != CFG_NODE_SCALAR) {
-		return cfg_expect_seq(ctx, n, k->name, "[100rel, timer]");
-	}
-	for (size_t i = 0; i < count; i++) {
-		const char *s;
-		bool dup = false;
-
-		if (cfg_get_text(ctx, items[i], k->name, &s))
-			continue;
-		if (!is_token(s)) {
-			cfg_error(ctx, items[i], "%s: '%s' is not an option tag "
-				  "(a token: letters, digits and -.!%%*_+`'~)",
-				  k->name, s);
-			continue;
-		}
-		for (size_t j = 0; j < x->n_supported; j++)
-			dup |= strcasecmp(x->supported[j], s) == 0;
-		if (dup) {
-			cfg_error(ctx, items[i], "%s: '%s' is listed twice",
-				  k->name, s);
-			continue;
-		}
-		if (x->n_supported == CFG_MAX_OPTION_TAGS) {
-			cfg_error(ctx, items[i], "%s: at most %d option tags",
-				  k->name, CFG_MAX_OPTION_TAGS);
-			break;
-		}
-		x->supported[x->n_supported] = cfg_strdup(ctx, s);
-		if (x->supported[x->n_supported])
-			x->n_supported++;
-	}
-	return 0;
+	return cfg_str_list_load(ctx, n, k->name, &l);
 }
 
 /* log.level: the names log_level_parse() knows ("warning" too). */

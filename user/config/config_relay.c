@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "config/config_int.h"
+#include "config/config_list.h"
 #include <linux/types.h>
 #include "sipdlg_shared.h"
 
@@ -60,73 +61,61 @@ size_t cfg_relay_methods_str(uint32_t bits, char *buf, size_t cap)
 	return n;
 }
 
+/* One name of relay.methods into the bits at @arg. */
+static int method_item(struct cfg_ctx *ctx, const struct cfg_node *item,
+		       const char *key, void *arg)
+{
+	uint32_t *bits = arg;
+	const char *s;
+	size_t j;
+
+	if (cfg_get_text(ctx, item, key, &s))
+		return -EINVAL;
+	for (j = 0; j < N_METHODS; j++)
+		if (strcmp(methods[j].name, s) == 0)
+			break;
+	if (j == N_METHODS) {
+		for (j = 0; j < N_METHODS; j++)
+			if (strcasecmp(methods[j].name, s) == 0)
+				break;
+		if (j < N_METHODS)
+			cfg_error(ctx, item, "%s: '%s': SIP method names are "
+				  "case-sensitive; write %s", key, s,
+				  methods[j].name);
+		else
+			cfg_error(ctx, item, "%s: '%s' cannot be relayed in "
+				  "the kernel (it knows INFO, OPTIONS, NOTIFY, "
+				  "MESSAGE and UPDATE)", key, s);
+		return -EINVAL;
+	}
+	if (methods[j].why) {
+		cfg_error(ctx, item, "%s: %s is never relayed in the kernel: "
+			  "%s; only the controller may handle it", key, s,
+			  methods[j].why);
+		return -EINVAL;
+	}
+	if (*bits & (1u << methods[j].bit)) {
+		cfg_error(ctx, item, "%s: '%s' is listed twice", key, s);
+		return -EINVAL;
+	}
+	*bits |= 1u << methods[j].bit;
+	return 0;
+}
+
+/* Stored only when every name is good. */
 static int load_methods(struct cfg_ctx *ctx, const struct cfg_node *n,
 			const struct cfg_key *k, void *base)
 {
 	struct cfg_xdp *x = base;
-	const struct cfg_node *const *items = &n;
-	size_t count = 1;
 	uint32_t bits = 0;
-	int bad = 0;
 
 	(void)k;
-	if (cfg_is_null(n)) {
-		x->relay_methods = 0;
-		return 0;
-	}
-	if (n->type == CFG_NODE_SEQ) {
-		items = (const struct cfg_node *const *)n->kids;
-		count = n->n_kids;
-	} else if (n->type != CFG_NODE_SCALAR) {
-		return cfg_expect_seq(ctx, n, "relay.methods",
-				      "[INFO, OPTIONS, NOTIFY, MESSAGE, UPDATE]");
-	}
-	for (size_t i = 0; i < count; i++) {
-		const char *s;
-		size_t j;
-
-		if (cfg_get_text(ctx, items[i], "relay.methods", &s)) {
-			bad = 1;
-			continue;
-		}
-		for (j = 0; j < N_METHODS; j++)
-			if (strcmp(methods[j].name, s) == 0)
-				break;
-		if (j == N_METHODS) {
-			for (j = 0; j < N_METHODS; j++)
-				if (strcasecmp(methods[j].name, s) == 0)
-					break;
-			if (j < N_METHODS)
-				cfg_error(ctx, items[i], "relay.methods: '%s': "
-					  "SIP method names are case-sensitive; "
-					  "write %s", s, methods[j].name);
-			else
-				cfg_error(ctx, items[i], "relay.methods: '%s' "
-					  "cannot be relayed in the kernel (it "
-					  "knows INFO, OPTIONS, NOTIFY, MESSAGE "
-					  "and UPDATE)", s);
-			bad = 1;
-			continue;
-		}
-		if (methods[j].why) {
-			cfg_error(ctx, items[i], "relay.methods: %s is never "
-				  "relayed in the kernel: %s; only the "
-				  "controller may handle it", s,
-				  methods[j].why);
-			bad = 1;
-			continue;
-		}
-		if (bits & (1u << methods[j].bit)) {
-			cfg_error(ctx, items[i], "relay.methods: '%s' is "
-				  "listed twice", s);
-			bad = 1;
-			continue;
-		}
-		bits |= 1u << methods[j].bit;
-	}
-	if (!bad)
-		x->relay_methods = bits;
-	return bad ? -EINVAL : 0;
+	if (cfg_list_each(ctx, n, "relay.methods",
+			  "[INFO, OPTIONS, NOTIFY, MESSAGE, UPDATE]",
+			  method_item, &bits))
+		return -EINVAL;
+	x->relay_methods = bits;
+	return 0;
 }
 
 static const struct cfg_key relay_keys[] = {

@@ -7,11 +7,14 @@
 # lib.sh's load_profile.
 #
 # Knobs (environment): BENCH_KAM_SHM, BENCH_KAM_PKG, BENCH_KAM_CHILDREN,
-# BENCH_KAM_OPTS as profiles/kamailio.sh.
+# BENCH_KAM_OPTS as profiles/kamailio.sh, whose start and checks it shares
+# (sourced below, then the TLS parts replaced).
 
+P_CFG=${P_CFG:-$BENCH_DIR/kamailio/kamailio-tls.cfg}
+# shellcheck disable=SC1091
+. "$BENCH_DIR/profiles/kamailio.sh"
 P_LABEL=kamailio-tls
 P_REQUIRED=1
-P_CFG=${P_CFG:-$BENCH_DIR/kamailio/kamailio-tls.cfg}
 P_DESC="Kamailio (Debian package) with tls, $(basename "$P_CFG"), ${BENCH_KAM_CHILDREN:-8} TCP children, -m ${BENCH_KAM_SHM:-1024}, TLS both sides through stunnel"
 tls_profile_defaults
 
@@ -65,38 +68,12 @@ p_prepare() {
 		return 1
 	fi
 	kam_tls_cfg >"$RUN_DIR/kamailio-tls.cfg"
-	local out defs=()
-	mapfile -t defs < <(kam_defines)
-	if ! out=$(kamailio -c -f "$P_CFG" "${defs[@]}" 2>&1); then
-		P_UNAVAILABLE="kamailio -c rejected $P_CFG: $(printf '%s\n' "$out" | grep -m1 -iE 'error|critical' | cut -c1-200)"
-		return 1
-	fi
-	return 0
+	kam_check_cfg
 }
 
-p_version() { kamailio -v 2>/dev/null | sed -n 's/^version: //p' | head -1; }
-
 p_start() {
-	local d=$1 defs=() i n
-	P_DIR=$d
-	mapfile -t defs < <(kam_defines)
-	# shellcheck disable=SC2086
-	( cd "$d" && exec kamailio -f "$P_CFG" -DD -E -Y "$d" -w "$d" \
-		-m "${BENCH_KAM_SHM:-1024}" -M "${BENCH_KAM_PKG:-16}" "${defs[@]}" \
-		${BENCH_KAM_OPTS:-} ) >"$d/kamailio.log" 2>&1 &
-	P_PID=$!
-	bench_track "$P_PID"
-	if ! wait_port_bound $((PROXY_PORT + 1)) "$P_PID" 20; then
-		log "  kamailio did not bind TLS $BENCH_ADDR:$((PROXY_PORT + 1)); last log lines:"
-		tail -5 "$d/kamailio.log" >&2
-		return 1
-	fi
-	for ((i = 0; i < 100; i++)); do
-		n=$(proc_tree "$P_PID" | wc -l)
-		[ "$n" -gt "${BENCH_KAM_CHILDREN:-8}" ] && break
-		sleep 0.1
-	done
-	tls_front_start "$d" || return 1
+	kam_start "$1" $((PROXY_PORT + 1)) "TLS " || return 1
+	tls_front_start "$1" || return 1
 	sleep 0.5
 	return 0
 }

@@ -24,11 +24,9 @@ kam_defines() {
 	fi
 }
 
-p_prepare() {
-	if ! ensure_kamailio; then
-		P_UNAVAILABLE="Debian's kamailio package could not be installed"
-		return 1
-	fi
+# kam_check_cfg: `kamailio -c` on P_CFG with kam_defines; 1 with the
+# reason in P_UNAVAILABLE when it refuses the file.
+kam_check_cfg() {
 	local out defs=()
 	mapfile -t defs < <(kam_defines)
 	if ! out=$(kamailio -c -f "$P_CFG" "${defs[@]}" 2>&1); then
@@ -38,10 +36,21 @@ p_prepare() {
 	return 0
 }
 
+p_prepare() {
+	if ! ensure_kamailio; then
+		P_UNAVAILABLE="Debian's kamailio package could not be installed"
+		return 1
+	fi
+	kam_check_cfg
+}
+
 p_version() { kamailio -v 2>/dev/null | sed -n 's/^version: //p' | head -1; }
 
-p_start() {
-	local d=$1 defs=() i n
+# kam_start DIR PORT [WHAT]: kamailio on P_CFG, run directory DIR, until
+# it binds PORT (WHAT, e.g. "TLS ", for the message) and its workers are
+# up.  Sets P_DIR and P_PID.
+kam_start() {
+	local d=$1 port=$2 what=${3:-} defs=() i n
 	P_DIR=$d
 	mapfile -t defs < <(kam_defines)
 	# -DD: the creator stays in the foreground (its PID is the root of the
@@ -52,8 +61,8 @@ p_start() {
 		${BENCH_KAM_OPTS:-} ) >"$d/kamailio.log" 2>&1 &
 	P_PID=$!
 	bench_track "$P_PID"
-	if ! wait_port_bound "$PROXY_PORT" "$P_PID" 20; then
-		log "  kamailio did not bind $BENCH_ADDR:$PROXY_PORT; last log lines:"
+	if ! wait_port_bound "$port" "$P_PID" 20; then
+		log "  kamailio did not bind $what$BENCH_ADDR:$port; last log lines:"
 		tail -5 "$d/kamailio.log" >&2
 		return 1
 	fi
@@ -63,6 +72,11 @@ p_start() {
 		[ "$n" -gt "${BENCH_KAM_CHILDREN:-8}" ] && break
 		sleep 0.1
 	done
+	return 0
+}
+
+p_start() {
+	kam_start "$1" "$PROXY_PORT" || return 1
 	sleep 0.5
 	return 0
 }

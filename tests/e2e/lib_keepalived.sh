@@ -3,46 +3,67 @@
 # tests/e2e/lib.sh and e2e_init).
 #
 #   ka_init                         (once, after e2e_init)
-#   ka_config FILE NAME IFACE SRC PEER PRIORITY VRID VIP HOOK
+#   ka_config FILE NAME IFACE SRC PEER HOOK RELEASE_DIR NODE:VRID:VIP:PRIO...
+#                                   (one vrrp_instance per node's address;
+#                                   the hook is called with NODE appended)
 #   ka_start NAME NS FILE || fail   (keepalived --dont-fork in NS)
 #   ka_has_vip NS IFACE VIP         (the address is on that box now)
 #   ka_stop NAME                    (TERM: it gives the address away)
 #   ka_kill NAME                    (KILL, both processes: a dead box)
 #
-# Both instances start as BACKUP with nopreempt: the higher priority
+# Every instance starts as BACKUP with nopreempt: the higher priority
 # becomes MASTER at start, and a box that comes back does not take the
 # address back from the one that holds it (the operator moves it, after
-# `sipdlgctl cluster handback`).  VRRP goes by unicast_peer (no multicast
+# `sipdlgctl cluster handback`, by writing 1 and then 0 to the holder's
+# release file of that node: a track_file of weight 0 puts the instance
+# in FAULT while it holds a non-zero value).  VRRP goes by unicast_peer (no multicast
 # needed across the test's bridge).  Every keepalived is stopped at exit,
 # pass or fail; pid files live in $E2E_TMP and are removed before a
 # restart (lab-notes.md: a zombie named in a pid file blocks the start).
 
 declare -A KA_PIDS=()
 
-ka_config() {	# FILE NAME IFACE SRC PEER PRIORITY VRID VIP HOOK
-	cat >"$1" <<EOK
+ka_config() {	# FILE NAME IFACE SRC PEER HOOK RELEASE_DIR NODE:VRID:VIP:PRIO...
+	local f=$1 name=$2 ifc=$3 src=$4 peer=$5 hook=$6 rel=$7 i node vrid vip prio
+	shift 7
+	cat >"$f" <<EOK
 global_defs {
-	router_id $2
+	router_id $name
 	script_user root
 	enable_script_security
 }
-vrrp_instance sipdlg_vip {
+EOK
+	for i in "$@"; do
+		IFS=: read -r node vrid vip prio <<<"$i"
+		cat >>"$f" <<EOK
+# "echo 1 > $rel/release-node$node" gives node $node's address away
+# (FAULT); "echo 0" makes this box a backup for it again.
+track_file release_node$node {
+	file "$rel/release-node$node"
+	weight 0
+	init_file 0 overwrite
+}
+vrrp_instance node$node {
 	state BACKUP
 	nopreempt
-	interface $3
-	virtual_router_id $7
-	priority $6
+	interface $ifc
+	virtual_router_id $vrid
+	priority $prio
 	advert_int 1
-	unicast_src_ip $4
+	unicast_src_ip $src
 	unicast_peer {
-		$5
+		$peer
 	}
 	virtual_ipaddress {
-		$8/32 dev $3
+		$vip/32 dev $ifc
 	}
-	notify_master "$9"
+	track_file {
+		release_node$node
+	}
+	notify_master "$hook $node"
 }
 EOK
+	done
 }
 
 # The pid of the VRRP child, from its pid file.

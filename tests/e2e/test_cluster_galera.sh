@@ -2,13 +2,14 @@
 # e2e (cluster): two sipdlgd boxes, each on its own node of a real
 # three-node MariaDB Galera cluster (tests/e2e/lib_galera.sh), each in
 # its own network namespace on a bridge with the root namespace, where
-# sipp runs.  keepalived in each box (tests/e2e/lib_keepalived.sh) moves
-# the virtual address (VIP, node 1's) between them; its notify_master hook
-# is the shipped tools/cluster/sipdlg-vrrp-notify.
+# sipp runs.  Each node has a virtual address (VIP1 node 1's, A's home;
+# VIP2 node 2's, B's home) that keepalived in the boxes
+# (tests/e2e/lib_keepalived.sh) moves; its notify_master hook is the
+# shipped tools/cluster/sipdlg-vrrp-notify.
 #   - a cluster-wide profile: 2 calls of eve through box A, a third of
 #     eve through box B refused with 486; staleness of B's view measured;
 #   - 200 (+5) calls up on A while Galera node 3 is stopped; A dies
-#     (link down, keepalived and sipdlgd killed -9); the VIP moves to B,
+#     (link down, keepalived and sipdlgd killed -9); VIP1 moves to B,
 #     whose hook runs `sipdlgctl cluster takeover 1`: every call listed on
 #     B, all end by their own BYE through B, timeouts of A's calls fire on
 #     B (BYE both ways), eve's counts now B's own, rows deleted;
@@ -17,7 +18,7 @@
 #   - takeover while A runs: A fences itself; sipdlgctl end on B ends
 #     A's calls of eve;
 #   - A dies again with no keepalived on B: B takes over by itself after
-#     takeover_after; then its keepalived takes the VIP (the hook loads
+#     takeover_after; then its keepalived takes VIP1 (the hook loads
 #     nothing twice); dan's BYEs through B end the last calls; no row left.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_galera.sh"
@@ -39,11 +40,11 @@ fi
 ok "three-node Galera cluster up in $(( ($(date +%s%N) - T_START) / 1000000 )) ms"
 
 # ---- network: boxes A and B on a bridge with the root namespace --------
-# keepalived (VRRP by unicast) moves the VIP between the boxes' eth0; each
-# sipdlgd listens on the VIP too (ip_nonlocal_bind: B binds it before it
-# has it).
+# keepalived (VRRP by unicast) moves the VIPs between the boxes' eth0; each
+# sipdlgd listens on both VIPs (ip_nonlocal_bind: a box binds a VIP before
+# it has it) and advertises its own node's.
 NA="sdga$$"; NB="sdgb$$"; VA="sdva$$"; VB="sdvb$$"; BR="sdbr$$"
-VIP=10.77.0.100; RA=10.77.0.1; AA=10.77.0.2; AB=10.77.0.3
+VIP=10.77.0.100; VIP2=10.77.0.101; RA=10.77.0.1; AA=10.77.0.2; AB=10.77.0.3
 E2E_LINKS=()
 netns_add "$NA" && netns_add "$NB" || { not_ok "namespaces"; e2e_finish; }
 cleanup_net() { ip link del "$VA" 2>/dev/null; ip link del "$VB" 2>/dev/null; ip link del "$BR" 2>/dev/null; }
@@ -61,12 +62,15 @@ for x in "A $NA $VA $AA" "B $NB $VB $AB"; do
 	nsenter --net="/run/netns/$2" sysctl -qw net.ipv4.ip_nonlocal_bind=1 ||
 		{ not_ok "veth of box $1"; e2e_finish; }
 done
-vip_on() { ka_has_vip "$1" eth0 "$VIP"; }
+vip_on() { ka_has_vip "$1" eth0 "$VIP"; }	# VIP1 on box NS
+vip2_on() { ka_has_vip "$1" eth0 "$VIP2"; }
 HOOK="$E2E_ROOT/tools/cluster/sipdlg-vrrp-notify"
-ka_box() {	# NAME NS SRC PEER PRIORITY SOCK
-	ka_config "$E2E_TMP/ka-$1.conf" "sipdlg-$1" eth0 "$3" "$4" "$5" 77 "$VIP" \
-		"$HOOK --socket $6 --ctl $SIPDLGCTL --log $E2E_TMP/notify-$1.log 1"
+ka_box() {	# NAME NS SRC PEER PRIORITY1 PRIORITY2 SOCK
+	ka_config "$E2E_TMP/ka-$1.conf" "sipdlg-$1" eth0 "$3" "$4" \
+		"$HOOK --socket $7 --ctl $SIPDLGCTL --log $E2E_TMP/notify-$1.log --release-dir $E2E_TMP/rel-$1" \
+		"$E2E_TMP/rel-$1" "1:77:$VIP:$5" "2:78:$VIP2:$6"
 }
+release() { echo "$3" >"$E2E_TMP/rel-$1/release-node$2"; }	# BOX NODE 0|1
 
 U1=$((BASE + 40)); U2=$((BASE + 41)); U3=$((BASE + 46)); U4=$((BASE + 48))
 C1=$((BASE + 42)); C2=$((BASE + 43)); C3=$((BASE + 44)); C4=$((BASE + 45))
@@ -74,10 +78,10 @@ C5=$((BASE + 47)); C6=$((BASE + 49))
 tlog() { echo "# +$(( ($(date +%s%N) - T_START) / 1000000 )) ms: $*"; }
 NCALLS=200
 
-box_config() {	# FILE NODE BACKUP OWN_ADDR GALERA_NODE SOCK
+box_config() {	# FILE NODE BACKUP OWN_ADDR GALERA_NODE SOCK OWN_VIP
 	cat >"$1" <<EOC
-listen: ["udp:$VIP:5060", "udp:$4:5060"]
-advertise: "$VIP:5060"
+listen: ["udp:$VIP:5060", "udp:$VIP2:5060", "udp:$4:5060"]
+advertise: "$7:5060"
 xdp: {enabled: false}
 dialog:
   db_mode: 1
@@ -117,8 +121,8 @@ routes:
 EOC
 }
 SA="$E2E_TMP/a.sock"; SB="$E2E_TMP/b.sock"
-box_config "$E2E_TMP/a.yaml" 1 2 "$AA" 1 "$SA"
-box_config "$E2E_TMP/b.yaml" 2 1 "$AB" 2 "$SB"
+box_config "$E2E_TMP/a.yaml" 1 2 "$AA" 1 "$SA" "$VIP"
+box_config "$E2E_TMP/b.yaml" 2 1 "$AB" 2 "$SB" "$VIP2"
 check "both box configs pass --check" "$SIPDLGD" -c "$E2E_TMP/a.yaml" --check
 ctl() { local s=$1; shift; "$SIPDLGCTL" --socket "$s" --json "$@"; }
 n_dlg() { ctl "$1" list 2>/dev/null | jq 'length'; }
@@ -137,6 +141,7 @@ kill_box_a() {	# a whole box dying: link down, keepalived and sipdlgd killed
 }
 revive_box_a() {	# its link back, without the address it had
 	ip -n "$NA" addr del "$VIP/32" dev eth0 2>/dev/null
+	ip -n "$NA" addr del "$VIP2/32" dev eth0 2>/dev/null
 	ip -n "$NA" link set eth0 up
 }
 
@@ -160,8 +165,9 @@ if wait_for 5 serves_is "$SA" "[1]" && wait_for 5 serves_is "$SB" "[2]"; then
 else
 	not_ok "both boxes up, each serving its own node" "A $(serves "$SA") B $(serves "$SB")"
 fi
-# keepalived: A (priority 150) becomes MASTER of the VIP, node 1's address.
-ka_box a "$NA" "$AA" "$AB" 150 "$SA"; ka_box b "$NB" "$AB" "$AA" 100 "$SB"
+# keepalived: A becomes MASTER of VIP1 (priority 150 against 100), B of VIP2.
+mkdir -p "$E2E_TMP/rel-a" "$E2E_TMP/rel-b"
+ka_box a "$NA" "$AA" "$AB" 150 100 "$SA"; ka_box b "$NB" "$AB" "$AA" 100 150 "$SB"
 ka_start a "$NA" "$E2E_TMP/ka-a.conf" && ka_start b "$NB" "$E2E_TMP/ka-b.conf" ||
 	{ not_ok "keepalived starts on both boxes"; e2e_finish; }
 
@@ -178,13 +184,24 @@ bad "cluster takeover without a number is a usage error" "NODE must be" cluster 
 out=$("$HOOK" --socket "$SB" --ctl "$SIPDLGCTL" x 2>&1)
 [ $? = 2 ] && case "$out" in *"must be a node id"*) true ;; *) false ;; esac &&
 	ok "the notify hook refuses a NODE that is not a number" || not_ok "notify hook usage" "$out"
+out=$("$HOOK" --socket "$SB" --ctl "$SIPDLGCTL" --log "$E2E_TMP/hook.log" --alive-ms 3000 1 2>&1); rc=$?
+if [ "$rc" = 1 ] && grep -q "node 1 is up (heartbeat" "$E2E_TMP/hook.log" && serves_is "$SB" "[2]"; then
+	ok "the notify hook does not take over a node whose heartbeat is fresh"
+else
+	not_ok "the notify hook leaves a live node alone" "rc $rc $out $(cat "$E2E_TMP/hook.log")"
+fi
 serves_is "$SB" "[2]" && [ "$(galera_sql 1 "SELECT taken_over_by FROM sipdlg_nodes WHERE node_id = 1")" = 0 ] &&
 	ok "after the refusals nothing changed" || not_ok "after the refusals nothing changed" "$(serves "$SB")"
-if wait_for 8 vip_on "$NA" && wait_for 3 notified a "own address; nothing to take over" &&
-   ! vip_on "$NB" && serves_is "$SA" "[1]"; then
-	ok "keepalived: box A is MASTER of the VIP; its hook takes nothing over"
+# Whichever keepalived starts first may take both addresses; the hook does
+# not take a node over whose heartbeat is fresh, and gives its address
+# back (release file), so each box ends up with its own.
+if wait_for 8 vip_on "$NA" && wait_for 15 vip2_on "$NB" &&
+   wait_for 3 notified a "MASTER for node 1: this box's own address" &&
+   wait_for 3 notified b "MASTER for node 2: this box's own address" &&
+   ! vip_on "$NB" && ! vip2_on "$NA" && serves_is "$SA" "[1]" && serves_is "$SB" "[2]"; then
+	ok "keepalived: A is MASTER of VIP1, B of VIP2; their hooks take nothing over"
 else
-	not_ok "box A is MASTER of the VIP" "$(cat "$E2E_TMP/notify-a.log" 2>&1)" "$(tail -5 "$E2E_TMP/ka-a.log")"
+	not_ok "A MASTER of VIP1, B of VIP2" "$(cat "$E2E_TMP"/notify-*.log 2>&1)" "$(tail -5 "$E2E_TMP/ka-a.log")"
 fi
 
 # ---- cluster-wide profile -----------------------------------------------
@@ -211,7 +228,7 @@ if [ "$(ctl "$SB" profile-size caller 2>/dev/null)" = 2 ] &&
 else
 	not_ok "profile RPCs on B" "size $(ctl "$SB" profile-size caller 2>&1) list $(ctl "$SB" profile-list caller eve 2>&1)"
 fi
-SIPP_TIMEOUT=10 sipp_start busy cl_uac_busy.xml "$AB:5060" -i "$RA" -t u1 -p "$C2" \
+SIPP_TIMEOUT=10 sipp_start busy cl_uac_busy.xml "$VIP2:5060" -i "$RA" -t u1 -p "$C2" \
 	-s lim -key from_user eve -m 1
 sipp_wait "$SIPP_PID" 12 && ok "a third call of eve on box B gets 486 (limit 2 across the cluster)" ||
 	not_ok "a third call of eve on box B gets 486" "$(sipp_diag busy)"
@@ -245,9 +262,9 @@ kill_box_a
 t0=$(date +%s%N)
 tlog "box A killed"
 if wait_for 10 vip_on "$NB"; then
-	ok "keepalived moves the VIP to box B $(( ($(date +%s%N) - t0) / 1000000 )) ms after box A died"
+	ok "keepalived moves VIP1 to box B $(( ($(date +%s%N) - t0) / 1000000 )) ms after box A died"
 else
-	not_ok "the VIP moves to box B" "$(tail -5 "$E2E_TMP/ka-b.log")"
+	not_ok "VIP1 moves to box B" "$(tail -5 "$E2E_TMP/ka-b.log")"
 fi
 if wait_for 5 notified b "node 2 took it over: loaded=$N_A" && n_dlg_is "$SB" "$N_A" &&
    serves_is "$SB" "[1,2]"; then
@@ -298,8 +315,8 @@ else
 	not_ok "Galera node 3 rejoins with the same rows" "rows n3 $(rows 3 2>&1)"
 fi
 # ---- taken over while alive: A fences itself ------------------------------
-# (B holds the VIP: a box sends its BYEs from the VIP, which it can only
-# do while it has it.)
+# (B holds VIP1: a box sends the BYEs of node 1's dialogs from VIP1, which
+# it can only do while it has it.)
 T=$(ctl "$SB" cluster takeover 1 2>&1)
 if wait_for 4 n_dlg_is "$SA" 0 && [ "$(ctl "$SA" cluster status | jq .fenced)" = true ] &&
    n_dlg_is "$SB" 2; then
@@ -319,11 +336,12 @@ H=$(ctl "$SB" cluster handback 1 2>&1)
 wait_for 4 serves_is "$SA" "[1]" && serves_is "$SB" "[2]" ||
 	not_ok "second handback" "$H; A $(serves "$SA")"
 
-# The VIP back to A (nopreempt: the operator moves it): B's keepalived
-# stops, A's takes it.  B's stays stopped until the automatic takeover.
-ka_stop b
-wait_for 6 vip_on "$NA" && ! vip_on "$NB" && ok "the VIP is back on box A" ||
-	not_ok "the VIP back on box A" "$(tail -5 "$E2E_TMP/ka-a.log")"
+# VIP1 back to A (nopreempt: the operator moves it): B's release file for
+# node 1 puts B's instance in FAULT, A takes the address.  It stays 1
+# until the automatic takeover (B must not take VIP1 by keepalived).
+release b 1 1
+wait_for 6 vip_on "$NA" && ! vip_on "$NB" && vip2_on "$NB" && ok "release file: VIP1 is back on box A, VIP2 stays on B" ||
+	not_ok "VIP1 back on box A" "$(tail -5 "$E2E_TMP/ka-a.log")"
 
 # ---- automatic takeover (no keepalived on B: the heartbeat alone) ----------
 tlog "automatic takeover"
@@ -339,9 +357,9 @@ else
 	not_ok "automatic takeover" "$(ctl "$SB" cluster status)"
 fi
 : >"$E2E_TMP/notify-b.log"
-ka_start b "$NB" "$E2E_TMP/ka-b.conf" || not_ok "keepalived restarts on box B"
+release b 1 0
 if wait_for 8 vip_on "$NB" && wait_for 3 notified b "node 2 took it over: loaded=0"; then
-	ok "B's keepalived takes the VIP; its hook's takeover of a node B holds loads nothing twice"
+	ok "B's keepalived takes VIP1 (release 0); its hook's takeover of a node B holds loads nothing twice"
 else
 	not_ok "B's hook after the automatic takeover" "$(cat "$E2E_TMP/notify-b.log")"
 fi

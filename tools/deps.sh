@@ -12,6 +12,9 @@ default-libmysqlclient-dev libjansson-dev libcmocka-dev mariadb-server
 mariadb-client sip-tester iproute2 libclang-rt-14-dev jq tcpdump
 pkg-config make gcc valgrind util-linux socat groff-base man-db
 galera-4 rsync"
+# Several boxes: keepalived moves the virtual address between boxes in the
+# cluster e2e test (its notify hook is tools/cluster/sipdlg-vrrp-notify).
+PKGS="$PKGS keepalived"
 # The Prometheus endpoint: libmicrohttpd serves /metrics; its e2e test
 # checks the output with promtool and scrapes it with a real Prometheus
 # (both from the prometheus package) and curl.

@@ -4,6 +4,7 @@
 #
 #   galera_start BASE_PORT || { skip/fail; }
 #   ... $GALERA_SOCK1..3, galera_sql N "SQL", galera_url N ...
+#   galera_stop_node N; galera_restart_node N; wait_for 40 galera_ready N
 #   (every node stopped and its directory removed at exit, pass or fail)
 #
 # Each node has its own datadir, socket, client port (BASE+N), group port
@@ -21,6 +22,7 @@ GALERA_DIR=""
 declare -a GALERA_PIDS=("" "" "" "")
 GALERA_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 GALERA_LIB=""
+GALERA_BASE=""
 
 _galera_bin() {
 	local b
@@ -48,6 +50,19 @@ galera_stop_node() {
 	kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	GALERA_PIDS[$1]=""
+}
+
+# galera_restart_node N: start a node stopped by galera_stop_node again
+# on its datadir (a clean stop saved its position: it rejoins by IST).
+# Does not wait: galera_ready N is true once it is back in a cluster of 3.
+galera_restart_node() {
+	[ -z "${GALERA_PIDS[$1]}" ] || return 0
+	_galera_launch "$1" "$GALERA_BASE"
+}
+galera_ready() {	# N: in a cluster of 3 and synced (serving queries)
+	_galera_ready "$1" 3 &&
+	[ "$("$_GALERA_CLIENT" --no-defaults --connect-timeout=2 -S "$(galera_sock "$1")" \
+		-u root -N -B -e "SHOW STATUS LIKE 'wsrep_ready'" 2>/dev/null | cut -f2)" = ON ]
 }
 
 galera_stop() {
@@ -110,6 +125,7 @@ _galera_trap_chain() {
 
 galera_start() {
 	local base=$1 install n
+	GALERA_BASE=$base
 	_GALERA_SERVER=$(_galera_bin mariadbd mysqld) || return 2
 	install=$(_galera_bin mariadb-install-db mysql_install_db) || return 2
 	_GALERA_CLIENT=$(_galera_bin mariadb mysql) || return 2

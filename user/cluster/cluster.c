@@ -14,8 +14,12 @@
 #include "core/log.h"
 #include "dialog/dlg.h"
 
-/* Profile counts are published and read this often (at most). */
-#define CL_TICK_MS 100
+/* Other nodes' profile counts are read every tick, ours published every
+ * CL_PUBLISH_TICKS ticks (when they changed): every 100 ms at most.  The
+ * ticks keep their own cadence (the work of one does not push the next
+ * back), so a count waits at most 100 ms to go out and 50 ms to come in. */
+#define CL_TICK_MS 50
+#define CL_PUBLISH_TICKS 2
 
 uint64_t cl_mono_ms(void)
 {
@@ -170,7 +174,7 @@ static int do_takeover(struct cluster *cl, uint32_t node, char *msg,
 		 (unsigned long long)res.skipped,
 		 (unsigned long long)res.vars);
 	log_notice("%s", msg);
-	cl_profiles_tick(cl, true);
+	cl_profiles_tick(cl, true, true);
 	return 0;
 }
 
@@ -246,7 +250,7 @@ static int do_handback(struct cluster *cl, uint32_t node, char *msg,
 		 "(not ended); node %u loads them at its next heartbeat", node,
 		 (unsigned long long)*unloaded, node);
 	log_notice("%s", msg);
-	cl_profiles_tick(cl, true);
+	cl_profiles_tick(cl, true, true);
 	return 0;
 }
 
@@ -400,14 +404,17 @@ static void *cl_thread(void *arg)
 	struct cluster *cl = arg;
 	uint64_t hb_ms = (uint64_t)cl->cc->heartbeat_interval * 1000;
 	uint64_t next_hb = cl_mono_ms() + hb_ms;
+	uint64_t next_tick = cl_mono_ms() + CL_TICK_MS, ticks = 0;
 
 	for (;;) {
 		struct timespec dl;
-		uint64_t now;
+		uint64_t now = cl_mono_ms(), wait_ms;
 
+		wait_ms = next_tick > now ? next_tick - now : 0;
 		pthread_mutex_lock(&cl->mu);
 		clock_gettime(CLOCK_REALTIME, &dl);
-		dl.tv_nsec += CL_TICK_MS * 1000000L;
+		dl.tv_sec += (time_t)(wait_ms / 1000);
+		dl.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
 		if (dl.tv_nsec >= 1000000000L) {
 			dl.tv_sec++;
 			dl.tv_nsec -= 1000000000L;
@@ -439,8 +446,17 @@ static void *cl_thread(void *arg)
 			next_hb = now + hb_ms;
 			heartbeat(cl);
 		}
+		now = cl_mono_ms();
+		if (now < next_tick)
+			continue;	/* woken by a request */
+		/* The next tick on the cadence; when this one ran late by
+		 * more than a tick, from now. */
+		next_tick += CL_TICK_MS;
+		if (next_tick <= now)
+			next_tick = now + CL_TICK_MS;
 		if (cl->link)
-			cl_profiles_tick(cl, false);
+			cl_profiles_tick(cl, ++ticks % CL_PUBLISH_TICKS == 0,
+					 false);
 	}
 	if (cl->link)
 		db_node_heartbeat(cl->link, cl->cc->node_id, cl->address,

@@ -59,6 +59,7 @@ struct cluster {
 	struct db_node_row nodes[CFG_MAX_NODES];
 	size_t n_nodes;
 	bool db_ok;
+	uint64_t hb_ok_ms;	/* monotonic end of the last good heartbeat */
 	uint64_t takeovers;
 	int64_t last_takeover_ms;	/* detection to served, -1 none */
 

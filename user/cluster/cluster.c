@@ -289,6 +289,10 @@ static void heartbeat(struct cluster *cl)
 	size_t n = 0, n_due = 0;
 	bool fenced, released = false, taken = false;
 
+	uint64_t hb_ms = (uint64_t)cc->heartbeat_interval * 1000;
+	uint64_t hb_t0 = cl_mono_ms(), t1;
+	bool steady;
+
 	pthread_mutex_lock(&cl->mu);
 	fenced = cl->fenced;
 	pthread_mutex_unlock(&cl->mu);
@@ -306,6 +310,21 @@ static void heartbeat(struct cluster *cl)
 	if (!cl->db_ok)
 		log_notice("cluster heartbeat written again");
 	cl->db_ok = true;
+	/* Our own round trips were on time: the one before came at most
+	 * two intervals ago and this one took less than an interval.  When
+	 * they were late too (Galera's flow control, an applier behind, a
+	 * starved machine), another node's old heartbeat is more likely the
+	 * same stall than a death: taking a live node over would answer its
+	 * calls twice and make it fence itself, so wait for a round on time. */
+	t1 = cl_mono_ms();
+	steady = cl->hb_ok_ms && t1 - cl->hb_ok_ms <= 2 * hb_ms + CL_TICK_MS &&
+		 t1 - hb_t0 < hb_ms;
+	if (!steady && cl->hb_ok_ms)
+		log_notice("cluster heartbeat late (%llu ms since the last one, "
+			 "this one took %llu ms): no automatic takeover this "
+			 "round", (unsigned long long)(t1 - cl->hb_ok_ms),
+			 (unsigned long long)(t1 - hb_t0));
+	cl->hb_ok_ms = t1;
 	for (size_t i = 0; i < n; i++) {
 		const struct db_node_row *r = &rows[i];
 
@@ -315,7 +334,8 @@ static void heartbeat(struct cluster *cl)
 		    r->taken_over_by != cc->node_id)
 			taken = true;
 		if (r->node_id == cc->node_id || r->taken_over_by ||
-		    r->age_ms <= (int64_t)cc->takeover_after * 1000)
+		    r->age_ms <= (int64_t)cc->takeover_after * 1000 ||
+		    !steady)
 			continue;
 		for (size_t j = 0; j < cc->n_backup_of; j++)
 			if (cc->backup_of[j] == r->node_id)

@@ -8,4 +8,4 @@
 
 .PHONY: bench-cluster
 bench-cluster: $(BUILD)/sipdlgd $(BUILD)/sipdlgctl $(BUILD)/tools/bench/gen_rows
-	@timeout -k 30 900 bash tools/bench/bench-cluster.sh
+	@timeout -k 30 1200 bash tools/bench/bench-cluster.sh

@@ -55,7 +55,7 @@
 #                                staleness run each (default "0 1000": the
 #                                first, without calls, is the baseline)
 #   BENCH_CLUSTER_STALE_MARKERS  marker calls (default 30; 2 samples each)
-#   BENCH_CLUSTER_CPS_BUDGET     seconds for the cps part (default 330)
+#   BENCH_CLUSTER_CPS_BUDGET     seconds for the cps part (default 390)
 #   BENCH_CLUSTER_PORT_BASE      Galera ports BASE+1..BASE+33 (default 24100)
 #   BENCH_DEADLINE          absolute end (epoch seconds), set by `make bench`
 set -u
@@ -70,7 +70,7 @@ RUNS=${BENCH_CLUSTER_RUNS:-2}
 WAIT=${BENCH_CLUSTER_WAIT:-30}
 STALE_RATES=${BENCH_CLUSTER_STALE_RATES:-0 1000}
 MARKERS=${BENCH_CLUSTER_STALE_MARKERS:-30}
-CPS_BUDGET=${BENCH_CLUSTER_CPS_BUDGET:-330}
+CPS_BUDGET=${BENCH_CLUSTER_CPS_BUDGET:-390}
 GBASE=${BENCH_CLUSTER_PORT_BASE:-24100}
 SIPDLGD=$REPO_DIR/build/sipdlgd
 SIPDLGCTL=$REPO_DIR/build/sipdlgctl
@@ -430,7 +430,7 @@ part_cps() {
 	BENCH_NO_BUILD=1 BENCH_PROFILES="sipdlgd-db sipdlgd-galera" BENCH_TAG=cps-cluster \
 		BENCH_CPS_BUDGET="$CPS_BUDGET" BENCH_STEP_SECS=${BENCH_STEP_SECS:-6} \
 		BENCH_HOLD_SECS=${BENCH_HOLD_SECS:-12} BENCH_CPU_SECS=${BENCH_CPU_SECS:-10} \
-		BENCH_LADDER=${BENCH_LADDER:-500 1000 1500 2000 3000 4000} \
+		BENCH_LADDER=${BENCH_LADDER:-1000 1500 2000 2500 3000 3500 4000} \
 		BENCH_GALERA_URL="$(galera_url 1)" BENCH_GALERA_SOCK="$(galera_sock 1)" \
 		timeout -k 20 $((CPS_BUDGET + 30)) bash "$BENCH_DIR/bench-cps.sh" >"$out" 2>&1
 	CPS_DB=$(awk -F'|' '$2 ~ /^ sipdlgd-db / { gsub(/[ *]/, "", $3); print $3 }' "$RESULTS/LATEST-cps-cluster.md" 2>/dev/null)

@@ -75,7 +75,7 @@ help:
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
 	@echo "make vmlinux    regenerate vmlinux.h from this kernel's BTF"
 	@echo "make bench      every benchmark vs Kamailio (<= 25 min) -> tools/bench/results/LATEST.md"
-	@echo "make bench-cps | bench-info | bench-mem | bench-forged | bench-restore | bench-xdp | bench-perf | bench-flood   one"
+	@echo "make bench-cps | bench-info | bench-mem | bench-forged | bench-restore | bench-xdp | bench-perf | bench-flood | bench-cluster   one"
 	@echo "make soak       SOAK_SECONDS=3600 of mixed load and faults -> tools/bench/results/LATEST-soak.md"
 
 deps:

@@ -19,6 +19,9 @@ PKGS="$PKGS keepalived"
 # checks the output with promtool and scrapes it with a real Prometheus
 # (both from the prometheus package) and curl.
 PKGS="$PKGS libmicrohttpd-dev prometheus curl"
+# The benchmarks' small helpers (soak.sh's floods, bench-cluster's SIP
+# probe and control-socket poller) are Python scripts.
+PKGS="$PKGS python3"
 
 missing=""
 for p in $PKGS $TLS_PKGS; do

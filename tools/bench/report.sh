@@ -11,7 +11,7 @@
 # It runs nothing but gnuplot: it reads what the benchmarks left in
 # results/: LATEST-cps-all.tsv (bench-cps with the four dialog profiles;
 # else LATEST-cps-dialog.tsv and LATEST-cps-db.tsv), LATEST-info.tsv,
-# LATEST-forged.tsv, LATEST-mem.md, LATEST-restore.md, LATEST-xdp.txt and
+# LATEST-forged.tsv, LATEST-mem.md, LATEST-restore.md, LATEST-cluster.md, LATEST-xdp.txt and
 # LATEST-perf.txt.  A missing piece is shown as "-" with a note.
 #
 # Environment: BENCH_REPORT_NO_CHARTS=1 (tables only).
@@ -365,6 +365,20 @@ cpu_k0=$(d "${V[cpurate_kamailio-dialog]}")
 		# its summary (held rates, CPU per 1,000 against Kamailio's); the
 		# steps are in LATEST-relay.md / .tsv
 		sed -n '/^## Summary/,$p' "$RES/LATEST-relay.md" | tail -n +3
+	fi
+	if [ -s "$RES/LATEST-cluster.md" ]; then
+		echo
+		echo "## Several boxes on Galera (bench-cluster)"
+		echo
+		echo "Takeover of a dead box's dialogs, staleness of cluster-wide profile counts, calls/s on Galera against one MariaDB;"
+		echo "each against a baseline of the same run: $(source_of "$RES/LATEST-cluster.md")."
+		echo
+		# its verdict lines and the staleness table
+		grep -E '^- (manual|auto):' "$RES/LATEST-cluster.md"
+		echo
+		sed -n '/^## Staleness/,/^## /p' "$RES/LATEST-cluster.md" | grep -E '^\|'
+		echo
+		grep -E '^\*\*single MariaDB' "$RES/LATEST-cluster.md"
 	fi
 } >"$OUT"
 cat "$OUT"

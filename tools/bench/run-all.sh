@@ -14,12 +14,15 @@
 #   inforelay bench-info-relay.sh (in-dialog INFO/s through the box in
 #             three namespaces: Kamailio, sipdlgd relay off / on;
 #             ramp 5 s per rate, 10 s hold)                      210 s
+#   cluster   bench-cluster.sh, takeover and staleness only (three
+#             Galera nodes, two boxes; one takeover of 10,000 dialogs
+#             of each kind, 15 marker calls)                     300 s
 #   cpsxdp    bench-cps.sh with sipdlgd-dialog and sipdlgd-xdp
 #             (XDP attached, generic on lo, against not; short
 #             ladder 2000 4000, 10 s hold)                       150 s
 #   cps       bench-cps.sh with kamailio-dialog sipdlgd-dialog
 #             kamailio-db sipdlgd-db (calls/s, CPU per call;
-#             ladder 1000 2000 3000 4000 5000 6000 8000 ...)     the rest (~12 min)
+#             ladder 1000 2000 3000 4000 5000 6000 8000 ...)     the rest (~7 min)
 #   report    report.sh (LATEST.md and the PNG charts)           30 s reserved
 # Each piece gets its share (bench-info and bench-forged plan to use all of
 # it), never more than the time left minus the shares of the pieces after
@@ -50,10 +53,11 @@ scale() {
 	echo $((s > m ? s : m))
 }
 
-PIECES="xdp restore mem info forged inforelay cpsxdp cps"
+PIECES="xdp restore mem info forged inforelay cluster cpsxdp cps"
 declare -A SHARE=(
 	[xdp]=$(scale 40) [restore]=$(scale 50) [mem]=$(scale 270)
 	[info]=$(scale 240) [forged]=$(scale 170) [inforelay]=$(scale 210)
+	[cluster]=$(scale 300)
 	[cpsxdp]=$(scale 150) [cps]=0
 )
 REPORT_RESERVE=30
@@ -87,6 +91,14 @@ piece_inforelay() {
 	BENCH_RELAY_SECS=${BENCH_RELAY_SECS:-10} BENCH_RELAY_STEP_SECS=${BENCH_RELAY_STEP_SECS:-5} \
 	BENCH_RELAY_LADDER=${BENCH_RELAY_LADDER:-1000 3000 10000 30000 100000} \
 		timeout -k 20 "$1" bash "$dir/bench-info-relay.sh"
+}
+# Several boxes on Galera (LATEST-cluster.*): the takeover and the
+# staleness of cluster-wide counts; its calls/s part (bench-cps on Galera
+# against one MariaDB) only in `make bench-cluster`.
+piece_cluster() {
+	BENCH_CLUSTER_PARTS=${BENCH_CLUSTER_PARTS:-takeover stale} BENCH_CLUSTER_RUNS=${BENCH_CLUSTER_RUNS:-1} \
+	BENCH_CLUSTER_STALE_MARKERS=${BENCH_CLUSTER_STALE_MARKERS:-15} \
+		timeout -k 20 "$1" bash "$dir/bench-cluster.sh"
 }
 # What XDP costs the whole system: sipdlgd without and with the fast path
 # in one run (LATEST-cps-xdp.*), short, so that the comparisons with

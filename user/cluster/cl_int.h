@@ -27,6 +27,8 @@ struct cl_prof {
 	struct dlg_profile *p;
 	uint64_t published_gen;
 	bool published;
+	struct db_count *pub;	/* what the table holds now, by value */
+	size_t n_pub;
 };
 
 enum cl_req { CL_REQ_NONE, CL_REQ_TAKEOVER, CL_REQ_HANDBACK };
@@ -57,6 +59,7 @@ struct cluster {
 	struct db_node_row nodes[CFG_MAX_NODES];
 	size_t n_nodes;
 	bool db_ok;
+	uint64_t hb_ok_ms;	/* monotonic end of the last good heartbeat */
 	uint64_t takeovers;
 	int64_t last_takeover_ms;	/* detection to served, -1 none */
 
@@ -75,8 +78,9 @@ uint64_t cl_mono_ms(void);
 /* cl_profiles.c */
 int cl_profiles_init(struct cluster *cl);
 void cl_profiles_free(struct cluster *cl);
-/* Publish changed counts, then read the others' (thread). */
-void cl_profiles_tick(struct cluster *cl, bool force);
+/* Publish changed counts (when @publish or @force), then read the
+ * others' (thread). */
+void cl_profiles_tick(struct cluster *cl, bool publish, bool force);
 
 /* cl_rpc.c */
 int cl_rpc_register(struct cluster *cl, struct ctl_server *ctl);

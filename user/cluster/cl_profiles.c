@@ -2,13 +2,14 @@
  * cl_profiles.c - cluster-wide profiles (cluster.profiles).
  *
  * Each node publishes its own per-value counts of those profiles to
- * sipdlg_profile_counts when they changed, at most every 100 ms, and reads
- * back the sum of the other nodes' counts whose heartbeat is younger than
- * takeover_after.  dlg_profile_size (routes, RPC) adds that cached sum to
+ * sipdlg_profile_counts when they changed, at most every 100 ms (only the
+ * values that changed, by primary key), and reads back the sum of the
+ * other nodes' counts whose heartbeat is younger than takeover_after
+ * every 50 ms.  dlg_profile_size (routes, RPC) adds that cached sum to
  * its own live count.  Staleness of a remote count: the publisher's tick
- * (<= 100 ms) + Galera's replication + the reader's tick (<= 100 ms) +
- * the two queries, so about 200 ms plus a few ms (measured by the e2e
- * test test_cluster_galera.sh).  A dead node's counts stop counting once
+ * (<= 100 ms) + Galera's replication + the reader's tick (<= 50 ms) +
+ * the two queries, so about 150 ms plus a few ms (measured by
+ * `make bench-cluster`, tools/bench/results/LATEST-cluster.md).  A dead node's counts stop counting once
  * its heartbeat is older than takeover_after, and are deleted when it is
  * taken over: its dialogs then count in the taker's own counts.
  */
@@ -101,10 +102,19 @@ static void rc_free(struct cl_count *v, size_t n)
 	free(v);
 }
 
+static void counts_free(struct db_count *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free((char *)v[i].value);
+	free(v);
+}
+
 void cl_profiles_free(struct cluster *cl)
 {
-	for (size_t i = 0; i < cl->n_profs; i++)
+	for (size_t i = 0; i < cl->n_profs; i++) {
 		dlg_profile_set_remote(cl->profs[i].p, NULL, NULL);
+		counts_free(cl->profs[i].pub, cl->profs[i].n_pub);
+	}
 	rc_free(cl->rc, cl->n_rc);
 	free(cl->rc_total);
 }
@@ -121,7 +131,7 @@ static void snap_add(void *ud, const char *value, uint32_t count)
 {
 	struct snap *s = ud;
 
-	if (s->oom)
+	if (s->oom || !count)
 		return;
 	if (s->n == s->cap) {
 		size_t nc = s->cap ? s->cap * 2 : 64;
@@ -143,26 +153,82 @@ static void snap_add(void *ud, const char *value, uint32_t count)
 	s->n++;
 }
 
+static int count_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct db_count *)a)->value,
+		      ((const struct db_count *)b)->value);
+}
+
+/* The rows that differ between what the table holds (cp->pub) and @s,
+ * both sorted by value, written by primary key. */
+static int publish_diff(struct cluster *cl, struct cl_prof *cp,
+			const struct snap *s)
+{
+	struct db_count *up = malloc((s->n + 1) * sizeof(*up));
+	const char **gone = malloc((cp->n_pub + 1) * sizeof(*gone));
+	size_t i = 0, j = 0, n_up = 0, n_gone = 0;
+	int rc = -ENOMEM;
+
+	if (!up || !gone)
+		goto out;
+	while (i < s->n || j < cp->n_pub) {
+		int c = i == s->n ? 1 : j == cp->n_pub ? -1 :
+			strcmp(s->v[i].value, cp->pub[j].value);
+
+		if (c < 0) {
+			up[n_up++] = s->v[i++];
+		} else if (c > 0) {
+			gone[n_gone++] = cp->pub[j++].value;
+		} else {
+			if (s->v[i].count != cp->pub[j].count)
+				up[n_up++] = s->v[i];
+			i++;
+			j++;
+		}
+	}
+	rc = db_counts_update(cl->link, cl->cc->node_id,
+			      dlg_profile_name(cp->p), up, n_up, gone, n_gone);
+out:
+	free(up);
+	free(gone);
+	return rc;
+}
+
 static void publish(struct cluster *cl, struct cl_prof *cp, bool force)
 {
 	struct snap s = { 0 };
 	uint64_t gen = dlg_profile_gen(cp->p);
+	int rc;
 
 	if (cp->published && gen == cp->published_gen && !force)
 		return;
 	gen = dlg_profile_counts(cp->p, snap_add, &s);
-	if (!s.oom && db_counts_publish(cl->link, cl->cc->node_id,
-				       dlg_profile_name(cp->p), s.v,
-				       s.n) == 0) {
+	if (s.oom) {
+		counts_free(s.v, s.n);
+		return;
+	}
+	if (s.n)
+		qsort(s.v, s.n, sizeof(*s.v), count_cmp);
+	/* The first time, and when told (takeover, handback), the whole
+	 * set; then only what changed. */
+	if (!cp->published || force)
+		rc = db_counts_publish(cl->link, cl->cc->node_id,
+				       dlg_profile_name(cp->p), s.v, s.n);
+	else
+		rc = publish_diff(cl, cp, &s);
+	if (rc == 0) {
+		counts_free(cp->pub, cp->n_pub);
+		cp->pub = s.v;
+		cp->n_pub = s.n;
 		cp->published = true;
 		cp->published_gen = gen;
-	} else if (!s.oom) {
-		log_warn("publishing the counts of profile '%s': %s",
-			 dlg_profile_name(cp->p), db_link_error(cl->link));
+		return;
 	}
-	for (size_t i = 0; i < s.n; i++)
-		free((char *)s.v[i].value);
-	free(s.v);
+	log_warn("publishing the counts of profile '%s': %s",
+		 dlg_profile_name(cp->p), db_link_error(cl->link));
+	/* The table may not hold cp->pub now: the whole set next time. */
+	cp->published = false;
+	counts_free(s.v, s.n);
 }
 
 /* ---- read ---------------------------------------------------------------- */
@@ -208,7 +274,7 @@ static void rd_add(void *ud, const char *profile, const char *value,
 	r->n++;
 }
 
-void cl_profiles_tick(struct cluster *cl, bool force)
+void cl_profiles_tick(struct cluster *cl, bool publish_now, bool force)
 {
 	struct rd r = { .cl = cl };
 	struct cl_count *old;
@@ -216,7 +282,7 @@ void cl_profiles_tick(struct cluster *cl, bool force)
 
 	if (!cl->n_profs || !cl->link)
 		return;
-	for (size_t i = 0; i < cl->n_profs; i++)
+	for (size_t i = 0; (publish_now || force) && i < cl->n_profs; i++)
 		publish(cl, &cl->profs[i], force);
 	r.total = calloc(cl->n_profs, sizeof(*r.total));
 	if (!r.total)

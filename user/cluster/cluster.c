@@ -14,8 +14,12 @@
 #include "core/log.h"
 #include "dialog/dlg.h"
 
-/* Profile counts are published and read this often (at most). */
-#define CL_TICK_MS 100
+/* Other nodes' profile counts are read every tick, ours published every
+ * CL_PUBLISH_TICKS ticks (when they changed): every 100 ms at most.  The
+ * ticks keep their own cadence (the work of one does not push the next
+ * back), so a count waits at most 100 ms to go out and 50 ms to come in. */
+#define CL_TICK_MS 50
+#define CL_PUBLISH_TICKS 2
 
 uint64_t cl_mono_ms(void)
 {
@@ -170,7 +174,7 @@ static int do_takeover(struct cluster *cl, uint32_t node, char *msg,
 		 (unsigned long long)res.skipped,
 		 (unsigned long long)res.vars);
 	log_notice("%s", msg);
-	cl_profiles_tick(cl, true);
+	cl_profiles_tick(cl, true, true);
 	return 0;
 }
 
@@ -246,7 +250,7 @@ static int do_handback(struct cluster *cl, uint32_t node, char *msg,
 		 "(not ended); node %u loads them at its next heartbeat", node,
 		 (unsigned long long)*unloaded, node);
 	log_notice("%s", msg);
-	cl_profiles_tick(cl, true);
+	cl_profiles_tick(cl, true, true);
 	return 0;
 }
 
@@ -285,6 +289,10 @@ static void heartbeat(struct cluster *cl)
 	size_t n = 0, n_due = 0;
 	bool fenced, released = false, taken = false;
 
+	uint64_t hb_ms = (uint64_t)cc->heartbeat_interval * 1000;
+	uint64_t hb_t0 = cl_mono_ms(), t1;
+	bool steady;
+
 	pthread_mutex_lock(&cl->mu);
 	fenced = cl->fenced;
 	pthread_mutex_unlock(&cl->mu);
@@ -302,6 +310,21 @@ static void heartbeat(struct cluster *cl)
 	if (!cl->db_ok)
 		log_notice("cluster heartbeat written again");
 	cl->db_ok = true;
+	/* Our own round trips were on time: the one before came at most
+	 * two intervals ago and this one took less than an interval.  When
+	 * they were late too (Galera's flow control, an applier behind, a
+	 * starved machine), another node's old heartbeat is more likely the
+	 * same stall than a death: taking a live node over would answer its
+	 * calls twice and make it fence itself, so wait for a round on time. */
+	t1 = cl_mono_ms();
+	steady = cl->hb_ok_ms && t1 - cl->hb_ok_ms <= 2 * hb_ms + CL_TICK_MS &&
+		 t1 - hb_t0 < hb_ms;
+	if (!steady && cl->hb_ok_ms)
+		log_notice("cluster heartbeat late (%llu ms since the last one, "
+			 "this one took %llu ms): no automatic takeover this "
+			 "round", (unsigned long long)(t1 - cl->hb_ok_ms),
+			 (unsigned long long)(t1 - hb_t0));
+	cl->hb_ok_ms = t1;
 	for (size_t i = 0; i < n; i++) {
 		const struct db_node_row *r = &rows[i];
 
@@ -311,7 +334,8 @@ static void heartbeat(struct cluster *cl)
 		    r->taken_over_by != cc->node_id)
 			taken = true;
 		if (r->node_id == cc->node_id || r->taken_over_by ||
-		    r->age_ms <= (int64_t)cc->takeover_after * 1000)
+		    r->age_ms <= (int64_t)cc->takeover_after * 1000 ||
+		    !steady)
 			continue;
 		for (size_t j = 0; j < cc->n_backup_of; j++)
 			if (cc->backup_of[j] == r->node_id)
@@ -400,14 +424,17 @@ static void *cl_thread(void *arg)
 	struct cluster *cl = arg;
 	uint64_t hb_ms = (uint64_t)cl->cc->heartbeat_interval * 1000;
 	uint64_t next_hb = cl_mono_ms() + hb_ms;
+	uint64_t next_tick = cl_mono_ms() + CL_TICK_MS, ticks = 0;
 
 	for (;;) {
 		struct timespec dl;
-		uint64_t now;
+		uint64_t now = cl_mono_ms(), wait_ms;
 
+		wait_ms = next_tick > now ? next_tick - now : 0;
 		pthread_mutex_lock(&cl->mu);
 		clock_gettime(CLOCK_REALTIME, &dl);
-		dl.tv_nsec += CL_TICK_MS * 1000000L;
+		dl.tv_sec += (time_t)(wait_ms / 1000);
+		dl.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
 		if (dl.tv_nsec >= 1000000000L) {
 			dl.tv_sec++;
 			dl.tv_nsec -= 1000000000L;
@@ -439,8 +466,17 @@ static void *cl_thread(void *arg)
 			next_hb = now + hb_ms;
 			heartbeat(cl);
 		}
+		now = cl_mono_ms();
+		if (now < next_tick)
+			continue;	/* woken by a request */
+		/* The next tick on the cadence; when this one ran late by
+		 * more than a tick, from now. */
+		next_tick += CL_TICK_MS;
+		if (next_tick <= now)
+			next_tick = now + CL_TICK_MS;
 		if (cl->link)
-			cl_profiles_tick(cl, false);
+			cl_profiles_tick(cl, ++ticks % CL_PUBLISH_TICKS == 0,
+					 false);
 	}
 	if (cl->link)
 		db_node_heartbeat(cl->link, cl->cc->node_id, cl->address,

@@ -267,6 +267,67 @@ int db_counts_publish(struct db_link *l, uint32_t node, const char *profile,
 	return rc;
 }
 
+/* Run @b's multi-statement and drain every result; ROLLBACK on error. */
+static int run_multi(struct db_link *l, struct obuf *b)
+{
+	int rc = 0;
+
+	if (b->overflow)
+		return -ENOMEM;
+	if (mysql_real_query(l->c.my, b->buf, (unsigned long)b->len))
+		rc = -EIO;
+	for (int s = rc ? 1 : 0; !s;) {
+		mysql_free_result(mysql_store_result(l->c.my));
+		s = mysql_next_result(l->c.my);
+		if (s > 0)
+			rc = -EIO;
+	}
+	if (rc)
+		mysql_query(l->c.my, "ROLLBACK");
+	return rc;
+}
+
+int db_counts_update(struct db_link *l, uint32_t node, const char *profile,
+		     const struct db_count *up, size_t n_up,
+		     const char *const *gone, size_t n_gone)
+{
+	char p[2 * 64 + 1], e[2 * 255 + 1];
+	struct obuf b;
+	int rc;
+
+	if (!n_up && !n_gone)
+		return 0;
+	mysql_real_escape_string(l->c.my, p, profile,
+				 (unsigned long)strnlen(profile, 64));
+	ob_init(&b, OBUF_UNLIMITED);
+	ob_printf(&b, "START TRANSACTION");
+	for (size_t i = 0; i < n_up; i++) {
+		mysql_real_escape_string(l->c.my, e, up[i].value,
+					 (unsigned long)strnlen(up[i].value,
+								255));
+		ob_printf(&b, "%s(%u, '%s', '%s', %u, NOW(6))",
+			  i ? "," : "; INSERT INTO sipdlg_profile_counts "
+			  "(node, profile, value, count, updated) VALUES ",
+			  node, p, e, up[i].count);
+	}
+	if (n_up)
+		ob_printf(&b, " ON DUPLICATE KEY UPDATE count = VALUES(count), "
+			  "updated = VALUES(updated)");
+	if (n_gone)
+		ob_printf(&b, "; DELETE FROM sipdlg_profile_counts WHERE "
+			  "node = %u AND profile = '%s' AND value IN (", node,
+			  p);
+	for (size_t i = 0; i < n_gone; i++) {
+		mysql_real_escape_string(l->c.my, e, gone[i],
+					 (unsigned long)strnlen(gone[i], 255));
+		ob_printf(&b, "%s'%s'", i ? "," : "", e);
+	}
+	ob_printf(&b, "%s; COMMIT", n_gone ? ")" : "");
+	rc = run_multi(l, &b);
+	ob_free(&b);
+	return rc;
+}
+
 int db_counts_read(struct db_link *l, uint32_t self, uint32_t fresh_ms,
 		   void (*fn)(void *ud, const char *profile,
 			      const char *value, uint64_t count),

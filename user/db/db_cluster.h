@@ -72,6 +72,14 @@ struct db_count {
  * zero counts are not stored).  0 or -EIO. */
 int db_counts_publish(struct db_link *l, uint32_t node, const char *profile,
 		      const struct db_count *v, size_t n);
+/* Change only the rows that changed since the last publish: @up set
+ * (inserted or updated by primary key), @gone deleted by primary key, in
+ * one transaction.  Equality on the key locks only those rows: no range
+ * DELETE whose gap lock a replicated insert of another node would abort
+ * (Galera reports that as a deadlock).  0 or -EIO. */
+int db_counts_update(struct db_link *l, uint32_t node, const char *profile,
+		     const struct db_count *up, size_t n_up,
+		     const char *const *gone, size_t n_gone);
 /* Forget every count of @node (at start, and when it is taken over). */
 int db_counts_clear(struct db_link *l, uint32_t node);
 /* @fn(profile, value, sum) over the other nodes whose heartbeat is

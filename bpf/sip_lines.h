@@ -159,38 +159,68 @@ static __always_inline int sd_hdr_kind(__u64 w)
 }
 
 /*
+ * The header name's length and its second byte (lower case) for a line
+ * of kind @kind whose second byte is @c1: 1 for a compact form (or
+ * "To"'s 'T'), else the long name's.
+ */
+static __always_inline __u32 sd_name_len(int kind, __u32 c1, __u32 *l2)
+{
+	if (c1 == ':' || c1 == ' ' || c1 == '\t') {
+		*l2 = c1;
+		return 1;
+	}
+	if (kind == SD_H_ROUTE) {
+		*l2 = 'o';
+		return 5;
+	}
+	if (kind == SD_H_FROM) {
+		*l2 = 'r';
+		return 4;
+	}
+	if (kind == SD_H_TO) {
+		*l2 = 'o';
+		return 2;
+	}
+	if (kind == SD_H_CSEQ) {
+		*l2 = 's';
+		return 4;
+	}
+	if (kind == SD_H_VIA) {
+		*l2 = 'i';
+		return 3;
+	}
+	*l2 = 'a';
+	return 7;		/* Call-ID */
+}
+
+/*
  * Where the value of header line [@ls, @le) of kind @kind starts: after
  * the name (compact or long), up to SIPDLG_SWS_MAX SP/HTAB and ':'.
  * 0 if the ':' is not there (a name followed by something else).
+ *
+ * The byte at @le is the line's CR or LF (a line ends at LF, a CR right
+ * before it is left out), neither SP/HTAB nor ':' nor a letter: so the
+ * bytes past the line need no masking, the SWS run and the ':' found
+ * lie inside it.  Usually from one 16-byte window, straight-line.
  */
 static __always_inline __u32 sd_value_start(void *data, void *end, int kind,
 					    __u32 ls, __u32 le)
 {
-	__u64 w = sd_load8(data, end, ls) & sd_low_bytes(le - ls), x;
-	__u32 c1 = sd_byte(w, 1), n, nl, l2;
+	__u64 w, x, w1;
+	__u32 c1, n, nl, l2;
+	void *q;
 
-	if (c1 == ':' || c1 == ' ' || c1 == '\t') {
-		nl = 1;			/* compact form (or "To"'s 'T') */
-		l2 = c1;
-	} else if (kind == SD_H_ROUTE) {
-		nl = 5;
-		l2 = 'o';
-	} else if (kind == SD_H_FROM) {
-		nl = 4;
-		l2 = 'r';
-	} else if (kind == SD_H_TO) {
-		nl = 2;
-		l2 = 'o';
-	} else if (kind == SD_H_CSEQ) {
-		nl = 4;
-		l2 = 's';
-	} else if (kind == SD_H_VIA) {
-		nl = 3;
-		l2 = 'i';
+	q = sd_pkt_at(data, ls);
+	if (q + 16 <= end) {
+		SD_OPAQUE(q);	/* the checked register itself */
+		w = *(__u64 *)q;
+		w1 = *(__u64 *)(q + 8);
 	} else {
-		nl = 7;			/* Call-ID */
-		l2 = 'a';
+		w = sd_load8(data, end, ls);
+		w1 = 0;
 	}
+	c1 = sd_byte(w, 1);
+	nl = sd_name_len(kind, c1, &l2);
 	/*
 	 * sd_hdr_kind() folds with | 0x20, so a compact name followed by
 	 * NUL or 0x1a (folded to SP and ':') was taken for a name end: the
@@ -200,7 +230,14 @@ static __always_inline __u32 sd_value_start(void *data, void *end, int kind,
 		return 0;
 	if (ls + nl >= le)
 		return 0;
-	x = sd_load8(data, end, ls + nl) & sd_low_bytes(le - ls - nl);
+	if (w1) {
+		/* nl is 1..7: the 8 bytes after the name */
+		x = (w >> ((8 * nl) & 63)) | (w1 << ((64 - 8 * nl) & 63));
+	} else {
+		x = sd_load8(data, end, ls + nl);
+	}
+	if ((x & 0xff) == ':')
+		return ls + nl + 1;	/* the usual shape: no SWS */
 	n = sd_skip_ws(x);
 	if (n > SIPDLG_SWS_MAX || sd_byte(x, n) != ':')
 		return 0;

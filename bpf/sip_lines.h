@@ -282,8 +282,7 @@ static __always_inline int sd_lines(void *data, void *end, struct sd_sip *s,
 {
 	__u32 len = (__u32)(end - data), lim, qmax, q, x, le, nl, kind, n;
 	__u32 k;
-	__u64 v, m, w, lf = SD_REP('\n'), ones = SD_ONES, high = SD_HIGH;
-	__u64 lt = SD_REP(0x0b);
+	__u64 v, m, w, lf = SD_REP('\n'), ones = SD_ONES, high, lt;
 	void *p;
 	int i;
 
@@ -311,9 +310,6 @@ static __always_inline int sd_lines(void *data, void *end, struct sd_sip *s,
 	} while (0)
 
 	SD_OPAQUE(len);
-	/* in registers, not rematerialised per word */
-	SD_OPAQUE(lt);
-	SD_OPAQUE(high);
 	lim = s->msg_end;	/* the same unknown value on every path */
 	qmax = s->msg_off + SIPDLG_SCAN_MAX_BYTES;
 	for (i = 0; i < (mode == SD_LM_MAIN ? SD_SCAN_STEPS : SD_ROUTE_STEPS);
@@ -324,6 +320,12 @@ static __always_inline int sd_lines(void *data, void *end, struct sd_sip *s,
 		if (q >= qmax)
 			SD_LOUT(SDR_SIP_SCAN_LIMIT);
 		p = sd_pkt_at(data, q);
+		/* made here, per step: kept in registers through the words
+		 * (made once before the loop they live in its stack) */
+		lt = SD_REP(0x0b);
+		high = SD_HIGH;
+		SD_OPAQUE(lt);
+		SD_OPAQUE(high);
 		if (p + SD_WIN <= end) {
 			SD_WIN_SCAN(SD_WIN_WORDS);
 			SD_WR(s->q, q + SD_WIN);
@@ -371,7 +373,8 @@ found:
 				s->le[kind & 7] = le;
 				n = SD_RD(s->closed) | SD_C(kind & 15);
 				SD_WR(s->closed, n);
-				if ((n & SD_RD(s->need)) != SD_RD(s->need))
+				k = SD_RD(s->need);
+				if ((n & k) != k)
 					goto next;
 			} else {
 				/* a Route line: hand its value to the caller */

@@ -190,7 +190,7 @@ static __always_inline int sd_fast_route(void *data, void *end, __u32 vs,
 					 __u32 ve)
 {
 	__u32 len = ve - vs, nl = sd_rr_len(), k, j, c;
-	__u64 nw, w, s1, m = 0, x;
+	__u64 nw, w, s1, m = 0, x, a, b;
 	void *p, *q;
 
 	if (!nl || nl > 6 || len > SD_FAST_MAX)
@@ -215,15 +215,22 @@ static __always_inline int sd_fast_route(void *data, void *end, __u32 vs,
 	if (!p || k > SIPDLG_SWS_MAX || vs >= ve)
 		return -1;
 	/* its first letter, lower case (x), and 0x20 if a letter (nw) */
-	x = SD_REP(nw & 0xff);
-	nw = SD_REP(sd_alpha_fold(nw) & 0xff);
+	c = nw & 0xff;
+	x = SD_REP(c);
+	nw = c - 'a' < 26 ? SD_REP(0x20) : 0;
 	for (k = 0; k < SD_FAST_MAX / 8; k++) {
 		if (8 * k >= len)
 			break;
+		/* the word and the word one byte on (the window holds
+		 * both): zero bytes of ';' + letter, or SP/HTAB-like,
+		 * both tests sharing the "non-zero byte" step */
 		w = *(__u64 *)(p + 8 * k);
-		s1 = (w >> 8) | (*(__u64 *)(p + 8 * k + 8) << 56);
-		m = sd_zero_bytes((w ^ SD_REP(';')) | ((s1 | nw) ^ x)) |
-		    sd_wsish(w);
+		s1 = *(__u64 *)(p + 8 * k + 1);
+		a = (w ^ SD_REP(';')) | ((s1 | nw) ^ x);
+		b = (w | SD_REP(0x29)) ^ SD_REP(0x29);
+		a |= (a & SD_LOW7) + SD_LOW7;
+		b |= (b & SD_LOW7) + SD_LOW7;
+		m = ~(a & b) & SD_HIGH;
 		if (m)
 			break;
 	}
@@ -241,9 +248,12 @@ static __always_inline int sd_fast_route(void *data, void *end, __u32 vs,
 		return -1;
 	x = *(__u64 *)q;
 	nl = sd_rr_len() & 7;
-	nw = sd_rr_word(0, nl);
-	if (((x | sd_alpha_fold(nw)) & ((1ULL << (8 * nl)) - 1)) != nw ||
-	    sd_byte(x, nl) != '=')
+	/* the name as sd_rr_word() gives it, and its fold mask once */
+	a = ((const volatile __u64 *)rr_param)[0];
+	b = (1ULL << (8 * nl)) - 1;
+	a = sd_alpha_fold(a) & b;
+	nw = (((const volatile __u64 *)rr_param)[0] | a) & b;
+	if (((x | a) & b) != nw || sd_byte(x, nl) != '=')
 		return -1;
 	c = sd_byte(x, nl + 1);
 	if (j + nl + 2 >= ve || c == ' ' || c == '\t')

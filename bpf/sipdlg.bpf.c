@@ -10,7 +10,7 @@
  * UDP (parse_l2l4.h).  A datagram to a configured SIP port then goes
  * through the SIP stages (sip_match.h, sd_sip()):
  *  1. sd_sip_scan() (sip_scan.h), the one BPF-to-BPF call of a usual
- *     in-dialog request: one pass over the lines (sip_lines.h: 32-byte
+ *     in-dialog request: one pass over the lines (sip_lines.h: 128-byte
  *     windows tested for control bytes with one OR of subtractions, each
  *     line classified by its first byte and one masked compare, only the
  *     first start line, Route, Call-ID, From, To, CSeq and Via recorded,

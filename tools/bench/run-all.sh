@@ -13,13 +13,17 @@
 #   forged    bench-forged.sh (forged requests/s, both)          170 s
 #   inforelay bench-info-relay.sh (in-dialog INFO/s through the box in
 #             three namespaces: Kamailio, sipdlgd relay off / on;
-#             ramp 5 s per rate, 10 s hold)                      210 s
+#             ramp 5 s per rate, the 30 s hold of issue #14, a
+#             hold ladder down from the best ramp rate)          420 s
+#   cpsns     bench-cps-ns.sh (CPU per basic call, XDP native with
+#             the relay on against XDP detached, three namespaces,
+#             3 alternated rounds, medians)                      150 s
 #   cpsxdp    bench-cps.sh with sipdlgd-dialog and sipdlgd-xdp
 #             (XDP attached, generic on lo, against not; short
 #             ladder 2000 4000, 10 s hold)                       150 s
 #   cps       bench-cps.sh with kamailio-dialog sipdlgd-dialog
 #             kamailio-db sipdlgd-db (calls/s, CPU per call;
-#             ladder 1000 2000 3000 4000 5000 6000 8000 ...)     the rest (~12 min)
+#             ladder 1000 2000 3000 4000 5000 6000 8000 ...)     the rest (~6 min)
 #   report    report.sh (LATEST.md and the PNG charts)           30 s reserved
 # Each piece gets its share (bench-info and bench-forged plan to use all of
 # it), never more than the time left minus the shares of the pieces after
@@ -50,11 +54,11 @@ scale() {
 	echo $((s > m ? s : m))
 }
 
-PIECES="xdp restore mem info forged inforelay cpsxdp cps"
+PIECES="xdp restore mem info forged inforelay cpsns cpsxdp cps"
 declare -A SHARE=(
 	[xdp]=$(scale 40) [restore]=$(scale 50) [mem]=$(scale 270)
-	[info]=$(scale 240) [forged]=$(scale 170) [inforelay]=$(scale 210)
-	[cpsxdp]=$(scale 150) [cps]=0
+	[info]=$(scale 240) [forged]=$(scale 170) [inforelay]=$(scale 420)
+	[cpsns]=$(scale 150) [cpsxdp]=$(scale 150) [cps]=0
 )
 REPORT_RESERVE=30
 failed="" ran=0 skipped=""
@@ -84,9 +88,15 @@ piece_forged() { BENCH_FORGED_BUDGET=$1 timeout -k 20 "$1" bash "$dir/bench-forg
 # test-build) for the veth peers' XDP_PASS program.
 piece_inforelay() {
 	make -C "$repo" --no-print-directory -s test-build build/tools/bench/relay_sink >/dev/null 2>&1
-	BENCH_RELAY_SECS=${BENCH_RELAY_SECS:-10} BENCH_RELAY_STEP_SECS=${BENCH_RELAY_STEP_SECS:-5} \
-	BENCH_RELAY_LADDER=${BENCH_RELAY_LADDER:-1000 3000 10000 30000 100000} \
+	BENCH_RELAY_SECS=${BENCH_RELAY_SECS:-30} BENCH_RELAY_STEP_SECS=${BENCH_RELAY_STEP_SECS:-5} \
 		timeout -k 20 "$1" bash "$dir/bench-info-relay.sh"
+}
+# CPU per basic call with XDP attached natively (relay on) against
+# detached, in the relay's three namespaces (LATEST-cps-ns.*).
+piece_cpsns() {
+	make -C "$repo" --no-print-directory -s test-build >/dev/null 2>&1
+	BENCH_NS_ROUNDS=${BENCH_NS_ROUNDS:-3} BENCH_NS_SECS=${BENCH_NS_SECS:-6} \
+		timeout -k 20 "$1" bash "$dir/bench-cps-ns.sh"
 }
 # What XDP costs the whole system: sipdlgd without and with the fast path
 # in one run (LATEST-cps-xdp.*), short, so that the comparisons with

@@ -305,6 +305,12 @@ rm -f "$TSV.sum" "$TSV.steps"
 				printf "| %s | %s | %s | %s | %s | %s | %s |\n", q, (r[q] == "" ? "none held (" st[q] ")" : r[q]), x(r[q], r[K]),
 					(p[q] == "" ? "-" : p[q]), x(p[q], p[K]), (b[q] == "" ? "-" : b[q]), x(b[q], b[K]) } }' "$TSV"
 	echo
+	# What stopped each ramp: the first rate that failed, how much the
+	# flooder sent of it (below the rate: the generator's limit), and
+	# where the lost requests went (box: the proxy; sink: the tool).
+	awk -F'\t' '$1 == "step" && $3 == "ramp" && $15 == "failed" && !($2 in seen) { seen[$2] = 1
+			printf "%s: the ramp stopped at %s/s (the flooder sent %s/s; lost %s %%: box sockets %s, sink socket %s, links %s drops)%s.\n", $2, $4, $7, $9, $16, $17, $18,
+				($7 < 0.97 * $4 ? "; the flooder could not send the rate asked" : "") ($17 > $16 && $17 > $18 ? "; the sink, not the box, dropped them: a tool limit on this machine" : "") }' "$TSV"
 	awk -F'\t' '$1 == "step" && $3 == "hold" && $15 == "failed" { b[$2] += $16; k[$2] += $17; l[$2] += $18; n[$2]++ }
 		END { for (p in n) printf "%s: the holds that lost more than 0.1 %% (%d) lost requests where? box sockets %d, sink socket %d, links %d drops.\n", p, n[p], b[p], k[p], l[p] }' "$TSV"
 	echo

@@ -225,6 +225,12 @@ else
 fi
 dlg_ctl end "$he" "$hi" >/dev/null 2>&1
 check_eq "sipdlgctl end removes the entry at once" 0 "$(hops_count)"
+# Both ends answer the BYE of the end before they go: an unanswered BYE is
+# retransmitted and would reach the next call's UAS (same port), which
+# then gives up that call.
+wait_for 5 grep -q "^BYE " "$E2E_TMP/held-uas.msg"
+wait_for 5 grep -q "^BYE " "$E2E_TMP/held-uac.msg"
+sleep 0.3
 for p in "$UAC_PID" "$UAS_PID"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; forget_pid "$p"; done
 
 # --- a held call and kill -9: the stale entry goes at the next start -----------

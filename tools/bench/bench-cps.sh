@@ -360,6 +360,11 @@ write_report() {
 			[ "$prof" = "$REF" ] && continue
 			echo "Ratios $prof/$REF: max sustained rate $(ratio "${R_MAX[$prof]:-}" "${R_MAX[$REF]:-}"), CPU per call $(ratio "${R_CPU1K[$prof]:-}" "${R_CPU1K[$REF]:-}")."
 		done
+		case " $PROFILES " in *" sipdlgd-xdp "*)
+			echo
+			echo "Generic XDP on lo (sipdlgd-xdp) is not what a box runs: on lo every datagram of the call, the proxy's own sends included, passes the program in the sending process's softirq (charged to the proxy when it sent it, with tick accounting), and generic XDP may copy an skb that lacks its 256 bytes of headroom; the controller's map writes per call (bpf() system calls) come on top. Native XDP on veth in three namespaces, the issue's topology, alternated runs and medians: bench-cps-ns.sh, LATEST-cps-ns.md."
+			;;
+		esac
 		echo
 		n=0
 		for prof in $PROFILES; do

@@ -525,7 +525,10 @@ int main(int argc, char **argv)
 		int rb = 16 << 20;
 
 		rxfd = o.ifname ? rfd : fd;
-		if (rxfd >= 0)
+		/* Past net.core.rmem_max when root: the 2xx counted must
+		 * not be lost while the flooder is busy sending. */
+		if (rxfd >= 0 &&
+		    setsockopt(rxfd, SOL_SOCKET, SO_RCVBUFFORCE, &rb, sizeof(rb)) != 0)
 			setsockopt(rxfd, SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb));
 	}
 

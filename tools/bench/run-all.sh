@@ -1,6 +1,6 @@
 #!/bin/bash
 # run-all.sh [SECONDS] - `make bench`: every benchmark of tools/bench in one
-# run bounded to SECONDS (default 1500 = 25 min), then the summary
+# run bounded to SECONDS (default 2100 = 35 min), then the summary
 # results/LATEST.md with its charts (report.sh).
 #
 # The plan (planned seconds at the default total; with another total each
@@ -13,16 +13,20 @@
 #   forged    bench-forged.sh (forged requests/s, both)          170 s
 #   inforelay bench-info-relay.sh (in-dialog INFO/s through the box in
 #             three namespaces: Kamailio, sipdlgd relay off / on;
-#             ramp 5 s per rate, 10 s hold)                      210 s
+#             ramp 5 s per rate, the 30 s hold of issue #14, a
+#             hold ladder down from the best ramp rate)          420 s
 #   cluster   bench-cluster.sh, takeover and staleness only (three
 #             Galera nodes, two boxes; one takeover of 10,000 dialogs
 #             of each kind, 15 marker calls)                     300 s
+#   cpsns     bench-cps-ns.sh (CPU per basic call, XDP native with
+#             the relay on against XDP detached, three namespaces,
+#             3 alternated rounds, medians)                      150 s
 #   cpsxdp    bench-cps.sh with sipdlgd-dialog and sipdlgd-xdp
 #             (XDP attached, generic on lo, against not; short
 #             ladder 2000 4000, 10 s hold)                       150 s
 #   cps       bench-cps.sh with kamailio-dialog sipdlgd-dialog
 #             kamailio-db sipdlgd-db (calls/s, CPU per call;
-#             ladder 1000 2000 3000 4000 5000 6000 8000 ...)     the rest (~7 min)
+#             ladder 1000 2000 3000 4000 5000 6000 8000 ...)     the rest (~6 min)
 #   report    report.sh (LATEST.md and the PNG charts)           30 s reserved
 # Each piece gets its share (bench-info and bench-forged plan to use all of
 # it), never more than the time left minus the shares of the pieces after
@@ -36,7 +40,7 @@
 set -u
 dir=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$dir/../.." && pwd)
-total=${1:-1500}
+total=${1:-2100}
 start=$(date +%s)
 deadline=$((start + total))
 RES=$dir/results
@@ -46,18 +50,18 @@ LOG=$RES/bench-$(date +%Y%m%d-%H%M%S).log
 
 say() { printf '%s bench: %s\n' "$(date +%H:%M:%S)" "$*" | tee -a "$LOG" >&2; }
 
-# scale SECONDS: a share of the default 1500 s plan scaled to this total.
+# scale SECONDS: a share of the default 2100 s plan scaled to this total.
 # The short pieces keep up to 45 s (they need about that whatever the total).
 scale() {
-	local s=$(($1 * total / 1500)) m=$(($1 < 45 ? $1 : 45))
+	local s=$(($1 * total / 2100)) m=$(($1 < 45 ? $1 : 45))
 	echo $((s > m ? s : m))
 }
 
-PIECES="xdp restore mem info forged inforelay cluster cpsxdp cps"
+PIECES="xdp restore mem info forged inforelay cluster cpsns cpsxdp cps"
 declare -A SHARE=(
 	[xdp]=$(scale 40) [restore]=$(scale 50) [mem]=$(scale 270)
-	[info]=$(scale 240) [forged]=$(scale 170) [inforelay]=$(scale 210)
-	[cluster]=$(scale 300)
+	[info]=$(scale 240) [forged]=$(scale 170) [inforelay]=$(scale 420)
+	[cluster]=$(scale 300) [cpsns]=$(scale 150)
 	[cpsxdp]=$(scale 150) [cps]=0
 )
 REPORT_RESERVE=30
@@ -88,8 +92,7 @@ piece_forged() { BENCH_FORGED_BUDGET=$1 timeout -k 20 "$1" bash "$dir/bench-forg
 # test-build) for the veth peers' XDP_PASS program.
 piece_inforelay() {
 	make -C "$repo" --no-print-directory -s test-build build/tools/bench/relay_sink >/dev/null 2>&1
-	BENCH_RELAY_SECS=${BENCH_RELAY_SECS:-10} BENCH_RELAY_STEP_SECS=${BENCH_RELAY_STEP_SECS:-5} \
-	BENCH_RELAY_LADDER=${BENCH_RELAY_LADDER:-1000 3000 10000 30000 100000} \
+	BENCH_RELAY_SECS=${BENCH_RELAY_SECS:-30} BENCH_RELAY_STEP_SECS=${BENCH_RELAY_STEP_SECS:-5} \
 		timeout -k 20 "$1" bash "$dir/bench-info-relay.sh"
 }
 # Several boxes on Galera (LATEST-cluster.*): the takeover and the
@@ -99,6 +102,13 @@ piece_cluster() {
 	BENCH_CLUSTER_PARTS=${BENCH_CLUSTER_PARTS:-takeover stale} BENCH_CLUSTER_RUNS=${BENCH_CLUSTER_RUNS:-1} \
 	BENCH_CLUSTER_STALE_MARKERS=${BENCH_CLUSTER_STALE_MARKERS:-15} \
 		timeout -k 20 "$1" bash "$dir/bench-cluster.sh"
+}
+# CPU per basic call with XDP attached natively (relay on) against
+# detached, in the relay's three namespaces (LATEST-cps-ns.*).
+piece_cpsns() {
+	make -C "$repo" --no-print-directory -s test-build >/dev/null 2>&1
+	BENCH_NS_ROUNDS=${BENCH_NS_ROUNDS:-3} BENCH_NS_SECS=${BENCH_NS_SECS:-6} \
+		timeout -k 20 "$1" bash "$dir/bench-cps-ns.sh"
 }
 # What XDP costs the whole system: sipdlgd without and with the fast path
 # in one run (LATEST-cps-xdp.*), short, so that the comparisons with

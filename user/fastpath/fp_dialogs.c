@@ -59,7 +59,7 @@ static void ident_of(struct fastpath *fp, struct dlg_cell *c,
 	id->mac_flags = fp_mac_flags(fp, c, 0);
 }
 
-static void sync_cell(struct fastpath *fp, struct dlg_cell *c)
+static void sync_cell(struct fastpath *fp, struct dlg_cell *c, bool created)
 {
 	struct sipdlg_dlg_key key = { .h_entry = dlg_h_entry(c),
 				      .h_id = dlg_h_id(c) };
@@ -68,7 +68,10 @@ static void sync_cell(struct fastpath *fp, struct dlg_cell *c)
 	ident_of(fp, c, &id);
 	/* A dialog not in the map (it was full) is written or listed in
 	 * "overflow" by fp_kmaps_sync(), whichever event this is. */
-	fp_kmaps_sync(fp, &key, &id);
+	if (created)
+		fp_kmaps_sync_new(fp, &key, &id);
+	else
+		fp_kmaps_sync(fp, &key, &id);
 }
 
 static void forget_cell(struct fastpath *fp, struct dlg_cell *c)
@@ -87,7 +90,7 @@ static void on_dlg_event(struct dlg_cell *c, int type,
 	if (type == DLGCB_DESTROY)
 		forget_cell(fp, c);
 	else
-		sync_cell(fp, c);
+		sync_cell(fp, c, type == DLGCB_CREATED);
 }
 
 int fp_dialogs_install(struct fastpath *fp, struct dlg_table *t)

@@ -45,6 +45,8 @@ struct fp_kmaps {
 	bool loading;			/* stored dialogs not loaded yet
 					 * (fp_kmaps_set_loading) */
 	struct sipdlg_fp_state boot;	/* "fpstate" as found at start */
+	struct sipdlg_fp_state written;	/* as last written (state_write) */
+	bool have_written;		/* "written" is valid */
 	struct stat_var *st_dialogs_failed, *st_overflow_failed,
 		*st_callids_failed, *st_moved_in, *st_not_in_kernel;
 };
@@ -56,6 +58,10 @@ struct fp_relay {
 	struct stats *st;
 	_Atomic uint64_t gen;
 	_Atomic uint64_t written, removed, dirs_unrelayed, write_failed;
+	/* A confirmed dialog's entry could not be written at its 2xx: the
+	 * ACK (DLGCB_CONFIRMED) then looks and tries again; while this is
+	 * false every confirmed dialog got its entry at the 2xx. */
+	_Atomic bool unwritten;
 	/* sip.* totals: the kernel's relay_req / relay_reply folded in. */
 	pthread_mutex_t fold_lock;
 	uint64_t folded_req, folded_reply;

@@ -122,9 +122,21 @@ static void state_write(struct fastpath *fp)
 	km->degraded = st.degraded;
 	if (km->fpstate_fd < 0)
 		return;
-	if (bpf_map_update_elem(km->fpstate_fd, &zero, &st, BPF_ANY) != 0)
+	/* Only this process writes "fpstate" (after the reconcile): nothing to
+	 * tell the kernel when it holds this already.  Every dialog event
+	 * comes here; a system call each was most of what attaching XDP
+	 * cost per call (bench-cps-ns.sh). */
+	if (km->have_written && !km->starting &&
+	    memcmp(&km->written, &st, sizeof(st)) == 0)
+		return;
+	if (bpf_map_update_elem(km->fpstate_fd, &zero, &st, BPF_ANY) != 0) {
+		km->have_written = false;
 		warn_limited(km, "cannot write the fpstate map: %s",
 			     strerror(errno));
+		return;
+	}
+	km->written = st;
+	km->have_written = true;
 }
 
 int fp_kmaps_setup(struct fastpath *fp, int match_mode, struct stats *st)
@@ -164,6 +176,7 @@ int fp_kmaps_setup(struct fastpath *fp, int match_mode, struct stats *st)
 			memset(&km->boot, 0, sizeof(km->boot));
 		km->degraded = km->boot.degraded != 0;
 		km->starting = true;
+		km->have_written = false;
 	}
 	return 0;
 }
@@ -338,11 +351,14 @@ static void out_clear_locked(struct fastpath *fp, struct fp_pend *p)
 	p->flags &= ~(FPP_OUT | FPP_OVERFLOW);
 }
 
-void fp_kmaps_sync(struct fastpath *fp, const struct sipdlg_dlg_key *key,
-		   const struct fp_ident *id)
+/* fp_kmaps_sync(); @fresh: the dialog was just created, so it is most
+ * likely in no map yet: insert first (one system call, not a lookup and
+ * an update), read-modify-write only if it is there after all. */
+static void sync_key(struct fastpath *fp, const struct sipdlg_dlg_key *key,
+		     const struct fp_ident *id, bool fresh)
 {
 	struct fp_kmaps *km = &fp->km;
-	struct sipdlg_dlg_value v;
+	struct sipdlg_dlg_value v, old;
 	struct fp_pend *p;
 	bool have;
 	int r;
@@ -361,14 +377,30 @@ void fp_kmaps_sync(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 
 	/* In "dialogs" (or new): read-modify-write keeps the kernel's
 	 * counters.  Only this dialog's own events write its entry. */
-	have = bpf_map_lookup_elem(fp->dialogs_fd, key, &v) == 0;
-	if (!have) {
+	r = -EEXIST;
+	if (fresh) {
 		memset(&v, 0, sizeof(v));
 		v.created_ns = id->created_ns;
+		ident_to_value(id, &v);
+		r = bpf_map_update_elem(fp->dialogs_fd, key, &v,
+					BPF_NOEXIST) == 0 ? 0 : -errno;
+		have = false;
 	}
-	ident_to_value(id, &v);
-	r = bpf_map_update_elem(fp->dialogs_fd, key, &v, BPF_ANY) == 0 ?
-		    0 : -errno;
+	if (r == -EEXIST) {
+		have = bpf_map_lookup_elem(fp->dialogs_fd, key, &v) == 0;
+		if (!have) {
+			memset(&v, 0, sizeof(v));
+			v.created_ns = id->created_ns;
+		}
+		old = v;
+		ident_to_value(id, &v);
+		/* The same identity again (an event that changed nothing
+		 * the kernel matches on): no write. */
+		if (have && memcmp(&old, &v, sizeof(v)) == 0)
+			return;
+		r = bpf_map_update_elem(fp->dialogs_fd, key, &v, BPF_ANY) == 0 ?
+			    0 : -errno;
+	}
 	pthread_mutex_lock(&km->lock);
 	if (r && have) {
 		/* The old identity stays; it is looser (no callee tag yet),
@@ -395,6 +427,38 @@ void fp_kmaps_sync(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 	pthread_mutex_unlock(&km->lock);
 	if (!r && !have)
 		fp_kmaps_callid_put(fp, key, id);
+}
+
+void fp_kmaps_sync(struct fastpath *fp, const struct sipdlg_dlg_key *key,
+		   const struct fp_ident *id)
+{
+	sync_key(fp, key, id, false);
+}
+
+void fp_kmaps_sync_new(struct fastpath *fp, const struct sipdlg_dlg_key *key,
+		       const struct fp_ident *id)
+{
+	sync_key(fp, key, id, true);
+}
+
+int fp_kmaps_in_kernel(struct fastpath *fp, const struct sipdlg_dlg_key *key)
+{
+	struct fp_kmaps *km = &fp->km;
+	struct fp_pend *p;
+	int r;
+
+	if (!km->lock_ok)
+		return -1;
+	pthread_mutex_lock(&km->lock);
+	p = fp_pending_find(&km->pend, key);
+	if (p && (p->flags & FPP_OUT))
+		r = 0;
+	else if (km->starting || km->n_untracked)
+		r = -1;		/* a dialog may be in no list: ask the map */
+	else
+		r = 1;
+	pthread_mutex_unlock(&km->lock);
+	return r;
 }
 
 /*

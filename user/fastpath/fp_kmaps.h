@@ -40,6 +40,15 @@ void fp_kmaps_close(struct fastpath *fp);
  * counters), or keep it waiting in "overflow" when that fails. */
 void fp_kmaps_sync(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 		   const struct fp_ident *id);
+/* The same for a dialog just created (most likely in no map yet): one
+ * insert instead of a lookup and an update. */
+void fp_kmaps_sync_new(struct fastpath *fp, const struct sipdlg_dlg_key *key,
+		       const struct fp_ident *id);
+/* Whether a dialog that fp_kmaps_sync() wrote is in "dialogs", by the
+ * bookkeeping alone (no system call): 1 yes, 0 no (it waits outside),
+ * -1 cannot tell (start, or dialogs it could not remember): ask the map.
+ * Any thread. */
+int fp_kmaps_in_kernel(struct fastpath *fp, const struct sipdlg_dlg_key *key);
 /* The dialog ended: out of every map; a freed slot goes to the waiting. */
 void fp_kmaps_forget(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 		     __u64 callid_hash);

@@ -35,6 +35,7 @@
 #include "core/stats.h"
 #include "dialog/dlg.h"
 #include "fastpath/fp_internal.h"
+#include "fastpath/fp_kmaps.h"
 #include "fastpath/fp_relay.h"
 #include "fastpath/fp_route.h"
 #include "proxy/proxy.h"
@@ -124,25 +125,40 @@ static void hops_delete(struct fp_relay *rl, const struct sipdlg_dlg_key *k)
 	}
 }
 
+/* Whether @k is in the kernel's "dialogs" map: the bookkeeping of
+ * fp_kmaps.c when it knows (the dialog's own callback wrote it just
+ * before this one, registered after it), else the map. */
+static bool in_kernel(struct fastpath *fp, const struct sipdlg_dlg_key *k)
+{
+	struct sipdlg_dlg_value dv;
+	int r = fp_kmaps_in_kernel(fp, k);
+
+	if (r >= 0)
+		return r == 1;
+	return bpf_map_lookup_elem(fp->dialogs_fd, k, &dv) == 0;
+}
+
 /* Compute and write @c's entry (or remove it: not relayable now). */
 static void hops_write(struct fastpath *fp, struct dlg_cell *c)
 {
 	struct fp_relay *rl = &fp->relay;
 	struct sipdlg_dlg_key k = { dlg_h_entry(c), dlg_h_id(c) };
 	struct sipdlg_relay_hops hops;
-	struct sipdlg_dlg_value dv;
 	struct dlg_info *in;
 	unsigned nroutes;
 	int rc[2];
 
-	if (!confirmed(dlg_state(c)) ||
-	    bpf_map_lookup_elem(fp->dialogs_fd, &k, &dv) != 0) {
-		hops_delete(rl, &k);	/* not in the kernel: not relayed */
-		return;
+	if (!confirmed(dlg_state(c)))
+		goto gone;
+	if (!in_kernel(fp, &k)) {
+		atomic_store(&rl->unwritten, true);
+		goto gone;	/* not in the kernel: not relayed */
 	}
 	in = dlg_info_get(c, 0);
-	if (!in)
+	if (!in) {
+		atomic_store(&rl->unwritten, true);
 		return;
+	}
 	memset(&hops, 0, sizeof(hops));
 	/* Double Record-Route (the call came in on one socket and left by
 	 * another): the requests carry two Route entries of ours. */
@@ -172,12 +188,13 @@ static void hops_write(struct fastpath *fp, struct dlg_cell *c)
 	}
 	dlg_info_free(in);
 	if (rc[0] && rc[1]) {
-		hops_delete(rl, &k);
-		return;
+		atomic_store(&rl->unwritten, true);
+		goto gone;
 	}
 	hops.gen = atomic_fetch_add(&rl->gen, 1) + 1;
 	if (bpf_map_update_elem(rl->fd, &k, &hops, BPF_ANY) != 0) {
 		atomic_fetch_add(&rl->write_failed, 1);
+		atomic_store(&rl->unwritten, true);
 		return;
 	}
 	atomic_fetch_add(&rl->written, 1);
@@ -186,6 +203,9 @@ static void hops_write(struct fastpath *fp, struct dlg_cell *c)
 	/* A BYE on another worker may have ended it meanwhile. */
 	if (!confirmed(dlg_state(c)))
 		hops_delete(rl, &k);
+	return;
+gone:
+	hops_delete(rl, &k);
 }
 
 static void on_dlg_event(struct dlg_cell *c, int type,
@@ -202,8 +222,10 @@ static void on_dlg_event(struct dlg_cell *c, int type,
 		hops_write(fp, c);
 		break;
 	case DLGCB_CONFIRMED:
-		/* Written at the 2xx already, unless that failed. */
-		if (bpf_map_lookup_elem(fp->relay.fd, &k, &old) != 0)
+		/* Written at the 2xx already, unless that failed (then,
+		 * and only then, look). */
+		if (atomic_load(&fp->relay.unwritten) &&
+		    bpf_map_lookup_elem(fp->relay.fd, &k, &old) != 0)
 			hops_write(fp, c);
 		break;
 	case DLGCB_REQ_WITHIN:

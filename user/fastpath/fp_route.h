@@ -16,7 +16,8 @@ struct fp_route {
  * The route to @dst (port ignored), from @src when it is a specific
  * address of the same family (NULL or a wildcard: any).  0, or -errno
  * (-ENETUNREACH: unreachable/blackhole/prohibited).  One netlink
- * round trip; any thread.
+ * round trip, its answer reused for the same question for up to 1 s;
+ * any thread.
  */
 int fp_route_get(const struct sockaddr_storage *dst,
 		 const struct sockaddr_storage *src, struct fp_route *out);

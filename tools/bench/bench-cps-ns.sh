@@ -1,0 +1,294 @@
+#!/bin/bash
+# bench-cps-ns.sh - CPU per basic call of sipdlgd with XDP attached (native,
+# kernel relay on) against XDP detached, in the three-namespace topology of
+# the relay tests and benchmarks (tests/e2e/lib_netns3.sh: caller | box |
+# callee, veth pairs, the program attached natively on the box's veths).
+# Issue #14's target: XDP attached + relay on costs no more CPU per call
+# than XDP detached (<= 1.0x).
+#
+# sipp's UAC (tools/bench/sipp/uac.xml) runs in the caller namespace,
+# sipdlgd in the box namespace, sipp's UAS (uas.xml) in the callee
+# namespace; the basic call: INVITE, 180, 200, ACK, BYE, 200.  Each round
+# runs both profiles at the same rate, one after the other, the order
+# alternating between rounds (xdp first in odd rounds), sipdlgd restarted
+# for each run.  The machine is shared: each run's figures are noisy, so
+# the report gives every run, the median of each profile and the ratio of
+# the medians, and the median of the per-round ratios (a round's two runs
+# are seconds apart, so they see about the same other load).
+#
+# CPU, clock ticks read before and after the UAC's run:
+#   proxy  user + system time of the box namespace's processes (sipdlgd);
+#   box    proxy + irq and softirq of all CPUs (/proc/stat): the XDP
+#          program runs in the veth's NAPI softirq, charged to no process;
+#          on one host that softirq also holds the caller's and callee's
+#          receive work, an upper bound for the box;
+#   all    every CPU's busy time (sipp included, and other users' load).
+# Each per 1,000 successful calls.
+#
+# BENCH_NS_BASE=PATH adds a third profile, xdp-relay-base: the same as
+# xdp-relay with another sipdlgd binary (an older build: a before/after
+# comparison in the same rounds).
+#
+# Environment: BENCH_NS_ROUNDS (5), BENCH_NS_RATE (calls/s, 800),
+# BENCH_NS_SECS (s per run, 8), BENCH_NS_STRACE=1 (also count sipdlgd's
+# system calls in one extra run of each profile with strace -c -f: the
+# syscalls per call; strace slows it down, so not in the CPU figures;
+# BENCH_NS_STRACE_OPTS replaces -c), BENCH_NS_PERF=1 (one extra run of
+# each under perf record: sipdlgd's top symbols), BENCH_NS_KEEP=DIR (a
+# copy of the run's files).
+# Report: tools/bench/results/LATEST-cps-ns.md and .tsv.  Needs root.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/tests/e2e/lib.sh"
+. "$ROOT/tests/e2e/lib_netns3.sh"
+e2e_init
+[ -n "${BENCH_NS_KEEP:-}" ] && trap "cp -r \"\$E2E_TMP\" \"$BENCH_NS_KEEP\"; e2e_cleanup" EXIT
+
+ROUNDS=${BENCH_NS_ROUNDS:-5}
+RATE=${BENCH_NS_RATE:-800}
+SECS=${BENCH_NS_SECS:-8}
+SIPP_DIR=$ROOT/tools/bench/sipp
+OUT=$ROOT/tools/bench/results/LATEST-cps-ns.md
+TSV=$ROOT/tools/bench/results/LATEST-cps-ns.tsv
+TCK=$(getconf CLK_TCK)
+CPORT=5062 UPORT=5061
+CALLS=$((RATE * SECS))
+BASE=${BENCH_NS_BASE:-}
+PROFS="xdp-relay xdp-off${BASE:+ xdp-relay-base}"
+T0=$(date +%s)
+
+command -v sipp >/dev/null || { echo "bench-cps-ns: sipp missing (apt-get install sip-tester)"; exit 1; }
+[ -x "$SIPDLGD" ] || { echo "bench-cps-ns: $SIPDLGD missing (make all)"; exit 1; }
+netns3_setup >/dev/null || { echo "bench-cps-ns: the namespaces could not be made"; exit 1; }
+
+proxy_ticks() {
+	local t=0 p f
+	for p in $(ip netns pids "$N3_BOX" 2>/dev/null); do
+		f=$(cut -d' ' -f14-17 "/proc/$p/stat" 2>/dev/null) || continue
+		set -- $f
+		t=$((t + $1 + $2 + $3 + $4))
+	done
+	echo "$t"
+}
+all_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+soft_ticks() { awk '/^cpu / { print $7 + $8 }' /proc/stat; }
+load1() { cut -d' ' -f1 /proc/loadavg; }
+
+# config PROFILE FILE: the box's sipdlgd, as tools/bench/sipdlg-dialog.yaml
+# (2 workers, dialog profiles) with XDP detached (xdp-off) or attached
+# natively on both veths with the kernel relay on (xdp-relay).
+config() {
+	local prof=$1 file=$2 pin
+	new_pin_path pin "$prof"
+	{
+		echo "listen: [\"udp:$N3_BOX4:5060\"]"
+		echo "workers: 2"
+		echo "dialog:"
+		echo "  default_timeout: 43200"
+		echo "  db_mode: 0"
+		echo "  profiles_with_value: [caller]"
+		echo "  profiles_no_value: [inbound]"
+		echo "xdp:"
+		if [ "$prof" != xdp-off ]; then
+			echo "  enabled: true"
+			echo "  interfaces: [$N3_VBC, $N3_VBE]"
+			echo "  mode: native"
+			echo "  pin_path: $pin"
+			echo "  unknown_dialog: drop"
+			echo "  relay: { enabled: true }"
+		else
+			echo "  enabled: false"
+		fi
+		echo "control:"
+		echo "  socket: $E2E_TMP/$prof.sock"
+		echo "log:"
+		echo "  level: warn"
+		echo "routes:"
+		echo "  - match: { method: INVITE, in_dialog: false }"
+		echo "    actions:"
+		echo "      - dlg_manage"
+		echo "      - set_dlg_profile: [caller, \"\$fU\"]"
+		echo "      - set_dlg_profile: [inbound]"
+		echo "      - forward: \"udp:$N3_E4:$CPORT\""
+	} >"$file"
+}
+
+# run_once PROFILE ROUND [strace]: one sipdlgd, one UAC run of CALLS
+# calls at RATE; prints "ok failed proxy_ticks soft_ticks all_ticks secs load"
+# (strace: sipdlgd under strace -c -f, the summary in PROFILE-strace.txt).
+run_once() {
+	local prof=$1 round=$2 st=${3:-} d="$E2E_TMP/$1-$2" pid uas uac rc p0 a0 s0 p1 a1 s1 t0 t1 ok fail
+	mkdir -p "$d"
+	config "$prof" "$d/sipdlg.yaml"
+	if [ "$st" = strace ]; then
+		( exec nsenter --net="/run/netns/$N3_BOX" strace ${BENCH_NS_STRACE_OPTS:--c} -f -o "$d/strace.txt" \
+			"$([ "$prof" = xdp-relay-base ] && echo "$BASE" || echo "$SIPDLGD")" -c "$d/sipdlg.yaml" ) \
+			>"$d/sipdlgd.log" 2>&1 &
+		pid=$!; E2E_PIDS+=("$pid")
+		wait_for 20 "$SIPDLGCTL" --socket "$E2E_TMP/$prof.sock" version || { echo "start failed"; return 1; }
+	else
+		if [ "$prof" = xdp-relay-base ]; then
+			SIPDLGD=$BASE start_daemon "$prof-$round" "$d/sipdlg.yaml" "$N3_BOX" >"$d/start.out" || { echo "start failed"; return 1; }
+		else
+			start_daemon "$prof-$round" "$d/sipdlg.yaml" "$N3_BOX" >"$d/start.out" || { echo "start failed"; return 1; }
+		fi
+		pid=$DAEMON_PID
+	fi
+	( cd "$d" && exec nsenter --net="/run/netns/$N3_CALLEE" sipp -sf "$SIPP_DIR/uas.xml" -nostdin \
+		-i "$N3_E4" -p "$CPORT" -trace_err -error_file "$d/uas.err" ) >"$d/uas.out" 2>&1 </dev/null &
+	uas=$!; E2E_PIDS+=("$uas")
+	wait_for 5 in_ns "$N3_CALLEE" ss -Hlnu "sport = :$CPORT"
+	sleep 0.5
+	p0=$(proxy_ticks) a0=$(all_ticks) s0=$(soft_ticks) t0=$(date +%s.%N)
+	( cd "$d" && exec nsenter --net="/run/netns/$N3_CALLER" sipp -sf "$SIPP_DIR/uac.xml" -nostdin \
+		"$N3_BOX4:5060" -s callee -i "$N3_C4" -p "$UPORT" -r "$RATE" -m "$CALLS" \
+		-timeout "$((SECS + 20))s" -timeout_error \
+		-trace_stat -stf "$d/uac.csv" -fd 1 -trace_err -error_file "$d/uac.err" ) >"$d/uac.out" 2>&1 </dev/null &
+	uac=$!; E2E_PIDS+=("$uac")
+	# perf: where sipdlgd's CPU goes (its threads, kernel work in their
+	# context included), sampled during the run.
+	if [ "$st" = perf ]; then
+		timeout -k 2 $((SECS + 5)) perf record -q -F 1999 -g -o "$d/perf.data" -p "$pid" -- sleep "$SECS" \
+			>"$d/perf.out" 2>&1
+	fi
+	wait "$uac"; rc=$?; forget_pid "$uac"
+	p1=$(proxy_ticks) a1=$(all_ticks) s1=$(soft_ticks) t1=$(date +%s.%N)
+	ok=$(awk -F';' 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "SuccessfulCall(C)") s = i; if ($i == "FailedCall(C)") f = i }; next }
+		{ a = $s; b = $f } END { print (a == "" ? 0 : a), (b == "" ? 0 : b) }' "$d/uac.csv" 2>/dev/null)
+	[ -n "$ok" ] || ok="0 0"
+	kill "$uas" 2>/dev/null; wait "$uas" 2>/dev/null; forget_pid "$uas"
+	# Under strace, end sipdlgd itself: strace then writes its summary.
+	if [ "$st" = strace ]; then kill -TERM $(pgrep -P "$pid") 2>/dev/null; else kill -TERM "$pid" 2>/dev/null; fi
+	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; forget_pid "$pid"
+	[ "$st" = strace ] && cp "$d/strace.txt" "$E2E_TMP/$prof-strace.txt" 2>/dev/null
+	[ "$st" = perf ] && perf report -i "$d/perf.data" --no-children --sort sym --stdio -g none --percent-limit 1.5 \
+		2>/dev/null | grep -v '^#' | grep -v '^$' | head -25 >"$E2E_TMP/$prof-perf.txt"
+	echo "$ok $((p1 - p0)) $((s1 - s0)) $((a1 - a0)) $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') $(load1) $rc"
+}
+
+{
+	echo "# bench-cps-ns $(date -u +%Y%m%d-%H%M%S)	rate $RATE	secs $SECS	rounds $ROUNDS"
+	echo "# run	round	profile	ok	failed	proxy_cpu_s_per_1000	box_cpu_s_per_1000	all_cpu_s_per_1000	secs	load1	sipp_rc"
+} >"$TSV"
+for r in $(seq "$ROUNDS"); do
+	# Rotate the order: each profile runs first, second (and third)
+	# equally often.
+	set -- $PROFS
+	for _ in $(seq $(( (r - 1) % $# ))); do set -- "${@:2}" "$1"; done
+	order="$*"
+	for prof in $order; do
+		set -- $(run_once "$prof" "$r")
+		if [ $# -lt 8 ]; then
+			printf 'run\t%s\t%s\tfailed to run\n' "$r" "$prof" >>"$TSV"
+			continue
+		fi
+		awk -v r="$r" -v p="$prof" -v ok="$1" -v f="$2" -v pt="$3" -v st="$4" -v at="$5" -v s="$6" -v l="$7" \
+			-v rc="$8" -v tck="$TCK" 'BEGIN { k = (ok > 0 ? ok / 1000 : 1)
+			printf "run\t%s\t%s\t%d\t%d\t%.4f\t%.4f\t%.4f\t%s\t%s\t%s\n", r, p, ok, f,
+				pt / tck / k, (pt + st) / tck / k, at / tck / k, s, l, rc }' >>"$TSV"
+	done
+done
+if [ "${BENCH_NS_STRACE:-0}" = 1 ]; then
+	for prof in $PROFS; do
+		set -- $(run_once "$prof" strace strace)
+		printf 'strace\t%s\t%s\n' "$prof" "${1:-0}" >>"$TSV"
+	done
+fi
+if [ "${BENCH_NS_PERF:-0}" = 1 ]; then
+	for prof in $PROFS; do
+		set -- $(run_once "$prof" perf perf)
+		printf 'perf\t%s\t%s\n' "$prof" "${1:-0}" >>"$TSV"
+	done
+fi
+
+# stats COLUMN PROFILE [REF]: of the runs that completed every call,
+# "median(REF) median(PROFILE) ratio-of-medians median-of-round-ratios
+# runs(REF) runs(PROFILE)"; REF defaults to xdp-off.
+stats() {
+	awk -F'\t' -v want="$1" -v X="$2" -v O="${3:-xdp-off}" -v calls="$CALLS" '
+		function med(a, n,   i, j, t) { for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+			return n == 0 ? "" : (n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2) }
+		$1 == "run" && NF >= 11 && $5 == 0 && $4 >= 0.999 * calls { v[$3, ++n[$3]] = $want; byr[$2, $3] = $want }
+		END {
+			for (i = 1; i <= n[O]; i++) a[i] = v[O, i]; mo = med(a, n[O]); delete a
+			for (i = 1; i <= n[X]; i++) a[i] = v[X, i]; mx = med(a, n[X]); delete a
+			k = 0; for (key in byr) { split(key, q, SUBSEP); r = q[1]
+				if (q[2] == X && ((r, O) in byr) && byr[r, O] > 0) a[++k] = byr[r, X] / byr[r, O] }
+			mr = med(a, k)
+			printf "%s %s %s %s %d %d\n", (mo == "" ? "-" : sprintf("%.4f", mo)), (mx == "" ? "-" : sprintf("%.4f", mx)),
+				(mo > 0 && mx != "" ? sprintf("%.2f", mx / mo) : "-"), (mr == "" ? "-" : sprintf("%.2f", mr)), n[O], n[X] }' "$TSV"
+}
+# table PROFILE [REF]: the three CPU rows of PROFILE against REF.
+table() {
+	local o=${2:-xdp-off} k c
+	echo "| CPU s / 1,000 calls | $o (median) | $1 (median) | ratio of medians | median of round ratios |"
+	echo "|---|---|---|---|---|"
+	for k in "6 proxy (sipdlgd)" "7 box (proxy + softirq)" "8 all CPUs"; do
+		c=${k%% *}
+		set -- "$1" "$o" $(stats "$c" "$1" "$o")
+		echo "| ${k#* } | $3 | $4 | $5 | $6 |"
+	done
+	echo
+	echo "Runs counted (no failed call, ≥ 99.9 % of the calls completed): $o $7, $1 $8 of $ROUNDS."
+}
+{
+	echo "# CPU per basic call: XDP attached (native, relay on) vs detached, three namespaces (bench-cps-ns.sh)"
+	echo
+	echo "$(date -u '+%F %T') UTC, $(nproc) CPUs, kernel $(uname -r), $(sipp -v 2>/dev/null | grep -o 'SIPp v[^ ]*' | head -1); $ROUNDS rounds of $CALLS calls at $RATE calls/s, total $(( $(date +%s) - T0 )) s; 1-minute load average at the end $(load1) on $(nproc) CPUs."
+	echo "Topology: tests/e2e/lib_netns3.sh: sipp UAC (tools/bench/sipp/uac.xml) in the caller namespace, sipdlgd (2 workers, dialog profiles, as sipdlg-dialog.yaml) in the box namespace, sipp UAS (uas.xml) in the callee namespace; veth pairs."
+	echo "xdp-relay: the XDP program attached in native mode on both box veths, xdp.relay on, unknown_dialog drop; xdp-off: xdp.enabled false${BASE:+; xdp-relay-base: xdp-relay with the sipdlgd binary $BASE (before the changes)}. The same basic call (INVITE, 180, 200, ACK, BYE, 200)."
+	echo "Each round runs every profile, the order rotating between rounds, sipdlgd restarted for each run. The machine is shared by other jobs: single runs are noisy, the medians and the median of the per-round ratios are the figures."
+	echo "CPU s per 1,000 calls: proxy = the box namespace's processes (sipdlgd, user+system; with tick accounting a softirq that runs while sipdlgd is on the CPU is charged to it too); box = proxy + irq/softirq of all CPUs (the XDP program runs in the veth's softirq; on one host this also holds the caller's and callee's receive softirq, and it overlaps proxy); all = every CPU's busy time (sipp and other load included)."
+	echo
+	table xdp-relay
+	if [ -n "$BASE" ]; then
+		echo
+		echo "Before the changes (the same rounds):"
+		echo
+		table xdp-relay-base
+		echo
+		echo "After against before:"
+		echo
+		table xdp-relay xdp-relay-base
+	fi
+	echo
+	echo "Target (issue #14): proxy CPU per call with XDP attached and relay on ≤ 1.0× XDP detached."
+	if [ "${BENCH_NS_STRACE:-0}" = 1 ]; then
+		echo
+		echo "## System calls of sipdlgd per call (strace -c -f, one extra run each, $CALLS calls; strace slows sipdlgd, not in the CPU figures)"
+		for prof in $PROFS; do
+			okc=$(awk -F'\t' -v p="$prof" '$1 == "strace" && $2 == p { print $3 }' "$TSV")
+			echo
+			echo "$prof ($okc calls completed): calls per call of the busiest system calls"
+			echo
+			echo "| syscall | calls | per call |"
+			echo "|---|---|---|"
+			awk -v n="${okc:-0}" '$1 ~ /^[0-9.]+$/ && NF >= 5 { c = $4; s = $NF; if (s == "total") next
+				printf "| %s | %d | %.2f |\n", s, c, (n > 0 ? c / n : 0) }' "$E2E_TMP/$prof-strace.txt" 2>/dev/null |
+				sort -t'|' -k3 -nr | head -8
+		done
+	fi
+	if [ "${BENCH_NS_PERF:-0}" = 1 ]; then
+		echo
+		echo "## Where sipdlgd's CPU goes (perf record -F 1999 -g -p, one extra run each; symbols with ≥ 1.5 % of its samples)"
+		for prof in $PROFS; do
+			echo
+			echo "$prof:"
+			echo
+			echo '```'
+			cat "$E2E_TMP/$prof-perf.txt" 2>/dev/null
+			echo '```'
+		done
+	fi
+	echo
+	echo "## Runs"
+	echo
+	echo "| round | profile | calls ok | failed | proxy CPU/1k | box CPU/1k | all CPU/1k | s | load |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	awk -F'\t' '$1 == "run" && NF >= 11 { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $2, $3, $4, $5, $6, $7, $8, $9, $10 }
+		$1 == "run" && NF < 11 { printf "| %s | %s | %s | | | | | | |\n", $2, $3, $4 }' "$TSV"
+	echo
+	echo "Command: \`sudo BENCH_NS_ROUNDS=$ROUNDS BENCH_NS_RATE=$RATE BENCH_NS_SECS=$SECS BENCH_NS_STRACE=${BENCH_NS_STRACE:-0} bash tools/bench/bench-cps-ns.sh\`."
+} >"$OUT"
+cat "$OUT"

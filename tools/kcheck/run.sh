@@ -112,6 +112,9 @@ done
 if [ "$TESTS" = 1 ]; then
 	mkdir -p "$ROOT/k/tests/data"
 	cp -r tests/data/pcap "$ROOT/k/tests/data/"
+	# the BPF objects the tests load as fixtures (make test-build)
+	mkdir -p "$ROOT/k/build/tests/fixtures"
+	cp build/tests/fixtures/*.bpf.o "$ROOT/k/build/tests/fixtures/"
 fi
 QOPT=""
 [ "$QUICK" = 1 ] && QOPT=-q

@@ -165,7 +165,7 @@ struct sd_rl {
 	__u8 ip[16];		/* sd_rl_ip(): the address */
 	__u32 txo;		/* sd_rl_addr_txt(): position */
 	__u32 ip_acc, ip_nd, ip_part;
-	__u8 hdr[64];		/* sd_rl_emit(): L2-L4 headers while the frame
+	__u8 hdr[80];		/* sd_rl_emit(): L2-L4 headers while the frame
 				 * grows at its head */
 	struct sd_rl_fibc fc[SD_RL_FIBC];	/* sd_rl_fib(): recent lookups */
 	int fib_rc;		/* the last bpf_fib_lookup() result: last, the
@@ -974,11 +974,11 @@ __noinline int sd_rl_out(struct xdp_md *ctx, int ok)
 	if (delta && bpf_xdp_adjust_tail(ctx, delta)) {
 		n = msg_off & 63;
 		if (delta < 0 || n != msg_off || n < 14 ||
-		    bpf_xdp_load_bytes(ctx, 0, r->hdr, n))
+		    bpf_xdp_load_bytes(ctx, 0, r->hdr, 14 + ((n - 14) & 63)))
 			return SDR_RELAY_PASS_MTU;
 		if (bpf_xdp_adjust_head(ctx, -delta))
 			return SDR_RELAY_PASS_MTU;
-		if (bpf_xdp_store_bytes(ctx, 0, r->hdr, n))
+		if (bpf_xdp_store_bytes(ctx, 0, r->hdr, 14 + ((n - 14) & 63)))
 			return SDR_RELAY_PASS_SHAPE;
 		head = 1;
 	}
@@ -1096,9 +1096,11 @@ __noinline int sd_rl_hdrs(struct xdp_md *ctx, int ok)
 		return SDR_RELAY_PASS_SHAPE;
 	/* the message as written, back into the scratch, zero-padded */
 	n = nlen & SD_RL_MASK;
-	if (!n || bpf_xdp_load_bytes(ctx, msg_off, r->in, n))
+	if (!n || bpf_xdp_load_bytes(ctx, msg_off, r->in,
+				     1 + ((n - 1) & SD_RL_MASK)))
 		return SDR_RELAY_PASS_SHAPE;
-	*(__u32 *)(r->in + n) = 0;
+	SD_OPAQUE(n);	/* masked again below: 6.1 lost the bound of a spill */
+	*(__u32 *)(r->in + (n & SD_RL_MASK)) = 0;
 	for (i = 0; i < 3; i++) {
 		if (512 * i >= nlen)
 			break;

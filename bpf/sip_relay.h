@@ -48,15 +48,19 @@
  *    net.ipv4.conf.<if>.forwarding / net.ipv6.conf.<if>.forwarding):
  *    without it every relay is SDR_RELAY_PASS_FIB.  XDP_TX when the
  *    egress is the ingress device, bpf_redirect() otherwise.
- * Reply rewrite: the top Via line must be ours alone (kernel branch),
- * it is removed; the reply goes to the next Via's received (IPv4, or the
+ * Reply rewrite: the top via-parm must be ours (kernel branch); alone
+ * in its line, the line is removed; followed by ", <next via-parm>" in
+ * the same line (sipp writes replies so), our via-parm, the comma and
+ * the SP/HTAB after it are removed and the rest of the line kept (no
+ * SP before the comma).  The reply goes to the next Via's received (IPv4, or the
  * fixed-form IPv6 this file writes) or IPv4 sent-by, port: rport value,
  * sent-by port or 5060; sent from the hop of the opposite direction
  * (its saddr, sport, ifindex).
  *
  * Run-time cost: the header walk is a bpf_loop() (one callback per
- * 32-byte window or line end): a bounded loop cost the verifier ~3,500
- * instructions per step.  Helpers: bpf_loop (5.17), bpf_xdp_load_bytes /
+ * header line, lines over 256 bytes take more): a bounded loop cost the
+ * verifier ~3,500 instructions per step.  The FIB lookup, the largest
+ * single cost, is cached per CPU for 100 ms (struct sd_rl_fibc).  Helpers: bpf_loop (5.17), bpf_xdp_load_bytes /
  * bpf_xdp_store_bytes (5.18), bpf_xdp_adjust_tail, bpf_fib_lookup,
  * bpf_csum_diff, bpf_redirect: all in Linux 6.1.
  *
@@ -88,6 +92,7 @@ enum sd_rl_kind {
 
 /* Parsed Via value (first via-parm). */
 struct sd_rl_via {
+	__u32 parm_s;		/* the via-parm starts ("SIP/2.0/UDP") */
 	__u32 host_s, host_e;	/* sent-by host (with [] for IPv6) */
 	__u32 port;		/* sent-by port, 0 if none */
 	__u32 parm_end;		/* end of the first via-parm */
@@ -103,6 +108,26 @@ struct sd_rl_edit {
 	__u32 pos, skip, ins_off, ins_len;
 };
 #define SD_RL_EDITS 5
+
+/*
+ * A successful bpf_fib_lookup() kept for SD_RL_FIB_TTL_NS (per CPU, in
+ * the scratch): the lookup is the largest single cost of a relay (about
+ * 300 ns on a virtual machine), and a busy dialog sends to the same
+ * next hop again and again.  The key is everything the lookup is given
+ * but the length; @tot_ok the largest tot_len that passed the egress
+ * MTU check (a longer packet asks the kernel again).  A route, neighbour
+ * or MTU change reaches the relay within the TTL.
+ */
+#define SD_RL_FIBC 4			/* entries, direct-mapped */
+#define SD_RL_FIB_TTL_NS 100000000ULL	/* 100 ms */
+struct sd_rl_fibc {
+	__u64 t;		/* bpf_ktime_get_coarse_ns() of the lookup,
+				 * 0: empty */
+	__u64 k[5];		/* saddr, daddr, ports|family|ifindex */
+	__u32 tot_ok;
+	__u32 oif;		/* egress ifindex */
+	__u8 smac[6], dmac[6];
+};
 
 /* Per-CPU scratch of one relay (the stack has no room). */
 struct sd_rl {
@@ -122,6 +147,8 @@ struct sd_rl {
 	__u32 w_cnt[8], w_ls[8][2], w_le[8][2], w_nx[8][2];
 	__u32 sl_end;		/* after the start line's LF */
 	__u32 nvia, via_ls[2], via_le[2], via_nx[2];
+	__u32 via_ps1;		/* sd_rl_via(1): the via-parm starts here,
+				 * not at its line's value (0) */
 	__u32 nrt, rt_ls[2], rt_le[2], rt_nx[2];
 	__u32 mf_ls, mf_le, contact, hdr_end;
 	/* a Via value walk */
@@ -132,15 +159,15 @@ struct sd_rl {
 	struct sd_rl_edit ed[SD_RL_EDITS];
 	__u32 gen_via_len, gen_rc_len;
 	__u32 nlen;		/* the new message length (sd_rl_emit) */
+	__u32 cp_src, cp_o;	/* sd_rl_put(): copy and output positions */
+	struct sipdlg_dlg_key key;	/* the dialog's key, for relay_hops */
 	__u32 src_txt_len;	/* the source address as text, in gen[448,) */
 	__u8 ip[16];		/* sd_rl_ip(): the address */
 	__u32 txo;		/* sd_rl_addr_txt(): position */
 	__u32 ip_acc, ip_nd, ip_part;
-	/* the dialog's key, copied: Linux 6.1 takes a map key from the
-	 * stack or a map value, not from a global function's argument */
-	struct sipdlg_dlg_key key;
-	__u8 hdr[64];		/* sd_rl_emit(): L2-L4 headers while the frame
+	__u8 hdr[80];		/* sd_rl_emit(): L2-L4 headers while the frame
 				 * grows at its head */
+	struct sd_rl_fibc fc[SD_RL_FIBC];	/* sd_rl_fib(): recent lookups */
 	int fib_rc;		/* the last bpf_fib_lookup() result: last, the
 				 * test reads it there */
 };
@@ -240,36 +267,30 @@ static __always_inline __u32 sd_rl_kind(__u64 w, __u64 w2)
 #define SD_RLW_SHAPE 1		/* folding, no end of headers, limits */
 
 /*
- * The first LF at or after @q (< @len) within a 32-byte window (8 bytes
- * near the end), into r->at; if there is none, r->at is the end of the
- * window (whose byte, if it is a LF, the caller takes as found).
+ * The first LF at or after @q (< @len) within SD_RL_LF_WORDS words, into
+ * r->at; if there is none, r->at is the end of that window (whose byte,
+ * if it is a LF, the caller takes as found) or @len.  A header line is
+ * shorter than the window: one walk step per line.
  */
+#define SD_RL_LF_WORDS 32
 static __always_inline void sd_rl_lf(struct sd_rl *r, __u32 q, __u32 len)
 {
-	__u64 m0, m1, m2, m3;
+	__u64 m;
+	__u32 k;
 
-	if (q + 32 <= len) {
-		m0 = sd_eq_bytes(SD_RL_W(r, q), SD_REP('\n'));
-		m1 = sd_eq_bytes(SD_RL_W(r, q + 8), SD_REP('\n'));
-		m2 = sd_eq_bytes(SD_RL_W(r, q + 16), SD_REP('\n'));
-		m3 = sd_eq_bytes(SD_RL_W(r, q + 24), SD_REP('\n'));
-		if (!(m0 | m1 | m2 | m3)) {
-			SD_WR(r->at, q + 32);
+	for (k = 0; k < SD_RL_LF_WORDS; k++) {
+		if (q >= len)
+			break;
+		m = sd_eq_bytes(SD_RL_W(r, q), SD_REP('\n'));
+		if (q + 8 > len)
+			m &= sd_low_bytes_nb(len - q);
+		if (m) {
+			SD_WR(r->at, q + sd_first(m));
 			return;
 		}
-		if (m0)
-			SD_WR(r->at, q + sd_first(m0));
-		else if (m1)
-			SD_WR(r->at, q + 8 + sd_first(m1));
-		else if (m2)
-			SD_WR(r->at, q + 16 + sd_first(m2));
-		else
-			SD_WR(r->at, q + 24 + sd_first(m3));
-		return;
+		q += 8;
 	}
-	m0 = sd_eq_bytes(SD_RL_W(r, q), SD_REP('\n')) &
-	     sd_low_bytes_nb(len - q) & SD_HIGH;
-	SD_WR(r->at, m0 ? q + sd_first(m0) : q + 8);
+	SD_WR(r->at, q);
 }
 
 /* After the walk: the lines in the names the rest of the file uses. */
@@ -295,8 +316,8 @@ static __always_inline void sd_rl_walk_done(struct sd_rl *r)
 }
 
 /*
- * One step of the walk (a bpf_loop() callback): a 32-byte window, or a
- * line end.  0: go on; 1: done, the outcome in r->wres.
+ * One step of the walk (a bpf_loop() callback): a line (or, for a line
+ * longer than 256 bytes, a window of it).  0: go on; 1: done, the outcome in r->wres.
  */
 static long sd_rl_step(__u64 idx, void *unused)
 {
@@ -460,7 +481,8 @@ static __always_inline __u32 sd_rl_port(struct sd_rl *r, __u32 s, __u32 e)
 }
 
 /*
- * The first via-parm of Via line @idx (0 top, 1 next) into r->via[idx].
+ * The first via-parm of Via line @idx (0 top, 1 next) into r->via[idx];
+ * for @idx 1 the one at r->via_ps1 instead when that is set.
  * 0, or -1 for a shape the relay does not handle (not SIP/2.0/UDP,
  * parameters it cannot place).  Global: verified once.
  */
@@ -481,9 +503,12 @@ __noinline int sd_rl_via(int idx)
 	le = r->via_le[idx];
 	if (le > SD_RL_MSG_MAX || ls >= le)
 		return -1;
-	p = sd_rl_vstart(r, ls, le, 3);
+	p = idx ? r->via_ps1 : 0;
 	if (!p)
+		p = sd_rl_vstart(r, ls, le, 3);
+	if (!p || p >= le)
 		return -1;
+	v->parm_s = p;
 	/* "SIP/2.0/UDP" without case, then SP/HTAB */
 	w = sd_rl_word(r, p, le) | SD_W8(0x20, 0x20, 0x20, 0, 0, 0, 0, 0);
 	nw = sd_rl_word(r, p + 8, le) | SD_W8(0x20, 0x20, 0x20, 0, 0, 0, 0, 0);
@@ -785,6 +810,60 @@ static __always_inline void sd_rl_fib_req(struct sd_rl *r, struct xdp_md *ctx,
 	}
 }
 
+/*
+ * bpf_fib_lookup() for r->hop and a packet of @tot_len (IP total
+ * length), through the cache r->fc: the lookup's result code; on
+ * success r->fib's ifindex, smac and dmac are set.  Global: verified
+ * once (and sd_rl_out() keeps a loop layout Linux 6.1 accepts).
+ */
+__noinline int sd_rl_fib(struct xdp_md *ctx, __u32 tot_len)
+{
+	struct sd_rl *r = sd_rl_get();
+	struct sipdlg_relay_hop *h;
+	struct sd_rl_fibc *c;
+	__u64 k0, k1, k2, k3, k4, now;
+	__u32 oif;
+	int rc;
+
+	if (!r || !ctx)
+		return -1;
+	h = &r->hop;
+	oif = h->ifindex ? h->ifindex : ctx->ingress_ifindex;
+
+	__builtin_memcpy(&k0, h->saddr, 8);
+	__builtin_memcpy(&k1, h->saddr + 8, 8);
+	__builtin_memcpy(&k2, h->daddr, 8);
+	__builtin_memcpy(&k3, h->daddr + 8, 8);
+	k4 = (__u64)h->sport << 48 | (__u64)h->dport << 32 |
+	     (__u64)h->family << 24 | (oif & 0xffffff);
+	c = &r->fc[(h->daddr[3] ^ h->daddr[15]) & (SD_RL_FIBC - 1)];
+	now = bpf_ktime_get_coarse_ns();
+	if (c->t && now - c->t < SD_RL_FIB_TTL_NS && tot_len <= c->tot_ok &&
+	    c->k[0] == k0 && c->k[1] == k1 && c->k[2] == k2 &&
+	    c->k[3] == k3 && c->k[4] == k4) {
+		r->fib.ifindex = c->oif;
+		__builtin_memcpy(r->fib.smac, c->smac, 6);
+		__builtin_memcpy(r->fib.dmac, c->dmac, 6);
+		return BPF_FIB_LKUP_RET_SUCCESS;
+	}
+	sd_rl_fib_req(r, ctx, tot_len);
+	rc = bpf_fib_lookup(ctx, &r->fib, sizeof(r->fib),
+			    BPF_FIB_LOOKUP_OUTPUT);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+		return rc;
+	c->t = now;
+	c->k[0] = k0;
+	c->k[1] = k1;
+	c->k[2] = k2;
+	c->k[3] = k3;
+	c->k[4] = k4;
+	c->tot_ok = tot_len;
+	c->oif = r->fib.ifindex;
+	__builtin_memcpy(c->smac, r->fib.smac, 6);
+	__builtin_memcpy(c->dmac, r->fib.dmac, 6);
+	return rc;
+}
+
 /* Fold a 32-bit one's-complement sum to 16 bits. */
 static __always_inline __u16 sd_rl_fold(__u64 s)
 {
@@ -796,41 +875,42 @@ static __always_inline __u16 sd_rl_fold(__u64 s)
 }
 
 /*
- * Step @i of writing the new message (sd_rl_emit1()): the kept run of
- * the copy up to edit @i (to the end for the last), then edit @i's
- * generated bytes.  *@src: where the copy goes on, *@o: where the output
- * does.  Nonzero when done.
+ * sd_rl_out(): the kept run of the copy before edit @i (a constant) and
+ * the edit's generated bytes, at r->cp_o of the new message; r->cp_src
+ * the next byte of the copy.  1 when done (the last run written, or a
+ * bad edit), else 0.
  */
 static __always_inline int sd_rl_put(struct xdp_md *ctx, struct sd_rl *r,
 				     __u32 i, __u32 len, __u32 msg_off,
-				     int head, __u32 *src, __u32 *o)
+				     int head)
 {
-	__u32 pos, n;
-	int last = i >= r->nedit || i >= SD_RL_EDITS;
+	__u32 pos, n, src = r->cp_src, o = r->cp_o, last;
 
-	pos = last ? len : r->ed[i & 7].pos;
-	if (pos > len || pos < *src)
+	last = i >= r->nedit || i >= SD_RL_EDITS;
+	pos = last ? len : r->ed[i % SD_RL_EDITS].pos;
+	if (pos > len || pos < src)
 		return 1;
-	n = (pos - *src) & SD_RL_MASK;
+	n = (pos - src) & SD_RL_MASK;
 	/* the unchanged prefix (src == o == 0) stays where it is, unless
 	 * the frame grew at its head */
-	/* sizes as ((n - 1) & mask) + 1, n > 0: Linux 6.1 wants the size's
-	 * lower bound at least 1 in the register it is given */
-	if (n && (*src || *o || head))
-		bpf_xdp_store_bytes(ctx, msg_off + *o,
-				    r->in + (*src & SD_RL_MASK),
-				    ((n - 1) & SD_RL_MASK) + 1);
-	*o += n;
+	/* sizes written 1 + ((n - 1) & mask): Linux 6.1 must see them
+	 * above 0 where the compiler merged the tests of n */
+	if (n && (src || o || head))
+		bpf_xdp_store_bytes(ctx, msg_off + o,
+				    r->in + (src & SD_RL_MASK),
+				    1 + ((n - 1) & SD_RL_MASK));
+	o += n;
 	if (last)
 		return 1;
-	n = r->ed[i & 7].ins_len & 255;
+	n = r->ed[i % SD_RL_EDITS].ins_len & 255;
 	if (n) {
-		bpf_xdp_store_bytes(ctx, msg_off + *o,
-				    r->gen + (r->ed[i & 7].ins_off & 511),
-				    ((n - 1) & 255) + 1);
-		*o += n;
+		bpf_xdp_store_bytes(ctx, msg_off + o,
+				    r->gen + (r->ed[i % SD_RL_EDITS].ins_off & 511),
+				    1 + ((n - 1) & 255));
+		o += n;
 	}
-	*src = pos + r->ed[i & 7].skip;
+	r->cp_src = pos + r->ed[i % SD_RL_EDITS].skip;
+	r->cp_o = o;
 	return 0;
 }
 
@@ -843,7 +923,7 @@ static __always_inline int sd_rl_put(struct xdp_md *ctx, struct sd_rl *r,
 __noinline int sd_rl_out(struct xdp_md *ctx, int ok)
 {
 	struct sd_rl *r = sd_rl_get();
-	__u32 len, nlen, i, src, o, pos, n, l3_off, msg_off, tot, ulen, fam;
+	__u32 len, nlen, i, src, pos, n, l3_off, msg_off, tot, ulen, fam;
 	int rc, delta, head;
 
 	if (!r || !ctx)
@@ -874,9 +954,7 @@ __noinline int sd_rl_out(struct xdp_md *ctx, int ok)
 	tot = fam == 4 ? ulen + 20 : ulen;	/* IPv6: payload length */
 
 	/* L2 first: nothing is changed if there is no way out */
-	sd_rl_fib_req(r, ctx, fam == 4 ? tot : tot + 40);
-	rc = bpf_fib_lookup(ctx, &r->fib, sizeof(r->fib),
-			    BPF_FIB_LOOKUP_OUTPUT);
+	rc = sd_rl_fib(ctx, fam == 4 ? tot : tot + 40);
 	r->fib_rc = rc;
 	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
 		return SDR_RELAY_PASS_MTU;
@@ -896,52 +974,29 @@ __noinline int sd_rl_out(struct xdp_md *ctx, int ok)
 	if (delta && bpf_xdp_adjust_tail(ctx, delta)) {
 		n = msg_off & 63;
 		if (delta < 0 || n != msg_off || n < 14 ||
-		    bpf_xdp_load_bytes(ctx, 0, r->hdr, ((n - 1) & 63) + 1))
+		    bpf_xdp_load_bytes(ctx, 0, r->hdr, 14 + ((n - 14) & 63)))
 			return SDR_RELAY_PASS_MTU;
 		if (bpf_xdp_adjust_head(ctx, -delta))
 			return SDR_RELAY_PASS_MTU;
-		if (bpf_xdp_store_bytes(ctx, 0, r->hdr, ((n - 1) & 63) + 1))
+		if (bpf_xdp_store_bytes(ctx, 0, r->hdr, 14 + ((n - 14) & 63)))
 			return SDR_RELAY_PASS_SHAPE;
 		head = 1;
 	}
 
-	/*
-	 * The message: kept runs of the copy and the generated bytes, one
-	 * edit per step, written out (SD_RL_EDITS + 1 steps) rather than as
-	 * a loop: Linux 6.1's check_cfg() refuses a loop whose head is
-	 * reached by falling through from the body ("back-edge from insn X
-	 * to X+1"), as clang lays this one out.
-	 */
-	src = 0;
-	o = 0;
-	if (sd_rl_put(ctx, r, 0, len, msg_off, head, &src, &o) ||
-	    sd_rl_put(ctx, r, 1, len, msg_off, head, &src, &o) ||
-	    sd_rl_put(ctx, r, 2, len, msg_off, head, &src, &o) ||
-	    sd_rl_put(ctx, r, 3, len, msg_off, head, &src, &o) ||
-	    sd_rl_put(ctx, r, 4, len, msg_off, head, &src, &o))
-		goto written;
-	sd_rl_put(ctx, r, 5, len, msg_off, head, &src, &o);
-written:
+	/* the message: kept runs of the copy and the generated bytes, one
+	 * edit per call (straight-line: clang lays a loop here out with a
+	 * fall-through into its head, a "back-edge" to Linux 6.1) */
+	r->cp_src = 0;
+	r->cp_o = 0;
+	if (!sd_rl_put(ctx, r, 0, len, msg_off, head) &&
+	    !sd_rl_put(ctx, r, 1, len, msg_off, head) &&
+	    !sd_rl_put(ctx, r, 2, len, msg_off, head) &&
+	    !sd_rl_put(ctx, r, 3, len, msg_off, head) &&
+	    !sd_rl_put(ctx, r, 4, len, msg_off, head))
+		sd_rl_put(ctx, r, 5, len, msg_off, head);
+
 	r->nlen = nlen;
 	return ok;
-}
-
-/*
- * The one's-complement sum @sum (negative: an error, passed on) plus the
- * scratch message's bytes [@at, @at + 512) below @nlen, zero-padded to
- * a multiple of 4.
- */
-static __always_inline __s64 sd_rl_csum_chunk(struct sd_rl *r, __u32 at,
-					      __u32 nlen, __s64 sum)
-{
-	__u32 n;
-
-	if (sum < 0 || at >= nlen)
-		return sum;
-	n = nlen - at;
-	n = n >= 512 ? 512 : (n + 3) & 1020;
-	return bpf_csum_diff(0, 0, (void *)(r->in + (at & SD_RL_MASK)),
-			     ((n - 1) & 511) + 1, (__u32)sum);
 }
 
 /*
@@ -1042,16 +1097,20 @@ __noinline int sd_rl_hdrs(struct xdp_md *ctx, int ok)
 	/* the message as written, back into the scratch, zero-padded */
 	n = nlen & SD_RL_MASK;
 	if (!n || bpf_xdp_load_bytes(ctx, msg_off, r->in,
-				     ((n - 1) & SD_RL_MASK) + 1))
+				     1 + ((n - 1) & SD_RL_MASK)))
 		return SDR_RELAY_PASS_SHAPE;
-	SD_OPAQUE(n);	/* masked here, where the verifier sees it */
+	SD_OPAQUE(n);	/* masked again below: 6.1 lost the bound of a spill */
 	*(__u32 *)(r->in + (n & SD_RL_MASK)) = 0;
-	/* three 512-byte chunks, written out: see sd_rl_put() */
-	sum = sd_rl_csum_chunk(r, 0, nlen, sum);
-	sum = sd_rl_csum_chunk(r, 512, nlen, sum);
-	sum = sd_rl_csum_chunk(r, 1024, nlen, sum);
-	if (sum < 0)
-		return SDR_RELAY_PASS_SHAPE;
+	for (i = 0; i < 3; i++) {
+		if (512 * i >= nlen)
+			break;
+		n = nlen - 512 * i;
+		n = n >= 512 ? 512 : (n + 3) & 1020;
+		sum = bpf_csum_diff(0, 0, (void *)(r->in + 512 * i), n,
+				    (__u32)sum);
+		if (sum < 0)
+			return SDR_RELAY_PASS_SHAPE;
+	}
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
 	l4 = data + (l3_off & 63) + (fam == 4 ? 20 : 40);
@@ -1096,13 +1155,15 @@ static __always_inline int sd_rl_load(struct xdp_md *ctx, struct sd_rl *r,
 	if (p->udp_len < 8 + 16 || len > SD_RL_MSG_MAX ||
 	    p->payload_off + len > p->len)
 		return SDR_RELAY_PASS_MTU;
+	len = 16 + ((len - 16) & SD_RL_MASK);	/* the same; > 0 for 6.1 */
+	if (len > SD_RL_MSG_MAX)
+		return SDR_RELAY_PASS_MTU;
 	r->len = len;
 	r->msg_off = p->payload_off;
 	r->l3_off = p->l3_off;
 	r->family = p->family;
 	r->nedit = 0;
-	if (bpf_xdp_load_bytes(ctx, p->payload_off, r->in,
-			       ((len - 1) & SD_RL_MASK) + 1))
+	if (bpf_xdp_load_bytes(ctx, p->payload_off, r->in, len))
 		return SDR_RELAY_PASS_SHAPE;
 	return 0;
 }
@@ -1360,7 +1421,9 @@ __noinline int sd_relay_req(struct xdp_md *ctx, const struct sd_pkt *p,
 		return SDR_RELAY_PASS_CALLID;
 	if ((s->have & SD_F_CALLID) && s->callid_hash != chash)
 		return SDR_RELAY_PASS_CALLID;
-	r->key = s->key;
+	/* the key from the scratch: Linux 6.1 takes no key pointer
+	 * that came in as a global function's argument */
+	__builtin_memcpy(&r->key, &s->key, sizeof(r->key));
 	hops = bpf_map_lookup_elem(&relay_hops, &r->key);
 	if (!hops)
 		return SDR_RELAY_PASS_NOHOP;
@@ -1414,7 +1477,7 @@ __noinline int sd_relay_reply(struct xdp_md *ctx, const struct sd_pkt *p,
 	struct sipdlg_relay_hops *hops;
 	struct sd_rl *r = sd_rl_get();
 	struct sd_rl_via *v;
-	__u32 i, dots, b, port, fam;
+	__u32 i, dots, b, port, fam, cut, cut_len, q, n, le;
 	int rc;
 
 	if (!r || !ctx || !p || !s)
@@ -1439,8 +1502,30 @@ __noinline int sd_relay_reply(struct xdp_md *ctx, const struct sd_pkt *p,
 	if (dots != 2 || SD_RL_B(r, b + i + 2) != 'k')
 		return no;
 	/* ours: from here on it is relayed or passed with a reason */
-	if (v->more || v->parm_end != r->via_le[0] || r->nvia < 2 ||
-	    sd_rl_via(1))
+	le = r->via_le[0];
+	if (v->more) {
+		/* "Via: ours, theirs" in one line (sipp writes that): our
+		 * via-parm, the comma and the SP/HTAB after it go, the next
+		 * via-parm is the next hop */
+		q = v->parm_end + 1;
+		if (q >= le || le > SD_RL_MSG_MAX)
+			return SDR_RELAY_PASS_SHAPE;
+		n = sd_skip_ws(sd_rl_word(r, q, le));
+		if (n > 7 || q + n >= le)
+			return SDR_RELAY_PASS_SHAPE;
+		r->via_ps1 = q + n;
+		r->via_ls[1] = r->via_ls[0];
+		r->via_le[1] = le;
+		cut = v->parm_s;
+		cut_len = q + n - cut;
+	} else {
+		if (v->parm_end != le || r->nvia < 2)
+			return SDR_RELAY_PASS_SHAPE;
+		r->via_ps1 = 0;
+		cut = r->via_ls[0];
+		cut_len = r->via_nx[0] - cut;
+	}
+	if (sd_rl_via(1))
 		return SDR_RELAY_PASS_SHAPE;
 	v = &r->via[1];
 	if (v->rc_s)
@@ -1450,7 +1535,9 @@ __noinline int sd_relay_reply(struct xdp_md *ctx, const struct sd_pkt *p,
 	if (fam != 4 && fam != 6)
 		return SDR_RELAY_PASS_SHAPE;
 	port = v->rport ? v->rport : v->port ? v->port : 5060;
-	r->key = s->key;
+	/* the key from the scratch: Linux 6.1 takes no key pointer
+	 * that came in as a global function's argument */
+	__builtin_memcpy(&r->key, &s->key, sizeof(r->key));
 	hops = bpf_map_lookup_elem(&relay_hops, &r->key);
 	if (!hops)
 		return SDR_RELAY_PASS_NOHOP;
@@ -1463,7 +1550,7 @@ __noinline int sd_relay_reply(struct xdp_md *ctx, const struct sd_pkt *p,
 		return SDR_RELAY_PASS_SHAPE;
 	__builtin_memcpy(r->hop.daddr, r->ip, 16);
 	r->hop.dport = port;
-	if (sd_rl_edit(r, r->via_ls[0], r->via_nx[0] - r->via_ls[0], 0, 0))
+	if (sd_rl_edit(r, cut, cut_len, 0, 0))
 		return SDR_RELAY_PASS_SHAPE;
 	return sd_rl_emit(ctx, SDR_RELAY_REPLY);
 }

@@ -894,9 +894,42 @@ static const struct pcase PCASES[] = {
 	{ "reply_controller_branch", 0,
 	  "SIP/2.0 200 OK" CRLF "Via: SIP/2.0/UDP 10.9.2.1;branch=z9hG4bKsd596.d052.0a1b2c3d40123456789abcdef" CRLF
 	  VIA_C("z9hG4bK-c1") REPLY_TAIL, NULL, NULL, 0, SDR_DLG_REPLY_MATCH, XDP_PASS_ },
-	{ "reply_our_via_not_alone", 0,
+	/* both Vias in one line (sipp's [last_Via:]): our via-parm, the
+	 * comma and the SP after it removed, the rest of the line kept */
+	{ "reply_one_line_vias", 0,
 	  "SIP/2.0 200 OK" CRLF "Via: SIP/2.0/UDP 10.9.2.1;branch=z9hG4bKsd596.d052.0k0123456789abcdef, "
 	  "SIP/2.0/UDP 10.9.1.2:5070;branch=z9hG4bK-c1" CRLF REPLY_TAIL,
+	  "SIP/2.0 200 OK" CRLF VIA_C("z9hG4bK-c1") REPLY_TAIL,
+	  "10.9.1.2", 5070, SDR_RELAY_REPLY, XDP_REDIRECT_ },
+	{ "reply_one_line_no_space", 0,
+	  "SIP/2.0 200 OK" CRLF "Via: SIP/2.0/UDP 10.9.2.1;branch=z9hG4bKsd596.d052.0k0123456789abcdef,"
+	  "SIP/2.0/UDP 10.9.1.2:5070;rport=5071;branch=z9hG4bK-c1" CRLF REPLY_TAIL,
+	  "SIP/2.0 200 OK" CRLF "Via: SIP/2.0/UDP 10.9.1.2:5070;rport=5071;branch=z9hG4bK-c1" CRLF REPLY_TAIL,
+	  "10.9.1.2", 5071, SDR_RELAY_REPLY, XDP_REDIRECT_ },
+	{ "reply_one_line_three", 0,
+	  "SIP/2.0 200 OK" CRLF "Via: SIP/2.0/UDP 10.9.2.1;branch=z9hG4bKsd596.d052.0k0123456789abcdef,\t"
+	  "SIP/2.0/UDP 192.168.1.20:5070;branch=z9hG4bK-nat;received=10.9.1.2, SIP/2.0/UDP 10.9.1.3;branch=z9hG4bK-up" CRLF
+	  REPLY_TAIL,
+	  "SIP/2.0 200 OK" CRLF "Via: SIP/2.0/UDP 192.168.1.20:5070;branch=z9hG4bK-nat;received=10.9.1.2, "
+	  "SIP/2.0/UDP 10.9.1.3;branch=z9hG4bK-up" CRLF REPLY_TAIL,
+	  "10.9.1.2", 5070, SDR_RELAY_REPLY, XDP_REDIRECT_ },
+	{ "reply_one_line_v6", 1,
+	  "SIP/2.0 200 OK" CRLF "Via: SIP/2.0/UDP [2001:db8:2::1];branch=z9hG4bKsd596.d052.0k0123456789abcdef, "
+	  "SIP/2.0/UDP [2001:db8:1::2]:5070;branch=z9hG4bK-v6;received=2001:0db8:0001:0000:0000:0000:0000:0002" CRLF REPLY_TAIL,
+	  "SIP/2.0 200 OK" CRLF "Via: SIP/2.0/UDP [2001:db8:1::2]:5070;branch=z9hG4bK-v6;received=2001:0db8:0001:0000:0000:0000:0000:0002" CRLF REPLY_TAIL,
+	  "2001:db8:1::2", 5070, SDR_RELAY_REPLY, XDP_REDIRECT_ },
+	/* the next via-parm missing or one the kernel cannot send to */
+	{ "reply_one_line_comma_only", 0,
+	  "SIP/2.0 200 OK" CRLF "Via: SIP/2.0/UDP 10.9.2.1;branch=z9hG4bKsd596.d052.0k0123456789abcdef, " CRLF
+	  VIA_C("z9hG4bK-c1") REPLY_TAIL,
+	  NULL, NULL, 0, SDR_RELAY_PASS_SHAPE, XDP_PASS_ },
+	{ "reply_one_line_next_name", 0,
+	  "SIP/2.0 200 OK" CRLF "Via: SIP/2.0/UDP 10.9.2.1;branch=z9hG4bKsd596.d052.0k0123456789abcdef, "
+	  "SIP/2.0/UDP ua.example.com:5070;branch=z9hG4bK-c1" CRLF REPLY_TAIL,
+	  NULL, NULL, 0, SDR_RELAY_PASS_SHAPE, XDP_PASS_ },
+	{ "reply_one_line_tcp", 0,
+	  "SIP/2.0 200 OK" CRLF "Via: SIP/2.0/UDP 10.9.2.1;branch=z9hG4bKsd596.d052.0k0123456789abcdef, "
+	  "SIP/2.0/TCP 10.9.1.2:5070;branch=z9hG4bK-c1" CRLF REPLY_TAIL,
 	  NULL, NULL, 0, SDR_RELAY_PASS_SHAPE, XDP_PASS_ },
 	{ "reply_next_via_name", 0,
 	  "SIP/2.0 200 OK" CRLF KVIA("0") "Via: SIP/2.0/UDP ua.example.com:5070;branch=z9hG4bK-c1" CRLF REPLY_TAIL,

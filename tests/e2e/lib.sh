@@ -94,6 +94,20 @@ wait_for() {
 	return 1
 }
 
+# wait_until SECONDS 'SHELL CONDITION': like wait_for, but the condition
+# is evaluated again at each try, so command substitutions in it are
+# re-run (wait_for 5 test "$(counter x)" -ge 3 would test one value).
+wait_until() {
+	local limit=$1 cond=$2
+	local tries=$((limit * 10))
+	while [ "$tries" -gt 0 ]; do
+		eval "$cond" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		tries=$((tries - 1))
+	done
+	return 1
+}
+
 # new_pin_path VAR NAME: set VAR to a pin directory of this test, removed
 # at exit.  (Not "$(...)": a subshell would lose the registration.)
 new_pin_path() {

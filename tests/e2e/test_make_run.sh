@@ -35,7 +35,7 @@ check_eq "XDP on lo runs in generic mode (lo has no driver XDP)" generic "$(json
 check_eq "the fast path watches UDP 5060" 5060 "$(json_get "$st" '.sip_ports[0]')"
 before=$(json_get "$st" '.counters.sip_udp4.packets')
 send_udp "" 127.0.0.1 5060 3
-wait_for 5 test "$(json_get "$("$SIPDLGCTL" --json xdp)" '.counters.sip_udp4.packets')" -ge $((before + 3))
+wait_until 5 '[ "$(json_get "$("$SIPDLGCTL" --json xdp)" .counters.sip_udp4.packets)" -ge $((before + 3)) ]'
 check_eq "datagrams to 127.0.0.1:5060 are counted on lo" $((before + 3)) \
 	"$(json_get "$("$SIPDLGCTL" --json xdp)" '.counters.sip_udp4.packets')"
 for m in dialogs counters; do

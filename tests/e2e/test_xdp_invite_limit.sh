@@ -92,12 +92,12 @@ in_ns "$NSB" python3 "$E2E_TMP/flood.py" "$A" "$P" "$FLOOD_N" "$B" 2>/dev/null
 secs_x10=$(( ($(date +%s%N) - t0) / 100000000 + 1 ))
 # at most the burst and 2 a second of refill (rounded up) got through
 allowed=$(( 5 + (secs_x10 * 2 + 9) / 10 + 1 ))
-wait_for 5 test "$(reason invite_rate_dropped)" -ge $((drop0 + FLOOD_N - allowed))
+wait_until 5 '[ "$(reason invite_rate_dropped)" -ge $((drop0 + FLOOD_N - allowed)) ]'
 dropped=$(( $(reason invite_rate_dropped) - drop0 ))
 echo "# flood: $FLOOD_N INVITEs in $((secs_x10 * 100)) ms, $dropped dropped in the kernel (at most $allowed may pass)"
 check "the flood's excess is dropped in the kernel (invite_rate_dropped >= $((FLOOD_N - allowed)))" \
 	test "$dropped" -ge $((FLOOD_N - allowed)) -a "$dropped" -le "$FLOOD_N"
-wait_for 5 test "$(sip_stat rcv_requests)" -ge $((rcv0 + 5))
+wait_until 5 '[ "$(sip_stat rcv_requests)" -ge $((rcv0 + 5)) ]'
 sleep 0.5
 got=$(( $(sip_stat rcv_requests) - rcv0 ))
 check "the controller received only what passed (5 <= $got <= $allowed)" \

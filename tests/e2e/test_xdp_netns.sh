@@ -46,11 +46,11 @@ send_udp "$NSB" "$A4" 5060 25
 send_udp "$NSB" "$A6" 5060 7
 send_udp "$NSB" "$A4" 5099 3
 
-if wait_for 5 test "$(counter sip_udp4)" -ge $((base4 + 25)); then :; fi
+if wait_until 5 '[ "$(counter sip_udp4)" -ge $((base4 + 25)) ]'; then :; fi
 check_eq "25 IPv4 datagrams to 5060 counted as sip_udp4" $((base4 + 25)) "$(counter sip_udp4)"
-wait_for 5 test "$(counter sip_udp6)" -ge $((base6 + 7))
+wait_until 5 '[ "$(counter sip_udp6)" -ge $((base6 + 7)) ]'
 check_eq "7 IPv6 datagrams to 5060 counted as sip_udp6" $((base6 + 7)) "$(counter sip_udp6)"
-wait_for 5 test "$(counter other_port)" -ge $((baseo + 3))
+wait_until 5 '[ "$(counter other_port)" -ge $((baseo + 3)) ]'
 check_eq "3 datagrams to another port counted as other_port" $((baseo + 3)) "$(counter other_port)"
 bytes=$(json_get "$(ctl --json xdp)" '.counters.sip_udp4.bytes')
 check_eq "bytes are counted too" "true" "$([ "$bytes" -gt $((25 * 60)) ] && echo true || echo false)"
@@ -85,7 +85,7 @@ fi
 ok "sipdlgd restarts on the same pins"
 check_eq "counters survive the restart" "$before" "$(counter sip_udp4)"
 send_udp "$NSB" "$A4" 5060 5
-wait_for 5 test "$(counter sip_udp4)" -ge $((before + 5))
+wait_until 5 '[ "$(counter sip_udp4)" -ge $((before + 5)) ]'
 check_eq "counting goes on from the old value" $((before + 5)) "$(counter sip_udp4)"
 dump=$(bpftool map dump pinned "$PIN/dialogs" 2>&1)
 # The entry names no dialog the controller knows (nothing to restore

@@ -174,7 +174,7 @@ check "and removed when the BYE ended it" \
 
 # --- a held call: its next hops, then sipdlgctl end ----------------------------
 one_call held 4 "$N3_C4" 30000
-wait_for 5 test "$(hops_count)" = 1
+wait_until 5 '[ "$(hops_count)" = 1 ]'
 check_eq "a confirmed call has its relay_hops entry" 1 "$(hops_count)"
 dlg=$(dlg_ctl list 2>/dev/null | jq -c '.[0]')
 check_eq "the dialog listing shows where the kernel relays each way" \
@@ -237,7 +237,7 @@ for p in "$UAC_PID" "$UAS_PID"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null;
 
 # --- a held call and kill -9: the stale entry goes at the next start -----------
 one_call killed 4 "$N3_C4" 30000
-wait_for 15 test "$(hops_count)" = 1
+wait_until 15 '[ "$(hops_count)" = 1 ]'
 kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; forget_pid "$DAEMON_PID"
 for p in "$UAC_PID" "$UAS_PID"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; forget_pid "$p"; done
 kill -INT "$TCPDUMP_PID" 2>/dev/null; wait "$TCPDUMP_PID" 2>/dev/null; forget_pid "$TCPDUMP_PID"

@@ -326,7 +326,8 @@ static void sleep_ms(uint64_t ms)
  * to stop with @give_up_on_stop, or (when non-zero) the monotonic
  * @deadline_ms passed: the writes at stop, after the thread has been
  * told to stop, so a server that stays away must not hang the shutdown.
- * A dialog the server refuses is counted and skipped; a lost connection
+ * A deadlock or lock conflict replays the plan a few times (db_batch.c);
+ * a dialog the server refuses is counted and skipped; a lost connection
  * rolls the transaction back (the server does) and the plan is replayed
  * once reconnected.
  */

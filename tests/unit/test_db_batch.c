@@ -331,6 +331,8 @@ static void test_retry_pauses(void **state)
 	assert_int_equal(sum, 62);
 	assert_int_equal(db_retry_pause_ms(1000), 32);
 	assert_true(DB_ITEM_RETRY_MAX < DB_RETRY_MAX);
+	/* the budget outlasts the pauses, never a 50 s lock wait each */
+	assert_true(DB_RETRY_BUDGET_MS > 62 && DB_RETRY_BUDGET_MS <= 10000);
 }
 
 /* The note the one warning of a batch quotes: the last error, cut to

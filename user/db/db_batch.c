@@ -532,6 +532,24 @@ unsigned db_retry_pause_ms(unsigned k)
 	return 2u << (k < 4 ? k : 4);
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Another retry after the k-th refusal, the first attempt at @t0_ms?
+ * A deadlock or certification conflict comes back at once; a lock wait
+ * timeout only after innodb_lock_wait_timeout (50 s by default): the
+ * time budget keeps a row locked for long from holding the database
+ * thread for every retry's wait. */
+static bool retry_more(unsigned k, unsigned max, uint64_t t0_ms)
+{
+	return k < max && now_ms() - t0_ms < DB_RETRY_BUDGET_MS;
+}
+
 static void pause_ms(unsigned ms)
 {
 	struct timespec ts = { .tv_sec = ms / 1000,
@@ -565,6 +583,7 @@ static int exec_one_by_one(struct db_ctx *db, struct db_conn *c,
 			   struct db_plan *p)
 {
 	size_t i, lost = 0;
+	uint64_t t0;
 	unsigned k;
 	int rc, rr;
 
@@ -573,6 +592,7 @@ static int exec_one_by_one(struct db_ctx *db, struct db_conn *c,
 
 		if (it->act == DB_ACT_NONE)
 			continue;
+		t0 = now_ms();
 		for (k = 0;; k++) {
 			rc = item_once(c, it);
 			if (!rc || rc == -ENOTCONN)
@@ -580,7 +600,8 @@ static int exec_one_by_one(struct db_ctx *db, struct db_conn *c,
 			rr = rollback(c);
 			if (rr == -ENOTCONN)
 				return rr;
-			if (rc != -EAGAIN || k == DB_ITEM_RETRY_MAX)
+			if (rc != -EAGAIN ||
+			    !retry_more(k, DB_ITEM_RETRY_MAX, t0))
 				break;
 			stat_inc(db->st_retries);
 			pause_ms(db_retry_pause_ms(k));
@@ -592,10 +613,10 @@ static int exec_one_by_one(struct db_ctx *db, struct db_conn *c,
 		lost += rc == -EAGAIN;
 	}
 	if (lost)
-		log_err("%zu dialog writes given up after %d retries each: %s "
-			"(error %u); their rows keep their previous state "
-			"until their next write", lost, DB_ITEM_RETRY_MAX,
-			c->err, c->err_no);
+		log_err("%zu dialog writes given up after up to %d retries "
+			"each: %s (error %u); their rows keep their previous "
+			"state until their next write", lost,
+			DB_ITEM_RETRY_MAX, c->err, c->err_no);
 	return 0;
 }
 
@@ -652,12 +673,14 @@ static int plan_once(struct db_ctx *db, struct db_conn *c, struct db_plan *p)
 /*
  * A deadlock, lock wait timeout or Galera certification conflict
  * (-EAGAIN) rolls back and replays the whole plan, DB_RETRY_MAX times at
- * most, each retry counted in db.deadlock_retries and one warning logged
- * for the batch.  Then, or when the server refuses a statement or the
+ * most and none begun DB_RETRY_BUDGET_MS after the first attempt, each
+ * retry counted in db.deadlock_retries, one warning logged for the
+ * batch.  Then, or when the server refuses a statement or the
  * COMMIT, the plan is written one dialog at a time.
  */
 int db_plan_exec(struct db_ctx *db, struct db_conn *c, struct db_plan *p)
 {
+	uint64_t t0 = now_ms();
 	unsigned k;
 	int rc, rr;
 
@@ -665,7 +688,7 @@ int db_plan_exec(struct db_ctx *db, struct db_conn *c, struct db_plan *p)
 		return 0;
 	for (k = 0;; k++) {
 		rc = plan_once(db, c, p);
-		if (rc != -EAGAIN || k == DB_RETRY_MAX)
+		if (rc != -EAGAIN || !retry_more(k, DB_RETRY_MAX, t0))
 			break;
 		rr = rollback(c);
 		if (rr)

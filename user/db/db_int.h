@@ -209,9 +209,14 @@ bool db_errno_is_retry(unsigned err);
 void db_conn_note_retry(struct db_conn *c, unsigned err, const char *msg);
 /* db_batch.c: a transaction refused with a retryable error is run again
  * up to DB_RETRY_MAX times (a dialog written alone: DB_ITEM_RETRY_MAX),
- * after db_retry_pause_ms(k) for the k-th retry (k from 0). */
+ * within DB_RETRY_BUDGET_MS, after db_retry_pause_ms(k) for the k-th
+ * retry (k from 0). */
 #define DB_RETRY_MAX 5
 #define DB_ITEM_RETRY_MAX 2
+/* No retry begins this long after the first attempt (a batch, or a
+ * dialog written alone): lock wait timeouts each take the server's
+ * innodb_lock_wait_timeout. */
+#define DB_RETRY_BUDGET_MS 10000
 unsigned db_retry_pause_ms(unsigned k);
 /* Backquote-quoted identifier check: 0 or -EINVAL. */
 int db_ident_ok(const char *name);

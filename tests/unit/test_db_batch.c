@@ -4,7 +4,8 @@
  * a dialog without a row, UPDATE with one, DELETE at its end only if it
  * has a row (a dialog created and ended within one batch never touches
  * the database), the row mark that decides it, db_mode 3's nothing at run
- * time; and the reconnect backoff.
+ * time; the reconnect backoff; which server errors replay a batch and
+ * the pauses between the replays.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -298,6 +299,65 @@ static void test_backoff(void **state)
 	assert_int_equal(db_backoff_next(3000, 1000, 5000), 5000);
 }
 
+/* "Try restarting transaction": deadlock (Galera's certification
+ * conflict too), lock wait timeout, snapshot isolation's changed row;
+ * not a lost connection nor a refused value. */
+static void test_retryable_errors(void **state)
+{
+	(void)state;
+	assert_true(db_errno_is_retry(1213));
+	assert_true(db_errno_is_retry(1205));
+	assert_true(db_errno_is_retry(1020));
+	assert_false(db_errno_is_retry(1406));	/* data too long */
+	assert_false(db_errno_is_retry(1062));	/* duplicate key */
+	assert_false(db_errno_is_retry(2013));	/* lost: a reconnect */
+	assert_false(db_errno_is_retry(0));
+	assert_false(db_errno_is_conn(1213));
+	assert_false(db_errno_is_conn(1205));
+}
+
+/* A few ms, growing, bounded: all retries of a batch within 62 ms of
+ * pauses (plus the server's own waits). */
+static void test_retry_pauses(void **state)
+{
+	const unsigned want[] = { 2, 4, 8, 16, 32, 32, 32 };
+	unsigned k, sum = 0;
+
+	(void)state;
+	for (k = 0; k < sizeof(want) / sizeof(want[0]); k++)
+		assert_int_equal(db_retry_pause_ms(k), want[k]);
+	for (k = 0; k < DB_RETRY_MAX; k++)
+		sum += db_retry_pause_ms(k);
+	assert_int_equal(sum, 62);
+	assert_int_equal(db_retry_pause_ms(1000), 32);
+	assert_true(DB_ITEM_RETRY_MAX < DB_RETRY_MAX);
+	/* the budget outlasts the pauses, never a 50 s lock wait each */
+	assert_true(DB_RETRY_BUDGET_MS > 62 && DB_RETRY_BUDGET_MS <= 10000);
+}
+
+/* The note the one warning of a batch quotes: the last error, cut to
+ * the buffer. */
+static void test_retry_note(void **state)
+{
+	struct db_conn c;
+	char long_msg[400];
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	db_conn_note_retry(&c, 1205, "Lock wait timeout exceeded; try "
+			   "restarting transaction");
+	assert_int_equal(c.err_no, 1205);
+	assert_string_equal(c.err, "Lock wait timeout exceeded; try "
+			    "restarting transaction");
+	memset(long_msg, 'x', sizeof(long_msg) - 1);
+	long_msg[sizeof(long_msg) - 1] = 0;
+	db_conn_note_retry(&c, 1213, long_msg);
+	assert_int_equal(c.err_no, 1213);
+	assert_int_equal(strlen(c.err), sizeof(c.err) - 1);
+	db_conn_note_retry(&c, 1213, NULL);
+	assert_string_equal(c.err, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -307,6 +367,9 @@ int main(void)
 		cmocka_unit_test(test_destroy_op_deletes),
 		cmocka_unit_test(test_mode3_deletes_nothing),
 		cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_retryable_errors),
+		cmocka_unit_test(test_retry_pauses),
+		cmocka_unit_test(test_retry_note),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -82,6 +82,10 @@ int db_alloc(const struct cfg_dialog *cd, const struct cfg_database *cdb,
 		db->st_rows = stats_register(st, "db", "rows_written", 0);
 		/* dialogs with a value longer than its Kamailio column */
 		db->st_too_long = stats_register(st, "db", "rows_too_long", 0);
+		/* transactions run again after a deadlock, lock wait
+		 * timeout or Galera certification conflict (db_batch.c) */
+		db->st_retries = stats_register(st, "db", "deadlock_retries",
+						0);
 		/* a start without the database (db_late.c, db_pend.c) */
 		db->st_late_pending = stats_register(st, "db", "load_pending",
 						     STAT_NO_RESET);
@@ -322,7 +326,8 @@ static void sleep_ms(uint64_t ms)
  * to stop with @give_up_on_stop, or (when non-zero) the monotonic
  * @deadline_ms passed: the writes at stop, after the thread has been
  * told to stop, so a server that stays away must not hang the shutdown.
- * A dialog the server refuses is counted and skipped; a lost connection
+ * A deadlock or lock conflict replays the plan a few times (db_batch.c);
+ * a dialog the server refuses is counted and skipped; a lost connection
  * rolls the transaction back (the server does) and the plan is replayed
  * once reconnected.
  */
@@ -352,7 +357,7 @@ static void batch_write(struct db_ctx *db, struct db_op *b, size_t n,
 			break;
 		}
 		stat_inc(db->st_errors);
-		if (rc != -ENOTCONN) /* COMMIT refused: nothing to replay */
+		if (rc != -ENOTCONN) /* refused even one by one: no replay */
 			break;
 		/* Lost while connected: try again at once, then back off
 		 * (ensure_conn set next_try_ms). */

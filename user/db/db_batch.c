@@ -32,10 +32,15 @@
  * one of them changed.  Values are escaped with mysql_real_escape_string
  * on the "binary" connection: stored byte for byte.
  *
- * If the server refuses a statement (not the connection: a value too
- * long, say), the transaction is rolled back and the batch written again
- * one dialog at a time with the prepared statements of db_sql.c, so only
- * the dialog at fault is lost (counted in db:errors), as before.
+ * A deadlock, lock wait timeout or Galera certification conflict (the
+ * server's "try restarting transaction", at a statement or the COMMIT)
+ * rolls back and replays the whole batch a few times (db.deadlock_
+ * retries).  If the server refuses a statement or the COMMIT otherwise
+ * (not the connection: a value too long, say), or the conflict outlasts
+ * the retries, the transaction is rolled back and the batch written
+ * again one dialog at a time with the prepared statements of db_sql.c,
+ * each in its own transaction, so only the dialog at fault is lost
+ * (counted in db.errors).
  */
 #define LOG_TAG "db"
 #include "db/db_int.h"
@@ -465,7 +470,8 @@ static void sb_var_inserts(struct obuf *b, struct db_ctx *db, MYSQL *my,
  * Run the multi-statement @sql and walk its results; the affected-rows
  * count of the first @n_upd results (the UPDATEs, in plan order of the
  * UPDATE items) is checked, and the items whose UPDATE matched no row
- * become DB_ACT_INSERT_LATE.  0, -ENOTCONN, -EIO (logged).
+ * become DB_ACT_INSERT_LATE.  0, -ENOTCONN, -EAGAIN (retryable: noted in
+ * @c, not logged), -EIO (logged).
  */
 static int run_multi(struct db_conn *c, struct db_plan *p, const char *sql,
 		     size_t len, size_t n_upd)
@@ -503,6 +509,10 @@ fail:
 
 		if (db_errno_is_conn(e))
 			return -ENOTCONN;
+		if (db_errno_is_retry(e)) {
+			db_conn_note_retry(c, e, mysql_error(c->my));
+			return -EAGAIN;
+		}
 		log_err("batch statement failed: %s", mysql_error(c->my));
 		return -EIO;
 	}
@@ -515,54 +525,121 @@ static int rollback(struct db_conn *c)
 	return 0;
 }
 
-/* The slow path: one dialog at a time through the prepared statements;
- * a refused one is counted and skipped.  0 or -ENOTCONN. */
+/* 2, 4, 8, 16, 32 ms, then 32: long enough for a conflicting transaction
+ * on another node to commit, short next to a batch's worth of calls. */
+unsigned db_retry_pause_ms(unsigned k)
+{
+	return 2u << (k < 4 ? k : 4);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Another retry after the k-th refusal, the first attempt at @t0_ms?
+ * A deadlock or certification conflict comes back at once; a lock wait
+ * timeout only after innodb_lock_wait_timeout (50 s by default): the
+ * time budget keeps a row locked for long from holding the database
+ * thread for every retry's wait. */
+static bool retry_more(unsigned k, unsigned max, uint64_t t0_ms)
+{
+	return k < max && now_ms() - t0_ms < DB_RETRY_BUDGET_MS;
+}
+
+static void pause_ms(unsigned ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000,
+			       .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* One dialog's writes and their COMMIT. */
+static int item_once(struct db_conn *c, const struct db_item *it)
+{
+	int rc;
+
+	if (it->act == DB_ACT_DELETE)
+		rc = db_sql_delete(c, it->he, it->hid);
+	else
+		rc = db_sql_write(c, it->info, true);
+	return rc ? rc : db_conn_commit(c);
+}
+
+/*
+ * The slow path: one dialog at a time through the prepared statements,
+ * each in a transaction of its own (a deadlock rolls back the whole
+ * transaction, so a shared one would lose the dialogs written before
+ * it); a retryable refusal is retried DB_ITEM_RETRY_MAX times, then the
+ * dialog is counted (db.errors) and skipped, as a refused one: its row
+ * keeps what it held until the dialog's next write.  0 or -ENOTCONN.
+ */
 static int exec_one_by_one(struct db_ctx *db, struct db_conn *c,
 			   struct db_plan *p)
 {
-	size_t i;
-	int rc;
+	size_t i, lost = 0;
+	uint64_t t0;
+	unsigned k;
+	int rc, rr;
 
 	for (i = 0; i < p->n; i++) {
 		const struct db_item *it = &p->it[i];
 
-		switch (it->act) {
-		case DB_ACT_NONE:
+		if (it->act == DB_ACT_NONE)
 			continue;
-		case DB_ACT_DELETE:
-			rc = db_sql_delete(c, it->he, it->hid);
-			break;
-		default:
-			rc = db_sql_write(c, it->info, true);
-			break;
+		t0 = now_ms();
+		for (k = 0;; k++) {
+			rc = item_once(c, it);
+			if (!rc || rc == -ENOTCONN)
+				break;
+			rr = rollback(c);
+			if (rr == -ENOTCONN)
+				return rr;
+			if (rc != -EAGAIN ||
+			    !retry_more(k, DB_ITEM_RETRY_MAX, t0))
+				break;
+			stat_inc(db->st_retries);
+			pause_ms(db_retry_pause_ms(k));
 		}
 		if (rc == -ENOTCONN)
 			return rc;
 		if (rc)
 			stat_inc(db->st_errors);
+		lost += rc == -EAGAIN;
 	}
+	if (lost)
+		log_err("%zu dialog writes given up after up to %d retries "
+			"each: %s (error %u); their rows keep their previous "
+			"state until their next write", lost,
+			DB_ITEM_RETRY_MAX, c->err, c->err_no);
 	return 0;
 }
 
-int db_plan_exec(struct db_ctx *db, struct db_conn *c, struct db_plan *p)
+/* The whole plan in one transaction, COMMIT included: 0, -ENOTCONN,
+ * -EAGAIN, -EIO (the transaction may be open: roll it back), -ENOMEM. */
+static int plan_once(struct db_ctx *db, struct db_conn *c, struct db_plan *p)
 {
 	struct obuf b;
 	size_t i, n_upd = 0, n_late = 0;
 	int rc;
 
-	ob_init(&b, OBUF_UNLIMITED);
-	/* A replay after a reconnect: the UPDATEs that matched nothing
-	 * the first time are UPDATEs again (the INSERT was rolled back). */
+	/* A replay (after a reconnect or a retryable refusal): the
+	 * UPDATEs that matched nothing the first time are UPDATEs again
+	 * (the INSERT was rolled back). */
 	for (i = 0; i < p->n; i++) {
 		if (p->it[i].act == DB_ACT_INSERT_LATE)
 			p->it[i].act = DB_ACT_UPDATE;
 		n_upd += p->it[i].act == DB_ACT_UPDATE;
 	}
-	if (!db_plan_writes(p))
-		return 0;
 	rc = db_conn_begin(c);
 	if (rc)
 		return rc;
+	ob_init(&b, OBUF_UNLIMITED);
 	for (i = 0; i < p->n; i++)
 		if (p->it[i].act == DB_ACT_UPDATE)
 			sb_update(&b, db, c->my, p->it[i].info);
@@ -590,15 +667,53 @@ int db_plan_exec(struct db_ctx *db, struct db_conn *c, struct db_plan *p)
 		rc = b.overflow ? -ENOMEM : run_multi(c, p, b.buf, b.len, 0);
 	}
 	ob_free(&b);
-	if (!rc)
-		return db_conn_commit(c);
-	if (rc == -ENOTCONN)
+	return rc ? rc : db_conn_commit(c);
+}
+
+/*
+ * A deadlock, lock wait timeout or Galera certification conflict
+ * (-EAGAIN) rolls back and replays the whole plan, DB_RETRY_MAX times at
+ * most and none begun DB_RETRY_BUDGET_MS after the first attempt, each
+ * retry counted in db.deadlock_retries, one warning logged for the
+ * batch.  Then, or when the server refuses a statement or the
+ * COMMIT, the plan is written one dialog at a time.
+ */
+int db_plan_exec(struct db_ctx *db, struct db_conn *c, struct db_plan *p)
+{
+	uint64_t t0 = now_ms();
+	unsigned k;
+	int rc, rr;
+
+	if (!db_plan_writes(p))
+		return 0;
+	for (k = 0;; k++) {
+		rc = plan_once(db, c, p);
+		if (rc != -EAGAIN || !retry_more(k, DB_RETRY_MAX, t0))
+			break;
+		rr = rollback(c);
+		if (rr)
+			return rr == -ENOTCONN ? rr : -EIO;
+		stat_inc(db->st_retries);
+		pause_ms(db_retry_pause_ms(k));
+	}
+	if (k && !rc)
+		log_warn("batch of %zu dialog writes: %s (error %u); written "
+			 "after %u retries (db.deadlock_retries)",
+			 db_plan_writes(p), c->err, c->err_no, k);
+	else if (k && rc != -EAGAIN)
+		log_warn("batch of %zu dialog writes: %s (error %u); retried "
+			 "%u times, then refused otherwise", db_plan_writes(p),
+			 c->err, c->err_no, k);
+	else if (rc == -EAGAIN)
+		log_warn("batch of %zu dialog writes: %s (error %u), still "
+			 "after %u retries; writing one dialog at a time",
+			 db_plan_writes(p), c->err, c->err_no, k);
+	if (!rc || rc == -ENOTCONN || rc == -ENOMEM)
 		return rc;
-	/* Refused by the server: find the dialog at fault. */
+	/* Refused by the server: one dialog at a time, the one at fault
+	 * (or still in conflict) is skipped. */
 	rc = rollback(c);
 	if (!rc)
 		rc = exec_one_by_one(db, c, p);
-	if (!rc)
-		rc = db_conn_commit(c);
 	return rc;
 }

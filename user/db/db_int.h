@@ -89,6 +89,10 @@ struct db_conn {
 	MYSQL *my;
 	bool txn;			/* autocommit is off */
 	MYSQL_STMT *st[ST_COUNT];
+	/* The last retryable error (db_errno_is_retry), for the one
+	 * warning a batch logs however often it was retried. */
+	unsigned err_no;
+	char err[192];
 };
 
 struct db_ctx {
@@ -125,7 +129,7 @@ struct db_ctx {
 	struct db_load_filter filter;	/* rows db_load and the late load read */
 
 	struct stat_var *st_depth, *st_batches, *st_dropped, *st_errors,
-		*st_reconnects, *st_rows, *st_too_long;
+		*st_reconnects, *st_rows, *st_too_long, *st_retries;
 	struct stat_var *st_late_pending, *st_late_restored, *st_late_ended,
 		*st_late_lost;
 };
@@ -178,11 +182,15 @@ int db_sql_delete(struct db_conn *c, uint32_t he, uint32_t hid);
 /* Autocommit off (once per connection): the next statements are one
  * transaction until db_conn_commit. */
 int db_conn_begin(struct db_conn *c);
+/* 0, -ENOTCONN, -EAGAIN (a retryable refusal, noted in @c, not
+ * logged), -EIO (logged).  db_sql_write/db_sql_delete return the same. */
 int db_conn_commit(struct db_conn *c);
 /* db_batch.c: coalesce @n ops (their cell references are taken over)
  * into @p; then write it in one transaction: 0, -ENOTCONN (replay @p
  * after reconnecting), -EIO (COMMIT refused), -ENOMEM.  A plan can be
- * executed again after -ENOTCONN. */
+ * executed again after -ENOTCONN.  A retryable refusal
+ * (db_errno_is_retry) replays the plan up to DB_RETRY_MAX times, then
+ * each dialog alone, like a refused statement or COMMIT. */
 int db_plan_build(struct db_ctx *db, struct db_op *ops, size_t n,
 		  struct db_plan *p);
 int db_plan_exec(struct db_ctx *db, struct db_conn *c, struct db_plan *p);
@@ -194,6 +202,22 @@ uint64_t db_backoff_next(uint64_t prev_ms, uint64_t first_ms,
 			 uint64_t max_ms);
 /* Is @err (a mysql_errno) a lost connection? */
 bool db_errno_is_conn(unsigned err);
+/* Is @err a "try restarting transaction" refusal (deadlock, lock wait
+ * timeout, Galera certification conflict)?  Noted in @c by the callers
+ * that return -EAGAIN for it. */
+bool db_errno_is_retry(unsigned err);
+void db_conn_note_retry(struct db_conn *c, unsigned err, const char *msg);
+/* db_batch.c: a transaction refused with a retryable error is run again
+ * up to DB_RETRY_MAX times (a dialog written alone: DB_ITEM_RETRY_MAX),
+ * within DB_RETRY_BUDGET_MS, after db_retry_pause_ms(k) for the k-th
+ * retry (k from 0). */
+#define DB_RETRY_MAX 5
+#define DB_ITEM_RETRY_MAX 2
+/* No retry begins this long after the first attempt (a batch, or a
+ * dialog written alone): lock wait timeouts each take the server's
+ * innodb_lock_wait_timeout. */
+#define DB_RETRY_BUDGET_MS 10000
+unsigned db_retry_pause_ms(unsigned k);
 /* Backquote-quoted identifier check: 0 or -EINVAL. */
 int db_ident_ok(const char *name);
 

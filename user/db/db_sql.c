@@ -54,6 +54,28 @@ bool db_errno_is_conn(unsigned e)
 	       e == 1053 /* ER_SERVER_SHUTDOWN */;
 }
 
+/*
+ * The "try restarting transaction" class: InnoDB's deadlock victim and
+ * lock wait timeout, and Galera's certification conflict (reported as
+ * 1213 too, "Deadlock: wsrep aborted transaction", SQLSTATE 40001, most
+ * often at COMMIT).  1020 (ER_CHECKREAD) is what MariaDB >= 11.6 says
+ * with innodb_snapshot_isolation when a row changed under the
+ * transaction.  The transaction (1213: already rolled back by the server)
+ * can be run again as a whole and usually succeeds.
+ */
+bool db_errno_is_retry(unsigned e)
+{
+	return e == 1213 /* ER_LOCK_DEADLOCK */ ||
+	       e == 1205 /* ER_LOCK_WAIT_TIMEOUT */ ||
+	       e == 1020 /* ER_CHECKREAD */;
+}
+
+void db_conn_note_retry(struct db_conn *c, unsigned e, const char *msg)
+{
+	c->err_no = e;
+	snprintf(c->err, sizeof(c->err), "%s", msg ? msg : "");
+}
+
 int db_ident_ok(const char *name)
 {
 	if (!name || !*name || strlen(name) > 64 || strchr(name, '`'))
@@ -346,6 +368,10 @@ static int stmt_run(struct db_conn *c, enum db_stmt_id id, MYSQL_BIND *b,
 
 		if (db_errno_is_conn(e))
 			return -ENOTCONN;
+		if (db_errno_is_retry(e)) {	/* the caller retries, logs */
+			db_conn_note_retry(c, e, mysql_stmt_error(st));
+			return -EAGAIN;
+		}
 		log_err("statement failed: %s", mysql_stmt_error(st));
 		return -EIO;
 	}
@@ -501,6 +527,10 @@ int db_conn_commit(struct db_conn *c)
 	if (mysql_commit(c->my)) {
 		unsigned e = mysql_errno(c->my);
 
+		if (db_errno_is_retry(e)) {	/* the caller retries, logs */
+			db_conn_note_retry(c, e, mysql_error(c->my));
+			return -EAGAIN;
+		}
 		log_err("COMMIT failed: %s", mysql_error(c->my));
 		return db_errno_is_conn(e) ? -ENOTCONN : -EIO;
 	}

@@ -110,6 +110,15 @@ for b in $BINS; do
 	done
 done
 if [ "$TESTS" = 1 ]; then
+	# iproute2's ip (busybox's lacks nodad, nud and veth peers), first
+	# in PATH, with its libraries, for test_xdp_relay's veth pairs
+	mkdir -p "$ROOT/usr/sbin"
+	cp /usr/sbin/ip "$ROOT/usr/sbin/ip"
+	ldd /usr/sbin/ip | awk '/=> \//{print $3} /^\t\//{print $1}' | while read -r lib; do
+		[ -e "$ROOT$lib" ] && continue
+		mkdir -p "$ROOT$(dirname "$lib")"
+		cp -L "$lib" "$ROOT$lib"
+	done
 	mkdir -p "$ROOT/k/tests/data"
 	cp -r tests/data/pcap "$ROOT/k/tests/data/"
 	# the BPF objects the tests load as fixtures (make test-build)
@@ -122,7 +131,7 @@ QOPT=""
 cat > "$ROOT/init" <<EOF
 #!/bin/sh
 /bin/busybox --install -s /bin
-export PATH=/bin HOME=/tmp LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu
+export PATH=/usr/sbin:/bin HOME=/tmp LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
@@ -134,6 +143,10 @@ cd /k
 echo
 K=\$(uname -r)
 echo "KCHECK-KERNEL: \$K"
+# veth is a module in Debian's kernels: the per-kernel archive brings it
+for m in /lib/modules/\$K/kernel/drivers/net/veth.ko; do
+	[ -e "\$m" ] && insmod "\$m"
+done
 [ -e /sys/kernel/btf/vmlinux ] && echo "kcheck: BTF present" || echo "kcheck: no /sys/kernel/btf/vmlinux"
 ok=1
 echo "KCHECK-STEP: kcheck_load"
@@ -188,7 +201,7 @@ PROBE=${KCHECK_KVM_PROBE:-60}
 boot_vm() {
 	nice timeout --kill-after=10 "$2" qemu-system-x86_64 $1 \
 		-m "${KCHECK_MEM:-1024}" -smp 1 -nographic -no-reboot \
-		-nodefaults -serial stdio -kernel "$4" -initrd "$INITRD" \
+		-nodefaults -serial stdio -kernel "$4" -initrd "$KINITRD" \
 		-append 'console=ttyS0 panic=-1 quiet' </dev/null >"$5" 2>&1 &
 	QPID=$!
 	if [ "$3" -gt 0 ]; then
@@ -226,6 +239,17 @@ for pkg in $PKGS; do
 	if ! ls "$kdir"/boot/vmlinuz-* >/dev/null 2>&1; then
 		mkdir -p "$kdir"
 		dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$kdir" --wildcards './boot/vmlinuz-*'
+	fi
+	# this kernel's veth.ko in a second cpio archive after the common
+	# one (the kernel unpacks concatenated archives in turn)
+	if ! ls "$kdir"/lib/modules/*/kernel/drivers/net/veth.ko >/dev/null 2>&1; then
+		dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$kdir" --wildcards \
+			'./lib/modules/*/kernel/drivers/net/veth.ko' 2>/dev/null || true
+	fi
+	KINITRD="$WORK/$pkg.initrd.gz"
+	cp "$INITRD" "$KINITRD"
+	if [ -d "$kdir/lib" ]; then
+		(cd "$kdir" && find lib | cpio -o -H newc --quiet | gzip -1) >> "$KINITRD"
 	fi
 	vmlinuz=$(ls "$kdir"/boot/vmlinuz-* | head -n 1)
 	log="$WORK/$pkg.console.log"

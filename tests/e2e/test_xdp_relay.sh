@@ -176,7 +176,11 @@ check "and removed when the BYE ended it" \
 one_call held 4 "$N3_C4" 30000
 wait_until 5 '[ "$(hops_count)" = 1 ]'
 check_eq "a confirmed call has its relay_hops entry" 1 "$(hops_count)"
-dlg=$(dlg_ctl list 2>/dev/null | jq -c '.[0]')
+# The held call's dialog: the previous call's may still be listed for a
+# moment after its BYE (state 5), so pick the confirmed one, once its
+# listing has the relay.
+wait_until 10 '[ "$(dlg_ctl list 2>/dev/null | jq "[.[] | select(.state >= 3 and .state <= 4 and .xdp.relay != null)] | length")" = 1 ]'
+dlg=$(dlg_ctl list 2>/dev/null | jq -c '[.[] | select(.state >= 3 and .state <= 4)][0]')
 check_eq "the dialog listing shows where the kernel relays each way" \
 	"$N3_E4:$CPORT $N3_C4:$UPORT" \
 	"$(json_get "$dlg" '"\(.xdp.relay.caller_to_callee) \(.xdp.relay.callee_to_caller)"')"

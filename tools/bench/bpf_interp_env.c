@@ -393,7 +393,9 @@ static int xdp_adjust_tail(struct bpf_interp *ip, size_t pc)
  * bpf_fib_lookup(ctx, params, plen, flags), a deterministic stand-in
  * for the kernel's routing table: every destination is reachable
  * through the requested ifindex (2 if none) with an MTU of 1500, from
- * 02:00:00:00:00:01 to 02:00:00:00:00:02.
+ * 02:00:00:00:00:01 to 02:00:00:00:00:02, metric 0, no VLAN: what the
+ * kernel answers for a connected route on such a device and neighbour
+ * (tests/bpf/test_xdp_interp.c sets one up to compare).
  */
 static int fib_lookup(struct bpf_interp *ip, size_t pc)
 {
@@ -415,6 +417,11 @@ static int fib_lookup(struct bpf_interp *ip, size_t pc)
 	} else {
 		if (!f.ifindex)
 			f.ifindex = 2;
+		/* as bpf_fib_set_fwd_params() leaves them */
+		f.mtu_result = 1500;
+		f.h_vlan_proto = 0;
+		f.h_vlan_TCI = 0;
+		f.rt_metric = 0;
 		memcpy(f.smac, smac, 6);
 		memcpy(f.dmac, dmac, 6);
 		ip->r[0] = BPF_FIB_LKUP_RET_SUCCESS;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/utsname.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -431,17 +432,59 @@ static int fib_lookup(struct bpf_interp *ip, size_t pc)
 }
 
 /*
+ * Does the running kernel fold bpf_csum_diff()'s result to 16 bits?
+ * Linux 6.13 ("bpf: bpf_csum_diff: optimize and homogenize for all
+ * archs") made it so; before, x86 returned the 32-bit sum.
+ */
+static int csum_diff_folds(void)
+{
+	static int folds = -1;
+	struct utsname u;
+	int maj = 0, min = 0;
+
+	if (folds < 0) {
+		if (uname(&u) == 0)
+			sscanf(u.release, "%d.%d", &maj, &min);
+		folds = maj > 6 || (maj == 6 && min >= 13);
+	}
+	return folds;
+}
+
+/*
  * bpf_csum_diff(from, from_size, to, to_size, seed): the 32-bit one's
  * complement sum of seed, the words of to and the complemented words of
- * from, as x86's csum_partial() folds it.  -EINVAL for sizes not a
- * multiple of 4 or over 512 bytes together.
+ * from, as x86's csum_partial() folds it; folded again to 16 bits
+ * (csum_from32to16()) where the kernel does that.  -EINVAL for sizes
+ * not a multiple of 4 or over 512 bytes together.
  */
+/* x86's csum_partial() of @n bytes (a multiple of 4) at @p, @seed. */
+static uint32_t csum32(const uint8_t *p, uint64_t n, uint32_t seed, int inv)
+{
+	uint64_t sum = seed;
+	uint32_t w;
+
+	for (uint64_t k = 0; k < n; k += 4) {
+		memcpy(&w, p + k, 4);
+		sum += inv ? (uint32_t)~w : w;
+	}
+	sum = (sum & 0xffffffffULL) + (sum >> 32);
+	sum = (sum & 0xffffffffULL) + (sum >> 32);
+	return (uint32_t)sum;
+}
+
+/* csum_add(): 32-bit addition with the carry folded back in. */
+static uint32_t csum_add32(uint32_t a, uint32_t b)
+{
+	uint32_t r = a + b;
+
+	return r + (r < b);
+}
+
 static int csum_diff(struct bpf_interp *ip, size_t pc)
 {
 	uint64_t fs = (uint32_t)ip->r[2], ts = (uint32_t)ip->r[4];
-	uint64_t sum = (uint32_t)ip->r[5];
+	uint32_t seed = (uint32_t)ip->r[5], s32;
 	uint8_t *from = NULL, *to = NULL;
-	uint32_t w;
 	int g;
 
 	if (((fs | ts) & 3) || fs + ts > 512) {
@@ -454,17 +497,25 @@ static int csum_diff(struct bpf_interp *ip, size_t pc)
 	if (ts && !(to = bpfi_mem_at(ip, pc, ip->r[3], ip->tag[3], (size_t)ts,
 				     0, &g)))
 		return -1;
-	for (uint64_t k = 0; k < fs; k += 4) {
-		memcpy(&w, from + k, 4);
-		sum += (uint32_t)~w;
+	if (!csum_diff_folds()) {
+		/* one csum_partial() over ~from then to, seeded */
+		s32 = csum_add32(csum32(from, fs, seed, 1),
+				 csum32(to, ts, 0, 0));
+		ip->r[0] = s32;
+		return 0;
 	}
-	for (uint64_t k = 0; k < ts; k += 4) {
-		memcpy(&w, to + k, 4);
-		sum += w;
-	}
-	sum = (sum & 0xffffffffULL) + (sum >> 32);
-	sum = (sum & 0xffffffffULL) + (sum >> 32);
-	ip->r[0] = (uint32_t)sum;
+	/* the 6.13 helper's cases, each as the kernel orders it */
+	if (fs && ts)
+		s32 = csum_add32(csum32(to, ts, seed, 0),
+				 ~csum32(from, fs, 0, 0));
+	else if (ts)
+		s32 = csum32(to, ts, seed, 0);
+	else if (fs)
+		s32 = ~csum32(from, fs, ~seed, 0);
+	else
+		s32 = seed;
+	s32 += (s32 >> 16) | (s32 << 16); /* csum_from32to16() */
+	ip->r[0] = s32 >> 16;
 	return 0;
 }
 

@@ -551,6 +551,81 @@ static void test_helpers(void **state)
 }
 
 /*
+ * bpf_xdp_adjust_head / bpf_xdp_adjust_tail(ctx, delta) on a 64-byte
+ * frame, delta in and past the kernel's limits (test_run's 256 bytes of
+ * headroom, a 4096-byte frame less skb_shared_info): the verdict says
+ * whether it worked; the frame afterwards (its length and bytes, grown
+ * ones zeroed) must be the kernel's.
+ */
+static void test_adjust(void **state)
+{
+	static const int32_t tail[] = {-64, -51, -50, -1, 0, 1, 100,
+				       3000, 3455, 3456, 3457, 4000};
+	static const int32_t head[] = {-300, -217, -216, -215, -1, 0,
+				       1, 49, 50, 51};
+	unsigned bad = 0, worked = 0;
+
+	for (int h = 0; h <= 1; h++) {
+		const int32_t *d = h ? head : tail;
+		size_t nd = h ? sizeof(head) / sizeof(head[0])
+			      : sizeof(tail) / sizeof(tail[0]);
+
+		for (size_t i = 0; i < nd; i++) {
+			static uint8_t kout[4096];
+			uint8_t in[FRAME];
+			struct bpf_interp_run r;
+			struct bpf_interp *ip;
+			const uint8_t *iout;
+			struct prog p = {.n = 0};
+			size_t ilen;
+			int fd;
+			LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = in,
+				    .data_size_in = FRAME, .data_out = kout,
+				    .data_size_out = sizeof(kout),
+				    .repeat = 1);
+
+			emit(&p, I(BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, d[i]));
+			emit(&p, I(BPF_JMP | BPF_CALL, 0, 0, 0,
+				   h ? BPF_FUNC_xdp_adjust_head
+				     : BPF_FUNC_xdp_adjust_tail));
+			emit(&p, I(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2, 0));
+			emit(&p, I(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0,
+				   XDP_DROP));
+			emit(&p, I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
+			emit(&p, I(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0,
+				   XDP_PASS));
+			emit(&p, I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
+			for (size_t k = 0; k < FRAME; k++)
+				in[k] = (uint8_t)(k * 7 + 1);
+			fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "adj", "GPL",
+					   p.in, p.n, NULL);
+			assert_true(fd >= 0);
+			ip = bpf_interp_new(p.in, p.n);
+			assert_non_null(ip);
+			assert_int_equal(bpf_prog_test_run_opts(fd, &t), 0);
+			assert_int_equal(bpf_interp_run_xdp(ip, in, FRAME, &r),
+					 0);
+			iout = bpf_interp_packet(ip, &ilen);
+			if (r.ret != t.retval || ilen != t.data_size_out ||
+			    memcmp(iout, kout, ilen)) {
+				tap_diag("adjust_%s(%d): kernel %u, %u bytes; "
+					 "interpreter %u, %zu bytes",
+					 h ? "head" : "tail", d[i], t.retval,
+					 t.data_size_out, r.ret, ilen);
+				bad++;
+			}
+			worked += t.retval == XDP_PASS;
+			bpf_interp_free(ip);
+			close(fd);
+		}
+	}
+	tap_diag("adjust: %u of 22 deltas taken by the kernel", worked);
+	/* both sides of each limit were tried */
+	assert_true(worked > 2 && worked < 20);
+	assert_int_equal(bad, 0);
+}
+
+/*
  * What the verifier would refuse, the interpreter must refuse at run
  * time with a message, not run on: each program here is wrong in one way.
  */
@@ -624,6 +699,7 @@ int main(void)
 	    cmocka_unit_test(test_alu),	    cmocka_unit_test(test_byte_swaps),
 	    cmocka_unit_test(test_jumps),   cmocka_unit_test(test_atomics),
 	    cmocka_unit_test(test_memory),  cmocka_unit_test(test_helpers),
+	    cmocka_unit_test(test_adjust),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_summary),
 	};

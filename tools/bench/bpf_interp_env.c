@@ -607,9 +607,8 @@ int bpfi_helper(struct bpf_interp *ip, size_t pc, int32_t id)
 			return -1;
 		break;
 	case BPF_FUNC_redirect:
-		/* the kernel's answer when the flags are 0 */
-		ip->r[0] = (ip->r[2] & ~(uint64_t)XDP_TX) ? XDP_ABORTED
-							 : XDP_REDIRECT;
+		/* XDP's bpf_redirect(): any flag aborts */
+		ip->r[0] = ip->r[2] ? XDP_ABORTED : XDP_REDIRECT;
 		break;
 	case BPF_FUNC_ringbuf_submit:
 	case BPF_FUNC_ringbuf_discard:

@@ -40,6 +40,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <net/if.h>
 
 #include <linux/types.h>
 #include <bpf/bpf.h>
@@ -625,6 +626,101 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
+/* --- the kernel relay ---------------------------------------------- */
+
+static int sh(const char *cmd)
+{
+	int rc = system(cmd);
+
+	if (rc != 0)
+		tap_diag("setup failed (%d): %s", rc, cmd);
+	return rc;
+}
+
+/*
+ * The relay needs bpf_fib_lookup() to succeed in the kernel: a network
+ * namespace of the process's own (unshare: it goes with the process;
+ * this test runs last) with a veth whose MAC, addresses and permanent
+ * neighbours give the answer of the interpreter's stub (bpf_interp_env.c
+ * fib_lookup(): 02:00:00:00:00:01 to 02:00:00:00:00:02, MTU 1500).
+ */
+static int relay_netns(void)
+{
+	static const char *const cmds[] = {
+	    "ip link set lo up",
+	    "sysctl -qw net.ipv4.conf.all.forwarding=1",
+	    "ip link add rkc0 type veth peer name rkc1",
+	    "ip link set rkc0 address 02:00:00:00:00:01",
+	    "ip link set rkc0 up",
+	    "ip link set rkc1 up",
+	    "ip addr add 192.0.2.2/24 dev rkc0",
+	    "ip neigh add 192.0.2.1 lladdr 02:00:00:00:00:02 dev rkc0 nud "
+	    "permanent",
+	    "ip neigh add 192.0.2.4 lladdr 02:00:00:00:00:02 dev rkc0 nud "
+	    "permanent",
+	};
+
+	if (unshare(CLONE_NEWNET) != 0) {
+		tap_diag("unshare: %s", strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (sh(cmds[i]))
+			return -1;
+	return 0;
+}
+
+/*
+ * The bench table's relayed rows (a request, a reply) through the
+ * relay-on program: the kernel and the interpreter agree (verdict,
+ * frame, maps) and both relay (XDP_REDIRECT).
+ */
+static void test_relay(void **state)
+{
+	struct prog p = {.name = "relay", .k = {PORTS, KEY}};
+	unsigned reports = 0, rows = 0;
+	struct bpf_interp_run r;
+	struct pkt pk;
+
+	(void)state;
+	if (relay_netns())
+		skip();
+	p.skel = sipdlg_bpf__open();
+	assert_non_null(p.skel);
+	p.skel->rodata->relay_enabled = 1;
+	p.skel->rodata->relay_methods = BENCH_RELAY_METHODS;
+	assert_int_equal(xdp_obj_load(p.skel->obj, &p.k), 0);
+	assert_int_equal(put_dialogs_fd(bpf_map__fd(p.skel->maps.dialogs),
+					bpf_map__fd(p.skel->maps.callids)),
+			 0);
+	assert_int_equal(
+	    bench_put_relay_hops(bpf_map__fd(p.skel->maps.relay_hops),
+				 if_nametoindex("rkc0")),
+	    0);
+	assert_int_equal(
+	    xdp_diff_attach(&p.d, p.skel->obj, p.skel->progs.sipdlg_xdp), 0);
+	for (size_t i = 0; i < bench_nrows; i++) {
+		if (!bench_rows[i].relay)
+			continue;
+		rows++;
+		assert_int_equal(bench_frame(&bench_rows[i], &pk), 0);
+		if (check(&p, pk.buf, pk.len, bench_rows[i].name, &reports))
+			continue;
+		bpf_interp_maps_reset(p.d.ip);
+		assert_int_equal(bpf_interp_run_xdp(p.d.ip, pk.buf, pk.len, &r),
+				 0);
+		tap_diag("%s: %u, %llu insns", bench_rows[i].name, r.ret,
+			 (unsigned long long)r.insns);
+		assert_int_equal(r.ret, XDP_REDIRECT);
+	}
+	g_frames += p.d.frames;
+	g_ticked += p.d.ticked;
+	xdp_diff_detach(&p.d);
+	sipdlg_bpf__destroy(p.skel);
+	assert_int_equal(rows, 2);
+	assert_int_equal(reports, 0);
+}
+
 static int group_setup(void **state)
 {
 	cpu_set_t allowed, one;
@@ -720,6 +816,7 @@ int main(void)
 	    cmocka_unit_test(test_mutations),
 	    cmocka_unit_test(test_unverified),
 	    cmocka_unit_test(test_probe),
+	    cmocka_unit_test(test_relay), /* last: moves to a netns */
 	};
 
 	if (geteuid() != 0) {

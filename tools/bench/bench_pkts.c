@@ -88,20 +88,52 @@ static const char invite[] =
 	"a=rtpmap:0 PCMU/8000" CRLF "a=rtpmap:8 PCMA/8000" CRLF
 	"a=rtpmap:101 telephone-event/8000" CRLF "a=fmtp:101 0-16" CRLF "a=sendrecv" CRLF;
 
+/*
+ * Relayed by the kernel (relay on, INFO in relay_methods): an INFO from
+ * the caller with our Route on top, and a reply carrying our relay Via
+ * (bpf/sip_relay.h) on top.
+ */
+static const char relay_info[] =
+	"INFO sip:bob@192.0.2.4:5060;transport=udp SIP/2.0" CRLF
+	"Via: SIP/2.0/UDP 192.0.2.1:5070;branch=z9hG4bK-d8754z-a4c1b2f3e4d5" CRLF
+	"Max-Forwards: 70" CRLF
+	"Route: <sip:192.0.2.2;lr;did=596.d052>" CRLF
+	"From: \"Alice Liddell\" <sip:alice@atlanta.example.com>;tag=1928301774" CRLF
+	"To: \"Bob Builder\" <sip:bob@biloxi.example.com>;tag=a6c85cf" CRLF
+	"Call-ID: a84b4c76e66710@pc33.atlanta.example.com" CRLF
+	"CSeq: 232 INFO" CRLF
+	"User-Agent: ExamplePhone/4.2.1 (build 20231005; linux-x86_64)" CRLF
+	"Content-Type: application/dtmf-relay" CRLF "Content-Length: 24" CRLF CRLF
+	"Signal=1\r\nDuration=160\r\n";
+
+static const char relay_reply[] =
+	"SIP/2.0 200 OK" CRLF
+	"Via: SIP/2.0/UDP 192.0.2.2;branch=z9hG4bKsd596.d052.0k0123456789abcdef" CRLF
+	"Via: SIP/2.0/UDP 192.0.2.1:5070;branch=z9hG4bK-d8754z-a4c1b2f3e4d5" CRLF
+	"From: \"Alice Liddell\" <sip:alice@atlanta.example.com>;tag=1928301774" CRLF
+	"To: \"Bob Builder\" <sip:bob@biloxi.example.com>;tag=a6c85cf" CRLF
+	"Call-ID: a84b4c76e66710@pc33.atlanta.example.com" CRLF
+	"CSeq: 232 INFO" CRLF
+	"Server: ExamplePhone/4.2.1" CRLF "Content-Length: 0" CRLF CRLF;
+
 const struct bench_row bench_rows[] = {
-	{ "floor (trivial XDP_PASS)", NULL, 0, 1, 0, 0, 53 },
-	{ "non-SIP UDP (port 53)", NULL, 0, 0, 0, 0, 53 },
-	{ "non-SIP UDP, VLAN-tagged", NULL, 0, 0, 0, 1, 53 },
-	{ "non-SIP UDP, IPv6", NULL, 0, 0, 1, 0, 53 },
-	{ "initial INVITE, no cookie", invite, 0, 0, 0, 0, BENCH_SIP_PORT },
+	{ "floor (trivial XDP_PASS)", NULL, 0, 1, 0, 0, 53, 0 },
+	{ "non-SIP UDP (port 53)", NULL, 0, 0, 0, 0, 53, 0 },
+	{ "non-SIP UDP, VLAN-tagged", NULL, 0, 0, 0, 1, 53, 0 },
+	{ "non-SIP UDP, IPv6", NULL, 0, 0, 1, 0, 53, 0 },
+	{ "initial INVITE, no cookie", invite, 0, 0, 0, 0, BENCH_SIP_PORT, 0 },
 	{ "in-dialog BYE, cookie in 1st Route", bench_bye, 0, 0, 0, 0,
-	  BENCH_SIP_PORT },
+	  BENCH_SIP_PORT, 0 },
 	{ "in-dialog BYE, cookie in 4th Route", bye_last, 0, 0, 0, 0,
-	  BENCH_SIP_PORT },
-	{ "unknown cookie", bye_unknown, 0, 0, 0, 0, BENCH_SIP_PORT },
+	  BENCH_SIP_PORT, 0 },
+	{ "unknown cookie", bye_unknown, 0, 0, 0, 0, BENCH_SIP_PORT, 0 },
 	{ "reply within a dialog (200 OK)", reply_200, 0, 0, 0, 0,
-	  BENCH_SIP_PORT },
-	{ "MAC on, Call-ID not read", bye_mac, 1, 0, 0, 0, BENCH_SIP_PORT },
+	  BENCH_SIP_PORT, 0 },
+	{ "MAC on, Call-ID not read", bye_mac, 1, 0, 0, 0, BENCH_SIP_PORT, 0 },
+	{ "relayed request (INFO)", relay_info, 0, 0, 0, 0, BENCH_SIP_PORT,
+	  1 },
+	{ "relayed reply (200 OK)", relay_reply, 0, 0, 0, 0, BENCH_SIP_PORT,
+	  1 },
 };
 const size_t bench_nrows = sizeof(bench_rows) / sizeof(bench_rows[0]);
 
@@ -147,4 +179,30 @@ int bench_put_dialog(int fd)
 	v.callee_tag_hash = sipdlg_hash_bytes("a6c85cf", 7);
 	v.state = 4;
 	return bpf_map_update_elem(fd, &k, &v, BPF_ANY) ? -errno : 0;
+}
+
+static void relay_hop(struct sipdlg_relay_hop *h, uint8_t peer,
+		      uint16_t dport, unsigned ifindex)
+{
+	memset(h, 0, sizeof(*h));
+	h->family = 4;
+	memcpy(h->daddr, (uint8_t[4]){ 192, 0, 2, peer }, 4);
+	memcpy(h->saddr, (uint8_t[4]){ 192, 0, 2, 2 }, 4);
+	h->dport = dport;
+	h->sport = 5060;
+	h->nroutes = 1;
+	h->ifindex = ifindex;
+	h->sentby_len = 9;
+	memcpy(h->sentby, "192.0.2.2", 9);
+}
+
+int bench_put_relay_hops(int fd, unsigned ifindex)
+{
+	struct sipdlg_dlg_key k = { 1685, 9485 };
+	struct sipdlg_relay_hops h;
+
+	memset(&h, 0, sizeof(h));
+	relay_hop(&h.dir[0], 4, 5060, ifindex); /* caller -> callee */
+	relay_hop(&h.dir[1], 1, 5070, ifindex); /* callee -> caller */
+	return bpf_map_update_elem(fd, &k, &h, BPF_ANY) ? -errno : 0;
 }

@@ -28,6 +28,7 @@ struct bench_row {
 	int ipv6;	 /* IPv6 instead of IPv4 */
 	int vlans;	 /* VLAN tags (pkt_sip_opts.vlans) */
 	uint16_t dport;
+	int relay; /* for the relay-on program (bench_put_relay_hops()) */
 };
 
 extern const struct bench_row bench_rows[];
@@ -47,5 +48,14 @@ int bench_frame(const struct bench_row *r, struct pkt *p);
 
 /* The benchmark dialog, confirmed, into the "dialogs" map @fd. */
 int bench_put_dialog(int fd);
+
+/* relay_methods of the relay-on program: INFO only. */
+#define BENCH_RELAY_METHODS (1u << 6) /* SDM_INFO */
+
+/*
+ * The benchmark dialog's relay next hops (both directions over IPv4,
+ * ifindex @ifindex) into the "relay_hops" map @fd.  0 or -errno.
+ */
+int bench_put_relay_hops(int fd, unsigned ifindex);
 
 #endif /* SIPDLG_BENCH_PKTS_H */

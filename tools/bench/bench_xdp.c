@@ -57,6 +57,8 @@ static const char *reason_name(int r)
 	case SDR_DLG_MATCH: return "dlg_match";
 	case SDR_DLG_REPLY_MATCH: return "dlg_reply_match";
 	case SDR_DLG_UNKNOWN: return "dlg_unknown";
+	case SDR_RELAY_REQ: return "relay_req";
+	case SDR_RELAY_REPLY: return "relay_reply";
 	case -1: return "-";
 	default: return "other";
 	}
@@ -70,7 +72,7 @@ static int cmp_u32(const void *a, const void *b)
 }
 
 /* The program with the bench knobs (MAC on if @mac), maps unpinned. */
-static struct sipdlg_bpf *load_prog(int mac)
+static struct sipdlg_bpf *load_prog_relay(int mac, int relay)
 {
 	struct xdp_knobs k = { .sip_ports = { BENCH_SIP_PORT }, .mac = mac,
 			       .mac_key = { BENCH_MAC_K0, BENCH_MAC_K1 } };
@@ -78,12 +80,37 @@ static struct sipdlg_bpf *load_prog(int mac)
 
 	if (!skel)
 		return NULL;
+	if (relay) {
+		skel->rodata->relay_enabled = 1;
+		skel->rodata->relay_methods = BENCH_RELAY_METHODS;
+	}
 	if (xdp_obj_load(skel->obj, &k) ||
-	    bench_put_dialog(bpf_map__fd(skel->maps.dialogs))) {
+	    bench_put_dialog(bpf_map__fd(skel->maps.dialogs)) ||
+	    (relay &&
+	     bench_put_relay_hops(bpf_map__fd(skel->maps.relay_hops), 2))) {
 		sipdlg_bpf__destroy(skel);
 		return NULL;
 	}
 	return skel;
+}
+
+static struct sipdlg_bpf *load_prog(int mac)
+{
+	return load_prog_relay(mac, 0);
+}
+
+/*
+ * The reason the interpreter's last run of @ip on @skel's program
+ * counted: the one "counters" key it looked up, or -1.
+ */
+static int interp_reason(struct bpf_interp *ip, struct sipdlg_bpf *skel)
+{
+	int fd = bpf_map__fd(skel->maps.counters);
+
+	for (__u32 k = 0; k < SDR_MAX_; k++)
+		if (bpf_interp_map_peek(ip, fd, &k))
+			return (int)k;
+	return -1;
 }
 
 /*
@@ -375,8 +402,9 @@ static int dump_rows(const char *dir)
 int main(int argc, char **argv)
 {
 	struct sipdlg_bpf *plain = NULL, *withmac = NULL;
-	struct sipdlg_bpf *cnt_plain = NULL, *cnt_mac = NULL;
+	struct sipdlg_bpf *cnt_plain = NULL, *cnt_mac = NULL, *cnt_relay = NULL;
 	struct bpf_interp *ip_plain = NULL, *ip_mac = NULL, *ip_floor = NULL;
+	struct bpf_interp *ip_relay = NULL;
 	struct floor_bpf *fl = NULL;
 	__u32 repeat = 1000000, runs = 5, t[MAX_RUNS], med, min;
 	const char *file = NULL, *dump = NULL, *lines = NULL, *only = NULL;
@@ -424,7 +452,9 @@ int main(int argc, char **argv)
 	/* the interpreter's copies, never run by the kernel */
 	cnt_plain = load_prog(0);
 	cnt_mac = load_prog(1);
-	if (!plain || !withmac || !fl || !cnt_plain || !cnt_mac) {
+	cnt_relay = load_prog_relay(0, 1);
+	if (!plain || !withmac || !fl || !cnt_plain || !cnt_mac ||
+	    !cnt_relay) {
 		fprintf(stderr, "bench_xdp: cannot load the programs: %s\n",
 			strerror(errno));
 		goto out;
@@ -432,7 +462,8 @@ int main(int argc, char **argv)
 	ip_plain = xdp_obj_interp(cnt_plain->progs.sipdlg_xdp);
 	ip_mac = xdp_obj_interp(cnt_mac->progs.sipdlg_xdp);
 	ip_floor = xdp_obj_interp(fl->progs.floor_xdp);
-	if (!ip_plain || !ip_mac || !ip_floor) {
+	ip_relay = xdp_obj_interp(cnt_relay->progs.sipdlg_xdp);
+	if (!ip_plain || !ip_mac || !ip_floor || !ip_relay) {
 		fprintf(stderr, "bench_xdp: no interpreter: %s\n",
 			strerror(errno));
 		goto out;
@@ -469,7 +500,12 @@ int main(int argc, char **argv)
 	       "packet (ns/packet)\n"
 	       "insns: BPF instructions executed (tools/bench/bpf_interp.c)\n"
 	       "over floor: median over the runs of (run - the floor run "
-	       "just before it)\n\n", repeat, runs);
+	       "just before it)\n"
+	       "relayed rows: insns only (relay on, the interpreter's "
+	       "bpf_fib_lookup stub);\n  their ns need routes and neighbours "
+	       "for the next hop: bench_relay's rows\n  (make bench-relay, "
+	       "in a netns) above\n\n",
+	       repeat, runs);
 	printf("%-38s %6s %-16s %6s %8s %8s %8s %10s\n", "packet", "bytes",
 	       "reason", "insns", "median", "min", "max", "over floor");
 	for (size_t i = 0; i < bench_nrows; i++) {
@@ -484,6 +520,15 @@ int main(int argc, char **argv)
 		if (bench_frame(r, &p)) {
 			fprintf(stderr, "bench_xdp: %s: cannot build\n", r->name);
 			goto out;
+		}
+		if (r->relay) {
+			unsigned long long n = icount(ip_relay, &p);
+
+			printf("%-38s %6zu %-16s %6llu %8s %8s %8s %10s\n",
+			       r->name, p.len,
+			       reason_name(interp_reason(ip_relay, cnt_relay)),
+			       n, "-", "-", "-", "-");
+			continue;
 		}
 		fd = r->floor ? bpf_program__fd(fl->progs.floor_xdp) :
 				bpf_program__fd(skel->progs.sipdlg_xdp);
@@ -513,10 +558,12 @@ out:
 	bpf_interp_free(ip_plain);
 	bpf_interp_free(ip_mac);
 	bpf_interp_free(ip_floor);
+	bpf_interp_free(ip_relay);
 	sipdlg_bpf__destroy(plain);
 	sipdlg_bpf__destroy(withmac);
 	sipdlg_bpf__destroy(cnt_plain);
 	sipdlg_bpf__destroy(cnt_mac);
+	sipdlg_bpf__destroy(cnt_relay);
 	floor_bpf__destroy(fl);
 	return rc;
 }

@@ -95,14 +95,46 @@ static int map_fd(const struct loaded *l, const char *name)
  * Load o->obj with the MAC knob @mac: through the kernel's verifier,
  * else (-N, or when the verifier refuses it) without.
  */
-static int load(const struct opts *o, int mac, struct loaded *l)
+/*
+ * Open @path, set the relay knobs (relay on, BENCH_RELAY_METHODS) and
+ * load it with @k: the object or NULL.
+ */
+static struct bpf_object *open_load_relay(const char *path,
+					  const struct xdp_knobs *k)
+{
+	struct bpf_object *obj = bpf_object__open_file(path, NULL);
+	uint32_t on = 1, methods = BENCH_RELAY_METHODS;
+
+	if (!obj)
+		return NULL;
+	if (xdp_obj_set_knob(obj, "relay_enabled", &on, sizeof(on)) ||
+	    xdp_obj_set_knob(obj, "relay_methods", &methods,
+			     sizeof(methods)) ||
+	    xdp_obj_load(obj, k)) {
+		bpf_object__close(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+static int load(const struct opts *o, int mac, int relay, struct loaded *l)
 {
 	struct xdp_knobs k = o->k;
 	int fd;
 
 	k.mac = (uint32_t)mac;
 	memset(l, 0, sizeof(*l));
-	if (!o->no_verify) {
+	if (relay) {
+		/* the unverified path has no relay knobs: kernel only */
+		l->obj = open_load_relay(o->obj, &k);
+		if (!l->obj) {
+			fprintf(stderr, "bpf_icount: cannot load %s with the "
+					"relay on\n",
+				o->obj);
+			return -1;
+		}
+		l->ip = xdp_obj_interp(xdp_obj_prog(l->obj));
+	} else if (!o->no_verify) {
 		l->obj = xdp_obj_open_load(o->obj, &k);
 		if (l->obj)
 			l->ip = xdp_obj_interp(xdp_obj_prog(l->obj));
@@ -112,7 +144,7 @@ static int load(const struct opts *o, int mac, struct loaded *l)
 				"counting it without the verifier\n",
 				o->obj);
 	}
-	if (!l->obj) {
+	if (!l->obj && !relay) {
 		if (xdp_unverified_open(&l->u, o->obj, &k))
 			return -1;
 		l->ip = l->u.ip;
@@ -126,6 +158,11 @@ static int load(const struct opts *o, int mac, struct loaded *l)
 	if (!o->no_dialog && (fd < 0 || bench_put_dialog(fd))) {
 		fprintf(stderr, "bpf_icount: cannot put the dialog: %s\n",
 			fd < 0 ? "no \"dialogs\" map" : strerror(errno));
+		return -1;
+	}
+	fd = map_fd(l, "relay_hops");
+	if (relay && (fd < 0 || bench_put_relay_hops(fd, 2))) {
+		fprintf(stderr, "bpf_icount: cannot put the relay hops\n");
 		return -1;
 	}
 	l->counters_fd = map_fd(l, "counters");
@@ -254,7 +291,7 @@ static void usage(const char *argv0)
 int main(int argc, char **argv)
 {
 	struct opts o = {.obj = "build/sipdlg.bpf.o"};
-	struct loaded plain = {0}, mac = {0};
+	struct loaded plain = {0}, mac = {0}, relay = {0};
 	int opt, rc = 1;
 
 	o.k.sip_ports[0] = BENCH_SIP_PORT;
@@ -330,27 +367,36 @@ int main(int argc, char **argv)
 		}
 		n = fread(sip, 1, sizeof(sip) - 64, f);
 		fclose(f);
-		if (pkt_sip(&p, &po, sip, n) || load(&o, o.mac, &plain))
+		if (pkt_sip(&p, &po, sip, n) || load(&o, o.mac, 0, &plain))
 			goto out;
 		rc = count(&plain, o.file, &p, o.first, o.verbose, o.top) ? 1
 									  : 0;
 		goto out;
 	}
-	if (load(&o, 0, &plain) || load(&o, 1, &mac))
+	if (load(&o, 0, 0, &plain) || load(&o, 1, 0, &mac))
 		goto out;
 	rc = 0;
+	/* the relayed rows need the kernel to load the relay-on object */
+	if (load(&o, 0, 1, &relay)) {
+		unload(&relay);
+		memset(&relay, 0, sizeof(relay));
+		rc = 1;
+	}
 	for (size_t i = 0; i < bench_nrows; i++) {
 		const struct bench_row *r = &bench_rows[i];
 		struct pkt p;
 
-		if (r->floor || (o.rows && !strchr(o.rows, (int)('0' + i))))
+		if (r->floor || (o.rows && !strchr(o.rows, (int)('0' + i))) ||
+		    (r->relay && !relay.ip))
 			continue;
-		if (bench_frame(r, &p) || count(r->mac ? &mac : &plain, r->name,
-						&p, o.first, o.verbose, o.top))
+		if (bench_frame(r, &p) ||
+		    count(r->relay ? &relay : r->mac ? &mac : &plain, r->name,
+			  &p, o.first, o.verbose, o.top))
 			rc = 1;
 	}
 out:
 	unload(&plain);
 	unload(&mac);
+	unload(&relay);
 	return rc;
 }

@@ -425,6 +425,9 @@ static int do_ld_imm64(struct bpf_interp *ip, size_t pc,
 			   (uint64_t)(uint32_t)in[1].imm;
 		ip->tag[d] = g;
 		return 0;
+	case BPF_PSEUDO_FUNC: /* a callback: the subprogram at pc + imm + 1 */
+		ip->r[d] = IP_FUNC_BASE + (uint64_t)((int64_t)pc + in->imm + 1);
+		return 0;
 	default:
 		return bpfi_fail(ip, pc, "ld_imm64 with src %d not supported",
 				 in->src_reg);
@@ -437,7 +440,61 @@ struct ret_frame {
 	size_t pc;     /* the call instruction */
 	uint64_t r[4]; /* r6-r9 */
 	int tag[4];
+	/* a bpf_loop() callback frame: call cb again until i == n */
+	int loop;
+	size_t cb;
+	uint64_t i, n, ctx;
+	int ctx_tag;
 };
+
+/*
+ * bpf_loop(nr_loops, callback, ctx, flags) at @pc: check it, then (if
+ * there is a first iteration) set frame fr up as the callback's caller.
+ * 1: the callback runs next (pc in *next); 0: r0 set, go on; -1 error.
+ */
+static int loop_start(struct bpf_interp *ip, size_t pc, struct ret_frame *fr,
+		      size_t *next)
+{
+	uint64_t cb = ip->r[2] - IP_FUNC_BASE;
+
+	if (ip->tag[2] != RG_NONE || cb >= ip->n || !bpfi_is_func(ip, cb))
+		return bpfi_fail(ip, pc, "bpf_loop: r2 is no callback");
+	if (ip->r[4] != 0 || ip->r[1] > (1u << 23) || ip->r[1] == 0) {
+		/* -EINVAL for flags, -E2BIG for too many loops, 0 for none */
+		ip->r[0] = ip->r[4] ? (uint64_t)-EINVAL
+				    : ip->r[1] ? (uint64_t)-E2BIG : 0;
+		ip->tag[0] = RG_NONE;
+		for (int k = 1; k <= 5; k++) {
+			ip->r[k] = IP_POISON;
+			ip->tag[k] = RG_NONE;
+		}
+		return 0;
+	}
+	fr->pc = pc;
+	memcpy(fr->r, &ip->r[6], sizeof(fr->r));
+	memcpy(fr->tag, &ip->tag[6], sizeof(fr->tag));
+	fr->loop = 1;
+	fr->cb = (size_t)cb;
+	fr->i = 0;
+	fr->n = (uint32_t)ip->r[1];
+	fr->ctx = ip->r[3];
+	fr->ctx_tag = ip->tag[3];
+	*next = (size_t)cb;
+	return 1;
+}
+
+/* Registers of a callback call: r1 = index, r2 = ctx, r3-r5 poison. */
+static void loop_args(struct bpf_interp *ip, const struct ret_frame *fr)
+{
+	ip->r[1] = fr->i;
+	ip->tag[1] = RG_NONE;
+	ip->r[2] = fr->ctx;
+	ip->tag[2] = fr->ctx_tag;
+	for (int k = 3; k <= 5; k++) {
+		ip->r[k] = IP_POISON;
+		ip->tag[k] = RG_NONE;
+	}
+}
 
 /* A fresh, zeroed stack for frame @depth; r10 points at its top. */
 static void frame_enter(struct bpf_interp *ip, int depth)
@@ -522,6 +579,24 @@ static int run(struct bpf_interp *ip, struct bpf_interp_run *out)
 		case BPF_CALL:
 			if (BPF_CLASS(in->code) != BPF_JMP)
 				break;
+			if (in->src_reg == 0 && in->imm == BPF_FUNC_loop) {
+				size_t next = 0;
+
+				if (depth + 1 >= IP_FRAMES)
+					return bpfi_fail(ip, pc,
+							 "calls nested too deep");
+				t = loop_start(ip, pc, &fr[depth], &next);
+				if (t < 0)
+					return -1;
+				if (t == 0) {
+					pc++;
+					continue;
+				}
+				loop_args(ip, &fr[depth]);
+				frame_enter(ip, ++depth);
+				pc = next;
+				continue;
+			}
 			if (in->src_reg == 0) {
 				if (bpfi_helper(ip, pc, in->imm))
 					return -1;
@@ -536,6 +611,7 @@ static int run(struct bpf_interp *ip, struct bpf_interp_run *out)
 				return bpfi_fail(ip, pc,
 						 "calls nested too deep");
 			fr[depth].pc = pc;
+			fr[depth].loop = 0;
 			memcpy(fr[depth].r, &ip->r[6], sizeof(fr[depth].r));
 			memcpy(fr[depth].tag, &ip->tag[6],
 			       sizeof(fr[depth].tag));
@@ -551,6 +627,25 @@ static int run(struct bpf_interp *ip, struct bpf_interp_run *out)
 				return 0;
 			}
 			depth--;
+			if (fr[depth].loop) {
+				/* the callback returned: 1 stops the loop */
+				struct ret_frame *l = &fr[depth];
+
+				l->i++;
+				if ((uint32_t)ip->r[0] == 0 && l->i < l->n) {
+					loop_args(ip, l);
+					frame_enter(ip, ++depth);
+					pc = l->cb;
+					continue;
+				}
+				if ((uint32_t)ip->r[0] > 1)
+					return bpfi_fail(
+					    ip, pc,
+					    "bpf_loop callback returned %u",
+					    (uint32_t)ip->r[0]);
+				ip->r[0] = l->i; /* loops performed */
+				ip->tag[0] = RG_NONE;
+			}
 			memcpy(&ip->r[6], fr[depth].r, sizeof(fr[depth].r));
 			memcpy(&ip->tag[6], fr[depth].tag,
 			       sizeof(fr[depth].tag));
@@ -588,19 +683,23 @@ int bpf_interp_run_xdp(struct bpf_interp *ip, const void *frame, size_t len,
 	for (int g = RG_DYN; g < (int)ip->nrg; g++)
 		if (ip->rg[g].live && ip->rg[g].owned == OWN_RECORD)
 			bpfi_region_kill(ip, g); /* reserved, never submitted */
-	if (len + 2 * IP_REDZONE > ip->pkt_cap) {
-		uint8_t *p = realloc(ip->pkt, len + 2 * IP_REDZONE);
+	size_t need = IP_HEADROOM + len + IP_TAILRESV;
+
+	if (need < IP_FRAME)
+		need = IP_FRAME;
+	if (need > ip->pkt_cap) {
+		uint8_t *p = realloc(ip->pkt, need);
 
 		if (!p) {
 			snprintf(out->err, sizeof(out->err), "out of memory");
 			return -1;
 		}
 		ip->pkt = p;
-		ip->pkt_cap = len + 2 * IP_REDZONE;
+		ip->pkt_cap = need;
 	}
-	memset(ip->pkt, 0xee, ip->pkt_cap);
-	memcpy(ip->pkt + IP_REDZONE, frame, len);
-	ip->rg[RG_PKT].base = ip->pkt + IP_REDZONE;
+	memset(ip->pkt, 0, ip->pkt_cap); /* the kernel's buffer is zeroed */
+	memcpy(ip->pkt + IP_HEADROOM, frame, len);
+	ip->rg[RG_PKT].base = ip->pkt + IP_HEADROOM;
 	ip->rg[RG_PKT].size = len;
 	memset(ip->r, 0, sizeof(ip->r));
 	memset(ip->tag, 0, sizeof(ip->tag));
@@ -634,6 +733,13 @@ static int find_funcs(struct bpf_interp *ip)
 		int64_t t = (int64_t)pc + in->imm + 1;
 
 		if (in->code == (BPF_LD | BPF_IMM | BPF_DW)) {
+			if (in->src_reg == BPF_PSEUDO_FUNC) {
+				if (t < 0 || t >= (int64_t)ip->n) {
+					free(st);
+					return -EINVAL;
+				}
+				st[ns++] = (size_t)t;
+			}
 			pc++;
 			continue;
 		}
@@ -752,6 +858,14 @@ void bpf_interp_free(struct bpf_interp *ip)
 	free(ip->pc_hits);
 	free(ip->insns);
 	free(ip);
+}
+
+int bpfi_is_func(const struct bpf_interp *ip, size_t pc)
+{
+	for (size_t i = 0; i < ip->nfuncs; i++)
+		if (ip->funcs[i].start == pc)
+			return 1;
+	return 0;
 }
 
 size_t bpf_interp_nfuncs(const struct bpf_interp *ip)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/utsname.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -313,6 +314,211 @@ static int ringbuf_done(struct bpf_interp *ip, size_t pc, int keep)
 	return 0;
 }
 
+/* --- XDP packet helpers ------------------------------------------------ */
+
+/*
+ * bpf_xdp_load_bytes / bpf_xdp_store_bytes(ctx, off, buf, len): the
+ * kernel's bounds (-EFAULT for an offset or length past 0xffff, -EINVAL
+ * past the packet).
+ */
+static int xdp_bytes(struct bpf_interp *ip, size_t pc, int store)
+{
+	struct region *pk = &ip->rg[RG_PKT];
+	uint64_t off = (uint32_t)ip->r[2], len = (uint32_t)ip->r[4];
+	uint8_t *b;
+	int g;
+
+	if (ip->tag[1] != RG_CTX)
+		return bpfi_fail(ip, pc, "xdp_%s_bytes: r1 is no ctx",
+				 store ? "store" : "load");
+	b = bpfi_mem_at(ip, pc, ip->r[3], ip->tag[3], (size_t)len, !store,
+			&g);
+	if (!b)
+		return -1;
+	if (off > 0xffff || len > 0xffff)
+		ip->r[0] = (uint64_t)-EFAULT;
+	else if (off + len > pk->size)
+		ip->r[0] = (uint64_t)-EINVAL;
+	else {
+		if (store)
+			memcpy(pk->base + off, b, (size_t)len);
+		else
+			memcpy(b, pk->base + off, (size_t)len);
+		ip->r[0] = 0;
+	}
+	return 0;
+}
+
+/* bpf_xdp_adjust_head(ctx, delta): move the start within the frame. */
+static int xdp_adjust_head(struct bpf_interp *ip, size_t pc)
+{
+	struct region *pk = &ip->rg[RG_PKT];
+	int64_t delta = (int32_t)ip->r[2];
+	int64_t start = pk->base - ip->pkt + delta;
+	int64_t end = (pk->base - ip->pkt) + (int64_t)pk->size;
+
+	if (ip->tag[1] != RG_CTX)
+		return bpfi_fail(ip, pc, "xdp_adjust_head: r1 is no ctx");
+	if (start < IP_XDP_FRAME || start > end - 14) {
+		ip->r[0] = (uint64_t)-EINVAL;
+		return 0;
+	}
+	pk->base = ip->pkt + start;
+	pk->size = (size_t)(end - start);
+	ip->r[0] = 0;
+	return 0;
+}
+
+/* bpf_xdp_adjust_tail(ctx, delta): move the end; grown bytes zeroed. */
+static int xdp_adjust_tail(struct bpf_interp *ip, size_t pc)
+{
+	struct region *pk = &ip->rg[RG_PKT];
+	int64_t delta = (int32_t)ip->r[2];
+	int64_t start = pk->base - ip->pkt;
+	int64_t end = start + (int64_t)pk->size + delta;
+
+	if (ip->tag[1] != RG_CTX)
+		return bpfi_fail(ip, pc, "xdp_adjust_tail: r1 is no ctx");
+	if (end > (int64_t)(ip->pkt_cap - IP_TAILRESV) || end < start + 14) {
+		ip->r[0] = (uint64_t)-EINVAL;
+		return 0;
+	}
+	if (delta > 0)
+		memset(pk->base + pk->size, 0, (size_t)delta);
+	pk->size = (size_t)(end - start);
+	ip->r[0] = 0;
+	return 0;
+}
+
+/*
+ * bpf_fib_lookup(ctx, params, plen, flags), a deterministic stand-in
+ * for the kernel's routing table: every destination is reachable
+ * through the requested ifindex (2 if none) with an MTU of 1500, from
+ * 02:00:00:00:00:01 to 02:00:00:00:00:02, metric 0, no VLAN: what the
+ * kernel answers for a connected route on such a device and neighbour
+ * (tests/bpf/test_xdp_interp.c sets one up to compare).
+ */
+static int fib_lookup(struct bpf_interp *ip, size_t pc)
+{
+	static const uint8_t smac[6] = {2, 0, 0, 0, 0, 1};
+	static const uint8_t dmac[6] = {2, 0, 0, 0, 0, 2};
+	struct bpf_fib_lookup f;
+	uint8_t *p;
+	int g;
+
+	if (ip->tag[1] != RG_CTX || ip->r[3] < sizeof(f))
+		return bpfi_fail(ip, pc, "fib_lookup: bad ctx or size");
+	p = bpfi_mem_at(ip, pc, ip->r[2], ip->tag[2], sizeof(f), 1, &g);
+	if (!p)
+		return -1;
+	memcpy(&f, p, sizeof(f));
+	if (f.tot_len > 1500) {
+		f.mtu_result = 1500;
+		ip->r[0] = BPF_FIB_LKUP_RET_FRAG_NEEDED;
+	} else {
+		if (!f.ifindex)
+			f.ifindex = 2;
+		/* as bpf_fib_set_fwd_params() leaves them */
+		f.mtu_result = 1500;
+		f.h_vlan_proto = 0;
+		f.h_vlan_TCI = 0;
+		f.rt_metric = 0;
+		memcpy(f.smac, smac, 6);
+		memcpy(f.dmac, dmac, 6);
+		ip->r[0] = BPF_FIB_LKUP_RET_SUCCESS;
+	}
+	memcpy(p, &f, sizeof(f));
+	return 0;
+}
+
+/*
+ * Does the running kernel fold bpf_csum_diff()'s result to 16 bits?
+ * Linux 6.13 ("bpf: bpf_csum_diff: optimize and homogenize for all
+ * archs") made it so; before, x86 returned the 32-bit sum.
+ */
+static int csum_diff_folds(void)
+{
+	static int folds = -1;
+	struct utsname u;
+	int maj = 0, min = 0;
+
+	if (folds < 0) {
+		if (uname(&u) == 0)
+			sscanf(u.release, "%d.%d", &maj, &min);
+		folds = maj > 6 || (maj == 6 && min >= 13);
+	}
+	return folds;
+}
+
+/*
+ * bpf_csum_diff(from, from_size, to, to_size, seed): the 32-bit one's
+ * complement sum of seed, the words of to and the complemented words of
+ * from, as x86's csum_partial() folds it; folded again to 16 bits
+ * (csum_from32to16()) where the kernel does that.  -EINVAL for sizes
+ * not a multiple of 4 or over 512 bytes together.
+ */
+/* x86's csum_partial() of @n bytes (a multiple of 4) at @p, @seed. */
+static uint32_t csum32(const uint8_t *p, uint64_t n, uint32_t seed, int inv)
+{
+	uint64_t sum = seed;
+	uint32_t w;
+
+	for (uint64_t k = 0; k < n; k += 4) {
+		memcpy(&w, p + k, 4);
+		sum += inv ? (uint32_t)~w : w;
+	}
+	sum = (sum & 0xffffffffULL) + (sum >> 32);
+	sum = (sum & 0xffffffffULL) + (sum >> 32);
+	return (uint32_t)sum;
+}
+
+/* csum_add(): 32-bit addition with the carry folded back in. */
+static uint32_t csum_add32(uint32_t a, uint32_t b)
+{
+	uint32_t r = a + b;
+
+	return r + (r < b);
+}
+
+static int csum_diff(struct bpf_interp *ip, size_t pc)
+{
+	uint64_t fs = (uint32_t)ip->r[2], ts = (uint32_t)ip->r[4];
+	uint32_t seed = (uint32_t)ip->r[5], s32;
+	uint8_t *from = NULL, *to = NULL;
+	int g;
+
+	if (((fs | ts) & 3) || fs + ts > 512) {
+		ip->r[0] = (uint64_t)-EINVAL;
+		return 0;
+	}
+	if (fs && !(from = bpfi_mem_at(ip, pc, ip->r[1], ip->tag[1],
+				       (size_t)fs, 0, &g)))
+		return -1;
+	if (ts && !(to = bpfi_mem_at(ip, pc, ip->r[3], ip->tag[3], (size_t)ts,
+				     0, &g)))
+		return -1;
+	if (!csum_diff_folds()) {
+		/* one csum_partial() over ~from then to, seeded */
+		s32 = csum_add32(csum32(from, fs, seed, 1),
+				 csum32(to, ts, 0, 0));
+		ip->r[0] = s32;
+		return 0;
+	}
+	/* the 6.13 helper's cases, each as the kernel orders it */
+	if (fs && ts)
+		s32 = csum_add32(csum32(to, ts, seed, 0),
+				 ~csum32(from, fs, 0, 0));
+	else if (ts)
+		s32 = csum32(to, ts, seed, 0);
+	else if (fs)
+		s32 = ~csum32(from, fs, ~seed, 0);
+	else
+		s32 = seed;
+	s32 += (s32 >> 16) | (s32 << 16); /* csum_from32to16() */
+	ip->r[0] = s32 >> 16;
+	return 0;
+}
+
 /* Helper @id with r1-r5; result in r0 and its tag. */
 int bpfi_helper(struct bpf_interp *ip, size_t pc, int32_t id)
 {
@@ -378,6 +584,31 @@ int bpfi_helper(struct bpf_interp *ip, size_t pc, int32_t id)
 		ip->rg[g].ringbuf_fd = m->fd;
 		ip->r[0] = (uint64_t)(uintptr_t)p;
 		ip->tag[0] = g;
+		break;
+	case BPF_FUNC_xdp_load_bytes:
+	case BPF_FUNC_xdp_store_bytes:
+		if (xdp_bytes(ip, pc, id == BPF_FUNC_xdp_store_bytes))
+			return -1;
+		break;
+	case BPF_FUNC_xdp_adjust_head:
+		if (xdp_adjust_head(ip, pc))
+			return -1;
+		break;
+	case BPF_FUNC_xdp_adjust_tail:
+		if (xdp_adjust_tail(ip, pc))
+			return -1;
+		break;
+	case BPF_FUNC_fib_lookup:
+		if (fib_lookup(ip, pc))
+			return -1;
+		break;
+	case BPF_FUNC_csum_diff:
+		if (csum_diff(ip, pc))
+			return -1;
+		break;
+	case BPF_FUNC_redirect:
+		/* XDP's bpf_redirect(): any flag aborts */
+		ip->r[0] = ip->r[2] ? XDP_ABORTED : XDP_REDIRECT;
 		break;
 	case BPF_FUNC_ringbuf_submit:
 	case BPF_FUNC_ringbuf_discard:

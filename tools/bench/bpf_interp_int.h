@@ -17,7 +17,18 @@
 #define IP_STACK   512 /* bytes per frame, as in the kernel */
 #define IP_FRAMES  8   /* MAX_CALL_FRAMES */
 #define IP_SLOTS   (IP_STACK / 8)
-#define IP_REDZONE 64	       /* bytes around the packet copy */
+/*
+ * The packet buffer as the kernel's BPF_PROG_TEST_RUN lays it out: a
+ * 4096-byte frame, 256 bytes of headroom (XDP_PACKET_HEADROOM) before
+ * the data, the last 320 bytes (skb_shared_info) out of reach of
+ * bpf_xdp_adjust_tail(); bpf_xdp_adjust_head() keeps 40 bytes (struct
+ * xdp_frame) at the start.
+ */
+#define IP_HEADROOM   256
+#define IP_FRAME      4096
+#define IP_TAILRESV   320
+#define IP_XDP_FRAME  40
+#define IP_FUNC_BASE  0xbf0f000000000000ULL /* + pc: a callback (ld_imm64) */
 #define IP_MAX_RUN 10000000ULL /* executed instructions before giving up */
 #define IP_POISON  0x5a5a5a5a5a5a5a5aULL /* r1-r5 after a helper call */
 
@@ -70,8 +81,8 @@ struct bpf_interp {
 	size_t nmaps;
 	struct region *rg;
 	size_t nrg, caprg;
-	uint8_t *pkt; /* packet copy with red zones */
-	size_t pkt_cap;
+	uint8_t *pkt; /* the frame: headroom, packet copy, tailroom */
+	size_t pkt_cap; /* its size (IP_FRAME, more for a larger packet) */
 	uint8_t ctx[24]; /* struct xdp_md, read through xdp_ctx_load() */
 	uint8_t *stacks; /* IP_FRAMES * IP_STACK */
 	uint64_t clock_ns;
@@ -110,6 +121,8 @@ int bpfi_map_add(struct bpf_interp *ip, int fd);
 int bpfi_map_value(struct bpf_interp *ip, struct imap *m, const void *key);
 /* Helper @id on r1-r5: r0 and its tag.  0 or -1 after bpfi_fail(). */
 int bpfi_helper(struct bpf_interp *ip, size_t pc, int32_t id);
+/* Is @pc the first instruction of a function? */
+int bpfi_is_func(const struct bpf_interp *ip, size_t pc);
 /* Drop the ring buffer records of the last run. */
 void bpfi_records_free(struct bpf_interp *ip);
 

@@ -11,9 +11,9 @@
  * the kernel: a relayed frame is rewritten in place, so a repeated run
  * would time the rewritten frame (live-frames mode does not restore the
  * contents either); the verdict is returned, nothing is sent.
- * Executed instructions are not counted: the counting interpreter
- * (bpf_interp.c) has none of the relay's helpers (bpf_loop,
- * bpf_fib_lookup, bpf_xdp_load_bytes/store_bytes, bpf_csum_diff).
+ * Executed instructions are counted elsewhere: bpf_icount's and
+ * bench_xdp's "relayed request" and "relayed reply" rows (the counting
+ * interpreter, with a fixed FIB answer).
  *
  * Usage: bench_relay [-r SINGLE_RUNS] [-n RUNS]   (root)
  */
@@ -272,8 +272,8 @@ int main(int argc, char **argv)
 	printf("\nkernel relay (bpf/sip_relay.h), BPF_PROG_TEST_RUN, %u "
 	       "single runs x %u, median ns/packet (kernel-timed, includes "
 	       "~the clock reads of one run)\n"
-	       "(insns: not counted, the interpreter lacks the relay's "
-	       "helpers)\n", repeat, runs);
+	       "(executed instructions: the relayed rows of bpf-icount "
+	       "above)\n", repeat, runs);
 	printf("%-38s %6s %8s %8s\n", "packet", "bytes", "verdict", "median");
 	frame(&p, "10.9.1.2", "10.9.1.1", 5070, INFO);
 	if (timed(off, &p, g_if_in, repeat, runs, &med, &ret))

@@ -98,7 +98,18 @@ trap 'exit 130' INT TERM HUP
 
 mkdir -p "$ROOT/bin" "$ROOT/k" "$ROOT/proc" "$ROOT/sys" "$ROOT/dev" "$ROOT/tmp"
 cp /bin/busybox "$ROOT/bin/busybox"
-ln -s busybox "$ROOT/bin/sh"
+# /bin/sh is dash when the host has it: busybox's sh runs its own applets
+# before PATH, so system("ip ...") in the tests would get busybox's ip
+if [ -x /usr/bin/dash ]; then
+	cp /usr/bin/dash "$ROOT/bin/sh"
+	ldd /usr/bin/dash | awk '/=> \//{print $3} /^\t\//{print $1}' | while read -r lib; do
+		[ -e "$ROOT$lib" ] && continue
+		mkdir -p "$ROOT$(dirname "$lib")"
+		cp -L "$lib" "$ROOT$lib"
+	done
+else
+	ln -s busybox "$ROOT/bin/sh"
+fi
 for b in $BINS; do
 	mkdir -p "$ROOT/k/$(dirname "$b")"
 	cp "$b" "$ROOT/k/$b"

@@ -310,8 +310,9 @@ static int ensure_conn(struct db_ctx *db)
 	return -ENOTCONN;
 }
 
-/* Sleep @ms whatever the stop flag says (the final writes at stop). */
-static void sleep_ms(uint64_t ms)
+/* Sleep @ms whatever the stop flag says (the final writes at stop, the
+ * pauses between deadlock retries). */
+void db_sleep_ms(uint64_t ms)
 {
 	struct timespec ts = { .tv_sec = (time_t)(ms / 1000),
 			       .tv_nsec = (long)(ms % 1000) * 1000000L };
@@ -381,7 +382,7 @@ static void batch_write(struct db_ctx *db, struct db_op *b, size_t n,
 			if (!wait)
 				log_warn("database connection lost; %zu "
 					 "writes wait", w);
-			sleep_ms(wait < deadline_ms - now ? wait :
+			db_sleep_ms(wait < deadline_ms - now ? wait :
 				 deadline_ms - now);
 			continue;
 		}

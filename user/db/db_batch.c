@@ -55,6 +55,7 @@
 
 #include "config/config.h"
 #include "core/log.h"
+#include "core/loop.h"
 #include "core/obuf.h"
 #include "core/stats.h"
 #include "db/db_load.h"
@@ -532,14 +533,6 @@ unsigned db_retry_pause_ms(unsigned k)
 	return 2u << (k < 4 ? k : 4);
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Another retry after the k-th refusal, the first attempt at @t0_ms?
  * A deadlock or certification conflict comes back at once; a lock wait
  * timeout only after innodb_lock_wait_timeout (50 s by default): the
@@ -547,16 +540,7 @@ static uint64_t now_ms(void)
  * thread for every retry's wait. */
 static bool retry_more(unsigned k, unsigned max, uint64_t t0_ms)
 {
-	return k < max && now_ms() - t0_ms < DB_RETRY_BUDGET_MS;
-}
-
-static void pause_ms(unsigned ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000,
-			       .tv_nsec = (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
+	return k < max && ev_now_ms() - t0_ms < DB_RETRY_BUDGET_MS;
 }
 
 /* One dialog's writes and their COMMIT. */
@@ -592,7 +576,7 @@ static int exec_one_by_one(struct db_ctx *db, struct db_conn *c,
 
 		if (it->act == DB_ACT_NONE)
 			continue;
-		t0 = now_ms();
+		t0 = ev_now_ms();
 		for (k = 0;; k++) {
 			rc = item_once(c, it);
 			if (!rc || rc == -ENOTCONN)
@@ -604,7 +588,7 @@ static int exec_one_by_one(struct db_ctx *db, struct db_conn *c,
 			    !retry_more(k, DB_ITEM_RETRY_MAX, t0))
 				break;
 			stat_inc(db->st_retries);
-			pause_ms(db_retry_pause_ms(k));
+			db_sleep_ms(db_retry_pause_ms(k));
 		}
 		if (rc == -ENOTCONN)
 			return rc;
@@ -680,7 +664,7 @@ static int plan_once(struct db_ctx *db, struct db_conn *c, struct db_plan *p)
  */
 int db_plan_exec(struct db_ctx *db, struct db_conn *c, struct db_plan *p)
 {
-	uint64_t t0 = now_ms();
+	uint64_t t0 = ev_now_ms();
 	unsigned k;
 	int rc, rr;
 
@@ -694,7 +678,7 @@ int db_plan_exec(struct db_ctx *db, struct db_conn *c, struct db_plan *p)
 		if (rr)
 			return rr == -ENOTCONN ? rr : -EIO;
 		stat_inc(db->st_retries);
-		pause_ms(db_retry_pause_ms(k));
+		db_sleep_ms(db_retry_pause_ms(k));
 	}
 	if (k && !rc)
 		log_warn("batch of %zu dialog writes: %s (error %u); written "

@@ -218,6 +218,8 @@ void db_conn_note_retry(struct db_conn *c, unsigned err, const char *msg);
  * innodb_lock_wait_timeout. */
 #define DB_RETRY_BUDGET_MS 10000
 unsigned db_retry_pause_ms(unsigned k);
+/* Sleep @ms (nanosleep, resumed after a signal); db.c. */
+void db_sleep_ms(uint64_t ms);
 /* Backquote-quoted identifier check: 0 or -EINVAL. */
 int db_ident_ok(const char *name);
 

@@ -183,6 +183,12 @@ bad "takeover of this node itself is refused" "not another node" cluster takeove
 bad "takeover of a node outside the cluster is refused" "not another node" cluster takeover 9
 bad "handback of a node B does not hold is refused" "not held by this node" cluster handback 1
 bad "cluster takeover without a number is a usage error" "NODE must be" cluster takeover x
+bad "cluster takeover --unless-alive without a number is a usage error" "MS must be" \
+	cluster takeover 1 --unless-alive soon
+bad "cluster takeover --unless-alive of a node whose heartbeat is fresh is refused" \
+	"node 1 is up (heartbeat" cluster takeover 1 --unless-alive 3000
+bad "an RPC takeover with a negative unless_alive_ms is refused" "unless_alive_ms must be" \
+	rpc cluster.takeover 1 -1
 out=$("$HOOK" --socket "$SB" --ctl "$SIPDLGCTL" x 2>&1)
 [ $? = 2 ] && case "$out" in *"must be a node id"*) true ;; *) false ;; esac &&
 	ok "the notify hook refuses a NODE that is not a number" || not_ok "notify hook usage" "$out"

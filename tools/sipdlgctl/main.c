@@ -120,12 +120,26 @@ static int verb_tls(const struct verb *v, int argc, char **argv,
 	return CTL_EXIT_USAGE;
 }
 
-/* cluster status | takeover NODE | handback NODE */
+/* cluster status | takeover NODE [--unless-alive MS] | handback NODE */
 static int verb_cluster(const struct verb *v, int argc, char **argv,
 			json_t **params, const char **method)
 {
-	json_t *node = NULL;
+	json_t *node = NULL, *alive = NULL;
 
+	if (argc == 4 && strcmp(argv[0], "takeover") == 0 &&
+	    strcmp(argv[2], "--unless-alive") == 0) {
+		if (arg_uint("NODE", argv[1], &node))
+			return CTL_EXIT_USAGE;
+		if (arg_uint("MS", argv[3], &alive)) {
+			json_decref(node);
+			return CTL_EXIT_USAGE;
+		}
+		*method = "cluster.takeover";
+		*params = json_array();
+		json_array_append_new(*params, node);
+		json_array_append_new(*params, alive);
+		return 0;
+	}
 	if (argc == 0 || (argc == 1 && strcmp(argv[0], "status") == 0)) {
 		*method = "cluster.status";
 		return 0;
@@ -141,7 +155,7 @@ static int verb_cluster(const struct verb *v, int argc, char **argv,
 		return 0;
 	}
 	fprintf(stderr, "sipdlgctl: cluster: expected 'status', 'takeover "
-		"NODE' or 'handback NODE'\n");
+		"NODE [--unless-alive MS]' or 'handback NODE'\n");
 	return CTL_EXIT_USAGE;
 }
 
@@ -189,10 +203,11 @@ static const struct verb verbs[] = {
 	  print_generic, "bridge two parties (dlg.bridge_dlg)" },
 	{ "events", "[MAX]", 0, 1, "dlg.subscribe", NULL, print_generic,
 	  "print dialog events as they happen (dlg.subscribe)" },
-	{ "cluster", "[status|takeover NODE|handback NODE]", 0, 2, NULL,
-	  verb_cluster, print_generic, "several boxes: nodes, heartbeats and "
-	  "owners (cluster.status); take a node's dialogs over "
-	  "(cluster.takeover) or give them back (cluster.handback)" },
+	{ "cluster", "[status|takeover NODE [--unless-alive MS]|handback "
+	  "NODE]", 0, 4, NULL, verb_cluster, print_generic, "several boxes: "
+	  "nodes, heartbeats and owners (cluster.status); take a node's "
+	  "dialogs over (cluster.takeover; not while its heartbeat is "
+	  "younger than MS) or give them back (cluster.handback)" },
 	{ "rpc", "METHOD [PARAMS...]", 1, -1, NULL, verb_rpc, print_generic,
 	  "any method; JSON-looking PARAMS are sent as JSON" },
 };

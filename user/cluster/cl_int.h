@@ -52,6 +52,7 @@ struct cluster {
 	bool fenced;		/* our own rows are held by another node */
 	enum cl_req req;
 	uint32_t req_node;
+	uint32_t req_alive_ms;	/* takeover: refused if the heartbeat is younger */
 	uint64_t req_seq, done_seq;
 	int req_rc;
 	char req_msg[640];
@@ -84,8 +85,11 @@ void cl_profiles_tick(struct cluster *cl, bool publish, bool force);
 
 /* cl_rpc.c */
 int cl_rpc_register(struct cluster *cl, struct ctl_server *ctl);
-/* Ask the thread and wait for its answer (loop thread, bounded). */
+/* Ask the thread and wait for its answer (loop thread, bounded).
+ * @alive_ms (takeover only, 0 = none): refuse with -EALREADY when the
+ * database has @node's heartbeat younger than that, read at once. */
 int cl_request(struct cluster *cl, enum cl_req kind, uint32_t node,
-	       char *msg, size_t msglen, uint64_t *loaded, uint64_t *ms);
+	       uint32_t alive_ms, char *msg, size_t msglen, uint64_t *loaded,
+	       uint64_t *ms);
 
 #endif /* SIPDLG_CL_INT_H */

@@ -20,7 +20,8 @@
 #define CL_RPC_WAIT_S 60
 
 int cl_request(struct cluster *cl, enum cl_req kind, uint32_t node,
-	       char *msg, size_t msglen, uint64_t *loaded, uint64_t *ms)
+	       uint32_t alive_ms, char *msg, size_t msglen, uint64_t *loaded,
+	       uint64_t *ms)
 {
 	struct timespec dl;
 	uint64_t seq;
@@ -39,6 +40,7 @@ int cl_request(struct cluster *cl, enum cl_req kind, uint32_t node,
 	seq = ++cl->req_seq;
 	cl->req = kind;
 	cl->req_node = node;
+	cl->req_alive_ms = alive_ms;
 	pthread_cond_broadcast(&cl->cv);
 	while (cl->done_seq < seq && rc == 0)
 		rc = pthread_cond_timedwait(&cl->cv, &cl->mu, &dl);
@@ -56,46 +58,92 @@ int cl_request(struct cluster *cl, enum cl_req kind, uint32_t node,
 	return rc;
 }
 
-/* [NODE] or {"node": NODE}. */
-static int node_param(json_t *params, uint32_t *node, struct ctl_error *err)
+/* A node id (1..64): a JSON integer or a decimal string. */
+static bool node_value(json_t *v, uint32_t *node)
 {
-	json_t *v = NULL;
-
-	if (json_is_array(params) && json_array_size(params) == 1)
-		v = json_array_get(params, 0);
-	else if (json_is_object(params))
-		v = json_object_get(params, "node");
 	if (json_is_string(v)) {
 		char *end;
 		unsigned long x = strtoul(json_string_value(v), &end, 10);
 
 		if (*json_string_value(v) && !*end && x >= 1 && x <= 64) {
 			*node = (uint32_t)x;
-			return 0;
+			return true;
 		}
 	} else if (json_is_integer(v) && json_integer_value(v) >= 1 &&
 		   json_integer_value(v) <= 64) {
 		*node = (uint32_t)json_integer_value(v);
-		return 0;
+		return true;
 	}
-	return ctl_error_set(err, -32602, "expected one parameter: a node id "
-			     "(1..64)");
+	return false;
+}
+
+/* Milliseconds (0..3,600,000): a JSON integer or a decimal string. */
+static bool ms_value(json_t *v, uint32_t *ms)
+{
+	if (json_is_string(v)) {
+		char *end;
+		unsigned long x = strtoul(json_string_value(v), &end, 10);
+
+		if (*json_string_value(v) && *json_string_value(v) != '-' &&
+		    !*end && x <= 3600000) {
+			*ms = (uint32_t)x;
+			return true;
+		}
+	} else if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+		   json_integer_value(v) <= 3600000) {
+		*ms = (uint32_t)json_integer_value(v);
+		return true;
+	}
+	return false;
+}
+
+/* [NODE] or {"node": NODE}; a takeover also [NODE, ALIVE_MS] or
+ * {"node": NODE, "unless_alive_ms": ALIVE_MS}. */
+static int move_params(json_t *params, enum cl_req kind, uint32_t *node,
+		       uint32_t *alive_ms, struct ctl_error *err)
+{
+	json_t *v = NULL, *a = NULL;
+	bool two = kind == CL_REQ_TAKEOVER;
+
+	if (json_is_array(params) && (json_array_size(params) == 1 ||
+				      (two && json_array_size(params) == 2))) {
+		v = json_array_get(params, 0);
+		a = json_array_get(params, 1);
+	} else if (json_is_object(params)) {
+		v = json_object_get(params, "node");
+		a = two ? json_object_get(params, "unless_alive_ms") : NULL;
+		if (json_object_size(params) != 1u + (a != NULL))
+			v = NULL;
+	}
+	*alive_ms = 0;
+	if (!node_value(v, node))
+		return ctl_error_set(err, -32602, two ?
+				     "expected a node id (1..64) and "
+				     "optionally unless_alive_ms "
+				     "(0..3600000)" :
+				     "expected one parameter: a node id "
+				     "(1..64)");
+	if (a && !ms_value(a, alive_ms))
+		return ctl_error_set(err, -32602, "unless_alive_ms must be "
+				     "0..3600000 milliseconds");
+	return 0;
 }
 
 static int rpc_move(struct cluster *cl, enum cl_req kind, json_t *params,
 		    json_t **result, struct ctl_error *err)
 {
-	uint32_t node = 0;
+	uint32_t node = 0, alive_ms = 0;
 	uint64_t count = 0, ms = 0;
 	char msg[640];
 	int rc;
 
-	if (node_param(params, &node, err))
+	if (move_params(params, kind, &node, &alive_ms, err))
 		return -1;
-	rc = cl_request(cl, kind, node, msg, sizeof(msg), &count, &ms);
+	rc = cl_request(cl, kind, node, alive_ms, msg, sizeof(msg), &count,
+			&ms);
 	if (rc)
-		return ctl_error_set(err, rc == -EINVAL ? -32602 : 500, "%s",
-				     msg);
+		return ctl_error_set(err, rc == -EINVAL ? -32602 :
+				     rc == -EALREADY ? 409 : 500, "%s", msg);
 	*result = json_pack("{s:i,s:I,s:I,s:s}", "node", (int)node,
 			    kind == CL_REQ_TAKEOVER ? "loaded" : "unloaded",
 			    (json_int_t)count, "ms", (json_int_t)ms,

@@ -130,8 +130,39 @@ db_err:
 
 /* ---- takeover and handback (the thread) ------------------------------- */
 
-static int do_takeover(struct cluster *cl, uint32_t node, char *msg,
-		       size_t msglen, uint64_t *loaded)
+/* With @alive_ms: is @node's heartbeat younger than that now?  Read from
+ * the database at once, not the last heartbeat round's copy: that copy
+ * may be a round (or a stalled round) old, and a hook asking right after
+ * the node died would see it alive.  A node whose dialogs we hold
+ * already counts as not alive (asking again loads nothing twice). */
+static int node_alive(struct cluster *cl, uint32_t node, uint32_t alive_ms,
+		      char *msg, size_t msglen)
+{
+	struct db_node_row rows[CFG_MAX_NODES];
+	size_t n = 0;
+
+	if (db_nodes_read(cl->link, rows, CFG_MAX_NODES, &n)) {
+		snprintf(msg, msglen, "reading sipdlg_nodes: %s",
+			 db_link_error(cl->link));
+		return -EIO;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct db_node_row *r = &rows[i];
+
+		/* a negative age (another box's clock ahead) is fresh */
+		if (r->node_id != node || r->taken_over_by == cl->cc->node_id ||
+		    r->age_ms >= (int64_t)alive_ms)
+			continue;
+		snprintf(msg, msglen, "node %u is up (heartbeat %lld ms old, "
+			 "younger than %u ms): not taken over", node,
+			 (long long)r->age_ms, alive_ms);
+		return -EALREADY;
+	}
+	return 0;
+}
+
+static int do_takeover(struct cluster *cl, uint32_t node, uint32_t alive_ms,
+		       char *msg, size_t msglen, uint64_t *loaded)
 {
 	const struct cfg_cluster *cc = cl->cc;
 	struct db_load_filter f = { cc->nodes, bit(node) };
@@ -147,6 +178,8 @@ static int do_takeover(struct cluster *cl, uint32_t node, char *msg,
 			 cc->node_id);
 		return -EINVAL;
 	}
+	if (alive_ms && (rc = node_alive(cl, node, alive_ms, msg, msglen)))
+		return rc;
 	if (db_node_claim(cl->link, node, cc->node_id, &won, &holder)) {
 		snprintf(msg, msglen, "claiming node %u: %s", node,
 			 db_link_error(cl->link));
@@ -369,7 +402,7 @@ static void heartbeat(struct cluster *cl)
 		log_warn("node %u: no heartbeat for more than %u s: taking "
 			 "its dialogs over (backup_of)", due[i],
 			 cc->takeover_after);
-		if (do_takeover(cl, due[i], msg, sizeof(msg), &loaded) == 0) {
+		if (do_takeover(cl, due[i], 0, msg, sizeof(msg), &loaded) == 0) {
 			pthread_mutex_lock(&cl->mu);
 			cl->takeovers++;
 			cl->last_takeover_ms = (int64_t)(cl_mono_ms() - t0);
@@ -383,7 +416,7 @@ static void heartbeat(struct cluster *cl)
 static void serve_request(struct cluster *cl)
 {
 	enum cl_req kind;
-	uint32_t node;
+	uint32_t node, alive_ms;
 	uint64_t seq, t0 = cl_mono_ms(), count = 0;
 	char msg[640] = "";
 	int rc;
@@ -391,6 +424,7 @@ static void serve_request(struct cluster *cl)
 	pthread_mutex_lock(&cl->mu);
 	kind = cl->req;
 	node = cl->req_node;
+	alive_ms = cl->req_alive_ms;
 	seq = cl->req_seq;
 	pthread_mutex_unlock(&cl->mu);
 	if (kind == CL_REQ_NONE)
@@ -400,7 +434,7 @@ static void serve_request(struct cluster *cl)
 		snprintf(msg, sizeof(msg), "the cluster's database connection "
 			 "is down");
 	} else if (kind == CL_REQ_TAKEOVER) {
-		rc = do_takeover(cl, node, msg, sizeof(msg), &count);
+		rc = do_takeover(cl, node, alive_ms, msg, sizeof(msg), &count);
 	} else {
 		rc = do_handback(cl, node, msg, sizeof(msg), &count);
 	}

@@ -150,7 +150,8 @@ rpc() { local b=$1; shift; timeout 5 "$PY" "$POLL" get "$CTL_DIR/$b.rpc" "$@" 2>
 active() { rpc "$1" dlg.stats_active | jq -r '.all // empty'; }
 # in_profile A|B VALUE: dialogs in profile caller with VALUE
 in_profile() { rpc "$1" dlg.profile_get_size caller "$2" | jq -r 'if type == "object" then .count else . end'; }
-shm_used() { kcmd "$1" core.shmmem | awk '$1 == "real_used:" { print $2 }'; }
+# shm A|B: shared memory "used real_used" (core.shmmem; bench-mem reports used)
+shm() { kcmd "$1" core.shmmem | awk '$1 == "used:" { u = $2 } $1 == "real_used:" { r = $2 } END { print u, r }'; }
 # dmq_peers_up A|B: the box lists the other one as an active DMQ node
 dmq_peers_up() {
 	local other=$SIP_B; [ "$1" = B ] && other=$SIP_A
@@ -176,7 +177,7 @@ if ! wait_for "$WAIT" dmq_peers_up A || ! wait_for "$WAIT" dmq_peers_up B; then
 	die "the DMQ peers did not see each other: A $(kcmd A dmq.list_nodes | tr '\n' ' ') B $(kcmd B dmq.list_nodes | tr '\n' ' ')"
 fi
 log "  DMQ peers active after $(ms_since "$t0") ms"
-SHM_A0=$(shm_used A) SHM_B0=$(shm_used B)
+read -r U_A0 R_A0 < <(shm A); read -r U_B0 R_B0 < <(shm B)
 
 declare -a TSV_ROWS=()
 tsv() { TSV_ROWS+=("$(printf '%s\t' "$@" | sed 's/\t$//')"); }
@@ -219,12 +220,11 @@ B_NOTCONF=$(echo "$B_STATES" | jq -r '.all - .ongoing')
 tsv lag b_not_confirmed 1 "$B_NOTCONF"
 # memory once the setup's transactions are gone (tm's wait timer, 5 s)
 sleep 5.5
-SHM_A1=$(shm_used A) SHM_B1=$(shm_used B)
+read -r U_A1 R_A1 < <(shm A); read -r U_B1 R_B1 < <(shm B)
 per_dlg() { [ -n "$1" ] && [ -n "$2" ] && echo $((($2 - $1) / CONF)) || echo "-"; }
-MEM_A=$(per_dlg "$SHM_A0" "$SHM_A1") MEM_B=$(per_dlg "$SHM_B0" "$SHM_B1")
-log "  shared memory per dialog: A (its own) $MEM_A B, B (replicated) $MEM_B B"
-tsv mem a_bytes_per_dialog 1 "$MEM_A"
-tsv mem b_bytes_per_dialog 1 "$MEM_B"
+MEM_A=$(per_dlg "$U_A0" "$U_A1") MEM_B=$(per_dlg "$U_B0" "$U_B1")
+MEMR_A=$(per_dlg "$R_A0" "$R_A1") MEMR_B=$(per_dlg "$R_B0" "$R_B1")
+log "  shared memory per dialog, used (real_used): A (its own) $MEM_A ($MEMR_A) B, B (replicated) $MEM_B ($MEMR_B) B"
 
 # ---- 3. three of A's dialogs, as B lists them ------------------------------
 # sipp's Call-IDs are <call number>-<its pid>@<its address>: calls 1, N/2
@@ -249,15 +249,26 @@ log "  the same INFO to B's own address before any takeover: $out"
 tsv standby b_serves_before_takeover 1 "$B_HOT"
 
 # ---- 4. kill -9 A, its address to B ----------------------------------------
-SHM_A2=$(shm_used A)
-if [ -n "$SHM_A2" ] && [ -n "$SHM_A1" ] && [ "$SHM_A2" -lt "$SHM_A1" ]; then
-	MEM_A=$(per_dlg "$SHM_A0" "$SHM_A2"); log "  A per dialog just before the kill: $MEM_A B"
+# A's setup transactions may still have been in tm's wait timer: again
+read -r U_A2 R_A2 < <(shm A)
+if [ -n "$U_A2" ] && [ -n "$U_A1" ] && [ "$U_A2" -lt "$U_A1" ]; then
+	MEM_A=$(per_dlg "$U_A0" "$U_A2") MEMR_A=$(per_dlg "$R_A0" "$R_A2")
+	log "  A per dialog just before the kill: $MEM_A ($MEMR_A) B"
 fi
+tsv mem a_used_bytes_per_dialog 1 "$MEM_A"
+tsv mem b_used_bytes_per_dialog 1 "$MEM_B"
+tsv mem a_real_used_bytes_per_dialog 1 "$MEMR_A"
+tsv mem b_real_used_bytes_per_dialog 1 "$MEMR_B"
 ACTIVE_B_BEFORE=$(rpc B dlg.stats_active | jq -r '.all')
+# DMQ carries profile membership: B counts A's calls in its profiles
+PROF_A=$(in_profile A held) PROF_B=$(in_profile B held)
+log "  profile caller=held before the kill: A counts $PROF_A, B $PROF_B"
+tsv standby profile_held_a 1 "$PROF_A"
+tsv standby profile_held_b 1 "$PROF_B"
 [ "$ACTIVE_B_BEFORE" -ge "$CONF" ] 2>/dev/null || log "  (B lists $ACTIVE_B_BEFORE dialogs before the kill: BYEs started already? raise BENCH_DMQ_MARGIN)"
 for p in $(ip netns pids "$NA"); do kill -KILL "$p" 2>/dev/null; done
 T_KILL=$(date +%s%N)
-wait "$PA" 2>/dev/null; bench_untrack "$PA"; PA=""
+{ wait "$PA"; } 2>/dev/null; bench_untrack "$PA"; PA=""
 ip -n "$NA" link set eth0 down
 # the probe starts while nobody has the address (no answers: the box is off)
 probe "$SIP_A" $((WAIT * 1000)) >"$RUN_DIR/probe.out" 2>&1 &
@@ -348,16 +359,17 @@ TOTAL=$(($(now) - START))
 	echo "| **replication lag**: B lists them all, after A does | **$LAG_MS ms** (dlg.stats_active "ongoing" of both over jsonrpcs, $ROUNDS polls) |
 | B behind A during the setup, at most | $MAXDIFF dialogs |
 | replicated dialogs B holds in another state than confirmed (A: all confirmed) | $B_NOTCONF (B's dlg.stats_active: \`$B_STATES\`) |"
-	echo "| B answers an in-dialog INFO of A's dialogs at B's own address before any takeover | $B_HOT |"
+	echo "| B answers an in-dialog INFO of A's dialogs at B's own address before any takeover | $B_HOT |
+| profile caller=held (A's calls) before the kill: A's count / B's count | $PROF_A / $PROF_B |"
 	echo "| address moved, after kill -9 (the probe started in between) | $(ns_ms "$T_MOVE" "$T_KILL") ms; \`ip addr add\` done after $(ns_ms "$T_ADDED" "$T_MOVE") ms, neighbour caches flushed after $(ns_ms "$T_FLUSHED" "$T_MOVE") ms |"
-	echo "| **B serves A's dialogs** (INFO of three of them through the address answered 200), after the move | **$SERVED_MS ms** (first 200 $FIRST_MS ms; probe rounds of up to 100 ms) |"
+	echo "| **B serves A's dialogs** (INFO of three of them through the address answered 200), after the move (B has them already: this is the address move and ARP) | **$SERVED_MS ms** (first 200 $FIRST_MS ms; probe rounds of up to 100 ms) |"
 	echo "| held calls ended by their own BYE (A's Route) through B | $HELD_OK of $N ($HELD_FAIL failed, $BYE_481 answered 481) |"
 	echo "| B lists none of the held calls, after the move (their BYEs sent from ~$FIRST_BYE_MS to ~$LAST_BYE_MS ms) | $ENDED_MS ms |
 | held calls B still lists 10 s after their last BYE (the ones stuck in state 1: a BYE in an early state is ignored) | $GHOSTS |"
 	echo "| short calls: **timeout BYE** from B to the caller / to the callee | **$SHORT_BYE / $SHORT_CALLEE_BYE of $SHORT** |"
 	echo "| short calls B still lists after their timeout (profile caller=short) | $B_LEFT_LIST of $SHORT (B's dlg.stats_active then: $B_LEFT) |
 | dialogs B timed out (its log: \`dlg_ontimeout(): dlg timeout\`) | $B_TIMEOUTS |"
-	echo "| **shared memory per dialog**: A (own dialogs) / B (replicated) | **$MEM_A / $MEM_B bytes** (core.shmmem real_used) |"
+	echo "| **shared memory per dialog**: A (own dialogs) / B (replicated), core.shmmem used (real_used) | **$MEM_A / $MEM_B bytes** ($MEMR_A / $MEMR_B) |"
 	echo "| ERROR/CRITICAL lines in B's log | $B_ERRS${B_TO_ERR:+ (first: \`$B_TO_ERR\`)} |"
 	echo
 	echo "Total run time: $TOTAL s. Raw data: \`${RUN_DIR#"$REPO_DIR"/}/\` (box logs, sipp CSV and errors, the probed dialogs as B lists them)."

@@ -356,7 +356,7 @@ TOTAL=$(($(now) - START))
 	echo "| figure | value |"
 	echo "|---|---|"
 	echo "| A lists its $CONF confirmed dialogs (of $TOTAL_DLG calls), after the first call | $SETUP_MS ms |"
-	echo "| **replication lag**: B lists them all, after A does | **$LAG_MS ms** (dlg.stats_active "ongoing" of both over jsonrpcs, $ROUNDS polls) |
+	echo "| **replication lag**: B lists them all, after A does | **$LAG_MS ms** (A's dlg.stats_active ongoing, B's all, back to back over jsonrpcs, $ROUNDS polls) |
 | B behind A during the setup, at most | $MAXDIFF dialogs |
 | replicated dialogs B holds in another state than confirmed (A: all confirmed) | $B_NOTCONF (B's dlg.stats_active: \`$B_STATES\`) |"
 	echo "| B answers an in-dialog INFO of A's dialogs at B's own address before any takeover | $B_HOT |

@@ -213,10 +213,13 @@ tsv lag a_confirmed 1 "$CONF"
 tsv lag a_all_listed_ms 1 "$SETUP_MS"
 tsv lag b_after_a_ms 1 "$LAG_MS"
 tsv lag b_max_dialogs_behind 1 "$MAXDIFF"
-# replicated dialogs B holds in another state than confirmed (4)
-B_STATES=$(rpc B dlg.stats_active)
+# dialogs B holds in another state than confirmed (4), beyond A's own
+A_STATES=$(rpc A dlg.stats_active) B_STATES=$(rpc B dlg.stats_active)
+A_NOTCONF=$(echo "$A_STATES" | jq -r '.all - .ongoing')
 B_NOTCONF=$(echo "$B_STATES" | jq -r '.all - .ongoing')
-[ "$B_NOTCONF" = 0 ] || log "  B holds $B_NOTCONF of them in another state than confirmed: $B_STATES"
+B_STUCK=$((B_NOTCONF - A_NOTCONF))
+[ "$B_NOTCONF" = 0 ] || log "  not confirmed: A $A_NOTCONF ($A_STATES), B $B_NOTCONF ($B_STATES)"
+tsv lag a_not_confirmed 1 "$A_NOTCONF"
 tsv lag b_not_confirmed 1 "$B_NOTCONF"
 # memory once the setup's transactions are gone (tm's wait timer, 5 s)
 sleep 5.5
@@ -232,8 +235,7 @@ log "  shared memory per dialog, used (real_used): A (its own) $MEM_A ($MEMR_A) 
 PROBE_DLGS=()
 for i in 1 $(((N + 1) / 2)) "$N"; do
 	rpc B dlg.dlg_list "$i-$HELD_PID@$SIP_C" >"$RUN_DIR/b-dlg-$i.json"
-	r=$(jq -r '(if type == "array" then .[0] else . end) |
-		select(.h_id % 2 == 1) | "\(.["call-id"]):\(.caller.tag):\(.callee.tag):\(.h_entry):\(.h_id)"' \
+	r=$(jq -r '[if type == "array" then .[] else . end | select(.h_id % 2 == 1 and .state == 4)] | .[0] // empty | "\(.["call-id"]):\(.caller.tag):\(.callee.tag):\(.h_entry):\(.h_id)"' \
 		"$RUN_DIR/b-dlg-$i.json" 2>/dev/null)
 	[ -n "$r" ] && PROBE_DLGS+=("$r")
 done
@@ -266,9 +268,10 @@ log "  profile caller=held before the kill: A counts $PROF_A, B $PROF_B"
 tsv standby profile_held_a 1 "$PROF_A"
 tsv standby profile_held_b 1 "$PROF_B"
 [ "$ACTIVE_B_BEFORE" -ge "$CONF" ] 2>/dev/null || log "  (B lists $ACTIVE_B_BEFORE dialogs before the kill: BYEs started already? raise BENCH_DMQ_MARGIN)"
+disown "$PA" 2>/dev/null	# no "Killed" job notice
 for p in $(ip netns pids "$NA"); do kill -KILL "$p" 2>/dev/null; done
 T_KILL=$(date +%s%N)
-{ wait "$PA"; } 2>/dev/null; bench_untrack "$PA"; PA=""
+bench_untrack "$PA"; PA=""
 ip -n "$NA" link set eth0 down
 # the probe starts while nobody has the address (no answers: the box is off)
 probe "$SIP_A" $((WAIT * 1000)) >"$RUN_DIR/probe.out" 2>&1 &
@@ -358,7 +361,7 @@ TOTAL=$(($(now) - START))
 	echo "| A lists its $CONF confirmed dialogs (of $TOTAL_DLG calls), after the first call | $SETUP_MS ms |"
 	echo "| **replication lag**: B lists them all, after A does | **$LAG_MS ms** (A's dlg.stats_active ongoing, B's all, back to back over jsonrpcs, $ROUNDS polls) |
 | B behind A during the setup, at most | $MAXDIFF dialogs |
-| replicated dialogs B holds in another state than confirmed (A: all confirmed) | $B_NOTCONF (B's dlg.stats_active: \`$B_STATES\`) |"
+| dialogs in another state than confirmed: on A / on B (B's beyond A's: $B_STUCK) | $A_NOTCONF / $B_NOTCONF (A: \`$A_STATES\`; B: \`$B_STATES\`) |"
 	echo "| B answers an in-dialog INFO of A's dialogs at B's own address before any takeover | $B_HOT |
 | profile caller=held (A's calls) before the kill: A's count / B's count | $PROF_A / $PROF_B |"
 	echo "| address moved, after kill -9 (the probe started in between) | $(ns_ms "$T_MOVE" "$T_KILL") ms; \`ip addr add\` done after $(ns_ms "$T_ADDED" "$T_MOVE") ms, neighbour caches flushed after $(ns_ms "$T_FLUSHED" "$T_MOVE") ms |"

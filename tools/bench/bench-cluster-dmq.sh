@@ -45,6 +45,7 @@
 #                         BYE (default 15, plus 30 % of the setup time: replication, memory, kill, move)
 #   BENCH_DMQ_WAIT        bound of each wait, seconds (default 60)
 #   BENCH_DMQ_SHM         Kamailio shared memory, MB (default 512)
+#   BENCH_DMQ_WORKERS     dmq num_workers of both boxes (default 2)
 #   BENCH_DEADLINE        absolute end (epoch seconds), set by `make bench`
 set -u
 {
@@ -58,6 +59,7 @@ SHORT=${BENCH_DMQ_SHORT:-20}
 MARGIN=${BENCH_DMQ_MARGIN:-15}
 WAIT=${BENCH_DMQ_WAIT:-60}
 SHM=${BENCH_DMQ_SHM:-512}
+DMQ_WORKERS=${BENCH_DMQ_WORKERS:-2}
 CFG=$BENCH_DIR/kamailio/kamailio-dmq.cfg
 PROBE=$BENCH_DIR/dmq_probe.py
 POLL=$BENCH_DIR/dmq_poll.py
@@ -139,7 +141,7 @@ start_box() {
 		-A "DMQ_SERVER=\"sip:$me:5060\"" -A "DMQ_PEER=\"sip:$peer:5060\"" \
 		-A "UAS_URI=\"sip:$SIP_U:5080\"" -A "CTL_SOCKET=\"unix:$CTL_DIR/$1.ctl\"" \
 		-A "JSONRPC_SOCKET=\"$CTL_DIR/$1.rpc\"" \
-		-A "SHORT_TIMEOUT=\"$SHORT_TO\"" "${vip[@]}" ) >"$d/kamailio.log" 2>&1 &
+		-A "SHORT_TIMEOUT=\"$SHORT_TO\"" -A "DMQ_WORKERS=$DMQ_WORKERS" "${vip[@]}" ) >"$d/kamailio.log" 2>&1 &
 	bench_track "$!"
 	if [ "$1" = A ]; then PA=$!; else PB=$!; fi
 }
@@ -353,7 +355,7 @@ TOTAL=$(($(now) - START))
 	echo "# bench-cluster-dmq $(date '+%Y-%m-%d %H:%M:%S')"
 	echo
 	echo "Two Kamailio $KAM_VER boxes (kamailio-dmq.cfg: dialog enable_dmq=1, hash_size 4096, h_id_start 1 / 2, h_id_step 2,"
-	echo "db_mode 0, 4 children, -m $SHM), each in its own network namespace on one bridge, a sipp UAS behind them; the"
+	echo "db_mode 0, 4 children, dmq num_workers $DMQ_WORKERS, -m $SHM), each in its own network namespace on one bridge, a sipp UAS behind them; the"
 	echo "comparison for [LATEST-cluster.md](LATEST-cluster.md) (sipdlg on Galera). Machine: $NCPU CPUs"
 	echo "($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), $(uname -sr); load average before the run $OTHER_LOAD (shared machine)."
 	echo
@@ -381,7 +383,7 @@ TOTAL=$(($(now) - START))
 	echo "| ERROR/CRITICAL lines in B's log | $B_ERRS${B_TO_ERR:+ (first: \`$B_TO_ERR\`)} |"
 	echo
 	echo "Total run time: $TOTAL s. Raw data: \`${RUN_DIR#"$REPO_DIR"/}/\` (box logs, sipp CSV and errors, the probed dialogs as B lists them)."
-	echo "Run: \`make bench-cluster-dmq BENCH_DMQ_DIALOGS=$N\` (BENCH_DMQ_RATE=$RATE BENCH_DMQ_SHORT=$SHORT BENCH_DMQ_MARGIN=$MARGIN)."
+	echo "Run: \`make bench-cluster-dmq BENCH_DMQ_DIALOGS=$N\` (BENCH_DMQ_RATE=$RATE BENCH_DMQ_SHORT=$SHORT BENCH_DMQ_MARGIN=$MARGIN BENCH_DMQ_WORKERS=$DMQ_WORKERS)."
 } >"$REPORT"
 {
 	printf 'part\tfigure\trun\tvalue\n'

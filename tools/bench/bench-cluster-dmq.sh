@@ -22,13 +22,14 @@
 #   3. B serves A's dialogs before any takeover? An in-dialog INFO of three of
 #      A's dialogs (dmq_probe.py, cookies from B's dlg.list) sent to B's own
 #      address.
-#   4. kill -9 of every process of A's namespace, A's link down, A's
-#      address added to B (ip addr add) and the caller's and callee's
-#      neighbour caches flushed (what keepalived's gratuitous ARP does).
-#      Time from the address move until the INFO probe through the VIP is
-#      answered 200 by B; then the N held calls' BYEs (A's Route, sent by
-#      the caller's sipp) through B: answered 200 or 481, and when B lists
-#      none of them.
+#   4. kill -9 of every process of A's namespace, A's link down, the INFO
+#      probe started (nobody answers: the address is nowhere), A's address
+#      added to B (ip addr add) and the caller's and callee's neighbour
+#      caches flushed (what keepalived's gratuitous ARP does).  Time from
+#      the start of the move until the probe through the VIP is answered
+#      200 by B; then the N held calls' BYEs (A's Route, sent by the
+#      caller's sipp) through B: answered 200 or 481, and whether B still
+#      lists some of them 10 s after the last (dialogs stuck unconfirmed).
 #   5. the SHORT calls' timeout on B: did the caller get B's timeout BYE, and
 #      does B still list them after their timeout?
 #

@@ -151,7 +151,8 @@ static struct sipdlg_fp_state fpstate(struct rig *r)
 /* Full map, overflow, the overflow full too (degraded), the retry. */
 static void test_overflow_and_retry(void **state)
 {
-	struct rig *r = rig_new(0, 4);
+	/* mode 1: the move-in writes the "callids" entry too */
+	struct rig *r = rig_new(1, 4);
 	struct fp_kmaps_info in;
 	struct sipdlg_dlg_value v;
 	struct sipdlg_dlg_key k3 = key(3);
@@ -221,7 +222,8 @@ static void test_callids_failure(void **state)
 		assert_true(in_dialogs(r, 2));
 		assert_false(in_callids(r, 2));
 		fp_kmaps_info(&r->fp, &in);
-		assert_int_equal(in.callids_failed, 1);
+		/* mode 0: "callids" is not written at all */
+		assert_int_equal(in.callids_failed, mode ? 1 : 0);
 		assert_int_equal(fpstate(r).degraded, mode ? 1 : 0);
 		assert_int_equal(in.no_callid, mode ? 1 : 0);
 		assert_int_equal(in.not_in_kernel, 0);
@@ -231,6 +233,42 @@ static void test_callids_failure(void **state)
 		assert_int_equal(fpstate(r).degraded, 0);
 		forget_id(r, 2);
 		assert_false(in_callids(r, 2));
+		rig_free(r);
+	}
+}
+
+/*
+ * dlg_match_mode 0: the kernel never reads "callids", so no dialog writes
+ * or removes an entry there (an entry left by another run stays for the
+ * start's reconcile); modes 1 and 2 keep it per dialog.
+ */
+static void test_callids_by_mode(void **state)
+{
+	for (int mode = 0; mode <= 2; mode++) {
+		struct rig *r = rig_new(mode, 4);
+		struct sipdlg_dlg_key other = key(9);
+		__u64 h = 1000 + 2;
+
+		assert_int_equal(fp_kmaps_callids_used(&r->fp), mode != 0);
+		sync_id(r, 1, 0);
+		assert_true(in_dialogs(r, 1));
+		assert_int_equal(in_callids(r, 1), mode != 0);
+		forget_id(r, 1);
+		assert_false(in_dialogs(r, 1));
+		assert_false(in_callids(r, 1));
+		/* Dialog 2's Call-ID hash names another dialog (9) in the
+		 * index: its end never removes that entry. */
+		assert_int_equal(bpf_map_update_elem(r->fp.callids_fd, &h,
+						     &other, BPF_ANY),
+				 0);
+		if (mode == 0) {
+			sync_id(r, 2, 0);
+			forget_id(r, 2);
+			assert_int_equal(bpf_map_lookup_elem(r->fp.callids_fd,
+							     &h, &other),
+					 0);
+			assert_int_equal(other.h_id, 9);
+		}
 		rig_free(r);
 	}
 }
@@ -342,6 +380,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_overflow_and_retry),
 		cmocka_unit_test(test_callids_failure),
+		cmocka_unit_test(test_callids_by_mode),
 		cmocka_unit_test(test_written_meanwhile),
 		cmocka_unit_test(test_callid_written_later),
 		cmocka_unit_test(test_reconcile),

@@ -176,7 +176,9 @@ static int reconcile_dialogs(struct fastpath *fp, struct dlg_table *t)
 }
 
 /*
- * "callids": an entry goes when its dialog is unknown, is not in
+ * "callids": in dlg_match_mode 0 every entry goes (the kernel does not
+ * read the map, and nothing removes an entry per dialog then).  Otherwise
+ * an entry goes when its dialog is unknown, is not in
  * "dialogs" (the kernel could not use it; it is written again when the
  * dialog moves in) or has another Call-ID (a hash reused by a later run).
  * Run before the table pass adds the missing entries.
@@ -194,7 +196,8 @@ static int reconcile_callids(struct fastpath *fp, struct dlg_table *t)
 		bool keep = false;
 
 		hash = next;
-		if (bpf_map_lookup_elem(fp->callids_fd, &hash, &k) == 0 &&
+		if (fp_kmaps_callids_used(fp) &&
+		    bpf_map_lookup_elem(fp->callids_fd, &hash, &k) == 0 &&
 		    bpf_map_lookup_elem(fp->dialogs_fd, &k, &v) == 0)
 			c = dlg_lookup_id(t, k.h_entry, k.h_id);
 		if (c) {
@@ -244,7 +247,7 @@ int fp_dialogs_reconcile(struct fastpath *fp, struct dlg_table *t)
 			if (bpf_map_lookup_elem(fp->dialogs_fd, &k, &v) != 0) {
 				fp_kmaps_sync(fp, &k, &id);
 				added++;
-			} else if (fp->callids_fd >= 0 && id.callid_hash &&
+			} else if (fp_kmaps_callids_used(fp) && id.callid_hash &&
 				   bpf_map_lookup_elem(fp->callids_fd,
 						       &id.callid_hash,
 						       &other) != 0) {

@@ -251,7 +251,7 @@ int fp_kmaps_callid_put(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 	__u64 hash = id->callid_hash;
 	int r;
 
-	if (fp->callids_fd < 0 || !hash)
+	if (!fp_kmaps_callids_used(fp) || !hash)
 		return 0;
 	if (bpf_map_update_elem(fp->callids_fd, &hash, key, BPF_ANY) == 0) {
 		struct fp_pend *p;
@@ -429,6 +429,11 @@ static void sync_key(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 		fp_kmaps_callid_put(fp, key, id);
 }
 
+bool fp_kmaps_callids_used(const struct fastpath *fp)
+{
+	return fp->callids_fd >= 0 && fp->km.match_mode != 0;
+}
+
 void fp_kmaps_sync(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 		   const struct fp_ident *id)
 {
@@ -496,7 +501,7 @@ static void retry_locked(struct fastpath *fp, size_t max)
 			/* In "dialogs" first, then out of "overflow": the
 			 * kernel finds it in one or the other throughout. */
 			out_clear_locked(fp, p);
-			if (fp->callids_fd >= 0 && p->id.callid_hash &&
+			if (fp_kmaps_callids_used(fp) && p->id.callid_hash &&
 			    bpf_map_update_elem(fp->callids_fd,
 						&p->id.callid_hash, &p->key,
 						BPF_ANY) != 0) {
@@ -539,8 +544,10 @@ void fp_kmaps_forget(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 	}
 	pthread_mutex_unlock(&km->lock);
 
-	/* The Call-ID index may meanwhile name a newer dialog: keep it. */
-	if (fp->callids_fd >= 0 && callid_hash &&
+	/* The Call-ID index may meanwhile name a newer dialog: keep it.
+	 * In dlg_match_mode 0 nothing was written (and the start's
+	 * reconcile emptied the map): no lookup, no delete. */
+	if (fp_kmaps_callids_used(fp) && callid_hash &&
 	    bpf_map_lookup_elem(fp->callids_fd, &callid_hash, &other) == 0 &&
 	    other.h_entry == key->h_entry && other.h_id == key->h_id)
 		bpf_map_delete_elem(fp->callids_fd, &callid_hash);

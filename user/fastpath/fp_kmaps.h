@@ -52,8 +52,13 @@ int fp_kmaps_in_kernel(struct fastpath *fp, const struct sipdlg_dlg_key *key);
 /* The dialog ended: out of every map; a freed slot goes to the waiting. */
 void fp_kmaps_forget(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 		     __u64 callid_hash);
-/* "callids"[Call-ID hash] = @key; a failure is counted, logged and (in
- * dlg_match_mode 1/2) keeps the fast path degraded.  0 or -errno. */
+/* Whether "callids" is kept: the kernel reads it only in dlg_match_mode
+ * 1 and 2 (bpf/sip_match.h), so in mode 0 it is neither written nor
+ * cleaned per dialog (the start's reconcile empties it). */
+bool fp_kmaps_callids_used(const struct fastpath *fp);
+/* "callids"[Call-ID hash] = @key (only when fp_kmaps_callids_used); a
+ * failure is counted, logged and keeps the fast path degraded.  0 or
+ * -errno. */
 int fp_kmaps_callid_put(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 			const struct fp_ident *id);
 /* Start: stale "overflow" keys out, every waiting dialog tried,

@@ -10,6 +10,15 @@
  * taken for forgeries).  Updates are read-modify-write of the whole value
  * so the kernel's traffic counters are kept.  The map writes themselves,
  * and what happens when "dialogs" has no room, are fp_kmaps.c's.
+ *
+ * An update costs two system calls (lookup, update) per event, so only
+ * the events that change what the kernel reads write: the hashes change
+ * only when a dialog is created or loaded and at its 2xx (the callee
+ * tag), and the kernel reads the state only as "== 4" for the relay
+ * (bpf/sip_relay.h sd_relay_req_gate, with the relay knob on).  The
+ * other events (a 1xx, the ACK with the relay off, the end of a dialog
+ * that was never in state 4, ...) leave the entry as it is: its state
+ * field is then the last state the kernel needed, not the table's.
  */
 #define LOG_TAG "fastpath"
 
@@ -59,7 +68,20 @@ static void ident_of(struct fastpath *fp, struct dlg_cell *c,
 	id->mac_flags = fp_mac_flags(fp, c, 0);
 }
 
-static void sync_cell(struct fastpath *fp, struct dlg_cell *c, bool created)
+/* Whether event @type of a dialog (state @old_state before, @state now)
+ * changes what the kernel reads of its entry (see the top). */
+static bool kernel_sees(const struct fastpath *fp, int type, int old_state,
+			int state)
+{
+	if (type == DLGCB_CREATED || type == DLGCB_LOADED ||
+	    type == DLGCB_CONFIRMED_NA)
+		return true;
+	return fp->relay_knob &&
+	       (old_state == DLG_STATE_CONFIRMED) != (state == DLG_STATE_CONFIRMED);
+}
+
+static void sync_cell(struct fastpath *fp, struct dlg_cell *c, int type,
+		      int old_state)
 {
 	struct sipdlg_dlg_key key = { .h_entry = dlg_h_entry(c),
 				      .h_id = dlg_h_id(c) };
@@ -68,10 +90,12 @@ static void sync_cell(struct fastpath *fp, struct dlg_cell *c, bool created)
 	ident_of(fp, c, &id);
 	/* A dialog not in the map (it was full) is written or listed in
 	 * "overflow" by fp_kmaps_sync(), whichever event this is. */
-	if (created)
+	if (type == DLGCB_CREATED)
 		fp_kmaps_sync_new(fp, &key, &id);
-	else
+	else if (kernel_sees(fp, type, old_state, (int)id.state))
 		fp_kmaps_sync(fp, &key, &id);
+	else
+		fp_kmaps_note(fp, &key, &id);
 }
 
 static void forget_cell(struct fastpath *fp, struct dlg_cell *c)
@@ -90,7 +114,7 @@ static void on_dlg_event(struct dlg_cell *c, int type,
 	if (type == DLGCB_DESTROY)
 		forget_cell(fp, c);
 	else
-		sync_cell(fp, c, type == DLGCB_CREATED);
+		sync_cell(fp, c, type, p->old_state);
 }
 
 int fp_dialogs_install(struct fastpath *fp, struct dlg_table *t)

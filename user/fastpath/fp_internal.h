@@ -102,6 +102,9 @@ struct fastpath {
 	uint32_t rotations;
 	uint64_t clock_timer;		/* fp_clock.c, 0: none */
 	struct fp_relay relay;
+	/* The loaded program relays (knob relay_enabled): only then does the
+	 * kernel read a dialog's state (== 4, sd_relay_req_gate). */
+	bool relay_knob;
 };
 
 /* Every knob of bpf/knobs.h this sipdlgd sets (fp_knobs.c). */

@@ -429,6 +429,23 @@ static void sync_key(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 		fp_kmaps_callid_put(fp, key, id);
 }
 
+void fp_kmaps_note(struct fastpath *fp, const struct sipdlg_dlg_key *key,
+		   const struct fp_ident *id)
+{
+	struct fp_kmaps *km = &fp->km;
+	struct fp_pend *p;
+
+	pthread_mutex_lock(&km->lock);
+	p = km->pend.n ? fp_pending_find(&km->pend, key) : NULL;
+	if (p && (p->flags & FPP_OUT)) {
+		__u64 created = p->id.created_ns;
+
+		p->id = *id;	/* written when it moves in */
+		p->id.created_ns = created;
+	}
+	pthread_mutex_unlock(&km->lock);
+}
+
 bool fp_kmaps_callids_used(const struct fastpath *fp)
 {
 	return fp->callids_fd >= 0 && fp->km.match_mode != 0;

@@ -44,6 +44,11 @@ void fp_kmaps_sync(struct fastpath *fp, const struct sipdlg_dlg_key *key,
  * insert instead of a lookup and an update. */
 void fp_kmaps_sync_new(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 		       const struct fp_ident *id);
+/* The dialog's identity changed only in what the kernel does not read
+ * (its state, outside the relay's "== 4"): no system call for a dialog in
+ * "dialogs"; one waiting outside keeps @id for when it moves in. */
+void fp_kmaps_note(struct fastpath *fp, const struct sipdlg_dlg_key *key,
+		   const struct fp_ident *id);
 /* Whether a dialog that fp_kmaps_sync() wrote is in "dialogs", by the
  * bookkeeping alone (no system call): 1 yes, 0 no (it waits outside),
  * -1 cannot tell (start, or dialogs it could not remember): ask the map.

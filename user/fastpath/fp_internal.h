@@ -67,6 +67,13 @@ struct fp_relay {
 	uint64_t folded_req, folded_reply;
 	struct stat_var *st_fwd_req, *st_fwd_rep, *st_relayed_req,
 		*st_relayed_rep;
+	/* The dialogs whose entry may be in "relay_hops": written (or kept
+	 * at the start) and not deleted since.  A deletion of any other is
+	 * no system call.  keys_ok false (before the install, or after an
+	 * entry could not be remembered): every deletion is made. */
+	pthread_mutex_t keys_lock;
+	bool keys_ok;
+	struct fp_pending keys;
 };
 
 struct fastpath {

@@ -19,6 +19,11 @@
  * other events (a 1xx, the ACK with the relay off, the end of a dialog
  * that was never in state 4, ...) leave the entry as it is: its state
  * field is then the last state the kernel needed, not the table's.
+ * Leaving state 4 (BYE, timeout, sipdlgctl end) writes nothing either
+ * while fp_relay.c keeps "relay_hops": in the same event it deletes the
+ * dialog's next hops, and without them the kernel relays nothing (it
+ * passes such a request up as relay_pass_nohop where state 5 would have
+ * passed it as a plain match).
  */
 #define LOG_TAG "fastpath"
 
@@ -34,6 +39,7 @@
 #include "fastpath/fp_dialogs.h"
 #include "fastpath/fp_internal.h"
 #include "fastpath/fp_kmaps.h"
+#include "fastpath/fp_relay.h"
 #include "sipdlg_hash.h"
 
 static uint64_t mono_ns(void)
@@ -76,8 +82,14 @@ static bool kernel_sees(const struct fastpath *fp, int type, int old_state,
 	if (type == DLGCB_CREATED || type == DLGCB_LOADED ||
 	    type == DLGCB_CONFIRMED_NA)
 		return true;
-	return fp->relay_knob &&
-	       (old_state == DLG_STATE_CONFIRMED) != (state == DLG_STATE_CONFIRMED);
+	if (!fp->relay_knob)
+		return false;
+	if (state == DLG_STATE_CONFIRMED)
+		return old_state != DLG_STATE_CONFIRMED;
+	/* Out of state 4: the relay's own callbacks (TERMINATED, EXPIRED,
+	 * FAILED) remove the next hops, which stops the relay as state 5
+	 * would. */
+	return old_state == DLG_STATE_CONFIRMED && !fp_relay_on(fp);
 }
 
 static void sync_cell(struct fastpath *fp, struct dlg_cell *c, int type,

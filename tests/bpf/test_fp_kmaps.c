@@ -274,6 +274,59 @@ static void test_callids_by_mode(void **state)
 }
 
 /*
+ * Deferred deletions (a tick runs: defer_ok): an ended dialog's entry
+ * stays until fp_kmaps_flush(), which deletes them all in one batch,
+ * also when one of them is gone already; a dialog waiting for a slot
+ * makes the deletions immediate again (it gets the slot at once); a new
+ * dialog reusing a waiting key flushes first.
+ */
+static void test_deferred_deletes(void **state)
+{
+	struct rig *r = rig_new(0, 4);
+	struct sipdlg_dlg_key k1 = key(1);
+	struct fp_kmaps_info in;
+
+	fp_kmaps_reconcile(&r->fp);	/* deferral starts after it */
+	r->fp.km.defer_ok = true;
+	sync_id(r, 1, 0);
+	sync_id(r, 2, 0);
+	forget_id(r, 1);
+	forget_id(r, 2);
+	assert_true(in_dialogs(r, 1) && in_dialogs(r, 2));
+	assert_int_equal(r->fp.km.n_gone, 2);
+	/* behind its back: 1 is gone already, the batch stops there */
+	assert_int_equal(bpf_map_delete_elem(r->fp.dialogs_fd, &k1), 0);
+	fp_kmaps_flush(&r->fp);
+	assert_false(in_dialogs(r, 1) || in_dialogs(r, 2));
+	assert_int_equal(r->fp.km.n_gone, 0);
+	fp_kmaps_info(&r->fp, &in);
+	/* only the deletion it made counts (as fp_kmaps_forget's) */
+	assert_int_equal(in.in_kernel, 1);
+
+	/* a reused key: its old deletion goes before the insert */
+	sync_id(r, 3, 0);
+	forget_id(r, 3);
+	assert_int_equal(r->fp.km.n_gone, 1);
+	fp_kmaps_sync_new(&r->fp, &(struct sipdlg_dlg_key){ 7, 3 },
+			  &(struct fp_ident){ .callid_hash = 1, .caller_tag_hash = 2,
+					      .state = 1 });
+	assert_int_equal(r->fp.km.n_gone, 0);
+	assert_true(in_dialogs(r, 3));
+	forget_id(r, 3);
+	fp_kmaps_flush(&r->fp);
+
+	/* the map full and a dialog waiting: the end frees its slot now */
+	sync_id(r, 4, 0);
+	sync_id(r, 5, 0);
+	sync_id(r, 6, 0);	/* waits in the overflow */
+	forget_id(r, 4);
+	assert_int_equal(r->fp.km.n_gone, 0);
+	assert_true(in_dialogs(r, 6));
+	assert_false(in_overflow(r, 6));
+	rig_free(r);
+}
+
+/*
  * Two events of one dialog on two workers: one listed it as out, the
  * other wrote it into "dialogs".  The queue must not stall on it.
  */
@@ -381,6 +434,7 @@ int main(void)
 		cmocka_unit_test(test_overflow_and_retry),
 		cmocka_unit_test(test_callids_failure),
 		cmocka_unit_test(test_callids_by_mode),
+		cmocka_unit_test(test_deferred_deletes),
 		cmocka_unit_test(test_written_meanwhile),
 		cmocka_unit_test(test_callid_written_later),
 		cmocka_unit_test(test_reconcile),

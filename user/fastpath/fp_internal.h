@@ -27,6 +27,8 @@ struct fp_iface {
 	int native;		/* 1 driver mode, 0 generic (skb) mode */
 };
 
+#define FP_KMAPS_GONE_MAX 64	/* deferred deletions per batch */
+
 /* fp_kmaps.c: dialogs the kernel maps do not hold; all under @lock. */
 struct fp_kmaps {
 	pthread_mutex_t lock;
@@ -49,6 +51,13 @@ struct fp_kmaps {
 	bool have_written;		/* "written" is valid */
 	struct stat_var *st_dialogs_failed, *st_overflow_failed,
 		*st_callids_failed, *st_moved_in, *st_not_in_kernel;
+	/* Ended dialogs whose "dialogs" entry goes at the next flush
+	 * (fp_kmaps_flush: the clock tick, or a full list), one batch
+	 * deletion for all; only while no dialog waits for a slot.
+	 * defer_ok: a tick runs (fp_clock_start). */
+	bool defer_ok;
+	size_t n_gone;
+	struct sipdlg_dlg_key gone[FP_KMAPS_GONE_MAX];
 };
 
 /* fp_relay.c: the "relay_hops" map and what was written into it. */

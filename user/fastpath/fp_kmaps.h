@@ -66,6 +66,15 @@ bool fp_kmaps_callids_used(const struct fastpath *fp);
  * -errno. */
 int fp_kmaps_callid_put(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 			const struct fp_ident *id);
+/*
+ * The deletions fp_kmaps_forget() deferred, made now in one system call
+ * (BPF_MAP_DELETE_BATCH).  A dialog's entry outlives its end by at most
+ * a clock tick (SIPDLG_CLOCK_PUBLISH_MS) then: the kernel's view is that
+ * of a dialog lingering in state 5 (matched, passed up, never relayed:
+ * its relay_hops entry went at once).  A deletion is deferred only while
+ * no dialog waits for a slot.  Any thread.
+ */
+void fp_kmaps_flush(struct fastpath *fp);
 /* Start: stale "overflow" keys out, every waiting dialog tried,
  * "fpstate" rewritten, the dialogs in the map counted. */
 void fp_kmaps_reconcile(struct fastpath *fp);

@@ -151,7 +151,8 @@ static struct sipdlg_fp_state fpstate(struct rig *r)
 /* Full map, overflow, the overflow full too (degraded), the retry. */
 static void test_overflow_and_retry(void **state)
 {
-	struct rig *r = rig_new(0, 4);
+	/* mode 1: the move-in writes the "callids" entry too */
+	struct rig *r = rig_new(1, 4);
 	struct fp_kmaps_info in;
 	struct sipdlg_dlg_value v;
 	struct sipdlg_dlg_key k3 = key(3);
@@ -221,7 +222,8 @@ static void test_callids_failure(void **state)
 		assert_true(in_dialogs(r, 2));
 		assert_false(in_callids(r, 2));
 		fp_kmaps_info(&r->fp, &in);
-		assert_int_equal(in.callids_failed, 1);
+		/* mode 0: "callids" is not written at all */
+		assert_int_equal(in.callids_failed, mode ? 1 : 0);
 		assert_int_equal(fpstate(r).degraded, mode ? 1 : 0);
 		assert_int_equal(in.no_callid, mode ? 1 : 0);
 		assert_int_equal(in.not_in_kernel, 0);
@@ -233,6 +235,95 @@ static void test_callids_failure(void **state)
 		assert_false(in_callids(r, 2));
 		rig_free(r);
 	}
+}
+
+/*
+ * dlg_match_mode 0: the kernel never reads "callids", so no dialog writes
+ * or removes an entry there (an entry left by another run stays for the
+ * start's reconcile); modes 1 and 2 keep it per dialog.
+ */
+static void test_callids_by_mode(void **state)
+{
+	for (int mode = 0; mode <= 2; mode++) {
+		struct rig *r = rig_new(mode, 4);
+		struct sipdlg_dlg_key other = key(9);
+		__u64 h = 1000 + 2;
+
+		assert_int_equal(fp_kmaps_callids_used(&r->fp), mode != 0);
+		sync_id(r, 1, 0);
+		assert_true(in_dialogs(r, 1));
+		assert_int_equal(in_callids(r, 1), mode != 0);
+		forget_id(r, 1);
+		assert_false(in_dialogs(r, 1));
+		assert_false(in_callids(r, 1));
+		/* Dialog 2's Call-ID hash names another dialog (9) in the
+		 * index: its end never removes that entry. */
+		assert_int_equal(bpf_map_update_elem(r->fp.callids_fd, &h,
+						     &other, BPF_ANY),
+				 0);
+		if (mode == 0) {
+			sync_id(r, 2, 0);
+			forget_id(r, 2);
+			assert_int_equal(bpf_map_lookup_elem(r->fp.callids_fd,
+							     &h, &other),
+					 0);
+			assert_int_equal(other.h_id, 9);
+		}
+		rig_free(r);
+	}
+}
+
+/*
+ * Deferred deletions (a tick runs: defer_ok): an ended dialog's entry
+ * stays until fp_kmaps_flush(), which deletes them all in one batch,
+ * also when one of them is gone already; a dialog waiting for a slot
+ * makes the deletions immediate again (it gets the slot at once); a new
+ * dialog reusing a waiting key flushes first.
+ */
+static void test_deferred_deletes(void **state)
+{
+	struct rig *r = rig_new(0, 4);
+	struct sipdlg_dlg_key k1 = key(1);
+	struct fp_kmaps_info in;
+
+	fp_kmaps_reconcile(&r->fp);	/* deferral starts after it */
+	r->fp.km.defer_ok = true;
+	sync_id(r, 1, 0);
+	sync_id(r, 2, 0);
+	forget_id(r, 1);
+	forget_id(r, 2);
+	assert_true(in_dialogs(r, 1) && in_dialogs(r, 2));
+	assert_int_equal(r->fp.km.n_gone, 2);
+	/* behind its back: 1 is gone already, the batch stops there */
+	assert_int_equal(bpf_map_delete_elem(r->fp.dialogs_fd, &k1), 0);
+	fp_kmaps_flush(&r->fp);
+	assert_false(in_dialogs(r, 1) || in_dialogs(r, 2));
+	assert_int_equal(r->fp.km.n_gone, 0);
+	fp_kmaps_info(&r->fp, &in);
+	/* only the deletion it made counts (as fp_kmaps_forget's) */
+	assert_int_equal(in.in_kernel, 1);
+
+	/* a reused key: its old deletion goes before the insert */
+	sync_id(r, 3, 0);
+	forget_id(r, 3);
+	assert_int_equal(r->fp.km.n_gone, 1);
+	fp_kmaps_sync_new(&r->fp, &(struct sipdlg_dlg_key){ 7, 3 },
+			  &(struct fp_ident){ .callid_hash = 1, .caller_tag_hash = 2,
+					      .state = 1 });
+	assert_int_equal(r->fp.km.n_gone, 0);
+	assert_true(in_dialogs(r, 3));
+	forget_id(r, 3);
+	fp_kmaps_flush(&r->fp);
+
+	/* the map full and a dialog waiting: the end frees its slot now */
+	sync_id(r, 4, 0);
+	sync_id(r, 5, 0);
+	sync_id(r, 6, 0);	/* waits in the overflow */
+	forget_id(r, 4);
+	assert_int_equal(r->fp.km.n_gone, 0);
+	assert_true(in_dialogs(r, 6));
+	assert_false(in_overflow(r, 6));
+	rig_free(r);
 }
 
 /*
@@ -342,6 +433,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_overflow_and_retry),
 		cmocka_unit_test(test_callids_failure),
+		cmocka_unit_test(test_callids_by_mode),
+		cmocka_unit_test(test_deferred_deletes),
 		cmocka_unit_test(test_written_meanwhile),
 		cmocka_unit_test(test_callid_written_later),
 		cmocka_unit_test(test_reconcile),

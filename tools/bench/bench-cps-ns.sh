@@ -33,7 +33,9 @@
 # BENCH_NS_SECS (s per run, 8), BENCH_NS_STRACE=1 (also count sipdlgd's
 # system calls in one extra run of each profile with strace -c -f: the
 # syscalls per call; strace slows it down, so not in the CPU figures;
-# BENCH_NS_STRACE_OPTS replaces -c), BENCH_NS_PERF=1 (one extra run of
+# BENCH_NS_STRACE_OPTS replaces -c, e.g. "-e trace=bpf" for every bpf()
+# call with its command and map fd; strace is attached after start-up and
+# stays until sipdlgd has ended), BENCH_NS_PERF=1 (one extra run of
 # each under perf record: sipdlgd's top symbols), BENCH_NS_KEEP=DIR (a
 # copy of the run's files).
 # Report: tools/bench/results/LATEST-cps-ns.md and .tsv.  Needs root.
@@ -115,29 +117,30 @@ config() {
 
 # run_once PROFILE ROUND [strace]: one sipdlgd, one UAC run of CALLS
 # calls at RATE; prints "ok failed proxy_ticks soft_ticks all_ticks secs load"
-# (strace: sipdlgd under strace -c -f, the summary in PROFILE-strace.txt).
+# (strace: strace -c -f attached to the running sipdlgd from just before
+# the UAC's run until sipdlgd has ended, so start-up's system calls are
+# not counted per call, the end of the dialogs still held at exit is; the
+# summary in PROFILE-strace.txt).
 run_once() {
-	local prof=$1 round=$2 st=${3:-} d="$E2E_TMP/$1-$2" pid uas uac rc p0 a0 s0 p1 a1 s1 t0 t1 ok fail
+	local prof=$1 round=$2 st=${3:-} d="$E2E_TMP/$1-$2" pid uas uac rc p0 a0 s0 p1 a1 s1 t0 t1 ok fail spid=
 	mkdir -p "$d"
 	config "$prof" "$d/sipdlg.yaml"
-	if [ "$st" = strace ]; then
-		( exec nsenter --net="/run/netns/$N3_BOX" strace ${BENCH_NS_STRACE_OPTS:--c} -f -o "$d/strace.txt" \
-			"$([ "$prof" = xdp-relay-base ] && echo "$BASE" || echo "$SIPDLGD")" -c "$d/sipdlg.yaml" ) \
-			>"$d/sipdlgd.log" 2>&1 &
-		pid=$!; E2E_PIDS+=("$pid")
-		wait_for 20 "$SIPDLGCTL" --socket "$E2E_TMP/$prof.sock" version || { echo "start failed"; return 1; }
+	if [ "$prof" = xdp-relay-base ]; then
+		SIPDLGD=$BASE start_daemon "$prof-$round" "$d/sipdlg.yaml" "$N3_BOX" >"$d/start.out" || { echo "start failed"; return 1; }
 	else
-		if [ "$prof" = xdp-relay-base ]; then
-			SIPDLGD=$BASE start_daemon "$prof-$round" "$d/sipdlg.yaml" "$N3_BOX" >"$d/start.out" || { echo "start failed"; return 1; }
-		else
-			start_daemon "$prof-$round" "$d/sipdlg.yaml" "$N3_BOX" >"$d/start.out" || { echo "start failed"; return 1; }
-		fi
-		pid=$DAEMON_PID
+		start_daemon "$prof-$round" "$d/sipdlg.yaml" "$N3_BOX" >"$d/start.out" || { echo "start failed"; return 1; }
 	fi
+	pid=$DAEMON_PID
 	( cd "$d" && exec nsenter --net="/run/netns/$N3_CALLEE" sipp -sf "$SIPP_DIR/uas.xml" -nostdin \
 		-i "$N3_E4" -p "$CPORT" -trace_err -error_file "$d/uas.err" ) >"$d/uas.out" 2>&1 </dev/null &
 	uas=$!; E2E_PIDS+=("$uas")
 	wait_for 5 in_ns "$N3_CALLEE" ss -Hlnu "sport = :$CPORT"
+	if [ "$st" = strace ]; then
+		# -p with -f: every thread of sipdlgd, from now until the INT.
+		strace ${BENCH_NS_STRACE_OPTS:--c} -f -p "$pid" -o "$d/strace.txt" 2>"$d/strace.err" &
+		spid=$!; E2E_PIDS+=("$spid")
+		wait_for 5 grep -q "^TracerPid:[[:space:]]*[1-9]" "/proc/$pid/status"
+	fi
 	sleep 0.5
 	p0=$(proxy_ticks) a0=$(all_ticks) s0=$(soft_ticks) t0=$(date +%s.%N)
 	( cd "$d" && exec nsenter --net="/run/netns/$N3_CALLER" sipp -sf "$SIPP_DIR/uac.xml" -nostdin \
@@ -157,8 +160,15 @@ run_once() {
 		{ a = $s; b = $f } END { print (a == "" ? 0 : a), (b == "" ? 0 : b) }' "$d/uac.csv" 2>/dev/null)
 	[ -n "$ok" ] || ok="0 0"
 	kill "$uas" 2>/dev/null; wait "$uas" 2>/dev/null; forget_pid "$uas"
-	# Under strace, end sipdlgd itself: strace then writes its summary.
-	if [ "$st" = strace ]; then kill -TERM $(pgrep -P "$pid") 2>/dev/null; else kill -TERM "$pid" 2>/dev/null; fi
+	# Under strace, sipdlgd ends traced: the dialogs still held (a BYE's
+	# transaction keeps its dialog for a while) end then, and their map
+	# deletions are per-call work too; strace writes its summary when
+	# sipdlgd is gone.
+	kill -TERM "$pid" 2>/dev/null
+	if [ -n "$spid" ]; then
+		for _ in $(seq 100); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
+		kill -INT "$spid" 2>/dev/null; wait "$spid" 2>/dev/null; forget_pid "$spid"
+	fi
 	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; forget_pid "$pid"
 	[ "$st" = strace ] && cp "$d/strace.txt" "$E2E_TMP/$prof-strace.txt" 2>/dev/null
@@ -256,7 +266,7 @@ table() {
 	echo "Target (issue #14): proxy CPU per call with XDP attached and relay on ≤ 1.0× XDP detached."
 	if [ "${BENCH_NS_STRACE:-0}" = 1 ]; then
 		echo
-		echo "## System calls of sipdlgd per call (strace -c -f, one extra run each, $CALLS calls; strace slows sipdlgd, not in the CPU figures)"
+		echo "## System calls of sipdlgd per call (strace -c -f -p, attached from the UAC's start to sipdlgd's exit: start-up not counted; one extra run each, $CALLS calls; strace slows sipdlgd, not in the CPU figures)"
 		for prof in $PROFS; do
 			okc=$(awk -F'\t' -v p="$prof" '$1 == "strace" && $2 == p { print $3 }' "$TSV")
 			echo

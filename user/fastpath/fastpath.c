@@ -143,6 +143,7 @@ int fp_start(const struct sipdlg_config *cfg, const char *obj_path,
 	fp->km.fpstate_fd = fp->km.overflow_fd = -1;
 	fp->relay.fd = -1;
 	pthread_mutex_init(&fp->relay.fold_lock, NULL);
+	pthread_mutex_init(&fp->relay.keys_lock, NULL);
 	fp->loop = loop;
 	fp->cfg = cfg;
 	if (obj_path && !(fp->obj_path = strdup(obj_path))) {
@@ -228,6 +229,7 @@ void fp_free(struct fastpath *fp)
 	bpf_object__close(fp->prog_obj);
 	bpf_object__close(fp->obj);
 	fp_kmaps_close(fp);
+	fp_pending_fini(&fp->relay.keys);
 	free(fp->obj_path);
 	free(fp);
 }

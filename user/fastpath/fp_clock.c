@@ -15,6 +15,7 @@
 
 #include "core/loop.h"
 #include "fastpath/fp_internal.h"
+#include "fastpath/fp_kmaps.h"
 
 /* sd_clock_ns of loaded @obj (the only variable of its section), or NULL. */
 static __u64 *clock_slot(struct bpf_object *obj)
@@ -54,6 +55,9 @@ void fp_clock_publish(struct fastpath *fp)
 static int64_t on_tick(struct ev_loop *loop, uint64_t id, void *ud)
 {
 	fp_clock_publish(ud);
+	/* The same tick makes the deferred "dialogs" deletions (one batch;
+	 * no wake-up of its own). */
+	fp_kmaps_flush(ud);
 	return SIPDLG_CLOCK_PUBLISH_MS;
 }
 
@@ -68,6 +72,7 @@ int fp_clock_start(struct fastpath *fp)
 	if (id < 0)
 		return (int)id;
 	fp->clock_timer = (uint64_t)id;
+	fp->km.defer_ok = true;		/* fp_kmaps_forget may defer now */
 	return 0;
 }
 
@@ -76,4 +81,10 @@ void fp_clock_stop(struct fastpath *fp)
 	if (fp->loop && fp->clock_timer)
 		ev_timer_del(fp->loop, fp->clock_timer);
 	fp->clock_timer = 0;
+	if (fp->km.lock_ok) {
+		pthread_mutex_lock(&fp->km.lock);
+		fp->km.defer_ok = false;
+		pthread_mutex_unlock(&fp->km.lock);
+	}
+	fp_kmaps_flush(fp);	/* while the maps are open */
 }

@@ -10,6 +10,20 @@
  * taken for forgeries).  Updates are read-modify-write of the whole value
  * so the kernel's traffic counters are kept.  The map writes themselves,
  * and what happens when "dialogs" has no room, are fp_kmaps.c's.
+ *
+ * An update costs two system calls (lookup, update) per event, so only
+ * the events that change what the kernel reads write: the hashes change
+ * only when a dialog is created or loaded and at its 2xx (the callee
+ * tag), and the kernel reads the state only as "== 4" for the relay
+ * (bpf/sip_relay.h sd_relay_req_gate, with the relay knob on).  The
+ * other events (a 1xx, the ACK with the relay off, the end of a dialog
+ * that was never in state 4, ...) leave the entry as it is: its state
+ * field is then the last state the kernel needed, not the table's.
+ * Leaving state 4 (BYE, timeout, sipdlgctl end) writes nothing either
+ * while fp_relay.c keeps "relay_hops": in the same event it deletes the
+ * dialog's next hops, and without them the kernel relays nothing (it
+ * passes such a request up as relay_pass_nohop where state 5 would have
+ * passed it as a plain match).
  */
 #define LOG_TAG "fastpath"
 
@@ -25,6 +39,7 @@
 #include "fastpath/fp_dialogs.h"
 #include "fastpath/fp_internal.h"
 #include "fastpath/fp_kmaps.h"
+#include "fastpath/fp_relay.h"
 #include "sipdlg_hash.h"
 
 static uint64_t mono_ns(void)
@@ -59,7 +74,26 @@ static void ident_of(struct fastpath *fp, struct dlg_cell *c,
 	id->mac_flags = fp_mac_flags(fp, c, 0);
 }
 
-static void sync_cell(struct fastpath *fp, struct dlg_cell *c, bool created)
+/* Whether event @type of a dialog (state @old_state before, @state now)
+ * changes what the kernel reads of its entry (see the top). */
+static bool kernel_sees(const struct fastpath *fp, int type, int old_state,
+			int state)
+{
+	if (type == DLGCB_CREATED || type == DLGCB_LOADED ||
+	    type == DLGCB_CONFIRMED_NA)
+		return true;
+	if (!fp->relay_knob)
+		return false;
+	if (state == DLG_STATE_CONFIRMED)
+		return old_state != DLG_STATE_CONFIRMED;
+	/* Out of state 4: the relay's own callbacks (TERMINATED, EXPIRED,
+	 * FAILED) remove the next hops, which stops the relay as state 5
+	 * would. */
+	return old_state == DLG_STATE_CONFIRMED && !fp_relay_on(fp);
+}
+
+static void sync_cell(struct fastpath *fp, struct dlg_cell *c, int type,
+		      int old_state)
 {
 	struct sipdlg_dlg_key key = { .h_entry = dlg_h_entry(c),
 				      .h_id = dlg_h_id(c) };
@@ -68,10 +102,12 @@ static void sync_cell(struct fastpath *fp, struct dlg_cell *c, bool created)
 	ident_of(fp, c, &id);
 	/* A dialog not in the map (it was full) is written or listed in
 	 * "overflow" by fp_kmaps_sync(), whichever event this is. */
-	if (created)
+	if (type == DLGCB_CREATED)
 		fp_kmaps_sync_new(fp, &key, &id);
-	else
+	else if (kernel_sees(fp, type, old_state, (int)id.state))
 		fp_kmaps_sync(fp, &key, &id);
+	else
+		fp_kmaps_note(fp, &key, &id);
 }
 
 static void forget_cell(struct fastpath *fp, struct dlg_cell *c)
@@ -90,7 +126,7 @@ static void on_dlg_event(struct dlg_cell *c, int type,
 	if (type == DLGCB_DESTROY)
 		forget_cell(fp, c);
 	else
-		sync_cell(fp, c, type == DLGCB_CREATED);
+		sync_cell(fp, c, type, p->old_state);
 }
 
 int fp_dialogs_install(struct fastpath *fp, struct dlg_table *t)
@@ -176,7 +212,9 @@ static int reconcile_dialogs(struct fastpath *fp, struct dlg_table *t)
 }
 
 /*
- * "callids": an entry goes when its dialog is unknown, is not in
+ * "callids": in dlg_match_mode 0 every entry goes (the kernel does not
+ * read the map, and nothing removes an entry per dialog then).  Otherwise
+ * an entry goes when its dialog is unknown, is not in
  * "dialogs" (the kernel could not use it; it is written again when the
  * dialog moves in) or has another Call-ID (a hash reused by a later run).
  * Run before the table pass adds the missing entries.
@@ -194,7 +232,8 @@ static int reconcile_callids(struct fastpath *fp, struct dlg_table *t)
 		bool keep = false;
 
 		hash = next;
-		if (bpf_map_lookup_elem(fp->callids_fd, &hash, &k) == 0 &&
+		if (fp_kmaps_callids_used(fp) &&
+		    bpf_map_lookup_elem(fp->callids_fd, &hash, &k) == 0 &&
 		    bpf_map_lookup_elem(fp->dialogs_fd, &k, &v) == 0)
 			c = dlg_lookup_id(t, k.h_entry, k.h_id);
 		if (c) {
@@ -244,7 +283,7 @@ int fp_dialogs_reconcile(struct fastpath *fp, struct dlg_table *t)
 			if (bpf_map_lookup_elem(fp->dialogs_fd, &k, &v) != 0) {
 				fp_kmaps_sync(fp, &k, &id);
 				added++;
-			} else if (fp->callids_fd >= 0 && id.callid_hash &&
+			} else if (fp_kmaps_callids_used(fp) && id.callid_hash &&
 				   bpf_map_lookup_elem(fp->callids_fd,
 						       &id.callid_hash,
 						       &other) != 0) {

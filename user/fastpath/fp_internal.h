@@ -27,6 +27,8 @@ struct fp_iface {
 	int native;		/* 1 driver mode, 0 generic (skb) mode */
 };
 
+#define FP_KMAPS_GONE_MAX 64	/* deferred deletions per batch */
+
 /* fp_kmaps.c: dialogs the kernel maps do not hold; all under @lock. */
 struct fp_kmaps {
 	pthread_mutex_t lock;
@@ -49,6 +51,13 @@ struct fp_kmaps {
 	bool have_written;		/* "written" is valid */
 	struct stat_var *st_dialogs_failed, *st_overflow_failed,
 		*st_callids_failed, *st_moved_in, *st_not_in_kernel;
+	/* Ended dialogs whose "dialogs" entry goes at the next flush
+	 * (fp_kmaps_flush: the clock tick, or a full list), one batch
+	 * deletion for all; only while no dialog waits for a slot.
+	 * defer_ok: a tick runs (fp_clock_start). */
+	bool defer_ok;
+	size_t n_gone;
+	struct sipdlg_dlg_key gone[FP_KMAPS_GONE_MAX];
 };
 
 /* fp_relay.c: the "relay_hops" map and what was written into it. */
@@ -67,6 +76,13 @@ struct fp_relay {
 	uint64_t folded_req, folded_reply;
 	struct stat_var *st_fwd_req, *st_fwd_rep, *st_relayed_req,
 		*st_relayed_rep;
+	/* The dialogs whose entry may be in "relay_hops": written (or kept
+	 * at the start) and not deleted since.  A deletion of any other is
+	 * no system call.  keys_ok false (before the install, or after an
+	 * entry could not be remembered): every deletion is made. */
+	pthread_mutex_t keys_lock;
+	bool keys_ok;
+	struct fp_pending keys;
 };
 
 struct fastpath {
@@ -102,6 +118,9 @@ struct fastpath {
 	uint32_t rotations;
 	uint64_t clock_timer;		/* fp_clock.c, 0: none */
 	struct fp_relay relay;
+	/* The loaded program relays (knob relay_enabled): only then does the
+	 * kernel read a dialog's state (== 4, sd_relay_req_gate). */
+	bool relay_knob;
 };
 
 /* Every knob of bpf/knobs.h this sipdlgd sets (fp_knobs.c). */

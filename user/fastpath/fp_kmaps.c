@@ -251,7 +251,7 @@ int fp_kmaps_callid_put(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 	__u64 hash = id->callid_hash;
 	int r;
 
-	if (fp->callids_fd < 0 || !hash)
+	if (!fp_kmaps_callids_used(fp) || !hash)
 		return 0;
 	if (bpf_map_update_elem(fp->callids_fd, &hash, key, BPF_ANY) == 0) {
 		struct fp_pend *p;
@@ -351,6 +351,19 @@ static void out_clear_locked(struct fastpath *fp, struct fp_pend *p)
 	p->flags &= ~(FPP_OUT | FPP_OVERFLOW);
 }
 
+/* Whether @key waits in the deferred deletions. */
+static bool gone_has(struct fp_kmaps *km, const struct sipdlg_dlg_key *key)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&km->lock);
+	for (size_t i = 0; i < km->n_gone && !found; i++)
+		found = km->gone[i].h_entry == key->h_entry &&
+			km->gone[i].h_id == key->h_id;
+	pthread_mutex_unlock(&km->lock);
+	return found;
+}
+
 /* fp_kmaps_sync(); @fresh: the dialog was just created, so it is most
  * likely in no map yet: insert first (one system call, not a lookup and
  * an update), read-modify-write only if it is there after all. */
@@ -363,17 +376,22 @@ static void sync_key(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 	bool have;
 	int r;
 
-	pthread_mutex_lock(&km->lock);
-	p = fp_pending_find(&km->pend, key);
-	if (p && (p->flags & FPP_OUT)) {
-		__u64 created = p->id.created_ns;
+	/* Nothing waits outside "dialogs" (the usual case): no lock.  Racing
+	 * with this dialog's other event listing it is the race handled
+	 * below (a slot found after all). */
+	if (fp_pending_hint(&km->pend)) {
+		pthread_mutex_lock(&km->lock);
+		p = fp_pending_find(&km->pend, key);
+		if (p && (p->flags & FPP_OUT)) {
+			__u64 created = p->id.created_ns;
 
-		p->id = *id;	/* written when it moves in */
-		p->id.created_ns = created;
+			p->id = *id;	/* written when it moves in */
+			p->id.created_ns = created;
+			pthread_mutex_unlock(&km->lock);
+			return;
+		}
 		pthread_mutex_unlock(&km->lock);
-		return;
 	}
-	pthread_mutex_unlock(&km->lock);
 
 	/* In "dialogs" (or new): read-modify-write keeps the kernel's
 	 * counters.  Only this dialog's own events write its entry. */
@@ -384,6 +402,14 @@ static void sync_key(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 		ident_to_value(id, &v);
 		r = bpf_map_update_elem(fp->dialogs_fd, key, &v,
 					BPF_NOEXIST) == 0 ? 0 : -errno;
+		/* The key of an ended dialog whose entry waits for the batch
+		 * deletion (h_id is random: next to never): that deletion
+		 * goes first, then the insert again. */
+		if (r == -EEXIST && gone_has(km, key)) {
+			fp_kmaps_flush(fp);
+			r = bpf_map_update_elem(fp->dialogs_fd, key, &v,
+						BPF_NOEXIST) == 0 ? 0 : -errno;
+		}
 		have = false;
 	}
 	if (r == -EEXIST) {
@@ -400,6 +426,10 @@ static void sync_key(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 			return;
 		r = bpf_map_update_elem(fp->dialogs_fd, key, &v, BPF_ANY) == 0 ?
 			    0 : -errno;
+		/* An entry updated in place: nothing in the bookkeeping
+		 * changes (no lock). */
+		if (!r && have)
+			return;
 	}
 	pthread_mutex_lock(&km->lock);
 	if (r && have) {
@@ -427,6 +457,30 @@ static void sync_key(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 	pthread_mutex_unlock(&km->lock);
 	if (!r && !have)
 		fp_kmaps_callid_put(fp, key, id);
+}
+
+void fp_kmaps_note(struct fastpath *fp, const struct sipdlg_dlg_key *key,
+		   const struct fp_ident *id)
+{
+	struct fp_kmaps *km = &fp->km;
+	struct fp_pend *p;
+
+	if (!fp_pending_hint(&km->pend))
+		return;		/* nothing waits outside (no lock) */
+	pthread_mutex_lock(&km->lock);
+	p = fp_pending_find(&km->pend, key);
+	if (p && (p->flags & FPP_OUT)) {
+		__u64 created = p->id.created_ns;
+
+		p->id = *id;	/* written when it moves in */
+		p->id.created_ns = created;
+	}
+	pthread_mutex_unlock(&km->lock);
+}
+
+bool fp_kmaps_callids_used(const struct fastpath *fp)
+{
+	return fp->callids_fd >= 0 && fp->km.match_mode != 0;
 }
 
 void fp_kmaps_sync(struct fastpath *fp, const struct sipdlg_dlg_key *key,
@@ -496,7 +550,7 @@ static void retry_locked(struct fastpath *fp, size_t max)
 			/* In "dialogs" first, then out of "overflow": the
 			 * kernel finds it in one or the other throughout. */
 			out_clear_locked(fp, p);
-			if (fp->callids_fd >= 0 && p->id.callid_hash &&
+			if (fp_kmaps_callids_used(fp) && p->id.callid_hash &&
 			    bpf_map_update_elem(fp->callids_fd,
 						&p->id.callid_hash, &p->key,
 						BPF_ANY) != 0) {
@@ -520,13 +574,59 @@ static void retry_locked(struct fastpath *fp, size_t max)
 	}
 }
 
+/* Delete @n keys of "dialogs": one batch, single deletions after a
+ * key the batch stopped at (not there) or when batches are refused.
+ * The number deleted. */
+static size_t delete_keys(struct fastpath *fp,
+			  const struct sipdlg_dlg_key *keys, size_t n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	__u32 count = (__u32)n;
+	size_t done, i;
+
+	if (bpf_map_delete_batch(fp->dialogs_fd, keys, &count, &o) == 0)
+		return n;
+	/* count: deleted before the key that failed (ENOENT: a racing
+	 * event removed it); anything else: maybe no batch support */
+	done = errno == ENOENT && count < n ? count : 0;
+	i = errno == ENOENT && count < n ? (size_t)count + 1 : 0;
+	for (; i < n; i++)
+		if (bpf_map_delete_elem(fp->dialogs_fd, &keys[i]) == 0)
+			done++;
+	return done;
+}
+
+void fp_kmaps_flush(struct fastpath *fp)
+{
+	struct fp_kmaps *km = &fp->km;
+	struct sipdlg_dlg_key keys[FP_KMAPS_GONE_MAX];
+	size_t n, done;
+
+	if (!km->lock_ok)
+		return;
+	pthread_mutex_lock(&km->lock);
+	n = km->n_gone;
+	memcpy(keys, km->gone, n * sizeof(keys[0]));
+	km->n_gone = 0;
+	pthread_mutex_unlock(&km->lock);
+	if (!n)
+		return;
+	done = delete_keys(fp, keys, n);
+	pthread_mutex_lock(&km->lock);
+	km->n_kernel -= done < km->n_kernel ? done : km->n_kernel;
+	if (done && km->pend.n)
+		retry_locked(fp, FP_KMAPS_RETRY * done);
+	state_write(fp);
+	pthread_mutex_unlock(&km->lock);
+}
+
 void fp_kmaps_forget(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 		     __u64 callid_hash)
 {
 	struct fp_kmaps *km = &fp->km;
 	struct sipdlg_dlg_key other;
 	struct fp_pend *p;
-	bool freed;
+	bool freed, defer = false, full = false;
 
 	pthread_mutex_lock(&km->lock);
 	p = fp_pending_find(&km->pend, key);
@@ -536,14 +636,28 @@ void fp_kmaps_forget(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 			km->n_no_callid--;
 		fp_pending_del(&km->pend, p);
 		state_write(fp);
+	} else if (km->defer_ok && !km->starting && !km->pend.n &&
+		   !km->n_untracked && km->n_gone < FP_KMAPS_GONE_MAX) {
+		/* In "dialogs" (nothing says otherwise) and no dialog waits
+		 * for its slot: the deletion can wait for the batch. */
+		km->gone[km->n_gone++] = *key;
+		full = km->n_gone == FP_KMAPS_GONE_MAX;
+		defer = true;
 	}
 	pthread_mutex_unlock(&km->lock);
 
-	/* The Call-ID index may meanwhile name a newer dialog: keep it. */
-	if (fp->callids_fd >= 0 && callid_hash &&
+	/* The Call-ID index may meanwhile name a newer dialog: keep it.
+	 * In dlg_match_mode 0 nothing was written (and the start's
+	 * reconcile emptied the map): no lookup, no delete. */
+	if (fp_kmaps_callids_used(fp) && callid_hash &&
 	    bpf_map_lookup_elem(fp->callids_fd, &callid_hash, &other) == 0 &&
 	    other.h_entry == key->h_entry && other.h_id == key->h_id)
 		bpf_map_delete_elem(fp->callids_fd, &callid_hash);
+	if (defer) {
+		if (full)
+			fp_kmaps_flush(fp);
+		return;
+	}
 	/* Also when it was listed as out: a racing event may have written
 	 * it (ENOENT is the usual answer then). */
 	freed = bpf_map_delete_elem(fp->dialogs_fd, key) == 0;

@@ -44,6 +44,11 @@ void fp_kmaps_sync(struct fastpath *fp, const struct sipdlg_dlg_key *key,
  * insert instead of a lookup and an update. */
 void fp_kmaps_sync_new(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 		       const struct fp_ident *id);
+/* The dialog's identity changed only in what the kernel does not read
+ * (its state, outside the relay's "== 4"): no system call for a dialog in
+ * "dialogs"; one waiting outside keeps @id for when it moves in. */
+void fp_kmaps_note(struct fastpath *fp, const struct sipdlg_dlg_key *key,
+		   const struct fp_ident *id);
 /* Whether a dialog that fp_kmaps_sync() wrote is in "dialogs", by the
  * bookkeeping alone (no system call): 1 yes, 0 no (it waits outside),
  * -1 cannot tell (start, or dialogs it could not remember): ask the map.
@@ -52,10 +57,24 @@ int fp_kmaps_in_kernel(struct fastpath *fp, const struct sipdlg_dlg_key *key);
 /* The dialog ended: out of every map; a freed slot goes to the waiting. */
 void fp_kmaps_forget(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 		     __u64 callid_hash);
-/* "callids"[Call-ID hash] = @key; a failure is counted, logged and (in
- * dlg_match_mode 1/2) keeps the fast path degraded.  0 or -errno. */
+/* Whether "callids" is kept: the kernel reads it only in dlg_match_mode
+ * 1 and 2 (bpf/sip_match.h), so in mode 0 it is neither written nor
+ * cleaned per dialog (the start's reconcile empties it). */
+bool fp_kmaps_callids_used(const struct fastpath *fp);
+/* "callids"[Call-ID hash] = @key (only when fp_kmaps_callids_used); a
+ * failure is counted, logged and keeps the fast path degraded.  0 or
+ * -errno. */
 int fp_kmaps_callid_put(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 			const struct fp_ident *id);
+/*
+ * The deletions fp_kmaps_forget() deferred, made now in one system call
+ * (BPF_MAP_DELETE_BATCH).  A dialog's entry outlives its end by at most
+ * a clock tick (SIPDLG_CLOCK_PUBLISH_MS) then: the kernel's view is that
+ * of a dialog lingering in state 5 (matched, passed up, never relayed:
+ * its relay_hops entry went at once).  A deletion is deferred only while
+ * no dialog waits for a slot.  Any thread.
+ */
+void fp_kmaps_flush(struct fastpath *fp);
 /* Start: stale "overflow" keys out, every waiting dialog tried,
  * "fpstate" rewritten, the dialogs in the map counted. */
 void fp_kmaps_reconcile(struct fastpath *fp);

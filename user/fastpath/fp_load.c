@@ -379,6 +379,7 @@ int fp_load_object(struct fastpath *fp, const struct sipdlg_config *cfg,
 	if (fp->mac)
 		mac_ring_state(fp->mac, &mac);
 	fp_knobs_fill(&k, fp, cfg, fp->mac ? &mac : NULL);
+	fp->relay_knob = k.relay_enabled != 0;
 	r = open_load(cfg, obj_path, &k, NULL, &obj, err, err_len);
 	explicit_bzero(&k, sizeof(k));
 	explicit_bzero(&mac, sizeof(mac));

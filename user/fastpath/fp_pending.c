@@ -31,6 +31,7 @@ int fp_pending_init(struct fp_pending *s, size_t nbuckets)
 	s->nbuckets = n;
 	s->head = s->tail = NULL;
 	s->n = 0;
+	atomic_store(&s->n_hint, 0);
 	return 0;
 }
 
@@ -46,6 +47,7 @@ void fp_pending_fini(struct fp_pending *s)
 	s->buckets = NULL;
 	s->head = s->tail = NULL;
 	s->n = 0;
+	atomic_store(&s->n_hint, 0);
 }
 
 struct fp_pend *fp_pending_find(const struct fp_pending *s,
@@ -83,6 +85,7 @@ struct fp_pend *fp_pending_add(struct fp_pending *s,
 		s->head = p;
 	s->tail = p;
 	s->n++;
+	atomic_store_explicit(&s->n_hint, s->n, memory_order_release);
 	return p;
 }
 
@@ -103,5 +106,6 @@ void fp_pending_del(struct fp_pending *s, struct fp_pend *p)
 	else
 		s->tail = p->prev;
 	s->n--;
+	atomic_store_explicit(&s->n_hint, s->n, memory_order_release);
 	free(p);
 }

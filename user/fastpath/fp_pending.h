@@ -9,6 +9,7 @@
 #ifndef SIPDLG_FP_PENDING_H
 #define SIPDLG_FP_PENDING_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,10 @@ struct fp_pending {
 	size_t nbuckets;		/* a power of two */
 	struct fp_pend *head, *tail;
 	size_t n;
+	/* n, readable without the owner's lock: 0 says "nothing waits" to
+	 * a caller that can stand a race with its own dialog's other event
+	 * (fp_pending_hint). */
+	_Atomic size_t n_hint;
 };
 
 /* 0 or -ENOMEM; @nbuckets is rounded up to a power of two. */
@@ -58,5 +63,10 @@ struct fp_pend *fp_pending_add(struct fp_pending *s,
 			       const struct sipdlg_dlg_key *key);
 /* Unlink and free @p. */
 void fp_pending_del(struct fp_pending *s, struct fp_pend *p);
+/* The entries' number without the lock (see n_hint). */
+static inline size_t fp_pending_hint(const struct fp_pending *s)
+{
+	return atomic_load_explicit(&s->n_hint, memory_order_acquire);
+}
 
 #endif

@@ -114,9 +114,42 @@ static int fill_dir(struct fp_relay *rl, const char *route_set,
 	return 0;
 }
 
+/* @k's entry is (or may be) in the map now: remember it for the
+ * deletion; when memory runs out, every deletion is made from then on. */
+static void key_written(struct fp_relay *rl, const struct sipdlg_dlg_key *k)
+{
+	pthread_mutex_lock(&rl->keys_lock);
+	if (rl->keys_ok && !fp_pending_add(&rl->keys, k)) {
+		rl->keys_ok = false;
+		fp_pending_fini(&rl->keys);
+	}
+	pthread_mutex_unlock(&rl->keys_lock);
+}
+
+/* Whether @k's entry may be in the map; it is forgotten (the caller
+ * deletes it).  False only for a dialog never written, or deleted. */
+static bool key_take(struct fp_relay *rl, const struct sipdlg_dlg_key *k)
+{
+	struct fp_pend *p;
+	bool maybe = true;
+
+	pthread_mutex_lock(&rl->keys_lock);
+	if (rl->keys_ok) {
+		p = fp_pending_find(&rl->keys, k);
+		maybe = p != NULL;
+		if (p)
+			fp_pending_del(&rl->keys, p);
+	}
+	pthread_mutex_unlock(&rl->keys_lock);
+	return maybe;
+}
+
+/* Out of the map.  No system call for a dialog that has no entry (one
+ * never confirmed, or already removed at its end: the DESTROY after a
+ * BYE's TERMINATED). */
 static void hops_delete(struct fp_relay *rl, const struct sipdlg_dlg_key *k)
 {
-	if (rl->fd < 0)
+	if (rl->fd < 0 || !key_take(rl, k))
 		return;
 	if (bpf_map_delete_elem(rl->fd, k) == 0) {
 		atomic_fetch_add(&rl->removed, 1);
@@ -200,6 +233,9 @@ static void hops_write(struct fastpath *fp, struct dlg_cell *c)
 	atomic_fetch_add(&rl->written, 1);
 	log_debug("dialog %u:%u: next hops written to relay_hops (gen %llu)",
 		  k.h_entry, k.h_id, (unsigned long long)hops.gen);
+	/* Remembered before the state is read again: a BYE on another
+	 * worker either finds the key or has ended the dialog already. */
+	key_written(rl, &k);
 	/* A BYE on another worker may have ended it meanwhile. */
 	if (!confirmed(dlg_state(c)))
 		hops_delete(rl, &k);
@@ -352,6 +388,8 @@ int fp_relay_install(struct fastpath *fp, struct dlg_table *t,
 		log_err("xdp.relay: the BPF object has no relay_hops map");
 		return -ENOENT;
 	}
+	/* Without the set every deletion is made (keys_ok false). */
+	rl->keys_ok = fp_pending_init(&rl->keys, 1024) == 0;
 	warn_rules(fp->cfg);
 	return dlg_register_global_cb(
 		t,
@@ -389,6 +427,7 @@ int fp_relay_reconcile(struct fastpath *fp, struct dlg_table *t)
 			dlg_unref(c);
 		}
 		if (keep) {
+			key_written(rl, &key);	/* an earlier run's entry */
 			prev = &key;
 			continue;
 		}

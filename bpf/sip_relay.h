@@ -267,30 +267,39 @@ static __always_inline __u32 sd_rl_kind(__u64 w, __u64 w2)
 #define SD_RLW_SHAPE 1		/* folding, no end of headers, limits */
 
 /*
- * The first LF at or after @q (< @len) within SD_RL_LF_WORDS words, into
- * r->at; if there is none, r->at is the end of that window (whose byte,
- * if it is a LF, the caller takes as found) or @len.  A header line is
- * shorter than the window: one walk step per line.
+ * The first LF at or after @q within SD_RL_LF_WORDS words, into r->at;
+ * if there is none, r->at is the end of that window (whose byte, if it
+ * is a LF, the caller takes as found).  The bytes read past the message
+ * are the zero padding sd_rl_load() wrote (no LF) and, further on, stale
+ * bytes: an r->at at or past the message's length is its end, whatever
+ * was found there.  Each word is tested with the line pass's prefilter
+ * ((w - 0x0b..) & 0x80.. flags every LF, CR and HTAB among others), and
+ * only then exactly.  A header line is shorter than the window: one walk
+ * step per line.
  */
 #define SD_RL_LF_WORDS 32
-static __always_inline void sd_rl_lf(struct sd_rl *r, __u32 q, __u32 len)
+static __always_inline void sd_rl_lf(struct sd_rl *r, __u32 q)
 {
-	__u64 m;
+	__u8 *b = r->in + (q & SD_RL_MASK);	/* + 264 stays in r->in */
+	__u64 w, v, m, lt = SD_REP(0x0b), high = SD_HIGH;
 	__u32 k;
 
+	SD_OPAQUE(lt);
+	SD_OPAQUE(high);
+#pragma unroll
 	for (k = 0; k < SD_RL_LF_WORDS; k++) {
-		if (q >= len)
-			break;
-		m = sd_eq_bytes(SD_RL_W(r, q), SD_REP('\n'));
-		if (q + 8 > len)
-			m &= sd_low_bytes_nb(len - q);
-		if (m) {
-			SD_WR(r->at, q + sd_first(m));
-			return;
+		w = *(__u64 *)(b + 8 * k);
+		if ((w - lt) & high) {
+			v = w ^ SD_REP('\n');
+			/* the lowest flag is exact (borrows start at a LF) */
+			m = (v - SD_ONES) & ~v & high;
+			if (m) {
+				SD_WR(r->at, q + 8 * k + sd_first(m));
+				return;
+			}
 		}
-		q += 8;
 	}
-	SD_WR(r->at, q);
+	SD_WR(r->at, q + 8 * SD_RL_LF_WORDS);
 }
 
 /* After the walk: the lines in the names the rest of the file uses. */
@@ -330,7 +339,7 @@ static long sd_rl_step(__u64 idx, void *unused)
 	q = r->q;
 	if (q >= len || len > SD_RL_MSG_MAX)
 		return 1;
-	sd_rl_lf(r, q, len);
+	sd_rl_lf(r, q);
 	at = SD_RD(r->at);
 	if (at >= len)
 		return 1;
@@ -366,7 +375,8 @@ static long sd_rl_step(__u64 idx, void *unused)
 	}
 	if (c == ' ' || c == '\t')
 		return 1;	/* folding */
-	r->kind = sd_rl_kind(sd_rl_word(r, nl, len), sd_rl_word(r, nl + 8, len));
+	/* past the message: zeros (sd_rl_load()), no name matches them */
+	r->kind = sd_rl_kind(SD_RL_W(r, nl), SD_RL_W(r, nl + 8));
 	r->cur = nl;
 	r->q = nl;
 	return 0;
@@ -438,29 +448,49 @@ static __always_inline __u32 sd_rl_vstart(struct sd_rl *r, __u32 ls,
 /*
  * The first byte of the message copy in [@from, @lim) that is one of the
  * four of @set: its offset, @lim if there is none, -1 if it is not
- * within 192 bytes.  Global: verified once.
+ * within 192 bytes.  A set of two bytes repeated (SD_RS(a, b, a, b)) is
+ * tested as two.  Per word, for each byte: the zero-byte test of w ^ c
+ * without its final NOT and OR, joined by AND (the NOT of an AND is the
+ * OR of the tests); the mask of the bytes past @lim only on the last
+ * word.  Global: verified once.
  */
 __noinline int sd_rl_find(__u32 from, __u32 lim, __u32 set)
 {
 	struct sd_rl *r = sd_rl_get();
-	__u64 w, m;
-	__u32 k, p;
+	__u64 w, m, a, b, c, d, l7 = SD_LOW7, x;
+	__u32 k, p, two;
 
 	if (!r || lim > SD_RL_MSG_MAX || from > lim)
 		return -1;
+	a = SD_REP(set & 0xff);
+	b = SD_REP((set >> 8) & 0xff);
+	c = SD_REP((set >> 16) & 0xff);
+	d = SD_REP(set >> 24);
+	two = (set >> 16) == (set & 0xffff);
+/* the zero-byte test of @x, before its final | LOW7 and NOT */
+#define SD_RL_ZB(x) ((((x) & l7) + l7) | (x))
 	for (k = 0; k < 24; k++) {
 		p = from + 8 * k;
 		if (p >= lim)
 			return lim;
 		w = SD_RL_W(r, p);
-		m = sd_eq_bytes(w, SD_REP(set & 0xff)) |
-		    sd_eq_bytes(w, SD_REP((set >> 8) & 0xff)) |
-		    sd_eq_bytes(w, SD_REP((set >> 16) & 0xff)) |
-		    sd_eq_bytes(w, SD_REP(set >> 24));
-		m &= sd_low_bytes_nb(lim - p) & SD_HIGH;
+		x = w ^ a;
+		m = SD_RL_ZB(x);
+		x = w ^ b;
+		m &= SD_RL_ZB(x);
+		if (!two) {
+			x = w ^ c;
+			m &= SD_RL_ZB(x);
+			x = w ^ d;
+			m &= SD_RL_ZB(x);
+		}
+		m = ~(m | l7);
+		if (lim - p < 8)
+			m &= sd_low_bytes(lim - p);
 		if (m)
 			return p + sd_first(m);
 	}
+#undef SD_RL_ZB
 	return -1;
 }
 
@@ -1165,6 +1195,9 @@ static __always_inline int sd_rl_load(struct xdp_md *ctx, struct sd_rl *r,
 	r->nedit = 0;
 	if (bpf_xdp_load_bytes(ctx, p->payload_off, r->in, len))
 		return SDR_RELAY_PASS_SHAPE;
+	/* 16 zero bytes after the message: the walk reads whole words */
+	*(__u64 *)(r->in + (len & SD_RL_MASK)) = 0;
+	*(__u64 *)(r->in + (len & SD_RL_MASK) + 8) = 0;
 	return 0;
 }
 

@@ -325,16 +325,13 @@ static __always_inline void sd_rl_walk_done(struct sd_rl *r)
 }
 
 /*
- * One step of the walk (a bpf_loop() callback): a line (or, for a line
- * longer than 256 bytes, a window of it).  0: go on; 1: done, the outcome in r->wres.
+ * One line of the walk (or, for a line longer than 256 bytes, a window
+ * of it).  0: go on; 1: done, the outcome in r->wres.
  */
-static long sd_rl_step(__u64 idx, void *unused)
+static __always_inline long sd_rl_line(struct sd_rl *r)
 {
-	struct sd_rl *r = sd_rl_get();
 	__u32 q, at, nl, le, len, kind, cur, n, c;
 
-	if (!r)
-		return 1;
 	len = r->len;
 	q = r->q;
 	if (q >= len || len > SD_RL_MSG_MAX)
@@ -383,6 +380,20 @@ static long sd_rl_step(__u64 idx, void *unused)
 }
 
 /*
+ * One step of the walk (a bpf_loop() callback): two lines, so that the
+ * scratch lookup and the callback are paid once for both.  SD_RL_STEPS
+ * / 2 steps: the same SD_RL_STEPS lines (and windows) as one by one.
+ */
+static long sd_rl_step(__u64 idx, void *unused)
+{
+	struct sd_rl *r = sd_rl_get();
+
+	if (!r || sd_rl_line(r))
+		return 1;
+	return sd_rl_line(r);
+}
+
+/*
  * Walk the header lines of the message copy.  @mode 0 (request): to
  * the end of the headers; 1 (reply): until the second Via line closed.
  * Results (sd_rl_walk_done()) in r->sl_end, via_*, rt_*, mf_*, contact.
@@ -403,7 +414,7 @@ __noinline int sd_rl_walk(int mode)
 	r->kind = SD_RK_START;
 	r->wmode = mode;
 	r->wres = SD_RLW_SHAPE;
-	bpf_loop(SD_RL_STEPS, sd_rl_step, NULL, 0);
+	bpf_loop(SD_RL_STEPS / 2, sd_rl_step, NULL, 0);
 	if (r->wres != SD_RLW_OK)
 		return SD_RLW_SHAPE;
 	sd_rl_walk_done(r);
@@ -635,6 +646,23 @@ static __always_inline __u8 sd_rl_hexc(__u32 x)
 }
 
 /*
+ * The eight hex digits of @x, most significant first, as a word to
+ * store: the nibbles spread one a byte, the bytes reversed, then '0' +
+ * n, plus 'a' - '0' - 10 where n > 9 (bit 4 of n + 6).
+ */
+static __always_inline __u64 sd_rl_hex8(__u32 x)
+{
+	__u64 v = x;
+
+	v = (v | v << 16) & 0x0000ffff0000ffffULL;
+	v = (v | v << 8) & 0x00ff00ff00ff00ffULL;
+	v = (v | v << 4) & 0x0f0f0f0f0f0f0f0fULL;
+	v = __builtin_bswap64(v);
+	return v + SD_REP('0') +
+	       (((v + SD_REP(6)) >> 4) & SD_ONES) * ('a' - '0' - 10);
+}
+
+/*
  * The frame's source address (family r->family) as text at gen[@o]
  * (@o < 448): IPv4 dotted quad; IPv6 eight groups of four hex digits,
  * uncompressed, leading zeros kept (fixed width, RFC 4291 2.2 form 1).
@@ -748,7 +776,7 @@ static __always_inline __u32 sd_rl_entry(struct sd_rl *r, __u32 p, __u32 le,
 					 int cookie)
 {
 	const volatile __u64 *rw = (const volatile __u64 *)rr_param;
-	__u32 g, rl = rr_param_len, ok = !cookie, n, i, q;
+	__u32 g, rl = rr_param_len, ok = !cookie, n, i, q = p;
 	__u64 w, name;
 	int f;
 
@@ -778,7 +806,8 @@ static __always_inline __u32 sd_rl_entry(struct sd_rl *r, __u32 p, __u32 le,
 		if (!ok)
 			return 0;
 	}
-	f = sd_rl_find(p + 1, le, SD_RS_GT);
+	/* the '>' lies past the cookie (the search above stops at '>') */
+	f = sd_rl_find(q + 1, le, SD_RS_GT);
 	if (f < 0 || (__u32)f >= le)
 		return 0;
 	g = f + 1;
@@ -1304,9 +1333,8 @@ __noinline int sd_rl_gen_via(__u32 he, __u32 hi, __u32 d)
 		h = sipdlg_hash_step(h, w);
 	}
 	h = sipdlg_hash_final(h);
-#pragma unroll
-	for (i = 0; i < 16; i++)
-		r->gen[o + i] = sd_rl_hexc(h >> (60 - 4 * i));
+	*(__u64 *)(r->gen + o) = sd_rl_hex8(h >> 32);
+	*(__u64 *)(r->gen + o + 8) = sd_rl_hex8((__u32)h);
 	r->gen[o + 16] = '\r';
 	r->gen[o + 17] = '\n';
 	r->gen_via_len = o + 18;

@@ -40,8 +40,10 @@
  *    the only IPv6 form the reply path reads back); a Via that already
  *    has received or an rport value goes to the controller;
  *  - Content-Length and the body unchanged; IP/UDP addresses, ports,
- *    lengths, TTL/hop limit 64, IPv4 header checksum and the UDP checksum
- *    (full, over IPv4 too) recomputed; L2 from bpf_fib_lookup() as the
+ *    lengths, TTL/hop limit 64, IPv4 header checksum recomputed, the UDP
+ *    checksum updated from the one the packet came with (sd_rl_csum_upd:
+ *    only the message before its unchanged tail is summed; an IPv4
+ *    packet without one gets the whole sum); L2 from bpf_fib_lookup() as the
  *    sender (BPF_FIB_LOOKUP_OUTPUT on the hop's ifindex, source = hop
  *    saddr, tot_len checks the egress MTU).  The kernel answers a FIB
  *    lookup only on interfaces with forwarding on (sysctl
@@ -136,6 +138,12 @@ struct sd_rl {
 				 * [448,) the source address as text */
 	struct bpf_fib_lookup fib;
 	__u8 pseudo[48];	/* pseudo header + UDP header, for the sum */
+	__u8 opseudo[48];	/* the same, as the packet came (check 0) */
+	__u32 ocheck;		/* the UDP checksum it came with */
+	__u32 otail, ntail;	/* the unchanged tail of the message: where
+				 * it starts in the old and the new one */
+	__u32 mf_old, mf_new;	/* 4 bytes around Max-Forwards' digits (at
+				 * an even offset) before and after */
 	struct sipdlg_relay_hop hop;	/* the hop used, copied */
 	__u32 verdict;		/* XDP_TX or XDP_REDIRECT of a relay */
 	__u32 len;		/* message length */
@@ -1009,6 +1017,9 @@ __noinline int sd_rl_out(struct xdp_md *ctx, int ok)
 	}
 	if (nlen > SD_RL_MSG_MAX || nlen < 16)
 		return SDR_RELAY_PASS_MTU;
+	/* the bytes after the last edit only move (by nlen - len) */
+	r->otail = src;
+	r->ntail = nlen - (len - src);
 	ulen = nlen + 8;
 	tot = fam == 4 ? ulen + 20 : ulen;	/* IPv6: payload length */
 
@@ -1056,6 +1067,99 @@ __noinline int sd_rl_out(struct xdp_md *ctx, int ok)
 
 	r->nlen = nlen;
 	return ok;
+}
+
+/*
+ * The UDP checksum updated from the one the packet came with (RFC 1624:
+ * the sum less what went, plus what came), for sd_rl_hdrs() once
+ * r->pseudo holds the new pseudo header and UDP header: only the message
+ * up to the unchanged tail is summed, not the tail.  In one's complement
+ * (16-bit lanes from the message's even offsets; the byte order of the
+ * loads does not matter, it is the same everywhere):
+ *   tail  = ~check - old pseudo/UDP header - copy[0, otail)
+ *           + (Max-Forwards' bytes after - before, sd_rl_maxfwd())
+ *   (the copy is the message with Max-Forwards already decremented: the
+ *   last term makes the sum the old packet's)
+ *   the tail moved by an odd number of bytes: its lanes are the other
+ *   byte of each pair, its sum byte-swapped;
+ *   sum   = tail + new pseudo/UDP header + frame message[0, ntail).
+ * The 16-bit sum (not complemented), or -1.  Global: verified once.
+ */
+__noinline int sd_rl_csum_upd(struct xdp_md *ctx)
+{
+	struct sd_rl *r = sd_rl_get();
+	__u32 fam, nb, ot, nt, len, nlen, msg_off, n4, n, i, w, t;
+	__s64 s;
+	__u64 acc;
+
+	if (!r || !ctx)
+		return -1;
+	fam = r->family;
+	ot = r->otail;
+	nt = r->ntail;
+	len = r->len;
+	nlen = r->nlen;
+	msg_off = r->msg_off;
+	if (len > SD_RL_MSG_MAX || nlen > SD_RL_MSG_MAX || ot > len ||
+	    nt > nlen || nlen - nt != len - ot || msg_off > 256)
+		return -1;
+	/* the old message: the old total less the old headers */
+	nb = fam == 4 ? 20 : 48;
+	s = bpf_csum_diff((void *)r->opseudo, nb, 0, 0, (__u16)~r->ocheck);
+	if (s < 0)
+		return -1;
+	/* less the copy before the tail: whole words, then 1-3 bytes */
+	n4 = ot & ~3u;
+	for (i = 0; i < 3; i++) {
+		if (512 * i >= n4)
+			break;
+		n = n4 - 512 * i;
+		n = n >= 512 ? 512 : n & 508;
+		s = bpf_csum_diff((void *)(r->in + 512 * i), n, 0, 0,
+				  (__u32)s);
+		if (s < 0)
+			return -1;
+	}
+	acc = (__u32)s;
+	if (ot & 3) {
+		w = *(__u32 *)(r->in + (n4 & (SD_RL_MASK & ~3u)));
+		w &= (1u << (8 * (ot & 3))) - 1;
+		acc += (__u32)~w;
+	}
+	acc += r->mf_new;
+	acc += (__u32)~r->mf_old;
+	t = sd_rl_fold(acc);
+	if ((nlen - len) & 1)
+		t = ((t >> 8) | (t << 8)) & 0xffff;
+	/* plus the new headers and the new message before the tail */
+	s = bpf_csum_diff(0, 0, (void *)r->pseudo, nb, t);
+	if (s < 0)
+		return -1;
+	acc = (__u32)s;
+	if (nt) {
+		if (bpf_xdp_load_bytes(ctx, msg_off, r->in + 2048,
+				       1 + ((nt - 1) & SD_RL_MASK)))
+			return -1;
+		n4 = nt & ~3u;
+		for (i = 0; i < 3; i++) {
+			if (512 * i >= n4)
+				break;
+			n = n4 - 512 * i;
+			n = n >= 512 ? 512 : n & 508;
+			s = bpf_csum_diff(0, 0, (void *)(r->in + 2048 + 512 * i),
+					  n, (__u32)s);
+			if (s < 0)
+				return -1;
+		}
+		acc = (__u32)s;
+		if (nt & 3) {
+			w = *(__u32 *)(r->in + 2048 +
+				       (n4 & (SD_RL_MASK & ~3u)));
+			w &= (1u << (8 * (nt & 3))) - 1;
+			acc += w;
+		}
+	}
+	return sd_rl_fold(acc);
 }
 
 /*
@@ -1150,6 +1254,14 @@ __noinline int sd_rl_hdrs(struct xdp_md *ctx, int ok)
 	r->pseudo[n + 3] = r->hop.dport & 0xff;
 	r->pseudo[n + 4] = ulen >> 8;
 	r->pseudo[n + 5] = ulen & 0xff;
+	if (r->ocheck) {
+		/* updated from the sum the packet came with */
+		sum = sd_rl_csum_upd(ctx);
+		if (sum < 0)
+			return SDR_RELAY_PASS_SHAPE;
+		goto put;
+	}
+	/* a packet without UDP checksum (IPv4): the whole sum */
 	sum = bpf_csum_diff(0, 0, (void *)r->pseudo, fam == 4 ? 20 : 48, 0);
 	if (sum < 0)
 		return SDR_RELAY_PASS_SHAPE;
@@ -1170,6 +1282,7 @@ __noinline int sd_rl_hdrs(struct xdp_md *ctx, int ok)
 		if (sum < 0)
 			return SDR_RELAY_PASS_SHAPE;
 	}
+put:
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
 	l4 = data + (l3_off & 63) + (fam == 4 ? 20 : 40);
@@ -1222,8 +1335,30 @@ static __always_inline int sd_rl_load(struct xdp_md *ctx, struct sd_rl *r,
 	r->l3_off = p->l3_off;
 	r->family = p->family;
 	r->nedit = 0;
+	r->mf_old = 0;
+	r->mf_new = 0;
 	if (bpf_xdp_load_bytes(ctx, p->payload_off, r->in, len))
 		return SDR_RELAY_PASS_SHAPE;
+	/* the pseudo header and UDP header as they came, laid out as
+	 * sd_rl_hdrs() lays out the new ones: the checksum is updated */
+	if (p->family == 4) {
+		if (bpf_xdp_load_bytes(ctx, p->l3_off + 12, r->opseudo, 8) ||
+		    bpf_xdp_load_bytes(ctx, p->l4_off, r->opseudo + 12, 8))
+			return SDR_RELAY_PASS_SHAPE;
+		*(__u32 *)(r->opseudo + 8) =
+			IPPROTO_UDP << 8 | (__u32)*(__u16 *)(r->opseudo + 16) << 16;
+		r->ocheck = *(__u16 *)(r->opseudo + 18);
+		*(__u16 *)(r->opseudo + 18) = 0;
+	} else {
+		if (bpf_xdp_load_bytes(ctx, p->l3_off + 8, r->opseudo, 32) ||
+		    bpf_xdp_load_bytes(ctx, p->l4_off, r->opseudo + 40, 8))
+			return SDR_RELAY_PASS_SHAPE;
+		*(__u64 *)(r->opseudo + 32) =
+			(__u64)IPPROTO_UDP << 56 |
+			(__u64)*(__u16 *)(r->opseudo + 44) << 16;
+		r->ocheck = *(__u16 *)(r->opseudo + 46);
+		*(__u16 *)(r->opseudo + 46) = 0;
+	}
 	/* 16 zero bytes after the message: the walk reads whole words */
 	*(__u64 *)(r->in + (len & SD_RL_MASK)) = 0;
 	*(__u64 *)(r->in + (len & SD_RL_MASK) + 8) = 0;
@@ -1262,12 +1397,16 @@ __noinline int sd_rl_maxfwd(void)
 	if (!val)
 		return -1;
 	val--;
+	/* the 4 bytes from the even offset before the digits, before and
+	 * after: the UDP checksum is updated by their difference */
+	r->mf_old = *(__u32 *)(r->in + ((mfs & ~1u) & SD_RL_MASK));
 	for (i = 0; i < 3; i++) {
 		if (i >= n)
 			break;
 		r->in[(mfs + n - 1 - i) & SD_RL_MASK] = '0' + val % 10;
 		val /= 10;
 	}
+	r->mf_new = *(__u32 *)(r->in + ((mfs & ~1u) & SD_RL_MASK));
 	return 0;
 }
 

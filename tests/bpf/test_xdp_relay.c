@@ -720,7 +720,8 @@ static void check_relayed_frame(const uint8_t *f, size_t n, int v6,
 	}
 }
 
-static void one_request(const struct rcase *c)
+/* @nosum: the IPv4 frame comes without UDP checksum (0): summed whole */
+static void one_request_sum(const struct rcase *c, int nosum)
 {
 	static struct pkt p;
 	static uint8_t out[PKT_MAX];
@@ -737,6 +738,10 @@ static void one_request(const struct rcase *c)
 	dlg_get(&before);
 	frame(&p, v6, dir ? (v6 ? &CALLEE6 : &CALLEE4) : (v6 ? &CALLER6 : &CALLER4),
 	      c->in);
+	if (nosum) {
+		p.buf[l4 + 6] = 0;
+		p.buf[l4 + 7] = 0;
+	}
 	assert_int_equal(run(p.buf, p.len, dir ? g_if_out : g_if_in, out, &olen,
 			     &ret), 0);
 	if ((int)ret != c->verdict || counted_reason() != c->reason)
@@ -772,11 +777,29 @@ static void one_request(const struct rcase *c)
 		     olen - l4 - 8, c->nroutes, 1);
 }
 
+static void one_request(const struct rcase *c)
+{
+	one_request_sum(c, 0);
+}
+
 static void test_requests(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof(RCASES) / sizeof(RCASES[0]); i++)
 		one_request(&RCASES[i]);
+}
+
+/*
+ * The relay updates the UDP checksum the packet came with; an IPv4
+ * packet without one (0) gets the whole sum computed instead: every
+ * relayed IPv4 case again, checksum 0 on the way in.
+ */
+static void test_requests_no_udp_sum(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(RCASES) / sizeof(RCASES[0]); i++)
+		if (!RCASES[i].v6 && RCASES[i].exp)
+			one_request_sum(&RCASES[i], 1);
 }
 
 /* A retransmission gets the same branch; another transaction another. */
@@ -990,6 +1013,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_requests),
+		cmocka_unit_test(test_requests_no_udp_sum),
 		cmocka_unit_test(test_branch_stateless),
 		cmocka_unit_test(test_mtu),
 		cmocka_unit_test(test_replies),

@@ -43,7 +43,8 @@
  *    lengths, TTL/hop limit 64, IPv4 header checksum recomputed, the UDP
  *    checksum updated from the one the packet came with (sd_rl_csum_upd:
  *    only the message before its unchanged tail is summed; an IPv4
- *    packet without one gets the whole sum); L2 from bpf_fib_lookup() as the
+ *    packet without one, or one whose checksum was left to offload
+ *    (veth: the pseudo header's sum alone), gets the whole sum); L2 from bpf_fib_lookup() as the
  *    sender (BPF_FIB_LOOKUP_OUTPUT on the hop's ifindex, source = hop
  *    saddr, tot_len checks the egress MTU).  The kernel answers a FIB
  *    lookup only on interfaces with forwarding on (sysctl
@@ -1083,7 +1084,8 @@ __noinline int sd_rl_out(struct xdp_md *ctx, int ok)
  *   the tail moved by an odd number of bytes: its lanes are the other
  *   byte of each pair, its sum byte-swapped;
  *   sum   = tail + new pseudo/UDP header + frame message[0, ntail).
- * The 16-bit sum (not complemented), or -1.  Global: verified once.
+ * The 16-bit sum (not complemented), -2 for a checksum left to offload
+ * (the whole sum is needed), or -1.  Global: verified once.
  */
 __noinline int sd_rl_csum_upd(struct xdp_md *ctx)
 {
@@ -1103,6 +1105,15 @@ __noinline int sd_rl_csum_upd(struct xdp_md *ctx)
 	if (len > SD_RL_MSG_MAX || nlen > SD_RL_MSG_MAX || ot > len ||
 	    nt > nlen || nlen - nt != len - ot || msg_off > 256)
 		return -1;
+	/* a checksum the sender left to offload (CHECKSUM_PARTIAL: veth
+	 * hands XDP such frames) holds the pseudo header's sum alone:
+	 * the caller sums the whole message then (a real checksum equal to
+	 * it by chance gets the same result that way) */
+	s = bpf_csum_diff(0, 0, (void *)r->opseudo, fam == 4 ? 12 : 40, 0);
+	if (s < 0)
+		return -1;
+	if (sd_rl_fold(s) == r->ocheck)
+		return -2;
 	/* the old message: the old total less the old headers */
 	nb = fam == 4 ? 20 : 48;
 	s = bpf_csum_diff((void *)r->opseudo, nb, 0, 0, (__u16)~r->ocheck);
@@ -1257,11 +1268,13 @@ __noinline int sd_rl_hdrs(struct xdp_md *ctx, int ok)
 	if (r->ocheck) {
 		/* updated from the sum the packet came with */
 		sum = sd_rl_csum_upd(ctx);
-		if (sum < 0)
+		if (sum >= 0)
+			goto put;
+		if (sum != -2)
 			return SDR_RELAY_PASS_SHAPE;
-		goto put;
 	}
-	/* a packet without UDP checksum (IPv4): the whole sum */
+	/* a packet without UDP checksum (IPv4), or with the pseudo
+	 * header's sum alone (left to offload): the whole sum */
 	sum = bpf_csum_diff(0, 0, (void *)r->pseudo, fam == 4 ? 20 : 48, 0);
 	if (sum < 0)
 		return SDR_RELAY_PASS_SHAPE;

@@ -357,19 +357,21 @@ static __always_inline long sd_rl_line(struct sd_rl *r)
 	le = at;
 	if (at && SD_RL_B(r, at - 1) == '\r')
 		le = at - 1;
-	/* close the line: the first two of each kind are kept */
+	/* close the line: the first two of each kind we use are kept */
 	kind = r->kind & 7;
-	cur = r->cur;
-	n = r->w_cnt[kind];
-	if (n < 2) {
-		r->w_ls[kind][n & 1] = cur;
-		r->w_le[kind][n & 1] = le;
-		r->w_nx[kind][n & 1] = nl;
-	}
-	r->w_cnt[kind] = n + 1;
-	if (kind == SD_RK_VIA && n == 1 && r->wmode) {
-		r->wres = SD_RLW_OK;
-		return 1;
+	if (kind != SD_RK_OTHER) {
+		cur = r->cur;
+		n = r->w_cnt[kind];
+		if (n < 2) {
+			r->w_ls[kind][n & 1] = cur;
+			r->w_le[kind][n & 1] = le;
+			r->w_nx[kind][n & 1] = nl;
+		}
+		r->w_cnt[kind] = n + 1;
+		if (kind == SD_RK_VIA && n == 1 && r->wmode) {
+			r->wres = SD_RLW_OK;
+			return 1;
+		}
 	}
 	/* the next line */
 	if (nl >= len)
@@ -478,38 +480,42 @@ __noinline int sd_rl_find(__u32 from, __u32 lim, __u32 set)
 {
 	struct sd_rl *r = sd_rl_get();
 	__u64 w, m, a, b, c, d, l7 = SD_LOW7, x;
-	__u32 k, p, two;
+	__u32 k, n;
+	__u8 *base;
 
 	if (!r || lim > SD_RL_MSG_MAX || from > lim)
 		return -1;
+	n = lim - from;
+	base = r->in + (from & SD_RL_MASK);	/* + 192 stays in r->in */
 	a = SD_REP(set & 0xff);
 	b = SD_REP((set >> 8) & 0xff);
-	c = SD_REP((set >> 16) & 0xff);
-	d = SD_REP(set >> 24);
-	two = (set >> 16) == (set & 0xffff);
 /* the zero-byte test of @x, before its final | LOW7 and NOT */
 #define SD_RL_ZB(x) ((((x) & l7) + l7) | (x))
-	for (k = 0; k < 24; k++) {
-		p = from + 8 * k;
-		if (p >= lim)
-			return lim;
-		w = SD_RL_W(r, p);
-		x = w ^ a;
-		m = SD_RL_ZB(x);
-		x = w ^ b;
-		m &= SD_RL_ZB(x);
-		if (!two) {
-			x = w ^ c;
-			m &= SD_RL_ZB(x);
-			x = w ^ d;
-			m &= SD_RL_ZB(x);
-		}
-		m = ~(m | l7);
-		if (lim - p < 8)
-			m &= sd_low_bytes(lim - p);
-		if (m)
-			return p + sd_first(m);
+#define SD_RL_FIND(more)                                        \
+	for (k = 0; k < 192; k += 8) {                          \
+		if (k >= n)                                     \
+			return lim;                             \
+		w = *(__u64 *)(base + k);                       \
+		x = w ^ a;                                      \
+		m = SD_RL_ZB(x);                                \
+		x = w ^ b;                                      \
+		m &= SD_RL_ZB(x);                               \
+		more                                            \
+		m = ~(m | l7);                                  \
+		if (n - k < 8)                                  \
+			m &= sd_low_bytes(n - k);               \
+		if (m)                                          \
+			return from + k + sd_first(m);          \
 	}
+	if ((set >> 16) == (set & 0xffff)) {
+		SD_RL_FIND()
+	} else {
+		c = SD_REP((set >> 16) & 0xff);
+		d = SD_REP(set >> 24);
+		SD_RL_FIND(x = w ^ c; m &= SD_RL_ZB(x); x = w ^ d;
+			   m &= SD_RL_ZB(x);)
+	}
+#undef SD_RL_FIND
 #undef SD_RL_ZB
 	return -1;
 }

@@ -40,8 +40,11 @@
  *    the only IPv6 form the reply path reads back); a Via that already
  *    has received or an rport value goes to the controller;
  *  - Content-Length and the body unchanged; IP/UDP addresses, ports,
- *    lengths, TTL/hop limit 64, IPv4 header checksum and the UDP checksum
- *    (full, over IPv4 too) recomputed; L2 from bpf_fib_lookup() as the
+ *    lengths, TTL/hop limit 64, IPv4 header checksum recomputed, the UDP
+ *    checksum updated from the one the packet came with (sd_rl_csum_upd:
+ *    only the message before its unchanged tail is summed; an IPv4
+ *    packet without one, or one whose checksum was left to offload
+ *    (veth: the pseudo header's sum alone), gets the whole sum); L2 from bpf_fib_lookup() as the
  *    sender (BPF_FIB_LOOKUP_OUTPUT on the hop's ifindex, source = hop
  *    saddr, tot_len checks the egress MTU).  The kernel answers a FIB
  *    lookup only on interfaces with forwarding on (sysctl
@@ -136,6 +139,12 @@ struct sd_rl {
 				 * [448,) the source address as text */
 	struct bpf_fib_lookup fib;
 	__u8 pseudo[48];	/* pseudo header + UDP header, for the sum */
+	__u8 opseudo[48];	/* the same, as the packet came (check 0) */
+	__u32 ocheck;		/* the UDP checksum it came with */
+	__u32 otail, ntail;	/* the unchanged tail of the message: where
+				 * it starts in the old and the new one */
+	__u32 mf_old, mf_new;	/* 4 bytes around Max-Forwards' digits (at
+				 * an even offset) before and after */
 	struct sipdlg_relay_hop hop;	/* the hop used, copied */
 	__u32 verdict;		/* XDP_TX or XDP_REDIRECT of a relay */
 	__u32 len;		/* message length */
@@ -267,30 +276,39 @@ static __always_inline __u32 sd_rl_kind(__u64 w, __u64 w2)
 #define SD_RLW_SHAPE 1		/* folding, no end of headers, limits */
 
 /*
- * The first LF at or after @q (< @len) within SD_RL_LF_WORDS words, into
- * r->at; if there is none, r->at is the end of that window (whose byte,
- * if it is a LF, the caller takes as found) or @len.  A header line is
- * shorter than the window: one walk step per line.
+ * The first LF at or after @q within SD_RL_LF_WORDS words, into r->at;
+ * if there is none, r->at is the end of that window (whose byte, if it
+ * is a LF, the caller takes as found).  The bytes read past the message
+ * are the zero padding sd_rl_load() wrote (no LF) and, further on, stale
+ * bytes: an r->at at or past the message's length is its end, whatever
+ * was found there.  Each word is tested with the line pass's prefilter
+ * ((w - 0x0b..) & 0x80.. flags every LF, CR and HTAB among others), and
+ * only then exactly.  A header line is shorter than the window: one walk
+ * step per line.
  */
 #define SD_RL_LF_WORDS 32
-static __always_inline void sd_rl_lf(struct sd_rl *r, __u32 q, __u32 len)
+static __always_inline void sd_rl_lf(struct sd_rl *r, __u32 q)
 {
-	__u64 m;
+	__u8 *b = r->in + (q & SD_RL_MASK);	/* + 264 stays in r->in */
+	__u64 w, v, m, lt = SD_REP(0x0b), high = SD_HIGH;
 	__u32 k;
 
+	SD_OPAQUE(lt);
+	SD_OPAQUE(high);
+#pragma unroll
 	for (k = 0; k < SD_RL_LF_WORDS; k++) {
-		if (q >= len)
-			break;
-		m = sd_eq_bytes(SD_RL_W(r, q), SD_REP('\n'));
-		if (q + 8 > len)
-			m &= sd_low_bytes_nb(len - q);
-		if (m) {
-			SD_WR(r->at, q + sd_first(m));
-			return;
+		w = *(__u64 *)(b + 8 * k);
+		if ((w - lt) & high) {
+			v = w ^ SD_REP('\n');
+			/* the lowest flag is exact (borrows start at a LF) */
+			m = (v - SD_ONES) & ~v & high;
+			if (m) {
+				SD_WR(r->at, q + 8 * k + sd_first(m));
+				return;
+			}
 		}
-		q += 8;
 	}
-	SD_WR(r->at, q);
+	SD_WR(r->at, q + 8 * SD_RL_LF_WORDS);
 }
 
 /* After the walk: the lines in the names the rest of the file uses. */
@@ -316,21 +334,18 @@ static __always_inline void sd_rl_walk_done(struct sd_rl *r)
 }
 
 /*
- * One step of the walk (a bpf_loop() callback): a line (or, for a line
- * longer than 256 bytes, a window of it).  0: go on; 1: done, the outcome in r->wres.
+ * One line of the walk (or, for a line longer than 256 bytes, a window
+ * of it).  0: go on; 1: done, the outcome in r->wres.
  */
-static long sd_rl_step(__u64 idx, void *unused)
+static __always_inline long sd_rl_line(struct sd_rl *r)
 {
-	struct sd_rl *r = sd_rl_get();
 	__u32 q, at, nl, le, len, kind, cur, n, c;
 
-	if (!r)
-		return 1;
 	len = r->len;
 	q = r->q;
 	if (q >= len || len > SD_RL_MSG_MAX)
 		return 1;
-	sd_rl_lf(r, q, len);
+	sd_rl_lf(r, q);
 	at = SD_RD(r->at);
 	if (at >= len)
 		return 1;
@@ -342,19 +357,21 @@ static long sd_rl_step(__u64 idx, void *unused)
 	le = at;
 	if (at && SD_RL_B(r, at - 1) == '\r')
 		le = at - 1;
-	/* close the line: the first two of each kind are kept */
+	/* close the line: the first two of each kind we use are kept */
 	kind = r->kind & 7;
-	cur = r->cur;
-	n = r->w_cnt[kind];
-	if (n < 2) {
-		r->w_ls[kind][n & 1] = cur;
-		r->w_le[kind][n & 1] = le;
-		r->w_nx[kind][n & 1] = nl;
-	}
-	r->w_cnt[kind] = n + 1;
-	if (kind == SD_RK_VIA && n == 1 && r->wmode) {
-		r->wres = SD_RLW_OK;
-		return 1;
+	if (kind != SD_RK_OTHER) {
+		cur = r->cur;
+		n = r->w_cnt[kind];
+		if (n < 2) {
+			r->w_ls[kind][n & 1] = cur;
+			r->w_le[kind][n & 1] = le;
+			r->w_nx[kind][n & 1] = nl;
+		}
+		r->w_cnt[kind] = n + 1;
+		if (kind == SD_RK_VIA && n == 1 && r->wmode) {
+			r->wres = SD_RLW_OK;
+			return 1;
+		}
 	}
 	/* the next line */
 	if (nl >= len)
@@ -366,10 +383,25 @@ static long sd_rl_step(__u64 idx, void *unused)
 	}
 	if (c == ' ' || c == '\t')
 		return 1;	/* folding */
-	r->kind = sd_rl_kind(sd_rl_word(r, nl, len), sd_rl_word(r, nl + 8, len));
+	/* past the message: zeros (sd_rl_load()), no name matches them */
+	r->kind = sd_rl_kind(SD_RL_W(r, nl), SD_RL_W(r, nl + 8));
 	r->cur = nl;
 	r->q = nl;
 	return 0;
+}
+
+/*
+ * One step of the walk (a bpf_loop() callback): two lines, so that the
+ * scratch lookup and the callback are paid once for both.  SD_RL_STEPS
+ * / 2 steps: the same SD_RL_STEPS lines (and windows) as one by one.
+ */
+static long sd_rl_step(__u64 idx, void *unused)
+{
+	struct sd_rl *r = sd_rl_get();
+
+	if (!r || sd_rl_line(r))
+		return 1;
+	return sd_rl_line(r);
 }
 
 /*
@@ -393,7 +425,7 @@ __noinline int sd_rl_walk(int mode)
 	r->kind = SD_RK_START;
 	r->wmode = mode;
 	r->wres = SD_RLW_SHAPE;
-	bpf_loop(SD_RL_STEPS, sd_rl_step, NULL, 0);
+	bpf_loop(SD_RL_STEPS / 2, sd_rl_step, NULL, 0);
 	if (r->wres != SD_RLW_OK)
 		return SD_RLW_SHAPE;
 	sd_rl_walk_done(r);
@@ -438,29 +470,53 @@ static __always_inline __u32 sd_rl_vstart(struct sd_rl *r, __u32 ls,
 /*
  * The first byte of the message copy in [@from, @lim) that is one of the
  * four of @set: its offset, @lim if there is none, -1 if it is not
- * within 192 bytes.  Global: verified once.
+ * within 192 bytes.  A set of two bytes repeated (SD_RS(a, b, a, b)) is
+ * tested as two.  Per word, for each byte: the zero-byte test of w ^ c
+ * without its final NOT and OR, joined by AND (the NOT of an AND is the
+ * OR of the tests); the mask of the bytes past @lim only on the last
+ * word.  Global: verified once.
  */
 __noinline int sd_rl_find(__u32 from, __u32 lim, __u32 set)
 {
 	struct sd_rl *r = sd_rl_get();
-	__u64 w, m;
-	__u32 k, p;
+	__u64 w, m, a, b, c, d, l7 = SD_LOW7, x;
+	__u32 k, n;
+	__u8 *base;
 
 	if (!r || lim > SD_RL_MSG_MAX || from > lim)
 		return -1;
-	for (k = 0; k < 24; k++) {
-		p = from + 8 * k;
-		if (p >= lim)
-			return lim;
-		w = SD_RL_W(r, p);
-		m = sd_eq_bytes(w, SD_REP(set & 0xff)) |
-		    sd_eq_bytes(w, SD_REP((set >> 8) & 0xff)) |
-		    sd_eq_bytes(w, SD_REP((set >> 16) & 0xff)) |
-		    sd_eq_bytes(w, SD_REP(set >> 24));
-		m &= sd_low_bytes_nb(lim - p) & SD_HIGH;
-		if (m)
-			return p + sd_first(m);
+	n = lim - from;
+	base = r->in + (from & SD_RL_MASK);	/* + 192 stays in r->in */
+	a = SD_REP(set & 0xff);
+	b = SD_REP((set >> 8) & 0xff);
+/* the zero-byte test of @x, before its final | LOW7 and NOT */
+#define SD_RL_ZB(x) ((((x) & l7) + l7) | (x))
+#define SD_RL_FIND(more)                                        \
+	for (k = 0; k < 192; k += 8) {                          \
+		if (k >= n)                                     \
+			return lim;                             \
+		w = *(__u64 *)(base + k);                       \
+		x = w ^ a;                                      \
+		m = SD_RL_ZB(x);                                \
+		x = w ^ b;                                      \
+		m &= SD_RL_ZB(x);                               \
+		more                                            \
+		m = ~(m | l7);                                  \
+		if (n - k < 8)                                  \
+			m &= sd_low_bytes(n - k);               \
+		if (m)                                          \
+			return from + k + sd_first(m);          \
 	}
+	if ((set >> 16) == (set & 0xffff)) {
+		SD_RL_FIND()
+	} else {
+		c = SD_REP((set >> 16) & 0xff);
+		d = SD_REP(set >> 24);
+		SD_RL_FIND(x = w ^ c; m &= SD_RL_ZB(x); x = w ^ d;
+			   m &= SD_RL_ZB(x);)
+	}
+#undef SD_RL_FIND
+#undef SD_RL_ZB
 	return -1;
 }
 
@@ -605,6 +661,23 @@ static __always_inline __u8 sd_rl_hexc(__u32 x)
 }
 
 /*
+ * The eight hex digits of @x, most significant first, as a word to
+ * store: the nibbles spread one a byte, the bytes reversed, then '0' +
+ * n, plus 'a' - '0' - 10 where n > 9 (bit 4 of n + 6).
+ */
+static __always_inline __u64 sd_rl_hex8(__u32 x)
+{
+	__u64 v = x;
+
+	v = (v | v << 16) & 0x0000ffff0000ffffULL;
+	v = (v | v << 8) & 0x00ff00ff00ff00ffULL;
+	v = (v | v << 4) & 0x0f0f0f0f0f0f0f0fULL;
+	v = __builtin_bswap64(v);
+	return v + SD_REP('0') +
+	       (((v + SD_REP(6)) >> 4) & SD_ONES) * ('a' - '0' - 10);
+}
+
+/*
  * The frame's source address (family r->family) as text at gen[@o]
  * (@o < 448): IPv4 dotted quad; IPv6 eight groups of four hex digits,
  * uncompressed, leading zeros kept (fixed width, RFC 4291 2.2 form 1).
@@ -718,7 +791,7 @@ static __always_inline __u32 sd_rl_entry(struct sd_rl *r, __u32 p, __u32 le,
 					 int cookie)
 {
 	const volatile __u64 *rw = (const volatile __u64 *)rr_param;
-	__u32 g, rl = rr_param_len, ok = !cookie, n, i, q;
+	__u32 g, rl = rr_param_len, ok = !cookie, n, i, q = p;
 	__u64 w, name;
 	int f;
 
@@ -748,7 +821,8 @@ static __always_inline __u32 sd_rl_entry(struct sd_rl *r, __u32 p, __u32 le,
 		if (!ok)
 			return 0;
 	}
-	f = sd_rl_find(p + 1, le, SD_RS_GT);
+	/* the '>' lies past the cookie (the search above stops at '>') */
+	f = sd_rl_find(q + 1, le, SD_RS_GT);
 	if (f < 0 || (__u32)f >= le)
 		return 0;
 	g = f + 1;
@@ -950,6 +1024,9 @@ __noinline int sd_rl_out(struct xdp_md *ctx, int ok)
 	}
 	if (nlen > SD_RL_MSG_MAX || nlen < 16)
 		return SDR_RELAY_PASS_MTU;
+	/* the bytes after the last edit only move (by nlen - len) */
+	r->otail = src;
+	r->ntail = nlen - (len - src);
 	ulen = nlen + 8;
 	tot = fam == 4 ? ulen + 20 : ulen;	/* IPv6: payload length */
 
@@ -997,6 +1074,109 @@ __noinline int sd_rl_out(struct xdp_md *ctx, int ok)
 
 	r->nlen = nlen;
 	return ok;
+}
+
+/*
+ * The UDP checksum updated from the one the packet came with (RFC 1624:
+ * the sum less what went, plus what came), for sd_rl_hdrs() once
+ * r->pseudo holds the new pseudo header and UDP header: only the message
+ * up to the unchanged tail is summed, not the tail.  In one's complement
+ * (16-bit lanes from the message's even offsets; the byte order of the
+ * loads does not matter, it is the same everywhere):
+ *   tail  = ~check - old pseudo/UDP header - copy[0, otail)
+ *           + (Max-Forwards' bytes after - before, sd_rl_maxfwd())
+ *   (the copy is the message with Max-Forwards already decremented: the
+ *   last term makes the sum the old packet's)
+ *   the tail moved by an odd number of bytes: its lanes are the other
+ *   byte of each pair, its sum byte-swapped;
+ *   sum   = tail + new pseudo/UDP header + frame message[0, ntail).
+ * The 16-bit sum (not complemented), -2 for a checksum left to offload
+ * (the whole sum is needed), or -1.  Global: verified once.
+ */
+__noinline int sd_rl_csum_upd(struct xdp_md *ctx)
+{
+	struct sd_rl *r = sd_rl_get();
+	__u32 fam, nb, ot, nt, len, nlen, msg_off, n4, n, i, w, t;
+	__s64 s;
+	__u64 acc;
+
+	if (!r || !ctx)
+		return -1;
+	fam = r->family;
+	ot = r->otail;
+	nt = r->ntail;
+	len = r->len;
+	nlen = r->nlen;
+	msg_off = r->msg_off;
+	if (len > SD_RL_MSG_MAX || nlen > SD_RL_MSG_MAX || ot > len ||
+	    nt > nlen || nlen - nt != len - ot || msg_off > 256)
+		return -1;
+	/* a checksum the sender left to offload (CHECKSUM_PARTIAL: veth
+	 * hands XDP such frames) holds the pseudo header's sum alone:
+	 * the caller sums the whole message then (a real checksum equal to
+	 * it by chance gets the same result that way) */
+	s = bpf_csum_diff(0, 0, (void *)r->opseudo, fam == 4 ? 12 : 40, 0);
+	if (s < 0)
+		return -1;
+	if (sd_rl_fold(s) == r->ocheck)
+		return -2;
+	/* the old message: the old total less the old headers */
+	nb = fam == 4 ? 20 : 48;
+	s = bpf_csum_diff((void *)r->opseudo, nb, 0, 0, (__u16)~r->ocheck);
+	if (s < 0)
+		return -1;
+	/* less the copy before the tail: whole words, then 1-3 bytes */
+	n4 = ot & ~3u;
+	for (i = 0; i < 3; i++) {
+		if (512 * i >= n4)
+			break;
+		n = n4 - 512 * i;
+		n = n >= 512 ? 512 : n & 508;
+		s = bpf_csum_diff((void *)(r->in + 512 * i), n, 0, 0,
+				  (__u32)s);
+		if (s < 0)
+			return -1;
+	}
+	acc = (__u32)s;
+	if (ot & 3) {
+		w = *(__u32 *)(r->in + (n4 & (SD_RL_MASK & ~3u)));
+		w &= (1u << (8 * (ot & 3))) - 1;
+		acc += (__u32)~w;
+	}
+	acc += r->mf_new;
+	acc += (__u32)~r->mf_old;
+	t = sd_rl_fold(acc);
+	if ((nlen - len) & 1)
+		t = ((t >> 8) | (t << 8)) & 0xffff;
+	/* plus the new headers and the new message before the tail */
+	s = bpf_csum_diff(0, 0, (void *)r->pseudo, nb, t);
+	if (s < 0)
+		return -1;
+	acc = (__u32)s;
+	if (nt) {
+		if (bpf_xdp_load_bytes(ctx, msg_off, r->in + 2048,
+				       1 + ((nt - 1) & SD_RL_MASK)))
+			return -1;
+		n4 = nt & ~3u;
+		for (i = 0; i < 3; i++) {
+			if (512 * i >= n4)
+				break;
+			n = n4 - 512 * i;
+			n = n >= 512 ? 512 : n & 508;
+			s = bpf_csum_diff(0, 0, (void *)(r->in + 2048 + 512 * i),
+					  n, (__u32)s);
+			if (s < 0)
+				return -1;
+		}
+		acc = (__u32)s;
+		if (nt & 3) {
+			w = *(__u32 *)(r->in + 2048 +
+				       (n4 & (SD_RL_MASK & ~3u)));
+			w &= (1u << (8 * (nt & 3))) - 1;
+			acc += w;
+		}
+	}
+	return sd_rl_fold(acc);
 }
 
 /*
@@ -1091,6 +1271,16 @@ __noinline int sd_rl_hdrs(struct xdp_md *ctx, int ok)
 	r->pseudo[n + 3] = r->hop.dport & 0xff;
 	r->pseudo[n + 4] = ulen >> 8;
 	r->pseudo[n + 5] = ulen & 0xff;
+	if (r->ocheck) {
+		/* updated from the sum the packet came with */
+		sum = sd_rl_csum_upd(ctx);
+		if (sum >= 0)
+			goto put;
+		if (sum != -2)
+			return SDR_RELAY_PASS_SHAPE;
+	}
+	/* a packet without UDP checksum (IPv4), or with the pseudo
+	 * header's sum alone (left to offload): the whole sum */
 	sum = bpf_csum_diff(0, 0, (void *)r->pseudo, fam == 4 ? 20 : 48, 0);
 	if (sum < 0)
 		return SDR_RELAY_PASS_SHAPE;
@@ -1111,6 +1301,7 @@ __noinline int sd_rl_hdrs(struct xdp_md *ctx, int ok)
 		if (sum < 0)
 			return SDR_RELAY_PASS_SHAPE;
 	}
+put:
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
 	l4 = data + (l3_off & 63) + (fam == 4 ? 20 : 40);
@@ -1163,8 +1354,33 @@ static __always_inline int sd_rl_load(struct xdp_md *ctx, struct sd_rl *r,
 	r->l3_off = p->l3_off;
 	r->family = p->family;
 	r->nedit = 0;
+	r->mf_old = 0;
+	r->mf_new = 0;
 	if (bpf_xdp_load_bytes(ctx, p->payload_off, r->in, len))
 		return SDR_RELAY_PASS_SHAPE;
+	/* the pseudo header and UDP header as they came, laid out as
+	 * sd_rl_hdrs() lays out the new ones: the checksum is updated */
+	if (p->family == 4) {
+		if (bpf_xdp_load_bytes(ctx, p->l3_off + 12, r->opseudo, 8) ||
+		    bpf_xdp_load_bytes(ctx, p->l4_off, r->opseudo + 12, 8))
+			return SDR_RELAY_PASS_SHAPE;
+		*(__u32 *)(r->opseudo + 8) =
+			IPPROTO_UDP << 8 | (__u32)*(__u16 *)(r->opseudo + 16) << 16;
+		r->ocheck = *(__u16 *)(r->opseudo + 18);
+		*(__u16 *)(r->opseudo + 18) = 0;
+	} else {
+		if (bpf_xdp_load_bytes(ctx, p->l3_off + 8, r->opseudo, 32) ||
+		    bpf_xdp_load_bytes(ctx, p->l4_off, r->opseudo + 40, 8))
+			return SDR_RELAY_PASS_SHAPE;
+		*(__u64 *)(r->opseudo + 32) =
+			(__u64)IPPROTO_UDP << 56 |
+			(__u64)*(__u16 *)(r->opseudo + 44) << 16;
+		r->ocheck = *(__u16 *)(r->opseudo + 46);
+		*(__u16 *)(r->opseudo + 46) = 0;
+	}
+	/* 16 zero bytes after the message: the walk reads whole words */
+	*(__u64 *)(r->in + (len & SD_RL_MASK)) = 0;
+	*(__u64 *)(r->in + (len & SD_RL_MASK) + 8) = 0;
 	return 0;
 }
 
@@ -1200,12 +1416,16 @@ __noinline int sd_rl_maxfwd(void)
 	if (!val)
 		return -1;
 	val--;
+	/* the 4 bytes from the even offset before the digits, before and
+	 * after: the UDP checksum is updated by their difference */
+	r->mf_old = *(__u32 *)(r->in + ((mfs & ~1u) & SD_RL_MASK));
 	for (i = 0; i < 3; i++) {
 		if (i >= n)
 			break;
 		r->in[(mfs + n - 1 - i) & SD_RL_MASK] = '0' + val % 10;
 		val /= 10;
 	}
+	r->mf_new = *(__u32 *)(r->in + ((mfs & ~1u) & SD_RL_MASK));
 	return 0;
 }
 
@@ -1271,9 +1491,8 @@ __noinline int sd_rl_gen_via(__u32 he, __u32 hi, __u32 d)
 		h = sipdlg_hash_step(h, w);
 	}
 	h = sipdlg_hash_final(h);
-#pragma unroll
-	for (i = 0; i < 16; i++)
-		r->gen[o + i] = sd_rl_hexc(h >> (60 - 4 * i));
+	*(__u64 *)(r->gen + o) = sd_rl_hex8(h >> 32);
+	*(__u64 *)(r->gen + o + 8) = sd_rl_hex8((__u32)h);
 	r->gen[o + 16] = '\r';
 	r->gen[o + 17] = '\n';
 	r->gen_via_len = o + 18;

@@ -720,7 +720,12 @@ static void check_relayed_frame(const uint8_t *f, size_t n, int v6,
 	}
 }
 
-static void one_request(const struct rcase *c)
+/*
+ * @nosum 1: the IPv4 frame comes without UDP checksum (0); 2: with the
+ * pseudo header's sum alone, as a sender leaves it to offload
+ * (CHECKSUM_PARTIAL, what XDP on veth sees).  Both are summed whole.
+ */
+static void one_request_sum(const struct rcase *c, int nosum)
 {
 	static struct pkt p;
 	static uint8_t out[PKT_MAX];
@@ -737,6 +742,16 @@ static void one_request(const struct rcase *c)
 	dlg_get(&before);
 	frame(&p, v6, dir ? (v6 ? &CALLEE6 : &CALLEE4) : (v6 ? &CALLER6 : &CALLER4),
 	      c->in);
+	if (nosum) {
+		uint32_t ps = 0;
+
+		if (nosum == 2) {
+			ps = v6 ? sum16(p.buf + 22, 32, 0) : sum16(p.buf + 26, 8, 0);
+			ps = fold(ps + 17 + (uint32_t)(p.len - l4));
+		}
+		p.buf[l4 + 6] = (uint8_t)(ps >> 8);
+		p.buf[l4 + 7] = (uint8_t)ps;
+	}
 	assert_int_equal(run(p.buf, p.len, dir ? g_if_out : g_if_in, out, &olen,
 			     &ret), 0);
 	if ((int)ret != c->verdict || counted_reason() != c->reason)
@@ -772,11 +787,34 @@ static void one_request(const struct rcase *c)
 		     olen - l4 - 8, c->nroutes, 1);
 }
 
+static void one_request(const struct rcase *c)
+{
+	one_request_sum(c, 0);
+}
+
 static void test_requests(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof(RCASES) / sizeof(RCASES[0]); i++)
 		one_request(&RCASES[i]);
+}
+
+/*
+ * The relay updates the UDP checksum the packet came with; an IPv4
+ * packet without one (0), and one whose checksum was left to offload,
+ * get the whole sum computed instead: every relayed case again, with
+ * checksum 0 (IPv4) and with the pseudo header's sum on the way in.
+ */
+static void test_requests_no_udp_sum(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(RCASES) / sizeof(RCASES[0]); i++) {
+		if (!RCASES[i].exp)
+			continue;
+		if (!RCASES[i].v6)
+			one_request_sum(&RCASES[i], 1);
+		one_request_sum(&RCASES[i], 2);
+	}
 }
 
 /* A retransmission gets the same branch; another transaction another. */
@@ -990,6 +1028,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_requests),
+		cmocka_unit_test(test_requests_no_udp_sum),
 		cmocka_unit_test(test_branch_stateless),
 		cmocka_unit_test(test_mtu),
 		cmocka_unit_test(test_replies),

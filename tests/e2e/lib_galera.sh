@@ -15,6 +15,18 @@
 # node 1 with config/schema/mysql.sql and cluster.sql; Galera replicates
 # it to the others.
 #
+# The nodes run the settings README "Several boxes" recommends for
+# production: innodb_flush_log_at_trx_commit = 2 (a COMMIT returns once
+# the write set is in the memory of every node; each node writes its redo
+# log at commit and flushes it once a second, so only all three nodes
+# losing power within that second loses a commit), wsrep_slave_threads = 2
+# (two appliers: a node applies the other nodes' write sets while one is
+# still committing), no binary log (log_bin off, as on the single
+# MariaDB of the benchmarks).  Only memory is smaller than a real host's
+# (32M buffer pool, 8M redo log, 32M gcache): GALERA_EXTRA_OPTS (more
+# mariadbd options, appended last so they override these) sets them for
+# a benchmark.
+#
 # Returns: 0 up (cluster size 3 on every node); 2 galera-4 or MariaDB not
 # installed; 1 it failed (the error logs are printed).
 
@@ -82,14 +94,15 @@ _galera_launch() {
 		--log-error="$d/error.log" --innodb-buffer-pool-size=32M \
 		--innodb-log-file-size=8M --performance-schema=OFF \
 		--binlog-format=ROW --default-storage-engine=InnoDB \
-		--innodb-autoinc-lock-mode=2 --wsrep-on=ON \
+		--innodb-autoinc-lock-mode=2 --innodb-flush-log-at-trx-commit=2 \
+		--skip-log-bin --wsrep-on=ON --wsrep-slave-threads=2 \
 		--wsrep-provider="$GALERA_LIB" --wsrep-cluster-name=sipdlg_e2e \
 		--wsrep-cluster-address="gcomm://127.0.0.1:$((base + 11)),127.0.0.1:$((base + 12)),127.0.0.1:$((base + 13))" \
 		--wsrep-node-address=127.0.0.1 --wsrep-node-name="n$n" \
 		--wsrep-provider-options="gmcast.listen_addr=tcp://127.0.0.1:$((base + 10 + n));ist.recv_addr=127.0.0.1:$((base + 20 + n));gcache.size=32M;evs.suspect_timeout=PT3S;evs.inactive_timeout=PT6S;evs.install_timeout=PT6S" \
 		--wsrep-sst-method=rsync \
 		--wsrep-sst-receive-address="127.0.0.1:$((base + 30 + n))" \
-		$extra </dev/null >"$d/stdout.log" 2>&1 &
+		$extra ${GALERA_EXTRA_OPTS:-} </dev/null >"$d/stdout.log" 2>&1 &
 	GALERA_PIDS[$n]=$!
 }
 

@@ -127,6 +127,11 @@ done
 in_ns() { local ns=$1; shift; nsenter --net="/run/netns/$ns" "$@"; }
 
 log "bench-cluster: parts '$PARTS'; raw data in ${RUN_DIR#"$REPO_DIR"/}"
+# The Galera nodes get the memory of the single MariaDB of the cps
+# baseline (profiles/sipdlgd-db.sh: a 128M buffer pool, MariaDB's default
+# 96M redo log); lib_galera.sh's own settings are the production ones of
+# README "Several boxes" (the report lists what differs).
+export GALERA_EXTRA_OPTS="--innodb-buffer-pool-size=${BENCH_DB_POOL_MB:-128}M --innodb-log-file-size=96M ${BENCH_GALERA_OPTS:-}"
 t0=$(date +%s%N)
 galera_start "$GBASE"; rc=$?
 [ "$rc" = 2 ] && die "galera-4, mariadb-server or rsync missing (make deps)"
@@ -427,6 +432,12 @@ pkill_uas() {
 part_cps() {
 	local out
 	out=$RUN_DIR/cps.out
+	# what the Galera nodes run with, for the report (the single
+	# MariaDB's are profiles/sipdlgd-db.sh's command line)
+	GALERA_VARS=$(galera_sql 1 "SELECT CONCAT(LOWER(VARIABLE_NAME), ' ', VARIABLE_VALUE) FROM information_schema.GLOBAL_VARIABLES
+		WHERE VARIABLE_NAME IN ('INNODB_FLUSH_LOG_AT_TRX_COMMIT', 'WSREP_SLAVE_THREADS', 'LOG_BIN', 'INNODB_BUFFER_POOL_SIZE',
+		'INNODB_LOG_FILE_SIZE') ORDER BY 1" 2>/dev/null | awk '{ v = $2; if (v ~ /^[0-9]+$/ && v >= 1048576) v = v / 1048576 "M"; printf "%s%s = %s", (NR > 1 ? ", " : ""), $1, v }')
+	GALERA_GCACHE=$(galera_sql 1 "SELECT @@wsrep_provider_options" 2>/dev/null | tr ';' '\n' | sed -n 's/^ *gcache.size = //p')
 	BENCH_NO_BUILD=1 BENCH_PROFILES="sipdlgd-db sipdlgd-galera" BENCH_TAG=cps-cluster \
 		BENCH_CPS_BUDGET="$CPS_BUDGET" BENCH_STEP_SECS=${BENCH_STEP_SECS:-6} \
 		BENCH_HOLD_SECS=${BENCH_HOLD_SECS:-12} BENCH_CPU_SECS=${BENCH_CPU_SECS:-10} \
@@ -509,6 +520,11 @@ CPS_RATIO_PCT=$( [ -n "${CPS_DB:-}" ] && [ -n "${CPS_GAL:-}" ] && [ "$CPS_DB" !=
 		echo "bench-cps.sh (basic-call, short steps) with the profiles sipdlgd-db (one private MariaDB, TCP) and sipdlgd-galera (Galera"
 		echo "node 1 over its unix socket, with the box's \`cluster:\` section; the other two Galera nodes replicate every write); full table:"
 		echo "[LATEST-cps-cluster.md](LATEST-cps-cluster.md)."
+		echo
+		echo "Database settings. Galera nodes: ${GALERA_VARS:-n/a}, gcache.size ${GALERA_GCACHE:-n/a} (README \"Several boxes\":"
+		echo "a COMMIT returns once the write set is in all three nodes' memory, each node flushes its redo log once a second)."
+		echo "Single MariaDB: innodb_flush_log_at_trx_commit = 1 (MariaDB's default: it is the only copy, so it flushes at every"
+		echo "COMMIT), innodb_buffer_pool_size = ${BENCH_DB_POOL_MB:-128}M, innodb_log_file_size = 96M (default), log_bin = OFF."
 		echo
 		echo "**single MariaDB ${CPS_DB:-n/a} calls/s, Galera ${CPS_GAL:-n/a} calls/s: ${CPS_RATIO_PCT:-n/a} %**; target ≥ 80 %: $(verdict "${CPS_RATIO_PCT:-}" ge 80)."
 		echo

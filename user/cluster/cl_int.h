@@ -72,16 +72,35 @@ struct cluster {
 	size_t n_rc;
 	uint64_t *rc_total;	/* per profile */
 	int64_t counts_read_ms;	/* monotonic time of the last read */
+	uint64_t published_ms;	/* monotonic time of the last publish */
+	pthread_t rth;		/* the reader (cl_profiles.c) */
+	bool rrunning;
+	bool rstop;		/* under mu */
+	pthread_cond_t rcv;	/* the reader's stop */
 };
+
+/* Cluster-wide profile counts: a change is looked for every
+ * CL_CHECK_MS and published at most every CL_PUBLISH_MS (cluster
+ * thread); the other nodes' counts are read every CL_READ_MS (reader
+ * thread, its own connection). */
+#define CL_CHECK_MS 10
+#define CL_PUBLISH_MS 100
+#define CL_READ_MS 50
 
 uint64_t cl_mono_ms(void);
 
 /* cl_profiles.c */
 int cl_profiles_init(struct cluster *cl);
 void cl_profiles_free(struct cluster *cl);
-/* Publish changed counts (when @publish or @force), then read the
- * others' (thread). */
-void cl_profiles_tick(struct cluster *cl, bool publish, bool force);
+/* Publish the counts that changed (every one with @force) on cl->link
+ * (the cluster thread). */
+void cl_profiles_publish(struct cluster *cl, bool force);
+/* Has a profile changed since its last publish? */
+bool cl_profiles_changed(struct cluster *cl);
+/* The reader thread of the other nodes' counts (none without cluster
+ * profiles); stopped before cluster_free frees anything. */
+int cl_profiles_start(struct cluster *cl);
+void cl_profiles_stop(struct cluster *cl);
 
 /* cl_rpc.c */
 int cl_rpc_register(struct cluster *cl, struct ctl_server *ctl);

@@ -2,15 +2,25 @@
  * cl_profiles.c - cluster-wide profiles (cluster.profiles).
  *
  * Each node publishes its own per-value counts of those profiles to
- * sipdlg_profile_counts when they changed, at most every 100 ms (only the
- * values that changed, by primary key), and reads back the sum of the
- * other nodes' counts whose heartbeat is younger than takeover_after
- * every 50 ms.  dlg_profile_size (routes, RPC) adds that cached sum to
- * its own live count.  Staleness of a remote count: the publisher's tick
- * (<= 100 ms) + Galera's replication + the reader's tick (<= 50 ms) +
- * the two queries, so about 150 ms plus a few ms (measured by
- * `make bench-cluster`, tools/bench/results/LATEST-cluster.md).  A dead node's counts stop counting once
- * its heartbeat is older than takeover_after, and are deleted when it is
+ * sipdlg_profile_counts when they changed (only the values that changed,
+ * by primary key), at most every 100 ms: the cluster thread looks at the
+ * profiles' generation every 10 ms, so a change after a quiet spell goes
+ * out at once and a steady stream of changes every 100 ms.  A reader
+ * thread of its own, on a connection of its own, reads back the sum of
+ * the other nodes' counts whose heartbeat is younger than takeover_after
+ * every 50 ms; dlg_profile_size (routes, RPC) adds that cached sum to its
+ * own live count.  The reader never waits behind the cluster thread's
+ * writes (a heartbeat or publish COMMIT that Galera's flow control holds,
+ * a takeover loading thousands of rows).
+ *
+ * Staleness of a remote count: the publisher's rate limit (<= 100 ms) +
+ * its check (<= 10 ms) + its COMMIT (certification and replication) +
+ * the apply on the reader's Galera node + the reader's tick (<= 50 ms) +
+ * its query: about 160 ms plus the database's latencies, which are a few
+ * ms on an idle cluster and grow without bound under Galera flow control
+ * (measured by `make bench-cluster`, tools/bench/results/
+ * LATEST-cluster.md).  A dead node's counts stop counting once its
+ * heartbeat is older than takeover_after, and are deleted when it is
  * taken over: its dialogs then count in the taker's own counts.
  */
 #define LOG_TAG "cluster"
@@ -19,6 +29,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/log.h"
 #include "dialog/dlg.h"
@@ -274,25 +285,43 @@ static void rd_add(void *ud, const char *profile, const char *value,
 	r->n++;
 }
 
-void cl_profiles_tick(struct cluster *cl, bool publish_now, bool force)
+void cl_profiles_publish(struct cluster *cl, bool force)
+{
+	if (!cl->n_profs || !cl->link)
+		return;
+	for (size_t i = 0; i < cl->n_profs; i++)
+		publish(cl, &cl->profs[i], force);
+	cl->published_ms = cl_mono_ms();
+}
+
+bool cl_profiles_changed(struct cluster *cl)
+{
+	for (size_t i = 0; i < cl->n_profs; i++) {
+		const struct cl_prof *cp = &cl->profs[i];
+
+		if (!cp->published || dlg_profile_gen(cp->p) != cp->published_gen)
+			return true;
+	}
+	return false;
+}
+
+/* The other nodes' counts into the cache.  0 or -EIO. */
+static int read_counts(struct cluster *cl, struct db_link *l)
 {
 	struct rd r = { .cl = cl };
 	struct cl_count *old;
 	size_t n_old;
 
-	if (!cl->n_profs || !cl->link)
-		return;
-	for (size_t i = 0; (publish_now || force) && i < cl->n_profs; i++)
-		publish(cl, &cl->profs[i], force);
 	r.total = calloc(cl->n_profs, sizeof(*r.total));
 	if (!r.total)
-		return;
-	if (db_counts_read(cl->link, cl->cc->node_id,
-			   cl->cc->takeover_after * 1000u, rd_add, &r) ||
-	    r.oom) {
+		return 0;	/* try again next tick */
+	if (db_counts_read(l, cl->cc->node_id, cl->cc->takeover_after * 1000u,
+			   rd_add, &r) || r.oom) {
+		bool oom = r.oom;
+
 		rc_free(r.v, r.n);
 		free(r.total);
-		return;
+		return oom ? 0 : -EIO;
 	}
 	if (r.n)
 		qsort(r.v, r.n, sizeof(*r.v), cnt_cmp);
@@ -306,4 +335,102 @@ void cl_profiles_tick(struct cluster *cl, bool publish_now, bool force)
 	pthread_rwlock_unlock(&cl->rlock);
 	rc_free(old, n_old);
 	free(r.total);
+	return 0;
+}
+
+/* ---- the reader thread --------------------------------------------------- */
+
+/* Wait until @until_ms (monotonic) or the stop; true if stopping. */
+static bool reader_wait(struct cluster *cl, uint64_t until_ms)
+{
+	uint64_t now = cl_mono_ms(), ms = until_ms > now ? until_ms - now : 0;
+	struct timespec dl;
+	bool stop;
+
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += (time_t)(ms / 1000);
+	dl.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&cl->mu);
+	while (!cl->rstop &&
+	       pthread_cond_timedwait(&cl->rcv, &cl->mu, &dl) == 0)
+		;
+	stop = cl->rstop;
+	pthread_mutex_unlock(&cl->mu);
+	return stop;
+}
+
+static void *reader(void *arg)
+{
+	struct cluster *cl = arg;
+	uint64_t next = cl_mono_ms(), retry_at = 0;
+	struct db_link *l = NULL;
+	bool down_logged = false;
+	char err[512];
+
+	while (!reader_wait(cl, next)) {
+		uint64_t now = cl_mono_ms();
+
+		/* On the cadence; from now when this read came late. */
+		next += CL_READ_MS;
+		if (next <= now)
+			next = now + CL_READ_MS;
+		if (!l) {
+			if (now < retry_at)
+				continue;
+			if (db_link_open(cl->db, &l, err, sizeof(err))) {
+				if (!down_logged)
+					log_warn("reading the other nodes' "
+						 "profile counts: %s (retried "
+						 "every second)", err);
+				down_logged = true;
+				retry_at = now + 1000;
+				continue;
+			}
+			if (down_logged)
+				log_notice("reading the other nodes' profile "
+					   "counts again");
+			down_logged = false;
+		}
+		if (read_counts(cl, l)) {
+			if (!down_logged)
+				log_warn("reading the other nodes' profile "
+					 "counts: %s (retried every second)",
+					 db_link_error(l));
+			down_logged = true;
+			db_link_close(l);
+			l = NULL;
+			retry_at = now + 1000;
+		}
+	}
+	db_link_close(l);
+	return NULL;
+}
+
+int cl_profiles_start(struct cluster *cl)
+{
+	int rc;
+
+	if (!cl->n_profs)
+		return 0;
+	rc = pthread_create(&cl->rth, NULL, reader, cl);
+	if (rc)
+		return -rc;
+	cl->rrunning = true;
+	return 0;
+}
+
+void cl_profiles_stop(struct cluster *cl)
+{
+	if (!cl->rrunning)
+		return;
+	pthread_mutex_lock(&cl->mu);
+	cl->rstop = true;
+	pthread_cond_broadcast(&cl->rcv);
+	pthread_mutex_unlock(&cl->mu);
+	pthread_join(cl->rth, NULL);
+	cl->rrunning = false;
 }

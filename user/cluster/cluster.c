@@ -14,12 +14,13 @@
 #include "core/log.h"
 #include "dialog/dlg.h"
 
-/* Other nodes' profile counts are read every tick, ours published every
- * CL_PUBLISH_TICKS ticks (when they changed): every 100 ms at most.  The
- * ticks keep their own cadence (the work of one does not push the next
- * back), so a count waits at most 100 ms to go out and 50 ms to come in. */
+/* The thread's tick: every CL_CHECK_MS (cl_int.h) it looks whether a
+ * cluster-wide profile changed and publishes it when the last publish is
+ * CL_PUBLISH_MS old (cl_profiles.c; another thread reads the others'
+ * counts); without such profiles every CL_TICK_MS.  The ticks keep their
+ * own cadence (the work of one does not push the next back).  CL_TICK_MS
+ * is also the slack of the heartbeat's own punctuality. */
 #define CL_TICK_MS 50
-#define CL_PUBLISH_TICKS 2
 
 uint64_t cl_mono_ms(void)
 {
@@ -52,6 +53,7 @@ int cluster_alloc(const struct sipdlg_config *cfg, struct db_ctx *db,
 	cl->last_takeover_ms = -1;
 	pthread_mutex_init(&cl->mu, NULL);
 	pthread_cond_init(&cl->cv, NULL);
+	pthread_cond_init(&cl->rcv, NULL);
 	pthread_rwlock_init(&cl->rlock, NULL);
 	/* The address other nodes see in cluster status. */
 	if (cc->address[0])
@@ -207,7 +209,7 @@ static int do_takeover(struct cluster *cl, uint32_t node, uint32_t alive_ms,
 		 (unsigned long long)res.skipped,
 		 (unsigned long long)res.vars);
 	log_notice("%s", msg);
-	cl_profiles_tick(cl, true, true);
+	cl_profiles_publish(cl, true);
 	return 0;
 }
 
@@ -283,7 +285,7 @@ static int do_handback(struct cluster *cl, uint32_t node, char *msg,
 		 "(not ended); node %u loads them at its next heartbeat", node,
 		 (unsigned long long)*unloaded, node);
 	log_notice("%s", msg);
-	cl_profiles_tick(cl, true, true);
+	cl_profiles_publish(cl, true);
 	return 0;
 }
 
@@ -458,7 +460,8 @@ static void *cl_thread(void *arg)
 	struct cluster *cl = arg;
 	uint64_t hb_ms = (uint64_t)cl->cc->heartbeat_interval * 1000;
 	uint64_t next_hb = cl_mono_ms() + hb_ms;
-	uint64_t next_tick = cl_mono_ms() + CL_TICK_MS, ticks = 0;
+	uint64_t tick_ms = cl->n_profs ? CL_CHECK_MS : CL_TICK_MS;
+	uint64_t next_tick = cl_mono_ms() + tick_ms;
 
 	for (;;) {
 		struct timespec dl;
@@ -505,12 +508,13 @@ static void *cl_thread(void *arg)
 			continue;	/* woken by a request */
 		/* The next tick on the cadence; when this one ran late by
 		 * more than a tick, from now. */
-		next_tick += CL_TICK_MS;
+		next_tick += tick_ms;
 		if (next_tick <= now)
-			next_tick = now + CL_TICK_MS;
-		if (cl->link)
-			cl_profiles_tick(cl, ++ticks % CL_PUBLISH_TICKS == 0,
-					 false);
+			next_tick = now + tick_ms;
+		if (cl->link && cl->n_profs &&
+		    now - cl->published_ms >= CL_PUBLISH_MS &&
+		    cl_profiles_changed(cl))
+			cl_profiles_publish(cl, false);
 	}
 	if (cl->link)
 		db_node_heartbeat(cl->link, cl->cc->node_id, cl->address,
@@ -528,6 +532,9 @@ int cluster_start(struct cluster *cl, struct ctl_server *ctl)
 	if (rc)
 		return -rc;
 	cl->running = true;
+	rc = cl_profiles_start(cl);
+	if (rc)
+		return rc;
 	log_notice("cluster node %u of %u (%s): serving the dialogs of "
 		   "node(s) with residues 0x%llx%s", cl->cc->node_id,
 		   cl->cc->nodes, cl->address, (unsigned long long)cl->serves,
@@ -539,6 +546,7 @@ void cluster_free(struct cluster *cl)
 {
 	if (!cl)
 		return;
+	cl_profiles_stop(cl);
 	if (cl->running) {
 		pthread_mutex_lock(&cl->mu);
 		cl->stop = true;
@@ -550,6 +558,7 @@ void cluster_free(struct cluster *cl)
 	cl_profiles_free(cl);
 	pthread_mutex_destroy(&cl->mu);
 	pthread_cond_destroy(&cl->cv);
+	pthread_cond_destroy(&cl->rcv);
 	pthread_rwlock_destroy(&cl->rlock);
 	free(cl);
 }

@@ -2,14 +2,16 @@
  * cluster.h - several boxes sharing dialogs through a MariaDB Galera
  * cluster (the cluster: section; db_mode 1).
  *
- * One thread of its own, with its own database connection, does all the
+ * A thread of its own, with its own database connection, does the
  * cluster's database work; SIP workers never wait on it:
  *   - every heartbeat_interval: this node's heartbeat in sipdlg_nodes,
  *     the nodes read back, and the nodes of backup_of whose heartbeat is
  *     older than takeover_after taken over;
- *   - every 100 ms: the counts of the cluster-wide profiles published
- *     (only when they changed) and the other nodes' counts read into a
- *     cache that dlg_profile_size adds to the local count;
+ *   - the counts of the cluster-wide profiles published when they
+ *     changed, at most every 100 ms;
+ * and, when there are cluster-wide profiles, a second one on a second
+ * connection reads the other nodes' counts every 50 ms into a cache that
+ * dlg_profile_size adds to the local count (cl_profiles.c);
  *   - takeover / handback asked by the control socket (cluster.takeover,
  *     cluster.handback), answered when done.
  *

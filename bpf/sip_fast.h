@@ -248,12 +248,16 @@ static __always_inline int sd_fast_route(void *data, void *end, __u32 vs,
 		return -1;
 	x = *(__u64 *)q;
 	nl = sd_rr_len() & 7;
-	/* the name as sd_rr_word() gives it, and its fold mask once */
-	a = ((const volatile __u64 *)rr_param)[0];
+	/* the name: usually as the knob spells it (no fold needed), else
+	 * as sd_rr_word() gives it, with its fold mask */
+	nw = ((const volatile __u64 *)rr_param)[0];
 	b = (1ULL << (8 * nl)) - 1;
-	a = sd_alpha_fold(a) & b;
-	nw = (((const volatile __u64 *)rr_param)[0] | a) & b;
-	if (((x | a) & b) != nw || sd_byte(x, nl) != '=')
+	if ((x ^ nw) & b) {
+		a = sd_alpha_fold(nw) & b;
+		if (((x | a) & b) != ((nw | a) & b))
+			return -1;
+	}
+	if (sd_byte(x, nl) != '=')
 		return -1;
 	c = sd_byte(x, nl + 1);
 	if (j + nl + 2 >= ve || c == ' ' || c == '\t')

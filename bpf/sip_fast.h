@@ -275,15 +275,37 @@ static __always_inline __u32 sd_fast_cookie(void *data, void *end,
 					    struct sd_sip *s, __u32 v,
 					    __u32 ve)
 {
-	__u64 w, nib;
-	__u32 n, he, c;
+	__u64 w, nib, m;
+	__u32 n, he, c, e;
 	void *q;
 
 	q = SD_WINDOW(data, end, v, 16);
 	if (!q)
 		return sd_cookie(data, end, s, v, ve);
 	w = *(__u64 *)q;
-	n = sd_first8(~sd_hex_bytes(w, &nib) & SD_HIGH);
+	m = ~sd_hex_bytes(w, &nib) & SD_HIGH;	/* the non-hex bytes */
+	n = sd_first8(m);
+	if (n < 7 && sd_byte(w, n) == '.') {
+		/* usually both parts in this word, or the second ends at
+		 * its end: no second window */
+		m &= ~sd_low_bytes(n + 1);
+		if (m) {
+			e = sd_first(m);
+			c = sd_byte(w, e);
+		} else {
+			e = 8;
+			c = *(__u8 *)(q + 8);
+		}
+		if (sd_is_pterm(c)) {
+			s->key.h_entry = sd_pack_rhex(nib, n);
+			s->key.h_id = sd_pack_rhex(
+				nib >> ((8 * (n + 1)) & 63), e - n - 1);
+			return v + e;
+		}
+		if (m)
+			return 0;	/* not a digit, not a terminator */
+		/* more digits after this word: the two windows below */
+	}
 	c = n == 8 ? *(__u8 *)(q + 8) : sd_byte(w, n);
 	if (c != '.')
 		return 0;

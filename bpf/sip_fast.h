@@ -195,9 +195,14 @@ static __always_inline int sd_fast_route(void *data, void *end, __u32 vs,
 
 	if (!nl || nl > 6 || len > SD_FAST_MAX)
 		return -1;
-	nw = sd_rr_word(0, nl);
-	if (mac_enabled && (nw & 0xff) != 'd')
+	/* the name's first letter, lower case (x below), and 0x20 if a
+	 * letter (nw below): of the knob's first byte only */
+	c = ((const volatile __u8 *)rr_param)[0];
+	nw = c - 'A' < 26 || c - 'a' < 26 ? SD_REP(0x20) : 0;
+	c |= nw & 0x20;
+	if (mac_enabled && c != 'd')
 		return -1;
+	x = SD_REP(c);
 	/* the SWS after the ':' first (usually one SP): (maybe) SP/HTAB
 	 * is a stop below */
 	p = SD_WINDOW(data, end, vs, 8);
@@ -214,10 +219,6 @@ static __always_inline int sd_fast_route(void *data, void *end, __u32 vs,
 	p = SD_WINDOW(data, end, vs, SD_FAST_MAX + 8);
 	if (!p || k > SIPDLG_SWS_MAX || vs >= ve)
 		return -1;
-	/* its first letter, lower case (x), and 0x20 if a letter (nw) */
-	c = nw & 0xff;
-	x = SD_REP(c);
-	nw = c - 'a' < 26 ? SD_REP(0x20) : 0;
 	for (k = 0; k < SD_FAST_MAX / 8; k++) {
 		if (8 * k >= len)
 			break;

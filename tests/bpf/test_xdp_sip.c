@@ -1208,6 +1208,15 @@ int main(void)
 		     V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
 		CASE(rr_param_knob, { .rr = "Dlg-Id" }, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did=9.9;dlg-id=596.d052>" CRLF
 		     FROM_A TO_B CALLID "CSeq: 5 BYE" CRLF CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		/* the same through sd_fast_route() (PAD: frame enough after the
+		 * value): the knob's first letter folded, the name compared
+		 * without case; a knob starting with a digit */
+		CASE(rr_param_knob_fast, { .rr = "Dlg-Id" }, BYE_LINE VIA
+		     "Route: <sip:192.0.2.2;lr;did=9.9;DLG-ID=596.d052>" CRLF
+		     FROM_A TO_B CALLID "CSeq: 5 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		CASE(rr_param_knob_digit_fast, { .rr = "9id" }, BYE_LINE VIA
+		     "Route: <sip:192.0.2.2;lr;did=9.9;9ID=596.d052>" CRLF
+		     FROM_A TO_B CALLID "CSeq: 5 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
 		CASE(early_from_caller, K0, BYE_LINE VIA ROUTE FROM_A "To: <sip:bob@b>;tag=any-tag" CRLF CALLID
 		     "CSeq: 5 BYE" CRLF CLEN, V4, { &D1_EARLY }, 0, SDR_DLG_MATCH, &D1_EARLY, 0),
 		CASE(early_from_callee, K0, BYE_LINE VIA ROUTE "From: <sip:bob@b>;tag=zz" CRLF TO_A CALLID

@@ -195,9 +195,14 @@ static __always_inline int sd_fast_route(void *data, void *end, __u32 vs,
 
 	if (!nl || nl > 6 || len > SD_FAST_MAX)
 		return -1;
-	nw = sd_rr_word(0, nl);
-	if (mac_enabled && (nw & 0xff) != 'd')
+	/* the name's first letter, lower case (x below), and 0x20 if a
+	 * letter (nw below): of the knob's first byte only */
+	c = ((const volatile __u8 *)rr_param)[0];
+	nw = c - 'A' < 26 || c - 'a' < 26 ? SD_REP(0x20) : 0;
+	c |= nw & 0x20;
+	if (mac_enabled && c != 'd')
 		return -1;
+	x = SD_REP(c);
 	/* the SWS after the ':' first (usually one SP): (maybe) SP/HTAB
 	 * is a stop below */
 	p = SD_WINDOW(data, end, vs, 8);
@@ -214,10 +219,6 @@ static __always_inline int sd_fast_route(void *data, void *end, __u32 vs,
 	p = SD_WINDOW(data, end, vs, SD_FAST_MAX + 8);
 	if (!p || k > SIPDLG_SWS_MAX || vs >= ve)
 		return -1;
-	/* its first letter, lower case (x), and 0x20 if a letter (nw) */
-	c = nw & 0xff;
-	x = SD_REP(c);
-	nw = c - 'a' < 26 ? SD_REP(0x20) : 0;
 	for (k = 0; k < SD_FAST_MAX / 8; k++) {
 		if (8 * k >= len)
 			break;
@@ -248,12 +249,16 @@ static __always_inline int sd_fast_route(void *data, void *end, __u32 vs,
 		return -1;
 	x = *(__u64 *)q;
 	nl = sd_rr_len() & 7;
-	/* the name as sd_rr_word() gives it, and its fold mask once */
-	a = ((const volatile __u64 *)rr_param)[0];
+	/* the name: usually as the knob spells it (no fold needed), else
+	 * as sd_rr_word() gives it, with its fold mask */
+	nw = ((const volatile __u64 *)rr_param)[0];
 	b = (1ULL << (8 * nl)) - 1;
-	a = sd_alpha_fold(a) & b;
-	nw = (((const volatile __u64 *)rr_param)[0] | a) & b;
-	if (((x | a) & b) != nw || sd_byte(x, nl) != '=')
+	if ((x ^ nw) & b) {
+		a = sd_alpha_fold(nw) & b;
+		if (((x | a) & b) != ((nw | a) & b))
+			return -1;
+	}
+	if (sd_byte(x, nl) != '=')
 		return -1;
 	c = sd_byte(x, nl + 1);
 	if (j + nl + 2 >= ve || c == ' ' || c == '\t')
@@ -271,15 +276,37 @@ static __always_inline __u32 sd_fast_cookie(void *data, void *end,
 					    struct sd_sip *s, __u32 v,
 					    __u32 ve)
 {
-	__u64 w, nib;
-	__u32 n, he, c;
+	__u64 w, nib, m;
+	__u32 n, he, c, e;
 	void *q;
 
 	q = SD_WINDOW(data, end, v, 16);
 	if (!q)
 		return sd_cookie(data, end, s, v, ve);
 	w = *(__u64 *)q;
-	n = sd_first8(~sd_hex_bytes(w, &nib) & SD_HIGH);
+	m = ~sd_hex_bytes(w, &nib) & SD_HIGH;	/* the non-hex bytes */
+	n = sd_first8(m);
+	if (n < 7 && sd_byte(w, n) == '.') {
+		/* usually both parts in this word, or the second ends at
+		 * its end: no second window */
+		m &= ~sd_low_bytes(n + 1);
+		if (m) {
+			e = sd_first(m);
+			c = sd_byte(w, e);
+		} else {
+			e = 8;
+			c = *(__u8 *)(q + 8);
+		}
+		if (sd_is_pterm(c)) {
+			s->key.h_entry = sd_pack_rhex(nib, n);
+			s->key.h_id = sd_pack_rhex(
+				nib >> ((8 * (n + 1)) & 63), e - n - 1);
+			return v + e;
+		}
+		if (m)
+			return 0;	/* not a digit, not a terminator */
+		/* more digits after this word: the two windows below */
+	}
 	c = n == 8 ? *(__u8 *)(q + 8) : sd_byte(w, n);
 	if (c != '.')
 		return 0;

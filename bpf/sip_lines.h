@@ -193,6 +193,13 @@ static __always_inline __u32 sd_name_len(int kind, __u32 c1, __u32 *l2)
 	return 7;		/* Call-ID */
 }
 
+/* The long name's length of a line of kind @kind, its second byte
+ * (lower case) into *l2. */
+static __always_inline __u32 sd_long_name(int kind, __u32 *l2)
+{
+	return sd_name_len(kind, 'a', l2);
+}
+
 /*
  * Where the value of header line [@ls, @le) of kind @kind starts: after
  * the name (compact or long), up to SIPDLG_SWS_MAX SP/HTAB and ':'.
@@ -214,6 +221,18 @@ static __always_inline __u32 sd_value_start(void *data, void *end, int kind,
 	if (q + 16 <= end) {
 		SD_OPAQUE(q);	/* the checked register itself */
 		w = *(__u64 *)q;
+		/*
+		 * The usual shapes first: a compact name or the long one
+		 * right before the ':' (the name's second byte must then be
+		 * the long name's, as below).  The ':' lies before the line
+		 * end, whose byte is CR or LF.
+		 */
+		c1 = sd_byte(w, 1);
+		if (c1 == ':')
+			return ls + 2;
+		nl = sd_long_name(kind, &l2);
+		if ((c1 | 0x20) == l2 && sd_byte(w, nl) == ':')
+			return ls + nl + 1;
 		w1 = *(__u64 *)(q + 8);
 	} else {
 		w = sd_load8(data, end, ls);

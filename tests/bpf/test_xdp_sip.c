@@ -171,6 +171,21 @@ static const struct dlg D_LONG = { 1685, 9486, LONGCID, LONGTAG_A, LONGTAG_B, 0 
 static const struct dlg D1 = { 1685, 9485,
 			       "a84b4c76e66710@pc33.atlanta.example.com",
 			       "1928301774", "a6c85cf", 0 };
+/* D1's call under cookies whose halves end at or past the first word
+ * (sd_fast_cookie() reads both from one word when it can):
+ * 5.1234567, 1.234567, 1.23456789, 1234567.8. */
+static const struct dlg D1_RH7 = { 0x5, 0x7654321,
+				   "a84b4c76e66710@pc33.atlanta.example.com",
+				   "1928301774", "a6c85cf", 0 };
+static const struct dlg D1_RH6 = { 0x1, 0x765432,
+				   "a84b4c76e66710@pc33.atlanta.example.com",
+				   "1928301774", "a6c85cf", 0 };
+static const struct dlg D1_RH8 = { 0x1, 0x98765432,
+				   "a84b4c76e66710@pc33.atlanta.example.com",
+				   "1928301774", "a6c85cf", 0 };
+static const struct dlg D1_RHL = { 0x7654321, 0x8,
+				   "a84b4c76e66710@pc33.atlanta.example.com",
+				   "1928301774", "a6c85cf", 0 };
 /* A second dialog, to see that nothing leaks between dialogs. */
 static const struct dlg D2 = { 1685, 9486, "other-call@192.0.2.9", "t-one",
 			       "t-two", 0 };
@@ -1193,6 +1208,15 @@ int main(void)
 		     V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
 		CASE(rr_param_knob, { .rr = "Dlg-Id" }, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did=9.9;dlg-id=596.d052>" CRLF
 		     FROM_A TO_B CALLID "CSeq: 5 BYE" CRLF CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		/* the same through sd_fast_route() (PAD: frame enough after the
+		 * value): the knob's first letter folded, the name compared
+		 * without case; a knob starting with a digit */
+		CASE(rr_param_knob_fast, { .rr = "Dlg-Id" }, BYE_LINE VIA
+		     "Route: <sip:192.0.2.2;lr;did=9.9;DLG-ID=596.d052>" CRLF
+		     FROM_A TO_B CALLID "CSeq: 5 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		CASE(rr_param_knob_digit_fast, { .rr = "9id" }, BYE_LINE VIA
+		     "Route: <sip:192.0.2.2;lr;did=9.9;9ID=596.d052>" CRLF
+		     FROM_A TO_B CALLID "CSeq: 5 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
 		CASE(early_from_caller, K0, BYE_LINE VIA ROUTE FROM_A "To: <sip:bob@b>;tag=any-tag" CRLF CALLID
 		     "CSeq: 5 BYE" CRLF CLEN, V4, { &D1_EARLY }, 0, SDR_DLG_MATCH, &D1_EARLY, 0),
 		CASE(early_from_callee, K0, BYE_LINE VIA ROUTE "From: <sip:bob@b>;tag=zz" CRLF TO_A CALLID
@@ -1258,6 +1282,18 @@ int main(void)
 		CASE(fast_from_open_angle, K0, BYE_LINE VIA ROUTE
 		     "From: Alice <sip:alice@atlanta.example.com>;x=<y;tag=1928301774" CRLF
 		     TO_B CALLID "CSeq: 1 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_DLG_MISMATCH, NULL, 0),
+		CASE(fast_cookie_second_past_word, K0, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did=5.1234567>" CRLF
+		     FROM_A TO_B CALLID "CSeq: 1 BYE" CRLF PAD CLEN, V4, { &D1_RH7 }, 0, SDR_DLG_MATCH, &D1_RH7, 0),
+		CASE(fast_cookie_second_at_word_end, K0, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did=1.234567;x>" CRLF
+		     FROM_A TO_B CALLID "CSeq: 1 BYE" CRLF PAD CLEN, V4, { &D1_RH6 }, 0, SDR_DLG_MATCH, &D1_RH6, 0),
+		CASE(fast_cookie_second_eight, K0, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did=1.23456789>" CRLF
+		     FROM_A TO_B CALLID "CSeq: 1 BYE" CRLF PAD CLEN, V4, { &D1_RH8 }, 0, SDR_DLG_MATCH, &D1_RH8, 0),
+		CASE(fast_cookie_first_seven, K0, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did=1234567.8>" CRLF
+		     FROM_A TO_B CALLID "CSeq: 1 BYE" CRLF PAD CLEN, V4, { &D1_RHL }, 0, SDR_DLG_MATCH, &D1_RHL, 0),
+		CASE(fast_cookie_bad_in_word, K0, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did=1.23x>" CRLF
+		     FROM_A TO_B CALLID "CSeq: 1 BYE" CRLF PAD CLEN, V4, { &D1_RH6 }, 0, SDR_DLG_BAD_COOKIE, NULL, 0),
+		CASE(fast_cookie_ninth_digit, K0, BYE_LINE VIA "Route: <sip:192.0.2.2;lr;did=1.234567890>" CRLF
+		     FROM_A TO_B CALLID "CSeq: 1 BYE" CRLF PAD CLEN, V4, { &D1_RH8 }, 0, SDR_DLG_BAD_COOKIE, NULL, 0),
 		CASE(fast_route_did_sws, K0, BYE_LINE VIA "Route: <sip:192.0.2.2;lr; did=596.d052>" CRLF FROM_A TO_B
 		     CALLID "CSeq: 1 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
 		CASE(fast_route_didx_first, K0, BYE_LINE VIA "Route: <sip:192.0.2.2;didx=1;DID=596.d052>" CRLF FROM_A

@@ -28,6 +28,9 @@
  *             sent by the first run only)
  *   -v        instructions per function (subprogram) too
  *   -l N      and the N source lines that executed the most (.BTF.ext)
+ *   -p        and every executed instruction: pc, hits, opcode, source
+ *             line (a per-instruction profile to read beside
+ *             llvm-objdump -d; pc counts from the entry's first)
  *
  * The interpreter's clock stands still (at load), so that the count does
  * not depend on when it is taken.
@@ -59,7 +62,7 @@ struct opts {
 	const char *obj;
 	const char *file;
 	const char *rows;
-	int mac, ipv6, vlans, verbose, no_dialog, first, no_verify, top;
+	int mac, ipv6, vlans, verbose, no_dialog, first, no_verify, top, pcs;
 	struct xdp_knobs k;
 };
 
@@ -166,7 +169,7 @@ static int load(const struct opts *o, int mac, int relay, struct loaded *l)
 		return -1;
 	}
 	l->counters_fd = map_fd(l, "counters");
-	if (o->top) {
+	if (o->top || o->pcs) {
 		l->lines = bpf_lines_new(o->obj, l->ip);
 		if (!l->lines)
 			fprintf(stderr, "bpf_icount: no line info in %s: %s\n",
@@ -247,12 +250,35 @@ static void print_lines(const struct loaded *l, int top)
 	free(s);
 }
 
+/* Every instruction of the last run that executed: pc, hits, source. */
+static void print_pcs(const struct loaded *l)
+{
+	const struct bpf_insn *in = bpf_interp_insns(l->ip);
+	size_t n = bpf_interp_ninsns(l->ip);
+
+	for (size_t pc = 0; pc < n; pc++) {
+		uint64_t hits = bpf_interp_pc_hits(l->ip, pc);
+		const char *file = "?", *text = "";
+		unsigned int line = 0;
+
+		if (!hits)
+			continue;
+		if (l->lines)
+			bpf_lines_at(l->lines, pc, &file, &line, &text);
+		while (*text == ' ' || *text == '\t')
+			text++;
+		printf("  %6zu %6llu  %02x r%u r%u %+6d %+11d  %s:%u  %.50s\n", pc,
+		       (unsigned long long)hits, in[pc].code, in[pc].dst_reg,
+		       in[pc].src_reg, in[pc].off, in[pc].imm, file, line, text);
+	}
+}
+
 /*
  * Run @p on fresh copies of the maps (twice unless @first: the second
  * run is counted) and print one line, with @verbose the functions.
  */
 static int count(struct loaded *l, const char *name, const struct pkt *p,
-		 int first, int verbose, int top)
+		 int first, int verbose, int top, int pcs)
 {
 	struct bpf_interp_run r;
 	int rc;
@@ -277,6 +303,8 @@ static int count(struct loaded *l, const char *name, const struct pkt *p,
 	}
 	if (top)
 		print_lines(l, top);
+	if (pcs)
+		print_pcs(l);
 	return 0;
 }
 
@@ -284,7 +312,7 @@ static void usage(const char *argv0)
 {
 	fprintf(stderr,
 		"usage: %s [-o OBJ] [-f PAYLOAD [-m] [-6] [-t VLANS]] "
-		"[-r ROWS] [-d] [-M MODE] [-n] [-N] [-1] [-v] [-l N]\n",
+		"[-r ROWS] [-d] [-M MODE] [-n] [-N] [-1] [-v] [-l N] [-p]\n",
 		argv0);
 }
 
@@ -297,7 +325,7 @@ int main(int argc, char **argv)
 	o.k.sip_ports[0] = BENCH_SIP_PORT;
 	o.k.mac_key[0] = BENCH_MAC_K0;
 	o.k.mac_key[1] = BENCH_MAC_K1;
-	while ((opt = getopt(argc, argv, "o:f:m6t:r:dM:nN1vl:")) != -1) {
+	while ((opt = getopt(argc, argv, "o:f:m6t:r:dM:nN1vl:p")) != -1) {
 		switch (opt) {
 		case 'o':
 			o.obj = optarg;
@@ -338,6 +366,9 @@ int main(int argc, char **argv)
 		case 'l':
 			o.top = atoi(optarg);
 			break;
+		case 'p':
+			o.pcs = 1;
+			break;
 		default:
 			usage(argv[0]);
 			return 2;
@@ -369,7 +400,7 @@ int main(int argc, char **argv)
 		fclose(f);
 		if (pkt_sip(&p, &po, sip, n) || load(&o, o.mac, 0, &plain))
 			goto out;
-		rc = count(&plain, o.file, &p, o.first, o.verbose, o.top) ? 1
+		rc = count(&plain, o.file, &p, o.first, o.verbose, o.top, o.pcs) ? 1
 									  : 0;
 		goto out;
 	}
@@ -391,7 +422,7 @@ int main(int argc, char **argv)
 			continue;
 		if (bench_frame(r, &p) ||
 		    count(r->relay ? &relay : r->mac ? &mac : &plain, r->name,
-			  &p, o.first, o.verbose, o.top))
+			  &p, o.first, o.verbose, o.top, o.pcs))
 			rc = 1;
 	}
 out:

@@ -364,6 +364,29 @@ static bool gone_has(struct fp_kmaps *km, const struct sipdlg_dlg_key *key)
 	return found;
 }
 
+/* A dialog waiting outside "dialogs" takes @id when it moves in: true
+ * if @key is such a dialog.  Nothing waits (the usual case): no lock. */
+static bool pend_note(struct fp_kmaps *km, const struct sipdlg_dlg_key *key,
+		      const struct fp_ident *id)
+{
+	struct fp_pend *p;
+	bool out = false;
+
+	if (!fp_pending_hint(&km->pend))
+		return false;
+	pthread_mutex_lock(&km->lock);
+	p = fp_pending_find(&km->pend, key);
+	if (p && (p->flags & FPP_OUT)) {
+		__u64 created = p->id.created_ns;
+
+		p->id = *id;	/* written when it moves in */
+		p->id.created_ns = created;
+		out = true;
+	}
+	pthread_mutex_unlock(&km->lock);
+	return out;
+}
+
 /* fp_kmaps_sync(); @fresh: the dialog was just created, so it is most
  * likely in no map yet: insert first (one system call, not a lookup and
  * an update), read-modify-write only if it is there after all. */
@@ -376,22 +399,10 @@ static void sync_key(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 	bool have;
 	int r;
 
-	/* Nothing waits outside "dialogs" (the usual case): no lock.  Racing
-	 * with this dialog's other event listing it is the race handled
-	 * below (a slot found after all). */
-	if (fp_pending_hint(&km->pend)) {
-		pthread_mutex_lock(&km->lock);
-		p = fp_pending_find(&km->pend, key);
-		if (p && (p->flags & FPP_OUT)) {
-			__u64 created = p->id.created_ns;
-
-			p->id = *id;	/* written when it moves in */
-			p->id.created_ns = created;
-			pthread_mutex_unlock(&km->lock);
-			return;
-		}
-		pthread_mutex_unlock(&km->lock);
-	}
+	/* Racing with this dialog's other event listing it is the race
+	 * handled below (a slot found after all). */
+	if (pend_note(km, key, id))
+		return;
 
 	/* In "dialogs" (or new): read-modify-write keeps the kernel's
 	 * counters.  Only this dialog's own events write its entry. */
@@ -462,20 +473,7 @@ static void sync_key(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 void fp_kmaps_note(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 		   const struct fp_ident *id)
 {
-	struct fp_kmaps *km = &fp->km;
-	struct fp_pend *p;
-
-	if (!fp_pending_hint(&km->pend))
-		return;		/* nothing waits outside (no lock) */
-	pthread_mutex_lock(&km->lock);
-	p = fp_pending_find(&km->pend, key);
-	if (p && (p->flags & FPP_OUT)) {
-		__u64 created = p->id.created_ns;
-
-		p->id = *id;	/* written when it moves in */
-		p->id.created_ns = created;
-	}
-	pthread_mutex_unlock(&km->lock);
+	pend_note(&fp->km, key, id);
 }
 
 bool fp_kmaps_callids_used(const struct fastpath *fp)

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""cluster_probe.py - is a box serving given dialogs? (bench-cluster.sh)
+"""cluster_probe.py - is a box serving given dialogs? (bench-cluster.sh;
+dmq_probe.py uses its rhex, header and answer)
 
 Sends an in-dialog INFO of each dialog, as its caller would (Route with the
 dialog's cookie ;did=<RH(h_entry)>.<RH(h_id)>), to the proxy, plays the
@@ -45,6 +46,17 @@ def header(msg, name):
     return ""
 
 
+def answer(sock, msg, src):
+    """200 to a request the proxy relayed to our callee socket (every Via
+    of the request, in order)."""
+    vias = [ln for ln in msg.split("\r\n") if ln.lower().startswith("via:")]
+    hdrs = "\r\n".join(vias) + "\r\n" + "".join(
+        "%s: %s\r\n" % (h, header(msg, h))
+        for h in ("From", "To", "Call-ID", "CSeq"))
+    sock.sendto(("SIP/2.0 200 OK\r\n%sContent-Length: 0\r\n\r\n"
+                 % hdrs).encode(), src)
+
+
 def main():
     if len(sys.argv) < 7:
         sys.stderr.write(__doc__)
@@ -86,16 +98,8 @@ def main():
                 data, src = s.recvfrom(65535)
                 msg = data.decode(errors="replace")
                 if s is uas:
-                    if msg.startswith("SIP/2.0"):
-                        continue
-                    # every Via of the request, in order
-                    vias = [ln for ln in msg.split("\r\n")
-                            if ln.lower().startswith("via:")]
-                    hdrs = "\r\n".join(vias) + "\r\n" + "".join(
-                        "%s: %s\r\n" % (h, header(msg, h))
-                        for h in ("From", "To", "Call-ID", "CSeq"))
-                    s.sendto(("SIP/2.0 200 OK\r\n%sContent-Length: 0\r\n\r\n"
-                              % hdrs).encode(), src)
+                    if not msg.startswith("SIP/2.0"):
+                        answer(s, msg, src)
                     continue
                 if not msg.startswith("SIP/2.0"):
                     continue

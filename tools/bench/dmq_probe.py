@@ -25,35 +25,7 @@ import socket
 import sys
 import time
 
-
-def rhex(x):
-    """Kamailio's int2reverse_hex: nibbles lowest first, at least one."""
-    out = ""
-    while True:
-        out += "0123456789abcdef"[x & 15]
-        x >>= 4
-        if not x:
-            return out
-
-
-def header(msg, name):
-    for line in msg.split("\r\n")[1:]:
-        if not line:
-            break
-        k, _, v = line.partition(":")
-        if k.strip().lower() == name.lower():
-            return v.strip()
-    return ""
-
-
-def answer(sock, msg, src):
-    """200 to a request the proxy relayed to our callee socket."""
-    vias = [ln for ln in msg.split("\r\n") if ln.lower().startswith("via:")]
-    hdrs = "\r\n".join(vias) + "\r\n" + "".join(
-        "%s: %s\r\n" % (h, header(msg, h))
-        for h in ("From", "To", "Call-ID", "CSeq"))
-    sock.sendto(("SIP/2.0 200 OK\r\n%sContent-Length: 0\r\n\r\n"
-                 % hdrs).encode(), src)
+from cluster_probe import answer, header, rhex  # beside this file
 
 
 def main():

@@ -58,40 +58,21 @@ int cl_request(struct cluster *cl, enum cl_req kind, uint32_t node,
 	return rc;
 }
 
-/* A node id (1..64): a JSON integer or a decimal string. */
-static bool node_value(json_t *v, uint32_t *node)
+/* A JSON integer or a decimal string within [min, max]. */
+static bool uint_value(json_t *v, uint32_t min, uint32_t max, uint32_t *out)
 {
 	if (json_is_string(v)) {
+		const char *t = json_string_value(v);
 		char *end;
-		unsigned long x = strtoul(json_string_value(v), &end, 10);
+		unsigned long x = strtoul(t, &end, 10);
 
-		if (*json_string_value(v) && !*end && x >= 1 && x <= 64) {
-			*node = (uint32_t)x;
+		if (*t && *t != '-' && !*end && x >= min && x <= max) {
+			*out = (uint32_t)x;
 			return true;
 		}
-	} else if (json_is_integer(v) && json_integer_value(v) >= 1 &&
-		   json_integer_value(v) <= 64) {
-		*node = (uint32_t)json_integer_value(v);
-		return true;
-	}
-	return false;
-}
-
-/* Milliseconds (0..3,600,000): a JSON integer or a decimal string. */
-static bool ms_value(json_t *v, uint32_t *ms)
-{
-	if (json_is_string(v)) {
-		char *end;
-		unsigned long x = strtoul(json_string_value(v), &end, 10);
-
-		if (*json_string_value(v) && *json_string_value(v) != '-' &&
-		    !*end && x <= 3600000) {
-			*ms = (uint32_t)x;
-			return true;
-		}
-	} else if (json_is_integer(v) && json_integer_value(v) >= 0 &&
-		   json_integer_value(v) <= 3600000) {
-		*ms = (uint32_t)json_integer_value(v);
+	} else if (json_is_integer(v) && json_integer_value(v) >= min &&
+		   json_integer_value(v) <= max) {
+		*out = (uint32_t)json_integer_value(v);
 		return true;
 	}
 	return false;
@@ -116,14 +97,14 @@ static int move_params(json_t *params, enum cl_req kind, uint32_t *node,
 			v = NULL;
 	}
 	*alive_ms = 0;
-	if (!node_value(v, node))
+	if (!uint_value(v, 1, 64, node))
 		return ctl_error_set(err, -32602, two ?
 				     "expected a node id (1..64) and "
 				     "optionally unless_alive_ms "
 				     "(0..3600000)" :
 				     "expected one parameter: a node id "
 				     "(1..64)");
-	if (a && !ms_value(a, alive_ms))
+	if (a && !uint_value(a, 0, 3600000, alive_ms))
 		return ctl_error_set(err, -32602, "unless_alive_ms must be "
 				     "0..3600000 milliseconds");
 	return 0;

@@ -37,22 +37,10 @@
 
 #include "bpf_interp.h"
 
+#include "lib/tap.h"
+
 #define FRAME	 64 /* operands at 0, 8, 24; results at 16..47 */
 #define OPERANDS 48 /* operand sets per program */
-
-static void tap_diag(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-static void tap_diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("# ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
 
 static struct bpf_insn I(uint8_t code, uint8_t dst, uint8_t src, int16_t off,
 			 int32_t imm) {

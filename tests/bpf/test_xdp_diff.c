@@ -51,6 +51,7 @@
 #include "sipdlg.skel.h"
 #include "fastpath/fastpath.h"
 #include "sip/sip_msg.h"
+#include "lib/tap.h"
 #include "lib/pkt.h"
 #include "lib/sipexpect.h"
 #include "lib/sipgen.h"
@@ -71,28 +72,6 @@ struct knobs {
 	const char *name;
 	unsigned mode, drop, mac;
 };
-
-static void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void tap_diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("# ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
-
-static int libbpf_to_tap(enum libbpf_print_level level, const char *fmt,
-			 va_list ap)
-{
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	fputs("# ", stderr);
-	return vfprintf(stderr, fmt, ap);
-}
 
 static struct sipdlg_bpf *load(const struct knobs *k)
 {

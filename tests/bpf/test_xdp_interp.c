@@ -49,6 +49,7 @@
 #include "sipdlg_shared.h"
 #include "sipdlg_hash.h"
 #include "sipdlg.skel.h"
+#include "lib/tap.h"
 #include "lib/pcap.h"
 #include "lib/pkt.h"
 #include "bench_pkts.h"
@@ -63,20 +64,6 @@
 static int g_ncpus;
 static unsigned g_ticked; /* frames whose maps were not compared */
 static unsigned g_frames; /* summed at the end over the programs */
-
-static void tap_diag(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-static void tap_diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("# ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
 
 /* --- the programs: one load per knob set, each with its interpreter ----- */
 
@@ -628,15 +615,6 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
 
 /* --- the kernel relay ---------------------------------------------- */
 
-static int sh(const char *cmd)
-{
-	int rc = system(cmd);
-
-	if (rc != 0)
-		tap_diag("setup failed (%d): %s", rc, cmd);
-	return rc;
-}
-
 /*
  * The relay needs bpf_fib_lookup() to succeed in the kernel: a network
  * namespace of the process's own (unshare: it goes with the process;
@@ -665,7 +643,7 @@ static int relay_netns(void)
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (sh(cmds[i]))
+		if (tap_sh(cmds[i]))
 			return -1;
 	return 0;
 }

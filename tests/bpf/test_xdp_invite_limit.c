@@ -28,6 +28,7 @@
 
 #include "sipdlg_shared.h"
 #include "sipdlg.skel.h"
+#include "lib/tap.h"
 #include "lib/pkt.h"
 
 #define CRLF "\r\n"
@@ -65,15 +66,6 @@
 	"CSeq: 1 INVITE" CRLF "Content-Length: 0" CRLF CRLF
 
 static int g_ncpus;
-
-static int libbpf_to_tap(enum libbpf_print_level level, const char *fmt,
-			 va_list ap)
-{
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	fputs("# ", stderr);
-	return vfprintf(stderr, fmt, ap);
-}
 
 /* The program with the limit at @pps / @burst (pins cleared). */
 static struct sipdlg_bpf *prog(unsigned pps, unsigned burst)

@@ -32,6 +32,7 @@
 
 #include "sipdlg_shared.h"
 #include "sipdlg.skel.h"
+#include "lib/tap.h"
 #include "lib/pcap.h"
 #include "lib/pkt.h"
 
@@ -106,29 +107,6 @@ static const char *reason_name(int r)
 }
 
 /* A TAP comment line on stdout, in order with cmocka's own lines. */
-static void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void tap_diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("# ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
-
-/* libbpf's messages as TAP comments; its debug chatter is dropped. */
-static int libbpf_to_tap(enum libbpf_print_level level, const char *fmt,
-			 va_list ap)
-{
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	fputs("# ", stderr);
-	return vfprintf(stderr, fmt, ap);
-}
-
 /*
  * Open the skeleton, write the @n ports into sip_ports, make the first
  * @active of them count (n_sip_ports), clear every pin path, load.

@@ -46,6 +46,7 @@
 #include "sipdlg_hash.h"
 #include "sipdlg.skel.h"
 #include "sip/sip_msg.h"
+#include "lib/tap.h"
 #include "lib/pkt.h"
 
 #define XDP_PASS_ 2
@@ -58,38 +59,7 @@ static unsigned g_if_in, g_if_out;
 static uint8_t g_mac_in[6], g_mac_out[6];
 static const uint8_t g_peer_mac[6] = { 0x02, 0x99, 0, 0, 0, 0x02 };
 
-static void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void tap_diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("# ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
-
-static int libbpf_to_tap(enum libbpf_print_level level, const char *fmt,
-			 va_list ap)
-{
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	fputs("# ", stderr);
-	return vfprintf(stderr, fmt, ap);
-}
-
 /* --- the namespace ---------------------------------------------------------- */
-
-static int sh(const char *cmd)
-{
-	int rc = system(cmd);
-
-	if (rc != 0)
-		tap_diag("setup failed (%d): %s", rc, cmd);
-	return rc;
-}
 
 /* The MAC of @dev (ioctl: /sys shows the namespace that mounted it). */
 static int read_mac(const char *dev, uint8_t *mac)
@@ -136,7 +106,7 @@ static int netns_setup(void)
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (sh(cmds[i]))
+		if (tap_sh(cmds[i]))
 			return -1;
 	g_if_in = if_nametoindex("rkc0");
 	g_if_out = if_nametoindex("rkd0");

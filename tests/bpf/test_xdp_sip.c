@@ -33,6 +33,7 @@
 #include "sipdlg_shared.h"
 #include "sipdlg_hash.h"
 #include "sipdlg.skel.h"
+#include "lib/tap.h"
 #include "lib/pcap.h"
 #include "lib/pkt.h"
 
@@ -65,28 +66,6 @@ struct loaded {
 
 static struct loaded g_cache[12];
 static int g_ncache;
-
-static int libbpf_to_tap(enum libbpf_print_level level, const char *fmt,
-			 va_list ap)
-{
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	fputs("# ", stderr);
-	return vfprintf(stderr, fmt, ap);
-}
-
-static void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void tap_diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("# ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
 
 static int knobs_eq(const struct knobs *a, const struct knobs *b)
 {

@@ -35,11 +35,12 @@ $(BPF_ICOUNT): tools/bench/bpf_icount.c $(ICOUNT_SRCS) $(ICOUNT_HDRS) \
 # of tests/bpf/test_%, the binaries still come with `make test-build`.
 $(BUILD)/tests/bpf/test_interp_isa: tests/bpf/test_interp_isa.c \
 		tools/bench/bpf_interp.c tools/bench/bpf_interp_env.c \
-		tools/bench/bpf_interp.h tools/bench/bpf_interp_int.h
+		tools/bench/bpf_interp.h tools/bench/bpf_interp_int.h \
+		tests/lib/tap.c tests/lib/tap.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests -Itools/bench -o $@ $< \
 		tools/bench/bpf_interp.c tools/bench/bpf_interp_env.c \
-		-lbpf -lelf -lz -lcmocka
+		tests/lib/tap.c -lbpf -lelf -lz -lcmocka
 
 $(BUILD)/tests/bpf/test_xdp_interp: tests/bpf/test_xdp_interp.c \
 		tests/bpf/xdp_diff.c tests/bpf/xdp_diff.h \

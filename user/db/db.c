@@ -15,6 +15,7 @@
 #include "config/config.h"
 #include "core/log.h"
 #include "core/stats.h"
+#include "core/timer.h"
 #include "dialog/dlg.h"
 
 /* Ops taken per batch: coalesced per dialog and written as a few
@@ -30,14 +31,6 @@ static void ms_deadline(struct timespec *ts, uint64_t ms)
 		ts->tv_sec++;
 		ts->tv_nsec -= 1000000000L;
 	}
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 int db_alloc(const struct cfg_dialog *cd, const struct cfg_database *cdb,
@@ -282,7 +275,7 @@ static int ensure_conn(struct db_ctx *db)
 
 	if (db->conn.my)
 		return 0;
-	if (db->next_try_ms && mono_ms() < db->next_try_ms)
+	if (db->next_try_ms && tmr_now_ms() < db->next_try_ms)
 		return -ENOTCONN;	/* still backing off */
 	if (db_conn_open(db, &db->conn, err, sizeof(err)) == 0) {
 		stat_inc(db->st_reconnects);
@@ -304,7 +297,7 @@ static int ensure_conn(struct db_ctx *db)
 	db->wait_ms = db_backoff_next(db->wait_ms,
 				      (uint64_t)db->cdb->retry_interval * 1000,
 				      (uint64_t)db->cdb->retry_max * 1000);
-	db->next_try_ms = mono_ms() + db->wait_ms;
+	db->next_try_ms = tmr_now_ms() + db->wait_ms;
 	log_warn("%s (attempt %u); next attempt in %llu s", err, db->attempts,
 		 (unsigned long long)(db->wait_ms / 1000));
 	return -ENOTCONN;
@@ -364,14 +357,14 @@ static void batch_write(struct db_ctx *db, struct db_op *b, size_t n,
 		 * (ensure_conn set next_try_ms). */
 		wait = 0;
 		if (!db->conn.my) {
-			uint64_t now = mono_ms();
+			uint64_t now = tmr_now_ms();
 
 			wait = db->next_try_ms > now ? db->next_try_ms - now :
 						       1;
 		}
 		db_conn_close(&db->conn);
 		if (deadline_ms) {
-			uint64_t now = mono_ms();
+			uint64_t now = tmr_now_ms();
 
 			if (now >= deadline_ms) {
 				log_err("database unreachable at stop: %zu "
@@ -433,7 +426,7 @@ static void write_all(struct db_ctx *db, bool only_changed,
 		}
 		if (!k)
 			continue;
-		if (deadline_ms && !db->conn.my && mono_ms() >= deadline_ms) {
+		if (deadline_ms && !db->conn.my && tmr_now_ms() >= deadline_ms) {
 			/* Given up at stop: no connection attempt per batch. */
 			stat_add(db->st_dropped, (int64_t)k);
 			lost += k;
@@ -452,7 +445,7 @@ static void *db_thread(void *arg)
 	struct db_ctx *db = arg;
 	struct db_op b[DB_BATCH_MAX];
 	uint64_t period = (uint64_t)db->cd->db_update_period * 1000;
-	uint64_t next_flush = mono_ms() + period;
+	uint64_t next_flush = tmr_now_ms() + period;
 	size_t n;
 
 	if (db->mode != DB_MODE_NONE && !db->conn.my)
@@ -465,7 +458,7 @@ static void *db_thread(void *arg)
 		/* Away: reconnect on the backoff's schedule even while idle,
 		 * so the connection is there when writes come. */
 		if (!db->conn.my) {
-			uint64_t now = mono_ms();
+			uint64_t now = tmr_now_ms();
 
 			if (now >= db->next_try_ms)
 				ensure_conn(db);
@@ -477,7 +470,7 @@ static void *db_thread(void *arg)
 		ms_deadline(&dl, to);
 		while (!db->qlen && !db->stop &&
 		       (db->mode != DB_MODE_DELAYED ||
-			mono_ms() < next_flush) &&
+			tmr_now_ms() < next_flush) &&
 		       pthread_cond_timedwait(&db->cv, &db->mu, &dl) == 0)
 			;
 		if (!db->qlen && db->stop) {
@@ -496,9 +489,9 @@ static void *db_thread(void *arg)
 		if (n)
 			batch_write(db, b, n, true, 0);
 		if (db->mode == DB_MODE_DELAYED && period &&
-		    mono_ms() >= next_flush) {
+		    tmr_now_ms() >= next_flush) {
 			write_all(db, true, 0);
-			next_flush = mono_ms() + period;
+			next_flush = tmr_now_ms() + period;
 		}
 		pthread_mutex_lock(&db->mu);
 		db->busy = false;
@@ -584,7 +577,7 @@ void db_stop(struct db_ctx *db, unsigned drain_ms)
 		}
 		log_info("writing every dialog to the database at stop");
 		write_all(db, db->mode == DB_MODE_DELAYED,
-			  mono_ms() + (drain_ms ? drain_ms : 1));
+			  tmr_now_ms() + (drain_ms ? drain_ms : 1));
 	}
 	if (db->mode == DB_MODE_REALTIME)
 		db_late_stop(db);

@@ -34,13 +34,18 @@
  * checksum, which IPv4 allows).  -M MAC sets the frames' destination MAC
  * (a veth peer's; the default, IFACE's own, suits lo).  -m picks the
  * method (INFO, OPTIONS, NOTIFY with Event: dialog, UPDATE, MESSAGE).
+ * The branch's place in each pool packet is found once, when the pool is
+ * built, and the number written there with a table (no search, no
+ * printf per datagram).  -R: no reply socket (the replies are counted
+ * elsewhere, by tools/bench/relay_xdp -c on the caller's veth, which
+ * drops them; bench-info-relay.sh), so the flooder only sends.
  *
  * Usage: flood -d ADDR:PORT -r PER_SEC -t SECS [-m BYE|INFO] [-p rr_param]
  *              [-s HASH_SIZE] [-u RURI_HOSTPORT] [-n POOL] [-S SEED]
- *              [-i IFACE] [-a SRC_ADDR] [-b BATCH] [-D DIALOGS_FILE] [-M MAC]
+ *              [-i IFACE] [-a SRC_ADDR] [-b BATCH] [-D DIALOGS_FILE] [-M MAC] [-R]
  * Prints one line at the end:
  *   flood: sent N in T s = R/s (target X/s), E send errors, cpu C s
- * and with -D and -a a second one, the replies that came back to the
+ * and with -D and -a (and not -R) a second one, the replies that came back to the
  * Via's port (read while sending, then until 300 ms pass without one):
  *   flood: replies 2xx K, other J
  * (K: requests answered 2xx, each once, by the branch number it carried).
@@ -90,6 +95,7 @@ struct flood_opts {
 	unsigned int seed;
 	int have_src;		/* -a given */
 	int have_dmac;		/* -M given */
+	int no_replies;		/* -R: no reply socket */
 	uint8_t dmac[ETH_ALEN];	/* -M: destination MAC of the frames */
 	/* -D: established dialogs */
 	struct flood_dlg *dlgs;
@@ -417,7 +423,8 @@ static void flood_usage(void)
 		"  -a ADDR    their source address (default 127.0.0.1)\n"
 		"  -b BATCH   datagrams per sendmmsg (default 64, at most %d)\n"
 		"  -D FILE    valid requests of these established dialogs\n"
-		"  -M MAC     destination MAC of -i's frames\n", FLOOD_BATCH_MAX);
+		"  -M MAC     destination MAC of -i's frames\n"
+		"  -R         -D: do not read the replies (counted elsewhere)\n", FLOOD_BATCH_MAX);
 }
 
 int main(int argc, char **argv)
@@ -433,7 +440,7 @@ int main(int argc, char **argv)
 	int rxfd = -1;		/* -D: where the replies arrive */
 	double t0, t, end;
 	uint8_t *pool = NULL, mac[ETH_ALEN];
-	int *lens = NULL;
+	int *lens = NULL, *boff = NULL;	/* -D: where each packet's number goes */
 	size_t off;
 	int have_dst = 0, c, fd = -1, rfd = -1, ret = 0;
 	unsigned int i, next = 0;
@@ -441,7 +448,7 @@ int main(int argc, char **argv)
 	o.src.s_addr = htonl(INADDR_LOOPBACK);
 	const char *dlg_file = NULL;
 
-	while ((c = getopt(argc, argv, "d:r:t:m:p:s:u:n:S:i:a:b:D:M:")) != -1) {
+	while ((c = getopt(argc, argv, "d:r:t:m:p:s:u:n:S:i:a:b:D:M:R")) != -1) {
 		switch (c) {
 		case 'd':
 			if (flood_parse_hostport(&o.dst, optarg)) {
@@ -477,6 +484,7 @@ int main(int argc, char **argv)
 			o.have_dmac = 1;
 			break;
 		case 'b': o.batch = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 'R': o.no_replies = 1; break;
 		default: flood_usage(); return 1;
 		}
 	}
@@ -491,7 +499,7 @@ int main(int argc, char **argv)
 
 	if (o.ifname) {
 		fd = flood_packet_socket(o.ifname, mac);
-		if (fd >= 0 && o.have_src && o.n_dlgs) {
+		if (fd >= 0 && o.have_src && o.n_dlgs && !o.no_replies) {
 			/* the replies' port: bound (no ICMP), read to count them */
 			struct sockaddr_in sa = { .sin_family = AF_INET,
 						  .sin_port = htons(FLOOD_SRC_PORT),
@@ -521,7 +529,7 @@ int main(int argc, char **argv)
 	}
 	if (fd < 0)
 		return 2;
-	if (o.n_dlgs && o.have_src) {
+	if (o.n_dlgs && o.have_src && !o.no_replies) {
 		int rb = 16 << 20;
 
 		rxfd = o.ifname ? rfd : fd;
@@ -536,9 +544,10 @@ int main(int argc, char **argv)
 	 * that -i can put the frame headers in front of it. */
 	pool = malloc((size_t)o.pool * (FLOOD_HDRS + FLOOD_PKT_MAX));
 	lens = calloc(o.pool, sizeof(*lens));
+	boff = calloc(o.pool, sizeof(*boff));
 	msgs = calloc(o.batch, sizeof(*msgs));
 	iovs = calloc(o.batch, sizeof(*iovs));
-	if (!pool || !lens || !msgs || !iovs) {
+	if (!pool || !lens || !boff || !msgs || !iovs) {
 		fprintf(stderr, "flood: out of memory\n");
 		ret = 2;
 		goto cleanup;
@@ -551,6 +560,13 @@ int main(int argc, char **argv)
 			fprintf(stderr, "flood: packet too long\n");
 			ret = 1;
 			goto cleanup;
+		}
+		boff[i] = -1;
+		if (o.n_dlgs) {
+			char *b = memmem(slot + FLOOD_HDRS, (size_t)lens[i], "branch=z9hG4bK-fd", 17);
+
+			if (b)
+				boff[i] = (int)(b + 17 - (char *)slot);
 		}
 		if (o.ifname)
 			lens[i] = flood_frame(slot, lens[i], &o, mac, i);
@@ -589,16 +605,14 @@ int main(int argc, char **argv)
 		}
 		n = (due - sent > o.batch) ? o.batch : (unsigned int)(due - sent);
 		for (i = 0; i < n; i++) {
-			if (o.n_dlgs) {
+			if (boff[next] >= 0) {
 				/* -D: a branch of its own for every datagram */
-				char *p = (char *)pool + (size_t)next * (FLOOD_HDRS + FLOOD_PKT_MAX) + FLOOD_HDRS;
-				char *b = memmem(p, FLOOD_PKT_MAX, "branch=z9hG4bK-fd", 17);
-				char hex[9];
+				static const char hx[] = "0123456789abcdef";
+				char *b = (char *)pool + (size_t)next * (FLOOD_HDRS + FLOOD_PKT_MAX) + boff[next];
+				unsigned int v = (unsigned int)(sent + i);
 
-				if (b) {
-					snprintf(hex, sizeof(hex), "%08x", (unsigned int)(sent + i));
-					memcpy(b + 17, hex, 8);
-				}
+				for (int k = 7; k >= 0; k--, v >>= 4)
+					b[k] = hx[v & 15];
 			}
 			iovs[i].iov_base = pool + (size_t)next * (FLOOD_HDRS + FLOOD_PKT_MAX) + off;
 			iovs[i].iov_len = (size_t)lens[next];
@@ -653,6 +667,7 @@ cleanup:
 	free(iovs);
 	free(msgs);
 	free(lens);
+	free(boff);
 	free(pool);
 	free(o.dlgs);
 	return ret;

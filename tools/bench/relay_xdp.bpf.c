@@ -17,6 +17,7 @@
  *   relay_count  on the caller's veth: replies to UDP port rx_port (the
  *                flooder's Via port) are counted (2xx once each by the
  *                flooder's branch number) and dropped.
+ *   relay_drop   counts every frame and drops it (the flooder alone).
  *   relay_pass   XDP_PASS, put back when the tool ends: a veth delivers
  *                XDP_TX / redirected frames only to a peer with XDP on.
  *
@@ -471,6 +472,19 @@ int relay_count(struct xdp_md *ctx)
 		st->req++;
 	else
 		st->dup++;
+	return XDP_DROP;
+}
+
+/* Counts every frame and drops it: the flooder alone (relay_xdp -d). */
+SEC("xdp")
+int relay_drop(struct xdp_md *ctx)
+{
+	struct relay_xdp_stats *st;
+	__u32 k0 = 0;
+
+	st = bpf_map_lookup_elem(&rx_stats, &k0);
+	if (st)
+		st->req++;
 	return XDP_DROP;
 }
 

@@ -12,6 +12,9 @@
  *       and drops the replies to PORT (15099, the flooder's Via port);
  *       prints
  *       count: replies 2xx K, other J, duplicates D, passed up P
+ *   relay_xdp -i IFACE -d -t SECS   drops every frame (what the flooder
+ *       alone sends, bench-info-relay.sh's BENCH_RELAY_TOOLS_ONLY); prints
+ *       drop: frames N in T s
  *
  * It ends after SECS, or at SIGINT / SIGTERM (then at once), and leaves
  * relay_pass (XDP_PASS) on the interface: a veth delivers XDP_TX /
@@ -83,9 +86,10 @@ static int rx_sum(int map_fd, struct relay_xdp_stats *t)
 
 static void rx_usage(void)
 {
-	fprintf(stderr, "usage: relay_xdp -i IFACE (-s | -c) [-p PORT] [-m METHOD] -t SECS\n"
+	fprintf(stderr, "usage: relay_xdp -i IFACE (-s | -c | -d) [-p PORT] [-m METHOD] -t SECS\n"
 		"  -s  the sink (callee side): answers each request 200 (XDP_TX)\n"
-		"  -c  the counter (caller side): counts and drops the replies\n");
+		"  -c  the counter (caller side): counts and drops the replies\n"
+		"  -d  drops every frame, counted\n");
 }
 
 int main(int argc, char **argv)
@@ -97,11 +101,12 @@ int main(int argc, char **argv)
 	int mode = 0, port = 0, c, ifindex, err, ret = 0;
 	double secs = 10, t0, el;
 
-	while ((c = getopt(argc, argv, "i:scp:m:t:")) != -1) {
+	while ((c = getopt(argc, argv, "i:scdp:m:t:")) != -1) {
 		switch (c) {
 		case 'i': ifname = optarg; break;
 		case 's': mode = 's'; break;
 		case 'c': mode = 'c'; break;
+		case 'd': mode = 'd'; break;
 		case 'p': port = atoi(optarg); break;
 		case 'm': method = optarg; break;
 		case 't': secs = atof(optarg); break;
@@ -128,14 +133,17 @@ int main(int argc, char **argv)
 	memcpy((void *)skel->rodata->rx_method, method, strlen(method));
 	skel->rodata->rx_method_len = (__u32)strlen(method);
 	/* only the program this run attaches is loaded (and relay_pass) */
-	bpf_program__set_autoload(mode == 's' ? skel->progs.relay_count : skel->progs.relay_sink, false);
+	bpf_program__set_autoload(skel->progs.relay_sink, mode == 's');
+	bpf_program__set_autoload(skel->progs.relay_count, mode == 'c');
+	bpf_program__set_autoload(skel->progs.relay_drop, mode == 'd');
 	err = relay_xdp_bpf__load(skel);
 	if (err) {
 		fprintf(stderr, "relay_xdp: load: %s\n", strerror(-err));
 		relay_xdp_bpf__destroy(skel);
 		return 2;
 	}
-	prog = mode == 's' ? skel->progs.relay_sink : skel->progs.relay_count;
+	prog = mode == 's' ? skel->progs.relay_sink :
+	       mode == 'c' ? skel->progs.relay_count : skel->progs.relay_drop;
 	err = bpf_xdp_attach(ifindex, bpf_program__fd(prog), XDP_FLAGS_DRV_MODE, NULL);
 	if (err) {
 		fprintf(stderr, "relay_xdp: attach to %s: %s\n", ifname, strerror(-err));
@@ -170,6 +178,8 @@ int main(int argc, char **argv)
 		printf("sink: other requests %llu, passed up %llu, failed %llu, without branch %llu\n",
 		       (unsigned long long)t.other, (unsigned long long)t.passed,
 		       (unsigned long long)t.failed, (unsigned long long)t.nobranch);
+	} else if (mode == 'd') {
+		printf("drop: frames %llu in %.2f s\n", (unsigned long long)t.req, el);
 	} else {
 		printf("count: replies 2xx %llu, other %llu, duplicates %llu, passed up %llu\n",
 		       (unsigned long long)t.req, (unsigned long long)t.other,

@@ -55,7 +55,8 @@
 # BENCH_RELAY_HOLD_PCT ("100 85 70 50 35"),
 # BENCH_RELAY_METHOD (INFO; OPTIONS, NOTIFY, UPDATE, MESSAGE),
 # BENCH_RELAY_SINK (xdp; udp), BENCH_RELAY_TOOLS_RATE (2000000),
-# BENCH_RELAY_TOOLS_SECS (3; 0: not run).
+# BENCH_RELAY_TOOLS_SECS (3; 0: not run), BENCH_RELAY_SUMMARY_ONLY (1:
+# only write the last run's summary again, see below).
 # Report: tools/bench/results/LATEST-relay.md and .tsv.  Needs root.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -85,6 +86,84 @@ SIPP_DIR=$ROOT/tools/bench/sipp
 TCK=$(getconf CLK_TCK)
 CPORT=5062 SINKPORT=5064 UPORT=5061
 N3_LOG_LEVEL=warn
+
+# write_summary: the report's summary from $TSV (held rates and CPU per
+# 1,000 against Kamailio's, what stopped each ramp: the box, the tools or
+# the generator), on stdout.  Uses SECS and TOOLS_PS.
+write_summary() {
+	echo
+	echo "## Summary (the hold: ${SECS} s with < 0.1 % lost; the highest rate of the hold ladder that held)"
+	echo
+	echo "| profile | requests/s held | × Kamailio | proxy CPU/1k | × Kamailio | box CPU/1k | × Kamailio |"
+	echo "|---|---|---|---|---|---|---|"
+	# a figure the sender held back (the held hold sent < 97 % of the rate
+	# asked, nothing lost): the box's ceiling is higher, "≥"
+	awk -F'\t' '$1 == "step" && $3 == "hold" && $15 == "held" && $7 < 0.97 * $4 { ge[$2] = "≥ " }
+		$1 == "summary" { n[++k] = $2; r[$2] = ($4 == "ok" ? $3 : ""); st[$2] = $4; p[$2] = $5; b[$2] = $6 }
+		function x(a, c) { return (a != "" && c != "" && c + 0 > 0) ? sprintf("%.2f", a / c) : "-" }
+		END { K = "kamailio-dialog"
+			for (i = 1; i <= k; i++) { q = n[i]
+				printf "| %s | %s | %s | %s | %s | %s | %s |\n", q, (r[q] == "" ? "none held (" st[q] ")" : ge[q] r[q]),
+					(x(r[q], r[K]) == "-" ? "-" : ge[q] x(r[q], r[K])),
+					(p[q] == "" ? "-" : p[q]), x(p[q], p[K]), (b[q] == "" ? "-" : b[q]), x(b[q], b[K]) } }' "$TSV"
+	echo
+	# What stopped each ramp: the first rate that failed, how much the
+	# flooder sent of it, where the lost requests went, and so whether
+	# the box or the tools were the limit: the sink not answering is the
+	# tools'; drops in the box's sockets or on the veths are the box's; a
+	# flooder short of the rate asked is the generator's limit only when
+	# the tools alone (TOOLS_PS, the line at the top) do not manage 3
+	# times the rate, otherwise the box's work took the CPU from it (on
+	# one host the box's receive softirq runs on the sender's CPU).
+	awk -F'\t' -v tools="$TOOLS_PS" '$1 == "step" { last[$2] = $4; if (!($2 in order)) { order[$2] = ++np; name[np] = $2 } }
+		$1 == "step" && $3 == "ramp" && $15 == "failed" && !($2 in seen) { seen[$2] = 1
+			short = ($7 < 0.97 * $4)
+			if ($17 > 0 && $17 >= $16 && $17 >= $18)
+				why = "the sink did not answer " $17 ": the TOOLS were the limit"
+			else if ($16 > 0 || $18 > 0)
+				why = "dropped in the box: the BOX was the limit"
+			else if (short && tools + 0 >= 3 * $4)
+				why = "the flooder sent less than asked, but the tools alone manage " tools "/s: the box'\''s work took the CPU from it (its receive softirq runs on the sender'\''s CPU on one host): the BOX was the limit"
+			else if (short)
+				why = "the flooder could not send the rate asked" (tools + 0 > 0 ? " (the tools alone: " tools "/s)" : "") ": the GENERATOR was the limit"
+			else
+				why = "lost without a drop counter (in flight at the end?)"
+			printf "%s: the ramp stopped at %s/s (the flooder sent %s/s; lost %s %%: box sockets %s, sink %s, links %s drops): %s.\n", $2, $4, $7, $9, $16, $17, $18, why }
+		$1 == "step" && $3 == "ramp" { top[$2] = $4; topsent[$2] = $7 }
+		END { for (i = 1; i <= np; i++) if (!((p = name[i]) in seen)) {
+			if (topsent[p] < 0.97 * top[p])
+				printf "%s: the ramp lost nothing up to the top of the ladder (%s/s), but the flooder sent only %s/s of it: the box'\''s ceiling was not reached (its figure is a lower bound, ≥).\n", p, top[p], topsent[p]
+			else
+				printf "%s: the ramp held at every rate asked: neither the box nor the tools reached their limit (raise BENCH_RELAY_LADDER).\n", p } }' "$TSV"
+	# A hold that lost nothing but sent less than asked: its figure is
+	# what was sent, a lower bound of the box's; say who held the sender
+	# back (the tools alone: TOOLS_PS).
+	awk -F'\t' -v tools="$TOOLS_PS" '$1 == "step" && $3 == "hold" && $15 == "held" && $7 < 0.97 * $4 {
+			printf "%s: in the hold the flooder sent %s/s of the %s/s asked and the box relayed all of it: the box'\''s ceiling was not reached (≥ %s/s); %s.\n", $2, $7, $4, $7,
+				(tools + 0 >= 3 * $4 ? "the tools alone manage " tools "/s, so the CPU the box'\''s work took from the sender (one host, 2 CPUs) held it back, not the tools" : "the GENERATOR was the limit: the tools alone managed " tools "/s (flooder, XDP sink and counter on the same CPUs as the box'\''s softirq and any other load)") }' "$TSV"
+	awk -F'\t' '$1 == "step" && $3 == "hold" && $15 == "failed" { b[$2] += $16; k[$2] += $17; l[$2] += $18; n[$2]++ }
+		END { for (p in n) printf "%s: the holds that lost more than 0.1 %% (%d) lost requests where? box sockets %d, sink %d, links %d drops.\n", p, n[p], b[p], k[p], l[p] }' "$TSV"
+	echo
+	echo "Targets (issue #14): relayed requests/s held 30 s ≥ 10× Kamailio's (or the flooder's limit: sent/s below the rate asked); CPU per relayed request ≤ 0.1× Kamailio's."
+	echo "CPU per basic call with XDP attached and relay on against XDP detached: bench-cps-ns.sh (LATEST-cps-ns.md, the same three namespaces, native XDP); make bench's cpsxdp piece measures generic XDP on lo (LATEST-cps-xdp.md)."
+	echo
+}
+
+# BENCH_RELAY_SUMMARY_ONLY=1: write the summary of the last run again
+# (from LATEST-relay.tsv, into LATEST-relay.md in place of its own), e.g.
+# after its wording changed; nothing is run.
+if [ -n "${BENCH_RELAY_SUMMARY_ONLY:-}" ]; then
+	[ -f "$TSV" ] && [ -f "$OUT" ] || { echo "bench-info-relay: no $OUT or $TSV"; exit 1; }
+	SECS=$(sed -n '1s/.*hold_secs[[:space:]]*\([0-9]*\).*/\1/p' "$TSV")
+	TOOLS_PS=$(sed -n 's/^# tools.*alone_2xx_per_s \([0-9]*\).*/\1/p' "$TSV")
+	tail=$(grep '^Total run time' "$OUT")
+	sed -i '/^## Summary/,$d' "$OUT"
+	# the blank lines before the old summary go too
+	printf '%s\n' "$(cat "$OUT")" >"$OUT.tmp" && mv "$OUT.tmp" "$OUT"
+	{ write_summary; echo "$tail"; } >>"$OUT"
+	cat "$OUT"
+	exit 0
+fi
 
 for b in "$FLOOD" "$SINK" "$RXDP" "$SIPDLGD"; do
 	[ -x "$b" ] || { echo "bench-info-relay: $b missing (make all bench-info-relay builds it)"; exit 1; }
@@ -339,6 +418,7 @@ for prof in $PROFILES; do
 	if [ "$rc" -ne 0 ]; then
 		echo "| $prof | - | - | - | - | - | - | - | - | - | - | - | not run ($([ $rc = 2 ] && echo unavailable || echo failed to start)) |" >>"$OUT"
 		printf 'summary\t%s\t0\tnot_run\t\t\t\t\n' "$prof" >>"$TSV.sum"
+		ip -n "$N3_BOX" link set dev "$N3_VBE" xdpdrv off 2>/dev/null
 		continue
 	fi
 	nrates=$(echo $LADDER | wc -w)
@@ -403,53 +483,7 @@ done
 } >"$TSV"
 rm -f "$TSV.sum" "$TSV.steps"
 {
-	echo
-	echo "## Summary (the hold: ${SECS} s with < 0.1 % lost; the highest rate of the hold ladder that held)"
-	echo
-	echo "| profile | requests/s held | × Kamailio | proxy CPU/1k | × Kamailio | box CPU/1k | × Kamailio |"
-	echo "|---|---|---|---|---|---|---|"
-	awk -F'\t' '$1 == "summary" { n[++k] = $2; r[$2] = ($4 == "ok" ? $3 : ""); st[$2] = $4; p[$2] = $5; b[$2] = $6 }
-		function x(a, c) { return (a != "" && c != "" && c + 0 > 0) ? sprintf("%.2f", a / c) : "-" }
-		END { K = "kamailio-dialog"
-			for (i = 1; i <= k; i++) { q = n[i]
-				printf "| %s | %s | %s | %s | %s | %s | %s |\n", q, (r[q] == "" ? "none held (" st[q] ")" : r[q]), x(r[q], r[K]),
-					(p[q] == "" ? "-" : p[q]), x(p[q], p[K]), (b[q] == "" ? "-" : b[q]), x(b[q], b[K]) } }' "$TSV"
-	echo
-	# What stopped each ramp: the first rate that failed, how much the
-	# flooder sent of it, where the lost requests went, and so whether
-	# the box or the tools were the limit: the sink not answering is the
-	# tools'; drops in the box's sockets or on the veths are the box's; a
-	# flooder short of the rate asked is the generator's limit only when
-	# the tools alone (TOOLS_PS, the line at the top) do not manage 3
-	# times the rate, otherwise the box's work took the CPU from it (on
-	# one host the box's receive softirq runs on the sender's CPU).
-	awk -F'\t' -v tools="$TOOLS_PS" '$1 == "step" { last[$2] = $4; if (!($2 in order)) { order[$2] = ++np; name[np] = $2 } }
-		$1 == "step" && $3 == "ramp" && $15 == "failed" && !($2 in seen) { seen[$2] = 1
-			short = ($7 < 0.97 * $4)
-			if ($17 > 0 && $17 >= $16 && $17 >= $18)
-				why = "the sink did not answer " $17 ": the TOOLS were the limit"
-			else if ($16 > 0 || $18 > 0)
-				why = "dropped in the box: the BOX was the limit"
-			else if (short && tools + 0 >= 3 * $4)
-				why = "the flooder sent less than asked, but the tools alone manage " tools "/s: the box'\''s work took the CPU from it (its receive softirq runs on the sender'\''s CPU on one host): the BOX was the limit"
-			else if (short)
-				why = "the flooder could not send the rate asked" (tools + 0 > 0 ? " (the tools alone: " tools "/s)" : "") ": the GENERATOR was the limit"
-			else
-				why = "lost without a drop counter (in flight at the end?)"
-			printf "%s: the ramp stopped at %s/s (the flooder sent %s/s; lost %s %%: box sockets %s, sink %s, links %s drops): %s.\n", $2, $4, $7, $9, $16, $17, $18, why }
-		END { for (i = 1; i <= np; i++) if (!((p = name[i]) in seen))
-			printf "%s: the ramp held at every rate asked: neither the box nor the tools reached their limit (raise BENCH_RELAY_LADDER).\n", p }' "$TSV"
-	# A hold that lost nothing but sent less than asked: its figure is
-	# what was sent; say who held the sender back.
-	awk -F'\t' -v tools="$TOOLS_PS" '$1 == "step" && $3 == "hold" && $15 == "held" && $7 < 0.97 * $4 {
-			printf "%s: in the hold the flooder sent %s/s of the %s/s asked, all of it relayed (the figure is what was sent): %s.\n", $2, $7, $4,
-				(tools + 0 >= 3 * $4 ? "the tools alone manage " tools "/s, so the CPU the box'\''s work took from the sender (one host, 2 CPUs) held it back, not the tools" : "the generator'\''s limit") }' "$TSV"
-	awk -F'\t' '$1 == "step" && $3 == "hold" && $15 == "failed" { b[$2] += $16; k[$2] += $17; l[$2] += $18; n[$2]++ }
-		END { for (p in n) printf "%s: the holds that lost more than 0.1 %% (%d) lost requests where? box sockets %d, sink %d, links %d drops.\n", p, n[p], b[p], k[p], l[p] }' "$TSV"
-	echo
-	echo "Targets (issue #14): relayed requests/s held 30 s ≥ 10× Kamailio's (or the flooder's limit: sent/s below the rate asked); CPU per relayed request ≤ 0.1× Kamailio's."
-	echo "CPU per basic call with XDP attached and relay on against XDP detached: bench-cps-ns.sh (LATEST-cps-ns.md, the same three namespaces, native XDP); make bench's cpsxdp piece measures generic XDP on lo (LATEST-cps-xdp.md)."
-	echo
+	write_summary
 	echo "Total run time: $(( $(date +%s) - T0 )) s. Command: \`sudo BENCH_RELAY_SINK=$SINK_MODE BENCH_RELAY_SECS=$SECS BENCH_RELAY_STEP_SECS=$STEP BENCH_RELAY_LADDER=\"$LADDER\" BENCH_RELAY_HOLD_PCT=\"$HOLD_PCT\" bash tools/bench/bench-info-relay.sh\`."
 } >>"$OUT"
 cat "$OUT"

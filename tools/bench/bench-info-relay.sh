@@ -243,6 +243,7 @@ start_profile() {
 # The dialogs sipp's caller set up: "COOKIE CALL-ID FROM-TAG TO-TAG" from
 # the 200s in its message log.
 dialogs_of() {
+	[ -f "$1" ] || return 0	# sipp has not written it yet
 	tr -d '\r' <"$1" | awk '
 		function flush() { if (ok && inv && ck != "" && tt != "") print ck, cid, ft, tt
 			ok = 0; inv = 0; cid = ""; ft = ""; tt = ""; ck = "" }

@@ -13,7 +13,9 @@
  *                request went.  Requests of rx_method are counted once
  *                each by the flooder's branch number ("branch=z9hG4bK-fd"
  *                and 8 hex digits, tools/bench/flood.c -D): again = a
- *                retransmission (dup).
+ *                retransmission (dup).  With rx_run set (relay_xdp -B), only
+ *                branches "...-fd<number>-<rx_run>" count: one of an earlier
+ *                run (that a proxy retransmits yet) is stale.
  *   relay_count  on the caller's veth: replies to UDP port rx_port (the
  *                flooder's Via port) are counted (2xx once each by the
  *                flooder's branch number) and dropped.
@@ -43,6 +45,7 @@
 const volatile __u16 rx_port = 5064;	/* host order */
 const volatile char rx_method[16] = "INFO";
 const volatile __u32 rx_method_len = 4;
+const volatile __u64 rx_run;	/* the run's 8 hex digits, as bytes; 0: any */
 
 /*
  * Per CPU: the message, the 200, and the state of the bpf_loop() walks.
@@ -65,7 +68,7 @@ struct rx_scratch {
 	__u32 end;	/* 1: the empty line reached */
 	/* the branch search (rx_find_step): line [fa, fe) */
 	__u32 fa, fe;
-	__s64 num;	/* the flooder's number, -1 none */
+	__s64 num;	/* the flooder's number, -1 none, -2 another run's */
 };
 
 struct {
@@ -226,7 +229,10 @@ static long rx_find_step(__u32 idx, void *unused)
 	    rx_w(s->in, j + 8) != RX_LE8('9', 'h', 'G', '4', 'b', 'K', '-', 'f') ||
 	    s->in[(j + 16) & RX_MASK] != 'd')
 		return 0;
-	f->num = rx_hex8(s->in, j + 17);
+	if (rx_run && (s->in[(j + 25) & RX_MASK] != '-' || rx_w(s->in, j + 26) != rx_run))
+		f->num = -2;	/* not this run's */
+	else
+		f->num = rx_hex8(s->in, j + 17);
 	return 1;
 }
 
@@ -296,7 +302,7 @@ static __always_inline __s64 rx_branch(struct rx_scratch *s)
 		s->fa = a;
 		s->fe = e;
 		bpf_loop(e - a, rx_find_step, NULL, 0);
-		if (s->num >= 0)
+		if (s->num != -1)
 			break;
 	}
 	return s->num;
@@ -421,6 +427,8 @@ int relay_sink(struct xdp_md *ctx)
 
 	if (!is_m)
 		st->other++;
+	else if (num == -2)
+		st->stale++;
 	else if (num < 0) {
 		st->req++;
 		st->nobranch++;
@@ -465,7 +473,9 @@ int relay_count(struct xdp_md *ctx)
 	s->fe = len;
 	s->num = -1;
 	bpf_loop(len - 16, rx_find_step, NULL, 0);
-	if (s->num < 0) {
+	if (s->num == -2)
+		st->stale++;
+	else if (s->num < 0) {
 		st->req++;
 		st->nobranch++;
 	} else if (rx_first((__u32)s->num))

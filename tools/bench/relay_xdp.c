@@ -7,11 +7,14 @@
  *   relay_xdp -i IFACE -s [-p PORT] [-m METHOD] -t SECS   the sink: answers
  *       each request to PORT (5064) 200 in the kernel; prints
  *       sink: received N requests, answered A, in T s, D duplicates
- *       sink: other requests O, passed up P, failed F, without branch B
+ *       sink: other requests O, passed up P, failed F, without branch B, stale S
  *   relay_xdp -i IFACE -c [-p PORT] -t SECS   the caller's counter: counts
  *       and drops the replies to PORT (15099, the flooder's Via port);
  *       prints
- *       count: replies 2xx K, other J, duplicates D, passed up P
+ *       count: replies 2xx K, other J, duplicates D, passed up P, stale S
+ *   -B RUN (8 hex digits, flood -B's): only the flooder's branches of this
+ *       run count; those of another (an earlier run's requests a proxy
+ *       still retransmits, and their replies) are "stale".
  *   relay_xdp -i IFACE -d -t SECS   drops every frame (what the flooder
  *       alone sends, bench-info-relay.sh's BENCH_RELAY_TOOLS_ONLY); prints
  *       drop: frames N in T s
@@ -79,6 +82,7 @@ static int rx_sum(int map_fd, struct relay_xdp_stats *t)
 		t->answered += v[c].answered;
 		t->passed += v[c].passed;
 		t->failed += v[c].failed;
+		t->stale += v[c].stale;
 	}
 	free(v);
 	return 0;
@@ -86,7 +90,7 @@ static int rx_sum(int map_fd, struct relay_xdp_stats *t)
 
 static void rx_usage(void)
 {
-	fprintf(stderr, "usage: relay_xdp -i IFACE (-s | -c | -d) [-p PORT] [-m METHOD] -t SECS\n"
+	fprintf(stderr, "usage: relay_xdp -i IFACE (-s | -c | -d) [-p PORT] [-m METHOD] [-B RUN] -t SECS\n"
 		"  -s  the sink (callee side): answers each request 200 (XDP_TX)\n"
 		"  -c  the counter (caller side): counts and drops the replies\n"
 		"  -d  drops every frame, counted\n");
@@ -94,14 +98,14 @@ static void rx_usage(void)
 
 int main(int argc, char **argv)
 {
-	const char *ifname = NULL, *method = "INFO";
+	const char *ifname = NULL, *method = "INFO", *run = NULL;
 	struct relay_xdp_bpf *skel = NULL;
 	struct relay_xdp_stats t;
 	struct bpf_program *prog;
 	int mode = 0, port = 0, c, ifindex, err, ret = 0;
 	double secs = 10, t0, el;
 
-	while ((c = getopt(argc, argv, "i:scdp:m:t:")) != -1) {
+	while ((c = getopt(argc, argv, "i:scdp:m:t:B:")) != -1) {
 		switch (c) {
 		case 'i': ifname = optarg; break;
 		case 's': mode = 's'; break;
@@ -110,11 +114,13 @@ int main(int argc, char **argv)
 		case 'p': port = atoi(optarg); break;
 		case 'm': method = optarg; break;
 		case 't': secs = atof(optarg); break;
+		case 'B': run = optarg; break;
 		default: rx_usage(); return 1;
 		}
 	}
 	if (!ifname || !mode || secs <= 0 || port < 0 || port > 65535 ||
-	    !*method || strlen(method) > 15) {
+	    !*method || strlen(method) > 15 ||
+	    (run && (strlen(run) != 8 || strspn(run, "0123456789abcdef") != 8))) {
 		rx_usage();
 		return 1;
 	}
@@ -132,6 +138,8 @@ int main(int argc, char **argv)
 	memset((void *)skel->rodata->rx_method, 0, sizeof(skel->rodata->rx_method));
 	memcpy((void *)skel->rodata->rx_method, method, strlen(method));
 	skel->rodata->rx_method_len = (__u32)strlen(method);
+	if (run)
+		memcpy((void *)&skel->rodata->rx_run, run, 8);
 	/* only the program this run attaches is loaded (and relay_pass) */
 	bpf_program__set_autoload(skel->progs.relay_sink, mode == 's');
 	bpf_program__set_autoload(skel->progs.relay_count, mode == 'c');
@@ -175,15 +183,17 @@ int main(int argc, char **argv)
 		printf("sink: received %llu requests, answered %llu, in %.2f s, %llu duplicates\n",
 		       (unsigned long long)t.req, (unsigned long long)t.answered, el,
 		       (unsigned long long)t.dup);
-		printf("sink: other requests %llu, passed up %llu, failed %llu, without branch %llu\n",
+		printf("sink: other requests %llu, passed up %llu, failed %llu, without branch %llu, stale %llu\n",
 		       (unsigned long long)t.other, (unsigned long long)t.passed,
-		       (unsigned long long)t.failed, (unsigned long long)t.nobranch);
+		       (unsigned long long)t.failed, (unsigned long long)t.nobranch,
+		       (unsigned long long)t.stale);
 	} else if (mode == 'd') {
 		printf("drop: frames %llu in %.2f s\n", (unsigned long long)t.req, el);
 	} else {
-		printf("count: replies 2xx %llu, other %llu, duplicates %llu, passed up %llu\n",
+		printf("count: replies 2xx %llu, other %llu, duplicates %llu, passed up %llu, stale %llu\n",
 		       (unsigned long long)t.req, (unsigned long long)t.other,
-		       (unsigned long long)t.dup, (unsigned long long)t.passed);
+		       (unsigned long long)t.dup, (unsigned long long)t.passed,
+		       (unsigned long long)t.stale);
 	}
 	relay_xdp_bpf__destroy(skel);
 	return ret;

@@ -18,6 +18,9 @@ struct relay_xdp_stats {
 	__u64 passed;	/* for our port but not handled (too long, no end
 			 * of headers, too many lines): passed up */
 	__u64 failed;	/* sink: a helper failed half-way: dropped */
+	__u64 stale;	/* a flooder branch of another run (-B): an
+			 * earlier run's request a proxy still retransmits
+			 * (sink: answered), or its reply; not counted */
 };
 
 #endif

@@ -34,13 +34,26 @@
  * checksum, which IPv4 allows).  -M MAC sets the frames' destination MAC
  * (a veth peer's; the default, IFACE's own, suits lo).  -m picks the
  * method (INFO, OPTIONS, NOTIFY with Event: dialog, UPDATE, MESSAGE).
+ * The branch's place in each pool packet is found once, when the pool is
+ * built, and the number written there with a table (no search, no
+ * printf per datagram).  -R: no reply socket (the replies are counted
+ * elsewhere, by tools/bench/relay_xdp -c on the caller's veth, which
+ * drops them; bench-info-relay.sh), so the flooder only sends.
+ * -B RUN (8 hex digits): with -D, the branch's second part is RUN, the
+ * same in every datagram (random otherwise), so that relay_xdp -B counts
+ * this run's requests only, not an earlier run's still retransmitted.
+ * -T N: N processes (each its own socket, 1/N of the rate, numbers
+ * k, k + N, k + 2N, ... so that they stay distinct); the first prints
+ * the sum.  On one host the receive work of a veth runs on the sending
+ * CPU: a second sender keeps the other CPU busy too.  With -D -a it
+ * needs -R (one reply socket only).
  *
  * Usage: flood -d ADDR:PORT -r PER_SEC -t SECS [-m BYE|INFO] [-p rr_param]
  *              [-s HASH_SIZE] [-u RURI_HOSTPORT] [-n POOL] [-S SEED]
- *              [-i IFACE] [-a SRC_ADDR] [-b BATCH] [-D DIALOGS_FILE] [-M MAC]
+ *              [-i IFACE] [-a SRC_ADDR] [-b BATCH] [-D DIALOGS_FILE] [-M MAC] [-R] [-T PROCS] [-B RUN]
  * Prints one line at the end:
  *   flood: sent N in T s = R/s (target X/s), E send errors, cpu C s
- * and with -D and -a a second one, the replies that came back to the
+ * and with -D and -a (and not -R) a second one, the replies that came back to the
  * Via's port (read while sending, then until 300 ms pass without one):
  *   flood: replies 2xx K, other J
  * (K: requests answered 2xx, each once, by the branch number it carried).
@@ -62,8 +75,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -72,6 +87,7 @@
 #define FLOOD_PKT_MAX 1024
 #define FLOOD_BATCH_MAX 1024	/* sendmmsg takes at most UIO_MAXIOV */
 #define FLOOD_SRC_PORT 15099	/* the Via's port */
+#define FLOOD_PROCS_MAX 16	/* -T */
 /* Room for the Ethernet, IPv4 and UDP headers in front of the SIP text. */
 #define FLOOD_HDRS (sizeof(struct ether_header) + sizeof(struct iphdr) + sizeof(struct udphdr))
 
@@ -90,6 +106,9 @@ struct flood_opts {
 	unsigned int seed;
 	int have_src;		/* -a given */
 	int have_dmac;		/* -M given */
+	int no_replies;		/* -R: no reply socket */
+	unsigned int procs;	/* -T: sending processes */
+	const char *run;	/* -B: the branch's second part */
 	uint8_t dmac[ETH_ALEN];	/* -M: destination MAC of the frames */
 	/* -D: established dialogs */
 	struct flood_dlg *dlgs;
@@ -190,7 +209,7 @@ static int flood_build_dlg(char *buf, size_t size, const struct flood_opts *o,
 		     "Content-Length: 24\r\n\r\n"
 		     "Signal=5\r\nDuration=160\r\n",
 		     o->method, o->ruri, src, FLOOD_SRC_PORT, i,
-		     (unsigned int)flood_rand(), dst, ntohs(o->dst.sin_port),
+		     o->run ? (unsigned int)strtoul(o->run, NULL, 16) : (unsigned int)flood_rand(), dst, ntohs(o->dst.sin_port),
 		     o->rr_param, d->cookie, src, d->ftag, o->ruri, d->ttag,
 		     d->callid, 1000 + i / o->n_dlgs, o->method,
 		     /* RFC 6665: a NOTIFY names its event package */
@@ -417,7 +436,11 @@ static void flood_usage(void)
 		"  -a ADDR    their source address (default 127.0.0.1)\n"
 		"  -b BATCH   datagrams per sendmmsg (default 64, at most %d)\n"
 		"  -D FILE    valid requests of these established dialogs\n"
-		"  -M MAC     destination MAC of -i's frames\n", FLOOD_BATCH_MAX);
+		"  -M MAC     destination MAC of -i's frames\n"
+		"  -R         -D: do not read the replies (counted elsewhere)\n"
+		"  -T PROCS   that many sending processes (at most %d), the rate shared\n"
+		"  -B RUN     -D: 8 hex digits, the branch's second part (the run)\n",
+		FLOOD_BATCH_MAX, FLOOD_PROCS_MAX);
 }
 
 int main(int argc, char **argv)
@@ -425,15 +448,22 @@ int main(int argc, char **argv)
 	struct flood_opts o = {
 		.rate = 1000, .secs = 5, .method = "BYE", .rr_param = "did",
 		.ruri = "127.0.0.1:15080", .hash_size = 4096, .pool = 4096,
-		.batch = 64,
+		.batch = 64, .procs = 1,
 	};
+	/* -T: each process's totals, for the first to add up */
+	struct flood_share {
+		unsigned long long sent, errs;
+		double t;
+	} *share = NULL;
+	pid_t kids[FLOOD_PROCS_MAX];
+	unsigned int tid = 0;
 	struct mmsghdr *msgs = NULL;
 	struct iovec *iovs = NULL;
 	unsigned long long sent = 0, errs = 0, rep_ok = 0, rep_other = 0;
 	int rxfd = -1;		/* -D: where the replies arrive */
 	double t0, t, end;
 	uint8_t *pool = NULL, mac[ETH_ALEN];
-	int *lens = NULL;
+	int *lens = NULL, *boff = NULL;	/* -D: where each packet's number goes */
 	size_t off;
 	int have_dst = 0, c, fd = -1, rfd = -1, ret = 0;
 	unsigned int i, next = 0;
@@ -441,7 +471,7 @@ int main(int argc, char **argv)
 	o.src.s_addr = htonl(INADDR_LOOPBACK);
 	const char *dlg_file = NULL;
 
-	while ((c = getopt(argc, argv, "d:r:t:m:p:s:u:n:S:i:a:b:D:M:")) != -1) {
+	while ((c = getopt(argc, argv, "d:r:t:m:p:s:u:n:S:i:a:b:D:M:RT:B:")) != -1) {
 		switch (c) {
 		case 'd':
 			if (flood_parse_hostport(&o.dst, optarg)) {
@@ -477,21 +507,59 @@ int main(int argc, char **argv)
 			o.have_dmac = 1;
 			break;
 		case 'b': o.batch = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 'R': o.no_replies = 1; break;
+		case 'T': o.procs = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 'B':
+			if (strlen(optarg) != 8 || strspn(optarg, "0123456789abcdef") != 8) {
+				fprintf(stderr, "flood: bad -B %s (want 8 lower-case hex digits)\n", optarg);
+				return 1;
+			}
+			o.run = optarg;
+			break;
 		default: flood_usage(); return 1;
 		}
 	}
 	if (!have_dst || o.rate <= 0 || o.secs <= 0 || !o.hash_size || !o.pool ||
-	    !o.batch || o.batch > FLOOD_BATCH_MAX) {
+	    !o.batch || o.batch > FLOOD_BATCH_MAX || !o.procs || o.procs > FLOOD_PROCS_MAX) {
 		flood_usage();
 		return 1;
 	}
 	if (dlg_file && flood_read_dialogs(&o, dlg_file) != 0)
 		return 1;
-	flood_rng = 0x9E3779B97F4A7C15ULL ^ ((uint64_t)(o.seed ? o.seed : (unsigned int)getpid()) << 17);
+	if (o.procs > 1) {
+		if (o.n_dlgs && o.have_src && !o.no_replies) {
+			fprintf(stderr, "flood: -T with -D and -a needs -R (one reply socket only)\n");
+			return 1;
+		}
+		share = mmap(NULL, o.procs * sizeof(*share), PROT_READ | PROT_WRITE,
+			     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (share == MAP_FAILED) {
+			perror("flood: mmap");
+			return 2;
+		}
+		memset(share, 0, o.procs * sizeof(*share));
+		fflush(stdout);
+		for (unsigned int k = 1; k < o.procs; k++) {
+			pid_t pid = fork();
+
+			if (pid < 0) {
+				perror("flood: fork");
+				o.procs = k;	/* the others share the rate */
+				break;
+			}
+			if (pid == 0) {
+				tid = k;
+				break;
+			}
+			kids[k] = pid;
+		}
+		o.rate /= o.procs;
+	}
+	flood_rng = 0x9E3779B97F4A7C15ULL ^ ((uint64_t)(o.seed ? o.seed : (unsigned int)getpid()) << 17) ^ tid;
 
 	if (o.ifname) {
 		fd = flood_packet_socket(o.ifname, mac);
-		if (fd >= 0 && o.have_src && o.n_dlgs) {
+		if (fd >= 0 && o.have_src && o.n_dlgs && !o.no_replies) {
 			/* the replies' port: bound (no ICMP), read to count them */
 			struct sockaddr_in sa = { .sin_family = AF_INET,
 						  .sin_port = htons(FLOOD_SRC_PORT),
@@ -521,7 +589,7 @@ int main(int argc, char **argv)
 	}
 	if (fd < 0)
 		return 2;
-	if (o.n_dlgs && o.have_src) {
+	if (o.n_dlgs && o.have_src && !o.no_replies) {
 		int rb = 16 << 20;
 
 		rxfd = o.ifname ? rfd : fd;
@@ -536,9 +604,10 @@ int main(int argc, char **argv)
 	 * that -i can put the frame headers in front of it. */
 	pool = malloc((size_t)o.pool * (FLOOD_HDRS + FLOOD_PKT_MAX));
 	lens = calloc(o.pool, sizeof(*lens));
+	boff = calloc(o.pool, sizeof(*boff));
 	msgs = calloc(o.batch, sizeof(*msgs));
 	iovs = calloc(o.batch, sizeof(*iovs));
-	if (!pool || !lens || !msgs || !iovs) {
+	if (!pool || !lens || !boff || !msgs || !iovs) {
 		fprintf(stderr, "flood: out of memory\n");
 		ret = 2;
 		goto cleanup;
@@ -551,6 +620,13 @@ int main(int argc, char **argv)
 			fprintf(stderr, "flood: packet too long\n");
 			ret = 1;
 			goto cleanup;
+		}
+		boff[i] = -1;
+		if (o.n_dlgs) {
+			char *b = memmem(slot + FLOOD_HDRS, (size_t)lens[i], "branch=z9hG4bK-fd", 17);
+
+			if (b)
+				boff[i] = (int)(b + 17 - (char *)slot);
 		}
 		if (o.ifname)
 			lens[i] = flood_frame(slot, lens[i], &o, mac, i);
@@ -589,16 +665,14 @@ int main(int argc, char **argv)
 		}
 		n = (due - sent > o.batch) ? o.batch : (unsigned int)(due - sent);
 		for (i = 0; i < n; i++) {
-			if (o.n_dlgs) {
+			if (boff[next] >= 0) {
 				/* -D: a branch of its own for every datagram */
-				char *p = (char *)pool + (size_t)next * (FLOOD_HDRS + FLOOD_PKT_MAX) + FLOOD_HDRS;
-				char *b = memmem(p, FLOOD_PKT_MAX, "branch=z9hG4bK-fd", 17);
-				char hex[9];
+				static const char hx[] = "0123456789abcdef";
+				char *b = (char *)pool + (size_t)next * (FLOOD_HDRS + FLOOD_PKT_MAX) + boff[next];
+				unsigned int v = (unsigned int)((sent + i) * o.procs + tid);
 
-				if (b) {
-					snprintf(hex, sizeof(hex), "%08x", (unsigned int)(sent + i));
-					memcpy(b + 17, hex, 8);
-				}
+				for (int k = 7; k >= 0; k--, v >>= 4)
+					b[k] = hx[v & 15];
 			}
 			iovs[i].iov_base = pool + (size_t)next * (FLOOD_HDRS + FLOOD_PKT_MAX) + off;
 			iovs[i].iov_len = (size_t)lens[next];
@@ -634,6 +708,21 @@ int main(int argc, char **argv)
 				quiet = flood_now() + 0.3;
 		}
 	}
+	if (share && tid) {
+		/* -T: another process's part, added up by the first */
+		share[tid] = (struct flood_share){ sent, errs, t };
+		goto cleanup;
+	}
+	if (share) {
+		for (unsigned int k = 1; k < o.procs; k++) {
+			waitpid(kids[k], NULL, 0);
+			sent += share[k].sent;
+			errs += share[k].errs;
+			if (share[k].t > t)
+				t = share[k].t;
+		}
+		o.rate *= o.procs;
+	}
 	{
 		struct rusage ru;
 		double cpu = 0;
@@ -641,6 +730,9 @@ int main(int argc, char **argv)
 		if (!getrusage(RUSAGE_SELF, &ru))
 			cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
 			      (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+		if (share && !getrusage(RUSAGE_CHILDREN, &ru))
+			cpu += (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+			       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 		printf("flood: sent %llu in %.2f s = %.0f/s (target %.0f/s), %llu send errors, cpu %.2f s\n",
 		       sent, t, t > 0 ? (double)sent / t : 0.0, o.rate, errs, cpu);
 		if (rxfd >= 0)
@@ -653,6 +745,7 @@ cleanup:
 	free(iovs);
 	free(msgs);
 	free(lens);
+	free(boff);
 	free(pool);
 	free(o.dlgs);
 	return ret;

@@ -89,9 +89,11 @@ piece_mem() { BENCH_MEM_BUDGET=$1 timeout -k 20 "$1" bash "$dir/bench-mem.sh"; }
 piece_info() { BENCH_INFO_BUDGET=$1 timeout -k 20 "$1" bash "$dir/bench-info.sh"; }
 piece_forged() { BENCH_FORGED_BUDGET=$1 timeout -k 20 "$1" bash "$dir/bench-forged.sh"; }
 # The kernel relay (LATEST-info-relay.md); needs build/tests/fixtures (make
-# test-build) for the veth peers' XDP_PASS program.
+# test-build) for the veth peers' XDP_PASS program, and the XDP sink and
+# counter (relay_xdp).
 piece_inforelay() {
-	make -C "$repo" --no-print-directory -s test-build build/tools/bench/relay_sink >/dev/null 2>&1
+	make -C "$repo" --no-print-directory -s test-build build/tools/bench/relay_sink \
+		build/tools/bench/relay_xdp build/tools/bench/flood >/dev/null 2>&1
 	BENCH_RELAY_SECS=${BENCH_RELAY_SECS:-30} BENCH_RELAY_STEP_SECS=${BENCH_RELAY_STEP_SECS:-5} \
 		timeout -k 20 "$1" bash "$dir/bench-info-relay.sh"
 }

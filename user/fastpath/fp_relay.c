@@ -275,13 +275,13 @@ static void on_dlg_event(struct dlg_cell *c, int type,
 	}
 }
 
-/* stats_foreach's refresh: the kernel's relay counts into sip.*. */
-static void fold(void *ud)
+void fp_relay_fold(struct fastpath *fp)
 {
-	struct fastpath *fp = ud;
 	struct fp_relay *rl = &fp->relay;
 	struct sipdlg_counter req, rep;
 
+	if (!rl->st)
+		return;		/* not installed */
 	if (fp_read_counter(fp, SDR_RELAY_REQ, &req) != 0 ||
 	    fp_read_counter(fp, SDR_RELAY_REPLY, &rep) != 0)
 		return;
@@ -367,7 +367,6 @@ int fp_relay_install(struct fastpath *fp, struct dlg_table *t,
 		return 0;
 	rl = &fp->relay;
 	rl->px = px;
-	rl->st = st;
 	/* The totals count what the kernel relayed from now on (the
 	 * counters are per program load, the sip.* ones per run). */
 	if (fp_read_counter(fp, SDR_RELAY_REQ, &c) == 0)
@@ -378,7 +377,7 @@ int fp_relay_install(struct fastpath *fp, struct dlg_table *t,
 	rl->st_fwd_rep = stats_find(st, "sip:fwd_replies");
 	rl->st_relayed_req = stats_register(st, "sip", "relayed_requests", 0);
 	rl->st_relayed_rep = stats_register(st, "sip", "relayed_replies", 0);
-	stats_set_refresh(st, fold, fp);
+	rl->st = st;	/* fp_relay_fold from here on */
 	rl->fd = fp_map_fd(fp, "relay_hops");
 	if (!fp->cfg->xdp.relay_enabled || !fp->cfg->xdp.relay_methods) {
 		/* Off: whatever an earlier run left goes at the reconcile. */

@@ -125,6 +125,7 @@ static void on_sleep(struct ev_loop *loop, void *ud)
 	struct fp_clock_writer *w = ud;
 
 	fp_kmaps_flush_due(w->fp, SIPDLG_CLOCK_PUBLISH_MS);
+	fp_relay_flush_due(w->fp, SIPDLG_CLOCK_PUBLISH_MS);
 	if (!w->awake)
 		return;
 	w->awake = false;
@@ -167,6 +168,7 @@ static int64_t on_tick(struct ev_loop *loop, uint64_t id, void *ud)
 	/* The same tick makes the deferred "dialogs" deletions (one batch;
 	 * no wake-up of its own). */
 	fp_kmaps_flush(fp);
+	fp_relay_flush(fp);
 	/* The kernel's events too (the ring buffer is not watched); many
 	 * of them: sooner again, so that the buffer does not fill. */
 	if (fp_events_drain(fp) > FP_EVENTS_SOON)
@@ -205,6 +207,7 @@ void fp_clock_stop(struct fastpath *fp)
 		pthread_mutex_unlock(&fp->km.lock);
 	}
 	fp_kmaps_flush(fp);	/* while the maps are open */
+	fp_relay_flush(fp);
 	/* The workers have stopped (their last wake-up wrote a reading):
 	 * the kernel's own clock from here on. */
 	if (fp->clock_hooked)

@@ -29,6 +29,7 @@ struct fp_iface {
 
 #define FP_KMAPS_GONE_MAX 64	/* deferred deletions per batch */
 #define FP_CLOCK_WRITERS_MAX 256	/* loops fp_clock_hook_loop takes */
+#define FP_RELAY_Q_MAX 64	/* relay_hops writes per batch */
 
 struct fp_clock_writer;
 
@@ -88,6 +89,15 @@ struct fp_relay {
 	pthread_mutex_t keys_lock;
 	bool keys_ok;
 	struct fp_pending keys;
+	/* Entries written at the next flush (fp_relay_flush: a worker
+	 * before it sleeps once the oldest waits SIPDLG_CLOCK_PUBLISH_MS,
+	 * the main tick, or a full queue), one BPF_MAP_UPDATE_BATCH for
+	 * all; under keys_lock, which the flush holds through its system
+	 * call so that a deletion finds a key queued or remembered. */
+	size_t n_q;
+	_Atomic uint64_t q_first_ms;	/* CLOCK_MONOTONIC ms; 0: empty */
+	struct sipdlg_dlg_key q_keys[FP_RELAY_Q_MAX];
+	struct sipdlg_relay_hops q_hops[FP_RELAY_Q_MAX];
 };
 
 struct fastpath {
@@ -210,6 +220,10 @@ void fp_clock_stop(struct fastpath *fp);
 /* fp_relay.c, the stats refresh: the kernel's relay counts into sip.*
  * (nothing before fp_relay_install). */
 void fp_relay_fold(struct fastpath *fp);
+/* The queued relay_hops writes made now (one batch); _due: only if the
+ * oldest waits @age_ms or more (no lock otherwise).  Any thread. */
+void fp_relay_flush(struct fastpath *fp);
+void fp_relay_flush_due(struct fastpath *fp, uint64_t age_ms);
 /* fastpath.c: the kernel's queued events counted now; how many (or
  * -errno).  Any thread. */
 int fp_events_drain(struct fastpath *fp);

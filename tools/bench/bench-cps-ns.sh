@@ -30,7 +30,10 @@
 # comparison in the same rounds).
 #
 # Environment: BENCH_NS_ROUNDS (5), BENCH_NS_RATE (calls/s, 800),
-# BENCH_NS_SECS (s per run, 8), BENCH_NS_STRACE=1 (also count sipdlgd's
+# BENCH_NS_SECS (s per run, 8), BENCH_NS_HOLD_MS (0: the UAC sends the
+# BYE right after the ACK; N: it holds each call N ms first, so that the
+# dialogs live through a flush of the deferred map writes as real calls
+# do), BENCH_NS_STRACE=1 (also count sipdlgd's
 # system calls in one extra run of each profile with strace -c -f: the
 # syscalls per call; strace slows it down, so not in the CPU figures;
 # BENCH_NS_STRACE_OPTS replaces -c, e.g. "-e trace=bpf" for every bpf()
@@ -57,6 +60,14 @@ TSV=$ROOT/tools/bench/results/LATEST-cps-ns.tsv
 TCK=$(getconf CLK_TCK)
 CPORT=5062 UPORT=5061
 CALLS=$((RATE * SECS))
+HOLD=${BENCH_NS_HOLD_MS:-0}
+UAC_XML=$SIPP_DIR/uac.xml
+if [ "$HOLD" -gt 0 ]; then
+	# The same scenario with a pause between the ACK and the BYE.
+	UAC_XML=$E2E_TMP/uac-hold.xml
+	awk -v ms="$HOLD" '{ print } /<send ack_txn=/ { ack = 1 }
+		ack && /<\/send>/ { print "  <pause milliseconds=\"" ms "\"/>"; ack = 0 }' "$SIPP_DIR/uac.xml" >"$UAC_XML"
+fi
 BASE=${BENCH_NS_BASE:-}
 PROFS="xdp-relay xdp-off${BASE:+ xdp-relay-base}"
 T0=$(date +%s)
@@ -176,7 +187,7 @@ run_once() {
 	fi
 	sleep 0.5
 	p0=$(proxy_ticks) a0=$(all_ticks) s0=$(soft_ticks) t0=$(date +%s.%N)
-	( cd "$d" && exec nsenter --net="/run/netns/$N3_CALLER" sipp -sf "$SIPP_DIR/uac.xml" -nostdin \
+	( cd "$d" && exec nsenter --net="/run/netns/$N3_CALLER" sipp -sf "$UAC_XML" -nostdin \
 		"$N3_BOX4:5060" -s callee -i "$N3_C4" -p "$UPORT" -r "$RATE" -m "$CALLS" \
 		-timeout "$((SECS + 20))s" -timeout_error \
 		-trace_stat -stf "$d/uac.csv" -fd 1 -trace_err -error_file "$d/uac.err" ) >"$d/uac.out" 2>&1 </dev/null &
@@ -281,7 +292,7 @@ table() {
 {
 	echo "# CPU per basic call: XDP attached (native, relay on) vs detached, three namespaces (bench-cps-ns.sh)"
 	echo
-	echo "$(date -u '+%F %T') UTC, $(nproc) CPUs, kernel $(uname -r), $(sipp -v 2>/dev/null | grep -o 'SIPp v[^ ]*' | head -1); $ROUNDS rounds of $CALLS calls at $RATE calls/s, total $(( $(date +%s) - T0 )) s; 1-minute load average at the end $(load1) on $(nproc) CPUs."
+	echo "$(date -u '+%F %T') UTC, $(nproc) CPUs, kernel $(uname -r), $(sipp -v 2>/dev/null | grep -o 'SIPp v[^ ]*' | head -1); $ROUNDS rounds of $CALLS calls at $RATE calls/s$([ "$HOLD" -gt 0 ] && echo ", each held $HOLD ms between ACK and BYE"), total $(( $(date +%s) - T0 )) s; 1-minute load average at the end $(load1) on $(nproc) CPUs."
 	echo "Topology: tests/e2e/lib_netns3.sh: sipp UAC (tools/bench/sipp/uac.xml) in the caller namespace, sipdlgd (2 workers, dialog profiles, as sipdlg-dialog.yaml) in the box namespace, sipp UAS (uas.xml) in the callee namespace; veth pairs."
 	echo "xdp-relay: the XDP program attached in native mode on both box veths, xdp.relay on, unknown_dialog drop; xdp-off: xdp.enabled false${BASE:+; xdp-relay-base: xdp-relay with the sipdlgd binary $BASE (before the changes)}. The same basic call (INVITE, 180, 200, ACK, BYE, 200)."
 	echo "Each round runs every profile, the order rotating between rounds, sipdlgd restarted for each run. The machine is shared by other jobs: single runs are noisy, the medians and the median of the per-round ratios are the figures."
@@ -346,6 +357,6 @@ table() {
 	awk -F'\t' '$1 == "run" && NF >= 11 { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $2, $3, $4, $5, $6, $7, $8, $9, $10 }
 		$1 == "run" && NF < 11 { printf "| %s | %s | %s | | | | | | |\n", $2, $3, $4 }' "$TSV"
 	echo
-	echo "Command: \`sudo BENCH_NS_ROUNDS=$ROUNDS BENCH_NS_RATE=$RATE BENCH_NS_SECS=$SECS BENCH_NS_STRACE=${BENCH_NS_STRACE:-0} BENCH_NS_PERF=${BENCH_NS_PERF:-0}${BASE:+ BENCH_NS_BASE=$BASE} bash tools/bench/bench-cps-ns.sh\`."
+	echo "Command: \`sudo BENCH_NS_ROUNDS=$ROUNDS BENCH_NS_RATE=$RATE BENCH_NS_SECS=$SECS$([ "$HOLD" -gt 0 ] && echo " BENCH_NS_HOLD_MS=$HOLD") BENCH_NS_STRACE=${BENCH_NS_STRACE:-0} BENCH_NS_PERF=${BENCH_NS_PERF:-0}${BASE:+ BENCH_NS_BASE=$BASE} bash tools/bench/bench-cps-ns.sh\`."
 } >"$OUT"
 cat "$OUT"

@@ -137,13 +137,16 @@ static void on_sleep(struct ev_loop *loop, void *ud)
 
 int fp_clock_hook_loop(struct fastpath *fp, struct ev_loop *loop)
 {
-	struct fp_clock_writer *w;
+	struct fp_clock_writer *w, **all;
 	int r;
 
 	if (!fp)
 		return 0;
-	if (fp->n_clock_writers >= FP_CLOCK_WRITERS_MAX)
-		return -ENOSPC;
+	all = realloc(fp->clock_writers,
+		      (fp->n_clock_writers + 1) * sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	fp->clock_writers = all;
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
@@ -214,5 +217,7 @@ void fp_clock_stop(struct fastpath *fp)
 		store(fp, 0);
 	for (size_t i = 0; i < fp->n_clock_writers; i++)
 		free(fp->clock_writers[i]);
+	free(fp->clock_writers);
+	fp->clock_writers = NULL;
 	fp->n_clock_writers = 0;
 }

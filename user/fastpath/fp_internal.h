@@ -28,7 +28,6 @@ struct fp_iface {
 };
 
 #define FP_KMAPS_GONE_MAX 64	/* deferred deletions per batch */
-#define FP_CLOCK_WRITERS_MAX 256	/* loops fp_clock_hook_loop takes */
 #define FP_RELAY_Q_MAX 64	/* relay_hops writes per batch */
 
 struct fp_clock_writer;
@@ -143,7 +142,7 @@ struct fastpath {
 	__u64 *_Atomic clock_slots[2];
 	_Atomic unsigned clock_awake, clock_busy;
 	bool clock_hooked;		/* workers write the clock */
-	struct fp_clock_writer *clock_writers[FP_CLOCK_WRITERS_MAX];
+	struct fp_clock_writer **clock_writers;	/* one per hooked loop */
 	size_t n_clock_writers;
 	struct fp_relay relay;
 	/* The loaded program relays (knob relay_enabled): only then does the

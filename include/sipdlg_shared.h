@@ -192,14 +192,17 @@ enum sipdlg_method {
  *
  * Clock: last_seen_ns is CLOCK_MONOTONIC in ns as the controller last
  * published it: a reading of clock_gettime(CLOCK_MONOTONIC) it writes
- * every SIPDLG_CLOCK_PUBLISH_MS into the program's global sd_clock_ns
- * (section ".data.clock", mmap-ed), read by the kernel with one load
- * instead of a helper call per packet.  Until the first write (a program
- * just loaded, or none running the controller) the kernel reads
- * bpf_ktime_get_coarse_ns() instead, the same clock at jiffy resolution.
- * Either way it never runs ahead of CLOCK_MONOTONIC and lags it by about
- * SIPDLG_CLOCK_PUBLISH_MS or one tick (1-10 ms, by CONFIG_HZ), more only
- * while the controller itself stalls (when nothing times out anyway).
+ * into the program's global sd_clock_ns (section ".data.clock",
+ * mmap-ed), read by the kernel with one load instead of a helper call
+ * per packet.  sipdlgd's SIP workers write a reading each time they wake
+ * up and 0 when the last of them goes to sleep (user/fastpath/fp_clock.c;
+ * without workers, a timer every SIPDLG_CLOCK_PUBLISH_MS).  While it is
+ * 0 (a program just loaded, no controller, all workers asleep) the
+ * kernel reads bpf_ktime_get_coarse_ns() instead, the same clock at
+ * jiffy resolution.  Either way it never runs ahead of CLOCK_MONOTONIC
+ * and lags it by about one pass of a worker's loop or one tick (1-10 ms,
+ * by CONFIG_HZ), more only while the controller itself stalls (when
+ * nothing times out anyway).
  * The controller compares it with clock_gettime(CLOCK_MONOTONIC) (or
  * CLOCK_MONOTONIC_COARSE), never with CLOCK_REALTIME or CLOCK_BOOTTIME,
  * and allows that lag.  rl_window is bpf_ktime_get_coarse_ns() in whole

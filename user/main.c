@@ -261,6 +261,16 @@ static int start(struct daemon *d, const char *bpf_object)
 			log_err("%s", err);
 			return r;
 		}
+		/* The workers publish the kernel's clock as they wake up
+		 * (no timer wake-ups for it). */
+		for (unsigned i = 0; i < tp_worker_count(d->tp); i++) {
+			r = fp_clock_hook_loop(d->fp, tp_worker_loop(d->tp, i));
+			if (r) {
+				log_err("xdp: cannot hook the clock to worker "
+					"%u: %s", i, strerror(-r));
+				return r;
+			}
+		}
 	} else {
 		log_notice("xdp.enabled is false: no fast path");
 	}

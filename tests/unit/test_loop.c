@@ -309,6 +309,64 @@ static void test_before_sleep(void **state)
 	assert_int_equal(ev_before_sleep_add(loop, NULL, NULL), -EINVAL);
 }
 
+/* An after-wake hook sees every wake-up, before the callbacks. */
+struct wake_rec {
+	int wakes, sleeps;
+	int wakes_at_read;	/* wakes when the file callback ran */
+};
+
+static void wake_hook(struct ev_loop *loop, void *ud)
+{
+	((struct wake_rec *)ud)->wakes++;
+}
+
+static void sleep_hook(struct ev_loop *loop, void *ud)
+{
+	((struct wake_rec *)ud)->sleeps++;
+}
+
+static void on_read_wake(struct ev_loop *loop, int fd, unsigned ev, void *ud)
+{
+	struct wake_rec *w = ud;
+	char c;
+
+	w->wakes_at_read = w->wakes;
+	assert_int_equal(read(fd, &c, 1), 1);
+}
+
+static void test_after_wake(void **state)
+{
+	struct ev_loop *loop = *state;
+	struct wake_rec w = { 0 };
+	int other = 0, p[2];
+
+	assert_int_equal(ev_after_wake_add(loop, wake_hook, &w), 0);
+	assert_int_equal(ev_before_sleep_add(loop, sleep_hook, &w), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(ev_loop_once(loop, 0), 0);
+	assert_int_equal(w.wakes, 3);
+	assert_int_equal(w.sleeps, 3);
+
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(ev_file_add(loop, p[0], EV_READ, on_read_wake, &w), 0);
+	assert_int_equal(write(p[1], "x", 1), 1);
+	assert_int_equal(ev_loop_once(loop, 1000), 1);
+	/* the hook ran after the wait and before the callback */
+	assert_int_equal(w.wakes, 4);
+	assert_int_equal(w.wakes_at_read, 4);
+	assert_int_equal(w.sleeps, 4);
+	ev_file_del(loop, p[0]);
+	close(p[0]);
+	close(p[1]);
+
+	for (int i = 1; i < 8; i++)
+		assert_int_equal(ev_after_wake_add(loop, count_hook, &other),
+				 0);
+	assert_int_equal(ev_after_wake_add(loop, count_hook, &other),
+			 -ENOSPC);
+	assert_int_equal(ev_after_wake_add(loop, NULL, NULL), -EINVAL);
+}
+
 static void *stopper(void *arg)
 {
 	usleep(20000);
@@ -371,6 +429,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_zero_timer_no_starvation,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_before_sleep, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_after_wake, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_stop, setup, teardown),
 		cmocka_unit_test(test_now_and_free),

@@ -30,13 +30,18 @@
 # comparison in the same rounds).
 #
 # Environment: BENCH_NS_ROUNDS (5), BENCH_NS_RATE (calls/s, 800),
-# BENCH_NS_SECS (s per run, 8), BENCH_NS_STRACE=1 (also count sipdlgd's
+# BENCH_NS_SECS (s per run, 8), BENCH_NS_HOLD_MS (0: the UAC sends the
+# BYE right after the ACK; N: it holds each call N ms first, so that the
+# dialogs live through a flush of the deferred map writes as real calls
+# do), BENCH_NS_STRACE=1 (also count sipdlgd's
 # system calls in one extra run of each profile with strace -c -f: the
 # syscalls per call; strace slows it down, so not in the CPU figures;
 # BENCH_NS_STRACE_OPTS replaces -c, e.g. "-e trace=bpf" for every bpf()
 # call with its command and map fd; strace is attached after start-up and
 # stays until sipdlgd has ended), BENCH_NS_PERF=1 (one extra run of
-# each under perf record: sipdlgd's top symbols), BENCH_NS_KEEP=DIR (a
+# each under perf record: sipdlgd's top symbols and its CPU per call split
+# into user, bpf(), other system calls, softirq run in its context and
+# other kernel time, and main vs worker threads), BENCH_NS_KEEP=DIR (a
 # copy of the run's files).
 # Report: tools/bench/results/LATEST-cps-ns.md and .tsv.  Needs root.
 set -u
@@ -55,6 +60,14 @@ TSV=$ROOT/tools/bench/results/LATEST-cps-ns.tsv
 TCK=$(getconf CLK_TCK)
 CPORT=5062 UPORT=5061
 CALLS=$((RATE * SECS))
+HOLD=${BENCH_NS_HOLD_MS:-0}
+UAC_XML=$SIPP_DIR/uac.xml
+if [ "$HOLD" -gt 0 ]; then
+	# The same scenario with a pause between the ACK and the BYE.
+	UAC_XML=$E2E_TMP/uac-hold.xml
+	awk -v ms="$HOLD" '{ print } /<send ack_txn=/ { ack = 1 }
+		ack && /<\/send>/ { print "  <pause milliseconds=\"" ms "\"/>"; ack = 0 }' "$SIPP_DIR/uac.xml" >"$UAC_XML"
+fi
 BASE=${BENCH_NS_BASE:-}
 PROFS="xdp-relay xdp-off${BASE:+ xdp-relay-base}"
 T0=$(date +%s)
@@ -75,6 +88,37 @@ proxy_ticks() {
 all_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
 soft_ticks() { awk '/^cpu / { print $7 + $8 }' /proc/stat; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
+
+# perf_split PERF_DATA CALLS: where perf's samples of sipdlgd's threads
+# went, CPU s per 1,000 calls: "total user syscalls bpf softirq
+# other-kernel main+other-threads workers".  softirq: a sample whose
+# stack holds the softirq entry (net_rx_action...), i.e. network receive
+# work the kernel ran in sipdlgd's context (on one host: the peer veth's
+# NAPI and the delivery to sipp); bpf: inside bpf(); syscalls: any other
+# system call; other-kernel: page faults, scheduling, interrupts.
+perf_split() {
+	perf script -i "$1" -F comm,period,ip,sym,dso 2>/dev/null | awk -v calls="$2" '
+		function flush() {
+			if (!have) return
+			cls = !kern ? "user" : soft ? "softirq" : bpf ? "bpf" : sys ? "syscall" : "kother"
+			thr = comm ~ /^sipdlg-w/ ? "workers" : "main"
+			s[cls] += per; t[thr] += per; tot += per; have = 0
+		}
+		/^[^ \t]/ { flush(); comm = $1; per = $NF; have = 1; first = 1; kern = soft = bpf = sys = 0; next }
+		/^[ \t]*$/ { flush(); next }
+		{
+			if (first) { kern = $0 ~ /kernel\.kallsyms/; first = 0 }
+			if ($0 ~ /net_rx_action|handle_softirqs|__do_softirq/) soft = 1
+			if ($0 ~ /__x64_sys_bpf/) bpf = 1
+			if ($0 ~ /__x64_sys_/) sys = 1
+		}
+		END {
+			flush(); k = calls > 0 ? calls / 1000 : 1
+			printf "%.4f %.4f %.4f %.4f %.4f %.4f %.4f %.4f\n", tot / 1e9 / k, s["user"] / 1e9 / k,
+				s["syscall"] / 1e9 / k, s["bpf"] / 1e9 / k, s["softirq"] / 1e9 / k,
+				s["kother"] / 1e9 / k, t["main"] / 1e9 / k, t["workers"] / 1e9 / k
+		}'
+}
 
 # config PROFILE FILE: the box's sipdlgd, as tools/bench/sipdlg-dialog.yaml
 # (2 workers, dialog profiles) with XDP detached (xdp-off) or attached
@@ -143,7 +187,7 @@ run_once() {
 	fi
 	sleep 0.5
 	p0=$(proxy_ticks) a0=$(all_ticks) s0=$(soft_ticks) t0=$(date +%s.%N)
-	( cd "$d" && exec nsenter --net="/run/netns/$N3_CALLER" sipp -sf "$SIPP_DIR/uac.xml" -nostdin \
+	( cd "$d" && exec nsenter --net="/run/netns/$N3_CALLER" sipp -sf "$UAC_XML" -nostdin \
 		"$N3_BOX4:5060" -s callee -i "$N3_C4" -p "$UPORT" -r "$RATE" -m "$CALLS" \
 		-timeout "$((SECS + 20))s" -timeout_error \
 		-trace_stat -stf "$d/uac.csv" -fd 1 -trace_err -error_file "$d/uac.err" ) >"$d/uac.out" 2>&1 </dev/null &
@@ -172,8 +216,11 @@ run_once() {
 	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; forget_pid "$pid"
 	[ "$st" = strace ] && cp "$d/strace.txt" "$E2E_TMP/$prof-strace.txt" 2>/dev/null
-	[ "$st" = perf ] && perf report -i "$d/perf.data" --no-children --sort sym --stdio -g none --percent-limit 1.5 \
-		2>/dev/null | grep -v '^#' | grep -v '^$' | head -25 >"$E2E_TMP/$prof-perf.txt"
+	if [ "$st" = perf ]; then
+		perf report -i "$d/perf.data" --no-children --sort sym --stdio -g none --percent-limit 1.5 \
+			2>/dev/null | grep -v '^#' | grep -v '^$' | head -25 >"$E2E_TMP/$prof-perf.txt"
+		perf_split "$d/perf.data" "${ok%% *}" >"$E2E_TMP/$prof-split.txt"
+	fi
 	echo "$ok $((p1 - p0)) $((s1 - s0)) $((a1 - a0)) $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') $(load1) $rc"
 }
 
@@ -245,7 +292,7 @@ table() {
 {
 	echo "# CPU per basic call: XDP attached (native, relay on) vs detached, three namespaces (bench-cps-ns.sh)"
 	echo
-	echo "$(date -u '+%F %T') UTC, $(nproc) CPUs, kernel $(uname -r), $(sipp -v 2>/dev/null | grep -o 'SIPp v[^ ]*' | head -1); $ROUNDS rounds of $CALLS calls at $RATE calls/s, total $(( $(date +%s) - T0 )) s; 1-minute load average at the end $(load1) on $(nproc) CPUs."
+	echo "$(date -u '+%F %T') UTC, $(nproc) CPUs, kernel $(uname -r), $(sipp -v 2>/dev/null | grep -o 'SIPp v[^ ]*' | head -1); $ROUNDS rounds of $CALLS calls at $RATE calls/s$([ "$HOLD" -gt 0 ] && echo ", each held $HOLD ms between ACK and BYE"), total $(( $(date +%s) - T0 )) s; 1-minute load average at the end $(load1) on $(nproc) CPUs."
 	echo "Topology: tests/e2e/lib_netns3.sh: sipp UAC (tools/bench/sipp/uac.xml) in the caller namespace, sipdlgd (2 workers, dialog profiles, as sipdlg-dialog.yaml) in the box namespace, sipp UAS (uas.xml) in the callee namespace; veth pairs."
 	echo "xdp-relay: the XDP program attached in native mode on both box veths, xdp.relay on, unknown_dialog drop; xdp-off: xdp.enabled false${BASE:+; xdp-relay-base: xdp-relay with the sipdlgd binary $BASE (before the changes)}. The same basic call (INVITE, 180, 200, ACK, BYE, 200)."
 	echo "Each round runs every profile, the order rotating between rounds, sipdlgd restarted for each run. The machine is shared by other jobs: single runs are noisy, the medians and the median of the per-round ratios are the figures."
@@ -281,7 +328,18 @@ table() {
 	fi
 	if [ "${BENCH_NS_PERF:-0}" = 1 ]; then
 		echo
-		echo "## Where sipdlgd's CPU goes (perf record -F 1999 -g -p, one extra run each; symbols with ≥ 1.5 % of its samples)"
+		echo "## Where sipdlgd's CPU goes (perf record -F 1999 -g -p, one extra run each)"
+		echo
+		echo "perf's samples of sipdlgd's threads, CPU s per 1,000 calls (the run's calls; perf samples for BENCH_NS_SECS): user; kernel split into bpf(), the other system calls, softirq (network receive work run in sipdlgd's context: the peer veth's NAPI and the delivery to sipp, which on one host is not the proxy's own work) and the rest (page faults, scheduling); and by thread (main+other: the main loop, timer and DB threads; workers: the SIP workers)."
+		echo
+		echo "| profile | total | user | syscalls | bpf() | softirq | other kernel | main+other threads | workers |"
+		echo "|---|---|---|---|---|---|---|---|---|"
+		for prof in $PROFS; do
+			set -- $(cat "$E2E_TMP/$prof-split.txt" 2>/dev/null)
+			[ $# -ge 8 ] && echo "| $prof | $1 | $2 | $3 | $4 | $5 | $6 | $7 | $8 |"
+		done
+		echo
+		echo "Top symbols (≥ 1.5 % of its samples):"
 		for prof in $PROFS; do
 			echo
 			echo "$prof:"
@@ -299,6 +357,6 @@ table() {
 	awk -F'\t' '$1 == "run" && NF >= 11 { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $2, $3, $4, $5, $6, $7, $8, $9, $10 }
 		$1 == "run" && NF < 11 { printf "| %s | %s | %s | | | | | | |\n", $2, $3, $4 }' "$TSV"
 	echo
-	echo "Command: \`sudo BENCH_NS_ROUNDS=$ROUNDS BENCH_NS_RATE=$RATE BENCH_NS_SECS=$SECS BENCH_NS_STRACE=${BENCH_NS_STRACE:-0} bash tools/bench/bench-cps-ns.sh\`."
+	echo "Command: \`sudo BENCH_NS_ROUNDS=$ROUNDS BENCH_NS_RATE=$RATE BENCH_NS_SECS=$SECS$([ "$HOLD" -gt 0 ] && echo " BENCH_NS_HOLD_MS=$HOLD") BENCH_NS_STRACE=${BENCH_NS_STRACE:-0} BENCH_NS_PERF=${BENCH_NS_PERF:-0}${BASE:+ BENCH_NS_BASE=$BASE} bash tools/bench/bench-cps-ns.sh\`."
 } >"$OUT"
 cat "$OUT"

@@ -72,6 +72,8 @@ struct ev_loop {
 
 	struct ev_hook hooks[EV_MAX_HOOKS];
 	unsigned nhooks;
+	struct ev_hook wake_hooks[EV_MAX_HOOKS];
+	unsigned nwake_hooks;
 
 	struct epoll_event *events;
 	int nevents;
@@ -426,6 +428,17 @@ int ev_before_sleep_add(struct ev_loop *loop, ev_hook_fn fn, void *ud)
 	return 0;
 }
 
+int ev_after_wake_add(struct ev_loop *loop, ev_hook_fn fn, void *ud)
+{
+	if (!fn)
+		return -EINVAL;
+	if (loop->nwake_hooks >= EV_MAX_HOOKS)
+		return -ENOSPC;
+	loop->wake_hooks[loop->nwake_hooks++] =
+		(struct ev_hook){ .fn = fn, .ud = ud };
+	return 0;
+}
+
 static void ev_wake_drain(struct ev_loop *loop)
 {
 	uint64_t v;
@@ -450,6 +463,8 @@ int ev_loop_once(struct ev_loop *loop, int max_wait_ms)
 			return -errno;
 		n = 0;
 	}
+	for (unsigned i = 0; i < loop->nwake_hooks; i++)
+		loop->wake_hooks[i].fn(loop, loop->wake_hooks[i].ud);
 	for (int i = 0; i < n; i++) {
 		uint32_t e = loop->events[i].events;
 		int fd = loop->events[i].data.fd;

@@ -118,14 +118,27 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* Drain whatever the kernel queued; never blocks the loop. */
-static void on_ringbuf(struct ev_loop *loop, int fd, unsigned events,
-		       void *ud)
+/* Count whatever the kernel queued (reads the shared pages: no system
+ * call); never blocks. */
+int fp_events_drain(struct fastpath *fp)
 {
-	struct fastpath *fp = ud;
+	int n;
 
-	if (ring_buffer__consume(fp->rb) < 0)
-		log_warn("ring buffer consume failed: %s", strerror(errno));
+	if (!fp || !fp->rb)
+		return 0;
+	pthread_mutex_lock(&fp->rb_lock);
+	n = ring_buffer__consume(fp->rb);
+	pthread_mutex_unlock(&fp->rb_lock);
+	if (n < 0)
+		log_warn("ring buffer consume failed: %s", strerror(-n));
+	return n;
+}
+
+/* stats_foreach's refresh: the events and the relay's counts first. */
+static void refresh(void *ud)
+{
+	fp_events_drain(ud);
+	fp_relay_fold(ud);
 }
 
 int fp_start(const struct sipdlg_config *cfg, const char *obj_path,
@@ -144,6 +157,7 @@ int fp_start(const struct sipdlg_config *cfg, const char *obj_path,
 	fp->relay.fd = -1;
 	pthread_mutex_init(&fp->relay.fold_lock, NULL);
 	pthread_mutex_init(&fp->relay.keys_lock, NULL);
+	pthread_mutex_init(&fp->rb_lock, NULL);
 	fp->loop = loop;
 	fp->cfg = cfg;
 	if (obj_path && !(fp->obj_path = strdup(obj_path))) {
@@ -185,15 +199,10 @@ int fp_start(const struct sipdlg_config *cfg, const char *obj_path,
 			 strerror(-r));
 		goto fail;
 	}
-	if (loop) {
-		r = ev_file_add(loop, ring_buffer__epoll_fd(fp->rb), EV_READ,
-				on_ringbuf, fp);
-		if (r) {
-			snprintf(err, err_len,
-				 "xdp: cannot watch the ring buffer: %s",
-				 strerror(-r));
-			goto fail;
-		}
+	/* Not watched: the main loop's tick drains it (fp_clock.c) */
+	if (st) {
+		stats_set_refresh(st, refresh, fp);
+		fp->st_refresh = st;
 	}
 
 	/* the time before the program sees traffic: the kernel's clock
@@ -220,11 +229,11 @@ void fp_free(struct fastpath *fp)
 		return;
 	fp_clock_stop(fp);
 	fp_detach_all(fp);
-	if (fp->rb) {
-		if (fp->loop)
-			ev_file_del(fp->loop, ring_buffer__epoll_fd(fp->rb));
+	if (fp->st_refresh)
+		stats_set_refresh(fp->st_refresh, NULL, NULL);
+	if (fp->rb)
 		ring_buffer__free(fp->rb);
-	}
+	pthread_mutex_destroy(&fp->rb_lock);
 	/* Closing the object unloads the program; pinned maps stay. */
 	bpf_object__close(fp->prog_obj);
 	bpf_object__close(fp->obj);

@@ -63,6 +63,15 @@ struct fp_mac_info {
 };
 int fp_mac_info(struct fastpath *fp, struct fp_mac_info *out);
 
+/*
+ * The SIP workers' loop @loop writes the kernel's clock from now on (each
+ * time it wakes up; 0 when the last hooked loop sleeps) and makes the
+ * deferred map deletions that are due before it sleeps (fp_clock.c).
+ * Before the loop runs; its thread must stop before fp_free().  NULL-safe
+ * (0).  0 or -errno.
+ */
+int fp_clock_hook_loop(struct fastpath *fp, struct ev_loop *loop);
+
 /* Detach from every interface, close everything; pins stay. NULL-safe. */
 void fp_free(struct fastpath *fp);
 

@@ -15,7 +15,10 @@
  * the events that change what the kernel reads write: the hashes change
  * only when a dialog is created or loaded and at its 2xx (the callee
  * tag), and the kernel reads the state only as "== 4" for the relay
- * (bpf/sip_relay.h sd_relay_req_gate, with the relay knob on).  The
+ * (bpf/sip_relay.h sd_relay_req_gate, with the relay knob on).  With the
+ * relay knob on, the callee tag waits for the ACK's write of state 4
+ * (one update for both); a 2xx never ACKed leaves the entry matching on
+ * the caller tag only, as an early dialog's.  The
  * other events (a 1xx, the ACK with the relay off, the end of a dialog
  * that was never in state 4, ...) leave the entry as it is: its state
  * field is then the last state the kernel needed, not the table's.
@@ -79,9 +82,14 @@ static void ident_of(struct fastpath *fp, struct dlg_cell *c,
 static bool kernel_sees(const struct fastpath *fp, int type, int old_state,
 			int state)
 {
-	if (type == DLGCB_CREATED || type == DLGCB_LOADED ||
-	    type == DLGCB_CONFIRMED_NA)
+	if (type == DLGCB_CREATED || type == DLGCB_LOADED)
 		return true;
+	/* The 2xx's callee tag: with the relay on, the ACK's write of
+	 * state 4 (one round trip later) carries it too, one read-modify-
+	 * write for both; until then the kernel compares the caller tag
+	 * only, as for an early dialog. */
+	if (type == DLGCB_CONFIRMED_NA)
+		return !fp->relay_knob;
 	if (!fp->relay_knob)
 		return false;
 	if (state == DLG_STATE_CONFIRMED)

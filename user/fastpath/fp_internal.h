@@ -28,6 +28,9 @@ struct fp_iface {
 };
 
 #define FP_KMAPS_GONE_MAX 64	/* deferred deletions per batch */
+#define FP_RELAY_Q_MAX 64	/* relay_hops writes per batch */
+
+struct fp_clock_writer;
 
 /* fp_kmaps.c: dialogs the kernel maps do not hold; all under @lock. */
 struct fp_kmaps {
@@ -57,6 +60,8 @@ struct fp_kmaps {
 	 * defer_ok: a tick runs (fp_clock_start). */
 	bool defer_ok;
 	size_t n_gone;
+	_Atomic uint64_t gone_first_ms;	/* CLOCK_MONOTONIC ms of gone[0];
+					 * 0: the list is empty */
 	struct sipdlg_dlg_key gone[FP_KMAPS_GONE_MAX];
 };
 
@@ -83,6 +88,15 @@ struct fp_relay {
 	pthread_mutex_t keys_lock;
 	bool keys_ok;
 	struct fp_pending keys;
+	/* Entries written at the next flush (fp_relay_flush: a worker
+	 * before it sleeps once the oldest waits SIPDLG_CLOCK_PUBLISH_MS,
+	 * the main tick, or a full queue), one BPF_MAP_UPDATE_BATCH for
+	 * all; under keys_lock, which the flush holds through its system
+	 * call so that a deletion finds a key queued or remembered. */
+	size_t n_q;
+	_Atomic uint64_t q_first_ms;	/* CLOCK_MONOTONIC ms; 0: empty */
+	struct sipdlg_dlg_key q_keys[FP_RELAY_Q_MAX];
+	struct sipdlg_relay_hops q_hops[FP_RELAY_Q_MAX];
 };
 
 struct fastpath {
@@ -91,7 +105,12 @@ struct fastpath {
 	int prog_fd;
 	uint32_t prog_id;
 	int dialogs_fd, counters_fd, events_fd, callids_fd;
+	/* Drained by the main loop's tick and every stats read, not
+	 * watched (a wake-up per BYE event cost more than its counting);
+	 * rb_lock: one consumer at a time. */
 	struct ring_buffer *rb;
+	pthread_mutex_t rb_lock;
+	struct stats *st_refresh;	/* whose refresh is ours */
 	struct ev_loop *loop;
 	int ncpus;
 	char pin_path[256];
@@ -117,6 +136,14 @@ struct fastpath {
 	struct bpf_object *prog_obj;
 	uint32_t rotations;
 	uint64_t clock_timer;		/* fp_clock.c, 0: none */
+	/* fp_clock.c: sd_clock_ns of fp->obj and of fp->prog_obj (NULL:
+	 * none); the hooked loops awake and the writers between loading a
+	 * slot and storing into it. */
+	__u64 *_Atomic clock_slots[2];
+	_Atomic unsigned clock_awake, clock_busy;
+	bool clock_hooked;		/* workers write the clock */
+	struct fp_clock_writer **clock_writers;	/* one per hooked loop */
+	size_t n_clock_writers;
 	struct fp_relay relay;
 	/* The loaded program relays (knob relay_enabled): only then does the
 	 * kernel read a dialog's state (== 4, sd_relay_req_gate). */
@@ -178,12 +205,27 @@ int fp_attach_replace(struct fastpath *fp, int new_prog_fd, char *err,
 
 /*
  * fp_clock.c: write CLOCK_MONOTONIC into the loaded programs' sd_clock_ns
- * now; start (publish, then every SIPDLG_CLOCK_PUBLISH_MS on fp->loop) and
- * stop doing so.
+ * now (not once workers' loops are hooked: they write it); start (publish,
+ * then every SIPDLG_CLOCK_PUBLISH_MS on fp->loop, or only the deferred
+ * deletions once loops are hooked) and stop doing so.
  */
 void fp_clock_publish(struct fastpath *fp);
+/* @obj (loaded) becomes fp->prog_obj; the old one is closed once no
+ * worker writes its clock. */
+void fp_clock_set_prog_obj(struct fastpath *fp, struct bpf_object *obj);
 int fp_clock_start(struct fastpath *fp);
 void fp_clock_stop(struct fastpath *fp);
+
+/* fp_relay.c, the stats refresh: the kernel's relay counts into sip.*
+ * (nothing before fp_relay_install). */
+void fp_relay_fold(struct fastpath *fp);
+/* The queued relay_hops writes made now (one batch); _due: only if the
+ * oldest waits @age_ms or more (no lock otherwise).  Any thread. */
+void fp_relay_flush(struct fastpath *fp);
+void fp_relay_flush_due(struct fastpath *fp, uint64_t age_ms);
+/* fastpath.c: the kernel's queued events counted now; how many (or
+ * -errno).  Any thread. */
+int fp_events_drain(struct fastpath *fp);
 
 /* fp_mac.c: the flags word of @c's map value (old value @flags). */
 __u32 fp_mac_flags(struct fastpath *fp, struct dlg_cell *c, __u32 flags);

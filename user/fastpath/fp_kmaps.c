@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -606,6 +607,7 @@ void fp_kmaps_flush(struct fastpath *fp)
 	n = km->n_gone;
 	memcpy(keys, km->gone, n * sizeof(keys[0]));
 	km->n_gone = 0;
+	atomic_store(&km->gone_first_ms, 0);
 	pthread_mutex_unlock(&km->lock);
 	if (!n)
 		return;
@@ -616,6 +618,15 @@ void fp_kmaps_flush(struct fastpath *fp)
 		retry_locked(fp, FP_KMAPS_RETRY * done);
 	state_write(fp);
 	pthread_mutex_unlock(&km->lock);
+}
+
+void fp_kmaps_flush_due(struct fastpath *fp, uint64_t age_ms)
+{
+	uint64_t first = atomic_load(&fp->km.gone_first_ms);
+
+	/* no lock, no clock read while nothing waits (the usual pass) */
+	if (first && mono_ms() >= first + age_ms)
+		fp_kmaps_flush(fp);
 }
 
 void fp_kmaps_forget(struct fastpath *fp, const struct sipdlg_dlg_key *key,
@@ -638,6 +649,8 @@ void fp_kmaps_forget(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 		   !km->n_untracked && km->n_gone < FP_KMAPS_GONE_MAX) {
 		/* In "dialogs" (nothing says otherwise) and no dialog waits
 		 * for its slot: the deletion can wait for the batch. */
+		if (!km->n_gone)
+			atomic_store(&km->gone_first_ms, mono_ms());
 		km->gone[km->n_gone++] = *key;
 		full = km->n_gone == FP_KMAPS_GONE_MAX;
 		defer = true;

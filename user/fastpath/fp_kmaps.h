@@ -68,13 +68,18 @@ int fp_kmaps_callid_put(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 			const struct fp_ident *id);
 /*
  * The deletions fp_kmaps_forget() deferred, made now in one system call
- * (BPF_MAP_DELETE_BATCH).  A dialog's entry outlives its end by at most
- * a clock tick (SIPDLG_CLOCK_PUBLISH_MS) then: the kernel's view is that
+ * (BPF_MAP_DELETE_BATCH).  A dialog's entry outlives its end by about
+ * SIPDLG_CLOCK_PUBLISH_MS while a SIP worker runs (fp_kmaps_flush_due
+ * before it sleeps), at most the main loop's tick (fp_clock.c,
+ * FP_GONE_TICK_MS) when none does: the kernel's view is that
  * of a dialog lingering in state 5 (matched, passed up, never relayed:
  * its relay_hops entry went at once).  A deletion is deferred only while
  * no dialog waits for a slot.  Any thread.
  */
 void fp_kmaps_flush(struct fastpath *fp);
+/* fp_kmaps_flush() if the oldest deferred deletion waits @age_ms or more;
+ * no lock and no system call otherwise.  Any thread. */
+void fp_kmaps_flush_due(struct fastpath *fp, uint64_t age_ms);
 /* Start: stale "overflow" keys out, every waiting dialog tried,
  * "fpstate" rewritten, the dialogs in the map counted. */
 void fp_kmaps_reconcile(struct fastpath *fp);

@@ -158,12 +158,11 @@ int fp_rotate_key(struct fastpath *fp, struct fp_rotation *res, char *err,
 	}
 	mac_ring_apply(fp->mac, &next);					/* 5 */
 	oobj = fp->prog_obj;						/* 6 */
-	if (oobj)
-		bpf_object__close(oobj);
-	else
+	if (!oobj)
 		bpf_program__unload(fp->prog);	/* fp->obj keeps its maps */
-	fp->prog_obj = nobj;
-	fp_clock_publish(fp);	/* the new program's clock at once */
+	/* closes oobj once no worker writes its clock, and gives the new
+	 * program its clock */
+	fp_clock_set_prog_obj(fp, nobj);
 	fp->prog = bpf_object__find_program_by_name(nobj, "sipdlg_xdp");
 	fp->prog_fd = bpf_program__fd(fp->prog);
 	fp->prog_id = prog_id_of(fp->prog_fd);

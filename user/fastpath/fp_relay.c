@@ -6,7 +6,10 @@
  *
  * An entry is written when the dialog is confirmed (the 2xx relayed), when
  * it is restored from the database in a confirmed state, and when a
- * re-INVITE refreshes a remote target; it is deleted the moment the
+ * re-INVITE refreshes a remote target: queued, and written with the
+ * others queued within about SIPDLG_CLOCK_PUBLISH_MS in one
+ * BPF_MAP_UPDATE_BATCH (a request before that is passed up, as one for a
+ * dialog without an entry); it is deleted the moment the
  * dialog leaves the confirmed states (BYE, timeout, sipdlgctl end, a
  * failure) or is destroyed, and entries of dialogs the controller does
  * not know are removed at start (fp_relay_reconcile).  Only dialogs the
@@ -28,6 +31,8 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include <bpf/bpf.h>
 
@@ -116,24 +121,144 @@ static int fill_dir(struct fp_relay *rl, const char *route_set,
 
 /* @k's entry is (or may be) in the map now: remember it for the
  * deletion; when memory runs out, every deletion is made from then on. */
-static void key_written(struct fp_relay *rl, const struct sipdlg_dlg_key *k)
+static uint64_t mono_ms(void)
 {
-	pthread_mutex_lock(&rl->keys_lock);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void key_written_locked(struct fp_relay *rl,
+			       const struct sipdlg_dlg_key *k)
+{
 	if (rl->keys_ok && !fp_pending_add(&rl->keys, k)) {
 		rl->keys_ok = false;
 		fp_pending_fini(&rl->keys);
 	}
+}
+
+static void key_written(struct fp_relay *rl, const struct sipdlg_dlg_key *k)
+{
+	pthread_mutex_lock(&rl->keys_lock);
+	key_written_locked(rl, k);
+	pthread_mutex_unlock(&rl->keys_lock);
+}
+
+static bool same_key(const struct sipdlg_dlg_key *a,
+		     const struct sipdlg_dlg_key *b)
+{
+	return a->h_entry == b->h_entry && a->h_id == b->h_id;
+}
+
+/* @k's queued write, or -1.  Under keys_lock. */
+static ssize_t q_find(const struct fp_relay *rl, const struct sipdlg_dlg_key *k)
+{
+	for (size_t i = 0; i < rl->n_q; i++)
+		if (same_key(&rl->q_keys[i], k))
+			return (ssize_t)i;
+	return -1;
+}
+
+/* One entry written, or the batch's failure counted.  Under keys_lock. */
+static void q_written(struct fp_relay *rl, size_t i, bool ok)
+{
+	if (!ok) {
+		atomic_fetch_add(&rl->write_failed, 1);
+		atomic_store(&rl->unwritten, true);
+		return;
+	}
+	atomic_fetch_add(&rl->written, 1);
+	key_written_locked(rl, &rl->q_keys[i]);
+	log_debug("dialog %u:%u: next hops written to relay_hops (gen %llu)",
+		  rl->q_keys[i].h_entry, rl->q_keys[i].h_id,
+		  (unsigned long long)rl->q_hops[i].gen);
+}
+
+/* Every queued write in one BPF_MAP_UPDATE_BATCH (single updates after
+ * an entry the batch stopped at, or when batches are refused); each
+ * written key remembered before keys_lock is let go.  Under keys_lock. */
+static void q_flush_locked(struct fp_relay *rl)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	__u32 count = (__u32)rl->n_q;
+	size_t i = 0;
+
+	if (!rl->n_q)
+		return;
+	if (bpf_map_update_batch(rl->fd, rl->q_keys, rl->q_hops, &count,
+				 &o) == 0)
+		count = (__u32)rl->n_q;
+	else if (count > rl->n_q)
+		count = 0;
+	for (; i < count; i++)
+		q_written(rl, i, true);
+	for (; i < rl->n_q; i++)
+		q_written(rl, i, bpf_map_update_elem(rl->fd, &rl->q_keys[i],
+						     &rl->q_hops[i],
+						     BPF_ANY) == 0);
+	rl->n_q = 0;
+	atomic_store(&rl->q_first_ms, 0);
+}
+
+void fp_relay_flush(struct fastpath *fp)
+{
+	struct fp_relay *rl = &fp->relay;
+
+	if (rl->fd < 0 || !atomic_load(&rl->q_first_ms))
+		return;
+	pthread_mutex_lock(&rl->keys_lock);
+	q_flush_locked(rl);
+	pthread_mutex_unlock(&rl->keys_lock);
+}
+
+void fp_relay_flush_due(struct fastpath *fp, uint64_t age_ms)
+{
+	uint64_t first = atomic_load(&fp->relay.q_first_ms);
+
+	if (first && mono_ms() >= first + age_ms)
+		fp_relay_flush(fp);
+}
+
+/* @k's entry @h goes into the map at the next flush (a queued older one
+ * of @k is replaced). */
+static void q_put(struct fp_relay *rl, const struct sipdlg_dlg_key *k,
+		  const struct sipdlg_relay_hops *h)
+{
+	ssize_t i;
+
+	pthread_mutex_lock(&rl->keys_lock);
+	i = q_find(rl, k);
+	if (i < 0) {
+		if (rl->n_q == FP_RELAY_Q_MAX)
+			q_flush_locked(rl);
+		if (!rl->n_q)
+			atomic_store(&rl->q_first_ms, mono_ms());
+		i = (ssize_t)rl->n_q++;
+		rl->q_keys[i] = *k;
+	}
+	rl->q_hops[i] = *h;
 	pthread_mutex_unlock(&rl->keys_lock);
 }
 
 /* Whether @k's entry may be in the map; it is forgotten (the caller
- * deletes it).  False only for a dialog never written, or deleted. */
+ * deletes it), and a queued write of it dropped.  False only for a
+ * dialog never written, or deleted. */
 static bool key_take(struct fp_relay *rl, const struct sipdlg_dlg_key *k)
 {
 	struct fp_pend *p;
 	bool maybe = true;
+	ssize_t i;
 
 	pthread_mutex_lock(&rl->keys_lock);
+	i = q_find(rl, k);
+	if (i >= 0) {
+		rl->n_q--;
+		rl->q_keys[i] = rl->q_keys[rl->n_q];
+		rl->q_hops[i] = rl->q_hops[rl->n_q];
+		if (!rl->n_q)
+			atomic_store(&rl->q_first_ms, 0);
+	}
 	if (rl->keys_ok) {
 		p = fp_pending_find(&rl->keys, k);
 		maybe = p != NULL;
@@ -225,17 +350,12 @@ static void hops_write(struct fastpath *fp, struct dlg_cell *c)
 		goto gone;
 	}
 	hops.gen = atomic_fetch_add(&rl->gen, 1) + 1;
-	if (bpf_map_update_elem(rl->fd, &k, &hops, BPF_ANY) != 0) {
-		atomic_fetch_add(&rl->write_failed, 1);
-		atomic_store(&rl->unwritten, true);
-		return;
-	}
-	atomic_fetch_add(&rl->written, 1);
-	log_debug("dialog %u:%u: next hops written to relay_hops (gen %llu)",
-		  k.h_entry, k.h_id, (unsigned long long)hops.gen);
-	/* Remembered before the state is read again: a BYE on another
-	 * worker either finds the key or has ended the dialog already. */
-	key_written(rl, &k);
+	/* Queued, written with others within about SIPDLG_CLOCK_PUBLISH_MS
+	 * (the kernel needs it only from the ACK's state 4 on; a request
+	 * before it is passed up, relay_pass_nohop).  Queued before the
+	 * state is read again: a BYE on another worker either finds the
+	 * key (queued or written) or has ended the dialog already. */
+	q_put(rl, &k, &hops);
 	/* A BYE on another worker may have ended it meanwhile. */
 	if (!confirmed(dlg_state(c)))
 		hops_delete(rl, &k);
@@ -275,13 +395,13 @@ static void on_dlg_event(struct dlg_cell *c, int type,
 	}
 }
 
-/* stats_foreach's refresh: the kernel's relay counts into sip.*. */
-static void fold(void *ud)
+void fp_relay_fold(struct fastpath *fp)
 {
-	struct fastpath *fp = ud;
 	struct fp_relay *rl = &fp->relay;
 	struct sipdlg_counter req, rep;
 
+	if (!rl->st)
+		return;		/* not installed */
 	if (fp_read_counter(fp, SDR_RELAY_REQ, &req) != 0 ||
 	    fp_read_counter(fp, SDR_RELAY_REPLY, &rep) != 0)
 		return;
@@ -367,7 +487,6 @@ int fp_relay_install(struct fastpath *fp, struct dlg_table *t,
 		return 0;
 	rl = &fp->relay;
 	rl->px = px;
-	rl->st = st;
 	/* The totals count what the kernel relayed from now on (the
 	 * counters are per program load, the sip.* ones per run). */
 	if (fp_read_counter(fp, SDR_RELAY_REQ, &c) == 0)
@@ -378,7 +497,7 @@ int fp_relay_install(struct fastpath *fp, struct dlg_table *t,
 	rl->st_fwd_rep = stats_find(st, "sip:fwd_replies");
 	rl->st_relayed_req = stats_register(st, "sip", "relayed_requests", 0);
 	rl->st_relayed_rep = stats_register(st, "sip", "relayed_replies", 0);
-	stats_set_refresh(st, fold, fp);
+	rl->st = st;	/* fp_relay_fold from here on */
 	rl->fd = fp_map_fd(fp, "relay_hops");
 	if (!fp->cfg->xdp.relay_enabled || !fp->cfg->xdp.relay_methods) {
 		/* Off: whatever an earlier run left goes at the reconcile. */
@@ -450,6 +569,7 @@ int fp_relay_reconcile(struct fastpath *fp, struct dlg_table *t)
 			dlg_unref(cells[i]);
 		}
 	}
+	fp_relay_flush(fp);
 	if (removed || added)
 		log_notice("kernel relay: relay_hops reconciled: %d stale "
 			   "entries removed, %d dialogs written", removed,

@@ -324,7 +324,7 @@ static __always_inline int sd_lines(void *data, void *end, struct sd_sip *s,
 	} while (0)
 #define SD_LOUT(x)                   \
 	do {                         \
-		SD_WR(s->lr, (x));   \
+		SD_WR(s->lr, SD_K(x)); \
 		goto out;            \
 	} while (0)
 
@@ -453,7 +453,7 @@ next:
 			}
 		}
 	}
-	SD_WR(s->lr, SDR_SIP_SCAN_LIMIT);
+	SD_LOUT(SDR_SIP_SCAN_LIMIT);
 out:
 	/* one way out, through memory: the exits' paths join here */
 	return SD_RD(s->lr);

@@ -358,10 +358,10 @@ static __always_inline int sd_value(void *data, void *end, struct sd_sip *s,
 	__u32 ls = s->ls[kind & 7], le = s->le[kind & 7], v;
 
 	if (ls >= le || le > SD_PKT_LIMIT)
-		return SDR_SIP_SCAN_LIMIT;
+		return SD_K(SDR_SIP_SCAN_LIMIT);
 	v = sd_value_start(data, end, kind, ls, le);
 	if (!v || le - v > SIPDLG_SCAN_MAX_VALUE)
-		return SDR_SIP_SCAN_LIMIT;
+		return SD_K(SDR_SIP_SCAN_LIMIT);
 	*vs = v;
 	*ve = le;
 	return 0;

@@ -194,20 +194,20 @@ static __always_inline int sd_fast_route(void *data, void *end, __u32 vs,
 	void *p, *q;
 
 	if (!nl || nl > 6 || len > SD_FAST_MAX)
-		return -1;
+		return SD_K(-1);
 	/* the name's first letter, lower case (x below), and 0x20 if a
 	 * letter (nw below): of the knob's first byte only */
 	c = ((const volatile __u8 *)rr_param)[0];
 	nw = c - 'A' < 26 || c - 'a' < 26 ? SD_REP(0x20) : 0;
 	c |= nw & 0x20;
 	if (mac_enabled && c != 'd')
-		return -1;
+		return SD_K(-1);
 	x = SD_REP(c);
 	/* the SWS after the ':' first (usually one SP): (maybe) SP/HTAB
 	 * is a stop below */
 	p = SD_WINDOW(data, end, vs, 8);
 	if (!p)
-		return -1;
+		return SD_K(-1);
 	w = *(__u64 *)p;
 	c = (w >> 8) & 0xff;
 	if ((w & 0xff) == ' ' && c != ' ' && c != '\t')
@@ -218,7 +218,7 @@ static __always_inline int sd_fast_route(void *data, void *end, __u32 vs,
 	len -= k;
 	p = SD_WINDOW(data, end, vs, SD_FAST_MAX + 8);
 	if (!p || k > SIPDLG_SWS_MAX || vs >= ve)
-		return -1;
+		return SD_K(-1);
 	for (k = 0; k < SD_FAST_MAX / 8; k++) {
 		if (8 * k >= len)
 			break;
@@ -236,17 +236,17 @@ static __always_inline int sd_fast_route(void *data, void *end, __u32 vs,
 			break;
 	}
 	if (!m)
-		return 0;	/* no ';' + letter and no SP/HTAB at all */
+		return SD_K(0);	/* no ';' + letter and no SP/HTAB at all */
 	k &= SD_FAST_MAX / 8 - 1;
 	c = sd_first(m);
 	j = vs + 8 * k + c;
 	if (j >= ve)
-		return 0;	/* the first flag lies past the value */
+		return SD_K(0);	/* the first flag lies past the value */
 	if (sd_byte(*(__u64 *)(p + 8 * k), c) != ';')
-		return -1;	/* maybe SP/HTAB first */
+		return SD_K(-1);	/* maybe SP/HTAB first */
 	q = SD_WINDOW(data, end, j + 1, 8);
 	if (!q)
-		return -1;
+		return SD_K(-1);
 	x = *(__u64 *)q;
 	nl = sd_rr_len() & 7;
 	/* the name: usually as the knob spells it (no fold needed), else
@@ -256,13 +256,13 @@ static __always_inline int sd_fast_route(void *data, void *end, __u32 vs,
 	if ((x ^ nw) & b) {
 		a = sd_alpha_fold(nw) & b;
 		if (((x | a) & b) != ((nw | a) & b))
-			return -1;
+			return SD_K(-1);
 	}
 	if (sd_byte(x, nl) != '=')
-		return -1;
+		return SD_K(-1);
 	c = sd_byte(x, nl + 1);
 	if (j + nl + 2 >= ve || c == ' ' || c == '\t')
-		return -1;
+		return SD_K(-1);
 	return j + nl + 2;
 }
 

@@ -25,7 +25,19 @@
  * Loop state lives in *s, behind a global function's pointer: the
  * verifier does not track that memory, so every step starts from the
  * same abstract state and the paths of one step prune against each
- * other.  Each way out of a step stores its result there at once.
+ * other.  Each way out of a step stores its result there at once, as
+ * SD_K(): a constant clang would otherwise load into the result register
+ * before the branch, on every step that goes on (issue #13: -50 insns on
+ * the bench BYE).  The verifier does not prune one step against the
+ * next, so its cost grows with SD_SCAN_STEPS and with every path a step
+ * adds.  Measured and dropped (bench BYE, bpf_icount; host verifier):
+ * - testing the lowest flag of (w - 0x0b..) & 0x80.. (exact) for LF
+ *   before the exact search: -2 to -6, verifier +50,000 or far more;
+ * - min(msg_end, byte limit) as one compare per step: -8, verifier
+ *   +216,000 (in a register: over 1,000,000);
+ * - one step per false hit (HTAB, UTF-8) needs more steps: over 1,000,000;
+ * - skipping the classification of lines whose first byte & 31 no kind
+ *   wanted has: BYE -8, INVITE +27.
  *
  * Rules (the reference in tests/bpf/test_xdp_mutate.c follows them; the
  * limits are those tests/lib/sipexpect.c allows, sipexp_over_limits()):

@@ -304,12 +304,12 @@ static __always_inline __u32 sd_fast_cookie(void *data, void *end,
 			return v + e;
 		}
 		if (m)
-			return 0;	/* not a digit, not a terminator */
+			return SD_K(0);	/* not a digit, not a terminator */
 		/* more digits after this word: the two windows below */
 	}
 	c = n == 8 ? *(__u8 *)(q + 8) : sd_byte(w, n);
 	if (c != '.')
-		return 0;
+		return SD_K(0);
 	he = sd_pack_rhex(nib, n);
 	v += n + 1;
 	q = SD_WINDOW(data, end, v, 16);
@@ -319,7 +319,7 @@ static __always_inline __u32 sd_fast_cookie(void *data, void *end,
 	n = sd_first8(~sd_hex_bytes(w, &nib) & SD_HIGH);
 	c = n == 8 ? *(__u8 *)(q + 8) : sd_byte(w, n);
 	if (!sd_is_pterm(c))
-		return 0;	/* a ninth digit too */
+		return SD_K(0);	/* a ninth digit too */
 	s->key.h_entry = he;
 	s->key.h_id = sd_pack_rhex(nib, n);
 	return v + n;
@@ -343,10 +343,10 @@ static __always_inline int sd_fast_via(void *data, void *end,
 
 	len = ve - vs;
 	if (vs >= ve || len > SD_FAST_MAX || ve > SD_PKT_LIMIT)
-		return SD_FURTHER;
+		return SD_K(SD_FURTHER);
 	p = SD_WINDOW(data, end, vs, SD_FAST_MAX + 8);
 	if (!p)
-		return SD_FURTHER;
+		return SD_K(SD_FURTHER);
 	for (k = 0; k < SD_FAST_MAX / 8; k++) {
 		if (8 * k >= len)
 			break;
@@ -360,27 +360,27 @@ static __always_inline int sd_fast_via(void *data, void *end,
 			break;
 	}
 	if (!m)
-		return SDR_SIP_REPLY_OTHER;	/* no branch parameter */
+		return SD_K(SDR_SIP_REPLY_OTHER);	/* no branch parameter */
 	k &= SD_FAST_MAX / 8 - 1;
 	c = sd_first(m);
 	j = vs + 8 * k + c;
 	if (j >= ve || sd_byte(*(__u64 *)(p + 8 * k), c) == ',')
-		return SDR_SIP_REPLY_OTHER;	/* none in the first via-parm */
+		return SD_K(SDR_SIP_REPLY_OTHER);	/* none in the first via-parm */
 	q = SD_WINDOW(data, end, j + 1, 8);
 	if (!q)
-		return SD_FURTHER;
+		return SD_K(SD_FURTHER);
 	/* "branch=" (letters any case) and a value byte not SP/HTAB */
 	x = *(__u64 *)q | SD_W8(0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0, 0);
 	if ((x & 0xffffffffffffffULL) !=
 	    SD_W8('b', 'r', 'a', 'n', 'c', 'h', '=', 0))
-		return SD_FURTHER;
+		return SD_K(SD_FURTHER);
 	c = sd_byte(x, 7);
 	if (j + 8 >= ve || c == ' ' || c == '\t')
-		return SD_FURTHER;
+		return SD_K(SD_FURTHER);
 	if (sd_branch(data, end, s, j + 8, ve) != 0)
-		return SDR_SIP_REPLY_OTHER;
+		return SD_K(SDR_SIP_REPLY_OTHER);
 	s->have |= SD_F_BRANCH;
-	return SD_CONTINUE;
+	return SD_K(SD_CONTINUE);
 }
 
 _Static_assert(SIPDLG_MAC_PARAM_LEN == 2, "sd_fast_mac() reads \"dm\"");

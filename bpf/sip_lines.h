@@ -32,7 +32,8 @@
  * next, so its cost grows with SD_SCAN_STEPS and with every path a step
  * adds.  Measured and dropped (bench BYE, bpf_icount; host verifier):
  * - testing the lowest flag of (w - 0x0b..) & 0x80.. (exact) for LF
- *   before the exact search: -2 to -6, verifier +50,000 or far more;
+ *   before the exact search: -2 to -6 before SD_K, +24 after it, and
+ *   up to +230,000 in the verifier;
  * - min(msg_end, byte limit) as one compare per step: -8, verifier
  *   +216,000 (in a register: over 1,000,000);
  * - one step per false hit (HTAB, UTF-8) needs more steps: over 1,000,000;

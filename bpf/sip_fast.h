@@ -194,20 +194,20 @@ static __always_inline int sd_fast_route(void *data, void *end, __u32 vs,
 	void *p, *q;
 
 	if (!nl || nl > 6 || len > SD_FAST_MAX)
-		return -1;
+		return SD_K(-1);
 	/* the name's first letter, lower case (x below), and 0x20 if a
 	 * letter (nw below): of the knob's first byte only */
 	c = ((const volatile __u8 *)rr_param)[0];
 	nw = c - 'A' < 26 || c - 'a' < 26 ? SD_REP(0x20) : 0;
 	c |= nw & 0x20;
 	if (mac_enabled && c != 'd')
-		return -1;
+		return SD_K(-1);
 	x = SD_REP(c);
 	/* the SWS after the ':' first (usually one SP): (maybe) SP/HTAB
 	 * is a stop below */
 	p = SD_WINDOW(data, end, vs, 8);
 	if (!p)
-		return -1;
+		return SD_K(-1);
 	w = *(__u64 *)p;
 	c = (w >> 8) & 0xff;
 	if ((w & 0xff) == ' ' && c != ' ' && c != '\t')
@@ -218,7 +218,7 @@ static __always_inline int sd_fast_route(void *data, void *end, __u32 vs,
 	len -= k;
 	p = SD_WINDOW(data, end, vs, SD_FAST_MAX + 8);
 	if (!p || k > SIPDLG_SWS_MAX || vs >= ve)
-		return -1;
+		return SD_K(-1);
 	for (k = 0; k < SD_FAST_MAX / 8; k++) {
 		if (8 * k >= len)
 			break;
@@ -236,17 +236,17 @@ static __always_inline int sd_fast_route(void *data, void *end, __u32 vs,
 			break;
 	}
 	if (!m)
-		return 0;	/* no ';' + letter and no SP/HTAB at all */
+		return SD_K(0);	/* no ';' + letter and no SP/HTAB at all */
 	k &= SD_FAST_MAX / 8 - 1;
 	c = sd_first(m);
 	j = vs + 8 * k + c;
 	if (j >= ve)
-		return 0;	/* the first flag lies past the value */
+		return SD_K(0);	/* the first flag lies past the value */
 	if (sd_byte(*(__u64 *)(p + 8 * k), c) != ';')
-		return -1;	/* maybe SP/HTAB first */
+		return SD_K(-1);	/* maybe SP/HTAB first */
 	q = SD_WINDOW(data, end, j + 1, 8);
 	if (!q)
-		return -1;
+		return SD_K(-1);
 	x = *(__u64 *)q;
 	nl = sd_rr_len() & 7;
 	/* the name: usually as the knob spells it (no fold needed), else
@@ -256,13 +256,13 @@ static __always_inline int sd_fast_route(void *data, void *end, __u32 vs,
 	if ((x ^ nw) & b) {
 		a = sd_alpha_fold(nw) & b;
 		if (((x | a) & b) != ((nw | a) & b))
-			return -1;
+			return SD_K(-1);
 	}
 	if (sd_byte(x, nl) != '=')
-		return -1;
+		return SD_K(-1);
 	c = sd_byte(x, nl + 1);
 	if (j + nl + 2 >= ve || c == ' ' || c == '\t')
-		return -1;
+		return SD_K(-1);
 	return j + nl + 2;
 }
 
@@ -304,12 +304,12 @@ static __always_inline __u32 sd_fast_cookie(void *data, void *end,
 			return v + e;
 		}
 		if (m)
-			return 0;	/* not a digit, not a terminator */
+			return SD_K(0);	/* not a digit, not a terminator */
 		/* more digits after this word: the two windows below */
 	}
 	c = n == 8 ? *(__u8 *)(q + 8) : sd_byte(w, n);
 	if (c != '.')
-		return 0;
+		return SD_K(0);
 	he = sd_pack_rhex(nib, n);
 	v += n + 1;
 	q = SD_WINDOW(data, end, v, 16);
@@ -319,7 +319,7 @@ static __always_inline __u32 sd_fast_cookie(void *data, void *end,
 	n = sd_first8(~sd_hex_bytes(w, &nib) & SD_HIGH);
 	c = n == 8 ? *(__u8 *)(q + 8) : sd_byte(w, n);
 	if (!sd_is_pterm(c))
-		return 0;	/* a ninth digit too */
+		return SD_K(0);	/* a ninth digit too */
 	s->key.h_entry = he;
 	s->key.h_id = sd_pack_rhex(nib, n);
 	return v + n;
@@ -343,10 +343,10 @@ static __always_inline int sd_fast_via(void *data, void *end,
 
 	len = ve - vs;
 	if (vs >= ve || len > SD_FAST_MAX || ve > SD_PKT_LIMIT)
-		return SD_FURTHER;
+		return SD_K(SD_FURTHER);
 	p = SD_WINDOW(data, end, vs, SD_FAST_MAX + 8);
 	if (!p)
-		return SD_FURTHER;
+		return SD_K(SD_FURTHER);
 	for (k = 0; k < SD_FAST_MAX / 8; k++) {
 		if (8 * k >= len)
 			break;
@@ -360,27 +360,27 @@ static __always_inline int sd_fast_via(void *data, void *end,
 			break;
 	}
 	if (!m)
-		return SDR_SIP_REPLY_OTHER;	/* no branch parameter */
+		return SD_K(SDR_SIP_REPLY_OTHER);	/* no branch parameter */
 	k &= SD_FAST_MAX / 8 - 1;
 	c = sd_first(m);
 	j = vs + 8 * k + c;
 	if (j >= ve || sd_byte(*(__u64 *)(p + 8 * k), c) == ',')
-		return SDR_SIP_REPLY_OTHER;	/* none in the first via-parm */
+		return SD_K(SDR_SIP_REPLY_OTHER);	/* none in the first via-parm */
 	q = SD_WINDOW(data, end, j + 1, 8);
 	if (!q)
-		return SD_FURTHER;
+		return SD_K(SD_FURTHER);
 	/* "branch=" (letters any case) and a value byte not SP/HTAB */
 	x = *(__u64 *)q | SD_W8(0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0, 0);
 	if ((x & 0xffffffffffffffULL) !=
 	    SD_W8('b', 'r', 'a', 'n', 'c', 'h', '=', 0))
-		return SD_FURTHER;
+		return SD_K(SD_FURTHER);
 	c = sd_byte(x, 7);
 	if (j + 8 >= ve || c == ' ' || c == '\t')
-		return SD_FURTHER;
+		return SD_K(SD_FURTHER);
 	if (sd_branch(data, end, s, j + 8, ve) != 0)
-		return SDR_SIP_REPLY_OTHER;
+		return SD_K(SDR_SIP_REPLY_OTHER);
 	s->have |= SD_F_BRANCH;
-	return SD_CONTINUE;
+	return SD_K(SD_CONTINUE);
 }
 
 _Static_assert(SIPDLG_MAC_PARAM_LEN == 2, "sd_fast_mac() reads \"dm\"");

@@ -25,7 +25,20 @@
  * Loop state lives in *s, behind a global function's pointer: the
  * verifier does not track that memory, so every step starts from the
  * same abstract state and the paths of one step prune against each
- * other.  Each way out of a step stores its result there at once.
+ * other.  Each way out of a step stores its result there at once, as
+ * SD_K(): a constant clang would otherwise load into the result register
+ * before the branch, on every step that goes on (issue #13: -50 insns on
+ * the bench BYE).  The verifier does not prune one step against the
+ * next, so its cost grows with SD_SCAN_STEPS and with every path a step
+ * adds.  Measured and dropped (bench BYE, bpf_icount; host verifier):
+ * - testing the lowest flag of (w - 0x0b..) & 0x80.. (exact) for LF
+ *   before the exact search: -2 to -6 before SD_K, +24 after it, and
+ *   up to +230,000 in the verifier;
+ * - min(msg_end, byte limit) as one compare per step: -8, verifier
+ *   +216,000 (in a register: over 1,000,000);
+ * - one step per false hit (HTAB, UTF-8) needs more steps: over 1,000,000;
+ * - skipping the classification of lines whose first byte & 31 no kind
+ *   wanted has: BYE -8, INVITE +27.
  *
  * Rules (the reference in tests/bpf/test_xdp_mutate.c follows them; the
  * limits are those tests/lib/sipexpect.c allows, sipexp_over_limits()):
@@ -324,7 +337,7 @@ static __always_inline int sd_lines(void *data, void *end, struct sd_sip *s,
 	} while (0)
 #define SD_LOUT(x)                   \
 	do {                         \
-		SD_WR(s->lr, (x));   \
+		SD_WR(s->lr, SD_K(x)); \
 		goto out;            \
 	} while (0)
 
@@ -453,7 +466,7 @@ next:
 			}
 		}
 	}
-	SD_WR(s->lr, SDR_SIP_SCAN_LIMIT);
+	SD_LOUT(SDR_SIP_SCAN_LIMIT);
 out:
 	/* one way out, through memory: the exits' paths join here */
 	return SD_RD(s->lr);

@@ -358,10 +358,10 @@ static __always_inline int sd_value(void *data, void *end, struct sd_sip *s,
 	__u32 ls = s->ls[kind & 7], le = s->le[kind & 7], v;
 
 	if (ls >= le || le > SD_PKT_LIMIT)
-		return SDR_SIP_SCAN_LIMIT;
+		return SD_K(SDR_SIP_SCAN_LIMIT);
 	v = sd_value_start(data, end, kind, ls, le);
 	if (!v || le - v > SIPDLG_SCAN_MAX_VALUE)
-		return SDR_SIP_SCAN_LIMIT;
+		return SD_K(SDR_SIP_SCAN_LIMIT);
 	*vs = v;
 	*ve = le;
 	return 0;
@@ -543,12 +543,12 @@ static __always_inline int sd_scan_request(struct xdp_md *ctx, void *data,
 
 	/* no To-tag: not an in-dialog request, nothing else matters */
 	if (!(closed & SD_C(SD_H_TO)))
-		return SD_NOT_DIALOG;
+		return SD_K(SD_NOT_DIALOG);
 	r = sd_read_tag(ctx, data, end, s, SD_H_TO, &h);
 	if (r != SD_CONTINUE)
 		return r;
 	if (!h)
-		return SD_NOT_DIALOG;
+		return SD_K(SD_NOT_DIALOG);
 	s->have |= SD_F_TO | SD_F_TTAG;
 	s->ttag_hash = h;
 
@@ -616,7 +616,7 @@ static __always_inline int sd_scan_reply(void *data, void *end,
 	int r;
 
 	if (!(closed & SD_C(SD_H_VIA)))
-		return SDR_SIP_REPLY_OTHER;
+		return SD_K(SDR_SIP_REPLY_OTHER);
 	r = sd_value(data, end, s, SD_H_VIA, &vs, &ve);
 	if (r)
 		return r;
@@ -651,14 +651,14 @@ __noinline int sd_sip_scan(struct xdp_md *ctx, struct sd_sip *s)
 	int r;
 
 	if (!ctx || !s)
-		return SDR_SIP_NOT_SIP;
+		return SD_K(SDR_SIP_NOT_SIP);
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
 	off = s->msg_off;
 	lim = s->msg_end;
 	if (lim > (__u32)(end - data) || off >= lim ||
 	    off > SD_PKT_LIMIT - SIPDLG_SCAN_MAX_BYTES - SIPDLG_SCAN_MAX_LINE)
-		return SDR_SIP_NOT_SIP;
+		return SD_K(SDR_SIP_NOT_SIP);
 
 	w = sd_load8(data, end, off) & sd_low_bytes(lim - off);
 	if ((w | SD_SIP20_FOLD) == SD_W8('s', 'i', 'p', '/', '2', '.', '0', ' ')) {
@@ -670,7 +670,7 @@ __noinline int sd_sip_scan(struct xdp_md *ctx, struct sd_sip *s)
 		/* a request: the method is a token, in any case */
 		c = (__u32)(w & 0xff);
 		if (!sd_is_tchar(c))
-			return SDR_SIP_NOT_SIP;
+			return SD_K(SDR_SIP_NOT_SIP);
 		s->method = sd_method(w);
 		need = SD_C(SD_H_START) | SD_C(SD_H_TO) | SD_C(SD_H_FROM) |
 		       SD_C(SD_H_CSEQ) | SD_C(SD_H_CALLID);
@@ -703,7 +703,7 @@ __noinline int sd_sip_scan(struct xdp_md *ctx, struct sd_sip *s)
 		return r == SDR_SIP_SCAN_LIMIT ? r : SDR_SIP_NOT_SIP;
 	if (sd_start_line(data, end, s, off, s->le[SD_H_START & 7]) !=
 	    SD_CONTINUE)
-		return SDR_SIP_NOT_SIP;
+		return SD_K(SDR_SIP_NOT_SIP);
 	if (r != SD_L_DONE && r != SD_L_END)
 		return r;
 	if (s->status)

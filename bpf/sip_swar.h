@@ -155,6 +155,18 @@ static __always_inline __u32 sd_pack_rhex(__u64 nib, __u32 n)
 #define SD_OPAQUE(x) asm volatile("" : "+r"(x))
 
 /*
+ * The constant @x as the compiler cannot see it: for the value a way out
+ * returns, so that clang does not load it into the result register
+ * before the branch on every path that goes on instead.
+ */
+#define SD_K(x)                        \
+	({                             \
+		__s32 __k = (x);       \
+		SD_OPAQUE(__k);        \
+		__k;                   \
+	})
+
+/*
  * Mask packet offsets with this before they become pointers: above any
  * offset the scan reaches (payload start <= 12350, see parse_l2l4.h, plus
  * SIPDLG_SCAN_MAX_BYTES and a line), so it never changes a real offset.

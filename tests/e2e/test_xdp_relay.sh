@@ -195,10 +195,13 @@ check_eq "relay_hops: our Via sent-by" "$N3_BOX4:5060" \
 out=$("$SIPDLGCTL" --socket "$SOCK" xdp)
 check_contains "sipdlgctl xdp shows the relay" "1 dialogs with next hops" "$out"
 he=$(json_get "$dlg" '.h_entry') hi=$(json_get "$dlg" '.h_id')
-# A retransmission: the same INFO twice (one datagram each) within the
-# held call.  The kernel relays both with the same branch (computed from
-# the incoming one); the controller forwards the first and absorbs the
-# second in its transaction.
+# A retransmission: the same INFO twice (one datagram each, from one
+# socket, so that the relayed copies are byte for byte the same and the
+# held UAS answers the second as a retransmission instead of aborting the
+# call: an aborted call leaves the end's BYE unanswered, retransmitted
+# into the next call's UAS on the same port).  The kernel relays both
+# with the same branch (computed from the incoming one); the controller
+# forwards the first and absorbs the second in its transaction.
 printf '%s\r\n' "INFO sip:callee@$N3_E4:$CPORT;transport=UDP SIP/2.0" \
 	"Via: SIP/2.0/UDP $N3_C4:5097;rport;branch=z9hG4bK-retx-$$" \
 	"Route: <sip:$N3_BOX4:5060;lr;did=$(rev_hex "$he").$(rev_hex "$hi")>" \
@@ -206,10 +209,9 @@ printf '%s\r\n' "INFO sip:callee@$N3_E4:$CPORT;transport=UDP SIP/2.0" \
 	"To: <sip:callee@$N3_BOX4>;tag=$(json_get "$dlg" '.callee.tag')" \
 	"Call-ID: $(json_get "$dlg" '."call-id"')" "CSeq: 77 INFO" "Content-Length: 0" "" \
 	>"$E2E_TMP/retx.sip"
-for _ in 1 2; do
-	in_ns "$N3_CALLER" bash -c 'cat "$1" >"/dev/udp/$2/5060"' _ "$E2E_TMP/retx.sip" "$N3_BOX4"
-	sleep 0.3
-done
+in_ns "$N3_CALLER" bash -c 'exec 3>"/dev/udp/$2/5060" && cat "$1" >&3 && sleep 0.3 &&
+	cat "$1" >&3' _ "$E2E_TMP/retx.sip" "$N3_BOX4"
+sleep 0.3
 sleep 0.7
 kill -INT "$TCPDUMP_PID" 2>/dev/null; wait "$TCPDUMP_PID" 2>/dev/null; forget_pid "$TCPDUMP_PID"
 # The copies of the INFO (requests, not the 200s) and their top branches.

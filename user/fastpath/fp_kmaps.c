@@ -26,25 +26,18 @@
 #include "config/config.h"
 #include "core/log.h"
 #include "core/stats.h"
+#include "core/timer.h"
 #include "fastpath/fp_internal.h"
 #include "fastpath/fp_kmaps.h"
 
 #define LOG_EVERY_MS 10000	/* at most one warning per 10 s */
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* A warning, at most one per LOG_EVERY_MS; the rest are counted and the
  * next line says how many were left out.  Called under km.lock. */
 __attribute__((format(printf, 2, 3))) static void
 warn_limited(struct fp_kmaps *km, const char *fmt, ...)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = tmr_now_ms();
 	char msg[256];
 	va_list ap;
 
@@ -625,7 +618,7 @@ void fp_kmaps_flush_due(struct fastpath *fp, uint64_t age_ms)
 	uint64_t first = atomic_load(&fp->km.gone_first_ms);
 
 	/* no lock, no clock read while nothing waits (the usual pass) */
-	if (first && mono_ms() >= first + age_ms)
+	if (first && tmr_now_ms() >= first + age_ms)
 		fp_kmaps_flush(fp);
 }
 
@@ -650,7 +643,7 @@ void fp_kmaps_forget(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 		/* In "dialogs" (nothing says otherwise) and no dialog waits
 		 * for its slot: the deletion can wait for the batch. */
 		if (!km->n_gone)
-			atomic_store(&km->gone_first_ms, mono_ms());
+			atomic_store(&km->gone_first_ms, tmr_now_ms());
 		km->gone[km->n_gone++] = *key;
 		full = km->n_gone == FP_KMAPS_GONE_MAX;
 		defer = true;

@@ -38,6 +38,7 @@
 
 #include "core/log.h"
 #include "core/stats.h"
+#include "core/timer.h"
 #include "dialog/dlg.h"
 #include "fastpath/fp_internal.h"
 #include "fastpath/fp_kmaps.h"
@@ -121,14 +122,6 @@ static int fill_dir(struct fp_relay *rl, const char *route_set,
 
 /* @k's entry is (or may be) in the map now: remember it for the
  * deletion; when memory runs out, every deletion is made from then on. */
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void key_written_locked(struct fp_relay *rl,
 			       const struct sipdlg_dlg_key *k)
 {
@@ -216,7 +209,7 @@ void fp_relay_flush_due(struct fastpath *fp, uint64_t age_ms)
 {
 	uint64_t first = atomic_load(&fp->relay.q_first_ms);
 
-	if (first && mono_ms() >= first + age_ms)
+	if (first && tmr_now_ms() >= first + age_ms)
 		fp_relay_flush(fp);
 }
 
@@ -233,7 +226,7 @@ static void q_put(struct fp_relay *rl, const struct sipdlg_dlg_key *k,
 		if (rl->n_q == FP_RELAY_Q_MAX)
 			q_flush_locked(rl);
 		if (!rl->n_q)
-			atomic_store(&rl->q_first_ms, mono_ms());
+			atomic_store(&rl->q_first_ms, tmr_now_ms());
 		i = (ssize_t)rl->n_q++;
 		rl->q_keys[i] = *k;
 	}

@@ -344,11 +344,13 @@ static __always_inline int sd_lines(void *data, void *end, struct sd_sip *s,
 	SD_OPAQUE(len);
 	lim = s->msg_end;	/* the same unknown value on every path */
 	qmax = s->msg_off + SIPDLG_SCAN_MAX_BYTES;
+	/* the message ends in this line: tested here and where the scan
+	 * moves on without LF; a line end checked its next line's start */
+	if (SD_RD(s->q) >= lim)
+		SD_LOUT(SD_L_END);
 	for (i = 0; i < (mode == SD_LM_MAIN ? SD_SCAN_STEPS : SD_ROUTE_STEPS);
 	     i++) {
 		q = SD_RD(s->q);
-		if (q >= lim)
-			SD_LOUT(SD_L_END);	/* the message ends in this line */
 		if (q >= qmax)
 			SD_LOUT(SDR_SIP_SCAN_LIMIT);
 		p = sd_pkt_at(data, q);
@@ -360,18 +362,24 @@ static __always_inline int sd_lines(void *data, void *end, struct sd_sip *s,
 		SD_OPAQUE(high);
 		if (p + SD_WIN <= end) {
 			SD_WIN_SCAN(SD_WIN_WORDS);
+			if (q + SD_WIN >= lim)
+				SD_LOUT(SD_L_END);
 			SD_WR(s->q, q + SD_WIN);
 			continue;
 		}
 		if (p + SD_WIN / 2 <= end) {
 			/* near the frame's end: half a window */
 			SD_WIN_SCAN(SD_WIN_WORDS / 2);
+			if (q + SD_WIN / 2 >= lim)
+				SD_LOUT(SD_L_END);
 			SD_WR(s->q, q + SD_WIN / 2);
 			continue;
 		}
 		/* the frame's last SD_WIN / 2 bytes: 8 at a time (past it: 0) */
 		m = sd_eq_bytes(sd_load8(data, end, q), SD_REP('\n'));
 		if (!m) {
+			if (q + 8 >= lim)
+				SD_LOUT(SD_L_END);
 			SD_WR(s->q, q + 8);
 			continue;
 		}

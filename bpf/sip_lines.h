@@ -388,7 +388,7 @@ found:
 		/* the LF at @x: the line ends before it (and a CR before it) */
 		x = SD_RD(s->at);
 		nl = x + 1;
-		if (nl > lim)
+		if (nl > SD_RD(s->msg_end))
 			SD_LOUT(SD_L_END);	/* the LF is past the message */
 		p = sd_pkt_at(data, x - 1);
 		if (p + 10 <= end) {
@@ -411,10 +411,10 @@ found:
 					goto next;
 				}
 				s->le[kind & 7] = le;
-				n = SD_RD(s->closed) | SD_C(kind & 15);
-				SD_WR(s->closed, n);
+				/* every line begun is closed now: the lines
+				 * seen are the lines closed (sd_lines_closed) */
 				k = SD_RD(s->need);
-				if ((n & k) != k)
+				if ((SD_RD(s->seen) & k) != k)
 					goto next;
 			} else {
 				/* a Route line: hand its value to the caller */
@@ -426,17 +426,19 @@ found:
 				SD_WR(s->ve, le);
 			}
 			/* done; but a folded continuation would change it */
-			if (nl < lim &&
+			SD_WR(s->kind, SD_H_OTHER);
+			if (nl < SD_RD(s->msg_end) &&
 			    ((w & 0xff) == ' ' || (w & 0xff) == '\t'))
 				SD_LOUT(SDR_SIP_FOLDED);
 			SD_WR(s->q, x);
-			SD_WR(s->kind, SD_H_OTHER);
 			SD_LOUT(SD_L_DONE);
 		}
 next:
 		/* the next line */
-		if (nl >= lim)
+		if (nl >= SD_RD(s->msg_end)) {
+			SD_WR(s->kind, SD_H_OTHER);	/* no line open */
 			SD_LOUT(SD_L_END);
+		}
 		/* through memory: the kinds' paths join here */
 		SD_WR(s->kind, sd_hdr_kind(w));
 		kind = SD_RD(s->kind);
@@ -480,6 +482,20 @@ out:
 	return SD_RD(s->lr);
 #undef SD_LOUT
 #undef SD_WIN_SCAN
+}
+
+/*
+ * The kinds whose first line the main pass closed, of those in @want
+ * (SD_C bits), once sd_lines(SD_LM_MAIN) returned: the loop closes one
+ * line before it begins the next, so every kind seen is closed but that
+ * of the line still open at the exit (s->kind, a first of its kind when
+ * below SD_K_RSLOT).  The loop itself keeps no set of closed lines.
+ */
+static __always_inline __u32 sd_lines_closed(struct sd_sip *s, __u32 want)
+{
+	__u32 kind = s->kind, open = kind < SD_K_RSLOT ? SD_C(kind) : 0;
+
+	return s->seen & want & ~open;
 }
 
 #endif /* SIPDLG_BPF_SIP_LINES_H */

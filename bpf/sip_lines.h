@@ -95,6 +95,10 @@
 /* The low @n bytes of the folded word @lw equal the name word @name. */
 #define SD_NAME_IS(lw, n, name) (((lw) & sd_low_bytes(n)) == (name))
 
+/* ... and a ':' follows right away: the usual shape, one compare. */
+#define SD_NAME_COLON(lw, n, name) \
+	(((lw) & sd_low_bytes((n) + 1)) == ((name) | (__u64)':' << (8 * (n))))
+
 /*
  * Which header the line whose first 8 bytes are @w starts (enum sd_hdr),
  * SD_H_OTHER if none we know; SD_K_EMPTY for the empty line (CR LF or
@@ -112,6 +116,8 @@ static __always_inline int sd_hdr_kind(__u64 w)
 
 	switch (lw & 0xff) {
 	case 'r':
+		if (SD_NAME_COLON(lw, 5, SD_W8('r', 'o', 'u', 't', 'e', 0, 0, 0)))
+			return SD_H_ROUTE;
 		if (SD_NAME_IS(lw, 5, SD_W8('r', 'o', 'u', 't', 'e', 0, 0, 0)) &&
 		    SD_NAME_END(sd_byte(lw, 5)))
 			return SD_H_ROUTE;
@@ -121,6 +127,12 @@ static __always_inline int sd_hdr_kind(__u64 w)
 			return SD_H_CALLID;
 		break;
 	case 'c':
+		/* "Call-ID:", its '-' unfolded (below) */
+		if (lw == SD_W8('c', 'a', 'l', 'l', '-', 'i', 'd', ':') &&
+		    (w & SD_B(0x20, 4)))
+			return SD_H_CALLID;
+		if (SD_NAME_COLON(lw, 4, SD_W8('c', 's', 'e', 'q', 0, 0, 0, 0)))
+			return SD_H_CSEQ;
 		/* '-' (0x2d) compares unfolded: CR (0x0d) | 0x20 is '-' too */
 		if (SD_NAME_IS(lw & ~SD_B(0x20, 4) | (w & SD_B(0x20, 4)), 7,
 			       SD_W8('c', 'a', 'l', 'l', '-', 'i', 'd', 0)) &&
@@ -134,12 +146,16 @@ static __always_inline int sd_hdr_kind(__u64 w)
 			return SD_H_CONTACT;
 		break;
 	case 'f':
+		if (SD_NAME_COLON(lw, 4, SD_W8('f', 'r', 'o', 'm', 0, 0, 0, 0)))
+			return SD_H_FROM;
 		if (SD_NAME_END(c1) ||
 		    (SD_NAME_IS(lw, 4, SD_W8('f', 'r', 'o', 'm', 0, 0, 0, 0)) &&
 		     SD_NAME_END(sd_byte(lw, 4))))
 			return SD_H_FROM;
 		break;
 	case 't':
+		if (SD_NAME_COLON(lw, 2, SD_W8('t', 'o', 0, 0, 0, 0, 0, 0)))
+			return SD_H_TO;
 		if (SD_NAME_END(c1) ||
 		    (c1 == 'o' && SD_NAME_END(sd_byte(lw, 2))))
 			return SD_H_TO;
@@ -149,6 +165,8 @@ static __always_inline int sd_hdr_kind(__u64 w)
 			return SD_H_CONTACT;
 		break;
 	case 'v':
+		if (SD_NAME_COLON(lw, 3, SD_W8('v', 'i', 'a', 0, 0, 0, 0, 0)))
+			return SD_H_VIA;
 		if (SD_NAME_END(c1) ||
 		    (SD_NAME_IS(lw, 3, SD_W8('v', 'i', 'a', 0, 0, 0, 0, 0)) &&
 		     SD_NAME_END(sd_byte(lw, 3))))
@@ -457,9 +475,10 @@ next:
 		if (!kind)
 			continue;
 		k = SD_RD(s->seen);
-		if (!(k & SD_C(kind & 15))) {
+		x = SD_C(kind);	/* kind < SD_K_EMPTY here */
+		if (!(k & x)) {
 			/* the first of its kind */
-			SD_WR(s->seen, k | SD_C(kind & 15));
+			SD_WR(s->seen, k | x);
 			s->ls[kind & 7] = nl;
 			continue;
 		}

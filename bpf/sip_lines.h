@@ -13,14 +13,19 @@
  *   HTAB or a lone CR inside a line is no line end and costs nothing;
  * - at a line end the current line is closed (its end recorded if it is
  *   one we want), and the next line is classified by its first byte
- *   | 0x20 and one masked compare of its name; its start is recorded if
- *   it is the first of a kind we want.
+ *   | 0x20 and one masked compare of its name (the usual "Name:" with
+ *   the ':' in the same compare); its start is recorded if it is the
+ *   first of a kind we want.
  * Only the first start line, Route, Call-ID, From, To, CSeq and (replies)
  * Via lines are recorded (struct sd_sip ls[], le[]), and the Route lines
  * after the first (rts[], rte[], up to SD_RSLOTS) so that the slow path
  * of the cookie does not scan again; Contact is only noted.  The loop
- * stops as soon as every line in s->need is closed; the values are read
- * after it (sip_scan.h).
+ * stops as soon as every line in s->need is closed: one line is open at
+ * a time, so the kinds begun (s->seen) are the kinds closed, and the set
+ * of closed lines is made once after the loop (sd_lines_closed()).  The
+ * message's end is tested where a step moves on without LF and where a
+ * line ends, not at the top of every step.  The values are read after
+ * the loop (sip_scan.h).
  *
  * Loop state lives in *s, behind a global function's pointer: the
  * verifier does not track that memory, so every step starts from the
@@ -38,7 +43,13 @@
  *   +216,000 (in a register: over 1,000,000);
  * - one step per false hit (HTAB, UTF-8) needs more steps: over 1,000,000;
  * - skipping the classification of lines whose first byte & 31 no kind
- *   wanted has: BYE -8, INVITE +27.
+ *   wanted has: BYE -8, INVITE +27;
+ * - after the LF, testing "nl >= end" once for lines not wanted: +8, and
+ *   the verifier over 1,000,000;
+ * - the end of a Route slot's line in le[] (no separate close path): +17
+ *   (clang spills more); msg_off + limit read from *s per step: +16.
+ * Register pressure decides much here: each value the loop keeps in a
+ * register (lim, the closed set) costs spills elsewhere.
  *
  * Rules (the reference in tests/bpf/test_xdp_mutate.c follows them; the
  * limits are those tests/lib/sipexpect.c allows, sipexp_over_limits()):
@@ -112,7 +123,8 @@
 static __always_inline int sd_hdr_kind(__u64 w)
 {
 	__u64 lw = w | SD_REP(0x20);
-	__u32 c1 = sd_byte(lw, 1);
+/* the second byte: made in the cases that need it, after the fast ones */
+#define SD_C1 sd_byte(lw, 1)
 
 	switch (lw & 0xff) {
 	case 'r':
@@ -123,7 +135,7 @@ static __always_inline int sd_hdr_kind(__u64 w)
 			return SD_H_ROUTE;
 		break;
 	case 'i':
-		if (SD_NAME_END(c1))
+		if (SD_NAME_END(SD_C1))
 			return SD_H_CALLID;
 		break;
 	case 'c':
@@ -148,7 +160,7 @@ static __always_inline int sd_hdr_kind(__u64 w)
 	case 'f':
 		if (SD_NAME_COLON(lw, 4, SD_W8('f', 'r', 'o', 'm', 0, 0, 0, 0)))
 			return SD_H_FROM;
-		if (SD_NAME_END(c1) ||
+		if (SD_NAME_END(SD_C1) ||
 		    (SD_NAME_IS(lw, 4, SD_W8('f', 'r', 'o', 'm', 0, 0, 0, 0)) &&
 		     SD_NAME_END(sd_byte(lw, 4))))
 			return SD_H_FROM;
@@ -156,18 +168,18 @@ static __always_inline int sd_hdr_kind(__u64 w)
 	case 't':
 		if (SD_NAME_COLON(lw, 2, SD_W8('t', 'o', 0, 0, 0, 0, 0, 0)))
 			return SD_H_TO;
-		if (SD_NAME_END(c1) ||
-		    (c1 == 'o' && SD_NAME_END(sd_byte(lw, 2))))
+		if (SD_NAME_END(SD_C1) ||
+		    (SD_C1 == 'o' && SD_NAME_END(sd_byte(lw, 2))))
 			return SD_H_TO;
 		break;
 	case 'm':
-		if (SD_NAME_END(c1))
+		if (SD_NAME_END(SD_C1))
 			return SD_H_CONTACT;
 		break;
 	case 'v':
 		if (SD_NAME_COLON(lw, 3, SD_W8('v', 'i', 'a', 0, 0, 0, 0, 0)))
 			return SD_H_VIA;
-		if (SD_NAME_END(c1) ||
+		if (SD_NAME_END(SD_C1) ||
 		    (SD_NAME_IS(lw, 3, SD_W8('v', 'i', 'a', 0, 0, 0, 0, 0)) &&
 		     SD_NAME_END(sd_byte(lw, 3))))
 			return SD_H_VIA;
@@ -186,6 +198,7 @@ static __always_inline int sd_hdr_kind(__u64 w)
 			return SD_K_EMPTY;
 		break;
 	}
+#undef SD_C1
 	return SD_H_OTHER;
 }
 
@@ -380,7 +393,7 @@ static __always_inline int sd_lines(void *data, void *end, struct sd_sip *s,
 		SD_OPAQUE(high);
 		if (p + SD_WIN <= end) {
 			SD_WIN_SCAN(SD_WIN_WORDS);
-			if (q + SD_WIN >= lim)
+			if (q + SD_WIN >= SD_RD(s->msg_end))
 				SD_LOUT(SD_L_END);
 			SD_WR(s->q, q + SD_WIN);
 			continue;
@@ -388,7 +401,7 @@ static __always_inline int sd_lines(void *data, void *end, struct sd_sip *s,
 		if (p + SD_WIN / 2 <= end) {
 			/* near the frame's end: half a window */
 			SD_WIN_SCAN(SD_WIN_WORDS / 2);
-			if (q + SD_WIN / 2 >= lim)
+			if (q + SD_WIN / 2 >= SD_RD(s->msg_end))
 				SD_LOUT(SD_L_END);
 			SD_WR(s->q, q + SD_WIN / 2);
 			continue;
@@ -396,7 +409,7 @@ static __always_inline int sd_lines(void *data, void *end, struct sd_sip *s,
 		/* the frame's last SD_WIN / 2 bytes: 8 at a time (past it: 0) */
 		m = sd_eq_bytes(sd_load8(data, end, q), SD_REP('\n'));
 		if (!m) {
-			if (q + 8 >= lim)
+			if (q + 8 >= SD_RD(s->msg_end))
 				SD_LOUT(SD_L_END);
 			SD_WR(s->q, q + 8);
 			continue;

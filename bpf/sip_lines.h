@@ -272,11 +272,12 @@ static __always_inline __u32 sd_value_start(void *data, void *end, int kind,
 		 * end, whose byte is CR or LF.
 		 */
 		c1 = sd_byte(w, 1);
+		nl = sd_long_name(kind, &l2);
+		/* the long name first: the usual one (c1 ':' fails it) */
+		if (sd_byte(w, nl) == ':' && (c1 | 0x20) == l2)
+			return ls + nl + 1;
 		if (c1 == ':')
 			return ls + 2;
-		nl = sd_long_name(kind, &l2);
-		if ((c1 | 0x20) == l2 && sd_byte(w, nl) == ':')
-			return ls + nl + 1;
 		w1 = *(__u64 *)(q + 8);
 	} else {
 		w = sd_load8(data, end, ls);

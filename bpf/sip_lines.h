@@ -13,14 +13,19 @@
  *   HTAB or a lone CR inside a line is no line end and costs nothing;
  * - at a line end the current line is closed (its end recorded if it is
  *   one we want), and the next line is classified by its first byte
- *   | 0x20 and one masked compare of its name; its start is recorded if
- *   it is the first of a kind we want.
+ *   | 0x20 and one masked compare of its name (the usual "Name:" with
+ *   the ':' in the same compare); its start is recorded if it is the
+ *   first of a kind we want.
  * Only the first start line, Route, Call-ID, From, To, CSeq and (replies)
  * Via lines are recorded (struct sd_sip ls[], le[]), and the Route lines
  * after the first (rts[], rte[], up to SD_RSLOTS) so that the slow path
  * of the cookie does not scan again; Contact is only noted.  The loop
- * stops as soon as every line in s->need is closed; the values are read
- * after it (sip_scan.h).
+ * stops as soon as every line in s->need is closed: one line is open at
+ * a time, so the kinds begun (s->seen) are the kinds closed, and the set
+ * of closed lines is made once after the loop (sd_lines_closed()).  The
+ * message's end is tested where a step moves on without LF and where a
+ * line ends, not at the top of every step.  The values are read after
+ * the loop (sip_scan.h).
  *
  * Loop state lives in *s, behind a global function's pointer: the
  * verifier does not track that memory, so every step starts from the
@@ -38,7 +43,13 @@
  *   +216,000 (in a register: over 1,000,000);
  * - one step per false hit (HTAB, UTF-8) needs more steps: over 1,000,000;
  * - skipping the classification of lines whose first byte & 31 no kind
- *   wanted has: BYE -8, INVITE +27.
+ *   wanted has: BYE -8, INVITE +27;
+ * - after the LF, testing "nl >= end" once for lines not wanted: +8, and
+ *   the verifier over 1,000,000;
+ * - the end of a Route slot's line in le[] (no separate close path): +17
+ *   (clang spills more); msg_off + limit read from *s per step: +16.
+ * Register pressure decides much here: each value the loop keeps in a
+ * register (lim, the closed set) costs spills elsewhere.
  *
  * Rules (the reference in tests/bpf/test_xdp_mutate.c follows them; the
  * limits are those tests/lib/sipexpect.c allows, sipexp_over_limits()):
@@ -95,6 +106,10 @@
 /* The low @n bytes of the folded word @lw equal the name word @name. */
 #define SD_NAME_IS(lw, n, name) (((lw) & sd_low_bytes(n)) == (name))
 
+/* ... and a ':' follows right away: the usual shape, one compare. */
+#define SD_NAME_COLON(lw, n, name) \
+	(((lw) & sd_low_bytes((n) + 1)) == ((name) | (__u64)':' << (8 * (n))))
+
 /*
  * Which header the line whose first 8 bytes are @w starts (enum sd_hdr),
  * SD_H_OTHER if none we know; SD_K_EMPTY for the empty line (CR LF or
@@ -108,19 +123,28 @@
 static __always_inline int sd_hdr_kind(__u64 w)
 {
 	__u64 lw = w | SD_REP(0x20);
-	__u32 c1 = sd_byte(lw, 1);
+/* the second byte: made in the cases that need it, after the fast ones */
+#define SD_C1 sd_byte(lw, 1)
 
 	switch (lw & 0xff) {
 	case 'r':
+		if (SD_NAME_COLON(lw, 5, SD_W8('r', 'o', 'u', 't', 'e', 0, 0, 0)))
+			return SD_H_ROUTE;
 		if (SD_NAME_IS(lw, 5, SD_W8('r', 'o', 'u', 't', 'e', 0, 0, 0)) &&
 		    SD_NAME_END(sd_byte(lw, 5)))
 			return SD_H_ROUTE;
 		break;
 	case 'i':
-		if (SD_NAME_END(c1))
+		if (SD_NAME_END(SD_C1))
 			return SD_H_CALLID;
 		break;
 	case 'c':
+		/* "Call-ID:", its '-' unfolded (below) */
+		if (lw == SD_W8('c', 'a', 'l', 'l', '-', 'i', 'd', ':') &&
+		    (w & SD_B(0x20, 4)))
+			return SD_H_CALLID;
+		if (SD_NAME_COLON(lw, 4, SD_W8('c', 's', 'e', 'q', 0, 0, 0, 0)))
+			return SD_H_CSEQ;
 		/* '-' (0x2d) compares unfolded: CR (0x0d) | 0x20 is '-' too */
 		if (SD_NAME_IS(lw & ~SD_B(0x20, 4) | (w & SD_B(0x20, 4)), 7,
 			       SD_W8('c', 'a', 'l', 'l', '-', 'i', 'd', 0)) &&
@@ -134,22 +158,28 @@ static __always_inline int sd_hdr_kind(__u64 w)
 			return SD_H_CONTACT;
 		break;
 	case 'f':
-		if (SD_NAME_END(c1) ||
+		if (SD_NAME_COLON(lw, 4, SD_W8('f', 'r', 'o', 'm', 0, 0, 0, 0)))
+			return SD_H_FROM;
+		if (SD_NAME_END(SD_C1) ||
 		    (SD_NAME_IS(lw, 4, SD_W8('f', 'r', 'o', 'm', 0, 0, 0, 0)) &&
 		     SD_NAME_END(sd_byte(lw, 4))))
 			return SD_H_FROM;
 		break;
 	case 't':
-		if (SD_NAME_END(c1) ||
-		    (c1 == 'o' && SD_NAME_END(sd_byte(lw, 2))))
+		if (SD_NAME_COLON(lw, 2, SD_W8('t', 'o', 0, 0, 0, 0, 0, 0)))
+			return SD_H_TO;
+		if (SD_NAME_END(SD_C1) ||
+		    (SD_C1 == 'o' && SD_NAME_END(sd_byte(lw, 2))))
 			return SD_H_TO;
 		break;
 	case 'm':
-		if (SD_NAME_END(c1))
+		if (SD_NAME_END(SD_C1))
 			return SD_H_CONTACT;
 		break;
 	case 'v':
-		if (SD_NAME_END(c1) ||
+		if (SD_NAME_COLON(lw, 3, SD_W8('v', 'i', 'a', 0, 0, 0, 0, 0)))
+			return SD_H_VIA;
+		if (SD_NAME_END(SD_C1) ||
 		    (SD_NAME_IS(lw, 3, SD_W8('v', 'i', 'a', 0, 0, 0, 0, 0)) &&
 		     SD_NAME_END(sd_byte(lw, 3))))
 			return SD_H_VIA;
@@ -168,6 +198,7 @@ static __always_inline int sd_hdr_kind(__u64 w)
 			return SD_K_EMPTY;
 		break;
 	}
+#undef SD_C1
 	return SD_H_OTHER;
 }
 
@@ -241,11 +272,12 @@ static __always_inline __u32 sd_value_start(void *data, void *end, int kind,
 		 * end, whose byte is CR or LF.
 		 */
 		c1 = sd_byte(w, 1);
+		nl = sd_long_name(kind, &l2);
+		/* the long name first: the usual one (c1 ':' fails it) */
+		if (sd_byte(w, nl) == ':' && (c1 | 0x20) == l2)
+			return ls + nl + 1;
 		if (c1 == ':')
 			return ls + 2;
-		nl = sd_long_name(kind, &l2);
-		if ((c1 | 0x20) == l2 && sd_byte(w, nl) == ':')
-			return ls + nl + 1;
 		w1 = *(__u64 *)(q + 8);
 	} else {
 		w = sd_load8(data, end, ls);
@@ -344,11 +376,13 @@ static __always_inline int sd_lines(void *data, void *end, struct sd_sip *s,
 	SD_OPAQUE(len);
 	lim = s->msg_end;	/* the same unknown value on every path */
 	qmax = s->msg_off + SIPDLG_SCAN_MAX_BYTES;
+	/* the message ends in this line: tested here and where the scan
+	 * moves on without LF; a line end checked its next line's start */
+	if (SD_RD(s->q) >= lim)
+		SD_LOUT(SD_L_END);
 	for (i = 0; i < (mode == SD_LM_MAIN ? SD_SCAN_STEPS : SD_ROUTE_STEPS);
 	     i++) {
 		q = SD_RD(s->q);
-		if (q >= lim)
-			SD_LOUT(SD_L_END);	/* the message ends in this line */
 		if (q >= qmax)
 			SD_LOUT(SDR_SIP_SCAN_LIMIT);
 		p = sd_pkt_at(data, q);
@@ -360,18 +394,24 @@ static __always_inline int sd_lines(void *data, void *end, struct sd_sip *s,
 		SD_OPAQUE(high);
 		if (p + SD_WIN <= end) {
 			SD_WIN_SCAN(SD_WIN_WORDS);
+			if (q + SD_WIN >= SD_RD(s->msg_end))
+				SD_LOUT(SD_L_END);
 			SD_WR(s->q, q + SD_WIN);
 			continue;
 		}
 		if (p + SD_WIN / 2 <= end) {
 			/* near the frame's end: half a window */
 			SD_WIN_SCAN(SD_WIN_WORDS / 2);
+			if (q + SD_WIN / 2 >= SD_RD(s->msg_end))
+				SD_LOUT(SD_L_END);
 			SD_WR(s->q, q + SD_WIN / 2);
 			continue;
 		}
 		/* the frame's last SD_WIN / 2 bytes: 8 at a time (past it: 0) */
 		m = sd_eq_bytes(sd_load8(data, end, q), SD_REP('\n'));
 		if (!m) {
+			if (q + 8 >= SD_RD(s->msg_end))
+				SD_LOUT(SD_L_END);
 			SD_WR(s->q, q + 8);
 			continue;
 		}
@@ -380,7 +420,7 @@ found:
 		/* the LF at @x: the line ends before it (and a CR before it) */
 		x = SD_RD(s->at);
 		nl = x + 1;
-		if (nl > lim)
+		if (nl > SD_RD(s->msg_end))
 			SD_LOUT(SD_L_END);	/* the LF is past the message */
 		p = sd_pkt_at(data, x - 1);
 		if (p + 10 <= end) {
@@ -403,10 +443,10 @@ found:
 					goto next;
 				}
 				s->le[kind & 7] = le;
-				n = SD_RD(s->closed) | SD_C(kind & 15);
-				SD_WR(s->closed, n);
+				/* every line begun is closed now: the lines
+				 * seen are the lines closed (sd_lines_closed) */
 				k = SD_RD(s->need);
-				if ((n & k) != k)
+				if ((SD_RD(s->seen) & k) != k)
 					goto next;
 			} else {
 				/* a Route line: hand its value to the caller */
@@ -418,17 +458,19 @@ found:
 				SD_WR(s->ve, le);
 			}
 			/* done; but a folded continuation would change it */
-			if (nl < lim &&
+			SD_WR(s->kind, SD_H_OTHER);
+			if (nl < SD_RD(s->msg_end) &&
 			    ((w & 0xff) == ' ' || (w & 0xff) == '\t'))
 				SD_LOUT(SDR_SIP_FOLDED);
 			SD_WR(s->q, x);
-			SD_WR(s->kind, SD_H_OTHER);
 			SD_LOUT(SD_L_DONE);
 		}
 next:
 		/* the next line */
-		if (nl >= lim)
+		if (nl >= SD_RD(s->msg_end)) {
+			SD_WR(s->kind, SD_H_OTHER);	/* no line open */
 			SD_LOUT(SD_L_END);
+		}
 		/* through memory: the kinds' paths join here */
 		SD_WR(s->kind, sd_hdr_kind(w));
 		kind = SD_RD(s->kind);
@@ -447,9 +489,10 @@ next:
 		if (!kind)
 			continue;
 		k = SD_RD(s->seen);
-		if (!(k & SD_C(kind & 15))) {
+		x = SD_C(kind);	/* kind < SD_K_EMPTY here */
+		if (!(k & x)) {
 			/* the first of its kind */
-			SD_WR(s->seen, k | SD_C(kind & 15));
+			SD_WR(s->seen, k | x);
 			s->ls[kind & 7] = nl;
 			continue;
 		}
@@ -472,6 +515,20 @@ out:
 	return SD_RD(s->lr);
 #undef SD_LOUT
 #undef SD_WIN_SCAN
+}
+
+/*
+ * The kinds whose first line the main pass closed, of those in @want
+ * (SD_C bits), once sd_lines(SD_LM_MAIN) returned: the loop closes one
+ * line before it begins the next, so every kind seen is closed but that
+ * of the line still open at the exit (s->kind, a first of its kind when
+ * below SD_K_RSLOT).  The loop itself keeps no set of closed lines.
+ */
+static __always_inline __u32 sd_lines_closed(struct sd_sip *s, __u32 want)
+{
+	__u32 kind = s->kind, open = kind < SD_K_RSLOT ? SD_C(kind) : 0;
+
+	return s->seen & want & ~open;
 }
 
 #endif /* SIPDLG_BPF_SIP_LINES_H */

@@ -684,7 +684,8 @@ __noinline int sd_sip_scan(struct xdp_md *ctx, struct sd_sip *s)
 	s->cur = off;
 	s->kind = SD_H_START;
 	s->nlines = 0;
-	s->seen = ~want;	/* kinds not wanted count as seen */
+	/* kinds not wanted count as seen; the start line is begun */
+	s->seen = ~want | SD_C(SD_H_START);
 	s->closed = 0;
 	s->rwalk1 = 0;
 
@@ -694,6 +695,7 @@ __noinline int sd_sip_scan(struct xdp_md *ctx, struct sd_sip *s)
 	return SDR_SIP_SCAN_LIMIT;
 #endif
 	r = sd_lines(data, end, s, SD_LM_MAIN);
+	s->closed = sd_lines_closed(s, want);
 #ifdef SD_MEASURE_LINES
 	return SDR_SIP_SCAN_LIMIT;	/* bpf_icount: the line pass alone */
 #endif

@@ -30,12 +30,13 @@
 #define SD_NSEC_PER_SEC 1000000000ULL
 
 /*
- * CLOCK_MONOTONIC in ns as the controller last read it, written by the
- * controller every SIPDLG_CLOCK_PUBLISH_MS through the mmap of this
- * section's map (include/sipdlg_shared.h, "Clock").  A value it read
- * before writing it, so it never runs ahead of the clock; 0 until the
- * first write (no controller: BPF_PROG_TEST_RUN, a program just loaded),
- * and then the kernel's coarse clock is read instead.  Reading it costs
+ * CLOCK_MONOTONIC in ns as the controller last read it, written through
+ * the mmap of this section's map by sipdlgd's SIP workers as they wake
+ * up (include/sipdlg_shared.h, "Clock").  A value read before it is
+ * written, so it never runs ahead of the clock; 0 while every worker
+ * sleeps, before the first write (a program just loaded) and without a
+ * controller (BPF_PROG_TEST_RUN): the kernel's coarse clock is read
+ * instead.  Reading it costs
  * a load, the helper call a function return (~8 ns through the return
  * thunk on mitigated CPUs).
  */

@@ -4,13 +4,15 @@
 # (tools/bench/bench-info-relay.sh).  Included by the top Makefile.
 #   make bench-info-relay BENCH_RELAY_SECS=30 BENCH_RELAY_STEP_SECS=5 BENCH_RELAY_LADDER="2000 10000 30000"
 
+# Defined before the rule that names it: prerequisites expand when read.
+BENCH_RELAY_XDP := $(BUILD)/tools/bench/relay_xdp
+
 .PHONY: bench-info-relay
 bench-info-relay: $(BUILD)/sipdlgd $(BUILD)/sipdlgctl $(BENCH_FLOOD) $(BENCH_SINK) $(BENCH_RELAY_XDP) test-build
 	@timeout -k 20 900 bash tools/bench/bench-info-relay.sh
 
 # The sink and the reply counter in the kernel (XDP at the ends of the
 # veths, tools/bench/relay_xdp.bpf.c) and their loader.
-BENCH_RELAY_XDP := $(BUILD)/tools/bench/relay_xdp
 $(BUILD)/tools/bench/relay_xdp.bpf.o: tools/bench/relay_xdp.bpf.c tools/bench/relay_xdp.h vmlinux.h
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -Itools/bench -c $< -o $@

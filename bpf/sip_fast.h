@@ -189,23 +189,26 @@ static __always_inline int sd_fast_tag(void *data, void *end, __u32 vs,
 static __always_inline int sd_fast_route(void *data, void *end, __u32 vs,
 					 __u32 ve)
 {
-	__u32 len = ve - vs, nl = sd_rr_len(), k, j, c;
+	__u32 len = ve - vs, nl = sd_rr_len(), k, c;
 	__u64 nw, w, s1, m = 0, x, a, b;
-	void *p, *q;
+	void *p;
 
 	if (!nl || nl > 6 || len > SD_FAST_MAX)
 		return SD_K(-1);
 	/* the name's first letter, lower case (x below), and 0x20 if a
 	 * letter (nw below): of the knob's first byte only */
 	c = ((const volatile __u8 *)rr_param)[0];
-	nw = c - 'A' < 26 || c - 'a' < 26 ? SD_REP(0x20) : 0;
+	nw = (c | 0x20) - 'a' < 26 ? SD_REP(0x20) : 0;
 	c |= nw & 0x20;
 	if (mac_enabled && c != 'd')
 		return SD_K(-1);
 	x = SD_REP(c);
-	/* the SWS after the ':' first (usually one SP): (maybe) SP/HTAB
-	 * is a stop below */
-	p = SD_WINDOW(data, end, vs, 8);
+	/*
+	 * One window for all: the SWS after the ':' (up to 7 bytes,
+	 * usually one SP), the 128 bytes after it and the 9 bytes after
+	 * the last ';' found there; (maybe) SP/HTAB is a stop below.
+	 */
+	p = SD_WINDOW(data, end, vs, SD_FAST_MAX + 16);
 	if (!p)
 		return SD_K(-1);
 	w = *(__u64 *)p;
@@ -214,43 +217,50 @@ static __always_inline int sd_fast_route(void *data, void *end, __u32 vs,
 		k = 1;
 	else
 		k = sd_skip_ws(w);
+	if (k > SIPDLG_SWS_MAX || vs + k >= ve)
+		return SD_K(-1);
 	vs += k;
 	len -= k;
-	p = SD_WINDOW(data, end, vs, SD_FAST_MAX + 8);
-	if (!p || k > SIPDLG_SWS_MAX || vs >= ve)
+	/* a pointer moved by a variable needs its own bounds check (which
+	 * clang must not drop as implied by the window's) */
+	p += k & 7;
+	SD_OPAQUE(p);
+	if (p + SD_FAST_MAX + 8 > end)
 		return SD_K(-1);
 	for (k = 0; k < SD_FAST_MAX / 8; k++) {
 		if (8 * k >= len)
 			break;
-		/* the word and the word one byte on (the window holds
-		 * both): zero bytes of ';' + letter, or SP/HTAB-like,
-		 * both tests sharing the "non-zero byte" step */
+		/*
+		 * The word and the word one byte on: a zero byte of a is a
+		 * ';' followed by the name's first letter, one of b may be
+		 * SP/HTAB (sd_wsish: no bit outside 0x29).  The lowest flag
+		 * of (x - 1) & ~x is exact (a borrow only flags bytes above
+		 * a zero byte), so one "haszero" of each is enough.
+		 */
 		w = *(__u64 *)(p + 8 * k);
 		s1 = *(__u64 *)(p + 8 * k + 1);
 		a = (w ^ SD_REP(';')) | ((s1 | nw) ^ x);
-		b = (w | SD_REP(0x29)) ^ SD_REP(0x29);
-		a |= (a & SD_LOW7) + SD_LOW7;
-		b |= (b & SD_LOW7) + SD_LOW7;
-		m = ~(a & b) & SD_HIGH;
+		b = w & SD_REP(0xff & ~0x29);
+		m = (((a - SD_ONES) & ~a) | ((b - SD_ONES) & ~b)) & SD_HIGH;
 		if (m)
 			break;
 	}
 	if (!m)
 		return SD_K(0);	/* no ';' + letter and no SP/HTAB at all */
-	k &= SD_FAST_MAX / 8 - 1;
-	c = sd_first(m);
-	j = vs + 8 * k + c;
-	if (j >= ve)
+	k = (8 * k + sd_first(m)) & (SD_FAST_MAX - 1);	/* from vs */
+	if (vs + k >= ve)
 		return SD_K(0);	/* the first flag lies past the value */
-	if (sd_byte(*(__u64 *)(p + 8 * k), c) != ';')
+	if (sd_byte(w, k) != ';')
 		return SD_K(-1);	/* maybe SP/HTAB first */
-	q = SD_WINDOW(data, end, j + 1, 8);
-	if (!q)
+	/* the 8 bytes after the ';': the name, usually as the knob spells
+	 * it (no fold needed), else as sd_rr_word() gives it, with its
+	 * fold mask; then '=' and a value byte not SP/HTAB */
+	p += k;
+	SD_OPAQUE(p);
+	if (p + 9 > end)
 		return SD_K(-1);
-	x = *(__u64 *)q;
-	nl = sd_rr_len() & 7;
-	/* the name: usually as the knob spells it (no fold needed), else
-	 * as sd_rr_word() gives it, with its fold mask */
+	x = *(__u64 *)(p + 1);
+	nl &= 7;
 	nw = ((const volatile __u64 *)rr_param)[0];
 	b = (1ULL << (8 * nl)) - 1;
 	if ((x ^ nw) & b) {
@@ -261,9 +271,10 @@ static __always_inline int sd_fast_route(void *data, void *end, __u32 vs,
 	if (sd_byte(x, nl) != '=')
 		return SD_K(-1);
 	c = sd_byte(x, nl + 1);
-	if (j + nl + 2 >= ve || c == ' ' || c == '\t')
+	k = vs + k + nl + 2;
+	if (k >= ve || c == ' ' || c == '\t')
 		return SD_K(-1);
-	return j + nl + 2;
+	return k;
 }
 
 /*

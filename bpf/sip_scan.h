@@ -537,7 +537,7 @@ static __always_inline int sd_scan_request(struct xdp_md *ctx, void *data,
 					   void *end, struct sd_sip *s,
 					   int lr)
 {
-	__u32 closed = s->closed, vs, ve;
+	__u32 closed = s->closed, vs = 0, ve = 0;
 	__u64 h = 0;
 	int r;
 

@@ -103,9 +103,17 @@ static __always_inline int sd_fast_tag(void *data, void *end, __u32 vs,
 	w1 = *(__u64 *)(q + 8);
 	w2 = *(__u64 *)(q + 16);
 	/* byte-reversed, the first flag is the last '<', '>' or '"' */
-#define SD_ANGLE_Q(w)                                                    \
-	(sd_eq_bytes(__builtin_bswap64(w) | SD_REP(0x02), SD_REP('>')) | \
-	 sd_eq_bytes(__builtin_bswap64(w), SD_REP('"')))
+	/* zero bytes of ^'>' (after | 2: '<' too) and of ^'"', each by
+	 * one borrow test: its lowest flag is exact (a borrow only flags
+	 * bytes above a zero byte), and only the lowest is used */
+#define SD_ANGLE_Q(w)                                                     \
+	({                                                                \
+		__u64 __r = __builtin_bswap64(w);                         \
+		__u64 __x = (__r | SD_REP(0x02)) ^ SD_REP('>');           \
+		__u64 __y = __r ^ SD_REP('"');                            \
+		(((__x - SD_ONES) & ~__x) | ((__y - SD_ONES) & ~__y)) &   \
+			SD_HIGH;                                          \
+	})
 	a = SD_ANGLE_Q(w2);
 	if (a) {
 		g = ve - 1 - sd_first(a);
@@ -287,7 +295,7 @@ static __always_inline __u32 sd_fast_cookie(void *data, void *end,
 					    struct sd_sip *s, __u32 v,
 					    __u32 ve)
 {
-	__u64 w, nib, m;
+	__u64 w, nib, m, x;
 	__u32 n, he, c, e;
 	void *q;
 
@@ -300,7 +308,7 @@ static __always_inline __u32 sd_fast_cookie(void *data, void *end,
 	if (n < 7 && sd_byte(w, n) == '.') {
 		/* usually both parts in this word, or the second ends at
 		 * its end: no second window */
-		m &= ~sd_low_bytes(n + 1);
+		m &= ~((1ULL << (8 * (n + 1))) - 1);
 		if (m) {
 			e = sd_first(m);
 			c = sd_byte(w, e);
@@ -309,9 +317,12 @@ static __always_inline __u32 sd_fast_cookie(void *data, void *end,
 			c = *(__u8 *)(q + 8);
 		}
 		if (sd_is_pterm(c)) {
-			s->key.h_entry = sd_pack_rhex(nib, n);
-			s->key.h_id = sd_pack_rhex(
-				nib >> ((8 * (n + 1)) & 63), e - n - 1);
+			/* the word's eight nibbles packed once, then each
+			 * part cut out of them (n <= 6, e - n - 1 <= 7) */
+			x = sd_pack_rhex(nib, 8);
+			s->key.h_entry = x & ((1ULL << (4 * n)) - 1);
+			s->key.h_id = (x >> (4 * (n + 1))) &
+				      ((1ULL << (4 * (e - n - 1))) - 1);
 			return v + e;
 		}
 		if (m)

@@ -91,7 +91,7 @@ static __always_inline int sd_fast_tag(void *data, void *end, __u32 vs,
 				       __u32 ve, __u64 *h)
 {
 	__u64 w0, w1, w2, a, m0, m1, x;
-	__u32 g, t, rem, n, r;
+	__u32 g, o, t, rem, n, r;
 	void *q;
 
 	if (ve < vs + 8)
@@ -114,28 +114,32 @@ static __always_inline int sd_fast_tag(void *data, void *end, __u32 vs,
 		(((__x - SD_ONES) & ~__x) | ((__y - SD_ONES) & ~__y)) &   \
 			SD_HIGH;                                          \
 	})
+	/* o: the offset of that byte in the window */
 	a = SD_ANGLE_Q(w2);
 	if (a) {
-		g = ve - 1 - sd_first(a);
+		o = 23 - sd_first(a);
 	} else {
 		a = SD_ANGLE_Q(w1);
 		if (a) {
-			g = ve - 9 - sd_first(a);
+			o = 15 - sd_first(a);
 		} else {
 			a = SD_ANGLE_Q(w0);
 			if (!a)
 				return 0;
-			g = ve - 17 - sd_first(a);
+			o = 7 - sd_first(a);
 		}
 	}
 #undef SD_ANGLE_Q
-	if (g < vs || g + 7 > ve)
+	g = ve - 24 + o;
+	if (g < vs || o > 17)	/* o <= 17: g + 7 <= ve */
 		return 0;
 	/* '>', ';', "tag" (any case), '=', a value byte not SP/HTAB; and
-	 * the value's 16 bytes in the frame */
+	 * the value's 16 bytes in the frame: the window moved to the '>'
+	 * (a pointer moved by a variable needs its own bounds check) */
 	t = g + 6;
-	q = SD_WINDOW(data, end, g, 24);
-	if (!q)
+	q += o & 31;
+	SD_OPAQUE(q);
+	if (q + 24 > end)
 		return 0;
 	x = *(__u64 *)q | SD_W8(0, 0, 0x20, 0x20, 0x20, 0, 0, 0);
 	if ((x & 0xffffffffffffULL) != SD_W8('>', ';', 't', 'a', 'g', '=', 0, 0))

@@ -10,10 +10,11 @@
  * "not my shape" and the general walk decides.
  *
  * Cost (build/tools/bench/bpf_icount -r 5 -p, the in-dialog BYE; the
- * whole BYE went 2,750 -> 2,666 instructions with the changes of #13's
+ * whole BYE went 2,750 -> 2,662 instructions with the changes of #13's
  * session 10 in this file, sip_scan.h and sip_match.h): the Route
- * reader's word loop is ~27 a word (5 words for the bench's Route), each
- * tag ~150 with its hash.  Masks whose lowest flag is all that is used
+ * reader's word loop is ~16 a word and ~22 more for a word with a ';'
+ * (5 words, 3 with a ';', for the bench's Route), each tag ~150 with
+ * its hash.  Masks whose lowest flag is all that is used
  * take one borrow test ((x - 1) & ~x, exact at its lowest flag) instead
  * of the exact per-byte test.  Tried and dropped (measured): checking
  * the long name and ':' in a window at the line start that also serves
@@ -204,19 +205,20 @@ static __always_inline int sd_fast_tag(void *data, void *end, __u32 vs,
  * Route value [@vs, @ve) with an rr_param of 1-6 bytes (with the MAC on:
  * one that starts with the MAC parameter's 'd', see sd_fast_mac()):
  * where does its first rr_param value start?  One pass over the words,
- * up to the first byte that is either a ';' followed by the name's
- * first letter or may be SP/HTAB (sd_wsish: any SWS, the general walk's
- * case).  The shape holds if there is no such byte in the value (0: no
- * rr_param), or it is a ';' that starts "name=" and a value byte not
- * SP/HTAB (the value's offset); -1 if the general walk must decide
- * (SP/HTAB-like byte, another name with the same first letter, a name
- * without value, ...).
+ * up to the first ';' that is followed either by the name's first
+ * letter or by a byte that may be SP/HTAB (sd_wsish: SWS before a
+ * parameter name, the general walk's case; SP/HTAB elsewhere does not
+ * change which parameter is the first rr_param).  The shape holds if
+ * there is no such ';' in the value (0: no rr_param), or it starts
+ * "name=" and a value byte not SP/HTAB (the value's offset); -1 if the
+ * general walk must decide (SWS after the ';', another name with the
+ * same first letter, a name without value, ...).
  */
 static __always_inline int sd_fast_route(void *data, void *end, __u32 vs,
 					 __u32 ve)
 {
 	__u32 len = ve - vs, nl = sd_rr_len(), k, c;
-	__u64 nw, w, s1, m = 0, x, a, b;
+	__u64 nw, w, s1, m = 0, x, a, b, t;
 	void *p;
 
 	if (!nl || nl > 6 || len > SD_FAST_MAX)
@@ -257,27 +259,30 @@ static __always_inline int sd_fast_route(void *data, void *end, __u32 vs,
 		if (8 * k >= len)
 			break;
 		/*
-		 * The word and the word one byte on: a zero byte of a is a
-		 * ';' followed by the name's first letter, one of b may be
-		 * SP/HTAB (sd_wsish: no bit outside 0x29).  The lowest flag
-		 * of (x - 1) & ~x is exact (a borrow only flags bytes above
-		 * a zero byte), so one "haszero" of each is enough.
+		 * A word without ';' costs one test.  In one with a ';',
+		 * with the word one byte on: a zero byte of a is a ';'
+		 * followed by the name's first letter, one of b a ';'
+		 * followed by a byte that may be SP/HTAB (sd_wsish: no bit
+		 * outside 0x29; the walk's case: SWS before a name).  The
+		 * lowest flag of (x - 1) & ~x is exact (a borrow only
+		 * flags bytes above a zero byte), so one "haszero" each.
 		 */
 		w = *(__u64 *)(p + 8 * k);
+		t = w ^ SD_REP(';');
+		if (!((t - SD_ONES) & ~t & SD_HIGH))
+			continue;
 		s1 = *(__u64 *)(p + 8 * k + 1);
-		a = (w ^ SD_REP(';')) | ((s1 | nw) ^ x);
-		b = w & SD_REP(0xff & ~0x29);
+		a = t | ((s1 | nw) ^ x);
+		b = t | (s1 & SD_REP(0xff & ~0x29));
 		m = (((a - SD_ONES) & ~a) | ((b - SD_ONES) & ~b)) & SD_HIGH;
 		if (m)
 			break;
 	}
 	if (!m)
-		return SD_K(0);	/* no ';' + letter and no SP/HTAB at all */
+		return SD_K(0);	/* no ';' + letter, no ';' + SP/HTAB */
 	k = (8 * k + sd_first(m)) & (SD_FAST_MAX - 1);	/* from vs */
 	if (vs + k >= ve)
 		return SD_K(0);	/* the first flag lies past the value */
-	if (sd_byte(w, k) != ';')
-		return SD_K(-1);	/* maybe SP/HTAB first */
 	/* the 8 bytes after the ';': the name, usually as the knob spells
 	 * it (no fold needed), else as sd_rr_word() gives it, with its
 	 * fold mask; then '=' and a value byte not SP/HTAB */

@@ -9,6 +9,21 @@
  * limits, which only ever turn a result into SDR_SIP_SCAN_LIMIT) or says
  * "not my shape" and the general walk decides.
  *
+ * Cost (build/tools/bench/bpf_icount -r 5 -p, the in-dialog BYE; the
+ * whole BYE went 2,750 -> 2,662 instructions with the changes of #13's
+ * session 10 in this file, sip_scan.h and sip_match.h): the Route
+ * reader's word loop is ~16 a word and ~22 more for a word with a ';'
+ * (5 words, 3 with a ';', for the bench's Route), each tag ~150 with
+ * its hash.  Masks whose lowest flag is all that is used
+ * take one borrow test ((x - 1) & ~x, exact at its lowest flag) instead
+ * of the exact per-byte test.  Tried and dropped (measured): checking
+ * the long name and ':' in a window at the line start that also serves
+ * the reader, instead of sd_value_start() and a window of the reader's
+ * own (+4 to +7: clang shares the code of the inlined copies and
+ * computes the masks at run time); a fixed 0x20 fold in the Route loop
+ * for a knob that starts with a letter (+6: one more constant reloaded
+ * in the loop).
+ *
  * Included by sip_values.h after its helpers; header-only.
  */
 #ifndef SIPDLG_BPF_SIP_FAST_H
@@ -91,7 +106,7 @@ static __always_inline int sd_fast_tag(void *data, void *end, __u32 vs,
 				       __u32 ve, __u64 *h)
 {
 	__u64 w0, w1, w2, a, m0, m1, x;
-	__u32 g, t, rem, n, r;
+	__u32 g, o, t, rem, n, r;
 	void *q;
 
 	if (ve < vs + 8)
@@ -102,32 +117,44 @@ static __always_inline int sd_fast_tag(void *data, void *end, __u32 vs,
 	w0 = *(__u64 *)q;
 	w1 = *(__u64 *)(q + 8);
 	w2 = *(__u64 *)(q + 16);
-	/* byte-reversed, the first flag is the last '<', '>' or '"' */
-#define SD_ANGLE_Q(w)                                                    \
-	(sd_eq_bytes(__builtin_bswap64(w) | SD_REP(0x02), SD_REP('>')) | \
-	 sd_eq_bytes(__builtin_bswap64(w), SD_REP('"')))
+	/* byte-reversed, the first flag is the last '<', '>' or '"': the
+	 * zero bytes of ^'>' (after | 2: '<' too) and of ^'"', each by one
+	 * borrow test, whose lowest flag is exact (a borrow only flags
+	 * bytes above a zero byte), and only the lowest is used */
+#define SD_ANGLE_Q(w)                                                     \
+	({                                                                \
+		__u64 __r = __builtin_bswap64(w);                         \
+		__u64 __x = (__r | SD_REP(0x02)) ^ SD_REP('>');           \
+		__u64 __y = __r ^ SD_REP('"');                            \
+		(((__x - SD_ONES) & ~__x) | ((__y - SD_ONES) & ~__y)) &   \
+			SD_HIGH;                                          \
+	})
+	/* o: the offset of that byte in the window */
 	a = SD_ANGLE_Q(w2);
 	if (a) {
-		g = ve - 1 - sd_first(a);
+		o = 23 - sd_first(a);
 	} else {
 		a = SD_ANGLE_Q(w1);
 		if (a) {
-			g = ve - 9 - sd_first(a);
+			o = 15 - sd_first(a);
 		} else {
 			a = SD_ANGLE_Q(w0);
 			if (!a)
 				return 0;
-			g = ve - 17 - sd_first(a);
+			o = 7 - sd_first(a);
 		}
 	}
 #undef SD_ANGLE_Q
-	if (g < vs || g + 7 > ve)
+	g = ve - 24 + o;
+	if (g < vs || o > 17)	/* o <= 17: g + 7 <= ve */
 		return 0;
 	/* '>', ';', "tag" (any case), '=', a value byte not SP/HTAB; and
-	 * the value's 16 bytes in the frame */
+	 * the value's 16 bytes in the frame: the window moved to the '>'
+	 * (a pointer moved by a variable needs its own bounds check) */
 	t = g + 6;
-	q = SD_WINDOW(data, end, g, 24);
-	if (!q)
+	q += o & 31;
+	SD_OPAQUE(q);
+	if (q + 24 > end)
 		return 0;
 	x = *(__u64 *)q | SD_W8(0, 0, 0x20, 0x20, 0x20, 0, 0, 0);
 	if ((x & 0xffffffffffffULL) != SD_W8('>', ';', 't', 'a', 'g', '=', 0, 0))
@@ -178,34 +205,38 @@ static __always_inline int sd_fast_tag(void *data, void *end, __u32 vs,
  * Route value [@vs, @ve) with an rr_param of 1-6 bytes (with the MAC on:
  * one that starts with the MAC parameter's 'd', see sd_fast_mac()):
  * where does its first rr_param value start?  One pass over the words,
- * up to the first byte that is either a ';' followed by the name's
- * first letter or may be SP/HTAB (sd_wsish: any SWS, the general walk's
- * case).  The shape holds if there is no such byte in the value (0: no
- * rr_param), or it is a ';' that starts "name=" and a value byte not
- * SP/HTAB (the value's offset); -1 if the general walk must decide
- * (SP/HTAB-like byte, another name with the same first letter, a name
- * without value, ...).
+ * up to the first ';' that is followed either by the name's first
+ * letter or by a byte that may be SP/HTAB (sd_wsish: SWS before a
+ * parameter name, the general walk's case; SP/HTAB elsewhere does not
+ * change which parameter is the first rr_param).  The shape holds if
+ * there is no such ';' in the value (0: no rr_param), or it starts
+ * "name=" and a value byte not SP/HTAB (the value's offset); -1 if the
+ * general walk must decide (SWS after the ';', another name with the
+ * same first letter, a name without value, ...).
  */
 static __always_inline int sd_fast_route(void *data, void *end, __u32 vs,
 					 __u32 ve)
 {
-	__u32 len = ve - vs, nl = sd_rr_len(), k, j, c;
-	__u64 nw, w, s1, m = 0, x, a, b;
-	void *p, *q;
+	__u32 len = ve - vs, nl = sd_rr_len(), k, c;
+	__u64 nw, w, s1, m = 0, x, a, b, t;
+	void *p;
 
 	if (!nl || nl > 6 || len > SD_FAST_MAX)
 		return SD_K(-1);
 	/* the name's first letter, lower case (x below), and 0x20 if a
 	 * letter (nw below): of the knob's first byte only */
 	c = ((const volatile __u8 *)rr_param)[0];
-	nw = c - 'A' < 26 || c - 'a' < 26 ? SD_REP(0x20) : 0;
+	nw = (c | 0x20) - 'a' < 26 ? SD_REP(0x20) : 0;
 	c |= nw & 0x20;
 	if (mac_enabled && c != 'd')
 		return SD_K(-1);
 	x = SD_REP(c);
-	/* the SWS after the ':' first (usually one SP): (maybe) SP/HTAB
-	 * is a stop below */
-	p = SD_WINDOW(data, end, vs, 8);
+	/*
+	 * One window for all: the SWS after the ':' (up to 7 bytes,
+	 * usually one SP), the 128 bytes after it and the 9 bytes after
+	 * the last ';' found there; (maybe) SP/HTAB is a stop below.
+	 */
+	p = SD_WINDOW(data, end, vs, SD_FAST_MAX + 16);
 	if (!p)
 		return SD_K(-1);
 	w = *(__u64 *)p;
@@ -214,43 +245,53 @@ static __always_inline int sd_fast_route(void *data, void *end, __u32 vs,
 		k = 1;
 	else
 		k = sd_skip_ws(w);
+	if (k > SIPDLG_SWS_MAX || vs + k >= ve)
+		return SD_K(-1);
 	vs += k;
 	len -= k;
-	p = SD_WINDOW(data, end, vs, SD_FAST_MAX + 8);
-	if (!p || k > SIPDLG_SWS_MAX || vs >= ve)
+	/* a pointer moved by a variable needs its own bounds check (which
+	 * clang must not drop as implied by the window's) */
+	p += k & 7;
+	SD_OPAQUE(p);
+	if (p + SD_FAST_MAX + 8 > end)
 		return SD_K(-1);
 	for (k = 0; k < SD_FAST_MAX / 8; k++) {
 		if (8 * k >= len)
 			break;
-		/* the word and the word one byte on (the window holds
-		 * both): zero bytes of ';' + letter, or SP/HTAB-like,
-		 * both tests sharing the "non-zero byte" step */
+		/*
+		 * A word without ';' costs one test.  In one with a ';',
+		 * with the word one byte on: a zero byte of a is a ';'
+		 * followed by the name's first letter, one of b a ';'
+		 * followed by a byte that may be SP/HTAB (sd_wsish: no bit
+		 * outside 0x29; the walk's case: SWS before a name).  The
+		 * lowest flag of (x - 1) & ~x is exact (a borrow only
+		 * flags bytes above a zero byte), so one "haszero" each.
+		 */
 		w = *(__u64 *)(p + 8 * k);
+		t = w ^ SD_REP(';');
+		if (!((t - SD_ONES) & ~t & SD_HIGH))
+			continue;
 		s1 = *(__u64 *)(p + 8 * k + 1);
-		a = (w ^ SD_REP(';')) | ((s1 | nw) ^ x);
-		b = (w | SD_REP(0x29)) ^ SD_REP(0x29);
-		a |= (a & SD_LOW7) + SD_LOW7;
-		b |= (b & SD_LOW7) + SD_LOW7;
-		m = ~(a & b) & SD_HIGH;
+		a = t | ((s1 | nw) ^ x);
+		b = t | (s1 & SD_REP(0xff & ~0x29));
+		m = (((a - SD_ONES) & ~a) | ((b - SD_ONES) & ~b)) & SD_HIGH;
 		if (m)
 			break;
 	}
 	if (!m)
-		return SD_K(0);	/* no ';' + letter and no SP/HTAB at all */
-	k &= SD_FAST_MAX / 8 - 1;
-	c = sd_first(m);
-	j = vs + 8 * k + c;
-	if (j >= ve)
+		return SD_K(0);	/* no ';' + letter, no ';' + SP/HTAB */
+	k = (8 * k + sd_first(m)) & (SD_FAST_MAX - 1);	/* from vs */
+	if (vs + k >= ve)
 		return SD_K(0);	/* the first flag lies past the value */
-	if (sd_byte(*(__u64 *)(p + 8 * k), c) != ';')
-		return SD_K(-1);	/* maybe SP/HTAB first */
-	q = SD_WINDOW(data, end, j + 1, 8);
-	if (!q)
+	/* the 8 bytes after the ';': the name, usually as the knob spells
+	 * it (no fold needed), else as sd_rr_word() gives it, with its
+	 * fold mask; then '=' and a value byte not SP/HTAB */
+	p += k;
+	SD_OPAQUE(p);
+	if (p + 9 > end)
 		return SD_K(-1);
-	x = *(__u64 *)q;
-	nl = sd_rr_len() & 7;
-	/* the name: usually as the knob spells it (no fold needed), else
-	 * as sd_rr_word() gives it, with its fold mask */
+	x = *(__u64 *)(p + 1);
+	nl &= 7;
 	nw = ((const volatile __u64 *)rr_param)[0];
 	b = (1ULL << (8 * nl)) - 1;
 	if ((x ^ nw) & b) {
@@ -261,9 +302,10 @@ static __always_inline int sd_fast_route(void *data, void *end, __u32 vs,
 	if (sd_byte(x, nl) != '=')
 		return SD_K(-1);
 	c = sd_byte(x, nl + 1);
-	if (j + nl + 2 >= ve || c == ' ' || c == '\t')
+	k = vs + k + nl + 2;
+	if (k >= ve || c == ' ' || c == '\t')
 		return SD_K(-1);
-	return j + nl + 2;
+	return k;
 }
 
 /*
@@ -276,7 +318,7 @@ static __always_inline __u32 sd_fast_cookie(void *data, void *end,
 					    struct sd_sip *s, __u32 v,
 					    __u32 ve)
 {
-	__u64 w, nib, m;
+	__u64 w, nib, m, x;
 	__u32 n, he, c, e;
 	void *q;
 
@@ -289,7 +331,7 @@ static __always_inline __u32 sd_fast_cookie(void *data, void *end,
 	if (n < 7 && sd_byte(w, n) == '.') {
 		/* usually both parts in this word, or the second ends at
 		 * its end: no second window */
-		m &= ~sd_low_bytes(n + 1);
+		m &= ~((1ULL << (8 * (n + 1))) - 1);
 		if (m) {
 			e = sd_first(m);
 			c = sd_byte(w, e);
@@ -298,9 +340,12 @@ static __always_inline __u32 sd_fast_cookie(void *data, void *end,
 			c = *(__u8 *)(q + 8);
 		}
 		if (sd_is_pterm(c)) {
-			s->key.h_entry = sd_pack_rhex(nib, n);
-			s->key.h_id = sd_pack_rhex(
-				nib >> ((8 * (n + 1)) & 63), e - n - 1);
+			/* the word's eight nibbles packed once, then each
+			 * part cut out of them (n <= 6, e - n - 1 <= 7) */
+			x = sd_pack_rhex(nib, 8);
+			s->key.h_entry = x & ((1ULL << (4 * n)) - 1);
+			s->key.h_id = (x >> (4 * (n + 1))) &
+				      ((1ULL << (4 * (e - n - 1))) - 1);
 			return v + e;
 		}
 		if (m)

@@ -259,6 +259,12 @@ sd_by_callid(const struct sd_sip *s, int *dir)
 	return *dir < 0 ? NULL : v;
 }
 
+/* sd_request(): the flags of the usual in-dialog request, and those
+ * the test of it looks at */
+#define SD_F_USUAL (SD_F_TTAG | SD_F_CSEQ | SD_F_COOKIE)
+#define SD_F_USUAL_MASK \
+	(SD_F_USUAL | SD_F_BADCOOKIE | SD_F_MACFAIL | SD_F_CSEQBAD)
+
 static __always_inline int sd_request(struct xdp_md *ctx,
 				      const struct sd_pkt *p,
 				      struct sd_sip *s, int no_dialog)
@@ -267,29 +273,35 @@ static __always_inline int sd_request(struct xdp_md *ctx,
 	struct sipdlg_dlg_value *v = NULL;
 	int d = -1, callid = !(have & SD_F_MACOK);
 
-	if (!(have & SD_F_TTAG))
-		return no_dialog;
-	if (have & SD_F_BADCOOKIE)
-		return sd_fail(ctx, p, s, SDR_DLG_BAD_COOKIE);
-	if (have & SD_F_MACFAIL) {
-		/* only a dialog marked NOMAC may go without its MAC */
-		v = bpf_map_lookup_elem(&dialogs, &s->key);
-		if (!v && sd_not_in_kernel(&s->key))
-			return SDR_DLG_NOT_IN_KERNEL;
-		if (!v || !(v->flags & SIPDLG_DLGF_NOMAC))
-			return sd_fail(ctx, p, s, SDR_DLG_MAC_FAIL);
-	}
-	if (!(have & SD_F_CSEQ) || (have & SD_F_CSEQBAD) ||
-	    (callid && !(have & SD_F_CALLID)))
-		return SDR_SIP_MALFORMED;
+	/* the usual request, a To-tag, a good cookie, no MAC failure, a
+	 * CSeq number and the Call-ID (or a verified MAC), in one test;
+	 * the others through the checks below, in their order */
+	if ((have & SD_F_USUAL_MASK) != SD_F_USUAL ||
+	    !(have & (SD_F_CALLID | SD_F_MACOK))) {
+		if (!(have & SD_F_TTAG))
+			return no_dialog;
+		if (have & SD_F_BADCOOKIE)
+			return sd_fail(ctx, p, s, SDR_DLG_BAD_COOKIE);
+		if (have & SD_F_MACFAIL) {
+			/* only a dialog marked NOMAC may go without its MAC */
+			v = bpf_map_lookup_elem(&dialogs, &s->key);
+			if (!v && sd_not_in_kernel(&s->key))
+				return SDR_DLG_NOT_IN_KERNEL;
+			if (!v || !(v->flags & SIPDLG_DLGF_NOMAC))
+				return sd_fail(ctx, p, s, SDR_DLG_MAC_FAIL);
+		}
+		if (!(have & SD_F_CSEQ) || (have & SD_F_CSEQBAD) ||
+		    (callid && !(have & SD_F_CALLID)))
+			return SDR_SIP_MALFORMED;
 
-	if (!(have & SD_F_COOKIE)) {
-		if (dlg_match_mode == SIPDLG_MATCH_DID_ONLY)
-			return no_dialog;
-		v = sd_by_callid(s, &d);
-		if (!v)
-			return no_dialog;
-		return sd_matched(ctx, p, s, v, d);
+		if (!(have & SD_F_COOKIE)) {
+			if (dlg_match_mode == SIPDLG_MATCH_DID_ONLY)
+				return no_dialog;
+			v = sd_by_callid(s, &d);
+			if (!v)
+				return no_dialog;
+			return sd_matched(ctx, p, s, v, d);
+		}
 	}
 
 	if (!v)

@@ -1196,6 +1196,18 @@ int main(void)
 		CASE(rr_param_knob_digit_fast, { .rr = "9id" }, BYE_LINE VIA
 		     "Route: <sip:192.0.2.2;lr;did=9.9;9ID=596.d052>" CRLF
 		     FROM_A TO_B CALLID "CSeq: 5 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		/* sd_fast_route(): SP/HTAB matters only right after a ';'
+		 * (SWS before a name, the general walk's case), in the same
+		 * word as the ';' or the next one; elsewhere it is read on */
+		CASE(route_sp_not_after_semicolon_fast, K0, BYE_LINE VIA
+		     "Route: \"Edge 1\" <sip:192.0.2.2;lr;x=\"a b\";did=596.d052>" CRLF
+		     FROM_A TO_B CALLID "CSeq: 5 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		CASE(route_sws_after_semicolon_fast, K0, BYE_LINE VIA
+		     "Route: <sip:192.0.2.2;lr; did=596.d052;did=1.1>" CRLF
+		     FROM_A TO_B CALLID "CSeq: 5 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
+		CASE(route_sws_after_semicolon_next_word_fast, K0, BYE_LINE VIA
+		     "Route: <sip:ab;\tdid=596.d052;did=1.1>" CRLF
+		     FROM_A TO_B CALLID "CSeq: 5 BYE" CRLF PAD CLEN, V4, { &D1 }, 0, SDR_DLG_MATCH, &D1, 0),
 		CASE(early_from_caller, K0, BYE_LINE VIA ROUTE FROM_A "To: <sip:bob@b>;tag=any-tag" CRLF CALLID
 		     "CSeq: 5 BYE" CRLF CLEN, V4, { &D1_EARLY }, 0, SDR_DLG_MATCH, &D1_EARLY, 0),
 		CASE(early_from_callee, K0, BYE_LINE VIA ROUTE "From: <sip:bob@b>;tag=zz" CRLF TO_A CALLID

@@ -420,8 +420,6 @@ found:
 		/* the LF at @x: the line ends before it (and a CR before it) */
 		x = SD_RD(s->at);
 		nl = x + 1;
-		if (nl > SD_RD(s->msg_end))
-			SD_LOUT(SD_L_END);	/* the LF is past the message */
 		p = sd_pkt_at(data, x - 1);
 		if (p + 10 <= end) {
 			le = x - (*(__u8 *)p == '\r');
@@ -430,13 +428,20 @@ found:
 			le = x - ((sd_load8(data, end, x - 1) & 0xff) == '\r');
 			w = nl < len ? sd_load8(data, end, nl) : 0;
 		}
+		if (nl >= SD_RD(s->msg_end)) {
+			if (nl > SD_RD(s->msg_end))
+				SD_LOUT(SD_L_END); /* the LF is past the message */
+			/* the message ends with this line: the next "line" is
+			 * taken for the empty one (no folding, headers end) */
+			w = '\n';
+		}
 		SD_WR(s->q, nl);
 
 		/* close the current line */
 		kind = SD_RD(s->kind);
 		if (kind) {
 			if (mode == SD_LM_MAIN) {
-				if (kind & SD_K_RSLOT) {
+				if (kind >= SD_K_RSLOT) {
 					n = kind & (SD_RSLOTS - 1);
 					s->rte[n] = le;
 					SD_WR(s->nrt, n + 1);
@@ -459,18 +464,13 @@ found:
 			}
 			/* done; but a folded continuation would change it */
 			SD_WR(s->kind, SD_H_OTHER);
-			if (nl < SD_RD(s->msg_end) &&
-			    ((w & 0xff) == ' ' || (w & 0xff) == '\t'))
+			if ((w & 0xff) == ' ' || (w & 0xff) == '\t')
 				SD_LOUT(SDR_SIP_FOLDED);
 			SD_WR(s->q, x);
 			SD_LOUT(SD_L_DONE);
 		}
 next:
-		/* the next line */
-		if (nl >= SD_RD(s->msg_end)) {
-			SD_WR(s->kind, SD_H_OTHER);	/* no line open */
-			SD_LOUT(SD_L_END);
-		}
+		/* the next line (at the message's end: "empty") */
 		/* through memory: the kinds' paths join here */
 		SD_WR(s->kind, sd_hdr_kind(w));
 		kind = SD_RD(s->kind);

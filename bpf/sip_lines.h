@@ -85,6 +85,20 @@
 #define SD_WIN_WORDS (SD_WIN / 8)
 
 
+/*
+ * &s->ls[kind] for a kind below SD_K_EMPTY that the verifier knows to be
+ * so (no "& 7"): ls[] and le[] lie next to each other, [8] is le[kind].
+ * SD_H_CONTACT (8) lands on le[0], then on vs: neither is read for it.
+ */
+#define SD_LS(s, kind) ((__u16 *)((void *)(s)->ls + 2 * (kind)))
+_Static_assert(__builtin_offsetof(struct sd_sip, le) ==
+		       __builtin_offsetof(struct sd_sip, ls) + 16,
+	       "SD_LS: le[] right after ls[]");
+/* the verifier lets a closed kind be up to 15: SD_LS(s, 15)[8] */
+_Static_assert(__builtin_offsetof(struct sd_sip, ls) + 48 <=
+		       sizeof(struct sd_sip),
+	       "SD_LS: every index the verifier allows inside struct sd_sip");
+
 /* Loop variants, a constant at each use. */
 #define SD_LM_MAIN 0		/* record the lines wanted, stop at s->need */
 #define SD_LM_ROUTE 1		/* stop at the end of each Route line */
@@ -447,7 +461,7 @@ found:
 					SD_WR(s->nrt, n + 1);
 					goto next;
 				}
-				s->le[kind & 7] = le;
+				SD_LS(s, kind)[8] = le;
 				/* every line begun is closed now: the lines
 				 * seen are the lines closed (sd_lines_closed) */
 				k = SD_RD(s->need);
@@ -493,7 +507,7 @@ next:
 		if (!(k & x)) {
 			/* the first of its kind */
 			SD_WR(s->seen, k | x);
-			s->ls[kind & 7] = nl;
+			SD_LS(s, kind)[0] = nl;
 			continue;
 		}
 		SD_WR(s->kind, SD_H_OTHER);

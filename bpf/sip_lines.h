@@ -50,6 +50,33 @@
  *   (clang spills more); msg_off + limit read from *s per step: +16.
  * Register pressure decides much here: each value the loop keeps in a
  * register (lim, the closed set) costs spills elsewhere.
+ * Kept (session 10): one test of the message's end per line end (a
+ * message that ends with a line has its next line taken for the empty
+ * one): -11, verifier -47,000; ls[]/le[] indexed without "& 7": -5; the
+ * next line's kind kept in a register after it is stored (the kinds'
+ * paths no longer join through *s): -16, verifier +114,000 (host
+ * 781,446).  Measured and dropped then (BYE, whole program):
+ * - the window read from the byte before it (b = q - 1, b + 137 checked)
+ *   so that the byte before the LF and the next word come from the
+ *   checked pointer: a variable offset clears the checked range, one
+ *   more bounds check per LF: +16 (line pass -9, sd_sip_scan worse);
+ * - the LF test of the lowest flag done as ((v >> 8 * first) & 0xff) ==
+ *   LF or as ((v - lt) + bit) & (bit * 0xff) == 0 before the exact
+ *   search: the LF word costs 18 instead of 29, but clang spills end and
+ *   s around it: +26, +30 (+14 with the change above);
+ * - the main pass as a global function of its own (sd_lines_main()):
+ *   loop -2, caller +31; with the lowest-flag test: +10;
+ * - s->at holding the byte before the LF (x - 1 folded into 8 * k): +5;
+ *   the LF's offset joined by masking (& SD_PKT_MASK) instead of through
+ *   s->at: +-0; not joined at all: +11;
+ * - SD_WIN 64: +77, 96: +22, 256: +11 (reply +238).
+ * Not built: two loops, the first recording only line ends, the second
+ * classifying the lines recorded.  The first cannot know where the lines
+ * needed end, so it scans to the empty line (the bench BYE: 16 lines and
+ * ~800 bytes instead of 9 lines and ~500), and each of its steps still
+ * pays the window check, the LF's position and its join (~50 insns a
+ * line), the second the line's load and bounds check again: estimated
+ * dearer than one loop for every bench row.
  *
  * Rules (the reference in tests/bpf/test_xdp_mutate.c follows them; the
  * limits are those tests/lib/sipexpect.c allows, sipexp_over_limits()):
@@ -352,8 +379,10 @@ static __always_inline __u32 sd_value_start(void *data, void *end, int kind,
  * and borrows start only at an LF, so a word's lowest flag is exact); no
  * LF: the next window.  Else the line ends there: the byte before the LF
  * and the next line's first 8 bytes come with one more bounds check.
- * What differs between the ways through a step (the LF's word, the kind
- * of the next line) goes through *s, so that they join again.
+ * What differs between the ways through a step (the LF's word) goes
+ * through *s, so that they join again; the next line's kind is stored
+ * in s->kind but used from its register (each kind's path runs on to
+ * the next step on its own: cheaper than the reload, dearer to verify).
  */
 static __always_inline int sd_lines(void *data, void *end, struct sd_sip *s,
 				    int mode)
@@ -484,10 +513,10 @@ found:
 			SD_LOUT(SD_L_DONE);
 		}
 next:
-		/* the next line (at the message's end: "empty") */
-		/* through memory: the kinds' paths join here */
-		SD_WR(s->kind, sd_hdr_kind(w));
-		kind = SD_RD(s->kind);
+		/* the next line (at the message's end: "empty"); its kind
+		 * from the register on, not read back (see above) */
+		kind = sd_hdr_kind(w);
+		SD_WR(s->kind, kind);
 		if (kind >= SD_K_EMPTY)
 			SD_LOUT(kind == SD_K_EMPTY ? SD_L_END : SDR_SIP_FOLDED);
 		n = SD_RD(s->nlines) + 1;

@@ -52,10 +52,16 @@
  * register (lim, the closed set) costs spills elsewhere.
  * Kept (session 10): one test of the message's end per line end (a
  * message that ends with a line has its next line taken for the empty
- * one): -11, verifier -47,000; ls[]/le[] indexed without "& 7": -5; the
- * next line's kind kept in a register after it is stored (the kinds'
- * paths no longer join through *s): -16, verifier +114,000 (host
- * 781,446).  Measured and dropped then (BYE, whole program):
+ * one): -11, verifier -47,000 (host 667,173; 6.1 641,898 with the
+ * default knobs); ls[]/le[] indexed without "& 7": -5.  Measured and
+ * dropped then (BYE, whole program):
+ * - the next line's kind used from its register after it is stored (the
+ *   kinds' paths do not join through *s): -16 (every SIP row -13 to
+ *   -44), but each kind's path then runs on alone to the next step: the
+ *   verifier +114,000 on the host, 720,654 on 6.1 with the default knobs
+ *   (772,409 with the MAC), over the 700,000 tests/bpf/test_xdp_parse.c
+ *   and test_xdp_sip.c allow; joined again after the line count instead:
+ *   +4 and refused (a kind read back is no longer known below 9);
  * - the window read from the byte before it (b = q - 1, b + 137 checked)
  *   so that the byte before the LF and the next word come from the
  *   checked pointer: a variable offset clears the checked range, one
@@ -379,10 +385,8 @@ static __always_inline __u32 sd_value_start(void *data, void *end, int kind,
  * and borrows start only at an LF, so a word's lowest flag is exact); no
  * LF: the next window.  Else the line ends there: the byte before the LF
  * and the next line's first 8 bytes come with one more bounds check.
- * What differs between the ways through a step (the LF's word) goes
- * through *s, so that they join again; the next line's kind is stored
- * in s->kind but used from its register (each kind's path runs on to
- * the next step on its own: cheaper than the reload, dearer to verify).
+ * What differs between the ways through a step (the LF's word, the kind
+ * of the next line) goes through *s, so that they join again.
  */
 static __always_inline int sd_lines(void *data, void *end, struct sd_sip *s,
 				    int mode)
@@ -513,10 +517,10 @@ found:
 			SD_LOUT(SD_L_DONE);
 		}
 next:
-		/* the next line (at the message's end: "empty"); its kind
-		 * from the register on, not read back (see above) */
-		kind = sd_hdr_kind(w);
-		SD_WR(s->kind, kind);
+		/* the next line (at the message's end: "empty") */
+		/* through memory: the kinds' paths join here */
+		SD_WR(s->kind, sd_hdr_kind(w));
+		kind = SD_RD(s->kind);
 		if (kind >= SD_K_EMPTY)
 			SD_LOUT(kind == SD_K_EMPTY ? SD_L_END : SDR_SIP_FOLDED);
 		n = SD_RD(s->nlines) + 1;

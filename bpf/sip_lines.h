@@ -69,7 +69,8 @@
  * - the LF test of the lowest flag done as ((v >> 8 * first) & 0xff) ==
  *   LF or as ((v - lt) + bit) & (bit * 0xff) == 0 before the exact
  *   search: the LF word costs 18 instead of 29, but clang spills end and
- *   s around it: +26, +30 (+14 with the change above);
+ *   s around it: +26, +30 (+14 after the one test of the message's
+ *   end);
  * - the main pass as a global function of its own (sd_lines_main()):
  *   loop -2, caller +31; with the lowest-flag test: +10;
  * - s->at holding the byte before the LF (x - 1 folded into 8 * k): +5;

@@ -50,6 +50,40 @@
  *   (clang spills more); msg_off + limit read from *s per step: +16.
  * Register pressure decides much here: each value the loop keeps in a
  * register (lim, the closed set) costs spills elsewhere.
+ * Kept (session 10): one test of the message's end per line end (a
+ * message that ends with a line has its next line taken for the empty
+ * one): -11, verifier -47,000 (host 667,173; 6.1 641,898 with the
+ * default knobs); ls[]/le[] indexed without "& 7": -5.  Measured and
+ * dropped then (BYE, whole program):
+ * - the next line's kind used from its register after it is stored (the
+ *   kinds' paths do not join through *s): -16 (every SIP row -13 to
+ *   -44), but each kind's path then runs on alone to the next step: the
+ *   verifier +114,000 on the host, 720,654 on 6.1 with the default knobs
+ *   (772,409 with the MAC), over the 700,000 tests/bpf/test_xdp_parse.c
+ *   and test_xdp_sip.c allow; joined again after the line count instead:
+ *   +4 and refused (a kind read back is no longer known below 9);
+ * - the window read from the byte before it (b = q - 1, b + 137 checked)
+ *   so that the byte before the LF and the next word come from the
+ *   checked pointer: a variable offset clears the checked range, one
+ *   more bounds check per LF: +16 (line pass -9, sd_sip_scan worse);
+ * - the LF test of the lowest flag done as ((v >> 8 * first) & 0xff) ==
+ *   LF or as ((v - lt) + bit) & (bit * 0xff) == 0 before the exact
+ *   search: the LF word costs 18 instead of 29, but clang spills end and
+ *   s around it: +26, +30 (+14 after the one test of the message's
+ *   end);
+ * - the main pass as a global function of its own (sd_lines_main()):
+ *   loop -2, caller +31; with the lowest-flag test: +10;
+ * - s->at holding the byte before the LF (x - 1 folded into 8 * k): +5;
+ *   the LF's offset joined by masking (& SD_PKT_MASK) instead of through
+ *   s->at: +-0; not joined at all: +11;
+ * - SD_WIN 64: +77, 96: +22, 256: +11 (reply +238).
+ * Not built: two loops, the first recording only line ends, the second
+ * classifying the lines recorded.  The first cannot know where the lines
+ * needed end, so it scans to the empty line (the bench BYE: 16 lines and
+ * ~800 bytes instead of 9 lines and ~500), and each of its steps still
+ * pays the window check, the LF's position and its join (~50 insns a
+ * line), the second the line's load and bounds check again: estimated
+ * dearer than one loop for every bench row.
  *
  * Rules (the reference in tests/bpf/test_xdp_mutate.c follows them; the
  * limits are those tests/lib/sipexpect.c allows, sipexp_over_limits()):
@@ -84,6 +118,20 @@
 #define SD_WIN 128
 #define SD_WIN_WORDS (SD_WIN / 8)
 
+
+/*
+ * &s->ls[kind] for a kind below SD_K_EMPTY that the verifier knows to be
+ * so (no "& 7"): ls[] and le[] lie next to each other, [8] is le[kind].
+ * SD_H_CONTACT (8) lands on le[0], then on vs: neither is read for it.
+ */
+#define SD_LS(s, kind) ((__u16 *)((void *)(s)->ls + 2 * (kind)))
+_Static_assert(__builtin_offsetof(struct sd_sip, le) ==
+		       __builtin_offsetof(struct sd_sip, ls) + 16,
+	       "SD_LS: le[] right after ls[]");
+/* the verifier lets a closed kind be up to 15: SD_LS(s, 15)[8] */
+_Static_assert(__builtin_offsetof(struct sd_sip, ls) + 48 <=
+		       sizeof(struct sd_sip),
+	       "SD_LS: every index the verifier allows inside struct sd_sip");
 
 /* Loop variants, a constant at each use. */
 #define SD_LM_MAIN 0		/* record the lines wanted, stop at s->need */
@@ -420,8 +468,6 @@ found:
 		/* the LF at @x: the line ends before it (and a CR before it) */
 		x = SD_RD(s->at);
 		nl = x + 1;
-		if (nl > SD_RD(s->msg_end))
-			SD_LOUT(SD_L_END);	/* the LF is past the message */
 		p = sd_pkt_at(data, x - 1);
 		if (p + 10 <= end) {
 			le = x - (*(__u8 *)p == '\r');
@@ -430,19 +476,26 @@ found:
 			le = x - ((sd_load8(data, end, x - 1) & 0xff) == '\r');
 			w = nl < len ? sd_load8(data, end, nl) : 0;
 		}
+		if (nl >= SD_RD(s->msg_end)) {
+			if (nl > SD_RD(s->msg_end))
+				SD_LOUT(SD_L_END); /* the LF is past the message */
+			/* the message ends with this line: the next "line" is
+			 * taken for the empty one (no folding, headers end) */
+			w = '\n';
+		}
 		SD_WR(s->q, nl);
 
 		/* close the current line */
 		kind = SD_RD(s->kind);
 		if (kind) {
 			if (mode == SD_LM_MAIN) {
-				if (kind & SD_K_RSLOT) {
+				if (kind >= SD_K_RSLOT) {
 					n = kind & (SD_RSLOTS - 1);
 					s->rte[n] = le;
 					SD_WR(s->nrt, n + 1);
 					goto next;
 				}
-				s->le[kind & 7] = le;
+				SD_LS(s, kind)[8] = le;
 				/* every line begun is closed now: the lines
 				 * seen are the lines closed (sd_lines_closed) */
 				k = SD_RD(s->need);
@@ -459,18 +512,13 @@ found:
 			}
 			/* done; but a folded continuation would change it */
 			SD_WR(s->kind, SD_H_OTHER);
-			if (nl < SD_RD(s->msg_end) &&
-			    ((w & 0xff) == ' ' || (w & 0xff) == '\t'))
+			if ((w & 0xff) == ' ' || (w & 0xff) == '\t')
 				SD_LOUT(SDR_SIP_FOLDED);
 			SD_WR(s->q, x);
 			SD_LOUT(SD_L_DONE);
 		}
 next:
-		/* the next line */
-		if (nl >= SD_RD(s->msg_end)) {
-			SD_WR(s->kind, SD_H_OTHER);	/* no line open */
-			SD_LOUT(SD_L_END);
-		}
+		/* the next line (at the message's end: "empty") */
 		/* through memory: the kinds' paths join here */
 		SD_WR(s->kind, sd_hdr_kind(w));
 		kind = SD_RD(s->kind);
@@ -493,7 +541,7 @@ next:
 		if (!(k & x)) {
 			/* the first of its kind */
 			SD_WR(s->seen, k | x);
-			s->ls[kind & 7] = nl;
+			SD_LS(s, kind)[0] = nl;
 			continue;
 		}
 		SD_WR(s->kind, SD_H_OTHER);

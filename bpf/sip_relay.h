@@ -170,6 +170,7 @@ struct sd_rl {
 	__u32 nlen;		/* the new message length (sd_rl_emit) */
 	__u32 cp_src, cp_o;	/* sd_rl_put(): copy and output positions */
 	struct sipdlg_dlg_key key;	/* the dialog's key, for relay_hops */
+	__u64 ack_tag;		/* relay.ack: the 2xx's To-tag hash checked */
 	__u32 src_txt_len;	/* the source address as text, in gen[448,) */
 	__u8 ip[16];		/* sd_rl_ip(): the address */
 	__u32 txo;		/* sd_rl_addr_txt(): position */
@@ -1634,7 +1635,8 @@ __noinline int sd_relay_req(struct xdp_md *ctx, const struct sd_pkt *p,
 
 	if (!r || !ctx || !p || !s)
 		return SDR_RELAY_PASS_SHAPE;
-	if (s->have & SD_F_CONTACT)
+	/* an ACK's Contact refreshes nothing (RFC 3261 12.2): kept as is */
+	if ((s->have & SD_F_CONTACT) && s->method != SDM_ACK)
 		return SDR_RELAY_PASS_CONTACT;
 	if ((s->have & SD_F_MACOK) && !(s->have & SD_F_CALLID))
 		return SDR_RELAY_PASS_CALLID;
@@ -1646,6 +1648,13 @@ __noinline int sd_relay_req(struct xdp_md *ctx, const struct sd_pkt *p,
 	hops = bpf_map_lookup_elem(&relay_hops, &r->key);
 	if (!hops)
 		return SDR_RELAY_PASS_NOHOP;
+	if (s->method == SDM_ACK) {
+		/* the ACK of the 2xx the controller relayed: its To-tag */
+		r->ack_tag = (__u64)hops->dir[1].ack_tag << 32 |
+			     hops->dir[0].ack_tag;
+		if (!r->ack_tag || r->ack_tag != s->ttag_hash)
+			return SDR_RELAY_PASS_ACK_TAG;
+	}
 	d &= 1;
 	__builtin_memcpy(&r->hop, &hops->dir[d], sizeof(r->hop));
 	if (!r->hop.family)
@@ -1658,7 +1667,7 @@ __noinline int sd_relay_req(struct xdp_md *ctx, const struct sd_pkt *p,
 		return rc;
 	if (sd_rl_walk(0) != SD_RLW_OK)
 		return SDR_RELAY_PASS_SHAPE;
-	if (r->contact)
+	if (r->contact && s->method != SDM_ACK)
 		return SDR_RELAY_PASS_CONTACT;
 	/* the top Via (received/rport are for us to add), before Route */
 	if (!r->nvia || !r->sl_end || sd_rl_via(0))
@@ -1774,22 +1783,70 @@ __noinline int sd_relay_reply(struct xdp_md *ctx, const struct sd_pkt *p,
 	return sd_rl_emit(ctx, SDR_RELAY_REPLY);
 }
 
+/* sip_match.h, included after this file */
+static __always_inline __u64 sd_now(void);
+static __always_inline void sd_event(struct xdp_md *ctx,
+				     const struct sd_pkt *p,
+				     const struct sd_sip *s, __u32 type,
+				     __u32 reason, __u32 dir, __u64 now);
+
+/*
+ * relay.ack: the ACK of dialog @v's 2xx went out (SDR_RELAY_REQ): the
+ * dialog is confirmed in the kernel (the callee tag the ACK was checked
+ * against, then state 4, so a tight match never sees state 4 without
+ * it), and the controller is told once (compare-and-swap of the state:
+ * a retransmitted ACK relayed on another CPU meanwhile sends nothing).
+ * The controller confirms its dialog from the event without writing
+ * the value again (user/fastpath/fp_ack.c).
+ */
+static __always_inline void sd_relay_ack_done(struct xdp_md *ctx,
+					      const struct sd_pkt *p,
+					      const struct sd_sip *s,
+					      struct sipdlg_dlg_value *v)
+{
+	struct sd_rl *r = sd_rl_get();
+	__u32 old = v->state;
+
+	if (!r || old >= 4)
+		return;
+	v->callee_tag_hash = r->ack_tag;
+	if (__sync_val_compare_and_swap(&v->state, old, 4) == old)
+		sd_event(ctx, p, s, SDE_ACK_CONFIRMED, SDR_RELAY_REQ,
+			 SDD_CALLER_TO_CALLEE, sd_now());
+}
+
 /*
  * Called by sd_request() (sip_match.h) with the reason sd_matched() gave
  * a tight match of dialog @v in direction @d: the request is relayed
- * only with the relay on, the match counted (not rate-limited), the
- * dialog confirmed (state 4) and its method in relay_methods.
+ * only with the relay on, the match counted (not rate-limited) and its
+ * method in relay_methods; then either the dialog is confirmed (state 4)
+ * and the method is not ACK, or (relay.ack: the SDM_ACK bit, set by the
+ * controller, never by relay.methods) it is the ACK of the 2xx: caller
+ * to callee while the kernel's state is below 4 (the controller writes
+ * no state 3: 1 or 3 here, by how the dialog got into the map); the
+ * To-tag is checked in sd_relay_req() against the one the controller
+ * put in relay_hops when it relayed the 2xx.  The ACK of a re-INVITE
+ * (state 4) and a retransmitted ACK go to the controller.
  */
 static __always_inline int sd_relay_req_gate(struct xdp_md *ctx,
 					     const struct sd_pkt *p,
 					     struct sd_sip *s,
-					     const struct sipdlg_dlg_value *v,
+					     struct sipdlg_dlg_value *v,
 					     int d, int reason)
 {
-	if (!relay_enabled || reason != SDR_DLG_MATCH || v->state != 4 ||
+	int ack, rc;
+
+	if (!relay_enabled || reason != SDR_DLG_MATCH ||
 	    s->method >= 32 || !((relay_methods >> s->method) & 1))
 		return reason;
-	return sd_relay_req(ctx, p, s, d, v->callid_hash);
+	ack = s->method == SDM_ACK;
+	if (ack ? (v->state >= 4 || d != SDD_CALLER_TO_CALLEE) :
+		  v->state != 4)
+		return reason;
+	rc = sd_relay_req(ctx, p, s, d, v->callid_hash);
+	if (ack && rc == SDR_RELAY_REQ)
+		sd_relay_ack_done(ctx, p, s, v);
+	return rc;
 }
 
 /* Called by sd_reply() (sip_match.h) once a reply matched our branch. */

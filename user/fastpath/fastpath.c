@@ -60,8 +60,9 @@ static const char *const reason_names[SDR_MAX_] = {
 	[SDR_RELAY_PASS_CONTACT] = "relay_pass_contact",
 	[SDR_INVITE_RATE_DROP] = "invite_rate_dropped",
 	[SDR_RELAY_PASS_CALLID] = "relay_pass_callid",
+	[SDR_RELAY_PASS_ACK_TAG] = "relay_pass_ack_tag",
 };
-_Static_assert(SDR_MAX_ == 39, "name every reason in reason_names[]");
+_Static_assert(SDR_MAX_ == 40, "name every reason in reason_names[]");
 
 const char *fp_reason_name(unsigned reason)
 {

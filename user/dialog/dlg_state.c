@@ -507,6 +507,28 @@ out:
 	return rc;
 }
 
+int dlg_on_ack_elsewhere(struct dlg_cell *c)
+{
+	struct dlg_cb_run run = { { 0 }, { 0 } };
+	int rc = DLG_RC_NONE;
+
+	run.p.dir = DLG_DIR_DOWNSTREAM;
+	dlg_lock(c);
+	run.p.old_state = atomic_load(&c->state);
+	if (run.p.old_state == DLG_STATE_CONFIRMED_NA) {
+		/* as DLG_EV_REQACK in dlg_on_request() */
+		dlg_set_state_locked(c, DLG_STATE_CONFIRMED);
+		reset_timer_locked(c, true);
+		run.types[0] = DLGCB_CONFIRMED;
+		run.types[1] = DLGCB_REQ_WITHIN;
+		rc = DLG_RC_CHANGED;
+	}
+	run.p.new_state = atomic_load(&c->state);
+	dlg_unlock(c);
+	dlg_run_cb_set(c, &run);
+	return rc;
+}
+
 void dlg_on_response_within(struct dlg_cell *c, enum dlg_dir dir, int code,
 			    const void *msg)
 {

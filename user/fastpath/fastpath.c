@@ -113,6 +113,9 @@ static int on_event(void *ctx, void *data, size_t size)
 	case SDE_MATCH_FAILED:
 		stat_inc(fp->st_ev_mismatch);
 		break;
+	case SDE_ACK_CONFIRMED:
+		fp_ack_event(fp, ev);
+		break;
 	default:
 		break;
 	}
@@ -181,6 +184,11 @@ int fp_start(const struct sipdlg_config *cfg, const char *obj_path,
 			stats_register(st, "xdp", "events_target_refresh", 0);
 		fp->st_ev_mismatch =
 			stats_register(st, "xdp", "events_match_failed", 0);
+		fp->st_ack_confirmed =
+			stats_register(st, "xdp", "acks_confirmed", 0);
+		fp->st_ack_late = stats_register(st, "xdp", "acks_late", 0);
+		fp->st_ack_at_noack =
+			stats_register(st, "xdp", "acks_found_at_noack", 0);
 	}
 
 	r = fp_load_object(fp, cfg, obj_path, err, err_len);

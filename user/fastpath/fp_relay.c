@@ -192,6 +192,7 @@ static void q_flush_locked(struct fp_relay *rl)
 						     BPF_ANY) == 0);
 	rl->n_q = 0;
 	atomic_store(&rl->q_first_ms, 0);
+	atomic_store(&rl->q_urgent, false);
 }
 
 void fp_relay_flush(struct fastpath *fp)
@@ -205,6 +206,12 @@ void fp_relay_flush(struct fastpath *fp)
 	pthread_mutex_unlock(&rl->keys_lock);
 }
 
+void fp_relay_flush_urgent(struct fastpath *fp)
+{
+	if (atomic_load(&fp->relay.q_urgent))
+		fp_relay_flush(fp);
+}
+
 void fp_relay_flush_due(struct fastpath *fp, uint64_t age_ms)
 {
 	uint64_t first = atomic_load(&fp->relay.q_first_ms);
@@ -216,7 +223,7 @@ void fp_relay_flush_due(struct fastpath *fp, uint64_t age_ms)
 /* @k's entry @h goes into the map at the next flush (a queued older one
  * of @k is replaced). */
 static void q_put(struct fp_relay *rl, const struct sipdlg_dlg_key *k,
-		  const struct sipdlg_relay_hops *h)
+		  const struct sipdlg_relay_hops *h, bool urgent)
 {
 	ssize_t i;
 
@@ -231,6 +238,8 @@ static void q_put(struct fp_relay *rl, const struct sipdlg_dlg_key *k,
 		rl->q_keys[i] = *k;
 	}
 	rl->q_hops[i] = *h;
+	if (urgent)
+		atomic_store(&rl->q_urgent, true);
 	pthread_mutex_unlock(&rl->keys_lock);
 }
 
@@ -297,6 +306,7 @@ static void hops_write(struct fastpath *fp, struct dlg_cell *c)
 	struct sipdlg_relay_hops hops;
 	struct dlg_info *in;
 	unsigned nroutes;
+	bool urgent;
 	int rc[2];
 
 	if (!confirmed(dlg_state(c)))
@@ -343,12 +353,24 @@ static void hops_write(struct fastpath *fp, struct dlg_cell *c)
 		goto gone;
 	}
 	hops.gen = atomic_fetch_add(&rl->gen, 1) + 1;
+	/* xdp.relay.ack: the 2xx's To-tag, which the ACK the kernel relays
+	 * must carry (low half in dir[0], high half in dir[1]). */
+	urgent = fp_ack_on(fp);
+	if (urgent) {
+		__u64 tag = fp_str_hash(dlg_callee_tag(c));
+
+		hops.dir[0].ack_tag = (__u32)tag;
+		hops.dir[1].ack_tag = (__u32)(tag >> 32);
+		urgent = dlg_state(c) == DLG_STATE_CONFIRMED_NA;
+	}
 	/* Queued, written with others within about SIPDLG_CLOCK_PUBLISH_MS
 	 * (the kernel needs it only from the ACK's state 4 on; a request
-	 * before it is passed up, relay_pass_nohop).  Queued before the
+	 * before it is passed up, relay_pass_nohop), or, for the ACK the
+	 * kernel relays, before this worker's batch with the 2xx goes out
+	 * (fp_relay_flush_urgent).  Queued before the
 	 * state is read again: a BYE on another worker either finds the
 	 * key (queued or written) or has ended the dialog already. */
-	q_put(rl, &k, &hops);
+	q_put(rl, &k, &hops, urgent);
 	/* A BYE on another worker may have ended it meanwhile. */
 	if (!confirmed(dlg_state(c)))
 		hops_delete(rl, &k);
@@ -492,7 +514,7 @@ int fp_relay_install(struct fastpath *fp, struct dlg_table *t,
 	rl->st_relayed_rep = stats_register(st, "sip", "relayed_replies", 0);
 	rl->st = st;	/* fp_relay_fold from here on */
 	rl->fd = fp_map_fd(fp, "relay_hops");
-	if (!fp->cfg->xdp.relay_enabled || !fp->cfg->xdp.relay_methods) {
+	if (!cfg_relay_on(fp->cfg)) {
 		/* Off: whatever an earlier run left goes at the reconcile. */
 		return 0;
 	}
@@ -513,8 +535,7 @@ int fp_relay_install(struct fastpath *fp, struct dlg_table *t,
 
 bool fp_relay_on(const struct fastpath *fp)
 {
-	return fp && fp->relay.fd >= 0 && fp->cfg->xdp.relay_enabled &&
-	       fp->cfg->xdp.relay_methods;
+	return fp && fp->relay.fd >= 0 && cfg_relay_on(fp->cfg);
 }
 
 int fp_relay_reconcile(struct fastpath *fp, struct dlg_table *t)
@@ -577,6 +598,7 @@ void fp_relay_info(const struct fastpath *fp, struct fp_relay_info *out)
 	memset(out, 0, sizeof(*out));
 	out->enabled = fp_relay_on(fp);
 	out->methods = fp->cfg->xdp.relay_methods;
+	out->ack = fp_ack_on(fp);
 	/* Counted in the map itself (the status is rare; a count kept
 	 * beside the map would drift with every lost race). */
 	if (rl->fd >= 0) {

@@ -198,6 +198,15 @@ struct dlg_config {
 	 * always expire.
 	 */
 	int (*acked_elsewhere)(struct dlg_cell *c);
+	/*
+	 * Called by dlg_on_request(), no lock held, before a request other
+	 * than ACK is applied to a dialog in state 3: the owner delivers a
+	 * confirmation it may hold already (the kernel relayed the ACK and
+	 * its event waits to be read: a BYE right behind the ACK then ends a
+	 * confirmed dialog, as it would had the controller seen the ACK).
+	 * NULL = nothing to deliver.
+	 */
+	void (*ack_pending)(struct dlg_cell *c);
 	/* Source of the random start of each slot's h_id series; NULL =
 	 * internal generator (tests set a fixed one). */
 	uint32_t (*h_id_rand)(void *ud);

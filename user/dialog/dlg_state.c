@@ -449,6 +449,9 @@ int dlg_on_request(struct dlg_cell *c, enum dlg_dir dir,
 	ev = event_of(rq->method);
 	run.p.msg = rq->msg;
 	run.p.dir = dir;
+	if (ev != DLG_EV_REQACK && c->tbl->cfg.ack_pending &&
+	    atomic_load(&c->state) == DLG_STATE_CONFIRMED_NA)
+		c->tbl->cfg.ack_pending(c);
 
 	dlg_lock(c);
 	st = atomic_load(&c->state);

@@ -10,11 +10,12 @@
  * map write (fp_dialogs.c asks fp_ack_from_kernel()).
  *
  * The event comes late (the ring buffer is drained by the main loop's
- * tick, every 50 ms at most, and on every statistics read): a request
- * that reaches the controller meanwhile finds the dialog in state 3, as
- * one that overtook the ACK would, and a BYE ends it there; the late
- * event then finds the dialog in another state and is ignored
- * (xdp.acks_late).  An event lost (ring full) is made up for at the
+ * tick, every 50 ms at most, and on every statistics read), but a
+ * request that reaches the controller meanwhile (a BYE right behind the
+ * ACK) drains it first (fp_dialog_ack_pending): the dialog is confirmed,
+ * then the request applied.  An event that comes later still (the BYE
+ * overtook the ACK, or the event was read after the BYE was applied)
+ * finds the dialog in another state and is ignored (xdp.acks_late).  An event lost (ring full) is made up for at the
  * noack timeout: the kernel's value is read and a state 4 with the
  * 2xx's callee tag confirms the dialog instead of ending it
  * (xdp.acks_found_at_noack).
@@ -74,6 +75,15 @@ void fp_ack_event(struct fastpath *fp, const struct sipdlg_event *ev)
 		stat_inc(fp->st_ack_late);
 	}
 	dlg_unref(c);
+}
+
+void fp_dialog_ack_pending(struct dlg_cell *c)
+{
+	struct fastpath *fp = dlg_table_ud(dlg_table_of(c));
+
+	/* No system call: the ring buffer's pages are mapped. */
+	if (fp_ack_on(fp))
+		fp_events_drain(fp);
 }
 
 int fp_dialog_acked(struct dlg_cell *c)

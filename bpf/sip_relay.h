@@ -20,6 +20,13 @@
  * frame layout (struct sd_pkt), the key, direction, method, the Contact
  * flag and the MAC flag.
  *
+ * relay.ack (the SDM_ACK bit of relay_methods, set by the controller
+ * alone): the ACK of the 2xx that confirms a dialog, caller to callee, is
+ * relayed like any request while the kernel's state is below 4, if its
+ * To-tag is the 2xx's (relay_hops ack_tag); a Contact in it stays.  The
+ * dialog then gets the callee tag and state 4 and the controller one
+ * SDE_ACK_CONFIRMED event (sd_relay_ack_done).
+ *
  * Request rewrite (everything else -> the controller, unchanged):
  *  - our Route entries (hop nroutes: 1, or 2 with double Record-Route)
  *    removed: the first entry of the first Route line must hold the

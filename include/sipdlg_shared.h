@@ -316,7 +316,8 @@ enum sipdlg_event_type {
 	 * confirms the dialog (caller->callee, To-tag the 2xx's, the dialog
 	 * not yet in state 4 in "dialogs") and wrote state 4 and the callee
 	 * tag hash into the dialog's value itself.  reason SDR_RELAY_REQ,
-	 * direction SDD_CALLER_TO_CALLEE, method SDM_ACK.  The controller
+	 * direction SDD_CALLER_TO_CALLEE, method SDM_ACK; saddr is the
+	 * relayed packet's (ours), sport the caller's.  The controller
 	 * confirms the dialog as an ACK it forwarded would (no map write);
 	 * one event per dialog (the state moves with a compare-and-swap).
 	 */

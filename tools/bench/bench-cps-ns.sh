@@ -207,7 +207,7 @@ run_once() {
 	# xdp.relay.ack: how many ACKs of the 2xx the kernel relayed (each
 	# gives one event, confirmed or late): into ACKS for the report.
 	if [ "$prof" != xdp-off ] && [ -z "$st" ]; then
-		"$SIPDLGCTL" --socket "$E2E_TMP/$prof.sock" stats xdp 2>/dev/null |
+		"$SIPDLGCTL" --socket "$E2E_TMP/$prof.sock" --json stats xdp 2>/dev/null |
 			jq -r --arg p "$prof" --arg r "$round" --arg ok "${ok%% *}" \
 			'"ack\t\($r)\t\($p)\t\($ok)\t\(."xdp.acks_confirmed" // 0)\t\(."xdp.acks_late" // 0)"' \
 			>>"$E2E_TMP/acks.tsv" 2>/dev/null

@@ -1833,7 +1833,8 @@ static __always_inline void sd_relay_ack_done(struct xdp_md *ctx,
  * no state 3: 1 or 3 here, by how the dialog got into the map); the
  * To-tag is checked in sd_relay_req() against the one the controller
  * put in relay_hops when it relayed the 2xx.  The ACK of a re-INVITE
- * (state 4) and a retransmitted ACK go to the controller.
+ * (state 4) and a retransmitted ACK go to the controller.  Once a BYE
+ * matched the dialog (bye_seen), nothing more is relayed in it.
  */
 static __always_inline int sd_relay_req_gate(struct xdp_md *ctx,
 					     const struct sd_pkt *p,
@@ -1845,6 +1846,11 @@ static __always_inline int sd_relay_req_gate(struct xdp_md *ctx,
 
 	if (!relay_enabled || reason != SDR_DLG_MATCH ||
 	    s->method >= 32 || !((relay_methods >> s->method) & 1))
+		return reason;
+	/* a BYE seen either way ended the dialog: nothing is relayed in it
+	 * from then on (the controller deletes its relay_hops entry in the
+	 * next batch, not at once, after a BYE the kernel saw) */
+	if (v->bye_seen)
 		return reason;
 	ack = s->method == SDM_ACK;
 	if (ack ? (v->state >= 4 || d != SDD_CALLER_TO_CALLEE) :

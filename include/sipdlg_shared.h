@@ -350,7 +350,10 @@ _Static_assert(sizeof(struct sipdlg_event) == 64, "event layout");
  * sent-by of the socket the controller would send it from.  No entry, or
  * family 0 for a direction: not relayed that way.  The controller deletes
  * the entry the moment the dialog stops being confirmed (BYE, timeout,
- * sipdlgctl end) and rewrites it when a target refresh changes a hop.
+ * sipdlgctl end) and rewrites it when a target refresh changes a hop;
+ * after a BYE over UDP, which the kernel matched itself, with its next
+ * batch of writes: the kernel relays nothing in a dialog whose value has
+ * bye_seen set.
  */
 struct sipdlg_relay_hop {
 	__u8 daddr[16];		/* next hop; IPv4 in the first 4 bytes */

@@ -1020,6 +1020,46 @@ static void test_ack_again_and_off(void **state)
 	g_skel = on;
 }
 
+/*
+ * Once a BYE matched the dialog (bye_seen, either way) nothing more is
+ * relayed in it: the controller deletes its next hops in a batch after
+ * such a BYE, not at once.
+ */
+static void test_no_relay_after_bye(void **state)
+{
+	static struct pkt p;
+	static uint8_t out[PKT_MAX];
+	struct sipdlg_dlg_key k = { HE, HI };
+	struct sipdlg_dlg_value v;
+	__u32 olen, ret;
+	const char *info = RQ("INFO") VIA_C("z9hG4bK-by") MF("70") "Route: " RT_US CRLF
+		FROM_A TO_B CID "CSeq: 90 INFO" CRLF BODY;
+	const char *ack = RQ("ACK") VIA_C("z9hG4bK-bya") MF("70") "Route: " RT_US CRLF
+		FROM_A TO_B CID "CSeq: 1 ACK" CRLF NOBODY;
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		dlg_put(i ? 1 : 4);
+		hops_put(H_STD, 0, 0, 1);
+		dlg_get(&v);
+		v.bye_seen = i ? 1u << SDD_CALLER_TO_CALLEE : 1u << SDD_CALLEE_TO_CALLER;
+		assert_int_equal(bpf_map__update_elem(g_skel->maps.dialogs, &k,
+						      sizeof(k), &v, sizeof(v),
+						      BPF_EXIST), 0);
+		counters_clear();
+		ev_drain();
+		frame(&p, 0, &CALLER4, i ? ack : info);
+		assert_int_equal(run(p.buf, p.len, g_if_in, out, &olen, &ret), 0);
+		assert_int_equal(ret, XDP_PASS_);
+		assert_int_equal(counted_reason(), SDR_DLG_MATCH);
+		assert_memory_equal(out, p.buf, p.len);
+		dlg_get(&v);
+		assert_int_equal(v.state, i ? 1 : 4);
+		ring_buffer__consume(g_rb);
+		assert_int_equal(g_ev_ack, 0);
+	}
+}
+
 /* --- replies ------------------------------------------------------------------ */
 
 #define KVIA(d) "Via: SIP/2.0/UDP 10.9.2.1;branch=z9hG4bKsd596.d052." d "k0123456789abcdef" CRLF
@@ -1156,6 +1196,7 @@ int main(void)
 		cmocka_unit_test(test_mtu),
 		cmocka_unit_test(test_replies),
 		cmocka_unit_test(test_ack_again_and_off),
+		cmocka_unit_test(test_no_relay_after_bye),
 	};
 	int rc;
 

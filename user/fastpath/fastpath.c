@@ -138,6 +138,17 @@ int fp_events_drain(struct fastpath *fp)
 	return n;
 }
 
+int fp_events_drain_try(struct fastpath *fp)
+{
+	int n;
+
+	if (!fp || !fp->rb || pthread_mutex_trylock(&fp->rb_lock) != 0)
+		return 0;
+	n = ring_buffer__consume(fp->rb);
+	pthread_mutex_unlock(&fp->rb_lock);
+	return n;
+}
+
 /* stats_foreach's refresh: the events and the relay's counts first. */
 static void refresh(void *ud)
 {

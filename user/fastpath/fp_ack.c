@@ -81,9 +81,11 @@ void fp_dialog_ack_pending(struct dlg_cell *c)
 {
 	struct fastpath *fp = dlg_table_ud(dlg_table_of(c));
 
-	/* No system call: the ring buffer's pages are mapped. */
+	/* No system call: the ring buffer's pages are mapped.  Another
+	 * thread draining has the event, or will have it: not waited for
+	 * (the request then meets state 3, as one that overtook the ACK). */
 	if (fp_ack_on(fp))
-		fp_events_drain(fp);
+		fp_events_drain_try(fp);
 }
 
 int fp_dialog_acked(struct dlg_cell *c)

@@ -97,6 +97,12 @@ struct fp_relay {
 	_Atomic uint64_t q_first_ms;	/* CLOCK_MONOTONIC ms; 0: empty */
 	_Atomic bool q_urgent;		/* one is for a dialog in state 3 with
 					 * xdp.relay.ack on */
+	/* Deletions made at the same flush (BPF_MAP_DELETE_BATCH): entries
+	 * of dialogs a UDP BYE ended, which the kernel saw itself and
+	 * relays nothing more in (bye_seen, sd_relay_req_gate).  q_first_ms
+	 * covers them too. */
+	size_t n_dq;
+	struct sipdlg_dlg_key dq_keys[FP_RELAY_Q_MAX];
 	struct sipdlg_dlg_key q_keys[FP_RELAY_Q_MAX];
 	struct sipdlg_relay_hops q_hops[FP_RELAY_Q_MAX];
 };
@@ -235,6 +241,9 @@ void fp_relay_flush_urgent(struct fastpath *fp);
 /* fastpath.c: the kernel's queued events counted now; how many (or
  * -errno).  Any thread. */
 int fp_events_drain(struct fastpath *fp);
+/* The same unless another thread is draining right now (then 0 at once:
+ * no waiting on its lock). */
+int fp_events_drain_try(struct fastpath *fp);
 
 /* fp_dialogs.c: the hash the kernel compares for a Call-ID or a tag
  * (SP/HTAB trimmed; 0 for an empty one). */

@@ -11,8 +11,10 @@
  * BPF_MAP_UPDATE_BATCH (a request before that is passed up, as one for a
  * dialog without an entry); it is deleted the moment the
  * dialog leaves the confirmed states (BYE, timeout, sipdlgctl end, a
- * failure) or is destroyed, and entries of dialogs the controller does
- * not know are removed at start (fp_relay_reconcile).  Only dialogs the
+ * failure) or is destroyed (after a UDP BYE, which the kernel saw and
+ * relays nothing after, with the next batch instead), and entries of
+ * dialogs the controller does not know are removed at start
+ * (fp_relay_reconcile).  Only dialogs the
  * kernel holds in "dialogs" get one: the kernel relays nothing else.
  *
  * For each direction the next hop is what the proxy itself would do with
@@ -168,17 +170,43 @@ static void q_written(struct fp_relay *rl, size_t i, bool ok)
 		  (unsigned long long)rl->q_hops[i].gen);
 }
 
+/* The deferred deletions in one BPF_MAP_DELETE_BATCH (single deletions
+ * from an entry the batch stopped at: one already gone).  Under
+ * keys_lock. */
+static void dq_flush_locked(struct fp_relay *rl)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	__u32 count = (__u32)rl->n_dq;
+	size_t i = 0, gone = 0;
+
+	if (!rl->n_dq)
+		return;
+	if (bpf_map_delete_batch(rl->fd, rl->dq_keys, &count, &o) == 0)
+		count = (__u32)rl->n_dq;
+	else if (count > rl->n_dq)
+		count = 0;
+	gone = count;
+	for (i = count; i < rl->n_dq; i++)
+		gone += bpf_map_delete_elem(rl->fd, &rl->dq_keys[i]) == 0;
+	atomic_fetch_add(&rl->removed, gone);
+	rl->n_dq = 0;
+}
+
 /* Every queued write in one BPF_MAP_UPDATE_BATCH (single updates after
  * an entry the batch stopped at, or when batches are refused); each
- * written key remembered before keys_lock is let go.  Under keys_lock. */
+ * written key remembered before keys_lock is let go; the deferred
+ * deletions first.  Under keys_lock. */
 static void q_flush_locked(struct fp_relay *rl)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, o);
 	__u32 count = (__u32)rl->n_q;
 	size_t i = 0;
 
-	if (!rl->n_q)
+	dq_flush_locked(rl);
+	if (!rl->n_q) {
+		atomic_store(&rl->q_first_ms, 0);
 		return;
+	}
 	if (bpf_map_update_batch(rl->fd, rl->q_keys, rl->q_hops, &count,
 				 &o) == 0)
 		count = (__u32)rl->n_q;
@@ -232,7 +260,7 @@ static void q_put(struct fp_relay *rl, const struct sipdlg_dlg_key *k,
 	if (i < 0) {
 		if (rl->n_q == FP_RELAY_Q_MAX)
 			q_flush_locked(rl);
-		if (!rl->n_q)
+		if (!atomic_load(&rl->q_first_ms))
 			atomic_store(&rl->q_first_ms, tmr_now_ms());
 		i = (ssize_t)rl->n_q++;
 		rl->q_keys[i] = *k;
@@ -258,7 +286,7 @@ static bool key_take(struct fp_relay *rl, const struct sipdlg_dlg_key *k)
 		rl->n_q--;
 		rl->q_keys[i] = rl->q_keys[rl->n_q];
 		rl->q_hops[i] = rl->q_hops[rl->n_q];
-		if (!rl->n_q)
+		if (!rl->n_q && !rl->n_dq)
 			atomic_store(&rl->q_first_ms, 0);
 	}
 	if (rl->keys_ok) {
@@ -269,6 +297,33 @@ static bool key_take(struct fp_relay *rl, const struct sipdlg_dlg_key *k)
 	}
 	pthread_mutex_unlock(&rl->keys_lock);
 	return maybe;
+}
+
+/* Out of the map at the next flush (with the writes queued then): the
+ * kernel relays nothing in the dialog already (it saw the BYE). */
+static void hops_delete_later(struct fp_relay *rl,
+			      const struct sipdlg_dlg_key *k)
+{
+	if (rl->fd < 0 || !key_take(rl, k))
+		return;
+	pthread_mutex_lock(&rl->keys_lock);
+	if (rl->n_dq == FP_RELAY_Q_MAX)
+		q_flush_locked(rl);
+	rl->dq_keys[rl->n_dq++] = *k;
+	if (!atomic_load(&rl->q_first_ms))
+		atomic_store(&rl->q_first_ms, tmr_now_ms());
+	pthread_mutex_unlock(&rl->keys_lock);
+}
+
+/* Whether @m, the request that ended a dialog, is a BYE the kernel
+ * matched itself (so that bye_seen stops its relay): over UDP, by its
+ * top Via.  A BYE that missed the kernel's match (a shape it passes up,
+ * an interface without the program) leaves the relay on until the next
+ * flush, within about SIPDLG_CLOCK_PUBLISH_MS. */
+static bool kernel_saw_bye(const struct sip_msg *m)
+{
+	return m && m->is_request && m->method == SIP_METHOD_BYE &&
+	       m->via.transport == SIP_TP_UDP;
 }
 
 /* Out of the map.  No system call for a dialog that has no entry (one
@@ -404,7 +459,16 @@ static void on_dlg_event(struct dlg_cell *c, int type,
 		if (m && m->method == SIP_METHOD_INVITE && m->n_contact > 0)
 			hops_write(fp, c);
 		break;
-	default:		/* TERMINATED, EXPIRED, FAILED, DESTROY */
+	case DLGCB_TERMINATED:
+		/* A BYE the kernel saw: it relays nothing more, the
+		 * deletion joins the next batch. */
+		if (fp->relay_knob && kernel_saw_bye(m)) {
+			hops_delete_later(&fp->relay, &k);
+			break;
+		}
+		hops_delete(&fp->relay, &k);
+		break;
+	default:		/* EXPIRED, FAILED, DESTROY */
 		hops_delete(&fp->relay, &k);
 		break;
 	}

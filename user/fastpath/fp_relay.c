@@ -194,17 +194,22 @@ static void dq_flush_locked(struct fp_relay *rl)
 
 /* Every queued write in one BPF_MAP_UPDATE_BATCH (single updates after
  * an entry the batch stopped at, or when batches are refused); each
- * written key remembered before keys_lock is let go; the deferred
- * deletions first.  Under keys_lock. */
-static void q_flush_locked(struct fp_relay *rl)
+ * written key remembered before keys_lock is let go; with @dq the
+ * deferred deletions first (not in the urgent flush before a worker's
+ * datagrams go out: the lock is held through the system calls, and the
+ * deletions can wait).  Under keys_lock. */
+static void q_flush_locked_dq(struct fp_relay *rl, bool dq)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, o);
 	__u32 count = (__u32)rl->n_q;
 	size_t i = 0;
 
-	dq_flush_locked(rl);
+	if (dq)
+		dq_flush_locked(rl);
 	if (!rl->n_q) {
-		atomic_store(&rl->q_first_ms, 0);
+		if (!rl->n_dq)
+			atomic_store(&rl->q_first_ms, 0);
+		atomic_store(&rl->q_urgent, false);
 		return;
 	}
 	if (bpf_map_update_batch(rl->fd, rl->q_keys, rl->q_hops, &count,
@@ -219,8 +224,16 @@ static void q_flush_locked(struct fp_relay *rl)
 						     &rl->q_hops[i],
 						     BPF_ANY) == 0);
 	rl->n_q = 0;
-	atomic_store(&rl->q_first_ms, 0);
+	/* deletions left (an urgent flush): flush_due takes them, aged
+	 * from the older of them and the writes */
+	if (!rl->n_dq)
+		atomic_store(&rl->q_first_ms, 0);
 	atomic_store(&rl->q_urgent, false);
+}
+
+static void q_flush_locked(struct fp_relay *rl)
+{
+	q_flush_locked_dq(rl, true);
 }
 
 void fp_relay_flush(struct fastpath *fp)
@@ -236,8 +249,13 @@ void fp_relay_flush(struct fastpath *fp)
 
 void fp_relay_flush_urgent(struct fastpath *fp)
 {
-	if (atomic_load(&fp->relay.q_urgent))
-		fp_relay_flush(fp);
+	struct fp_relay *rl = &fp->relay;
+
+	if (rl->fd < 0 || !atomic_load(&rl->q_urgent))
+		return;
+	pthread_mutex_lock(&rl->keys_lock);
+	q_flush_locked_dq(rl, false);
+	pthread_mutex_unlock(&rl->keys_lock);
 }
 
 void fp_relay_flush_due(struct fastpath *fp, uint64_t age_ms)
@@ -274,13 +292,13 @@ static void q_put(struct fp_relay *rl, const struct sipdlg_dlg_key *k,
 /* Whether @k's entry may be in the map; it is forgotten (the caller
  * deletes it), and a queued write of it dropped.  False only for a
  * dialog never written, or deleted. */
-static bool key_take(struct fp_relay *rl, const struct sipdlg_dlg_key *k)
+static bool key_take_locked(struct fp_relay *rl,
+			    const struct sipdlg_dlg_key *k)
 {
 	struct fp_pend *p;
 	bool maybe = true;
 	ssize_t i;
 
-	pthread_mutex_lock(&rl->keys_lock);
 	i = q_find(rl, k);
 	if (i >= 0) {
 		rl->n_q--;
@@ -295,6 +313,15 @@ static bool key_take(struct fp_relay *rl, const struct sipdlg_dlg_key *k)
 		if (p)
 			fp_pending_del(&rl->keys, p);
 	}
+	return maybe;
+}
+
+static bool key_take(struct fp_relay *rl, const struct sipdlg_dlg_key *k)
+{
+	bool maybe;
+
+	pthread_mutex_lock(&rl->keys_lock);
+	maybe = key_take_locked(rl, k);
 	pthread_mutex_unlock(&rl->keys_lock);
 	return maybe;
 }
@@ -304,14 +331,16 @@ static bool key_take(struct fp_relay *rl, const struct sipdlg_dlg_key *k)
 static void hops_delete_later(struct fp_relay *rl,
 			      const struct sipdlg_dlg_key *k)
 {
-	if (rl->fd < 0 || !key_take(rl, k))
+	if (rl->fd < 0)
 		return;
 	pthread_mutex_lock(&rl->keys_lock);
-	if (rl->n_dq == FP_RELAY_Q_MAX)
-		q_flush_locked(rl);
-	rl->dq_keys[rl->n_dq++] = *k;
-	if (!atomic_load(&rl->q_first_ms))
-		atomic_store(&rl->q_first_ms, tmr_now_ms());
+	if (key_take_locked(rl, k)) {
+		if (rl->n_dq == FP_RELAY_Q_MAX)
+			dq_flush_locked(rl);
+		rl->dq_keys[rl->n_dq++] = *k;
+		if (!atomic_load(&rl->q_first_ms))
+			atomic_store(&rl->q_first_ms, tmr_now_ms());
+	}
 	pthread_mutex_unlock(&rl->keys_lock);
 }
 

@@ -23,7 +23,9 @@
 #          on one host that softirq also holds the caller's and callee's
 #          receive work, an upper bound for the box;
 #   all    every CPU's busy time (sipp included, and other users' load).
-# Each per 1,000 successful calls.
+# Each per 1,000 successful calls.  For the XDP profiles the report also
+# says how many ACKs of the 2xx the kernel relayed (xdp.relay.ack:
+# xdp.acks_confirmed + xdp.acks_late against the calls).
 #
 # BENCH_NS_BASE=PATH adds a third profile, xdp-relay-base: the same as
 # xdp-relay with another sipdlgd binary (an older build: a before/after

@@ -1626,6 +1626,48 @@ __noinline int sd_rl_routes(void)
 	return sd_rl_edit(r, v, a - v, 0, 0);
 }
 
+/* sip_match.h, included after this file */
+static __always_inline __u64 sd_now(void);
+static __always_inline void sd_event(struct xdp_md *ctx,
+				     const struct sd_pkt *p,
+				     const struct sd_sip *s, __u32 type,
+				     __u32 reason, __u32 dir, __u64 now);
+
+/*
+ * relay.ack: the ACK of the 2xx of the dialog in r->key went out
+ * (SDR_RELAY_REQ): the dialog is confirmed in the kernel (the callee tag
+ * the ACK was checked against, then state 4, so a tight match never
+ * sees state 4 without it), and the controller is told once
+ * (compare-and-swap of the state: a retransmitted ACK relayed on
+ * another CPU meanwhile sends nothing).  The controller confirms its
+ * dialog from the event without writing the value again
+ * (user/fastpath/fp_ack.c).  Global, with its own lookup of the value:
+ * inline, its event's stack pushed the program's combined stack over
+ * Linux 6.1's 512 bytes.  Returns 1 if the event was queued.
+ */
+__noinline int sd_relay_ack_done(struct xdp_md *ctx, const struct sd_pkt *p,
+				 const struct sd_sip *s)
+{
+	struct sd_rl *r = sd_rl_get();
+	struct sipdlg_dlg_value *v;
+	__u32 old;
+
+	if (!r || !ctx || !p || !s)
+		return 0;
+	v = bpf_map_lookup_elem(&dialogs, &r->key);
+	if (!v)
+		return 0;
+	old = v->state;
+	if (old >= 4)
+		return 0;
+	v->callee_tag_hash = r->ack_tag;
+	if (__sync_val_compare_and_swap(&v->state, old, 4) != old)
+		return 0;
+	sd_event(ctx, p, s, SDE_ACK_CONFIRMED, SDR_RELAY_REQ,
+		 SDD_CALLER_TO_CALLEE, sd_now());
+	return 1;
+}
+
 /*
  * The request relay, after the tight match: @d the request's direction,
  * @chash the dialog's Call-ID hash (compared here when the matcher did
@@ -1642,6 +1684,10 @@ __noinline int sd_relay_req(struct xdp_md *ctx, const struct sd_pkt *p,
 
 	if (!r || !ctx || !p || !s)
 		return SDR_RELAY_PASS_SHAPE;
+	/* only the caller's ACK of the 2xx (otherwise the gate's reason, as
+	 * for any request it does not relay) */
+	if (s->method == SDM_ACK && d != SDD_CALLER_TO_CALLEE)
+		return SDR_DLG_MATCH;
 	/* an ACK's Contact refreshes nothing (RFC 3261 12.2): kept as is */
 	if ((s->have & SD_F_CONTACT) && s->method != SDM_ACK)
 		return SDR_RELAY_PASS_CONTACT;
@@ -1697,7 +1743,12 @@ __noinline int sd_relay_req(struct xdp_md *ctx, const struct sd_pkt *p,
 		return SDR_RELAY_PASS_SHAPE;
 	if (sd_rl_routes())
 		return SDR_RELAY_PASS_SHAPE;
-	return sd_rl_emit(ctx, SDR_RELAY_REQ);
+	rc = sd_rl_emit(ctx, SDR_RELAY_REQ);
+	/* here, not in the gate: nothing of the caller's is live after its
+	 * call, which keeps the program's own stack frame as it was */
+	if (rc == SDR_RELAY_REQ && s->method == SDM_ACK)
+		sd_relay_ack_done(ctx, p, s);
+	return rc;
 }
 
 /*
@@ -1790,38 +1841,6 @@ __noinline int sd_relay_reply(struct xdp_md *ctx, const struct sd_pkt *p,
 	return sd_rl_emit(ctx, SDR_RELAY_REPLY);
 }
 
-/* sip_match.h, included after this file */
-static __always_inline __u64 sd_now(void);
-static __always_inline void sd_event(struct xdp_md *ctx,
-				     const struct sd_pkt *p,
-				     const struct sd_sip *s, __u32 type,
-				     __u32 reason, __u32 dir, __u64 now);
-
-/*
- * relay.ack: the ACK of dialog @v's 2xx went out (SDR_RELAY_REQ): the
- * dialog is confirmed in the kernel (the callee tag the ACK was checked
- * against, then state 4, so a tight match never sees state 4 without
- * it), and the controller is told once (compare-and-swap of the state:
- * a retransmitted ACK relayed on another CPU meanwhile sends nothing).
- * The controller confirms its dialog from the event without writing
- * the value again (user/fastpath/fp_ack.c).
- */
-static __always_inline void sd_relay_ack_done(struct xdp_md *ctx,
-					      const struct sd_pkt *p,
-					      const struct sd_sip *s,
-					      struct sipdlg_dlg_value *v)
-{
-	struct sd_rl *r = sd_rl_get();
-	__u32 old = v->state;
-
-	if (!r || old >= 4)
-		return;
-	v->callee_tag_hash = r->ack_tag;
-	if (__sync_val_compare_and_swap(&v->state, old, 4) == old)
-		sd_event(ctx, p, s, SDE_ACK_CONFIRMED, SDR_RELAY_REQ,
-			 SDD_CALLER_TO_CALLEE, sd_now());
-}
-
 /*
  * Called by sd_request() (sip_match.h) with the reason sd_matched() gave
  * a tight match of dialog @v in direction @d: the request is relayed
@@ -1839,10 +1858,9 @@ static __always_inline void sd_relay_ack_done(struct xdp_md *ctx,
 static __always_inline int sd_relay_req_gate(struct xdp_md *ctx,
 					     const struct sd_pkt *p,
 					     struct sd_sip *s,
-					     struct sipdlg_dlg_value *v,
+					     const struct sipdlg_dlg_value *v,
 					     int d, int reason)
 {
-	int ack, rc;
 
 	if (!relay_enabled || reason != SDR_DLG_MATCH ||
 	    s->method >= 32 || !((relay_methods >> s->method) & 1))
@@ -1852,14 +1870,12 @@ static __always_inline int sd_relay_req_gate(struct xdp_md *ctx,
 	 * next batch, not at once, after a BYE the kernel saw) */
 	if (v->bye_seen)
 		return reason;
-	ack = s->method == SDM_ACK;
-	if (ack ? (v->state >= 4 || d != SDD_CALLER_TO_CALLEE) :
-		  v->state != 4)
+	if (s->method == SDM_ACK ? v->state >= 4 : v->state != 4)
 		return reason;
-	rc = sd_relay_req(ctx, p, s, d, v->callid_hash);
-	if (ack && rc == SDR_RELAY_REQ)
-		sd_relay_ack_done(ctx, p, s, v);
-	return rc;
+	/* an ACK (direction checked there: here it cost the program's
+	 * frame a stack slot) relayed confirms the dialog there
+	 * (sd_relay_ack_done) */
+	return sd_relay_req(ctx, p, s, d, v->callid_hash);
 }
 
 /* Called by sd_reply() (sip_match.h) once a reply matched our branch. */

@@ -20,6 +20,13 @@
  * frame layout (struct sd_pkt), the key, direction, method, the Contact
  * flag and the MAC flag.
  *
+ * relay.ack (the SDM_ACK bit of relay_methods, set by the controller
+ * alone): the ACK of the 2xx that confirms a dialog, caller to callee, is
+ * relayed like any request while the kernel's state is below 4, if its
+ * To-tag is the 2xx's (relay_hops ack_tag); a Contact in it stays.  The
+ * dialog then gets the callee tag and state 4 and the controller one
+ * SDE_ACK_CONFIRMED event (sd_relay_ack_done).
+ *
  * Request rewrite (everything else -> the controller, unchanged):
  *  - our Route entries (hop nroutes: 1, or 2 with double Record-Route)
  *    removed: the first entry of the first Route line must hold the
@@ -170,6 +177,7 @@ struct sd_rl {
 	__u32 nlen;		/* the new message length (sd_rl_emit) */
 	__u32 cp_src, cp_o;	/* sd_rl_put(): copy and output positions */
 	struct sipdlg_dlg_key key;	/* the dialog's key, for relay_hops */
+	__u64 ack_tag;		/* relay.ack: the 2xx's To-tag hash checked */
 	__u32 src_txt_len;	/* the source address as text, in gen[448,) */
 	__u8 ip[16];		/* sd_rl_ip(): the address */
 	__u32 txo;		/* sd_rl_addr_txt(): position */
@@ -1618,6 +1626,48 @@ __noinline int sd_rl_routes(void)
 	return sd_rl_edit(r, v, a - v, 0, 0);
 }
 
+/* sip_match.h, included after this file */
+static __always_inline __u64 sd_now(void);
+static __always_inline void sd_event(struct xdp_md *ctx,
+				     const struct sd_pkt *p,
+				     const struct sd_sip *s, __u32 type,
+				     __u32 reason, __u32 dir, __u64 now);
+
+/*
+ * relay.ack: the ACK of the 2xx of the dialog in r->key went out
+ * (SDR_RELAY_REQ): the dialog is confirmed in the kernel (the callee tag
+ * the ACK was checked against, then state 4, so a tight match never
+ * sees state 4 without it), and the controller is told once
+ * (compare-and-swap of the state: a retransmitted ACK relayed on
+ * another CPU meanwhile sends nothing).  The controller confirms its
+ * dialog from the event without writing the value again
+ * (user/fastpath/fp_ack.c).  Global, with its own lookup of the value:
+ * inline, its event's stack pushed the program's combined stack over
+ * Linux 6.1's 512 bytes.  Returns 1 if the event was queued.
+ */
+__noinline int sd_relay_ack_done(struct xdp_md *ctx, const struct sd_pkt *p,
+				 const struct sd_sip *s)
+{
+	struct sd_rl *r = sd_rl_get();
+	struct sipdlg_dlg_value *v;
+	__u32 old;
+
+	if (!r || !ctx || !p || !s)
+		return 0;
+	v = bpf_map_lookup_elem(&dialogs, &r->key);
+	if (!v)
+		return 0;
+	old = v->state;
+	if (old >= 4)
+		return 0;
+	v->callee_tag_hash = r->ack_tag;
+	if (__sync_val_compare_and_swap(&v->state, old, 4) != old)
+		return 0;
+	sd_event(ctx, p, s, SDE_ACK_CONFIRMED, SDR_RELAY_REQ,
+		 SDD_CALLER_TO_CALLEE, sd_now());
+	return 1;
+}
+
 /*
  * The request relay, after the tight match: @d the request's direction,
  * @chash the dialog's Call-ID hash (compared here when the matcher did
@@ -1634,7 +1684,12 @@ __noinline int sd_relay_req(struct xdp_md *ctx, const struct sd_pkt *p,
 
 	if (!r || !ctx || !p || !s)
 		return SDR_RELAY_PASS_SHAPE;
-	if (s->have & SD_F_CONTACT)
+	/* only the caller's ACK of the 2xx (otherwise the gate's reason, as
+	 * for any request it does not relay) */
+	if (s->method == SDM_ACK && d != SDD_CALLER_TO_CALLEE)
+		return SDR_DLG_MATCH;
+	/* an ACK's Contact refreshes nothing (RFC 3261 12.2): kept as is */
+	if ((s->have & SD_F_CONTACT) && s->method != SDM_ACK)
 		return SDR_RELAY_PASS_CONTACT;
 	if ((s->have & SD_F_MACOK) && !(s->have & SD_F_CALLID))
 		return SDR_RELAY_PASS_CALLID;
@@ -1646,6 +1701,13 @@ __noinline int sd_relay_req(struct xdp_md *ctx, const struct sd_pkt *p,
 	hops = bpf_map_lookup_elem(&relay_hops, &r->key);
 	if (!hops)
 		return SDR_RELAY_PASS_NOHOP;
+	if (s->method == SDM_ACK) {
+		/* the ACK of the 2xx the controller relayed: its To-tag */
+		r->ack_tag = (__u64)hops->dir[1].ack_tag << 32 |
+			     hops->dir[0].ack_tag;
+		if (!r->ack_tag || r->ack_tag != s->ttag_hash)
+			return SDR_RELAY_PASS_ACK_TAG;
+	}
 	d &= 1;
 	__builtin_memcpy(&r->hop, &hops->dir[d], sizeof(r->hop));
 	if (!r->hop.family)
@@ -1658,7 +1720,7 @@ __noinline int sd_relay_req(struct xdp_md *ctx, const struct sd_pkt *p,
 		return rc;
 	if (sd_rl_walk(0) != SD_RLW_OK)
 		return SDR_RELAY_PASS_SHAPE;
-	if (r->contact)
+	if (r->contact && s->method != SDM_ACK)
 		return SDR_RELAY_PASS_CONTACT;
 	/* the top Via (received/rport are for us to add), before Route */
 	if (!r->nvia || !r->sl_end || sd_rl_via(0))
@@ -1681,7 +1743,12 @@ __noinline int sd_relay_req(struct xdp_md *ctx, const struct sd_pkt *p,
 		return SDR_RELAY_PASS_SHAPE;
 	if (sd_rl_routes())
 		return SDR_RELAY_PASS_SHAPE;
-	return sd_rl_emit(ctx, SDR_RELAY_REQ);
+	rc = sd_rl_emit(ctx, SDR_RELAY_REQ);
+	/* here, not in the gate: nothing of the caller's is live after its
+	 * call, which keeps the program's own stack frame as it was */
+	if (rc == SDR_RELAY_REQ && s->method == SDM_ACK)
+		sd_relay_ack_done(ctx, p, s);
+	return rc;
 }
 
 /*
@@ -1777,8 +1844,16 @@ __noinline int sd_relay_reply(struct xdp_md *ctx, const struct sd_pkt *p,
 /*
  * Called by sd_request() (sip_match.h) with the reason sd_matched() gave
  * a tight match of dialog @v in direction @d: the request is relayed
- * only with the relay on, the match counted (not rate-limited), the
- * dialog confirmed (state 4) and its method in relay_methods.
+ * only with the relay on, the match counted (not rate-limited) and its
+ * method in relay_methods; then either the dialog is confirmed (state 4)
+ * and the method is not ACK, or (relay.ack: the SDM_ACK bit, set by the
+ * controller, never by relay.methods) it is the ACK of the 2xx: caller
+ * to callee while the kernel's state is below 4 (the controller writes
+ * no state 3: 1 or 3 here, by how the dialog got into the map); the
+ * To-tag is checked in sd_relay_req() against the one the controller
+ * put in relay_hops when it relayed the 2xx.  The ACK of a re-INVITE
+ * (state 4) and a retransmitted ACK go to the controller.  Once a BYE
+ * matched the dialog (bye_seen), nothing more is relayed in it.
  */
 static __always_inline int sd_relay_req_gate(struct xdp_md *ctx,
 					     const struct sd_pkt *p,
@@ -1786,9 +1861,20 @@ static __always_inline int sd_relay_req_gate(struct xdp_md *ctx,
 					     const struct sipdlg_dlg_value *v,
 					     int d, int reason)
 {
-	if (!relay_enabled || reason != SDR_DLG_MATCH || v->state != 4 ||
+
+	if (!relay_enabled || reason != SDR_DLG_MATCH ||
 	    s->method >= 32 || !((relay_methods >> s->method) & 1))
 		return reason;
+	/* a BYE seen either way ended the dialog: nothing is relayed in it
+	 * from then on (the controller deletes its relay_hops entry in the
+	 * next batch, not at once, after a BYE the kernel saw) */
+	if (v->bye_seen)
+		return reason;
+	if (s->method == SDM_ACK ? v->state >= 4 : v->state != 4)
+		return reason;
+	/* an ACK (direction checked there: here it cost the program's
+	 * frame a stack slot) relayed confirms the dialog there
+	 * (sd_relay_ack_done) */
 	return sd_relay_req(ctx, p, s, d, v->callid_hash);
 }
 

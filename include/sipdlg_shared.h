@@ -109,6 +109,10 @@ enum sipdlg_reason {
 	/* relay: a verified MAC let the matcher skip the Call-ID, or the
 	 * Call-ID differs from the dialog's: the controller decides */
 	SDR_RELAY_PASS_CALLID = 38,
+	/* relay.ack: the ACK of a 2xx (dialog not confirmed in the kernel)
+	 * whose To-tag is not the 2xx's (struct sipdlg_relay_hop ack_tag):
+	 * the controller decides */
+	SDR_RELAY_PASS_ACK_TAG = 39,
 	SDR_MAX_		/* first unused slot; keep last */
 };
 
@@ -307,6 +311,17 @@ enum sipdlg_event_type {
 				 * CSeq higher than any seen that way */
 	SDE_MATCH_FAILED = 3,	/* cookie present, dialog absent, mismatch,
 				 * malformed or MAC wrong (rate-limited) */
+	/*
+	 * xdp.relay.ack: the kernel relayed the ACK of the 2xx that
+	 * confirms the dialog (caller->callee, To-tag the 2xx's, the dialog
+	 * not yet in state 4 in "dialogs") and wrote state 4 and the callee
+	 * tag hash into the dialog's value itself.  reason SDR_RELAY_REQ,
+	 * direction SDD_CALLER_TO_CALLEE, method SDM_ACK; saddr is the
+	 * relayed packet's (ours), sport the caller's.  The controller
+	 * confirms the dialog as an ACK it forwarded would (no map write);
+	 * one event per dialog (the state moves with a compare-and-swap).
+	 */
+	SDE_ACK_CONFIRMED = 4,
 };
 
 struct sipdlg_event {
@@ -335,7 +350,10 @@ _Static_assert(sizeof(struct sipdlg_event) == 64, "event layout");
  * sent-by of the socket the controller would send it from.  No entry, or
  * family 0 for a direction: not relayed that way.  The controller deletes
  * the entry the moment the dialog stops being confirmed (BYE, timeout,
- * sipdlgctl end) and rewrites it when a target refresh changes a hop.
+ * sipdlgctl end) and rewrites it when a target refresh changes a hop;
+ * after a BYE over UDP, which the kernel matched itself, with its next
+ * batch of writes: the kernel relays nothing in a dialog whose value has
+ * bye_seen set.
  */
 struct sipdlg_relay_hop {
 	__u8 daddr[16];		/* next hop; IPv4 in the first 4 bytes */
@@ -348,7 +366,15 @@ struct sipdlg_relay_hop {
 	__u8 sentby_len;	/* bytes of sentby in use, 1..64 */
 	__u8 pad;
 	__u32 ifindex;		/* interface the controller would send on */
-	__u32 pad2;
+	/*
+	 * xdp.relay.ack: the To-tag hash (sipdlg_hash_bytes) of the 2xx
+	 * that made the dialog confirmed, split over the two directions:
+	 * dir[0].ack_tag its low 32 bits, dir[1].ack_tag its high 32 bits;
+	 * 0 in both: no ACK is relayed in the kernel.  (The former pad2:
+	 * the value keeps its size, so a pinned "relay_hops" of an older
+	 * build stays usable across an upgrade or a downgrade.)
+	 */
+	__u32 ack_tag;
 	char sentby[64];	/* our Via sent-by: host[:port], not NUL-ended */
 };
 _Static_assert(sizeof(struct sipdlg_relay_hop) == 112, "relay hop layout");

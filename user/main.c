@@ -291,6 +291,8 @@ static int start(struct daemon *d, const char *bpf_object)
 		}
 		if (d->fp) {
 			dc.still_active = fp_dialog_still_active;
+			dc.acked_elsewhere = fp_dialog_acked;
+			dc.ack_pending = fp_dialog_ack_pending;
 			dc.ud = d->fp;
 		}
 		r = dlg_table_alloc(&dc, d->tmr, &d->dlg_stats, &d->dlg);

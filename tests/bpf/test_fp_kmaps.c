@@ -355,6 +355,43 @@ static void test_written_meanwhile(void **state)
 	rig_free(r);
 }
 
+/*
+ * xdp.relay.ack: the kernel relayed the ACK and wrote state 4 and the
+ * callee tag itself; an update of the controller's made from its own
+ * earlier view (state 3, or 1, the callee tag not written yet) keeps
+ * them; a later state (5 with the relay off) is written as before.
+ */
+static void test_kernel_state4_kept(void **state)
+{
+	struct rig *r = rig_new(0, 4);
+	struct sipdlg_dlg_key k = key(1);
+	struct fp_ident i = ident(1, 0);
+	struct sipdlg_dlg_value v;
+
+	i.state = 1;
+	fp_kmaps_sync(&r->fp, &k, &i);
+	assert_int_equal(bpf_map_lookup_elem(r->fp.dialogs_fd, &k, &v), 0);
+	v.state = 4;		/* as sd_relay_ack_done() writes them */
+	v.callee_tag_hash = 777;
+	v.dir[0].packets = 3;
+	assert_int_equal(bpf_map_update_elem(r->fp.dialogs_fd, &k, &v,
+					     BPF_EXIST), 0);
+	i.state = 3;
+	i.mac_flags = SIPDLG_DLGF_NOMAC;	/* something else to write */
+	fp_kmaps_sync(&r->fp, &k, &i);
+	assert_int_equal(bpf_map_lookup_elem(r->fp.dialogs_fd, &k, &v), 0);
+	assert_int_equal(v.state, 4);
+	assert_true(v.callee_tag_hash == 777);
+	assert_int_equal(v.flags & SIPDLG_DLGF_NOMAC, SIPDLG_DLGF_NOMAC);
+	assert_true(v.dir[0].packets == 3);
+	i.state = 5;
+	i.callee_tag_hash = 777;
+	fp_kmaps_sync(&r->fp, &k, &i);
+	assert_int_equal(bpf_map_lookup_elem(r->fp.dialogs_fd, &k, &v), 0);
+	assert_int_equal(v.state, 5);
+	rig_free(r);
+}
+
 /* The reconcile's late callids write completes a dialog that failed. */
 static void test_callid_written_later(void **state)
 {
@@ -439,6 +476,7 @@ int main(void)
 		cmocka_unit_test(test_callid_written_later),
 		cmocka_unit_test(test_reconcile),
 		cmocka_unit_test(test_loading),
+		cmocka_unit_test(test_kernel_state4_kept),
 	};
 
 	if (geteuid() != 0) {

@@ -75,19 +75,32 @@ static void test_all_knobs_written(void **state)
 	assert_int_equal(skel->rodata->mac_prev_enabled, 1);
 	assert_true(skel->rodata->mac_key_prev[0] == 0x3333 &&
 		    skel->rodata->mac_key_prev[1] == 0x4444);
-	/* xdp.relay: the config's methods, or nothing when it is off */
+	/* xdp.relay: the config's methods, with the SDM_ACK bit for
+	 * relay.ack (on by default), or nothing when it is off */
 	assert_int_equal(skel->rodata->relay_enabled,
 			 CFG_RELAY_DEFAULT_ENABLED);
 	assert_int_equal(skel->rodata->relay_methods,
-			 CFG_RELAY_DEFAULT_ENABLED ? CFG_RELAY_DEFAULT_METHODS : 0);
+			 CFG_RELAY_DEFAULT_ENABLED ?
+				 CFG_RELAY_DEFAULT_METHODS | (1u << SDM_ACK) :
+				 0);
 	cfg->xdp.relay_methods = 1u << SDM_INFO;
 	cfg->xdp.relay_enabled = 1;
+	cfg->xdp.relay_ack = 0;
 	fp_knobs_fill(&k, &fp, cfg, &mac);
 	assert_int_equal(fp_knobs_set(skel->obj, "(built in)", &k, err,
 				      sizeof(err)),
 			 0);
 	assert_int_equal(skel->rodata->relay_enabled, 1);
 	assert_int_equal(skel->rodata->relay_methods, 1u << SDM_INFO);
+	/* relay.ack alone (no method) still relays: the ACK */
+	cfg->xdp.relay_methods = 0;
+	cfg->xdp.relay_ack = 1;
+	fp_knobs_fill(&k, &fp, cfg, &mac);
+	assert_int_equal(fp_knobs_set(skel->obj, "(built in)", &k, err,
+				      sizeof(err)),
+			 0);
+	assert_int_equal(skel->rodata->relay_enabled, 1);
+	assert_int_equal(skel->rodata->relay_methods, 1u << SDM_ACK);
 	cfg->xdp.relay_enabled = 0;
 	fp_knobs_fill(&k, &fp, cfg, &mac);
 	assert_int_equal(fp_knobs_set(skel->obj, "(built in)", &k, err,

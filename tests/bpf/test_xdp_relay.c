@@ -122,9 +122,11 @@ static int netns_setup(void)
 
 #define RELAY_METHODS                                                  \
 	((1u << SDM_INFO) | (1u << SDM_OPTIONS) | (1u << SDM_NOTIFY) | \
-	 (1u << SDM_MESSAGE) | (1u << SDM_UPDATE))
+	 (1u << SDM_MESSAGE) | (1u << SDM_UPDATE) | (1u << SDM_ACK))
 
-static struct sipdlg_bpf *load(void)
+/* The program with the relay on; @methods its relay_methods (the
+ * SDM_ACK bit is xdp.relay.ack). */
+static struct sipdlg_bpf *load_methods(__u32 methods)
 {
 	struct sipdlg_bpf *skel = sipdlg_bpf__open();
 	struct bpf_prog_info info;
@@ -136,7 +138,7 @@ static struct sipdlg_bpf *load(void)
 	skel->rodata->sip_ports[0] = 5060;
 	skel->rodata->n_sip_ports = 1;
 	skel->rodata->relay_enabled = 1;
-	skel->rodata->relay_methods = RELAY_METHODS;
+	skel->rodata->relay_methods = methods;
 	bpf_object__for_each_map(map, skel->obj)
 		bpf_map__set_pin_path(map, NULL);
 	if (sipdlg_bpf__load(skel)) {
@@ -149,6 +151,11 @@ static struct sipdlg_bpf *load(void)
 		tap_diag("relay on: verifier processed %u insns; %u xlated bytes",
 			 info.verified_insns, info.xlated_prog_len);
 	return skel;
+}
+
+static struct sipdlg_bpf *load(void)
+{
+	return load_methods(RELAY_METHODS);
 }
 
 /* D1 of test_xdp_sip.c: did=596.d052 */
@@ -171,7 +178,9 @@ static void dlg_put(__u32 state)
 	memset(&v, 0, sizeof(v));
 	v.callid_hash = hs(CALLID_V);
 	v.caller_tag_hash = hs(TAG_CALLER);
-	v.callee_tag_hash = hs(TAG_CALLEE);
+	/* as the controller writes it with the relay on: the callee tag
+	 * comes with state 4 (the kernel's own ACK relay writes both) */
+	v.callee_tag_hash = state >= 4 ? hs(TAG_CALLEE) : 0;
 	v.state = state;
 	assert_int_equal(bpf_map__update_elem(g_skel->maps.dialogs, &k,
 					      sizeof(k), &v, sizeof(v),
@@ -195,6 +204,7 @@ enum hopk {
 	H_FAM0,		/* the direction of the request has family 0 */
 	H_NONEIGH,	/* next hop without a neighbour entry */
 	H_TX,		/* caller->callee via the ingress interface */
+	H_NOTAG,	/* no 2xx To-tag in the entry (relay.ack off) */
 };
 
 static void hop_set(struct sipdlg_relay_hop *h, int v6, const char *d,
@@ -240,6 +250,11 @@ static void hops_put(enum hopk k, int v6, int dir, __u8 nroutes)
 		hop_set(&hv.dir[0], v6, v6 ? "2001:db8:1::2" : "10.9.1.3",
 			5080, v6 ? "2001:db8:1::1" : "10.9.1.1", g_if_in,
 			nroutes);
+	/* relay.ack: the 2xx's To-tag, low half in dir[0], high in dir[1] */
+	hv.dir[0].ack_tag = (__u32)hs(TAG_CALLEE);
+	hv.dir[1].ack_tag = (__u32)(hs(TAG_CALLEE) >> 32);
+	if (k == H_NOTAG)
+		hv.dir[0].ack_tag = hv.dir[1].ack_tag = 0;
 	assert_int_equal(bpf_map__update_elem(g_skel->maps.relay_hops, &key,
 					      sizeof(key), &hv, sizeof(hv),
 					      BPF_ANY),
@@ -594,10 +609,95 @@ static const struct rcase RCASES[] = {
 	PASSED("refer_not_relayed", 0, 0, 1, H_STD,
 	       RQ("REFER") VIA_C("z9hG4bK-pg") MF("70") "Route: " RT_US CRLF FROM_A TO_B CID "CSeq: 66 REFER" CRLF NOBODY,
 	       SDR_DLG_MATCH),
+	/* relay.ack: the ACK of the 2xx (the kernel's state 1, or 3 for a
+	 * dialog restored from the database), a Contact kept as it is */
+	{ "ack_confirms", 0, 0, 1, H_STD, 1,
+	  RQ("ACK") VIA_C("z9hG4bK-a1") MF("70") "Route: " RT_US CRLF FROM_A TO_B CID "CSeq: 1 ACK" CRLF
+	  "Contact: <sip:alice@10.9.1.2:5070>" CRLF NOBODY,
+	  RQ("ACK") "@V@" VIA_C("z9hG4bK-a1") MF("69") FROM_A TO_B CID "CSeq: 1 ACK" CRLF
+	  "Contact: <sip:alice@10.9.1.2:5070>" CRLF NOBODY,
+	  "z9hG4bK-a1", SDR_RELAY_REQ, XDP_REDIRECT_ },
+	{ "ack_confirms_state3_v6", 1, 0, 1, H_STD, 3,
+	  RQ("ACK") "Via: SIP/2.0/UDP [2001:db8:1::2]:5070;branch=z9hG4bK-a2" CRLF MF("70")
+	  "Route: <sip:[2001:db8:1::1];lr;did=596.d052>" CRLF FROM_A TO_B CID "CSeq: 2 ACK" CRLF NOBODY,
+	  RQ("ACK") "@V@" "Via: SIP/2.0/UDP [2001:db8:1::2]:5070;branch=z9hG4bK-a2;received=2001:0db8:0001:0000:0000:0000:0000:0002" CRLF
+	  MF("69") FROM_A TO_B CID "CSeq: 2 ACK" CRLF NOBODY,
+	  "z9hG4bK-a2", SDR_RELAY_REQ, XDP_REDIRECT_ },
+	{ "ack_wrong_to_tag", 0, 0, 1, H_STD, 1,
+	  RQ("ACK") VIA_C("z9hG4bK-a3") MF("70") "Route: " RT_US CRLF FROM_A
+	  "To: <sip:bob@biloxi.example.com>;tag=other2xx" CRLF CID "CSeq: 1 ACK" CRLF NOBODY,
+	  NULL, "", SDR_RELAY_PASS_ACK_TAG, XDP_PASS_ },
+	{ "ack_no_tag_in_hops", 0, 0, 1, H_NOTAG, 1,
+	  RQ("ACK") VIA_C("z9hG4bK-a4") MF("70") "Route: " RT_US CRLF FROM_A TO_B CID "CSeq: 1 ACK" CRLF NOBODY,
+	  NULL, "", SDR_RELAY_PASS_ACK_TAG, XDP_PASS_ },
+	{ "ack_state4_reinvite", 0, 0, 1, H_STD, 4,
+	  RQ("ACK") VIA_C("z9hG4bK-a5") MF("70") "Route: " RT_US CRLF FROM_A TO_B CID "CSeq: 3 ACK" CRLF NOBODY,
+	  NULL, "", SDR_DLG_MATCH, XDP_PASS_ },
+	{ "ack_no_hop", 0, 0, 1, H_NONE, 1,
+	  RQ("ACK") VIA_C("z9hG4bK-a6") MF("70") "Route: " RT_US CRLF FROM_A TO_B CID "CSeq: 1 ACK" CRLF NOBODY,
+	  NULL, "", SDR_RELAY_PASS_NOHOP, XDP_PASS_ },
+	{ "ack_mf0", 0, 0, 1, H_STD, 1,
+	  RQ("ACK") VIA_C("z9hG4bK-a7") MF("0") "Route: " RT_US CRLF FROM_A TO_B CID "CSeq: 1 ACK" CRLF NOBODY,
+	  NULL, "", SDR_RELAY_PASS_MAXFWD, XDP_PASS_ },
 	{ "early_dialog_not_relayed", 0, 0, 1, H_STD, 2,
 	  RQ("INFO") VIA_C("z9hG4bK-ph") MF("70") "Route: " RT_US CRLF FROM_A TO_B CID "CSeq: 67 INFO" CRLF BODY,
 	  NULL, "", SDR_DLG_MATCH, XDP_PASS_ },
 };
+
+/* --- relay.ack events ------------------------------------------------------- */
+
+static struct ring_buffer *g_rb;
+static int g_ev_ack;		/* SDE_ACK_CONFIRMED events since ev_drain() */
+static struct sipdlg_event g_ev_last;
+
+static int on_ev(void *ctx, void *data, size_t size)
+{
+	const struct sipdlg_event *e = data;
+
+	(void)ctx;
+	if (size >= sizeof(*e) && e->type == SDE_ACK_CONFIRMED) {
+		g_ev_ack++;
+		g_ev_last = *e;
+	}
+	return 0;
+}
+
+static void ev_drain(void)
+{
+	if (!g_rb)
+		g_rb = ring_buffer__new(bpf_map__fd(g_skel->maps.events), on_ev,
+					NULL, NULL);
+	assert_non_null(g_rb);
+	ring_buffer__consume(g_rb);
+	g_ev_ack = 0;
+}
+
+static int is_ack(const char *msg)
+{
+	return strncmp(msg, "ACK ", 4) == 0;
+}
+
+/* An ACK relayed: the dialog confirmed in the kernel, one event; any
+ * other outcome: the value as it was, no event. */
+static void check_ack(const struct sipdlg_dlg_value *before,
+		      const struct sipdlg_dlg_value *after, int relayed)
+{
+	ring_buffer__consume(g_rb);
+	if (relayed) {
+		assert_int_equal(after->state, 4);
+		assert_true(after->callee_tag_hash == hs(TAG_CALLEE));
+		assert_int_equal(g_ev_ack, 1);
+		assert_int_equal(g_ev_last.reason, SDR_RELAY_REQ);
+		assert_int_equal(g_ev_last.key.h_entry, HE);
+		assert_int_equal(g_ev_last.key.h_id, HI);
+		assert_int_equal(g_ev_last.method, SDM_ACK);
+		assert_int_equal(g_ev_last.direction, SDD_CALLER_TO_CALLEE);
+	} else {
+		assert_int_equal(after->state, before->state);
+		assert_true(after->callee_tag_hash == before->callee_tag_hash);
+		assert_int_equal(g_ev_ack, 0);
+	}
+}
 
 /* The last bpf_fib_lookup() result of the relay (any CPU that ran). */
 static int fib_rc(void)
@@ -709,6 +809,7 @@ static void one_request_sum(const struct rcase *c, int nosum)
 	dlg_put(c->state ? c->state : 4);
 	hops_put(c->hop, v6, dir, c->nroutes);
 	counters_clear();
+	ev_drain();
 	dlg_get(&before);
 	frame(&p, v6, dir ? (v6 ? &CALLEE6 : &CALLEE4) : (v6 ? &CALLER6 : &CALLER4),
 	      c->in);
@@ -733,6 +834,8 @@ static void one_request_sum(const struct rcase *c, int nosum)
 	dlg_get(&after);
 	/* the dialog's counters move either way */
 	assert_int_equal(after.dir[dir].packets, before.dir[dir].packets + 1);
+	if (is_ack(c->in))
+		check_ack(&before, &after, c->reason == SDR_RELAY_REQ);
 	if (!c->exp) {
 		assert_int_equal(olen, p.len);
 		assert_memory_equal(out, p.buf, p.len);
@@ -864,6 +967,96 @@ static void test_mtu(void **state)
 			assert_int_equal(counted_reason(), SDR_RELAY_PASS_MTU);
 			assert_memory_equal(out, p.buf, p.len);
 		}
+	}
+}
+
+/*
+ * A retransmitted ACK finds state 4 (the controller forwards it), and
+ * with relay.ack off (no SDM_ACK bit) the ACK of the 2xx is the plain
+ * match it was before: the controller confirms the dialog.
+ */
+static void test_ack_again_and_off(void **state)
+{
+	static struct pkt p;
+	static uint8_t out[PKT_MAX];
+	struct sipdlg_dlg_value before, after;
+	struct sipdlg_bpf *on = g_skel;
+	__u32 olen, ret;
+	const char *ack = RQ("ACK") VIA_C("z9hG4bK-ar") MF("70") "Route: " RT_US CRLF
+		FROM_A TO_B CID "CSeq: 1 ACK" CRLF NOBODY;
+
+	(void)state;
+	dlg_put(1);
+	hops_put(H_STD, 0, 0, 1);
+	ev_drain();
+	frame(&p, 0, &CALLER4, ack);
+	assert_int_equal(run(p.buf, p.len, g_if_in, out, &olen, &ret), 0);
+	assert_int_equal(ret, XDP_REDIRECT_);
+	counters_clear();
+	dlg_get(&before);
+	assert_int_equal(run(p.buf, p.len, g_if_in, out, &olen, &ret), 0);
+	assert_int_equal(ret, XDP_PASS_);
+	assert_int_equal(counted_reason(), SDR_DLG_MATCH);
+	dlg_get(&after);
+	ring_buffer__consume(g_rb);
+	assert_int_equal(g_ev_ack, 1);	/* the first one's only */
+	assert_int_equal(after.state, 4);
+
+	/* relay.ack off: the same program without the SDM_ACK bit */
+	g_skel = load_methods(RELAY_METHODS & ~(1u << SDM_ACK));
+	assert_non_null(g_skel);
+	dlg_put(1);
+	hops_put(H_STD, 0, 0, 1);
+	counters_clear();
+	dlg_get(&before);
+	assert_int_equal(run(p.buf, p.len, g_if_in, out, &olen, &ret), 0);
+	assert_int_equal(ret, XDP_PASS_);
+	assert_int_equal(counted_reason(), SDR_DLG_MATCH);
+	assert_memory_equal(out, p.buf, p.len);
+	dlg_get(&after);
+	assert_int_equal(after.state, 1);
+	assert_true(after.callee_tag_hash == 0);
+	sipdlg_bpf__destroy(g_skel);
+	g_skel = on;
+}
+
+/*
+ * Once a BYE matched the dialog (bye_seen, either way) nothing more is
+ * relayed in it: the controller deletes its next hops in a batch after
+ * such a BYE, not at once.
+ */
+static void test_no_relay_after_bye(void **state)
+{
+	static struct pkt p;
+	static uint8_t out[PKT_MAX];
+	struct sipdlg_dlg_key k = { HE, HI };
+	struct sipdlg_dlg_value v;
+	__u32 olen, ret;
+	const char *info = RQ("INFO") VIA_C("z9hG4bK-by") MF("70") "Route: " RT_US CRLF
+		FROM_A TO_B CID "CSeq: 90 INFO" CRLF BODY;
+	const char *ack = RQ("ACK") VIA_C("z9hG4bK-bya") MF("70") "Route: " RT_US CRLF
+		FROM_A TO_B CID "CSeq: 1 ACK" CRLF NOBODY;
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		dlg_put(i ? 1 : 4);
+		hops_put(H_STD, 0, 0, 1);
+		dlg_get(&v);
+		v.bye_seen = i ? 1u << SDD_CALLER_TO_CALLEE : 1u << SDD_CALLEE_TO_CALLER;
+		assert_int_equal(bpf_map__update_elem(g_skel->maps.dialogs, &k,
+						      sizeof(k), &v, sizeof(v),
+						      BPF_EXIST), 0);
+		counters_clear();
+		ev_drain();
+		frame(&p, 0, &CALLER4, i ? ack : info);
+		assert_int_equal(run(p.buf, p.len, g_if_in, out, &olen, &ret), 0);
+		assert_int_equal(ret, XDP_PASS_);
+		assert_int_equal(counted_reason(), SDR_DLG_MATCH);
+		assert_memory_equal(out, p.buf, p.len);
+		dlg_get(&v);
+		assert_int_equal(v.state, i ? 1 : 4);
+		ring_buffer__consume(g_rb);
+		assert_int_equal(g_ev_ack, 0);
 	}
 }
 
@@ -1002,6 +1195,8 @@ int main(void)
 		cmocka_unit_test(test_branch_stateless),
 		cmocka_unit_test(test_mtu),
 		cmocka_unit_test(test_replies),
+		cmocka_unit_test(test_ack_again_and_off),
+		cmocka_unit_test(test_no_relay_after_bye),
 	};
 	int rc;
 
@@ -1019,6 +1214,7 @@ int main(void)
 		return 1;
 	}
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	ring_buffer__free(g_rb);
 	sipdlg_bpf__destroy(g_skel);
 	return rc;
 }

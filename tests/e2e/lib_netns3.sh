@@ -67,14 +67,15 @@ netns3_setup() {
 	ok "three namespaces: caller | box | callee, XDP_PASS on the peers"
 }
 
-# netns3_config FILE SOCK PIN RELAY(true|false) CALLEE_PORT:
+# netns3_config FILE SOCK PIN RELAY(true|false) CALLEE_PORT [ACK(true|false)]:
 # sipdlgd for the box: listens on N3_BOX4 and [N3_BOX6] port 5060, XDP
 # native on both box veths, relay on or off; an initial INVITE for
 # sip:callee@... goes to the callee namespace (its IPv4 or IPv6 address
 # by the R-URI's user part: callee / callee6), sequential requests follow
-# their Route set.  Log level N3_LOG_LEVEL (default debug).
+# their Route set; ACK sets xdp.relay.ack (default: the default, true).
+# Log level N3_LOG_LEVEL (default debug).
 netns3_config() {
-	local file=$1 sock=$2 pin=$3 relay=$4 cport=$5
+	local file=$1 sock=$2 pin=$3 relay=$4 cport=$5 ack=${6:+, ack: $6}
 	cat >"$file" <<CFG
 listen: ["udp:$N3_BOX4:5060", "udp:[$N3_BOX6]:5060"]
 dialog:
@@ -83,7 +84,7 @@ xdp:
   interfaces: [$N3_VBC, $N3_VBE]
   mode: native
   pin_path: $pin
-  relay: { enabled: $relay }
+  relay: { enabled: $relay$ack }
 control:
   socket: $sock
 log:

@@ -5,9 +5,15 @@
 # UPDATE from the caller, INFO and NOTIFY from the callee, a re-INVITE and
 # a BYE (relay_uac.xml / relay_uas.xml); sipp checks every request and
 # reply.  With the relay on:
-#  - the controller's sip.rcv_requests moves only for INVITE, ACK, the
+#  - the controller's sip.rcv_requests moves only for INVITE, the
 #    re-INVITE, its ACK and the BYE; relay_req / relay_reply count the
 #    rest, and sip.fwd_requests / relayed_requests include them;
+#  - xdp.relay.ack: the ACK of the 2xx is relayed by the kernel (captured
+#    at the callee: our Via, no Route, Max-Forwards 69), the dialog is
+#    confirmed from the kernel's event (xdp.acks_confirmed, state 4 in
+#    sipdlgctl list within a bounded wait), basic calls whose BYE follows
+#    the ACK at once all end cleanly, and ack: false leaves the ACK to
+#    the controller;
 #  - the relayed INFO captured in the callee namespace: our Via on top
 #    (z9hG4bKsd branch) over the caller's, no Route left, Max-Forwards 69,
 #    Content-Length unchanged, checksums correct (tcpdump -vv);
@@ -45,6 +51,8 @@ check_eq "both box veths attached natively" "native native" \
 check_eq "xdp.status: relay on for the default methods" \
 	"true OPTIONS,INFO,UPDATE,NOTIFY,MESSAGE" \
 	"$(json_get "$status" '"\(.relay.enabled) \(.relay.methods | join(","))"')"
+check_eq "xdp.status: the ACK of the 2xx relayed too (relay.ack default)" true \
+	"$(json_get "$status" '.relay.ack')"
 
 # n3_sipp NAME NS SCENARIO ARGS... : sipp_start inside namespace NS.
 n3_sipp() {
@@ -61,6 +69,7 @@ n3_sipp() {
 }
 
 stat_of() { dlg_ctl stats sip 2>/dev/null | jq -r --arg k "sip.$1" '.[$k] // 0'; }
+xstat() { dlg_ctl stats xdp 2>/dev/null | jq -r --arg k "xdp.$1" '.[$k] // 0'; }
 counter() { json_get "$(dlg_ctl xdp)" ".counters.$1.packets // 0"; }
 hops_count() { bpftool map dump pinned "$PIN/relay_hops" 2>/dev/null | jq 'length' 2>/dev/null || echo 0; }
 
@@ -97,14 +106,35 @@ one_call() {
 	kill -INT "$tpid" 2>/dev/null; wait "$tpid" 2>/dev/null; forget_pid "$tpid"
 }
 
-# The INFO with the DTMF body that reached the callee first, as
-# tcpdump -vv prints it (IP/UDP lines and the SIP text).
+# The first request of METHOD (default INFO: the one with the DTMF body)
+# that reached the callee, as tcpdump -vv prints it (IP/UDP lines and the
+# SIP text).
 captured_info() {
-	tcpdump -r "$CAP" -vv -A -n 2>/dev/null | tr -d '\r' | awk '
+	tcpdump -r "$CAP" -vv -A -n 2>/dev/null | tr -d '\r' | awk -v m="${1:-INFO} sip:" '
 		/^[0-9][0-9]:[0-9][0-9]:/ { if (keep) exit; blk = $0 "\n"; next }
 		{ blk = blk $0 "\n" }
-		/INFO sip:/ { keep = 1 }
+		index($0, m) { keep = 1 }
 		END { if (keep) printf "%s", blk }'
+}
+
+# The ACK of the 2xx as the kernel relayed it to the callee.
+check_relayed_ack() {
+	local tag=$1 ack
+	ack=$(captured_info ACK)
+	if [ -z "$ack" ]; then
+		not_ok "$tag: the ACK was captured in the callee namespace"
+		return
+	fi
+	check_eq "$tag: the ACK has two Vias (ours on top, the caller's)" 2 \
+		"$(printf '%s\n' "$ack" | grep -c '^Via:')"
+	check_contains "$tag: our Via on the ACK, a kernel branch (k after the direction)" \
+		"Via: SIP/2.0/UDP $2;branch=z9hG4bKsd" "$(printf '%s\n' "$ack" | grep -m1 '^Via:')"
+	check_contains "$tag: ... z9hG4bKsd<he>.<hi>.0k" ".0k" "$(printf '%s\n' "$ack" | grep -m1 '^Via:')"
+	check_eq "$tag: no Route left on the ACK" 0 "$(printf '%s\n' "$ack" | grep -c '^Route:')"
+	check_eq "$tag: the ACK's Max-Forwards decremented" "Max-Forwards: 69" \
+		"$(printf '%s\n' "$ack" | grep -m1 '^Max-Forwards:')"
+	check_eq "$tag: no bad checksum on the ACK (tcpdump -vv)" 0 \
+		"$(printf '%s\n' "$ack" | grep -ci 'bad .*cksum\|incorrect')"
 }
 
 check_relayed_info() {
@@ -137,7 +167,7 @@ check_relayed_info() {
 
 # --- relay on, IPv4 -----------------------------------------------------------
 rcv0=$(stat_of rcv_requests) req0=$(counter relay_req) rep0=$(counter relay_reply)
-shp0=$(counter relay_pass_shape) frep0=$(stat_of fwd_replies)
+shp0=$(counter relay_pass_shape) frep0=$(stat_of fwd_replies) ack0=$(xstat acks_confirmed)
 one_call v4 4 "$N3_C4"
 sipp_call_check "relay on, IPv4: the call with INFO/OPTIONS/UPDATE/INFO/NOTIFY, re-INVITE and BYE passes" \
 	v4-uac "$UAC_RC" v4-uas "$UAS_RC" 1
@@ -146,13 +176,16 @@ shp1=$(counter relay_pass_shape)
 echo "# kernel relay counters after the IPv4 call: $(json_get "$(dlg_ctl xdp)" \
 	'[.counters | to_entries[] | select(.key | startswith("relay")) | "\(.key)=\(.value.packets)"] | join(" ")')"
 if [ "$KERNEL_RELAY" = 1 ]; then
-	check_eq "relay on: the controller received only INVITE, ACK, re-INVITE, ACK, BYE" 5 $((rcv1 - rcv0))
-	check_eq "relay on: the kernel relayed the 6 in-dialog requests" 6 $((req1 - req0))
+	check_eq "relay on: the controller received only INVITE, re-INVITE, its ACK, BYE" 4 $((rcv1 - rcv0))
+	check_eq "relay on: the kernel relayed the ACK of the 2xx and the 6 in-dialog requests" 7 $((req1 - req0))
 	# sipp's [last_Via:] writes both Vias of a reply on one line
 	# ("Via: ours, the caller's"): the kernel removes our via-parm and
-	# relays it too, none is passed up for its shape.
+	# relays it too, none is passed up for its shape.  (An ACK has none.)
 	check_eq "relay on: each reply to a relayed request relayed by the kernel (sipp's one-line Vias)" \
-		$((req1 - req0)) $((rep1 - rep0))
+		$((req1 - req0 - 1)) $((rep1 - rep0))
+	check_eq "relay.ack: the dialog was confirmed from the kernel's event" 1 \
+		$(( $(xstat acks_confirmed) - ack0 ))
+	check_relayed_ack "relay.ack, IPv4" "$N3_BOX4:5060"
 	check_eq "relay on: no reply passed up for its shape" 0 $((shp1 - shp0))
 	echo "# the callee's first 200 to an INFO, its Via as sipp writes it:"
 	tcpdump -r "$CAP" -A -n 2>/dev/null | tr -d '\r' | grep -A1 'SIP/2.0 200' | grep 'Via:' | sed -n 2p | sed 's/^/#   /'
@@ -181,6 +214,13 @@ check_eq "a confirmed call has its relay_hops entry" 1 "$(hops_count)"
 # listing has the relay.
 wait_until 10 '[ "$(dlg_ctl list 2>/dev/null | jq "[.[] | select(.state >= 3 and .state <= 4 and .xdp.relay != null)] | length")" = 1 ]'
 dlg=$(dlg_ctl list 2>/dev/null | jq -c '[.[] | select(.state >= 3 and .state <= 4)][0]')
+# The ACK went through the kernel: its event confirms the dialog (the
+# ring buffer is drained every 50 ms at most, and by a statistics read).
+if [ "$KERNEL_RELAY" = 1 ]; then
+	wait_until 2 '[ "$(dlg_ctl list 2>/dev/null | jq "[.[] | select(.state == 4)] | length")" = 1 ]'
+	check_eq "relay.ack: sipdlgctl list shows the held dialog confirmed (state 4)" 1 \
+		"$(dlg_ctl list 2>/dev/null | jq '[.[] | select(.state == 4)] | length')"
+fi
 check_eq "the dialog listing shows where the kernel relays each way" \
 	"$N3_E4:$CPORT $N3_C4:$UPORT" \
 	"$(json_get "$dlg" '"\(.xdp.relay.caller_to_callee) \(.xdp.relay.callee_to_caller)"')"
@@ -267,7 +307,7 @@ req0=$(counter relay_req)
 one_call v6 6 "[$N3_C6]"
 sipp_call_check "relay on, IPv6: the call passes" v6-uac "$UAC_RC" v6-uas "$UAS_RC" 1
 if [ "$KERNEL_RELAY" = 1 ]; then
-	check_eq "relay on, IPv6: the kernel relayed the 6 in-dialog requests" 6 $(( $(counter relay_req) - req0 ))
+	check_eq "relay on, IPv6: the kernel relayed the ACK and the 6 in-dialog requests" 7 $(( $(counter relay_req) - req0 ))
 	check_relayed_info "relay on, IPv6" kernel "" "[$N3_BOX6]:5060"
 else
 	skip "relay on, IPv6: relayed by the kernel" "the kernel rewrite (bpf/) is not in this tree yet"
@@ -293,6 +333,64 @@ check_contains "a reply to a kernel-relayed request reaches the next Via" \
 check_eq "with our Via removed" 0 "$(grep -c 'z9hG4bKsd1.1.0k' "$E2E_TMP/stray.out" 2>/dev/null)"
 check_eq "counted in sip.fwd_replies" $((fwd0 + 1)) "$(stat_of fwd_replies)"
 
+# --- relay.ack: basic calls whose BYE follows the ACK at once -----------------
+# (tools/bench/sipp/uac.xml): the BYE may reach the controller before the
+# kernel's event for the ACK is drained; the dialog then ends from state
+# 3 and the late event is ignored.  Every call passes and ends; each ACK
+# went one way only (kernel or controller).
+if [ "$KERNEL_RELAY" = 1 ]; then
+	N=40
+	rcv0=$(stat_of rcv_requests) req0=$(counter relay_req)
+	ack0=$(xstat acks_confirmed) late0=$(xstat acks_late)
+	( cd "$E2E_TMP" && exec nsenter --net="/run/netns/$N3_CALLEE" sipp -sf "$E2E_ROOT/tools/bench/sipp/uas.xml" \
+		-nostdin -i "$N3_E4" -p "$CPORT" -trace_err -error_file "$E2E_TMP/burst-uas.err" ) \
+		>"$E2E_TMP/burst-uas.out" 2>&1 </dev/null &
+	uas=$!; E2E_PIDS+=("$uas")
+	wait_for 5 in_ns "$N3_CALLEE" ss -Hlnu "sport = :$CPORT"
+	( cd "$E2E_TMP" && exec nsenter --net="/run/netns/$N3_CALLER" sipp -sf "$E2E_ROOT/tools/bench/sipp/uac.xml" \
+		-nostdin "$N3_BOX4:5060" -s callee -i "$N3_C4" -p "$UPORT" -r 40 -m "$N" -timeout 15s \
+		-timeout_error -trace_stat -stf "$E2E_TMP/burst-uac.csv" -trace_err \
+		-error_file "$E2E_TMP/burst-uac.err" ) >"$E2E_TMP/burst-uac.out" 2>&1 </dev/null &
+	uac=$!; E2E_PIDS+=("$uac")
+	sipp_wait "$uac" 20; rc=$?
+	kill "$uas" 2>/dev/null; wait "$uas" 2>/dev/null; forget_pid "$uas"
+	ok_calls=$(tail -1 "$E2E_TMP/burst-uac.csv" 2>/dev/null | awk -F';' '{ print $(NF > 16 ? 16 : NF) }')
+	check_eq "relay.ack: $N basic calls, BYE right after the ACK, all pass (sipp rc)" 0 "$rc"
+	wait_until 3 '[ "$(dlg_ctl list 2>/dev/null | jq "[.[] | select(.state < 5)] | length")" = 0 ]'
+	check_eq "relay.ack: every dialog of them ended (none left in states 1-4)" 0 \
+		"$(dlg_ctl list 2>/dev/null | jq '[.[] | select(.state < 5)] | length')"
+	check_eq "relay.ack: relay_hops empty after them" 0 "$(hops_count)"
+	kack=$(( $(counter relay_req) - req0 )) cack=$(( $(stat_of rcv_requests) - rcv0 - 2 * N ))
+	conf=$(( $(xstat acks_confirmed) - ack0 )) late=$(( $(xstat acks_late) - late0 ))
+	echo "# $N calls: ACKs relayed by the kernel $kack, by the controller $cack; events: confirmed $conf, late (BYE first) $late"
+	check_eq "relay.ack: each ACK went one way (kernel + controller = $N)" "$N" $((kack + cack))
+	check "relay.ack: most ACKs relayed by the kernel (the next hops are written before the 2xx leaves)" \
+		test "$kack" -ge $((N / 2))
+	check_eq "relay.ack: one event per kernel-relayed ACK, confirmed or late" "$kack" $((conf + late))
+fi
+
+stop_daemon "$DAEMON_PID"
+
+# --- relay on, relay.ack false: the ACK goes to the controller as before ------
+CFG3="$E2E_TMP/relay-noack.yaml"
+netns3_config "$CFG3" "$SOCK" "$PIN" true "$CPORT" false
+if ! start_daemon box3 "$CFG3" "$N3_BOX"; then
+	not_ok "sipdlgd starts with relay.ack false"
+	e2e_finish
+fi
+PROXY_LOG="$E2E_TMP/box3.log"
+check_eq "xdp.status: relay.ack false" "true false" \
+	"$(json_get "$(dlg_ctl xdp)" '"\(.relay.enabled) \(.relay.ack)"')"
+rcv0=$(stat_of rcv_requests) req0=$(counter relay_req)
+one_call noack 4 "$N3_C4"
+sipp_call_check "relay.ack false: the call passes" noack-uac "$UAC_RC" noack-uas "$UAS_RC" 1
+if [ "$KERNEL_RELAY" = 1 ]; then
+	check_eq "relay.ack false: the controller received INVITE, ACK, re-INVITE, ACK, BYE" 5 \
+		$(( $(stat_of rcv_requests) - rcv0 ))
+	check_eq "relay.ack false: the kernel relayed the 6 in-dialog requests only" 6 \
+		$(( $(counter relay_req) - req0 ))
+	check_eq "relay.ack false: no dialog confirmed by a kernel event" 0 "$(xstat acks_confirmed)"
+fi
 stop_daemon "$DAEMON_PID"
 
 

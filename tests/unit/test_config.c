@@ -1933,6 +1933,38 @@ static void test_relay(void **state)
 	r = load_yaml("r.yaml", "xdp:\n  relay: { enabled: maybe }\n");
 	assert_invalid(&r, 1);
 	result_free(&r);
+
+	/* relay.ack: the ACK of the 2xx, on by default, a switch of its own
+	 * (ACK stays refused in methods, the message says where it is) */
+	r = load_yaml("r.yaml", "xdp: {}\n");
+	assert_ok(&r);
+	assert_int_equal(r.cfg->xdp.relay_ack, 1);
+	result_free(&r);
+	r = load_yaml("r.yaml", "xdp:\n  relay: { ack: false }\n");
+	assert_ok(&r);
+	assert_int_equal(r.cfg->xdp.relay_ack, 0);
+	assert_true(cfg_relay_on(r.cfg));
+	result_free(&r);
+	r = load_yaml("r.yaml", "xdp:\n  relay: { methods: [], ack: true }\n");
+	assert_ok(&r);
+	assert_true(cfg_relay_on(r.cfg));	/* the ACK alone */
+	result_free(&r);
+	r = load_yaml("r.yaml", "xdp:\n  relay: { methods: [], ack: false }\n");
+	assert_ok(&r);
+	assert_false(cfg_relay_on(r.cfg));
+	result_free(&r);
+	r = load_yaml("r.yaml", "xdp:\n  relay: { ack: maybe }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "r.yaml:2:17: ack: expected true or false, got 'maybe'");
+	result_free(&r);
+	r = load_yaml("r.yaml", "xdp:\n  relay: { ack: [ACK] }\n");
+	assert_invalid(&r, 1);
+	result_free(&r);
+	r = load_yaml("r.yaml", "xdp:\n  relay: { methods: [ACK] }\n");
+	assert_invalid(&r, 1);
+	assert_err(&r, "(the ACK of the 2xx that confirms a dialog: "
+		   "xdp.relay.ack)");
+	result_free(&r);
 }
 
 int main(void)

@@ -442,6 +442,120 @@ static void test_noack(void **state)
 	env_down(&e);
 }
 
+/*
+ * xdp.relay.ack's hooks: the ACK went another way (the kernel).
+ * acked_elsewhere at the noack timeout confirms the dialog instead of
+ * letting it expire (mode 1) or not (mode 0); ack_pending runs before a
+ * request other than ACK meets a dialog in state 3 and may confirm it
+ * first; dlg_on_ack_elsewhere confirms only from state 3.
+ */
+static atomic_int ae_calls, ae_mode, ap_calls, confirmed_cbs, within_cbs;
+
+static int acked_elsewhere(struct dlg_cell *c)
+{
+	atomic_fetch_add(&ae_calls, 1);
+	if (!atomic_load(&ae_mode))
+		return 0;
+	return dlg_on_ack_elsewhere(c) == DLG_RC_CHANGED;
+}
+
+static void ack_pending(struct dlg_cell *c)
+{
+	atomic_fetch_add(&ap_calls, 1);
+	if (atomic_load(&ae_mode))
+		assert_int_equal(dlg_on_ack_elsewhere(c), DLG_RC_CHANGED);
+}
+
+static void on_confirm(struct dlg_cell *c, int type,
+		       const struct dlg_cb_params *p)
+{
+	if (type == DLGCB_CONFIRMED) {
+		assert_int_equal(p->old_state, DLG_STATE_CONFIRMED_NA);
+		assert_int_equal(p->new_state, DLG_STATE_CONFIRMED);
+		atomic_fetch_add(&confirmed_cbs, 1);
+	} else if (type == DLGCB_REQ_WITHIN) {
+		atomic_fetch_add(&within_cbs, 1);
+	}
+}
+
+static void test_ack_elsewhere(void **state)
+{
+	struct dlg_config cfg;
+	struct env e;
+	struct evrec r;
+	struct dlg_cell *c;
+
+	cfg_defaults(&cfg);
+	cfg.noack_timeout_ms = 60;
+	cfg.default_timeout_ms = 60 * 1000;
+	cfg.acked_elsewhere = acked_elsewhere;
+	cfg.ack_pending = ack_pending;
+	env_up(&e, &cfg);
+	hook(&e, &r);
+	assert_int_equal(dlg_register_global_cb(e.t, DLGCB_CONFIRMED |
+						 DLGCB_REQ_WITHIN,
+						 on_confirm, NULL, NULL), 0);
+	/* not acked anywhere: it expires as before, the hook asked once */
+	atomic_store(&ae_mode, 0);
+	c = mk(&e, "ae1@x", 0);
+	rpl(c, 200);
+	wait_ended(c);
+	wait_count(&r.expired, 1);
+	assert_int_equal(atomic_load(&ae_calls), 1);
+	assert_int_equal(atomic_load(&confirmed_cbs), 0);
+	dlg_unref(c);
+
+	/* acked by the kernel, its notice lost: confirmed at the timeout,
+	 * the lifetime timer armed, callbacks as for an ACK */
+	atomic_store(&ae_mode, 1);
+	atomic_store(&ae_calls, 0);
+	c = mk(&e, "ae2@x", 0);
+	rpl(c, 200);
+	usleep(250 * 1000);
+	assert_int_equal(atomic_load(&ae_calls), 1);
+	assert_int_equal(dlg_state(c), DLG_STATE_CONFIRMED);
+	assert_int_equal(atomic_load(&confirmed_cbs), 1);
+	assert_int_equal(atomic_load(&within_cbs), 1);
+	assert_int_equal(atomic_load(&r.expired), 1);
+	/* a late notice changes nothing */
+	assert_int_equal(dlg_on_ack_elsewhere(c), DLG_RC_NONE);
+	assert_int_equal(atomic_load(&confirmed_cbs), 1);
+	/* a request on a confirmed dialog asks nothing */
+	req(c, SIP_METHOD_INFO);
+	assert_int_equal(atomic_load(&ap_calls), 0);
+	assert_int_equal(dlg_end(c, NULL), DLG_RC_CHANGED);
+	assert_int_equal(dlg_on_ack_elsewhere(c), DLG_RC_NONE);
+	dlg_unref(c);
+
+	/* a BYE right behind the kernel's ACK: the pending notice first,
+	 * then the BYE ends a confirmed dialog */
+	c = mk(&e, "ae3@x", 0);
+	rpl(c, 200);
+	assert_int_equal(req(c, SIP_METHOD_BYE), DLG_RC_CHANGED);
+	assert_int_equal(atomic_load(&ap_calls), 1);
+	assert_int_equal(atomic_load(&confirmed_cbs), 2);
+	assert_int_equal(dlg_state(c), DLG_STATE_DELETED);
+	dlg_unref(c);
+
+	/* nothing pending: the BYE ends it from state 3; an ACK never asks */
+	atomic_store(&ae_mode, 0);
+	c = mk(&e, "ae4@x", 0);
+	rpl(c, 200);
+	assert_int_equal(req(c, SIP_METHOD_BYE), DLG_RC_CHANGED);
+	assert_int_equal(atomic_load(&ap_calls), 2);
+	assert_int_equal(atomic_load(&confirmed_cbs), 2);
+	assert_int_equal(dlg_on_ack_elsewhere(c), DLG_RC_NONE);
+	dlg_unref(c);
+	c = mk(&e, "ae5@x", 0);
+	rpl(c, 200);
+	req(c, SIP_METHOD_ACK);
+	assert_int_equal(atomic_load(&ap_calls), 2);
+	assert_int_equal(dlg_state(c), DLG_STATE_CONFIRMED);
+	assert_int_equal(dlg_end(c, NULL), DLG_RC_CHANGED);
+	dlg_unref(c);
+	env_down(&e);
+}
+
 static void test_early_timeout(void **state)
 {
 	struct dlg_config cfg;
@@ -573,6 +687,7 @@ int main(void)
 		cmocka_unit_test(test_set_timeout),
 		cmocka_unit_test(test_still_active),
 		cmocka_unit_test(test_noack),
+		cmocka_unit_test(test_ack_elsewhere),
 		cmocka_unit_test(test_early_timeout),
 		cmocka_unit_test(test_end_timeout),
 		cmocka_unit_test(test_rearm_race),

@@ -307,6 +307,30 @@ static void test_before_sleep(void **state)
 	assert_int_equal(ev_before_sleep_add(loop, count_hook, &other),
 			 -ENOSPC);
 	assert_int_equal(ev_before_sleep_add(loop, NULL, NULL), -EINVAL);
+	assert_int_equal(ev_before_sleep_first(loop, count_hook, &other),
+			 -ENOSPC);
+	assert_int_equal(ev_before_sleep_first(loop, NULL, NULL), -EINVAL);
+}
+
+/* ev_before_sleep_first: before every hook added so far. */
+static char order[8];
+static size_t n_order;
+
+static void order_a(struct ev_loop *loop, void *ud) { order[n_order++] = 'a'; }
+static void order_b(struct ev_loop *loop, void *ud) { order[n_order++] = 'b'; }
+static void order_f(struct ev_loop *loop, void *ud) { order[n_order++] = 'f'; }
+
+static void test_before_sleep_first(void **state)
+{
+	struct ev_loop *loop = *state;
+
+	n_order = 0;
+	assert_int_equal(ev_before_sleep_add(loop, order_a, NULL), 0);
+	assert_int_equal(ev_before_sleep_add(loop, order_b, NULL), 0);
+	assert_int_equal(ev_before_sleep_first(loop, order_f, NULL), 0);
+	assert_int_equal(ev_loop_once(loop, 0), 0);
+	assert_int_equal(n_order, 3);
+	assert_memory_equal(order, "fab", 3);
 }
 
 /* An after-wake hook sees every wake-up, before the callbacks. */
@@ -428,6 +452,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_zero_timer_no_starvation,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_before_sleep_first, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_before_sleep, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_after_wake, setup,

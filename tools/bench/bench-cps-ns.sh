@@ -23,7 +23,9 @@
 #          on one host that softirq also holds the caller's and callee's
 #          receive work, an upper bound for the box;
 #   all    every CPU's busy time (sipp included, and other users' load).
-# Each per 1,000 successful calls.
+# Each per 1,000 successful calls.  For the XDP profiles the report also
+# says how many ACKs of the 2xx the kernel relayed (xdp.relay.ack:
+# xdp.acks_confirmed + xdp.acks_late against the calls).
 #
 # BENCH_NS_BASE=PATH adds a third profile, xdp-relay-base: the same as
 # xdp-relay with another sipdlgd binary (an older build: a before/after
@@ -204,6 +206,14 @@ run_once() {
 		{ a = $s; b = $f } END { print (a == "" ? 0 : a), (b == "" ? 0 : b) }' "$d/uac.csv" 2>/dev/null)
 	[ -n "$ok" ] || ok="0 0"
 	kill "$uas" 2>/dev/null; wait "$uas" 2>/dev/null; forget_pid "$uas"
+	# xdp.relay.ack: how many ACKs of the 2xx the kernel relayed (each
+	# gives one event, confirmed or late): into ACKS for the report.
+	if [ "$prof" != xdp-off ] && [ -z "$st" ]; then
+		"$SIPDLGCTL" --socket "$E2E_TMP/$prof.sock" --json stats xdp 2>/dev/null |
+			jq -r --arg p "$prof" --arg r "$round" --arg ok "${ok%% *}" \
+			'"ack\t\($r)\t\($p)\t\($ok)\t\(."xdp.acks_confirmed" // 0)\t\(."xdp.acks_late" // 0)"' \
+			>>"$E2E_TMP/acks.tsv" 2>/dev/null
+	fi
 	# Under strace, sipdlgd ends traced: the dialogs still held (a BYE's
 	# transaction keeps its dialog for a while) end then, and their map
 	# deletions are per-call work too; strace writes its summary when
@@ -311,6 +321,16 @@ table() {
 	fi
 	echo
 	echo "Target (issue #14): proxy CPU per call with XDP attached and relay on ≤ 1.0× XDP detached."
+	if [ -s "$E2E_TMP/acks.tsv" ]; then
+		echo
+		echo "ACK of the 2xx relayed by the kernel (xdp.relay.ack; xdp.acks_confirmed + xdp.acks_late of each run, against its completed calls; the rest reached the controller):"
+		echo
+		for prof in $PROFS; do
+			awk -F'\t' -v p="$prof" '$3 == p { n += $4; c += $5; l += $6 }
+				END { if (n) printf "- %s: %d of %d (%.1f %%), of them %d confirmed by the event, %d late\n", p, c + l, n, 100 * (c + l) / n, c, l }' \
+				"$E2E_TMP/acks.tsv"
+		done
+	fi
 	if [ "${BENCH_NS_STRACE:-0}" = 1 ]; then
 		echo
 		echo "## System calls of sipdlgd per call (strace -c -f -p, attached from the UAC's start to sipdlgd's exit: start-up not counted; one extra run each, $CALLS calls; strace slows sipdlgd, not in the CPU figures)"

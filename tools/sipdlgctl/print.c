@@ -610,6 +610,12 @@ void print_xdp(FILE *out, json_t *r)
 						   i, v)
 					fprintf(m, "%s%s", i ? ", " : "",
 						json_string_value(v));
+				if (json_is_true(json_object_get(rl, "ack")))
+					fprintf(m, "%sthe ACK of the 2xx",
+						json_array_size(json_object_get(
+							rl, "methods")) ?
+							", " :
+							"");
 				fclose(m);
 			}
 			if (asprintf(&s, "on for %s; %" JSON_INTEGER_FORMAT

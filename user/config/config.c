@@ -147,6 +147,7 @@ struct sipdlg_config *cfg_alloc_defaults(void)
 	cfg->xdp.enabled = 1;
 	cfg->xdp.relay_enabled = CFG_RELAY_DEFAULT_ENABLED;
 	cfg->xdp.relay_methods = CFG_RELAY_DEFAULT_METHODS;
+	cfg->xdp.relay_ack = CFG_RELAY_AVAILABLE;
 
 	cfg->limits.retry_after = 5;
 	cfg->database.required = 0;

@@ -133,6 +133,9 @@ struct cfg_xdp {
 	 * sipdlg_method) and their replies forwarded by the kernel. */
 	int relay_enabled;			/* CFG_RELAY_DEFAULT_ENABLED */
 	uint32_t relay_methods;			/* CFG_RELAY_DEFAULT_METHODS */
+	/* xdp.relay.ack: the ACK of the 2xx that confirms a dialog relayed
+	 * in the kernel, which confirms the dialog itself (1 default) */
+	int relay_ack;
 };
 
 /*
@@ -144,6 +147,10 @@ struct cfg_xdp {
 #define CFG_RELAY_DEFAULT_ENABLED CFG_RELAY_AVAILABLE
 /* INFO, OPTIONS, NOTIFY, MESSAGE, UPDATE (enum sipdlg_method of
  * sipdlg_shared.h, which the user of the macro includes). */
+/* xdp.relay relays anything at all: enabled, and a method or the ACK. */
+#define cfg_relay_on(cfg)                                                  \
+	((cfg)->xdp.relay_enabled &&                                       \
+	 ((cfg)->xdp.relay_methods || (cfg)->xdp.relay_ack))
 #define CFG_RELAY_DEFAULT_METHODS                                          \
 	((1u << SDM_INFO) | (1u << SDM_OPTIONS) | (1u << SDM_NOTIFY) |     \
 	 (1u << SDM_MESSAGE) | (1u << SDM_UPDATE))

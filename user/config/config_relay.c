@@ -1,6 +1,9 @@
 /*
- * config_relay.c - xdp.relay: { enabled, methods }, the in-dialog
+ * config_relay.c - xdp.relay: { enabled, methods, ack }, the in-dialog
  * requests the XDP program forwards by itself (and their replies).
+ * `ack` is not a method of the list: only the ACK of the 2xx that
+ * confirms a dialog is relayed (and confirms it in the kernel), never a
+ * re-INVITE's, so it is a switch of its own.
  *
  * Only methods that never change a dialog can be relayed: the kernel
  * tells them apart by enum sipdlg_method, so a name is one of those
@@ -90,8 +93,10 @@ static int method_item(struct cfg_ctx *ctx, const struct cfg_node *item,
 	}
 	if (methods[j].why) {
 		cfg_error(ctx, item, "%s: %s is never relayed in the kernel: "
-			  "%s; only the controller may handle it", key, s,
-			  methods[j].why);
+			  "%s; only the controller may handle it%s", key, s,
+			  methods[j].why, methods[j].bit == SDM_ACK ?
+			  " (the ACK of the 2xx that confirms a dialog: "
+			  "xdp.relay.ack)" : "");
 		return -EINVAL;
 	}
 	if (*bits & (1u << methods[j].bit)) {
@@ -123,6 +128,8 @@ static const struct cfg_key relay_keys[] = {
 	  NULL, NULL, NULL },
 	{ "methods", CFG_K_CUSTOM, offsetof(struct cfg_xdp, relay_methods), 0,
 	  0, NULL, load_methods, NULL },
+	{ "ack", CFG_K_BOOL, offsetof(struct cfg_xdp, relay_ack), 0, 1, NULL,
+	  NULL, NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL },
 };
 

@@ -428,6 +428,19 @@ int ev_before_sleep_add(struct ev_loop *loop, ev_hook_fn fn, void *ud)
 	return 0;
 }
 
+int ev_before_sleep_first(struct ev_loop *loop, ev_hook_fn fn, void *ud)
+{
+	if (!fn)
+		return -EINVAL;
+	if (loop->nhooks >= EV_MAX_HOOKS)
+		return -ENOSPC;
+	memmove(&loop->hooks[1], &loop->hooks[0],
+		loop->nhooks * sizeof(loop->hooks[0]));
+	loop->hooks[0] = (struct ev_hook){ .fn = fn, .ud = ud };
+	loop->nhooks++;
+	return 0;
+}
+
 int ev_after_wake_add(struct ev_loop *loop, ev_hook_fn fn, void *ud)
 {
 	if (!fn)

@@ -40,6 +40,9 @@ int ev_timer_del(struct ev_loop *loop, uint64_t id);
 
 /* Called before every sleep; one hook per slot, up to 8. */
 int ev_before_sleep_add(struct ev_loop *loop, ev_hook_fn fn, void *ud);
+/* The same, run before every hook added so far (e.g. before the UDP
+ * transport sends its batched datagrams). */
+int ev_before_sleep_first(struct ev_loop *loop, ev_hook_fn fn, void *ud);
 /* Called after every epoll_wait, before its callbacks; up to 8. */
 int ev_after_wake_add(struct ev_loop *loop, ev_hook_fn fn, void *ud);
 

@@ -188,6 +188,25 @@ struct dlg_config {
 	 * traffic; any other value lets it expire.  NULL = always expire.
 	 */
 	int (*still_active)(struct dlg_cell *c, uint64_t *extend_ms);
+	/*
+	 * Called on the timer thread, no lock held, when a dialog in state 3
+	 * (2xx relayed, no ACK seen) reaches its noack timeout: the ACK may
+	 * have gone another way (the fast path relays it in the kernel and
+	 * tells the controller by an event that may be late or lost).  The
+	 * hook confirms the dialog itself (dlg_on_ack_elsewhere) if so; the
+	 * dialog expires only if it is still in state 3 afterwards.  NULL =
+	 * always expire.
+	 */
+	int (*acked_elsewhere)(struct dlg_cell *c);
+	/*
+	 * Called by dlg_on_request(), no lock held, before a request other
+	 * than ACK is applied to a dialog in state 3: the owner delivers a
+	 * confirmation it may hold already (the kernel relayed the ACK and
+	 * its event waits to be read: a BYE right behind the ACK then ends a
+	 * confirmed dialog, as it would had the controller seen the ACK).
+	 * NULL = nothing to deliver.
+	 */
+	void (*ack_pending)(struct dlg_cell *c);
 	/* Source of the random start of each slot's h_id series; NULL =
 	 * internal generator (tests set a fixed one). */
 	uint32_t (*h_id_rand)(void *ud);
@@ -368,6 +387,16 @@ int dlg_match(struct dlg_table *t, const struct dlg_req *rq, int mode,
  */
 int dlg_on_request(struct dlg_cell *c, enum dlg_dir dir,
 		   const struct dlg_req *rq);
+
+/*
+ * The ACK of the 2xx was forwarded by someone else (the kernel relay,
+ * xdp.relay.ack): a dialog in state 3 is confirmed exactly as by an ACK
+ * from the caller (state 4, lifetime timer, CONFIRMED then REQ_WITHIN
+ * with msg NULL and direction downstream); in any other state nothing
+ * happens (a late notice: a BYE ended it, or an ACK the controller saw
+ * confirmed it).  DLG_RC_CHANGED or DLG_RC_NONE.
+ */
+int dlg_on_ack_elsewhere(struct dlg_cell *c);
 
 /* A final reply to an in-dialog request was relayed: RESPONSE_WITHIN. */
 void dlg_on_response_within(struct dlg_cell *c, enum dlg_dir dir, int code,

@@ -449,6 +449,9 @@ int dlg_on_request(struct dlg_cell *c, enum dlg_dir dir,
 	ev = event_of(rq->method);
 	run.p.msg = rq->msg;
 	run.p.dir = dir;
+	if (ev != DLG_EV_REQACK && c->tbl->cfg.ack_pending &&
+	    atomic_load(&c->state) == DLG_STATE_CONFIRMED_NA)
+		c->tbl->cfg.ack_pending(c);
 
 	dlg_lock(c);
 	st = atomic_load(&c->state);
@@ -501,6 +504,28 @@ int dlg_on_request(struct dlg_cell *c, enum dlg_dir dir,
 		break;
 	}
 out:
+	run.p.new_state = atomic_load(&c->state);
+	dlg_unlock(c);
+	dlg_run_cb_set(c, &run);
+	return rc;
+}
+
+int dlg_on_ack_elsewhere(struct dlg_cell *c)
+{
+	struct dlg_cb_run run = { { 0 }, { 0 } };
+	int rc = DLG_RC_NONE;
+
+	run.p.dir = DLG_DIR_DOWNSTREAM;
+	dlg_lock(c);
+	run.p.old_state = atomic_load(&c->state);
+	if (run.p.old_state == DLG_STATE_CONFIRMED_NA) {
+		/* as DLG_EV_REQACK in dlg_on_request() */
+		dlg_set_state_locked(c, DLG_STATE_CONFIRMED);
+		reset_timer_locked(c, true);
+		run.types[0] = DLGCB_CONFIRMED;
+		run.types[1] = DLGCB_REQ_WITHIN;
+		rc = DLG_RC_CHANGED;
+	}
 	run.p.new_state = atomic_load(&c->state);
 	dlg_unlock(c);
 	dlg_run_cb_set(c, &run);

@@ -158,6 +158,23 @@ static bool ask_still_active(struct dlg_cell *c)
 	return true;
 }
 
+/*
+ * A dialog in state 3 at its noack timeout: did its ACK go another way?
+ * Called with the lock held; drops it around the hook (which confirms
+ * the dialog itself, re-arming the timer).  True when the firing is
+ * finished: re-armed or moved on meanwhile.
+ */
+static bool ask_acked_elsewhere(struct dlg_cell *c)
+{
+	struct dlg_table *t = c->tbl;
+
+	dlg_unlock(c);
+	t->cfg.acked_elsewhere(c);
+	dlg_lock(c);
+	return tmr_is_pending(t->tmr, &c->tmr) ||
+	       atomic_load(&c->state) != DLG_STATE_CONFIRMED_NA;
+}
+
 /* The timer service calls this on its thread, no lock held; it owns the
  * reference the arming gave the timer. */
 void dlg_timer_fn(struct tmr *tm)
@@ -185,6 +202,10 @@ void dlg_timer_fn(struct tmr *tm)
 			break;
 		/* fall through */
 	case DLG_STATE_CONFIRMED_NA:
+		/* (state 4 falls through to here: not asked) */
+		if (atomic_load(&c->state) == DLG_STATE_CONFIRMED_NA &&
+		    t->cfg.acked_elsewhere && ask_acked_elsewhere(c))
+			break;
 		dlg_expire_locked(c, &run);
 		break;
 	case DLG_STATE_DELETED:

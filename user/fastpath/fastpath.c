@@ -60,8 +60,9 @@ static const char *const reason_names[SDR_MAX_] = {
 	[SDR_RELAY_PASS_CONTACT] = "relay_pass_contact",
 	[SDR_INVITE_RATE_DROP] = "invite_rate_dropped",
 	[SDR_RELAY_PASS_CALLID] = "relay_pass_callid",
+	[SDR_RELAY_PASS_ACK_TAG] = "relay_pass_ack_tag",
 };
-_Static_assert(SDR_MAX_ == 39, "name every reason in reason_names[]");
+_Static_assert(SDR_MAX_ == 40, "name every reason in reason_names[]");
 
 const char *fp_reason_name(unsigned reason)
 {
@@ -112,6 +113,9 @@ static int on_event(void *ctx, void *data, size_t size)
 	case SDE_MATCH_FAILED:
 		stat_inc(fp->st_ev_mismatch);
 		break;
+	case SDE_ACK_CONFIRMED:
+		fp_ack_event(fp, ev);
+		break;
 	default:
 		break;
 	}
@@ -131,6 +135,17 @@ int fp_events_drain(struct fastpath *fp)
 	pthread_mutex_unlock(&fp->rb_lock);
 	if (n < 0)
 		log_warn("ring buffer consume failed: %s", strerror(-n));
+	return n;
+}
+
+int fp_events_drain_try(struct fastpath *fp)
+{
+	int n;
+
+	if (!fp || !fp->rb || pthread_mutex_trylock(&fp->rb_lock) != 0)
+		return 0;
+	n = ring_buffer__consume(fp->rb);
+	pthread_mutex_unlock(&fp->rb_lock);
 	return n;
 }
 
@@ -180,6 +195,11 @@ int fp_start(const struct sipdlg_config *cfg, const char *obj_path,
 			stats_register(st, "xdp", "events_target_refresh", 0);
 		fp->st_ev_mismatch =
 			stats_register(st, "xdp", "events_match_failed", 0);
+		fp->st_ack_confirmed =
+			stats_register(st, "xdp", "acks_confirmed", 0);
+		fp->st_ack_late = stats_register(st, "xdp", "acks_late", 0);
+		fp->st_ack_at_noack =
+			stats_register(st, "xdp", "acks_found_at_noack", 0);
 	}
 
 	r = fp_load_object(fp, cfg, obj_path, err, err_len);

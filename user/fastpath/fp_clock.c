@@ -135,6 +135,19 @@ static void on_sleep(struct ev_loop *loop, void *ud)
 		store(w->fp, 0);
 }
 
+/*
+ * Before the worker's batched datagrams go out (the transport's own
+ * before-sleep hook, which runs after this one): relay_hops writes that
+ * the 2xx about to be sent needs (xdp.relay.ack: the caller's ACK may
+ * come back within a millisecond, and relaying it needs the entry).
+ */
+static void on_sleep_first(struct ev_loop *loop, void *ud)
+{
+	struct fp_clock_writer *w = ud;
+
+	fp_relay_flush_urgent(w->fp);
+}
+
 int fp_clock_hook_loop(struct fastpath *fp, struct ev_loop *loop)
 {
 	struct fp_clock_writer *w, **all;
@@ -153,6 +166,8 @@ int fp_clock_hook_loop(struct fastpath *fp, struct ev_loop *loop)
 	w->fp = fp;
 	fp->clock_writers[fp->n_clock_writers++] = w;
 	r = ev_before_sleep_add(loop, on_sleep, w);
+	if (!r)
+		r = ev_before_sleep_first(loop, on_sleep_first, w);
 	if (!r)
 		r = ev_after_wake_add(loop, on_wake, w);
 	if (r)

@@ -53,7 +53,7 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static __u64 hash_of(struct sip_str s)
+__u64 fp_str_hash(struct sip_str s)
 {
 	/* Call-IDs are compared trimmed, as the kernel reads them. */
 	while (s.len && (s.p[0] == ' ' || s.p[0] == '\t')) {
@@ -69,9 +69,9 @@ static __u64 hash_of(struct sip_str s)
 static void ident_of(struct fastpath *fp, struct dlg_cell *c,
 		     struct fp_ident *id)
 {
-	id->callid_hash = hash_of(dlg_callid(c));
-	id->caller_tag_hash = hash_of(dlg_caller_tag(c));
-	id->callee_tag_hash = hash_of(dlg_callee_tag(c));
+	id->callid_hash = fp_str_hash(dlg_callid(c));
+	id->caller_tag_hash = fp_str_hash(dlg_caller_tag(c));
+	id->callee_tag_hash = fp_str_hash(dlg_callee_tag(c));
 	id->created_ns = mono_ns();
 	id->state = (__u32)dlg_state(c);
 	id->mac_flags = fp_mac_flags(fp, c, 0);
@@ -109,9 +109,13 @@ static void sync_cell(struct fastpath *fp, struct dlg_cell *c, int type,
 
 	ident_of(fp, c, &id);
 	/* A dialog not in the map (it was full) is written or listed in
-	 * "overflow" by fp_kmaps_sync(), whichever event this is. */
+	 * "overflow" by fp_kmaps_sync(), whichever event this is.  The
+	 * confirmation of an ACK the kernel relayed writes nothing: the
+	 * kernel wrote state 4 and the callee tag itself (fp_ack.c). */
 	if (type == DLGCB_CREATED)
 		fp_kmaps_sync_new(fp, &key, &id);
+	else if (type == DLGCB_CONFIRMED && fp_ack_from_kernel())
+		fp_kmaps_note(fp, &key, &id);
 	else if (kernel_sees(fp, type, old_state, (int)id.state))
 		fp_kmaps_sync(fp, &key, &id);
 	else
@@ -123,7 +127,7 @@ static void forget_cell(struct fastpath *fp, struct dlg_cell *c)
 	struct sipdlg_dlg_key key = { .h_entry = dlg_h_entry(c),
 				      .h_id = dlg_h_id(c) };
 
-	fp_kmaps_forget(fp, &key, hash_of(dlg_callid(c)));
+	fp_kmaps_forget(fp, &key, fp_str_hash(dlg_callid(c)));
 }
 
 static void on_dlg_event(struct dlg_cell *c, int type,
@@ -245,7 +249,7 @@ static int reconcile_callids(struct fastpath *fp, struct dlg_table *t)
 		    bpf_map_lookup_elem(fp->dialogs_fd, &k, &v) == 0)
 			c = dlg_lookup_id(t, k.h_entry, k.h_id);
 		if (c) {
-			keep = hash_of(dlg_callid(c)) == hash;
+			keep = fp_str_hash(dlg_callid(c)) == hash;
 			dlg_unref(c);
 		}
 		if (keep) {

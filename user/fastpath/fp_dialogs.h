@@ -25,5 +25,12 @@ int fp_dialog_read(const struct fastpath *fp, uint32_t h_entry, uint32_t h_id,
 		   struct sipdlg_dlg_value *out);
 /* dlg_config.still_active: the table's ud must be the fastpath. */
 int fp_dialog_still_active(struct dlg_cell *c, uint64_t *extend_ms);
+/* dlg_config.acked_elsewhere (xdp.relay.ack, fp_ack.c): at the noack
+ * timeout, a dialog the kernel confirmed (its event lost or not drained
+ * yet) is confirmed now.  1 if so. */
+int fp_dialog_acked(struct dlg_cell *c);
+/* dlg_config.ack_pending (fp_ack.c): a request for a dialog in state 3
+ * reads the kernel's queued events first. */
+void fp_dialog_ack_pending(struct dlg_cell *c);
 
 #endif

@@ -95,6 +95,14 @@ struct fp_relay {
 	 * call so that a deletion finds a key queued or remembered. */
 	size_t n_q;
 	_Atomic uint64_t q_first_ms;	/* CLOCK_MONOTONIC ms; 0: empty */
+	_Atomic bool q_urgent;		/* one is for a dialog in state 3 with
+					 * xdp.relay.ack on */
+	/* Deletions made at the same flush (BPF_MAP_DELETE_BATCH): entries
+	 * of dialogs a UDP BYE ended, which the kernel saw itself and
+	 * relays nothing more in (bye_seen, sd_relay_req_gate).  q_first_ms
+	 * covers them too. */
+	size_t n_dq;
+	struct sipdlg_dlg_key dq_keys[FP_RELAY_Q_MAX];
 	struct sipdlg_dlg_key q_keys[FP_RELAY_Q_MAX];
 	struct sipdlg_relay_hops q_hops[FP_RELAY_Q_MAX];
 };
@@ -120,6 +128,10 @@ struct fastpath {
 	size_t n_ifaces;
 	struct stat_var *st_events, *st_ev_bye, *st_ev_refresh,
 		*st_ev_mismatch;
+	/* xdp.relay.ack (fp_ack.c): dialogs confirmed by the kernel's event,
+	 * events for a dialog no longer in state 3 (ignored), dialogs whose
+	 * lost event was found in the map at the noack timeout */
+	struct stat_var *st_ack_confirmed, *st_ack_late, *st_ack_at_noack;
 	struct fp_kmaps km;
 	/* For reloading the program (a MAC key rotation). */
 	const struct sipdlg_config *cfg;
@@ -223,9 +235,32 @@ void fp_relay_fold(struct fastpath *fp);
  * oldest waits @age_ms or more (no lock otherwise).  Any thread. */
 void fp_relay_flush(struct fastpath *fp);
 void fp_relay_flush_due(struct fastpath *fp, uint64_t age_ms);
+/* fp_relay_flush() if a queued write is urgent (a dialog whose ACK the
+ * kernel may relay: the 2xx goes out with this worker's batch). */
+void fp_relay_flush_urgent(struct fastpath *fp);
 /* fastpath.c: the kernel's queued events counted now; how many (or
  * -errno).  Any thread. */
 int fp_events_drain(struct fastpath *fp);
+/* The same unless another thread is draining right now (then 0 at once:
+ * no waiting on its lock). */
+int fp_events_drain_try(struct fastpath *fp);
+
+/* fp_dialogs.c: the hash the kernel compares for a Call-ID or a tag
+ * (SP/HTAB trimmed; 0 for an empty one). */
+struct sip_str;
+__u64 fp_str_hash(struct sip_str s);
+
+/*
+ * fp_ack.c, xdp.relay.ack: whether the loaded program relays the ACK of
+ * a 2xx (and relay_hops entries carry the 2xx's To-tag); the kernel's
+ * SDE_ACK_CONFIRMED event (drained with the others: the dialog confirmed
+ * as by an ACK, no map write); whether the dialog callbacks running now
+ * on this thread come from such a confirmation (fp_dialogs.c writes
+ * nothing then).
+ */
+bool fp_ack_on(const struct fastpath *fp);
+void fp_ack_event(struct fastpath *fp, const struct sipdlg_event *ev);
+bool fp_ack_from_kernel(void);
 
 /* fp_mac.c: the flags word of @c's map value (old value @flags). */
 __u32 fp_mac_flags(struct fastpath *fp, struct dlg_cell *c, __u32 flags);

@@ -425,6 +425,14 @@ static void sync_key(struct fastpath *fp, const struct sipdlg_dlg_key *key,
 		}
 		old = v;
 		ident_to_value(id, &v);
+		/* The kernel confirmed it (xdp.relay.ack: state 4 and the
+		 * callee tag, written when it relayed the ACK) before the
+		 * controller heard of it: never put an earlier state back. */
+		if (have && old.state == 4 && v.state < 4) {
+			v.state = old.state;
+			if (!v.callee_tag_hash)
+				v.callee_tag_hash = old.callee_tag_hash;
+		}
 		/* The same identity again (an event that changed nothing
 		 * the kernel matches on): no write. */
 		if (have && memcmp(&old, &v, sizeof(v)) == 0)

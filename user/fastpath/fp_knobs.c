@@ -135,8 +135,11 @@ void fp_knobs_fill(struct fp_knobs *k, const struct fastpath *fp,
 	k->max_dialog_pps = cfg->xdp.max_dialog_pps;
 	k->invite_limit_pps = cfg->xdp.invite_limit_pps;
 	k->invite_limit_burst = cfg->xdp.invite_limit_burst;
-	k->relay_enabled = cfg->xdp.relay_enabled && cfg->xdp.relay_methods;
-	k->relay_methods = k->relay_enabled ? cfg->xdp.relay_methods : 0;
+	/* relay.ack is the SDM_ACK bit (relay.methods never has it) */
+	k->relay_enabled = cfg_relay_on(cfg);
+	k->relay_methods = !k->relay_enabled ? 0 :
+			   cfg->xdp.relay_methods |
+				   (cfg->xdp.relay_ack ? 1u << SDM_ACK : 0);
 	if (mac) {
 		k->mac_enabled = 1;
 		k->mac_key[0] = mac->cur[0];

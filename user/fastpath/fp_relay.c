@@ -11,8 +11,10 @@
  * BPF_MAP_UPDATE_BATCH (a request before that is passed up, as one for a
  * dialog without an entry); it is deleted the moment the
  * dialog leaves the confirmed states (BYE, timeout, sipdlgctl end, a
- * failure) or is destroyed, and entries of dialogs the controller does
- * not know are removed at start (fp_relay_reconcile).  Only dialogs the
+ * failure) or is destroyed (after a UDP BYE, which the kernel saw and
+ * relays nothing after, with the next batch instead), and entries of
+ * dialogs the controller does not know are removed at start
+ * (fp_relay_reconcile).  Only dialogs the
  * kernel holds in "dialogs" get one: the kernel relays nothing else.
  *
  * For each direction the next hop is what the proxy itself would do with
@@ -168,17 +170,48 @@ static void q_written(struct fp_relay *rl, size_t i, bool ok)
 		  (unsigned long long)rl->q_hops[i].gen);
 }
 
+/* The deferred deletions in one BPF_MAP_DELETE_BATCH (single deletions
+ * from an entry the batch stopped at: one already gone).  Under
+ * keys_lock. */
+static void dq_flush_locked(struct fp_relay *rl)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	__u32 count = (__u32)rl->n_dq;
+	size_t i = 0, gone = 0;
+
+	if (!rl->n_dq)
+		return;
+	if (bpf_map_delete_batch(rl->fd, rl->dq_keys, &count, &o) == 0)
+		count = (__u32)rl->n_dq;
+	else if (count > rl->n_dq)
+		count = 0;
+	gone = count;
+	for (i = count; i < rl->n_dq; i++)
+		gone += bpf_map_delete_elem(rl->fd, &rl->dq_keys[i]) == 0;
+	atomic_fetch_add(&rl->removed, gone);
+	rl->n_dq = 0;
+}
+
 /* Every queued write in one BPF_MAP_UPDATE_BATCH (single updates after
  * an entry the batch stopped at, or when batches are refused); each
- * written key remembered before keys_lock is let go.  Under keys_lock. */
-static void q_flush_locked(struct fp_relay *rl)
+ * written key remembered before keys_lock is let go; with @dq the
+ * deferred deletions first (not in the urgent flush before a worker's
+ * datagrams go out: the lock is held through the system calls, and the
+ * deletions can wait).  Under keys_lock. */
+static void q_flush_locked_dq(struct fp_relay *rl, bool dq)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, o);
 	__u32 count = (__u32)rl->n_q;
 	size_t i = 0;
 
-	if (!rl->n_q)
+	if (dq)
+		dq_flush_locked(rl);
+	if (!rl->n_q) {
+		if (!rl->n_dq)
+			atomic_store(&rl->q_first_ms, 0);
+		atomic_store(&rl->q_urgent, false);
 		return;
+	}
 	if (bpf_map_update_batch(rl->fd, rl->q_keys, rl->q_hops, &count,
 				 &o) == 0)
 		count = (__u32)rl->n_q;
@@ -191,7 +224,16 @@ static void q_flush_locked(struct fp_relay *rl)
 						     &rl->q_hops[i],
 						     BPF_ANY) == 0);
 	rl->n_q = 0;
-	atomic_store(&rl->q_first_ms, 0);
+	/* deletions left (an urgent flush): flush_due takes them, aged
+	 * from the older of them and the writes */
+	if (!rl->n_dq)
+		atomic_store(&rl->q_first_ms, 0);
+	atomic_store(&rl->q_urgent, false);
+}
+
+static void q_flush_locked(struct fp_relay *rl)
+{
+	q_flush_locked_dq(rl, true);
 }
 
 void fp_relay_flush(struct fastpath *fp)
@@ -202,6 +244,17 @@ void fp_relay_flush(struct fastpath *fp)
 		return;
 	pthread_mutex_lock(&rl->keys_lock);
 	q_flush_locked(rl);
+	pthread_mutex_unlock(&rl->keys_lock);
+}
+
+void fp_relay_flush_urgent(struct fastpath *fp)
+{
+	struct fp_relay *rl = &fp->relay;
+
+	if (rl->fd < 0 || !atomic_load(&rl->q_urgent))
+		return;
+	pthread_mutex_lock(&rl->keys_lock);
+	q_flush_locked_dq(rl, false);
 	pthread_mutex_unlock(&rl->keys_lock);
 }
 
@@ -216,7 +269,7 @@ void fp_relay_flush_due(struct fastpath *fp, uint64_t age_ms)
 /* @k's entry @h goes into the map at the next flush (a queued older one
  * of @k is replaced). */
 static void q_put(struct fp_relay *rl, const struct sipdlg_dlg_key *k,
-		  const struct sipdlg_relay_hops *h)
+		  const struct sipdlg_relay_hops *h, bool urgent)
 {
 	ssize_t i;
 
@@ -225,31 +278,33 @@ static void q_put(struct fp_relay *rl, const struct sipdlg_dlg_key *k,
 	if (i < 0) {
 		if (rl->n_q == FP_RELAY_Q_MAX)
 			q_flush_locked(rl);
-		if (!rl->n_q)
+		if (!atomic_load(&rl->q_first_ms))
 			atomic_store(&rl->q_first_ms, tmr_now_ms());
 		i = (ssize_t)rl->n_q++;
 		rl->q_keys[i] = *k;
 	}
 	rl->q_hops[i] = *h;
+	if (urgent)
+		atomic_store(&rl->q_urgent, true);
 	pthread_mutex_unlock(&rl->keys_lock);
 }
 
 /* Whether @k's entry may be in the map; it is forgotten (the caller
  * deletes it), and a queued write of it dropped.  False only for a
  * dialog never written, or deleted. */
-static bool key_take(struct fp_relay *rl, const struct sipdlg_dlg_key *k)
+static bool key_take_locked(struct fp_relay *rl,
+			    const struct sipdlg_dlg_key *k)
 {
 	struct fp_pend *p;
 	bool maybe = true;
 	ssize_t i;
 
-	pthread_mutex_lock(&rl->keys_lock);
 	i = q_find(rl, k);
 	if (i >= 0) {
 		rl->n_q--;
 		rl->q_keys[i] = rl->q_keys[rl->n_q];
 		rl->q_hops[i] = rl->q_hops[rl->n_q];
-		if (!rl->n_q)
+		if (!rl->n_q && !rl->n_dq)
 			atomic_store(&rl->q_first_ms, 0);
 	}
 	if (rl->keys_ok) {
@@ -258,8 +313,46 @@ static bool key_take(struct fp_relay *rl, const struct sipdlg_dlg_key *k)
 		if (p)
 			fp_pending_del(&rl->keys, p);
 	}
+	return maybe;
+}
+
+static bool key_take(struct fp_relay *rl, const struct sipdlg_dlg_key *k)
+{
+	bool maybe;
+
+	pthread_mutex_lock(&rl->keys_lock);
+	maybe = key_take_locked(rl, k);
 	pthread_mutex_unlock(&rl->keys_lock);
 	return maybe;
+}
+
+/* Out of the map at the next flush (with the writes queued then): the
+ * kernel relays nothing in the dialog already (it saw the BYE). */
+static void hops_delete_later(struct fp_relay *rl,
+			      const struct sipdlg_dlg_key *k)
+{
+	if (rl->fd < 0)
+		return;
+	pthread_mutex_lock(&rl->keys_lock);
+	if (key_take_locked(rl, k)) {
+		if (rl->n_dq == FP_RELAY_Q_MAX)
+			dq_flush_locked(rl);
+		rl->dq_keys[rl->n_dq++] = *k;
+		if (!atomic_load(&rl->q_first_ms))
+			atomic_store(&rl->q_first_ms, tmr_now_ms());
+	}
+	pthread_mutex_unlock(&rl->keys_lock);
+}
+
+/* Whether @m, the request that ended a dialog, is a BYE the kernel
+ * matched itself (so that bye_seen stops its relay): over UDP, by its
+ * top Via.  A BYE that missed the kernel's match (a shape it passes up,
+ * an interface without the program) leaves the relay on until the next
+ * flush, within about SIPDLG_CLOCK_PUBLISH_MS. */
+static bool kernel_saw_bye(const struct sip_msg *m)
+{
+	return m && m->is_request && m->method == SIP_METHOD_BYE &&
+	       m->via.transport == SIP_TP_UDP;
 }
 
 /* Out of the map.  No system call for a dialog that has no entry (one
@@ -297,6 +390,7 @@ static void hops_write(struct fastpath *fp, struct dlg_cell *c)
 	struct sipdlg_relay_hops hops;
 	struct dlg_info *in;
 	unsigned nroutes;
+	bool urgent;
 	int rc[2];
 
 	if (!confirmed(dlg_state(c)))
@@ -343,12 +437,24 @@ static void hops_write(struct fastpath *fp, struct dlg_cell *c)
 		goto gone;
 	}
 	hops.gen = atomic_fetch_add(&rl->gen, 1) + 1;
+	/* xdp.relay.ack: the 2xx's To-tag, which the ACK the kernel relays
+	 * must carry (low half in dir[0], high half in dir[1]). */
+	urgent = fp_ack_on(fp);
+	if (urgent) {
+		__u64 tag = fp_str_hash(dlg_callee_tag(c));
+
+		hops.dir[0].ack_tag = (__u32)tag;
+		hops.dir[1].ack_tag = (__u32)(tag >> 32);
+		urgent = dlg_state(c) == DLG_STATE_CONFIRMED_NA;
+	}
 	/* Queued, written with others within about SIPDLG_CLOCK_PUBLISH_MS
 	 * (the kernel needs it only from the ACK's state 4 on; a request
-	 * before it is passed up, relay_pass_nohop).  Queued before the
+	 * before it is passed up, relay_pass_nohop), or, for the ACK the
+	 * kernel relays, before this worker's batch with the 2xx goes out
+	 * (fp_relay_flush_urgent).  Queued before the
 	 * state is read again: a BYE on another worker either finds the
 	 * key (queued or written) or has ended the dialog already. */
-	q_put(rl, &k, &hops);
+	q_put(rl, &k, &hops, urgent);
 	/* A BYE on another worker may have ended it meanwhile. */
 	if (!confirmed(dlg_state(c)))
 		hops_delete(rl, &k);
@@ -382,7 +488,16 @@ static void on_dlg_event(struct dlg_cell *c, int type,
 		if (m && m->method == SIP_METHOD_INVITE && m->n_contact > 0)
 			hops_write(fp, c);
 		break;
-	default:		/* TERMINATED, EXPIRED, FAILED, DESTROY */
+	case DLGCB_TERMINATED:
+		/* A BYE the kernel saw: it relays nothing more, the
+		 * deletion joins the next batch. */
+		if (fp->relay_knob && kernel_saw_bye(m)) {
+			hops_delete_later(&fp->relay, &k);
+			break;
+		}
+		hops_delete(&fp->relay, &k);
+		break;
+	default:		/* EXPIRED, FAILED, DESTROY */
 		hops_delete(&fp->relay, &k);
 		break;
 	}
@@ -492,7 +607,7 @@ int fp_relay_install(struct fastpath *fp, struct dlg_table *t,
 	rl->st_relayed_rep = stats_register(st, "sip", "relayed_replies", 0);
 	rl->st = st;	/* fp_relay_fold from here on */
 	rl->fd = fp_map_fd(fp, "relay_hops");
-	if (!fp->cfg->xdp.relay_enabled || !fp->cfg->xdp.relay_methods) {
+	if (!cfg_relay_on(fp->cfg)) {
 		/* Off: whatever an earlier run left goes at the reconcile. */
 		return 0;
 	}
@@ -513,8 +628,7 @@ int fp_relay_install(struct fastpath *fp, struct dlg_table *t,
 
 bool fp_relay_on(const struct fastpath *fp)
 {
-	return fp && fp->relay.fd >= 0 && fp->cfg->xdp.relay_enabled &&
-	       fp->cfg->xdp.relay_methods;
+	return fp && fp->relay.fd >= 0 && cfg_relay_on(fp->cfg);
 }
 
 int fp_relay_reconcile(struct fastpath *fp, struct dlg_table *t)
@@ -577,6 +691,7 @@ void fp_relay_info(const struct fastpath *fp, struct fp_relay_info *out)
 	memset(out, 0, sizeof(*out));
 	out->enabled = fp_relay_on(fp);
 	out->methods = fp->cfg->xdp.relay_methods;
+	out->ack = fp_ack_on(fp);
 	/* Counted in the map itself (the status is rare; a count kept
 	 * beside the map would drift with every lost race). */
 	if (rl->fd >= 0) {

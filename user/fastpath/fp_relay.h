@@ -35,6 +35,7 @@ bool fp_relay_on(const struct fastpath *fp);
 struct fp_relay_info {
 	bool enabled;
 	uint32_t methods;		/* bits of enum sipdlg_method */
+	bool ack;			/* xdp.relay.ack in effect */
 	uint64_t entries;		/* dialogs with next hops in the map */
 	uint64_t written, removed;	/* map writes and deletions */
 	uint64_t dirs_unrelayed;	/* directions left to the controller */

@@ -99,8 +99,9 @@ static json_t *relay_json(struct fastpath *fp)
 	for (int m = 0; m < SDM_MAX_; m++)
 		if (ri.enabled && (ri.methods & (1u << m)) && names[m])
 			json_array_append_new(methods, json_string(names[m]));
-	return json_pack("{s:b,s:o,s:I,s:I,s:I,s:I,s:I}", "enabled",
-			 (int)ri.enabled, "methods", methods, "dialogs",
+	return json_pack("{s:b,s:o,s:b,s:I,s:I,s:I,s:I,s:I}", "enabled",
+			 (int)ri.enabled, "methods", methods, "ack",
+			 (int)ri.ack, "dialogs",
 			 (json_int_t)ri.entries, "hops_written",
 			 (json_int_t)ri.written, "hops_removed",
 			 (json_int_t)ri.removed, "directions_not_relayed",

@@ -6,8 +6,10 @@
  * - the window at the scan position is tested word by word, three
  *   instructions a word (sd_win_flag(): load, subtract, JSET):
  *   (w - 0x0b..) & 0x80.. flags a byte below 0x0b (LF among them) or
- *   >= 0x8b; only then exactly for an LF (a flag without LF: the window
- *   again word by word in C, SD_WIN_SCAN, from its start); without LF
+ *   >= 0x8b; the lowest flag is exact (a borrow starts only at a
+ *   flagged byte), so the flagged word is an LF's if that byte is one;
+ *   else (HTAB, UTF-8 before the LF) the window again word by word in
+ *   C with the exact LF search (SD_WIN_SCAN), from its start; without LF
  *   the scan moves on 128 bytes (most header lines end within one such
  *   window, so a line costs one step); within the frame's last 128
  *   bytes 64, within its last 64 bytes 8 at a time;
@@ -361,133 +363,117 @@ static __always_inline __u32 sd_value_start(void *data, void *end, int kind,
 
 /*
  * The first word of the SD_WIN bytes at @p (p + SD_WIN checked) that
- * (w - @lt) & @high flags: its offset 8 * k and the word itself (*wk),
- * SD_WIN and 0 if none.  Three instructions a word (load, subtract, one
+ * (w - @lt) & @high flags: its offset 8 * k, and w - lt of it in *mk
+ * (r0); SD_WIN if none.  Three instructions a word (load, subtract, one
  * JSET) where clang emits four (AND, then a compare with 0): LLVM 14
  * neither selects nor assembles JSET, so it is written as its encoding
  * (opcode 0x4d, dst r0, src r5 = 0x50, the offset to the word's stub).
  * Fixed layout, so that the offsets are constants: 16 x 3 instructions
- * (JSET +48 lands on the word's stub), the "none" exit (3), 16 stubs of
- * 3 (8 * k, the word loaded again, a jump to the end).  The verifier
- * sees a constant offset on every path.  Issue #13, bench BYE: -9 with
- * the word handed out (the first version, the index only and the word
- * loaded again in C: +32); the verifier's count fell by ~160,000 (host
- * 667,173 -> 507,529: a flag is one JSET, not AND and a branch).
+ * (word k's JSET jumps 47 - k ahead, to its stub), the "none" exit (2),
+ * 16 stubs of 2 (8 * k, a jump to the end).  The verifier sees a
+ * constant offset on every path.
+ * Issue #13, bench BYE (2,646 before): the index only, the word loaded
+ * again in C and tested exactly: 2,678; the word loaded by the stub:
+ * 2,637; w - lt handed out and its lowest flag tested for LF (below):
+ * 2,620.  The verifier's count fell by ~150,000 (host 667,173 ->
+ * 513,840; a flag is one JSET, not an AND and a branch).
  */
 #define SD_WSCAN_ASM \
 	"r0 = *(u64 *)(%[p] + 0)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x0030504d\n\t"		\
+	".quad 0x002f504d\n\t"		\
 	"r0 = *(u64 *)(%[p] + 8)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x0030504d\n\t"		\
+	".quad 0x002e504d\n\t"		\
 	"r0 = *(u64 *)(%[p] + 16)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x0030504d\n\t"		\
+	".quad 0x002d504d\n\t"		\
 	"r0 = *(u64 *)(%[p] + 24)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x0030504d\n\t"		\
+	".quad 0x002c504d\n\t"		\
 	"r0 = *(u64 *)(%[p] + 32)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x0030504d\n\t"		\
+	".quad 0x002b504d\n\t"		\
 	"r0 = *(u64 *)(%[p] + 40)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x0030504d\n\t"		\
+	".quad 0x002a504d\n\t"		\
 	"r0 = *(u64 *)(%[p] + 48)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x0030504d\n\t"		\
+	".quad 0x0029504d\n\t"		\
 	"r0 = *(u64 *)(%[p] + 56)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x0030504d\n\t"		\
+	".quad 0x0028504d\n\t"		\
 	"r0 = *(u64 *)(%[p] + 64)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x0030504d\n\t"		\
+	".quad 0x0027504d\n\t"		\
 	"r0 = *(u64 *)(%[p] + 72)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x0030504d\n\t"		\
+	".quad 0x0026504d\n\t"		\
 	"r0 = *(u64 *)(%[p] + 80)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x0030504d\n\t"		\
+	".quad 0x0025504d\n\t"		\
 	"r0 = *(u64 *)(%[p] + 88)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x0030504d\n\t"		\
+	".quad 0x0024504d\n\t"		\
 	"r0 = *(u64 *)(%[p] + 96)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x0030504d\n\t"		\
+	".quad 0x0023504d\n\t"		\
 	"r0 = *(u64 *)(%[p] + 104)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x0030504d\n\t"		\
+	".quad 0x0022504d\n\t"		\
 	"r0 = *(u64 *)(%[p] + 112)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x0030504d\n\t"		\
+	".quad 0x0021504d\n\t"		\
 	"r0 = *(u64 *)(%[p] + 120)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x0030504d\n\t"		\
+	".quad 0x0020504d\n\t"		\
 	"%[k] = 128\n\t"			\
-	"%[w] = 0\n\t"			\
-	"goto +48\n\t"			\
+	"goto +32\n\t"			\
 	"%[k] = 0\n\t"			\
-	"%[w] = *(u64 *)(%[p] + 0)\n\t"	\
-	"goto +45\n\t"			\
-	"%[k] = 8\n\t"			\
-	"%[w] = *(u64 *)(%[p] + 8)\n\t"	\
-	"goto +42\n\t"			\
-	"%[k] = 16\n\t"			\
-	"%[w] = *(u64 *)(%[p] + 16)\n\t"	\
-	"goto +39\n\t"			\
-	"%[k] = 24\n\t"			\
-	"%[w] = *(u64 *)(%[p] + 24)\n\t"	\
-	"goto +36\n\t"			\
-	"%[k] = 32\n\t"			\
-	"%[w] = *(u64 *)(%[p] + 32)\n\t"	\
-	"goto +33\n\t"			\
-	"%[k] = 40\n\t"			\
-	"%[w] = *(u64 *)(%[p] + 40)\n\t"	\
 	"goto +30\n\t"			\
-	"%[k] = 48\n\t"			\
-	"%[w] = *(u64 *)(%[p] + 48)\n\t"	\
-	"goto +27\n\t"			\
-	"%[k] = 56\n\t"			\
-	"%[w] = *(u64 *)(%[p] + 56)\n\t"	\
+	"%[k] = 8\n\t"			\
+	"goto +28\n\t"			\
+	"%[k] = 16\n\t"			\
+	"goto +26\n\t"			\
+	"%[k] = 24\n\t"			\
 	"goto +24\n\t"			\
-	"%[k] = 64\n\t"			\
-	"%[w] = *(u64 *)(%[p] + 64)\n\t"	\
-	"goto +21\n\t"			\
-	"%[k] = 72\n\t"			\
-	"%[w] = *(u64 *)(%[p] + 72)\n\t"	\
+	"%[k] = 32\n\t"			\
+	"goto +22\n\t"			\
+	"%[k] = 40\n\t"			\
+	"goto +20\n\t"			\
+	"%[k] = 48\n\t"			\
 	"goto +18\n\t"			\
-	"%[k] = 80\n\t"			\
-	"%[w] = *(u64 *)(%[p] + 80)\n\t"	\
-	"goto +15\n\t"			\
-	"%[k] = 88\n\t"			\
-	"%[w] = *(u64 *)(%[p] + 88)\n\t"	\
+	"%[k] = 56\n\t"			\
+	"goto +16\n\t"			\
+	"%[k] = 64\n\t"			\
+	"goto +14\n\t"			\
+	"%[k] = 72\n\t"			\
 	"goto +12\n\t"			\
+	"%[k] = 80\n\t"			\
+	"goto +10\n\t"			\
+	"%[k] = 88\n\t"			\
+	"goto +8\n\t"			\
 	"%[k] = 96\n\t"			\
-	"%[w] = *(u64 *)(%[p] + 96)\n\t"	\
-	"goto +9\n\t"			\
-	"%[k] = 104\n\t"			\
-	"%[w] = *(u64 *)(%[p] + 104)\n\t"	\
 	"goto +6\n\t"			\
+	"%[k] = 104\n\t"			\
+	"goto +4\n\t"			\
 	"%[k] = 112\n\t"			\
-	"%[w] = *(u64 *)(%[p] + 112)\n\t"	\
-	"goto +3\n\t"			\
+	"goto +2\n\t"			\
 	"%[k] = 120\n\t"			\
-	"%[w] = *(u64 *)(%[p] + 120)\n\t"	\
 	"goto +0\n\t"			\
 	""
 
 static __always_inline __u32 sd_win_flag(void *p, __u64 lt, __u64 high,
-					 __u64 *wk)
+					 __u64 *mk)
 {
 	register __u64 h asm("r5") = high;
+	register __u64 m asm("r0");
 	__u32 k;
-	__u64 w;
 
 	asm volatile(SD_WSCAN_ASM
-		     : [k] "=&r"(k), [w] "=&r"(w)
-		     : [p] "r"(p), [lt] "r"(lt), "r"(h)
-		     : "r0");
-	*wk = w;
+		     : [k] "=&r"(k), "=&r"(m)
+		     : [p] "r"(p), [lt] "r"(lt), "r"(h));
+	*mk = m;
 	return k;
 }
 
@@ -575,12 +561,15 @@ static __always_inline int sd_lines(void *data, void *end, struct sd_sip *s,
 		SD_OPAQUE(lt);
 		SD_OPAQUE(high);
 		if (p + SD_WIN <= end) {
-			k = sd_win_flag(p, lt, high, &v);
+			k = sd_win_flag(p, lt, high, &m);
 			if (k < SD_WIN) {
-				v ^= lf;
-				m = (v - ones) & ~v & high;
-				if (m) {
-					SD_WR(s->at, q + k + sd_first(m));
+				/* the lowest flag is exact (no borrow reaches
+				 * it): its byte of m is 0xff for an LF */
+				v = m & high;
+				v = (v & -v) >> 7;	/* 0x01 in its byte */
+				if ((m & (v * 0xff)) == v * 0xff) {
+					SD_WR(s->at, q + k + (__u32)((v *
+						0x0001020304050607ULL) >> 56));
 					goto found;
 				}
 				/* not an LF: the window word by word */

@@ -374,9 +374,10 @@ static __always_inline __u32 sd_value_start(void *data, void *end, int kind,
  * constant offset on every path.
  * Issue #13, bench BYE (2,646 before): the index only, the word loaded
  * again in C and tested exactly: 2,678; the word loaded by the stub:
- * 2,637; w - lt handed out and its lowest flag tested for LF (below):
- * 2,620.  The verifier's count fell by ~150,000 (host 667,173 ->
- * 513,840; a flag is one JSET, not an AND and a branch).
+ * 2,637; w - lt handed out and its lowest flag tested for LF (below)
+ * as (m & B) == B (B: 0xff in that byte): 2,620, as !(~m & B): 2,605.
+ * The verifier's count fell by ~130,000 (host 667,173 -> 537,274; a
+ * flag is one JSET, not an AND and a branch).
  */
 #define SD_WSCAN_ASM \
 	"r0 = *(u64 *)(%[p] + 0)\n\t"		\
@@ -567,7 +568,7 @@ static __always_inline int sd_lines(void *data, void *end, struct sd_sip *s,
 				 * it): its byte of m is 0xff for an LF */
 				v = m & high;
 				v = (v & -v) >> 7;	/* 0x01 in its byte */
-				if ((m & (v * 0xff)) == v * 0xff) {
+				if (!(~m & (v * 0xff))) {
 					SD_WR(s->at, q + k + (__u32)((v *
 						0x0001020304050607ULL) >> 56));
 					goto found;

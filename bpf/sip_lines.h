@@ -362,74 +362,76 @@ static __always_inline __u32 sd_value_start(void *data, void *end, int kind,
 
 
 /*
- * The first word of the SD_WIN bytes at @p (p + SD_WIN checked) that
- * (w - @lt) & @high flags: its offset 8 * k, and w - lt of it in *mk
- * (r0); SD_WIN if none.  Three instructions a word (load, subtract, one
- * JSET) where clang emits four (AND, then a compare with 0): LLVM 14
- * neither selects nor assembles JSET, so it is written as its encoding
- * (opcode 0x4d, dst r0, src r5 = 0x50, the offset to the word's stub).
- * Fixed layout, so that the offsets are constants: 16 x 3 instructions
- * (word k's JSET jumps 47 - k ahead, to its stub), the "none" exit (2),
- * 16 stubs of 2 (8 * k, a jump to the end).  The verifier sees a
- * constant offset on every path.
+ * SD_WIN_FLAG(p, lt, high, k, m, none): the first word of the SD_WIN
+ * bytes at @p (p + SD_WIN checked) that (w - @lt) & @high flags: its
+ * offset 8 * k into @k and w - lt of it into @m (r0); to the C label
+ * @none if no word is flagged (asm goto: the outputs are valid on the
+ * fall-through only, which is the flagged path).  Three instructions a
+ * word (load, subtract, one JSET) where clang emits four (AND, then a
+ * compare with 0): LLVM 14 neither selects nor assembles JSET, so it is
+ * written as its encoding (opcode 0x4d, dst r0, src r5 = 0x50, the
+ * offset to the word's stub).  Fixed layout, so that the offsets are
+ * constants: 16 x 3 instructions (word k's JSET jumps 46 - k ahead, to
+ * its stub), the jump to @none (1), 16 stubs of 2 (8 * k, a jump to the
+ * end).  The verifier sees a constant offset on every path.
  * Issue #13, bench BYE (2,646 before): the index only, the word loaded
  * again in C and tested exactly: 2,678; the word loaded by the stub:
  * 2,637; w - lt handed out and its lowest flag tested for LF (below)
- * as (m & B) == B (B: 0xff in that byte): 2,620, as !(~m & B): 2,605.
- * The verifier's count fell by ~130,000 (host 667,173 -> 537,274; a
- * flag is one JSET, not an AND and a branch).
+ * as (m & B) == B (B: 0xff in that byte): 2,620, as !(~m & B): 2,605;
+ * no word flagged as a jump to a C label (asm goto), not k = SD_WIN and
+ * a compare: 2,563.  The verifier's count fell by ~165,000 (host
+ * 667,173 -> 501,169; a flag is one JSET, not an AND and a branch).
  */
 #define SD_WSCAN_ASM \
 	"r0 = *(u64 *)(%[p] + 0)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x002f504d\n\t"		\
+	".quad 0x002e504d\n\t"		\
 	"r0 = *(u64 *)(%[p] + 8)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x002e504d\n\t"		\
+	".quad 0x002d504d\n\t"		\
 	"r0 = *(u64 *)(%[p] + 16)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x002d504d\n\t"		\
+	".quad 0x002c504d\n\t"		\
 	"r0 = *(u64 *)(%[p] + 24)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x002c504d\n\t"		\
+	".quad 0x002b504d\n\t"		\
 	"r0 = *(u64 *)(%[p] + 32)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x002b504d\n\t"		\
+	".quad 0x002a504d\n\t"		\
 	"r0 = *(u64 *)(%[p] + 40)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x002a504d\n\t"		\
+	".quad 0x0029504d\n\t"		\
 	"r0 = *(u64 *)(%[p] + 48)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x0029504d\n\t"		\
+	".quad 0x0028504d\n\t"		\
 	"r0 = *(u64 *)(%[p] + 56)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x0028504d\n\t"		\
+	".quad 0x0027504d\n\t"		\
 	"r0 = *(u64 *)(%[p] + 64)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x0027504d\n\t"		\
+	".quad 0x0026504d\n\t"		\
 	"r0 = *(u64 *)(%[p] + 72)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x0026504d\n\t"		\
+	".quad 0x0025504d\n\t"		\
 	"r0 = *(u64 *)(%[p] + 80)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x0025504d\n\t"		\
+	".quad 0x0024504d\n\t"		\
 	"r0 = *(u64 *)(%[p] + 88)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x0024504d\n\t"		\
+	".quad 0x0023504d\n\t"		\
 	"r0 = *(u64 *)(%[p] + 96)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x0023504d\n\t"		\
+	".quad 0x0022504d\n\t"		\
 	"r0 = *(u64 *)(%[p] + 104)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x0022504d\n\t"		\
+	".quad 0x0021504d\n\t"		\
 	"r0 = *(u64 *)(%[p] + 112)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x0021504d\n\t"		\
+	".quad 0x0020504d\n\t"		\
 	"r0 = *(u64 *)(%[p] + 120)\n\t"		\
 	"r0 -= %[lt]\n\t"			\
-	".quad 0x0020504d\n\t"		\
-	"%[k] = 128\n\t"			\
-	"goto +32\n\t"			\
+	".quad 0x001f504d\n\t"		\
+	"goto %l5\n\t"			\
 	"%[k] = 0\n\t"			\
 	"goto +30\n\t"			\
 	"%[k] = 8\n\t"			\
@@ -464,19 +466,18 @@ static __always_inline __u32 sd_value_start(void *data, void *end, int kind,
 	"goto +0\n\t"			\
 	""
 
-static __always_inline __u32 sd_win_flag(void *p, __u64 lt, __u64 high,
-					 __u64 *mk)
-{
-	register __u64 h asm("r5") = high;
-	register __u64 m asm("r0");
-	__u32 k;
+#define SD_WIN_FLAG(p, lt, high, k, m, none)                            \
+	do {                                                            \
+		register __u64 __h asm("r5") = (high);                  \
+		register __u64 __m asm("r0");                           \
+		asm goto(SD_WSCAN_ASM                                   \
+			 : [k] "=&r"(k), "=&r"(__m)                     \
+			 : [p] "r"(p), [lt] "r"(lt), "r"(__h)           \
+			 :                                              \
+			 : none);                                       \
+		(m) = __m;                                              \
+	} while (0)
 
-	asm volatile(SD_WSCAN_ASM
-		     : [k] "=&r"(k), "=&r"(m)
-		     : [p] "r"(p), [lt] "r"(lt), "r"(h));
-	*mk = m;
-	return k;
-}
 
 /*
  * Steps of the line loop, per call (the main pass, and each search for
@@ -562,20 +563,19 @@ static __always_inline int sd_lines(void *data, void *end, struct sd_sip *s,
 		SD_OPAQUE(lt);
 		SD_OPAQUE(high);
 		if (p + SD_WIN <= end) {
-			k = sd_win_flag(p, lt, high, &m);
-			if (k < SD_WIN) {
-				/* the lowest flag is exact (no borrow reaches
-				 * it): its byte of m is 0xff for an LF */
-				v = m & high;
-				v = (v & -v) >> 7;	/* 0x01 in its byte */
-				if (!(~m & (v * 0xff))) {
-					SD_WR(s->at, q + k + (__u32)((v *
-						0x0001020304050607ULL) >> 56));
-					goto found;
-				}
-				/* not an LF: the window word by word */
-				SD_WIN_SCAN(SD_WIN_WORDS);
+			SD_WIN_FLAG(p, lt, high, k, m, win_none);
+			/* the lowest flag is exact (no borrow reaches it):
+			 * its byte of m is 0xff for an LF */
+			v = m & high;
+			v = (v & -v) >> 7;	/* 0x01 in its byte */
+			if (!(~m & (v * 0xff))) {
+				SD_WR(s->at, q + k + (__u32)((v *
+					0x0001020304050607ULL) >> 56));
+				goto found;
 			}
+			/* not an LF: the window word by word */
+			SD_WIN_SCAN(SD_WIN_WORDS);
+win_none:
 			if (q + SD_WIN >= SD_RD(s->msg_end))
 				SD_LOUT(SD_L_END);
 			SD_WR(s->q, q + SD_WIN);

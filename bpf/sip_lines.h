@@ -81,6 +81,15 @@
  *   the LF's offset joined by masking (& SD_PKT_MASK) instead of through
  *   s->at: +-0; not joined at all: +11;
  * - SD_WIN 64: +77, 96: +22, 256: +11 (reply +238).
+ * Kept (session 11, lp5): the window's flag test as a JSET in inline
+ * assembly (SD_WIN_FLAG, its comment has the steps): BYE 2,646 ->
+ * 2,563 (the line pass alone, SD_MEASURE_LINES - SD_MEASURE_BASE:
+ * 1,184 -> 1,112), every SIP row -25 to -70, the verifier -165,000
+ * (host 501,169).  Measured and dropped then: two words per flag test
+ * in C ((w0 - lt) | (w1 - lt), then each word exactly): +49; with the
+ * JSET scan, the next line's kind used from its register again: +22;
+ * the LF test of the lowest flag as !((m + v) & flag) instead of
+ * !(~m & v * 0xff): +43 (clang spills).
  * Not built: two loops, the first recording only line ends, the second
  * classifying the lines recorded.  The first cannot know where the lines
  * needed end, so it scans to the empty line (the bench BYE: 16 lines and

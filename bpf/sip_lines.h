@@ -3,9 +3,13 @@
  * sip_lines.h - the single pass over the lines of a SIP message.
  *
  * One loop, one step per line end or per 128-byte window without LF:
- * - the window at the scan position is tested word by word, four
- *   instructions a word: (w - 0x0b..) & 0x80.. flags a byte below 0x0b
- *   (LF among them) or >= 0x8b; only then exactly for an LF; without LF
+ * - the window at the scan position is tested word by word, three
+ *   instructions a word (sd_win_flag(): load, subtract, JSET):
+ *   (w - 0x0b..) & 0x80.. flags a byte below 0x0b (LF among them) or
+ *   >= 0x8b; the lowest flag is exact (a borrow starts only at a
+ *   flagged byte), so the flagged word is an LF's if that byte is one;
+ *   else (HTAB, UTF-8 before the LF) the window again word by word in
+ *   C with the exact LF search (SD_WIN_SCAN), from its start; without LF
  *   the scan moves on 128 bytes (most header lines end within one such
  *   window, so a line costs one step); within the frame's last 128
  *   bytes 64, within its last 64 bytes 8 at a time;
@@ -77,6 +81,15 @@
  *   the LF's offset joined by masking (& SD_PKT_MASK) instead of through
  *   s->at: +-0; not joined at all: +11;
  * - SD_WIN 64: +77, 96: +22, 256: +11 (reply +238).
+ * Kept (session 11, lp5): the window's flag test as a JSET in inline
+ * assembly (SD_WIN_FLAG, its comment has the steps): BYE 2,646 ->
+ * 2,563 (the line pass alone, SD_MEASURE_LINES - SD_MEASURE_BASE:
+ * 1,184 -> 1,112), every SIP row -25 to -70, the verifier -165,000
+ * (host 501,169).  Measured and dropped then: two words per flag test
+ * in C ((w0 - lt) | (w1 - lt), then each word exactly): +49; with the
+ * JSET scan, the next line's kind used from its register again: +22;
+ * the LF test of the lowest flag as !((m + v) & flag) instead of
+ * !(~m & v * 0xff): +43 (clang spills).
  * Not built: two loops, the first recording only line ends, the second
  * classifying the lines recorded.  The first cannot know where the lines
  * needed end, so it scans to the empty line (the bench BYE: 16 lines and
@@ -358,6 +371,124 @@ static __always_inline __u32 sd_value_start(void *data, void *end, int kind,
 
 
 /*
+ * SD_WIN_FLAG(p, lt, high, k, m, none): the first word of the SD_WIN
+ * bytes at @p (p + SD_WIN checked) that (w - @lt) & @high flags: its
+ * offset 8 * k into @k and w - lt of it into @m (r0); to the C label
+ * @none if no word is flagged (asm goto: the outputs are valid on the
+ * fall-through only, which is the flagged path).  Three instructions a
+ * word (load, subtract, one JSET) where clang emits four (AND, then a
+ * compare with 0): LLVM 14 neither selects nor assembles JSET, so it is
+ * written as its encoding (opcode 0x4d, dst r0, src r5 = 0x50, the
+ * offset to the word's stub).  Fixed layout, so that the offsets are
+ * constants: 16 x 3 instructions (word k's JSET jumps 46 - k ahead, to
+ * its stub), the jump to @none (1), 16 stubs of 2 (8 * k, a jump to the
+ * end).  The verifier sees a constant offset on every path.
+ * Issue #13, bench BYE (2,646 before): the index only, the word loaded
+ * again in C and tested exactly: 2,678; the word loaded by the stub:
+ * 2,637; w - lt handed out and its lowest flag tested for LF (below)
+ * as (m & B) == B (B: 0xff in that byte): 2,620, as !(~m & B): 2,605;
+ * no word flagged as a jump to a C label (asm goto), not k = SD_WIN and
+ * a compare: 2,563.  The verifier's count fell by ~165,000 (host
+ * 667,173 -> 501,169; a flag is one JSET, not an AND and a branch).
+ */
+#define SD_WSCAN_ASM \
+	"r0 = *(u64 *)(%[p] + 0)\n\t"		\
+	"r0 -= %[lt]\n\t"			\
+	".quad 0x002e504d\n\t"		\
+	"r0 = *(u64 *)(%[p] + 8)\n\t"		\
+	"r0 -= %[lt]\n\t"			\
+	".quad 0x002d504d\n\t"		\
+	"r0 = *(u64 *)(%[p] + 16)\n\t"		\
+	"r0 -= %[lt]\n\t"			\
+	".quad 0x002c504d\n\t"		\
+	"r0 = *(u64 *)(%[p] + 24)\n\t"		\
+	"r0 -= %[lt]\n\t"			\
+	".quad 0x002b504d\n\t"		\
+	"r0 = *(u64 *)(%[p] + 32)\n\t"		\
+	"r0 -= %[lt]\n\t"			\
+	".quad 0x002a504d\n\t"		\
+	"r0 = *(u64 *)(%[p] + 40)\n\t"		\
+	"r0 -= %[lt]\n\t"			\
+	".quad 0x0029504d\n\t"		\
+	"r0 = *(u64 *)(%[p] + 48)\n\t"		\
+	"r0 -= %[lt]\n\t"			\
+	".quad 0x0028504d\n\t"		\
+	"r0 = *(u64 *)(%[p] + 56)\n\t"		\
+	"r0 -= %[lt]\n\t"			\
+	".quad 0x0027504d\n\t"		\
+	"r0 = *(u64 *)(%[p] + 64)\n\t"		\
+	"r0 -= %[lt]\n\t"			\
+	".quad 0x0026504d\n\t"		\
+	"r0 = *(u64 *)(%[p] + 72)\n\t"		\
+	"r0 -= %[lt]\n\t"			\
+	".quad 0x0025504d\n\t"		\
+	"r0 = *(u64 *)(%[p] + 80)\n\t"		\
+	"r0 -= %[lt]\n\t"			\
+	".quad 0x0024504d\n\t"		\
+	"r0 = *(u64 *)(%[p] + 88)\n\t"		\
+	"r0 -= %[lt]\n\t"			\
+	".quad 0x0023504d\n\t"		\
+	"r0 = *(u64 *)(%[p] + 96)\n\t"		\
+	"r0 -= %[lt]\n\t"			\
+	".quad 0x0022504d\n\t"		\
+	"r0 = *(u64 *)(%[p] + 104)\n\t"		\
+	"r0 -= %[lt]\n\t"			\
+	".quad 0x0021504d\n\t"		\
+	"r0 = *(u64 *)(%[p] + 112)\n\t"		\
+	"r0 -= %[lt]\n\t"			\
+	".quad 0x0020504d\n\t"		\
+	"r0 = *(u64 *)(%[p] + 120)\n\t"		\
+	"r0 -= %[lt]\n\t"			\
+	".quad 0x001f504d\n\t"		\
+	"goto %l5\n\t"			\
+	"%[k] = 0\n\t"			\
+	"goto +30\n\t"			\
+	"%[k] = 8\n\t"			\
+	"goto +28\n\t"			\
+	"%[k] = 16\n\t"			\
+	"goto +26\n\t"			\
+	"%[k] = 24\n\t"			\
+	"goto +24\n\t"			\
+	"%[k] = 32\n\t"			\
+	"goto +22\n\t"			\
+	"%[k] = 40\n\t"			\
+	"goto +20\n\t"			\
+	"%[k] = 48\n\t"			\
+	"goto +18\n\t"			\
+	"%[k] = 56\n\t"			\
+	"goto +16\n\t"			\
+	"%[k] = 64\n\t"			\
+	"goto +14\n\t"			\
+	"%[k] = 72\n\t"			\
+	"goto +12\n\t"			\
+	"%[k] = 80\n\t"			\
+	"goto +10\n\t"			\
+	"%[k] = 88\n\t"			\
+	"goto +8\n\t"			\
+	"%[k] = 96\n\t"			\
+	"goto +6\n\t"			\
+	"%[k] = 104\n\t"			\
+	"goto +4\n\t"			\
+	"%[k] = 112\n\t"			\
+	"goto +2\n\t"			\
+	"%[k] = 120\n\t"			\
+	"goto +0\n\t"			\
+	""
+
+#define SD_WIN_FLAG(p, lt, high, k, m, none)                            \
+	do {                                                            \
+		register __u64 __h asm("r5") = (high);                  \
+		register __u64 __m asm("r0");                           \
+		asm goto(SD_WSCAN_ASM                                   \
+			 : [k] "=&r"(k), "=&r"(__m)                     \
+			 : [p] "r"(p), [lt] "r"(lt), "r"(__h)           \
+			 :                                              \
+			 : none);                                       \
+		(m) = __m;                                              \
+	} while (0)
+
+
+/*
  * Steps of the line loop, per call (the main pass, and each search for
  * the next Route line): a step ends one line or moves over one window
  * without LF.  Enough for every message within the limits: the start
@@ -441,7 +572,19 @@ static __always_inline int sd_lines(void *data, void *end, struct sd_sip *s,
 		SD_OPAQUE(lt);
 		SD_OPAQUE(high);
 		if (p + SD_WIN <= end) {
+			SD_WIN_FLAG(p, lt, high, k, m, win_none);
+			/* the lowest flag is exact (no borrow reaches it):
+			 * its byte of m is 0xff for an LF */
+			v = m & high;
+			v = (v & -v) >> 7;	/* 0x01 in its byte */
+			if (!(~m & (v * 0xff))) {
+				SD_WR(s->at, q + k + (__u32)((v *
+					0x0001020304050607ULL) >> 56));
+				goto found;
+			}
+			/* not an LF: the window word by word */
 			SD_WIN_SCAN(SD_WIN_WORDS);
+win_none:
 			if (q + SD_WIN >= SD_RD(s->msg_end))
 				SD_LOUT(SD_L_END);
 			SD_WR(s->q, q + SD_WIN);

@@ -360,9 +360,10 @@ static __always_inline int sd_sip(struct xdp_md *ctx, const struct sd_pkt *p,
 	__u32 avail = p->len - p->payload_off;
 	int r;
 
-	if (p->udp_len < 8)
-		return SDR_SIP_NOT_SIP;
+	/* one compare on the usual path: a UDP length below 8 wraps */
 	if (p->udp_len - 8u > avail) {
+		if (p->udp_len < 8)
+			return SDR_SIP_NOT_SIP;
 		if (bpf_xdp_get_buff_len(ctx) > p->len)
 			return SDR_MULTI_BUFFER;
 		return SDR_TRUNCATED;

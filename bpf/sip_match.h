@@ -25,7 +25,9 @@
  * else SDR_DLG_REPLY_UNKNOWN; another branch -> SDR_SIP_REPLY_OTHER.
  *
  * Cost (#13, bpf_icount, the in-dialog BYE; lp6): the UDP length's two
- * tests in sd_sip() as one (a length below 8 wraps): -1.  Measured and
+ * tests in sd_sip() as one (a length below 8 wraps): -1; SD_K() for
+ * the mismatch/unknown reasons and the SDM_OTHER clamp (no constants
+ * loaded ahead of their tests on the matched path): -3.  Measured and
  * dropped: sd_now() read before the dialog lookup and handed to
  * sd_matched()/sd_fail(), so that the helper call clobbers no register
  * holding the dialog: +3 (clang spills elsewhere instead).
@@ -218,7 +220,7 @@ static __always_inline int sd_matched(struct xdp_md *ctx,
 	v->dir[d].packets += 1;
 	v->dir[d].bytes += p->len;
 	if (m >= SDM_MAX_)
-		m = SDM_OTHER;
+		m = SD_K(SDM_OTHER);	/* no constant loaded before the test */
 	v->methods[m] += 1;
 	v->last_seen_ns = now;
 
@@ -318,9 +320,9 @@ static __always_inline int sd_request(struct xdp_md *ctx,
 			return sd_relay_req_gate(ctx, p, s, v, d,
 						 sd_matched(ctx, p, s, v, d));
 		v->mismatches += 1;	/* statistics: a plain add */
-		reason = SDR_DLG_MISMATCH;
+		reason = SD_K(SDR_DLG_MISMATCH);
 	} else {
-		reason = SDR_DLG_UNKNOWN;
+		reason = SD_K(SDR_DLG_UNKNOWN);
 	}
 	if (dlg_match_mode == SIPDLG_MATCH_DID_FALLBACK) {
 		v = sd_by_callid(s, &d);

@@ -91,7 +91,7 @@ static __always_inline __u32 sd_skip_ws(__u64 w)
 /*
  * Byte @i of @w; @i must be 0..7 (a shift by 64 or more is undefined):
  * without an "& 63" on the shift, one instruction less per variable @i
- * (#13: BYE -5).  A caller whose index may reach 8 shifts by itself.
+ * (#13: BYE -4).  A caller whose index may reach 8 shifts by itself.
  */
 static __always_inline __u32 sd_byte(__u64 w, __u32 i)
 {

@@ -301,7 +301,9 @@ static __always_inline int sd_fast_route(void *data, void *end, __u32 vs,
 	}
 	if (sd_byte(x, nl) != '=')
 		return SD_K(-1);
-	c = sd_byte(x, nl + 1);
+	/* nl + 1 may be 8 (a 7-byte rr_param): shift by (64 & 63), byte 0,
+	 * as before sd_byte() dropped its "& 63" */
+	c = (__u32)(x >> ((8 * (nl + 1)) & 63)) & 0xff;
 	k = vs + k + nl + 2;
 	if (k >= ve || c == ' ' || c == '\t')
 		return SD_K(-1);

@@ -23,6 +23,18 @@
  *   matched                      -> SDR_DLG_MATCH
  * Reply: our branch, dialog present, same Call-ID -> SDR_DLG_REPLY_MATCH,
  * else SDR_DLG_REPLY_UNKNOWN; another branch -> SDR_SIP_REPLY_OTHER.
+ *
+ * Cost (#13, bpf_icount, the in-dialog BYE; lp6): the UDP length's two
+ * tests in sd_sip() as one (a length below 8 wraps): -1; SD_K() for
+ * the mismatch/unknown reasons (no constants loaded ahead of their
+ * tests on the matched path): -2.  Measured and
+ * dropped: sd_now() read before the dialog lookup and handed to
+ * sd_matched()/sd_fail(), so that the helper call clobbers no register
+ * holding the dialog: +3 (clang spills elsewhere instead); SD_K() for
+ * the SDM_OTHER clamp in sd_matched(): -1, but sipdlg_xdp's stack 288
+ * -> 296 bytes, and Linux 6.1 then refuses the relay's call chain
+ * ("combined stack size of 4 calls is 544"): main's frame must stay at
+ * 288 (make check-kernels).
  */
 #ifndef SIPDLG_BPF_SIP_MATCH_H
 #define SIPDLG_BPF_SIP_MATCH_H
@@ -312,9 +324,9 @@ static __always_inline int sd_request(struct xdp_md *ctx,
 			return sd_relay_req_gate(ctx, p, s, v, d,
 						 sd_matched(ctx, p, s, v, d));
 		v->mismatches += 1;	/* statistics: a plain add */
-		reason = SDR_DLG_MISMATCH;
+		reason = SD_K(SDR_DLG_MISMATCH);
 	} else {
-		reason = SDR_DLG_UNKNOWN;
+		reason = SD_K(SDR_DLG_UNKNOWN);
 	}
 	if (dlg_match_mode == SIPDLG_MATCH_DID_FALLBACK) {
 		v = sd_by_callid(s, &d);
@@ -360,9 +372,10 @@ static __always_inline int sd_sip(struct xdp_md *ctx, const struct sd_pkt *p,
 	__u32 avail = p->len - p->payload_off;
 	int r;
 
-	if (p->udp_len < 8)
-		return SDR_SIP_NOT_SIP;
+	/* one compare on the usual path: a UDP length below 8 wraps */
 	if (p->udp_len - 8u > avail) {
+		if (p->udp_len < 8)
+			return SDR_SIP_NOT_SIP;
 		if (bpf_xdp_get_buff_len(ctx) > p->len)
 			return SDR_MULTI_BUFFER;
 		return SDR_TRUNCATED;

@@ -429,6 +429,16 @@ static void reset_timer_locked(struct dlg_cell *c, bool force)
 	dlg_timer_arm_locked(c, DLG_T_LIFETIME, c->lifetime_ms);
 }
 
+/* State 3 -> 4 by the ACK of the 2xx, whichever way it went (the
+ * controller's dlg_on_request() or the kernel's, dlg_on_ack_elsewhere()):
+ * the lifetime timer instead of the noack one, CONFIRMED to run. */
+static void acked_locked(struct dlg_cell *c, struct dlg_cb_run *run)
+{
+	dlg_set_state_locked(c, DLG_STATE_CONFIRMED);
+	reset_timer_locked(c, true);
+	run->types[0] = DLGCB_CONFIRMED;
+}
+
 /* 3/4 -> 5 by a BYE (received or generated). */
 static void bye_locked(struct dlg_cell *c, struct dlg_cb_run *run)
 {
@@ -477,9 +487,7 @@ int dlg_on_request(struct dlg_cell *c, enum dlg_dir dir,
 			break;
 		}
 		if (st == DLG_STATE_CONFIRMED_NA) {
-			dlg_set_state_locked(c, DLG_STATE_CONFIRMED);
-			reset_timer_locked(c, true);
-			run.types[0] = DLGCB_CONFIRMED;
+			acked_locked(c, &run);
 			rc = DLG_RC_CHANGED;
 		} else {
 			reset_timer_locked(c, false);
@@ -519,10 +527,7 @@ int dlg_on_ack_elsewhere(struct dlg_cell *c)
 	dlg_lock(c);
 	run.p.old_state = atomic_load(&c->state);
 	if (run.p.old_state == DLG_STATE_CONFIRMED_NA) {
-		/* as DLG_EV_REQACK in dlg_on_request() */
-		dlg_set_state_locked(c, DLG_STATE_CONFIRMED);
-		reset_timer_locked(c, true);
-		run.types[0] = DLGCB_CONFIRMED;
+		acked_locked(c, &run);
 		run.types[1] = DLGCB_REQ_WITHIN;
 		rc = DLG_RC_CHANGED;
 	}

@@ -269,7 +269,7 @@ static __always_inline int sd_fast_route(void *data, void *end, __u32 vs,
 		 */
 		w = *(__u64 *)(p + 8 * k);
 		t = w ^ SD_REP(';');
-		if (!((t - SD_ONES) & ~t & SD_HIGH))
+		if (__builtin_expect(!((t - SD_ONES) & ~t & SD_HIGH), 1))
 			continue;
 		s1 = *(__u64 *)(p + 8 * k + 1);
 		a = t | ((s1 | nw) ^ x);

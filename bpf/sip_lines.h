@@ -338,7 +338,7 @@ static __always_inline __u32 sd_value_start(void *data, void *end, int kind,
 	void *q;
 
 	q = sd_pkt_at(data, ls);
-	if (q + 16 <= end) {
+	if (__builtin_expect(q + 16 <= end, 1)) {
 		SD_OPAQUE(q);	/* the checked register itself */
 		w = *(__u64 *)q;
 		/*
@@ -596,9 +596,11 @@ static __always_inline int sd_lines(void *data, void *end, struct sd_sip *s,
 			v = m & high;
 			v = (v & -v) >> 7;	/* 0x01 in its byte */
 			if (__builtin_expect(!(~m & (v * 0xff)), 1)) {
-				SD_WR(s->at, q + k + (__u32)((v *
-					0x0001020304050607ULL) >> 56));
-				goto found;
+				/* the usual way: x in a register; the others
+				 * join through s->at (found) */
+				x = q + k + (__u32)((v *
+					0x0001020304050607ULL) >> 56);
+				goto found_x;
 			}
 			/* not an LF: the window word by word (lt's
 			 * register holds k now) */
@@ -631,6 +633,7 @@ win_none:
 found:
 		/* the LF at @x: the line ends before it (and a CR before it) */
 		x = SD_RD(s->at);
+found_x:
 		nl = x + 1;
 		p = sd_pkt_at(data, x - 1);
 		if (__builtin_expect(p + 10 <= end, 1)) {

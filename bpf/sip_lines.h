@@ -93,6 +93,29 @@
  * JSET scan, the next line's kind used from its register again: +22;
  * the LF test of the lowest flag as !((m + v) & flag) instead of
  * !(~m & v * 0xff): +43 (clang spills).
+ * Kept (session 12, lp8; bench BYE 2,532 -> 2,458, every SIP row -56 to
+ * -93, the relay rows -68 and -50; host verifier, test_xdp_parse:
+ * 497,811 -> 529,910):
+ * - the last line needed marked when it begins (SD_K_LAST: s->seen holds
+ *   the kinds wanted not begun, SD_NEED_DONE), so that a line end tests
+ *   no set: -6, but only with want read back from s->closed after the
+ *   loop (kept in a register: +22 instead);
+ * - the CR before the LF as a branch (le = x - 1, or x): -27;
+ * - the window scan's k written into lt's register (a tied operand; the
+ *   slow search makes lt again): -4;
+ * - __builtin_expect on the step's usual path (window and next line in
+ *   the frame, the flag an LF, no end of message, kind < SD_K_RSLOT):
+ *   -15; each of them left out: +9 to +43 (clang places its spills and
+ *   reloads by the branch weights it guesses);
+ * - the flag test's LF offset on in a register (found_x; the slow ways
+ *   still join through s->at): -19 (with hints in sd_value_start() and
+ *   sd_fast_route(): -3), the verifier +28,000.
+ * Measured and dropped then: q read back from s->q after the window scan
+ * (q not live across it): +3; qmax in *s, read per step: +3; the line
+ * limit from the loop counter (a threshold in *s that each step without
+ * LF lowers) instead of s->nlines at every line: +38 (clang spills the
+ * counter); hints in sd_hdr_kind(), sd_fast_tag(), sd_fast_cookie(),
+ * sd_cseq(), sd_value(): 0 to +10.
  * Not built: two loops, the first recording only line ends, the second
  * classifying the lines recorded.  The first cannot know where the lines
  * needed end, so it scans to the empty line (the bench BYE: 16 lines and

@@ -24,9 +24,12 @@
  * Via lines are recorded (struct sd_sip ls[], le[]), and the Route lines
  * after the first (rts[], rte[], up to SD_RSLOTS) so that the slow path
  * of the cookie does not scan again; Contact is only noted.  The loop
- * stops as soon as every line in s->need is closed: one line is open at
- * a time, so the kinds begun (s->seen) are the kinds closed, and the set
- * of closed lines is made once after the loop (sd_lines_closed()).  The
+ * stops as soon as every line it needs is closed: one line is open at a
+ * time, so the line that begins the last kind needed (s->seen, the kinds
+ * wanted not begun yet) is the last to close; it is stored as SD_K_LAST |
+ * its kind, and its end stops the loop without a test of the set at every
+ * line end.  The set of closed lines is made once after the loop
+ * (sd_lines_closed()).  The
  * message's end is tested where a step moves on without LF and where a
  * line ends, not at the top of every step.  The values are read after
  * the loop (sip_scan.h).
@@ -90,6 +93,29 @@
  * JSET scan, the next line's kind used from its register again: +22;
  * the LF test of the lowest flag as !((m + v) & flag) instead of
  * !(~m & v * 0xff): +43 (clang spills).
+ * Kept (session 12, lp8; bench BYE 2,532 -> 2,458, every SIP row -56 to
+ * -93, the relay rows -68 and -50; host verifier, test_xdp_parse:
+ * 497,811 -> 529,910):
+ * - the last line needed marked when it begins (SD_K_LAST: s->seen holds
+ *   the kinds wanted not begun, SD_NEED_DONE), so that a line end tests
+ *   no set: -6, but only with want read back from s->closed after the
+ *   loop (kept in a register: +22 instead);
+ * - the CR before the LF as a branch (le = x - 1, or x): -27;
+ * - the window scan's k written into lt's register (a tied operand; the
+ *   slow search makes lt again): -4;
+ * - __builtin_expect on the step's usual path (window and next line in
+ *   the frame, the flag an LF, no end of message, kind < SD_K_RSLOT):
+ *   -15; each of them left out: +9 to +43 (clang places its spills and
+ *   reloads by the branch weights it guesses);
+ * - the flag test's LF offset on in a register (found_x; the slow ways
+ *   still join through s->at): -19 (with hints in sd_value_start() and
+ *   sd_fast_route(): -3), the verifier +28,000.
+ * Measured and dropped then: q read back from s->q after the window scan
+ * (q not live across it): +3; qmax in *s, read per step: +3; the line
+ * limit from the loop counter (a threshold in *s that each step without
+ * LF lowers) instead of s->nlines at every line: +38 (clang spills the
+ * counter); hints in sd_hdr_kind(), sd_fast_tag(), sd_fast_cookie(),
+ * sd_cseq(), sd_value(): 0 to +10.
  * Not built: two loops, the first recording only line ends, the second
  * classifying the lines recorded.  The first cannot know where the lines
  * needed end, so it scans to the empty line (the bench BYE: 16 lines and
@@ -147,7 +173,8 @@ _Static_assert(__builtin_offsetof(struct sd_sip, ls) + 48 <=
 	       "SD_LS: every index the verifier allows inside struct sd_sip");
 
 /* Loop variants, a constant at each use. */
-#define SD_LM_MAIN 0		/* record the lines wanted, stop at s->need */
+#define SD_LM_MAIN 0		/* record the lines wanted, stop when the
+				 * lines needed are closed */
 #define SD_LM_ROUTE 1		/* stop at the end of each Route line */
 
 /*
@@ -158,6 +185,17 @@ _Static_assert(__builtin_offsetof(struct sd_sip, ls) + 48 <=
 #define SD_K_EMPTY 9		/* the empty line: the headers end */
 #define SD_K_FOLD 10		/* a line starting with SP/HTAB */
 #define SD_K_RSLOT 16
+/* ... | the stored kind of the last line needed: its end stops the loop */
+#define SD_K_LAST 32
+
+/*
+ * s->seen during the main pass: the kinds wanted whose first line has
+ * not begun yet.  Every kind wanted is needed but Route (requests), so
+ * every kind needed has begun once no bit above Route's is left.
+ */
+#define SD_NEED_DONE (2 * SD_C(SD_H_ROUTE))
+_Static_assert(SD_H_OTHER == 0 && SD_H_ROUTE == 1,
+	       "SD_NEED_DONE: Route's bit the highest of those not needed");
 
 /* --- header names ------------------------------------------------------ */
 
@@ -323,7 +361,7 @@ static __always_inline __u32 sd_value_start(void *data, void *end, int kind,
 	void *q;
 
 	q = sd_pkt_at(data, ls);
-	if (q + 16 <= end) {
+	if (__builtin_expect(q + 16 <= end, 1)) {
 		SD_OPAQUE(q);	/* the checked register itself */
 		w = *(__u64 *)q;
 		/*
@@ -479,11 +517,13 @@ static __always_inline __u32 sd_value_start(void *data, void *end, int kind,
 	do {                                                            \
 		register __u64 __h asm("r5") = (high);                  \
 		register __u64 __m asm("r0");                           \
+		__u64 __k;                                              \
 		asm goto(SD_WSCAN_ASM                                   \
-			 : [k] "=&r"(k), "=&r"(__m)                     \
-			 : [p] "r"(p), [lt] "r"(lt), "r"(__h)           \
+			 : [k] "=r"(__k), "=&r"(__m)                    \
+			 : [p] "r"(p), [lt] "0"(lt), "r"(__h)           \
 			 :                                              \
 			 : none);                                       \
+		(k) = __k;                                              \
 		(m) = __m;                                              \
 	} while (0)
 
@@ -507,9 +547,10 @@ static __always_inline __u32 sd_value_start(void *data, void *end, int kind,
  * in SD_LM_ROUTE mode starting at s->cur).  SD_L_DONE (s->q at the LF of
  * the last line closed, s->kind SD_H_OTHER, so that a loop in
  * SD_LM_ROUTE mode can go on from there), SD_L_END, or a reason.
- * @mode: SD_LM_MAIN records the lines not yet in s->seen (ls[] at their
- * start, le[] and closed at their end; Route lines after the first in
- * rts[]/rte[]) and stops when s->need is closed; SD_LM_ROUTE stops at
+ * @mode: SD_LM_MAIN records the first line of each kind in s->seen (ls[]
+ * at its start, le[] at its end; Route lines after the first in
+ * rts[]/rte[]) and stops at the end of the SD_K_LAST line, when every
+ * line needed is closed; SD_LM_ROUTE stops at
  * the end of the next Route line, its value in [s->vs, s->ve).
  *
  * A step: the window at s->q, word by word, for the first LF
@@ -562,7 +603,7 @@ static __always_inline int sd_lines(void *data, void *end, struct sd_sip *s,
 	for (i = 0; i < (mode == SD_LM_MAIN ? SD_SCAN_STEPS : SD_ROUTE_STEPS);
 	     i++) {
 		q = SD_RD(s->q);
-		if (q >= qmax)
+		if (__builtin_expect(q >= qmax, 0))
 			SD_LOUT(SDR_SIP_SCAN_LIMIT);
 		p = sd_pkt_at(data, q);
 		/* made here, per step: kept in registers through the words
@@ -571,18 +612,23 @@ static __always_inline int sd_lines(void *data, void *end, struct sd_sip *s,
 		high = SD_HIGH;
 		SD_OPAQUE(lt);
 		SD_OPAQUE(high);
-		if (p + SD_WIN <= end) {
+		if (__builtin_expect(p + SD_WIN <= end, 1)) {
 			SD_WIN_FLAG(p, lt, high, k, m, win_none);
 			/* the lowest flag is exact (no borrow reaches it):
 			 * its byte of m is 0xff for an LF */
 			v = m & high;
 			v = (v & -v) >> 7;	/* 0x01 in its byte */
-			if (!(~m & (v * 0xff))) {
-				SD_WR(s->at, q + k + (__u32)((v *
-					0x0001020304050607ULL) >> 56));
-				goto found;
+			if (__builtin_expect(!(~m & (v * 0xff)), 1)) {
+				/* the usual way: x in a register; the others
+				 * join through s->at (found) */
+				x = q + k + (__u32)((v *
+					0x0001020304050607ULL) >> 56);
+				goto found_x;
 			}
-			/* not an LF: the window word by word */
+			/* not an LF: the window word by word (lt's
+			 * register holds k now) */
+			lt = SD_REP(0x0b);
+			SD_OPAQUE(lt);
 			SD_WIN_SCAN(SD_WIN_WORDS);
 win_none:
 			if (q + SD_WIN >= SD_RD(s->msg_end))
@@ -610,16 +656,19 @@ win_none:
 found:
 		/* the LF at @x: the line ends before it (and a CR before it) */
 		x = SD_RD(s->at);
+found_x:
 		nl = x + 1;
 		p = sd_pkt_at(data, x - 1);
-		if (p + 10 <= end) {
-			le = x - (*(__u8 *)p == '\r');
+		if (__builtin_expect(p + 10 <= end, 1)) {
+			le = x - 1;
+			if (*(__u8 *)p != '\r')
+				le = x;
 			w = *(__u64 *)(p + 2);
 		} else {
 			le = x - ((sd_load8(data, end, x - 1) & 0xff) == '\r');
 			w = nl < len ? sd_load8(data, end, nl) : 0;
 		}
-		if (nl >= SD_RD(s->msg_end)) {
+		if (__builtin_expect(nl >= SD_RD(s->msg_end), 0)) {
 			if (nl > SD_RD(s->msg_end))
 				SD_LOUT(SD_L_END); /* the LF is past the message */
 			/* the message ends with this line: the next "line" is
@@ -632,18 +681,19 @@ found:
 		kind = SD_RD(s->kind);
 		if (kind) {
 			if (mode == SD_LM_MAIN) {
-				if (kind >= SD_K_RSLOT) {
+				if (__builtin_expect(kind < SD_K_RSLOT, 1)) {
+					SD_LS(s, kind)[8] = le;
+					goto next;
+				}
+				if (kind < SD_K_LAST) {
 					n = kind & (SD_RSLOTS - 1);
 					s->rte[n] = le;
 					SD_WR(s->nrt, n + 1);
 					goto next;
 				}
-				SD_LS(s, kind)[8] = le;
-				/* every line begun is closed now: the lines
-				 * seen are the lines closed (sd_lines_closed) */
-				k = SD_RD(s->need);
-				if ((SD_RD(s->seen) & k) != k)
-					goto next;
+				/* the last line needed: every line begun is
+				 * closed now (sd_lines_closed) */
+				SD_LS(s, kind & 15)[8] = le;
 			} else {
 				/* a Route line: hand its value to the caller */
 				n = sd_value_start(data, end, SD_H_ROUTE,
@@ -665,10 +715,10 @@ next:
 		/* through memory: the kinds' paths join here */
 		SD_WR(s->kind, sd_hdr_kind(w));
 		kind = SD_RD(s->kind);
-		if (kind >= SD_K_EMPTY)
+		if (__builtin_expect(kind >= SD_K_EMPTY, 0))
 			SD_LOUT(kind == SD_K_EMPTY ? SD_L_END : SDR_SIP_FOLDED);
 		n = SD_RD(s->nlines) + 1;
-		if (n > SIPDLG_SCAN_MAX_LINES)
+		if (__builtin_expect(n > SIPDLG_SCAN_MAX_LINES, 0))
 			SD_LOUT(SDR_SIP_SCAN_LIMIT);
 		SD_WR(s->nlines, n);
 		if (mode == SD_LM_ROUTE) {
@@ -681,10 +731,15 @@ next:
 			continue;
 		k = SD_RD(s->seen);
 		x = SD_C(kind);	/* kind < SD_K_EMPTY here */
-		if (!(k & x)) {
+		if (k & x) {
 			/* the first of its kind */
-			SD_WR(s->seen, k | x);
+			k ^= x;
+			SD_WR(s->seen, k);
 			SD_LS(s, kind)[0] = nl;
+			/* every kind needed begun (SD_NEED_DONE): this is
+			 * the last line to close */
+			if (k < SD_NEED_DONE)
+				SD_WR(s->kind, kind | SD_K_LAST);
 			continue;
 		}
 		SD_WR(s->kind, SD_H_OTHER);
@@ -717,9 +772,10 @@ out:
  */
 static __always_inline __u32 sd_lines_closed(struct sd_sip *s, __u32 want)
 {
-	__u32 kind = s->kind, open = kind < SD_K_RSLOT ? SD_C(kind) : 0;
+	__u32 kind = s->kind & ~SD_K_LAST;
+	__u32 open = kind < SD_K_RSLOT ? SD_C(kind) : 0;
 
-	return s->seen & want & ~open;
+	return want & ~s->seen & ~open;
 }
 
 #endif /* SIPDLG_BPF_SIP_LINES_H */

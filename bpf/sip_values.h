@@ -64,7 +64,7 @@ enum sd_flag {
 
 /*
  * Line kinds of the scan (sip_lines.h): the index of sd_sip.ls[]/le[] and
- * the bit (1 << kind) in sd_sip.seen/closed/need.  SD_H_CONTACT is only
+ * the bit (1 << kind) in sd_sip.seen/closed.  SD_H_CONTACT is only
  * a classification result: a Contact line is noted (SD_C_CONTACT) and
  * then treated as any other line.
  */
@@ -86,7 +86,7 @@ enum sd_hdr {
 #define SD_RSLOTS 4
 
 /* Internal outcomes of the line loop (sip_lines.h). */
-#define SD_L_DONE (-4)		/* every line in s->need is closed */
+#define SD_L_DONE (-4)		/* every line needed is closed */
 #define SD_L_END (-5)		/* the headers (or the message) ended */
 
 /* Most ';' a Route/Via/From/To value may have (Route: in all, From/To:
@@ -127,10 +127,10 @@ struct sd_sip {
 	__u8 rwalk1;		/* the first Route line needs the general
 				 * walk (sd_sip_routes) */
 	__u16 nlines;		/* header lines begun */
-	__u16 seen;		/* SD_C(kind): a line of that kind began (or
-				 * is not wanted) */
-	__u16 closed;		/* SD_C(kind): ... and ended; SD_C_CONTACT */
-	__u16 need;		/* SD_C(kind): stop once closed covers it */
+	__u16 seen;		/* SD_C(kind): wanted, its first line not
+				 * begun yet (the main pass, SD_NEED_DONE) */
+	__u16 closed;		/* SD_C(kind): its first line began and
+				 * ended; SD_C_CONTACT (before: wanted) */
 	__u16 rtnl;		/* s->nlines at the last slot's line */
 	__u16 rts[SD_RSLOTS], rte[SD_RSLOTS]; /* start, end of each slot's
 				 * line (end valid once nrt counts it) */

@@ -331,9 +331,12 @@ static __always_inline int sd_callid(void *data, void *end, struct sd_sip *s,
 	/*
 	 * Up to 64 bytes after one SP (or none) from one window: whole
 	 * words, then the rest masked, as sd_hash_value(); its last byte
-	 * must not be SP/HTAB (trailing SWS: the general way below).
+	 * must not be SP/HTAB (trailing SWS: the general way below).  The
+	 * pointer moves on a word at a time (no offset kept beside the
+	 * count); the window's 73rd byte is for the verifier, which does
+	 * not know that 8 whole words leave no rest: 1 + 64 + 8.
 	 */
-	q = SD_WINDOW(data, end, vs, 72);
+	q = SD_WINDOW(data, end, vs, 73);
 	if (q && vs + 2 < ve) {
 		w = *(__u64 *)q;
 		c = (w >> 8) & 0xff;
@@ -355,11 +358,12 @@ static __always_inline int sd_callid(void *data, void *end, struct sd_sip *s,
 		for (k = 0; k < 8; k++) {
 			if (k >= full)
 				break;
-			w = *(__u64 *)(q + 8 * k);
+			w = *(__u64 *)q;
+			q += 8;
 			h = sipdlg_hash_step(h, SIPDLG_LE64(w));
 		}
 		if (rem) {
-			w = *(__u64 *)(q + 8 * (k & 7)) & sd_low_bytes(rem);
+			w = *(__u64 *)q & sd_low_bytes(rem);
 			h = sipdlg_hash_step(h, SIPDLG_LE64(w));
 		}
 		c = sd_byte(w, (rem ? rem : 8) - 1);

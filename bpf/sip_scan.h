@@ -578,7 +578,7 @@ static __always_inline int sd_scan_request(struct xdp_md *ctx, void *data,
 		return r;
 	if (!h)
 		return SD_K(SD_NOT_DIALOG);
-	s->have |= SD_F_TO | SD_F_TTAG;
+	s->have = SD_F_TO | SD_F_TTAG;	/* nothing before: a request */
 	s->ttag_hash = h;
 
 	if (dlg_match_mode != SIPDLG_MATCH_DID_NONE) {
@@ -607,11 +607,8 @@ static __always_inline int sd_scan_request(struct xdp_md *ctx, void *data,
 		r = sd_read_tag(ctx, data, end, s, SD_H_FROM, &h);
 		if (r != SD_CONTINUE)
 			return r;
-		s->have |= SD_F_FROM;
-		if (h) {
-			s->have |= SD_F_FTAG;
-			s->ftag_hash = h;
-		}
+		s->have |= h ? SD_F_FROM | SD_F_FTAG : SD_F_FROM;
+		s->ftag_hash = h;	/* 0 without a tag, as zeroed */
 	}
 	if (closed & SD_C(SD_H_CSEQ)) {
 		s->have |= SD_F_CSEQ;
@@ -651,7 +648,7 @@ static __always_inline int sd_scan_reply(void *data, void *end,
 		return r;
 	s->vs = vs;
 	s->ve = ve;
-	s->have |= SD_F_VIA;
+	s->have = SD_F_VIA;	/* nothing before: a reply */
 	/* the usual shape here (SD_F_BRANCH), else sd_sip_via() decides */
 	r = sd_fast_via(data, end, s, vs, ve);
 	if (r == SDR_SIP_REPLY_OTHER)

@@ -214,19 +214,21 @@ static __always_inline int sd_matched(struct xdp_md *ctx,
 				      const struct sd_sip *s,
 				      struct sipdlg_dlg_value *v, int d)
 {
-	__u64 now = sd_now();
 	__u32 m = s->method, cseq = s->cseq, old, prev, bit;
 	int newer = 0, i;
+	__u64 now;
 
 	d &= 1;
 	if (max_dialog_pps && !sd_rate_ok(v))
 		return SDR_DLG_RATE_LIMITED;
+	/* first, so that no value waits in a register across the call */
+	now = sd_now();
+	v->last_seen_ns = now;
 	v->dir[d].packets += 1;
 	v->dir[d].bytes += p->len;
 	if (m >= SDM_MAX_)
 		m = SDM_OTHER;
 	v->methods[m] += 1;
-	v->last_seen_ns = now;
 
 	/* highest CSeq this way: compare-and-swap, a few tries */
 	old = v->dir[d].cseq_max;

@@ -171,6 +171,16 @@ static __always_inline __u64 sd_dec8(__u64 w, __u32 n)
 	return x;
 }
 
+/* The same for @n (1..4) digits: two steps, not three. */
+static __always_inline __u32 sd_dec4(__u64 w, __u32 n)
+{
+	__u64 x = (w - SD_REP('0')) & sd_low_bytes(n);
+
+	x <<= (8 * (4 - n)) & 31;
+	x = (x * 10 + (x >> 8)) & 0x00ff00ffULL;
+	return (__u32)((x * 100 + (x >> 16)) & 0xffffULL);
+}
+
 /*
  * CSeq value [@v, @ve): SP/HTAB, 1-10 digits < 2^32, SP/HTAB.  0 with
  * s->cseq set, or -1.
@@ -242,7 +252,7 @@ static __always_inline int sd_cseq(void *data, void *end, struct sd_sip *s,
 			c = sd_byte(d, n);
 			if (c != ' ' && c != '\t')
 				return -1;
-			s->cseq = (__u32)sd_dec8(d, n);
+			s->cseq = n <= 4 ? sd_dec4(d, n) : (__u32)sd_dec8(d, n);
 			return 0;
 		}
 	}

@@ -630,14 +630,13 @@ static __always_inline int sd_scan_request(struct xdp_md *ctx, void *data,
 		s->have |= SD_F_CONTACT;
 	/* with a verified MAC the Call-ID is not needed (if the cookie is
 	 * still to be found, the MAC is not known yet) */
-	if ((closed & SD_C(SD_H_CALLID)) && !(s->have & SD_F_MACOK)) {
-		r = sd_value(data, end, s, SD_H_CALLID, &vs, &ve);
-		if (r)
-			return r;
-		return sd_callid(data, end, s, vs, ve) == SD_CONTINUE ?
-			       SD_FURTHER : SDR_SIP_SCAN_LIMIT;
-	}
-	return SD_FURTHER;
+	if (!(closed & SD_C(SD_H_CALLID)) || (s->have & SD_F_MACOK))
+		return SD_K(SD_FURTHER);
+	r = sd_value(data, end, s, SD_H_CALLID, &vs, &ve);
+	if (r)
+		return r;
+	return sd_callid(data, end, s, vs, ve) == SD_CONTINUE ?
+		       SD_FURTHER : SDR_SIP_SCAN_LIMIT;
 }
 
 /*

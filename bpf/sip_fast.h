@@ -132,7 +132,7 @@ static __always_inline int sd_fast_tag(void *data, void *end, __u32 vs,
 	/* o: the offset of that byte in the window */
 	a = SD_ANGLE_Q(w2);
 	if (a) {
-		o = 23 - sd_first(a);
+		o = SD_K(23) - sd_first(a);
 	} else {
 		a = SD_ANGLE_Q(w1);
 		if (a) {

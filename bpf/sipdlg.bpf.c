@@ -120,14 +120,14 @@ static __always_inline int sd_quick_other(void *data, void *end,
 		if ((w & 0xff) != 0x45 || ((w >> 48) & 0xff3f))
 			return SD_FURTHER;
 		if (*(__u8 *)(l3 + 9) != IPPROTO_UDP)
-			return SDR_NON_UDP;
+			return SD_K(SDR_NON_UDP);
 		uh = l3 + 20;
 	} else if (et == bpf_htons(SD_ETH_P_IPV6)) {
 		if (l3 + 40 + 8 > end || (*(__u8 *)l3 >> 4) != 6)
 			return SD_FURTHER;
 		nh = *(__u8 *)(l3 + 6);
 		if (nh == IPPROTO_TCP || nh == 58 /* ICMPv6 */)
-			return SDR_NON_UDP;
+			return SD_K(SDR_NON_UDP);
 		if (nh != IPPROTO_UDP)
 			return SD_FURTHER;
 		uh = l3 + 40;

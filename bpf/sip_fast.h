@@ -22,7 +22,11 @@
  * own (+4 to +7: clang shares the code of the inlined copies and
  * computes the masks at run time); a fixed 0x20 fold in the Route loop
  * for a knob that starts with a letter (+6: one more constant reloaded
- * in the loop).
+ * in the loop).  lp9: sd_fast_tag()'s offset 23 as SD_K() (not loaded
+ * ahead of the last word's test): -2, INVITE +1; 15 as SD_K() too:
+ * +-0.  Dropped: the Route loop's words through a pointer that moves
+ * on: +24; its offset in steps of 8 as the only induction variable:
+ * +-0 and refused by the verifier.
  *
  * Included by sip_values.h after its helpers; header-only.
  */

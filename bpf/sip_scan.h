@@ -46,6 +46,23 @@
  * back from memory; the verifier's count fell by ~24,000); the method
  * before the token test (+35: clang allocates the line pass's registers
  * differently, the whole function is that sensitive).
+ * Kept (lp9, the values): sd_callid()'s whole words through a pointer
+ * that moves on (no offset kept beside the count; the window 73 bytes for
+ * the verifier): -15 (11 a word instead of 15; reply and relay rows -14,
+ * -15); a request's first flags and a reply's SD_F_VIA stored, not or-ed
+ * in, and From's two flags in one write: -4; a CSeq of 1-4 digits in two
+ * SWAR steps (sd_dec4()): -4; sd_scan_request() leaving before the
+ * Call-ID with SD_K(SD_FURTHER): -4.  Measured and dropped: the Call-ID
+ * words with the pointer and "rem && k < 8" for the verifier instead of
+ * the 73rd byte: +-0 (clang rotates the loop); an offset in steps of 8
+ * as the only induction variable: +-0; the loop unrolled (#pragma): +1
+ * and refused; its last byte's index as (rem - 1) & 7: +1; From, CSeq
+ * and Contact's flags gathered in a local and or-ed in once: +1; CSeq's
+ * two flags in one write: +2 (either way it is written); SD_NO_RR from
+ * sd_read_route() instead of reading s->have back: +-0, 4th Route +3
+ * (without SD_K: +12); SD_K(SDM_OTHER) in sd_method(): +25; vs, ve
+ * without their "= 0": +2 and refused with the relay on (a stack slot
+ * read unwritten on a path).
  */
 #ifndef SIPDLG_BPF_SIP_SCAN_H
 #define SIPDLG_BPF_SIP_SCAN_H

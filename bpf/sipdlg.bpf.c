@@ -48,7 +48,9 @@
  * the frame length from the pointers already loaded, not ctx again (-4);
  * sd_quick_other() filling struct sd_pkt from the header pointers'
  * offsets instead of selects on the IP version (-10, non-SIP rows -8
- * to -11).
+ * to -11).  lp9: SDR_NON_UDP as SD_K() in sd_quick_other() (non-SIP
+ * rows -2, SIP rows -1); SDR_OTHER_PORT as SD_K() as well: the IPv6
+ * non-SIP row +1 instead, dropped.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

@@ -27,6 +27,11 @@
  * hint -3); dropped: its "8 * k >= len" unlikely +2, sd_fast_tag()'s
  * last word with the '>' likely +10, sd_fast_cookie()'s one-word shape
  * likely +3, its terminator likely 0.
+ * Session 12 (lp9): sd_fast_tag()'s offset 23 as SD_K() (not loaded
+ * ahead of the last word's test): -2, INVITE +1; 15 as SD_K() too:
+ * +-0.  Dropped: the Route loop's words through a pointer that moves
+ * on: +24; its offset in steps of 8 as the only induction variable:
+ * +-0 and refused by the verifier.
  *
  * Included by sip_values.h after its helpers; header-only.
  */
@@ -136,7 +141,7 @@ static __always_inline int sd_fast_tag(void *data, void *end, __u32 vs,
 	/* o: the offset of that byte in the window */
 	a = SD_ANGLE_Q(w2);
 	if (a) {
-		o = 23 - sd_first(a);
+		o = SD_K(23) - sd_first(a);
 	} else {
 		a = SD_ANGLE_Q(w1);
 		if (a) {

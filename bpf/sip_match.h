@@ -35,6 +35,24 @@
  * -> 296 bytes, and Linux 6.1 then refuses the relay's call chain
  * ("combined stack size of 4 calls is 544"): main's frame must stay at
  * 288 (make check-kernels).
+ * Kept (lp9): in sd_matched() the clock read last, after the counters,
+ * the CSeq and the BYE bit (an event reads its own; ev->ts_ns is read by
+ * no one in user space), so that no value of the match but v waits
+ * across the helper call, and a rate-limited request reads no clock:
+ * -3 in two steps (first after the rate test: -1).  Measured and dropped
+ * then (BYE, whole program): the clock right after the counters or
+ * after the CSeq loop with one read kept for the events: +3, +-0; one
+ * read at the end with the event sent after it (its type kept in a
+ * variable): +6; the clock read after the dialog lookup, before
+ * sd_tight(), or before the scan's call and handed down: +-0 (clang
+ * spills v and d either way); s->method and s->cseq read after the
+ * call (v and d then stay in r8/r9, but clang copies them): +-0;
+ * &v->dir[d] as a pointer of its own: +-0; no_dialog made from
+ * p->family where needed instead of kept across the scan: +3; the
+ * routes' slow path called from sd_request() under the usual-shape test
+ * (SD_F_ROUTES in SD_F_USUAL_MASK): +1, 4th-Route row +27; sd_sip_scan()
+ * telling a reply by its return (SD_REPLY, no s.status load): reply -3,
+ * BYE +-0.
  */
 #ifndef SIPDLG_BPF_SIP_MATCH_H
 #define SIPDLG_BPF_SIP_MATCH_H
@@ -214,7 +232,6 @@ static __always_inline int sd_matched(struct xdp_md *ctx,
 				      const struct sd_sip *s,
 				      struct sipdlg_dlg_value *v, int d)
 {
-	__u64 now = sd_now();
 	__u32 m = s->method, cseq = s->cseq, old, prev, bit;
 	int newer = 0, i;
 
@@ -226,7 +243,6 @@ static __always_inline int sd_matched(struct xdp_md *ctx,
 	if (m >= SDM_MAX_)
 		m = SDM_OTHER;
 	v->methods[m] += 1;
-	v->last_seen_ns = now;
 
 	/* highest CSeq this way: compare-and-swap, a few tries */
 	old = v->dir[d].cseq_max;
@@ -244,11 +260,15 @@ static __always_inline int sd_matched(struct xdp_md *ctx,
 		bit = 1u << d;
 		if (!(v->bye_seen & bit) &&
 		    !(__sync_fetch_and_or(&v->bye_seen, bit) & bit))
-			sd_event(ctx, p, s, SDE_BYE, SDR_DLG_MATCH, d, now);
+			sd_event(ctx, p, s, SDE_BYE, SDR_DLG_MATCH, d, sd_now());
 	} else if ((m == SDM_INVITE || m == SDM_UPDATE) && newer &&
 		   (s->have & SD_F_CONTACT)) {
-		sd_event(ctx, p, s, SDE_TARGET_REFRESH, SDR_DLG_MATCH, d, now);
+		sd_event(ctx, p, s, SDE_TARGET_REFRESH, SDR_DLG_MATCH, d,
+			 sd_now());
 	}
+	/* the clock last (an event reads its own): no value of the match
+	 * waits in a register across the helper call but v */
+	v->last_seen_ns = sd_now();
 	return SDR_DLG_MATCH;
 }
 

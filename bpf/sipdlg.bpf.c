@@ -48,7 +48,9 @@
  * the frame length from the pointers already loaded, not ctx again (-4);
  * sd_quick_other() filling struct sd_pkt from the header pointers'
  * offsets instead of selects on the IP version (-10, non-SIP rows -8
- * to -11).
+ * to -11).  lp9: SDR_NON_UDP as SD_K() in sd_quick_other() (non-SIP
+ * rows -2, SIP rows -1); SDR_OTHER_PORT as SD_K() as well: the IPv6
+ * non-SIP row +1 instead, dropped.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -120,14 +122,14 @@ static __always_inline int sd_quick_other(void *data, void *end,
 		if ((w & 0xff) != 0x45 || ((w >> 48) & 0xff3f))
 			return SD_FURTHER;
 		if (*(__u8 *)(l3 + 9) != IPPROTO_UDP)
-			return SDR_NON_UDP;
+			return SD_K(SDR_NON_UDP);
 		uh = l3 + 20;
 	} else if (et == bpf_htons(SD_ETH_P_IPV6)) {
 		if (l3 + 40 + 8 > end || (*(__u8 *)l3 >> 4) != 6)
 			return SD_FURTHER;
 		nh = *(__u8 *)(l3 + 6);
 		if (nh == IPPROTO_TCP || nh == 58 /* ICMPv6 */)
-			return SDR_NON_UDP;
+			return SD_K(SDR_NON_UDP);
 		if (nh != IPPROTO_UDP)
 			return SD_FURTHER;
 		uh = l3 + 40;

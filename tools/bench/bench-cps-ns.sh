@@ -41,7 +41,9 @@
 # syscalls per call; strace slows it down, so not in the CPU figures;
 # BENCH_NS_STRACE_OPTS replaces -c, e.g. "-e trace=bpf" for every bpf()
 # call with its command and map fd; strace is attached after start-up and
-# stays until sipdlgd has ended), BENCH_NS_PERF=1 (one extra run of
+# stays until sipdlgd has ended), BENCH_NS_SYSCALLS=0 (skips the
+# extra run of each profile whose system calls perf stat counts by their
+# tracepoints: per call, by call), BENCH_NS_PERF=1 (one extra run of
 # each under perf record: sipdlgd's top symbols and its CPU per call split
 # into user, bpf(), other system calls, softirq run in its context and
 # other kernel time, and main vs worker threads), BENCH_NS_KEEP=DIR (a
@@ -223,6 +225,12 @@ run_once() {
 	uac=$!; E2E_PIDS+=("$uac")
 	# perf: where sipdlgd's CPU goes (its threads, kernel work in their
 	# context included), sampled during the run.
+	# syscalls: sipdlgd's system calls counted by their tracepoints
+	# (perf stat: no strace slow-down), during the run.
+	if [ "$st" = syscalls ]; then
+		timeout -k 2 $((SECS + 5)) perf stat -x, -e "$SYSC_EVENTS" -o "$d/sysc.txt" -p "$pid" -- sleep "$SECS" \
+			>"$d/perf.out" 2>&1
+	fi
 	if [ "$st" = perf ]; then
 		timeout -k 2 $((SECS + 5)) perf record -q -F 1999 -g -o "$d/perf.data" -p "$pid" -- sleep "$SECS" \
 			>"$d/perf.out" 2>&1
@@ -253,6 +261,9 @@ run_once() {
 	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; forget_pid "$pid"
 	[ "$st" = strace ] && cp "$d/strace.txt" "$E2E_TMP/$prof-strace.txt" 2>/dev/null
+	[ "$st" = syscalls ] && awk -F, -v calls="${ok%% *}" '$3 ~ /sys_enter_/ {
+			n = $3; sub(/.*sys_enter_/, "", n); printf "%s %.2f\n", n, (calls > 0 ? $1 / calls : 0) }' \
+		"$d/sysc.txt" >"$E2E_TMP/$prof-sysc.txt" 2>/dev/null
 	if [ "$st" = perf ]; then
 		perf report -i "$d/perf.data" --no-children --sort sym --stdio -g none --percent-limit 1.5 \
 			2>/dev/null | grep -v '^#' | grep -v '^$' | head -25 >"$E2E_TMP/$prof-perf.txt"
@@ -287,6 +298,15 @@ if [ "${BENCH_NS_STRACE:-0}" = 1 ]; then
 	for prof in $PROFS; do
 		set -- $(run_once "$prof" strace strace)
 		printf 'strace\t%s\t%s\n' "$prof" "${1:-0}" >>"$TSV"
+	done
+fi
+SYSC_EVENTS=$(for c in epoll_wait recvmmsg sendmmsg futex bpf mprotect madvise brk mmap munmap; do
+	printf 'syscalls:sys_enter_%s,' "$c"; done)
+SYSC_EVENTS=${SYSC_EVENTS%,}
+if [ "${BENCH_NS_SYSCALLS:-1}" = 1 ] && perf stat -e syscalls:sys_enter_bpf true >/dev/null 2>&1; then
+	for prof in $PROFS; do
+		set -- $(run_once "$prof" syscalls syscalls)
+		printf 'syscalls\t%s\t%s\n' "$prof" "${1:-0}" >>"$TSV"
 	done
 fi
 if [ "${BENCH_NS_PERF:-0}" = 1 ]; then
@@ -393,6 +413,21 @@ table() {
 				printf "| %s | %d | %.2f |\n", s, c, (n > 0 ? c / n : 0) }' "$E2E_TMP/$prof-strace.txt" 2>/dev/null |
 				sort -t'|' -k3 -nr | head -8
 		done
+	fi
+	if ls "$E2E_TMP"/*-sysc.txt >/dev/null 2>&1; then
+		echo
+		echo "System calls of sipdlgd per call, counted by their tracepoints (perf stat, one extra run of each profile; deterministic enough to compare where the CPU figures are noise):"
+		echo
+		printf '| system call |'; for prof in $PROFS; do printf ' %s |' "$prof"; done; echo
+		printf '|---|'; for prof in $PROFS; do printf -- '---|'; done; echo
+		for c in $(awk '{ print $1 }' "$E2E_TMP"/*-sysc.txt | sort -u); do
+			printf '| %s |' "$c"
+			for prof in $PROFS; do printf ' %s |' "$(awk -v c="$c" '$1 == c { print $2 }' "$E2E_TMP/$prof-sysc.txt" 2>/dev/null)"; done
+			echo
+		done
+		printf '| all of these |'
+		for prof in $PROFS; do printf ' %s |' "$(awk '{ t += $2 } END { printf "%.2f", t }' "$E2E_TMP/$prof-sysc.txt" 2>/dev/null)"; done
+		echo
 	fi
 	if [ "${BENCH_NS_PERF:-0}" = 1 ]; then
 		echo

@@ -31,7 +31,8 @@
 # xdp-relay with another sipdlgd binary (an older build: a before/after
 # comparison in the same rounds).
 #
-# Environment: BENCH_NS_ROUNDS (5), BENCH_NS_RATE (calls/s, 800),
+# Environment: BENCH_NS_ROUNDS (9; one run's CPU time varies by ±25 % on
+# this shared VM, so the ratio needs many rounds), BENCH_NS_RATE (calls/s, 800),
 # BENCH_NS_SECS (s per run, 8), BENCH_NS_HOLD_MS (0: the UAC sends the
 # BYE right after the ACK; N: it holds each call N ms first, so that the
 # dialogs live through a flush of the deferred map writes as real calls
@@ -40,7 +41,9 @@
 # syscalls per call; strace slows it down, so not in the CPU figures;
 # BENCH_NS_STRACE_OPTS replaces -c, e.g. "-e trace=bpf" for every bpf()
 # call with its command and map fd; strace is attached after start-up and
-# stays until sipdlgd has ended), BENCH_NS_PERF=1 (one extra run of
+# stays until sipdlgd has ended), BENCH_NS_SYSCALLS=0 (skips the
+# extra run of each profile whose system calls perf stat counts by their
+# tracepoints: per call, by call), BENCH_NS_PERF=1 (one extra run of
 # each under perf record: sipdlgd's top symbols and its CPU per call split
 # into user, bpf(), other system calls, softirq run in its context and
 # other kernel time, and main vs worker threads), BENCH_NS_KEEP=DIR (a
@@ -53,7 +56,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 e2e_init
 [ -n "${BENCH_NS_KEEP:-}" ] && trap "cp -r \"\$E2E_TMP\" \"$BENCH_NS_KEEP\"; e2e_cleanup" EXIT
 
-ROUNDS=${BENCH_NS_ROUNDS:-5}
+ROUNDS=${BENCH_NS_ROUNDS:-9}
 RATE=${BENCH_NS_RATE:-800}
 SECS=${BENCH_NS_SECS:-8}
 SIPP_DIR=$ROOT/tools/bench/sipp
@@ -72,6 +75,13 @@ if [ "$HOLD" -gt 0 ]; then
 fi
 BASE=${BENCH_NS_BASE:-}
 PROFS="xdp-relay xdp-off${BASE:+ xdp-relay-base}"
+# BENCH_NS_COUNT=1: a profile xdp-count, XDP attached with the relay off
+# (the kernel counts and matches only): what the relay itself adds.
+[ "${BENCH_NS_COUNT:-0}" = 1 ] && PROFS="$PROFS xdp-count"
+# BENCH_NS_PASS=1: a profile xdp-pass, sipdlgd as xdp-off with a trivial
+# XDP_PASS program attached natively on the box's veths: what the veth
+# driver's XDP receive path costs by itself.
+[ "${BENCH_NS_PASS:-0}" = 1 ] && PROFS="$PROFS xdp-pass"
 T0=$(date +%s)
 
 command -v sipp >/dev/null || { echo "bench-cps-ns: sipp missing (apt-get install sip-tester)"; exit 1; }
@@ -87,7 +97,15 @@ proxy_ticks() {
 	done
 	echo "$t"
 }
-all_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+# all: every process's own CPU time (utime + stime + its reaped children's,
+# as /proc/PID/stat gives them: the scheduler's exact run time split by
+# ticks), summed.  Not /proc/stat's "cpu" line: on this VM it loses ticks
+# (about 176 of 200 a second counted on 2 CPUs) and gave busy totals below
+# sipdlgd's own time.  Interrupt work that ran in no task is not in it.
+all_ticks() {
+	cat /proc/[0-9]*/stat 2>/dev/null |
+		awk '{ sub(/^.*\) /, ""); t += $12 + $13 + $14 + $15 } END { printf "%d\n", t }'
+}
 soft_ticks() { awk '/^cpu / { print $7 + $8 }' /proc/stat; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
 
@@ -137,13 +155,17 @@ config() {
 		echo "  profiles_with_value: [caller]"
 		echo "  profiles_no_value: [inbound]"
 		echo "xdp:"
-		if [ "$prof" != xdp-off ]; then
+		if [ "$prof" != xdp-off ] && [ "$prof" != xdp-pass ]; then
 			echo "  enabled: true"
 			echo "  interfaces: [$N3_VBC, $N3_VBE]"
 			echo "  mode: native"
 			echo "  pin_path: $pin"
 			echo "  unknown_dialog: drop"
-			echo "  relay: { enabled: true }"
+			if [ "$prof" = xdp-count ]; then
+				echo "  relay: { enabled: false }"
+			else
+				echo "  relay: { enabled: true }"
+			fi
 		else
 			echo "  enabled: false"
 		fi
@@ -171,6 +193,13 @@ run_once() {
 	local prof=$1 round=$2 st=${3:-} d="$E2E_TMP/$1-$2" pid uas uac rc p0 a0 s0 p1 a1 s1 t0 t1 ok fail spid=
 	mkdir -p "$d"
 	config "$prof" "$d/sipdlg.yaml"
+	if [ "$prof" = xdp-pass ]; then
+		ip -n "$N3_BOX" link set dev "$N3_VBC" xdpdrv obj "$N3_PASS_OBJ" sec xdp &&
+		ip -n "$N3_BOX" link set dev "$N3_VBE" xdpdrv obj "$N3_PASS_OBJ" sec xdp || { echo "xdp-pass attach failed"; return 1; }
+	else
+		ip -n "$N3_BOX" link set dev "$N3_VBC" xdpdrv off 2>/dev/null
+		ip -n "$N3_BOX" link set dev "$N3_VBE" xdpdrv off 2>/dev/null
+	fi
 	if [ "$prof" = xdp-relay-base ]; then
 		SIPDLGD=$BASE start_daemon "$prof-$round" "$d/sipdlg.yaml" "$N3_BOX" >"$d/start.out" || { echo "start failed"; return 1; }
 	else
@@ -196,6 +225,12 @@ run_once() {
 	uac=$!; E2E_PIDS+=("$uac")
 	# perf: where sipdlgd's CPU goes (its threads, kernel work in their
 	# context included), sampled during the run.
+	# syscalls: sipdlgd's system calls counted by their tracepoints
+	# (perf stat: no strace slow-down), during the run.
+	if [ "$st" = syscalls ]; then
+		timeout -k 2 $((SECS + 5)) perf stat -x, -e "$SYSC_EVENTS" -o "$d/sysc.txt" -p "$pid" -- sleep "$SECS" \
+			>"$d/perf.out" 2>&1
+	fi
 	if [ "$st" = perf ]; then
 		timeout -k 2 $((SECS + 5)) perf record -q -F 1999 -g -o "$d/perf.data" -p "$pid" -- sleep "$SECS" \
 			>"$d/perf.out" 2>&1
@@ -226,6 +261,9 @@ run_once() {
 	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; forget_pid "$pid"
 	[ "$st" = strace ] && cp "$d/strace.txt" "$E2E_TMP/$prof-strace.txt" 2>/dev/null
+	[ "$st" = syscalls ] && awk -F, -v calls="${ok%% *}" '$3 ~ /sys_enter_/ {
+			n = $3; sub(/.*sys_enter_/, "", n); printf "%s %.2f\n", n, (calls > 0 ? $1 / calls : 0) }' \
+		"$d/sysc.txt" >"$E2E_TMP/$prof-sysc.txt" 2>/dev/null
 	if [ "$st" = perf ]; then
 		perf report -i "$d/perf.data" --no-children --sort sym --stdio -g none --percent-limit 1.5 \
 			2>/dev/null | grep -v '^#' | grep -v '^$' | head -25 >"$E2E_TMP/$prof-perf.txt"
@@ -262,6 +300,15 @@ if [ "${BENCH_NS_STRACE:-0}" = 1 ]; then
 		printf 'strace\t%s\t%s\n' "$prof" "${1:-0}" >>"$TSV"
 	done
 fi
+SYSC_EVENTS=$(for c in epoll_wait recvmmsg sendmmsg futex bpf mprotect madvise brk mmap munmap; do
+	printf 'syscalls:sys_enter_%s,' "$c"; done)
+SYSC_EVENTS=${SYSC_EVENTS%,}
+if [ "${BENCH_NS_SYSCALLS:-1}" = 1 ] && perf stat -e syscalls:sys_enter_bpf true >/dev/null 2>&1; then
+	for prof in $PROFS; do
+		set -- $(run_once "$prof" syscalls syscalls)
+		printf 'syscalls\t%s\t%s\n' "$prof" "${1:-0}" >>"$TSV"
+	done
+fi
 if [ "${BENCH_NS_PERF:-0}" = 1 ]; then
 	for prof in $PROFS; do
 		set -- $(run_once "$prof" perf perf)
@@ -283,18 +330,23 @@ stats() {
 			k = 0; for (key in byr) { split(key, q, SUBSEP); r = q[1]
 				if (q[2] == X && ((r, O) in byr) && byr[r, O] > 0) a[++k] = byr[r, X] / byr[r, O] }
 			mr = med(a, k)
-			printf "%s %s %s %s %d %d\n", (mo == "" ? "-" : sprintf("%.4f", mo)), (mx == "" ? "-" : sprintf("%.4f", mx)),
-				(mo > 0 && mx != "" ? sprintf("%.2f", mx / mo) : "-"), (mr == "" ? "-" : sprintf("%.2f", mr)), n[O], n[X] }' "$TSV"
+			# the spread of the round ratios: quartiles (a[] is sorted
+			# by med()), and in how many rounds X cost no more than O
+			low = 0; for (i = 1; i <= k; i++) if (a[i] <= 1) low++
+			q1 = k ? a[int((k - 1) / 4) + 1] : ""; q3 = k ? a[k - int((k - 1) / 4)] : ""
+			printf "%s %s %s %s %d %d %s %s %d/%d\n", (mo == "" ? "-" : sprintf("%.4f", mo)), (mx == "" ? "-" : sprintf("%.4f", mx)),
+				(mo > 0 && mx != "" ? sprintf("%.2f", mx / mo) : "-"), (mr == "" ? "-" : sprintf("%.2f", mr)), n[O], n[X],
+				(q1 == "" ? "-" : sprintf("%.2f", q1)), (q3 == "" ? "-" : sprintf("%.2f", q3)), low, k }' "$TSV"
 }
 # table PROFILE [REF]: the three CPU rows of PROFILE against REF.
 table() {
 	local o=${2:-xdp-off} k c
-	echo "| CPU s / 1,000 calls | $o (median) | $1 (median) | ratio of medians | median of round ratios |"
-	echo "|---|---|---|---|---|"
-	for k in "6 proxy (sipdlgd)" "7 box (proxy + softirq)" "8 all CPUs"; do
+	echo "| CPU s / 1,000 calls | $o (median) | $1 (median) | ratio of medians | median of round ratios | quartiles of round ratios | rounds with ratio ≤ 1 |"
+	echo "|---|---|---|---|---|---|---|"
+	for k in "6 proxy (sipdlgd)" "7 box (proxy + softirq)" "8 all processes"; do
 		c=${k%% *}
 		set -- "$1" "$o" $(stats "$c" "$1" "$o")
-		echo "| ${k#* } | $3 | $4 | $5 | $6 |"
+		echo "| ${k#* } | $3 | $4 | $5 | $6 | $9–${10} | ${11} |"
 	done
 	echo
 	echo "Runs counted (no failed call, ≥ 99.9 % of the calls completed): $o $7, $1 $8 of $ROUNDS."
@@ -306,7 +358,7 @@ table() {
 	echo "Topology: tests/e2e/lib_netns3.sh: sipp UAC (tools/bench/sipp/uac.xml) in the caller namespace, sipdlgd (2 workers, dialog profiles, as sipdlg-dialog.yaml) in the box namespace, sipp UAS (uas.xml) in the callee namespace; veth pairs."
 	echo "xdp-relay: the XDP program attached in native mode on both box veths, xdp.relay on, unknown_dialog drop; xdp-off: xdp.enabled false${BASE:+; xdp-relay-base: xdp-relay with the sipdlgd binary $BASE (before the changes)}. The same basic call (INVITE, 180, 200, ACK, BYE, 200)."
 	echo "Each round runs every profile, the order rotating between rounds, sipdlgd restarted for each run. The machine is shared by other jobs: single runs are noisy, the medians and the median of the per-round ratios are the figures."
-	echo "CPU s per 1,000 calls: proxy = the box namespace's processes (sipdlgd, user+system; with tick accounting a softirq that runs while sipdlgd is on the CPU is charged to it too); box = proxy + irq/softirq of all CPUs (the XDP program runs in the veth's softirq; on one host this also holds the caller's and callee's receive softirq, and it overlaps proxy); all = every CPU's busy time (sipp and other load included)."
+	echo "CPU s per 1,000 calls: proxy = the box namespace's processes (sipdlgd, user+system; with tick accounting a softirq that runs while sipdlgd is on the CPU is charged to it too); box = proxy + irq/softirq of all CPUs (the XDP program runs in the veth's softirq; on one host this also holds the caller's and callee's receive softirq, and it overlaps proxy); all processes = every process's CPU time from /proc/PID/stat (sipp and any other load on the machine included; /proc/stat's cpu line is not used: on this VM it loses ticks). box's softirq part comes from /proc/stat and undercounts for the same reason. Round ratio quartiles and the number of rounds where the profile cost no more than the reference show the spread."
 	echo
 	table xdp-relay
 	if [ -n "$BASE" ]; then
@@ -318,6 +370,22 @@ table() {
 		echo "After against before:"
 		echo
 		table xdp-relay xdp-relay-base
+	fi
+	if [ "${BENCH_NS_PASS:-0}" = 1 ]; then
+		echo
+		echo "A trivial XDP_PASS program on the box's veths, sipdlgd as xdp-off (xdp-pass), against detached:"
+		echo
+		table xdp-pass
+	fi
+	if [ "${BENCH_NS_COUNT:-0}" = 1 ]; then
+		echo
+		echo "XDP attached, relay off (xdp-count), against detached:"
+		echo
+		table xdp-count
+		echo
+		echo "Relay on against relay off (both attached):"
+		echo
+		table xdp-relay xdp-count
 	fi
 	echo
 	echo "Target (issue #14): proxy CPU per call with XDP attached and relay on ≤ 1.0× XDP detached."
@@ -345,6 +413,21 @@ table() {
 				printf "| %s | %d | %.2f |\n", s, c, (n > 0 ? c / n : 0) }' "$E2E_TMP/$prof-strace.txt" 2>/dev/null |
 				sort -t'|' -k3 -nr | head -8
 		done
+	fi
+	if ls "$E2E_TMP"/*-sysc.txt >/dev/null 2>&1; then
+		echo
+		echo "System calls of sipdlgd per call, counted by their tracepoints (perf stat, one extra run of each profile; deterministic enough to compare where the CPU figures are noise):"
+		echo
+		printf '| system call |'; for prof in $PROFS; do printf ' %s |' "$prof"; done; echo
+		printf '|---|'; for prof in $PROFS; do printf -- '---|'; done; echo
+		for c in $(awk '{ print $1 }' "$E2E_TMP"/*-sysc.txt | sort -u); do
+			printf '| %s |' "$c"
+			for prof in $PROFS; do printf ' %s |' "$(awk -v c="$c" '$1 == c { print $2 }' "$E2E_TMP/$prof-sysc.txt" 2>/dev/null)"; done
+			echo
+		done
+		printf '| all of these |'
+		for prof in $PROFS; do printf ' %s |' "$(awk '{ t += $2 } END { printf "%.2f", t }' "$E2E_TMP/$prof-sysc.txt" 2>/dev/null)"; done
+		echo
 	fi
 	if [ "${BENCH_NS_PERF:-0}" = 1 ]; then
 		echo

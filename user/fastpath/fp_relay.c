@@ -179,6 +179,7 @@ static void dq_flush_locked(struct fp_relay *rl)
 	__u32 count = (__u32)rl->n_dq;
 	size_t i = 0, gone = 0;
 
+	atomic_store(&rl->dq_first_ms, 0);
 	if (!rl->n_dq)
 		return;
 	if (bpf_map_delete_batch(rl->fd, rl->dq_keys, &count, &o) == 0)
@@ -207,8 +208,7 @@ static void q_flush_locked_dq(struct fp_relay *rl, bool dq)
 	if (dq)
 		dq_flush_locked(rl);
 	if (!rl->n_q) {
-		if (!rl->n_dq)
-			atomic_store(&rl->q_first_ms, 0);
+		atomic_store(&rl->q_first_ms, 0);
 		atomic_store(&rl->q_urgent, false);
 		return;
 	}
@@ -224,10 +224,7 @@ static void q_flush_locked_dq(struct fp_relay *rl, bool dq)
 						     &rl->q_hops[i],
 						     BPF_ANY) == 0);
 	rl->n_q = 0;
-	/* deletions left (an urgent flush): flush_due takes them, aged
-	 * from the older of them and the writes */
-	if (!rl->n_dq)
-		atomic_store(&rl->q_first_ms, 0);
+	atomic_store(&rl->q_first_ms, 0);
 	atomic_store(&rl->q_urgent, false);
 }
 
@@ -240,7 +237,8 @@ void fp_relay_flush(struct fastpath *fp)
 {
 	struct fp_relay *rl = &fp->relay;
 
-	if (rl->fd < 0 || !atomic_load(&rl->q_first_ms))
+	if (rl->fd < 0 || (!atomic_load(&rl->q_first_ms) &&
+			   !atomic_load(&rl->dq_first_ms)))
 		return;
 	pthread_mutex_lock(&rl->keys_lock);
 	q_flush_locked(rl);
@@ -258,12 +256,27 @@ void fp_relay_flush_urgent(struct fastpath *fp)
 	pthread_mutex_unlock(&rl->keys_lock);
 }
 
+/* A worker before it sleeps: the writes once the oldest waits @age_ms,
+ * the deletions only once the oldest waits FP_RELAY_DQ_MS (the main
+ * tick usually takes them first).  No lock, no clock read while nothing
+ * waits. */
 void fp_relay_flush_due(struct fastpath *fp, uint64_t age_ms)
 {
-	uint64_t first = atomic_load(&fp->relay.q_first_ms);
+	struct fp_relay *rl = &fp->relay;
+	uint64_t q = atomic_load(&rl->q_first_ms);
+	uint64_t dq = atomic_load(&rl->dq_first_ms);
+	bool dels;
+	uint64_t now;
 
-	if (first && tmr_now_ms() >= first + age_ms)
-		fp_relay_flush(fp);
+	if (rl->fd < 0 || (!q && !dq))
+		return;
+	now = tmr_now_ms();
+	dels = dq && now >= dq + FP_RELAY_DQ_MS;
+	if (!dels && !(q && now >= q + age_ms))
+		return;
+	pthread_mutex_lock(&rl->keys_lock);
+	q_flush_locked_dq(rl, dels);
+	pthread_mutex_unlock(&rl->keys_lock);
 }
 
 /* @k's entry @h goes into the map at the next flush (a queued older one
@@ -274,6 +287,15 @@ static void q_put(struct fp_relay *rl, const struct sipdlg_dlg_key *k,
 	ssize_t i;
 
 	pthread_mutex_lock(&rl->keys_lock);
+	/* A deletion of the same key still waiting (a key used again,
+	 * h_id is random: next to never) must not remove this entry after
+	 * a flush of the writes alone. */
+	for (size_t j = 0; j < rl->n_dq; j++) {
+		if (same_key(&rl->dq_keys[j], k)) {
+			rl->dq_keys[j] = rl->dq_keys[--rl->n_dq];
+			break;
+		}
+	}
 	i = q_find(rl, k);
 	if (i < 0) {
 		if (rl->n_q == FP_RELAY_Q_MAX)
@@ -304,7 +326,7 @@ static bool key_take_locked(struct fp_relay *rl,
 		rl->n_q--;
 		rl->q_keys[i] = rl->q_keys[rl->n_q];
 		rl->q_hops[i] = rl->q_hops[rl->n_q];
-		if (!rl->n_q && !rl->n_dq)
+		if (!rl->n_q)
 			atomic_store(&rl->q_first_ms, 0);
 	}
 	if (rl->keys_ok) {
@@ -338,8 +360,8 @@ static void hops_delete_later(struct fp_relay *rl,
 		if (rl->n_dq == FP_RELAY_Q_MAX)
 			dq_flush_locked(rl);
 		rl->dq_keys[rl->n_dq++] = *k;
-		if (!atomic_load(&rl->q_first_ms))
-			atomic_store(&rl->q_first_ms, tmr_now_ms());
+		if (!atomic_load(&rl->dq_first_ms))
+			atomic_store(&rl->dq_first_ms, tmr_now_ms());
 	}
 	pthread_mutex_unlock(&rl->keys_lock);
 }

@@ -40,6 +40,11 @@ struct px_local {
 	uint16_t port;
 	char adv_host[72];	/* advertise: host, or host above */
 	uint16_t adv_port;
+	/* Made once at start, not per dialog (proxy_hop_resolve runs for
+	 * both directions of every dialog the kernel relays in): */
+	char sock_name[96];	/* "udp:HOST:PORT" as the dialog names it */
+	char sentby[80];	/* "ADV_HOST:ADV_PORT" for our Via */
+	int sentby_len;		/* -1: does not fit proxy_hop's sentby */
 };
 
 struct proxy_stats {
@@ -216,6 +221,8 @@ const struct sipdlg_config *proxy_config(const struct proxy *px);
 const struct px_local *proxy_local(const struct proxy *px, int idx);
 /* Is @uri one of our own addresses (our Route entries, our R-URI)? */
 bool px_uri_is_ours(const struct proxy *px, struct sip_str uri);
+/* The same for a URI parsed already. */
+bool px_parsed_uri_is_ours(const struct proxy *px, const struct sip_uri *u);
 /* Expand a rule value with pseudo-variables into @out; its length. */
 size_t px_tpl_expand(const struct px_req *rq, const struct route_tpl *t,
 		     char *out, size_t cap);

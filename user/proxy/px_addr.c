@@ -35,6 +35,8 @@ int px_local_init(struct proxy *px, char *err, size_t err_len)
 	const struct sipdlg_config *cfg = px->cfg;
 	char adv[sizeof(((struct px_local *)0)->adv_host)] = "";
 	uint16_t adv_port = 0;
+	char buf[sizeof(((struct px_local *)0)->sock_name)];
+	int rc;
 
 	if (cfg->advertise && cfg->advertise[0]) {
 		/* host, host:port, [v6]:port */
@@ -78,6 +80,18 @@ int px_local_init(struct proxy *px, char *err, size_t err_len)
 			memcpy(lo->adv_host, lo->host, sizeof(lo->adv_host));
 			lo->adv_port = l->port;
 		}
+		/* (through buf: gcc sees lo's own fields as a possible
+		 * overlap of snprintf's source and destination) */
+		snprintf(buf, sizeof(buf), "%s:%s:%u",
+			 lo->proto == TP_TCP ? "tcp" : "udp", lo->host,
+			 lo->port);
+		snprintf(lo->sock_name, sizeof(lo->sock_name), "%s", buf);
+		rc = snprintf(buf, sizeof(buf), "%s:%u", lo->adv_host,
+			      lo->adv_port);
+		lo->sentby_len = rc < 0 || (size_t)rc >= sizeof(lo->sentby) ?
+					 -1 : rc;
+		if (lo->sentby_len >= 0)
+			memcpy(lo->sentby, buf, (size_t)rc + 1);
 	}
 	return 0;
 }
@@ -106,16 +120,23 @@ static bool hostport_is_ours(const struct proxy *px, struct sip_str host,
 	return false;
 }
 
+bool px_parsed_uri_is_ours(const struct proxy *px, const struct sip_uri *u)
+{
+	uint16_t port;
+
+	if (u->type != SIP_SCHEME_SIP && u->type != SIP_SCHEME_SIPS)
+		return false;
+	port = u->has_port ? u->port :
+			     (u->type == SIP_SCHEME_SIPS ? 5061 : 5060);
+	return hostport_is_ours(px, u->host, port);
+}
+
 bool px_uri_is_ours(const struct proxy *px, struct sip_str uri)
 {
 	struct sip_uri u;
-	uint16_t port;
 
-	if (sip_uri_parse(&u, uri.p, uri.len) != 0 ||
-	    (u.type != SIP_SCHEME_SIP && u.type != SIP_SCHEME_SIPS))
-		return false;
-	port = u.has_port ? u.port : (u.type == SIP_SCHEME_SIPS ? 5061 : 5060);
-	return hostport_is_ours(px, u.host, port);
+	return sip_uri_parse(&u, uri.p, uri.len) == 0 &&
+	       px_parsed_uri_is_ours(px, &u);
 }
 
 bool px_via_is_ours(const struct proxy *px, const struct sip_via *via)
@@ -170,12 +191,19 @@ static int resolve(struct sip_str host, enum sip_host_type type,
 int px_uri_target(struct sip_str uri, struct px_target *t)
 {
 	struct sip_uri u;
+
+	if (sip_uri_parse(&u, uri.p, uri.len) != 0)
+		return -EINVAL;
+	return px_parsed_uri_target(&u, t);
+}
+
+int px_parsed_uri_target(const struct sip_uri *up, struct px_target *t)
+{
+	const struct sip_uri u = *up;
 	struct sip_str host;
 	enum sip_host_type ht;
 	uint16_t port;
 
-	if (sip_uri_parse(&u, uri.p, uri.len) != 0)
-		return -EINVAL;
 	if (u.type != SIP_SCHEME_SIP && u.type != SIP_SCHEME_SIPS)
 		return -EPROTONOSUPPORT;	/* tel:, other */
 	/* sips: is TLS whatever ;transport says (RFC 3261 26.2.2; the

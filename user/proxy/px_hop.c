@@ -30,15 +30,8 @@ static struct sip_str next_entry(const char *rs, size_t *pos)
  * (dlg_proxy.c sock_str), or -1. */
 static int local_index(const struct proxy *px, const char *sock)
 {
-	char buf[96];
-
 	for (size_t i = 0; sock && i < px->n_local; i++) {
-		const struct px_local *lo = &px->local[i];
-
-		snprintf(buf, sizeof(buf), "%s:%s:%u",
-			 lo->proto == TP_TCP ? "tcp" : "udp", lo->host,
-			 lo->port);
-		if (strcmp(buf, sock) == 0)
+		if (strcmp(px->local[i].sock_name, sock) == 0)
 			return (int)i;
 	}
 	return -1;
@@ -57,26 +50,26 @@ int proxy_hop_resolve(const struct proxy *px, const char *route_set,
 	memset(out, 0, sizeof(*out));
 	/* An entry of ours in the set (a spiral through us) would stay in
 	 * the Route the kernel forwards: leave such dialogs alone. */
-	if (route_set && route_set[0]) {
-		struct sip_str e = next_entry(route_set, &pos);
-
-		if (e.p && px_uri_is_ours(px, e))
-			return -ELOOP;
-		uri = e;
-	}
+	/* Each URI parsed once here, the parse shared by the "ours" test
+	 * and the target (this runs for both directions of every dialog
+	 * the kernel relays in). */
+	if (route_set && route_set[0])
+		uri = next_entry(route_set, &pos);
 	if (uri.p) {
 		if (sip_uri_parse(&u, uri.p, uri.len) != 0)
 			return -EINVAL;
+		if (px_parsed_uri_is_ours(px, &u))
+			return -ELOOP;
 		if (!u.lr)
 			return -EPROTONOSUPPORT;	/* strict router */
 	} else {
 		if (!target || !target[0])
 			return -EINVAL;
 		uri = sip_str_c(target);
-		if (px_uri_is_ours(px, uri))
-			return -ELOOP;			/* addressed to us */
 		if (sip_uri_parse(&u, uri.p, uri.len) != 0)
 			return -EINVAL;
+		if (px_parsed_uri_is_ours(px, &u))
+			return -ELOOP;			/* addressed to us */
 	}
 	if (u.type != SIP_SCHEME_SIP || sip_str_present(u.maddr) ||
 	    (sip_str_present(u.transport) &&
@@ -84,7 +77,7 @@ int proxy_hop_resolve(const struct proxy *px, const char *route_set,
 		return -EPROTONOSUPPORT;
 	if (u.host_type != SIP_HOST_IPV4 && u.host_type != SIP_HOST_IPV6)
 		return -EHOSTUNREACH;		/* a name: DNS is not done */
-	rc = px_uri_target(uri, &t);
+	rc = px_parsed_uri_target(&u, &t);
 	if (rc)
 		return rc;
 	if (t.proto != TP_UDP)
@@ -96,10 +89,10 @@ int proxy_hop_resolve(const struct proxy *px, const char *route_set,
 	out->local_idx = idx;
 	memcpy(&out->src, &px->cfg->listen[idx].addr,
 	       px->cfg->listen[idx].addr_len);
-	rc = snprintf(out->sentby, sizeof(out->sentby), "%s:%u",
-		      px->local[idx].adv_host, px->local[idx].adv_port);
+	rc = px->local[idx].sentby_len;
 	if (rc < 0 || (size_t)rc >= sizeof(out->sentby))
 		return -E2BIG;
+	memcpy(out->sentby, px->local[idx].sentby, (size_t)rc + 1);
 	out->sentby_len = (size_t)rc;
 	out->sport = px->local[idx].port;
 	return 0;

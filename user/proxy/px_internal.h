@@ -173,6 +173,8 @@ const char *pxb_reason(int code);
 int px_local_init(struct proxy *px, char *err, size_t err_len);
 bool px_via_is_ours(const struct proxy *px, const struct sip_via *via);
 int px_uri_target(struct sip_str uri, struct px_target *t);
+/* The same for a URI parsed already (proxy_hop_resolve parses once). */
+int px_parsed_uri_target(const struct sip_uri *u, struct px_target *t);
 int px_dest_target(const struct route_dest *d, struct px_target *t);
 /* The local socket to send to @t from (prefer @in_idx). */
 int px_pick_local(const struct proxy *px, const struct px_target *t,

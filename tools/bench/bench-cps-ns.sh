@@ -41,7 +41,10 @@
 # syscalls per call; strace slows it down, so not in the CPU figures;
 # BENCH_NS_STRACE_OPTS replaces -c, e.g. "-e trace=bpf" for every bpf()
 # call with its command and map fd; strace is attached after start-up and
-# stays until sipdlgd has ended), BENCH_NS_SYSCALLS=0 (skips the
+# stays until sipdlgd has ended), BENCH_NS_CALLGRIND=1 (one extra run of each
+# profile, 40 calls/s for 12 s, with sipdlgd under valgrind's callgrind:
+# the SIP workers' instructions per call, exact where CPU time is noise),
+# BENCH_NS_SYSCALLS=0 (skips the
 # extra run of each profile whose system calls perf stat counts by their
 # tracepoints: per call, by call), BENCH_NS_PERF=1 (one extra run of
 # each under perf record: sipdlgd's top symbols and its CPU per call split
@@ -200,7 +203,15 @@ run_once() {
 		ip -n "$N3_BOX" link set dev "$N3_VBC" xdpdrv off 2>/dev/null
 		ip -n "$N3_BOX" link set dev "$N3_VBE" xdpdrv off 2>/dev/null
 	fi
-	if [ "$prof" = xdp-relay-base ]; then
+	if [ "$st" = callgrind ]; then
+		# sipdlgd under callgrind: every instruction its threads run
+		local bin=$SIPDLGD
+		[ "$prof" = xdp-relay-base ] && bin=$BASE
+		printf '#!/bin/sh\nexec valgrind --tool=callgrind --callgrind-out-file=%s/cg.out %s "$@"\n' \
+			"$d" "$bin" >"$d/vg.sh"
+		chmod +x "$d/vg.sh"
+		SIPDLGD=$d/vg.sh start_daemon "$prof-$round" "$d/sipdlg.yaml" "$N3_BOX" >"$d/start.out" || { echo "start failed"; return 1; }
+	elif [ "$prof" = xdp-relay-base ]; then
 		SIPDLGD=$BASE start_daemon "$prof-$round" "$d/sipdlg.yaml" "$N3_BOX" >"$d/start.out" || { echo "start failed"; return 1; }
 	else
 		start_daemon "$prof-$round" "$d/sipdlg.yaml" "$N3_BOX" >"$d/start.out" || { echo "start failed"; return 1; }
@@ -258,8 +269,15 @@ run_once() {
 		for _ in $(seq 100); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
 		kill -INT "$spid" 2>/dev/null; wait "$spid" 2>/dev/null; forget_pid "$spid"
 	fi
-	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	# (callgrind writes its counts at the exit, slowly)
+	for _ in $(seq $([ "$st" = callgrind ] && echo 600 || echo 50)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; forget_pid "$pid"
+	# the SIP workers' instructions (tp_worker_main and all it calls)
+	# per completed call; start-up and the main thread's ticks are not in
+	# it
+	[ "$st" = callgrind ] && callgrind_annotate --inclusive=yes --threshold=100 "$d/cg.out" 2>/dev/null |
+		awk -v calls="${ok%% *}" '/tp_core\.c:tp_worker_main / { gsub(",", "", $1)
+			if (calls > 0) printf "%.0f\n", $1 / calls; exit }' >"$E2E_TMP/$prof-cg.txt"
 	[ "$st" = strace ] && cp "$d/strace.txt" "$E2E_TMP/$prof-strace.txt" 2>/dev/null
 	[ "$st" = syscalls ] && awk -F, -v calls="${ok%% *}" '$3 ~ /sys_enter_/ {
 			n = $3; sub(/.*sys_enter_/, "", n); printf "%s %.2f\n", n, (calls > 0 ? $1 / calls : 0) }' \
@@ -308,6 +326,16 @@ if [ "${BENCH_NS_SYSCALLS:-1}" = 1 ] && perf stat -e syscalls:sys_enter_bpf true
 		set -- $(run_once "$prof" syscalls syscalls)
 		printf 'syscalls\t%s\t%s\n' "$prof" "${1:-0}" >>"$TSV"
 	done
+fi
+if [ "${BENCH_NS_CALLGRIND:-0}" = 1 ] && command -v valgrind >/dev/null; then
+	# slow under valgrind: 40 calls/s for 12 s
+	r0=$RATE s0=$SECS c0=$CALLS
+	RATE=40 SECS=12 CALLS=480
+	for prof in $PROFS; do
+		set -- $(run_once "$prof" callgrind callgrind)
+		printf 'callgrind\t%s\t%s\n' "$prof" "${1:-0}" >>"$TSV"
+	done
+	RATE=$r0 SECS=$s0 CALLS=$c0
 fi
 if [ "${BENCH_NS_PERF:-0}" = 1 ]; then
 	for prof in $PROFS; do
@@ -428,6 +456,18 @@ table() {
 		printf '| all of these |'
 		for prof in $PROFS; do printf ' %s |' "$(awk '{ t += $2 } END { printf "%.2f", t }' "$E2E_TMP/$prof-sysc.txt" 2>/dev/null)"; done
 		echo
+	fi
+	if ls "$E2E_TMP"/*-cg.txt >/dev/null 2>&1; then
+		echo
+		echo "Instructions the SIP workers of sipdlgd ran per call (valgrind --tool=callgrind, one extra run of each profile at 40 calls/s for 12 s; user space only, exact: the bpf() calls' kernel work and the veth's are not in it):"
+		echo
+		printf '| |'; for prof in $PROFS; do printf ' %s |' "$prof"; done; echo
+		printf '|---|'; for prof in $PROFS; do printf -- '---|'; done; echo
+		printf '| worker instructions per call |'
+		for prof in $PROFS; do printf ' %s |' "$(cat "$E2E_TMP/$prof-cg.txt" 2>/dev/null)"; done
+		echo
+		a=$(cat "$E2E_TMP/xdp-relay-cg.txt" 2>/dev/null) b=$(cat "$E2E_TMP/xdp-off-cg.txt" 2>/dev/null)
+		[ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt 0 ] && echo && echo "xdp-relay / xdp-off: $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", a / b }')"
 	fi
 	if [ "${BENCH_NS_PERF:-0}" = 1 ]; then
 		echo

@@ -20,13 +20,15 @@
 #             of each kind, 15 marker calls)                     300 s
 #   cpsns     bench-cps-ns.sh (CPU per basic call, XDP native with
 #             the relay on against XDP detached, three namespaces,
-#             3 alternated rounds, medians)                      150 s
+#             7 alternated rounds, medians and their spread, and
+#             the system calls per call; one run's CPU time varies
+#             by ±25 % here, 3 rounds said nothing)              240 s
 #   cpsxdp    bench-cps.sh with sipdlgd-dialog and sipdlgd-xdp
 #             (XDP attached, generic on lo, against not; short
 #             ladder 2000 4000, 10 s hold)                       150 s
 #   cps       bench-cps.sh with kamailio-dialog sipdlgd-dialog
 #             kamailio-db sipdlgd-db (calls/s, CPU per call;
-#             ladder 1000 2000 3000 4000 5000 6000 8000 ...)     the rest (~6 min)
+#             ladder 1000 2000 3000 4000 5000 6000 8000 ...)     the rest (~4.5 min)
 #   report    report.sh (LATEST.md and the PNG charts)           30 s reserved
 # Each piece gets its share (bench-info and bench-forged plan to use all of
 # it), never more than the time left minus the shares of the pieces after
@@ -61,7 +63,7 @@ PIECES="xdp restore mem info forged inforelay cluster cpsns cpsxdp cps"
 declare -A SHARE=(
 	[xdp]=$(scale 40) [restore]=$(scale 50) [mem]=$(scale 270)
 	[info]=$(scale 240) [forged]=$(scale 170) [inforelay]=$(scale 420)
-	[cluster]=$(scale 300) [cpsns]=$(scale 150)
+	[cluster]=$(scale 300) [cpsns]=$(scale 240)
 	[cpsxdp]=$(scale 150) [cps]=0
 )
 REPORT_RESERVE=30
@@ -109,7 +111,7 @@ piece_cluster() {
 # detached, in the relay's three namespaces (LATEST-cps-ns.*).
 piece_cpsns() {
 	make -C "$repo" --no-print-directory -s test-build >/dev/null 2>&1
-	BENCH_NS_ROUNDS=${BENCH_NS_ROUNDS:-3} BENCH_NS_SECS=${BENCH_NS_SECS:-6} \
+	BENCH_NS_ROUNDS=${BENCH_NS_ROUNDS:-7} BENCH_NS_SECS=${BENCH_NS_SECS:-6} \
 		timeout -k 20 "$1" bash "$dir/bench-cps-ns.sh"
 }
 # What XDP costs the whole system: sipdlgd without and with the fast path

@@ -366,6 +366,13 @@ stats() {
 				(mo > 0 && mx != "" ? sprintf("%.2f", mx / mo) : "-"), (mr == "" ? "-" : sprintf("%.2f", mr)), n[O], n[X],
 				(q1 == "" ? "-" : sprintf("%.2f", q1)), (q3 == "" ? "-" : sprintf("%.2f", q3)), low, k }' "$TSV"
 }
+# prof_header FIRST: a markdown table's header, FIRST then a column per
+# profile.
+prof_header() {
+	local prof
+	printf '| %s |' "$1"; for prof in $PROFS; do printf ' %s |' "$prof"; done; echo
+	printf '|---|'; for prof in $PROFS; do printf -- '---|'; done; echo
+}
 # table PROFILE [REF]: the three CPU rows of PROFILE against REF.
 table() {
 	local o=${2:-xdp-off} k c
@@ -446,8 +453,7 @@ table() {
 		echo
 		echo "System calls of sipdlgd per call, counted by their tracepoints (perf stat, one extra run of each profile; deterministic enough to compare where the CPU figures are noise):"
 		echo
-		printf '| system call |'; for prof in $PROFS; do printf ' %s |' "$prof"; done; echo
-		printf '|---|'; for prof in $PROFS; do printf -- '---|'; done; echo
+		prof_header 'system call'
 		for c in $(awk '{ print $1 }' "$E2E_TMP"/*-sysc.txt | sort -u); do
 			printf '| %s |' "$c"
 			for prof in $PROFS; do printf ' %s |' "$(awk -v c="$c" '$1 == c { print $2 }' "$E2E_TMP/$prof-sysc.txt" 2>/dev/null)"; done
@@ -461,8 +467,7 @@ table() {
 		echo
 		echo "Instructions the SIP workers of sipdlgd ran per call (valgrind --tool=callgrind, one extra run of each profile at 40 calls/s for 12 s; user space only, exact: the bpf() calls' kernel work and the veth's are not in it):"
 		echo
-		printf '| |'; for prof in $PROFS; do printf ' %s |' "$prof"; done; echo
-		printf '|---|'; for prof in $PROFS; do printf -- '---|'; done; echo
+		prof_header ''
 		printf '| worker instructions per call |'
 		for prof in $PROFS; do printf ' %s |' "$(cat "$E2E_TMP/$prof-cg.txt" 2>/dev/null)"; done
 		echo

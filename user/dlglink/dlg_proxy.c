@@ -79,9 +79,7 @@ static void sock_str(const struct proxy *px, int idx, char *buf, size_t cap)
 		buf[0] = '\0';
 		return;
 	}
-	snprintf(buf, cap, "%s:%s:%u", lo->proto == TP_TCP ? "tcp" :
-		 lo->proto == TP_TLS ? "tls" : "udp",
-		 lo->host, lo->port);
+	snprintf(buf, cap, "%s", lo->sock_name);	/* made at start */
 }
 
 /* The cookie value in one of our own Route entries, if any. */

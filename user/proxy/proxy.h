@@ -42,7 +42,7 @@ struct px_local {
 	uint16_t adv_port;
 	/* Made once at start, not per dialog (proxy_hop_resolve runs for
 	 * both directions of every dialog the kernel relays in): */
-	char sock_name[96];	/* "udp:HOST:PORT" as the dialog names it */
+	char sock_name[96];	/* "udp|tcp|tls:HOST:PORT", the dialog's name */
 	char sentby[80];	/* "ADV_HOST:ADV_PORT" for our Via */
 	int sentby_len;		/* -1: does not fit proxy_hop's sentby */
 };

@@ -83,8 +83,9 @@ int px_local_init(struct proxy *px, char *err, size_t err_len)
 		/* (through buf: gcc sees lo's own fields as a possible
 		 * overlap of snprintf's source and destination) */
 		snprintf(buf, sizeof(buf), "%s:%s:%u",
-			 lo->proto == TP_TCP ? "tcp" : "udp", lo->host,
-			 lo->port);
+			 lo->proto == TP_TCP ? "tcp" :
+			 lo->proto == TP_TLS ? "tls" : "udp",
+			 lo->host, lo->port);
 		snprintf(lo->sock_name, sizeof(lo->sock_name), "%s", buf);
 		rc = snprintf(buf, sizeof(buf), "%s:%u", lo->adv_host,
 			      lo->adv_port);
@@ -197,39 +198,38 @@ int px_uri_target(struct sip_str uri, struct px_target *t)
 	return px_parsed_uri_target(&u, t);
 }
 
-int px_parsed_uri_target(const struct sip_uri *up, struct px_target *t)
+int px_parsed_uri_target(const struct sip_uri *u, struct px_target *t)
 {
-	const struct sip_uri u = *up;
 	struct sip_str host;
 	enum sip_host_type ht;
 	uint16_t port;
 
-	if (u.type != SIP_SCHEME_SIP && u.type != SIP_SCHEME_SIPS)
+	if (u->type != SIP_SCHEME_SIP && u->type != SIP_SCHEME_SIPS)
 		return -EPROTONOSUPPORT;	/* tel:, other */
 	/* sips: is TLS whatever ;transport says (RFC 3261 26.2.2; the
 	 * deprecated sips:...;transport=tcp of RFC 5630 means TLS too). */
-	t->proto = u.type == SIP_SCHEME_SIPS ? TP_TLS : TP_UDP;
-	if (sip_str_present(u.transport) && t->proto != TP_TLS) {
-		if (sip_str_eqi_c(u.transport, "tcp"))
+	t->proto = u->type == SIP_SCHEME_SIPS ? TP_TLS : TP_UDP;
+	if (sip_str_present(u->transport) && t->proto != TP_TLS) {
+		if (sip_str_eqi_c(u->transport, "tcp"))
 			t->proto = TP_TCP;
-		else if (sip_str_eqi_c(u.transport, "tls"))
+		else if (sip_str_eqi_c(u->transport, "tls"))
 			t->proto = TP_TLS;
-		else if (!sip_str_eqi_c(u.transport, "udp"))
+		else if (!sip_str_eqi_c(u->transport, "udp"))
 			return -EPROTONOSUPPORT;
 	}
-	port = u.has_port ? u.port : t->proto == TP_TLS ? 5061 : 5060;
-	host = u.host;
-	ht = u.host_type;
-	if (sip_str_present(u.maddr) && u.maddr.len) {
+	port = u->has_port ? u->port : t->proto == TP_TLS ? 5061 : 5060;
+	host = u->host;
+	ht = u->host_type;
+	if (sip_str_present(u->maddr) && u->maddr.len) {
 		struct sip_uri mu;
 		char tmp[300];
-		int n = snprintf(tmp, sizeof(tmp), "sip:%.*s", (int)u.maddr.len,
-				 u.maddr.p);
+		int n = snprintf(tmp, sizeof(tmp), "sip:%.*s", (int)u->maddr.len,
+				 u->maddr.p);
 		/* Only to learn the host type of maddr; resolve copies it. */
 		if (n > 0 && (size_t)n < sizeof(tmp) &&
 		    sip_uri_parse(&mu, tmp, (size_t)n) == 0)
 			ht = mu.host_type;
-		host = u.maddr;
+		host = u->maddr;
 	}
 	t->name[0] = '\0';
 	if (ht != SIP_HOST_IPV4 && ht != SIP_HOST_IPV6 &&
